@@ -1,0 +1,123 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one numbered schema change. Each runs in its own transaction.
+type migration struct {
+	version int
+	name    string
+	up      func(tx *gorm.DB) error
+}
+
+// migrations is the ordered list of schema changes. Append only: never edit
+// or reorder a migration that has shipped.
+var migrations = []migration{
+	{1, "initial schema", func(tx *gorm.DB) error {
+		if err := tx.Migrator().CreateTable(
+			&v1User{}, &v1Session{}, &v1Location{}, &v1Provider{}, &v1Patient{},
+			&v1Appointment{}, &v1ReminderRule{}, &v1MessageTemplate{}, &v1Message{},
+			&v1InboundMessage{}, &v1WebhookEvent{}, &v1AuditEntry{}, &v1TimelineEntry{},
+			&v1APIToken{}, &v1Setting{},
+		); err != nil {
+			return err
+		}
+		// One pending message per appointment and rule: replanning can never
+		// leave two live copies of the same reminder (PRODUCT.md 2.2).
+		return tx.Exec(`CREATE UNIQUE INDEX idx_messages_one_pending_per_rule
+			ON messages (appointment_id, rule_id) WHERE status IN ('planned', 'sending') AND rule_id IS NOT NULL`).Error
+	}},
+}
+
+// schemaMigration records an applied migration.
+type schemaMigration struct {
+	Version   int `gorm:"primaryKey;autoIncrement:false"`
+	Name      string
+	AppliedAt time.Time
+}
+
+func (schemaMigration) TableName() string { return "schema_migrations" }
+
+// LatestVersion is the schema version this build expects.
+func LatestVersion() int { return migrations[len(migrations)-1].version }
+
+// SchemaVersion returns the highest applied migration, 0 for an empty database.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	db := s.db.WithContext(ctx)
+	if !db.Migrator().HasTable(&schemaMigration{}) {
+		return 0, nil
+	}
+	var v int
+	if err := db.Model(&schemaMigration{}).Select("COALESCE(MAX(version), 0)").Scan(&v).Error; err != nil {
+		return 0, fmt.Errorf("store: schema version: %w", Classify(err))
+	}
+	return v, nil
+}
+
+// CheckSchema returns ErrSchemaOutdated when migrations are pending, and an
+// error when the database is newer than this build.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	v, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	switch latest := LatestVersion(); {
+	case v < latest:
+		return fmt.Errorf("%w (at version %d, this build needs %d)", ErrSchemaOutdated, v, latest)
+	case v > latest:
+		return fmt.Errorf("store: database schema version %d is newer than this build (%d); upgrade apptconfirm", v, latest)
+	}
+	return nil
+}
+
+// Migrate applies every pending migration, each in its own transaction, and
+// returns how many it applied. On PostgreSQL an advisory lock keeps two
+// instances starting together from migrating at once.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	db := s.db.WithContext(ctx)
+	if s.driver == DriverPostgres {
+		// A dedicated connection holds the session-level lock for the whole run.
+		conn, err := db.DB()
+		if err != nil {
+			return 0, err
+		}
+		c, err := conn.Conn(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("store: migrate: %w", Classify(err))
+		}
+		defer c.Close()
+		if _, err := c.ExecContext(ctx, "SELECT pg_advisory_lock(7262001)"); err != nil {
+			return 0, fmt.Errorf("store: migrate: lock: %w", err)
+		}
+		defer c.ExecContext(context.Background(), "SELECT pg_advisory_unlock(7262001)") //nolint:errcheck // released with the connection anyway
+	}
+	if err := db.Migrator().AutoMigrate(&schemaMigration{}); err != nil {
+		return 0, fmt.Errorf("store: migrate: %w", Classify(err))
+	}
+	current, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return 0, err
+	}
+	applied := 0
+	for _, m := range migrations {
+		if m.version <= current {
+			continue
+		}
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := m.up(tx); err != nil {
+				return err
+			}
+			return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: time.Now().UTC()}).Error
+		})
+		if err != nil {
+			return applied, fmt.Errorf("store: migration %d (%s): %w", m.version, m.name, Classify(err))
+		}
+		applied++
+	}
+	return applied, nil
+}

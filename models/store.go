@@ -1,0 +1,201 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Sentinel errors the store returns; the web and API layers map them to
+// status codes in one place.
+var (
+	// ErrNotFound means the row does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a unique key or a concurrent change got in the way.
+	ErrConflict = errors.New("conflict")
+	// ErrUnavailable means the database could not take the request now
+	// (locked, down); the caller may try again later.
+	ErrUnavailable = errors.New("database unavailable")
+	// ErrSchemaOutdated means migrations are pending.
+	ErrSchemaOutdated = errors.New("database schema is out of date: run `apptconfirm migrate`")
+)
+
+// Driver names.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Options configure Open.
+type Options struct {
+	Driver       string
+	DSN          string
+	MaxOpenConns int
+	// Logger receives GORM's logs; nil silences them.
+	Logger logger.Interface
+}
+
+// Store is the application's database. It wraps *gorm.DB and is safe for
+// concurrent use.
+type Store struct {
+	db     *gorm.DB
+	driver string
+}
+
+// Open connects to the database. SQLite connections are configured in the
+// DSN so that every connection of the pool runs with WAL, foreign keys, a
+// busy timeout and immediate write transactions (QUALITY D1).
+func Open(opts Options) (*Store, error) {
+	var dialector gorm.Dialector
+	maxOpen := opts.MaxOpenConns
+	switch opts.Driver {
+	case DriverSQLite, "":
+		dialector = sqlite.Open(SQLiteDSN(opts.DSN))
+		if maxOpen == 0 {
+			maxOpen = 8
+		}
+	case DriverPostgres:
+		dialector = postgres.Open(opts.DSN)
+		if maxOpen == 0 {
+			maxOpen = 20
+		}
+	default:
+		return nil, fmt.Errorf("store: unknown driver %q", opts.Driver)
+	}
+	lg := opts.Logger
+	if lg == nil {
+		lg = logger.Discard
+	}
+	db, err := gorm.Open(dialector, &gorm.Config{
+		Logger:         lg,
+		TranslateError: true,
+		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	sqlDB.SetMaxOpenConns(maxOpen)
+	sqlDB.SetMaxIdleConns(maxOpen)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("store: ping: %w", err)
+	}
+	driver := opts.Driver
+	if driver == "" {
+		driver = DriverSQLite
+	}
+	return &Store{db: db, driver: driver}, nil
+}
+
+// SQLiteDSN turns a file path (or a file: URI) into a DSN for
+// mattn/go-sqlite3 that sets the connection pragmas apptconfirm relies on.
+func SQLiteDSN(path string) string {
+	params := url.Values{}
+	params.Set("_journal_mode", "WAL")
+	params.Set("_foreign_keys", "on")
+	params.Set("_busy_timeout", "10000")
+	params.Set("_txlock", "immediate")
+	params.Set("_synchronous", "NORMAL")
+	dsn := path
+	if !strings.HasPrefix(dsn, "file:") {
+		dsn = "file:" + dsn
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + params.Encode()
+}
+
+// Driver returns the database driver name ("sqlite" or "postgres").
+func (s *Store) Driver() string { return s.driver }
+
+// DB returns the GORM handle bound to ctx. Packages inside app/ use it for
+// queries the Store has no method for; user text never reaches Order,
+// Select, Group, Raw, Table or Joins (QUALITY A5).
+func (s *Store) DB(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Tx runs fn in one transaction: everything fn writes lands together or not at all.
+func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Store{db: tx, driver: s.driver})
+	})
+	return Classify(err)
+}
+
+// Classify maps driver errors onto the store's sentinels, keeping the
+// original in the chain.
+func Classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrIoErr, sqlite3.ErrFull, sqlite3.ErrCantOpen, sqlite3.ErrReadonly:
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		case sqlite3.ErrConstraint:
+			if se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey {
+				return fmt.Errorf("%w: %w", ErrConflict, err)
+			}
+		}
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "database is locked") || strings.Contains(msg, "connection refused") ||
+		strings.Contains(msg, "sql: database is closed") || strings.Contains(msg, "failed to connect") ||
+		strings.Contains(msg, "bad connection") {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return err
+}
+
+// first loads one row into dst by its primary key, mapping "no row" to ErrNotFound.
+func (s *Store) first(ctx context.Context, dst any, id any) error {
+	return Classify(s.db.WithContext(ctx).First(dst, id).Error)
+}

@@ -1,0 +1,186 @@
+package models_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"apptconfirm/models"
+	"apptconfirm/models/storetest"
+)
+
+func TestMigrateIsIdempotentAndCheckSchema(t *testing.T) {
+	ctx := context.Background()
+	s, err := models.Open(models.Options{Driver: models.DriverSQLite, DSN: filepath.Join(t.TempDir(), "m.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CheckSchema(ctx); !errors.Is(err, models.ErrSchemaOutdated) {
+		t.Fatalf("fresh database: CheckSchema = %v, want ErrSchemaOutdated", err)
+	}
+	n, err := s.Migrate(ctx)
+	if err != nil || n != models.LatestVersion() {
+		t.Fatalf("Migrate = %d, %v; want %d", n, err, models.LatestVersion())
+	}
+	if err := s.CheckSchema(ctx); err != nil {
+		t.Fatalf("after migrate: %v", err)
+	}
+	if n, err := s.Migrate(ctx); err != nil || n != 0 {
+		t.Fatalf("second Migrate = %d, %v; want 0, nil", n, err)
+	}
+}
+
+func TestMigratePostgres(t *testing.T) {
+	s := storetest.Postgres(t)
+	if err := s.CheckSchema(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// QUALITY D1: every pooled connection carries the pragmas.
+func TestSQLitePragmasOnEveryConnection(t *testing.T) {
+	s := storetest.SQLite(t)
+	ctx := context.Background()
+	sqlDB, err := s.DB(ctx).DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5
+	held := 0
+	for i := 0; i < n; i++ {
+		c, err := sqlDB.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		held++
+		var journal string
+		var fk, busy int
+		if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&journal); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy); err != nil {
+			t.Fatal(err)
+		}
+		if journal != "wal" || fk != 1 || busy < 1000 {
+			t.Fatalf("connection %d: journal_mode=%s foreign_keys=%d busy_timeout=%d", i, journal, fk, busy)
+		}
+	}
+	if got := sqlDB.Stats().OpenConnections; got < n {
+		t.Fatalf("held %d connections but pool has %d open", held, got)
+	}
+	// Immediate transactions: a write transaction takes the write lock at BEGIN,
+	// so a second writer waits instead of failing later with SQLITE_BUSY.
+	if dsn := models.SQLiteDSN("x.db"); !strings.Contains(dsn, "_txlock=immediate") {
+		t.Fatalf("DSN %q lacks _txlock=immediate", dsn)
+	}
+}
+
+// QUALITY D2: fifty concurrent read-then-write transactions, no "database is locked".
+func TestConcurrentReadThenWrite(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		if err := s.DB(ctx).Create(&models.Setting{Key: "counter", Value: "0"}).Error; err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 50)
+		for i := 0; i < 50; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- s.Tx(ctx, func(tx *models.Store) error {
+					var st models.Setting
+					if err := tx.DB(ctx).Scopes(models.ForUpdate(tx)).First(&st, "key = ?", "counter").Error; err != nil {
+						return err
+					}
+					var v int
+					if _, err := fmt.Sscan(st.Value, &v); err != nil {
+						return err
+					}
+					return tx.DB(ctx).Model(&st).Update("value", fmt.Sprint(v+1)).Error
+				})
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent write: %v", err)
+			}
+		}
+		var st models.Setting
+		if err := s.DB(ctx).First(&st, "key = ?", "counter").Error; err != nil {
+			t.Fatal(err)
+		}
+		if st.Value != "50" {
+			t.Fatalf("counter = %s, want 50 (a lost update)", st.Value)
+		}
+	})
+}
+
+func TestTxRollsBackEverything(t *testing.T) {
+	s := storetest.SQLite(t)
+	ctx := context.Background()
+	boom := errors.New("boom")
+	err := s.Tx(ctx, func(tx *models.Store) error {
+		if err := tx.DB(ctx).Create(&models.Setting{Key: "a", Value: "1"}).Error; err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Tx = %v", err)
+	}
+	var n int64
+	s.DB(ctx).Model(&models.Setting{}).Count(&n)
+	if n != 0 {
+		t.Fatalf("%d rows survived a rolled-back transaction", n)
+	}
+}
+
+func TestClassifyConflictAndNotFound(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		u := models.User{Email: "a@example.com", Name: "A", PasswordHash: "x", Role: models.RoleStaff}
+		if err := s.DB(ctx).Create(&u).Error; err != nil {
+			t.Fatal(err)
+		}
+		dup := u
+		dup.ID = 0
+		if err := models.Classify(s.DB(ctx).Create(&dup).Error); !errors.Is(err, models.ErrConflict) {
+			t.Fatalf("duplicate email: %v, want ErrConflict", err)
+		}
+		var got models.User
+		if err := models.Classify(s.DB(ctx).First(&got, 9999).Error); !errors.Is(err, models.ErrNotFound) {
+			t.Fatalf("missing row: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestUTCTimesRoundTrip(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		at := time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC)
+		e := models.AuditEntry{At: at, Actor: "t", Action: "x", Entity: "y"}
+		if err := s.DB(ctx).Create(&e).Error; err != nil {
+			t.Fatal(err)
+		}
+		var got models.AuditEntry
+		if err := s.DB(ctx).Where("at >= ? AND at < ?", at, at.Add(time.Second)).First(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !got.At.Equal(at) {
+			t.Fatalf("at = %v, want %v", got.At, at)
+		}
+	})
+}
