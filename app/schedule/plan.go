@@ -1,0 +1,219 @@
+// Package schedule plans when reminder messages go out: one per enabled rule,
+// moved earlier out of the location's quiet hours, skipped when pointless or
+// over the per-patient caps. It is pure: no clock, no database, no I/O; the
+// caller passes the current time and the patient's other reminders.
+package schedule
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Rule is a reminder rule: send Before the appointment starts.
+type Rule struct {
+	ID                uint
+	Name              string
+	Before            time.Duration
+	OnlyIfUnconfirmed bool
+	Enabled           bool
+}
+
+// Caps limits how many reminders one patient receives. A value of zero or
+// less means no limit. Use DefaultCaps for the limits of QUALITY C3.
+type Caps struct {
+	// PerDay is the limit per calendar day in the appointment location's
+	// time zone.
+	PerDay int
+	// PerWeek is the limit in any rolling window of 7 × 24 hours.
+	PerWeek int
+}
+
+// DefaultCaps returns one reminder per day and three per week, the limits of
+// the US health-care exemption.
+func DefaultCaps() Caps {
+	return Caps{PerDay: 1, PerWeek: 3}
+}
+
+// Input is everything Plan needs about one appointment.
+type Input struct {
+	AppointmentID uint
+	// StartsAt is the appointment's start (any zone; compared as an instant).
+	StartsAt time.Time
+	// Location is the appointment location's IANA zone; nil means UTC.
+	Location *time.Location
+	// Quiet is the location's quiet hours; the zero value means none.
+	Quiet QuietHours
+	Rules []Rule
+	// Confirmed is true when the appointment is already confirmed.
+	Confirmed bool
+	// Active is false when the appointment is cancelled, completed or a
+	// no-show: then every rule is skipped.
+	Active bool
+	// Now is the current time; a send time at or before it is skipped.
+	Now time.Time
+	// Others holds the send times of the same patient's reminders for other
+	// appointments, planned or already sent; they count towards Caps.
+	Others []time.Time
+	Caps   Caps
+}
+
+// Outcome says what became of a rule.
+type Outcome string
+
+// The outcomes of a rule.
+const (
+	OutcomePlanned Outcome = "planned"
+	OutcomeSkipped Outcome = "skipped"
+)
+
+// Reasons given with OutcomeSkipped (cap reasons are built by the cap, for
+// example "cap: 1 per day reached", and all start with ReasonCapPrefix).
+const (
+	ReasonInvalidRule = "invalid rule"
+	ReasonNotActive   = "appointment not active"
+	ReasonConfirmed   = "already confirmed"
+	ReasonPast        = "in the past"
+	ReasonNoTime      = "no time outside quiet hours"
+	ReasonCapPrefix   = "cap: "
+)
+
+// Planned is the plan for one rule.
+type Planned struct {
+	RuleID   uint
+	RuleName string
+	// SendAt is when the message goes out (in UTC), after any move out of
+	// quiet hours. For a skipped rule it is when it would have gone out, so
+	// staff can see why it was skipped (for an invalid rule: StartsAt).
+	SendAt  time.Time
+	Outcome Outcome
+	// Reason is empty when planned and says why when skipped.
+	Reason string
+}
+
+// Plan returns one entry per enabled rule, sorted by SendAt (then RuleID).
+// Disabled rules are left out.
+//
+// For each rule the send time is StartsAt − Before. If that falls in quiet
+// hours in the location's zone it moves earlier, to the start of the last
+// allowed local minute before the quiet stretch began (20:59 for a 21:00
+// start), computed on instants so daylight-saving days behave (see
+// moveBeforeQuiet). A rule is then skipped, checking in this order, when:
+// Before ≤ 0 ("invalid rule"); the appointment is not active; the rule is
+// only-if-unconfirmed and the appointment is confirmed; the (moved) send
+// time is at or before Now ("in the past"); or a cap is reached.
+//
+// Caps count Others and the reminders this plan has already accepted. Rules
+// are considered from the closest to the appointment to the farthest
+// (smallest Before first, then ID, then Name), so when a cap allows only one
+// of two reminders, the one nearer the appointment wins: it is the one the
+// patient is most likely to act on.
+func Plan(in Input) []Planned {
+	loc := in.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	rules := make([]Rule, 0, len(in.Rules))
+	for _, r := range in.Rules {
+		if r.Enabled {
+			rules = append(rules, r)
+		}
+	}
+	slices.SortStableFunc(rules, func(a, b Rule) int {
+		return cmp.Or(cmp.Compare(a.Before, b.Before), cmp.Compare(a.ID, b.ID), cmp.Compare(a.Name, b.Name))
+	})
+
+	accepted := slices.Clone(in.Others)
+	out := make([]Planned, 0, len(rules))
+	for _, r := range rules {
+		p := planRule(r, in, loc, accepted)
+		if p.Outcome == OutcomePlanned {
+			accepted = append(accepted, p.SendAt)
+		}
+		out = append(out, p)
+	}
+	slices.SortStableFunc(out, func(a, b Planned) int {
+		return cmp.Or(a.SendAt.Compare(b.SendAt), cmp.Compare(a.RuleID, b.RuleID))
+	})
+	return out
+}
+
+// planRule decides one rule, given the reminders accepted so far.
+func planRule(r Rule, in Input, loc *time.Location, accepted []time.Time) Planned {
+	p := Planned{RuleID: r.ID, RuleName: r.Name, SendAt: in.StartsAt.UTC()}
+	skip := func(reason string) Planned {
+		p.Outcome, p.Reason = OutcomeSkipped, reason
+		return p
+	}
+	if r.Before <= 0 {
+		return skip(ReasonInvalidRule)
+	}
+	at := in.StartsAt.Add(-r.Before)
+	moved, ok := moveBeforeQuiet(at, loc, in.Quiet)
+	p.SendAt = moved.UTC()
+	switch {
+	case !in.Active:
+		return skip(ReasonNotActive)
+	case r.OnlyIfUnconfirmed && in.Confirmed:
+		return skip(ReasonConfirmed)
+	case !ok:
+		return skip(ReasonNoTime)
+	case !moved.After(in.Now):
+		return skip(ReasonPast)
+	}
+	if reason := capReached(moved, loc, accepted, in.Caps); reason != "" {
+		return skip(reason)
+	}
+	p.Outcome = OutcomePlanned
+	return p
+}
+
+// week is the length of the rolling window for Caps.PerWeek.
+const week = 7 * 24 * time.Hour
+
+// capReached returns a reason when sending at t would exceed caps, given the
+// reminders already accepted, and "" otherwise.
+func capReached(t time.Time, loc *time.Location, accepted []time.Time, caps Caps) string {
+	if caps.PerDay > 0 {
+		y, m, d := t.In(loc).Date()
+		n := 0
+		for _, a := range accepted {
+			if ay, am, ad := a.In(loc).Date(); ay == y && am == m && ad == d {
+				n++
+			}
+		}
+		if n >= caps.PerDay {
+			return fmt.Sprintf("%s%d per day reached", ReasonCapPrefix, caps.PerDay)
+		}
+	}
+	if caps.PerWeek > 0 && busiestWeek(t, accepted)+1 > caps.PerWeek {
+		return fmt.Sprintf("%s%d per week reached", ReasonCapPrefix, caps.PerWeek)
+	}
+	return ""
+}
+
+// busiestWeek returns the largest number of accepted reminders in any window
+// [w, w+7d) that also contains t. Such a window can always be slid right
+// until it starts at t or at an accepted reminder without losing any, so only
+// those starts need checking.
+func busiestWeek(t time.Time, accepted []time.Time) int {
+	count := func(w time.Time) int {
+		n := 0
+		end := w.Add(week)
+		for _, a := range accepted {
+			if !a.Before(w) && a.Before(end) {
+				n++
+			}
+		}
+		return n
+	}
+	best := count(t)
+	from := t.Add(-week)
+	for _, a := range accepted {
+		if a.After(from) && !a.After(t) {
+			best = max(best, count(a))
+		}
+	}
+	return best
+}

@@ -1,0 +1,427 @@
+package schedule
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	rule48h = Rule{ID: 1, Name: "48h", Before: 48 * time.Hour, Enabled: true}
+	rule2h  = Rule{ID: 2, Name: "2h", Before: 2 * time.Hour, Enabled: true}
+)
+
+// want is one expected entry of a plan: "name@UTC-instant" plus the reason
+// when skipped.
+type want struct {
+	rule   string
+	sendAt string
+	reason string // "" means planned
+}
+
+func checkPlan(t *testing.T, got []Planned, wants []want) {
+	t.Helper()
+	if len(got) != len(wants) {
+		t.Fatalf("got %d entries, want %d:\n%s", len(got), len(wants), dump(got))
+	}
+	for i, w := range wants {
+		g := got[i]
+		wantOutcome := OutcomePlanned
+		if w.reason != "" {
+			wantOutcome = OutcomeSkipped
+		}
+		if g.RuleName != w.rule || g.SendAt.Format(time.RFC3339) != w.sendAt || g.Outcome != wantOutcome || g.Reason != w.reason {
+			t.Fatalf("entry %d = %s %s %s %q, want %s %s %s %q\nplan:\n%s",
+				i, g.RuleName, g.SendAt.Format(time.RFC3339), g.Outcome, g.Reason,
+				w.rule, w.sendAt, wantOutcome, w.reason, dump(got))
+		}
+		if g.SendAt.Location() != time.UTC {
+			t.Fatalf("entry %d SendAt is in %s, want UTC", i, g.SendAt.Location())
+		}
+	}
+}
+
+func dump(ps []Planned) string {
+	var b strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&b, "  %d %s %s %s %q\n", p.RuleID, p.RuleName, p.SendAt.Format(time.RFC3339), p.Outcome, p.Reason)
+	}
+	return b.String()
+}
+
+func TestPlan(t *testing.T) {
+	night := quiet(t, "21:00", "08:00")
+	berlin := mustLoc(t, "Europe/Berlin")
+	newYork := mustLoc(t, "America/New_York")
+	tokyo := mustLoc(t, "Asia/Tokyo")
+	defaultRules := []Rule{rule48h, rule2h}
+
+	tests := []struct {
+		name string
+		in   Input
+		want []want
+	}{
+		{
+			name: "default rules, booked well ahead",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T14:00:00Z"), Location: time.UTC, Quiet: night,
+				Rules: defaultRules, Active: true, Now: mustUTC(t, "2026-03-01T10:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"48h", "2026-03-08T14:00:00Z", ""}, {"2h", "2026-03-10T12:00:00Z", ""}},
+		},
+		{
+			name: "booked 30 hours ahead: 48h is in the past",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T14:00:00Z"), Location: time.UTC, Quiet: night,
+				Rules: defaultRules, Active: true, Now: mustUTC(t, "2026-03-09T08:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"48h", "2026-03-08T14:00:00Z", ReasonPast}, {"2h", "2026-03-10T12:00:00Z", ""}},
+		},
+		{
+			name: "booked 1 hour ahead: 2h is in the past",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T14:00:00Z"), Location: time.UTC, Quiet: night,
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-03-10T13:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"2h", "2026-03-10T12:00:00Z", ReasonPast}},
+		},
+		{
+			name: "send time equal to now is in the past",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T14:00:00Z"), Location: time.UTC,
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-03-10T12:00:00Z"),
+			},
+			want: []want{{"2h", "2026-03-10T12:00:00Z", ReasonPast}},
+		},
+		{
+			name: "moved out of quiet hours into the past",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T09:00:00Z"), Location: time.UTC, Quiet: night,
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-03-09T22:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"2h", "2026-03-09T20:59:00Z", ReasonPast}},
+		},
+		{
+			name: "new york spring forward, zone unlike the server's",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-08T13:00:00Z"), Location: newYork, Quiet: night, // 09:00 EDT
+				Rules: defaultRules, Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
+			},
+			// 48h is 48 real hours: 08:00 EST on the 6th (not in quiet hours, which end at 08:00);
+			// 2h: 07:00 EDT moves to 20:59 EST on the 7th.
+			want: []want{{"48h", "2026-03-06T13:00:00Z", ""}, {"2h", "2026-03-08T01:59:00Z", ""}},
+		},
+		{
+			name: "new york fall back",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-11-01T14:00:00Z"), Location: newYork, Quiet: night, // 09:00 EST
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-10-20T00:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"2h", "2026-11-01T00:59:00Z", ""}}, // 20:59 EDT on the 31st
+		},
+		{
+			name: "berlin spring forward",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-29T07:00:00Z"), Location: berlin, Quiet: night, // 09:00 CEST
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-03-20T00:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"2h", "2026-03-28T19:59:00Z", ""}}, // 20:59 CET
+		},
+		{
+			name: "berlin fall back",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-10-25T08:00:00Z"), Location: berlin, Quiet: night, // 09:00 CET
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-10-20T00:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"2h", "2026-10-24T18:59:00Z", ""}}, // 20:59 CEST
+		},
+		{
+			name: "starts-at given in another zone is the same instant",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-10-25T08:00:00Z").In(tokyo), Location: berlin, Quiet: night,
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-10-20T00:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"2h", "2026-10-24T18:59:00Z", ""}},
+		},
+		{
+			name: "kolkata half-hour offset",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T03:30:00Z"), Location: mustLoc(t, "Asia/Kolkata"), Quiet: night, // 09:00 IST
+				Rules: defaultRules, Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"48h", "2026-03-08T03:30:00Z", ""}, {"2h", "2026-03-09T15:29:00Z", ""}},
+		},
+		{
+			name: "sydney",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-06-14T23:00:00Z"), Location: mustLoc(t, "Australia/Sydney"), Quiet: night, // 09:00 AEST
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-06-01T00:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"2h", "2026-06-14T10:59:00Z", ""}},
+		},
+		{
+			name: "nil location is UTC",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T09:00:00Z"), Quiet: night,
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"),
+			},
+			want: []want{{"2h", "2026-03-09T20:59:00Z", ""}},
+		},
+		{
+			name: "disabled rule omitted, invalid rule skipped",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T14:00:00Z"), Location: time.UTC,
+				Rules: []Rule{
+					{ID: 7, Name: "off", Before: 24 * time.Hour},
+					{ID: 8, Name: "zero", Before: 0, Enabled: true},
+					{ID: 9, Name: "negative", Before: -time.Hour, Enabled: true},
+					rule2h,
+				},
+				Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"),
+			},
+			want: []want{{"2h", "2026-03-10T12:00:00Z", ""}, {"zero", "2026-03-10T14:00:00Z", ReasonInvalidRule}, {"negative", "2026-03-10T14:00:00Z", ReasonInvalidRule}},
+		},
+		{
+			name: "conditional rule skipped once confirmed",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T14:00:00Z"), Location: time.UTC, Quiet: night,
+				Rules:  []Rule{rule48h, {ID: 2, Name: "2h if unconfirmed", Before: 2 * time.Hour, OnlyIfUnconfirmed: true, Enabled: true}},
+				Active: true, Confirmed: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"48h", "2026-03-08T14:00:00Z", ""}, {"2h if unconfirmed", "2026-03-10T12:00:00Z", ReasonConfirmed}},
+		},
+		{
+			name: "conditional rule planned while unconfirmed",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T14:00:00Z"), Location: time.UTC, Quiet: night,
+				Rules:  []Rule{{ID: 2, Name: "2h if unconfirmed", Before: 2 * time.Hour, OnlyIfUnconfirmed: true, Enabled: true}},
+				Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"2h if unconfirmed", "2026-03-10T12:00:00Z", ""}},
+		},
+		{
+			name: "not active skips everything",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T14:00:00Z"), Location: time.UTC, Quiet: night,
+				Rules: defaultRules, Active: false, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"48h", "2026-03-08T14:00:00Z", ReasonNotActive}, {"2h", "2026-03-10T12:00:00Z", ReasonNotActive}},
+		},
+		{
+			name: "two rules the same day: the closer one wins",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T18:00:00Z"), Location: time.UTC, Quiet: night,
+				Rules:  []Rule{{ID: 3, Name: "6h", Before: 6 * time.Hour, Enabled: true}, rule2h},
+				Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"6h", "2026-03-10T12:00:00Z", "cap: 1 per day reached"}, {"2h", "2026-03-10T16:00:00Z", ""}},
+		},
+		{
+			name: "no caps: both the same day",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T18:00:00Z"), Location: time.UTC, Quiet: night,
+				Rules:  []Rule{{ID: 3, Name: "6h", Before: 6 * time.Hour, Enabled: true}, rule2h},
+				Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"),
+			},
+			want: []want{{"6h", "2026-03-10T12:00:00Z", ""}, {"2h", "2026-03-10T16:00:00Z", ""}},
+		},
+		{
+			name: "day cap uses the location's calendar day",
+			in: Input{
+				// 09:00 CET on the 10th; the other reminder is 00:30 CET on the 10th (23:30Z on the 9th).
+				StartsAt: mustUTC(t, "2026-03-10T08:00:00Z"), Location: berlin,
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
+				Others: []time.Time{mustUTC(t, "2026-03-09T23:30:00Z")},
+			},
+			want: []want{{"2h", "2026-03-10T06:00:00Z", "cap: 1 per day reached"}},
+		},
+		{
+			name: "day cap: the day before locally does not count",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T08:00:00Z"), Location: berlin,
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
+				Others: []time.Time{mustUTC(t, "2026-03-09T22:30:00Z")}, // 23:30 CET on the 9th
+			},
+			want: []want{{"2h", "2026-03-10T06:00:00Z", ""}},
+		},
+		{
+			name: "week cap: two before and two after, no 7-day window holds four",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T14:00:00Z"), Location: time.UTC,
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
+				Others: []time.Time{
+					mustUTC(t, "2026-03-04T12:00:00Z"), mustUTC(t, "2026-03-05T12:00:00Z"),
+					mustUTC(t, "2026-03-15T12:00:00Z"), mustUTC(t, "2026-03-16T12:00:00Z"),
+				},
+			},
+			want: []want{{"2h", "2026-03-10T12:00:00Z", ""}},
+		},
+		{
+			name: "week cap: three in the week before",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T14:00:00Z"), Location: time.UTC,
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
+				Others: []time.Time{
+					mustUTC(t, "2026-03-04T12:00:01Z"), mustUTC(t, "2026-03-05T12:00:00Z"), mustUTC(t, "2026-03-08T12:00:00Z"),
+				},
+			},
+			want: []want{{"2h", "2026-03-10T12:00:00Z", "cap: 3 per week reached"}},
+		},
+		{
+			name: "week cap: exactly 7 days earlier is outside the window",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T14:00:00Z"), Location: time.UTC,
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
+				Others: []time.Time{
+					mustUTC(t, "2026-03-03T12:00:00Z"), mustUTC(t, "2026-03-05T12:00:00Z"), mustUTC(t, "2026-03-08T12:00:00Z"),
+				},
+			},
+			want: []want{{"2h", "2026-03-10T12:00:00Z", ""}},
+		},
+		{
+			name: "week cap: three planned later for another appointment",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T14:00:00Z"), Location: time.UTC,
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
+				Others: []time.Time{
+					mustUTC(t, "2026-03-11T12:00:00Z"), mustUTC(t, "2026-03-13T12:00:00Z"), mustUTC(t, "2026-03-17T11:59:59Z"),
+				},
+			},
+			want: []want{{"2h", "2026-03-10T12:00:00Z", "cap: 3 per week reached"}},
+		},
+		{
+			name: "week cap counts this plan's own reminders, closest first",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T14:00:00Z"), Location: time.UTC, Quiet: night,
+				Rules: []Rule{
+					{ID: 4, Name: "74h", Before: 74 * time.Hour, Enabled: true},
+					{ID: 3, Name: "50h", Before: 50 * time.Hour, Enabled: true},
+					{ID: 1, Name: "26h", Before: 26 * time.Hour, Enabled: true},
+					rule2h,
+				},
+				Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{
+				{"74h", "2026-03-07T12:00:00Z", "cap: 3 per week reached"},
+				{"50h", "2026-03-08T12:00:00Z", ""},
+				{"26h", "2026-03-09T12:00:00Z", ""},
+				{"2h", "2026-03-10T12:00:00Z", ""},
+			},
+		},
+		{
+			name: "skipped reminders do not use up the cap",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T18:00:00Z"), Location: time.UTC,
+				Rules:  []Rule{{ID: 3, Name: "6h", Before: 6 * time.Hour, Enabled: true}, {ID: 2, Name: "2h", Before: 2 * time.Hour, OnlyIfUnconfirmed: true, Enabled: true}},
+				Active: true, Confirmed: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"6h", "2026-03-10T12:00:00Z", ""}, {"2h", "2026-03-10T16:00:00Z", ReasonConfirmed}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkPlan(t, Plan(tt.in), tt.want)
+		})
+	}
+}
+
+func TestPlanDoesNotModifyInput(t *testing.T) {
+	others := make([]time.Time, 1, 4)
+	others[0] = mustUTC(t, "2026-01-01T00:00:00Z")
+	rules := []Rule{rule2h, rule48h}
+	Plan(Input{
+		StartsAt: mustUTC(t, "2026-03-10T14:00:00Z"), Rules: rules, Active: true,
+		Now: mustUTC(t, "2026-03-01T00:00:00Z"), Others: others, Caps: DefaultCaps(),
+	})
+	if rules[0] != rule2h || rules[1] != rule48h {
+		t.Fatalf("rules reordered: %+v", rules)
+	}
+	if full := others[:cap(others)]; !full[1].IsZero() {
+		t.Fatalf("Others' spare capacity was written: %v", full)
+	}
+}
+
+func FuzzPlan(f *testing.F) {
+	f.Add(uint8(1), int64(1772974800), int64(1772300000), uint32(2880), uint32(120), uint32(1440), uint16(1260), uint16(480), uint8(1), uint8(3), false, int64(0))
+	f.Add(uint8(2), int64(1793520000), int64(1793500000), uint32(60), uint32(120), uint32(0), uint16(0), uint16(0), uint8(0), uint8(0), true, int64(-3600))
+	f.Add(uint8(4), int64(1775394000), int64(1775000000), uint32(5), uint32(9000), uint32(45), uint16(1439), uint16(1), uint8(2), uint8(1), false, int64(7200))
+	f.Fuzz(func(t *testing.T, zone uint8, startUnix, nowUnix int64, b1, b2, b3 uint32, qs, qe uint16, perDay, perWeek uint8, confirmed bool, otherOffset int64) {
+		loc := mustLoc(t, testZones[int(zone)%len(testZones)])
+		// Keep to 1970..2100 and rules under a year, where times are meaningful.
+		startsAt := time.Unix(abs(startUnix)%(130*365*86400), 0)
+		now := time.Unix(abs(nowUnix)%(130*365*86400), 0)
+		rules := []Rule{
+			{ID: 1, Name: "a", Before: time.Duration(b1%(366*1440)) * time.Minute, Enabled: true},
+			{ID: 2, Name: "b", Before: time.Duration(b2%(366*1440)) * time.Minute, Enabled: true, OnlyIfUnconfirmed: true},
+			{ID: 3, Name: "c", Before: time.Duration(b3%(366*1440)) * time.Minute, Enabled: b3%2 == 0},
+			{ID: 4, Name: "off", Before: time.Hour},
+		}
+		in := Input{
+			StartsAt: startsAt, Location: loc, Quiet: QuietHours{Start: Clock(qs), End: Clock(qe)},
+			Rules: rules, Confirmed: confirmed, Active: true, Now: now,
+			Others: []time.Time{startsAt.Add(time.Duration(otherOffset%(10*86400)) * time.Second)},
+			Caps:   Caps{PerDay: int(perDay % 4), PerWeek: int(perWeek % 6)},
+		}
+		got := Plan(in)
+		enabled := 2
+		if rules[2].Enabled {
+			enabled = 3
+		}
+		if len(got) != enabled {
+			t.Fatalf("got %d entries for %d enabled rules", len(got), enabled)
+		}
+		var planned []time.Time
+		for i, p := range got {
+			if i > 0 && p.SendAt.Before(got[i-1].SendAt) {
+				t.Fatalf("not sorted:\n%s", dump(got))
+			}
+			if p.Outcome != OutcomePlanned {
+				if p.Outcome != OutcomeSkipped || p.Reason == "" {
+					t.Fatalf("bad skipped entry %+v", p)
+				}
+				continue
+			}
+			if p.Reason != "" {
+				t.Fatalf("planned entry with reason %+v", p)
+			}
+			if InQuiet(p.SendAt, loc, in.Quiet) {
+				t.Fatalf("planned in quiet hours: %s (%s local)", p.SendAt, p.SendAt.In(loc))
+			}
+			if !p.SendAt.After(now) || !p.SendAt.Before(startsAt) {
+				t.Fatalf("planned at %s, now %s, starts %s", p.SendAt, now, startsAt)
+			}
+			if p.RuleName == "b" && confirmed {
+				t.Fatalf("conditional rule planned though confirmed")
+			}
+			planned = append(planned, p.SendAt)
+		}
+		all := append(planned, in.Others...)
+		if in.Caps.PerDay > 0 {
+			for _, p := range planned {
+				n := 0
+				for _, a := range all {
+					if sameDay(a, p, loc) {
+						n++
+					}
+				}
+				if n > in.Caps.PerDay {
+					t.Fatalf("%d reminders on the local day of %s, cap %d:\n%s", n, p.In(loc), in.Caps.PerDay, dump(got))
+				}
+			}
+		}
+		if in.Caps.PerWeek > 0 {
+			for _, p := range planned {
+				if busiestWeek(p, all) > in.Caps.PerWeek {
+					t.Fatalf("more than %d reminders in a week around %s:\n%s", in.Caps.PerWeek, p, dump(got))
+				}
+			}
+		}
+	})
+}
+
+func sameDay(a, b time.Time, loc *time.Location) bool {
+	ay, am, ad := a.In(loc).Date()
+	by, bm, bd := b.In(loc).Date()
+	return ay == by && am == bm && ad == bd
+}
