@@ -249,17 +249,25 @@ func walkBeforeQuiet(t time.Time, loc *time.Location, q QuietHours) time.Time {
 
 var testZones = []string{"UTC", "America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "Australia/Lord_Howe", "America/Santiago"}
 
-// TestMoveBeforeQuietMatchesWalk sweeps daylight-saving days in several
-// zones and windows and compares the fast move with the walk.
+// TestMoveBeforeQuietMatchesWalk sweeps each zone's daylight-saving days
+// with several windows and compares the fast move with the walk.
 func TestMoveBeforeQuietMatchesWalk(t *testing.T) {
-	days := []string{"2026-03-08T00:00:00Z", "2026-11-01T00:00:00Z", "2026-03-29T00:00:00Z", "2026-10-25T00:00:00Z", "2026-04-05T00:00:00Z", "2026-10-04T00:00:00Z"}
+	days := map[string][]string{
+		"UTC":                 {"2026-03-08"},
+		"Asia/Kolkata":        {"2026-03-08"},
+		"America/New_York":    {"2026-03-08", "2026-11-01"},
+		"Europe/Berlin":       {"2026-03-29", "2026-10-25"},
+		"Australia/Sydney":    {"2026-04-05", "2026-10-04"},
+		"Australia/Lord_Howe": {"2026-04-05", "2026-10-04"}, // a 30-minute change
+		"America/Santiago":    {"2026-04-05", "2026-09-06"}, // changes at midnight
+	}
 	windows := []QuietHours{quiet(t, "21:00", "08:00"), quiet(t, "01:30", "08:00"), quiet(t, "02:30", "02:45"), quiet(t, "03:00", "02:00"), quiet(t, "00:00", "06:00")}
 	for _, zone := range testZones {
 		loc := mustLoc(t, zone)
-		for _, day := range days {
-			start := mustUTC(t, day).Add(-12 * time.Hour)
+		for _, day := range days[zone] {
+			start := mustUTC(t, day+"T00:00:00Z").Add(-12 * time.Hour)
 			for _, q := range windows {
-				for m := 0; m < 48*60; m += 17 {
+				for m := 0; m < 48*60; m += 53 {
 					at := start.Add(time.Duration(m)*time.Minute + 13*time.Second)
 					got, ok := moveBeforeQuiet(at, loc, q)
 					want := walkBeforeQuiet(at, loc, q)
