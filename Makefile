@@ -1,0 +1,81 @@
+# apptconfirm. `make help` lists the targets. CI runs `make test` unchanged.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO            ?= go
+BIN           := bin/apptconfirm
+VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS       := -X main.version=$(VERSION)
+GOLANGCI_LINT_VERSION := v2.15.0
+GOFUMPT_VERSION       := v0.12.0
+TOOLS         := $(CURDIR)/bin/tools
+CHROMIUM      ?= /usr/bin/chromium
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build bin/apptconfirm
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/apptconfirm
+
+.PHONY: run
+run: build ## build and start on http://localhost:8080 (SQLite, simulator, demo clinic)
+	./$(BIN) demo --config config.yaml
+
+.PHONY: deps
+deps: ## install what the tests need (Go modules, Chromium for the browser tests)
+	$(GO) mod download
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "installing chromium for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+.PHONY: test
+test: deps ## run the whole test suite (race detector, SQLite and PostgreSQL)
+	APPTCONFIRM_CHROMIUM=$(CHROMIUM) $(GO) test -race -count=1 -timeout 40m ./...
+
+.PHONY: test-short
+test-short: ## quick tests without the race detector
+	$(GO) test -count=1 -short ./...
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target for 20 seconds
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
+		done; \
+	done
+
+.PHONY: bench
+bench: ## run the benchmarks (see BENCHMARKS.md)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+$(TOOLS)/golangci-lint:
+	GOBIN=$(TOOLS) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+$(TOOLS)/gofumpt:
+	GOBIN=$(TOOLS) $(GO) install mvdan.cc/gofumpt@$(GOFUMPT_VERSION)
+
+.PHONY: lint
+lint: $(TOOLS)/golangci-lint fmt-check ## go vet, golangci-lint, gofumpt check
+	$(GO) vet ./...
+	$(TOOLS)/golangci-lint run ./...
+
+.PHONY: fmt
+fmt: $(TOOLS)/gofumpt ## format the code with gofumpt
+	$(TOOLS)/gofumpt -w $$(git ls-files '*.go')
+
+.PHONY: fmt-check
+fmt-check: $(TOOLS)/gofumpt ## fail when gofmt or gofumpt would change a file
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
+	@out=$$($(TOOLS)/gofumpt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofumpt: $$out"; exit 1; fi
+
+.PHONY: tidy-check
+tidy-check: ## fail when go.mod or go.sum are not tidy
+	$(GO) mod tidy -diff
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf bin

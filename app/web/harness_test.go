@@ -1,0 +1,153 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"apptconfirm/app/auth"
+	"apptconfirm/models"
+	"apptconfirm/models/storetest"
+	"apptconfirm/static"
+	"apptconfirm/templates"
+)
+
+// testApp is a web UI on a fresh SQLite file, served over real HTTP.
+type testApp struct {
+	t      *testing.T
+	store  *models.Store
+	server *Server
+	http   *httptest.Server
+	now    time.Time
+}
+
+// testHasher is the real bcrypt hasher at its minimum allowed cost.
+var testHasher = auth.NewHasher(10)
+
+func newTestApp(t *testing.T) *testApp {
+	t.Helper()
+	return newTestAppWith(t, []string{"127.0.0.1"})
+}
+
+func newTestAppWith(t *testing.T, trusted []string) *testApp {
+	t.Helper()
+	st := storetest.SQLite(t)
+	a := &testApp{t: t, store: st, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	srv, err := New(Options{ClinicName: "Test Clinic", PublicURL: "http://example.test", TrustedProxies: trusted}, Deps{
+		Store:     st,
+		Sessions:  auth.NewSessions(st, auth.SessionOptions{Lifetime: time.Hour}),
+		Hasher:    testHasher,
+		Limiter:   auth.NewLoginLimiter(15*time.Minute, 5, 20, nil),
+		Templates: templates.FS,
+		Static:    static.FS,
+		Now:       func() time.Time { return a.now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.server = srv
+	a.http = httptest.NewServer(srv.Handler())
+	t.Cleanup(a.http.Close)
+	return a
+}
+
+// addUser creates a user with password "password123".
+func (a *testApp) addUser(email string, role models.Role) *models.User {
+	a.t.Helper()
+	h, err := testHasher.Hash("password123")
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	u := &models.User{Email: email, Name: strings.Split(email, "@")[0], PasswordHash: h, Role: role}
+	if err := a.store.DB(context.Background()).Create(u).Error; err != nil {
+		a.t.Fatal(err)
+	}
+	return u
+}
+
+// browser is an HTTP client with a cookie jar that does not follow redirects.
+type browser struct {
+	t      *testing.T
+	app    *testApp
+	client *http.Client
+	csrf   string
+}
+
+func (a *testApp) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: a.t, app: a, client: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// get fetches path and remembers the page's CSRF token.
+func (b *browser) get(path string) (int, string) {
+	b.t.Helper()
+	resp, err := b.client.Get(b.app.http.URL + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if m := csrfRE.FindSubmatch(body); m != nil {
+		b.csrf = string(m[1])
+	}
+	return resp.StatusCode, string(body)
+}
+
+// post submits a form with the remembered CSRF token (unless form sets one).
+func (b *browser) post(path string, form url.Values) (*http.Response, string) {
+	b.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if _, ok := form["csrf_token"]; !ok {
+		form.Set("csrf_token", b.csrf)
+	}
+	req, _ := http.NewRequest(http.MethodPost, b.app.http.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+// postWithHeader posts a form with one extra header and returns the response (body closed).
+func (b *browser) postWithHeader(path string, form url.Values, key, value string) *http.Response {
+	b.t.Helper()
+	if _, ok := form["csrf_token"]; !ok {
+		form.Set("csrf_token", b.csrf)
+	}
+	req, _ := http.NewRequest(http.MethodPost, b.app.http.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(key, value)
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// login logs in and fails the test if it does not work.
+func (b *browser) login(email string) {
+	b.t.Helper()
+	b.get("/login")
+	resp, body := b.post("/login", url.Values{"email": {email}, "password": {"password123"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		b.t.Fatalf("login as %s: status %d: %s", email, resp.StatusCode, body)
+	}
+}

@@ -1,0 +1,207 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"apptconfirm/models"
+)
+
+const ctxUser = "apptconfirm.user"
+
+// RequestIDHeader carries a request id in and out.
+const RequestIDHeader = "X-Request-Id"
+
+// requestLog gives every request an id and logs it once, at the end.
+func (s *Server) requestLog(c *gin.Context) {
+	start := time.Now()
+	id := c.GetHeader(RequestIDHeader)
+	if id == "" || len(id) > 64 {
+		id = randomToken()[:16]
+	}
+	c.Header(RequestIDHeader, id)
+	c.Set("request_id", id)
+	c.Next()
+	level := slog.LevelDebug
+	if c.Writer.Status() >= 500 {
+		level = slog.LevelWarn
+	}
+	s.log.Log(c.Request.Context(), level, "http request",
+		slog.String("request_id", id), slog.String("method", c.Request.Method),
+		slog.String("route", c.FullPath()), slog.Int("status", c.Writer.Status()),
+		slog.Duration("took", time.Since(start)))
+}
+
+// recover turns a panic into a 500 page and one log line with the stack.
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if err, ok := r.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(r)
+			}
+			s.log.ErrorContext(c.Request.Context(), "panic in handler", slog.Any("panic", r),
+				slog.String("stack", string(debug.Stack())))
+			if !c.Writer.Written() {
+				s.errorPage(c, http.StatusInternalServerError, "Something went wrong", "The error was logged.")
+			}
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// contentSecurityPolicy allows only our own scripts and styles (no inline
+// script), no framing, no plugins (QUALITY A6).
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func (s *Server) securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if s.opts.TLS || c.Request.TLS != nil {
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	c.Next()
+}
+
+// currentUser returns the logged-in user set by requireUser.
+func currentUser(c *gin.Context) (*models.User, bool) {
+	v, ok := c.Get(ctxUser)
+	if !ok {
+		return nil, false
+	}
+	u, ok := v.(*models.User)
+	return u, ok
+}
+
+// requireUser loads the session's user; a missing, disabled or logged-out
+// user is sent to the login page (or gets 401 for non-GET requests).
+func (s *Server) requireUser(c *gin.Context) {
+	ctx := c.Request.Context()
+	uid := s.sessions.GetInt(ctx, sessUserID)
+	if uid > 0 {
+		var u models.User
+		err := s.store.DB(ctx).First(&u, uid).Error
+		switch {
+		case err == nil && !u.Disabled && u.SessionEpoch == s.sessions.GetInt(ctx, sessEpoch):
+			c.Set(ctxUser, &u)
+			c.Next()
+			return
+		case err != nil && !errors.Is(models.Classify(err), models.ErrNotFound):
+			s.fail(c, err)
+			return
+		}
+		// The user is gone, disabled or had every session ended: end this one too.
+		_ = s.sessions.Destroy(ctx)
+	}
+	if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
+		next := c.Request.URL.RequestURI()
+		c.Redirect(http.StatusSeeOther, "/login?next="+urlQueryEscape(next))
+	} else {
+		s.errorPage(c, http.StatusUnauthorized, "Please log in again", "Your session has ended.")
+	}
+	c.Abort()
+}
+
+// requireAdmin refuses staff (QUALITY A3).
+func (s *Server) requireAdmin(c *gin.Context) {
+	u, ok := currentUser(c)
+	if !ok || !u.IsAdmin() {
+		s.errorPage(c, http.StatusForbidden, "Admins only", "This page is for clinic admins.")
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// checkCSRF refuses unsafe requests whose form token does not match the
+// session's. http.CrossOriginProtection already refuses cross-site requests
+// by their Fetch metadata; the token also covers old browsers (QUALITY A4).
+func (s *Server) checkCSRF(c *gin.Context) {
+	switch c.Request.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		c.Next()
+		return
+	}
+	want := s.sessions.GetString(c.Request.Context(), sessCSRF)
+	got := c.PostForm("csrf_token")
+	if got == "" {
+		got = c.GetHeader("X-CSRF-Token")
+	}
+	if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
+		s.errorPage(c, http.StatusForbidden, "Form expired", "The form was missing its security token or came from another site. Go back, reload the page and try again.")
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// errorPage renders a plain error page with status.
+func (s *Server) errorPage(c *gin.Context, status int, title, detail string) {
+	if !hasSession(c) {
+		c.Header("Content-Type", "text/plain; charset=utf-8")
+		c.String(status, "%s\n", title)
+		return
+	}
+	p := s.page(c, title, "", errorData{Status: status, Detail: detail})
+	s.html(c, status, "error", p)
+}
+
+type errorData struct {
+	Status int
+	Detail string
+}
+
+func (s *Server) notFound(c *gin.Context) {
+	// Unknown routes never ran requireUser; show the logged-in chrome anyway.
+	if _, ok := currentUser(c); !ok && hasSession(c) {
+		if uid := s.sessions.GetInt(c.Request.Context(), sessUserID); uid > 0 {
+			var u models.User
+			if err := s.store.DB(c.Request.Context()).First(&u, uid).Error; err == nil && !u.Disabled &&
+				u.SessionEpoch == s.sessions.GetInt(c.Request.Context(), sessEpoch) {
+				c.Set(ctxUser, &u)
+			}
+		}
+	}
+	s.errorPage(c, http.StatusNotFound, "Not found", "There is nothing here, or it was removed.")
+}
+
+// fail maps a service error onto a page once: not found is 404, a bad state
+// change 409, a busy database 503, anything else 500 and one log line.
+func (s *Server) fail(c *gin.Context, err error) {
+	var bt *models.ErrBadTransition
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		s.notFound(c)
+	case errors.As(err, &bt):
+		s.errorPage(c, http.StatusConflict, "That change is not possible", capitalize(bt.Error())+".")
+	case errors.Is(err, models.ErrConflict):
+		s.errorPage(c, http.StatusConflict, "Changed by someone else", "Reload the page and try again.")
+	case errors.Is(err, models.ErrUnavailable):
+		s.log.WarnContext(c.Request.Context(), "database unavailable", slog.Any("err", err))
+		s.errorPage(c, http.StatusServiceUnavailable, "Busy", "The database is busy. Try again in a moment.")
+	default:
+		s.log.ErrorContext(c.Request.Context(), "request failed", slog.String("route", c.FullPath()), slog.Any("err", err))
+		s.errorPage(c, http.StatusInternalServerError, "Something went wrong", "The error was logged.")
+	}
+	c.Abort()
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,26 @@
+package web
+
+import (
+	"github.com/gin-gonic/gin"
+)
+
+// routes registers every browser route, grouped by trust: public pages,
+// pages for any logged-in user, and admin pages. The token API, webhooks and
+// operations endpoints register themselves on Engine().
+func (s *Server) routes() {
+	e := s.engine
+	e.GET("/static/*file", gin.WrapH(s.assets))
+	e.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(301, "/static/favicon.svg") })
+
+	pub := e.Group("/", s.checkCSRF)
+	pub.GET("/login", s.loginForm)
+	pub.POST("/login", s.login)
+
+	staff := e.Group("/", s.requireUser, s.checkCSRF)
+	staff.POST("/logout", s.logout)
+	// Feature routes for any logged-in user (one line per feature file).
+
+	admin := e.Group("/admin", s.requireUser, s.requireAdmin, s.checkCSRF)
+	// Feature routes for admins only (one line per feature file).
+	_ = admin
+}

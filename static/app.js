@@ -1,0 +1,17 @@
+// apptconfirm: small progressive enhancements. No inline script anywhere, so
+// the Content-Security-Policy can forbid it.
+(function () {
+  "use strict";
+  // Buttons that ask before they act: <button data-confirm="Cancel this appointment?">.
+  document.addEventListener("submit", function (ev) {
+    var btn = ev.submitter;
+    var msg = (btn && btn.getAttribute("data-confirm")) || ev.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) {
+      ev.preventDefault();
+    }
+  });
+  // Selects that submit their filter form when changed.
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
+    el.addEventListener("change", function () { el.form.submit(); });
+  });
+})();
