@@ -1,0 +1,199 @@
+// Package server wires apptconfirm together: it opens the store, builds every
+// service and the HTTP handler, runs the scheduler, and shuts all of it down
+// in order. cmd/apptconfirm and the end-to-end tests both start the app here.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"apptconfirm/app/auth"
+	"apptconfirm/app/clinic"
+	"apptconfirm/app/config"
+	"apptconfirm/app/web"
+	"apptconfirm/models"
+	"apptconfirm/static"
+	"apptconfirm/templates"
+)
+
+// App is a running apptconfirm.
+type App struct {
+	Config config.Config
+	Store  *models.Store
+	Log    *slog.Logger
+	Clinic *clinic.Service
+	Web    *web.Server
+	Hasher *auth.Hasher
+
+	// WebhookSecret is the path secret of the webhook URL in use.
+	WebhookSecret string
+
+	handler http.Handler
+	now     func() time.Time
+	closers []func(context.Context) error
+}
+
+// Options adjust Build for tests and for the demo command.
+type Options struct {
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+	// HashCost is the bcrypt cost; 0 is 12.
+	HashCost int
+}
+
+// Build opens the store, checks (or applies) migrations and builds every
+// part of the app. It starts nothing: Run does.
+func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*App, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.HashCost == 0 {
+		opts.HashCost = 12
+	}
+	store, err := models.Open(models.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, MaxOpenConns: cfg.DatabaseMaxOpenConns()})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Store: store, Log: log, now: opts.Now}
+	a.closers = append(a.closers, func(context.Context) error { return store.Close() })
+	if err := a.prepareSchema(ctx); err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	if err := a.build(ctx, opts); err != nil {
+		_ = a.Close(ctx)
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) prepareSchema(ctx context.Context) error {
+	if a.Config.Database.AutoMigrate {
+		n, err := a.Store.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			a.Log.Info("database migrated", slog.Int("applied", n), slog.Int("version", models.LatestVersion()))
+		}
+		return nil
+	}
+	return a.Store.CheckSchema(ctx)
+}
+
+func (a *App) build(ctx context.Context, opts Options) error {
+	cfg := a.Config
+	a.Hasher = auth.NewHasher(opts.HashCost)
+	a.Clinic = clinic.New(a.Store, nil, a.now)
+	a.Clinic.SetPasswordHasher(a.Hasher)
+	if err := a.Clinic.EnsureDefaults(ctx, Defaults(cfg)); err != nil {
+		return fmt.Errorf("server: defaults: %w", err)
+	}
+	secret, err := a.Clinic.WebhookSecret(ctx, cfg.SMSCX.WebhookSecret)
+	if err != nil {
+		return fmt.Errorf("server: webhook secret: %w", err)
+	}
+	a.WebhookSecret = secret
+
+	sessions := auth.NewSessions(a.Store, auth.SessionOptions{Lifetime: cfg.Server.SessionLifetime.Duration, Secure: cfg.CookieSecure()})
+	w, err := web.New(web.Options{
+		ClinicName:     cfg.Clinic.Name,
+		PublicURL:      cfg.Server.PublicURL,
+		TrustedProxies: cfg.Server.TrustedProxies,
+		Simulating:     cfg.SMSCXMode() == config.ModeSimulate,
+		TLS:            strings.HasPrefix(cfg.Server.PublicURL, "https://"),
+	}, web.Deps{
+		Store:     a.Store,
+		Sessions:  sessions,
+		Hasher:    a.Hasher,
+		Limiter:   auth.NewLoginLimiter(15*time.Minute, 5, 50, a.now),
+		Templates: templates.FS,
+		Static:    static.FS,
+		Logger:    a.Log,
+		Now:       a.now,
+	})
+	if err != nil {
+		return err
+	}
+	a.Web = w
+	a.handler = w.Handler()
+	return nil
+}
+
+// Defaults turns the configuration into the clinic's first-start defaults.
+func Defaults(cfg config.Config) clinic.Defaults {
+	d := clinic.Defaults{
+		ClinicName: cfg.Clinic.Name,
+		Timezone:   cfg.Clinic.Timezone,
+		Country:    cfg.Clinic.Country,
+		Address:    cfg.Clinic.Address,
+		Phone:      cfg.Clinic.Phone,
+		QuietStart: cfg.Reminders.QuietHours.Start,
+		QuietEnd:   cfg.Reminders.QuietHours.End,
+	}
+	for _, r := range cfg.Reminders.Rules {
+		d.Rules = append(d.Rules, clinic.RuleDefault{Name: r.Name, Before: r.Before.Duration, Template: r.Template, OnlyIfUnconfirmed: r.OnlyIfUnconfirmed})
+	}
+	return d
+}
+
+// Handler is the app's complete HTTP handler.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// WebhookURL is the URL SMS.CX posts to.
+func (a *App) WebhookURL() string { return a.Config.WebhookURL(a.WebhookSecret) }
+
+// Serve serves HTTP on ln until ctx ends, then shuts down gracefully: the
+// listener closes, in-flight requests finish (bounded by
+// server.shutdown_timeout), background work stops, the store closes.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	cfg := a.Config.Server
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout.Duration,
+		ReadTimeout:       cfg.ReadTimeout.Duration,
+		WriteTimeout:      cfg.WriteTimeout.Duration,
+		IdleTimeout:       cfg.IdleTimeout.Duration,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("public_url", a.Config.Server.PublicURL))
+	select {
+	case err := <-errc:
+		_ = a.Close(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.Duration)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if cerr := a.Close(sctx); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close stops background work and closes the store, last started first.
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
