@@ -117,6 +117,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Static:    static.FS,
 		Logger:    a.Log,
 		Now:       a.now,
+		Clinic:    a.Clinic,
 	})
 	if err != nil {
 		return err

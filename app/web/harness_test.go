@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"apptconfirm/app/auth"
+	"apptconfirm/app/clinic"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 	"apptconfirm/static"
@@ -23,6 +24,7 @@ import (
 type testApp struct {
 	t      *testing.T
 	store  *models.Store
+	clinic *clinic.Service
 	server *Server
 	http   *httptest.Server
 	now    time.Time
@@ -40,6 +42,8 @@ func newTestAppWith(t *testing.T, trusted []string) *testApp {
 	t.Helper()
 	st := storetest.SQLite(t)
 	a := &testApp{t: t, store: st, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	a.clinic = clinic.New(st, nil, func() time.Time { return a.now })
+	a.clinic.SetPasswordHasher(testHasher)
 	srv, err := New(Options{ClinicName: "Test Clinic", PublicURL: "http://example.test", TrustedProxies: trusted}, Deps{
 		Store:     st,
 		Sessions:  auth.NewSessions(st, auth.SessionOptions{Lifetime: time.Hour}),
@@ -48,6 +52,7 @@ func newTestAppWith(t *testing.T, trusted []string) *testApp {
 		Templates: templates.FS,
 		Static:    static.FS,
 		Now:       func() time.Time { return a.now },
+		Clinic:    a.clinic,
 	})
 	if err != nil {
 		t.Fatal(err)

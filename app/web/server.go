@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/auth"
+	"apptconfirm/app/clinic"
 	"apptconfirm/models"
 )
 
@@ -40,6 +41,7 @@ type Server struct {
 	assets   *Assets
 	log      *slog.Logger
 	now      func() time.Time
+	clinic   *clinic.Service
 
 	engine *gin.Engine
 	// mounts are extra handlers (webhook, API, simulator) that bypass the
@@ -62,6 +64,8 @@ type Deps struct {
 	Static    fs.FS
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// Clinic is the business layer behind the patient, appointment and admin pages.
+	Clinic *clinic.Service
 }
 
 // New builds the web UI. Templates are parsed here, so a broken one stops start-up.
@@ -93,6 +97,7 @@ func New(opts Options, d Deps) (*Server, error) {
 	s := &Server{
 		opts: opts, store: d.Store, sessions: d.Sessions, hasher: d.Hasher, limiter: d.Limiter,
 		render: r, assets: assets, log: d.Logger, now: d.Now, engine: e,
+		clinic: d.Clinic,
 	}
 	e.Use(s.requestLog, s.recover, s.securityHeaders)
 	e.NoRoute(func(c *gin.Context) { s.notFound(c) })
