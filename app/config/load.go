@@ -19,6 +19,21 @@ import (
 // case (APPTCONFIRM_SMSCX_API_KEY sets smscx.api_key).
 const EnvPrefix = "APPTCONFIRM_"
 
+// Environment variables that share the APPTCONFIRM_ prefix but are not
+// configuration keys: the first-start admin account chosen by
+// cmd/apptconfirm. Load leaves them alone; any other APPTCONFIRM_ variable
+// that names no key is an error.
+const (
+	EnvAdminEmail    = "APPTCONFIRM_ADMIN_EMAIL"
+	EnvAdminPassword = "APPTCONFIRM_ADMIN_PASSWORD"
+)
+
+// isReservedEnv reports whether name is an APPTCONFIRM_ variable that is not
+// a configuration key.
+func isReservedEnv(name string) bool {
+	return name == EnvAdminEmail || name == EnvAdminPassword
+}
+
 // FieldError is one problem with one configuration key. Load and Validate
 // return one or more of them (joined with errors.Join).
 type FieldError struct {
@@ -379,7 +394,7 @@ func applyEnv(environ []string, cfg *Config) []error {
 	root := reflect.ValueOf(cfg).Elem()
 	for _, kv := range environ {
 		name, value, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(name, EnvPrefix) {
+		if !strings.HasPrefix(name, EnvPrefix) || isReservedEnv(name) {
 			continue
 		}
 		s, ok := byEnv[name]

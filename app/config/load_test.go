@@ -206,6 +206,11 @@ reminders:
 			env:  []string{"PATH=/usr/bin", "APPTCONFIRMX=1", "apptconfirm_log_level=nonsense", "HOME"},
 			want: func(*Config) {},
 		},
+		{
+			name: "the first-admin variables are not configuration keys",
+			env:  []string{EnvAdminEmail + "=admin@clinic.example", EnvAdminPassword + "=hunter2hunter2"},
+			want: func(*Config) {},
+		},
 
 		// Errors in the file.
 		{
