@@ -81,11 +81,11 @@ func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 // its password once. APPTCONFIRM_ADMIN_EMAIL and APPTCONFIRM_ADMIN_PASSWORD
 // choose them instead.
 func firstAdmin(ctx context.Context, app *server.App, stdin io.Reader, stdout io.Writer) error {
-	email := os.Getenv("APPTCONFIRM_ADMIN_EMAIL")
+	email := os.Getenv(config.EnvAdminEmail)
 	if email == "" {
 		email = "admin@example.com"
 	}
-	password := os.Getenv("APPTCONFIRM_ADMIN_PASSWORD")
+	password := os.Getenv(config.EnvAdminPassword)
 	generated := password == ""
 	if generated {
 		password = randomPassword()

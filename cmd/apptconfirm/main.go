@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // zones load even on hosts without zoneinfo
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
