@@ -1,0 +1,240 @@
+package clinic_test
+
+import (
+	"context"
+	"encoding/base64"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"apptconfirm/app/clinic"
+	"apptconfirm/app/smstext"
+	"apptconfirm/models"
+	"apptconfirm/models/storetest"
+)
+
+func TestDefaultTemplates(t *testing.T) {
+	t.Parallel()
+	tpls := clinic.DefaultTemplates()
+	keys := make([]string, 0, len(tpls))
+	for k := range tpls {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	want := "ack_cancel,ack_confirm,booking_confirmation,cancellation_notice,help,optin_ack,optout_ack,question"
+	if got := strings.Join(keys, ","); got != want {
+		t.Fatalf("keys = %s, want %s", got, want)
+	}
+	// The placeholders PRODUCT.md 3a defines; {choices} only for "question".
+	allowed := map[string]bool{
+		"{first_name}": true, "{last_name}": true, "{date}": true, "{time}": true, "{weekday}": true,
+		"{location}": true, "{location_address}": true, "{provider}": true, "{clinic_phone}": true,
+	}
+	placeholder := regexp.MustCompile(`\{[^{}]*\}`)
+	all := map[string]string{"reminder": clinic.TemplateReminder, "reminder_same_day": clinic.TemplateReminderSameDay}
+	for k, v := range tpls {
+		all[k] = v
+	}
+	for key, body := range all {
+		t.Run(key, func(t *testing.T) {
+			for _, p := range placeholder.FindAllString(body, -1) {
+				if p == clinic.ChoicesPlaceholder && key == models.KindQuestion {
+					continue
+				}
+				if !allowed[p] {
+					t.Errorf("placeholder %s not allowed in %s", p, key)
+				}
+			}
+			if a := smstext.Analyze(body); a.Unicode || a.Parts != 1 {
+				t.Errorf("%s: %+v, want one GSM-7 part", key, a)
+			}
+		})
+	}
+	if !strings.Contains(tpls[models.KindQuestion], clinic.ChoicesPlaceholder) {
+		t.Error("question template lacks {choices}")
+	}
+	opt := tpls[models.KindOptOutAck]
+	if !strings.Contains(opt, "no more messages") || !strings.Contains(opt, "START") {
+		t.Errorf("optout_ack %q must say no more messages and how to opt back in", opt)
+	}
+}
+
+func TestEnsureDefaults(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		svc := clinic.New(s, nil, (&clock{t: t0}).Now)
+		d := clinic.Defaults{
+			ClinicName: "Demo Clinic", Timezone: "Europe/Paris", Country: "fr", Phone: "01 42 68 53 00",
+			QuietStart: "21:00", QuietEnd: "08:00",
+			Templates: map[string]string{models.KindHelp: "Call us on {clinic_phone}."},
+		}
+		if err := svc.EnsureDefaults(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		loc, err := svc.DefaultLocation(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc.Name != "Demo Clinic" || loc.TimeZone != "Europe/Paris" || loc.Country != "FR" || loc.Phone != "+33142685300" || loc.QuietStart != "21:00" {
+			t.Fatalf("default location = %+v", loc)
+		}
+		var rules []models.ReminderRule
+		if err := s.DB(ctx).Order("before_seconds DESC").Find(&rules).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(rules) != 2 || rules[0].Name != "48h" || rules[0].Before() != 48*time.Hour || rules[1].Before() != 2*time.Hour ||
+			!rules[1].OnlyIfUnconfirmed || !rules[0].Enabled || rules[0].Template != clinic.TemplateReminder {
+			t.Fatalf("rules = %+v", rules)
+		}
+		var help models.MessageTemplate
+		if err := s.DB(ctx).Where(&models.MessageTemplate{Key: models.KindHelp}).Take(&help).Error; err != nil || help.Body != "Call us on {clinic_phone}." {
+			t.Fatalf("help template = %+v, %v", help, err)
+		}
+		counts := func() [4]int64 {
+			return [4]int64{
+				count(t, s, &models.Location{}), count(t, s, &models.ReminderRule{}),
+				count(t, s, &models.MessageTemplate{}), count(t, s, &models.AuditEntry{}),
+			}
+		}
+		first := counts()
+		if first[0] != 1 || first[1] != 2 || first[2] != 8 {
+			t.Fatalf("counts = %v", first)
+		}
+
+		// Idempotent: edits survive, a deleted template comes back, nothing else changes.
+		if err := s.DB(ctx).Model(&models.MessageTemplate{}).Where(&models.MessageTemplate{Key: models.KindAckConfirm}).Update("body", "Edited").Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DB(ctx).Where(&models.MessageTemplate{Key: models.KindQuestion}).Delete(&models.MessageTemplate{}).Error; err != nil {
+			t.Fatal(err)
+		}
+		d.ClinicName, d.Timezone = "Other Name", "Asia/Tokyo"
+		d.Rules = []clinic.RuleDefault{{Name: "24h", Before: 24 * time.Hour}}
+		if err := svc.EnsureDefaults(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.EnsureDefaults(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		second := counts()
+		if second[0] != 1 || second[1] != 2 || second[2] != 8 || second[3] != first[3]+1 {
+			t.Fatalf("counts after rerun = %v, first run %v", second, first)
+		}
+		var ack, question models.MessageTemplate
+		s.DB(ctx).Where(&models.MessageTemplate{Key: models.KindAckConfirm}).Take(&ack)
+		s.DB(ctx).Where(&models.MessageTemplate{Key: models.KindQuestion}).Take(&question)
+		if ack.Body != "Edited" || question.Body != clinic.TemplateQuestion {
+			t.Fatalf("ack = %q, question = %q", ack.Body, question.Body)
+		}
+		if loc2, _ := svc.DefaultLocation(ctx); loc2.Name != "Demo Clinic" {
+			t.Fatalf("rerun changed the location: %+v", loc2)
+		}
+	})
+}
+
+func TestEnsureDefaultsRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		d     clinic.Defaults
+		field string
+	}{
+		{"bad zone", clinic.Defaults{Timezone: "Mars/Base"}, "time_zone"},
+		{"bad country", clinic.Defaults{Country: "UK"}, "country"},
+		{"half quiet hours", clinic.Defaults{QuietStart: "21:00"}, "quiet_end"},
+		{"rule without name", clinic.Defaults{Rules: []clinic.RuleDefault{{Before: time.Hour}}}, "rules[0].name"},
+		{"rule without time", clinic.Defaults{Rules: []clinic.RuleDefault{{Name: "x"}}}, "rules[0].before"},
+		{"duplicate rules", clinic.Defaults{Rules: []clinic.RuleDefault{{Name: "x", Before: time.Hour}, {Name: "x", Before: 2 * time.Hour}}}, "rules[1].name"},
+		{"unknown template", clinic.Defaults{Templates: map[string]string{"reminder_3": "hi"}}, "templates.reminder_3"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := storetest.SQLite(t)
+			svc := clinic.New(s, nil, nil)
+			wantField(t, svc.EnsureDefaults(context.Background(), tc.d), tc.field, "")
+			for name, model := range map[string]any{"locations": &models.Location{}, "rules": &models.ReminderRule{}, "templates": &models.MessageTemplate{}} {
+				if n := count(t, s, model); n != 0 {
+					t.Errorf("%d %s written", n, name)
+				}
+			}
+		})
+	}
+}
+
+func TestWebhookSecret(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		svc := clinic.New(s, nil, nil)
+		if got, err := svc.WebhookSecret(ctx, "from-config"); err != nil || got != "from-config" {
+			t.Fatalf("configured = %q, %v", got, err)
+		}
+		if n := count(t, s, &models.Setting{}); n != 0 {
+			t.Fatal("a configured secret was stored")
+		}
+		// Concurrent first calls agree on one value.
+		const n = 8
+		got := make([]string, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got[i], errs[i] = clinic.New(s, nil, nil).WebhookSecret(ctx, "")
+			}()
+		}
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatal(errs[i])
+			}
+			if got[i] != got[0] {
+				t.Fatalf("secrets differ: %q vs %q", got[i], got[0])
+			}
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(got[0])
+		if err != nil || len(raw) != 32 {
+			t.Fatalf("secret %q is not 32 bytes of base64url: %v", got[0], err)
+		}
+		again, err := svc.WebhookSecret(ctx, "")
+		if err != nil || again != got[0] {
+			t.Fatalf("second call = %q, %v; want %q", again, err, got[0])
+		}
+	})
+}
+
+func TestAuditLog(t *testing.T) {
+	t.Parallel()
+	s := storetest.SQLite(t)
+	e := newEnv(t, s)
+	ctx := context.Background()
+	p := e.patient(t, "Ann", "Lee", "0612345678")
+	for i := range 3 {
+		e.clk.Set(t0.Add(time.Duration(i) * time.Minute))
+		e.appointment(t, p.ID, "2026-03-10T10:00")
+	}
+	es, total, err := e.svc.Audit(ctx, clinic.AuditQuery{Entity: "appointment", PerPage: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 3 || len(es) != 2 || es[0].EntityID <= es[1].EntityID || es[0].Actor != "alice@example.com" {
+		t.Fatalf("audit page = %+v (total %d)", es, total)
+	}
+	es, total, err = e.svc.Audit(ctx, clinic.AuditQuery{Entity: "patient", EntityID: p.ID})
+	if err != nil || total != 1 || es[0].Action != "patient.create" {
+		t.Fatalf("patient audit = %+v (total %d), %v", es, total, err)
+	}
+	_, all, err := e.svc.Audit(ctx, clinic.AuditQuery{})
+	if err != nil || all != 5 { // location, patient, 3 appointments
+		t.Fatalf("all audit rows = %d, %v", all, err)
+	}
+	_, _, err = e.svc.Audit(ctx, clinic.AuditQuery{Entity: "user' OR 1=1 --"})
+	wantField(t, err, "entity", "")
+	_, _, err = e.svc.Audit(ctx, clinic.AuditQuery{PerPage: 1000})
+	wantField(t, err, "per_page", "")
+}
