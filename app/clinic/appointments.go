@@ -700,7 +700,7 @@ func (s *Service) ListAppointments(ctx context.Context, q AppointmentQuery) ([]m
 	if err := fe.err(); err != nil {
 		return nil, 0, err
 	}
-	region, err := defaultRegion(ctx, s.store)
+	cond, args, err := s.searchCondition(ctx, q.Search)
 	if err != nil {
 		return nil, 0, fmt.Errorf("clinic: list appointments: %w", err)
 	}
@@ -725,7 +725,7 @@ func (s *Service) ListAppointments(ctx context.Context, q AppointmentQuery) ([]m
 		if q.PatientID != 0 {
 			db = db.Where("appointments.patient_id = ?", q.PatientID)
 		}
-		if cond, args := patientSearch(q.Search, region); cond != "" {
+		if cond != "" {
 			sub := s.store.DB(ctx).Model(&models.Patient{}).Select("id").Where(cond, args...)
 			db = db.Where("appointments.patient_id IN (?)", sub)
 		}

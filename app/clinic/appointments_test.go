@@ -602,3 +602,41 @@ func TestListAppointments(t *testing.T) {
 		}
 	})
 }
+
+// Concurrent confirmations of one appointment: exactly one wins, the others
+// get a bad transition, and nothing reports a locked database.
+func TestConcurrentConfirm(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		ctx := context.Background()
+		p := e.patient(t, "Ann", "Lee", "0612345678")
+		a := e.appointment(t, p.ID, "2026-03-10T10:00")
+		const n = 10
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				_, err := e.svc.Confirm(ctx, clinic.PatientActor(), a.ID, "sms")
+				errs <- err
+			}()
+		}
+		wins := 0
+		for range n {
+			err := <-errs
+			var bt *models.ErrBadTransition
+			switch {
+			case err == nil:
+				wins++
+			case errors.As(err, &bt):
+			default:
+				t.Errorf("unexpected error: %v", err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("%d confirmations won, want 1", wins)
+		}
+		if n := count(t, s, &models.TimelineEntry{}, "appointment_id = ?", a.ID); n != 2 {
+			t.Fatalf("timeline rows = %d, want 2", n)
+		}
+	})
+}

@@ -212,11 +212,10 @@ func (s *Service) ListPatients(ctx context.Context, q PatientQuery) ([]models.Pa
 	if err := fe.err(); err != nil {
 		return nil, 0, err
 	}
-	region, err := defaultRegion(ctx, s.store)
+	cond, args, err := s.searchCondition(ctx, q.Search)
 	if err != nil {
 		return nil, 0, fmt.Errorf("clinic: list patients: %w", err)
 	}
-	cond, args := patientSearch(q.Search, region)
 	base := func() *gorm.DB {
 		db := s.store.DB(ctx).Model(&models.Patient{})
 		if cond != "" {
@@ -233,6 +232,20 @@ func (s *Service) ListPatients(ctx context.Context, q PatientQuery) ([]models.Pa
 		return nil, 0, fmt.Errorf("clinic: list patients: %w", models.Classify(err))
 	}
 	return ps, total, nil
+}
+
+// searchCondition is patientSearch in the default location's region; it
+// reads that region only when there is something to search for.
+func (s *Service) searchCondition(ctx context.Context, search string) (string, []any, error) {
+	if strings.TrimSpace(search) == "" {
+		return "", nil, nil
+	}
+	region, err := defaultRegion(ctx, s.store)
+	if err != nil {
+		return "", nil, err
+	}
+	cond, args := patientSearch(search, region)
+	return cond, args, nil
 }
 
 // patientSearch builds the WHERE condition for a patient search: the full
@@ -268,7 +281,7 @@ func onlyDigits(s string) string {
 	return b.String()
 }
 
-// Opt-out messages.
+// optOutReason is the Reason of the messages an opt-out cancels.
 const optOutReason = "patient opted out"
 
 // OptOutPatient marks a patient opted out (source says how: "sms_stop",

@@ -81,7 +81,10 @@ func TestUserValidation(t *testing.T) {
 
 func TestUpdateUserSessionsAndLastAdmin(t *testing.T) {
 	t.Parallel()
-	s := storetest.SQLite(t)
+	storetest.Each(t, func(t *testing.T, s *models.Store) { testUpdateUser(t, s) })
+}
+
+func testUpdateUser(t *testing.T, s *models.Store) {
 	e := newEnv(t, s)
 	ctx := context.Background()
 	admin, err := e.svc.CreateUser(ctx, e.staff, clinic.UserInput{Email: "admin@example.com", Name: "Admin", Role: "admin", Password: "password1"})

@@ -22,6 +22,7 @@ type Error struct {
 	Reason string
 }
 
+// Error returns the reason prefixed with the package name.
 func (e *Error) Error() string { return "phone: " + e.Reason }
 
 func fail(reason string) error { return &Error{Reason: reason} }
