@@ -35,7 +35,15 @@ type Data struct {
 	Language string
 
 	LocationName, LocationAddress, Provider, ClinicPhone string
+
+	// Choices fills {choices}, the numbered list of the disambiguation
+	// question ("1 for Tue 10:00, 2 for Thu 14:30"); only ValidateQuestion
+	// allows that placeholder.
+	Choices string
 }
+
+// ChoicesPlaceholder is the name of the question-only placeholder {choices}.
+const ChoicesPlaceholder = "choices"
 
 // The placeholder names, in the order Placeholders lists them.
 var placeholderNames = []string{
@@ -52,6 +60,7 @@ func Placeholders() []string {
 // values returns the text each placeholder stands for.
 func (d Data) values() map[string]string {
 	return map[string]string{
+		ChoicesPlaceholder: d.Choices,
 		"first_name":       strings.TrimSpace(d.FirstName),
 		"last_name":        strings.TrimSpace(d.LastName),
 		"date":             FormatDate(d.StartsAt, d.Location, d.Language),
@@ -173,6 +182,9 @@ func shorten(s string) string {
 }
 
 func isPlaceholder(name string) bool {
+	if name == ChoicesPlaceholder {
+		return true // parse accepts it; Validate refuses it outside the question
+	}
 	for _, p := range placeholderNames {
 		if name == p {
 			return true
@@ -271,8 +283,32 @@ func editDistance(a, b string) int {
 // Validate checks a template as the editor saves it. The error, an *Error,
 // names the offending placeholder or brace and its position.
 func Validate(tmpl string) error {
-	_, err := parse(tmpl)
-	return err
+	segs, err := parse(tmpl)
+	if err != nil {
+		return err
+	}
+	for _, sg := range segs {
+		if sg.placeholder == ChoicesPlaceholder {
+			return &Error{Err: ErrUnknownPlaceholder, Token: "{" + ChoicesPlaceholder + "}", Pos: 1 + utf8.RuneCountInString(tmpl[:strings.Index(tmpl, "{"+ChoicesPlaceholder+"}")]),
+				Hint: "{choices} is only for the numbered question"}
+		}
+	}
+	return nil
+}
+
+// ValidateQuestion checks the numbered question's template, which must hold
+// {choices} and may use every other placeholder.
+func ValidateQuestion(tmpl string) error {
+	segs, err := parse(tmpl)
+	if err != nil {
+		return err
+	}
+	for _, sg := range segs {
+		if sg.placeholder == ChoicesPlaceholder {
+			return nil
+		}
+	}
+	return &Error{Err: ErrUnknownPlaceholder, Token: "{" + ChoicesPlaceholder + "}", Pos: 1, Hint: "the question must list the choices with {choices}"}
 }
 
 // Render fills tmpl's placeholders from d. It fails only when Validate

@@ -362,3 +362,20 @@ func FuzzRender(f *testing.F) {
 		}
 	})
 }
+
+func TestChoicesOnlyInQuestion(t *testing.T) {
+	const q = "Which one? Reply {choices}."
+	if err := Validate(q); !errors.Is(err, ErrUnknownPlaceholder) {
+		t.Fatalf("Validate(%q) = %v, want ErrUnknownPlaceholder", q, err)
+	}
+	if err := ValidateQuestion(q); err != nil {
+		t.Fatalf("ValidateQuestion(%q) = %v", q, err)
+	}
+	if err := ValidateQuestion("Which one?"); !errors.Is(err, ErrUnknownPlaceholder) {
+		t.Fatalf("a question without {choices} was accepted: %v", err)
+	}
+	got, err := Render(q, Data{Choices: "1 for Tue 10:00, 2 for Thu 14:30"})
+	if err != nil || got != "Which one? Reply 1 for Tue 10:00, 2 for Thu 14:30." {
+		t.Fatalf("Render = %q, %v", got, err)
+	}
+}
