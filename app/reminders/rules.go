@@ -1,0 +1,387 @@
+package reminders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"apptconfirm/app/clinic"
+	"apptconfirm/app/render"
+	"apptconfirm/models"
+)
+
+// Rule limits.
+const (
+	MinBefore       = time.Minute
+	MaxBefore       = 30 * 24 * time.Hour
+	MaxRuleName     = 100
+	MaxTemplateSize = 1600
+)
+
+// RuleInput is a reminder rule as an admin enters it. Field names in
+// clinic.FieldErrors: name, before, template.
+type RuleInput struct {
+	Name string
+	// Before is how long before the start the reminder goes out: a Go
+	// duration ("48h", "90m", "1h30m") or a number of days ("2d"), from 1
+	// minute to 30 days.
+	Before string
+	// Template is the SMS text; it is checked with render.Validate, so an
+	// unknown placeholder is refused here, never at send time.
+	Template          string
+	OnlyIfUnconfirmed bool
+	Enabled           bool
+}
+
+// ParseBefore reads a rule's "before": a Go duration or a whole number of
+// days ("2d").
+func ParseBefore(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			return 0, fmt.Errorf("reminders: before %q: want a duration such as 48h, 90m or 2d", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("reminders: before %q: want a duration such as 48h, 90m or 2d", s)
+	}
+	return d, nil
+}
+
+// FormatBefore writes a rule's "before" the way ParseBefore reads it:
+// "2d", "48h30m", "90m" is "1h30m", "45s" (whole days as days).
+func FormatBefore(d time.Duration) string {
+	if d <= 0 {
+		return d.String()
+	}
+	if d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	var b strings.Builder
+	h, m, sec := d/time.Hour, d%time.Hour/time.Minute, d%time.Minute
+	if h > 0 {
+		fmt.Fprintf(&b, "%dh", h)
+	}
+	if m > 0 {
+		fmt.Fprintf(&b, "%dm", m)
+	}
+	if sec > 0 {
+		b.WriteString(sec.String())
+	}
+	return b.String()
+}
+
+// validate checks in and returns the clean rule fields.
+func (in RuleInput) validate() (models.ReminderRule, clinic.FieldErrors) {
+	fe := clinic.FieldErrors{}
+	r := models.ReminderRule{
+		Name:              strings.TrimSpace(in.Name),
+		Template:          strings.TrimSpace(in.Template),
+		OnlyIfUnconfirmed: in.OnlyIfUnconfirmed,
+		Enabled:           in.Enabled,
+	}
+	switch {
+	case r.Name == "":
+		fe["name"] = "required"
+	case utf8.RuneCountInString(r.Name) > MaxRuleName:
+		fe["name"] = fmt.Sprintf("must be at most %d characters", MaxRuleName)
+	case !printable(r.Name, false):
+		fe["name"] = "must not contain control characters"
+	}
+	if strings.TrimSpace(in.Before) == "" {
+		fe["before"] = "required, such as 48h, 90m or 2d"
+	} else if d, err := ParseBefore(in.Before); err != nil {
+		fe["before"] = "must be a duration such as 48h, 90m or 2d"
+	} else if d < MinBefore || d > MaxBefore {
+		fe["before"] = "must be from 1m to 30d"
+	} else if d%time.Second != 0 {
+		fe["before"] = "must be a whole number of seconds"
+	} else {
+		r.BeforeSeconds = int64(d / time.Second)
+	}
+	switch {
+	case r.Template == "":
+		fe["template"] = "required"
+	case utf8.RuneCountInString(r.Template) > MaxTemplateSize:
+		fe["template"] = fmt.Sprintf("must be at most %d characters", MaxTemplateSize)
+	case !printable(r.Template, true):
+		fe["template"] = "must not contain control characters"
+	default:
+		if err := render.Validate(r.Template); err != nil {
+			fe["template"] = strings.TrimPrefix(err.Error(), "render: ")
+		}
+	}
+	return r, fe
+}
+
+// printable refuses invalid UTF-8 and control characters (but newlines when
+// multiline).
+func printable(s string, multiline bool) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if multiline && (r == '\n' || r == '\r') {
+			continue
+		}
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+	}
+	return true
+}
+
+// ListRules returns every reminder rule, the closest to the appointment
+// last (by "before", longest first), then by name.
+func (s *Service) ListRules(ctx context.Context) ([]models.ReminderRule, error) {
+	var rules []models.ReminderRule
+	if err := s.store.DB(ctx).Order("before_seconds DESC, name, id").Find(&rules).Error; err != nil {
+		return nil, fmt.Errorf("reminders: list rules: %w", models.Classify(err))
+	}
+	return rules, nil
+}
+
+// GetRule returns one rule, or models.ErrNotFound.
+func (s *Service) GetRule(ctx context.Context, id uint) (*models.ReminderRule, error) {
+	var r models.ReminderRule
+	if err := s.store.DB(ctx).First(&r, id).Error; err != nil {
+		return nil, fmt.Errorf("reminders: get rule %d: %w", id, models.Classify(err))
+	}
+	return &r, nil
+}
+
+// CreateRule saves a new rule (refusing an invalid template with a
+// clinic.FieldErrors naming the placeholder) and, when it is enabled, plans
+// it for every future active appointment.
+func (s *Service) CreateRule(ctx context.Context, actor clinic.Actor, in RuleInput) (*models.ReminderRule, error) {
+	r, fe := in.validate()
+	if len(fe) > 0 {
+		return nil, fe
+	}
+	now := s.clock()
+	err := s.store.Tx(ctx, func(tx *models.Store) error {
+		if err := nameFree(ctx, tx, r.Name, 0); err != nil {
+			return err
+		}
+		r.CreatedAt, r.UpdatedAt = now, now
+		if err := tx.DB(ctx).Create(&r).Error; err != nil {
+			if errors.Is(models.Classify(err), models.ErrConflict) {
+				return clinic.FieldErrors{"name": "is already used by another rule"}
+			}
+			return err
+		}
+		return clinic.RecordAudit(ctx, tx, now, actor, "reminder_rule.create", clinic.EntityRule, r.ID, describeRule(&r))
+	})
+	if err != nil {
+		return nil, wrapUnlessInput("reminders: create rule", err)
+	}
+	if r.Enabled {
+		if err := s.ReplanFuture(ctx); err != nil {
+			return &r, fmt.Errorf("reminders: create rule: saved, but %w", err)
+		}
+	}
+	return &r, nil
+}
+
+// UpdateRule changes a rule. A change of timing, condition or enabled state
+// replans every future active appointment; a new name is carried to the
+// rule's planned messages; a new template needs nothing (reminders are
+// rendered when they are sent). Nothing is written when nothing changed.
+func (s *Service) UpdateRule(ctx context.Context, actor clinic.Actor, id uint, in RuleInput) (*models.ReminderRule, error) {
+	next, fe := in.validate()
+	if len(fe) > 0 {
+		return nil, fe
+	}
+	now := s.clock()
+	var out models.ReminderRule
+	replan := false
+	err := s.store.Tx(ctx, func(tx *models.Store) error {
+		var cur models.ReminderRule
+		if err := tx.DB(ctx).Scopes(models.ForUpdate(tx)).First(&cur, id).Error; err != nil {
+			return models.Classify(err)
+		}
+		var changes []string
+		if cur.Name != next.Name {
+			if err := nameFree(ctx, tx, next.Name, id); err != nil {
+				return err
+			}
+			changes = append(changes, "name")
+		}
+		if cur.BeforeSeconds != next.BeforeSeconds {
+			changes = append(changes, "before")
+		}
+		if cur.Template != next.Template {
+			changes = append(changes, "template")
+		}
+		if cur.OnlyIfUnconfirmed != next.OnlyIfUnconfirmed {
+			changes = append(changes, "only if unconfirmed")
+		}
+		if cur.Enabled != next.Enabled {
+			changes = append(changes, map[bool]string{true: "enabled", false: "disabled"}[next.Enabled])
+		}
+		out = cur
+		if len(changes) == 0 {
+			return nil
+		}
+		upd := map[string]any{
+			"name": next.Name, "before_seconds": next.BeforeSeconds, "template": next.Template,
+			"only_if_unconfirmed": next.OnlyIfUnconfirmed, "enabled": next.Enabled, "updated_at": now,
+		}
+		if err := tx.DB(ctx).Model(&models.ReminderRule{}).Where("id = ?", id).Updates(upd).Error; err != nil {
+			if errors.Is(models.Classify(err), models.ErrConflict) {
+				return clinic.FieldErrors{"name": "is already used by another rule"}
+			}
+			return err
+		}
+		if cur.Name != next.Name {
+			err := tx.DB(ctx).Model(&models.Message{}).Where("rule_id = ? AND status = ?", id, models.MsgPlanned).
+				Updates(map[string]any{"rule_name": next.Name, "updated_at": now}).Error
+			if err != nil {
+				return err
+			}
+		}
+		if err := tx.DB(ctx).First(&out, id).Error; err != nil {
+			return err
+		}
+		replan = cur.BeforeSeconds != next.BeforeSeconds || cur.OnlyIfUnconfirmed != next.OnlyIfUnconfirmed || cur.Enabled != next.Enabled
+		detail := "changed " + strings.Join(changes, ", ") + ": " + describeRule(&out)
+		return clinic.RecordAudit(ctx, tx, now, actor, "reminder_rule.update", clinic.EntityRule, id, detail)
+	})
+	if err != nil {
+		return nil, wrapUnlessInput("reminders: update rule", err)
+	}
+	if replan {
+		if err := s.ReplanFuture(ctx); err != nil {
+			return &out, fmt.Errorf("reminders: update rule: saved, but %w", err)
+		}
+	}
+	return &out, nil
+}
+
+// SetRuleEnabled enables or disables a rule (see UpdateRule).
+func (s *Service) SetRuleEnabled(ctx context.Context, actor clinic.Actor, id uint, enabled bool) (*models.ReminderRule, error) {
+	cur, err := s.GetRule(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.UpdateRule(ctx, actor, id, RuleInput{
+		Name: cur.Name, Before: FormatBefore(cur.Before()), Template: cur.Template,
+		OnlyIfUnconfirmed: cur.OnlyIfUnconfirmed, Enabled: enabled,
+	})
+}
+
+// nameFree refuses a name another rule already has.
+func nameFree(ctx context.Context, tx *models.Store, name string, self uint) error {
+	var n int64
+	if err := tx.DB(ctx).Model(&models.ReminderRule{}).Where("name = ? AND id <> ?", name, self).Count(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 {
+		return clinic.FieldErrors{"name": "is already used by another rule"}
+	}
+	return nil
+}
+
+// describeRule is a rule's audit text.
+func describeRule(r *models.ReminderRule) string {
+	d := fmt.Sprintf("%s: %s before", r.Name, FormatBefore(r.Before()))
+	if r.OnlyIfUnconfirmed {
+		d += ", only if unconfirmed"
+	}
+	if !r.Enabled {
+		d += ", disabled"
+	}
+	return d
+}
+
+// wrapUnlessInput prefixes err with op but returns clinic.FieldErrors as
+// they are, so their text stays clean for people.
+func wrapUnlessInput(op string, err error) error {
+	if _, ok := clinic.AsFieldErrors(err); ok {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, models.Classify(err))
+}
+
+// replanChunk is how many appointments one ReplanFuture transaction covers,
+// so a large clinic never holds the database's write lock for long.
+const replanChunk = 200
+
+// ReplanFuture replans every active appointment that has not started, in
+// transactions of a few hundred appointments each. Replanning is
+// idempotent, so after an error it is safe to call again.
+func (s *Service) ReplanFuture(ctx context.Context) error {
+	now := s.clock()
+	var last uint
+	for {
+		var ids []uint
+		err := s.store.DB(ctx).Model(&models.Appointment{}).
+			Where("status IN ? AND starts_at > ? AND id > ?", []string{string(models.Scheduled), string(models.Confirmed)}, now, last).
+			Order("id").Limit(replanChunk).Pluck("id", &ids).Error
+		if err != nil {
+			return fmt.Errorf("replanning future appointments failed: %w", models.Classify(err))
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		err = s.store.Tx(ctx, func(tx *models.Store) error {
+			for _, id := range ids {
+				if err := s.replan(ctx, tx, id, now, false); err != nil {
+					return fmt.Errorf("appointment %d: %w", id, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("replanning future appointments failed: %w", err)
+		}
+		last = ids[len(ids)-1]
+	}
+}
+
+// SampleData is the template data of a made-up appointment, for previews
+// when no real appointment is chosen.
+func SampleData(now time.Time) render.Data {
+	start := time.Date(now.Year(), now.Month(), now.Day(), 10, 30, 0, 0, time.UTC).AddDate(0, 0, 2)
+	return render.Data{
+		FirstName: "Alex", LastName: "Sample", StartsAt: start, Location: time.UTC, Language: "en",
+		LocationName: "Main Street Clinic", LocationAddress: "1 Main Street", Provider: "Dr. Grey", ClinicPhone: "+12025550100",
+	}
+}
+
+// Preview renders tmpl for appointment appointmentID (in its location's
+// zone and its patient's language) and measures it: text, length, parts
+// and a warning above one part (QUALITY C4). appointmentID 0 uses
+// SampleData. A template that does not render gives a *render.Error.
+func (s *Service) Preview(ctx context.Context, tmpl string, appointmentID uint) (render.Preview, error) {
+	data := SampleData(s.clock())
+	if appointmentID != 0 {
+		a, err := loadAppointment(ctx, s.store, appointmentID, false)
+		if err != nil {
+			return render.Preview{}, fmt.Errorf("reminders: preview: %w", err)
+		}
+		data = TemplateData(a)
+	}
+	return render.PreviewText(tmpl, data)
+}
+
+// PreviewAppointments returns up to limit active appointments that have not
+// started, soonest first, with Patient and Location loaded: the choices
+// for a preview.
+func (s *Service) PreviewAppointments(ctx context.Context, limit int) ([]models.Appointment, error) {
+	var out []models.Appointment
+	err := s.store.DB(ctx).Where("status IN ? AND starts_at > ?", []string{string(models.Scheduled), string(models.Confirmed)}, s.clock()).
+		Order("starts_at, id").Limit(limit).Preload("Patient").Preload("Location").Preload("Provider").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("reminders: preview appointments: %w", models.Classify(err))
+	}
+	return out, nil
+}
