@@ -141,31 +141,52 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 			}
 			req.Header.Set("Authorization", "Bearer "+tok)
 		}
-		resp, err := c.hc.Do(req)
+		ans, err := c.roundTrip(req)
 		if err != nil {
 			return nil, transportError(ctx, err)
 		}
-		data, readErr := readBody(resp.Body, c.maxBody)
-		if resp.StatusCode == http.StatusUnauthorized && c.apiKey == "" && attempt == 0 {
+		if ans.status == http.StatusUnauthorized && c.apiKey == "" && attempt == 0 {
 			c.dropToken(tok)
 			continue
 		}
-		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return resp.Header, decodeError(resp.StatusCode, resp.Header, data)
+		if ans.status < 200 || ans.status > 299 {
+			return ans.header, decodeError(ans.status, ans.header, ans.body)
 		}
-		if readErr != nil {
-			if errors.Is(readErr, ErrResponseTooLarge) {
-				return resp.Header, readErr
+		if ans.readErr != nil {
+			if errors.Is(ans.readErr, ErrResponseTooLarge) {
+				return ans.header, ans.readErr
 			}
-			return resp.Header, transportError(ctx, readErr)
+			return ans.header, transportError(ctx, ans.readErr)
 		}
 		if out != nil {
-			if err := json.Unmarshal(data, out); err != nil {
-				return resp.Header, fmt.Errorf("decode %d response: %w", resp.StatusCode, err)
+			if err := json.Unmarshal(ans.body, out); err != nil {
+				return ans.header, fmt.Errorf("decode %d response: %w", ans.status, err)
 			}
 		}
-		return resp.Header, nil
+		return ans.header, nil
 	}
+}
+
+// answer is a response whose body has been read (up to the cap) and closed.
+type answer struct {
+	status  int
+	header  http.Header
+	body    []byte
+	readErr error // reading the body failed or it exceeded the cap
+}
+
+// roundTrip sends req and reads at most c.maxBody bytes of the body; the
+// body is always drained (a bounded amount) and closed. The error is only
+// for a failed round trip; a failed body read is in answer.readErr.
+func (c *Client) roundTrip(req *http.Request) (answer, error) {
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return answer{}, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	defer func() { _, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit)) }()
+	data, readErr := readCapped(resp.Body, c.maxBody)
+	return answer{status: resp.StatusCode, header: resp.Header, body: data, readErr: readErr}, nil
 }
 
 func (c *Client) newRequest(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
@@ -185,14 +206,9 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body []byt
 	return req, nil
 }
 
-// readBody reads at most limit bytes of body and then drains (a bounded
-// amount) and closes it. A body longer than limit gives ErrResponseTooLarge
-// along with the first limit bytes.
-func readBody(body io.ReadCloser, limit int64) ([]byte, error) {
-	defer func() {
-		_, _ = io.Copy(io.Discard, io.LimitReader(body, drainLimit))
-		_ = body.Close()
-	}()
+// readCapped reads at most limit bytes of body. A body longer than limit
+// gives ErrResponseTooLarge along with the first limit bytes.
+func readCapped(body io.Reader, limit int64) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(body, limit+1))
 	if err != nil {
 		return data, err
@@ -290,22 +306,21 @@ func (c *Client) requestToken(ctx context.Context) (string, int64, error) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "apptconfirm-smscx/1")
-	resp, err := c.hc.Do(req)
+	ans, err := c.roundTrip(req)
 	if err != nil {
 		return "", 0, fmt.Errorf("token: %w", transportError(ctx, err))
 	}
-	data, readErr := readBody(resp.Body, c.maxBody)
-	if resp.StatusCode != http.StatusOK {
-		return "", 0, fmt.Errorf("token: %w", decodeError(resp.StatusCode, resp.Header, data))
+	if ans.status != http.StatusOK {
+		return "", 0, fmt.Errorf("token: %w", decodeError(ans.status, ans.header, ans.body))
 	}
-	if readErr != nil {
+	if readErr := ans.readErr; readErr != nil {
 		if !errors.Is(readErr, ErrResponseTooLarge) {
 			readErr = transportError(ctx, readErr)
 		}
 		return "", 0, fmt.Errorf("token: %w", readErr)
 	}
 	var tr tokenResponse
-	if err := json.Unmarshal(data, &tr); err != nil {
+	if err := json.Unmarshal(ans.body, &tr); err != nil {
 		return "", 0, fmt.Errorf("token: decode response: %w", err)
 	}
 	if tr.AccessToken == "" {

@@ -51,7 +51,7 @@ func call(t *testing.T, base, method, path, body string) (int, http.Header, []by
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
@@ -442,7 +442,7 @@ func TestDropThenReplay(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/sms", strings.NewReader(body))
 	req.Header.Set("X-API-KEY", testKey)
 	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		t.Fatalf("dropped request got an answer: %d", resp.StatusCode)
 	}
 	if len(s.Sends()) != 1 || s.SendCount(uuid1) != 1 {
@@ -495,7 +495,7 @@ func TestFaults(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/sms", strings.NewReader(ok))
 	req.Header.Set("X-API-KEY", testKey)
 	if resp, err := hc.Do(req); err == nil {
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		t.Fatal("hanging request answered")
 	}
 	if status, _, _ := call(t, ts.URL, http.MethodPost, "/sms", ok); status != 200 {
@@ -529,7 +529,7 @@ func TestAPIKeyAuth(t *testing.T) {
 				t.Fatal(err)
 			}
 			data, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status %d: %s", resp.StatusCode, data)
 			}
@@ -563,7 +563,7 @@ func tokenRequest(t *testing.T, base, id, secret, form string) (int, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, data
 }
@@ -612,7 +612,7 @@ func TestOAuth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		return resp.StatusCode
 	}
 	if got := bearer(); got != 200 {
@@ -1070,7 +1070,7 @@ func TestMountedUnderPrefix(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/_sim/sms", strings.NewReader(`{"to":"+4915123456789","from":"Clinic","text":"hi"}`))
 	req.Header.Set("X-API-KEY", testKey)
 	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		t.Fatalf("dropped send answered %d", resp.StatusCode)
 	}
 	if n := len(s.Sends()); n != 2 {

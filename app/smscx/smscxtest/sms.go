@@ -429,12 +429,16 @@ func (s *Server) send(req *smsRequest) (*campaign, *apiError) {
 		c.msgs[i] = m
 	}
 	if allNoCoverage(c.msgs) {
-		return nil, &apiError{status: http.StatusForbidden, typ: "no_coverage", code: 1119,
-			msg: "No coverage for the destination"}
+		return nil, &apiError{
+			status: http.StatusForbidden, typ: "no_coverage", code: 1119,
+			msg: "No coverage for the destination",
+		}
 	}
 	if s.insufficientCredit || c.totalCost > s.balanceMicros {
-		return nil, &apiError{status: http.StatusBadRequest, typ: "insufficient_credit", code: 1113,
-			msg: "Insufficient credit"}
+		return nil, &apiError{
+			status: http.StatusBadRequest, typ: "insufficient_credit", code: 1113,
+			msg: "Insufficient credit",
+		}
 	}
 	s.balanceMicros -= c.totalCost
 	for _, m := range c.msgs {
