@@ -153,9 +153,13 @@ func TestClaimTimeChecks(t *testing.T) {
 			status: models.MsgCancelled, reason: "opted back in",
 		},
 		{
-			name:    "a cancelled appointment",
-			prepare: func(t *testing.T, s setup) *models.Message { m := s.e.reminder(t, s.a, s.p); setStatus(models.Cancelled)(t, s); return m },
-			status:  models.MsgCancelled, reason: "the appointment is cancelled",
+			name: "a cancelled appointment",
+			prepare: func(t *testing.T, s setup) *models.Message {
+				m := s.e.reminder(t, s.a, s.p)
+				setStatus(models.Cancelled)(t, s)
+				return m
+			},
+			status: models.MsgCancelled, reason: "the appointment is cancelled",
 		},
 		{
 			name: "an appointment that has started",
