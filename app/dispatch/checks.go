@@ -48,6 +48,7 @@ type batchContext struct {
 	rules     map[uint]*models.ReminderRule
 	optedOut  map[string]bool
 	templates map[string]string
+	zones     reminders.Zones
 }
 
 // load reads, in a few queries, everything the checks need for batch.
@@ -67,7 +68,10 @@ func loadContext(ctx context.Context, tx *models.Store, batch []*claimed) (*batc
 		}
 		phones = append(phones, m.To)
 	}
-	bc := &batchContext{patients: map[uint]*models.Patient{}, rules: map[uint]*models.ReminderRule{}, optedOut: map[string]bool{}}
+	bc := &batchContext{
+		patients: map[uint]*models.Patient{}, rules: map[uint]*models.ReminderRule{},
+		optedOut: map[string]bool{}, zones: reminders.Zones{},
+	}
 	var err error
 	if bc.appts, err = reminders.LoadAppointments(ctx, tx, apptIDs); err != nil {
 		return nil, err
@@ -194,7 +198,7 @@ func (d *Dispatcher) decide(ctx context.Context, tx *models.Store, bc *batchCont
 			return end(models.MsgSkipped, reminders.SkipReason(schedule.ReasonConfirmed)), nil
 		}
 	}
-	if a.Location != nil && schedule.InQuiet(now, a.Location.Zone(), reminders.Quiet(a.Location)) {
+	if a.Location != nil && schedule.InQuiet(now, bc.zones.Of(a.Location), reminders.Quiet(a.Location)) {
 		return end(models.MsgSkipped, ReasonQuietHours), nil
 	}
 	return send(), nil
@@ -246,7 +250,7 @@ func (d *Dispatcher) check(ctx context.Context, tx *models.Store, batch []*claim
 			return nil, nil, err
 		}
 		if v.status == "" && m.Body == "" {
-			v, err = d.renderBody(ctx, tx, bc, m)
+			v, err = d.renderBody(ctx, tx, bc, c)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -264,9 +268,12 @@ func (d *Dispatcher) check(ctx context.Context, tx *models.Store, batch []*claim
 	return out, changed, nil
 }
 
-// renderBody writes m's text from its rule or template and stores it, so a
-// retry sends exactly the same text.
-func (d *Dispatcher) renderBody(ctx context.Context, tx *models.Store, bc *batchContext, m *models.Message) (verdict, error) {
+// renderBody writes m's text from its rule or template. The text is stored
+// with the send's outcome, so a retry sends exactly the same text (and if
+// the outcome is lost, the retry's idempotencyId makes SMS.CX answer with
+// the original send).
+func (d *Dispatcher) renderBody(ctx context.Context, tx *models.Store, bc *batchContext, c *claimed) (verdict, error) {
+	m := c.msg
 	if bc.templates == nil && m.Kind != models.KindReminder {
 		t, err := reminders.LoadTemplates(ctx, tx)
 		if err != nil {
@@ -278,7 +285,7 @@ func (d *Dispatcher) renderBody(ctx context.Context, tx *models.Store, bc *batch
 	if m.RuleID != nil {
 		rule = bc.rules[*m.RuleID]
 	}
-	body, err := reminders.Compose(m, bc.appointmentOf(m), rule, bc.templates)
+	body, err := reminders.Compose(m, bc.appointmentOf(m), rule, bc.templates, bc.zones)
 	var rerr *render.Error
 	switch {
 	case errors.As(err, &rerr), errors.Is(err, reminders.ErrNothingToSend):
@@ -288,10 +295,7 @@ func (d *Dispatcher) renderBody(ctx context.Context, tx *models.Store, bc *batch
 	case utf8.RuneCountInString(body) > maxBodyLen:
 		return end(models.MsgFailed, reasonBodyTooLongText), nil
 	}
-	if err := tx.DB(ctx).Model(&models.Message{}).Where("id = ?", m.ID).Update("body", body).Error; err != nil {
-		return verdict{}, err
-	}
-	m.Body = body
+	m.Body, c.rendered = body, true
 	return send(), nil
 }
 

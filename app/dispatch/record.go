@@ -219,14 +219,16 @@ func Explain(err error) string {
 	return strings.TrimPrefix(err.Error(), "smscx: send: ")
 }
 
-// writeAll applies plans in one transaction.
+// writeAll applies plans in one transaction; their timeline entries are
+// inserted together at the end.
 func (d *Dispatcher) writeAll(ctx context.Context, plans []*write, now time.Time) (int, []*models.Message, error) {
 	sent := 0
 	var changed []*models.Message
 	err := d.store.Tx(ctx, func(tx *models.Store) error {
 		sent, changed = 0, nil
+		var entries []models.TimelineEntry
 		for _, p := range plans {
-			ok, err := d.apply(ctx, tx, p, now)
+			detail, ok, err := d.apply(ctx, tx, p, now)
 			if err != nil {
 				return err
 			}
@@ -237,18 +239,43 @@ func (d *Dispatcher) writeAll(ctx context.Context, plans []*write, now time.Time
 			if p.kind == writeAccepted {
 				sent++
 			}
+			if e, ok := reminders.TimelineEntry(p.c.msg, now, detail); ok && detail != "" {
+				entries = append(entries, e)
+			}
+		}
+		if len(entries) == 0 {
+			return nil
+		}
+		if err := tx.DB(ctx).CreateInBatches(&entries, 200).Error; err != nil {
+			return fmt.Errorf("write timeline: %w", err)
 		}
 		return nil
 	})
 	return sent, changed, err
 }
 
-// apply writes one plan; ok is false when the message was no longer ours
-// to change (taken over after its lease, or already recorded).
-func (d *Dispatcher) apply(ctx context.Context, tx *models.Store, p *write, now time.Time) (bool, error) {
+// Column lists of the hot updates, written as plain SQL (no user text).
+const (
+	sqlAccepted = `UPDATE messages SET status = ?, provider_state = ?, reason = '', error_code = NULL,
+		provider_message_id = ?, campaign_id = ?, parts = ?, cost = ?, body = ?, sent_at = ?, lease_until = NULL, updated_at = ?
+		WHERE id = ? AND status = ?`
+	sqlAcceptedLate = `UPDATE messages SET provider_message_id = ?, campaign_id = ?, parts = ?, cost = ?,
+		sent_at = COALESCE(sent_at, ?), lease_until = NULL, updated_at = ?
+		WHERE id = ? AND provider_message_id = '' AND status IN (?, ?, ?, ?)`
+)
+
+// apply writes one plan and returns its timeline line; ok is false when
+// the message was no longer ours to change (taken over after its lease, or
+// already recorded).
+func (d *Dispatcher) apply(ctx context.Context, tx *models.Store, p *write, now time.Time) (string, bool, error) {
 	m := p.c.msg
 	mine := tx.DB(ctx).Model(&models.Message{}).Where("id = ? AND status = ? AND attempts = ?", m.ID, models.MsgSending, m.Attempts)
-	var detail string
+	withBody := func(upd map[string]any) map[string]any {
+		if p.c.rendered {
+			upd["body"] = m.Body
+		}
+		return upd
+	}
 	switch p.kind {
 	case writeRelease:
 		upd := map[string]any{"status": p.c.prevStatus, "lease_until": p.c.prevLease, "attempts": gorm.Expr("attempts - 1"), "updated_at": now}
@@ -257,23 +284,23 @@ func (d *Dispatcher) apply(ctx context.Context, tx *models.Store, p *write, now 
 		}
 		res := mine.Updates(upd)
 		if res.Error != nil || res.RowsAffected == 0 {
-			return false, res.Error
+			return "", false, res.Error
 		}
-		m.Status, m.LeaseUntil = p.c.prevStatus, p.c.prevLease
-		return true, nil
+		m.Status, m.LeaseUntil, m.Attempts = p.c.prevStatus, p.c.prevLease, m.Attempts-1
+		return "", true, nil
 	case writeAccepted:
 		return d.applyAccepted(ctx, tx, p, now)
 	case writeRetry:
 		reason := truncate(fmt.Sprintf("%s; attempt %d of %d, retrying at %s", p.reason, m.Attempts, d.opts.MaxAttempts,
 			p.retryAt.UTC().Format("15:04:05 MST")), 500)
-		res := mine.Updates(map[string]any{"lease_until": p.retryAt, "reason": reason, "error_code": p.errorCode, "updated_at": now})
+		res := mine.Updates(withBody(map[string]any{"lease_until": p.retryAt, "reason": reason, "error_code": p.errorCode, "updated_at": now}))
 		if res.Error != nil || res.RowsAffected == 0 {
-			return false, res.Error
+			return "", false, res.Error
 		}
 		m.LeaseUntil, m.Reason = &p.retryAt, reason
-		detail = fmt.Sprintf("%s not sent yet: %s", p.c.label, reason)
-	case writeEnd:
-		upd := map[string]any{"status": p.status, "reason": truncate(p.reason, 500), "lease_until": nil, "error_code": p.errorCode, "updated_at": now}
+		return fmt.Sprintf("%s not sent yet: %s", p.c.label, reason), true, nil
+	default: // writeEnd
+		upd := withBody(map[string]any{"status": p.status, "reason": truncate(p.reason, 500), "lease_until": nil, "error_code": p.errorCode, "updated_at": now})
 		if p.msg != nil {
 			upd["provider_message_id"] = p.msg.MsgID
 			upd["provider_state"] = p.msg.Status
@@ -281,24 +308,23 @@ func (d *Dispatcher) apply(ctx context.Context, tx *models.Store, p *write, now 
 		}
 		res := mine.Updates(upd)
 		if res.Error != nil || res.RowsAffected == 0 {
-			return false, res.Error
+			return "", false, res.Error
 		}
 		m.Status, m.Reason, m.LeaseUntil = p.status, p.reason, nil
-		detail = fmt.Sprintf("%s %s: %s", p.c.label, p.status, p.reason)
 		if p.optOut && p.c.patientID != nil && d.opts.OptOut != nil {
 			if err := d.opts.OptOut.OptOutTx(ctx, tx, clinic.SystemActor(), *p.c.patientID, "rejected", now); err != nil {
-				return false, fmt.Errorf("opt out patient %d: %w", *p.c.patientID, err)
+				return "", false, fmt.Errorf("opt out patient %d: %w", *p.c.patientID, err)
 			}
 		}
+		return fmt.Sprintf("%s %s: %s", p.c.label, p.status, p.reason), true, nil
 	}
-	return true, reminders.Timeline(ctx, tx, m, now, detail)
 }
 
 // applyAccepted records an accepted send. When the message is no longer
 // sending (a delivery report, matched by trackData, got there first, or
 // another dispatcher took it over and recorded it) only the provider fields
 // still empty are filled in, and ok is false.
-func (d *Dispatcher) applyAccepted(ctx context.Context, tx *models.Store, p *write, now time.Time) (bool, error) {
+func (d *Dispatcher) applyAccepted(ctx context.Context, tx *models.Store, p *write, now time.Time) (string, bool, error) {
 	m, msg := p.c.msg, p.msg
 	parts := msg.Parts
 	if parts == 0 && msg.TextAnalysis != nil {
@@ -307,26 +333,18 @@ func (d *Dispatcher) applyAccepted(ctx context.Context, tx *models.Store, p *wri
 	if parts == 0 {
 		parts = p.resp.Info.TotalParts
 	}
-	res := tx.DB(ctx).Model(&models.Message{}).Where("id = ? AND status = ?", m.ID, models.MsgSending).
-		Updates(map[string]any{
-			"status": models.MsgAccepted, "provider_state": msg.Status, "reason": "", "error_code": nil,
-			"provider_message_id": msg.MsgID, "campaign_id": p.resp.Info.CampaignID, "parts": parts, "cost": msg.Cost,
-			"sent_at": now, "lease_until": nil, "updated_at": now,
-		})
+	campaign := p.resp.Info.CampaignID
+	res := tx.DB(ctx).Exec(sqlAccepted, models.MsgAccepted, msg.Status, msg.MsgID, campaign, parts, msg.Cost, m.Body, now, now,
+		m.ID, models.MsgSending)
 	if res.Error != nil {
-		return false, res.Error
+		return "", false, res.Error
 	}
 	if res.RowsAffected == 0 {
-		err := tx.DB(ctx).Model(&models.Message{}).
-			Where("id = ? AND provider_message_id = ? AND status IN ?", m.ID, "",
-				[]string{string(models.MsgAccepted), string(models.MsgSent), string(models.MsgDelivered), string(models.MsgFailed)}).
-			Updates(map[string]any{
-				"provider_message_id": msg.MsgID, "campaign_id": p.resp.Info.CampaignID, "parts": parts, "cost": msg.Cost,
-				"sent_at": gorm.Expr("COALESCE(sent_at, ?)", now), "lease_until": nil, "updated_at": now,
-			}).Error
-		return false, err
+		err := tx.DB(ctx).Exec(sqlAcceptedLate, msg.MsgID, campaign, parts, msg.Cost, now, now, m.ID,
+			models.MsgAccepted, models.MsgSent, models.MsgDelivered, models.MsgFailed).Error
+		return "", false, err
 	}
-	m.Status, m.ProviderID, m.CampaignID, m.Parts, m.Cost, m.LeaseUntil, m.Reason = models.MsgAccepted, msg.MsgID, p.resp.Info.CampaignID, parts, msg.Cost, nil, ""
+	m.Status, m.ProviderID, m.CampaignID, m.Parts, m.Cost, m.LeaseUntil, m.Reason = models.MsgAccepted, msg.MsgID, campaign, parts, msg.Cost, nil, ""
 	partWord := "parts"
 	if parts == 1 {
 		partWord = "part"
@@ -335,8 +353,7 @@ func (d *Dispatcher) applyAccepted(ctx context.Context, tx *models.Store, p *wri
 	if m.Attempts > 1 {
 		detail += fmt.Sprintf(", attempt %d", m.Attempts)
 	}
-	detail += ")"
-	return true, reminders.Timeline(ctx, tx, m, now, detail)
+	return detail + ")", true, nil
 }
 
 // messageEvent is the live event for m's current status.

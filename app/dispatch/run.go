@@ -28,6 +28,9 @@ type claimed struct {
 	label string
 	// patientID is the recipient patient, when known (for a REJECTED send).
 	patientID *uint
+	// rendered: the body was written at this claim and is stored with the
+	// outcome.
+	rendered bool
 }
 
 // outcome is what became of one claimed message.

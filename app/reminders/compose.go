@@ -21,8 +21,9 @@ var ErrNothingToSend = errors.New("reminders: nothing to send")
 // rendered for appointment a in the location's zone and the patient's
 // language. a needs Patient and Location (Provider optional); rule is m's
 // rule (nil when it has none); templates maps a kind to its message
-// template (see LoadTemplates). Template errors are *render.Error.
-func Compose(m *models.Message, a *models.Appointment, rule *models.ReminderRule, templates map[string]string) (string, error) {
+// template (see LoadTemplates); zones caches the location zones (nil loads
+// each). Template errors are *render.Error.
+func Compose(m *models.Message, a *models.Appointment, rule *models.ReminderRule, templates map[string]string, zones Zones) (string, error) {
 	if m.Body != "" {
 		return m.Body, nil
 	}
@@ -41,7 +42,11 @@ func Compose(m *models.Message, a *models.Appointment, rule *models.ReminderRule
 			return "", fmt.Errorf("%w: no message template %q", ErrNothingToSend, m.Kind)
 		}
 	}
-	return render.Render(tmpl, TemplateData(a))
+	var zone *time.Location
+	if zones != nil {
+		zone = zones.Of(a.Location)
+	}
+	return render.Render(tmpl, TemplateDataIn(a, zone))
 }
 
 // LoadTemplates returns every message template by key, with clinic's
@@ -141,6 +146,7 @@ func (s *Service) Upcoming(ctx context.Context, window time.Duration, limit int)
 	if err != nil {
 		return nil, fmt.Errorf("reminders: upcoming: %w", err)
 	}
+	zones := Zones{}
 	out := make([]Upcoming, 0, len(ms))
 	for _, m := range ms {
 		u := Upcoming{Message: m, Zone: "UTC"}
@@ -159,7 +165,7 @@ func (s *Service) Upcoming(ctx context.Context, window time.Duration, limit int)
 		if m.RuleID != nil {
 			rule = byID[*m.RuleID]
 		}
-		text, err := Compose(&m, u.Appointment, rule, templates)
+		text, err := Compose(&m, u.Appointment, rule, templates, zones)
 		if err != nil {
 			u.Problem = err.Error()
 		} else {

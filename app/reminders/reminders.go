@@ -177,12 +177,21 @@ func Quiet(l *models.Location) schedule.QuietHours {
 // location, the provider and the location's phone number. a must have its
 // Patient and Location loaded; Provider may be nil.
 func TemplateData(a *models.Appointment) render.Data {
+	return TemplateDataIn(a, nil)
+}
+
+// TemplateDataIn is TemplateData with the location's zone already loaded
+// (nil loads it).
+func TemplateDataIn(a *models.Appointment, zone *time.Location) render.Data {
 	d := render.Data{StartsAt: a.StartsAt}
 	if a.Patient != nil {
 		d.FirstName, d.LastName, d.Language = a.Patient.FirstName, a.Patient.LastName, a.Patient.Language
 	}
 	if a.Location != nil {
-		d.Location = a.Location.Zone()
+		if zone == nil {
+			zone = a.Location.Zone()
+		}
+		d.Location = zone
 		d.LocationName, d.LocationAddress, d.ClinicPhone = a.Location.Name, a.Location.Address, a.Location.Phone
 	}
 	if a.Provider != nil {
@@ -191,16 +200,44 @@ func TemplateData(a *models.Appointment) render.Data {
 	return d
 }
 
+// Zones caches loaded time zones by name (loading one reads the zone
+// database). It is not safe for concurrent use; keep one per batch.
+type Zones map[string]*time.Location
+
+// Of returns l's zone (UTC for a nil location or an unknown zone).
+func (z Zones) Of(l *models.Location) *time.Location {
+	if l == nil {
+		return time.UTC
+	}
+	if loc, ok := z[l.TimeZone]; ok {
+		return loc
+	}
+	loc := l.Zone()
+	z[l.TimeZone] = loc
+	return loc
+}
+
+// TimelineEntry is the timeline line Timeline writes for m; ok is false
+// for a message without an appointment.
+func TimelineEntry(m *models.Message, at time.Time, detail string) (e models.TimelineEntry, ok bool) {
+	if m.AppointmentID == nil {
+		return e, false
+	}
+	id := m.ID
+	return models.TimelineEntry{
+		AppointmentID: *m.AppointmentID, At: dbTime(at), Kind: models.TimelineMessage,
+		Detail: truncate(detail, 1000), MessageID: &id,
+	}, true
+}
+
 // Timeline writes one message line on the message's appointment timeline
 // (nothing for a message without an appointment).
 func Timeline(ctx context.Context, tx *models.Store, m *models.Message, at time.Time, detail string) error {
-	if m.AppointmentID == nil {
+	e, ok := TimelineEntry(m, at, detail)
+	if !ok {
 		return nil
 	}
-	id := m.ID
-	return clinic.RecordTimeline(ctx, tx, models.TimelineEntry{
-		AppointmentID: *m.AppointmentID, At: at, Kind: models.TimelineMessage, Detail: detail, MessageID: &id,
-	})
+	return clinic.RecordTimeline(ctx, tx, e)
 }
 
 // truncate cuts s to at most n runes, marking the cut with "…".
