@@ -19,8 +19,11 @@ func (s *Server) routes() {
 	staff := e.Group("/", s.requireUser, s.checkCSRF)
 	staff.POST("/logout", s.logout)
 	// Feature routes for any logged-in user (one line per feature file).
+	s.patientRoutes(staff)
+	s.appointmentRoutes(staff)
 
 	admin := e.Group("/admin", s.requireUser, s.requireAdmin, s.checkCSRF)
 	// Feature routes for admins only (one line per feature file).
+	s.adminRoutes(admin)
 	_ = admin
 }

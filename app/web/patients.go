@@ -1,0 +1,254 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"apptconfirm/app/clinic"
+	"apptconfirm/models"
+)
+
+// patientRoutes registers the patient pages (any logged-in user).
+func (s *Server) patientRoutes(g *gin.RouterGroup) {
+	g.GET("/patients", s.patientList)
+	g.GET("/patients/new", s.patientNew)
+	g.POST("/patients", s.patientCreate)
+	g.GET("/patients/:id", s.patientShow)
+	g.GET("/patients/:id/edit", s.patientEdit)
+	g.POST("/patients/:id", s.patientUpdate)
+	g.POST("/patients/:id/opt-out", s.patientOptOut)
+	g.POST("/patients/:id/opt-in", s.patientOptIn)
+}
+
+// patientsPerPage is the patient list's page size.
+const patientsPerPage = 50
+
+// patientSortOptions are the orderings offered; the clinic service holds
+// the allow-list itself and refuses anything else.
+var patientSortOptions = []option{{"name", "Name"}, {"created", "Newest first"}, {"phone", "Phone"}}
+
+// languageNames labels clinic.Languages() in the patient form.
+var languageNames = map[string]string{
+	"en": "English", "fr": "French", "es": "Spanish", "de": "German", "nl": "Dutch", "pt": "Portuguese", "it": "Italian",
+}
+
+func languageOptions() []option {
+	var out []option
+	for _, l := range clinic.Languages() {
+		name := languageNames[l]
+		if name == "" {
+			name = l
+		}
+		out = append(out, option{Value: l, Label: name})
+	}
+	return out
+}
+
+// patientListData is the patient list page.
+type patientListData struct {
+	Search, Sort string
+	Sorts        []option
+	Patients     []models.Patient
+	Pager        pager
+	// Errors holds a refused search, sort or page.
+	Errors []string
+	Zone   string
+}
+
+func (s *Server) patientList(c *gin.Context) {
+	ctx := c.Request.Context()
+	q := c.Request.URL.Query()
+	fe := clinic.FieldErrors{}
+	d := patientListData{Search: q.Get("q"), Sort: q.Get("sort"), Sorts: patientSortOptions, Zone: s.defaultZone(ctx)}
+	page := queryPage(fe, q.Get("page"))
+	if len(fe) == 0 {
+		ps, total, err := s.clinic.ListPatients(ctx, clinic.PatientQuery{Search: d.Search, Sort: d.Sort, Page: page, PerPage: patientsPerPage})
+		if f, ok := clinic.AsFieldErrors(err); ok {
+			fe = f
+		} else if err != nil {
+			s.fail(c, err)
+			return
+		}
+		d.Patients = ps
+		d.Pager = newPager(page, patientsPerPage, total, func(p int) string {
+			return withParam("/patients", q, "page", fmt.Sprint(p))
+		})
+	}
+	status := http.StatusOK
+	if len(fe) > 0 {
+		status = badQuery
+		d.Errors = otherErrors(fe)
+	}
+	s.html(c, status, "patients", s.page(c, "Patients", "patients", d))
+}
+
+// patientFormData is the new/edit patient form.
+type patientFormData struct {
+	// ID is 0 for a new patient.
+	ID        uint
+	Form      patientForm
+	Errors    clinic.FieldErrors
+	Other     []string
+	Languages []option
+	// Region is the country national numbers are read in.
+	Region string
+}
+
+func (s *Server) patientFormPage(c *gin.Context, status int, id uint, f patientForm, fe clinic.FieldErrors) {
+	if f.Language == "" {
+		f.Language = clinic.Languages()[0]
+	}
+	d := patientFormData{
+		ID: id, Form: f, Errors: fe, Languages: languageOptions(), Region: s.defaultRegion(c.Request.Context()),
+		Other: otherErrors(fe, "first_name", "last_name", "phone", "language"),
+	}
+	title := "New patient"
+	if id != 0 {
+		title = "Edit patient"
+	}
+	s.html(c, status, "patient_form", s.page(c, title, "patients", d))
+}
+
+func (s *Server) patientNew(c *gin.Context) {
+	s.patientFormPage(c, http.StatusOK, 0, patientForm{}, nil)
+}
+
+func (s *Server) patientCreate(c *gin.Context) {
+	f := readPatientForm(c)
+	p, err := s.clinic.CreatePatient(c.Request.Context(), actorOf(c), f.input(), "")
+	if fe, ok := clinic.AsFieldErrors(err); ok {
+		s.patientFormPage(c, http.StatusUnprocessableEntity, 0, f, fe)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.flash(c, "Patient "+p.Name()+" added.")
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/patients/%d", p.ID))
+}
+
+func (s *Server) patientEdit(c *gin.Context) {
+	id, ok := s.pathID(c)
+	if !ok {
+		return
+	}
+	p, err := s.clinic.GetPatient(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.patientFormPage(c, http.StatusOK, id, patientFormOf(p), nil)
+}
+
+func (s *Server) patientUpdate(c *gin.Context) {
+	id, ok := s.pathID(c)
+	if !ok {
+		return
+	}
+	f := readPatientForm(c)
+	p, err := s.clinic.UpdatePatient(c.Request.Context(), actorOf(c), id, f.input(), "")
+	if fe, ok := clinic.AsFieldErrors(err); ok {
+		s.patientFormPage(c, http.StatusUnprocessableEntity, id, f, fe)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.flash(c, "Patient "+p.Name()+" saved.")
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/patients/%d", p.ID))
+}
+
+// patientShowData is a patient's page.
+type patientShowData struct {
+	Patient *models.Patient
+	// Zone shows the opt-out time (the default location's zone).
+	Zone         string
+	Appointments []models.Appointment
+	// Total counts all the patient's appointments; at most
+	// patientAppointmentsShown are listed, newest first.
+	Total int64
+}
+
+const patientAppointmentsShown = 50
+
+func (s *Server) patientShow(c *gin.Context) {
+	id, ok := s.pathID(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	p, err := s.clinic.GetPatient(ctx, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	as, total, err := s.clinic.ListAppointments(ctx, clinic.AppointmentQuery{PatientID: id, Sort: "-starts_at", PerPage: patientAppointmentsShown})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	d := patientShowData{Patient: p, Zone: s.defaultZone(ctx), Appointments: as, Total: total}
+	s.html(c, http.StatusOK, "patient_show", s.page(c, p.Name(), "patients", d))
+}
+
+// Staff opt-outs are recorded with this source.
+const staffSource = "staff"
+
+func (s *Server) patientOptOut(c *gin.Context) {
+	id, ok := s.pathID(c)
+	if !ok {
+		return
+	}
+	if err := s.clinic.OptOutPatient(c.Request.Context(), actorOf(c), id, staffSource); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.flash(c, "Opted out: the patient gets no more messages, and planned ones were cancelled.")
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/patients/%d", id))
+}
+
+func (s *Server) patientOptIn(c *gin.Context) {
+	id, ok := s.pathID(c)
+	if !ok {
+		return
+	}
+	if err := s.clinic.OptInPatient(c.Request.Context(), actorOf(c), id, staffSource); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.flash(c, "Opted back in: reminders for upcoming appointments are planned again.")
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/patients/%d", id))
+}
+
+// defaultLocation returns the default location, or nil when there is none yet.
+func (s *Server) defaultLocation(ctx context.Context) (*models.Location, error) {
+	l, err := s.clinic.DefaultLocation(ctx)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil
+	}
+	return l, err
+}
+
+// defaultZone is the default location's zone name, or UTC. A database error
+// here only affects how a time is shown, and the next query reports it.
+func (s *Server) defaultZone(ctx context.Context) string {
+	if l, err := s.defaultLocation(ctx); err == nil && l != nil {
+		return l.TimeZone
+	}
+	return "UTC"
+}
+
+// defaultRegion is the country whose national phone numbers the patient
+// form reads (the default location's; US as the service's own fallback).
+func (s *Server) defaultRegion(ctx context.Context) string {
+	if l, err := s.defaultLocation(ctx); err == nil && l != nil {
+		return l.Country
+	}
+	return "US"
+}
