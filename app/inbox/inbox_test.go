@@ -1,0 +1,172 @@
+package inbox_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"apptconfirm/app/clinic"
+	"apptconfirm/app/inbox"
+	"apptconfirm/app/live"
+	"apptconfirm/models"
+	"apptconfirm/models/storetest"
+)
+
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	store  *models.Store
+	clinic *clinic.Service
+	svc    *inbox.Service
+	hub    *live.Hub
+	events <-chan live.Event
+	staff  clinic.Actor
+	appt   *models.Appointment
+	in     *models.InboundMessage
+}
+
+func newFixture(t *testing.T, s *models.Store) *fixture {
+	t.Helper()
+	ctx := t.Context()
+	now := func() time.Time { return t0 }
+	f := &fixture{store: s, clinic: clinic.New(s, nil, now), hub: live.NewHub()}
+	if err := f.clinic.EnsureDefaults(ctx, clinic.Defaults{Timezone: "Europe/Berlin", Country: "DE"}); err != nil {
+		t.Fatal(err)
+	}
+	f.events = f.hub.Subscribe(ctx)
+	f.svc = inbox.New(s, f.clinic, nil, f.hub, now)
+	u := &models.User{Email: "front@example.com", Name: "Front", PasswordHash: "x", Role: models.RoleStaff}
+	if err := s.DB(ctx).Create(u).Error; err != nil {
+		t.Fatal(err)
+	}
+	f.staff = clinic.Actor{UserID: &u.ID, Name: u.Email}
+	p, err := f.clinic.CreatePatient(ctx, clinic.SystemActor(), clinic.PatientInput{FirstName: "Anna", Phone: "+4915123456789"}, "DE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.appt, err = f.clinic.CreateAppointment(ctx, clinic.SystemActor(), clinic.AppointmentInput{PatientID: p.ID, StartsAt: t0.Add(48 * time.Hour), DurationMinutes: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.in = &models.InboundMessage{
+		ProviderID: "m-1", From: p.Phone, Text: "can I bring my son?", ReceivedAt: t0, PatientID: &p.ID,
+		NeedsAttention: true, Candidates: fmt.Sprint(f.appt.ID), CreatedAt: t0,
+	}
+	if err := s.DB(ctx).Create(f.in).Error; err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// Two staff members acting on one item at once: exactly one wins.
+func TestConcurrentActions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		f := newFixture(t, s)
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if i%2 == 0 {
+					errs[i] = f.svc.Answer(context.Background(), f.staff, f.in.ID, fmt.Sprintf("answer %d", i))
+				} else {
+					errs[i] = f.svc.MarkHandled(context.Background(), f.staff, f.in.ID, "")
+				}
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case errors.Is(err, inbox.ErrHandled), errors.Is(err, models.ErrConflict), errors.Is(err, models.ErrUnavailable):
+			default:
+				t.Fatalf("unexpected error %v", err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d actions succeeded, want 1 (%v)", won, errs)
+		}
+		var n int64
+		if err := s.DB(t.Context()).Model(&models.Message{}).Where("kind = ?", models.KindManual).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n > 1 {
+			t.Fatalf("%d answers sent", n)
+		}
+	})
+}
+
+// An answer about one clear appointment joins its timeline as a staff entry
+// tied to the message, and the change is published.
+func TestAnswerJoinsTimeline(t *testing.T) {
+	f := newFixture(t, storetest.SQLite(t))
+	ctx := t.Context()
+	if err := f.svc.Answer(ctx, f.staff, f.in.ID, "Of course!"); err != nil {
+		t.Fatal(err)
+	}
+	var m models.Message
+	if err := f.store.DB(ctx).Where("kind = ?", models.KindManual).Take(&m).Error; err != nil {
+		t.Fatal(err)
+	}
+	if m.AppointmentID == nil || *m.AppointmentID != f.appt.ID || m.CreatedByID == nil || *m.CreatedByID != *f.staff.UserID {
+		t.Fatalf("answer %+v", m)
+	}
+	var e models.TimelineEntry
+	err := f.store.DB(ctx).Where("appointment_id = ? AND kind = ?", f.appt.ID, models.TimelineStaff).Take(&e).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.MessageID == nil || *e.MessageID != m.ID || e.UserID == nil {
+		t.Fatalf("timeline entry %+v", e)
+	}
+	kinds := map[string]bool{}
+	for len(kinds) < 2 {
+		select {
+		case ev := <-f.events:
+			kinds[ev.Kind] = true
+		case <-time.After(5 * time.Second):
+			t.Fatalf("live events %v", kinds)
+		}
+	}
+	if !kinds["message"] || !kinds["inbox"] {
+		t.Fatalf("live events %v", kinds)
+	}
+	it, err := f.svc.Get(ctx, f.in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.HandledBy == nil || it.HandledBy.Email != "front@example.com" || it.Message.HandledAt == nil {
+		t.Fatalf("handled item %+v", it)
+	}
+	if n, err := f.svc.Count(ctx); err != nil || n != 0 {
+		t.Fatalf("count %d (%v)", n, err)
+	}
+}
+
+// A past appointment is no longer a candidate: it is shown for context, and
+// confirming it is refused.
+func TestPastAppointmentIsContextOnly(t *testing.T) {
+	f := newFixture(t, storetest.SQLite(t))
+	ctx := t.Context()
+	later := inbox.New(f.store, f.clinic, nil, nil, func() time.Time { return t0.Add(72 * time.Hour) })
+	if err := f.store.DB(ctx).Model(f.in).Update("appointment_id", f.appt.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	it, err := later.Get(ctx, f.in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(it.Candidates) != 0 || it.Context == nil || it.Context.ID != f.appt.ID {
+		t.Fatalf("candidates %d, context %v", len(it.Candidates), it.Context)
+	}
+	err = later.Confirm(ctx, f.staff, f.in.ID, f.appt.ID, true)
+	if _, ok := clinic.AsFieldErrors(err); !ok {
+		t.Fatalf("confirming a past appointment: %v", err)
+	}
+}

@@ -1,0 +1,161 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"apptconfirm/app/clinic"
+	"apptconfirm/app/inbox"
+	"apptconfirm/models"
+)
+
+// inboxPerPage is the inbox's page size.
+const inboxPerPage = 25
+
+// EnableInbox registers the staff inbox (GET /inbox and its actions) for
+// any logged-in user. Call it once, after New and before the handler
+// serves: the inbox service needs the dispatcher and the live hub, which
+// New does not have. It uses the same trust group as routes.go.
+func (s *Server) EnableInbox(svc *inbox.Service) {
+	h := &inboxPages{s: s, svc: svc}
+	staff := s.engine.Group("/", s.requireUser, s.checkCSRF)
+	staff.GET("/inbox", h.list)
+	staff.POST("/inbox/:id/confirm", h.confirm)
+	staff.POST("/inbox/:id/cancel", h.cancel)
+	staff.POST("/inbox/:id/answer", h.answer)
+	staff.POST("/inbox/:id/handled", h.handled)
+}
+
+// inboxPages serves the inbox.
+type inboxPages struct {
+	s   *Server
+	svc *inbox.Service
+}
+
+// inboxData is the inbox page.
+type inboxData struct {
+	// Handled shows the handled items instead of those needing attention.
+	Handled bool
+	Items   []inbox.Item
+	Pager   pager
+	// Open counts the items needing attention (for the tab).
+	Open int64
+	// Zone shows the received and handled times (the default location's zone).
+	Zone      string
+	MaxAnswer int
+	Errors    []string
+}
+
+func (h *inboxPages) list(c *gin.Context) {
+	ctx := c.Request.Context()
+	q := c.Request.URL.Query()
+	fe := clinic.FieldErrors{}
+	d := inboxData{Handled: q.Get("show") == "handled", Zone: h.s.defaultZone(ctx), MaxAnswer: inbox.MaxAnswer}
+	if show := q.Get("show"); show != "" && show != "handled" {
+		setError(fe, "show", "must be empty or handled")
+	}
+	page := queryPage(fe, q.Get("page"))
+	status := http.StatusOK
+	if len(fe) > 0 {
+		status = badQuery
+		d.Errors = otherErrors(fe)
+	} else {
+		items, total, err := h.svc.List(ctx, inbox.Query{Handled: d.Handled, Page: page, PerPage: inboxPerPage})
+		if err != nil {
+			h.s.fail(c, err)
+			return
+		}
+		d.Items = items
+		d.Pager = newPager(page, inboxPerPage, total, func(p int) string {
+			return withParam("/inbox", q, "page", fmt.Sprint(p))
+		})
+	}
+	open, err := h.svc.Count(ctx)
+	if err != nil {
+		h.s.fail(c, err)
+		return
+	}
+	d.Open = open
+	h.s.html(c, status, "inbox", h.s.page(c, "Inbox", "inbox", d))
+}
+
+// done answers an action: back to the inbox with a flash, or the error.
+func (h *inboxPages) done(c *gin.Context, err error, ok string) {
+	if fe, isField := clinic.AsFieldErrors(err); isField {
+		h.s.flashError(c, strings.Join(otherErrors(fe), "; "))
+		c.Redirect(http.StatusSeeOther, "/inbox")
+		return
+	}
+	if errors.Is(err, inbox.ErrHandled) {
+		h.s.flashError(c, "Someone else handled that message already.")
+		c.Redirect(http.StatusSeeOther, "/inbox")
+		return
+	}
+	var bt *models.ErrBadTransition
+	if errors.As(err, &bt) {
+		h.s.flashError(c, "That change is not possible: "+bt.Error()+".")
+		c.Redirect(http.StatusSeeOther, "/inbox")
+		return
+	}
+	if err != nil {
+		h.s.fail(c, err)
+		return
+	}
+	h.s.flash(c, ok)
+	c.Redirect(http.StatusSeeOther, "/inbox")
+}
+
+// appointmentChoice reads the appointment_id field of an action.
+func appointmentChoice(c *gin.Context) (uint, error) {
+	id, ok := parseID(c.PostForm("appointment_id"))
+	if !ok {
+		return 0, clinic.FieldErrors{"appointment_id": "choose an appointment"}
+	}
+	return id, nil
+}
+
+func (h *inboxPages) confirm(c *gin.Context) {
+	id, ok := h.s.pathID(c)
+	if !ok {
+		return
+	}
+	appt, err := appointmentChoice(c)
+	if err == nil {
+		err = h.svc.Confirm(c.Request.Context(), actorOf(c), id, appt, checked(c, "notify"))
+	}
+	h.done(c, err, "Appointment confirmed; the message left the inbox.")
+}
+
+func (h *inboxPages) cancel(c *gin.Context) {
+	id, ok := h.s.pathID(c)
+	if !ok {
+		return
+	}
+	appt, err := appointmentChoice(c)
+	if err == nil {
+		err = h.svc.Cancel(c.Request.Context(), actorOf(c), id, appt, checked(c, "notify"))
+	}
+	h.done(c, err, "Appointment cancelled; the message left the inbox.")
+}
+
+func (h *inboxPages) answer(c *gin.Context) {
+	id, ok := h.s.pathID(c)
+	if !ok {
+		return
+	}
+	err := h.svc.Answer(c.Request.Context(), actorOf(c), id, c.PostForm("text"))
+	h.done(c, err, "Answer queued; the message left the inbox.")
+}
+
+func (h *inboxPages) handled(c *gin.Context) {
+	id, ok := h.s.pathID(c)
+	if !ok {
+		return
+	}
+	err := h.svc.MarkHandled(c.Request.Context(), actorOf(c), id, c.PostForm("note"))
+	h.done(c, err, "Marked handled.")
+}

@@ -1,0 +1,238 @@
+package webhook
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"apptconfirm/app/smscx"
+)
+
+// eventName is what an envelope's "event" may look like: SMS.CX's names are
+// lower-case words joined by underscores; a little more is tolerated so
+// that a new event type is stored and ignored rather than refused.
+var eventName = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,40}$`)
+
+// plainID is an id (or a status such as "NO COVERAGE") that may appear in
+// a key as it is.
+var plainID = regexp.MustCompile(`^[A-Za-z0-9._ -]{1,64}$`)
+
+// EnvelopeError is why a webhook body is not an SMS.CX envelope; the
+// Receiver answers 400 with its message and stores nothing.
+type EnvelopeError struct {
+	Reason string
+}
+
+func (e *EnvelopeError) Error() string { return "webhook: bad envelope: " + e.Reason }
+
+func badEnvelope(format string, args ...any) error {
+	return &EnvelopeError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// item is one decoded item of a batch, ready to be stored.
+type item struct {
+	// key is the unique de-duplication key.
+	key string
+	// raw is the item's compact JSON.
+	raw string
+	// malformed says why the item cannot be applied ("" when it can).
+	malformed string
+	// ignored marks an item of an event type that is not handled.
+	ignored bool
+}
+
+// batch is a decoded envelope.
+type batch struct {
+	event string
+	items []item
+}
+
+// handled reports whether apptconfirm applies events of this type.
+func handled(event string) bool {
+	switch event {
+	case smscx.EventDLRUpdate, smscx.EventReceiveSMS, smscx.EventNewOptout,
+		smscx.EventShortlinkHit, smscx.EventShortlinkHitUpdate,
+		smscx.EventAttachmentHit, smscx.EventAttachmentHitUpdate:
+		return true
+	}
+	return false
+}
+
+// decodeBatch parses a webhook body. A body that is not an envelope is an
+// *EnvelopeError; items are judged one by one (see the package doc, W3).
+// The items come back de-duplicated and sorted by key, so that two
+// transactions inserting overlapping batches take their locks in the same
+// order.
+func decodeBatch(body []byte) (*batch, error) {
+	if !utf8.Valid(body) {
+		return nil, badEnvelope("body is not valid UTF-8")
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, badEnvelope("body is empty")
+	}
+	if trimmed[0] != '{' {
+		return nil, badEnvelope("body is not a JSON object")
+	}
+	var env struct {
+		Event json.RawMessage `json:"event"`
+		Data  json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(trimmed, &env); err != nil {
+		return nil, badEnvelope("body is not valid JSON: %s", jsonReason(err))
+	}
+	if isNull(env.Event) {
+		return nil, badEnvelope(`"event" is missing`)
+	}
+	var event string
+	if err := json.Unmarshal(env.Event, &event); err != nil {
+		return nil, badEnvelope(`"event" is not a string`)
+	}
+	event = strings.TrimSpace(event)
+	if !eventName.MatchString(event) {
+		return nil, badEnvelope(`"event" is not an event name`)
+	}
+	if isNull(env.Data) {
+		return nil, badEnvelope(`"data" is missing`)
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(env.Data, &raws); err != nil {
+		return nil, badEnvelope(`"data" is not an array`)
+	}
+	b := &batch{event: event}
+	seen := make(map[string]bool, len(raws))
+	for _, raw := range raws {
+		it := decodeItem(event, raw)
+		if seen[it.key] {
+			continue
+		}
+		seen[it.key] = true
+		b.items = append(b.items, it)
+	}
+	sort.Slice(b.items, func(i, j int) bool { return b.items[i].key < b.items[j].key })
+	return b, nil
+}
+
+// isNull reports whether a raw JSON value is absent or null.
+func isNull(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || bytes.Equal(t, []byte("null"))
+}
+
+// jsonReason shortens a JSON error for a 400 answer.
+func jsonReason(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
+	}
+	return clip(err.Error(), 120)
+}
+
+// decodeItem gives one item its key and judges it.
+func decodeItem(event string, raw json.RawMessage) item {
+	var buf bytes.Buffer
+	compact := string(raw)
+	if err := json.Compact(&buf, raw); err == nil {
+		compact = buf.String()
+	}
+	if !handled(event) {
+		return item{key: event + ":sha256:" + sum(compact), raw: compact, ignored: true}
+	}
+	key, reason := itemKey(event, []byte(compact))
+	if reason != "" {
+		return item{key: event + ":malformed:" + sum(compact), raw: compact, malformed: reason}
+	}
+	return item{key: key, raw: compact}
+}
+
+// itemKey decodes an item of a handled event into its documented shape and
+// returns its de-duplication key, or why it is malformed.
+func itemKey(event string, raw []byte) (key, malformed string) {
+	if len(raw) == 0 || raw[0] != '{' {
+		return "", "not a JSON object"
+	}
+	switch event {
+	case smscx.EventDLRUpdate:
+		var d smscx.DLRUpdate
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return "", "does not match dlr_update: " + jsonReason(err)
+		}
+		msgID, status := strings.TrimSpace(d.MsgID), strings.TrimSpace(d.Status)
+		switch {
+		case msgID == "":
+			return "", "msgId is missing"
+		case status == "":
+			return "", "status is missing"
+		}
+		return joinKey(event, msgID, status), ""
+	case smscx.EventReceiveSMS:
+		var s smscx.ReceiveSMS
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", "does not match receive_sms: " + jsonReason(err)
+		}
+		msgID := strings.TrimSpace(s.MsgID)
+		if msgID == "" {
+			return "", "msgId is missing"
+		}
+		return joinKey(event, msgID), ""
+	case smscx.EventNewOptout:
+		var o smscx.NewOptout
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return "", "does not match new_optout: " + jsonReason(err)
+		}
+	default: // the four hit events
+		var h smscx.Hit
+		if err := json.Unmarshal(raw, &h); err != nil {
+			return "", "does not match " + event + ": " + jsonReason(err)
+		}
+	}
+	var probe struct {
+		HitID *int64 `json:"hitId"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil || probe.HitID == nil {
+		return "", "hitId is missing"
+	}
+	return hitKey(event, *probe.HitID), ""
+}
+
+// hitKey is the key of a hit or opt-out event.
+func hitKey(event string, hitID int64) string {
+	return event + ":" + strconv.FormatInt(hitID, 10)
+}
+
+// joinKey builds "<event>:<id>[:<id>...]", hashing the ids when one of them
+// is not a short plain token (so keys stay within the column and free of
+// odd bytes).
+func joinKey(event string, ids ...string) string {
+	for _, id := range ids {
+		if !plainID.MatchString(id) {
+			return event + ":h:" + sum(strings.Join(ids, "\x00"))
+		}
+	}
+	return event + ":" + strings.Join(ids, ":")
+}
+
+// sum is the hex SHA-256 of s.
+func sum(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// clip cuts s to at most n bytes on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

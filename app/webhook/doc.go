@@ -1,0 +1,51 @@
+// Package webhook takes SMS.CX's callbacks in and turns them into appointment
+// and message state (PRODUCT.md 2.4 to 2.7, QUALITY.md W and C1).
+//
+// Receiving and processing are separate (STYLE habit 13: cap, parse,
+// persist, acknowledge, then process):
+//
+//   - The Receiver serves POST /webhooks/smscx/{secret}. It compares the
+//     secret in constant time (404 when wrong), caps the body (413), decodes
+//     the envelope {"event", "data": [...]} and stores every item of the
+//     batch in webhook_events, in one transaction, each with its raw JSON and
+//     a unique de-duplication key, inserted with ON CONFLICT DO NOTHING. It
+//     answers 200 only once the batch is committed, 400 with a reason for a
+//     body that is not an envelope, and 503 when the database cannot take
+//     the write (SMS.CX retries). It never applies anything itself: after the
+//     commit it wakes the Processor without waiting for it.
+//   - The Processor applies each stored event exactly once, in a
+//     transaction that also claims the event (a conditional update on
+//     processed_at IS NULL, so two workers or two instances cannot both apply
+//     it) and writes the timeline entries; after the commit it publishes live
+//     events and kicks the dispatcher for any SMS it queued. Its Run loop is
+//     woken by the Receiver and also sweeps on a timer; ProcessPending is the
+//     same sweep for a cron job.
+//
+// De-duplication keys (QUALITY W1): dlr_update "dlr_update:<msgId>:<status>",
+// receive_sms "receive_sms:<msgId>", new_optout and the four hit events
+// "<event>:<hitId>", any other event "<event>:sha256:<hash of the item>". An
+// id that is not a short plain token is replaced by its SHA-256, so no key
+// exceeds the column. Keys are kept for Options.Retention (at least 72 hours;
+// 7 days by default) by Prune.
+//
+// A batch with a malformed item (QUALITY W3). The envelope is judged as a
+// whole, the items one by one:
+//
+//   - A body that is not JSON, not valid UTF-8, or whose "event" is not a
+//     plain name or whose "data" is not an array is refused with 400 and a
+//     reason; nothing is stored.
+//   - Inside a well-formed envelope every item stands on its own. An item
+//     that is not a JSON object, does not decode into the event's documented
+//     shape, or lacks its key fields (msgId and status; msgId; hitId) is
+//     stored anyway, flagged malformed ("malformed: <reason>"), keyed by the
+//     SHA-256 of its compact JSON and marked processed, so it is never
+//     applied but stays visible to operators. The good items are stored and
+//     applied exactly once, and the answer is 200: a 4xx or 5xx would make
+//     SMS.CX retry a batch that can never get better, and the good items
+//     would wait behind the bad one for as long as it retries. A retried
+//     batch is de-duplicated item by item, the malformed one included.
+//   - Items of events apptconfirm does not handle (otp_update,
+//     receive_viber, ...) are stored and marked processed as "ignored".
+//
+// See docs/webhooks.md for the operator's view.
+package webhook

@@ -1,0 +1,96 @@
+package webhook
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"apptconfirm/models"
+	"apptconfirm/models/storetest"
+)
+
+// fuzzSeeds are bodies worth starting from: every event type, and the
+// shapes that went wrong elsewhere.
+var fuzzSeeds = []string{
+	`{"event":"dlr_update","data":[{"campaignId":"4baf0298-0c21-4df1-a60a-6e3476e95e0b","msgId":"9eeed792-9c8c-463c-a8e2-43ebf4494c02","statusCode":0,"status":"DELIVERED","errorCode":null,"datetime":"2023-02-19 12:00:07","trackData":"bf325375-e030-4ccb-a009-17317c574773"}]}`,
+	`{"event":"receive_sms","data":[{"msgId":"3328fe13-2b99-4282-b62e-d891f5e452a8","from":"+4915123456789","countryIso":"DE","to":"+4915199000000","text":"STOP","cost":0,"receivedAt":"2023-02-19 12:03:00"}]}`,
+	`{"event":"new_optout","data":[{"hitId":1843,"optoutId":"aB3","optoutUrl":"https://x","optoutType":"link","countryIso":"FR","datetime":"2023-02-19 12:10:00","phoneNumber":"+33612310000","campaignId":null,"groupId":null}]}`,
+	`{"event":"shortlink_hit","data":[{"hitId":77,"shortlinkId":"bVc","url":"https://en.ax/bVc/r2N","device":"mobile","referrer":null,"phoneNumber":"+4915123456789","campaignId":"4baf0298-0c21-4df1-a60a-6e3476e95e0b"}]}`,
+	`{"event":"attachment_hit_update","data":[{"hitId":78,"attachmentId":"q1","phoneNumber":"4915123456789"}]}`,
+	`{"event":"receive_sms","data":[{"msgId":"a","from":"+4915123456789","text":"yes \u0000 2"}, "oops", null, 5, []]}`,
+	`{"event":"dlr_update","data":[{"msgId":"x","status":"NO COVERAGE","errorCode":12}],"extra":true}`,
+	`{"event":"otp_update","data":[{"otpId":"1"}]}`,
+	`{"event":"receive_sms","data":[]}`,
+	`{"event":"","data":[]}`,
+	`{"data":[{"msgId":"a"}],"event":"receive_sms","event":"dlr_update"}`,
+	`[]`, `null`, `"x"`, ``, `{`, "\xff",
+}
+
+// FuzzDecodeBatch: decoding never panics; it refuses with an *EnvelopeError
+// or returns unique, bounded keys and valid UTF-8.
+func FuzzDecodeBatch(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		b, err := decodeBatch(body)
+		if err != nil {
+			var ee *EnvelopeError
+			if !errors.As(err, &ee) || ee.Reason == "" {
+				t.Fatalf("error %v is not an EnvelopeError with a reason", err)
+			}
+			return
+		}
+		if !eventName.MatchString(b.event) {
+			t.Fatalf("event %q accepted", b.event)
+		}
+		seen := map[string]bool{}
+		for _, it := range b.items {
+			if it.key == "" || len(it.key) > 200 || !utf8.ValidString(it.key) || strings.ContainsRune(it.key, 0) {
+				t.Fatalf("bad key %q", it.key)
+			}
+			if seen[it.key] {
+				t.Fatalf("duplicate key %q", it.key)
+			}
+			seen[it.key] = true
+			if !utf8.ValidString(it.raw) || len(it.malformed) > 300 {
+				t.Fatalf("bad item %+v", it)
+			}
+		}
+	})
+}
+
+// FuzzEndpoint: whatever the body, the endpoint answers 200 or 400 (never
+// 500), and whatever it stored is processed without an error.
+func FuzzEndpoint(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	store := storetest.SQLite(f)
+	e := newEnv(f, store)
+	g := gin.New()
+	e.recv.Register(g)
+	f.Fuzz(func(t *testing.T, body string) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/webhooks/smscx/"+testSecret, strings.NewReader(body))
+		g.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest {
+			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body.String())
+		}
+		if _, err := e.proc.ProcessPending(t.Context()); err != nil {
+			t.Fatalf("process: %v", err)
+		}
+		var failed []models.WebhookEvent
+		if err := store.DB(t.Context()).Where("result LIKE ?", "error:%").Find(&failed).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(failed) > 0 {
+			t.Fatalf("processing failed: %+v", failed)
+		}
+	})
+}

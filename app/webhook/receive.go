@@ -1,0 +1,223 @@
+package webhook
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm/clause"
+
+	"apptconfirm/models"
+)
+
+// Path is the route of the webhook; the secret is its last segment.
+const Path = "/webhooks/smscx/:secret"
+
+// DefaultMaxBodyBytes caps a webhook body when ReceiverOptions leaves it 0.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Notifier is woken after each stored batch; the Processor implements it.
+// Notify must not block.
+type Notifier interface {
+	Notify()
+}
+
+// Metrics records what the Receiver does; *metrics.Metrics implements it.
+type Metrics interface {
+	// WebhookEvent counts one newly stored event of the given type.
+	WebhookEvent(event string)
+	// ObserveWebhook records how long answering one request took.
+	ObserveWebhook(d time.Duration)
+}
+
+// ReceiverOptions configure a Receiver.
+type ReceiverOptions struct {
+	Store *models.Store
+	// Secret is the path segment SMS.CX must use; it must not be empty.
+	Secret string
+	// MaxBodyBytes caps the body (config webhook.max_body_bytes); 0 means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Notifier is woken after each committed batch; nil means nobody (a
+	// sweep finds the events).
+	Notifier Notifier
+	// Metrics, when not nil, counts stored events and request latency.
+	Metrics Metrics
+	Log     *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Receiver answers SMS.CX's webhook POSTs: it stores each item durably
+// before it answers, and applies nothing itself. It is safe for concurrent
+// use.
+type Receiver struct {
+	store      *models.Store
+	secretHash [sha256.Size]byte
+	maxBody    int64
+	notifier   Notifier
+	metrics    Metrics
+	log        *slog.Logger
+	now        func() time.Time
+}
+
+// NewReceiver returns a Receiver for o.
+func NewReceiver(o ReceiverOptions) (*Receiver, error) {
+	if o.Store == nil {
+		return nil, errors.New("webhook: new receiver: a store is required")
+	}
+	if o.Secret == "" {
+		return nil, errors.New("webhook: new receiver: the path secret must not be empty")
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Receiver{
+		store: o.Store, secretHash: sha256.Sum256([]byte(o.Secret)), maxBody: o.MaxBodyBytes,
+		notifier: o.Notifier, metrics: o.Metrics, log: o.Log, now: o.Now,
+	}, nil
+}
+
+// Register adds POST Path to routes (the app's gin engine, outside the
+// session and CSRF layers).
+func (r *Receiver) Register(routes gin.IRoutes) {
+	routes.POST(Path, r.Handle)
+}
+
+// Receipt says what one webhook POST stored.
+type Receipt struct {
+	// Event is the envelope's event name.
+	Event string `json:"event"`
+	// Items is how many distinct items the batch held.
+	Items int `json:"items"`
+	// Stored is how many of them were new (the rest were duplicates).
+	Stored int `json:"stored"`
+	// Malformed is how many were stored flagged as malformed.
+	Malformed int `json:"malformed"`
+}
+
+// Handle is the gin handler of POST /webhooks/smscx/:secret.
+func (r *Receiver) Handle(c *gin.Context) {
+	ctx := c.Request.Context()
+	if r.metrics != nil {
+		start := time.Now()
+		defer func() { r.metrics.ObserveWebhook(time.Since(start)) }()
+	}
+	// Both sides are hashed first, so the comparison takes the same time
+	// whatever the length of the guess (QUALITY W5).
+	got := sha256.Sum256([]byte(c.Param("secret")))
+	if subtle.ConstantTimeCompare(got[:], r.secretHash[:]) != 1 {
+		c.String(http.StatusNotFound, "404 page not found")
+		return
+	}
+	if c.Request.ContentLength > r.maxBody {
+		r.tooLarge(c)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, r.maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			r.tooLarge(c)
+			return
+		}
+		r.log.InfoContext(ctx, "webhook body unreadable", slog.Any("err", err))
+		writeError(c, http.StatusBadRequest, "unreadable_body", "the request body could not be read")
+		return
+	}
+	receipt, err := r.Ingest(ctx, body)
+	var envErr *EnvelopeError
+	switch {
+	case errors.As(err, &envErr):
+		r.log.InfoContext(ctx, "webhook refused", slog.String("reason", envErr.Reason))
+		writeError(c, http.StatusBadRequest, "bad_envelope", envErr.Reason)
+	case errors.Is(err, models.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, models.ErrConflict):
+		// SMS.CX retries anything but 200; nothing was stored.
+		r.log.WarnContext(ctx, "webhook not stored: database unavailable", slog.Any("err", err))
+		c.Header("Retry-After", "5")
+		writeError(c, http.StatusServiceUnavailable, "unavailable", "the event store is busy; retry later")
+	case err != nil:
+		r.log.ErrorContext(ctx, "webhook not stored", slog.Any("err", err))
+		writeError(c, http.StatusInternalServerError, "internal", "the events could not be stored; retry later")
+	default:
+		c.JSON(http.StatusOK, receipt)
+	}
+}
+
+func (r *Receiver) tooLarge(c *gin.Context) {
+	// The rest of an oversized body is not read; closing the connection
+	// spares reading it just to reuse the connection.
+	c.Header("Connection", "close")
+	writeError(c, http.StatusRequestEntityTooLarge, "too_large",
+		fmt.Sprintf("the body is larger than %d bytes", r.maxBody))
+}
+
+// writeError answers {"error": {"code", "message"}}, as the REST API does.
+func writeError(c *gin.Context, status int, code, message string) {
+	c.JSON(status, gin.H{"error": gin.H{"code": code, "message": message}})
+}
+
+// Ingest decodes a webhook body and stores every item of the batch in one
+// transaction, then wakes the Notifier. A body that is not an envelope is an
+// *EnvelopeError and stores nothing; a database that cannot take the write
+// returns an error wrapping models.ErrUnavailable. Handle calls it; the
+// simulator and benchmarks may call it directly.
+func (r *Receiver) Ingest(ctx context.Context, body []byte) (Receipt, error) {
+	b, err := decodeBatch(body)
+	if err != nil {
+		return Receipt{}, err
+	}
+	receipt := Receipt{Event: b.event, Items: len(b.items)}
+	if len(b.items) == 0 {
+		return receipt, nil
+	}
+	now := r.now().UTC().Truncate(time.Microsecond)
+	rows := make([]models.WebhookEvent, len(b.items))
+	for i, it := range b.items {
+		rows[i] = models.WebhookEvent{Event: b.event, DedupKey: it.key, Raw: it.raw, ReceivedAt: now}
+		switch {
+		case it.malformed != "":
+			receipt.Malformed++
+			rows[i].ProcessedAt = &now
+			rows[i].Flagged = true
+			rows[i].Result = clip("malformed: "+it.malformed, 300)
+		case it.ignored:
+			rows[i].ProcessedAt = &now
+			rows[i].Result = "ignored: event type not handled"
+		}
+	}
+	err = r.store.Tx(ctx, func(tx *models.Store) error {
+		res := tx.DB(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "dedup_key"}}, DoNothing: true}).
+			CreateInBatches(&rows, 500)
+		if res.Error != nil {
+			return res.Error
+		}
+		receipt.Stored = int(res.RowsAffected)
+		return nil
+	})
+	if err != nil {
+		return Receipt{}, fmt.Errorf("webhook: store %s batch: %w", b.event, models.Classify(err))
+	}
+	if r.metrics != nil {
+		for range receipt.Stored {
+			r.metrics.WebhookEvent(b.event)
+		}
+	}
+	if receipt.Stored > 0 && r.notifier != nil {
+		r.notifier.Notify()
+	}
+	return receipt, nil
+}
