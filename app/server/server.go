@@ -13,9 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/config"
+	"apptconfirm/app/metrics"
 	"apptconfirm/app/web"
 	"apptconfirm/models"
 	"apptconfirm/static"
@@ -30,6 +32,11 @@ type App struct {
 	Clinic *clinic.Service
 	Web    *web.Server
 	Hasher *auth.Hasher
+	// Metrics is the Prometheus registry served at /metrics; pass it to
+	// whatever records (dispatch, webhooks). Its methods are nil-safe.
+	Metrics *metrics.Metrics
+	// API is the REST API under /api/v1 with /healthz, /readyz and /metrics.
+	API *api.API
 
 	// WebhookSecret is the path secret of the webhook URL in use.
 	WebhookSecret string
@@ -92,6 +99,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.Hasher = auth.NewHasher(opts.HashCost)
 	a.Clinic = clinic.New(a.Store, nil, a.now)
 	a.Clinic.SetPasswordHasher(a.Hasher)
+	a.Metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(a.Store), Logger: a.Log})
 	if err := a.Clinic.EnsureDefaults(ctx, Defaults(cfg)); err != nil {
 		return fmt.Errorf("server: defaults: %w", err)
 	}
@@ -123,6 +131,9 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		return err
 	}
 	a.Web = w
+	a.API = api.New(api.Deps{Store: a.Store, Clinic: a.Clinic, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
+	a.API.Register(w.Engine())
+	a.API.RegisterOperations(w.Engine())
 	a.handler = w.Handler()
 	return nil
 }

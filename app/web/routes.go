@@ -24,6 +24,7 @@ func (s *Server) routes() {
 
 	admin := e.Group("/admin", s.requireUser, s.requireAdmin, s.checkCSRF)
 	// Feature routes for admins only (one line per feature file).
+	s.tokenRoutes(admin)
 	s.adminRoutes(admin)
 	_ = admin
 }

@@ -31,6 +31,7 @@ commands:
   demo           seed a demo clinic and serve in simulator mode
   migrate        apply pending database migrations
   user add       create a user: --email, --name, --role admin|staff (password asked, or --password-stdin)
+  token create   print a new REST API token: --name NAME (shown once; revoke it under Admin > API tokens)
   version        print the version
 
 Every command reads config.yaml (or --config PATH) and APPTCONFIRM_* variables.
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdMigrate(ctx, args, stdout, stderr)
 	case "user add":
 		err = cmdUserAdd(ctx, args, stdin, stdout, stderr)
+	case "token create":
+		err = cmdTokenCreate(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "apptconfirm", version)
 	case "help", "-h", "--help":

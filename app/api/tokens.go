@@ -1,0 +1,233 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"apptconfirm/app/clinic"
+	"apptconfirm/models"
+)
+
+// Token format: TokenPrefix followed by 32 random bytes in unpadded
+// base64url (43 characters). Only the SHA-256 of the whole token is stored;
+// the first VisiblePrefixLen characters are kept in the clear so people can
+// tell tokens apart in lists.
+const (
+	TokenPrefix      = "ac_"
+	tokenRandomBytes = 32
+	tokenLen         = len(TokenPrefix) + 43
+	VisiblePrefixLen = len(TokenPrefix) + 6
+	// MaxTokenName is the longest token name, in characters.
+	MaxTokenName = 100
+	// touchEvery is how often a token's LastUsedAt is written at most.
+	touchEvery = time.Minute
+	// entityToken is the audit entity of token changes.
+	entityToken = "api_token"
+)
+
+// Sentinel errors of Authenticate.
+var (
+	// ErrInvalidToken means the token is malformed or unknown.
+	ErrInvalidToken = errors.New("api: invalid token")
+	// ErrRevokedToken means the token was revoked.
+	ErrRevokedToken = errors.New("api: token revoked")
+)
+
+// Tokens creates, lists, revokes and checks REST API tokens. It is safe for
+// concurrent use.
+type Tokens struct {
+	store *models.Store
+	now   func() time.Time
+}
+
+// NewTokens returns the token service on store; now nil is time.Now.
+func NewTokens(store *models.Store, now func() time.Time) *Tokens {
+	if now == nil {
+		now = time.Now
+	}
+	return &Tokens{store: store, now: now}
+}
+
+// HashToken is the stored form of a token: hex SHA-256.
+func HashToken(plain string) string {
+	sum := sha256.Sum256([]byte(plain))
+	return hex.EncodeToString(sum[:])
+}
+
+// newTokenString draws a fresh token.
+func newTokenString() (string, error) {
+	b := make([]byte, tokenRandomBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("api: token: %w", err)
+	}
+	return TokenPrefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// wellFormed reports whether s has the shape of a token, so that garbage is
+// refused without a database query.
+func wellFormed(s string) bool {
+	if len(s) != tokenLen || !strings.HasPrefix(s, TokenPrefix) {
+		return false
+	}
+	for _, r := range s[len(TokenPrefix):] {
+		if !base64URLRune(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// base64URLRune reports whether r belongs to the base64url alphabet.
+func base64URLRune(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+		return true
+	}
+	return false
+}
+
+// checkTokenName validates a token name; it returns a message or "".
+func checkTokenName(name string) string {
+	switch {
+	case name == "":
+		return "required"
+	case !utf8.ValidString(name):
+		return "is not valid text"
+	case utf8.RuneCountInString(name) > MaxTokenName:
+		return fmt.Sprintf("must be at most %d characters", MaxTokenName)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return "must not contain control characters"
+		}
+	}
+	return ""
+}
+
+// Create makes a token named name (unique among the tokens not revoked) and
+// returns the token itself, which is never stored and cannot be shown again,
+// with its row. Bad names come back as clinic.FieldErrors on "name".
+func (t *Tokens) Create(ctx context.Context, actor clinic.Actor, name string) (string, *models.APIToken, error) {
+	name = strings.TrimSpace(name)
+	if m := checkTokenName(name); m != "" {
+		return "", nil, clinic.FieldErrors{"name": m}
+	}
+	plain, err := newTokenString()
+	if err != nil {
+		return "", nil, err
+	}
+	now := t.now().UTC().Truncate(time.Microsecond)
+	tok := models.APIToken{
+		Name: name, Prefix: plain[:VisiblePrefixLen], Hash: HashToken(plain),
+		CreatedByID: actor.UserID, CreatedAt: now,
+	}
+	err = t.store.Tx(ctx, func(tx *models.Store) error {
+		var n int64
+		if err := tx.DB(ctx).Model(&models.APIToken{}).Where("name = ? AND revoked_at IS NULL", name).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return clinic.FieldErrors{"name": "is already used by another active token"}
+		}
+		if err := tx.DB(ctx).Create(&tok).Error; err != nil {
+			return err
+		}
+		return clinic.RecordAudit(ctx, tx, now, actor, "api_token.create", entityToken, tok.ID,
+			fmt.Sprintf("%s (%s…)", tok.Name, tok.Prefix))
+	})
+	if err != nil {
+		if _, ok := clinic.AsFieldErrors(err); ok {
+			return "", nil, err
+		}
+		return "", nil, fmt.Errorf("api: create token: %w", models.Classify(err))
+	}
+	return plain, &tok, nil
+}
+
+// List returns every token, newest first (revoked ones included).
+func (t *Tokens) List(ctx context.Context) ([]models.APIToken, error) {
+	var ts []models.APIToken
+	if err := t.store.DB(ctx).Order("created_at DESC, id DESC").Find(&ts).Error; err != nil {
+		return nil, fmt.Errorf("api: list tokens: %w", models.Classify(err))
+	}
+	return ts, nil
+}
+
+// Revoke ends a token at once; revoking a revoked token changes nothing.
+// An unknown id returns models.ErrNotFound.
+func (t *Tokens) Revoke(ctx context.Context, actor clinic.Actor, id uint) (*models.APIToken, error) {
+	now := t.now().UTC().Truncate(time.Microsecond)
+	var tok models.APIToken
+	err := t.store.Tx(ctx, func(tx *models.Store) error {
+		if err := tx.DB(ctx).Scopes(models.ForUpdate(tx)).First(&tok, id).Error; err != nil {
+			return err
+		}
+		if tok.RevokedAt != nil {
+			return nil
+		}
+		res := tx.DB(ctx).Model(&models.APIToken{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", now)
+		if res.Error != nil {
+			return res.Error
+		}
+		tok.RevokedAt = &now
+		return clinic.RecordAudit(ctx, tx, now, actor, "api_token.revoke", entityToken, tok.ID,
+			fmt.Sprintf("%s (%s…)", tok.Name, tok.Prefix))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("api: revoke token %d: %w", id, models.Classify(err))
+	}
+	return &tok, nil
+}
+
+// Authenticate finds the token plain by its hash. It returns ErrInvalidToken
+// for a malformed or unknown token, ErrRevokedToken for a revoked one, and a
+// models.ErrUnavailable chain when the database cannot answer.
+func (t *Tokens) Authenticate(ctx context.Context, plain string) (*models.APIToken, error) {
+	if !wellFormed(plain) {
+		return nil, ErrInvalidToken
+	}
+	var tok models.APIToken
+	err := t.store.DB(ctx).Where("hash = ?", HashToken(plain)).Take(&tok).Error
+	if err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, ErrInvalidToken
+		}
+		return nil, fmt.Errorf("api: authenticate: %w", models.Classify(err))
+	}
+	if tok.RevokedAt != nil {
+		return nil, ErrRevokedToken
+	}
+	return &tok, nil
+}
+
+// Touch records that tok was used now, at most once a minute per token: a
+// busy integration costs one write a minute, not one per request. It
+// updates tok.LastUsedAt when it writes.
+func (t *Tokens) Touch(ctx context.Context, tok *models.APIToken) error {
+	now := t.now().UTC().Truncate(time.Microsecond)
+	if tok.LastUsedAt != nil && now.Sub(*tok.LastUsedAt) < touchEvery {
+		return nil
+	}
+	// The condition makes concurrent requests of one token write once.
+	res := t.store.DB(ctx).Model(&models.APIToken{}).
+		Where("id = ? AND (last_used_at IS NULL OR last_used_at <= ?)", tok.ID, now.Add(-touchEvery)).
+		Update("last_used_at", now)
+	if res.Error != nil {
+		return fmt.Errorf("api: touch token %d: %w", tok.ID, models.Classify(res.Error))
+	}
+	if res.RowsAffected == 1 {
+		tok.LastUsedAt = &now
+	}
+	return nil
+}

@@ -1,0 +1,251 @@
+// Package metrics is apptconfirm's Prometheus registry: messages sent by
+// status, webhook events by type, dispatch and webhook latencies, the inbox
+// size, HTTP requests by route and status, and the Go and process
+// collectors. Other packages call the methods of *Metrics; a nil *Metrics
+// records nothing, so callers need no checks and tests may pass nil.
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"apptconfirm/models"
+)
+
+// Namespace prefixes every apptconfirm series.
+const Namespace = "apptconfirm"
+
+// Other is the label value recorded for a status or event name that is not
+// one of the known ones, so that outside input cannot grow the number of
+// series without bound.
+const Other = "other"
+
+// Unmatched is the route label of a request that matched no route.
+const Unmatched = "unmatched"
+
+// WebhookEvents lists the SMS.CX callback event names (smscx-api.md 6.3) that
+// get a label value of their own; anything else is counted as Other.
+var WebhookEvents = []string{
+	"dlr_update", "receive_sms", "receive_viber", "receive_whatsapp",
+	"shortlink_hit", "shortlink_hit_update", "attachment_hit", "attachment_hit_update",
+	"new_optout",
+}
+
+// InboxCounter returns how many inbound messages need a human now. It is
+// called on every scrape.
+type InboxCounter func(ctx context.Context) (int64, error)
+
+// Options configure New.
+type Options struct {
+	// Inbox backs apptconfirm_inbox_size; nil leaves the series out.
+	Inbox InboxCounter
+	// InboxTimeout bounds the inbox query on a scrape; 0 means 2 seconds.
+	InboxTimeout time.Duration
+	// Logger receives scrape errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// Metrics holds the registry and the series apptconfirm records. Its methods
+// are safe for concurrent use and do nothing on a nil receiver.
+type Metrics struct {
+	reg           *prometheus.Registry
+	log           *slog.Logger
+	messagesSent  *prometheus.CounterVec
+	webhookEvents *prometheus.CounterVec
+	dispatch      prometheus.Histogram
+	webhook       prometheus.Histogram
+	httpRequests  *prometheus.CounterVec
+}
+
+// New builds a registry with every apptconfirm series (known label values
+// start at zero, so dashboards see them before the first event) and the Go
+// and process collectors.
+func New(opts Options) *Metrics {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.InboxTimeout <= 0 {
+		opts.InboxTimeout = 2 * time.Second
+	}
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		log: opts.Logger,
+		messagesSent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "messages_sent_total",
+			Help: "Outbound SMS handed to SMS.CX, by the status the send ended in.",
+		}, []string{"status"}),
+		webhookEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "webhook_events_total",
+			Help: "SMS.CX webhook events received, by event type.",
+		}, []string{"event"}),
+		dispatch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "dispatch_duration_seconds",
+			Help:    "Time to dispatch one due message (claim, send, record).",
+			Buckets: prometheus.DefBuckets,
+		}),
+		webhook: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "webhook_duration_seconds",
+			Help:    "Time from receiving an SMS.CX webhook request to answering it.",
+			Buckets: prometheus.DefBuckets,
+		}),
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "http_requests_total",
+			Help: "HTTP requests served, by route pattern and status code.",
+		}, []string{"route", "status"}),
+	}
+	for _, s := range models.MessageStatuses {
+		m.messagesSent.WithLabelValues(string(s))
+	}
+	for _, e := range WebhookEvents {
+		m.webhookEvents.WithLabelValues(e)
+	}
+	m.reg.MustRegister(
+		m.messagesSent, m.webhookEvents, m.dispatch, m.webhook, m.httpRequests,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	if opts.Inbox != nil {
+		m.reg.MustRegister(&inboxCollector{
+			count:   opts.Inbox,
+			timeout: opts.InboxTimeout,
+			desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", "inbox_size"),
+				"Inbound messages that need a human (the staff inbox).", nil, nil),
+		})
+	}
+	return m
+}
+
+// Registry returns the underlying registry (for tests and extra collectors).
+func (m *Metrics) Registry() *prometheus.Registry {
+	if m == nil {
+		return nil
+	}
+	return m.reg
+}
+
+// Handler serves the registry in the Prometheus text format. A series that
+// fails to collect (the inbox query) is left out and logged; the rest is
+// still served.
+func (m *Metrics) Handler() http.Handler {
+	if m == nil {
+		return http.NotFoundHandler()
+	}
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		ErrorHandling:       promhttp.ContinueOnError,
+		ErrorLog:            promLogger{m.log},
+		MaxRequestsInFlight: 4,
+		Timeout:             10 * time.Second,
+	})
+}
+
+// MessageSent counts one outbound message whose send ended in status
+// (a models.MessageStatus value; anything else counts as Other).
+func (m *Metrics) MessageSent(status string) {
+	if m == nil {
+		return
+	}
+	if !models.MessageStatus(status).Valid() {
+		status = Other
+	}
+	m.messagesSent.WithLabelValues(status).Inc()
+}
+
+// WebhookEvent counts one SMS.CX webhook event of the given type (one of
+// WebhookEvents; anything else counts as Other).
+func (m *Metrics) WebhookEvent(event string) {
+	if m == nil {
+		return
+	}
+	if !knownEvent(event) {
+		event = Other
+	}
+	m.webhookEvents.WithLabelValues(event).Inc()
+}
+
+// ObserveDispatch records how long dispatching one message took.
+func (m *Metrics) ObserveDispatch(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.dispatch.Observe(d.Seconds())
+}
+
+// ObserveWebhook records how long answering one webhook request took.
+func (m *Metrics) ObserveWebhook(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.webhook.Observe(d.Seconds())
+}
+
+// HTTPRequest counts one served HTTP request. route must be a route pattern
+// (gin's FullPath, "/api/v1/appointments/:id"), never the raw path, so the
+// number of series stays bounded; "" counts as Unmatched.
+func (m *Metrics) HTTPRequest(route string, status int) {
+	if m == nil {
+		return
+	}
+	if route == "" {
+		route = Unmatched
+	}
+	m.httpRequests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+}
+
+func knownEvent(e string) bool {
+	for _, v := range WebhookEvents {
+		if e == v {
+			return true
+		}
+	}
+	return false
+}
+
+// inboxCollector reads the inbox size from the database on each scrape.
+type inboxCollector struct {
+	count   InboxCounter
+	timeout time.Duration
+	desc    *prometheus.Desc
+}
+
+func (c *inboxCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *inboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	n, err := c.count(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, fmt.Errorf("metrics: inbox size: %w", err))
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n))
+}
+
+// InboxSize counts the inbound messages in the staff inbox: flagged as
+// needing attention and not yet handled. The needs_attention column is
+// indexed, so the count touches only those rows.
+func InboxSize(store *models.Store) InboxCounter {
+	return func(ctx context.Context) (int64, error) {
+		var n int64
+		err := store.DB(ctx).Model(&models.InboundMessage{}).
+			Where("needs_attention = ? AND handled_at IS NULL", true).Count(&n).Error
+		if err != nil {
+			return 0, models.Classify(err)
+		}
+		return n, nil
+	}
+}
+
+// promLogger adapts slog to promhttp's Println logger.
+type promLogger struct{ log *slog.Logger }
+
+func (l promLogger) Println(v ...any) {
+	l.log.Warn("metrics scrape error", slog.String("err", fmt.Sprint(v...)))
+}
