@@ -17,6 +17,7 @@ import (
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/config"
+	"apptconfirm/app/live"
 	"apptconfirm/app/metrics"
 	"apptconfirm/app/web"
 	"apptconfirm/models"
@@ -32,6 +33,9 @@ type App struct {
 	Clinic *clinic.Service
 	Web    *web.Server
 	Hasher *auth.Hasher
+	// Live carries changes (webhooks, dispatch) to the browsers watching
+	// (GET /events); give it to whatever publishes.
+	Live *live.Hub
 	// Metrics is the Prometheus registry served at /metrics; pass it to
 	// whatever records (dispatch, webhooks). Its methods are nil-safe.
 	Metrics *metrics.Metrics
@@ -97,6 +101,7 @@ func (a *App) prepareSchema(ctx context.Context) error {
 func (a *App) build(ctx context.Context, opts Options) error {
 	cfg := a.Config
 	a.Hasher = auth.NewHasher(opts.HashCost)
+	a.Live = live.NewHub()
 	a.Clinic = clinic.New(a.Store, nil, a.now)
 	a.Clinic.SetPasswordHasher(a.Hasher)
 	a.Metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(a.Store), Logger: a.Log})
@@ -126,6 +131,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Logger:    a.Log,
 		Now:       a.now,
 		Clinic:    a.Clinic,
+		Live:      a.Live,
 	})
 	if err != nil {
 		return err
@@ -176,6 +182,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// Event streams never go idle by themselves: end them when shutdown starts.
+	srv.RegisterOnShutdown(a.Web.StopStreams)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("public_url", a.Config.Server.PublicURL))

@@ -21,6 +21,7 @@ func (s *Server) routes() {
 	// Feature routes for any logged-in user (one line per feature file).
 	s.patientRoutes(staff)
 	s.appointmentRoutes(staff)
+	s.dashboardRoutes(staff)
 
 	admin := e.Group("/admin", s.requireUser, s.requireAdmin, s.checkCSRF)
 	// Feature routes for admins only (one line per feature file).

@@ -17,6 +17,7 @@ import (
 
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/live"
 	"apptconfirm/models"
 )
 
@@ -42,6 +43,9 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	clinic   *clinic.Service
+	// live feeds GET /events; streams ends those at shutdown (events.go).
+	live    live.Broadcaster
+	streams *streams
 
 	engine *gin.Engine
 	// mounts are extra handlers (webhook, API, simulator) that bypass the
@@ -66,6 +70,9 @@ type Deps struct {
 	Now       func() time.Time
 	// Clinic is the business layer behind the patient, appointment and admin pages.
 	Clinic *clinic.Service
+	// Live carries changes to the browsers (GET /events); nil turns live
+	// updates off.
+	Live live.Broadcaster
 }
 
 // New builds the web UI. Templates are parsed here, so a broken one stops start-up.
@@ -98,6 +105,7 @@ func New(opts Options, d Deps) (*Server, error) {
 		opts: opts, store: d.Store, sessions: d.Sessions, hasher: d.Hasher, limiter: d.Limiter,
 		render: r, assets: assets, log: d.Logger, now: d.Now, engine: e,
 		clinic: d.Clinic,
+		live:   d.Live, streams: newStreams(),
 	}
 	e.Use(s.requestLog, s.recover, s.securityHeaders)
 	e.NoRoute(func(c *gin.Context) { s.notFound(c) })

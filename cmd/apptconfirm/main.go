@@ -32,6 +32,7 @@ commands:
   migrate        apply pending database migrations
   user add       create a user: --email, --name, --role admin|staff (password asked, or --password-stdin)
   token create   print a new REST API token: --name NAME (shown once; revoke it under Admin > API tokens)
+  seed           insert synthetic appointments for benchmarks: --count N (never on a real clinic's database)
   version        print the version
 
 Every command reads config.yaml (or --config PATH) and APPTCONFIRM_* variables.
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdUserAdd(ctx, args, stdin, stdout, stderr)
 	case "token create":
 		err = cmdTokenCreate(ctx, args, stdout, stderr)
+	case "seed":
+		err = cmdSeed(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "apptconfirm", version)
 	case "help", "-h", "--help":

@@ -1,0 +1,125 @@
+// apptconfirm live updates: listens to /events (server-sent events) and
+// changes state badges in place, so the dashboard, the appointment list and
+// an appointment's page follow webhooks without a reload. EventSource
+// reconnects by itself; after a reconnect (events may have been missed) the
+// dashboard reloads its counts from /dashboard/body, other pages reload.
+// Loaded for logged-in users only, from a file: no inline script (CSP).
+(function () {
+  "use strict";
+  if (!window.EventSource) {
+    return;
+  }
+
+  var APPOINTMENT_STATES = ["scheduled", "confirmed", "cancelled", "completed", "no_show"];
+  var MESSAGE_STATES = ["planned", "sending", "accepted", "sent", "delivered", "failed", "rejected", "cancelled", "skipped"];
+
+  // The indicator: the dashboard has its own; elsewhere a dot joins the header.
+  var indicator = document.querySelector("[data-live-indicator]");
+  var dot, label;
+  if (indicator) {
+    dot = indicator.querySelector(".live-dot");
+    label = indicator.querySelector("[data-live-label]");
+  } else {
+    var header = document.querySelector("header.top");
+    if (header) {
+      dot = document.createElement("span");
+      dot.className = "live-dot";
+      dot.setAttribute("data-live-dot", "");
+      var spacer = header.querySelector(".spacer");
+      header.insertBefore(dot, spacer ? spacer.nextSibling : null);
+    }
+  }
+  function setLive(on) {
+    if (dot) {
+      dot.classList.toggle("on", on);
+      dot.title = on ? "Live: updates appear by themselves" : "Reconnecting…";
+    }
+    if (label) {
+      label.textContent = on ? "live" : "reconnecting…";
+    }
+    document.documentElement.setAttribute("data-live", on ? "on" : "off");
+  }
+
+  // setBadge gives a badge a new state: its text and its state class.
+  function setBadge(el, status, states) {
+    if (el.textContent === status && el.classList.contains(status)) {
+      return;
+    }
+    states.forEach(function (s) { el.classList.remove(s); });
+    el.classList.add(status);
+    el.textContent = status;
+    el.classList.add("live-changed");
+    window.setTimeout(function () { el.classList.remove("live-changed"); }, 4000);
+  }
+
+  function sameID(attr, id) {
+    return '[' + attr + '="' + String(Number(id)) + '"]';
+  }
+
+  // The dashboard's counts come from the server; fetch them again, at most
+  // once every two seconds however many events arrive.
+  var fragment = document.querySelector("[data-live-fragment]");
+  var refreshTimer = null;
+  function refreshCounts(delay) {
+    if (!fragment || refreshTimer) {
+      return;
+    }
+    refreshTimer = window.setTimeout(function () {
+      refreshTimer = null;
+      fetch(fragment.getAttribute("data-live-fragment"), { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (r) {
+          if (!r.ok) { throw new Error("status " + r.status); }
+          return r.text();
+        })
+        .then(function (html) { fragment.innerHTML = html; })
+        .catch(function () { /* the next event or reconnect tries again */ });
+    }, delay);
+  }
+
+  function apply(ev) {
+    if (ev.kind === "appointment" && ev.appointment_id && ev.status && APPOINTMENT_STATES.indexOf(ev.status) >= 0) {
+      document.querySelectorAll(".badge" + sameID("data-appointment-id", ev.appointment_id)).forEach(function (el) {
+        setBadge(el, ev.status, APPOINTMENT_STATES);
+      });
+    }
+    if (ev.kind === "message" && ev.message_id && ev.status && MESSAGE_STATES.indexOf(ev.status) >= 0) {
+      var el = document.getElementById("msg-status-" + String(Number(ev.message_id)));
+      if (el) {
+        setBadge(el, ev.status, MESSAGE_STATES);
+      }
+    }
+    refreshCounts(2000);
+  }
+
+  // A page with a half-typed form is never reloaded under the user's hands.
+  var typing = false;
+  document.addEventListener("input", function () { typing = true; });
+
+  var everOpen = false;
+  var source = new EventSource("/events");
+  source.addEventListener("open", function () {
+    setLive(true);
+    if (everOpen) {
+      // Back after a break: events may have been missed.
+      if (fragment) {
+        refreshCounts(0);
+      } else if (!typing && document.querySelector("[data-appointment-id], [data-message-id]")) {
+        window.location.reload();
+      }
+    }
+    everOpen = true;
+  });
+  source.addEventListener("error", function () {
+    setLive(false);
+  });
+  source.addEventListener("change", function (msg) {
+    var ev;
+    try {
+      ev = JSON.parse(msg.data);
+    } catch (e) {
+      return;
+    }
+    apply(ev);
+  });
+  window.addEventListener("pagehide", function () { source.close(); });
+})();
