@@ -21,11 +21,13 @@ func (s *Server) routes() {
 	// Feature routes for any logged-in user (one line per feature file).
 	s.patientRoutes(staff)
 	s.appointmentRoutes(staff)
+	s.upcomingRoutes(staff)
 	s.dashboardRoutes(staff)
 
 	admin := e.Group("/admin", s.requireUser, s.requireAdmin, s.checkCSRF)
 	// Feature routes for admins only (one line per feature file).
 	s.tokenRoutes(admin)
 	s.adminRoutes(admin)
+	s.ruleRoutes(admin)
 	_ = admin
 }

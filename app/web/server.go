@@ -43,6 +43,10 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	clinic   *clinic.Service
+	// reminders and sends serve the rule editor and "Tomorrow's sends"
+	// (rules.go, upcoming.go); nil turns those pages off.
+	reminders Reminders
+	sends     Sends
 	// live feeds GET /events; streams ends those at shutdown (events.go).
 	live    live.Broadcaster
 	streams *streams
@@ -70,6 +74,10 @@ type Deps struct {
 	Now       func() time.Time
 	// Clinic is the business layer behind the patient, appointment and admin pages.
 	Clinic *clinic.Service
+	// Reminders serves the reminder-rule editor and "Tomorrow's sends", and
+	// Sends their "Send now" and "Skip" buttons; nil turns them off.
+	Reminders Reminders
+	Sends     Sends
 	// Live carries changes to the browsers (GET /events); nil turns live
 	// updates off.
 	Live live.Broadcaster
@@ -107,6 +115,7 @@ func New(opts Options, d Deps) (*Server, error) {
 		clinic: d.Clinic,
 		live:   d.Live, streams: newStreams(),
 	}
+	s.reminders, s.sends = d.Reminders, d.Sends
 	e.Use(s.requestLog, s.recover, s.securityHeaders)
 	e.NoRoute(func(c *gin.Context) { s.notFound(c) })
 	e.NoMethod(func(c *gin.Context) { s.errorPage(c, http.StatusMethodNotAllowed, "Method not allowed", "") })

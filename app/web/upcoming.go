@@ -1,0 +1,181 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"apptconfirm/app/clinic"
+	"apptconfirm/app/reminders"
+	"apptconfirm/models"
+)
+
+// Sends sends or skips one planned message from "Tomorrow's sends";
+// *dispatch.Dispatcher implements it.
+type Sends interface {
+	SendNow(ctx context.Context, messageID uint, actor clinic.Actor) (*models.Message, error)
+	Skip(ctx context.Context, messageID uint, actor clinic.Actor, reason string) (*models.Message, error)
+}
+
+// Limits of "Tomorrow's sends".
+const (
+	upcomingWindow = 24 * time.Hour
+	upcomingLimit  = 500
+)
+
+// EnableSends gives "Tomorrow's sends" its "Send now" and "Skip" buttons
+// when the dispatcher is built after the web UI (it needs the SMS.CX
+// client, which needs the web UI's mounts). Call it before the handler
+// serves.
+func (s *Server) EnableSends(x Sends) { s.sends = x }
+
+// upcomingRoutes registers "Tomorrow's sends" for any logged-in user.
+func (s *Server) upcomingRoutes(g *gin.RouterGroup) {
+	g.GET("/upcoming", s.upcoming)
+	g.POST("/upcoming/:id/send", s.upcomingSend)
+	g.POST("/upcoming/:id/skip", s.upcomingSkip)
+}
+
+// upcomingData is the page: every message planned for the next 24 hours,
+// as it would be sent now.
+type upcomingData struct {
+	Items []upcomingItem
+	// More is set when the list was cut at upcomingLimit.
+	More     bool
+	Limit    int
+	CanSend  bool
+	Warnings int
+	Problems int
+}
+
+type upcomingItem struct {
+	ID            uint
+	Label         string
+	When          string
+	Overdue       bool
+	Patient       string
+	PatientID     uint
+	To            string
+	AppointmentID uint
+	Appointment   string
+	Text          string
+	Length        int
+	Parts         int
+	Unicode       bool
+	Warning       string
+	Problem       string
+}
+
+func (s *Server) upcoming(c *gin.Context) {
+	if s.reminders == nil {
+		s.notFound(c)
+		return
+	}
+	list, err := s.reminders.Upcoming(c.Request.Context(), upcomingWindow, upcomingLimit+1)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	now := s.now()
+	d := upcomingData{Limit: upcomingLimit, CanSend: s.sends != nil}
+	if len(list) > upcomingLimit {
+		list, d.More = list[:upcomingLimit], true
+	}
+	zones := reminders.Zones{}
+	for _, u := range list {
+		m := u.Message
+		zone := time.UTC
+		if u.Appointment != nil {
+			zone = zones.Of(u.Appointment.Location)
+		}
+		it := upcomingItem{
+			ID: m.ID, Label: reminders.Label(&m), When: reminders.When(m.SendAt, zone), Overdue: !m.SendAt.After(now),
+			To: m.To, Text: u.Preview.Text, Length: u.Preview.Length, Parts: u.Preview.Parts,
+			Unicode: u.Preview.Unicode, Warning: u.Preview.Warning, Problem: u.Problem,
+		}
+		if u.Patient != nil {
+			it.Patient, it.PatientID = u.Patient.Name(), u.Patient.ID
+		}
+		if u.Appointment != nil {
+			it.AppointmentID = u.Appointment.ID
+			it.Appointment = reminders.When(u.Appointment.StartsAt, zone)
+			if u.Appointment.Location != nil {
+				it.Appointment += " at " + u.Appointment.Location.Name
+			}
+		}
+		if it.Warning != "" {
+			d.Warnings++
+		}
+		if it.Problem != "" {
+			d.Problems++
+		}
+		d.Items = append(d.Items, it)
+	}
+	s.html(c, http.StatusOK, "upcoming", s.page(c, "Tomorrow's sends", "upcoming", d))
+}
+
+func (s *Server) upcomingSend(c *gin.Context) {
+	id, ok := s.pathID(c)
+	if !ok {
+		return
+	}
+	if s.sends == nil {
+		s.notFound(c)
+		return
+	}
+	m, err := s.sends.SendNow(c.Request.Context(), id, actorOf(c))
+	if s.upcomingFailed(c, err) {
+		return
+	}
+	label := reminders.Label(m)
+	switch m.Status {
+	case models.MsgAccepted, models.MsgSent, models.MsgDelivered:
+		s.flash(c, label+" sent to "+m.To+".")
+	case models.MsgSending:
+		s.flashError(c, label+" is not sent yet: "+m.Reason)
+	default:
+		s.flashError(c, label+" was not sent ("+string(m.Status)+"): "+m.Reason)
+	}
+	c.Redirect(http.StatusSeeOther, "/upcoming")
+}
+
+func (s *Server) upcomingSkip(c *gin.Context) {
+	id, ok := s.pathID(c)
+	if !ok {
+		return
+	}
+	if s.sends == nil {
+		s.notFound(c)
+		return
+	}
+	m, err := s.sends.Skip(c.Request.Context(), id, actorOf(c), c.PostForm("reason"))
+	if fe, ok := clinic.AsFieldErrors(err); ok {
+		s.flashError(c, "Not skipped: reason "+fe["reason"]+".")
+		c.Redirect(http.StatusSeeOther, "/upcoming")
+		return
+	}
+	if s.upcomingFailed(c, err) {
+		return
+	}
+	s.flash(c, reminders.Label(m)+" to "+m.To+" skipped.")
+	c.Redirect(http.StatusSeeOther, "/upcoming")
+}
+
+// upcomingFailed handles a send-now or skip error: a message that is no
+// longer planned (someone was quicker) is a flash on the list, anything
+// else the error page. It reports whether there was an error.
+func (s *Server) upcomingFailed(c *gin.Context, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, models.ErrConflict):
+		s.flashError(c, "That message is no longer planned: it was sent, skipped or cancelled meanwhile.")
+		c.Redirect(http.StatusSeeOther, "/upcoming")
+	default:
+		s.fail(c, err)
+	}
+	return true
+}
