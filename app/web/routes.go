@@ -30,4 +30,6 @@ func (s *Server) routes() {
 	s.adminRoutes(admin)
 	s.ruleRoutes(admin)
 	_ = admin
+	// The SMS.CX settings page (admin) and the simulator's reply form (staff)
+	// need the gateway client: app/server registers them with EnableSMSCX.
 }
