@@ -44,6 +44,14 @@ type OptOuter interface {
 	OptOutTx(ctx context.Context, tx *models.Store, actor clinic.Actor, patientID uint, source string, at time.Time) error
 }
 
+// Recorder receives dispatch metrics; *metrics.Metrics implements it.
+type Recorder interface {
+	// MessageSent counts a message whose dispatch ended in status.
+	MessageSent(status string)
+	// ObserveDispatch records how long one call to SMS.CX took.
+	ObserveDispatch(d time.Duration)
+}
+
 // Defaults for zero Options fields (the configuration's defaults).
 const (
 	DefaultConcurrency = 4
@@ -90,6 +98,8 @@ type Options struct {
 	OptOut OptOuter
 	// Publisher receives an Event for every message status change.
 	Publisher live.Publisher
+	// Metrics receives counts and timings; nil records nothing.
+	Metrics Recorder
 	// Logger receives errors the dispatcher cannot return; nil discards.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -254,6 +264,19 @@ func (d *Dispatcher) publish(ms []*models.Message) {
 	}
 	for _, m := range ms {
 		d.opts.Publisher.Publish(messageEvent(m))
+	}
+}
+
+// ended counts messages whose dispatch ended (sent, failed, rejected,
+// cancelled or skipped at claim time).
+func (d *Dispatcher) ended(ms []*models.Message) {
+	if d.opts.Metrics == nil {
+		return
+	}
+	for _, m := range ms {
+		if m.Status != models.MsgSending && m.Status != models.MsgPlanned {
+			d.opts.Metrics.MessageSent(string(m.Status))
+		}
 	}
 }
 

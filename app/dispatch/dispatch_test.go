@@ -62,6 +62,9 @@ func TestRunOnceSendsDueMessages(t *testing.T) {
 	if n := runOnce(t, d); n != 0 || len(e.fake.Sends()) != 2 {
 		t.Fatalf("a second run sent %d more", n)
 	}
+	if e.rec.statuses["accepted"] != 2 || e.rec.observed != 2 {
+		t.Fatalf("metrics %+v, %d observed", e.rec.statuses, e.rec.observed)
+	}
 }
 
 func TestClaimTimeChecks(t *testing.T) {

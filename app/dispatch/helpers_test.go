@@ -82,6 +82,28 @@ func (e *events) statuses(messageID uint) []string {
 	return out
 }
 
+// recorder counts dispatch metrics.
+type recorder struct {
+	mu       sync.Mutex
+	statuses map[string]int
+	observed int
+}
+
+func (r *recorder) MessageSent(status string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.statuses == nil {
+		r.statuses = map[string]int{}
+	}
+	r.statuses[status]++
+}
+
+func (r *recorder) ObserveDispatch(time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.observed++
+}
+
 // env is a database with a location in Paris (quiet hours 21:00-08:00), a
 // reminder rule and the fake SMS.CX gateway over real HTTP.
 type env struct {
@@ -92,6 +114,7 @@ type env struct {
 	client *smscx.Client
 	clinic *clinic.Service
 	events *events
+	rec    *recorder
 	loc    *models.Location
 	rule   *models.ReminderRule
 }
@@ -103,7 +126,7 @@ func newEnv(t testing.TB) *env {
 
 func newEnvOn(t testing.TB, store *models.Store) *env {
 	t.Helper()
-	e := &env{store: store, clk: &clock{t: t0}, events: &events{}}
+	e := &env{store: store, clk: &clock{t: t0}, events: &events{}, rec: &recorder{}}
 	e.fake = smscxtest.NewServer(smscxtest.Options{NoAutoDLR: true})
 	e.http = httptest.NewServer(e.fake)
 	t.Cleanup(func() {
@@ -140,7 +163,7 @@ func (e *env) options() dispatch.Options {
 		Sender: e.client, From: "Clinic", CallbackURL: webhookURL,
 		Concurrency: 4, BatchSize: 50, MaxAttempts: 3, Lease: time.Minute,
 		BackoffBase: 10 * time.Second, BackoffMax: 40 * time.Second, SendTimeout: 5 * time.Second,
-		OptOut: e.clinic, Publisher: e.events,
+		OptOut: e.clinic, Publisher: e.events, Metrics: e.rec,
 		Now: e.clk.Now, Sleep: e.clk.Sleep, Rand: func() float64 { return 0.5 },
 	}
 }

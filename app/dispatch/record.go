@@ -33,6 +33,7 @@ func (d *Dispatcher) record(ctx context.Context, batch []outcome, r *run) (int, 
 	sent, changed, err := d.writeAll(ctx, plans, now)
 	if err == nil {
 		d.publish(changed)
+		d.ended(changed)
 		return sent, nil
 	}
 	if len(plans) == 1 {
@@ -50,6 +51,7 @@ func (d *Dispatcher) record(ctx context.Context, batch []outcome, r *run) (int, 
 		}
 		total += n
 		d.publish(ch)
+		d.ended(ch)
 	}
 	if len(errs) > 0 {
 		return total, fmt.Errorf("dispatch: record: %w", errors.Join(errs...))

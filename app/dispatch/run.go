@@ -121,7 +121,11 @@ func (r *run) work(c *claimed) outcome {
 		// Too late to finish within the lease: whoever takes it over sends it.
 		return outcome{c: c, release: true}
 	}
+	start := time.Now()
 	resp, err := d.send(r.ctx, c.msg)
+	if d.opts.Metrics != nil {
+		d.opts.Metrics.ObserveDispatch(time.Since(start))
+	}
 	// Pause the other workers at once, before the outcome is written.
 	if at, ok := smscx.RetryAt(err); ok {
 		d.pause(at)
@@ -274,6 +278,7 @@ func (d *Dispatcher) claim(ctx context.Context, limit int) ([]*claimed, error) {
 		return nil, err
 	}
 	d.publish(changed)
+	d.ended(changed)
 	return out, nil
 }
 

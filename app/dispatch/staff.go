@@ -64,6 +64,7 @@ func (d *Dispatcher) SendNow(ctx context.Context, messageID uint, actor clinic.A
 		return nil, wrapStaff("dispatch: send now", err)
 	}
 	d.publish(changed)
+	d.ended(changed)
 	for _, c := range todo {
 		resp, err := d.send(ctx, c.msg)
 		if _, err := d.record(ctx, []outcome{{c: c, resp: resp, err: err, at: d.clock()}}, nil); err != nil {

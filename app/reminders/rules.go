@@ -44,7 +44,7 @@ func ParseBefore(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
-		if err != nil {
+		if err != nil || n < 0 || n > 100000 {
 			return 0, fmt.Errorf("reminders: before %q: want a duration such as 48h, 90m or 2d", s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
