@@ -407,8 +407,10 @@ func TestSendNowAndSkip(t *testing.T) {
 		t.Fatalf("send now of a missing message: %v", err)
 	}
 
-	if _, err := d.Skip(ctx, other.ID, alice, strings.Repeat("x", 201)); err == nil {
-		t.Fatal("an over-long reason was accepted")
+	for _, bad := range []string{strings.Repeat("x", 201), "a\x00b", "\xff"} {
+		if _, err := d.Skip(ctx, other.ID, alice, bad); err == nil {
+			t.Fatalf("reason %q was accepted", bad)
+		}
 	}
 	got, err = d.Skip(ctx, other.ID, alice, "wrong text")
 	if err != nil {

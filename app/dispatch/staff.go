@@ -87,10 +87,8 @@ func (d *Dispatcher) Skip(ctx context.Context, messageID uint, actor clinic.Acto
 	if utf8.RuneCountInString(reason) > MaxSkipReason {
 		return nil, clinic.FieldErrors{"reason": fmt.Sprintf("must be at most %d characters", MaxSkipReason)}
 	}
-	for _, r := range reason {
-		if unicode.IsControl(r) || !utf8.ValidString(reason) {
-			return nil, clinic.FieldErrors{"reason": "must not contain control characters"}
-		}
+	if !utf8.ValidString(reason) || strings.IndexFunc(reason, unicode.IsControl) >= 0 {
+		return nil, clinic.FieldErrors{"reason": "must not contain control characters"}
 	}
 	now := d.clock()
 	text := reminders.StaffSkipPrefix + actorName(actor)
