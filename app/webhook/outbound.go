@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -13,6 +14,9 @@ import (
 	"apptconfirm/app/render"
 	"apptconfirm/models"
 )
+
+// maxBody is the size of the messages.body column.
+const maxBody = 1600
 
 // Outgoing is one SMS to queue for the dispatcher.
 type Outgoing struct {
@@ -34,8 +38,14 @@ type Outgoing struct {
 // the help text, the numbered question and staff answers go out.
 func Queue(ctx context.Context, tx *models.Store, o Outgoing, now time.Time) (*models.Message, error) {
 	now = now.UTC().Truncate(time.Microsecond)
+	body := o.Body
+	if utf8.RuneCountInString(body) > maxBody {
+		// Only a template far past any sensible SMS gets here; a cut text
+		// still tells the patient more than a lost one.
+		body = string([]rune(body)[:maxBody])
+	}
 	m := &models.Message{
-		UUID: uuid.NewString(), Kind: o.Kind, To: o.To, Body: o.Body,
+		UUID: uuid.NewString(), Kind: o.Kind, To: o.To, Body: body,
 		Status: models.MsgPlanned, SendAt: now,
 		AppointmentID: o.AppointmentID, PatientID: o.PatientID, CreatedByID: o.CreatedByID,
 		CreatedAt: now, UpdatedAt: now,

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm/clause"
 
 	"apptconfirm/models"
 )
@@ -62,6 +61,7 @@ type Receiver struct {
 	store      *models.Store
 	secretHash [sha256.Size]byte
 	maxBody    int64
+	group      *groupCommit
 	notifier   Notifier
 	metrics    Metrics
 	log        *slog.Logger
@@ -86,7 +86,8 @@ func NewReceiver(o ReceiverOptions) (*Receiver, error) {
 		o.Now = time.Now
 	}
 	return &Receiver{
-		store: o.Store, secretHash: sha256.Sum256([]byte(o.Secret)), maxBody: o.MaxBodyBytes,
+		store: o.Store, group: &groupCommit{store: o.Store},
+		secretHash: sha256.Sum256([]byte(o.Secret)), maxBody: o.MaxBodyBytes,
 		notifier: o.Notifier, metrics: o.Metrics, log: o.Log, now: o.Now,
 	}, nil
 }
@@ -144,6 +145,10 @@ func (r *Receiver) Handle(c *gin.Context) {
 	case errors.As(err, &envErr):
 		r.log.InfoContext(ctx, "webhook refused", slog.String("reason", envErr.Reason))
 		writeError(c, http.StatusBadRequest, "bad_envelope", envErr.Reason)
+	case errors.Is(err, context.Canceled):
+		// The client went away before its batch was committed; a retry
+		// finds whatever was stored as duplicates.
+		writeError(c, http.StatusServiceUnavailable, "unavailable", "the request ended before the events were stored")
 	case errors.Is(err, models.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, models.ErrConflict):
 		// SMS.CX retries anything but 200; nothing was stored.
 		r.log.WarnContext(ctx, "webhook not stored: database unavailable", slog.Any("err", err))
@@ -170,8 +175,9 @@ func writeError(c *gin.Context, status int, code, message string) {
 	c.JSON(status, gin.H{"error": gin.H{"code": code, "message": message}})
 }
 
-// Ingest decodes a webhook body and stores every item of the batch in one
-// transaction, then wakes the Notifier. A body that is not an envelope is an
+// Ingest decodes a webhook body and stores every item of the batch, all or
+// nothing, then wakes the Notifier. Batches of concurrent requests share one
+// transaction (a group commit); each answer waits for its own commit. A body that is not an envelope is an
 // *EnvelopeError and stores nothing; a database that cannot take the write
 // returns an error wrapping models.ErrUnavailable. Handle calls it; the
 // simulator and benchmarks may call it directly.
@@ -199,17 +205,9 @@ func (r *Receiver) Ingest(ctx context.Context, body []byte) (Receipt, error) {
 			rows[i].Result = "ignored: event type not handled"
 		}
 	}
-	err = r.store.Tx(ctx, func(tx *models.Store) error {
-		res := tx.DB(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "dedup_key"}}, DoNothing: true}).
-			CreateInBatches(&rows, 500)
-		if res.Error != nil {
-			return res.Error
-		}
-		receipt.Stored = int(res.RowsAffected)
-		return nil
-	})
+	receipt.Stored, err = r.group.insert(ctx, rows)
 	if err != nil {
-		return Receipt{}, fmt.Errorf("webhook: store %s batch: %w", b.event, models.Classify(err))
+		return Receipt{}, fmt.Errorf("webhook: store %s batch: %w", b.event, err)
 	}
 	if r.metrics != nil {
 		for range receipt.Stored {
