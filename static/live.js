@@ -76,6 +76,37 @@
     }, delay);
   }
 
+  // An appointment's page also refreshes its messages table and timeline
+  // when something happens to that appointment (a GET of the same page).
+  var REGIONS = ["appointment-messages", "appointment-timeline"];
+  var regionTimer = null;
+  function refreshRegions(appointmentID) {
+    if (regionTimer || !document.getElementById("appt-status-" + String(Number(appointmentID)))) {
+      return;
+    }
+    if (!REGIONS.some(function (id) { return document.getElementById(id); })) {
+      return;
+    }
+    regionTimer = window.setTimeout(function () {
+      regionTimer = null;
+      fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (r) {
+          if (!r.ok) { throw new Error("status " + r.status); }
+          return r.text();
+        })
+        .then(function (html) {
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          REGIONS.forEach(function (id) {
+            var fresh = doc.getElementById(id), here = document.getElementById(id);
+            if (fresh && here) {
+              here.innerHTML = fresh.innerHTML;
+            }
+          });
+        })
+        .catch(function () { /* the next event tries again */ });
+    }, 1000);
+  }
+
   function apply(ev) {
     if (ev.kind === "appointment" && ev.appointment_id && ev.status && APPOINTMENT_STATES.indexOf(ev.status) >= 0) {
       document.querySelectorAll(".badge" + sameID("data-appointment-id", ev.appointment_id)).forEach(function (el) {
@@ -87,6 +118,9 @@
       if (el) {
         setBadge(el, ev.status, MESSAGE_STATES);
       }
+    }
+    if (ev.appointment_id) {
+      refreshRegions(ev.appointment_id);
     }
     refreshCounts(2000);
   }
