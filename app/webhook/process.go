@@ -117,21 +117,14 @@ func (p *Processor) Notify() {
 }
 
 // Run processes events until ctx ends: once at start (events left by a
-// previous run), after every Notify, and every SweepInterval. It prunes old
-// events once an hour.
+// previous run), after every Notify, and every SweepInterval (a safety net
+// besides the cron sweep, ProcessPending). Prune is left to a cron job.
 func (p *Processor) Run(ctx context.Context) {
 	tick := time.NewTicker(p.sweep)
 	defer tick.Stop()
-	var lastPrune time.Time
 	for {
 		if _, err := p.ProcessPending(ctx); err != nil && ctx.Err() == nil {
 			p.log.WarnContext(ctx, "webhook processing paused", slog.Any("err", err))
-		}
-		if time.Since(lastPrune) >= time.Hour && ctx.Err() == nil {
-			lastPrune = time.Now()
-			if _, err := p.Prune(ctx); err != nil && ctx.Err() == nil {
-				p.log.WarnContext(ctx, "webhook prune failed", slog.Any("err", err))
-			}
 		}
 		select {
 		case <-ctx.Done():
