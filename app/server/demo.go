@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/reminders"
+	"apptconfirm/app/schedule"
 	"apptconfirm/models"
 )
 
@@ -45,20 +47,29 @@ func (a *App) SeedDemo(ctx context.Context) error {
 	}
 	zone := loc.Zone()
 	now := a.now().In(zone)
-	// Slots from later today through next week, in the location's local time.
+	soon, err := a.demoSoonStarts(ctx, loc)
+	if err != nil {
+		return err
+	}
+	// Slots from later today through next week, in the location's local
+	// time; days -1 are the appointments whose first reminder goes out in
+	// the demo's first minutes.
 	slots := []struct {
 		days    int
 		hour    int
 		minutes int
 	}{
-		{0, 0, 0}, {0, 3, 0}, {1, 9, 0}, {1, 10, 30}, {1, 14, 0}, {2, 9, 30}, {2, 16, 0}, {3, 11, 0}, {4, 15, 30}, {6, 10, 0},
+		{-1, 0, 0}, {-1, 1, 0}, {0, 3, 0}, {1, 9, 0}, {1, 10, 30}, {1, 14, 0}, {2, 9, 30}, {2, 16, 0}, {3, 11, 0}, {4, 15, 30}, {6, 10, 0},
 	}
 	for i, sl := range slots {
 		var start time.Time
-		if sl.days == 0 {
-			// Today: a couple of hours from now, rounded to the quarter hour.
+		switch sl.days {
+		case -1:
+			start = soon[sl.hour]
+		case 0:
+			// Later today, rounded to the quarter hour.
 			start = now.Add(time.Duration(sl.hour+2) * time.Hour).Truncate(15 * time.Minute)
-		} else {
+		default:
 			d := now.AddDate(0, 0, sl.days)
 			start = time.Date(d.Year(), d.Month(), d.Day(), sl.hour, sl.minutes, 0, 0, zone)
 		}
@@ -90,4 +101,48 @@ func (a *App) ensureDemoPatient(ctx context.Context, actor clinic.Actor, in clin
 		return nil, fmt.Errorf("demo: patient %s: %w", in.FirstName, err)
 	}
 	return created, nil
+}
+
+// demoFirstSend is how long after seeding the first demo reminder is due.
+const demoFirstSend = 20 * time.Second
+
+// demoSoonStarts returns the starts of two demo appointments whose first
+// reminder (the enabled rule with the shortest lead time, 2h by default) is
+// due in the demo's first minutes: 20 seconds after seeding, and 90 seconds
+// later. So within a minute of "make run" the dispatcher sends the first
+// through the simulator, and staff watch it go planned, accepted, sent,
+// delivered, and can reply as the patient.
+//
+// Quiet hours are never broken to make that happen. When those two send
+// times fall in the location's quiet hours the appointments move so that
+// their reminders go out 5 and 7 minutes after quiet hours end; until then
+// the demo shows them planned, and replying as a patient on any appointment
+// still shows the whole loop, because the acknowledgement of a reply does
+// not wait for quiet hours.
+func (a *App) demoSoonStarts(ctx context.Context, loc *models.Location) ([2]time.Time, error) {
+	var rules []models.ReminderRule
+	if err := a.Store.DB(ctx).Where("enabled = ?", true).Find(&rules).Error; err != nil {
+		return [2]time.Time{}, fmt.Errorf("demo: rules: %w", models.Classify(err))
+	}
+	lead := 2 * time.Hour // with no rule enabled the appointments are still soon
+	for i, r := range rules {
+		if i == 0 || r.Before() < lead {
+			lead = r.Before()
+		}
+	}
+	// Not rounded to the minute: with the dispatcher's 15s interval the
+	// first reminder is delivered well within a minute of the start. The
+	// margin covers the rest of start-up (a send time already past when
+	// the appointment is booked would be skipped).
+	first := a.now().Add(demoFirstSend).Truncate(time.Second)
+	sends := [2]time.Time{first, first.Add(90 * time.Second)}
+	zone, quiet := loc.Zone(), reminders.Quiet(loc)
+	if schedule.InQuiet(sends[0], zone, quiet) || schedule.InQuiet(sends[1], zone, quiet) {
+		after, ok := reminders.AfterQuiet(sends[1], zone, quiet)
+		if !ok {
+			after = sends[1]
+		}
+		sends = [2]time.Time{after.Add(5 * time.Minute), after.Add(7 * time.Minute)}
+	}
+	return [2]time.Time{sends[0].Add(lead), sends[1].Add(lead)}, nil
 }

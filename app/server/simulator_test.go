@@ -39,6 +39,12 @@ type servedApp struct {
 // listener's URL.
 func serveTestApp(t *testing.T, cfg config.Config) *servedApp {
 	t.Helper()
+	return serveTestAppWith(t, cfg, Options{})
+}
+
+// serveTestAppWith is serveTestApp with Build options (HashCost is set).
+func serveTestAppWith(t *testing.T, cfg config.Config, opts Options) *servedApp {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +58,8 @@ func serveTestApp(t *testing.T, cfg config.Config) *servedApp {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	app, err := Build(ctx, cfg, slog.New(slog.DiscardHandler), Options{HashCost: 10})
+	opts.HashCost = 10
+	app, err := Build(ctx, cfg, slog.New(slog.DiscardHandler), opts)
 	if err != nil {
 		cancel()
 		_ = ln.Close()

@@ -186,7 +186,12 @@ func (h *smscxPages) check(ctx context.Context) smscxCheck {
 	defer cancel()
 	start := time.Now()
 	b, err := h.d.Client.Balance(ctx)
-	took := time.Since(start).Round(time.Millisecond)
+	took := time.Since(start)
+	if took >= time.Millisecond {
+		took = took.Round(time.Millisecond)
+	} else {
+		took = took.Round(time.Microsecond)
+	}
 	if err != nil {
 		problem, detail := explainSMSCX(err, h.d.CheckTimeout)
 		h.s.log.WarnContext(ctx, "smscx credentials check failed", slog.String("problem", problem), slog.Any("err", err))
