@@ -19,6 +19,9 @@ import (
 	"apptconfirm/app/config"
 	"apptconfirm/app/live"
 	"apptconfirm/app/metrics"
+	"apptconfirm/app/simulator"
+	"apptconfirm/app/smscx"
+	"apptconfirm/app/smscx/smscxtest"
 	"apptconfirm/app/web"
 	"apptconfirm/models"
 	"apptconfirm/static"
@@ -44,6 +47,14 @@ type App struct {
 
 	// WebhookSecret is the path secret of the webhook URL in use.
 	WebhookSecret string
+
+	// SMS is the SMS.CX client: the real API in live mode, the in-process
+	// simulator in simulate mode. The dispatcher sends through it.
+	SMS *smscx.Client
+	// Simulator is simulate mode's fake gateway (mounted under
+	// /_simulator/smscx); nil in live mode.
+	Simulator *smscxtest.Server
+	simulator *simulator.Simulator
 
 	handler http.Handler
 	now     func() time.Time
@@ -140,6 +151,9 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.API = api.New(api.Deps{Store: a.Store, Clinic: a.Clinic, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
 	a.API.Register(w.Engine())
 	a.API.RegisterOperations(w.Engine())
+	if err := a.buildSMSCX(); err != nil {
+		return err
+	}
 	a.handler = w.Handler()
 	return nil
 }
