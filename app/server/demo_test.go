@@ -70,7 +70,7 @@ func TestSeedDemoRemindersDueSoonOutsideQuietHours(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer a.Close(ctx)
+			defer func() { _ = a.Close(ctx) }()
 			if err := a.SeedDemo(ctx); err != nil {
 				t.Fatal(err)
 			}
