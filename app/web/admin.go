@@ -53,6 +53,9 @@ var adminPages = map[string]adminLink{
 	"/admin/providers": {Title: "Providers", Description: "Clinicians appointments can be booked with."},
 	"/admin/users":     {Title: "Users", Description: "Staff and admin accounts: roles, disabling, password resets."},
 	"/admin/audit":     {Title: "Audit log", Description: "Who changed what, and when."},
+	"/admin/smscx":     {Title: "SMS.CX", Description: "Mode, credentials check, balance, webhook URL, test SMS."},
+	"/admin/tokens":    {Title: "API tokens", Description: "Bearer tokens for the REST API: create, see last use, revoke."},
+	"/admin/rules":     {Title: "Reminder rules", Description: "When reminders go out and what they say, with a preview."},
 }
 
 type adminIndexData struct {
