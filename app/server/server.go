@@ -17,8 +17,11 @@ import (
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/config"
+	"apptconfirm/app/dispatch"
+	"apptconfirm/app/jobs"
 	"apptconfirm/app/live"
 	"apptconfirm/app/metrics"
+	"apptconfirm/app/reminders"
 	"apptconfirm/app/simulator"
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/smscx/smscxtest"
@@ -44,6 +47,16 @@ type App struct {
 	Metrics *metrics.Metrics
 	// API is the REST API under /api/v1 with /healthz, /readyz and /metrics.
 	API *api.API
+	// Reminders plans every appointment's messages (it is the clinic's
+	// planner) and serves the rule editor; Dispatcher sends due messages;
+	// Jobs is the cron registry Serve runs (register other jobs on it).
+	Reminders  *reminders.Service
+	Dispatcher *dispatch.Dispatcher
+	Jobs       *jobs.Registry
+	// Kicker asks the dispatcher for a run soon; give it to whatever
+	// queues an SMS that should go out at once. Usable before the
+	// dispatcher is built.
+	Kicker *DispatchKicker
 
 	// WebhookSecret is the path secret of the webhook URL in use.
 	WebhookSecret string
@@ -115,6 +128,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.Live = live.NewHub()
 	a.Clinic = clinic.New(a.Store, nil, a.now)
 	a.Clinic.SetPasswordHasher(a.Hasher)
+	a.buildReminders()
 	a.Metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(a.Store), Logger: a.Log})
 	if err := a.Clinic.EnsureDefaults(ctx, Defaults(cfg)); err != nil {
 		return fmt.Errorf("server: defaults: %w", err)
@@ -143,6 +157,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Now:       a.now,
 		Clinic:    a.Clinic,
 		Live:      a.Live,
+		Reminders: a.Reminders,
 	})
 	if err != nil {
 		return err
@@ -152,6 +167,9 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.API.Register(w.Engine())
 	a.API.RegisterOperations(w.Engine())
 	if err := a.buildSMSCX(); err != nil {
+		return err
+	}
+	if err := a.buildDispatch(); err != nil {
 		return err
 	}
 	a.handler = w.Handler()
@@ -200,6 +218,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv.RegisterOnShutdown(a.Web.StopStreams)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	a.startJobs()
 	a.Log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("public_url", a.Config.Server.PublicURL))
 	select {
 	case err := <-errc:
