@@ -18,7 +18,9 @@ func TestUpcomingPage(t *testing.T) {
 	if !ok {
 		t.Fatal("no 2h reminder planned")
 	}
-	path := func(id uint, action string) string { return "/upcoming/" + strconv.FormatUint(uint64(id), 10) + "/" + action }
+	path := func(id uint, action string) string {
+		return "/upcoming/" + strconv.FormatUint(uint64(id), 10) + "/" + action
+	}
 	reload := func(id uint) *models.Message {
 		var got models.Message
 		if err := a.store.DB(context.Background()).First(&got, id).Error; err != nil {
