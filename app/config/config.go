@@ -105,7 +105,7 @@ type SMSCX struct {
 type Dispatch struct {
 	// Interval is how often due messages are claimed (at least 1s).
 	Interval Duration `yaml:"interval"`
-	// Concurrency is how many sends run at once (1 to 64).
+	// Concurrency is how many sends run at once (1 to 256).
 	Concurrency int `yaml:"concurrency"`
 	// BatchSize is how many due messages one run claims (1 to 1000).
 	BatchSize int `yaml:"batch_size"`

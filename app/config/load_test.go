@@ -419,7 +419,7 @@ reminders:
 				"server.port: unknown key",
 				"env APPTCONFIRM_LOG_LEVELS: no such configuration key",
 				"clinic.timezone: unknown time zone",
-				"dispatch.concurrency: must be between 1 and 64, got 0",
+				"dispatch.concurrency: must be between 1 and 256, got 0",
 			},
 		},
 	}

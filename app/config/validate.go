@@ -26,7 +26,7 @@ const (
 	maxSenderLen       = 15
 	maxRuleNameLen     = 64
 	minDispatchEvery   = time.Second
-	maxDispatchWorkers = 64
+	maxDispatchWorkers = 256
 	maxDispatchBatch   = 1000
 	maxDispatchTries   = 20
 )

@@ -73,8 +73,8 @@ func TestValidate(t *testing.T) {
 		// dispatch
 		{"interval below a second", func(c *Config) { c.Dispatch.Interval = Duration{500 * time.Millisecond} }, `dispatch.interval: must be at least 1s, got 500ms`},
 		{"interval one second", func(c *Config) { c.Dispatch.Interval = Duration{time.Second} }, ""},
-		{"zero concurrency", func(c *Config) { c.Dispatch.Concurrency = 0 }, `dispatch.concurrency: must be between 1 and 64, got 0`},
-		{"too much concurrency", func(c *Config) { c.Dispatch.Concurrency = 65 }, `dispatch.concurrency: must be between 1 and 64, got 65`},
+		{"zero concurrency", func(c *Config) { c.Dispatch.Concurrency = 0 }, `dispatch.concurrency: must be between 1 and 256, got 0`},
+		{"too much concurrency", func(c *Config) { c.Dispatch.Concurrency = 257 }, `dispatch.concurrency: must be between 1 and 256, got 257`},
 		{"batch too big", func(c *Config) { c.Dispatch.BatchSize = 1001 }, `dispatch.batch_size: must be between 1 and 1000`},
 		{"batch limits", func(c *Config) { c.Dispatch.BatchSize, c.Dispatch.Concurrency = 1000, 64 }, ""},
 		{"zero attempts", func(c *Config) { c.Dispatch.MaxAttempts = 0 }, `dispatch.max_attempts: must be between 1 and 20`},

@@ -18,6 +18,7 @@ import (
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/config"
 	"apptconfirm/app/dispatch"
+	"apptconfirm/app/inbox"
 	"apptconfirm/app/jobs"
 	"apptconfirm/app/live"
 	"apptconfirm/app/metrics"
@@ -26,6 +27,7 @@ import (
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/smscx/smscxtest"
 	"apptconfirm/app/web"
+	"apptconfirm/app/webhook"
 	"apptconfirm/models"
 	"apptconfirm/static"
 	"apptconfirm/templates"
@@ -60,6 +62,13 @@ type App struct {
 
 	// WebhookSecret is the path secret of the webhook URL in use.
 	WebhookSecret string
+	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
+	// ProcessPending and Prune are the webhook sweeps for a cron job.
+	Webhooks *webhook.Processor
+	// Inbox is the staff inbox of replies that need a human.
+	Inbox *inbox.Service
+	// background loops run while Serve does (webhook processing).
+	background []func(context.Context)
 
 	// SMS is the SMS.CX client: the real API in live mode, the in-process
 	// simulator in simulate mode. The dispatcher sends through it.
@@ -166,10 +175,16 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.API = api.New(api.Deps{Store: a.Store, Clinic: a.Clinic, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
 	a.API.Register(w.Engine())
 	a.API.RegisterOperations(w.Engine())
+	if err := a.buildWebhooks(); err != nil {
+		return err
+	}
 	if err := a.buildSMSCX(); err != nil {
 		return err
 	}
 	if err := a.buildDispatch(); err != nil {
+		return err
+	}
+	if err := a.registerWebhookJobs(); err != nil {
 		return err
 	}
 	a.handler = w.Handler()
@@ -219,9 +234,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.startJobs()
+	stopBackground := a.startBackground(ctx)
 	a.Log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("public_url", a.Config.Server.PublicURL))
 	select {
 	case err := <-errc:
+		stopBackground()
 		_ = a.Close(context.Background())
 		return err
 	case <-ctx.Done():
@@ -230,6 +247,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.Duration)
 	defer cancel()
 	err := srv.Shutdown(sctx)
+	stopBackground() // after in-flight webhook writes, before the store closes
 	if cerr := a.Close(sctx); err == nil {
 		err = cerr
 	}

@@ -3,6 +3,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -221,12 +222,15 @@ func hasSession(c *gin.Context) bool { return c.Request.Context().Value(sessionK
 
 // html renders a full page with status.
 func (s *Server) html(c *gin.Context, status int, page string, p *Page) {
+	var buf bytes.Buffer
+	if err := s.render.Render(&buf, page, p); err != nil {
+		s.log.ErrorContext(c.Request.Context(), "render failed", slog.String("page", page), slog.Any("err", err))
+		c.Header("Content-Type", "text/plain; charset=utf-8")
+		c.String(http.StatusInternalServerError, "internal error\n")
+		return
+	}
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Header("Cache-Control", "no-store")
 	c.Status(status)
-	if err := s.render.Render(c.Writer, page, p); err != nil {
-		s.log.ErrorContext(c.Request.Context(), "render failed", slog.String("page", page), slog.Any("err", err))
-		c.Writer.WriteHeaderNow()
-		_, _ = c.Writer.WriteString("internal error")
-	}
+	_, _ = buf.WriteTo(c.Writer)
 }
