@@ -77,8 +77,9 @@ func Run(ctx context.Context, store *models.Store, o Options) (Result, error) {
 	}
 	start := time.Now()
 	g := &generator{
-		rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)),
-		now: o.Now.UTC().Truncate(time.Second),
+		rng:   rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)),
+		now:   o.Now.UTC().Truncate(time.Second),
+		total: o.Count,
 	}
 	if err := g.prepare(ctx, store, o.Locations); err != nil {
 		return Result{}, err
@@ -95,6 +96,7 @@ func Run(ctx context.Context, store *models.Store, o Options) (Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("seed: batch at %d: %w", done, err)
 		}
+		g.remember(b)
 		done += n
 		res.Appointments += n
 		res.Patients += len(b.patients)
@@ -134,6 +136,13 @@ type generator struct {
 	rules     []models.ReminderRule
 	// seq numbers patients across batches, so names and phones stay distinct.
 	seq int
+	// known are the patients of earlier batches.
+	known []patientRef
+	// total and made count the appointments to make and made so far: starts
+	// follow the order of making (see slot).
+	total, made int
+	// ids counts the UUIDs made (see uuid).
+	ids uint64
 }
 
 // extraZones are the zones given to created locations.
@@ -181,7 +190,7 @@ func (g *generator) prepare(ctx context.Context, store *models.Store, want int) 
 type batch struct {
 	patients []models.Patient
 	appts    []models.Appointment
-	apptOf   []int // patient index of each appointment
+	apptOf   []int // patient index of each appointment in patients, or -1: PatientID is set
 	messages []models.Message
 	msgAppt  []int // appointment index of each message
 	inbound  []models.InboundMessage
@@ -223,13 +232,37 @@ func (g *generator) batch(n int) *batch {
 		b.patients = append(b.patients, p)
 	}
 	for range n {
-		g.appointment(b, g.rng.IntN(np))
+		// Half the visits are by a patient seen before (any earlier batch),
+		// so a patient's visits spread over the years as in a real clinic.
+		if len(g.known) > 0 && g.rng.IntN(2) == 0 {
+			k := g.known[g.rng.IntN(len(g.known))]
+			g.appointment(b, patientRef{index: -1, id: k.id, phone: k.phone, optedOut: k.optedOut})
+			continue
+		}
+		i := g.rng.IntN(np)
+		g.appointment(b, patientRef{index: i, phone: b.patients[i].Phone, optedOut: b.patients[i].OptedOutAt != nil})
 	}
 	return b
 }
 
+// patientRef is the patient of a new appointment: one of the batch's new
+// patients (index), or one inserted before (id).
+type patientRef struct {
+	index    int
+	id       uint
+	phone    string
+	optedOut bool
+}
+
+// remember keeps the batch's patients, now inserted, for later batches.
+func (g *generator) remember(b *batch) {
+	for _, p := range b.patients {
+		g.known = append(g.known, patientRef{index: -1, id: p.ID, phone: p.Phone, optedOut: p.OptedOutAt != nil})
+	}
+}
+
 // appointment adds one appointment of patient pi with its messages and replies.
-func (g *generator) appointment(b *batch, pi int) {
+func (g *generator) appointment(b *batch, who patientRef) {
 	loc := g.locations[g.rng.IntN(len(g.locations))]
 	start := g.slot(loc.zone)
 	past := start.Before(g.now)
@@ -263,7 +296,7 @@ func (g *generator) appointment(b *batch, pi int) {
 	case confirms:
 		a.Status = models.Confirmed
 	}
-	optedOut := b.patients[pi].OptedOutAt != nil
+	optedOut := who.optedOut
 	first := start.Add(-time.Duration(g.rules[0].BeforeSeconds) * time.Second)
 	// A confirmation answers the booking confirmation (sent at booking) or,
 	// more often, the first reminder; it exists only once that went out.
@@ -282,8 +315,9 @@ func (g *generator) appointment(b *batch, pi int) {
 	a.UpdatedAt = maxTime(created, minTime(g.now, start))
 	ai := len(b.appts)
 	b.appts = append(b.appts, a)
-	b.apptOf = append(b.apptOf, pi)
-	to := b.patients[pi].Phone
+	b.apptOf = append(b.apptOf, who.index)
+	b.appts[ai].PatientID = who.id
+	to := who.phone
 
 	booking := g.message(models.KindBookingConfirm, "", to, created)
 	if optedOut {
@@ -336,7 +370,7 @@ func (g *generator) appointment(b *batch, pi int) {
 // message is a new outbound message to to, due at sendAt.
 func (g *generator) message(kind, rule, to string, sendAt time.Time) models.Message {
 	return models.Message{
-		UUID: uuid.Must(uuid.NewRandomFromReader(rngReader{g.rng})).String(), RuleName: rule, Kind: kind, To: to,
+		UUID: g.uuid(), RuleName: rule, Kind: kind, To: to,
 		SendAt: sendAt, CreatedAt: sendAt.Add(-time.Hour), UpdatedAt: sendAt,
 	}
 }
@@ -351,7 +385,7 @@ func (g *generator) sent(m *models.Message, at time.Time) {
 	m.Attempts = 1
 	m.Parts = 1
 	m.Cost = 0.045
-	m.ProviderID = uuid.Must(uuid.NewRandomFromReader(rngReader{g.rng})).String()
+	m.ProviderID = g.uuid()
 	switch r := g.rng.IntN(100); {
 	case r < 2:
 		m.Status, m.ProviderState = models.MsgFailed, "FAILED"
@@ -374,7 +408,7 @@ func (g *generator) sent(m *models.Message, at time.Time) {
 // reply adds an inbound SMS about appointment ai.
 func (g *generator) reply(b *batch, ai int, from, text, intent string, at time.Time, waiting bool) {
 	b.inbound = append(b.inbound, models.InboundMessage{
-		ProviderID: uuid.Must(uuid.NewRandomFromReader(rngReader{g.rng})).String(),
+		ProviderID: g.uuid(),
 		From:       from, To: "Clinic", Text: text, ReceivedAt: at, Intent: intent,
 		NeedsAttention: waiting, CreatedAt: at,
 	})
@@ -383,16 +417,26 @@ func (g *generator) reply(b *batch, ai int, from, text, intent string, at time.T
 
 // slot picks a start: a weekday between 08:00 and 17:45 local, on a
 // quarter hour, within span of now.
+//
+// Starts advance with the order in which appointments are made, give or
+// take a day: rows are inserted in about the order of their dates, as a
+// clinic's bookings are (booked days or weeks ahead), which is the physical
+// layout a real table has and that range queries read.
 func (g *generator) slot(zone *time.Location) time.Time {
-	for {
-		t := g.now.Add(time.Duration(g.rng.Int64N(int64(2*span))) - span).In(zone)
-		if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			continue
-		}
-		h := 8 + g.rng.IntN(10)
-		m := 15 * g.rng.IntN(4)
-		return time.Date(t.Year(), t.Month(), t.Day(), h, m, 0, 0, zone).UTC()
+	step := float64(2*span) / float64(max(g.total, 1))
+	pos := (float64(g.made) + g.rng.Float64()) * step
+	g.made++
+	jitter := time.Duration(g.rng.Int64N(int64(48*time.Hour))) - 24*time.Hour
+	t := g.now.Add(-span + time.Duration(pos) + jitter).In(zone)
+	switch t.Weekday() {
+	case time.Saturday:
+		t = t.AddDate(0, 0, -1)
+	case time.Sunday:
+		t = t.AddDate(0, 0, 1)
 	}
+	h := 8 + g.rng.IntN(10)
+	m := 15 * g.rng.IntN(4)
+	return time.Date(t.Year(), t.Month(), t.Day(), h, m, 0, 0, zone).UTC()
 }
 
 // insert writes the batch: parents first, so children get their ids.
@@ -409,7 +453,9 @@ func (b *batch) insert(ctx context.Context, tx *models.Store) error {
 		return fmt.Errorf("patients: %w", err)
 	}
 	for i := range b.appts {
-		b.appts[i].PatientID = b.patients[b.apptOf[i]].ID
+		if pi := b.apptOf[i]; pi >= 0 {
+			b.appts[i].PatientID = b.patients[pi].ID
+		}
 	}
 	if err := db.CreateInBatches(b.appts, apptChunk).Error; err != nil {
 		return fmt.Errorf("appointments: %w", err)
@@ -436,15 +482,26 @@ func (b *batch) insert(ctx context.Context, tx *models.Store) error {
 	return nil
 }
 
-// rngReader feeds uuid generation from the seeded generator, so a seed
-// gives the same ids every time.
-type rngReader struct{ r *rand.Rand }
-
-func (r rngReader) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = byte(r.r.Uint32())
+// uuid returns a new version 7 UUID: a 48-bit prefix that only grows
+// (the run's clock in milliseconds, then one more per id) and random bits
+// from the seeded generator. Growing ids land at the end of their unique
+// indexes instead of all over them, which keeps a bulk load fast; the same
+// seed and clock give the same ids.
+func (g *generator) uuid() string {
+	g.ids++
+	var u uuid.UUID
+	prefix := uint64(g.now.UnixMilli()) + g.ids
+	for i := range 6 {
+		u[i] = byte(prefix >> (40 - 8*i))
 	}
-	return len(p), nil
+	lo, hi := g.rng.Uint64(), g.rng.Uint64()
+	u[6], u[7] = byte(lo), byte(lo>>8)
+	for i := range 8 {
+		u[8+i] = byte(hi >> (8 * i))
+	}
+	u[6] = u[6]&0x0f | 0x70 // version 7
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	return u.String()
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -3,9 +3,12 @@ package seed
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
@@ -61,8 +64,20 @@ func TestRun(t *testing.T) {
 		}
 		r := struct{ Lo, Hi time.Time }{lo.StartsAt, hi.StartsAt}
 		if r.Lo.After(now.AddDate(-1, -9, 0)) || r.Hi.Before(now.AddDate(1, 9, 0)) ||
-			r.Lo.Before(now.AddDate(-2, 0, -1)) || r.Hi.After(now.AddDate(2, 0, 1)) {
+			r.Lo.Before(now.AddDate(-2, 0, -3)) || r.Hi.After(now.AddDate(2, 0, 3)) {
 			t.Fatalf("range %s to %s", r.Lo, r.Hi)
+		}
+	})
+
+	t.Run("rows go in about the order of their dates", func(t *testing.T) {
+		var as []models.Appointment
+		if err := st.DB(ctx).Order("id").Find(&as).Error; err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i < len(as); i++ {
+			if d := as[i].StartsAt.Sub(as[i-1].StartsAt); d > 5*24*time.Hour || d < -5*24*time.Hour {
+				t.Fatalf("appointment %d starts %s after the one before", as[i].ID, d)
+			}
 		}
 	})
 
@@ -129,6 +144,23 @@ func TestRun(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestUUIDsAreVersion7AndGrow(t *testing.T) {
+	g := &generator{rng: rand.New(rand.NewPCG(1, 2)), now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	prev := ""
+	seen := map[string]bool{}
+	for range 1000 {
+		s := g.uuid()
+		u, err := uuid.Parse(s)
+		if err != nil || u.Version() != 7 || u.Variant() != uuid.RFC4122 {
+			t.Fatalf("%s: version %d, variant %v, %v", s, u.Version(), u.Variant(), err)
+		}
+		if s <= prev || seen[s] {
+			t.Fatalf("%s does not follow %s", s, prev)
+		}
+		prev, seen[s] = s, true
+	}
 }
 
 func TestRunRefusesNegativeCount(t *testing.T) {

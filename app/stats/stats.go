@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -45,10 +46,31 @@ type Query struct {
 // Service computes dashboard figures from the store.
 type Service struct {
 	store *models.Store
+	// parallel is how many queries one dashboard may run at once, for
+	// ranges of at least minSplit appointments.
+	parallel, minSplit int
 }
 
+// Parallel counting defaults: two connections at once (the machines we
+// size for have two cores) for ranges of 2,000 appointments or more; below
+// that one query is quicker.
+const (
+	DefaultParallel = 2
+	DefaultMinSplit = 2000
+)
+
 // New returns a Service reading store.
-func New(store *models.Store) *Service { return &Service{store: store} }
+func New(store *models.Store) *Service {
+	return &Service{store: store, parallel: DefaultParallel, minSplit: DefaultMinSplit}
+}
+
+// WithParallel returns a copy of s that counts ranges of at least minRows
+// appointments on up to n connections at once (n 1: one query).
+func (s *Service) WithParallel(n, minRows int) *Service {
+	c := *s
+	c.parallel, c.minSplit = max(1, n), max(1, minRows)
+	return &c
+}
 
 // Dashboard holds every figure of one dashboard.
 type Dashboard struct {
@@ -74,15 +96,16 @@ type Dashboard struct {
 	// attached.
 	Replied int64
 	// FailedMessages lists up to ListLimit failed or rejected messages of
-	// the range, most recent send time first.
+	// the range's soonest appointments, in appointment order.
 	FailedMessages []FailedMessage
 	// NeedsAttention is the number of inbox replies waiting for staff, at
 	// every location (the inbox is shared).
 	NeedsAttention int64
-	// OptedOut counts the patients with an appointment in the range who are
-	// opted out (they get no reminders).
+	// OptedOut counts the appointments of the range whose patient is opted
+	// out: they get no reminders.
 	OptedOut int64
-	// OptOuts lists up to ListLimit of them, most recent opt-out first.
+	// OptOuts lists up to ListLimit of those patients, each once, in the
+	// order of their soonest appointment.
 	OptOuts []OptOut
 	// Days has one entry for each day of the range, in order.
 	Days []Day
@@ -191,13 +214,21 @@ func (q Query) Check() ([]time.Time, error) {
 
 // inRange limits a query on appointments to q's range and location.
 func (q Query) inRange(db *gorm.DB) *gorm.DB {
-	// The range comes first: it is what the indexes lead with (location_id
-	// joins it in idx_appointments_location_start).
-	db = db.Where("appointments.starts_at >= ? AND appointments.starts_at < ?", q.From.UTC(), q.To.UTC())
-	if q.LocationID != 0 {
-		db = db.Where("appointments.location_id = ?", q.LocationID)
+	return rangeScope(q.From, q.To, q.LocationID)(db)
+}
+
+// rangeScope limits a query on appointments to those starting in [from, to)
+// at location (0: any).
+func rangeScope(from, to time.Time, location uint) func(*gorm.DB) *gorm.DB {
+	return func(db *gorm.DB) *gorm.DB {
+		// The range comes first: it is what the indexes lead with (location_id
+		// joins it in idx_appointments_location_start).
+		db = db.Where("appointments.starts_at >= ? AND appointments.starts_at < ?", from.UTC(), to.UTC())
+		if location != 0 {
+			db = db.Where("appointments.location_id = ?", location)
+		}
+		return db
 	}
-	return db
 }
 
 // Dashboard computes every figure for q with a handful of grouped queries.
@@ -222,7 +253,7 @@ func (s *Service) Dashboard(ctx context.Context, q Query) (*Dashboard, error) {
 		d.Days[i].Start = day
 	}
 	steps := []func(context.Context, *Dashboard, []time.Time) error{
-		s.appointmentCounts, s.messageCounts, s.reach, s.failed, s.inbox, s.optOuts,
+		s.counts, s.failed, s.inbox, s.optOuts,
 	}
 	for _, step := range steps {
 		if err := step(ctx, d, days); err != nil {
@@ -232,13 +263,120 @@ func (s *Service) Dashboard(ctx context.Context, q Query) (*Dashboard, error) {
 	return d, nil
 }
 
-// appointmentCounts fills the counts by state and the per-day figures from
-// one query grouped by day and state. The day is computed in SQL from the
+// countRow is one (day, state) group of countChunk.
+type countRow struct {
+	day                                   int
+	status                                models.AppointmentStatus
+	n, confirmed, opted, reached, replied int64
+	messages                              []int64
+}
+
+// counts fills the counts by appointment and message state, the reach, the
+// opt-outs and the per-day figures. A large range is cut into up to
+// s.parallel runs of about as many appointments each, counted at once on
+// separate connections (SQLite in WAL mode reads in parallel), and the
+// groups are added up.
+func (s *Service) counts(ctx context.Context, d *Dashboard, days []time.Time) error {
+	bounds := []time.Time{d.Query.From}
+	if s.parallel > 1 {
+		mids, err := s.splitPoints(ctx, d.Query, s.parallel)
+		if err != nil {
+			return err
+		}
+		bounds = append(bounds, mids...)
+	}
+	bounds = append(bounds, d.Query.To)
+	parts := len(bounds) - 1
+	results := make([][]countRow, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[p], errs[p] = s.countChunk(ctx, d.Query.LocationID, bounds[p], bounds[p+1], days)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, rows := range results {
+		for _, r := range rows {
+			d.add(r)
+		}
+	}
+	return nil
+}
+
+// splitPoints returns up to parts-1 start times that cut q's range into runs
+// of about as many appointments, strictly increasing and inside the range;
+// none for a small range. Both queries read only the range index.
+func (s *Service) splitPoints(ctx context.Context, q Query, parts int) ([]time.Time, error) {
+	var n int64
+	if err := s.store.DB(ctx).Model(&models.Appointment{}).Scopes(q.inRange).Count(&n).Error; err != nil {
+		return nil, fmt.Errorf("stats: split: %w", models.Classify(err))
+	}
+	if n < int64(s.minSplit) {
+		return nil, nil
+	}
+	var out []time.Time
+	for k := 1; k < parts; k++ {
+		var at []time.Time
+		err := s.store.DB(ctx).Model(&models.Appointment{}).Scopes(q.inRange).
+			Order("appointments.starts_at").Offset(int(n*int64(k)/int64(parts))).Limit(1).
+			Pluck("appointments.starts_at", &at).Error
+		if err != nil {
+			return nil, fmt.Errorf("stats: split: %w", models.Classify(err))
+		}
+		if len(at) == 1 && at[0].After(q.From) && (len(out) == 0 || at[0].After(out[len(out)-1])) {
+			out = append(out, at[0])
+		}
+	}
+	return out, nil
+}
+
+// add folds one group into the figures.
+func (d *Dashboard) add(r countRow) {
+	d.Appointments[r.status] += r.n
+	d.AppointmentsTotal += r.n
+	d.OptedOut += r.opted
+	d.Reached += r.reached
+	d.Replied += r.replied
+	for i, m := range r.messages {
+		d.Messages[models.MessageStatuses[i]] += m
+		d.MessagesTotal += m
+	}
+	if r.day < 0 || r.day >= len(d.Days) {
+		return
+	}
+	day := &d.Days[r.day]
+	day.Total += r.n
+	if r.status == models.Cancelled {
+		return
+	}
+	d.Confirmed += r.confirmed
+	day.Active += r.n
+	day.Confirmed += r.confirmed
+	switch r.status {
+	case models.NoShow:
+		day.NoShow += r.n
+	case models.Completed:
+		day.Completed += r.n
+	}
+}
+
+// countChunk counts the appointments starting in [from, to), a part of the
+// range whose days begin at days, in one pass: the inner query
+// visits each appointment once (by the range index), with its patient (by
+// primary key), its messages (by appointment_id) and a probe of its replies
+// (by appointment_id), folding them into one row per appointment; the outer
+// query groups those by day and state. The day is computed in SQL from the
 // day boundaries (bound parameters), which keeps daylight-saving days right
-// on both SQLite and PostgreSQL.
-func (s *Service) appointmentCounts(ctx context.Context, d *Dashboard, days []time.Time) error {
+// on SQLite and PostgreSQL alike.
+func (s *Service) countChunk(ctx context.Context, locationID uint, from, to time.Time, days []time.Time) ([]countRow, error) {
 	var sb strings.Builder
-	args := make([]any, 0, len(days))
+	var args []any
 	if len(days) == 1 {
 		sb.WriteString("0")
 	} else {
@@ -249,85 +387,63 @@ func (s *Service) appointmentCounts(ctx context.Context, d *Dashboard, days []ti
 		}
 		fmt.Fprintf(&sb, " ELSE %d END", len(days)-1)
 	}
-	var rows []struct {
-		Day       int
-		Status    string
-		N         int64
-		Confirmed int64
+	dayExpr := sb.String()
+	sb.Reset()
+	sb.WriteString("appointments.id AS id, " + dayExpr + " AS day, appointments.status AS status, " +
+		"CASE WHEN appointments.confirmed_at IS NOT NULL THEN 1 ELSE 0 END AS confirmed, " +
+		"MAX(CASE WHEN patients.opted_out_at IS NOT NULL THEN 1 ELSE 0 END) AS opted, " +
+		"MAX(CASE WHEN messages.sent_at IS NOT NULL AND messages.kind IN (?, ?) THEN 1 ELSE 0 END) AS reached, " +
+		"CASE WHEN EXISTS (SELECT 1 FROM inbound_messages WHERE inbound_messages.appointment_id = appointments.id) THEN 1 ELSE 0 END AS replied")
+	args = append(args, models.KindReminder, models.KindBookingConfirm)
+	for i, st := range models.MessageStatuses {
+		fmt.Fprintf(&sb, ", SUM(CASE WHEN messages.status = ? THEN 1 ELSE 0 END) AS m%d", i)
+		args = append(args, st)
 	}
-	err := s.store.DB(ctx).Model(&models.Appointment{}).Scopes(d.Query.inRange).
-		Select(sb.String()+" AS day, appointments.status AS status, COUNT(*) AS n, "+
-			"SUM(CASE WHEN appointments.confirmed_at IS NOT NULL THEN 1 ELSE 0 END) AS confirmed", args...).
-		Group("day, appointments.status").Scan(&rows).Error
+	perAppointment := s.store.DB(ctx).Table("appointments").Scopes(rangeScope(from, to, locationID)).
+		Joins("JOIN patients ON patients.id = appointments.patient_id").
+		Joins("LEFT JOIN messages ON messages.appointment_id = appointments.id").
+		Select(sb.String(), args...).
+		// Grouping by (starts_at, id) follows the order of the range index
+		// itself (idx_appointments_starts_at, or location_id then starts_at),
+		// so the planner keeps walking the range; grouping by id alone lets
+		// SQLite prefer a scan of the whole table in id order.
+		Group("appointments.starts_at, appointments.id")
+
+	sb.Reset()
+	sb.WriteString("x.day AS day, x.status AS status, COUNT(*) AS n, SUM(x.confirmed) AS confirmed, " +
+		"SUM(x.opted) AS opted, SUM(x.reached) AS reached, SUM(x.reached * x.replied) AS replied")
+	for i := range models.MessageStatuses {
+		fmt.Fprintf(&sb, ", SUM(x.m%d) AS m%d", i, i)
+	}
+	rows, err := s.store.DB(ctx).Table("(?) AS x", perAppointment).Select(sb.String()).
+		Group("x.day, x.status").Rows()
 	if err != nil {
-		return fmt.Errorf("stats: appointments: %w", models.Classify(err))
+		return nil, fmt.Errorf("stats: counts: %w", models.Classify(err))
 	}
-	for _, r := range rows {
-		st := models.AppointmentStatus(r.Status)
-		d.Appointments[st] += r.N
-		d.AppointmentsTotal += r.N
-		if r.Day < 0 || r.Day >= len(d.Days) {
-			continue
+	defer rows.Close()
+	var out []countRow
+	for rows.Next() {
+		r := countRow{messages: make([]int64, len(models.MessageStatuses))}
+		var status string
+		dest := []any{&r.day, &status, &r.n, &r.confirmed, &r.opted, &r.reached, &r.replied}
+		for i := range r.messages {
+			dest = append(dest, &r.messages[i])
 		}
-		day := &d.Days[r.Day]
-		day.Total += r.N
-		if st == models.Cancelled {
-			continue
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("stats: counts: %w", models.Classify(err))
 		}
-		d.Confirmed += r.Confirmed
-		day.Active += r.N
-		day.Confirmed += r.Confirmed
-		switch st {
-		case models.NoShow:
-			day.NoShow += r.N
-		case models.Completed:
-			day.Completed += r.N
-		}
+		r.status = models.AppointmentStatus(status)
+		out = append(out, r)
 	}
-	return nil
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("stats: counts: %w", models.Classify(err))
+	}
+	return out, nil
 }
 
-// messageCounts counts the range's messages by state, reaching them through
-// the indexed messages.appointment_id.
-func (s *Service) messageCounts(ctx context.Context, d *Dashboard, _ []time.Time) error {
-	var rows []struct {
-		Status string
-		N      int64
-	}
-	err := s.store.DB(ctx).Model(&models.Appointment{}).Scopes(d.Query.inRange).
-		Joins("JOIN messages ON messages.appointment_id = appointments.id").
-		Select("messages.status AS status, COUNT(*) AS n").
-		Group("messages.status").Scan(&rows).Error
-	if err != nil {
-		return fmt.Errorf("stats: messages: %w", models.Classify(err))
-	}
-	for _, r := range rows {
-		d.Messages[models.MessageStatus(r.Status)] += r.N
-		d.MessagesTotal += r.N
-	}
-	return nil
-}
-
-// reach counts the appointments a reminder reached and those that answered.
-func (s *Service) reach(ctx context.Context, d *Dashboard, _ []time.Time) error {
-	var r struct {
-		Reached int64
-		Replied int64
-	}
-	err := s.store.DB(ctx).Model(&models.Appointment{}).Scopes(d.Query.inRange).
-		Where("EXISTS (SELECT 1 FROM messages WHERE messages.appointment_id = appointments.id "+
-			"AND messages.sent_at IS NOT NULL AND messages.kind IN ?)", []string{models.KindReminder, models.KindBookingConfirm}).
-		Select("COUNT(*) AS reached, COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM inbound_messages " +
-			"WHERE inbound_messages.appointment_id = appointments.id) THEN 1 ELSE 0 END), 0) AS replied").
-		Scan(&r).Error
-	if err != nil {
-		return fmt.Errorf("stats: replies: %w", models.Classify(err))
-	}
-	d.Reached, d.Replied = r.Reached, r.Replied
-	return nil
-}
-
-// failed lists the latest failed or rejected messages of the range.
+// failed lists the failed or rejected messages of the soonest appointments
+// of the range. Walking the range in start order lets the query stop after
+// ListLimit finds instead of reading every message of the range again.
 func (s *Service) failed(ctx context.Context, d *Dashboard, _ []time.Time) error {
 	if d.Failed() == 0 {
 		return nil
@@ -336,7 +452,7 @@ func (s *Service) failed(ctx context.Context, d *Dashboard, _ []time.Time) error
 		FailedMessage
 		FirstName, LastName string
 	}
-	err := s.store.DB(ctx).Model(&models.Appointment{}).Scopes(d.Query.inRange).
+	err := s.store.DB(ctx).Table("appointments").Scopes(d.Query.inRange).
 		Joins("JOIN messages ON messages.appointment_id = appointments.id").
 		Joins("JOIN patients ON patients.id = appointments.patient_id").
 		Joins("JOIN locations ON locations.id = appointments.location_id").
@@ -345,7 +461,7 @@ func (s *Service) failed(ctx context.Context, d *Dashboard, _ []time.Time) error
 			"messages.kind AS kind, messages.rule_name AS rule_name, messages.reason AS reason, " +
 			"messages.send_at AS send_at, appointments.starts_at AS starts_at, " +
 			"patients.first_name AS first_name, patients.last_name AS last_name, locations.time_zone AS time_zone").
-		Order("messages.send_at DESC, messages.id DESC").Limit(ListLimit).
+		Order("appointments.starts_at, appointments.id, messages.id").Limit(ListLimit).
 		Scan(&rows).Error
 	if err != nil {
 		return fmt.Errorf("stats: failed messages: %w", models.Classify(err))
@@ -369,26 +485,36 @@ func (s *Service) inbox(ctx context.Context, d *Dashboard, _ []time.Time) error 
 	return nil
 }
 
-// optOuts counts and lists the opted-out patients among the range's
-// patients, looked up by primary key from the range's patient ids.
+// optOuts lists the opted-out patients of the soonest appointments of the
+// range, each patient once; like failed, it stops early.
 func (s *Service) optOuts(ctx context.Context, d *Dashboard, _ []time.Time) error {
-	ids := s.store.DB(ctx).Model(&models.Appointment{}).Scopes(d.Query.inRange).Select("appointments.patient_id")
-	base := func() *gorm.DB {
-		return s.store.DB(ctx).Model(&models.Patient{}).
-			Where("patients.id IN (?)", ids).Where("patients.opted_out_at IS NOT NULL")
-	}
-	if err := base().Count(&d.OptedOut).Error; err != nil {
-		return fmt.Errorf("stats: opt-outs: %w", models.Classify(err))
-	}
 	if d.OptedOut == 0 {
 		return nil
 	}
-	var ps []models.Patient
-	if err := base().Order("patients.opted_out_at DESC, patients.id").Limit(ListLimit).Find(&ps).Error; err != nil {
+	var rows []struct {
+		PatientID           uint
+		FirstName, LastName string
+		OptedOutAt          time.Time
+		Source              string
+	}
+	err := s.store.DB(ctx).Table("appointments").Scopes(d.Query.inRange).
+		Joins("JOIN patients ON patients.id = appointments.patient_id").
+		Where("patients.opted_out_at IS NOT NULL").
+		Select("patients.id AS patient_id, patients.first_name AS first_name, patients.last_name AS last_name, " +
+			"patients.opted_out_at AS opted_out_at, patients.opt_out_source AS source").
+		Order("appointments.starts_at, appointments.id").Limit(2 * ListLimit).
+		Scan(&rows).Error
+	if err != nil {
 		return fmt.Errorf("stats: opt-outs: %w", models.Classify(err))
 	}
-	for _, p := range ps {
-		d.OptOuts = append(d.OptOuts, OptOut{PatientID: p.ID, Name: p.Name(), OptedOutAt: *p.OptedOutAt, Source: p.OptOutSource})
+	seen := map[uint]bool{}
+	for _, r := range rows {
+		if seen[r.PatientID] || len(d.OptOuts) == ListLimit {
+			continue
+		}
+		seen[r.PatientID] = true
+		p := models.Patient{FirstName: r.FirstName, LastName: r.LastName}
+		d.OptOuts = append(d.OptOuts, OptOut{PatientID: r.PatientID, Name: p.Name(), OptedOutAt: r.OptedOutAt, Source: r.Source})
 	}
 	return nil
 }

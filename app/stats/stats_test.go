@@ -46,14 +46,24 @@ func expected(e *everything, q stats.Query) *stats.Dashboard {
 		Appointments: map[models.AppointmentStatus]int64{}, Messages: map[models.MessageStatus]int64{},
 		Days: make([]stats.Day, len(days)),
 	}
-	in := map[uint]bool{}
-	patientIn := map[uint]bool{}
-	for _, a := range appts {
+	in := map[uint]*models.Appointment{}
+	var inRange []*models.Appointment
+	optedOut := map[uint]*models.Patient{}
+	for _, p := range pats {
+		if p.OptedOutAt != nil {
+			optedOut[p.ID] = &p
+		}
+	}
+	for i := range appts {
+		a := &appts[i]
 		if a.StartsAt.Before(q.From) || !a.StartsAt.Before(q.To) || (q.LocationID != 0 && a.LocationID != q.LocationID) {
 			continue
 		}
-		in[a.ID] = true
-		patientIn[a.PatientID] = true
+		in[a.ID] = a
+		inRange = append(inRange, a)
+		if optedOut[a.PatientID] != nil {
+			d.OptedOut++
+		}
 		d.Appointments[a.Status]++
 		d.AppointmentsTotal++
 		i := sort.Search(len(days), func(i int) bool { return days[i].After(a.StartsAt) }) - 1
@@ -74,9 +84,18 @@ func expected(e *everything, q stats.Query) *stats.Dashboard {
 			day.Completed++
 		}
 	}
+	// The lists follow the appointments in start order.
+	sort.Slice(inRange, func(i, j int) bool {
+		a, b := inRange[i], inRange[j]
+		return a.StartsAt.Before(b.StartsAt) || (a.StartsAt.Equal(b.StartsAt) && a.ID < b.ID)
+	})
+	order := map[uint]int{}
+	for i, a := range inRange {
+		order[a.ID] = i
+	}
 	reached := map[uint]bool{}
 	for _, m := range msgs {
-		if m.AppointmentID == nil || !in[*m.AppointmentID] {
+		if m.AppointmentID == nil || in[*m.AppointmentID] == nil {
 			continue
 		}
 		d.Messages[m.Status]++
@@ -85,7 +104,7 @@ func expected(e *everything, q stats.Query) *stats.Dashboard {
 			reached[*m.AppointmentID] = true
 		}
 		if m.Status == models.MsgFailed || m.Status == models.MsgRejected {
-			d.FailedMessages = append(d.FailedMessages, stats.FailedMessage{MessageID: m.ID, SendAt: m.SendAt})
+			d.FailedMessages = append(d.FailedMessages, stats.FailedMessage{MessageID: m.ID, AppointmentID: *m.AppointmentID})
 		}
 	}
 	d.Reached = int64(len(reached))
@@ -99,20 +118,17 @@ func expected(e *everything, q stats.Query) *stats.Dashboard {
 		}
 	}
 	d.Replied = int64(len(replied))
-	for _, p := range pats {
-		if patientIn[p.ID] && p.OptedOutAt != nil {
-			d.OptedOut++
+	sort.Slice(d.FailedMessages, func(i, j int) bool {
+		a, b := d.FailedMessages[i], d.FailedMessages[j]
+		return order[a.AppointmentID] < order[b.AppointmentID] || (a.AppointmentID == b.AppointmentID && a.MessageID < b.MessageID)
+	})
+	listed := map[uint]bool{}
+	for _, a := range inRange {
+		if p := optedOut[a.PatientID]; p != nil && !listed[p.ID] {
+			listed[p.ID] = true
 			d.OptOuts = append(d.OptOuts, stats.OptOut{PatientID: p.ID, OptedOutAt: *p.OptedOutAt})
 		}
 	}
-	sort.Slice(d.FailedMessages, func(i, j int) bool {
-		a, b := d.FailedMessages[i], d.FailedMessages[j]
-		return a.SendAt.After(b.SendAt) || (a.SendAt.Equal(b.SendAt) && a.MessageID > b.MessageID)
-	})
-	sort.Slice(d.OptOuts, func(i, j int) bool {
-		a, b := d.OptOuts[i], d.OptOuts[j]
-		return a.OptedOutAt.After(b.OptedOutAt) || (a.OptedOutAt.Equal(b.OptedOutAt) && a.PatientID < b.PatientID)
-	})
 	return d
 }
 
@@ -142,69 +158,85 @@ func TestDashboardMatchesSeededData(t *testing.T) {
 			}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				got, err := svc.Dashboard(ctx, tc.q)
-				if err != nil {
-					t.Fatal(err)
-				}
 				want := expected(all, tc.q)
-				if got.AppointmentsTotal == 0 {
-					t.Fatal("no appointments in range: the test proves nothing")
-				}
-				for _, s := range models.AppointmentStatuses {
-					if got.Appointments[s] != want.Appointments[s] {
-						t.Errorf("appointments %s: %d, want %d", s, got.Appointments[s], want.Appointments[s])
-					}
-				}
-				for _, s := range models.MessageStatuses {
-					if got.Messages[s] != want.Messages[s] {
-						t.Errorf("messages %s: %d, want %d", s, got.Messages[s], want.Messages[s])
-					}
-				}
-				for _, c := range []struct {
-					name      string
-					got, want int64
+				for _, split := range []struct {
+					name string
+					svc  *stats.Service
 				}{
-					{"total", got.AppointmentsTotal, want.AppointmentsTotal},
-					{"messages", got.MessagesTotal, want.MessagesTotal},
-					{"confirmed", got.Confirmed, want.Confirmed},
-					{"reached", got.Reached, want.Reached},
-					{"replied", got.Replied, want.Replied},
-					{"needs attention", got.NeedsAttention, want.NeedsAttention},
-					{"opted out", got.OptedOut, want.OptedOut},
+					{"one query", svc.WithParallel(1, 1)},
+					{"three parallel parts", svc.WithParallel(3, 1)},
 				} {
-					if c.got != c.want {
-						t.Errorf("%s: %d, want %d", c.name, c.got, c.want)
-					}
-				}
-				if len(got.Days) != len(want.Days) {
-					t.Fatalf("%d days, want %d", len(got.Days), len(want.Days))
-				}
-				for i := range got.Days {
-					g, w := got.Days[i], want.Days[i]
-					w.Start = g.Start
-					if g != w {
-						t.Errorf("day %d (%s): %+v, want %+v", i, g.Start, g, w)
-					}
-				}
-				if n := min(len(want.FailedMessages), stats.ListLimit); len(got.FailedMessages) != n {
-					t.Fatalf("%d failed messages listed, want %d", len(got.FailedMessages), n)
-				}
-				for i, f := range got.FailedMessages {
-					if f.MessageID != want.FailedMessages[i].MessageID || f.PatientName == "" || f.TimeZone == "" || f.AppointmentID == 0 {
-						t.Errorf("failed message %d: %+v, want id %d", i, f, want.FailedMessages[i].MessageID)
-					}
-				}
-				if n := min(len(want.OptOuts), stats.ListLimit); len(got.OptOuts) != n {
-					t.Fatalf("%d opt-outs listed, want %d", len(got.OptOuts), n)
-				}
-				for i, o := range got.OptOuts {
-					if o.PatientID != want.OptOuts[i].PatientID || o.Name == "" {
-						t.Errorf("opt-out %d: %+v, want patient %d", i, o, want.OptOuts[i].PatientID)
-					}
+					t.Run(split.name, func(t *testing.T) {
+						got, err := split.svc.Dashboard(ctx, tc.q)
+						if err != nil {
+							t.Fatal(err)
+						}
+						compare(t, got, want)
+					})
 				}
 			})
 		}
 	})
+}
+
+// compare fails unless the figures of got are those of want.
+func compare(t *testing.T, got, want *stats.Dashboard) {
+	t.Helper()
+	if got.AppointmentsTotal == 0 {
+		t.Fatal("no appointments in range: the test proves nothing")
+	}
+	for _, s := range models.AppointmentStatuses {
+		if got.Appointments[s] != want.Appointments[s] {
+			t.Errorf("appointments %s: %d, want %d", s, got.Appointments[s], want.Appointments[s])
+		}
+	}
+	for _, s := range models.MessageStatuses {
+		if got.Messages[s] != want.Messages[s] {
+			t.Errorf("messages %s: %d, want %d", s, got.Messages[s], want.Messages[s])
+		}
+	}
+	for _, c := range []struct {
+		name      string
+		got, want int64
+	}{
+		{"total", got.AppointmentsTotal, want.AppointmentsTotal},
+		{"messages", got.MessagesTotal, want.MessagesTotal},
+		{"confirmed", got.Confirmed, want.Confirmed},
+		{"reached", got.Reached, want.Reached},
+		{"replied", got.Replied, want.Replied},
+		{"needs attention", got.NeedsAttention, want.NeedsAttention},
+		{"opted out", got.OptedOut, want.OptedOut},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	if len(got.Days) != len(want.Days) {
+		t.Fatalf("%d days, want %d", len(got.Days), len(want.Days))
+	}
+	for i := range got.Days {
+		g, w := got.Days[i], want.Days[i]
+		w.Start = g.Start
+		if g != w {
+			t.Errorf("day %d (%s): %+v, want %+v", i, g.Start, g, w)
+		}
+	}
+	if n := min(len(want.FailedMessages), stats.ListLimit); len(got.FailedMessages) != n {
+		t.Fatalf("%d failed messages listed, want %d", len(got.FailedMessages), n)
+	}
+	for i, f := range got.FailedMessages {
+		if f.MessageID != want.FailedMessages[i].MessageID || f.PatientName == "" || f.TimeZone == "" || f.AppointmentID == 0 {
+			t.Errorf("failed message %d: %+v, want id %d", i, f, want.FailedMessages[i].MessageID)
+		}
+	}
+	if n := min(len(want.OptOuts), stats.ListLimit); len(got.OptOuts) != n {
+		t.Fatalf("%d opt-outs listed, want %d", len(got.OptOuts), n)
+	}
+	for i, o := range got.OptOuts {
+		if o.PatientID != want.OptOuts[i].PatientID || o.Name == "" {
+			t.Errorf("opt-out %d: %+v, want patient %d", i, o, want.OptOuts[i].PatientID)
+		}
+	}
 }
 
 func TestDashboardDefinitions(t *testing.T) {

@@ -77,9 +77,10 @@ func (b *dashboardBody) MoreFailed() bool {
 	return b.Stats.Failed() > int64(len(b.Stats.FailedMessages))
 }
 
-// MoreOptOuts reports whether the opt-out list is cut short.
+// MoreOptOuts reports whether the opt-out list may be cut short (it lists
+// patients; the count is of visits).
 func (b *dashboardBody) MoreOptOuts() bool {
-	return b.Stats.OptedOut > int64(len(b.Stats.OptOuts))
+	return len(b.Stats.OptOuts) == stats.ListLimit
 }
 
 // statCell is one count of the grid, linked to the list it counts.
