@@ -34,7 +34,7 @@ deps: ## install what the tests need (Go modules, Chromium for the browser tests
 
 .PHONY: test
 test: deps ## run the whole test suite (race detector, SQLite and PostgreSQL)
-	APPTCONFIRM_CHROMIUM=$(CHROMIUM) $(GO) test -race -count=1 -timeout 40m ./...
+	APPTCONFIRM_TEST_CHROMIUM=$(CHROMIUM) $(GO) test -race -count=1 -timeout 40m ./...
 
 .PHONY: test-short
 test-short: ## quick tests without the race detector

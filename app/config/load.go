@@ -21,17 +21,21 @@ const EnvPrefix = "APPTCONFIRM_"
 
 // Environment variables that share the APPTCONFIRM_ prefix but are not
 // configuration keys: the first-start admin account chosen by
-// cmd/apptconfirm. Load leaves them alone; any other APPTCONFIRM_ variable
-// that names no key is an error.
+// cmd/apptconfirm, and the test and benchmark knobs (APPTCONFIRM_TEST_*,
+// APPTCONFIRM_BENCH_*). Load leaves them alone; any other APPTCONFIRM_
+// variable that names no key is an error.
 const (
 	EnvAdminEmail    = "APPTCONFIRM_ADMIN_EMAIL"
 	EnvAdminPassword = "APPTCONFIRM_ADMIN_PASSWORD"
+	EnvTestPrefix    = "APPTCONFIRM_TEST_"
+	EnvBenchPrefix   = "APPTCONFIRM_BENCH_"
 )
 
 // isReservedEnv reports whether name is an APPTCONFIRM_ variable that is not
 // a configuration key.
 func isReservedEnv(name string) bool {
-	return name == EnvAdminEmail || name == EnvAdminPassword
+	return name == EnvAdminEmail || name == EnvAdminPassword ||
+		strings.HasPrefix(name, EnvTestPrefix) || strings.HasPrefix(name, EnvBenchPrefix)
 }
 
 // FieldError is one problem with one configuration key. Load and Validate

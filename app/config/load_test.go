@@ -502,3 +502,17 @@ func TestLoadErrorsAreFieldErrors(t *testing.T) {
 		t.Errorf("sources and keys = %q, want %q", keys, want)
 	}
 }
+
+func TestLoadIgnoresTestAndBenchVariables(t *testing.T) {
+	env := []string{"APPTCONFIRM_TEST_REQUIRE_POSTGRES=1", "APPTCONFIRM_BENCH_LARGE=1", "APPTCONFIRM_SERVER_ADDR=:9090"}
+	cfg, err := Load("", env)
+	if err != nil {
+		t.Fatalf("Load with test knobs set: %v", err)
+	}
+	if cfg.Server.Addr != ":9090" {
+		t.Fatalf("server.addr = %q", cfg.Server.Addr)
+	}
+	if _, err := Load("", []string{"APPTCONFIRM_TESTS=1"}); err == nil {
+		t.Fatal("APPTCONFIRM_TESTS (no underscore after TEST) was accepted as a knob")
+	}
+}

@@ -43,7 +43,7 @@ type App struct {
 	Hasher *auth.Hasher
 	// Live carries changes (webhooks, dispatch) to the browsers watching
 	// (GET /events); give it to whatever publishes.
-	Live *live.Hub
+	Live live.Broadcaster
 	// Metrics is the Prometheus registry served at /metrics; pass it to
 	// whatever records (dispatch, webhooks). Its methods are nil-safe.
 	Metrics *metrics.Metrics
@@ -134,7 +134,9 @@ func (a *App) prepareSchema(ctx context.Context) error {
 func (a *App) build(ctx context.Context, opts Options) error {
 	cfg := a.Config
 	a.Hasher = auth.NewHasher(opts.HashCost)
-	a.Live = live.NewHub()
+	if err := a.buildLive(); err != nil {
+		return err
+	}
 	a.Clinic = clinic.New(a.Store, nil, a.now)
 	a.Clinic.SetPasswordHasher(a.Hasher)
 	a.buildReminders()
@@ -185,6 +187,9 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		return err
 	}
 	if err := a.registerWebhookJobs(); err != nil {
+		return err
+	}
+	if err := a.registerSessionCleanup(); err != nil {
 		return err
 	}
 	a.handler = w.Handler()

@@ -52,20 +52,20 @@ const (
 // registerWebhookJobs adds the webhook sweep (every minute) and prune
 // (hourly) to the cron registry; call it after the registry exists.
 func (a *App) registerWebhookJobs() error {
-	err := a.Jobs.Register(JobWebhookSweep, jobs.Every(time.Minute), func(ctx context.Context) error {
+	err := a.Jobs.Register(JobWebhookSweep, jobs.Every(time.Minute), a.exclusive(JobWebhookSweep, func(ctx context.Context) error {
 		_, err := a.Webhooks.ProcessPending(ctx)
 		return err
-	})
+	}))
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	err = a.Jobs.Register(JobWebhookPrune, jobs.Every(time.Hour), func(ctx context.Context) error {
+	err = a.Jobs.Register(JobWebhookPrune, jobs.Every(time.Hour), a.exclusive(JobWebhookPrune, func(ctx context.Context) error {
 		n, err := a.Webhooks.Prune(ctx)
 		if n > 0 {
 			a.Log.Info("webhook events pruned", slog.Int64("deleted", n))
 		}
 		return err
-	})
+	}))
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}

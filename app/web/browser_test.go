@@ -26,14 +26,14 @@ import (
 	"apptconfirm/models"
 )
 
-// chromium finds the browser: $APPTCONFIRM_CHROMIUM, else the Debian
+// chromium finds the browser: $APPTCONFIRM_TEST_CHROMIUM, else the Debian
 // package's path. `make test` installs it; without it the test is skipped
 // loudly.
 func chromium(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("APPTCONFIRM_CHROMIUM"); p != "" {
+	if p := os.Getenv("APPTCONFIRM_TEST_CHROMIUM"); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("APPTCONFIRM_CHROMIUM=%s: %v", p, err)
+			t.Fatalf("APPTCONFIRM_TEST_CHROMIUM=%s: %v", p, err)
 		}
 		return p
 	}
@@ -42,7 +42,7 @@ func chromium(t *testing.T) string {
 			return p
 		}
 	}
-	t.Skip("SKIPPING browser test: no Chromium at /usr/bin/chromium and APPTCONFIRM_CHROMIUM unset (make test installs it)")
+	t.Skip("SKIPPING browser test: no Chromium at /usr/bin/chromium and APPTCONFIRM_TEST_CHROMIUM unset (make test installs it)")
 	return ""
 }
 

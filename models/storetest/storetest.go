@@ -40,7 +40,7 @@ func SQLitePath(t testing.TB) (*models.Store, string) {
 // PostgresDSN creates an empty schema of its own on the test PostgreSQL server
 // and returns a DSN whose search_path points at it; the schema is dropped when
 // the test ends. Without a reachable server the test is skipped, or fails when
-// APPTCONFIRM_REQUIRE_POSTGRES=1 (as in CI).
+// APPTCONFIRM_TEST_REQUIRE_POSTGRES=1 (as in CI).
 func PostgresDSN(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("APPTCONFIRM_TEST_POSTGRES_DSN")
@@ -52,8 +52,8 @@ func PostgresDSN(t testing.TB) string {
 		err = admin.PingContext(context.Background())
 	}
 	if err != nil {
-		if os.Getenv("APPTCONFIRM_REQUIRE_POSTGRES") == "1" {
-			t.Fatalf("PostgreSQL required (APPTCONFIRM_REQUIRE_POSTGRES=1) but not reachable at %s: %v", base, err)
+		if os.Getenv("APPTCONFIRM_TEST_REQUIRE_POSTGRES") == "1" {
+			t.Fatalf("PostgreSQL required (APPTCONFIRM_TEST_REQUIRE_POSTGRES=1) but not reachable at %s: %v", base, err)
 		}
 		t.Skipf("SKIPPING PostgreSQL test: server not reachable at %s: %v", base, err)
 	}
