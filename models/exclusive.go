@@ -23,7 +23,7 @@ func (s *Store) RunExclusive(ctx context.Context, name string, fn func(context.C
 	if err != nil {
 		return false, fmt.Errorf("store: exclusive %s: %w", name, Classify(err))
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	key := lockKey(name)
 	var got bool
 	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil {

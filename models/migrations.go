@@ -90,7 +90,7 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("store: migrate: %w", Classify(err))
 		}
-		defer c.Close()
+		defer func() { _ = c.Close() }()
 		if _, err := c.ExecContext(ctx, "SELECT pg_advisory_lock(7262001)"); err != nil {
 			return 0, fmt.Errorf("store: migrate: lock: %w", err)
 		}

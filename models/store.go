@@ -194,8 +194,3 @@ func Classify(err error) error {
 	}
 	return err
 }
-
-// first loads one row into dst by its primary key, mapping "no row" to ErrNotFound.
-func (s *Store) first(ctx context.Context, dst any, id any) error {
-	return Classify(s.db.WithContext(ctx).First(dst, id).Error)
-}

@@ -131,14 +131,26 @@ func TestCreateAppointmentValidation(t *testing.T) {
 		in   clinic.AppointmentInput
 		want time.Time
 	}{
-		{"past with AllowPast", clinic.AppointmentInput{PatientID: p.ID, StartsLocal: "2026-03-01T10:00", DurationMinutes: 30, AllowPast: true},
-			time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)},
-		{"ambiguous fall-back hour", clinic.AppointmentInput{PatientID: p.ID, StartsLocal: "2026-10-25T02:30", DurationMinutes: 30},
-			time.Time{}},
-		{"just after the gap", clinic.AppointmentInput{PatientID: p.ID, StartsLocal: "2026-03-29T03:00", DurationMinutes: 720},
-			time.Date(2026, 3, 29, 1, 0, 0, 0, time.UTC)},
-		{"New York, seconds in the form", clinic.AppointmentInput{PatientID: p.ID, LocationID: ny.ID, StartsLocal: "2026-03-09T09:00:00", DurationMinutes: 1},
-			time.Date(2026, 3, 9, 13, 0, 0, 0, time.UTC)},
+		{
+			"past with AllowPast",
+			clinic.AppointmentInput{PatientID: p.ID, StartsLocal: "2026-03-01T10:00", DurationMinutes: 30, AllowPast: true},
+			time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+		},
+		{
+			"ambiguous fall-back hour",
+			clinic.AppointmentInput{PatientID: p.ID, StartsLocal: "2026-10-25T02:30", DurationMinutes: 30},
+			time.Time{},
+		},
+		{
+			"just after the gap",
+			clinic.AppointmentInput{PatientID: p.ID, StartsLocal: "2026-03-29T03:00", DurationMinutes: 720},
+			time.Date(2026, 3, 29, 1, 0, 0, 0, time.UTC),
+		},
+		{
+			"New York, seconds in the form",
+			clinic.AppointmentInput{PatientID: p.ID, LocationID: ny.ID, StartsLocal: "2026-03-09T09:00:00", DurationMinutes: 1},
+			time.Date(2026, 3, 9, 13, 0, 0, 0, time.UTC),
+		},
 	}
 	for _, tc := range accepted {
 		t.Run(tc.name, func(t *testing.T) {

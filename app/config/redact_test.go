@@ -41,7 +41,7 @@ func TestSecretsNotInFormattedOutput(t *testing.T) {
 		"%v":                fmt.Sprintf("%v", cfg),
 		"%+v":               fmt.Sprintf("%+v", cfg),
 		"%#v":               fmt.Sprintf("%#v", cfg),
-		"%s":                fmt.Sprintf("%s", cfg),
+		"%s":                fmt.Sprintf("%s", cfg), //nolint:staticcheck // the %s verb itself is under test
 		"%v of a pointer":   fmt.Sprintf("%v", &cfg),
 		"String":            cfg.String(),
 		"%v of smscx":       fmt.Sprintf("%v", cfg.SMSCX),

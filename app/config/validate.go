@@ -202,10 +202,10 @@ func (c *Config) validateClinic(p *problems) {
 	if strings.TrimSpace(cl.Name) == "" {
 		p.add("clinic.name", "must not be empty")
 	}
-	switch {
-	case cl.Timezone == "":
+	switch cl.Timezone {
+	case "":
 		p.add("clinic.timezone", "must not be empty (an IANA time zone such as \"Europe/Paris\" or \"UTC\")")
-	case cl.Timezone == "Local":
+	case "Local":
 		p.add("clinic.timezone", "want an IANA time zone such as \"Europe/Paris\", not \"Local\" (the server's zone)")
 	default:
 		if _, err := time.LoadLocation(cl.Timezone); err != nil {

@@ -98,7 +98,7 @@ func (p *PG) listen(ctx context.Context, first *bool) error {
 	if err != nil {
 		return fmt.Errorf("live: connect: %w", err)
 	}
-	defer conn.Close(context.Background())
+	defer func() { _ = conn.Close(context.Background()) }()
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{p.channel}.Sanitize()); err != nil {
 		return fmt.Errorf("live: listen: %w", err)
 	}

@@ -287,10 +287,14 @@ func Validate(tmpl string) error {
 	if err != nil {
 		return err
 	}
+	token := "{" + ChoicesPlaceholder + "}"
 	for _, sg := range segs {
 		if sg.placeholder == ChoicesPlaceholder {
-			return &Error{Err: ErrUnknownPlaceholder, Token: "{" + ChoicesPlaceholder + "}", Pos: 1 + utf8.RuneCountInString(tmpl[:strings.Index(tmpl, "{"+ChoicesPlaceholder+"}")]),
-				Hint: "{choices} is only for the numbered question"}
+			pos := max(0, strings.Index(tmpl, token))
+			return &Error{
+				Err: ErrUnknownPlaceholder, Token: token, Pos: 1 + utf8.RuneCountInString(tmpl[:pos]),
+				Hint: "{choices} is only for the numbered question",
+			}
 		}
 	}
 	return nil

@@ -52,8 +52,10 @@ func TestRemindersAndDispatchAreWired(t *testing.T) {
 	}
 	eventually(t, "the booking confirmation to go out", func() bool { return status(confirmation.ID) == models.MsgAccepted })
 
-	queued := models.Message{UUID: uuid.NewString(), PatientID: &p.ID, Kind: models.KindManual, To: p.Phone,
-		Body: "hello", Status: models.MsgPlanned, SendAt: time.Now()}
+	queued := models.Message{
+		UUID: uuid.NewString(), PatientID: &p.ID, Kind: models.KindManual, To: p.Phone,
+		Body: "hello", Status: models.MsgPlanned, SendAt: time.Now(),
+	}
 	if err := a.Store.DB(ctx).Create(&queued).Error; err != nil {
 		t.Fatal(err)
 	}

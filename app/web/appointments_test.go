@@ -273,10 +273,14 @@ func TestAppointmentBooking(t *testing.T) {
 	t.Run("messages and timeline shown in the location's zone", func(t *testing.T) {
 		sent := time.Date(2026, 3, 3, 15, 0, 0, 0, time.UTC)
 		msgs := []models.Message{
-			{UUID: "00000000-0000-4000-8000-000000000001", AppointmentID: &id, PatientID: &p.ID, RuleName: "48h", Kind: models.KindReminder,
-				To: p.Phone, Status: models.MsgFailed, SendAt: sent, SentAt: &sent, Reason: "invalid number"},
-			{UUID: "00000000-0000-4000-8000-000000000002", AppointmentID: &id, PatientID: &p.ID, Kind: models.KindBookingConfirm,
-				To: p.Phone, Status: models.MsgPlanned, SendAt: time.Date(2026, 3, 5, 13, 30, 0, 0, time.UTC)},
+			{
+				UUID: "00000000-0000-4000-8000-000000000001", AppointmentID: &id, PatientID: &p.ID, RuleName: "48h", Kind: models.KindReminder,
+				To: p.Phone, Status: models.MsgFailed, SendAt: sent, SentAt: &sent, Reason: "invalid number",
+			},
+			{
+				UUID: "00000000-0000-4000-8000-000000000002", AppointmentID: &id, PatientID: &p.ID, Kind: models.KindBookingConfirm,
+				To: p.Phone, Status: models.MsgPlanned, SendAt: time.Date(2026, 3, 5, 13, 30, 0, 0, time.UTC),
+			},
 		}
 		if err := a.store.DB(ctx).Create(&msgs).Error; err != nil {
 			t.Fatal(err)

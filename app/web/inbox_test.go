@@ -141,7 +141,8 @@ func TestInboxActions(t *testing.T) {
 		form   func(f *inboxFixture) []string
 		check  func(t *testing.T, f *inboxFixture)
 	}{
-		{"confirm with acknowledgement", "confirm", "inbox.confirm",
+		{
+			"confirm with acknowledgement", "confirm", "inbox.confirm",
 			func(f *inboxFixture) []string {
 				return []string{"appointment_id", fmt.Sprint(f.appts[1].ID), "notify", "1"}
 			},
@@ -159,8 +160,10 @@ func TestInboxActions(t *testing.T) {
 				if f.kick.n.Load() != 1 {
 					t.Fatalf("dispatcher kicked %d times", f.kick.n.Load())
 				}
-			}},
-		{"cancel without acknowledgement", "cancel", "inbox.cancel",
+			},
+		},
+		{
+			"cancel without acknowledgement", "cancel", "inbox.cancel",
 			func(f *inboxFixture) []string { return []string{"appointment_id", fmt.Sprint(f.appts[0].ID)} },
 			func(t *testing.T, f *inboxFixture) {
 				if st := f.status(f.appts[0]); st != models.Cancelled {
@@ -169,8 +172,10 @@ func TestInboxActions(t *testing.T) {
 				if n := len(f.messages(models.KindAckCancel)); n != 0 {
 					t.Fatalf("%d acknowledgements without notify", n)
 				}
-			}},
-		{"answer by SMS", "answer", "inbox.answer",
+			},
+		},
+		{
+			"answer by SMS", "answer", "inbox.answer",
 			func(*inboxFixture) []string { return []string{"text", "  Yes, 3 pm works. See you!  "} },
 			func(t *testing.T, f *inboxFixture) {
 				ms := f.messages(models.KindManual)
@@ -180,14 +185,17 @@ func TestInboxActions(t *testing.T) {
 				if f.kick.n.Load() != 1 {
 					t.Fatalf("dispatcher kicked %d times", f.kick.n.Load())
 				}
-			}},
-		{"mark handled with a note", "handled", "inbox.handle",
+			},
+		},
+		{
+			"mark handled with a note", "handled", "inbox.handle",
 			func(*inboxFixture) []string { return []string{"note", "called her back"} },
 			func(t *testing.T, f *inboxFixture) {
 				if n := f.a.count(&models.Message{}); n != 0 {
 					t.Fatalf("%d messages queued", n)
 				}
-			}},
+			},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

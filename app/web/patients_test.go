@@ -35,16 +35,36 @@ func TestPatientPages(t *testing.T) {
 			errMsg string
 			kept   []string
 		}{
-			{"phone too short", map[string]string{"first_name": "Alice", "last_name": "Martin", "phone": "12"},
-				"too short for US", []string{`value="Alice"`, `value="Martin"`, `value="12"`}},
-			{"phone not a number", map[string]string{"first_name": "Alice", "phone": "call me"},
-				"not a number", []string{`value="call me"`}},
-			{"phone not valid", map[string]string{"first_name": "Alice", "phone": "+1 555 000 0000"},
-				"not a valid number for US", []string{`value="+1 555 000 0000"`}},
-			{"no first name", map[string]string{"first_name": "  ", "last_name": "Martin", "phone": "+33612345678"},
-				"required", []string{`value="Martin"`, `value="+33612345678"`}},
-			{"unknown language", map[string]string{"first_name": "Alice", "phone": "+33612345678", "language": "xx"},
-				"must be one of en, fr", []string{`value="Alice"`}},
+			{
+				"phone too short",
+				map[string]string{"first_name": "Alice", "last_name": "Martin", "phone": "12"},
+				"too short for US",
+				[]string{`value="Alice"`, `value="Martin"`, `value="12"`},
+			},
+			{
+				"phone not a number",
+				map[string]string{"first_name": "Alice", "phone": "call me"},
+				"not a number",
+				[]string{`value="call me"`},
+			},
+			{
+				"phone not valid",
+				map[string]string{"first_name": "Alice", "phone": "+1 555 000 0000"},
+				"not a valid number for US",
+				[]string{`value="+1 555 000 0000"`},
+			},
+			{
+				"no first name",
+				map[string]string{"first_name": "  ", "last_name": "Martin", "phone": "+33612345678"},
+				"required",
+				[]string{`value="Martin"`, `value="+33612345678"`},
+			},
+			{
+				"unknown language",
+				map[string]string{"first_name": "Alice", "phone": "+33612345678", "language": "xx"},
+				"must be one of en, fr",
+				[]string{`value="Alice"`},
+			},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				f := form()

@@ -128,8 +128,10 @@ func (s *Server) ruleFormPage(c *gin.Context, status int, id uint, f ruleForm, f
 		s.fail(c, err)
 		return
 	}
-	d := ruleFormData{ID: id, Form: f, Errors: fe, Placeholders: render.Placeholders(),
-		Other: otherErrors(fe, "name", "before", "template", "only_if_unconfirmed", "enabled")}
+	d := ruleFormData{
+		ID: id, Form: f, Errors: fe, Placeholders: render.Placeholders(),
+		Other: otherErrors(fe, "name", "before", "template", "only_if_unconfirmed", "enabled"),
+	}
 	chosen := f.AppointmentID
 	for _, a := range appts {
 		label := a.Patient.Name() + " · " + reminders.When(a.StartsAt, a.Location.Zone()) + " · " + a.Location.Name

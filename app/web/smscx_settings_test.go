@@ -167,9 +167,11 @@ func TestSMSCXSettingsCheck(t *testing.T) {
 		{
 			name:  "simulator, credentials work",
 			setup: smscxSetup{simulating: true},
-			has: []string{"Simulator mode", "built-in simulator", "working", "10000.00 EUR", "prepaid billing",
+			has: []string{
+				"Simulator mode", "built-in simulator", "working", "10000.00 EUR", "prepaid billing",
 				"API key", "<code>Clinic</code>", "hooksecret-0123456789abcdef", "inbound SMS", "opt-outs",
-				"short link hits", "attachment hits", "dlrCallbackUrl", "nothing is sent or billed"},
+				"short link hits", "attachment hits", "dlrCallbackUrl", "nothing is sent or billed",
+			},
 			hasnt:  []string{"Bad credentials", "Unreachable"},
 			secret: gatewayKey,
 		},

@@ -59,8 +59,10 @@ func TestUpcomingPage(t *testing.T) {
 	})
 
 	t.Run("skip", func(t *testing.T) {
-		other := &models.Message{UUID: "3c3cbd6b-5f5c-4a7e-9d53-2b7a4d6f0a11", AppointmentID: &f.appt.ID, PatientID: &f.patient.ID,
-			Kind: models.KindManual, To: f.patient.Phone, Body: "See you tomorrow", Status: models.MsgPlanned, SendAt: a.now.Add(3600e9)}
+		other := &models.Message{
+			UUID: "3c3cbd6b-5f5c-4a7e-9d53-2b7a4d6f0a11", AppointmentID: &f.appt.ID, PatientID: &f.patient.ID,
+			Kind: models.KindManual, To: f.patient.Phone, Body: "See you tomorrow", Status: models.MsgPlanned, SendAt: a.now.Add(3600e9),
+		}
 		if err := a.store.DB(context.Background()).Create(other).Error; err != nil {
 			t.Fatal(err)
 		}

@@ -253,8 +253,10 @@ func (p *Processor) recordFailure(ctx context.Context, id uint, cause error) {
 		return
 	}
 	res = db.Model(&models.WebhookEvent{}).Where("id = ? AND processed_at IS NULL AND attempts >= ?", id, p.maxAttempts).
-		Updates(map[string]any{"processed_at": now, "flagged": true,
-			"result": clip(fmt.Sprintf("failed after %d attempts: %s", p.maxAttempts, cause.Error()), 300)})
+		Updates(map[string]any{
+			"processed_at": now, "flagged": true,
+			"result": clip(fmt.Sprintf("failed after %d attempts: %s", p.maxAttempts, cause.Error()), 300),
+		})
 	if res.Error == nil && res.RowsAffected == 1 {
 		p.log.ErrorContext(ctx, "webhook event set aside", slog.Uint64("event_id", uint64(id)), slog.Any("err", cause))
 	}

@@ -391,8 +391,10 @@ func TestNewOptout(t *testing.T) {
 			e := newEnv(t, storetest.SQLite(t))
 			p := e.patient("Anna", "+4915123456789")
 			a := e.appointment(p, 72*time.Hour)
-			planned := &models.Message{UUID: uuid.NewString(), AppointmentID: &a.ID, PatientID: &p.ID, Kind: models.KindReminder,
-				To: p.Phone, Status: models.MsgPlanned, SendAt: t0.Add(24 * time.Hour)}
+			planned := &models.Message{
+				UUID: uuid.NewString(), AppointmentID: &a.ID, PatientID: &p.ID, Kind: models.KindReminder,
+				To: p.Phone, Status: models.MsgPlanned, SendAt: t0.Add(24 * time.Hour),
+			}
 			if err := e.store.DB(e.ctx).Create(planned).Error; err != nil {
 				t.Fatal(err)
 			}

@@ -124,7 +124,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer func() { _ = store.Close() }()
 	n, err := store.Migrate(ctx)
 	if err != nil {
 		return err
@@ -166,7 +166,7 @@ func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	defer app.Close(ctx)
+	defer func() { _ = app.Close(ctx) }()
 	u, err := app.Clinic.CreateUser(ctx, clinic.SystemActor(), clinic.UserInput{Email: *email, Name: *name, Role: *role, Password: password})
 	if err != nil {
 		return err

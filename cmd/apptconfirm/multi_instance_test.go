@@ -205,8 +205,10 @@ func TestTwoInstancesOnPostgreSQL(t *testing.T) {
 
 	t.Run("a browser on A sees a webhook B processed", func(t *testing.T) {
 		stream := openEventStream(t, a.url, "admin@example.com", "multi-instance-pw")
-		msg := models.Message{UUID: uuid.NewString(), PatientID: &patient.ID, Kind: models.KindManual, To: patient.Phone,
-			Body: "hello", Status: models.MsgAccepted, SendAt: time.Now().UTC(), ProviderID: uuid.NewString(), CampaignID: uuid.NewString()}
+		msg := models.Message{
+			UUID: uuid.NewString(), PatientID: &patient.ID, Kind: models.KindManual, To: patient.Phone,
+			Body: "hello", Status: models.MsgAccepted, SendAt: time.Now().UTC(), ProviderID: uuid.NewString(), CampaignID: uuid.NewString(),
+		}
 		if err := store.DB(ctx).Create(&msg).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -235,8 +237,10 @@ func TestTwoInstancesOnPostgreSQL(t *testing.T) {
 		for i := 0; i < total; i++ {
 			id := uuid.NewString()
 			ids = append(ids, id)
-			batch = append(batch, models.Message{UUID: id, PatientID: &patient.ID, Kind: models.KindManual, To: patient.Phone,
-				Body: fmt.Sprintf("message %d", i), Status: models.MsgPlanned, SendAt: now.Add(-time.Minute)})
+			batch = append(batch, models.Message{
+				UUID: id, PatientID: &patient.ID, Kind: models.KindManual, To: patient.Phone,
+				Body: fmt.Sprintf("message %d", i), Status: models.MsgPlanned, SendAt: now.Add(-time.Minute),
+			})
 			if len(batch) == cap(batch) {
 				if err := store.DB(ctx).CreateInBatches(batch, 500).Error; err != nil {
 					t.Fatal(err)

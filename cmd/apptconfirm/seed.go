@@ -35,7 +35,7 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	defer app.Close(ctx)
+	defer func() { _ = app.Close(ctx) }()
 	res, err := seed.Run(ctx, app.Store, seed.Options{
 		Count: *count, Batch: *batch, Seed: *rngSeed, Locations: *locations, Progress: stderr,
 	})
