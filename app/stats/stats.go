@@ -46,29 +46,24 @@ type Query struct {
 // Service computes dashboard figures from the store.
 type Service struct {
 	store *models.Store
-	// parallel is how many queries one dashboard may run at once, for
-	// ranges of at least minSplit appointments.
-	parallel, minSplit int
+	// parallel is how many queries one dashboard may run at once.
+	parallel int
 }
 
-// Parallel counting defaults: two connections at once (the machines we
-// size for have two cores) for ranges of 2,000 appointments or more; below
-// that one query is quicker.
-const (
-	DefaultParallel = 2
-	DefaultMinSplit = 2000
-)
+// DefaultParallel is how many queries one dashboard runs at once: two, for
+// the two cores of the machines we size for.
+const DefaultParallel = 2
 
 // New returns a Service reading store.
 func New(store *models.Store) *Service {
-	return &Service{store: store, parallel: DefaultParallel, minSplit: DefaultMinSplit}
+	return &Service{store: store, parallel: DefaultParallel}
 }
 
-// WithParallel returns a copy of s that counts ranges of at least minRows
-// appointments on up to n connections at once (n 1: one query).
-func (s *Service) WithParallel(n, minRows int) *Service {
+// WithParallel returns a copy of s that runs up to n queries at once (1:
+// one after the other).
+func (s *Service) WithParallel(n int) *Service {
 	c := *s
-	c.parallel, c.minSplit = max(1, n), max(1, minRows)
+	c.parallel = max(1, n)
 	return &c
 }
 
@@ -263,77 +258,46 @@ func (s *Service) Dashboard(ctx context.Context, q Query) (*Dashboard, error) {
 	return d, nil
 }
 
-// countRow is one (day, state) group of countChunk.
-type countRow struct {
-	day                                   int
-	status                                models.AppointmentStatus
-	n, confirmed, opted, reached, replied int64
-	messages                              []int64
-}
-
 // counts fills the counts by appointment and message state, the reach, the
-// opt-outs and the per-day figures. A large range is cut into up to
-// s.parallel runs of about as many appointments each, counted at once on
-// separate connections (SQLite in WAL mode reads in parallel), and the
-// groups are added up.
+// opt-outs and the per-day figures with two grouped queries over the range,
+// run at once on two connections (SQLite in WAL mode reads in parallel)
+// unless s.parallel is 1.
 func (s *Service) counts(ctx context.Context, d *Dashboard, days []time.Time) error {
-	bounds := []time.Time{d.Query.From}
+	var groups []countRow
+	var msgs map[models.MessageStatus]int64
+	var errA, errM error
+	countAppointments := func() { groups, errA = s.countAppointments(ctx, d.Query, days) }
+	countMessages := func() { msgs, errM = s.countMessages(ctx, d.Query) }
 	if s.parallel > 1 {
-		mids, err := s.splitPoints(ctx, d.Query, s.parallel)
-		if err != nil {
-			return err
-		}
-		bounds = append(bounds, mids...)
+		var wg sync.WaitGroup
+		wg.Go(countMessages)
+		countAppointments()
+		wg.Wait()
+	} else {
+		countAppointments()
+		countMessages()
 	}
-	bounds = append(bounds, d.Query.To)
-	parts := len(bounds) - 1
-	results := make([][]countRow, parts)
-	errs := make([]error, parts)
-	var wg sync.WaitGroup
-	for p := range parts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[p], errs[p] = s.countChunk(ctx, d.Query.LocationID, bounds[p], bounds[p+1], days)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(errA, errM); err != nil {
 		return err
 	}
-	for _, rows := range results {
-		for _, r := range rows {
-			d.add(r)
-		}
+	for _, r := range groups {
+		d.add(r)
+	}
+	for st, n := range msgs {
+		d.Messages[st] += n
+		d.MessagesTotal += n
 	}
 	return nil
 }
 
-// splitPoints returns up to parts-1 start times that cut q's range into runs
-// of about as many appointments, strictly increasing and inside the range;
-// none for a small range. Both queries read only the range index.
-func (s *Service) splitPoints(ctx context.Context, q Query, parts int) ([]time.Time, error) {
-	var n int64
-	if err := s.store.DB(ctx).Model(&models.Appointment{}).Scopes(q.inRange).Count(&n).Error; err != nil {
-		return nil, fmt.Errorf("stats: split: %w", models.Classify(err))
-	}
-	if n < int64(s.minSplit) {
-		return nil, nil
-	}
-	var out []time.Time
-	for k := 1; k < parts; k++ {
-		var at []time.Time
-		err := s.store.DB(ctx).Model(&models.Appointment{}).Scopes(q.inRange).
-			Order("appointments.starts_at").Offset(int(n*int64(k)/int64(parts))).Limit(1).
-			Pluck("appointments.starts_at", &at).Error
-		if err != nil {
-			return nil, fmt.Errorf("stats: split: %w", models.Classify(err))
-		}
-		if len(at) == 1 && at[0].After(q.From) && (len(out) == 0 || at[0].After(out[len(out)-1])) {
-			out = append(out, at[0])
-		}
-	}
-	return out, nil
+// countRow is one group of countAppointments.
+type countRow struct {
+	day    int
+	status models.AppointmentStatus
+	// reached and replied are the group's flags: whether a reminder went
+	// out, and whether the patient replied.
+	reached, replied    bool
+	n, confirmed, opted int64
 }
 
 // add folds one group into the figures.
@@ -341,11 +305,11 @@ func (d *Dashboard) add(r countRow) {
 	d.Appointments[r.status] += r.n
 	d.AppointmentsTotal += r.n
 	d.OptedOut += r.opted
-	d.Reached += r.reached
-	d.Replied += r.replied
-	for i, m := range r.messages {
-		d.Messages[models.MessageStatuses[i]] += m
-		d.MessagesTotal += m
+	if r.reached {
+		d.Reached += r.n
+		if r.replied {
+			d.Replied += r.n
+		}
 	}
 	if r.day < 0 || r.day >= len(d.Days) {
 		return
@@ -366,15 +330,15 @@ func (d *Dashboard) add(r countRow) {
 	}
 }
 
-// countChunk counts the appointments starting in [from, to), a part of the
-// range whose days begin at days, in one pass: the inner query
-// visits each appointment once (by the range index), with its patient (by
-// primary key), its messages (by appointment_id) and a probe of its replies
-// (by appointment_id), folding them into one row per appointment; the outer
-// query groups those by day and state. The day is computed in SQL from the
-// day boundaries (bound parameters), which keeps daylight-saving days right
-// on SQLite and PostgreSQL alike.
-func (s *Service) countChunk(ctx context.Context, locationID uint, from, to time.Time, days []time.Time) ([]countRow, error) {
+// countAppointments groups the range's appointments by day, state and
+// whether a reminder reached them and they replied, in one pass: each
+// appointment is visited once (by the range index) with its patient (by
+// primary key); two probes by the indexed appointment_id find a sent
+// reminder and a reply. The flags are group keys, so each probe runs once a
+// row. The day is computed in SQL from the day boundaries (bound
+// parameters), which keeps daylight-saving days right on SQLite and
+// PostgreSQL alike.
+func (s *Service) countAppointments(ctx context.Context, q Query, days []time.Time) ([]countRow, error) {
 	var sb strings.Builder
 	var args []any
 	if len(days) == 1 {
@@ -387,56 +351,55 @@ func (s *Service) countChunk(ctx context.Context, locationID uint, from, to time
 		}
 		fmt.Fprintf(&sb, " ELSE %d END", len(days)-1)
 	}
-	dayExpr := sb.String()
-	sb.Reset()
-	sb.WriteString("appointments.id AS id, " + dayExpr + " AS day, appointments.status AS status, " +
-		"CASE WHEN appointments.confirmed_at IS NOT NULL THEN 1 ELSE 0 END AS confirmed, " +
-		"MAX(CASE WHEN patients.opted_out_at IS NOT NULL THEN 1 ELSE 0 END) AS opted, " +
-		"MAX(CASE WHEN messages.sent_at IS NOT NULL AND messages.kind IN (?, ?) THEN 1 ELSE 0 END) AS reached, " +
-		"CASE WHEN EXISTS (SELECT 1 FROM inbound_messages WHERE inbound_messages.appointment_id = appointments.id) THEN 1 ELSE 0 END AS replied")
 	args = append(args, models.KindReminder, models.KindBookingConfirm)
-	for i, st := range models.MessageStatuses {
-		fmt.Fprintf(&sb, ", SUM(CASE WHEN messages.status = ? THEN 1 ELSE 0 END) AS m%d", i)
-		args = append(args, st)
-	}
-	perAppointment := s.store.DB(ctx).Table("appointments").Scopes(rangeScope(from, to, locationID)).
+	reach := "(CASE WHEN EXISTS (SELECT 1 FROM messages WHERE messages.appointment_id = appointments.id " +
+		"AND messages.sent_at IS NOT NULL AND messages.kind IN (?, ?)) THEN 1 ELSE 0 END + " +
+		"CASE WHEN EXISTS (SELECT 1 FROM inbound_messages WHERE inbound_messages.appointment_id = appointments.id) THEN 2 ELSE 0 END)"
+	rows, err := s.store.DB(ctx).Table("appointments").Scopes(q.inRange).
 		Joins("JOIN patients ON patients.id = appointments.patient_id").
-		Joins("LEFT JOIN messages ON messages.appointment_id = appointments.id").
-		Select(sb.String(), args...).
-		// Grouping by (starts_at, id) follows the order of the range index
-		// itself (idx_appointments_starts_at, or location_id then starts_at),
-		// so the planner keeps walking the range; grouping by id alone lets
-		// SQLite prefer a scan of the whole table in id order.
-		Group("appointments.starts_at, appointments.id")
-
-	sb.Reset()
-	sb.WriteString("x.day AS day, x.status AS status, COUNT(*) AS n, SUM(x.confirmed) AS confirmed, " +
-		"SUM(x.opted) AS opted, SUM(x.reached) AS reached, SUM(x.reached * x.replied) AS replied")
-	for i := range models.MessageStatuses {
-		fmt.Fprintf(&sb, ", SUM(x.m%d) AS m%d", i, i)
-	}
-	rows, err := s.store.DB(ctx).Table("(?) AS x", perAppointment).Select(sb.String()).
-		Group("x.day, x.status").Rows()
+		Select(sb.String()+" AS day, appointments.status AS status, "+reach+" AS reach, COUNT(*) AS n, "+
+			"SUM(CASE WHEN appointments.confirmed_at IS NOT NULL THEN 1 ELSE 0 END) AS confirmed, "+
+			"SUM(CASE WHEN patients.opted_out_at IS NOT NULL THEN 1 ELSE 0 END) AS opted", args...).
+		Group("day, appointments.status, reach").Rows()
 	if err != nil {
-		return nil, fmt.Errorf("stats: counts: %w", models.Classify(err))
+		return nil, fmt.Errorf("stats: appointments: %w", models.Classify(err))
 	}
 	defer rows.Close()
 	var out []countRow
 	for rows.Next() {
-		r := countRow{messages: make([]int64, len(models.MessageStatuses))}
+		var r countRow
 		var status string
-		dest := []any{&r.day, &status, &r.n, &r.confirmed, &r.opted, &r.reached, &r.replied}
-		for i := range r.messages {
-			dest = append(dest, &r.messages[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("stats: counts: %w", models.Classify(err))
+		var reachBits int
+		if err := rows.Scan(&r.day, &status, &reachBits, &r.n, &r.confirmed, &r.opted); err != nil {
+			return nil, fmt.Errorf("stats: appointments: %w", models.Classify(err))
 		}
 		r.status = models.AppointmentStatus(status)
+		r.reached, r.replied = reachBits&1 != 0, reachBits&2 != 0
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("stats: counts: %w", models.Classify(err))
+		return nil, fmt.Errorf("stats: appointments: %w", models.Classify(err))
+	}
+	return out, nil
+}
+
+// countMessages counts the range's messages by state, reaching them through
+// the indexed messages.appointment_id.
+func (s *Service) countMessages(ctx context.Context, q Query) (map[models.MessageStatus]int64, error) {
+	var rows []struct {
+		Status string
+		N      int64
+	}
+	err := s.store.DB(ctx).Table("appointments").Scopes(q.inRange).
+		Joins("JOIN messages ON messages.appointment_id = appointments.id").
+		Select("messages.status AS status, COUNT(*) AS n").
+		Group("messages.status").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("stats: messages: %w", models.Classify(err))
+	}
+	out := make(map[models.MessageStatus]int64, len(rows))
+	for _, r := range rows {
+		out[models.MessageStatus(r.Status)] += r.N
 	}
 	return out, nil
 }
