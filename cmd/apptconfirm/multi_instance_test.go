@@ -40,7 +40,7 @@ type instance struct {
 
 // startInstance runs `apptconfirm serve` as a child process with env added
 // to the configuration, and waits until it is ready.
-func startInstance(t *testing.T, name string, env []string) *instance {
+func startInstance(t testing.TB, name string, env []string) *instance {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -284,7 +284,7 @@ func TestTwoInstancesOnPostgreSQL(t *testing.T) {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !cond() {
