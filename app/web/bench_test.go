@@ -230,6 +230,19 @@ func BenchmarkDashboard(b *testing.B) {
 	}
 }
 
+// BenchmarkDashboardOneDay is the dashboard for one weekday (Tuesday 3
+// March): at 1M rows that day holds about as many appointments as the
+// default 8-day range does at 100k, which separates the cost of the range's
+// rows from the size of the table.
+func BenchmarkDashboardOneDay(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(sizeName(n), func(b *testing.B) {
+			e := newBenchEnv(b, n)
+			e.run(b, "/?from=2026-03-03&to=2026-03-03", `id="rates-chart"`, false)
+		})
+	}
+}
+
 // BenchmarkAppointmentList pages through a week of appointments, 100 a page.
 func BenchmarkAppointmentList(b *testing.B) {
 	for _, n := range benchSizes {
