@@ -32,6 +32,18 @@ var migrations = []migration{
 		return tx.Exec(`CREATE UNIQUE INDEX idx_messages_one_pending_per_rule
 			ON messages (appointment_id, rule_id) WHERE status IN ('planned', 'sending') AND rule_id IS NOT NULL`).Error
 	}},
+	{2, "covering index for the dashboard's message counts", func(tx *gorm.DB) error {
+		// The dashboard counts messages per state for the appointments of a
+		// range; with these columns in the index it never reads the table
+		// (QUALITY P3 at a million appointments). It starts with
+		// appointment_id, so the single-column index is redundant: dropping it
+		// also keeps SQLite's planner from preferring it.
+		if err := tx.Exec(`CREATE INDEX idx_messages_appt_status_kind_sent
+			ON messages (appointment_id, status, kind, sent_at)`).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`DROP INDEX idx_messages_appointment_id`).Error
+	}},
 }
 
 // schemaMigration records an applied migration.

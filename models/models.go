@@ -174,7 +174,7 @@ const (
 type Message struct {
 	ID            uint          `gorm:"primaryKey"`
 	UUID          string        `gorm:"size:36;not null;uniqueIndex"`
-	AppointmentID *uint         `gorm:"index"`
+	AppointmentID *uint         // indexed first in idx_messages_appt_status_kind_sent (migration 2)
 	PatientID     *uint         `gorm:"index"`
 	RuleID        *uint         `gorm:"index"`
 	RuleName      string        `gorm:"size:100;not null;default:''"`

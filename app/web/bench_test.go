@@ -106,6 +106,10 @@ func newBenchEnv(b *testing.B, n int) *benchEnv {
 	}
 	b.Cleanup(func() { _ = st.Close() })
 	ctx := context.Background()
+	// A cached file may predate newer migrations (indexes): bring it up to date.
+	if _, err := st.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
 	now := func() time.Time { return benchNow }
 	cs := clinic.New(st, nil, now)
 	cs.SetPasswordHasher(testHasher)
