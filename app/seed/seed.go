@@ -197,11 +197,15 @@ type batch struct {
 	inAppt   []int // appointment index of each reply (-1: none)
 }
 
-var firstNames = []string{"Ada", "Grace", "Marie", "Rosalind", "Lise", "Carmen", "Aletta", "Rita", "Alan", "Edsger",
-	"Barbara", "Donald", "Frances", "John", "Katherine", "Linus", "Margaret", "Niklaus", "Radia", "Tim"}
+var firstNames = []string{
+	"Ada", "Grace", "Marie", "Rosalind", "Lise", "Carmen", "Aletta", "Rita", "Alan", "Edsger",
+	"Barbara", "Donald", "Frances", "John", "Katherine", "Linus", "Margaret", "Niklaus", "Radia", "Tim",
+}
 
-var lastNames = []string{"Lovelace", "Hopper", "Curie", "Franklin", "Meitner", "Amaya", "Jacobs", "Levi", "Turing",
-	"Dijkstra", "Liskov", "Knuth", "Allen", "Backus", "Johnson", "Torvalds", "Hamilton", "Wirth", "Perlman", "Lee"}
+var lastNames = []string{
+	"Lovelace", "Hopper", "Curie", "Franklin", "Meitner", "Amaya", "Jacobs", "Levi", "Turing",
+	"Dijkstra", "Liskov", "Knuth", "Allen", "Backus", "Johnson", "Torvalds", "Hamilton", "Wirth", "Perlman", "Lee",
+}
 
 var languages = []string{"en", "en", "en", "en", "es", "fr", "de", "nl", "pt", "it"}
 

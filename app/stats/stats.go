@@ -364,7 +364,7 @@ func (s *Service) countAppointments(ctx context.Context, q Query, days []time.Ti
 	if err != nil {
 		return nil, fmt.Errorf("stats: appointments: %w", models.Classify(err))
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []countRow
 	for rows.Next() {
 		var r countRow
@@ -431,7 +431,7 @@ func (s *Service) failed(ctx context.Context, d *Dashboard, _ []time.Time) error
 	}
 	for _, r := range rows {
 		p := models.Patient{FirstName: r.FirstName, LastName: r.LastName}
-		r.FailedMessage.PatientName = p.Name()
+		r.PatientName = p.Name()
 		d.FailedMessages = append(d.FailedMessages, r.FailedMessage)
 	}
 	return nil

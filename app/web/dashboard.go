@@ -342,8 +342,10 @@ const (
 // newChart lays out the chart of days; no-show rates are drawn only for
 // days that have begun by now (a future day has no no-shows yet).
 func newChart(days []stats.Day, now time.Time) chart {
-	ch := chart{Width: chartWidth, Height: chartHeight, Left: chartLeft, Top: chartTop,
-		Right: chartWidth - chartRight, Bottom: chartHeight - chartBottom}
+	ch := chart{
+		Width: chartWidth, Height: chartHeight, Left: chartLeft, Top: chartTop,
+		Right: chartWidth - chartRight, Bottom: chartHeight - chartBottom,
+	}
 	plotW, plotH := ch.Right-ch.Left, ch.Bottom-ch.Top
 	n := len(days)
 	if n == 0 {
@@ -370,25 +372,33 @@ func newChart(days []stats.Day, now time.Time) chart {
 		}
 		if ch.MaxCount > 0 && d.Total > 0 {
 			h := plotH * float64(d.Total) / float64(ch.MaxCount)
-			ch.Bars = append(ch.Bars, chartBar{X: x - slot*0.35, Y: ch.Bottom - h, W: slot * 0.7, H: h,
-				Title: fmt.Sprintf("%s: %d appointments", d.Start.Format("Mon 2 Jan"), d.Total)})
+			ch.Bars = append(ch.Bars, chartBar{
+				X: x - slot*0.35, Y: ch.Bottom - h, W: slot * 0.7, H: h,
+				Title: fmt.Sprintf("%s: %d appointments", d.Start.Format("Mon 2 Jan"), d.Total),
+			})
 		}
 		cr, okC := d.ConfirmationRate()
 		nr, okN := d.NoShowRate()
 		okN = okN && d.Start.Before(now)
-		row := chartDay{Day: d.Start.Format("Mon 2 Jan"), Total: d.Total, Active: d.Active, Confirmed: d.Confirmed, NoShow: d.NoShow,
-			ConfirmationRate: percent(cr, okC), NoShowRt: percent(nr, okN)}
+		row := chartDay{
+			Day: d.Start.Format("Mon 2 Jan"), Total: d.Total, Active: d.Active, Confirmed: d.Confirmed, NoShow: d.NoShow,
+			ConfirmationRate: percent(cr, okC), NoShowRt: percent(nr, okN),
+		}
 		ch.Days = append(ch.Days, row)
 		// A day without active appointments has no rate: the line breaks there.
 		penC = plot(&confirm, penC, okC, x, ch.Bottom-plotH*cr)
 		penN = plot(&noShow, penN, okN, x, ch.Bottom-plotH*nr)
 		if okC {
-			ch.ConfirmDots = append(ch.ConfirmDots, chartDot{X: x, Y: ch.Bottom - plotH*cr,
-				Title: fmt.Sprintf("%s: %s confirmed (%d of %d)", row.Day, row.ConfirmationRate, d.Confirmed, d.Active)})
+			ch.ConfirmDots = append(ch.ConfirmDots, chartDot{
+				X: x, Y: ch.Bottom - plotH*cr,
+				Title: fmt.Sprintf("%s: %s confirmed (%d of %d)", row.Day, row.ConfirmationRate, d.Confirmed, d.Active),
+			})
 		}
 		if okN {
-			ch.NoShowDots = append(ch.NoShowDots, chartDot{X: x, Y: ch.Bottom - plotH*nr,
-				Title: fmt.Sprintf("%s: %s no-shows (%d of %d)", row.Day, row.NoShowRt, d.NoShow, d.Active)})
+			ch.NoShowDots = append(ch.NoShowDots, chartDot{
+				X: x, Y: ch.Bottom - plotH*nr,
+				Title: fmt.Sprintf("%s: %s no-shows (%d of %d)", row.Day, row.NoShowRt, d.NoShow, d.Active),
+			})
 		}
 	}
 	ch.ConfirmPath, ch.NoShowPath = confirm.String(), noShow.String()

@@ -68,8 +68,10 @@ func TestDashboardFiguresMatchSeededData(t *testing.T) {
 		label    string
 	}{
 		{"default: today and the next 7 days", "/", day, day.AddDate(0, 0, 8), 0, "Mon 2 Mar 2026 to Mon 9 Mar 2026"},
-		{"one location, last 30 days", "/?from=2026-01-31&to=2026-03-01&location_id=" + itoa(locs[1].ID),
-			day.AddDate(0, 0, -30), day, locs[1].ID, "Sat 31 Jan 2026 to Sun 1 Mar 2026"},
+		{
+			"one location, last 30 days", "/?from=2026-01-31&to=2026-03-01&location_id=" + itoa(locs[1].ID),
+			day.AddDate(0, 0, -30), day, locs[1].ID, "Sat 31 Jan 2026 to Sun 1 Mar 2026",
+		},
 		{"one day", "/?from=2026-03-03&to=2026-03-03", day.AddDate(0, 0, 1), day.AddDate(0, 0, 2), 0, "Tuesday 3 March 2026"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -108,8 +108,10 @@ func benchDispatch(b *testing.B, env []string, store *models.Store, n int, laten
 		at := time.Now().UTC().Add(time.Hour)
 		batch := make([]models.Message, 0, 1000)
 		for i := range backlog {
-			batch = append(batch, models.Message{UUID: uuid.NewString(), PatientID: &patient.ID, Kind: models.KindManual,
-				To: patient.Phone, Body: "benchmark message " + strconv.Itoa(i), Status: models.MsgPlanned, SendAt: at})
+			batch = append(batch, models.Message{
+				UUID: uuid.NewString(), PatientID: &patient.ID, Kind: models.KindManual,
+				To: patient.Phone, Body: "benchmark message " + strconv.Itoa(i), Status: models.MsgPlanned, SendAt: at,
+			})
 			if len(batch) == cap(batch) || i == backlog-1 {
 				if err := store.DB(ctx).CreateInBatches(batch, 500).Error; err != nil {
 					b.Fatal(err)
