@@ -2,9 +2,6 @@ package web_test
 
 import (
 	"context"
-	"log/slog"
-	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"apptconfirm/app/clinic"
-	"apptconfirm/app/config"
-	"apptconfirm/app/server"
 	"apptconfirm/models"
 )
 
@@ -27,53 +22,13 @@ func TestBrowserBookAndCancel(t *testing.T) {
 		t.Skip("browser test skipped in -short mode")
 	}
 	exe := chromium(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	cfg := config.Default()
-	cfg.Server.PublicURL = base
-	cfg.Database.DSN = filepath.Join(t.TempDir(), "app.db")
-	cfg.Clinic.Timezone = "America/New_York"
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := server.Build(ctx, cfg, slog.New(slog.DiscardHandler), server.Options{HashCost: 10})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- app.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
+	app, base := startBrowserApp(t, "America/New_York")
+	ctx := context.Background()
 	if _, err := app.Clinic.CreateUser(ctx, clinic.SystemActor(), clinic.UserInput{Email: "desk@example.com", Name: "Desk", Role: "staff", Password: "correct horse battery"}); err != nil {
 		t.Fatal(err)
 	}
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1400),
-	}
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	bctx, tcancel := context.WithTimeout(bctx, 120*time.Second)
-	defer tcancel()
+	bctx := newChromium(t, exe, 1280, 1400)
 	// The cancel button asks "Cancel this appointment?": accept it, as staff would.
 	dialogs := make(chan string, 4)
 	events := chromedp.Events(bctx, page.JavascriptDialogOpening)
@@ -91,7 +46,7 @@ func TestBrowserBookAndCancel(t *testing.T) {
 	day := time.Now().In(zone).AddDate(0, 0, 2)
 	start := time.Date(day.Year(), day.Month(), day.Day(), 10, 30, 0, 0, zone)
 	const statusBadge = `[id^="appt-status-"]`
-	err = chromedp.Do(bctx,
+	err := chromedp.Do(bctx,
 		chromedp.Navigate(base+"/login"),
 		chromedp.WaitVisible(`#email`),
 		chromedp.SendKeys(`#email`, "desk@example.com"),

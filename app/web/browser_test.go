@@ -46,17 +46,11 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// TestBrowserDashboardGoesLive drives the whole app in headless Chromium:
-// log in, open the dashboard, let SMS.CX post a "YES" reply to the real
-// webhook endpoint, and watch the appointment's badge turn confirmed
-// without a reload. A screenshot of the dashboard must not be blank.
-func TestBrowserDashboardGoesLive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	exe := chromium(t)
-
-	// The whole app, as `apptconfirm serve` builds it, on a real listener.
+// startBrowserApp builds and serves the whole app, as `apptconfirm serve`
+// does, on a real listener and a fresh SQLite file, with the default
+// location in zone; it stops when the test ends.
+func startBrowserApp(t *testing.T, zone string) (*server.App, string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +60,7 @@ func TestBrowserDashboardGoesLive(t *testing.T) {
 	cfg.Server.PublicURL = base
 	cfg.Database.DSN = filepath.Join(t.TempDir(), "app.db")
 	cfg.Database.AutoMigrate = true
-	cfg.Clinic.Timezone = "UTC"
+	cfg.Clinic.Timezone = zone
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +78,48 @@ func TestBrowserDashboardGoesLive(t *testing.T) {
 			t.Errorf("serve: %v", err)
 		}
 	})
+	return app, base
+}
+
+// newChromium starts a fresh headless Chromium with the flags this closed
+// network needs, and returns its tab's context (bounded to two minutes).
+func newChromium(t *testing.T, exe string, width, height int) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	}
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, bcancel := chromedp.NewContext(actx)
+	bctx, tcancel := context.WithTimeout(bctx, 2*time.Minute)
+	t.Cleanup(func() {
+		tcancel()
+		bcancel()
+		acancel()
+	})
+	return bctx
+}
+
+// TestBrowserDashboardGoesLive drives the whole app in headless Chromium:
+// log in, open the dashboard, let SMS.CX post a "YES" reply to the real
+// webhook endpoint, and watch the appointment's badge turn confirmed
+// without a reload. A screenshot of the dashboard must not be blank.
+func TestBrowserDashboardGoesLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	exe := chromium(t)
+
+	// The whole app, as `apptconfirm serve` builds it, on a real listener.
+	app, base := startBrowserApp(t, "UTC")
+	ctx := context.Background()
 
 	// A patient with an appointment tomorrow whose reminder went out and
 	// awaits an answer.
@@ -111,23 +147,7 @@ func TestBrowserDashboardGoesLive(t *testing.T) {
 	}
 
 	// A fresh headless Chromium.
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1800),
-	}
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	bctx, tcancel := context.WithTimeout(bctx, 90*time.Second)
-	defer tcancel()
+	bctx := newChromium(t, exe, 1280, 1800)
 
 	// Exceptions and CSP refusals in the page fail the test.
 	var mu sync.Mutex
