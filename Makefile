@@ -34,6 +34,10 @@ deps: ## install what the tests need (Go modules, Chromium for the browser tests
 
 .PHONY: test
 test: deps ## run the whole test suite (race detector, SQLite and PostgreSQL)
+	@if [ -z "$$APPTCONFIRM_TEST_POSTGRES_DSN" ] && ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
+		echo "!!! PostgreSQL is not reachable at 127.0.0.1:5432: the PostgreSQL tests will be SKIPPED !!!"; \
+		echo "!!! (set APPTCONFIRM_TEST_POSTGRES_DSN to use another server; CI fails instead of skipping) !!!"; \
+	fi
 	APPTCONFIRM_TEST_CHROMIUM=$(CHROMIUM) $(GO) test -race -count=1 -timeout 40m ./...
 
 .PHONY: test-short
