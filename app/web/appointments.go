@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/live"
 	"apptconfirm/models"
 )
 
@@ -400,6 +401,7 @@ func (s *Server) saveAppointment(c *gin.Context, a *models.Appointment, reschedu
 	if !out.StartsAt.Equal(a.StartsAt) || out.LocationID != a.LocationID {
 		done = "Rescheduled to " + fmtLocal(out.StartsAt, out.Location) + "; its reminders were planned again."
 	}
+	s.announce(out)
 	s.flash(c, done)
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/appointments/%d", a.ID))
 }
@@ -498,7 +500,7 @@ func (s *Server) appointmentAction(c *gin.Context, done string, do func(ctx cont
 	if !ok {
 		return
 	}
-	_, err := do(c.Request.Context(), actorOf(c), a.ID)
+	out, err := do(c.Request.Context(), actorOf(c), a.ID)
 	if fe, ok := clinic.AsFieldErrors(err); ok {
 		s.appointmentShowPage(c, http.StatusUnprocessableEntity, a, appointmentShowData{ActionError: actionMessage(fe)})
 		return
@@ -507,8 +509,19 @@ func (s *Server) appointmentAction(c *gin.Context, done string, do func(ctx cont
 		s.fail(c, err)
 		return
 	}
+	s.announce(out)
 	s.flash(c, done)
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/appointments/%d", a.ID))
+}
+
+// announce tells the browsers watching (dashboard, lists, the appointment's
+// page) that staff changed an appointment, as webhooks and the dispatcher
+// do for their changes.
+func (s *Server) announce(a *models.Appointment) {
+	if s.live == nil || a == nil {
+		return
+	}
+	s.live.Publish(live.Event{Kind: "appointment", AppointmentID: a.ID, PatientID: a.PatientID, Status: string(a.Status)})
 }
 
 // actionMessage turns a refused action's FieldErrors into one sentence.
@@ -543,7 +556,7 @@ func (s *Server) appointmentCancel(c *gin.Context) {
 		return
 	}
 	reason := c.PostForm("reason")
-	_, err := s.clinic.Cancel(c.Request.Context(), actorOf(c), a.ID, reason)
+	out, err := s.clinic.Cancel(c.Request.Context(), actorOf(c), a.ID, reason)
 	if fe, ok := clinic.AsFieldErrors(err); ok {
 		d := appointmentShowData{Reason: reason, Errors: fe}
 		if _, onReason := fe["reason"]; !onReason {
@@ -556,6 +569,7 @@ func (s *Server) appointmentCancel(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.announce(out)
 	s.flash(c, "Cancelled: pending reminders will not be sent.")
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/appointments/%d", a.ID))
 }

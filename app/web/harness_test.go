@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"apptconfirm/app/auth"
+	"apptconfirm/app/live"
 	"apptconfirm/app/clinic"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
@@ -28,6 +29,8 @@ type testApp struct {
 	server *Server
 	http   *httptest.Server
 	now    time.Time
+	// live is the hub the server publishes staff changes to.
+	live *live.Hub
 }
 
 // testHasher is the real bcrypt hasher at its minimum allowed cost.
@@ -41,7 +44,7 @@ func newTestApp(t *testing.T) *testApp {
 func newTestAppWith(t *testing.T, trusted []string) *testApp {
 	t.Helper()
 	st := storetest.SQLite(t)
-	a := &testApp{t: t, store: st, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	a := &testApp{t: t, store: st, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), live: live.NewHub()}
 	a.clinic = clinic.New(st, nil, func() time.Time { return a.now })
 	a.clinic.SetPasswordHasher(testHasher)
 	srv, err := New(Options{ClinicName: "Test Clinic", PublicURL: "http://example.test", TrustedProxies: trusted}, Deps{
@@ -53,6 +56,7 @@ func newTestAppWith(t *testing.T, trusted []string) *testApp {
 		Static:    static.FS,
 		Now:       func() time.Time { return a.now },
 		Clinic:    a.clinic,
+		Live:      a.live,
 	})
 	if err != nil {
 		t.Fatal(err)
