@@ -199,6 +199,7 @@ func TestEventsEndAtShutdown(t *testing.T) {
 
 func TestEventsWithoutHub(t *testing.T) {
 	a := newTestApp(t)
+	a.server.live = nil // as when the app is built with no broadcaster
 	b := a.loggedIn("front@example.com", models.RoleStaff)
 	if status, _ := b.get("/events"); status != http.StatusNotFound {
 		t.Fatalf("status %d, want 404", status)

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"apptconfirm/app/auth"
-	"apptconfirm/app/live"
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/live"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 	"apptconfirm/static"
