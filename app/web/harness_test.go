@@ -92,6 +92,7 @@ type browser struct {
 func (a *testApp) browser() *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: a.t, app: a, client: &http.Client{
+		Timeout:       30 * time.Second, // a page that never ends (an event stream) fails instead of hanging
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
