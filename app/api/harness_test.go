@@ -78,7 +78,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e.metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(e.store)})
-	e.web, err = web.New(web.Options{ClinicName: "Test", PublicURL: "http://example.test", TrustedProxies: []string{"127.0.0.1"}}, web.Deps{
+	e.web, err = web.New(web.Options{ClinicName: "Test", TrustedProxies: []string{"127.0.0.1"}}, web.Deps{
 		Store:     e.store,
 		Sessions:  auth.NewSessions(e.store, auth.SessionOptions{Lifetime: time.Hour}),
 		Hasher:    auth.NewHasher(10),

@@ -153,7 +153,6 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	sessions := auth.NewSessions(a.Store, auth.SessionOptions{Lifetime: cfg.Server.SessionLifetime.Duration, Secure: cfg.CookieSecure()})
 	w, err := web.New(web.Options{
 		ClinicName:     cfg.Clinic.Name,
-		PublicURL:      cfg.Server.PublicURL,
 		TrustedProxies: cfg.Server.TrustedProxies,
 		Simulating:     cfg.SMSCXMode() == config.ModeSimulate,
 		TLS:            strings.HasPrefix(cfg.Server.PublicURL, "https://"),

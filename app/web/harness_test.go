@@ -47,7 +47,7 @@ func newTestAppWith(t *testing.T, trusted []string) *testApp {
 	a := &testApp{t: t, store: st, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), live: live.NewHub()}
 	a.clinic = clinic.New(st, nil, func() time.Time { return a.now })
 	a.clinic.SetPasswordHasher(testHasher)
-	srv, err := New(Options{ClinicName: "Test Clinic", PublicURL: "http://example.test", TrustedProxies: trusted}, Deps{
+	srv, err := New(Options{ClinicName: "Test Clinic", TrustedProxies: trusted}, Deps{
 		Store:     st,
 		Sessions:  auth.NewSessions(st, auth.SessionOptions{Lifetime: time.Hour}),
 		Hasher:    testHasher,

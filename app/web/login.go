@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -14,8 +13,6 @@ import (
 
 	"apptconfirm/models"
 )
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 type loginData struct {
 	Email string

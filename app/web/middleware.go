@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -108,7 +109,7 @@ func (s *Server) requireUser(c *gin.Context) {
 	}
 	if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
 		next := c.Request.URL.RequestURI()
-		c.Redirect(http.StatusSeeOther, "/login?next="+urlQueryEscape(next))
+		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(next))
 	} else {
 		s.errorPage(c, http.StatusUnauthorized, "Please log in again", "Your session has ended.")
 	}

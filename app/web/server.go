@@ -25,7 +25,6 @@ import (
 // Options configure the web UI.
 type Options struct {
 	ClinicName     string
-	PublicURL      string
 	TrustedProxies []string
 	Simulating     bool
 	// TLS marks responses as served over HTTPS (HSTS, Secure cookies).

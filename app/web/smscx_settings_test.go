@@ -76,7 +76,7 @@ func newSMSCXTestApp(t *testing.T, setup smscxSetup) *smscxTestApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Options{ClinicName: "Test Clinic", PublicURL: "http://example.test", TrustedProxies: []string{"127.0.0.1"}, Simulating: setup.simulating}, Deps{
+	srv, err := New(Options{ClinicName: "Test Clinic", TrustedProxies: []string{"127.0.0.1"}, Simulating: setup.simulating}, Deps{
 		Store:     st,
 		Sessions:  auth.NewSessions(st, auth.SessionOptions{Lifetime: time.Hour}),
 		Hasher:    testHasher,
