@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"sort"
 	"strings"
@@ -29,6 +30,11 @@ const (
 // to a background goroutine only when more work arrived meanwhile.
 type groupCommit struct {
 	store *models.Store
+
+	// stmt is the single-row insert prepared once on SQLite (see
+	// insertEach); nil until the first group, and on PostgreSQL.
+	stmtMu sync.Mutex
+	stmt   *sql.Stmt
 
 	mu      sync.Mutex
 	pending []*insertReq
@@ -124,9 +130,9 @@ const insertChunk = 1000
 // follow. Only placeholders are added to it, never data.
 const insertSQL = "INSERT INTO webhook_events (event, dedup_key, raw, received_at, processed_at, attempts, result, flagged) VALUES "
 
-// tx inserts the rows of every request of group in one transaction, with
-// multi-row statements sorted by key (so instances writing overlapping
-// batches lock in the same order), and credits each new key to the first
+// tx inserts the rows of every request of group in one transaction, sorted
+// by key (so instances writing overlapping batches lock in the same order),
+// and credits each new key to the first
 // request that carried it.
 func (g *groupCommit) tx(group []*insertReq) error {
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
@@ -144,7 +150,31 @@ func (g *groupCommit) tx(group []*insertReq) error {
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].DedupKey < rows[j].DedupKey })
 	inserted := make(map[string]bool, len(rows))
-	err := g.store.Tx(ctx, func(tx *models.Store) error {
+	var err error
+	if g.store.Driver() == models.DriverSQLite {
+		err = g.insertEach(ctx, rows, inserted)
+	} else {
+		err = g.insertMulti(ctx, rows, inserted)
+	}
+	if err != nil {
+		return models.Classify(err)
+	}
+	for _, r := range group {
+		for i := range r.rows {
+			if k := r.rows[i].DedupKey; inserted[k] {
+				delete(inserted, k)
+				r.stored++
+			}
+		}
+	}
+	return nil
+}
+
+// insertMulti writes rows with multi-row INSERT … RETURNING statements, one
+// round trip per insertChunk rows: the way for a database across a network
+// (PostgreSQL).
+func (g *groupCommit) insertMulti(ctx context.Context, rows []*models.WebhookEvent, inserted map[string]bool) error {
+	return g.store.Tx(ctx, func(tx *models.Store) error {
 		for start := 0; start < len(rows); start += insertChunk {
 			chunk := rows[start:min(start+insertChunk, len(rows))]
 			var sql strings.Builder
@@ -168,16 +198,57 @@ func (g *groupCommit) tx(group []*insertReq) error {
 		}
 		return nil
 	})
+}
+
+// insertOneSQL is the single-row insert of insertEach.
+const insertOneSQL = insertSQL + "(?,?,?,?,?,?,?,?) ON CONFLICT (dedup_key) DO NOTHING"
+
+// insertEach writes rows one statement each, all in one transaction,
+// through a statement prepared once: SQLite runs in process, so a statement
+// costs no round trip, and reusing one compiled statement is cheaper than
+// compiling a multi-row statement of a new length for every group. A row
+// the conflict clause skipped changes nothing, which is how a duplicate is
+// told from a new row.
+func (g *groupCommit) insertEach(ctx context.Context, rows []*models.WebhookEvent, inserted map[string]bool) error {
+	db, err := g.store.DB(ctx).DB()
 	if err != nil {
-		return models.Classify(err)
+		return err
 	}
-	for _, r := range group {
-		for i := range r.rows {
-			if k := r.rows[i].DedupKey; inserted[k] {
-				delete(inserted, k)
-				r.stored++
-			}
+	stmt, err := g.prepared(ctx, db)
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	s := tx.StmtContext(ctx, stmt)
+	for _, r := range rows {
+		res, err := s.ExecContext(ctx, r.Event, r.DedupKey, r.Raw, r.ReceivedAt, r.ProcessedAt, r.Attempts, r.Result, r.Flagged)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 1 {
+			inserted[r.DedupKey] = true
 		}
 	}
-	return nil
+	return tx.Commit()
+}
+
+// prepared returns the prepared single-row insert, preparing it on first
+// use; a failed prepare is tried again by the next group.
+func (g *groupCommit) prepared(ctx context.Context, db *sql.DB) (*sql.Stmt, error) {
+	g.stmtMu.Lock()
+	defer g.stmtMu.Unlock()
+	if g.stmt == nil {
+		stmt, err := db.PrepareContext(ctx, insertOneSQL)
+		if err != nil {
+			return nil, err
+		}
+		g.stmt = stmt
+	}
+	return g.stmt, nil
 }
