@@ -17,16 +17,18 @@ import (
 // by Serve), and the staff inbox for the replies that need a human.
 func (a *App) buildWebhooks() error {
 	cfg := a.Config
+	// Processing gives way to requests being stored (webhook.Traffic).
+	traffic := webhook.NewTraffic()
 	proc, err := webhook.NewProcessor(webhook.ProcessorOptions{
 		Store: a.Store, Clinic: a.Clinic, Publisher: a.Live, Kicker: a.Kicker, Log: a.Log, Now: a.now,
-		Retention: cfg.Webhook.DedupRetention.Duration,
+		Retention: cfg.Webhook.DedupRetention.Duration, Traffic: traffic,
 	})
 	if err != nil {
 		return fmt.Errorf("server: webhooks: %w", err)
 	}
 	recv, err := webhook.NewReceiver(webhook.ReceiverOptions{
 		Store: a.Store, Secret: a.WebhookSecret, MaxBodyBytes: cfg.Webhook.MaxBodyBytes,
-		Notifier: proc, Metrics: a.Metrics, Log: a.Log, Now: a.now,
+		Notifier: proc, Traffic: traffic, Metrics: a.Metrics, Log: a.Log, Now: a.now,
 	})
 	if err != nil {
 		return fmt.Errorf("server: webhooks: %w", err)

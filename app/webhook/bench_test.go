@@ -16,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
 
@@ -44,10 +45,12 @@ func BenchmarkBaseline(b *testing.B) {
 
 // BenchmarkReceive measures durably acknowledged events per second through
 // the real endpoint on SQLite (QUALITY P1): every 200 it counts was
-// answered after the batch was committed. Processing is not running.
+// answered after the batch was committed. The Processor runs meanwhile, as
+// in a server, giving way to the receiver (see Traffic).
 func BenchmarkReceive(b *testing.B) {
 	eachShape(b, func(b *testing.B, senders, size int) {
 		e := newEnv(b, storetest.SQLite(b))
+		e.run()
 		drive(b, e.url, senders, size)
 	})
 }
@@ -201,4 +204,34 @@ func appendItem(dst []byte, n int64) []byte {
 	dst = append(dst, `{"campaignId":"4baf0298-0c21-4df1-a60a-6e3476e95e0b","msgId":"9eeed792-9c8c-463c-a8e2-`...)
 	dst = fmt.Appendf(dst, "%012d", n)
 	return append(dst, `","statusCode":3,"status":"DELIVERED","errorCode":null,"datetime":"2026-11-27 10:00:00","trackData":null}`...)
+}
+
+// BenchmarkProcess measures how many stored delivery reports per second the
+// Processor applies on SQLite: each one matched to a sent reminder, moved
+// to delivered, with its timeline entry, one after another as Run does.
+// Receiving is not timed.
+func BenchmarkProcess(b *testing.B) {
+	e := newEnv(b, storetest.SQLite(b))
+	p := e.patient("Ada", "+4915100000009")
+	a := e.appointment(p, 48*time.Hour)
+	for start := 0; start < b.N; start += 200 {
+		items := make([]any, 0, 200)
+		for range min(200, b.N-start) {
+			items = append(items, dlrItem(e.sentReminder(a, p.Phone), "DELIVERED", nil))
+		}
+		e.mustPost(envelope("dlr_update", items...))
+	}
+	b.ResetTimer()
+	n, err := e.proc.ProcessPending(b.Context())
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n != b.N {
+		b.Fatalf("applied %d of %d", n, b.N)
+	}
+	if got := e.count(&models.Message{}, "status = ?", models.MsgDelivered); got != int64(b.N) {
+		b.Fatalf("%d messages delivered, want %d", got, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

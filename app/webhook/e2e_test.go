@@ -206,3 +206,51 @@ func TestFailingEventIsSetAside(t *testing.T) {
 		}
 	}
 }
+
+// Events are applied many to a transaction; one that fails costs the others
+// of its transaction nothing: they are applied, each once, and only the
+// failing one is counted as an attempt and left for later.
+func TestFailingEventAmongOthers(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	p := e.patient("Ada", "+4915100000009")
+	a := e.appointment(p, 48*time.Hour)
+	m := e.sentReminder(a, p.Phone)
+	e.mustPost(envelope("dlr_update", dlrItem(m, "DELIVERED", nil)))
+	e.mustPost(envelope("receive_sms", smsItem("+4915100000009", "hello")))
+	e.mustPost(envelope("new_optout", map[string]any{"hitId": 7, "optoutId": "x1", "optoutType": "link", "phoneNumber": "+4915100000009"}))
+	if err := e.store.DB(e.ctx).Exec("ALTER TABLE inbound_messages RENAME TO inbound_messages_gone").Error; err != nil {
+		t.Fatal(err)
+	}
+	if n := e.process(); n != 2 {
+		t.Fatalf("applied %d events, want the delivery report and the opt-out", n)
+	}
+	if got := e.message(m.ID).Status; got != models.MsgDelivered {
+		t.Fatalf("message %s, want delivered", got)
+	}
+	var pt models.Patient
+	if err := e.store.DB(e.ctx).First(&pt, p.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !pt.OptedOut() {
+		t.Fatal("the opt-out was not applied")
+	}
+	var evs []models.WebhookEvent
+	if err := e.store.DB(e.ctx).Order("id").Find(&evs).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		pending := ev.Event == "receive_sms"
+		if (ev.ProcessedAt == nil) != pending || ev.Attempts != 1 {
+			t.Errorf("%s: processed %v after %d attempts", ev.Event, ev.ProcessedAt, ev.Attempts)
+		}
+	}
+	if err := e.store.DB(e.ctx).Exec("ALTER TABLE inbound_messages_gone RENAME TO inbound_messages").Error; err != nil {
+		t.Fatal(err)
+	}
+	if n := e.process(); n != 1 {
+		t.Fatalf("the next pass applied %d, want the reply", n)
+	}
+	if n := e.count(&models.InboundMessage{}); n != 1 {
+		t.Fatalf("%d inbound messages, want 1", n)
+	}
+}

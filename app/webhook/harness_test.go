@@ -93,8 +93,10 @@ type env struct {
 	recv   *Receiver
 	pub    *recorder
 	kick   *kicker
-	http   *httptest.Server
-	url    string
+	// traffic is shared by recv and proc, as the server wires them.
+	traffic *Traffic
+	http    *httptest.Server
+	url     string
 }
 
 type envOption func(*ReceiverOptions)
@@ -107,7 +109,7 @@ func withMaxBody(n int64) envOption { return func(o *ReceiverOptions) { o.MaxBod
 func newEnv(t testing.TB, store *models.Store, opts ...envOption) *env {
 	t.Helper()
 	ctx := t.Context()
-	e := &env{t: t, ctx: ctx, store: store, clock: &clock{t: t0}, pub: &recorder{}, kick: &kicker{}}
+	e := &env{t: t, ctx: ctx, store: store, clock: &clock{t: t0}, pub: &recorder{}, kick: &kicker{}, traffic: NewTraffic()}
 	e.clinic = clinic.New(store, nil, e.clock.Now)
 	err := e.clinic.EnsureDefaults(ctx, clinic.Defaults{
 		ClinicName: "Test Clinic", Timezone: "Europe/Berlin", Country: "DE", Phone: "+4930901820",
@@ -116,12 +118,12 @@ func newEnv(t testing.TB, store *models.Store, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	e.proc, err = NewProcessor(ProcessorOptions{
-		Store: store, Clinic: e.clinic, Publisher: e.pub, Kicker: e.kick, Now: e.clock.Now,
+		Store: store, Clinic: e.clinic, Publisher: e.pub, Kicker: e.kick, Now: e.clock.Now, Traffic: e.traffic,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ro := ReceiverOptions{Store: store, Secret: testSecret, Notifier: e.proc, Now: e.clock.Now}
+	ro := ReceiverOptions{Store: store, Secret: testSecret, Notifier: e.proc, Traffic: e.traffic, Now: e.clock.Now}
 	for _, o := range opts {
 		o(&ro)
 	}

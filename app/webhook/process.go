@@ -36,6 +36,9 @@ const (
 	DefaultMaxAttempts = 5
 	// pageSize is how many pending events are read at once.
 	pageSize = 100
+	// batchTime bounds how long one processing transaction keeps going
+	// (and, on SQLite, keeps the receiver waiting for the write lock).
+	batchTime = 20 * time.Millisecond
 )
 
 // ProcessorOptions configure a Processor.
@@ -59,6 +62,9 @@ type ProcessorOptions struct {
 	// MaxAttempts bounds the tries of an event that keeps failing; 0 means
 	// DefaultMaxAttempts.
 	MaxAttempts int
+	// Traffic, shared with the Receiver, makes processing give way to
+	// requests being stored; nil means processing never waits.
+	Traffic *Traffic
 }
 
 // Processor applies stored webhook events. It is safe for concurrent use;
@@ -74,6 +80,7 @@ type Processor struct {
 	sweep       time.Duration
 	retention   time.Duration
 	maxAttempts int
+	traffic     *Traffic
 	wake        chan struct{}
 }
 
@@ -102,7 +109,7 @@ func NewProcessor(o ProcessorOptions) (*Processor, error) {
 	}
 	return &Processor{
 		store: o.Store, clinic: o.Clinic, pub: o.Publisher, kick: o.Kicker, log: o.Log, now: o.Now,
-		sweep: o.SweepInterval, retention: o.Retention, maxAttempts: o.MaxAttempts,
+		sweep: o.SweepInterval, retention: o.Retention, maxAttempts: o.MaxAttempts, traffic: o.Traffic,
 		wake: make(chan struct{}, 1),
 	}, nil
 }
@@ -140,36 +147,60 @@ func (p *Processor) Run(ctx context.Context) {
 // a later pass (and set aside, flagged, after MaxAttempts); a database that
 // is unavailable stops the pass with an error wrapping
 // models.ErrUnavailable. It is the body of the cron sweep.
+//
+// Events are applied many to a transaction (as many as batchTime allows),
+// each with its own claim, effects and timeline entries, so that a commit
+// is shared by many events as the receiver's group commit shares it by many
+// requests. When such a transaction fails, its events are applied again
+// one to a transaction, so that one event that cannot be applied costs the
+// others nothing. Before each batch it gives way to the receiver (see
+// Traffic).
 func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 	done := 0
 	var after uint
+	last := time.Now()
 	for {
-		var ids []uint
-		err := p.store.DB(ctx).Model(&models.WebhookEvent{}).
+		var page []models.WebhookEvent
+		err := p.store.DB(ctx).Select("id", "event", "raw").
 			Where("processed_at IS NULL AND id > ?", after).
-			Order("id").Limit(pageSize).Pluck("id", &ids).Error
+			Order("id").Limit(pageSize).Find(&page).Error
 		if err != nil {
 			return done, fmt.Errorf("webhook: process: list pending: %w", models.Classify(err))
 		}
-		if len(ids) == 0 {
+		if len(page) == 0 {
 			return done, nil
 		}
-		for _, id := range ids {
-			after = id
+		after = page[len(page)-1].ID
+		for len(page) > 0 {
+			p.traffic.giveWay(ctx, last)
 			if err := ctx.Err(); err != nil {
 				return done, err
 			}
-			applied, err := p.processOne(ctx, id)
+			n, applied, err := p.processBatch(ctx, page)
+			last = time.Now()
 			switch {
 			case err == nil:
-				if applied {
-					done++
-				}
+				done += applied
+				page = page[n:]
+				continue
 			case errors.Is(err, models.ErrUnavailable), ctx.Err() != nil:
-				return done, fmt.Errorf("webhook: process event %d: %w", id, err)
-			default:
-				p.log.WarnContext(ctx, "webhook event failed", slog.Uint64("event_id", uint64(id)), slog.Any("err", err))
+				return done, fmt.Errorf("webhook: process events from %d: %w", page[0].ID, err)
 			}
+			// Some event of the batch failed: apply them one by one.
+			for _, ev := range page[:n] {
+				applied, err := p.processOne(ctx, ev.ID)
+				switch {
+				case err == nil:
+					if applied {
+						done++
+					}
+				case errors.Is(err, models.ErrUnavailable), ctx.Err() != nil:
+					return done, fmt.Errorf("webhook: process event %d: %w", ev.ID, err)
+				default:
+					p.log.WarnContext(ctx, "webhook event failed", slog.Uint64("event_id", uint64(ev.ID)), slog.Any("err", err))
+				}
+			}
+			page = page[n:]
 		}
 	}
 }
@@ -177,6 +208,8 @@ func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 // outcome collects what applying one event did, for the event row and for
 // the effects that happen after the commit.
 type outcome struct {
+	// at is when the event was applied.
+	at      time.Time
 	result  string
 	flagged bool
 	events  []live.Event
@@ -185,38 +218,48 @@ type outcome struct {
 
 func (o *outcome) publish(e live.Event) { o.events = append(o.events, e) }
 
+// processBatch claims and applies the first events of page in one
+// transaction, as many as batchTime allows (at least one), and then runs
+// their effects. It returns how many events it took from page and how many
+// of those it applied (the others were processed by another worker). On an
+// error nothing of the batch is applied.
+func (p *Processor) processBatch(ctx context.Context, page []models.WebhookEvent) (taken, applied int, err error) {
+	start := time.Now()
+	var outs []outcome
+	err = p.store.Tx(ctx, func(tx *models.Store) error {
+		taken, outs = 0, outs[:0]
+		for taken < len(page) && (taken == 0 || time.Since(start) < batchTime) {
+			out, claimed, err := p.claimAndApply(ctx, tx, &page[taken])
+			if err != nil {
+				return err
+			}
+			taken++
+			if claimed {
+				outs = append(outs, out)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// The event that failed is the one after those taken, unless the
+		// commit failed.
+		return min(taken+1, len(page)), 0, models.Classify(err)
+	}
+	for i := range outs {
+		p.after(&outs[i])
+	}
+	return taken, len(outs), nil
+}
+
 // processOne claims and applies one event in one transaction. It reports
 // false when the event was already processed (by another worker).
 func (p *Processor) processOne(ctx context.Context, id uint) (bool, error) {
-	now := p.now().UTC().Truncate(time.Microsecond)
 	var out outcome
 	claimed := false
 	err := p.store.Tx(ctx, func(tx *models.Store) error {
-		// The claim: whoever flips processed_at first applies the event;
-		// on PostgreSQL a second worker waits for the row and then finds
-		// nothing to update.
-		res := tx.DB(ctx).Model(&models.WebhookEvent{}).
-			Where("id = ? AND processed_at IS NULL", id).
-			Updates(map[string]any{"processed_at": now, "attempts": gorm.Expr("attempts + 1")})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return nil
-		}
-		claimed = true
-		var ev models.WebhookEvent
-		if err := tx.DB(ctx).First(&ev, id).Error; err != nil {
-			return err
-		}
-		if err := p.apply(ctx, tx, &ev, now, &out); err != nil {
-			return err
-		}
-		if out.result == "" {
-			out.result = "applied"
-		}
-		return tx.DB(ctx).Model(&models.WebhookEvent{}).Where("id = ?", id).
-			Updates(map[string]any{"result": clip(out.result, 300), "flagged": out.flagged}).Error
+		var err error
+		out, claimed, err = p.claimAndApply(ctx, tx, &models.WebhookEvent{ID: id})
+		return err
 	})
 	if err != nil {
 		err = models.Classify(err)
@@ -225,13 +268,53 @@ func (p *Processor) processOne(ctx context.Context, id uint) (bool, error) {
 		}
 		return false, err
 	}
-	if !claimed {
-		return false, nil
+	if claimed {
+		p.after(&out)
 	}
+	return claimed, nil
+}
+
+// claimAndApply claims the event ev (its ID, and its Event and Raw unless
+// they are to be read) inside tx and applies it. claimed is false when
+// another worker processed the event first.
+func (p *Processor) claimAndApply(ctx context.Context, tx *models.Store, ev *models.WebhookEvent) (out outcome, claimed bool, err error) {
+	now := p.now().UTC().Truncate(time.Microsecond)
+	out.at = now
+	// The claim: whoever flips processed_at first applies the event; on
+	// PostgreSQL a second worker waits for the row and then finds nothing
+	// to update.
+	res := tx.DB(ctx).Model(&models.WebhookEvent{}).
+		Where("id = ? AND processed_at IS NULL", ev.ID).
+		Updates(map[string]any{"processed_at": now, "attempts": gorm.Expr("attempts + 1")})
+	if res.Error != nil {
+		return out, false, res.Error
+	}
+	if res.RowsAffected != 1 {
+		return out, false, nil
+	}
+	if ev.Event == "" {
+		if err := tx.DB(ctx).First(ev, ev.ID).Error; err != nil {
+			return out, true, err
+		}
+	}
+	if err := p.apply(ctx, tx, ev, now, &out); err != nil {
+		return out, true, err
+	}
+	if out.result == "" {
+		out.result = "applied"
+	}
+	err = tx.DB(ctx).Model(&models.WebhookEvent{}).Where("id = ?", ev.ID).
+		Updates(map[string]any{"result": clip(out.result, 300), "flagged": out.flagged}).Error
+	return out, true, err
+}
+
+// after runs the effects of an applied event once its transaction has
+// committed: live events, and a kick to the dispatcher.
+func (p *Processor) after(out *outcome) {
 	for _, e := range out.events {
 		if p.pub != nil {
 			if e.At.IsZero() {
-				e.At = now
+				e.At = out.at
 			}
 			p.pub.Publish(e)
 		}
@@ -239,7 +322,6 @@ func (p *Processor) processOne(ctx context.Context, id uint) (bool, error) {
 	if out.kick && p.kick != nil {
 		p.kick.Kick()
 	}
-	return true, nil
 }
 
 // recordFailure counts a failed attempt and sets the event aside, flagged,

@@ -457,3 +457,26 @@ func TestHits(t *testing.T) {
 		t.Fatal("a lone hit update was not recorded")
 	}
 }
+
+// Processing gives way while requests are being stored, but never for
+// longer than maxGiveWay at a time, so a flood cannot starve it.
+func TestProcessingGivesWayToReceiving(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	e.mustPost(envelope("receive_sms", smsItem("+4915100000009", "hello")))
+	e.traffic.begin() // a request being stored, for as long as the test runs
+	start := time.Now()
+	if n := e.process(); n != 1 {
+		t.Fatalf("processed %d while the receiver was busy, want 1 after giving way", n)
+	}
+	if waited := time.Since(start); waited < maxGiveWay {
+		t.Fatalf("processing waited %s for a busy receiver, want at least %s", waited, maxGiveWay)
+	}
+	e.traffic.end()
+	if e.traffic.Busy() {
+		t.Fatal("the receiver is still busy after its request ended")
+	}
+	var nilTraffic *Traffic
+	if nilTraffic.Busy() {
+		t.Fatal("a nil Traffic is busy")
+	}
+}

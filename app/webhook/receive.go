@@ -47,6 +47,9 @@ type ReceiverOptions struct {
 	// Notifier is woken after each committed batch; nil means nobody (a
 	// sweep finds the events).
 	Notifier Notifier
+	// Traffic, when not nil, is told of every request being stored, so
+	// that a Processor sharing it gives way (see Traffic).
+	Traffic *Traffic
 	// Metrics, when not nil, counts stored events and request latency.
 	Metrics Metrics
 	Log     *slog.Logger
@@ -63,6 +66,7 @@ type Receiver struct {
 	maxBody    int64
 	group      *groupCommit
 	notifier   Notifier
+	traffic    *Traffic
 	metrics    Metrics
 	log        *slog.Logger
 	now        func() time.Time
@@ -88,7 +92,7 @@ func NewReceiver(o ReceiverOptions) (*Receiver, error) {
 	return &Receiver{
 		store: o.Store, group: &groupCommit{store: o.Store},
 		secretHash: sha256.Sum256([]byte(o.Secret)), maxBody: o.MaxBodyBytes,
-		notifier: o.Notifier, metrics: o.Metrics, log: o.Log, now: o.Now,
+		notifier: o.Notifier, traffic: o.Traffic, metrics: o.Metrics, log: o.Log, now: o.Now,
 	}, nil
 }
 
@@ -182,6 +186,8 @@ func writeError(c *gin.Context, status int, code, message string) {
 // returns an error wrapping models.ErrUnavailable. Handle calls it; the
 // simulator and benchmarks may call it directly.
 func (r *Receiver) Ingest(ctx context.Context, body []byte) (Receipt, error) {
+	r.traffic.begin()
+	defer r.traffic.end()
 	b, err := decodeBatch(body)
 	if err != nil {
 		return Receipt{}, err

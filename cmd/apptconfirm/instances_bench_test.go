@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -173,6 +174,9 @@ func benchIngest(b *testing.B, env []string, n, size, senders int) {
 						b.Error(err)
 						return
 					}
+					// Reading the answer to its end lets the connection be
+					// reused, as SMS.CX's client would.
+					_, _ = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 					if resp.StatusCode != http.StatusOK {
 						b.Errorf("status %d", resp.StatusCode)
