@@ -235,3 +235,16 @@ func BenchmarkProcess(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkDecodeBatch measures decoding alone: a 200-item dlr_update
+// envelope into its keyed items.
+func BenchmarkDecodeBatch(b *testing.B) {
+	body := appendBatch(nil, 1, 200)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := decodeBatch(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*200)/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -32,7 +33,8 @@ var fuzzSeeds = []string{
 }
 
 // FuzzDecodeBatch: decoding never panics; it refuses with an *EnvelopeError
-// or returns unique, bounded keys and valid UTF-8.
+// or returns unique, bounded keys and valid UTF-8. What it accepts is JSON
+// to the standard library too, which the processor decodes items with.
 func FuzzDecodeBatch(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add([]byte(s))
@@ -49,6 +51,9 @@ func FuzzDecodeBatch(f *testing.F) {
 		if !eventName.MatchString(b.event) {
 			t.Fatalf("event %q accepted", b.event)
 		}
+		if !json.Valid(body) {
+			t.Fatalf("accepted a body encoding/json calls invalid: %q", body)
+		}
 		seen := map[string]bool{}
 		for _, it := range b.items {
 			if it.key == "" || len(it.key) > 200 || !utf8.ValidString(it.key) || strings.ContainsRune(it.key, 0) {
@@ -58,7 +63,7 @@ func FuzzDecodeBatch(f *testing.F) {
 				t.Fatalf("duplicate key %q", it.key)
 			}
 			seen[it.key] = true
-			if !utf8.ValidString(it.raw) || len(it.malformed) > 300 {
+			if !utf8.ValidString(it.raw) || len(it.malformed) > 300 || !json.Valid([]byte(it.raw)) {
 				t.Fatalf("bad item %+v", it)
 			}
 		}

@@ -15,7 +15,7 @@ import (
 // Group commit limits.
 const (
 	// maxGroupRows bounds the rows one group transaction writes.
-	maxGroupRows = 5000
+	maxGroupRows = 20000
 	// groupTimeout bounds one group transaction; it does not depend on
 	// any one request, whose client may go away while others wait.
 	groupTimeout = 15 * time.Second
@@ -218,6 +218,11 @@ func (g *groupCommit) insertEach(ctx context.Context, rows []*models.WebhookEven
 	if err != nil {
 		return err
 	}
+	release, err := g.store.WriterTurn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -67,7 +67,7 @@ func cleanText(s string) string {
 // providerRef is the inbound message's provider id as stored (64 bytes at most).
 func providerRef(msgID string) string {
 	msgID = strings.TrimSpace(msgID)
-	if len(msgID) <= 64 && plainID.MatchString(msgID) {
+	if plainID(msgID) {
 		return msgID
 	}
 	return "sha256:" + sum(msgID)[:56]
