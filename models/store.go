@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -69,7 +68,7 @@ func Open(opts Options) (*Store, error) {
 	maxOpen := opts.MaxOpenConns
 	switch opts.Driver {
 	case DriverSQLite, "":
-		dialector = sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: SQLiteDSN(opts.DSN)})
+		dialector = sqlite.Open(SQLiteDSN(opts.DSN))
 		if maxOpen == 0 {
 			maxOpen = 8
 		}
@@ -115,25 +114,6 @@ func Open(opts Options) (*Store, error) {
 		st.writer = make(chan struct{}, 1)
 	}
 	return st, nil
-}
-
-// sqliteDriver is mattn/go-sqlite3 with the connection settings the DSN
-// cannot carry.
-const sqliteDriver = "sqlite3_apptconfirm"
-
-// walAutocheckpoint is how many pages the WAL may hold before a commit
-// copies them into the database file (SQLite's default is 1000, 4 MB). A
-// burst of webhooks with random ids rewrites the same index pages commit
-// after commit; a longer WAL copies each page once for many commits.
-const walAutocheckpoint = 1000
-
-func init() {
-	sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{
-		ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			_, err := c.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walAutocheckpoint), nil)
-			return err
-		},
-	})
 }
 
 // SQLiteDSN turns a file path (or a file: URI) into a DSN for

@@ -61,7 +61,7 @@ func TestSQLitePragmasOnEveryConnection(t *testing.T) {
 		defer c.Close()
 		held++
 		var journal string
-		var fk, busy int
+		var fk, busy, cache int
 		if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&journal); err != nil {
 			t.Fatal(err)
 		}
@@ -71,8 +71,12 @@ func TestSQLitePragmasOnEveryConnection(t *testing.T) {
 		if err := c.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy); err != nil {
 			t.Fatal(err)
 		}
-		if journal != "wal" || fk != 1 || busy < 1000 {
-			t.Fatalf("connection %d: journal_mode=%s foreign_keys=%d busy_timeout=%d", i, journal, fk, busy)
+		if err := c.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil {
+			t.Fatal(err)
+		}
+		// A negative cache_size is in KiB: 32 MB, not SQLite's 2 MB.
+		if journal != "wal" || fk != 1 || busy < 1000 || cache != -32000 {
+			t.Fatalf("connection %d: journal_mode=%s foreign_keys=%d busy_timeout=%d cache_size=%d", i, journal, fk, busy, cache)
 		}
 	}
 	if got := sqlDB.Stats().OpenConnections; got < n {
@@ -183,4 +187,58 @@ func TestUTCTimesRoundTrip(t *testing.T) {
 			t.Fatalf("at = %v, want %v", got.At, at)
 		}
 	})
+}
+
+// On SQLite, writers of one process take turns: a transaction waits for the
+// one before it, a Tx inside a Tx does not wait for itself, and a turn that
+// does not come ends in ErrUnavailable once the caller's context ends.
+func TestWriterTurn(t *testing.T) {
+	s := storetest.SQLite(t)
+	ctx := context.Background()
+	release, err := s.WriterTurn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := s.Tx(waitCtx, func(*models.Store) error { return nil }); !errors.Is(err, models.ErrUnavailable) {
+		t.Fatalf("Tx while another writer has the turn = %v, want ErrUnavailable", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Tx(ctx, func(tx *models.Store) error {
+			return tx.DB(ctx).Create(&models.Setting{Key: "after", Value: "1"}).Error
+		})
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("Tx ran while another writer had the turn: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatalf("Tx after the turn was released: %v", err)
+	}
+	err = s.Tx(ctx, func(tx *models.Store) error {
+		inner, err := tx.WriterTurn(ctx)
+		if err != nil {
+			return err
+		}
+		inner()
+		return tx.Tx(ctx, func(*models.Store) error { return nil })
+	})
+	if err != nil {
+		t.Fatalf("a Tx inside a Tx: %v", err)
+	}
+	pg := storetest.Postgres(t)
+	r1, err := pg.WriterTurn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := pg.WriterTurn(ctx)
+	if err != nil {
+		t.Fatalf("PostgreSQL writers do not take turns, but WriterTurn = %v", err)
+	}
+	r1()
+	r2()
 }
