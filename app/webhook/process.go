@@ -158,7 +158,10 @@ func (p *Processor) Run(ctx context.Context) {
 func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 	done := 0
 	var after uint
-	last := time.Now()
+	var (
+		mark int64         // the receiver's count when the last batch began
+		took time.Duration // how long the last batch took; 0 before the first
+	)
 	for {
 		var page []models.WebhookEvent
 		err := p.store.DB(ctx).Select("id", "event", "raw").
@@ -172,12 +175,16 @@ func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 		}
 		after = page[len(page)-1].ID
 		for len(page) > 0 {
-			p.traffic.giveWay(ctx, last)
+			if took > 0 {
+				p.traffic.giveWay(ctx, mark, took)
+			}
 			if err := ctx.Err(); err != nil {
 				return done, err
 			}
+			start := time.Now()
+			mark = p.traffic.mark()
 			n, applied, err := p.processBatch(ctx, page)
-			last = time.Now()
+			took = time.Since(start)
 			switch {
 			case err == nil:
 				done += applied

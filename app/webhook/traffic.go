@@ -8,9 +8,11 @@ import (
 
 // Giving way to the receiver (see Traffic).
 const (
-	// maxGiveWay bounds how long processing waits for the receiver before
-	// it applies one more batch anyway, so that it is never starved: under
-	// a flood it still gets a batch (batchTime) in every maxGiveWay.
+	// giveWayShare is how many times as long as its last batch took the
+	// processor waits before the next batch while the receiver is busy: it
+	// keeps at most a quarter of the time, and the receiver the rest.
+	giveWayShare = 3
+	// maxGiveWay bounds one wait.
 	maxGiveWay = 250 * time.Millisecond
 	// giveWayStep is how often a waiting processor looks again.
 	giveWayStep = 2 * time.Millisecond
@@ -19,11 +21,16 @@ const (
 // Traffic counts the webhook requests being stored, so that processing can
 // give way to them: acknowledging SMS.CX quickly comes first (a slow answer
 // makes SMS.CX retry and send everything again), and the stored events wait
-// safely. Under a burst the Processor applies a batch at least every
-// maxGiveWay and catches up once the burst is over. The Receiver and the
-// Processor share one Traffic; a nil *Traffic is never busy.
+// safely. When requests arrived while the Processor applied a batch, it
+// waits giveWayShare times that batch's duration before the next one,
+// unless the receiver goes quiet first; so under a flood it keeps a quarter
+// of the time, enough to keep up with a steady stream, and catches up at
+// full speed once the flood is over. A lone event is applied at once. The
+// Receiver and the Processor share one Traffic; a nil *Traffic never asks
+// processing to wait.
 type Traffic struct {
 	inflight atomic.Int64
+	begun    atomic.Int64
 }
 
 // NewTraffic returns a Traffic with nothing in flight.
@@ -31,6 +38,7 @@ func NewTraffic() *Traffic { return &Traffic{} }
 
 func (t *Traffic) begin() {
 	if t != nil {
+		t.begun.Add(1)
 		t.inflight.Add(1)
 	}
 }
@@ -44,19 +52,47 @@ func (t *Traffic) end() {
 // Busy reports whether a webhook request is being stored right now.
 func (t *Traffic) Busy() bool { return t != nil && t.inflight.Load() > 0 }
 
-// giveWay waits while the receiver is busy, until maxGiveWay has passed
-// since last (the end of the previous batch) or ctx ends.
-func (t *Traffic) giveWay(ctx context.Context, last time.Time) {
-	if !t.Busy() {
+// mark is what the receiver has begun so far; pause compares against it.
+func (t *Traffic) mark() int64 {
+	if t == nil {
+		return 0
+	}
+	return t.begun.Load()
+}
+
+// pause is how long processing should wait after a batch that took took
+// and started at mark: nothing if the receiver stayed quiet meanwhile.
+func (t *Traffic) pause(mark int64, took time.Duration) time.Duration {
+	if t == nil || (!t.Busy() && t.begun.Load() == mark) {
+		return 0
+	}
+	return min(giveWayShare*took, maxGiveWay)
+}
+
+// giveWay waits pause(mark, took), ending early when ctx ends or when the
+// receiver has nothing in flight and nothing new arrived for a giveWayStep.
+func (t *Traffic) giveWay(ctx context.Context, mark int64, took time.Duration) {
+	wait := t.pause(mark, took)
+	if wait <= 0 {
 		return
 	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
 	tick := time.NewTicker(giveWayStep)
 	defer tick.Stop()
-	for t.Busy() && time.Since(last) < maxGiveWay {
+	last := t.mark()
+	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-deadline.C:
+			return
 		case <-tick.C:
+			now := t.mark()
+			if !t.Busy() && now == last {
+				return
+			}
+			last = now
 		}
 	}
 }
