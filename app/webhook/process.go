@@ -164,7 +164,7 @@ func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 	)
 	for {
 		var page []models.WebhookEvent
-		err := p.store.DB(ctx).Select("id", "event", "raw").
+		err := p.store.DB(ctx).Select("id", "event", "raw", "received_at").
 			Where("processed_at IS NULL AND id > ?", after).
 			Order("id").Limit(pageSize).Find(&page).Error
 		if err != nil {
@@ -175,7 +175,7 @@ func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 		}
 		after = page[len(page)-1].ID
 		for len(page) > 0 {
-			if took > 0 {
+			if took > 0 && !p.lagging(page[0].ReceivedAt) {
 				p.traffic.giveWay(ctx, mark, took)
 			}
 			if err := ctx.Err(); err != nil {
@@ -224,6 +224,12 @@ type outcome struct {
 }
 
 func (o *outcome) publish(e live.Event) { o.events = append(o.events, e) }
+
+// lagging reports whether an event received at oldest has waited so long
+// that processing no longer gives way to the receiver (maxLag).
+func (p *Processor) lagging(oldest time.Time) bool {
+	return p.now().Sub(oldest) >= maxLag
+}
 
 // processBatch claims and applies the first events of page in one
 // transaction, as many as batchTime allows (at least one), and then runs

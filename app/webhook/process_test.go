@@ -474,16 +474,16 @@ func TestProcessingGivesWayToReceiving(t *testing.T) {
 	}
 	tr.begin()
 	tr.end()
-	if got := tr.pause(mark, 10*time.Millisecond); got != 30*time.Millisecond {
-		t.Fatalf("a request arrived during the batch: pause %s, want 30ms", got)
+	if got := tr.pause(mark, 10*time.Millisecond); got != giveWayShare*10*time.Millisecond {
+		t.Fatalf("a request arrived during the batch: pause %s, want %d×10ms", got, giveWayShare)
 	}
 	mark = tr.mark()
 	tr.begin() // in flight
 	if !tr.Busy() {
 		t.Fatal("a request in flight is not busy")
 	}
-	if got := tr.pause(mark, 10*time.Millisecond); got != 30*time.Millisecond {
-		t.Fatalf("a request in flight: pause %s, want 30ms", got)
+	if got := tr.pause(mark, 10*time.Millisecond); got != giveWayShare*10*time.Millisecond {
+		t.Fatalf("a request in flight: pause %s, want %d×10ms", got, giveWayShare)
 	}
 	if got := tr.pause(mark, time.Second); got != maxGiveWay {
 		t.Fatalf("a long batch: pause %s, want the cap %s", got, maxGiveWay)
@@ -502,5 +502,15 @@ func TestProcessingGivesWayToReceiving(t *testing.T) {
 	defer e.traffic.end()
 	if n := e.process(); n != len(items) {
 		t.Fatalf("processed %d of %d while the receiver was busy", n, len(items))
+	}
+
+	// Processing stops giving way once the oldest event waited maxLag.
+	received := e.clock.Now()
+	if e.proc.lagging(received) {
+		t.Fatal("an event received now is lagging")
+	}
+	e.clock.Set(received.Add(maxLag))
+	if !e.proc.lagging(received) {
+		t.Fatalf("an event received %s ago is not lagging", maxLag)
 	}
 }

@@ -10,8 +10,13 @@ import (
 const (
 	// giveWayShare is how many times as long as its last batch took the
 	// processor waits before the next batch while the receiver is busy: it
-	// keeps at most a quarter of the time, and the receiver the rest.
-	giveWayShare = 3
+	// keeps at most an eighth of the time, and the receiver the rest.
+	giveWayShare = 7
+	// maxLag is how far behind processing may fall by giving way: once the
+	// oldest waiting event is older than this, it stops giving way, so that
+	// under a flood that does not end the lag stays bounded (and the
+	// receiver slows down instead; SMS.CX retries what it cannot store).
+	maxLag = 30 * time.Second
 	// maxGiveWay bounds one wait.
 	maxGiveWay = 250 * time.Millisecond
 	// giveWayStep is how often a waiting processor looks again.
@@ -23,9 +28,11 @@ const (
 // makes SMS.CX retry and send everything again), and the stored events wait
 // safely. When requests arrived while the Processor applied a batch, it
 // waits giveWayShare times that batch's duration before the next one,
-// unless the receiver goes quiet first; so under a flood it keeps a quarter
-// of the time, enough to keep up with a steady stream, and catches up at
-// full speed once the flood is over. A lone event is applied at once. The
+// unless the receiver goes quiet first; so under a flood it keeps an eighth
+// of the time and catches up at full speed once the flood is over, and a
+// steady stream, which leaves short backlogs and so short batches, waits
+// little. It stops giving way when the oldest waiting event is maxLag old.
+// A lone event is applied at once. The
 // Receiver and the Processor share one Traffic; a nil *Traffic never asks
 // processing to wait.
 type Traffic struct {
