@@ -125,7 +125,6 @@ func SQLiteDSN(path string) string {
 	params.Set("_busy_timeout", "10000")
 	params.Set("_txlock", "immediate")
 	params.Set("_synchronous", "NORMAL")
-	params.Set("_cache_size", "-32000")
 	dsn := path
 	if !strings.HasPrefix(dsn, "file:") {
 		dsn = "file:" + dsn

@@ -17,9 +17,12 @@
 //     transaction that also claims the event (a conditional update on
 //     processed_at IS NULL, so two workers or two instances cannot both apply
 //     it) and writes the timeline entries; after the commit it publishes live
-//     events and kicks the dispatcher for any SMS it queued. Its Run loop is
-//     woken by the Receiver and also sweeps on a timer; ProcessPending is the
-//     same sweep for a cron job.
+//     events and kicks the dispatcher for any SMS it queued. Events are
+//     applied many to a transaction, one by one again when such a
+//     transaction fails. Its Run loop is woken by the Receiver and also
+//     sweeps on a timer; ProcessPending is the same sweep for a cron job.
+//     While the Receiver is storing requests, processing gives way to it
+//     (Traffic), within a bounded lag.
 //
 // De-duplication keys (QUALITY W1): dlr_update "dlr_update:<msgId>:<status>",
 // receive_sms "receive_sms:<msgId>", new_optout and the four hit events

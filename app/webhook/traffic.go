@@ -15,7 +15,7 @@ const (
 	// maxLag is how far behind processing may fall by giving way: once the
 	// oldest waiting event is older than this, it stops giving way, so that
 	// under a flood that does not end the lag stays bounded (and the
-	// receiver slows down instead; SMS.CX retries what it cannot store).
+	// receiver slows down instead).
 	maxLag = 30 * time.Second
 	// maxGiveWay bounds one wait.
 	maxGiveWay = 250 * time.Millisecond
@@ -24,8 +24,8 @@ const (
 )
 
 // Traffic counts the webhook requests being stored, so that processing can
-// give way to them: acknowledging SMS.CX quickly comes first (a slow answer
-// makes SMS.CX retry and send everything again), and the stored events wait
+// give way to them: acknowledging SMS.CX quickly comes first (a sender that
+// gives up waiting sends the whole batch again), and the stored events wait
 // safely. When requests arrived while the Processor applied a batch, it
 // waits giveWayShare times that batch's duration before the next one,
 // unless the receiver goes quiet first; so under a flood it keeps an eighth
