@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -54,6 +55,11 @@ type Store struct {
 	writer chan struct{}
 	// inTx marks a Store bound to a transaction, which already has the turn.
 	inTx bool
+	// stopCheckpoints ends the background checkpoints of SQLite, and
+	// checkpointsDone is closed when they have ended; nil on PostgreSQL.
+	stopCheckpoints chan struct{}
+	checkpointsDone chan struct{}
+	stopOnce        *sync.Once
 }
 
 // writerWait bounds how long a transaction waits for its turn to write,
@@ -68,7 +74,7 @@ func Open(opts Options) (*Store, error) {
 	maxOpen := opts.MaxOpenConns
 	switch opts.Driver {
 	case DriverSQLite, "":
-		dialector = sqlite.Open(SQLiteDSN(opts.DSN))
+		dialector = sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: SQLiteDSN(opts.DSN)})
 		if maxOpen == 0 {
 			maxOpen = 8
 		}
@@ -112,6 +118,9 @@ func Open(opts Options) (*Store, error) {
 	st := &Store{db: db, driver: driver}
 	if driver == DriverSQLite {
 		st.writer = make(chan struct{}, 1)
+		st.stopCheckpoints, st.checkpointsDone = make(chan struct{}), make(chan struct{})
+		st.stopOnce = new(sync.Once)
+		go st.checkpoints(st.stopCheckpoints, st.checkpointsDone)
 	}
 	return st, nil
 }
@@ -144,8 +153,13 @@ func (s *Store) Driver() string { return s.driver }
 // Select, Group, Raw, Table or Joins (QUALITY A5).
 func (s *Store) DB(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
 
-// Close closes the connection pool.
+// Close stops the background checkpoints (after a last one) and closes the
+// connection pool.
 func (s *Store) Close() error {
+	if s.stopOnce != nil {
+		s.stopOnce.Do(func() { close(s.stopCheckpoints) })
+		<-s.checkpointsDone
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -71,8 +72,14 @@ func TestSQLitePragmasOnEveryConnection(t *testing.T) {
 		if err := c.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy); err != nil {
 			t.Fatal(err)
 		}
-		if journal != "wal" || fk != 1 || busy < 1000 {
-			t.Fatalf("connection %d: journal_mode=%s foreign_keys=%d busy_timeout=%d", i, journal, fk, busy)
+		// No checkpoint inside a commit: the Store runs them in the background.
+		var autockpt int
+		if err := c.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&autockpt); err != nil {
+			t.Fatal(err)
+		}
+		if journal != "wal" || fk != 1 || busy < 1000 || autockpt != 0 {
+			t.Fatalf("connection %d: journal_mode=%s foreign_keys=%d busy_timeout=%d wal_autocheckpoint=%d",
+				i, journal, fk, busy, autockpt)
 		}
 	}
 	if got := sqlDB.Stats().OpenConnections; got < n {
@@ -237,4 +244,58 @@ func TestWriterTurn(t *testing.T) {
 	}
 	r1()
 	r2()
+}
+
+// The write-ahead log is copied into the database in the background, and
+// emptied when the Store closes.
+func TestBackgroundCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ckpt.db")
+	s, err := models.Open(models.Options{Driver: models.DriverSQLite, DSN: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		if err := s.DB(ctx).Create(&models.Setting{Key: fmt.Sprintf("k%d", i), Value: "v"}).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The commits went to the log only: the database file grows when a
+	// checkpoint copies them, which here only the background one does.
+	var logOnly int64
+	if fi, err := os.Stat(path); err == nil {
+		logOnly = fi.Size()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() > 16*4096 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file is %d bytes (%d at first): no checkpoint ran", fi.Size(), logOnly)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() != 0 {
+		t.Fatalf("the log holds %d bytes after Close", fi.Size())
+	}
+	s2, err := models.Open(models.Options{Driver: models.DriverSQLite, DSN: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	var n int64
+	if err := s2.DB(ctx).Model(&models.Setting{}).Where("key LIKE ?", "k%").Count(&n).Error; err != nil || n != 200 {
+		t.Fatalf("%d settings after reopening (%v), want 200", n, err)
+	}
 }

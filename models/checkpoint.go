@@ -1,0 +1,87 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// SQLite's write-ahead log is copied back into the database file by a
+// checkpoint. SQLite runs one inside the commit that takes the log past
+// 1000 pages, and that commit then waits for the copy and two fsyncs: under
+// a burst of webhooks, with index pages rewritten commit after commit, the
+// writer spent much of its time there. apptconfirm's connections turn that
+// off, and the Store checkpoints in the background instead, without
+// blocking readers or writers (PASSIVE).
+const (
+	// sqliteDriver is mattn/go-sqlite3 with the connection settings the DSN
+	// cannot carry.
+	sqliteDriver = "sqlite3_apptconfirm"
+	// checkpointEvery is how often the background checkpoint runs.
+	checkpointEvery = 250 * time.Millisecond
+	// walRestartPages is the log's size (in pages, 4 KiB each) past which the
+	// background checkpoint also waits for the writers and starts the log
+	// over (TRUNCATE), should passive checkpoints never catch up.
+	walRestartPages = 65536
+	// walSizeLimit is what the log file is cut back to when SQLite starts it
+	// over, so that a burst does not leave a large file behind (bytes).
+	walSizeLimit = 64 << 20
+)
+
+func init() {
+	sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			if _, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil); err != nil {
+				return err
+			}
+			_, err := c.Exec(fmt.Sprintf("PRAGMA journal_size_limit = %d", walSizeLimit), nil)
+			return err
+		},
+	})
+}
+
+// checkpoints runs background checkpoints until stop is closed, then a last
+// one that empties the log.
+func (s *Store) checkpoints(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(checkpointEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			_ = s.Checkpoint(context.Background(), true)
+			return
+		case <-tick.C:
+			_ = s.Checkpoint(context.Background(), false)
+		}
+	}
+}
+
+// Checkpoint copies SQLite's write-ahead log into the database file. A
+// passive checkpoint copies what it can without waiting for anyone; when
+// the log has grown past walRestartPages, or when full is true, it takes
+// the writers' turn and empties the log. On PostgreSQL it does nothing.
+func (s *Store) Checkpoint(ctx context.Context, full bool) error {
+	if s.driver != DriverSQLite {
+		return nil
+	}
+	db := s.db.WithContext(ctx)
+	if !full {
+		var busy, logPages, done int
+		if err := db.Raw("PRAGMA wal_checkpoint(PASSIVE)").Row().Scan(&busy, &logPages, &done); err != nil {
+			return Classify(err)
+		}
+		if logPages < walRestartPages {
+			return nil
+		}
+	}
+	release, err := s.WriterTurn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return Classify(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error)
+}
