@@ -26,6 +26,9 @@ const (
 	// background checkpoint also waits for the writers and starts the log
 	// over (TRUNCATE), should passive checkpoints never catch up.
 	walRestartPages = 65536
+	// truncateWait bounds how long a background checkpoint that empties the
+	// log waits for readers, holding the writers' turn.
+	truncateWait = 200 * time.Millisecond
 	// walSizeLimit is what the log file is cut back to when SQLite starts it
 	// over, so that a burst does not leave a large file behind (bytes).
 	walSizeLimit = 64 << 20
@@ -64,6 +67,11 @@ func (s *Store) checkpoints(stop <-chan struct{}, done chan<- struct{}) {
 // passive checkpoint copies what it can without waiting for anyone; when
 // the log has grown past walRestartPages, or when full is true, it takes
 // the writers' turn and empties the log. On PostgreSQL it does nothing.
+//
+// Emptying the log must also wait for readers of its older frames. In the
+// background (full false) that wait is cut to truncateWait, so that a long
+// read cannot keep the writers' turn held for SQLite's whole busy timeout;
+// the next round tries again.
 func (s *Store) Checkpoint(ctx context.Context, full bool) error {
 	if s.driver != DriverSQLite {
 		return nil
@@ -74,14 +82,39 @@ func (s *Store) Checkpoint(ctx context.Context, full bool) error {
 		if err := db.Raw("PRAGMA wal_checkpoint(PASSIVE)").Row().Scan(&busy, &logPages, &done); err != nil {
 			return Classify(err)
 		}
-		if logPages < walRestartPages {
+		limit := int64(walRestartPages)
+		if s.walRestart != nil {
+			limit = s.walRestart.Load()
+		}
+		if int64(logPages) < limit {
 			return nil
 		}
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
 	}
 	release, err := s.WriterTurn(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	return Classify(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error)
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return Classify(err)
+	}
+	defer func() { _ = conn.Close() }()
+	if !full {
+		// The connection goes back to the pool: its usual busy timeout is
+		// restored whatever happens to the checkpoint.
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", truncateWait.Milliseconds())); err != nil {
+			return Classify(err)
+		}
+		defer func() {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx),
+				fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds()))
+		}()
+	}
+	_, err = conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return Classify(err)
 }

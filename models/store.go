@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -60,11 +62,18 @@ type Store struct {
 	stopCheckpoints chan struct{}
 	checkpointsDone chan struct{}
 	stopOnce        *sync.Once
+	// walRestart is walRestartPages, held here so that a test can lower it
+	// while the background checkpoints run.
+	walRestart *atomic.Int64
 }
 
+// busyTimeout is how long a SQLite connection waits for a lock (set in
+// SQLiteDSN).
+const busyTimeout = 10 * time.Second
+
 // writerWait bounds how long a transaction waits for its turn to write,
-// as SQLite's busy timeout (10 s, in SQLiteDSN) bounds a wait for its lock.
-const writerWait = 10 * time.Second
+// as SQLite's busy timeout bounds a wait for its lock.
+const writerWait = busyTimeout
 
 // Open connects to the database. SQLite connections are configured in the
 // DSN so that every connection of the pool runs with WAL, foreign keys, a
@@ -120,6 +129,8 @@ func Open(opts Options) (*Store, error) {
 		st.writer = make(chan struct{}, 1)
 		st.stopCheckpoints, st.checkpointsDone = make(chan struct{}), make(chan struct{})
 		st.stopOnce = new(sync.Once)
+		st.walRestart = new(atomic.Int64)
+		st.walRestart.Store(walRestartPages)
 		go st.checkpoints(st.stopCheckpoints, st.checkpointsDone)
 	}
 	return st, nil
@@ -131,7 +142,7 @@ func SQLiteDSN(path string) string {
 	params := url.Values{}
 	params.Set("_journal_mode", "WAL")
 	params.Set("_foreign_keys", "on")
-	params.Set("_busy_timeout", "10000")
+	params.Set("_busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10))
 	params.Set("_txlock", "immediate")
 	params.Set("_synchronous", "NORMAL")
 	dsn := path

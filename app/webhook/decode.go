@@ -59,7 +59,8 @@ func badEnvelope(format string, args ...any) error {
 type item struct {
 	// key is the unique de-duplication key.
 	key string
-	// raw is the item's compact JSON.
+	// raw is the item's JSON: as it came for a good item, compacted for
+	// one keyed by its content (see decodeItem).
 	raw string
 	// malformed says why the item cannot be applied ("" when it can).
 	malformed string

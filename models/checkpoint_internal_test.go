@@ -1,0 +1,82 @@
+package models
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A background checkpoint that must empty an oversized log gives up soon
+// when a reader holds old frames, instead of keeping the writers' turn for
+// SQLite's whole busy timeout; once the reader is gone, it empties the log.
+func TestOversizedLogCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "big.db")
+	s, err := Open(Options{Driver: DriverSQLite, DSN: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.walRestart.Store(1)
+
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := sqlDB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	if _, err := reader.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM settings").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	// A write after the reader's snapshot: the log now has frames the
+	// reader may still need.
+	if err := s.DB(ctx).Create(&Setting{Key: "k", Value: "v"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_ = s.Checkpoint(ctx, false)
+	if took := time.Since(start); took >= busyTimeout/2 {
+		t.Fatalf("the checkpoint held the writers' turn for %s behind a reader", took)
+	}
+	release, err := s.WriterTurn(ctx)
+	if err != nil {
+		t.Fatalf("the writers' turn is still held: %v", err)
+	}
+	release()
+	if _, err := reader.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Checkpoint(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {
+		t.Fatalf("log after the reader left: %v, %v", fi, err)
+	}
+	// Every connection of the pool waits for locks as long as before.
+	for range 4 {
+		c, err := sqlDB.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ms int64
+		if err := c.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.Close()
+		if ms != busyTimeout.Milliseconds() {
+			t.Fatalf("a pooled connection has busy_timeout %d ms", ms)
+		}
+	}
+}
