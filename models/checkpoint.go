@@ -73,6 +73,12 @@ func (s *Store) checkpoints(stop <-chan struct{}, done chan<- struct{}) {
 // read cannot keep the writers' turn held for SQLite's whole busy timeout;
 // the next round tries again.
 func (s *Store) Checkpoint(ctx context.Context, full bool) error {
+	return s.checkpoint(ctx, full, walRestartPages)
+}
+
+// checkpoint is Checkpoint with the log size past which a passive
+// checkpoint empties the log.
+func (s *Store) checkpoint(ctx context.Context, full bool, restartPages int) error {
 	if s.driver != DriverSQLite {
 		return nil
 	}
@@ -82,11 +88,7 @@ func (s *Store) Checkpoint(ctx context.Context, full bool) error {
 		if err := db.Raw("PRAGMA wal_checkpoint(PASSIVE)").Row().Scan(&busy, &logPages, &done); err != nil {
 			return Classify(err)
 		}
-		limit := int64(walRestartPages)
-		if s.walRestart != nil {
-			limit = s.walRestart.Load()
-		}
-		if int64(logPages) < limit {
+		if logPages < restartPages {
 			return nil
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -62,9 +61,6 @@ type Store struct {
 	stopCheckpoints chan struct{}
 	checkpointsDone chan struct{}
 	stopOnce        *sync.Once
-	// walRestart is walRestartPages, held here so that a test can lower it
-	// while the background checkpoints run.
-	walRestart *atomic.Int64
 }
 
 // busyTimeout is how long a SQLite connection waits for a lock (set in
@@ -129,8 +125,6 @@ func Open(opts Options) (*Store, error) {
 		st.writer = make(chan struct{}, 1)
 		st.stopCheckpoints, st.checkpointsDone = make(chan struct{}), make(chan struct{})
 		st.stopOnce = new(sync.Once)
-		st.walRestart = new(atomic.Int64)
-		st.walRestart.Store(walRestartPages)
 		go st.checkpoints(st.stopCheckpoints, st.checkpointsDone)
 	}
 	return st, nil

@@ -132,8 +132,7 @@ const insertSQL = "INSERT INTO webhook_events (event, dedup_key, raw, received_a
 
 // tx inserts the rows of every request of group in one transaction, sorted
 // by key (so instances writing overlapping batches lock in the same order),
-// and credits each new key to the first
-// request that carried it.
+// and credits each new key to the first request that carried it.
 func (g *groupCommit) tx(group []*insertReq) error {
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
