@@ -8,13 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
@@ -59,13 +59,12 @@ func BenchmarkReceive(b *testing.B) {
 // commit alone, single-event batches from 64 goroutines.
 func BenchmarkIngest(b *testing.B) {
 	e := newEnv(b, storetest.SQLite(b))
-	var seq atomic.Int64
 	b.SetParallelism(32)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		var body []byte
 		for pb.Next() {
-			body = appendBatch(body[:0], seq.Add(1), 1)
+			body = appendBatch(body[:0], 1)
 			if _, err := e.recv.Ingest(context.Background(), body); err != nil {
 				b.Error(err)
 				return
@@ -97,8 +96,9 @@ func BenchmarkSQLiteInsert(b *testing.B) {
 						if n > int64(b.N) {
 							return
 						}
-						key := "dlr_update:" + strconv.FormatInt(n, 10)
-						raw := string(appendItem(nil, n))
+						msgID := uuid.NewString()
+						key := "dlr_update:" + msgID + ":DELIVERED"
+						raw := string(appendItem(nil, msgID))
 						if _, err := sqlDB.Exec(insert, "dlr_update", key, raw, time.Now().UTC()); err != nil {
 							b.Error(err)
 							return
@@ -133,7 +133,6 @@ func drive(b *testing.B, url string, senders, size int) {
 	defer client.CloseIdleConnections()
 	var (
 		next int64 // requests handed out, under mu
-		seq  atomic.Int64
 		mu   sync.Mutex
 		lats []time.Duration
 		wg   sync.WaitGroup
@@ -156,7 +155,7 @@ func drive(b *testing.B, url string, senders, size int) {
 				if !more {
 					return
 				}
-				body = appendBatch(body[:0], seq.Add(int64(size))-int64(size), size)
+				body = appendBatch(body[:0], size)
 				start := time.Now()
 				resp, err := client.Post(url, "application/json", bytes.NewReader(body))
 				if err != nil {
@@ -185,24 +184,24 @@ func drive(b *testing.B, url string, senders, size int) {
 	}
 }
 
-// appendBatch appends a dlr_update envelope of size items, numbered from
-// first, to dst.
-func appendBatch(dst []byte, first int64, size int) []byte {
+// appendBatch appends a dlr_update envelope of size items to dst.
+func appendBatch(dst []byte, size int) []byte {
 	dst = append(dst, `{"event":"dlr_update","data":[`...)
-	for i := range int64(size) {
+	for i := range size {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendItem(dst, first+i)
+		dst = appendItem(dst, uuid.NewString())
 	}
 	return append(dst, "]}"...)
 }
 
-// appendItem appends one delivery report as SMS.CX sends it, its msgId a
-// UUID made of n.
-func appendItem(dst []byte, n int64) []byte {
-	dst = append(dst, `{"campaignId":"4baf0298-0c21-4df1-a60a-6e3476e95e0b","msgId":"9eeed792-9c8c-463c-a8e2-`...)
-	dst = fmt.Appendf(dst, "%012d", n)
+// appendItem appends one delivery report as SMS.CX sends it. Its msgId
+// should be a random UUID, as SMS.CX's are, so that the de-duplication
+// index takes keys all over its range, not only at its end.
+func appendItem(dst []byte, msgID string) []byte {
+	dst = append(dst, `{"campaignId":"4baf0298-0c21-4df1-a60a-6e3476e95e0b","msgId":"`...)
+	dst = append(dst, msgID...)
 	return append(dst, `","statusCode":3,"status":"DELIVERED","errorCode":null,"datetime":"2026-11-27 10:00:00","trackData":null}`...)
 }
 
@@ -239,7 +238,7 @@ func BenchmarkProcess(b *testing.B) {
 // BenchmarkDecodeBatch measures decoding alone: a 200-item dlr_update
 // envelope into its keyed items.
 func BenchmarkDecodeBatch(b *testing.B) {
-	body := appendBatch(nil, 1, 200)
+	body := appendBatch(nil, 200)
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
 		if _, err := decodeBatch(body); err != nil {
