@@ -229,8 +229,10 @@ func (g *groupCommit) insertEach(ctx context.Context, rows []*models.WebhookEven
 	defer func() { _ = tx.Rollback() }()
 	s := tx.StmtContext(ctx, stmt)
 	defer func() { _ = s.Close() }()
+	// The transaction still ends at groupTimeout (see statementContext).
+	execCtx := statementContext(ctx)
 	for _, r := range rows {
-		res, err := s.ExecContext(ctx, r.Event, r.DedupKey, r.Raw, r.ReceivedAt, r.ProcessedAt, r.Attempts, r.Result, r.Flagged)
+		res, err := s.ExecContext(execCtx, r.Event, r.DedupKey, r.Raw, r.ReceivedAt, r.ProcessedAt, r.Attempts, r.Result, r.Flagged)
 		if err != nil {
 			return err
 		}
