@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -43,6 +44,34 @@ var migrations = []migration{
 			return err
 		}
 		return tx.Exec(`DROP INDEX idx_messages_appointment_id`).Error
+	}},
+	{3, "webhook de-duplication keys stored as 22-character hashes", func(tx *gorm.DB) error {
+		// Each stored name becomes its DedupKey, so that an event retried
+		// after the upgrade still finds its copy. Every name contains ':'
+		// and no key does, so a half-done rewrite cannot collide with
+		// itself, and a key is never hashed twice.
+		var last uint
+		for {
+			var page []struct {
+				ID       uint
+				DedupKey string
+			}
+			err := tx.Table("webhook_events").Select("id", "dedup_key").
+				Where("id > ?", last).Order("id").Limit(1000).Scan(&page).Error
+			if err != nil || len(page) == 0 {
+				return err
+			}
+			for _, r := range page {
+				if !strings.Contains(r.DedupKey, ":") {
+					continue
+				}
+				err := tx.Exec("UPDATE webhook_events SET dedup_key = ? WHERE id = ?", DedupKey(r.DedupKey), r.ID).Error
+				if err != nil {
+					return err
+				}
+			}
+			last = page[len(page)-1].ID
+		}
 	}},
 }
 
@@ -91,6 +120,11 @@ func (s *Store) CheckSchema(ctx context.Context) error {
 // returns how many it applied. On PostgreSQL an advisory lock keeps two
 // instances starting together from migrating at once.
 func (s *Store) Migrate(ctx context.Context) (int, error) {
+	return s.migrateTo(ctx, LatestVersion())
+}
+
+// migrateTo is Migrate, stopping after version upTo.
+func (s *Store) migrateTo(ctx context.Context, upTo int) (int, error) {
 	db := s.db.WithContext(ctx)
 	if s.driver == DriverPostgres {
 		// A dedicated connection holds the session-level lock for the whole run.
@@ -117,7 +151,7 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	}
 	applied := 0
 	for _, m := range migrations {
-		if m.version <= current {
+		if m.version <= current || m.version > upTo {
 			continue
 		}
 		err := db.Transaction(func(tx *gorm.DB) error {

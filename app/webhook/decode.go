@@ -18,6 +18,7 @@ import (
 	json "github.com/go-json-experiment/json/v1"
 
 	"apptconfirm/app/smscx"
+	"apptconfirm/models"
 )
 
 // eventName is what an envelope's "event" may look like: SMS.CX's names are
@@ -57,7 +58,8 @@ func badEnvelope(format string, args ...any) error {
 
 // item is one decoded item of a batch, ready to be stored.
 type item struct {
-	// key is the unique de-duplication key.
+	// key is the unique de-duplication key: models.DedupKey of the
+	// item's name (see judgeItem).
 	key string
 	// raw is the item's JSON: as it came for a good item, compacted for
 	// one keyed by its content (see decodeItem).
@@ -163,21 +165,29 @@ func jsonReason(err error) string {
 }
 
 // decodeItem gives one item its key and judges it.
-//
-// A good item is stored as it came; an item keyed by its content (of an
-// event not handled, or malformed) is compacted first, so that the same
-// item keys the same however it is spaced.
 func decodeItem(event string, raw []byte) item {
+	it, name := judgeItem(event, raw)
+	it.key = models.DedupKey(name)
+	return it
+}
+
+// judgeItem judges one item and names it for de-duplication (see
+// itemName); the item comes back without its key.
+//
+// A good item is stored as it came; an item named by its content (of an
+// event not handled, or malformed) is compacted first, so that the same
+// item is named the same however it is spaced.
+func judgeItem(event string, raw []byte) (it item, name string) {
 	if handled(event) {
-		key, reason := itemKey(event, raw)
+		name, reason := itemName(event, raw)
 		if reason == "" {
-			return item{key: key, raw: string(raw)}
+			return item{raw: string(raw)}, name
 		}
 		compact := compactJSON(raw)
-		return item{key: event + ":malformed:" + sum(compact), raw: compact, malformed: reason}
+		return item{raw: compact, malformed: reason}, event + ":malformed:" + sum(compact)
 	}
 	compact := compactJSON(raw)
-	return item{key: event + ":sha256:" + sum(compact), raw: compact, ignored: true}
+	return item{raw: compact, ignored: true}, event + ":sha256:" + sum(compact)
 }
 
 // compactJSON returns raw without insignificant spaces.
@@ -189,9 +199,9 @@ func compactJSON(raw []byte) string {
 	return buf.String()
 }
 
-// itemKey decodes an item of a handled event into its documented shape and
-// returns its de-duplication key, or why it is malformed.
-func itemKey(event string, raw []byte) (key, malformed string) {
+// itemName decodes an item of a handled event into its documented shape and
+// returns its de-duplication name, or why it is malformed.
+func itemName(event string, raw []byte) (name, malformed string) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return "", "not a JSON object"
 	}
@@ -208,7 +218,7 @@ func itemKey(event string, raw []byte) (key, malformed string) {
 		case status == "":
 			return "", "status is missing"
 		}
-		return joinKey(event, msgID, status), ""
+		return joinName(event, msgID, status), ""
 	case smscx.EventReceiveSMS:
 		var s smscx.ReceiveSMS
 		if err := json.Unmarshal(raw, &s); err != nil {
@@ -218,7 +228,7 @@ func itemKey(event string, raw []byte) (key, malformed string) {
 		if msgID == "" {
 			return "", "msgId is missing"
 		}
-		return joinKey(event, msgID), ""
+		return joinName(event, msgID), ""
 	case smscx.EventNewOptout:
 		var o smscx.NewOptout
 		if err := json.Unmarshal(raw, &o); err != nil {
@@ -236,18 +246,18 @@ func itemKey(event string, raw []byte) (key, malformed string) {
 	if err := json.Unmarshal(raw, &probe); err != nil || probe.HitID == nil {
 		return "", "hitId is missing"
 	}
-	return hitKey(event, *probe.HitID), ""
+	return hitName(event, *probe.HitID), ""
 }
 
-// hitKey is the key of a hit or opt-out event.
-func hitKey(event string, hitID int64) string {
+// hitName is the de-duplication name of a hit or opt-out event.
+func hitName(event string, hitID int64) string {
 	return event + ":" + strconv.FormatInt(hitID, 10)
 }
 
-// joinKey builds "<event>:<id>[:<id>...]", hashing the ids when one of them
-// is not a short plain token (so keys stay within the column and free of
-// odd bytes).
-func joinKey(event string, ids ...string) string {
+// joinName builds "<event>:<id>[:<id>...]", hashing the ids when one of
+// them is not a short plain token (so that two lists of ids cannot join to
+// the same name).
+func joinName(event string, ids ...string) string {
 	for _, id := range ids {
 		if !plainID(id) {
 			return event + ":h:" + sum(strings.Join(ids, "\x00"))

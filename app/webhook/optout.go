@@ -76,7 +76,7 @@ func (p *Processor) applyHit(ctx context.Context, tx *models.Store, event string
 		// An update re-reports a hit: it adds nothing when the hit itself
 		// was recorded, and stands in for it when the hit was lost.
 		var n int64
-		err := tx.DB(ctx).Model(&models.WebhookEvent{}).Where("dedup_key = ?", hitKey(base, h.HitID)).Count(&n).Error
+		err := tx.DB(ctx).Model(&models.WebhookEvent{}).Where("dedup_key = ?", models.DedupKey(hitName(base, h.HitID))).Count(&n).Error
 		if err != nil {
 			return err
 		}

@@ -181,7 +181,7 @@ func TestBatchWithMalformedItem(t *testing.T) {
 			if err := e.store.DB(e.ctx).Where("flagged = ?", true).Take(&bad).Error; err != nil {
 				t.Fatal(err)
 			}
-			if bad.ProcessedAt == nil || !strings.HasPrefix(bad.Result, "malformed: ") || !strings.Contains(bad.DedupKey, ":malformed:") {
+			if bad.ProcessedAt == nil || !strings.HasPrefix(bad.Result, "malformed: ") || bad.DedupKey != models.DedupKey(bad.Event+":malformed:"+sum(bad.Raw)) {
 				t.Fatalf("malformed item stored as %+v", bad)
 			}
 		})
@@ -491,15 +491,23 @@ func TestDedupKeys(t *testing.T) {
 		{"shortlink_hit", `{"hitId":"77"}`, "shortlink_hit:malformed:"},
 		{"new_optout", `{"optoutId":"x"}`, "new_optout:malformed:"},
 	}
+	keys := map[string]string{}
 	for _, tc := range cases {
 		t.Run(tc.event+" "+clip(tc.item, 30), func(t *testing.T) {
+			// The name is what schema version 2 stored as the key; the
+			// key is its hash, which migration 3 gives the stored names.
+			_, name := judgeItem(tc.event, json.RawMessage(tc.item))
+			if !strings.HasPrefix(name, tc.want) {
+				t.Fatalf("name %q, want prefix %q", name, tc.want)
+			}
 			it := decodeItem(tc.event, json.RawMessage(tc.item))
-			if !strings.HasPrefix(it.key, tc.want) {
-				t.Fatalf("key %q, want prefix %q", it.key, tc.want)
+			if it.key != models.DedupKey(name) || len(it.key) != 22 || strings.Contains(it.key, ":") {
+				t.Fatalf("key %q of name %q, want the 22-character DedupKey %q", it.key, name, models.DedupKey(name))
 			}
-			if len(it.key) > 200 {
-				t.Fatalf("key of %d bytes", len(it.key))
+			if other, dup := keys[it.key]; dup {
+				t.Fatalf("key %q also given to %s", it.key, other)
 			}
+			keys[it.key] = tc.event + " " + tc.item
 		})
 	}
 	// Whitespace does not make an unknown item new.

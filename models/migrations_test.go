@@ -1,0 +1,76 @@
+package models_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"apptconfirm/models"
+	"apptconfirm/models/storetest"
+)
+
+// Migration 3 turns the de-duplication names that schema version 2 stored
+// as keys into their hashes, page after page, so that an event SMS.CX
+// retries across the upgrade is still a duplicate.
+func TestMigrationHashesDedupKeys(t *testing.T) {
+	for _, db := range []struct{ name, driver string }{{"sqlite", models.DriverSQLite}, {"postgres", models.DriverPostgres}} {
+		t.Run(db.name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := filepath.Join(t.TempDir(), "v2.db")
+			if db.driver == models.DriverPostgres {
+				dsn = storetest.PostgresDSN(t)
+			}
+			s, err := models.Open(models.Options{Driver: db.driver, DSN: dsn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.MigrateTo(ctx, 2); err != nil {
+				t.Fatal(err)
+			}
+
+			// More names than one page of the rewrite holds.
+			names := []string{"new_optout:1843", "otp_update:sha256:" + fmt.Sprintf("%064x", 7), "dlr_update:h:" + fmt.Sprintf("%064x", 9)}
+			for i := range 2500 {
+				names = append(names, fmt.Sprintf("dlr_update:%08x-msg:DELIVERED", i))
+			}
+			now := time.Now().UTC()
+			for _, name := range names {
+				ev := models.WebhookEvent{Event: "dlr_update", DedupKey: name, Raw: "{}", ReceivedAt: now}
+				if err := s.DB(ctx).Create(&ev).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			if n, err := s.Migrate(ctx); err != nil || n != 1 {
+				t.Fatalf("Migrate = %d, %v; want 1, nil", n, err)
+			}
+			var stored []models.WebhookEvent
+			if err := s.DB(ctx).Order("id").Find(&stored).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(stored) != len(names) {
+				t.Fatalf("%d events after the migration, want %d", len(stored), len(names))
+			}
+			for i, ev := range stored {
+				if want := models.DedupKey(names[i]); ev.DedupKey != want {
+					t.Fatalf("event %d (%s): key %q, want %q", ev.ID, names[i], ev.DedupKey, want)
+				}
+			}
+
+			// A retry of a stored event is a duplicate; a new event is not.
+			insert := "INSERT INTO webhook_events (event, dedup_key, raw, received_at, attempts, result, flagged) VALUES (?,?,'{}',?,0,'',false) ON CONFLICT (dedup_key) DO NOTHING"
+			for _, tc := range []struct {
+				name string
+				want int64
+			}{{names[100], 0}, {"new_optout:1843", 0}, {"dlr_update:fresh-msg:DELIVERED", 1}} {
+				res := s.DB(ctx).Exec(insert, "dlr_update", models.DedupKey(tc.name), now)
+				if res.Error != nil || res.RowsAffected != tc.want {
+					t.Fatalf("insert of %s: %d rows, %v; want %d", tc.name, res.RowsAffected, res.Error, tc.want)
+				}
+			}
+		})
+	}
+}
