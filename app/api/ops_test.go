@@ -125,7 +125,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	e.do(http.MethodDelete, "/api/v1/patients", "")
 	e.metrics.MessageSent("delivered")
 	e.metrics.MessageSent("made-up")
-	e.metrics.WebhookEvent("receive_sms")
+	e.metrics.WebhookEvents("receive_sms", 1)
 	e.metrics.ObserveDispatch(120 * time.Millisecond)
 	e.metrics.ObserveWebhook(3 * time.Millisecond)
 

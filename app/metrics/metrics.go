@@ -158,16 +158,16 @@ func (m *Metrics) MessageSent(status string) {
 	m.messagesSent.WithLabelValues(status).Inc()
 }
 
-// WebhookEvent counts one SMS.CX webhook event of the given type (one of
-// WebhookEvents; anything else counts as Other).
-func (m *Metrics) WebhookEvent(event string) {
-	if m == nil {
+// WebhookEvents counts n SMS.CX webhook events of the given type (one of
+// WebhookEvents; anything else counts as Other), a batch at a time.
+func (m *Metrics) WebhookEvents(event string, n int) {
+	if m == nil || n <= 0 {
 		return
 	}
 	if !knownEvent(event) {
 		event = Other
 	}
-	m.webhookEvents.WithLabelValues(event).Inc()
+	m.webhookEvents.WithLabelValues(event).Add(float64(n))
 }
 
 // ObserveDispatch records how long dispatching one message took.

@@ -28,7 +28,7 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	var m *metrics.Metrics
 	// None of these may panic.
 	m.MessageSent("delivered")
-	m.WebhookEvent("dlr_update")
+	m.WebhookEvents("dlr_update", 1)
 	m.ObserveDispatch(time.Second)
 	m.ObserveWebhook(time.Second)
 	m.HTTPRequest("/x", 200)
@@ -47,8 +47,9 @@ func TestSeries(t *testing.T) {
 	m.MessageSent("accepted")
 	m.MessageSent("accepted")
 	m.MessageSent("<script>")
-	m.WebhookEvent("new_optout")
-	m.WebhookEvent("../../etc")
+	m.WebhookEvents("new_optout", 3)
+	m.WebhookEvents("new_optout", 0)
+	m.WebhookEvents("../../etc", 1)
 	m.ObserveDispatch(40 * time.Millisecond)
 	m.ObserveWebhook(2 * time.Second)
 	m.HTTPRequest("/api/v1/stats", 200)
@@ -63,7 +64,7 @@ func TestSeries(t *testing.T) {
 		{"message status", `apptconfirm_messages_sent_total{status="accepted"} 2`},
 		{"unknown message status", `apptconfirm_messages_sent_total{status="other"} 1`},
 		{"known status at zero", `apptconfirm_messages_sent_total{status="rejected"} 0`},
-		{"webhook event", `apptconfirm_webhook_events_total{event="new_optout"} 1`},
+		{"webhook event", `apptconfirm_webhook_events_total{event="new_optout"} 3`},
 		{"unknown webhook event", `apptconfirm_webhook_events_total{event="other"} 1`},
 		{"dispatch histogram", `apptconfirm_dispatch_duration_seconds_bucket{le="0.05"} 1`},
 		{"dispatch sum", `apptconfirm_dispatch_duration_seconds_sum 0.04`},

@@ -103,6 +103,8 @@ type envOption func(*ReceiverOptions)
 
 func withMaxBody(n int64) envOption { return func(o *ReceiverOptions) { o.MaxBodyBytes = n } }
 
+func withMetrics(m Metrics) envOption { return func(o *ReceiverOptions) { o.Metrics = m } }
+
 // newEnv builds the endpoint on store, with the clinic's defaults in place
 // (a default location in Berlin). The processor is not running: tests call
 // process, or start run.

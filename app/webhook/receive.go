@@ -30,8 +30,8 @@ type Notifier interface {
 
 // Metrics records what the Receiver does; *metrics.Metrics implements it.
 type Metrics interface {
-	// WebhookEvent counts one newly stored event of the given type.
-	WebhookEvent(event string)
+	// WebhookEvents counts n newly stored events of the given type.
+	WebhookEvents(event string, n int)
 	// ObserveWebhook records how long answering one request took.
 	ObserveWebhook(d time.Duration)
 }
@@ -216,9 +216,7 @@ func (r *Receiver) Ingest(ctx context.Context, body []byte) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("webhook: store %s batch: %w", b.event, err)
 	}
 	if r.metrics != nil {
-		for range receipt.Stored {
-			r.metrics.WebhookEvent(b.event)
-		}
+		r.metrics.WebhookEvents(b.event, receipt.Stored)
 	}
 	if receipt.Stored > 0 && r.notifier != nil {
 		r.notifier.Notify()

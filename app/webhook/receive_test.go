@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"apptconfirm/app/metrics"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
@@ -515,5 +517,30 @@ func TestDedupKeys(t *testing.T) {
 	b := decodeItem("otp_update", json.RawMessage(`{ "otpId":"x" }`))
 	if a.key != b.key {
 		t.Fatalf("keys differ by whitespace: %q %q", a.key, b.key)
+	}
+}
+
+// The metrics count newly stored events, by type: not duplicates, within a
+// batch or replayed.
+func TestStoredEventsCounted(t *testing.T) {
+	m := metrics.New(metrics.Options{})
+	e := newEnv(t, storetest.SQLite(t), withMetrics(m))
+	a := map[string]any{"msgId": "5d5f6a3c-1", "status": "DELIVERED"}
+	b := map[string]any{"msgId": "5d5f6a3c-2", "status": "DELIVERED"}
+	batch := envelope("dlr_update", a, b, a)
+	e.mustPost(batch)
+	e.mustPost(batch)
+	e.mustPost(envelope("receive_sms", smsItem("+4915123456789", "YES")))
+
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, want := range []string{
+		`apptconfirm_webhook_events_total{event="dlr_update"} 2` + "\n",
+		`apptconfirm_webhook_events_total{event="receive_sms"} 1` + "\n",
+		`apptconfirm_webhook_duration_seconds_count 3` + "\n",
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 }
