@@ -48,8 +48,20 @@ var migrations = []migration{
 	{3, "webhook de-duplication keys stored as 22-character hashes", func(tx *gorm.DB) error {
 		// Each stored name becomes its DedupKey, so that an event retried
 		// after the upgrade still finds its copy. Every name contains ':'
-		// and no key does, so a half-done rewrite cannot collide with
-		// itself, and a key is never hashed twice.
+		// and no key does, so the rewrite cannot collide with itself, and
+		// a key is never hashed twice.
+		if tx.Dialector.Name() == DriverPostgres {
+			// An instance still running the old version waits until the
+			// rewrite commits rather than slipping a name past it. One
+			// statement does the rewrite: DedupKey in SQL (sha256 needs
+			// PostgreSQL 11).
+			if err := tx.Exec("LOCK TABLE webhook_events IN SHARE ROW EXCLUSIVE MODE").Error; err != nil {
+				return err
+			}
+			return tx.Exec(`UPDATE webhook_events
+				SET dedup_key = translate(rtrim(encode(substring(sha256(convert_to(dedup_key, 'UTF8')) FROM 1 FOR 16), 'base64'), '='), '+/', '-_')
+				WHERE strpos(dedup_key, ':') > 0`).Error
+		}
 		var last uint
 		for {
 			var page []struct {

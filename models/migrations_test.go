@@ -4,12 +4,29 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
+
+// DedupKey is a stored format: keys already in databases must keep
+// matching. The expected values come from Python's hashlib and base64, not
+// from this code.
+func TestDedupKeyIsFixed(t *testing.T) {
+	for name, want := range map[string]string{
+		"dlr_update:9eee-1:DELIVERED": "QKOpKKunvmBdCvHFSM-cLw",
+		"new_optout:1843":             "ld3U-TXl6nafgHNti4w6GA",
+		"":                            "47DEQpj8HBSa-_TImW-5JA",
+		"receive_sms:h:" + strings.Repeat("ab", 32): "C2SiIe8t0agsEvYch5fVeA",
+	} {
+		if got := models.DedupKey(name); got != want {
+			t.Errorf("DedupKey(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
 
 // Migration 3 turns the de-duplication names that schema version 2 stored
 // as keys into their hashes, page after page, so that an event SMS.CX
@@ -31,8 +48,9 @@ func TestMigrationHashesDedupKeys(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			// More names than one page of the rewrite holds.
-			names := []string{"new_optout:1843", "otp_update:sha256:" + fmt.Sprintf("%064x", 7), "dlr_update:h:" + fmt.Sprintf("%064x", 9)}
+			// More names than one page of the rewrite holds, and a key
+			// (as a newer instance stores it), which stays as it is.
+			names := []string{"QKOpKKunvmBdCvHFSM-cLw", "new_optout:1843", "otp_update:sha256:" + fmt.Sprintf("%064x", 7), "dlr_update:h:" + fmt.Sprintf("%064x", 9)}
 			for i := range 2500 {
 				names = append(names, fmt.Sprintf("dlr_update:%08x-msg:DELIVERED", i))
 			}
@@ -55,7 +73,11 @@ func TestMigrationHashesDedupKeys(t *testing.T) {
 				t.Fatalf("%d events after the migration, want %d", len(stored), len(names))
 			}
 			for i, ev := range stored {
-				if want := models.DedupKey(names[i]); ev.DedupKey != want {
+				want := models.DedupKey(names[i])
+				if i == 0 {
+					want = names[0]
+				}
+				if ev.DedupKey != want {
 					t.Fatalf("event %d (%s): key %q, want %q", ev.ID, names[i], ev.DedupKey, want)
 				}
 			}
@@ -65,7 +87,7 @@ func TestMigrationHashesDedupKeys(t *testing.T) {
 			for _, tc := range []struct {
 				name string
 				want int64
-			}{{names[100], 0}, {"new_optout:1843", 0}, {"dlr_update:fresh-msg:DELIVERED", 1}} {
+			}{{names[100], 0}, {"new_optout:1843", 0}, {"dlr_update:9eee-1:DELIVERED", 0}, {"dlr_update:fresh-msg:DELIVERED", 1}} {
 				res := s.DB(ctx).Exec(insert, "dlr_update", models.DedupKey(tc.name), now)
 				if res.Error != nil || res.RowsAffected != tc.want {
 					t.Fatalf("insert of %s: %d rows, %v; want %d", tc.name, res.RowsAffected, res.Error, tc.want)

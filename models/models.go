@@ -293,11 +293,12 @@ type Setting struct {
 // DedupKey is the stored form of a webhook item's de-duplication name (such
 // as "dlr_update:<msgId>:<status>"): the first 128 bits of the name's
 // SHA-256, in unpadded base64url, 22 characters. Every callback inserts
-// into the unique index of these keys at a random place; keys this short
-// fit three times as many to an index page as the names do, so a commit
-// rewrites a third as many pages (BENCHMARKS.md, P1). Two names sharing a
-// key would need some 2^64 stored events. A key never contains ':', which
-// tells it from a name stored before schema version 3.
+// into the unique index of these keys at a random place; an index entry of
+// a key takes about half the bytes of one of a name, so the index has half
+// the pages and a group commit writes fewer of them (BENCHMARKS.md, P1).
+// Two names sharing a key would need some 2^64 stored events. A key never
+// contains ':', which tells it from a name stored before schema version 3.
+// The format is stored: changing it needs a migration like version 3's.
 func DedupKey(name string) string {
 	sum := sha256.Sum256([]byte(name))
 	return base64.RawURLEncoding.EncodeToString(sum[:16])

@@ -97,7 +97,7 @@ func BenchmarkSQLiteInsert(b *testing.B) {
 							return
 						}
 						msgID := uuid.NewString()
-						key := "dlr_update:" + msgID + ":DELIVERED"
+						key := models.DedupKey("dlr_update:" + msgID + ":DELIVERED")
 						raw := string(appendItem(nil, msgID))
 						if _, err := sqlDB.Exec(insert, "dlr_update", key, raw, time.Now().UTC()); err != nil {
 							b.Error(err)

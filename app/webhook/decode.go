@@ -62,7 +62,7 @@ type item struct {
 	// item's name (see judgeItem).
 	key string
 	// raw is the item's JSON: as it came for a good item, compacted for
-	// one keyed by its content (see decodeItem).
+	// one named by its content (see judgeItem).
 	raw string
 	// malformed says why the item cannot be applied ("" when it can).
 	malformed string

@@ -24,12 +24,14 @@
 //     While the Receiver is storing requests, processing gives way to it
 //     (Traffic), within a bounded lag.
 //
-// De-duplication keys (QUALITY W1): dlr_update "dlr_update:<msgId>:<status>",
-// receive_sms "receive_sms:<msgId>", new_optout and the four hit events
-// "<event>:<hitId>", any other event "<event>:sha256:<hash of the item>". An
-// id that is not a short plain token is replaced by its SHA-256, so no key
-// exceeds the column. Keys are kept for Options.Retention (at least 72 hours;
-// 7 days by default) by Prune.
+// De-duplication (QUALITY W1): each item has a name, dlr_update
+// "dlr_update:<msgId>:<status>", receive_sms "receive_sms:<msgId>",
+// new_optout and the four hit events "<event>:<hitId>", any other event
+// "<event>:sha256:<hash of the item>"; when an id is not a short plain token
+// the ids are replaced by their SHA-256 ("<event>:h:<hash>"). The unique
+// key stored is models.DedupKey of the name, 22 characters (schema
+// version 3; version 2 stored the names). Keys are kept for
+// Options.Retention (at least 72 hours; 7 days by default) by Prune.
 //
 // A batch with a malformed item (QUALITY W3). The envelope is judged as a
 // whole, the items one by one:

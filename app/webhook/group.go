@@ -30,6 +30,8 @@ const (
 // to a background goroutine only when more work arrived meanwhile.
 type groupCommit struct {
 	store *models.Store
+	// timeout bounds one group transaction (groupTimeout).
+	timeout time.Duration
 
 	// stmt is the single-row insert prepared once on SQLite (see
 	// insertEach); nil until the first group, and on PostgreSQL.
@@ -96,9 +98,9 @@ func (g *groupCommit) write() {
 }
 
 // commit writes a group in one transaction. When the group fails for a
-// reason other than an unavailable database (a deadlock between instances,
-// a row the database refuses), each request is written alone, so that one
-// request cannot fail the others.
+// reason other than an unavailable or overloaded database (a deadlock
+// between instances, a row the database refuses), each request is written
+// alone, so that one request cannot fail the others.
 func (g *groupCommit) commit(group []*insertReq) {
 	defer func() {
 		for _, r := range group {
@@ -109,7 +111,7 @@ func (g *groupCommit) commit(group []*insertReq) {
 	if err == nil {
 		return
 	}
-	if len(group) == 1 || errors.Is(err, models.ErrUnavailable) {
+	if len(group) == 1 || errors.Is(err, models.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 		for _, r := range group {
 			r.stored, r.err = 0, err
 		}
@@ -134,7 +136,7 @@ const insertSQL = "INSERT INTO webhook_events (event, dedup_key, raw, received_a
 // by key (so instances writing overlapping batches lock in the same order),
 // and credits each new key to the first request that carried it.
 func (g *groupCommit) tx(group []*insertReq) error {
-	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), g.timeout)
 	defer cancel()
 	seen := map[string]bool{}
 	var rows []*models.WebhookEvent
@@ -156,6 +158,12 @@ func (g *groupCommit) tx(group []*insertReq) error {
 		err = g.insertMulti(ctx, rows, inserted)
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			// Past groupTimeout a statement may report only that the
+			// transaction is gone (sql.ErrTxDone); the deadline is the
+			// cause, and the answer is 503 (retry), not 500.
+			return ctx.Err()
+		}
 		return models.Classify(err)
 	}
 	for _, r := range group {
@@ -230,7 +238,7 @@ func (g *groupCommit) insertEach(ctx context.Context, rows []*models.WebhookEven
 	s := tx.StmtContext(ctx, stmt)
 	defer func() { _ = s.Close() }()
 	// The transaction still ends at groupTimeout (see statementContext).
-	execCtx := statementContext(ctx)
+	execCtx := statementContext(ctx, g.store)
 	for _, r := range rows {
 		res, err := s.ExecContext(execCtx, r.Event, r.DedupKey, r.Raw, r.ReceivedAt, r.ProcessedAt, r.Attempts, r.Result, r.Flagged)
 		if err != nil {

@@ -241,7 +241,7 @@ func (p *Processor) processBatch(ctx context.Context, page []models.WebhookEvent
 	var outs []outcome
 	err = p.store.Tx(ctx, func(tx *models.Store) error {
 		taken, outs = 0, outs[:0]
-		stmtCtx := statementContext(ctx)
+		stmtCtx := statementContext(ctx, p.store)
 		for taken < len(page) && (taken == 0 || time.Since(start) < batchTime) {
 			out, claimed, err := p.claimAndApply(stmtCtx, tx, &page[taken])
 			if err != nil {
@@ -272,7 +272,7 @@ func (p *Processor) processOne(ctx context.Context, id uint) (bool, error) {
 	claimed := false
 	err := p.store.Tx(ctx, func(tx *models.Store) error {
 		var err error
-		out, claimed, err = p.claimAndApply(statementContext(ctx), tx, &models.WebhookEvent{ID: id})
+		out, claimed, err = p.claimAndApply(statementContext(ctx, p.store), tx, &models.WebhookEvent{ID: id})
 		return err
 	})
 	if err != nil {
@@ -288,14 +288,20 @@ func (p *Processor) processOne(ctx context.Context, id uint) (bool, error) {
 	return claimed, nil
 }
 
-// statementContext is ctx without its cancellation, for the statements of
-// a transaction begun with ctx. For a context that can be cancelled the
-// SQLite driver runs every statement (and every row read) on a goroutine of
-// its own and waits for it, a hand-over that costs more than most of these
-// statements. Cancellation still ends the work: database/sql rolls the
-// transaction back when ctx is done, and the next statement fails.
-func statementContext(ctx context.Context) context.Context {
-	return context.WithoutCancel(ctx)
+// statementContext is the context for the statements of a transaction
+// begun with ctx: on SQLite, ctx without its cancellation. For a context
+// that can be cancelled the SQLite driver runs every statement (and every
+// row read) on a goroutine of its own and waits for it, a hand-over that
+// costs more than most of these statements. Cancellation still ends the
+// work: database/sql rolls the transaction back when ctx is done, and the
+// next statement fails; a statement already running is short, since a
+// SQLite transaction holds the write lock from its start. On PostgreSQL a
+// statement may wait for a row lock or a dead connection, so it keeps ctx.
+func statementContext(ctx context.Context, store *models.Store) context.Context {
+	if store.Driver() == models.DriverSQLite {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // claimAndApply claims the event ev (its ID, and its Event and Raw unless

@@ -363,6 +363,26 @@ func TestDatabaseUnavailable(t *testing.T) {
 		}
 	})
 
+	t.Run("group past its deadline", func(t *testing.T) {
+		// A batch that cannot be written within the group's time: the
+		// deadline passes between two of its rows.
+		e := newEnv(t, storetest.SQLite(t), withMaxBody(16<<20))
+		e.recv.group.timeout = 5 * time.Millisecond
+		big := string(appendBatch(nil, 10000))
+		code, resp := e.post(big)
+		if code != http.StatusServiceUnavailable || !strings.Contains(resp, "unavailable") {
+			t.Fatalf("group past its deadline: status %d: %s", code, resp)
+		}
+		if n := e.count(&models.WebhookEvent{}); n != 0 {
+			t.Fatalf("%d events stored by the refused request", n)
+		}
+		e.recv.group.timeout = groupTimeout
+		e.mustPost(big) // SMS.CX's retry
+		if n := e.count(&models.WebhookEvent{}); n != 10000 {
+			t.Fatalf("retry stored %d events", n)
+		}
+	})
+
 	closed := func(t *testing.T, opts models.Options) {
 		store, err := models.Open(opts)
 		if err != nil {
@@ -482,25 +502,26 @@ func TestDedupKeys(t *testing.T) {
 	}{
 		{"dlr_update", `{"msgId":"9eee-1","status":"DELIVERED"}`, "dlr_update:9eee-1:DELIVERED"},
 		{"dlr_update", `{"msgId":"9eee-1","status":"NO COVERAGE"}`, "dlr_update:9eee-1:NO COVERAGE"},
-		{"dlr_update", `{"msgId":"` + long + `","status":"SENT"}`, "dlr_update:h:"},
-		{"dlr_update", `{"msgId":"a\u0000b","status":"SENT"}`, "dlr_update:h:"},
+		{"dlr_update", `{"msgId":"` + long + `","status":"SENT"}`, "dlr_update:h:08b3f40ccfd687232bdb1ff9d16de154916cfbd22ad13c60543ddacaa51d1ed6"},
+		{"dlr_update", `{"msgId":"a\u0000b","status":"SENT"}`, "dlr_update:h:f43718f34e52ead8edb685ac3fc74b1b7237d73cbdfb0188565dc907003fd5e3"},
 		{"receive_sms", `{"msgId":"3328fe13"}`, "receive_sms:3328fe13"},
 		{"new_optout", `{"hitId":1843}`, "new_optout:1843"},
 		{"shortlink_hit", `{"hitId":77}`, "shortlink_hit:77"},
 		{"shortlink_hit_update", `{"hitId":77}`, "shortlink_hit_update:77"},
 		{"attachment_hit", `{"hitId":0}`, "attachment_hit:0"},
-		{"otp_update", `{"otpId":"x"}`, "otp_update:sha256:"},
-		{"shortlink_hit", `{"hitId":"77"}`, "shortlink_hit:malformed:"},
-		{"new_optout", `{"optoutId":"x"}`, "new_optout:malformed:"},
+		{"otp_update", `{"otpId": "x"}`, "otp_update:sha256:eb576ce4b9638eb86ea0ec6e92259b6de0af352fb9fa06518cab4c61c2ba8884"},
+		{"shortlink_hit", `{"hitId":"77"}`, "shortlink_hit:malformed:cd01706244640a7bf318ef5f154e66d70a69c304684845782205b5190108b7c7"},
+		{"new_optout", `{"optoutId":"x"}`, "new_optout:malformed:8b8793e735b8adbcd3a56e6d0ec815ae1b42fb9e64e92692d1b4bbc3d430d118"},
 	}
 	keys := map[string]string{}
 	for _, tc := range cases {
 		t.Run(tc.event+" "+clip(tc.item, 30), func(t *testing.T) {
-			// The name is what schema version 2 stored as the key; the
-			// key is its hash, which migration 3 gives the stored names.
+			// The name is what schema version 2 stored as the key, so it
+			// must not change; the key is its hash (models.DedupKey, whose
+			// own test pins it), which migration 3 gives the stored names.
 			_, name := judgeItem(tc.event, json.RawMessage(tc.item))
-			if !strings.HasPrefix(name, tc.want) {
-				t.Fatalf("name %q, want prefix %q", name, tc.want)
+			if name != tc.want {
+				t.Fatalf("name %q, want %q", name, tc.want)
 			}
 			it := decodeItem(tc.event, json.RawMessage(tc.item))
 			if it.key != models.DedupKey(name) || len(it.key) != 22 || strings.Contains(it.key, ":") {
@@ -543,4 +564,48 @@ func TestStoredEventsCounted(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
+}
+
+// An event stored before schema version 3, under its name, is still a
+// duplicate when SMS.CX retries it after the upgrade: migration 3 gives the
+// stored name the key that decoding gives the retried item.
+func TestRetryAcrossKeyMigration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, store *models.Store) {
+		ctx := t.Context()
+		db := store.DB(ctx)
+		// Back to version 2, holding what a version 2 build stored for
+		// these items.
+		if err := db.Exec("DELETE FROM schema_migrations WHERE version = 3").Error; err != nil {
+			t.Fatal(err)
+		}
+		dlr := `{"campaignId":"4baf0298-0c21-4df1-a60a-6e3476e95e0b","msgId":"0b6c1e2a-9d4f-4c1e-8f00-3a7d2b9c5e11","statusCode":3,"status":"DELIVERED","errorCode":null,"datetime":"2026-11-27 10:00:00","trackData":null}`
+		hit := `{"hitId":1843,"optoutId":"aB3","optoutType":"link","phoneNumber":"+4915100000001"}`
+		now := time.Now().UTC()
+		for _, v2 := range []models.WebhookEvent{
+			{Event: "dlr_update", DedupKey: "dlr_update:0b6c1e2a-9d4f-4c1e-8f00-3a7d2b9c5e11:DELIVERED", Raw: dlr, ReceivedAt: now, ProcessedAt: &now, Result: "applied"},
+			{Event: "new_optout", DedupKey: "new_optout:1843", Raw: hit, ReceivedAt: now, ProcessedAt: &now, Result: "applied"},
+		} {
+			if err := db.Create(&v2).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := store.Migrate(ctx); err != nil || n != 1 {
+			t.Fatalf("Migrate = %d, %v; want 1, nil", n, err)
+		}
+
+		e := newEnv(t, store)
+		for _, body := range []string{
+			`{"event":"dlr_update","data":[` + dlr + `]}`,
+			`{"event":"new_optout","data":[` + hit + `]}`,
+		} {
+			code, resp := e.post(body)
+			var r Receipt
+			if err := json.Unmarshal([]byte(resp), &r); code != http.StatusOK || err != nil || r.Items != 1 || r.Stored != 0 {
+				t.Fatalf("retry after the upgrade: status %d: %s", code, resp)
+			}
+		}
+		if n := e.count(&models.WebhookEvent{}); n != 2 {
+			t.Fatalf("%d events stored, want the 2 from before the upgrade", n)
+		}
+	})
 }
