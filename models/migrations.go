@@ -50,7 +50,7 @@ var migrations = []migration{
 		// after the upgrade still finds its copy. Every name contains ':'
 		// and no key does, so the rewrite cannot collide with itself, and
 		// a key is never hashed twice.
-		if tx.Dialector.Name() == DriverPostgres {
+		if tx.Name() == DriverPostgres {
 			// An instance still running the old version waits until the
 			// rewrite commits rather than slipping a name past it. One
 			// statement does the rewrite: DedupKey in SQL (sha256 needs
