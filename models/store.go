@@ -42,6 +42,9 @@ type Options struct {
 	Driver       string
 	DSN          string
 	MaxOpenConns int
+	// SQLiteSynchronous is SQLite's synchronous setting: SyncNormal (the
+	// default when empty) or SyncFull. PostgreSQL ignores it.
+	SQLiteSynchronous string
 	// Logger receives GORM's logs; nil silences them.
 	Logger logger.Interface
 }
@@ -63,6 +66,16 @@ type Store struct {
 	stopOnce        *sync.Once
 }
 
+// SQLite synchronous settings (Options.SQLiteSynchronous). In WAL mode,
+// NORMAL syncs the log only at checkpoints: a commit survives the process
+// crashing, but the last commits before a power cut or an operating-system
+// crash may be lost. FULL syncs the log at every commit, so a commit also
+// survives those, for some throughput (BENCHMARKS.md, P1 Durability).
+const (
+	SyncNormal = "normal"
+	SyncFull   = "full"
+)
+
 // busyTimeout is how long a SQLite connection waits for a lock (set in
 // SQLiteDSN).
 const busyTimeout = 10 * time.Second
@@ -79,7 +92,15 @@ func Open(opts Options) (*Store, error) {
 	maxOpen := opts.MaxOpenConns
 	switch opts.Driver {
 	case DriverSQLite, "":
-		dialector = sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: SQLiteDSN(opts.DSN)})
+		sync := opts.SQLiteSynchronous
+		switch sync {
+		case "":
+			sync = SyncNormal
+		case SyncNormal, SyncFull:
+		default:
+			return nil, fmt.Errorf("store: unknown SQLite synchronous setting %q (want %q or %q)", sync, SyncNormal, SyncFull)
+		}
+		dialector = sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: sqliteDSN(opts.DSN, sync)})
 		if maxOpen == 0 {
 			maxOpen = 8
 		}
@@ -131,14 +152,17 @@ func Open(opts Options) (*Store, error) {
 }
 
 // SQLiteDSN turns a file path (or a file: URI) into a DSN for
-// mattn/go-sqlite3 that sets the connection pragmas apptconfirm relies on.
-func SQLiteDSN(path string) string {
+// mattn/go-sqlite3 that sets the connection pragmas apptconfirm relies on,
+// with synchronous=NORMAL (the default of Open).
+func SQLiteDSN(path string) string { return sqliteDSN(path, SyncNormal) }
+
+func sqliteDSN(path, synchronous string) string {
 	params := url.Values{}
 	params.Set("_journal_mode", "WAL")
 	params.Set("_foreign_keys", "on")
 	params.Set("_busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10))
 	params.Set("_txlock", "immediate")
-	params.Set("_synchronous", "NORMAL")
+	params.Set("_synchronous", strings.ToUpper(synchronous))
 	dsn := path
 	if !strings.HasPrefix(dsn, "file:") {
 		dsn = "file:" + dsn

@@ -92,6 +92,45 @@ func TestSQLitePragmasOnEveryConnection(t *testing.T) {
 	}
 }
 
+// Options.SQLiteSynchronous reaches every connection of the pool; NORMAL
+// is the default, and an unknown setting is refused.
+func TestSQLiteSynchronous(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		setting string
+		want    int // PRAGMA synchronous: 1 NORMAL, 2 FULL
+	}{{"", 1}, {models.SyncNormal, 1}, {models.SyncFull, 2}} {
+		t.Run("setting="+tc.setting, func(t *testing.T) {
+			s, err := models.Open(models.Options{DSN: filepath.Join(t.TempDir(), "s.db"), SQLiteSynchronous: tc.setting})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			sqlDB, err := s.DB(ctx).DB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 3 {
+				c, err := sqlDB.Conn(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				var got int
+				if err := c.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if got != tc.want {
+					t.Fatalf("connection %d: synchronous=%d, want %d", i, got, tc.want)
+				}
+			}
+		})
+	}
+	if _, err := models.Open(models.Options{DSN: filepath.Join(t.TempDir(), "x.db"), SQLiteSynchronous: "off"}); err == nil || !strings.Contains(err.Error(), `"off"`) {
+		t.Fatalf("Open with synchronous=off: %v, want an error naming it", err)
+	}
+}
+
 // QUALITY D2: fifty concurrent read-then-write transactions, no "database is locked".
 func TestConcurrentReadThenWrite(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {

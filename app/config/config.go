@@ -76,6 +76,9 @@ type Database struct {
 	// MaxOpenConns caps open connections; 0 means the driver's default
 	// (see Config.DatabaseMaxOpenConns).
 	MaxOpenConns int `yaml:"max_open_conns"`
+	// SQLiteSynchronous is "normal" or "full" (models.SyncNormal,
+	// models.SyncFull): whether a SQLite commit also survives a power cut.
+	SQLiteSynchronous string `yaml:"sqlite_synchronous"`
 }
 
 // SMSCX configures the SMS.CX gateway.
@@ -215,9 +218,10 @@ func Default() Config {
 			SecureCookies:     "auto",
 		},
 		Database: Database{
-			Driver:      "sqlite",
-			DSN:         "apptconfirm.db",
-			AutoMigrate: true,
+			Driver:            "sqlite",
+			DSN:               "apptconfirm.db",
+			AutoMigrate:       true,
+			SQLiteSynchronous: "normal",
 		},
 		SMSCX: SMSCX{
 			BaseURL: "https://api.sms.cx",

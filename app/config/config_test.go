@@ -30,10 +30,11 @@ func custom() Config {
 			SecureCookies:     "true",
 		},
 		Database: Database{
-			Driver:       "postgres",
-			DSN:          "postgres://app:pw@db.example.org:5432/appt?sslmode=require",
-			AutoMigrate:  false,
-			MaxOpenConns: 12,
+			Driver:            "postgres",
+			DSN:               "postgres://app:pw@db.example.org:5432/appt?sslmode=require",
+			AutoMigrate:       false,
+			MaxOpenConns:      12,
+			SQLiteSynchronous: "full",
 		},
 		SMSCX: SMSCX{
 			Mode:          ModeLive,

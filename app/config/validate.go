@@ -97,6 +97,7 @@ func (c *Config) validateDatabase(p *problems) {
 	if d.MaxOpenConns < 0 {
 		p.add("database.max_open_conns", "must be 0 (driver default) or more, got %d", d.MaxOpenConns)
 	}
+	oneOf(p, "database.sqlite_synchronous", d.SQLiteSynchronous, "normal", "full")
 }
 
 func (c *Config) validateSMSCX(p *problems) {

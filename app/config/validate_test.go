@@ -52,6 +52,7 @@ func TestValidate(t *testing.T) {
 		{"postgres key=value unterminated quote", func(c *Config) { c.Database.Driver, c.Database.DSN = "postgres", "host=db password='x" }, `database.dsn`},
 		{"postgres key without value", func(c *Config) { c.Database.Driver, c.Database.DSN = "postgres", "host=db dbname" }, `database.dsn`},
 		{"negative max_open_conns", func(c *Config) { c.Database.MaxOpenConns = -1 }, `database.max_open_conns: must be 0 (driver default) or more, got -1`},
+		{"unknown sqlite_synchronous", func(c *Config) { c.Database.SQLiteSynchronous = "OFF" }, `database.sqlite_synchronous: want one of "normal", "full", got "OFF"`},
 
 		// smscx
 		{"unknown mode", func(c *Config) { c.SMSCX.Mode = "test" }, `smscx.mode: want one of "simulate", "live" (or empty), got "test"`},

@@ -100,7 +100,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if opts.HashCost == 0 {
 		opts.HashCost = 12
 	}
-	store, err := models.Open(models.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, MaxOpenConns: cfg.DatabaseMaxOpenConns()})
+	store, err := models.Open(models.Options{
+		Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, MaxOpenConns: cfg.DatabaseMaxOpenConns(),
+		SQLiteSynchronous: cfg.Database.SQLiteSynchronous,
+	})
 	if err != nil {
 		return nil, err
 	}

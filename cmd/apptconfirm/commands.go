@@ -120,7 +120,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	store, err := models.Open(models.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN})
+	store, err := models.Open(models.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, SQLiteSynchronous: cfg.Database.SQLiteSynchronous})
 	if err != nil {
 		return err
 	}

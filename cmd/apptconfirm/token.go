@@ -30,7 +30,7 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	store, err := models.Open(models.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN})
+	store, err := models.Open(models.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, SQLiteSynchronous: cfg.Database.SQLiteSynchronous})
 	if err != nil {
 		return err
 	}
