@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -512,5 +514,71 @@ func TestProcessingGivesWayToReceiving(t *testing.T) {
 	e.clock.Set(received.Add(maxLag))
 	if !e.proc.lagging(received) {
 		t.Fatalf("an event received %s ago is not lagging", maxLag)
+	}
+}
+
+// Processing stopped part way (the server shutting down) leaves every event
+// either applied with its message, or pending with its message untouched
+// and no failed attempt recorded; the next run applies the rest. On SQLite
+// the statements run without cancellation (statementContext), so this is
+// the rollback of the transaction at work.
+func TestCancelledProcessingLeavesNoHalfWork(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	p := e.patient("Ada", "+4915100000009")
+	a := e.appointment(p, 48*time.Hour)
+	const n = 1500
+	msgs := map[string]*models.Message{}
+	for start := 0; start < n; start += 100 {
+		items := make([]any, 0, 100)
+		for range 100 {
+			m := e.sentReminder(a, p.Phone)
+			msgs[m.ProviderID] = m
+			items = append(items, dlrItem(m, "DELIVERED", nil))
+		}
+		e.mustPost(envelope("dlr_update", items...))
+	}
+
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan int)
+	go func() {
+		applied, _ := e.proc.ProcessPending(ctx)
+		done <- applied
+	}()
+	time.Sleep(30 * time.Millisecond)
+	cancel()
+	applied := <-done
+
+	var events []models.WebhookEvent
+	if err := e.store.DB(e.ctx).Find(&events).Error; err != nil {
+		t.Fatal(err)
+	}
+	processed := 0
+	for _, ev := range events {
+		if pending := ev.ProcessedAt == nil; (pending && (ev.Attempts != 0 || ev.Result != "")) || strings.HasPrefix(ev.Result, "error") {
+			t.Fatalf("event %d (processed %v): attempts %d, result %q after a cancelled run", ev.ID, !pending, ev.Attempts, ev.Result)
+		}
+		var d struct {
+			MsgID string `json:"msgId"`
+		}
+		if err := json.Unmarshal([]byte(ev.Raw), &d); err != nil {
+			t.Fatal(err)
+		}
+		var m models.Message
+		if err := e.store.DB(e.ctx).First(&m, msgs[d.MsgID].ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if delivered := m.Status == models.MsgDelivered; delivered != (ev.ProcessedAt != nil) {
+			t.Fatalf("event %d processed=%v but its message is %s", ev.ID, ev.ProcessedAt != nil, m.Status)
+		}
+		if ev.ProcessedAt != nil {
+			processed++
+		}
+	}
+	t.Logf("the cancelled run applied %d of %d", processed, n)
+	if processed != applied {
+		t.Fatalf("%d events processed, the run reported %d", processed, applied)
+	}
+	if rest := e.process(); processed+rest != n {
+		t.Fatalf("the next run applied %d, after %d: want %d in all", rest, processed, n)
 	}
 }
