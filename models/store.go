@@ -92,15 +92,15 @@ func Open(opts Options) (*Store, error) {
 	maxOpen := opts.MaxOpenConns
 	switch opts.Driver {
 	case DriverSQLite, "":
-		sync := opts.SQLiteSynchronous
-		switch sync {
+		synchronous := opts.SQLiteSynchronous
+		switch synchronous {
 		case "":
-			sync = SyncNormal
+			synchronous = SyncNormal
 		case SyncNormal, SyncFull:
 		default:
-			return nil, fmt.Errorf("store: unknown SQLite synchronous setting %q (want %q or %q)", sync, SyncNormal, SyncFull)
+			return nil, fmt.Errorf("store: unknown SQLite synchronous setting %q (want %q or %q)", synchronous, SyncNormal, SyncFull)
 		}
-		dialector = sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: sqliteDSN(opts.DSN, sync)})
+		dialector = sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: sqliteDSN(opts.DSN, synchronous)})
 		if maxOpen == 0 {
 			maxOpen = 8
 		}

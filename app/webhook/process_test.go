@@ -461,9 +461,10 @@ func TestHits(t *testing.T) {
 	}
 }
 
-// While requests are being stored, processing waits three times as long as
-// its last batch took before the next one (at most maxGiveWay); when the
-// receiver stayed quiet it does not wait. A busy receiver never starves it.
+// While requests are being stored, processing waits giveWayShare times as
+// long as its last batch took before the next one (at most maxGiveWay); when
+// the receiver stayed quiet it does not wait. A busy receiver never starves
+// it.
 func TestProcessingGivesWayToReceiving(t *testing.T) {
 	var none *Traffic
 	if none.Busy() || none.pause(none.mark(), time.Second) != 0 {

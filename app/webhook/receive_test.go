@@ -578,7 +578,7 @@ func TestRetryAcrossKeyMigration(t *testing.T) {
 		if err := db.Exec("DELETE FROM schema_migrations WHERE version = 3").Error; err != nil {
 			t.Fatal(err)
 		}
-		dlr := `{"campaignId":"4baf0298-0c21-4df1-a60a-6e3476e95e0b","msgId":"0b6c1e2a-9d4f-4c1e-8f00-3a7d2b9c5e11","statusCode":3,"status":"DELIVERED","errorCode":null,"datetime":"2026-11-27 10:00:00","trackData":null}`
+		dlr := string(appendItem(nil, "0b6c1e2a-9d4f-4c1e-8f00-3a7d2b9c5e11"))
 		hit := `{"hitId":1843,"optoutId":"aB3","optoutType":"link","phoneNumber":"+4915100000001"}`
 		now := time.Now().UTC()
 		for _, v2 := range []models.WebhookEvent{

@@ -32,9 +32,8 @@ const (
 // of the time and catches up at full speed once the flood is over, and a
 // steady stream, which leaves short backlogs and so short batches, waits
 // little. It stops giving way when the oldest waiting event is maxLag old.
-// A lone event is applied at once. The
-// Receiver and the Processor share one Traffic; a nil *Traffic never asks
-// processing to wait.
+// A lone event is applied at once. The Receiver and the Processor share one
+// Traffic; a nil *Traffic never asks processing to wait.
 type Traffic struct {
 	inflight atomic.Int64
 	begun    atomic.Int64
