@@ -46,3 +46,18 @@ func lockKey(name string) int64 {
 	_, _ = h.Write([]byte("apptconfirm:" + name))
 	return int64(h.Sum64() >> 1)
 }
+
+// LockTxExclusive takes, inside the transaction ctx carries, a lock named
+// name that no other transaction holds until this one ends (a PostgreSQL
+// transaction-level advisory lock), so that instances starting together
+// run a one-time set-up one after the other. On SQLite the transaction
+// already holds the database's write lock.
+func (s *Store) LockTxExclusive(ctx context.Context, name string) error {
+	if s.driver != DriverPostgres {
+		return nil
+	}
+	if err := s.conn(ctx).Exec("SELECT pg_advisory_xact_lock(?)", lockKey(name)).Error; err != nil {
+		return fmt.Errorf("store: lock %s: %w", name, Classify(err))
+	}
+	return nil
+}

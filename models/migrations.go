@@ -29,16 +29,16 @@ var migrations = []migration{
 			return err
 		}
 		// One pending message per appointment and rule: replanning can never
-		// leave two live copies of the same reminder (PRODUCT.md 2.2).
+		// leave two live copies of the same reminder.
 		return tx.Exec(`CREATE UNIQUE INDEX idx_messages_one_pending_per_rule
 			ON messages (appointment_id, rule_id) WHERE status IN ('planned', 'sending') AND rule_id IS NOT NULL`).Error
 	}},
 	{2, "covering index for the dashboard's message counts", func(tx *gorm.DB) error {
 		// The dashboard counts messages per state for the appointments of a
-		// range; with these columns in the index it never reads the table
-		// (QUALITY P3 at a million appointments). It starts with
-		// appointment_id, so the single-column index is redundant: dropping it
-		// also keeps SQLite's planner from preferring it.
+		// range; with these columns in the index it never reads the table.
+		// It starts with appointment_id, so the single-column index is
+		// redundant: dropping it also keeps SQLite's planner from
+		// preferring it.
 		if err := tx.Exec(`CREATE INDEX idx_messages_appt_status_kind_sent
 			ON messages (appointment_id, status, kind, sent_at)`).Error; err != nil {
 			return err
@@ -85,7 +85,27 @@ var migrations = []migration{
 			last = page[len(page)-1].ID
 		}
 	}},
+	{4, "domain events", func(tx *gorm.DB) error {
+		return tx.Migrator().CreateTable(&v4Event{})
+	}},
 }
+
+// v4Event is the events table as migration 4 creates it.
+type v4Event struct {
+	ID            uint      `gorm:"primaryKey"`
+	At            time.Time `gorm:"not null;index"`
+	Type          string    `gorm:"size:40;not null"`
+	AppointmentID uint      `gorm:"not null;default:0;index"`
+	PatientID     uint      `gorm:"not null;default:0"`
+	MessageID     uint      `gorm:"not null;default:0"`
+	InboundID     uint      `gorm:"not null;default:0"`
+	Status        string    `gorm:"size:24;not null;default:''"`
+	Source        string    `gorm:"size:32;not null;default:''"`
+	Detail        string    `gorm:"size:300;not null;default:''"`
+	DueAt         *time.Time
+}
+
+func (v4Event) TableName() string { return "events" }
 
 // schemaMigration records an applied migration.
 type schemaMigration struct {

@@ -62,8 +62,8 @@ func TestMigrationHashesDedupKeys(t *testing.T) {
 				}
 			}
 
-			if n, err := s.Migrate(ctx); err != nil || n != 1 {
-				t.Fatalf("Migrate = %d, %v; want 1, nil", n, err)
+			if n, err := s.MigrateTo(ctx, 3); err != nil || n != 1 {
+				t.Fatalf("MigrateTo(3) = %d, %v; want 1, nil", n, err)
 			}
 			var stored []models.WebhookEvent
 			if err := s.DB(ctx).Order("id").Find(&stored).Error; err != nil {

@@ -5,7 +5,7 @@ import "fmt"
 // AppointmentStatus is where an appointment stands.
 type AppointmentStatus string
 
-// Appointment states (PRODUCT.md 2).
+// Appointment states.
 const (
 	Scheduled AppointmentStatus = "scheduled"
 	Confirmed AppointmentStatus = "confirmed"
@@ -64,7 +64,7 @@ func (e *ErrBadTransition) Error() string {
 // MessageStatus is where an outbound message stands.
 type MessageStatus string
 
-// Message states (PRODUCT.md 2).
+// Message states.
 const (
 	MsgPlanned   MessageStatus = "planned"
 	MsgSending   MessageStatus = "sending"
@@ -103,7 +103,7 @@ func (s MessageStatus) Final() bool {
 }
 
 // deliveryRank orders the states a delivery report can move a message
-// through; a report never moves a message to a lower rank (QUALITY W4).
+// through; a report never moves a message to a lower rank.
 var deliveryRank = map[MessageStatus]int{
 	MsgSending:   1,
 	MsgAccepted:  2,

@@ -47,18 +47,28 @@ type Options struct {
 	SQLiteSynchronous string
 	// Logger receives GORM's logs; nil silences them.
 	Logger logger.Interface
+	// Events receives the domain events of each transaction: Stage inside
+	// it, before the commit, and Committed once it has committed. nil
+	// drops them after they are stored.
+	Events EventSink
 }
 
-// Store is the application's database. It wraps *gorm.DB and is safe for
-// concurrent use.
+// Store is the application's storage layer: every query and write of
+// apptconfirm goes through its methods, one file per table. It is safe for
+// concurrent use. A transaction travels in the context (see Tx): a method
+// called with a context inside Tx joins that transaction, and one called
+// outside runs on its own.
 type Store struct {
 	db     *gorm.DB
 	driver string
-	// writer is the turn to write on SQLite (a semaphore of one, shared by
-	// every Store derived from the one Open returned); nil on PostgreSQL.
+	// writer is the turn to write on SQLite (a semaphore of one); nil on
+	// PostgreSQL.
 	writer chan struct{}
-	// inTx marks a Store bound to a transaction, which already has the turn.
-	inTx bool
+	// events receives the domain events of every committed transaction;
+	// nil drops them.
+	events EventSink
+	// webhookInsert is the prepared insert of webhook events (SQLite).
+	webhookInsert *preparedWebhookInsert
 	// stopCheckpoints ends the background checkpoints of SQLite, and
 	// checkpointsDone is closed when they have ended; nil on PostgreSQL.
 	stopCheckpoints chan struct{}
@@ -86,7 +96,7 @@ const writerWait = busyTimeout
 
 // Open connects to the database. SQLite connections are configured in the
 // DSN so that every connection of the pool runs with WAL, foreign keys, a
-// busy timeout and immediate write transactions (QUALITY D1).
+// busy timeout and immediate write transactions.
 func Open(opts Options) (*Store, error) {
 	var dialector gorm.Dialector
 	maxOpen := opts.MaxOpenConns
@@ -141,7 +151,7 @@ func Open(opts Options) (*Store, error) {
 	if driver == "" {
 		driver = DriverSQLite
 	}
-	st := &Store{db: db, driver: driver}
+	st := &Store{db: db, driver: driver, events: opts.Events, webhookInsert: &preparedWebhookInsert{}}
 	if driver == DriverSQLite {
 		st.writer = make(chan struct{}, 1)
 		st.stopCheckpoints, st.checkpointsDone = make(chan struct{}), make(chan struct{})
@@ -177,10 +187,10 @@ func sqliteDSN(path, synchronous string) string {
 // Driver returns the database driver name ("sqlite" or "postgres").
 func (s *Store) Driver() string { return s.driver }
 
-// DB returns the GORM handle bound to ctx. Packages inside app/ use it for
-// queries the Store has no method for; user text never reaches Order,
-// Select, Group, Raw, Table or Joins (QUALITY A5).
-func (s *Store) DB(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+// DB returns the GORM handle for ctx: the transaction ctx carries (see Tx),
+// or the pool. Only migrations and tests reach for it; everything else uses
+// the Store's methods.
+func (s *Store) DB(ctx context.Context) *gorm.DB { return s.conn(ctx) }
 
 // Close stops the background checkpoints (after a last one) and closes the
 // connection pool.
@@ -208,31 +218,16 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Tx runs fn in one transaction: everything fn writes lands together or not at all.
-// On SQLite it first waits for the process's turn to write (see WriterTurn).
-func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
-	release, err := s.WriterTurn(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, driver: s.driver, writer: s.writer, inTx: true})
-	})
-	return Classify(err)
-}
-
 // WriterTurn waits for this process's turn to write and returns the
 // function that ends it. SQLite takes one writer at a time, and a
 // transaction that finds the database locked polls for it with sleeps that
 // grow to 100 ms, leaving the CPU idle long after the lock is free; taking
 // turns in the process first hands the lock straight from one transaction
-// to the next. Tx takes the turn itself; code that begins a transaction
-// with database/sql must take it first. On PostgreSQL, and inside a Tx, it
+// to the next. Tx takes the turn itself. On PostgreSQL, and inside a Tx, it
 // returns at once. It fails with ErrUnavailable when the turn does not come
 // within 10 s (as SQLite's busy timeout would) or ctx ends first.
 func (s *Store) WriterTurn(ctx context.Context) (release func(), err error) {
-	if s.writer == nil || s.inTx {
+	if s.writer == nil || s.txOf(ctx) != nil {
 		return func() {}, nil
 	}
 	select {

@@ -44,7 +44,7 @@ func TestMigratePostgres(t *testing.T) {
 	}
 }
 
-// QUALITY D1: every pooled connection carries the pragmas.
+// Every pooled connection carries the pragmas.
 func TestSQLitePragmasOnEveryConnection(t *testing.T) {
 	s := storetest.SQLite(t)
 	ctx := context.Background()
@@ -131,7 +131,7 @@ func TestSQLiteSynchronous(t *testing.T) {
 	}
 }
 
-// QUALITY D2: fifty concurrent read-then-write transactions, no "database is locked".
+// Fifty concurrent read-then-write transactions, no "database is locked".
 func TestConcurrentReadThenWrite(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
@@ -144,16 +144,16 @@ func TestConcurrentReadThenWrite(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs <- s.Tx(ctx, func(tx *models.Store) error {
+				errs <- s.Tx(ctx, func(ctx context.Context) error {
 					var st models.Setting
-					if err := tx.DB(ctx).Scopes(models.ForUpdate(tx)).First(&st, "key = ?", "counter").Error; err != nil {
+					if err := s.DB(ctx).Scopes(models.ForUpdate(s)).First(&st, "key = ?", "counter").Error; err != nil {
 						return err
 					}
 					var v int
 					if _, err := fmt.Sscan(st.Value, &v); err != nil {
 						return err
 					}
-					return tx.DB(ctx).Model(&st).Update("value", fmt.Sprint(v+1)).Error
+					return s.DB(ctx).Model(&st).Update("value", fmt.Sprint(v+1)).Error
 				})
 			}()
 		}
@@ -178,8 +178,8 @@ func TestTxRollsBackEverything(t *testing.T) {
 	s := storetest.SQLite(t)
 	ctx := context.Background()
 	boom := errors.New("boom")
-	err := s.Tx(ctx, func(tx *models.Store) error {
-		if err := tx.DB(ctx).Create(&models.Setting{Key: "a", Value: "1"}).Error; err != nil {
+	err := s.Tx(ctx, func(ctx context.Context) error {
+		if err := s.DB(ctx).Create(&models.Setting{Key: "a", Value: "1"}).Error; err != nil {
 			return err
 		}
 		return boom
@@ -243,13 +243,13 @@ func TestWriterTurn(t *testing.T) {
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	if err := s.Tx(waitCtx, func(*models.Store) error { return nil }); !errors.Is(err, models.ErrUnavailable) {
+	if err := s.Tx(waitCtx, func(context.Context) error { return nil }); !errors.Is(err, models.ErrUnavailable) {
 		t.Fatalf("Tx while another writer has the turn = %v, want ErrUnavailable", err)
 	}
 	done := make(chan error, 1)
 	go func() {
-		done <- s.Tx(ctx, func(tx *models.Store) error {
-			return tx.DB(ctx).Create(&models.Setting{Key: "after", Value: "1"}).Error
+		done <- s.Tx(ctx, func(ctx context.Context) error {
+			return s.DB(ctx).Create(&models.Setting{Key: "after", Value: "1"}).Error
 		})
 	}()
 	select {
@@ -261,13 +261,13 @@ func TestWriterTurn(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Tx after the turn was released: %v", err)
 	}
-	err = s.Tx(ctx, func(tx *models.Store) error {
-		inner, err := tx.WriterTurn(ctx)
+	err = s.Tx(ctx, func(ctx context.Context) error {
+		inner, err := s.WriterTurn(ctx)
 		if err != nil {
 			return err
 		}
 		inner()
-		return tx.Tx(ctx, func(*models.Store) error { return nil })
+		return s.Tx(ctx, func(context.Context) error { return nil })
 	})
 	if err != nil {
 		t.Fatalf("a Tx inside a Tx: %v", err)

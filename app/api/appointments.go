@@ -51,7 +51,7 @@ type cancelBody struct {
 // apiMessages rewrites the web UI's wording of some field messages for API
 // clients.
 func apiMessages(err error) error {
-	fe, ok := clinic.AsFieldErrors(err)
+	fe, ok := models.AsFieldErrors(err)
 	if !ok {
 		return err
 	}
@@ -61,9 +61,10 @@ func apiMessages(err error) error {
 	return fe
 }
 
-func (a *API) listAppointments(c *gin.Context) {
+// ListAppointments answers GET /appointments?from=&to=&status=&location_id=&page=&per_page=.
+func (a *API) ListAppointments(c *gin.Context) {
 	ctx := c.Request.Context()
-	fe := clinic.FieldErrors{}
+	fe := models.FieldErrors{}
 	q := clinic.AppointmentQuery{
 		Status:  c.Query("status"),
 		Page:    queryInt(c, "page", fe),
@@ -102,7 +103,7 @@ func (a *API) listAppointments(c *gin.Context) {
 
 // rangeBound reads the optional range bound query parameter name (zero
 // when absent), recording a bad one in fe.
-func rangeBound(c *gin.Context, name string, zone *time.Location, end bool, fe clinic.FieldErrors) time.Time {
+func rangeBound(c *gin.Context, name string, zone *time.Location, end bool, fe models.FieldErrors) time.Time {
 	raw := c.Query(name)
 	if raw == "" {
 		return time.Time{}
@@ -148,7 +149,8 @@ func (a *API) rangeZone(ctx context.Context, locationID uint) (*time.Location, e
 	return l.Zone(), nil
 }
 
-func (a *API) getAppointment(c *gin.Context) {
+// GetAppointment answers GET /appointments/{id}.
+func (a *API) GetAppointment(c *gin.Context) {
 	id, ok := parseID(c, "appointment")
 	if !ok {
 		return
@@ -173,13 +175,14 @@ func (a *API) writeAppointment(c *gin.Context, status int, ap *models.Appointmen
 	writeJSON(c, status, out)
 }
 
-func (a *API) createAppointment(c *gin.Context) {
+// CreateAppointment answers POST /appointments: 201 with the appointment.
+func (a *API) CreateAppointment(c *gin.Context) {
 	ctx := c.Request.Context()
 	var b createAppointmentBody
 	if !decodeBody(c, &b, decodeOpts{}) {
 		return
 	}
-	fe := clinic.FieldErrors{}
+	fe := models.FieldErrors{}
 	in := clinic.AppointmentInput{}
 	switch {
 	case b.StartsAt == nil || strings.TrimSpace(*b.StartsAt) == "":
@@ -234,7 +237,7 @@ func (a *API) createAppointment(c *gin.Context) {
 		// accepted: a trial run (no patient yet) must fail on patient_id
 		// alone. Nothing is written by the trial.
 		_, err := a.clinic.CreateAppointment(ctx, act, in)
-		trial, ok := clinic.AsFieldErrors(err)
+		trial, ok := models.AsFieldErrors(err)
 		if !ok {
 			a.fail(c, err)
 			return
@@ -278,7 +281,7 @@ func splitName(name string) (first, last string) {
 // inlinePatient validates an inline patient (field errors go into fe as
 // "patient.name", "patient.phone", "patient.language") and looks for the
 // same person: same phone number and name, case aside.
-func (a *API) inlinePatient(ctx context.Context, b patientBody, locationID uint, fe clinic.FieldErrors) (*newPatient, error) {
+func (a *API) inlinePatient(ctx context.Context, b patientBody, locationID uint, fe models.FieldErrors) (*newPatient, error) {
 	region, err := a.phoneRegion(ctx, locationID)
 	if err != nil {
 		return nil, err
@@ -303,14 +306,12 @@ func (a *API) inlinePatient(ctx context.Context, b patientBody, locationID uint,
 	if len(fe) > 0 {
 		return np, nil
 	}
-	var found []models.Patient
-	err = a.store.DB(ctx).Where("phone = ? AND LOWER(first_name) = LOWER(?) AND LOWER(last_name) = LOWER(?)", e164, first, last).
-		Order("id").Limit(1).Find(&found).Error
-	if err != nil {
-		return nil, models.Classify(err)
-	}
-	if len(found) == 1 {
-		np.existing = &found[0]
+	found, err := a.clinic.FindPatient(ctx, e164, first, last)
+	switch {
+	case err == nil:
+		np.existing = found
+	case !errors.Is(err, models.ErrNotFound):
+		return nil, err
 	}
 	return np, nil
 }
@@ -340,11 +341,11 @@ func (a *API) phoneRegion(ctx context.Context, locationID uint) (string, error) 
 // patientFields renames the clinic's patient field names for the API
 // (first_name and last_name are both "name" there), under prefix.
 func patientFields(err error, prefix string) error {
-	fe, ok := clinic.AsFieldErrors(err)
+	fe, ok := models.AsFieldErrors(err)
 	if !ok {
 		return err
 	}
-	out := clinic.FieldErrors{}
+	out := models.FieldErrors{}
 	for k, v := range fe {
 		switch k {
 		case "first_name":
@@ -360,7 +361,8 @@ func patientFields(err error, prefix string) error {
 	return out
 }
 
-func (a *API) updateAppointment(c *gin.Context) {
+// UpdateAppointment answers PATCH /appointments/{id}.
+func (a *API) UpdateAppointment(c *gin.Context) {
 	ctx := c.Request.Context()
 	id, ok := parseID(c, "appointment")
 	if !ok {
@@ -373,13 +375,13 @@ func (a *API) updateAppointment(c *gin.Context) {
 	edits := b.LocationID != nil || b.StartsAt != nil || b.DurationMinutes != nil || b.Notes != nil
 	switch {
 	case b.Status != nil && edits:
-		invalid(c, clinic.FieldErrors{"status": "change the status in a request of its own"})
+		invalid(c, models.FieldErrors{"status": "change the status in a request of its own"})
 		return
 	case b.Status != nil:
 		a.changeStatus(c, id, *b.Status)
 		return
 	case !edits:
-		invalid(c, clinic.FieldErrors{"body": "give at least one of starts_at, duration_minutes, location_id, notes, status"})
+		invalid(c, models.FieldErrors{"body": "give at least one of starts_at, duration_minutes, location_id, notes, status"})
 		return
 	}
 	cur, err := a.clinic.GetAppointment(ctx, id)
@@ -387,7 +389,7 @@ func (a *API) updateAppointment(c *gin.Context) {
 		a.failID(c, err, "appointment", id)
 		return
 	}
-	fe := clinic.FieldErrors{}
+	fe := models.FieldErrors{}
 	// Members left out keep their value; the provider is not part of the API.
 	in := clinic.AppointmentInput{ProviderID: cur.ProviderID, Notes: cur.Notes}
 	if b.StartsAt != nil {
@@ -442,7 +444,7 @@ func (a *API) changeStatus(c *gin.Context, id uint, status string) {
 	case models.Scheduled:
 		ap, err = a.clinic.Restore(ctx, act, id)
 	default:
-		invalid(c, clinic.FieldErrors{"status": "must be one of scheduled, confirmed, cancelled, completed, no_show"})
+		invalid(c, models.FieldErrors{"status": "must be one of scheduled, confirmed, cancelled, completed, no_show"})
 		return
 	}
 	if err != nil {
@@ -452,7 +454,8 @@ func (a *API) changeStatus(c *gin.Context, id uint, status string) {
 	a.writeAppointment(c, http.StatusOK, ap)
 }
 
-func (a *API) cancelAppointment(c *gin.Context) {
+// CancelAppointment answers POST /appointments/{id}/cancel.
+func (a *API) CancelAppointment(c *gin.Context) {
 	ctx := c.Request.Context()
 	id, ok := parseID(c, "appointment")
 	if !ok {
@@ -475,7 +478,8 @@ func (a *API) cancelAppointment(c *gin.Context) {
 	a.writeAppointment(c, http.StatusOK, ap)
 }
 
-func (a *API) timeline(c *gin.Context) {
+// Timeline answers GET /appointments/{id}/timeline.
+func (a *API) Timeline(c *gin.Context) {
 	ctx := c.Request.Context()
 	id, ok := parseID(c, "appointment")
 	if !ok {

@@ -38,7 +38,7 @@ func TestCreateAppointmentWithPatientID(t *testing.T) {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
 	v := r.json(t)
-	// The shape of PRODUCT.md 3a, exactly.
+	// The public shape of an appointment, exactly.
 	if got, want := keys(v), sorted("id", "status", "starts_at", "duration_minutes", "location_id", "patient", "messages", "created_at", "updated_at"); !reflect.DeepEqual(got, want) {
 		t.Fatalf("appointment members %v, want %v", got, want)
 	}

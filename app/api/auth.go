@@ -8,16 +8,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"apptconfirm/app/clinic"
 	"apptconfirm/models"
 )
 
 const ctxToken = "apptconfirm.api_token"
 
-// authenticate requires "Authorization: Bearer <token>" with a known token
+// Authenticate requires "Authorization: Bearer <token>" with a known token
 // that is not revoked; anything else gets 401 with a WWW-Authenticate
 // challenge. It records the token's last use (at most once a minute).
-func (a *API) authenticate(c *gin.Context) {
+func (a *API) Authenticate(c *gin.Context) {
 	ctx := c.Request.Context()
 	plain, ok := bearer(c.GetHeader("Authorization"))
 	if !ok {
@@ -68,11 +67,11 @@ func unauthorized(c *gin.Context, errCode, msg string) {
 
 // actor is who the audit log and timelines name for this request:
 // "api:<token name>".
-func actor(c *gin.Context) clinic.Actor {
+func actor(c *gin.Context) models.Actor {
 	if v, ok := c.Get(ctxToken); ok {
 		if tok, ok := v.(*models.APIToken); ok {
-			return clinic.Actor{Name: "api:" + tok.Name}
+			return models.Actor{Name: "api:" + tok.Name}
 		}
 	}
-	return clinic.Actor{Name: "api"}
+	return models.Actor{Name: "api"}
 }

@@ -9,18 +9,17 @@ import (
 	"time"
 
 	"apptconfirm/app/api"
-	"apptconfirm/app/clinic"
 	"apptconfirm/models"
 )
 
 func TestAuthentication(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	revoked, tok, err := e.api.Tokens().Create(ctx, clinic.SystemActor(), "old")
+	revoked, tok, err := e.api.Tokens().Create(ctx, models.SystemActor(), "old")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.api.Tokens().Revoke(ctx, clinic.SystemActor(), tok.ID); err != nil {
+	if _, err := e.api.Tokens().Revoke(ctx, models.SystemActor(), tok.ID); err != nil {
 		t.Fatal(err)
 	}
 	unknown := api.TokenPrefix + strings.Repeat("A", 43)
@@ -118,7 +117,7 @@ func TestTokens(t *testing.T) {
 	ctx := context.Background()
 	tokens := e.api.Tokens()
 	uid := uint(7)
-	admin := clinic.Actor{UserID: &uid, Name: "admin@example.com"}
+	admin := models.Actor{UserID: &uid, Name: "admin@example.com"}
 
 	t.Run("format and storage", func(t *testing.T) {
 		plain, tok, err := tokens.Create(ctx, admin, "  PMS sync  ")
@@ -174,7 +173,7 @@ func TestTokens(t *testing.T) {
 	} {
 		t.Run("refuses "+c.name, func(t *testing.T) {
 			_, _, err := tokens.Create(ctx, admin, c.in)
-			fe, ok := clinic.AsFieldErrors(err)
+			fe, ok := models.AsFieldErrors(err)
 			if !ok || !strings.Contains(fe["name"], c.msg) {
 				t.Fatalf("err = %v, want a name error with %q", err, c.msg)
 			}

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
+	"apptconfirm/models"
 
-	"apptconfirm/app/clinic"
+	"github.com/gin-gonic/gin"
 )
 
 // decodeOpts tune decodeBody.
@@ -86,13 +86,13 @@ func writeDecodeError(c *gin.Context, err error) {
 	case errors.As(err, &te):
 		field := te.Field
 		if field == "" {
-			invalid(c, clinic.FieldErrors{"body": "must be a JSON object"})
+			invalid(c, models.FieldErrors{"body": "must be a JSON object"})
 			return
 		}
-		invalid(c, clinic.FieldErrors{field: "must be " + kindWords(te.Type)})
+		invalid(c, models.FieldErrors{field: "must be " + kindWords(te.Type)})
 	default:
 		if name, ok := unknownField(err); ok {
-			invalid(c, clinic.FieldErrors{name: "is not a known field"})
+			invalid(c, models.FieldErrors{name: "is not a known field"})
 			return
 		}
 		writeError(c, http.StatusBadRequest, CodeMalformed, "malformed JSON: "+err.Error(), "")
@@ -185,7 +185,7 @@ func dateOrInstant(s string, zone *time.Location, end bool) (time.Time, bool) {
 const rangeMessage = "must be a date (2026-03-10) or an RFC 3339 time with an offset (2026-03-10T09:30:00+01:00)"
 
 // queryInt reads an optional integer query parameter into fe's care.
-func queryInt(c *gin.Context, name string, fe clinic.FieldErrors) int {
+func queryInt(c *gin.Context, name string, fe models.FieldErrors) int {
 	raw, ok := c.GetQuery(name)
 	if !ok || raw == "" {
 		return 0

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"apptconfirm/app/clinic"
 	"apptconfirm/models"
 )
 
@@ -62,7 +61,7 @@ func writeError(c *gin.Context, status int, code, message, field string) {
 
 // invalid answers 422 for field errors: the message names every field, the
 // first (in sorted order) is the "field" member.
-func invalid(c *gin.Context, fe clinic.FieldErrors) {
+func invalid(c *gin.Context, fe models.FieldErrors) {
 	keys := make([]string, 0, len(fe))
 	for k := range fe {
 		keys = append(keys, k)
@@ -88,7 +87,7 @@ func invalid(c *gin.Context, fe clinic.FieldErrors) {
 // of a 500 never reaches the client.
 func (a *API) fail(c *gin.Context, err error) {
 	var bt *models.ErrBadTransition
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	if fe, ok := models.AsFieldErrors(err); ok {
 		invalid(c, fe)
 		return
 	}
@@ -119,9 +118,9 @@ func (a *API) failID(c *gin.Context, err error, what string, id uint) {
 	a.fail(c, err)
 }
 
-// recoverJSON turns a panic in an API handler into a JSON 500 and one log
+// RecoverJSON turns a panic in an API handler into a JSON 500 and one log
 // line with the stack.
-func (a *API) recoverJSON(c *gin.Context) {
+func (a *API) RecoverJSON(c *gin.Context) {
 	defer func() {
 		if r := recover(); r != nil {
 			if err, ok := r.(error); ok && errors.Is(err, http.ErrAbortHandler) {

@@ -15,6 +15,7 @@ import (
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/metrics"
+	"apptconfirm/app/stats"
 	"apptconfirm/app/web"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
@@ -65,7 +66,7 @@ func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, clock: &clock{t: t0}, store: storetest.SQLite(t)}
-	e.clinic = clinic.New(e.store, nil, e.clock.Now)
+	e.clinic = clinic.New(e.store, clinic.Options{Now: e.clock.Now})
 	if err := e.clinic.EnsureDefaults(ctx, clinic.Defaults{ClinicName: "Paris", Timezone: "Europe/Paris", Country: "FR"}); err != nil {
 		t.Fatal(err)
 	}
@@ -73,13 +74,14 @@ func newEnv(t testing.TB) *env {
 	if e.paris, err = e.clinic.DefaultLocation(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e.lyon, err = e.clinic.CreateLocation(ctx, clinic.SystemActor(), clinic.LocationInput{Name: "Lyon", TimeZone: "Europe/Paris", Country: "FR"})
+	e.lyon, err = e.clinic.CreateLocation(ctx, models.SystemActor(), clinic.LocationInput{Name: "Lyon", TimeZone: "Europe/Paris", Country: "FR"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(e.store)})
+	figures := stats.New(e.store)
+	e.api = api.New(api.Deps{Store: e.store, Clinic: e.clinic, Stats: figures, Metrics: e.metrics, Now: e.clock.Now})
 	e.web, err = web.New(web.Options{ClinicName: "Test", TrustedProxies: []string{"127.0.0.1"}}, web.Deps{
-		Store:     e.store,
 		Sessions:  auth.NewSessions(e.store, auth.SessionOptions{Lifetime: time.Hour}),
 		Hasher:    auth.NewHasher(10),
 		Limiter:   auth.NewLoginLimiter(time.Minute, 5, 20, nil),
@@ -87,16 +89,16 @@ func newEnv(t testing.TB) *env {
 		Static:    static.FS,
 		Now:       e.clock.Now,
 		Clinic:    e.clinic,
+		Stats:     figures,
+		Tokens:    e.api.Tokens(),
+		API:       e.api,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.api = api.New(api.Deps{Store: e.store, Clinic: e.clinic, Metrics: e.metrics, Now: e.clock.Now})
-	e.api.Register(e.web.Engine())
-	e.api.RegisterOperations(e.web.Engine())
 	e.srv = httptest.NewServer(e.web.Handler())
 	t.Cleanup(e.srv.Close)
-	if e.token, _, err = e.api.Tokens().Create(ctx, clinic.SystemActor(), "test"); err != nil {
+	if e.token, _, err = e.api.Tokens().Create(ctx, models.SystemActor(), "test"); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -201,7 +203,7 @@ func (e *env) decode(want int, v any, method, path, body string, opts ...reqOpt)
 // patient adds a patient through the clinic service.
 func (e *env) patient(first, last, phone string) *models.Patient {
 	e.t.Helper()
-	p, err := e.clinic.CreatePatient(context.Background(), clinic.SystemActor(),
+	p, err := e.clinic.CreatePatient(context.Background(), models.SystemActor(),
 		clinic.PatientInput{FirstName: first, LastName: last, Phone: phone}, "FR")
 	if err != nil {
 		e.t.Fatal(err)
@@ -212,7 +214,7 @@ func (e *env) patient(first, last, phone string) *models.Patient {
 // appointment books one through the clinic service.
 func (e *env) appointment(patientID, locationID uint, start time.Time) *models.Appointment {
 	e.t.Helper()
-	a, err := e.clinic.CreateAppointment(context.Background(), clinic.SystemActor(), clinic.AppointmentInput{
+	a, err := e.clinic.CreateAppointment(context.Background(), models.SystemActor(), clinic.AppointmentInput{
 		PatientID: patientID, LocationID: locationID, StartsAt: start, DurationMinutes: 30,
 	})
 	if err != nil {
@@ -232,7 +234,7 @@ func (e *env) count(model any) int64 {
 }
 
 // clinicActor is the actor of changes the tests make through the service.
-func (e *env) clinicActor() clinic.Actor { return clinic.Actor{Name: "test-actor"} }
+func (e *env) clinicActor() models.Actor { return models.Actor{Name: "test-actor"} }
 
 // with returns a copy of e that reports to t (for fuzz targets and subtests
 // that must not touch the parent's testing.TB).

@@ -8,7 +8,7 @@ import (
 	"apptconfirm/models"
 )
 
-// The answer shapes of PRODUCT.md 3a. They are public: change them only
+// The answer shapes of the REST API. They are public: change them only
 // with a migration note in the README.
 
 // Appointment is an appointment as the API shows it. Times are RFC 3339 in
@@ -116,10 +116,6 @@ func strp(s string) *string {
 	return &s
 }
 
-// messageColumns are the message columns an appointment answer needs (not
-// the SMS text).
-var messageColumns = []string{"id", "appointment_id", "rule_name", "kind", "status", "send_at", "sent_at", "provider_message_id", "reason"}
-
 // toAppointments turns appointments (with Patient and Location loaded) into
 // answers, loading all their messages in one query.
 func (a *API) toAppointments(ctx context.Context, as []models.Appointment) ([]Appointment, error) {
@@ -131,15 +127,9 @@ func (a *API) toAppointments(ctx context.Context, as []models.Appointment) ([]Ap
 	for i := range as {
 		ids[i] = as[i].ID
 	}
-	var msgs []models.Message
-	err := a.store.DB(ctx).Select(messageColumns).Where("appointment_id IN ?", ids).
-		Order("appointment_id, send_at, id").Find(&msgs).Error
+	byAppt, err := a.clinic.MessageSummaries(ctx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("api: load messages: %w", models.Classify(err))
-	}
-	byAppt := make(map[uint][]models.Message, len(as))
-	for _, m := range msgs {
-		byAppt[*m.AppointmentID] = append(byAppt[*m.AppointmentID], m)
+		return nil, fmt.Errorf("api: load messages: %w", err)
 	}
 	zs := zones{}
 	for i := range as {

@@ -13,6 +13,7 @@ import (
 //go:embed openapi.json
 var openAPIDocument []byte
 
-func (a *API) openAPI(c *gin.Context) {
+// OpenAPI serves the OpenAPI document.
+func (a *API) OpenAPI(c *gin.Context) {
 	c.Data(http.StatusOK, "application/json; charset=utf-8", openAPIDocument)
 }

@@ -21,26 +21,18 @@ type Readiness struct {
 	Checks map[string]string `json:"checks"`
 }
 
-// RegisterOperations adds GET /healthz (the process answers), GET /readyz
-// (the database answers and its schema is current) and GET /metrics (the
-// Prometheus registry) to e. They need no authentication; expose them only
-// where operators and the load balancer can reach them.
-func (a *API) RegisterOperations(e *gin.Engine) {
-	e.GET("/healthz", a.countRequest, a.healthz)
-	e.HEAD("/healthz", a.countRequest, a.healthz)
-	e.GET("/readyz", a.countRequest, a.readyz)
-	e.GET("/metrics", a.countRequest, gin.WrapH(a.metrics.Handler()))
-}
-
-func (a *API) healthz(c *gin.Context) {
+// Healthz answers GET /healthz: the process answers. The operations
+// endpoints need no authentication; expose them only where operators and
+// the load balancer can reach them.
+func (a *API) Healthz(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Header("Content-Type", "text/plain; charset=utf-8")
 	c.String(http.StatusOK, "ok\n")
 }
 
-// readyz answers 200 when the database answers a ping and its schema is at
+// Readyz answers 200 when the database answers a ping and its schema is at
 // the version this build needs, else 503 with the reason.
-func (a *API) readyz(c *gin.Context) {
+func (a *API) Readyz(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
 	defer cancel()

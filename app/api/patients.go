@@ -7,14 +7,16 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/models"
 )
 
 // createPatientBody is the body of POST /patients (the same members as an
 // inline patient of POST /appointments).
 type createPatientBody = patientBody
 
-func (a *API) listPatients(c *gin.Context) {
-	fe := clinic.FieldErrors{}
+// ListPatients answers GET /patients?search=&page=&per_page=.
+func (a *API) ListPatients(c *gin.Context) {
+	fe := models.FieldErrors{}
 	q := clinic.PatientQuery{
 		Search:  c.Query("search"),
 		Sort:    c.Query("sort"),
@@ -37,7 +39,8 @@ func (a *API) listPatients(c *gin.Context) {
 	writeJSON(c, http.StatusOK, Page[Patient]{Data: data, Page: max(q.Page, 1), PerPage: perPage(q.PerPage), Total: total})
 }
 
-func (a *API) createPatient(c *gin.Context) {
+// CreatePatient answers POST /patients: 201 with the patient.
+func (a *API) CreatePatient(c *gin.Context) {
 	ctx := c.Request.Context()
 	var b createPatientBody
 	if !decodeBody(c, &b, decodeOpts{}) {
@@ -55,7 +58,8 @@ func (a *API) createPatient(c *gin.Context) {
 	writeJSON(c, http.StatusCreated, patientJSON(p))
 }
 
-func (a *API) getPatient(c *gin.Context) {
+// GetPatient answers GET /patients/{id}.
+func (a *API) GetPatient(c *gin.Context) {
 	id, ok := parseID(c, "patient")
 	if !ok {
 		return

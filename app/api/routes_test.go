@@ -80,7 +80,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	param := regexp.MustCompile(`:([A-Za-z_]+)`)
 	served := map[string]bool{}
-	for _, rt := range e.web.Engine().Routes() {
+	for _, rt := range e.web.Routes() {
 		if !strings.HasPrefix(rt.Path, api.BasePath+"/") {
 			continue
 		}

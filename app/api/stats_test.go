@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"apptconfirm/app/api"
+	"apptconfirm/app/stats"
 	"apptconfirm/models"
 )
 
@@ -194,7 +195,7 @@ func TestStatsQueryPlan(t *testing.T) {
 	ctx := context.Background()
 	var plans []string
 	db := e.store.DB(ctx)
-	q := api.StatsQuery{From: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)}
+	q := stats.Query{From: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)}
 	for _, loc := range []uint{0, e.paris.ID} {
 		q.LocationID = loc
 		sqls := statsSQL(t, e, q)
@@ -220,8 +221,9 @@ func TestStatsQueryPlan(t *testing.T) {
 	}
 }
 
-// statsSQL runs ComputeStats and returns the SQL it sent.
-func statsSQL(t *testing.T, e *env, q api.StatsQuery) []string {
+// statsSQL computes the summary GET /stats answers with and returns the
+// SQL it sent.
+func statsSQL(t *testing.T, e *env, q stats.Query) []string {
 	t.Helper()
 	var mu sync.Mutex
 	var out []string
@@ -242,11 +244,11 @@ func statsSQL(t *testing.T, e *env, q api.StatsQuery) []string {
 		_ = db.Callback().Row().Remove(name)
 		_ = db.Callback().Query().Remove(name)
 	}()
-	if _, err := api.ComputeStats(context.Background(), e.store, q); err != nil {
+	if _, err := stats.New(e.store).WithParallel(1).Summary(context.Background(), q); err != nil {
 		t.Fatal(err)
 	}
-	if len(out) != 3 {
-		t.Fatalf("captured %d queries, want 3: %q", len(out), out)
+	if len(out) != 2 {
+		t.Fatalf("captured %d queries, want 2: %q", len(out), out)
 	}
 	return out
 }

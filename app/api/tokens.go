@@ -13,9 +13,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"gorm.io/gorm"
-
-	"apptconfirm/app/clinic"
 	"apptconfirm/models"
 )
 
@@ -117,11 +114,11 @@ func checkTokenName(name string) string {
 
 // Create makes a token named name (unique among the tokens not revoked) and
 // returns the token itself, which is never stored and cannot be shown again,
-// with its row. Bad names come back as clinic.FieldErrors on "name".
-func (t *Tokens) Create(ctx context.Context, actor clinic.Actor, name string) (string, *models.APIToken, error) {
+// with its row. Bad names come back as models.FieldErrors on "name".
+func (t *Tokens) Create(ctx context.Context, actor models.Actor, name string) (string, *models.APIToken, error) {
 	name = strings.TrimSpace(name)
 	if m := checkTokenName(name); m != "" {
-		return "", nil, clinic.FieldErrors{"name": m}
+		return "", nil, models.FieldErrors{"name": m}
 	}
 	plain, err := newTokenString()
 	if err != nil {
@@ -132,22 +129,22 @@ func (t *Tokens) Create(ctx context.Context, actor clinic.Actor, name string) (s
 		Name: name, Prefix: plain[:VisiblePrefixLen], Hash: HashToken(plain),
 		CreatedByID: actor.UserID, CreatedAt: now,
 	}
-	err = t.store.Tx(ctx, func(tx *models.Store) error {
-		var n int64
-		if err := tx.DB(ctx).Model(&models.APIToken{}).Where("name = ? AND revoked_at IS NULL", name).Count(&n).Error; err != nil {
+	err = t.store.Tx(ctx, func(ctx context.Context) error {
+		taken, err := t.store.ActiveTokenNameTaken(ctx, name)
+		if err != nil {
 			return err
 		}
-		if n > 0 {
-			return clinic.FieldErrors{"name": "is already used by another active token"}
+		if taken {
+			return models.FieldErrors{"name": "is already used by another active token"}
 		}
-		if err := tx.DB(ctx).Create(&tok).Error; err != nil {
+		if err := t.store.CreateAPIToken(ctx, &tok); err != nil {
 			return err
 		}
-		return clinic.RecordAudit(ctx, tx, now, actor, "api_token.create", entityToken, tok.ID,
+		return t.store.Audit(ctx, now, actor, "api_token.create", entityToken, tok.ID,
 			fmt.Sprintf("%s (%s…)", tok.Name, tok.Prefix))
 	})
 	if err != nil {
-		if _, ok := clinic.AsFieldErrors(err); ok {
+		if _, ok := models.AsFieldErrors(err); ok {
 			return "", nil, err
 		}
 		return "", nil, fmt.Errorf("api: create token: %w", models.Classify(err))
@@ -157,37 +154,37 @@ func (t *Tokens) Create(ctx context.Context, actor clinic.Actor, name string) (s
 
 // List returns every token, newest first (revoked ones included).
 func (t *Tokens) List(ctx context.Context) ([]models.APIToken, error) {
-	var ts []models.APIToken
-	if err := t.store.DB(ctx).Order("created_at DESC, id DESC").Find(&ts).Error; err != nil {
-		return nil, fmt.Errorf("api: list tokens: %w", models.Classify(err))
+	ts, err := t.store.APITokens(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("api: list tokens: %w", err)
 	}
 	return ts, nil
 }
 
 // Revoke ends a token at once; revoking a revoked token changes nothing.
 // An unknown id returns models.ErrNotFound.
-func (t *Tokens) Revoke(ctx context.Context, actor clinic.Actor, id uint) (*models.APIToken, error) {
-	now := t.now().UTC().Truncate(time.Microsecond)
-	var tok models.APIToken
-	err := t.store.Tx(ctx, func(tx *models.Store) error {
-		if err := tx.DB(ctx).Scopes(models.ForUpdate(tx)).First(&tok, id).Error; err != nil {
+func (t *Tokens) Revoke(ctx context.Context, actor models.Actor, id uint) (*models.APIToken, error) {
+	now := models.DBTime(t.now())
+	var tok *models.APIToken
+	err := t.store.Tx(ctx, func(ctx context.Context) error {
+		var err error
+		if tok, err = t.store.LockAPIToken(ctx, id); err != nil {
 			return err
 		}
 		if tok.RevokedAt != nil {
 			return nil
 		}
-		res := tx.DB(ctx).Model(&models.APIToken{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", now)
-		if res.Error != nil {
-			return res.Error
+		if err := t.store.RevokeAPIToken(ctx, id, now); err != nil {
+			return err
 		}
 		tok.RevokedAt = &now
-		return clinic.RecordAudit(ctx, tx, now, actor, "api_token.revoke", entityToken, tok.ID,
+		return t.store.Audit(ctx, now, actor, "api_token.revoke", entityToken, tok.ID,
 			fmt.Sprintf("%s (%s…)", tok.Name, tok.Prefix))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("api: revoke token %d: %w", id, models.Classify(err))
 	}
-	return &tok, nil
+	return tok, nil
 }
 
 // Authenticate finds the token plain by its hash. It returns ErrInvalidToken
@@ -197,18 +194,17 @@ func (t *Tokens) Authenticate(ctx context.Context, plain string) (*models.APITok
 	if !wellFormed(plain) {
 		return nil, ErrInvalidToken
 	}
-	var tok models.APIToken
-	err := t.store.DB(ctx).Where("hash = ?", HashToken(plain)).Take(&tok).Error
+	tok, err := t.store.APITokenByHash(ctx, HashToken(plain))
 	if err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
+		if errors.Is(err, models.ErrNotFound) {
 			return nil, ErrInvalidToken
 		}
-		return nil, fmt.Errorf("api: authenticate: %w", models.Classify(err))
+		return nil, fmt.Errorf("api: authenticate: %w", err)
 	}
 	if tok.RevokedAt != nil {
 		return nil, ErrRevokedToken
 	}
-	return &tok, nil
+	return tok, nil
 }
 
 // Touch records that tok was used now, at most once a minute per token: a
@@ -219,14 +215,11 @@ func (t *Tokens) Touch(ctx context.Context, tok *models.APIToken) error {
 	if tok.LastUsedAt != nil && now.Sub(*tok.LastUsedAt) < touchEvery {
 		return nil
 	}
-	// The condition makes concurrent requests of one token write once.
-	res := t.store.DB(ctx).Model(&models.APIToken{}).
-		Where("id = ? AND (last_used_at IS NULL OR last_used_at <= ?)", tok.ID, now.Add(-touchEvery)).
-		Update("last_used_at", now)
-	if res.Error != nil {
-		return fmt.Errorf("api: touch token %d: %w", tok.ID, models.Classify(res.Error))
+	wrote, err := t.store.TouchAPIToken(ctx, tok.ID, now, now.Add(-touchEvery))
+	if err != nil {
+		return fmt.Errorf("api: touch token %d: %w", tok.ID, err)
 	}
-	if res.RowsAffected == 1 {
+	if wrote {
 		tok.LastUsedAt = &now
 	}
 	return nil

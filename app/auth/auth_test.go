@@ -63,9 +63,9 @@ func TestLoginLimiter(t *testing.T) {
 	}
 }
 
-func TestGormStore(t *testing.T) {
+func TestSessionStore(t *testing.T) {
 	s := storetest.SQLite(t)
-	g := NewGormStore(s)
+	g := NewSessionStore(s)
 	ctx := context.Background()
 	if err := g.CommitCtx(ctx, "tok", []byte("data"), time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)

@@ -6,8 +6,8 @@ import (
 )
 
 // LoginLimiter counts failed logins per account and per client address in a
-// sliding window and refuses further attempts once either is over its limit
-// (QUALITY A2). A success clears the account's count, not the address's.
+// sliding window and refuses further attempts once either is over its
+// limit. A success clears the account's count, not the address's.
 type LoginLimiter struct {
 	mu         sync.Mutex
 	window     time.Duration

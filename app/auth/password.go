@@ -11,7 +11,7 @@ import (
 
 // MinPasswordLen and MaxPasswordBytes bound passwords. bcrypt ignores
 // everything past 72 bytes, so longer passwords are refused rather than
-// silently truncated (QUALITY A7).
+// silently truncated.
 const (
 	MinPasswordLen   = 8
 	MaxPasswordBytes = 72

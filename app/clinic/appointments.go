@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"apptconfirm/models"
 )
 
@@ -19,13 +17,13 @@ const (
 	// LocalTimeLayout is how StartsLocal is written, as an
 	// <input type="datetime-local"> sends it.
 	LocalTimeLayout = "2006-01-02T15:04"
-	// PastStartMessage is the FieldErrors message on "starts_at" for a start
+	// PastStartMessage is the models.FieldErrors message on "starts_at" for a start
 	// in the past; the UI shows a "book it anyway" box (AllowPast) with it.
 	PastStartMessage = "is in the past; confirm to book it anyway"
 )
 
 // AppointmentInput is an appointment as staff or the API enter it. Field
-// names in FieldErrors: patient_id, location_id, provider_id, starts_at,
+// names in models.FieldErrors: patient_id, location_id, provider_id, starts_at,
 // duration_minutes, notes, status.
 type AppointmentInput struct {
 	PatientID uint
@@ -53,7 +51,7 @@ func (in AppointmentInput) hasStart() bool {
 }
 
 // resolveStart turns the input's start into an instant in zone. It returns a
-// FieldErrors message for "starts_at", or "".
+// models.FieldErrors message for "starts_at", or "".
 func (in AppointmentInput) resolveStart(zone *time.Location) (time.Time, string) {
 	local := strings.TrimSpace(in.StartsLocal)
 	switch {
@@ -115,101 +113,110 @@ func checkDuration(m int) string {
 	return ""
 }
 
-// refs are the rows an appointment points to.
-type refs struct {
-	patient  *models.Patient
-	location *models.Location
-	provider *models.Provider
-}
-
 // loadLocation loads a location by id, or the default one for id 0; a
 // missing one is recorded in fe.
-func loadLocation(ctx context.Context, tx *models.Store, id uint, fe FieldErrors) (*models.Location, error) {
+func (s *Service) loadLocation(ctx context.Context, id uint, fe models.FieldErrors) (*models.Location, error) {
 	if id == 0 {
-		l, err := defaultLocation(ctx, tx)
+		l, err := s.store.DefaultLocation(ctx)
 		if errors.Is(err, models.ErrNotFound) {
-			fe.add("location_id", "required: there is no default location yet")
+			fe.Add("location_id", "required: there is no default location yet")
 			return nil, nil
 		}
 		return l, err
 	}
-	var l models.Location
-	if err := tx.DB(ctx).First(&l, id).Error; err != nil {
-		return nil, fieldIfNotFound(models.Classify(err), fe, "location_id")
+	l, err := s.store.Location(ctx, id)
+	if err != nil {
+		return nil, fieldIfNotFound(err, fe, "location_id")
 	}
-	return &l, nil
+	return l, nil
 }
 
 // loadProvider loads a provider that must be active; a missing or inactive
 // one is recorded in fe.
-func loadProvider(ctx context.Context, tx *models.Store, id uint, fe FieldErrors) (*models.Provider, error) {
-	var p models.Provider
-	if err := tx.DB(ctx).First(&p, id).Error; err != nil {
-		return nil, fieldIfNotFound(models.Classify(err), fe, "provider_id")
+func (s *Service) loadProvider(ctx context.Context, id uint, fe models.FieldErrors) (*models.Provider, error) {
+	p, err := s.store.Provider(ctx, id)
+	if err != nil {
+		return nil, fieldIfNotFound(err, fe, "provider_id")
 	}
 	if !p.Active {
-		fe.add("provider_id", "is not active")
+		fe.Add("provider_id", "is not active")
 		return nil, nil
 	}
-	return &p, nil
+	return p, nil
+}
+
+// record writes the audit row, the timeline entry and the domain event of
+// a change to appointment a, made by actor at now.
+func (s *Service) record(ctx context.Context, a *models.Appointment, actor models.Actor, now time.Time, action, event, source, detail string) error {
+	if err := s.store.Audit(ctx, now, actor, action, EntityAppointment, a.ID, detail); err != nil {
+		return err
+	}
+	err := s.store.AddTimeline(ctx, models.TimelineEntry{
+		AppointmentID: a.ID, At: now, Kind: actor.TimelineKind(), UserID: actor.UserID, Detail: detail,
+	})
+	if err != nil {
+		return err
+	}
+	return s.store.Record(ctx, models.Event{
+		At: now, Type: event, AppointmentID: a.ID, PatientID: a.PatientID,
+		Status: string(a.Status), Source: source, Detail: detail,
+	})
 }
 
 // CreateAppointment books an appointment: it validates the input, inserts it
-// as scheduled, writes its audit and timeline rows and plans its messages,
-// all in one transaction.
-func (s *Service) CreateAppointment(ctx context.Context, actor Actor, in AppointmentInput) (*models.Appointment, error) {
-	fe := FieldErrors{}
+// as scheduled, writes its audit and timeline rows and its domain event and
+// plans its messages, all in one transaction.
+func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in AppointmentInput) (*models.Appointment, error) {
+	fe := models.FieldErrors{}
 	if in.PatientID == 0 {
-		fe.add("patient_id", "required")
+		fe.Add("patient_id", "required")
 	}
 	if m := checkDuration(in.DurationMinutes); m != "" {
-		fe.add("duration_minutes", m)
+		fe.Add("duration_minutes", m)
 	}
 	notes := strings.TrimSpace(in.Notes)
 	if m := checkText(notes, MaxNotes, true); m != "" {
-		fe.add("notes", m)
+		fe.Add("notes", m)
 	}
 	if !in.hasStart() {
-		fe.add("starts_at", "required")
+		fe.Add("starts_at", "required")
 	}
 	now := s.clock()
 	var out *models.Appointment
-	err := s.store.Tx(ctx, func(tx *models.Store) error {
-		var r refs
-		var err error
+	err := s.store.Tx(ctx, func(ctx context.Context) error {
+		var patient *models.Patient
 		if in.PatientID != 0 {
-			var p models.Patient
-			if err := tx.DB(ctx).First(&p, in.PatientID).Error; err != nil {
-				if err := fieldIfNotFound(models.Classify(err), fe, "patient_id"); err != nil {
-					return err
-				}
-			} else {
-				r.patient = &p
+			p, err := s.store.Patient(ctx, in.PatientID)
+			if err := fieldIfNotFound(err, fe, "patient_id"); err != nil {
+				return err
 			}
+			patient = p
 		}
-		if r.location, err = loadLocation(ctx, tx, in.LocationID, fe); err != nil {
+		loc, err := s.loadLocation(ctx, in.LocationID, fe)
+		if err != nil {
 			return err
 		}
+		var provider *models.Provider
 		if in.ProviderID != nil {
-			if r.provider, err = loadProvider(ctx, tx, *in.ProviderID, fe); err != nil {
+			if provider, err = s.loadProvider(ctx, *in.ProviderID, fe); err != nil {
 				return err
 			}
 		}
 		var start time.Time
-		if r.location != nil && in.hasStart() {
+		if loc != nil && in.hasStart() {
 			var m string
-			if start, m = in.resolveStart(r.location.Zone()); m != "" {
-				fe.add("starts_at", m)
+			if start, m = in.resolveStart(loc.Zone()); m != "" {
+				fe.Add("starts_at", m)
 			} else if start.Before(now) && !in.AllowPast {
-				fe.add("starts_at", PastStartMessage)
+				fe.Add("starts_at", PastStartMessage)
 			}
 		}
-		if err := fe.err(); err != nil {
+		if err := fe.Err(); err != nil {
 			return err
 		}
-		a := models.Appointment{
-			PatientID:       r.patient.ID,
-			LocationID:      r.location.ID,
+		a := &models.Appointment{
+			PatientID:       patient.ID,
+			LocationID:      loc.ID,
 			ProviderID:      in.ProviderID,
 			StartsAt:        start,
 			DurationMinutes: in.DurationMinutes,
@@ -218,29 +225,38 @@ func (s *Service) CreateAppointment(ctx context.Context, actor Actor, in Appoint
 			CreatedAt:       now,
 			UpdatedAt:       now,
 		}
-		if err := tx.DB(ctx).Create(&a).Error; err != nil {
+		if err := s.store.CreateAppointment(ctx, a); err != nil {
 			return err
 		}
-		when := fmtWhen(a.StartsAt, r.location.Zone(), now)
+		when := fmtWhen(a.StartsAt, loc.Zone(), now)
 		with := ""
-		if r.provider != nil {
-			with = " with " + r.provider.Name
+		if provider != nil {
+			with = " with " + provider.Name
 		}
-		detail := fmt.Sprintf("patient %d, %s (%s) at %s%s, %d min", a.PatientID, when, r.location.TimeZone, r.location.Name, with, a.DurationMinutes)
-		if err := RecordAudit(ctx, tx, now, actor, "appointment.create", EntityAppointment, a.ID, detail); err != nil {
+		detail := fmt.Sprintf("patient %d, %s (%s) at %s%s, %d min", a.PatientID, when, loc.TimeZone, loc.Name, with, a.DurationMinutes)
+		if err := s.store.Audit(ctx, now, actor, "appointment.create", EntityAppointment, a.ID, detail); err != nil {
 			return err
 		}
-		err = RecordTimeline(ctx, tx, models.TimelineEntry{
-			AppointmentID: a.ID, At: now, Kind: actor.timelineKind(), UserID: actor.UserID,
-			Detail: fmt.Sprintf("Booked for %s at %s%s by %s", when, r.location.Name, with, actor.label()),
+		booked := fmt.Sprintf("Booked for %s at %s%s by %s", when, loc.Name, with, actor.Label())
+		err = s.store.AddTimeline(ctx, models.TimelineEntry{
+			AppointmentID: a.ID, At: now, Kind: actor.TimelineKind(), UserID: actor.UserID, Detail: booked,
 		})
 		if err != nil {
 			return err
 		}
-		if err := s.replan(ctx, tx, a.ID, now); err != nil {
+		err = s.store.Record(ctx, models.Event{
+			At: now, Type: models.EventAppointmentCreated, AppointmentID: a.ID, PatientID: a.PatientID,
+			Status: string(a.Status), Detail: booked,
+		})
+		if err != nil {
 			return err
 		}
-		out, err = loadAppointment(ctx, tx, a.ID, false)
+		if s.planner != nil {
+			if err := s.planner.Booked(ctx, a.ID, now); err != nil {
+				return fmt.Errorf("replan appointment %d: %w", a.ID, err)
+			}
+		}
+		out, err = s.store.Appointment(ctx, a.ID)
 		return err
 	})
 	if err != nil {
@@ -258,36 +274,36 @@ func (s *Service) CreateAppointment(ctx context.Context, actor Actor, in Appoint
 // PatientID 0 keep what is stored (the patient cannot change: cancel and
 // book again). The messages are replanned in the same transaction. Nothing
 // is written when nothing changes.
-func (s *Service) UpdateAppointment(ctx context.Context, actor Actor, id uint, in AppointmentInput) (*models.Appointment, error) {
-	fe := FieldErrors{}
+func (s *Service) UpdateAppointment(ctx context.Context, actor models.Actor, id uint, in AppointmentInput) (*models.Appointment, error) {
+	fe := models.FieldErrors{}
 	if in.DurationMinutes != 0 {
 		if m := checkDuration(in.DurationMinutes); m != "" {
-			fe.add("duration_minutes", m)
+			fe.Add("duration_minutes", m)
 		}
 	}
 	notes := strings.TrimSpace(in.Notes)
 	if m := checkText(notes, MaxNotes, true); m != "" {
-		fe.add("notes", m)
+		fe.Add("notes", m)
 	}
 	now := s.clock()
 	var out *models.Appointment
-	err := s.store.Tx(ctx, func(tx *models.Store) error {
-		cur, err := loadAppointment(ctx, tx, id, true)
+	err := s.store.Tx(ctx, func(ctx context.Context) error {
+		cur, err := s.store.LockAppointment(ctx, id)
 		if err != nil {
 			return err
 		}
 		if in.PatientID != 0 && in.PatientID != cur.PatientID {
-			fe.add("patient_id", "cannot be changed; cancel this appointment and book a new one")
+			fe.Add("patient_id", "cannot be changed; cancel this appointment and book a new one")
 		}
 		loc := cur.Location
 		if in.LocationID != 0 && in.LocationID != cur.LocationID {
-			if loc, err = loadLocation(ctx, tx, in.LocationID, fe); err != nil {
+			if loc, err = s.loadLocation(ctx, in.LocationID, fe); err != nil {
 				return err
 			}
 		}
 		// Keeping a provider who has since become inactive is fine; choosing one is not.
 		if in.ProviderID != nil && !sameID(in.ProviderID, cur.ProviderID) {
-			if _, err = loadProvider(ctx, tx, *in.ProviderID, fe); err != nil {
+			if _, err = s.loadProvider(ctx, *in.ProviderID, fe); err != nil {
 				return err
 			}
 		}
@@ -299,13 +315,13 @@ func (s *Service) UpdateAppointment(ctx context.Context, actor Actor, id uint, i
 		if loc != nil && in.hasStart() {
 			var m string
 			if start, m = in.resolveStart(loc.Zone()); m != "" {
-				fe.add("starts_at", m)
+				fe.Add("starts_at", m)
 				start = cur.StartsAt
 			} else if !start.Equal(cur.StartsAt) && start.Before(now) && !in.AllowPast {
-				fe.add("starts_at", PastStartMessage)
+				fe.Add("starts_at", PastStartMessage)
 			}
 		}
-		if err := fe.err(); err != nil {
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		moved := !start.Equal(cur.StartsAt) || loc.ID != cur.LocationID
@@ -327,30 +343,28 @@ func (s *Service) UpdateAppointment(ctx context.Context, actor Actor, id uint, i
 			return nil
 		}
 		if moved && !cur.Status.Active() {
-			return FieldErrors{"status": fmt.Sprintf("a %s appointment cannot be rescheduled; restore it or book a new one", statusWord(cur.Status))}
+			return models.FieldErrors{"status": fmt.Sprintf("a %s appointment cannot be rescheduled; restore it or book a new one", statusWord(cur.Status))}
 		}
-		upd := map[string]any{
-			"location_id": loc.ID, "provider_id": in.ProviderID, "starts_at": start,
-			"duration_minutes": duration, "notes": notes, "updated_at": now,
-		}
+		next := *cur
+		next.LocationID, next.ProviderID, next.StartsAt = loc.ID, in.ProviderID, start
+		next.DurationMinutes, next.Notes, next.UpdatedAt = duration, notes, now
 		reset := moved && cur.Status == models.Confirmed
 		if reset {
 			if !cur.Status.CanMove(models.Scheduled) {
 				return &models.ErrBadTransition{From: string(cur.Status), To: string(models.Scheduled)}
 			}
-			upd["status"] = models.Scheduled
-			upd["confirmed_at"] = gorm.Expr("NULL")
+			next.Status, next.ConfirmedAt = models.Scheduled, nil
 		}
-		if err := tx.DB(ctx).Model(&models.Appointment{}).Where("id = ?", id).Updates(upd).Error; err != nil {
+		if err := s.store.SaveAppointment(ctx, &next); err != nil {
 			return err
 		}
-		action := "appointment.update"
+		action, event := "appointment.update", models.EventAppointmentUpdated
 		var detail string
 		if moved {
-			action = "appointment.reschedule"
+			action, event = "appointment.reschedule", models.EventAppointmentRescheduled
 			detail = fmt.Sprintf("Rescheduled from %s at %s to %s at %s by %s",
 				fmtWhen(cur.StartsAt, cur.Location.Zone(), now), cur.Location.Name,
-				fmtWhen(start, loc.Zone(), now), loc.Name, actor.label())
+				fmtWhen(start, loc.Zone(), now), loc.Name, actor.Label())
 			if reset {
 				detail += "; the confirmation was reset"
 			}
@@ -358,21 +372,15 @@ func (s *Service) UpdateAppointment(ctx context.Context, actor Actor, id uint, i
 				detail += "; also changed " + strings.Join(others, ", ")
 			}
 		} else {
-			detail = fmt.Sprintf("Edited by %s: %s", actor.label(), strings.Join(changes, ", "))
+			detail = fmt.Sprintf("Edited by %s: %s", actor.Label(), strings.Join(changes, ", "))
 		}
-		if err := RecordAudit(ctx, tx, now, actor, action, EntityAppointment, id, detail); err != nil {
+		if err := s.record(ctx, &next, actor, now, action, event, "", detail); err != nil {
 			return err
 		}
-		err = RecordTimeline(ctx, tx, models.TimelineEntry{
-			AppointmentID: id, At: now, Kind: actor.timelineKind(), UserID: actor.UserID, Detail: detail,
-		})
-		if err != nil {
+		if err := s.replan(ctx, id, now); err != nil {
 			return err
 		}
-		if err := s.replan(ctx, tx, id, now); err != nil {
-			return err
-		}
-		out, err = loadAppointment(ctx, tx, id, false)
+		out, err = s.store.Appointment(ctx, id)
 		return err
 	})
 	if err != nil {
@@ -396,47 +404,12 @@ func statusWord(s models.AppointmentStatus) string {
 	return string(s)
 }
 
-// loadAppointment loads an appointment with its patient, location and
-// provider, locking it for update when lock is set.
-func loadAppointment(ctx context.Context, tx *models.Store, id uint, lock bool) (*models.Appointment, error) {
-	db := tx.DB(ctx)
-	if lock {
-		db = db.Scopes(models.ForUpdate(tx))
-	}
-	var a models.Appointment
-	if err := db.First(&a, id).Error; err != nil {
-		if err = models.Classify(err); errors.Is(err, models.ErrNotFound) {
-			return nil, notFound("appointment", id)
-		}
-		return nil, err
-	}
-	// The related rows are read separately so FOR UPDATE locks the appointment only.
-	var p models.Patient
-	if err := tx.DB(ctx).First(&p, a.PatientID).Error; err != nil {
-		return nil, fmt.Errorf("appointment %d: patient: %w", id, models.Classify(err))
-	}
-	a.Patient = &p
-	var l models.Location
-	if err := tx.DB(ctx).First(&l, a.LocationID).Error; err != nil {
-		return nil, fmt.Errorf("appointment %d: location: %w", id, models.Classify(err))
-	}
-	a.Location = &l
-	if a.ProviderID != nil {
-		var pr models.Provider
-		if err := tx.DB(ctx).First(&pr, *a.ProviderID).Error; err != nil {
-			return nil, fmt.Errorf("appointment %d: provider: %w", id, models.Classify(err))
-		}
-		a.Provider = &pr
-	}
-	return &a, nil
-}
-
 // GetAppointment returns one appointment with its Patient, Location and
 // Provider, or models.ErrNotFound.
 func (s *Service) GetAppointment(ctx context.Context, id uint) (*models.Appointment, error) {
-	a, err := loadAppointment(ctx, s.store, id, false)
+	a, err := s.store.Appointment(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("clinic: get appointment: %w", models.Classify(err))
+		return nil, fmt.Errorf("clinic: get appointment: %w", err)
 	}
 	return a, nil
 }
@@ -445,22 +418,28 @@ func (s *Service) GetAppointment(ctx context.Context, id uint) (*models.Appointm
 type move struct {
 	to     models.AppointmentStatus
 	action string // audit action
-	// set adds the columns the move changes besides status.
-	set func(cur *models.Appointment, upd map[string]any)
+	event  string // domain event type
+	// source says how the change came, for the domain event ("sms", "inbox").
+	source string
+	// set changes the fields the move changes besides status.
+	set func(a *models.Appointment)
 	// check refuses the move for reasons other than the state machine.
 	check func(cur *models.Appointment) error
 	// text is the timeline line.
 	text func(cur *models.Appointment) string
+	// after replans; nil means a plain replan.
+	after func(ctx context.Context, id uint, now time.Time) error
 }
 
-// transition applies m to appointment id inside tx (in a savepoint, so a
-// failure leaves the caller's transaction as it was): state-machine check,
-// update, audit, timeline and replan.
-func (s *Service) transition(ctx context.Context, tx *models.Store, actor Actor, id uint, m move, now time.Time) (*models.Appointment, error) {
-	now = dbTime(now)
+// transition applies m to appointment id, in a transaction of its own or,
+// when ctx carries one, in a savepoint of it (so a refused move leaves the
+// caller's transaction as it was): state-machine check, update, audit,
+// timeline, domain event and replan.
+func (s *Service) transition(ctx context.Context, op string, actor models.Actor, id uint, m move) (*models.Appointment, error) {
+	now := s.clock()
 	var out *models.Appointment
-	err := tx.Tx(ctx, func(tx *models.Store) error {
-		cur, err := loadAppointment(ctx, tx, id, true)
+	err := s.store.Tx(ctx, func(ctx context.Context) error {
+		cur, err := s.store.LockAppointment(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -472,46 +451,29 @@ func (s *Service) transition(ctx context.Context, tx *models.Store, actor Actor,
 				return err
 			}
 		}
-		upd := map[string]any{"status": m.to, "updated_at": now}
+		next := *cur
+		next.Status, next.UpdatedAt = m.to, now
 		if m.set != nil {
-			m.set(cur, upd)
+			m.set(&next)
 		}
-		res := tx.DB(ctx).Model(&models.Appointment{}).Where("id = ? AND status = ?", id, cur.Status).Updates(upd)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return fmt.Errorf("appointment %d changed meanwhile: %w", id, models.ErrConflict)
-		}
-		detail := m.text(cur)
-		if err := RecordAudit(ctx, tx, now, actor, m.action, EntityAppointment, id, detail); err != nil {
+		if err := s.store.SetAppointmentStatus(ctx, &next, cur.Status); err != nil {
 			return err
 		}
-		err = RecordTimeline(ctx, tx, models.TimelineEntry{
-			AppointmentID: id, At: now, Kind: actor.timelineKind(), UserID: actor.UserID, Detail: detail,
-		})
-		if err != nil {
+		if err := s.record(ctx, &next, actor, now, m.action, m.event, m.source, m.text(cur)); err != nil {
 			return err
 		}
-		if err := s.replan(ctx, tx, id, now); err != nil {
-			return err
+		switch {
+		case s.planner == nil:
+		case m.after != nil:
+			if err := m.after(ctx, id, now); err != nil {
+				return fmt.Errorf("replan appointment %d: %w", id, err)
+			}
+		default:
+			if err := s.replan(ctx, id, now); err != nil {
+				return err
+			}
 		}
-		out, err = loadAppointment(ctx, tx, id, false)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// run applies a move in a transaction of its own.
-func (s *Service) run(ctx context.Context, op string, actor Actor, id uint, m move) (*models.Appointment, error) {
-	now := s.clock()
-	var out *models.Appointment
-	err := s.store.Tx(ctx, func(tx *models.Store) error {
-		var err error
-		out, err = s.transition(ctx, tx, actor, id, m, now)
+		out, err = s.store.Appointment(ctx, id)
 		return err
 	})
 	if err != nil {
@@ -520,37 +482,11 @@ func (s *Service) run(ctx context.Context, op string, actor Actor, id uint, m mo
 	return out, nil
 }
 
-// confirmMove confirms; source says how ("staff", "sms", "api", "link").
-func confirmMove(actor Actor, source string, now time.Time) move {
-	return move{
-		to: models.Confirmed, action: "appointment.confirm",
-		set: func(_ *models.Appointment, upd map[string]any) { upd["confirmed_at"] = now },
-		text: func(*models.Appointment) string {
-			return fmt.Sprintf("Confirmed by %s (%s)", actor.label(), source)
-		},
-	}
-}
-
-// cancelMove cancels with a reason.
-func cancelMove(actor Actor, reason string, now time.Time) move {
-	return move{
-		to: models.Cancelled, action: "appointment.cancel",
-		set: func(_ *models.Appointment, upd map[string]any) { upd["cancelled_at"] = now },
-		text: func(*models.Appointment) string {
-			t := "Cancelled by " + actor.label()
-			if reason != "" {
-				t += ": " + reason
-			}
-			return t
-		},
-	}
-}
-
 // checkSource validates a confirmation source.
 func checkSource(source string) (string, error) {
 	source = strings.TrimSpace(source)
 	if m := checkName(source, 32); m != "" {
-		return "", FieldErrors{"source": m}
+		return "", models.FieldErrors{"source": m}
 	}
 	return source, nil
 }
@@ -559,96 +495,101 @@ func checkSource(source string) (string, error) {
 func checkReason(reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
 	if m := checkText(reason, 300, false); m != "" {
-		return "", FieldErrors{"reason": m}
+		return "", models.FieldErrors{"reason": m}
 	}
 	return reason, nil
 }
 
 // Confirm marks an appointment confirmed, by staff or by the patient; source
-// says how ("staff", "sms", "api", "link"). Confirming one that is not
-// scheduled returns *models.ErrBadTransition.
-func (s *Service) Confirm(ctx context.Context, actor Actor, id uint, source string) (*models.Appointment, error) {
+// says how ("staff", "sms", "api", "link", "inbox"). Confirming one that is
+// not scheduled returns *models.ErrBadTransition. Called inside a
+// transaction (a webhook's), it joins it. The result has Patient, Location
+// and Provider loaded.
+func (s *Service) Confirm(ctx context.Context, actor models.Actor, id uint, source string) (*models.Appointment, error) {
 	source, err := checkSource(source)
 	if err != nil {
 		return nil, err
 	}
-	return s.run(ctx, "confirm appointment", actor, id, confirmMove(actor, source, s.clock()))
-}
-
-// ConfirmTx is Confirm inside the caller's transaction (webhook processing),
-// at the caller's now. The result has Patient, Location and Provider loaded.
-func (s *Service) ConfirmTx(ctx context.Context, tx *models.Store, actor Actor, id uint, source string, now time.Time) (*models.Appointment, error) {
-	source, err := checkSource(source)
-	if err != nil {
-		return nil, err
-	}
-	return s.transition(ctx, tx, actor, id, confirmMove(actor, source, dbTime(now)), now)
+	return s.transition(ctx, "confirm appointment", actor, id, move{
+		to: models.Confirmed, action: "appointment.confirm", event: models.EventAppointmentConfirmed, source: source,
+		set: func(a *models.Appointment) { at := a.UpdatedAt; a.ConfirmedAt = &at },
+		text: func(*models.Appointment) string {
+			return fmt.Sprintf("Confirmed by %s (%s)", actor.Label(), source)
+		},
+	})
 }
 
 // Cancel cancels an appointment with an optional reason (at most 300
-// characters); its pending messages are cancelled by the replan.
-func (s *Service) Cancel(ctx context.Context, actor Actor, id uint, reason string) (*models.Appointment, error) {
+// characters); its pending messages are cancelled by the replan. A
+// cancellation by anyone but the patient sends the cancellation notice when
+// the clinic sends one. Called inside a transaction, it joins it.
+func (s *Service) Cancel(ctx context.Context, actor models.Actor, id uint, reason string) (*models.Appointment, error) {
 	reason, err := checkReason(reason)
 	if err != nil {
 		return nil, err
 	}
-	return s.run(ctx, "cancel appointment", actor, id, cancelMove(actor, reason, s.clock()))
-}
-
-// CancelTx is Cancel inside the caller's transaction (webhook processing).
-func (s *Service) CancelTx(ctx context.Context, tx *models.Store, actor Actor, id uint, reason string, now time.Time) (*models.Appointment, error) {
-	reason, err := checkReason(reason)
-	if err != nil {
-		return nil, err
+	source := ""
+	if actor.IsPatient() {
+		source = "sms"
 	}
-	return s.transition(ctx, tx, actor, id, cancelMove(actor, reason, dbTime(now)), now)
+	return s.transition(ctx, "cancel appointment", actor, id, move{
+		to: models.Cancelled, action: "appointment.cancel", event: models.EventAppointmentCancelled, source: source,
+		set: func(a *models.Appointment) { at := a.UpdatedAt; a.CancelledAt = &at },
+		text: func(*models.Appointment) string {
+			t := "Cancelled by " + actor.Label()
+			if reason != "" {
+				t += ": " + reason
+			}
+			return t
+		},
+		after: func(ctx context.Context, id uint, now time.Time) error {
+			return s.planner.Cancelled(ctx, id, now, !actor.IsPatient())
+		},
+	})
 }
 
 // afterStart refuses a move before the appointment has started.
 func afterStart(now time.Time, what string) func(*models.Appointment) error {
 	return func(cur *models.Appointment) error {
 		if now.Before(cur.StartsAt) {
-			return FieldErrors{"status": "can be set to " + what + " only after the appointment has started"}
+			return models.FieldErrors{"status": "can be set to " + what + " only after the appointment has started"}
 		}
 		return nil
 	}
 }
 
 // MarkCompleted records that the patient came; only after the start.
-func (s *Service) MarkCompleted(ctx context.Context, actor Actor, id uint) (*models.Appointment, error) {
-	now := s.clock()
-	return s.run(ctx, "mark appointment completed", actor, id, move{
-		to: models.Completed, action: "appointment.complete", check: afterStart(now, "completed"),
-		text: func(*models.Appointment) string { return "Marked completed by " + actor.label() },
+func (s *Service) MarkCompleted(ctx context.Context, actor models.Actor, id uint) (*models.Appointment, error) {
+	return s.transition(ctx, "mark appointment completed", actor, id, move{
+		to: models.Completed, action: "appointment.complete", event: models.EventAppointmentCompleted,
+		check: afterStart(s.clock(), "completed"),
+		text:  func(*models.Appointment) string { return "Marked completed by " + actor.Label() },
 	})
 }
 
 // MarkNoShow records that the patient did not come; only after the start.
-func (s *Service) MarkNoShow(ctx context.Context, actor Actor, id uint) (*models.Appointment, error) {
-	now := s.clock()
-	return s.run(ctx, "mark appointment no-show", actor, id, move{
-		to: models.NoShow, action: "appointment.no_show", check: afterStart(now, "no-show"),
-		text: func(*models.Appointment) string { return "Marked no-show by " + actor.label() },
+func (s *Service) MarkNoShow(ctx context.Context, actor models.Actor, id uint) (*models.Appointment, error) {
+	return s.transition(ctx, "mark appointment no-show", actor, id, move{
+		to: models.NoShow, action: "appointment.no_show", event: models.EventAppointmentNoShow,
+		check: afterStart(s.clock(), "no-show"),
+		text:  func(*models.Appointment) string { return "Marked no-show by " + actor.Label() },
 	})
 }
 
 // Restore brings a cancelled appointment back to scheduled (unconfirmed);
 // its messages are planned again. Restoring one that is not cancelled
 // returns *models.ErrBadTransition.
-func (s *Service) Restore(ctx context.Context, actor Actor, id uint) (*models.Appointment, error) {
-	return s.run(ctx, "restore appointment", actor, id, move{
-		to: models.Scheduled, action: "appointment.restore",
+func (s *Service) Restore(ctx context.Context, actor models.Actor, id uint) (*models.Appointment, error) {
+	return s.transition(ctx, "restore appointment", actor, id, move{
+		to: models.Scheduled, action: "appointment.restore", event: models.EventAppointmentRestored,
 		check: func(cur *models.Appointment) error {
 			if cur.Status != models.Cancelled {
 				return &models.ErrBadTransition{From: string(cur.Status), To: string(models.Scheduled)}
 			}
 			return nil
 		},
-		set: func(_ *models.Appointment, upd map[string]any) {
-			upd["cancelled_at"] = gorm.Expr("NULL")
-			upd["confirmed_at"] = gorm.Expr("NULL")
-		},
-		text: func(*models.Appointment) string { return "Restored by " + actor.label() },
+		set:  func(a *models.Appointment) { a.CancelledAt, a.ConfirmedAt = nil, nil },
+		text: func(*models.Appointment) string { return "Restored by " + actor.Label() },
 	})
 }
 
@@ -670,80 +611,37 @@ type AppointmentQuery struct {
 	Page, PerPage int
 }
 
-// appointmentSorts is the allow-list of appointment orderings (QUALITY A5).
-var appointmentSorts = map[string]string{
-	"":           "appointments.starts_at, appointments.id",
-	"starts_at":  "appointments.starts_at, appointments.id",
-	"-starts_at": "appointments.starts_at DESC, appointments.id DESC",
-	"status":     "appointments.status, appointments.starts_at, appointments.id",
-	"patient":    "LOWER(patients.last_name), LOWER(patients.first_name), appointments.starts_at, appointments.id",
-}
-
 // ListAppointments returns one page of appointments (with Patient, Location
 // and Provider loaded) and the total matching q.
 func (s *Service) ListAppointments(ctx context.Context, q AppointmentQuery) ([]models.Appointment, int64, error) {
-	fe := FieldErrors{}
-	order, ok := appointmentSorts[q.Sort]
-	if !ok {
-		fe.add("sort", "must be one of starts_at, -starts_at, status, patient")
+	fe := models.FieldErrors{}
+	if !models.ValidAppointmentOrder(q.Sort) {
+		fe.Add("sort", "must be one of starts_at, -starts_at, status, patient")
 	}
 	if q.Status != "" && !models.AppointmentStatus(q.Status).Valid() {
-		fe.add("status", "must be one of scheduled, confirmed, cancelled, completed, no_show")
+		fe.Add("status", "must be one of scheduled, confirmed, cancelled, completed, no_show")
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
-		fe.add("to", "must be after from")
+		fe.Add("to", "must be after from")
 	}
 	if m := checkText(q.Search, 100, false); m != "" {
-		fe.add("search", m)
+		fe.Add("search", m)
 	}
 	offset, limit := paging(fe, q.Page, q.PerPage)
-	if err := fe.err(); err != nil {
+	if err := fe.Err(); err != nil {
 		return nil, 0, err
 	}
-	cond, args, err := s.searchCondition(ctx, q.Search)
+	match, err := s.patientMatch(ctx, q.Search)
 	if err != nil {
 		return nil, 0, fmt.Errorf("clinic: list appointments: %w", err)
 	}
-	base := func() *gorm.DB {
-		db := s.store.DB(ctx).Model(&models.Appointment{})
-		// The start range first: it is what the indexes lead with.
-		if !q.From.IsZero() {
-			db = db.Where("appointments.starts_at >= ?", q.From.UTC())
-		}
-		if !q.To.IsZero() {
-			db = db.Where("appointments.starts_at < ?", q.To.UTC())
-		}
-		if q.LocationID != 0 {
-			db = db.Where("appointments.location_id = ?", q.LocationID)
-		}
-		if q.Status != "" {
-			db = db.Where("appointments.status = ?", q.Status)
-		}
-		if q.ProviderID != 0 {
-			db = db.Where("appointments.provider_id = ?", q.ProviderID)
-		}
-		if q.PatientID != 0 {
-			db = db.Where("appointments.patient_id = ?", q.PatientID)
-		}
-		if cond != "" {
-			sub := s.store.DB(ctx).Model(&models.Patient{}).Select("id").Where(cond, args...)
-			db = db.Where("appointments.patient_id IN (?)", sub)
-		}
-		return db
-	}
-	var total int64
-	if err := base().Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("clinic: list appointments: %w", models.Classify(err))
-	}
-	db := base()
-	if q.Sort == "patient" {
-		db = db.Joins("JOIN patients ON patients.id = appointments.patient_id")
-	}
-	var items []models.Appointment
-	err = db.Select("appointments.*").Order(order).Offset(offset).Limit(limit).
-		Preload("Patient").Preload("Location").Preload("Provider").Find(&items).Error
+	items, total, err := s.store.Appointments(ctx, models.AppointmentFilter{
+		From: q.From, To: q.To, LocationID: q.LocationID, Status: models.AppointmentStatus(q.Status),
+		ProviderID: q.ProviderID, PatientID: q.PatientID, Match: match,
+		Order: q.Sort, Offset: offset, Limit: limit,
+	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("clinic: list appointments: %w", models.Classify(err))
+		return nil, 0, fmt.Errorf("clinic: list appointments: %w", err)
 	}
 	return items, total, nil
 }
@@ -751,17 +649,9 @@ func (s *Service) ListAppointments(ctx context.Context, q AppointmentQuery) ([]m
 // Timeline returns an appointment's timeline, oldest first, or
 // models.ErrNotFound when the appointment does not exist.
 func (s *Service) Timeline(ctx context.Context, appointmentID uint) ([]models.TimelineEntry, error) {
-	var n int64
-	if err := s.store.DB(ctx).Model(&models.Appointment{}).Where("id = ?", appointmentID).Count(&n).Error; err != nil {
-		return nil, fmt.Errorf("clinic: timeline: %w", models.Classify(err))
-	}
-	if n == 0 {
-		return nil, fmt.Errorf("clinic: timeline: %w", notFound("appointment", appointmentID))
-	}
-	var es []models.TimelineEntry
-	err := s.store.DB(ctx).Where("appointment_id = ?", appointmentID).Order("at, id").Find(&es).Error
+	es, err := s.store.Timeline(ctx, appointmentID)
 	if err != nil {
-		return nil, fmt.Errorf("clinic: timeline: %w", models.Classify(err))
+		return nil, fmt.Errorf("clinic: timeline: %w", err)
 	}
 	return es, nil
 }
@@ -774,4 +664,24 @@ func fmtWhen(t time.Time, zone *time.Location, now time.Time) string {
 		return lt.Format("Mon 2 Jan 2006 15:04")
 	}
 	return lt.Format("Mon 2 Jan 15:04")
+}
+
+// Messages returns an appointment's outbound messages in the order they
+// go out.
+func (s *Service) Messages(ctx context.Context, appointmentID uint) ([]models.Message, error) {
+	ms, err := s.store.MessagesBySendTime(ctx, appointmentID)
+	if err != nil {
+		return nil, fmt.Errorf("clinic: messages: %w", err)
+	}
+	return ms, nil
+}
+
+// MessageSummaries returns the messages of the appointments in ids, without
+// their text, keyed by appointment, each list in send order.
+func (s *Service) MessageSummaries(ctx context.Context, ids []uint) (map[uint][]models.Message, error) {
+	out, err := s.store.MessageSummaries(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("clinic: messages: %w", err)
+	}
+	return out, nil
 }

@@ -49,7 +49,7 @@ func TestCreateAppointment(t *testing.T) {
 
 		// The API gives an absolute instant; seconds are kept, nanoseconds not.
 		at := time.Date(2026, 3, 4, 14, 30, 15, 999, time.FixedZone("EST", -5*3600))
-		b, err := e.svc.CreateAppointment(ctx, clinic.Actor{Name: "api:crm"}, clinic.AppointmentInput{PatientID: p.ID, StartsAt: at, DurationMinutes: 15})
+		b, err := e.svc.CreateAppointment(ctx, models.Actor{Name: "api:crm"}, clinic.AppointmentInput{PatientID: p.ID, StartsAt: at, DurationMinutes: 15})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +165,7 @@ func TestCreateAppointmentValidation(t *testing.T) {
 	}
 }
 
-// QUALITY D4: a planner failure rolls back the appointment, its audit and
+// A planner failure rolls back the appointment, its audit and
 // its timeline rows, and whatever the planner wrote.
 func TestCreateAppointmentRollsBackOnPlannerError(t *testing.T) {
 	t.Parallel()
@@ -320,7 +320,7 @@ func TestAppointmentStateMachine(t *testing.T) {
 	})
 }
 
-func TestConfirmAndCancelTx(t *testing.T) {
+func TestConfirmAndCancelInCallersTx(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		e := newEnv(t, s)
@@ -328,16 +328,17 @@ func TestConfirmAndCancelTx(t *testing.T) {
 		p := e.patient(t, "Ann", "Lee", "0612345678")
 		a := e.appointment(t, p.ID, "2026-03-03T10:00")
 		at := t0.Add(time.Hour)
+		e.clk.Set(at)
 
 		// Inside a webhook transaction that fails later: nothing stays.
 		boom := errors.New("webhook step failed")
-		err := s.Tx(ctx, func(tx *models.Store) error {
-			got, err := e.svc.ConfirmTx(ctx, tx, clinic.PatientActor(), a.ID, "sms", at)
+		err := s.Tx(ctx, func(ctx context.Context) error {
+			got, err := e.svc.Confirm(ctx, models.PatientActor(), a.ID, "sms")
 			if err != nil {
 				return err
 			}
 			if got.Status != models.Confirmed || got.Patient == nil {
-				t.Errorf("ConfirmTx returned %+v", got)
+				t.Errorf("Confirm returned %+v", got)
 			}
 			return boom
 		})
@@ -352,11 +353,11 @@ func TestConfirmAndCancelTx(t *testing.T) {
 		}
 
 		// A refused move inside the caller's transaction leaves it usable.
-		err = s.Tx(ctx, func(tx *models.Store) error {
-			if _, err := e.svc.ConfirmTx(ctx, tx, clinic.PatientActor(), a.ID, "sms", at); err != nil {
+		err = s.Tx(ctx, func(ctx context.Context) error {
+			if _, err := e.svc.Confirm(ctx, models.PatientActor(), a.ID, "sms"); err != nil {
 				return err
 			}
-			_, err := e.svc.ConfirmTx(ctx, tx, clinic.PatientActor(), a.ID, "sms", at)
+			_, err := e.svc.Confirm(ctx, models.PatientActor(), a.ID, "sms")
 			wantBadTransition(t, err)
 			return nil
 		})
@@ -365,15 +366,15 @@ func TestConfirmAndCancelTx(t *testing.T) {
 		}
 		got, _ := e.svc.GetAppointment(ctx, a.ID)
 		if got.Status != models.Confirmed || got.ConfirmedAt == nil || !got.ConfirmedAt.Equal(at) {
-			t.Fatalf("after ConfirmTx: %+v", got)
+			t.Fatalf("after Confirm: %+v", got)
 		}
 		tl, _ := e.svc.Timeline(ctx, a.ID)
 		if last := tl[len(tl)-1]; last.Detail != "Confirmed by patient (sms)" || last.Kind != models.TimelineSystem || !last.At.Equal(at) {
 			t.Fatalf("timeline entry = %+v", last)
 		}
 
-		err = s.Tx(ctx, func(tx *models.Store) error {
-			_, err := e.svc.CancelTx(ctx, tx, clinic.PatientActor(), a.ID, "replied NO", at)
+		err = s.Tx(ctx, func(ctx context.Context) error {
+			_, err := e.svc.Cancel(ctx, models.PatientActor(), a.ID, "replied NO")
 			return err
 		})
 		if err != nil {
@@ -381,7 +382,7 @@ func TestConfirmAndCancelTx(t *testing.T) {
 		}
 		got, _ = e.svc.GetAppointment(ctx, a.ID)
 		if got.Status != models.Cancelled || got.CancelledAt == nil {
-			t.Fatalf("after CancelTx: %+v", got)
+			t.Fatalf("after Cancel: %+v", got)
 		}
 		if n := count(t, s, &models.AuditEntry{}, "entity_id = ? AND action = ? AND actor = ?", a.ID, "appointment.cancel", "patient"); n != 1 {
 			t.Fatalf("cancel audit rows = %d, want 1", n)
@@ -628,7 +629,7 @@ func TestConcurrentConfirm(t *testing.T) {
 		errs := make(chan error, n)
 		for range n {
 			go func() {
-				_, err := e.svc.Confirm(ctx, clinic.PatientActor(), a.ID, "sms")
+				_, err := e.svc.Confirm(ctx, models.PatientActor(), a.ID, "sms")
 				errs <- err
 			}()
 		}

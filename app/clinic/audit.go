@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"gorm.io/gorm"
-
 	"apptconfirm/models"
 )
 
@@ -22,31 +20,17 @@ type AuditQuery struct {
 
 // Audit returns one page of the audit log, newest first, and the total.
 func (s *Service) Audit(ctx context.Context, q AuditQuery) ([]models.AuditEntry, int64, error) {
-	fe := FieldErrors{}
+	fe := models.FieldErrors{}
 	offset, limit := paging(fe, q.Page, q.PerPage)
 	if !validEntity(q.Entity) {
-		fe.add("entity", "must be an entity name such as appointment, patient or user")
+		fe.Add("entity", "must be an entity name such as appointment, patient or user")
 	}
-	if err := fe.err(); err != nil {
+	if err := fe.Err(); err != nil {
 		return nil, 0, err
 	}
-	base := func() *gorm.DB {
-		db := s.store.DB(ctx).Model(&models.AuditEntry{})
-		if q.Entity != "" {
-			db = db.Where("entity = ?", q.Entity)
-			if q.EntityID != 0 {
-				db = db.Where("entity_id = ?", q.EntityID)
-			}
-		}
-		return db
-	}
-	var total int64
-	if err := base().Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("clinic: audit: %w", models.Classify(err))
-	}
-	var es []models.AuditEntry
-	if err := base().Order("at DESC, id DESC").Offset(offset).Limit(limit).Find(&es).Error; err != nil {
-		return nil, 0, fmt.Errorf("clinic: audit: %w", models.Classify(err))
+	es, total, err := s.store.AuditLog(ctx, models.AuditFilter{Entity: q.Entity, EntityID: q.EntityID, Offset: offset, Limit: limit})
+	if err != nil {
+		return nil, 0, fmt.Errorf("clinic: audit: %w", err)
 	}
 	return es, total, nil
 }
@@ -62,4 +46,14 @@ func validEntity(e string) bool {
 		}
 	}
 	return true
+}
+
+// RecordAudit writes one audit row for an action that changes nothing in
+// the clinic's own data (a test SMS sent from the settings page), so that
+// the audit log tells who did it.
+func (s *Service) RecordAudit(ctx context.Context, actor models.Actor, action, entity string, entityID uint, detail string) error {
+	if err := s.store.Audit(ctx, s.clock(), actor, action, entity, entityID, detail); err != nil {
+		return fmt.Errorf("clinic: %w", err)
+	}
+	return nil
 }

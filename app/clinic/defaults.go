@@ -10,15 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm/clause"
-
 	"apptconfirm/models"
 )
 
 // Default message texts, one per models.MessageTemplate key. They use the
 // single-brace placeholders {first_name} {date} {time} {weekday} {location}
 // {clinic_phone}, stay within one GSM-7 SMS part before expansion, and hold
-// nothing but the first name, the time and the place (PRODUCT.md 5).
+// nothing but the first name, the time and the place.
 const (
 	// TemplateBookingConfirmation goes out at once when an appointment is booked.
 	TemplateBookingConfirmation = "Hi {first_name}, your appointment at {location} is booked for {weekday} {date} at {time}. Reply YES to confirm or NO to cancel."
@@ -73,7 +71,7 @@ type RuleDefault struct {
 }
 
 // DefaultRules returns the rules used when Defaults.Rules is empty: 48 h
-// before, and 2 h before unless already confirmed (PRODUCT.md 2.2).
+// before, and 2 h before unless already confirmed.
 func DefaultRules() []RuleDefault {
 	return []RuleDefault{
 		{Name: "48h", Before: 48 * time.Hour, Template: TemplateReminder},
@@ -111,29 +109,27 @@ func (s *Service) EnsureDefaults(ctx context.Context, d Defaults) error {
 		return err
 	}
 	now := s.clock()
-	actor := SystemActor()
-	err = s.store.Tx(ctx, func(tx *models.Store) error {
-		if tx.Driver() == models.DriverPostgres {
-			// Two instances starting together run this one after the other.
-			if err := tx.DB(ctx).Exec("SELECT pg_advisory_xact_lock(7262002)").Error; err != nil {
-				return err
-			}
-		}
-		if err := ensureLocation(ctx, tx, d, now); err != nil {
+	actor := models.SystemActor()
+	err = s.store.Tx(ctx, func(ctx context.Context) error {
+		// Two instances starting together run this one after the other.
+		if err := s.store.LockTxExclusive(ctx, "defaults"); err != nil {
 			return err
 		}
-		var n int64
-		if err := tx.DB(ctx).Model(&models.ReminderRule{}).Count(&n).Error; err != nil {
+		if err := s.ensureLocation(ctx, d, now); err != nil {
+			return err
+		}
+		n, err := s.store.CountRules(ctx)
+		if err != nil {
 			return err
 		}
 		if n == 0 {
 			for i := range rules {
 				rules[i].CreatedAt, rules[i].UpdatedAt = now, now
-				if err := tx.DB(ctx).Create(&rules[i]).Error; err != nil {
+				if err := s.store.CreateRule(ctx, &rules[i]); err != nil {
 					return fmt.Errorf("rule %q: %w", rules[i].Name, err)
 				}
 				detail := fmt.Sprintf("%s: %s before", rules[i].Name, rules[i].Before())
-				if err := RecordAudit(ctx, tx, now, actor, "reminder_rule.create", EntityRule, rules[i].ID, detail); err != nil {
+				if err := s.store.Audit(ctx, now, actor, "reminder_rule.create", EntityRule, rules[i].ID, detail); err != nil {
 					return err
 				}
 			}
@@ -145,17 +141,16 @@ func (s *Service) EnsureDefaults(ctx context.Context, d Defaults) error {
 		sort.Strings(keys)
 		var created []string
 		for _, k := range keys {
-			res := tx.DB(ctx).Clauses(clause.OnConflict{DoNothing: true}).
-				Create(&models.MessageTemplate{Key: k, Body: templates[k], UpdatedAt: now})
-			if res.Error != nil {
-				return fmt.Errorf("template %q: %w", k, res.Error)
+			added, err := s.store.AddMessageTemplate(ctx, k, templates[k], now)
+			if err != nil {
+				return err
 			}
-			if res.RowsAffected == 1 {
+			if added {
 				created = append(created, k)
 			}
 		}
 		if len(created) > 0 {
-			return RecordAudit(ctx, tx, now, actor, "message_template.create", EntityTemplate, 0, "defaults: "+strings.Join(created, ", "))
+			return s.store.Audit(ctx, now, actor, "message_template.create", EntityTemplate, 0, "defaults: "+strings.Join(created, ", "))
 		}
 		return nil
 	})
@@ -167,20 +162,20 @@ func (s *Service) EnsureDefaults(ctx context.Context, d Defaults) error {
 
 // ensureLocation creates the default location from d when there is no
 // location, and repairs a database with locations but no default.
-func ensureLocation(ctx context.Context, tx *models.Store, d Defaults, now time.Time) error {
-	var ids []uint
-	if err := tx.DB(ctx).Model(&models.Location{}).Order("id").Limit(1).Pluck("id", &ids).Error; err != nil {
+func (s *Service) ensureLocation(ctx context.Context, d Defaults, now time.Time) error {
+	first, err := s.store.FirstLocationID(ctx)
+	if err != nil {
 		return err
 	}
-	if len(ids) > 0 {
-		_, err := defaultLocation(ctx, tx)
+	if first != 0 {
+		_, err := s.store.DefaultLocation(ctx)
 		if !errors.Is(err, models.ErrNotFound) {
 			return err
 		}
-		if err := tx.DB(ctx).Model(&models.Location{}).Where("id = ?", ids[0]).Update("is_default", true).Error; err != nil {
+		if err := s.store.MakeDefaultLocation(ctx, first); err != nil {
 			return err
 		}
-		return RecordAudit(ctx, tx, now, SystemActor(), "location.update", EntityLocation, ids[0], "made the default location (there was none)")
+		return s.store.Audit(ctx, now, models.SystemActor(), "location.update", EntityLocation, first, "made the default location (there was none)")
 	}
 	in := LocationInput{
 		Name: d.ClinicName, TimeZone: d.Timezone, Country: d.Country, Address: d.Address,
@@ -196,14 +191,14 @@ func ensureLocation(ctx context.Context, tx *models.Store, d Defaults, now time.
 		in.Country = fallbackCountry
 	}
 	loc, fe := in.validate()
-	if err := fe.err(); err != nil {
+	if err := fe.Err(); err != nil {
 		return fmt.Errorf("default location: %w", err)
 	}
 	loc.CreatedAt, loc.UpdatedAt = now, now
-	if err := tx.DB(ctx).Create(&loc).Error; err != nil {
+	if err := s.store.CreateLocation(ctx, &loc); err != nil {
 		return err
 	}
-	return RecordAudit(ctx, tx, now, SystemActor(), "location.create", EntityLocation, loc.ID, describeLocation(&loc))
+	return s.store.Audit(ctx, now, models.SystemActor(), "location.create", EntityLocation, loc.ID, describeLocation(&loc))
 }
 
 // rules checks and converts the configured rules.
@@ -212,34 +207,34 @@ func (d Defaults) rules() ([]models.ReminderRule, error) {
 	if len(in) == 0 {
 		in = DefaultRules()
 	}
-	fe := FieldErrors{}
+	fe := models.FieldErrors{}
 	seen := map[string]bool{}
 	out := make([]models.ReminderRule, 0, len(in))
 	for i, r := range in {
 		key := fmt.Sprintf("rules[%d]", i)
 		name := strings.TrimSpace(r.Name)
 		if m := checkName(name, 100); m != "" {
-			fe.add(key+".name", m)
+			fe.Add(key+".name", m)
 		} else if seen[name] {
-			fe.add(key+".name", "duplicate rule name")
+			fe.Add(key+".name", "duplicate rule name")
 		}
 		seen[name] = true
 		if r.Before < time.Minute || r.Before%time.Second != 0 {
-			fe.add(key+".before", "must be a whole number of seconds, at least 1m")
+			fe.Add(key+".before", "must be a whole number of seconds, at least 1m")
 		}
 		tpl := strings.TrimSpace(r.Template)
 		if tpl == "" {
 			tpl = TemplateReminder
 		}
 		if m := checkText(tpl, 1600, true); m != "" {
-			fe.add(key+".template", m)
+			fe.Add(key+".template", m)
 		}
 		out = append(out, models.ReminderRule{
 			Name: name, BeforeSeconds: int64(r.Before / time.Second), Template: tpl,
 			OnlyIfUnconfirmed: r.OnlyIfUnconfirmed, Enabled: true,
 		})
 	}
-	if err := fe.err(); err != nil {
+	if err := fe.Err(); err != nil {
 		return nil, fmt.Errorf("clinic: ensure defaults: %w", err)
 	}
 	return out, nil
@@ -248,23 +243,23 @@ func (d Defaults) rules() ([]models.ReminderRule, error) {
 // templates merges the configured texts over the defaults.
 func (d Defaults) templates() (map[string]string, error) {
 	out := DefaultTemplates()
-	fe := FieldErrors{}
+	fe := models.FieldErrors{}
 	for k, v := range d.Templates {
 		v = strings.TrimSpace(v)
 		if v == "" {
 			continue
 		}
 		if _, known := out[k]; !known {
-			fe.add("templates."+truncate(k, 40), "unknown template key")
+			fe.Add("templates."+models.Clip(k, 40), "unknown template key")
 			continue
 		}
 		if m := checkText(v, 1600, true); m != "" {
-			fe.add("templates."+k, m)
+			fe.Add("templates."+k, m)
 			continue
 		}
 		out[k] = v
 	}
-	if err := fe.err(); err != nil {
+	if err := fe.Err(); err != nil {
 		return nil, fmt.Errorf("clinic: ensure defaults: %w", err)
 	}
 	return out, nil
@@ -281,7 +276,7 @@ func (s *Service) WebhookSecret(ctx context.Context, configured string) (string,
 	if configured != "" {
 		return configured, nil
 	}
-	secret, err := readSetting(ctx, s.store, SettingWebhookSecret)
+	secret, err := s.store.Setting(ctx, SettingWebhookSecret)
 	if err == nil && secret != "" {
 		return secret, nil
 	}
@@ -292,12 +287,10 @@ func (s *Service) WebhookSecret(ctx context.Context, configured string) (string,
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("clinic: webhook secret: %w", err)
 	}
-	fresh := models.Setting{Key: SettingWebhookSecret, Value: base64.RawURLEncoding.EncodeToString(b)}
-	res := s.store.DB(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&fresh)
-	if res.Error != nil {
-		return "", fmt.Errorf("clinic: webhook secret: %w", models.Classify(res.Error))
+	if _, err := s.store.AddSetting(ctx, SettingWebhookSecret, base64.RawURLEncoding.EncodeToString(b)); err != nil {
+		return "", fmt.Errorf("clinic: webhook secret: %w", err)
 	}
-	secret, err = readSetting(ctx, s.store, SettingWebhookSecret)
+	secret, err = s.store.Setting(ctx, SettingWebhookSecret)
 	if err != nil {
 		return "", fmt.Errorf("clinic: webhook secret: %w", err)
 	}
@@ -305,13 +298,4 @@ func (s *Service) WebhookSecret(ctx context.Context, configured string) (string,
 		return "", fmt.Errorf("clinic: webhook secret: the stored %q setting is empty", SettingWebhookSecret)
 	}
 	return secret, nil
-}
-
-// readSetting reads one setting, or models.ErrNotFound.
-func readSetting(ctx context.Context, db *models.Store, key string) (string, error) {
-	var st models.Setting
-	if err := db.DB(ctx).Where(&models.Setting{Key: key}).Take(&st).Error; err != nil {
-		return "", models.Classify(err)
-	}
-	return st.Value, nil
 }

@@ -28,7 +28,7 @@ func TestDefaultTemplates(t *testing.T) {
 	if got := strings.Join(keys, ","); got != want {
 		t.Fatalf("keys = %s, want %s", got, want)
 	}
-	// The placeholders PRODUCT.md 3a defines; {choices} only for "question".
+	// The public placeholders; {choices} only for "question".
 	allowed := map[string]bool{
 		"{first_name}": true, "{last_name}": true, "{date}": true, "{time}": true, "{weekday}": true,
 		"{location}": true, "{location_address}": true, "{provider}": true, "{clinic_phone}": true,
@@ -66,7 +66,7 @@ func TestEnsureDefaults(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		svc := clinic.New(s, nil, (&clock{t: t0}).Now)
+		svc := clinic.New(s, clinic.Options{Now: (&clock{t: t0}).Now})
 		d := clinic.Defaults{
 			ClinicName: "Demo Clinic", Timezone: "Europe/Paris", Country: "fr", Phone: "01 42 68 53 00",
 			QuietStart: "21:00", QuietEnd: "08:00",
@@ -154,7 +154,7 @@ func TestEnsureDefaultsRefusesBadInput(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := storetest.SQLite(t)
-			svc := clinic.New(s, nil, nil)
+			svc := clinic.New(s, clinic.Options{})
 			wantField(t, svc.EnsureDefaults(context.Background(), tc.d), tc.field, "")
 			for name, model := range map[string]any{"locations": &models.Location{}, "rules": &models.ReminderRule{}, "templates": &models.MessageTemplate{}} {
 				if n := count(t, s, model); n != 0 {
@@ -169,7 +169,7 @@ func TestWebhookSecret(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		svc := clinic.New(s, nil, nil)
+		svc := clinic.New(s, clinic.Options{})
 		if got, err := svc.WebhookSecret(ctx, "from-config"); err != nil || got != "from-config" {
 			t.Fatalf("configured = %q, %v", got, err)
 		}
@@ -185,7 +185,7 @@ func TestWebhookSecret(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				got[i], errs[i] = clinic.New(s, nil, nil).WebhookSecret(ctx, "")
+				got[i], errs[i] = clinic.New(s, clinic.Options{}).WebhookSecret(ctx, "")
 			}()
 		}
 		wg.Wait()

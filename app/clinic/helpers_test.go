@@ -37,6 +37,7 @@ func (c *clock) Set(t time.Time) {
 // fakePlanner records its calls; it can plan one message per call inside the
 // transaction (to prove rollback) and fail on demand.
 type fakePlanner struct {
+	store *models.Store
 	mu    sync.Mutex
 	calls []uint
 	n     int
@@ -44,7 +45,29 @@ type fakePlanner struct {
 	fail  error
 }
 
-func (p *fakePlanner) Replan(ctx context.Context, tx *models.Store, id uint, now time.Time) error {
+// Booked implements clinic.Planner as Replan.
+func (p *fakePlanner) Booked(ctx context.Context, id uint, now time.Time) error {
+	return p.Replan(ctx, id, now)
+}
+
+// Cancelled implements clinic.Planner as Replan.
+func (p *fakePlanner) Cancelled(ctx context.Context, id uint, now time.Time, _ bool) error {
+	return p.Replan(ctx, id, now)
+}
+
+// CancelForPatient cancels the patient's planned messages, as the outbox does.
+func (p *fakePlanner) CancelForPatient(ctx context.Context, patientID uint, reason string, now time.Time) (int64, error) {
+	db := p.store.DB(ctx)
+	res := db.Model(&models.Message{}).
+		Where("status = ? AND kind <> ?", models.MsgPlanned, models.KindOptOutAck).
+		Where(db.Where("patient_id = ?", patientID).
+			Or("appointment_id IN (?)", db.Model(&models.Appointment{}).Select("id").Where("patient_id = ?", patientID))).
+		Updates(map[string]any{"status": models.MsgCancelled, "reason": reason, "updated_at": now})
+	return res.RowsAffected, res.Error
+}
+
+func (p *fakePlanner) Replan(ctx context.Context, id uint, now time.Time) error {
+	tx := p.store
 	p.mu.Lock()
 	p.calls = append(p.calls, id)
 	p.n++
@@ -91,16 +114,15 @@ type env struct {
 	clk     *clock
 	planner *fakePlanner
 	loc     *models.Location
-	staff   clinic.Actor
+	staff   models.Actor
 }
 
 func newEnv(t *testing.T, store *models.Store) *env {
 	t.Helper()
-	e := &env{store: store, clk: &clock{t: t0}, planner: &fakePlanner{}}
-	e.svc = clinic.New(store, e.planner, e.clk.Now)
-	e.svc.SetPasswordHasher(fakeHasher{})
+	e := &env{store: store, clk: &clock{t: t0}, planner: &fakePlanner{store: store}}
+	e.svc = clinic.New(store, clinic.Options{Planner: e.planner, Hasher: fakeHasher{}, Now: e.clk.Now})
 	uid := uint(1)
-	e.staff = clinic.Actor{UserID: &uid, Name: "alice@example.com"}
+	e.staff = models.Actor{UserID: &uid, Name: "alice@example.com"}
 	loc, err := e.svc.CreateLocation(context.Background(), e.staff, clinic.LocationInput{
 		Name: "Main St", TimeZone: "Europe/Paris", Country: "FR", Address: "1 Main St",
 		Phone: "01 42 68 53 00", QuietStart: "21:00", QuietEnd: "08:00",
@@ -153,7 +175,7 @@ func count(t *testing.T, s *models.Store, model any, where ...any) int64 {
 // message containing want).
 func wantField(t *testing.T, err error, field, want string) {
 	t.Helper()
-	fe, ok := clinic.AsFieldErrors(err)
+	fe, ok := models.AsFieldErrors(err)
 	if !ok {
 		t.Fatalf("error = %v (%T), want FieldErrors naming %q", err, err, field)
 	}

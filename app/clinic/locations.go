@@ -14,7 +14,7 @@ import (
 )
 
 // LocationInput is a location as an admin enters it. Field names in
-// FieldErrors: name, time_zone, country, address, phone, quiet_start,
+// models.FieldErrors: name, time_zone, country, address, phone, quiet_start,
 // quiet_end, is_default.
 type LocationInput struct {
 	Name string
@@ -34,8 +34,8 @@ type LocationInput struct {
 }
 
 // validate checks in and returns the clean location fields.
-func (in LocationInput) validate() (models.Location, FieldErrors) {
-	fe := FieldErrors{}
+func (in LocationInput) validate() (models.Location, models.FieldErrors) {
+	fe := models.FieldErrors{}
 	loc := models.Location{
 		Name:      strings.TrimSpace(in.Name),
 		TimeZone:  strings.TrimSpace(in.TimeZone),
@@ -44,30 +44,30 @@ func (in LocationInput) validate() (models.Location, FieldErrors) {
 		IsDefault: in.IsDefault,
 	}
 	if m := checkName(loc.Name, 200); m != "" {
-		fe.add("name", m)
+		fe.Add("name", m)
 	}
 	if m := checkZone(loc.TimeZone); m != "" {
-		fe.add("time_zone", m)
+		fe.Add("time_zone", m)
 	}
 	countryOK := false
 	switch {
 	case loc.Country == "":
-		fe.add("country", "required")
+		fe.Add("country", "required")
 	case loc.Country == "UK":
-		fe.add("country", `unknown country code "UK" (the United Kingdom is "GB")`)
+		fe.Add("country", `unknown country code "UK" (the United Kingdom is "GB")`)
 	case len(loc.Country) != 2 || !phonenumbers.GetSupportedRegions()[loc.Country]:
-		fe.add("country", "unknown country code; use ISO 3166 alpha-2 such as US, GB or DE")
+		fe.Add("country", "unknown country code; use ISO 3166 alpha-2 such as US, GB or DE")
 	default:
 		countryOK = true
 	}
 	if m := checkText(loc.Address, 300, true); m != "" {
-		fe.add("address", m)
+		fe.Add("address", m)
 	}
 	if p := strings.TrimSpace(in.Phone); p != "" {
 		if !countryOK {
-			fe.add("phone", "cannot be checked without a valid country")
+			fe.Add("phone", "cannot be checked without a valid country")
 		} else if e164, err := phone.Normalize(p, loc.Country); err != nil {
-			fe.add("phone", phoneMessage(err))
+			fe.Add("phone", phoneMessage(err))
 		} else {
 			loc.Phone = e164
 		}
@@ -76,20 +76,20 @@ func (in LocationInput) validate() (models.Location, FieldErrors) {
 	switch {
 	case qs == "" && qe == "":
 	case qs == "":
-		fe.add("quiet_start", "required when quiet hours end is set")
+		fe.Add("quiet_start", "required when quiet hours end is set")
 	case qe == "":
-		fe.add("quiet_end", "required when quiet hours start is set")
+		fe.Add("quiet_end", "required when quiet hours start is set")
 	default:
 		cs, okS := parseClock(qs)
 		ce, okE := parseClock(qe)
 		if !okS {
-			fe.add("quiet_start", "must be a time of day as HH:MM (00:00 to 23:59)")
+			fe.Add("quiet_start", "must be a time of day as HH:MM (00:00 to 23:59)")
 		}
 		if !okE {
-			fe.add("quiet_end", "must be a time of day as HH:MM (00:00 to 23:59)")
+			fe.Add("quiet_end", "must be a time of day as HH:MM (00:00 to 23:59)")
 		}
 		if okS && okE && cs == ce {
-			fe.add("quiet_end", "must differ from the start (leave both empty for no quiet hours)")
+			fe.Add("quiet_end", "must differ from the start (leave both empty for no quiet hours)")
 		}
 		loc.QuietStart, loc.QuietEnd = cs, ce
 	}
@@ -105,7 +105,7 @@ func checkZone(name string) string {
 		return `want an IANA time zone such as "Europe/Paris", not "Local"`
 	}
 	if _, err := time.LoadLocation(name); err != nil {
-		return fmt.Sprintf("unknown time zone %q", truncate(name, 64))
+		return fmt.Sprintf("unknown time zone %q", models.Clip(name, 64))
 	}
 	return ""
 }
@@ -129,7 +129,7 @@ func parseClock(s string) (string, bool) {
 	return s, true
 }
 
-// phoneMessage is the FieldErrors text for an error from phone.Normalize.
+// phoneMessage is the models.FieldErrors text for an error from phone.Normalize.
 func phoneMessage(err error) string {
 	var pe *phone.Error
 	if errors.As(err, &pe) {
@@ -138,35 +138,35 @@ func phoneMessage(err error) string {
 	return "not a valid phone number"
 }
 
-// CreateLocation adds a location. The first location becomes the default
-// whatever IsDefault says.
-func (s *Service) CreateLocation(ctx context.Context, actor Actor, in LocationInput) (*models.Location, error) {
+// CreateLocation adds a location. The first location is always the
+// default; making a new one the default takes the mark from the old one.
+func (s *Service) CreateLocation(ctx context.Context, actor models.Actor, in LocationInput) (*models.Location, error) {
 	loc, fe := in.validate()
-	if err := fe.err(); err != nil {
+	if err := fe.Err(); err != nil {
 		return nil, err
 	}
 	now := s.clock()
-	err := s.store.Tx(ctx, func(tx *models.Store) error {
-		if err := checkLocationName(ctx, tx, loc.Name, 0); err != nil {
+	err := s.store.Tx(ctx, func(ctx context.Context) error {
+		if err := s.checkLocationName(ctx, loc.Name, 0); err != nil {
 			return err
 		}
-		var n int64
-		if err := tx.DB(ctx).Model(&models.Location{}).Count(&n).Error; err != nil {
+		n, err := s.store.CountLocations(ctx)
+		if err != nil {
 			return err
 		}
 		if n == 0 {
 			loc.IsDefault = true
 		}
 		if loc.IsDefault {
-			if err := clearDefault(ctx, tx); err != nil {
+			if err := s.store.MakeDefaultLocation(ctx, 0); err != nil {
 				return err
 			}
 		}
 		loc.CreatedAt, loc.UpdatedAt = now, now
-		if err := tx.DB(ctx).Create(&loc).Error; err != nil {
+		if err := s.store.CreateLocation(ctx, &loc); err != nil {
 			return locationConflict(err)
 		}
-		return RecordAudit(ctx, tx, now, actor, "location.create", EntityLocation, loc.ID, describeLocation(&loc))
+		return s.store.Audit(ctx, now, actor, "location.create", EntityLocation, loc.ID, describeLocation(&loc))
 	})
 	if err != nil {
 		return nil, wrapUnlessInput("clinic: create location", err)
@@ -174,88 +174,74 @@ func (s *Service) CreateLocation(ctx context.Context, actor Actor, in LocationIn
 	return &loc, nil
 }
 
-// UpdateLocation changes a location. The default location cannot stop being
-// the default except by making another one the default. A change of time
-// zone or quiet hours replans the location's future active appointments in
-// the same transaction (their start instants stay as they are).
-func (s *Service) UpdateLocation(ctx context.Context, actor Actor, id uint, in LocationInput) (*models.Location, error) {
+// UpdateLocation changes a location. The default location cannot give up
+// its mark (another one takes it); a changed zone or quiet hours replan the
+// location's upcoming appointments.
+func (s *Service) UpdateLocation(ctx context.Context, actor models.Actor, id uint, in LocationInput) (*models.Location, error) {
 	next, fe := in.validate()
-	if err := fe.err(); err != nil {
+	if err := fe.Err(); err != nil {
 		return nil, err
 	}
 	now := s.clock()
-	var out models.Location
-	err := s.store.Tx(ctx, func(tx *models.Store) error {
-		var cur models.Location
-		if err := tx.DB(ctx).Scopes(models.ForUpdate(tx)).First(&cur, id).Error; err != nil {
-			if errors.Is(models.Classify(err), models.ErrNotFound) {
-				return notFound("location", id)
-			}
+	var out *models.Location
+	err := s.store.Tx(ctx, func(ctx context.Context) error {
+		cur, err := s.store.LockLocation(ctx, id)
+		if err != nil {
 			return err
 		}
 		if cur.IsDefault && !next.IsDefault {
-			return FieldErrors{"is_default": "a default location is required: make another location the default instead"}
+			return models.FieldErrors{"is_default": "a default location is required: make another location the default instead"}
 		}
-		if err := checkLocationName(ctx, tx, next.Name, id); err != nil {
+		if err := s.checkLocationName(ctx, next.Name, id); err != nil {
 			return err
 		}
-		changes := locationChanges(&cur, &next)
+		changes := locationChanges(cur, &next)
 		if len(changes) == 0 {
 			out = cur
 			return nil
 		}
 		if next.IsDefault && !cur.IsDefault {
-			if err := clearDefault(ctx, tx); err != nil {
+			if err := s.store.MakeDefaultLocation(ctx, 0); err != nil {
 				return err
 			}
 		}
-		upd := map[string]any{
-			"name": next.Name, "time_zone": next.TimeZone, "country": next.Country,
-			"address": next.Address, "phone": next.Phone, "quiet_start": next.QuietStart,
-			"quiet_end": next.QuietEnd, "is_default": next.IsDefault, "updated_at": now,
-		}
-		if err := tx.DB(ctx).Model(&models.Location{}).Where("id = ?", id).Updates(upd).Error; err != nil {
+		next.ID, next.CreatedAt, next.UpdatedAt = id, cur.CreatedAt, now
+		if err := s.store.SaveLocation(ctx, &next); err != nil {
 			return locationConflict(err)
 		}
-		if err := RecordAudit(ctx, tx, now, actor, "location.update", EntityLocation, id, "changed "+strings.Join(changes, ", ")); err != nil {
+		if err := s.store.Audit(ctx, now, actor, "location.update", EntityLocation, id, "changed "+strings.Join(changes, ", ")); err != nil {
 			return err
 		}
 		if cur.TimeZone != next.TimeZone || cur.QuietStart != next.QuietStart || cur.QuietEnd != next.QuietEnd {
-			if err := s.replanLocation(ctx, tx, id, now); err != nil {
+			if err := s.replanLocation(ctx, id, now); err != nil {
 				return err
 			}
 		}
-		return tx.DB(ctx).First(&out, id).Error
+		out, err = s.store.Location(ctx, id)
+		return err
 	})
 	if err != nil {
 		return nil, wrapUnlessInput("clinic: update location", err)
 	}
-	return &out, nil
+	return out, nil
 }
 
-// replanLocation replans every future active appointment at a location.
-func (s *Service) replanLocation(ctx context.Context, tx *models.Store, locationID uint, now time.Time) error {
-	if s.getPlanner() == nil {
+// replanLocation replans the location's upcoming active appointments
+// (their quiet hours or zone changed).
+func (s *Service) replanLocation(ctx context.Context, locationID uint, now time.Time) error {
+	if s.planner == nil {
 		return nil
 	}
-	var ids []uint
-	err := tx.DB(ctx).Model(&models.Appointment{}).
-		Where("location_id = ? AND starts_at > ? AND status IN ?", locationID, now, activeStatuses()).
-		Order("id").Pluck("id", &ids).Error
+	ids, err := s.upcomingActive(ctx, models.AppointmentFilter{LocationID: locationID}, now)
 	if err != nil {
 		return err
 	}
 	for _, id := range ids {
-		if err := s.replan(ctx, tx, id, now); err != nil {
+		if err := s.replan(ctx, id, now); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// activeStatuses lists the states that still expect the patient.
-func activeStatuses() []string {
-	return []string{string(models.Scheduled), string(models.Confirmed)}
 }
 
 // locationChanges names the fields that differ.
@@ -287,51 +273,40 @@ func describeLocation(l *models.Location) string {
 	return d
 }
 
-// checkLocationName refuses a name another location already has (ignoring case).
-func checkLocationName(ctx context.Context, tx *models.Store, name string, self uint) error {
-	var n int64
-	err := tx.DB(ctx).Model(&models.Location{}).
-		Where("LOWER(name) = LOWER(?) AND id <> ?", name, self).Count(&n).Error
+// checkLocationName refuses a name another location has (case-insensitively).
+func (s *Service) checkLocationName(ctx context.Context, name string, self uint) error {
+	taken, err := s.store.LocationNameTaken(ctx, name, self)
 	if err != nil {
 		return err
 	}
-	if n > 0 {
-		return FieldErrors{"name": "already in use"}
+	if taken {
+		return models.FieldErrors{"name": "already in use"}
 	}
 	return nil
 }
 
-// locationConflict maps a unique-name race onto FieldErrors.
+// locationConflict maps a unique-name race onto models.FieldErrors.
 func locationConflict(err error) error {
 	if err = models.Classify(err); errors.Is(err, models.ErrConflict) {
-		return FieldErrors{"name": "already in use"}
+		return models.FieldErrors{"name": "already in use"}
 	}
 	return err
 }
 
-// clearDefault makes no location the default (the caller sets the new one).
-func clearDefault(ctx context.Context, tx *models.Store) error {
-	return tx.DB(ctx).Model(&models.Location{}).Where("is_default = ?", true).
-		Update("is_default", false).Error
-}
-
 // GetLocation returns one location, or models.ErrNotFound.
 func (s *Service) GetLocation(ctx context.Context, id uint) (*models.Location, error) {
-	var l models.Location
-	if err := s.store.DB(ctx).First(&l, id).Error; err != nil {
-		if err = models.Classify(err); errors.Is(err, models.ErrNotFound) {
-			return nil, fmt.Errorf("clinic: %w", notFound("location", id))
-		}
+	l, err := s.store.Location(ctx, id)
+	if err != nil {
 		return nil, fmt.Errorf("clinic: get location: %w", err)
 	}
-	return &l, nil
+	return l, nil
 }
 
 // ListLocations returns every location, by name.
 func (s *Service) ListLocations(ctx context.Context) ([]models.Location, error) {
-	var ls []models.Location
-	if err := s.store.DB(ctx).Order("name, id").Find(&ls).Error; err != nil {
-		return nil, fmt.Errorf("clinic: list locations: %w", models.Classify(err))
+	ls, err := s.store.Locations(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("clinic: list locations: %w", err)
 	}
 	return ls, nil
 }
@@ -339,26 +314,17 @@ func (s *Service) ListLocations(ctx context.Context) ([]models.Location, error) 
 // DefaultLocation returns the default location, or models.ErrNotFound when
 // none exists yet (EnsureDefaults creates it at start).
 func (s *Service) DefaultLocation(ctx context.Context) (*models.Location, error) {
-	l, err := defaultLocation(ctx, s.store)
+	l, err := s.store.DefaultLocation(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("clinic: default location: %w", err)
+		return nil, fmt.Errorf("clinic: %w", err)
 	}
 	return l, nil
 }
 
-func defaultLocation(ctx context.Context, db *models.Store) (*models.Location, error) {
-	var l models.Location
-	err := db.DB(ctx).Where("is_default = ?", true).Order("id").Take(&l).Error
-	if err != nil {
-		return nil, models.Classify(err)
-	}
-	return &l, nil
-}
-
 // defaultRegion is the phone region to read national numbers in when none
 // is given: the default location's country.
-func defaultRegion(ctx context.Context, db *models.Store) (string, error) {
-	l, err := defaultLocation(ctx, db)
+func (s *Service) defaultRegion(ctx context.Context) (string, error) {
+	l, err := s.store.DefaultLocation(ctx)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return fallbackCountry, nil
@@ -368,11 +334,11 @@ func defaultRegion(ctx context.Context, db *models.Store) (string, error) {
 	return l.Country, nil
 }
 
-// wrapUnlessInput prefixes err with op, but returns FieldErrors and
+// wrapUnlessInput prefixes err with op, but returns models.FieldErrors and
 // *models.ErrBadTransition unwrapped so that their text stays clean for
 // people; errors.As finds them either way.
 func wrapUnlessInput(op string, err error) error {
-	if _, ok := AsFieldErrors(err); ok {
+	if _, ok := models.AsFieldErrors(err); ok {
 		return err
 	}
 	var bt *models.ErrBadTransition

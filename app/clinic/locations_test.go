@@ -66,11 +66,11 @@ func TestDefaultLocation(t *testing.T) {
 	t.Parallel()
 	s := storetest.SQLite(t)
 	ctx := context.Background()
-	svc := clinic.New(s, nil, nil)
+	svc := clinic.New(s, clinic.Options{})
 	if _, err := svc.DefaultLocation(ctx); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("DefaultLocation on an empty database = %v, want ErrNotFound", err)
 	}
-	admin := clinic.Actor{Name: "admin@example.com"}
+	admin := models.Actor{Name: "admin@example.com"}
 	first, err := svc.CreateLocation(ctx, admin, clinic.LocationInput{Name: "Main St", TimeZone: "Europe/Paris", Country: "FR"})
 	if err != nil {
 		t.Fatal(err)

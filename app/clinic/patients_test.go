@@ -15,7 +15,7 @@ import (
 
 func TestFieldErrorsError(t *testing.T) {
 	t.Parallel()
-	fe := clinic.FieldErrors{"phone": "too short for US", "email": "already in use", "name": "required"}
+	fe := models.FieldErrors{"phone": "too short for US", "email": "already in use", "name": "required"}
 	want := "invalid input: email: already in use; name: required; phone: too short for US"
 	if got := fe.Error(); got != want {
 		t.Fatalf("Error() = %q, want %q", got, want)
@@ -244,7 +244,7 @@ func TestOptOutAndIn(t *testing.T) {
 		e.clk.Set(time.Date(2026, 3, 6, 9, 0, 0, 0, time.UTC)) // "past" has started
 		e.planner.Reset()
 
-		if err := e.svc.OptOutPatient(ctx, clinic.PatientActor(), p.ID, "sms_stop"); err != nil {
+		if err := e.svc.OptOut(ctx, models.PatientActor(), p.ID, "sms_stop"); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := e.svc.GetPatient(ctx, p.ID)
@@ -286,7 +286,7 @@ func TestOptOutAndIn(t *testing.T) {
 		}
 
 		// A second STOP changes nothing and writes nothing.
-		if err := e.svc.OptOutPatient(ctx, clinic.PatientActor(), p.ID, "smscx_link"); err != nil {
+		if err := e.svc.OptOut(ctx, models.PatientActor(), p.ID, "smscx_link"); err != nil {
 			t.Fatal(err)
 		}
 		again, _ := e.svc.GetPatient(ctx, p.ID)
@@ -298,7 +298,7 @@ func TestOptOutAndIn(t *testing.T) {
 		}
 
 		// START: cleared, audited, and the upcoming appointments replanned.
-		if err := e.svc.OptInPatient(ctx, clinic.PatientActor(), p.ID, "sms_start"); err != nil {
+		if err := e.svc.OptIn(ctx, models.PatientActor(), p.ID, "sms_start"); err != nil {
 			t.Fatal(err)
 		}
 		in, _ := e.svc.GetPatient(ctx, p.ID)
@@ -315,15 +315,15 @@ func TestOptOutAndIn(t *testing.T) {
 			t.Fatalf("timeline rows after opt-in = %d, want 2", n)
 		}
 
-		if err := e.svc.OptOutPatient(ctx, e.staff, 9999, "staff"); !errors.Is(err, models.ErrNotFound) {
+		if err := e.svc.OptOut(ctx, e.staff, 9999, "staff"); !errors.Is(err, models.ErrNotFound) {
 			t.Fatalf("opt-out of a missing patient = %v, want ErrNotFound", err)
 		}
-		wantField(t, e.svc.OptOutPatient(ctx, e.staff, p.ID, ""), "source", "required")
+		wantField(t, e.svc.OptOut(ctx, e.staff, p.ID, ""), "source", "required")
 	})
 }
 
-// OptOutTx inside a webhook's transaction that then fails leaves nothing.
-func TestOptOutTxRollsBackWithCaller(t *testing.T) {
+// OptOut inside a webhook's transaction that then fails leaves nothing.
+func TestOptOutRollsBackWithCaller(t *testing.T) {
 	t.Parallel()
 	s := storetest.SQLite(t)
 	e := newEnv(t, s)
@@ -332,8 +332,8 @@ func TestOptOutTxRollsBackWithCaller(t *testing.T) {
 	a := e.appointment(t, p.ID, "2026-03-10T10:00")
 	ids := seedMessages(t, s, p, a.ID, a.ID)
 	boom := errors.New("later step failed")
-	err := s.Tx(ctx, func(tx *models.Store) error {
-		if err := e.svc.OptOutTx(ctx, tx, clinic.PatientActor(), p.ID, "sms_stop", e.clk.Now()); err != nil {
+	err := s.Tx(ctx, func(ctx context.Context) error {
+		if err := e.svc.OptOut(ctx, models.PatientActor(), p.ID, "sms_stop"); err != nil {
 			return err
 		}
 		return boom

@@ -2,7 +2,6 @@ package clinic
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -10,7 +9,7 @@ import (
 )
 
 // ProviderInput is a provider as an admin enters them. Field names in
-// FieldErrors: name, location_id.
+// models.FieldErrors: name, location_id.
 type ProviderInput struct {
 	Name string
 	// LocationID is optional: nil (or 0) means the provider works anywhere.
@@ -21,24 +20,24 @@ type ProviderInput struct {
 }
 
 // validate checks in against the database.
-func (in ProviderInput) validate(ctx context.Context, tx *models.Store) (models.Provider, error) {
-	fe := FieldErrors{}
+func (in ProviderInput) validate(ctx context.Context, store *models.Store) (models.Provider, error) {
+	fe := models.FieldErrors{}
 	p := models.Provider{Name: strings.TrimSpace(in.Name), Active: in.Active}
 	if m := checkName(p.Name, 200); m != "" {
-		fe.add("name", m)
+		fe.Add("name", m)
 	}
 	if in.LocationID != nil && *in.LocationID != 0 {
-		var n int64
-		if err := tx.DB(ctx).Model(&models.Location{}).Where("id = ?", *in.LocationID).Count(&n).Error; err != nil {
+		ok, err := store.LocationExists(ctx, *in.LocationID)
+		if err != nil {
 			return p, err
 		}
-		if n == 0 {
-			fe.add("location_id", "not found")
+		if !ok {
+			fe.Add("location_id", "not found")
 		}
 		id := *in.LocationID
 		p.LocationID = &id
 	}
-	return p, fe.err()
+	return p, fe.Err()
 }
 
 func describeProvider(p *models.Provider) string {
@@ -53,28 +52,20 @@ func describeProvider(p *models.Provider) string {
 }
 
 // CreateProvider adds a provider.
-func (s *Service) CreateProvider(ctx context.Context, actor Actor, in ProviderInput) (*models.Provider, error) {
+func (s *Service) CreateProvider(ctx context.Context, actor models.Actor, in ProviderInput) (*models.Provider, error) {
 	now := s.clock()
 	var out models.Provider
-	err := s.store.Tx(ctx, func(tx *models.Store) error {
-		p, err := in.validate(ctx, tx)
+	err := s.store.Tx(ctx, func(ctx context.Context) error {
+		p, err := in.validate(ctx, s.store)
 		if err != nil {
 			return err
 		}
 		p.CreatedAt, p.UpdatedAt = now, now
-		if err := tx.DB(ctx).Create(&p).Error; err != nil {
+		if err := s.store.CreateProvider(ctx, &p); err != nil {
 			return err
 		}
-		if !in.Active {
-			// GORM leaves a false Active out of the INSERT, so the column's
-			// default (true) wins; set it explicitly.
-			if err := tx.DB(ctx).Model(&models.Provider{}).Where("id = ?", p.ID).Update("active", false).Error; err != nil {
-				return err
-			}
-			p.Active = false
-		}
 		out = p
-		return RecordAudit(ctx, tx, now, actor, "provider.create", EntityProvider, p.ID, describeProvider(&p))
+		return s.store.Audit(ctx, now, actor, "provider.create", EntityProvider, p.ID, describeProvider(&p))
 	})
 	if err != nil {
 		return nil, wrapUnlessInput("clinic: create provider", err)
@@ -84,18 +75,15 @@ func (s *Service) CreateProvider(ctx context.Context, actor Actor, in ProviderIn
 
 // UpdateProvider changes a provider. Making one inactive keeps their
 // existing appointments; it only stops new bookings with them.
-func (s *Service) UpdateProvider(ctx context.Context, actor Actor, id uint, in ProviderInput) (*models.Provider, error) {
+func (s *Service) UpdateProvider(ctx context.Context, actor models.Actor, id uint, in ProviderInput) (*models.Provider, error) {
 	now := s.clock()
-	var out models.Provider
-	err := s.store.Tx(ctx, func(tx *models.Store) error {
-		var cur models.Provider
-		if err := tx.DB(ctx).Scopes(models.ForUpdate(tx)).First(&cur, id).Error; err != nil {
-			if err = models.Classify(err); errors.Is(err, models.ErrNotFound) {
-				return notFound("provider", id)
-			}
+	var out *models.Provider
+	err := s.store.Tx(ctx, func(ctx context.Context) error {
+		cur, err := s.store.LockProvider(ctx, id)
+		if err != nil {
 			return err
 		}
-		next, err := in.validate(ctx, tx)
+		next, err := in.validate(ctx, s.store)
 		if err != nil {
 			return err
 		}
@@ -103,31 +91,28 @@ func (s *Service) UpdateProvider(ctx context.Context, actor Actor, id uint, in P
 			out = cur
 			return nil
 		}
-		upd := map[string]any{"name": next.Name, "location_id": next.LocationID, "active": next.Active, "updated_at": now}
-		if err := tx.DB(ctx).Model(&models.Provider{}).Where("id = ?", id).Updates(upd).Error; err != nil {
+		next.ID, next.CreatedAt, next.UpdatedAt = id, cur.CreatedAt, now
+		if err := s.store.SaveProvider(ctx, &next); err != nil {
 			return err
 		}
-		if err := tx.DB(ctx).First(&out, id).Error; err != nil {
+		if out, err = s.store.Provider(ctx, id); err != nil {
 			return err
 		}
-		return RecordAudit(ctx, tx, now, actor, "provider.update", EntityProvider, id, describeProvider(&out))
+		return s.store.Audit(ctx, now, actor, "provider.update", EntityProvider, id, describeProvider(out))
 	})
 	if err != nil {
 		return nil, wrapUnlessInput("clinic: update provider", err)
 	}
-	return &out, nil
+	return out, nil
 }
 
 // GetProvider returns one provider, or models.ErrNotFound.
 func (s *Service) GetProvider(ctx context.Context, id uint) (*models.Provider, error) {
-	var p models.Provider
-	if err := s.store.DB(ctx).First(&p, id).Error; err != nil {
-		if err = models.Classify(err); errors.Is(err, models.ErrNotFound) {
-			return nil, fmt.Errorf("clinic: %w", notFound("provider", id))
-		}
+	p, err := s.store.Provider(ctx, id)
+	if err != nil {
 		return nil, fmt.Errorf("clinic: get provider: %w", err)
 	}
-	return &p, nil
+	return p, nil
 }
 
 // ProviderQuery filters the provider list.
@@ -140,16 +125,9 @@ type ProviderQuery struct {
 
 // ListProviders returns the providers matching q, by name.
 func (s *Service) ListProviders(ctx context.Context, q ProviderQuery) ([]models.Provider, error) {
-	db := s.store.DB(ctx).Model(&models.Provider{})
-	if q.LocationID != 0 {
-		db = db.Where("location_id = ? OR location_id IS NULL", q.LocationID)
-	}
-	if q.ActiveOnly {
-		db = db.Where("active = ?", true)
-	}
-	var ps []models.Provider
-	if err := db.Order("LOWER(name), id").Find(&ps).Error; err != nil {
-		return nil, fmt.Errorf("clinic: list providers: %w", models.Classify(err))
+	ps, err := s.store.Providers(ctx, models.ProviderFilter{LocationID: q.LocationID, ActiveOnly: q.ActiveOnly})
+	if err != nil {
+		return nil, fmt.Errorf("clinic: list providers: %w", err)
 	}
 	return ps, nil
 }

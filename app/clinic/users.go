@@ -9,19 +9,17 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gorm.io/gorm"
-
 	"apptconfirm/models"
 )
 
-// Password limits (QUALITY A7). bcrypt reads at most 72 bytes, so a longer
+// Password limits. bcrypt reads at most 72 bytes, so a longer
 // password is refused rather than silently cut.
 const (
 	MinPasswordChars = 8
 	MaxPasswordBytes = 72
 )
 
-// UserInput is a user as an admin enters them. Field names in FieldErrors:
+// UserInput is a user as an admin enters them. Field names in models.FieldErrors:
 // email, name, role, password, disabled.
 type UserInput struct {
 	Email, Name string
@@ -40,8 +38,8 @@ var ErrNoHasher = errors.New("clinic: no password hasher configured")
 func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // validate checks everything but uniqueness and the last-admin rule.
-func (in UserInput) validate(passwordRequired bool) (models.User, FieldErrors) {
-	fe := FieldErrors{}
+func (in UserInput) validate(passwordRequired bool) (models.User, models.FieldErrors) {
+	fe := models.FieldErrors{}
 	u := models.User{
 		Email:    normalizeEmail(in.Email),
 		Name:     strings.TrimSpace(in.Name),
@@ -49,17 +47,17 @@ func (in UserInput) validate(passwordRequired bool) (models.User, FieldErrors) {
 		Disabled: in.Disabled,
 	}
 	if m := checkEmail(u.Email); m != "" {
-		fe.add("email", m)
+		fe.Add("email", m)
 	}
 	if m := checkName(u.Name, 200); m != "" {
-		fe.add("name", m)
+		fe.Add("name", m)
 	}
 	if !u.Role.Valid() {
-		fe.add("role", "must be admin or staff")
+		fe.Add("role", "must be admin or staff")
 	}
 	if in.Password != "" || passwordRequired {
 		if m := checkPassword(in.Password); m != "" {
-			fe.add("password", m)
+			fe.Add("password", m)
 		}
 	}
 	return u, fe
@@ -97,11 +95,10 @@ func checkPassword(pw string) string {
 
 // hash hashes pw with the configured hasher.
 func (s *Service) hash(pw string) (string, error) {
-	h := s.getHasher()
-	if h == nil {
+	if s.hasher == nil {
 		return "", ErrNoHasher
 	}
-	out, err := h.Hash(pw)
+	out, err := s.hasher.Hash(pw)
 	if err != nil {
 		return "", fmt.Errorf("clinic: hash password: %w", err)
 	}
@@ -109,13 +106,13 @@ func (s *Service) hash(pw string) (string, error) {
 }
 
 // checkEmailFree refuses an address another user has.
-func checkEmailFree(ctx context.Context, tx *models.Store, email string, self uint) error {
-	var n int64
-	if err := tx.DB(ctx).Model(&models.User{}).Where("email = ? AND id <> ?", email, self).Count(&n).Error; err != nil {
+func (s *Service) checkEmailFree(ctx context.Context, email string, self uint) error {
+	taken, err := s.store.EmailTaken(ctx, email, self)
+	if err != nil {
 		return err
 	}
-	if n > 0 {
-		return FieldErrors{"email": "already in use"}
+	if taken {
+		return models.FieldErrors{"email": "already in use"}
 	}
 	return nil
 }
@@ -123,15 +120,15 @@ func checkEmailFree(ctx context.Context, tx *models.Store, email string, self ui
 // emailConflict maps a unique-email race onto FieldErrors.
 func emailConflict(err error) error {
 	if err = models.Classify(err); errors.Is(err, models.ErrConflict) {
-		return FieldErrors{"email": "already in use"}
+		return models.FieldErrors{"email": "already in use"}
 	}
 	return err
 }
 
 // CreateUser adds a user. The email is lower-cased and must be unique.
-func (s *Service) CreateUser(ctx context.Context, actor Actor, in UserInput) (*models.User, error) {
+func (s *Service) CreateUser(ctx context.Context, actor models.Actor, in UserInput) (*models.User, error) {
 	u, fe := in.validate(true)
-	if err := fe.err(); err != nil {
+	if err := fe.Err(); err != nil {
 		return nil, err
 	}
 	hash, err := s.hash(in.Password)
@@ -140,8 +137,8 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in UserInput) (*m
 	}
 	u.PasswordHash = hash
 	now := s.clock()
-	err = s.store.Tx(ctx, func(tx *models.Store) error {
-		return insertUser(ctx, tx, actor, &u, now)
+	err = s.store.Tx(ctx, func(ctx context.Context) error {
+		return s.insertUser(ctx, actor, &u, now)
 	})
 	if err != nil {
 		return nil, wrapUnlessInput("clinic: create user", err)
@@ -150,28 +147,28 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in UserInput) (*m
 }
 
 // insertUser inserts a validated user and audits it.
-func insertUser(ctx context.Context, tx *models.Store, actor Actor, u *models.User, now time.Time) error {
-	if err := checkEmailFree(ctx, tx, u.Email, 0); err != nil {
+func (s *Service) insertUser(ctx context.Context, actor models.Actor, u *models.User, now time.Time) error {
+	if err := s.checkEmailFree(ctx, u.Email, 0); err != nil {
 		return err
 	}
 	u.CreatedAt, u.UpdatedAt = now, now
-	if err := tx.DB(ctx).Create(u).Error; err != nil {
+	if err := s.store.CreateUser(ctx, u); err != nil {
 		return emailConflict(err)
 	}
 	detail := fmt.Sprintf("%s (%s)", u.Email, u.Role)
 	if u.Disabled {
 		detail += ", disabled"
 	}
-	return RecordAudit(ctx, tx, now, actor, "user.create", EntityUser, u.ID, detail)
+	return s.store.Audit(ctx, now, actor, "user.create", EntityUser, u.ID, detail)
 }
 
 // UpdateUser changes a user. An empty password leaves it unchanged.
 // Disabling a user or changing their password bumps SessionEpoch, which
 // ends their sessions. The last enabled admin can be neither disabled nor
 // demoted.
-func (s *Service) UpdateUser(ctx context.Context, actor Actor, id uint, in UserInput) (*models.User, error) {
+func (s *Service) UpdateUser(ctx context.Context, actor models.Actor, id uint, in UserInput) (*models.User, error) {
 	next, fe := in.validate(false)
-	if err := fe.err(); err != nil {
+	if err := fe.Err(); err != nil {
 		return nil, err
 	}
 	var hash string
@@ -182,51 +179,44 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, id uint, in UserI
 		}
 	}
 	now := s.clock()
-	var out models.User
-	err := s.store.Tx(ctx, func(tx *models.Store) error {
-		// Lock the enabled admins first, always in the same order, so two
-		// admins demoting each other at once cannot both succeed.
-		var admins []uint
-		err := tx.DB(ctx).Model(&models.User{}).Scopes(models.ForUpdate(tx)).
-			Where("role = ? AND disabled = ?", models.RoleAdmin, false).Order("id").Pluck("id", &admins).Error
+	var out *models.User
+	err := s.store.Tx(ctx, func(ctx context.Context) error {
+		admins, err := s.store.LockAdmins(ctx)
 		if err != nil {
 			return err
 		}
-		var cur models.User
-		if err := tx.DB(ctx).Scopes(models.ForUpdate(tx)).First(&cur, id).Error; err != nil {
-			if err = models.Classify(err); errors.Is(err, models.ErrNotFound) {
-				return notFound("user", id)
-			}
+		cur, err := s.store.LockUser(ctx, id)
+		if err != nil {
 			return err
 		}
 		if cur.Role == models.RoleAdmin && !cur.Disabled && len(admins) <= 1 {
-			fe := FieldErrors{}
+			fe := models.FieldErrors{}
 			if next.Role != models.RoleAdmin {
-				fe.add("role", "the last admin cannot be demoted; make another user an admin first")
+				fe.Add("role", "the last admin cannot be demoted; make another user an admin first")
 			}
 			if next.Disabled {
-				fe.add("disabled", "the last admin cannot be disabled; make another user an admin first")
+				fe.Add("disabled", "the last admin cannot be disabled; make another user an admin first")
 			}
-			if err := fe.err(); err != nil {
+			if err := fe.Err(); err != nil {
 				return err
 			}
 		}
-		if err := checkEmailFree(ctx, tx, next.Email, id); err != nil {
+		if err := s.checkEmailFree(ctx, next.Email, id); err != nil {
 			return err
 		}
 		var changes []string
-		upd := map[string]any{}
+		var c models.UserChange
 		if next.Email != cur.Email {
 			changes = append(changes, fmt.Sprintf("email %s → %s", cur.Email, next.Email))
-			upd["email"] = next.Email
+			c.Email = &next.Email
 		}
 		if next.Name != cur.Name {
 			changes = append(changes, "name")
-			upd["name"] = next.Name
+			c.Name = &next.Name
 		}
 		if next.Role != cur.Role {
 			changes = append(changes, fmt.Sprintf("role %s → %s", cur.Role, next.Role))
-			upd["role"] = next.Role
+			c.Role = &next.Role
 		}
 		if next.Disabled != cur.Disabled {
 			if next.Disabled {
@@ -234,64 +224,56 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, id uint, in UserI
 			} else {
 				changes = append(changes, "enabled")
 			}
-			upd["disabled"] = next.Disabled
+			c.Disabled = &next.Disabled
 		}
 		if hash != "" {
 			changes = append(changes, "password changed")
-			upd["password_hash"] = hash
+			c.PasswordHash = &hash
 		}
-		if len(upd) == 0 {
+		if len(changes) == 0 {
 			out = cur
 			return nil
 		}
-		if hash != "" || (next.Disabled && !cur.Disabled) {
-			upd["session_epoch"] = gorm.Expr("session_epoch + 1")
-		}
-		upd["updated_at"] = now
-		if err := tx.DB(ctx).Model(&models.User{}).Where("id = ?", id).Updates(upd).Error; err != nil {
+		c.EndSessions = hash != "" || (next.Disabled && !cur.Disabled)
+		if err := s.store.UpdateUser(ctx, id, c, now); err != nil {
 			return emailConflict(err)
 		}
-		if err := RecordAudit(ctx, tx, now, actor, "user.update", EntityUser, id, cur.Email+": "+strings.Join(changes, ", ")); err != nil {
+		if err := s.store.Audit(ctx, now, actor, "user.update", EntityUser, id, cur.Email+": "+strings.Join(changes, ", ")); err != nil {
 			return err
 		}
-		return tx.DB(ctx).First(&out, id).Error
+		out, err = s.store.User(ctx, id)
+		return err
 	})
 	if err != nil {
 		return nil, wrapUnlessInput("clinic: update user", err)
 	}
-	return &out, nil
+	return out, nil
 }
 
 // GetUser returns one user, or models.ErrNotFound.
 func (s *Service) GetUser(ctx context.Context, id uint) (*models.User, error) {
-	var u models.User
-	if err := s.store.DB(ctx).First(&u, id).Error; err != nil {
-		if err = models.Classify(err); errors.Is(err, models.ErrNotFound) {
-			return nil, fmt.Errorf("clinic: %w", notFound("user", id))
-		}
+	u, err := s.store.User(ctx, id)
+	if err != nil {
 		return nil, fmt.Errorf("clinic: get user: %w", err)
 	}
-	return &u, nil
+	return u, nil
 }
 
 // GetUserByEmail returns the user with that address (case-insensitive), or
 // models.ErrNotFound.
 func (s *Service) GetUserByEmail(ctx context.Context, email string) (*models.User, error) {
-	var u models.User
-	if err := s.store.DB(ctx).Where("email = ?", normalizeEmail(email)).Take(&u).Error; err != nil {
-		if err = models.Classify(err); errors.Is(err, models.ErrNotFound) {
-			return nil, fmt.Errorf("clinic: user by email: %w", models.ErrNotFound)
-		}
-		return nil, fmt.Errorf("clinic: user by email: %w", err)
+	u, err := s.store.UserByEmail(ctx, normalizeEmail(email))
+	if err != nil {
+		return nil, fmt.Errorf("clinic: %w", err)
 	}
-	return &u, nil
+	return u, nil
 }
 
 // ListUsers returns every user, by email.
 func (s *Service) ListUsers(ctx context.Context) ([]models.User, error) {
-	var us []models.User
-	if err := s.store.DB(ctx).Order("email, id").Find(&us).Error; err != nil {
-		return nil, fmt.Errorf("clinic: list users: %w", models.Classify(err))
+	us, err := s.store.Users(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("clinic: list users: %w", err)
 	}
 	return us, nil
 }
@@ -300,12 +282,12 @@ func (s *Service) ListUsers(ctx context.Context) ([]models.User, error) {
 // `apptconfirm user add` on an empty database) and reports whether it did.
 func (s *Service) CreateFirstAdmin(ctx context.Context, email, name, password string) (bool, error) {
 	u, fe := UserInput{Email: email, Name: name, Role: string(models.RoleAdmin), Password: password}.validate(true)
-	if err := fe.err(); err != nil {
+	if err := fe.Err(); err != nil {
 		return false, err
 	}
-	var n int64
-	if err := s.store.DB(ctx).Model(&models.User{}).Count(&n).Error; err != nil {
-		return false, fmt.Errorf("clinic: first admin: %w", models.Classify(err))
+	n, err := s.store.CountUsers(ctx)
+	if err != nil {
+		return false, fmt.Errorf("clinic: first admin: %w", err)
 	}
 	if n > 0 {
 		return false, nil
@@ -316,22 +298,17 @@ func (s *Service) CreateFirstAdmin(ctx context.Context, email, name, password st
 	}
 	u.PasswordHash = hash
 	created := false
-	err = s.store.Tx(ctx, func(tx *models.Store) error {
-		if tx.Driver() == models.DriverPostgres {
-			// Two instances starting at once must not both create an admin.
-			if err := tx.DB(ctx).Exec("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").Error; err != nil {
-				return err
-			}
-		}
-		var n int64
-		if err := tx.DB(ctx).Model(&models.User{}).Count(&n).Error; err != nil {
+	err = s.store.Tx(ctx, func(ctx context.Context) error {
+		// Two instances starting at once must not both create an admin.
+		if err := s.store.LockUsersTable(ctx); err != nil {
 			return err
 		}
-		if n > 0 {
-			return nil
+		n, err := s.store.CountUsers(ctx)
+		if err != nil || n > 0 {
+			return err
 		}
 		created = true
-		return insertUser(ctx, tx, SystemActor(), &u, s.clock())
+		return s.insertUser(ctx, models.SystemActor(), &u, s.clock())
 	})
 	if err != nil {
 		return false, wrapUnlessInput("clinic: first admin", err)

@@ -73,7 +73,7 @@ func TestUserValidation(t *testing.T) {
 		}
 	}
 	// Without a hasher nobody can be given a password.
-	bare := clinic.New(s, nil, nil)
+	bare := clinic.New(s, clinic.Options{})
 	if _, err := bare.CreateUser(ctx, e.staff, clinic.UserInput{Email: "c@example.com", Name: "C", Role: "staff", Password: "password1"}); !errors.Is(err, clinic.ErrNoHasher) {
 		t.Fatalf("CreateUser without a hasher = %v, want ErrNoHasher", err)
 	}
@@ -172,8 +172,7 @@ func TestCreateFirstAdmin(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		svc := clinic.New(s, nil, (&clock{t: t0}).Now)
-		svc.SetPasswordHasher(fakeHasher{})
+		svc := clinic.New(s, clinic.Options{Hasher: fakeHasher{}, Now: (&clock{t: t0}).Now})
 		_, err := svc.CreateFirstAdmin(ctx, "root", "Root", "password1")
 		wantField(t, err, "email", "")
 		created, err := svc.CreateFirstAdmin(ctx, "Root@Example.com", "Root", "password1")

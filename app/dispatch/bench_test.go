@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"apptconfirm/app/dispatch"
+	"apptconfirm/app/outbox"
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/smscx/smscxtest"
 	"apptconfirm/models"
@@ -26,7 +27,7 @@ func benchEnvInt(name string, def int) int {
 	return def
 }
 
-// BenchmarkDispatch measures QUALITY P2: messages per second handed to the
+// BenchmarkDispatch measures dispatch: messages per second handed to the
 // fake gateway over loopback HTTP, draining a backlog of due reminders
 // (rendered at claim time) from a SQLite file, with no added latency and
 // with 50 ms per request. Knobs: APPTCONFIRM_BENCH_BACKLOG (default
@@ -64,7 +65,7 @@ func benchDispatch(b *testing.B, backlog, concurrency, batch int, latency time.D
 		store := storetest.SQLite(b)
 		now := time.Now()
 		seedBacklog(b, store, backlog, now)
-		d, err := dispatch.New(store, dispatch.Options{
+		d, err := dispatch.New(store, outbox.New(store, outbox.Options{}), dispatch.Options{
 			Sender: client, From: "Clinic", CallbackURL: webhookURL,
 			Concurrency: concurrency, BatchSize: batch, MaxAttempts: 6, Lease: 5 * time.Minute,
 		})

@@ -1,18 +1,13 @@
 // Package dispatch sends due messages through SMS.CX, exactly once.
 //
-// A run claims due messages atomically: a conditional update moves them from
-// planned (send_at reached) or from sending with an expired lease to sending,
-// with a lease (on PostgreSQL the candidates are picked with FOR UPDATE SKIP
-// LOCKED; on SQLite the immediate transaction serialises claims). In the same
-// transaction it re-checks that each message is still wanted (the patient has
-// not opted out, the appointment is still active and not started, the rule
-// is still enabled, it is not quiet hours) and renders the bodies that are
-// still empty. Then workers send concurrently, each message with its UUID as
-// idempotencyId and trackData, and the outcomes are written in batches.
+// A run asks the outbox to claim due messages (atomically, with a lease,
+// each re-checked and rendered in the claim's transaction), then workers
+// send them concurrently, each with its UUID as idempotencyId and
+// trackData, and the outcomes are handed back to the outbox in batches.
 //
 // A message whose lease expired while sending (the process died, the write
 // failed) is sent again with the same idempotencyId, so SMS.CX answers with
-// the original send instead of sending twice (QUALITY S1, S2). Retryable
+// the original send instead of sending twice. Retryable
 // errors back off exponentially with jitter, and a 429 pauses sending until
 // its X-Rate-Limit-Reset (S4). While a message waits for its retry it stays
 // "sending" with lease_until as the time of the next attempt.
@@ -27,8 +22,7 @@ import (
 	"sync"
 	"time"
 
-	"apptconfirm/app/clinic"
-	"apptconfirm/app/live"
+	"apptconfirm/app/outbox"
 	"apptconfirm/app/smscx"
 	"apptconfirm/models"
 )
@@ -38,10 +32,28 @@ type Sender interface {
 	Send(ctx context.Context, req smscx.SendRequest) (*smscx.SendResponse, error)
 }
 
-// OptOuter opts a patient out inside a transaction (a send REJECTED by
-// SMS.CX means the number opted out); *clinic.Service implements it.
+// OptOuter opts a patient out, inside the transaction ctx carries (a send
+// REJECTED by SMS.CX means the number opted out); *clinic.Service
+// implements it.
 type OptOuter interface {
-	OptOutTx(ctx context.Context, tx *models.Store, actor clinic.Actor, patientID uint, source string, at time.Time) error
+	OptOut(ctx context.Context, actor models.Actor, patientID uint, source string) error
+}
+
+// Trigger asks a dispatcher for a run soon. It is made before the
+// dispatcher, so that whatever queues a message (the domain events of a
+// committed transaction) can hold it from the start. Kick never blocks;
+// kicks made while a run is pending are merged.
+type Trigger struct{ c chan struct{} }
+
+// NewTrigger returns a Trigger.
+func NewTrigger() *Trigger { return &Trigger{c: make(chan struct{}, 1)} }
+
+// Kick asks for a run soon, without blocking.
+func (t *Trigger) Kick() {
+	select {
+	case t.c <- struct{}{}:
+	default:
+	}
 }
 
 // Recorder receives dispatch metrics; *metrics.Metrics implements it.
@@ -96,8 +108,9 @@ type Options struct {
 	// OptOut opts out the patient of a REJECTED send; nil only marks the
 	// message rejected.
 	OptOut OptOuter
-	// Publisher receives an Event for every message status change.
-	Publisher live.Publisher
+	// Trigger wakes the kick loop (Start); nil makes one, and Kick then
+	// is the only way in.
+	Trigger *Trigger
 	// Metrics receives counts and timings; nil records nothing.
 	Metrics Recorder
 	// Logger receives errors the dispatcher cannot return; nil discards.
@@ -114,9 +127,10 @@ type Options struct {
 // Dispatcher claims due messages and sends them. It is safe for concurrent
 // use; several Dispatchers (goroutines or processes) may share a database.
 type Dispatcher struct {
-	store *models.Store
-	opts  Options
-	log   *slog.Logger
+	store  *models.Store
+	outbox *outbox.Outbox
+	opts   Options
+	log    *slog.Logger
 
 	// runMu keeps this Dispatcher's runs from overlapping.
 	runMu sync.Mutex
@@ -124,14 +138,15 @@ type Dispatcher struct {
 	pauseMu    sync.Mutex
 	pauseUntil time.Time
 
-	kick     chan struct{}
+	trigger  *Trigger
 	loopMu   sync.Mutex
 	loopStop context.CancelFunc
 	loopDone chan struct{}
 }
 
-// New returns a Dispatcher on store.
-func New(store *models.Store, opts Options) (*Dispatcher, error) {
+// New returns a Dispatcher that sends the messages of ob; store runs the
+// transactions that record an outcome together with its opt-out.
+func New(store *models.Store, ob *outbox.Outbox, opts Options) (*Dispatcher, error) {
 	if opts.Sender == nil {
 		return nil, errors.New("dispatch: new: a Sender is required")
 	}
@@ -175,7 +190,10 @@ func New(store *models.Store, opts Options) (*Dispatcher, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Dispatcher{store: store, opts: opts, log: log, kick: make(chan struct{}, 1)}, nil
+	if opts.Trigger == nil {
+		opts.Trigger = NewTrigger()
+	}
+	return &Dispatcher{store: store, outbox: ob, opts: opts, log: log, trigger: opts.Trigger}, nil
 }
 
 // sleep waits for d unless ctx ends first.
@@ -193,15 +211,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 // clock returns the current time at the database's precision.
 func (d *Dispatcher) clock() time.Time { return d.opts.Now().UTC().Truncate(time.Microsecond) }
 
-// Kick asks for a run soon, without blocking: whoever queues a message that
-// should go out at once (an acknowledgement, a notice) calls it. Kicks made
-// while a run is pending are merged. It does nothing until Start.
-func (d *Dispatcher) Kick() {
-	select {
-	case d.kick <- struct{}{}:
-	default:
-	}
-}
+// Kick asks for a run soon, without blocking (see Trigger). It does
+// nothing until Start.
+func (d *Dispatcher) Kick() { d.trigger.Kick() }
 
 // Start runs, in the background until Stop, a loop that answers each Kick
 // with a run (after KickDelay, which merges kicks).
@@ -242,7 +254,7 @@ func (d *Dispatcher) loop(ctx context.Context, done chan struct{}) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-d.kick:
+		case <-d.trigger.c:
 		}
 		t := time.NewTimer(d.opts.KickDelay)
 		select {
@@ -254,16 +266,6 @@ func (d *Dispatcher) loop(ctx context.Context, done chan struct{}) {
 		if _, err := d.RunOnce(ctx); err != nil && ctx.Err() == nil {
 			d.log.Error("dispatch run failed", slog.Any("err", err))
 		}
-	}
-}
-
-// publish reports status changes.
-func (d *Dispatcher) publish(ms []*models.Message) {
-	if d.opts.Publisher == nil {
-		return
-	}
-	for _, m := range ms {
-		d.opts.Publisher.Publish(messageEvent(m))
 	}
 }
 

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"apptconfirm/app/clinic"
 	"apptconfirm/app/dispatch"
+	"apptconfirm/app/outbox"
 	"apptconfirm/models"
 )
 
@@ -391,7 +391,7 @@ func TestSendNowAndSkip(t *testing.T) {
 	other := e.message(t, models.Message{AppointmentID: &a.ID, PatientID: &p.ID, To: p.Phone, Body: "x", SendAt: sendAt})
 	d := e.dispatcher(t, nil)
 	uid := uint(7)
-	alice := clinic.Actor{UserID: &uid, Name: "alice@example.com"}
+	alice := models.Actor{UserID: &uid, Name: "alice@example.com"}
 
 	got, err := d.SendNow(ctx, m.ID, alice)
 	if err != nil {
@@ -400,7 +400,7 @@ func TestSendNowAndSkip(t *testing.T) {
 	if got.Status != models.MsgAccepted || !got.SendAt.Equal(sendAt) || e.fake.SendCount(m.UUID) != 1 {
 		t.Fatalf("send now: %+v", got)
 	}
-	if _, err := d.SendNow(ctx, m.ID, alice); !errors.Is(err, dispatch.ErrNotPlanned) || !errors.Is(err, models.ErrConflict) {
+	if _, err := d.SendNow(ctx, m.ID, alice); !errors.Is(err, outbox.ErrNotPlanned) || !errors.Is(err, models.ErrConflict) {
 		t.Fatalf("second send now: %v", err)
 	}
 	if _, err := d.SendNow(ctx, 9999, alice); !errors.Is(err, models.ErrNotFound) {
@@ -419,7 +419,7 @@ func TestSendNowAndSkip(t *testing.T) {
 	if got.Status != models.MsgSkipped || got.Reason != "skipped by alice@example.com: wrong text" {
 		t.Fatalf("skip: %+v", got)
 	}
-	if _, err := d.Skip(ctx, other.ID, alice, ""); !errors.Is(err, dispatch.ErrNotPlanned) {
+	if _, err := d.Skip(ctx, other.ID, alice, ""); !errors.Is(err, outbox.ErrNotPlanned) {
 		t.Fatalf("second skip: %v", err)
 	}
 	var audits int64

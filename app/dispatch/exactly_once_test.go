@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"apptconfirm/app/dispatch"
+	"apptconfirm/app/outbox"
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/smscx/smscxtest"
 	"apptconfirm/models"
@@ -185,7 +186,7 @@ func twoDispatchers(t *testing.T, s1, s2 *models.Store) {
 	var mu sync.Mutex
 	total := 0
 	for _, s := range []*models.Store{s1, s2} {
-		d, err := dispatch.New(s, opts)
+		d, err := dispatch.New(s, outbox.New(s, outbox.Options{}), opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,7 +251,7 @@ func helperMain() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	d, err := dispatch.New(store, dispatch.Options{
+	d, err := dispatch.New(store, outbox.New(store, outbox.Options{}), dispatch.Options{
 		Sender: client, From: "Clinic", CallbackURL: webhookURL, Concurrency: 4, BatchSize: 10,
 		MaxAttempts: 5, Lease: helperLease, BackoffBase: 100 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
 	})

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	apptevents "apptconfirm/app/events"
+	"apptconfirm/app/outbox"
+
 	"github.com/google/uuid"
 
 	"apptconfirm/app/clinic"
@@ -113,6 +116,7 @@ type env struct {
 	http   *httptest.Server
 	client *smscx.Client
 	clinic *clinic.Service
+	ob     *outbox.Outbox
 	events *events
 	rec    *recorder
 	loc    *models.Location
@@ -134,7 +138,9 @@ func newEnvOn(t testing.TB, store *models.Store) *env {
 		e.fake.Close()
 	})
 	e.client = e.newClient(t, smscxtest.DefaultAPIKey, 5*time.Second)
-	e.clinic = clinic.New(store, nil, e.clk.Now)
+	storetest.EventsOf(store).Forward(apptevents.New(apptevents.Options{Live: e.events, Now: e.clk.Now}))
+	e.ob = outbox.New(store, outbox.Options{Now: e.clk.Now})
+	e.clinic = clinic.New(store, clinic.Options{Planner: e.ob, Now: e.clk.Now})
 	ctx := context.Background()
 	e.loc = &models.Location{Name: "Main St", TimeZone: "Europe/Paris", Country: "FR", Phone: "+33142685300", QuietStart: "21:00", QuietEnd: "08:00", IsDefault: true}
 	if err := store.DB(ctx).Create(e.loc).Error; err != nil {
@@ -163,7 +169,7 @@ func (e *env) options() dispatch.Options {
 		Sender: e.client, From: "Clinic", CallbackURL: webhookURL,
 		Concurrency: 4, BatchSize: 50, MaxAttempts: 3, Lease: time.Minute,
 		BackoffBase: 10 * time.Second, BackoffMax: 40 * time.Second, SendTimeout: 5 * time.Second,
-		OptOut: e.clinic, Publisher: e.events, Metrics: e.rec,
+		OptOut: e.clinic, Metrics: e.rec,
 		Now: e.clk.Now, Sleep: e.clk.Sleep, Rand: func() float64 { return 0.5 },
 	}
 }
@@ -174,7 +180,7 @@ func (e *env) dispatcher(t testing.TB, edit func(*dispatch.Options)) *dispatch.D
 	if edit != nil {
 		edit(&o)
 	}
-	d, err := dispatch.New(e.store, o)
+	d, err := dispatch.New(e.store, e.ob, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
-	"apptconfirm/app/clinic"
-	"apptconfirm/app/live"
-	"apptconfirm/app/reminders"
+	"apptconfirm/app/outbox"
 	"apptconfirm/app/smscx"
 	"apptconfirm/models"
 )
@@ -30,28 +27,24 @@ func (d *Dispatcher) record(ctx context.Context, batch []outcome, r *run) (int, 
 			r.stopped.Store(true)
 		}
 	}
-	sent, changed, err := d.writeAll(ctx, plans, now)
+	sent, err := d.writeAll(ctx, plans)
 	if err == nil {
-		d.publish(changed)
-		d.ended(changed)
 		return sent, nil
 	}
 	if len(plans) == 1 {
-		d.logRecordError(plans[0].c.msg, err)
+		d.logRecordError(plans[0].c.Message, err)
 		return 0, fmt.Errorf("dispatch: record: %w", err)
 	}
 	total := 0
 	var errs []error
 	for _, p := range plans {
-		n, ch, err := d.writeAll(ctx, []*write{p}, now)
+		n, err := d.writeAll(ctx, []*write{p})
 		if err != nil {
-			d.logRecordError(p.c.msg, err)
+			d.logRecordError(p.c.Message, err)
 			errs = append(errs, err)
 			continue
 		}
 		total += n
-		d.publish(ch)
-		d.ended(ch)
 	}
 	if len(errs) > 0 {
 		return total, fmt.Errorf("dispatch: record: %w", errors.Join(errs...))
@@ -59,40 +52,26 @@ func (d *Dispatcher) record(ctx context.Context, batch []outcome, r *run) (int, 
 	return total, nil
 }
 
-// write is the database change one outcome calls for.
+// write is what one outcome calls for: the outbox's outcome, and whether
+// a REJECTED send opts the patient out or an account-wide refusal stops
+// the run.
 type write struct {
-	c *claimed
-	// kind is what happened.
-	kind writeKind
-	// status, reason and errorCode for writeEnd; retryAt for writeRetry.
-	status    models.MessageStatus
-	reason    string
-	errorCode *int
-	retryAt   time.Time
-	resp      *smscx.SendResponse
-	msg       *smscx.Message
+	c *outbox.Claimed
+	outbox.Outcome
 	// optOut: a REJECTED send opts the patient out.
 	optOut bool
 	// stopRun: an account-wide refusal (credentials, credit).
 	stopRun bool
 }
 
-type writeKind int
-
-const (
-	writeRelease writeKind = iota
-	writeAccepted
-	writeEnd
-	writeRetry
-)
-
 // plan decides what an outcome writes.
 func (d *Dispatcher) plan(o outcome, now time.Time) *write {
 	w := &write{c: o.c}
-	m := o.c.msg
+	w.Claimed = o.c
+	m := o.c.Message
 	switch {
 	case o.release:
-		w.kind = writeRelease
+		w.Kind = outbox.Release
 	case o.err != nil:
 		at := o.at
 		if at.IsZero() {
@@ -102,74 +81,90 @@ func (d *Dispatcher) plan(o outcome, now time.Time) *write {
 	default:
 		d.planResponse(w, o.resp)
 	}
-	if w.kind == writeRetry && m.Attempts >= d.opts.MaxAttempts {
-		w.kind, w.status = writeEnd, models.MsgFailed
-		w.reason = fmt.Sprintf(reasonGaveUpFormat, m.Attempts, w.reason)
+	if w.Kind == outbox.Retry {
+		if m.Attempts >= d.opts.MaxAttempts {
+			w.Kind = outbox.Ended
+			w.Result = models.SendResult{Status: models.MsgFailed, Reason: outbox.GaveUp(m.Attempts, w.Reason), ErrorCode: w.ErrorCode}
+		} else {
+			w.Reason = fmt.Sprintf("%s; attempt %d of %d, retrying at %s", w.Reason, m.Attempts, d.opts.MaxAttempts,
+				w.RetryAt.UTC().Format("15:04:05 MST"))
+		}
 	}
 	return w
 }
 
 // planResponse reads SMS.CX's answer for our one recipient.
 func (d *Dispatcher) planResponse(w *write, resp *smscx.SendResponse) {
-	w.resp = resp
+	fail := func(status models.MessageStatus, reason string) {
+		w.Kind, w.Result = outbox.Ended, models.SendResult{Status: status, Reason: reason}
+	}
 	if resp == nil || len(resp.Data) == 0 {
-		w.kind, w.status = writeEnd, models.MsgFailed
-		w.reason = "SMS.CX accepted the request but returned no message for the number"
+		reason := "SMS.CX accepted the request but returned no message for the number"
 		if resp != nil && resp.Info.TotalInvalid > 0 {
-			w.reason = "SMS.CX refused the number as invalid"
+			reason = "SMS.CX refused the number as invalid"
 		}
+		fail(models.MsgFailed, reason)
 		return
 	}
 	msg := &resp.Data[0]
 	for i := range resp.Data {
-		if resp.Data[i].To == w.c.msg.To {
+		if resp.Data[i].To == w.c.Message.To {
 			msg = &resp.Data[i]
 		}
 	}
-	w.msg = msg
 	switch msg.Status {
 	case smscx.StatusRejected:
-		w.kind, w.status, w.optOut = writeEnd, models.MsgRejected, true
-		w.reason = "SMS.CX rejected the message: the number has opted out"
+		fail(models.MsgRejected, "SMS.CX rejected the message: the number has opted out")
+		w.optOut = true
 	case smscx.StatusNoCoverage:
-		w.kind, w.status = writeEnd, models.MsgFailed
-		w.reason = "SMS.CX has no coverage for this number"
+		fail(models.MsgFailed, "SMS.CX has no coverage for this number")
 	case smscx.StatusFailed:
-		w.kind, w.status = writeEnd, models.MsgFailed
-		w.reason = "SMS.CX reported the message failed"
+		fail(models.MsgFailed, "SMS.CX reported the message failed")
 	default:
 		// ACCEPTED and SCHEDULED, and any later state SMS.CX may report.
-		w.kind = writeAccepted
+		parts := msg.Parts
+		if parts == 0 && msg.TextAnalysis != nil {
+			parts = msg.TextAnalysis.Parts
+		}
+		if parts == 0 {
+			parts = resp.Info.TotalParts
+		}
+		w.Kind = outbox.Accepted
+		w.Accepted = models.Accepted{
+			ProviderID: msg.MsgID, ProviderState: msg.Status, CampaignID: resp.Info.CampaignID,
+			Parts: parts, Cost: msg.Cost,
+		}
+		return
 	}
-	if w.kind == writeEnd {
-		w.errorCode = msg.ErrorCode
-	}
+	w.Result.ErrorCode = msg.ErrorCode
+	w.Result.ProviderID, w.Result.ProviderState, w.Result.CampaignID = msg.MsgID, msg.Status, resp.Info.CampaignID
 }
 
 // planError classifies a failed send answered at now.
 func (d *Dispatcher) planError(w *write, err error, now time.Time) {
 	var ae *smscx.APIError
+	var code *int
 	if errors.As(err, &ae) && ae.Code != 0 {
-		code := ae.Code
-		w.errorCode = &code
+		c := ae.Code
+		code = &c
 	}
-	w.reason = Explain(err)
+	reason := Explain(err)
 	switch {
 	case errors.Is(err, context.Canceled):
-		w.kind = writeRelease
+		w.Kind = outbox.Release
 	case smscx.IsRetryable(err):
-		w.kind = writeRetry
-		w.retryAt = now.Add(d.backoff(w.c.msg.Attempts))
+		w.Kind, w.Reason, w.ErrorCode = outbox.Retry, reason, code
+		w.RetryAt = now.Add(d.backoff(w.c.Message.Attempts))
 		if at, ok := smscx.RetryAt(err); ok {
 			// The gateway said when: no sooner, and no later either.
 			d.pause(at)
-			w.retryAt = at
+			w.RetryAt = at
 			if at.Before(now) {
-				w.retryAt = now
+				w.RetryAt = now
 			}
 		}
 	default:
-		w.kind, w.status = writeEnd, models.MsgFailed
+		w.Kind, w.Result = outbox.Ended, models.SendResult{Status: models.MsgFailed, Reason: reason, ErrorCode: code}
 		if accountWide(err) {
 			w.stopRun = true
 			d.pauseAccount()
@@ -221,142 +216,41 @@ func Explain(err error) string {
 	return strings.TrimPrefix(err.Error(), "smscx: send: ")
 }
 
-// writeAll applies plans in one transaction; their timeline entries are
-// inserted together at the end.
-func (d *Dispatcher) writeAll(ctx context.Context, plans []*write, now time.Time) (int, []*models.Message, error) {
-	sent := 0
-	var changed []*models.Message
-	err := d.store.Tx(ctx, func(tx *models.Store) error {
-		sent, changed = 0, nil
-		var entries []models.TimelineEntry
-		for _, p := range plans {
-			detail, ok, err := d.apply(ctx, tx, p, now)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
-			changed = append(changed, p.c.msg)
-			if p.kind == writeAccepted {
-				sent++
-			}
-			if e, ok := reminders.TimelineEntry(p.c.msg, now, detail); ok && detail != "" {
-				entries = append(entries, e)
-			}
+// writeAll hands plans to the outbox in one transaction, together with the
+// opt-outs of REJECTED sends, and returns how many SMS.CX accepted.
+func (d *Dispatcher) writeAll(ctx context.Context, plans []*write) (int, error) {
+	outcomes := make([]outbox.Outcome, len(plans))
+	for i, p := range plans {
+		outcomes[i] = p.Outcome
+	}
+	var sent int
+	var written []*outbox.Claimed
+	err := d.store.Tx(ctx, func(ctx context.Context) error {
+		var err error
+		written, sent, err = d.outbox.Record(ctx, outcomes)
+		if err != nil {
+			return err
 		}
-		if len(entries) == 0 {
+		if d.opts.OptOut == nil {
 			return nil
 		}
-		if err := tx.DB(ctx).CreateInBatches(&entries, 200).Error; err != nil {
-			return fmt.Errorf("write timeline: %w", err)
+		for _, p := range plans {
+			if !p.optOut || p.c.PatientID == nil || !slices.Contains(written, p.c) {
+				continue
+			}
+			if err := d.opts.OptOut.OptOut(ctx, models.SystemActor(), *p.c.PatientID, "rejected"); err != nil {
+				return fmt.Errorf("opt out patient %d: %w", *p.c.PatientID, err)
+			}
 		}
 		return nil
 	})
-	return sent, changed, err
+	if err != nil {
+		return 0, err
+	}
+	ms := make([]*models.Message, len(written))
+	for i, c := range written {
+		ms[i] = c.Message
+	}
+	d.ended(ms)
+	return sent, nil
 }
-
-// Column lists of the hot updates, written as plain SQL (no user text).
-const (
-	sqlAccepted = `UPDATE messages SET status = ?, provider_state = ?, reason = '', error_code = NULL,
-		provider_message_id = ?, campaign_id = ?, parts = ?, cost = ?, body = ?, sent_at = ?, lease_until = NULL, updated_at = ?
-		WHERE id = ? AND status = ?`
-	sqlAcceptedLate = `UPDATE messages SET provider_message_id = ?, campaign_id = ?, parts = ?, cost = ?,
-		sent_at = COALESCE(sent_at, ?), lease_until = NULL, updated_at = ?
-		WHERE id = ? AND provider_message_id = '' AND status IN (?, ?, ?, ?)`
-)
-
-// apply writes one plan and returns its timeline line; ok is false when
-// the message was no longer ours to change (taken over after its lease, or
-// already recorded).
-func (d *Dispatcher) apply(ctx context.Context, tx *models.Store, p *write, now time.Time) (string, bool, error) {
-	m := p.c.msg
-	mine := tx.DB(ctx).Model(&models.Message{}).Where("id = ? AND status = ? AND attempts = ?", m.ID, models.MsgSending, m.Attempts)
-	withBody := func(upd map[string]any) map[string]any {
-		if p.c.rendered {
-			upd["body"] = m.Body
-		}
-		return upd
-	}
-	switch p.kind {
-	case writeRelease:
-		upd := map[string]any{"status": p.c.prevStatus, "lease_until": p.c.prevLease, "attempts": gorm.Expr("attempts - 1"), "updated_at": now}
-		if p.c.prevStatus == models.MsgPlanned && m.Kind == models.KindReminder {
-			upd["body"] = "" // rendered afresh when it is claimed again
-		}
-		res := mine.Updates(upd)
-		if res.Error != nil || res.RowsAffected == 0 {
-			return "", false, res.Error
-		}
-		m.Status, m.LeaseUntil, m.Attempts = p.c.prevStatus, p.c.prevLease, m.Attempts-1
-		return "", true, nil
-	case writeAccepted:
-		return d.applyAccepted(ctx, tx, p, now)
-	case writeRetry:
-		reason := truncate(fmt.Sprintf("%s; attempt %d of %d, retrying at %s", p.reason, m.Attempts, d.opts.MaxAttempts,
-			p.retryAt.UTC().Format("15:04:05 MST")), 500)
-		res := mine.Updates(withBody(map[string]any{"lease_until": p.retryAt, "reason": reason, "error_code": p.errorCode, "updated_at": now}))
-		if res.Error != nil || res.RowsAffected == 0 {
-			return "", false, res.Error
-		}
-		m.LeaseUntil, m.Reason = &p.retryAt, reason
-		return fmt.Sprintf("%s not sent yet: %s", p.c.label, reason), true, nil
-	default: // writeEnd
-		upd := withBody(map[string]any{"status": p.status, "reason": truncate(p.reason, 500), "lease_until": nil, "error_code": p.errorCode, "updated_at": now})
-		if p.msg != nil {
-			upd["provider_message_id"] = p.msg.MsgID
-			upd["provider_state"] = p.msg.Status
-			upd["campaign_id"] = p.resp.Info.CampaignID
-		}
-		res := mine.Updates(upd)
-		if res.Error != nil || res.RowsAffected == 0 {
-			return "", false, res.Error
-		}
-		m.Status, m.Reason, m.LeaseUntil = p.status, p.reason, nil
-		if p.optOut && p.c.patientID != nil && d.opts.OptOut != nil {
-			if err := d.opts.OptOut.OptOutTx(ctx, tx, clinic.SystemActor(), *p.c.patientID, "rejected", now); err != nil {
-				return "", false, fmt.Errorf("opt out patient %d: %w", *p.c.patientID, err)
-			}
-		}
-		return fmt.Sprintf("%s %s: %s", p.c.label, p.status, p.reason), true, nil
-	}
-}
-
-// applyAccepted records an accepted send. When the message is no longer
-// sending (a delivery report, matched by trackData, got there first, or
-// another dispatcher took it over and recorded it) only the provider fields
-// still empty are filled in, and ok is false.
-func (d *Dispatcher) applyAccepted(ctx context.Context, tx *models.Store, p *write, now time.Time) (string, bool, error) {
-	m, msg := p.c.msg, p.msg
-	parts := msg.Parts
-	if parts == 0 && msg.TextAnalysis != nil {
-		parts = msg.TextAnalysis.Parts
-	}
-	if parts == 0 {
-		parts = p.resp.Info.TotalParts
-	}
-	campaign := p.resp.Info.CampaignID
-	res := tx.DB(ctx).Exec(sqlAccepted, models.MsgAccepted, msg.Status, msg.MsgID, campaign, parts, msg.Cost, m.Body, now, now,
-		m.ID, models.MsgSending)
-	if res.Error != nil {
-		return "", false, res.Error
-	}
-	if res.RowsAffected == 0 {
-		err := tx.DB(ctx).Exec(sqlAcceptedLate, msg.MsgID, campaign, parts, msg.Cost, now, now, m.ID,
-			models.MsgAccepted, models.MsgSent, models.MsgDelivered, models.MsgFailed).Error
-		return "", false, err
-	}
-	m.Status, m.ProviderID, m.CampaignID, m.Parts, m.Cost, m.LeaseUntil, m.Reason = models.MsgAccepted, msg.MsgID, campaign, parts, msg.Cost, nil, ""
-	partWord := "parts"
-	if parts == 1 {
-		partWord = "part"
-	}
-	detail := fmt.Sprintf("%s sent to SMS.CX (%d %s", p.c.label, parts, partWord)
-	if m.Attempts > 1 {
-		detail += fmt.Sprintf(", attempt %d", m.Attempts)
-	}
-	return detail + ")", true, nil
-}
-
-// messageEvent is the live event for m's current status.
-func messageEvent(m *models.Message) live.Event { return reminders.MessageEvent(m) }

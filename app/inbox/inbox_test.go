@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/events"
 	"apptconfirm/app/inbox"
 	"apptconfirm/app/live"
+	"apptconfirm/app/outbox"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
@@ -23,7 +25,7 @@ type fixture struct {
 	svc    *inbox.Service
 	hub    *live.Hub
 	events <-chan live.Event
-	staff  clinic.Actor
+	staff  models.Actor
 	appt   *models.Appointment
 	in     *models.InboundMessage
 }
@@ -32,22 +34,24 @@ func newFixture(t *testing.T, s *models.Store) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	now := func() time.Time { return t0 }
-	f := &fixture{store: s, clinic: clinic.New(s, nil, now), hub: live.NewHub()}
+	f := &fixture{store: s, hub: live.NewHub()}
+	ob := outbox.New(s, outbox.Options{Now: now})
+	f.clinic = clinic.New(s, clinic.Options{Planner: ob, Now: now})
 	if err := f.clinic.EnsureDefaults(ctx, clinic.Defaults{Timezone: "Europe/Berlin", Country: "DE"}); err != nil {
 		t.Fatal(err)
 	}
 	f.events = f.hub.Subscribe(ctx)
-	f.svc = inbox.New(s, f.clinic, nil, f.hub, now)
+	f.svc = inbox.New(s, f.clinic, ob, now)
 	u := &models.User{Email: "front@example.com", Name: "Front", PasswordHash: "x", Role: models.RoleStaff}
 	if err := s.DB(ctx).Create(u).Error; err != nil {
 		t.Fatal(err)
 	}
-	f.staff = clinic.Actor{UserID: &u.ID, Name: u.Email}
-	p, err := f.clinic.CreatePatient(ctx, clinic.SystemActor(), clinic.PatientInput{FirstName: "Anna", Phone: "+4915123456789"}, "DE")
+	f.staff = models.Actor{UserID: &u.ID, Name: u.Email}
+	p, err := f.clinic.CreatePatient(ctx, models.SystemActor(), clinic.PatientInput{FirstName: "Anna", Phone: "+4915123456789"}, "DE")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.appt, err = f.clinic.CreateAppointment(ctx, clinic.SystemActor(), clinic.AppointmentInput{PatientID: p.ID, StartsAt: t0.Add(48 * time.Hour), DurationMinutes: 30})
+	f.appt, err = f.clinic.CreateAppointment(ctx, models.SystemActor(), clinic.AppointmentInput{PatientID: p.ID, StartsAt: t0.Add(48 * time.Hour), DurationMinutes: 30})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +62,8 @@ func newFixture(t *testing.T, s *models.Store) *fixture {
 	if err := s.DB(ctx).Create(f.in).Error; err != nil {
 		t.Fatal(err)
 	}
+	// The browsers hear of the changes the tests make, not of the set-up.
+	storetest.EventsOf(s).Forward(events.New(events.Options{Live: f.hub, Now: now}))
 	return f
 }
 
@@ -154,7 +160,7 @@ func TestAnswerJoinsTimeline(t *testing.T) {
 func TestPastAppointmentIsContextOnly(t *testing.T) {
 	f := newFixture(t, storetest.SQLite(t))
 	ctx := t.Context()
-	later := inbox.New(f.store, f.clinic, nil, nil, func() time.Time { return t0.Add(72 * time.Hour) })
+	later := inbox.New(f.store, f.clinic, nil, func() time.Time { return t0.Add(72 * time.Hour) })
 	if err := f.store.DB(ctx).Model(f.in).Update("appointment_id", f.appt.ID).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +172,7 @@ func TestPastAppointmentIsContextOnly(t *testing.T) {
 		t.Fatalf("candidates %d, context %v", len(it.Candidates), it.Context)
 	}
 	err = later.Confirm(ctx, f.staff, f.in.ID, f.appt.ID, true)
-	if _, ok := clinic.AsFieldErrors(err); !ok {
+	if _, ok := models.AsFieldErrors(err); !ok {
 		t.Fatalf("confirming a past appointment: %v", err)
 	}
 }

@@ -6,7 +6,7 @@
 // Every job is wrapped with cron.SkipIfStillRunning and cron.Recover: a run
 // that lasts longer than its interval is not started again on top of
 // itself, and a panic is logged with its stack while the scheduler (and the
-// job's next runs) carry on (QUALITY S5).
+// job's next runs) carry on.
 package jobs
 
 import (

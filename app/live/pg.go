@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for notifications
 )
 
 // DefaultChannel is the PostgreSQL NOTIFY channel instances share.
@@ -27,18 +28,27 @@ type PG struct {
 	ready   chan struct{}
 }
 
-// NewPG returns a PostgreSQL broadcaster. db sends the notifications; dsn
-// opens the dedicated listening connection. Run must be running for
-// subscribers to receive anything.
-func NewPG(db *sql.DB, dsn, channel string, log *slog.Logger) *PG {
+// NewPG returns a PostgreSQL broadcaster on the database dsn names: a small
+// pool of its own sends the notifications, and Run holds the listening
+// connection. Run must be running for subscribers to receive anything;
+// Close releases the pool.
+func NewPG(dsn, channel string, log *slog.Logger) (*PG, error) {
 	if channel == "" {
 		channel = DefaultChannel
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &PG{hub: NewHub(), db: db, dsn: dsn, channel: channel, log: log, ready: make(chan struct{})}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("live: open: %w", err)
+	}
+	db.SetMaxOpenConns(2)
+	return &PG{hub: NewHub(), db: db, dsn: dsn, channel: channel, log: log, ready: make(chan struct{})}, nil
 }
+
+// Close releases the notifying pool.
+func (p *PG) Close() error { return p.db.Close() }
 
 // maxPayload keeps a notification under PostgreSQL's 8000-byte limit.
 const maxPayload = 7900

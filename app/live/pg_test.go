@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
 
@@ -15,22 +14,21 @@ import (
 // a subscriber of A (issue: live updates across instances).
 func TestPGAcrossInstances(t *testing.T) {
 	dsn := storetest.PostgresDSN(t)
-	st, err := models.Open(models.Options{Driver: models.DriverPostgres, DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	db, err := st.DB(context.Background()).DB()
-	if err != nil {
-		t.Fatal(err)
-	}
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	channel := "test_live_" + hex.EncodeToString(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a := NewPG(db, dsn, channel, nil)
-	bb := NewPG(db, dsn, channel, nil)
+	a, err := NewPG(dsn, channel, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	bb, err := NewPG(dsn, channel, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bb.Close()
 	go a.Run(ctx)
 	go bb.Run(ctx)
 	for _, p := range []*PG{a, bb} {

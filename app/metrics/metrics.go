@@ -232,15 +232,7 @@ func (c *inboxCollector) Collect(ch chan<- prometheus.Metric) {
 // needing attention and not yet handled. The needs_attention column is
 // indexed, so the count touches only those rows.
 func InboxSize(store *models.Store) InboxCounter {
-	return func(ctx context.Context) (int64, error) {
-		var n int64
-		err := store.DB(ctx).Model(&models.InboundMessage{}).
-			Where("needs_attention = ? AND handled_at IS NULL", true).Count(&n).Error
-		if err != nil {
-			return 0, models.Classify(err)
-		}
-		return n, nil
-	}
+	return store.CountInbox
 }
 
 // promLogger adapts slog to promhttp's Println logger.

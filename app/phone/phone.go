@@ -153,3 +153,32 @@ func quoteRegion(r string) string {
 	}
 	return strconv.Quote(r)
 }
+
+// maxLoose bounds what Loose keeps of a number it cannot read.
+const maxLoose = 32
+
+// Loose brings a number from outside (SMS.CX's callbacks, which send E.164
+// already) to E.164 when it can, reading it in region, or as international
+// when it lacks its "+"; a number it cannot read is kept as it came, cut to
+// 32 bytes, so that it can still be shown and matched as text.
+func Loose(raw, region string) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return ""
+	}
+	if n, err := Normalize(raw, region); err == nil {
+		return n
+	}
+	if !strings.HasPrefix(raw, "+") {
+		if n, err := Normalize("+"+raw, ""); err == nil {
+			return n
+		}
+	}
+	for len(raw) > maxLoose {
+		raw = raw[:maxLoose]
+		for len(raw) > 0 && !utf8.ValidString(raw) {
+			raw = raw[:len(raw)-1]
+		}
+	}
+	return raw
+}

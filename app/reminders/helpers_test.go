@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/events"
 	"apptconfirm/app/live"
+	"apptconfirm/app/outbox"
 	"apptconfirm/app/reminders"
 	"apptconfirm/app/schedule"
 	"apptconfirm/models"
@@ -46,53 +48,52 @@ func (c *clock) Set(t time.Time) {
 	c.t = t
 }
 
-// events records published live events.
-type events struct {
+// liveEvents records published live events.
+type liveEvents struct {
 	mu  sync.Mutex
 	all []live.Event
 }
 
-func (e *events) Publish(ev live.Event) {
+func (e *liveEvents) Publish(ev live.Event) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.all = append(e.all, ev)
 }
 
-func (e *events) count() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.all)
-}
-
-// env is a clinic with the reminders planner on a fresh SQLite file: a
-// default location in Paris with quiet hours 21:00-08:00 and the default
-// rules (48h; 2h only if unconfirmed).
+// env is a clinic with the outbox as its planner and the rule editor, on a
+// fresh SQLite file: a default location in Paris with quiet hours
+// 21:00-08:00 and the default rules (48h; 2h only if unconfirmed). The
+// committed transactions' live events and dispatcher kicks are counted.
 type env struct {
 	store  *models.Store
 	clk    *clock
 	clinic *clinic.Service
+	ob     *outbox.Outbox
 	rem    *reminders.Service
-	events *events
+	events *liveEvents
 	kicks  atomic.Int32
 	loc    *models.Location
-	staff  clinic.Actor
+	staff  models.Actor
 }
 
-func newEnv(t *testing.T, opts reminders.Options) *env {
+// Kick counts the dispatcher kicks.
+func (e *env) Kick() { e.kicks.Add(1) }
+
+func newEnv(t *testing.T, opts outbox.Options) *env {
 	t.Helper()
 	return newEnvOn(t, storetest.SQLite(t), opts)
 }
 
-func newEnvOn(t *testing.T, store *models.Store, opts reminders.Options) *env {
+func newEnvOn(t *testing.T, store *models.Store, opts outbox.Options) *env {
 	t.Helper()
-	e := &env{store: store, clk: &clock{t: t0}, events: &events{}}
+	e := &env{store: store, clk: &clock{t: t0}, events: &liveEvents{}}
+	storetest.EventsOf(store).Forward(events.New(events.Options{Live: e.events, Kick: e, Now: e.clk.Now}))
 	opts.Now = e.clk.Now
-	opts.Publisher = e.events
-	e.rem = reminders.New(store, opts)
-	e.rem.SetKicker(func() { e.kicks.Add(1) })
-	e.clinic = clinic.New(store, e.rem, e.clk.Now)
+	e.ob = outbox.New(store, opts)
+	e.rem = reminders.New(store, reminders.Options{Planner: e.ob, Now: e.clk.Now})
+	e.clinic = clinic.New(store, clinic.Options{Planner: e.ob, Now: e.clk.Now})
 	uid := uint(1)
-	e.staff = clinic.Actor{UserID: &uid, Name: "alice@example.com"}
+	e.staff = models.Actor{UserID: &uid, Name: "alice@example.com"}
 	ctx := context.Background()
 	err := e.clinic.EnsureDefaults(ctx, clinic.Defaults{
 		ClinicName: "Main St", Timezone: "Europe/Paris", Country: "FR", Phone: "+33142685300",
@@ -107,8 +108,8 @@ func newEnvOn(t *testing.T, store *models.Store, opts reminders.Options) *env {
 	return e
 }
 
-func defaultOptions() reminders.Options {
-	return reminders.Options{Caps: schedule.DefaultCaps(), CancellationNotice: true}
+func defaultOptions() outbox.Options {
+	return outbox.Options{Caps: schedule.DefaultCaps(), CancellationNotice: true}
 }
 
 func (e *env) patient(t *testing.T, first, phone string) *models.Patient {
@@ -173,21 +174,38 @@ func (e *env) live(t *testing.T, appointmentID uint) map[string]models.Message {
 	return out
 }
 
-// timeline returns an appointment's timeline details.
-func (e *env) timeline(t *testing.T, appointmentID uint) []string {
-	t.Helper()
-	es, err := e.clinic.Timeline(context.Background(), appointmentID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]string, len(es))
-	for i, x := range es {
-		out[i] = x.Detail
-	}
-	return out
-}
-
 // local is a Paris wall-clock instant.
 func local(y int, m time.Month, d, hh, mm int) time.Time {
 	return time.Date(y, m, d, hh, mm, 0, 0, paris).UTC()
+}
+
+// checkNoStale fails when a planned message survives for an inactive
+// appointment, an opted-out patient or a disabled rule.
+func (e *env) checkNoStale(t *testing.T) {
+	t.Helper()
+	var ms []models.Message
+	if err := e.store.DB(context.Background()).Where("status = ?", models.MsgPlanned).Find(&ms).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.AppointmentID == nil {
+			continue
+		}
+		var a models.Appointment
+		var p models.Patient
+		e.store.DB(context.Background()).First(&a, *m.AppointmentID)
+		e.store.DB(context.Background()).First(&p, a.PatientID)
+		switch {
+		case p.OptedOut():
+			t.Errorf("message %d planned for opted-out patient %d", m.ID, p.ID)
+		case !a.Status.Active() && m.Kind != models.KindCancellation:
+			t.Errorf("message %d planned for %s appointment %d", m.ID, a.Status, a.ID)
+		case m.RuleID != nil:
+			var r models.ReminderRule
+			e.store.DB(context.Background()).First(&r, *m.RuleID)
+			if !r.Enabled {
+				t.Errorf("message %d planned for disabled rule %q", m.ID, r.Name)
+			}
+		}
+	}
 }

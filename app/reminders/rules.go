@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/outbox"
 	"apptconfirm/app/render"
 	"apptconfirm/models"
 )
@@ -24,7 +25,7 @@ const (
 )
 
 // RuleInput is a reminder rule as an admin enters it. Field names in
-// clinic.FieldErrors: name, before, template.
+// models.FieldErrors: name, before, template.
 type RuleInput struct {
 	Name string
 	// Before is how long before the start the reminder goes out: a Go
@@ -80,8 +81,8 @@ func FormatBefore(d time.Duration) string {
 }
 
 // validate checks in and returns the clean rule fields.
-func (in RuleInput) validate() (models.ReminderRule, clinic.FieldErrors) {
-	fe := clinic.FieldErrors{}
+func (in RuleInput) validate() (models.ReminderRule, models.FieldErrors) {
+	fe := models.FieldErrors{}
 	r := models.ReminderRule{
 		Name:              strings.TrimSpace(in.Name),
 		Template:          strings.TrimSpace(in.Template),
@@ -139,52 +140,52 @@ func printable(s string, multiline bool) bool {
 	return true
 }
 
-// ListRules returns every reminder rule, the closest to the appointment
-// last (by "before", longest first), then by name.
+// ListRules returns every rule, the earliest first (the longest time
+// before the start), then by name.
 func (s *Service) ListRules(ctx context.Context) ([]models.ReminderRule, error) {
-	var rules []models.ReminderRule
-	if err := s.store.DB(ctx).Order("before_seconds DESC, name, id").Find(&rules).Error; err != nil {
-		return nil, fmt.Errorf("reminders: list rules: %w", models.Classify(err))
+	rules, err := s.store.RulesByTiming(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reminders: list rules: %w", err)
 	}
 	return rules, nil
 }
 
 // GetRule returns one rule, or models.ErrNotFound.
 func (s *Service) GetRule(ctx context.Context, id uint) (*models.ReminderRule, error) {
-	var r models.ReminderRule
-	if err := s.store.DB(ctx).First(&r, id).Error; err != nil {
-		return nil, fmt.Errorf("reminders: get rule %d: %w", id, models.Classify(err))
+	r, err := s.store.Rule(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("reminders: get rule: %w", err)
 	}
-	return &r, nil
+	return r, nil
 }
 
 // CreateRule saves a new rule (refusing an invalid template with a
-// clinic.FieldErrors naming the placeholder) and, when it is enabled, plans
+// models.FieldErrors naming the placeholder) and, when it is enabled, plans
 // it for every future active appointment.
-func (s *Service) CreateRule(ctx context.Context, actor clinic.Actor, in RuleInput) (*models.ReminderRule, error) {
+func (s *Service) CreateRule(ctx context.Context, actor models.Actor, in RuleInput) (*models.ReminderRule, error) {
 	r, fe := in.validate()
 	if len(fe) > 0 {
 		return nil, fe
 	}
 	now := s.clock()
-	err := s.store.Tx(ctx, func(tx *models.Store) error {
-		if err := nameFree(ctx, tx, r.Name, 0); err != nil {
+	err := s.store.Tx(ctx, func(ctx context.Context) error {
+		if err := s.nameFree(ctx, r.Name, 0); err != nil {
 			return err
 		}
 		r.CreatedAt, r.UpdatedAt = now, now
-		if err := tx.DB(ctx).Create(&r).Error; err != nil {
-			if errors.Is(models.Classify(err), models.ErrConflict) {
-				return clinic.FieldErrors{"name": "is already used by another rule"}
+		if err := s.store.CreateRule(ctx, &r); err != nil {
+			if errors.Is(err, models.ErrConflict) {
+				return models.FieldErrors{"name": "is already used by another rule"}
 			}
 			return err
 		}
-		return clinic.RecordAudit(ctx, tx, now, actor, "reminder_rule.create", clinic.EntityRule, r.ID, describeRule(&r))
+		return s.store.Audit(ctx, now, actor, "reminder_rule.create", clinic.EntityRule, r.ID, describeRule(&r))
 	})
 	if err != nil {
 		return nil, wrapUnlessInput("reminders: create rule", err)
 	}
 	if r.Enabled {
-		if err := s.ReplanFuture(ctx); err != nil {
+		if err := s.replanFuture(ctx); err != nil {
 			return &r, fmt.Errorf("reminders: create rule: saved, but %w", err)
 		}
 	}
@@ -195,22 +196,22 @@ func (s *Service) CreateRule(ctx context.Context, actor clinic.Actor, in RuleInp
 // replans every future active appointment; a new name is carried to the
 // rule's planned messages; a new template needs nothing (reminders are
 // rendered when they are sent). Nothing is written when nothing changed.
-func (s *Service) UpdateRule(ctx context.Context, actor clinic.Actor, id uint, in RuleInput) (*models.ReminderRule, error) {
+func (s *Service) UpdateRule(ctx context.Context, actor models.Actor, id uint, in RuleInput) (*models.ReminderRule, error) {
 	next, fe := in.validate()
 	if len(fe) > 0 {
 		return nil, fe
 	}
 	now := s.clock()
-	var out models.ReminderRule
+	var out *models.ReminderRule
 	replan := false
-	err := s.store.Tx(ctx, func(tx *models.Store) error {
-		var cur models.ReminderRule
-		if err := tx.DB(ctx).Scopes(models.ForUpdate(tx)).First(&cur, id).Error; err != nil {
-			return models.Classify(err)
+	err := s.store.Tx(ctx, func(ctx context.Context) error {
+		cur, err := s.store.LockRule(ctx, id)
+		if err != nil {
+			return err
 		}
 		var changes []string
 		if cur.Name != next.Name {
-			if err := nameFree(ctx, tx, next.Name, id); err != nil {
+			if err := s.nameFree(ctx, next.Name, id); err != nil {
 				return err
 			}
 			changes = append(changes, "name")
@@ -231,43 +232,38 @@ func (s *Service) UpdateRule(ctx context.Context, actor clinic.Actor, id uint, i
 		if len(changes) == 0 {
 			return nil
 		}
-		upd := map[string]any{
-			"name": next.Name, "before_seconds": next.BeforeSeconds, "template": next.Template,
-			"only_if_unconfirmed": next.OnlyIfUnconfirmed, "enabled": next.Enabled, "updated_at": now,
-		}
-		if err := tx.DB(ctx).Model(&models.ReminderRule{}).Where("id = ?", id).Updates(upd).Error; err != nil {
-			if errors.Is(models.Classify(err), models.ErrConflict) {
-				return clinic.FieldErrors{"name": "is already used by another rule"}
+		next.ID, next.CreatedAt, next.UpdatedAt = id, cur.CreatedAt, now
+		if err := s.store.SaveRule(ctx, &next); err != nil {
+			if errors.Is(err, models.ErrConflict) {
+				return models.FieldErrors{"name": "is already used by another rule"}
 			}
 			return err
 		}
 		if cur.Name != next.Name {
-			err := tx.DB(ctx).Model(&models.Message{}).Where("rule_id = ? AND status = ?", id, models.MsgPlanned).
-				Updates(map[string]any{"rule_name": next.Name, "updated_at": now}).Error
-			if err != nil {
+			if err := s.store.RenamePlannedReminders(ctx, id, next.Name, now); err != nil {
 				return err
 			}
 		}
-		if err := tx.DB(ctx).First(&out, id).Error; err != nil {
+		if out, err = s.store.Rule(ctx, id); err != nil {
 			return err
 		}
 		replan = cur.BeforeSeconds != next.BeforeSeconds || cur.OnlyIfUnconfirmed != next.OnlyIfUnconfirmed || cur.Enabled != next.Enabled
-		detail := "changed " + strings.Join(changes, ", ") + ": " + describeRule(&out)
-		return clinic.RecordAudit(ctx, tx, now, actor, "reminder_rule.update", clinic.EntityRule, id, detail)
+		detail := "changed " + strings.Join(changes, ", ") + ": " + describeRule(out)
+		return s.store.Audit(ctx, now, actor, "reminder_rule.update", clinic.EntityRule, id, detail)
 	})
 	if err != nil {
 		return nil, wrapUnlessInput("reminders: update rule", err)
 	}
 	if replan {
-		if err := s.ReplanFuture(ctx); err != nil {
-			return &out, fmt.Errorf("reminders: update rule: saved, but %w", err)
+		if err := s.replanFuture(ctx); err != nil {
+			return out, fmt.Errorf("reminders: update rule: saved, but %w", err)
 		}
 	}
-	return &out, nil
+	return out, nil
 }
 
 // SetRuleEnabled enables or disables a rule (see UpdateRule).
-func (s *Service) SetRuleEnabled(ctx context.Context, actor clinic.Actor, id uint, enabled bool) (*models.ReminderRule, error) {
+func (s *Service) SetRuleEnabled(ctx context.Context, actor models.Actor, id uint, enabled bool) (*models.ReminderRule, error) {
 	cur, err := s.GetRule(ctx, id)
 	if err != nil {
 		return nil, err
@@ -279,13 +275,13 @@ func (s *Service) SetRuleEnabled(ctx context.Context, actor clinic.Actor, id uin
 }
 
 // nameFree refuses a name another rule already has.
-func nameFree(ctx context.Context, tx *models.Store, name string, self uint) error {
-	var n int64
-	if err := tx.DB(ctx).Model(&models.ReminderRule{}).Where("name = ? AND id <> ?", name, self).Count(&n).Error; err != nil {
+func (s *Service) nameFree(ctx context.Context, name string, self uint) error {
+	taken, err := s.store.RuleNameTaken(ctx, name, self)
+	if err != nil {
 		return err
 	}
-	if n > 0 {
-		return clinic.FieldErrors{"name": "is already used by another rule"}
+	if taken {
+		return models.FieldErrors{"name": "is already used by another rule"}
 	}
 	return nil
 }
@@ -302,49 +298,22 @@ func describeRule(r *models.ReminderRule) string {
 	return d
 }
 
-// wrapUnlessInput prefixes err with op but returns clinic.FieldErrors as
+// wrapUnlessInput prefixes err with op but returns models.FieldErrors as
 // they are, so their text stays clean for people.
 func wrapUnlessInput(op string, err error) error {
-	if _, ok := clinic.AsFieldErrors(err); ok {
+	if _, ok := models.AsFieldErrors(err); ok {
 		return err
 	}
 	return fmt.Errorf("%s: %w", op, models.Classify(err))
 }
 
-// replanChunk is how many appointments one ReplanFuture transaction covers,
-// so a large clinic never holds the database's write lock for long.
-const replanChunk = 200
-
-// ReplanFuture replans every active appointment that has not started, in
-// transactions of a few hundred appointments each. Replanning is
-// idempotent, so after an error it is safe to call again.
-func (s *Service) ReplanFuture(ctx context.Context) error {
-	now := s.clock()
-	var last uint
-	for {
-		var ids []uint
-		err := s.store.DB(ctx).Model(&models.Appointment{}).
-			Where("status IN ? AND starts_at > ? AND id > ?", []string{string(models.Scheduled), string(models.Confirmed)}, now, last).
-			Order("id").Limit(replanChunk).Pluck("id", &ids).Error
-		if err != nil {
-			return fmt.Errorf("replanning future appointments failed: %w", models.Classify(err))
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		err = s.store.Tx(ctx, func(tx *models.Store) error {
-			for _, id := range ids {
-				if err := s.replan(ctx, tx, id, now, false); err != nil {
-					return fmt.Errorf("appointment %d: %w", id, err)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("replanning future appointments failed: %w", err)
-		}
-		last = ids[len(ids)-1]
+// replanFuture replans every future active appointment, when a planner
+// is set.
+func (s *Service) replanFuture(ctx context.Context) error {
+	if s.opts.Planner == nil {
+		return nil
 	}
+	return s.opts.Planner.ReplanFuture(ctx)
 }
 
 // SampleData is the template data of a made-up appointment, for previews
@@ -359,16 +328,16 @@ func SampleData(now time.Time) render.Data {
 
 // Preview renders tmpl for appointment appointmentID (in its location's
 // zone and its patient's language) and measures it: text, length, parts
-// and a warning above one part (QUALITY C4). appointmentID 0 uses
+// and a warning above one part. appointmentID 0 uses
 // SampleData. A template that does not render gives a *render.Error.
 func (s *Service) Preview(ctx context.Context, tmpl string, appointmentID uint) (render.Preview, error) {
 	data := SampleData(s.clock())
 	if appointmentID != 0 {
-		a, err := loadAppointment(ctx, s.store, appointmentID, false)
+		a, err := s.store.Appointment(ctx, appointmentID)
 		if err != nil {
 			return render.Preview{}, fmt.Errorf("reminders: preview: %w", err)
 		}
-		data = TemplateData(a)
+		data = outbox.TemplateData(a)
 	}
 	return render.PreviewText(tmpl, data)
 }
@@ -377,11 +346,11 @@ func (s *Service) Preview(ctx context.Context, tmpl string, appointmentID uint) 
 // started, soonest first, with Patient and Location loaded: the choices
 // for a preview.
 func (s *Service) PreviewAppointments(ctx context.Context, limit int) ([]models.Appointment, error) {
-	var out []models.Appointment
-	err := s.store.DB(ctx).Where("status IN ? AND starts_at > ?", []string{string(models.Scheduled), string(models.Confirmed)}, s.clock()).
-		Order("starts_at, id").Limit(limit).Preload("Patient").Preload("Location").Preload("Provider").Find(&out).Error
+	out, err := s.store.FindAppointments(ctx, models.AppointmentFilter{
+		From: s.clock().Add(time.Microsecond), Statuses: models.ActiveStatuses, Limit: limit,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("reminders: preview appointments: %w", models.Classify(err))
+		return nil, fmt.Errorf("reminders: preview appointments: %w", err)
 	}
 	return out, nil
 }

@@ -42,7 +42,7 @@ func TestRuleValidation(t *testing.T) {
 			in := valid
 			tc.edit(&in)
 			_, err := e.rem.CreateRule(ctx, e.staff, in)
-			fe, ok := clinic.AsFieldErrors(err)
+			fe, ok := models.AsFieldErrors(err)
 			if !ok {
 				t.Fatalf("err = %v, want FieldErrors", err)
 			}
@@ -70,7 +70,7 @@ func TestRuleValidation(t *testing.T) {
 			t.Fatalf("%d audit rows", audits)
 		}
 		_, err = e.rem.UpdateRule(ctx, e.staff, r.ID, reminders.RuleInput{Name: "week", Before: "7d", Template: "Hi {frist_name}", Enabled: true})
-		if _, ok := clinic.AsFieldErrors(err); !ok {
+		if _, ok := models.AsFieldErrors(err); !ok {
 			t.Fatalf("update with a bad template: %v", err)
 		}
 		if got, _ := e.rem.GetRule(ctx, r.ID); got.Template != valid.Template {
@@ -179,26 +179,5 @@ func TestBeforeRoundTrip(t *testing.T) {
 		if err != nil || got != d {
 			t.Errorf("FormatBefore(%s) = %q, parsed back as %s, %v", d, s, got, err)
 		}
-	}
-}
-
-func TestUpcoming(t *testing.T) {
-	e := newEnv(t, defaultOptions())
-	p := e.patient(t, "Ada", "+33612345678")
-	a := e.book(t, p.ID, "2026-03-03T10:00") // 48h is past; 2h tomorrow 08:00
-	e.book(t, p.ID, "2026-03-10T10:00")      // nothing within 24 h
-	got, err := e.rem.Upcoming(context.Background(), 24*time.Hour, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 1 {
-		t.Fatalf("%d upcoming, want 1: %+v", len(got), got)
-	}
-	u := got[0]
-	if *u.Message.AppointmentID != a.ID || u.Zone != "Europe/Paris" || u.Patient == nil || u.Problem != "" {
-		t.Fatalf("upcoming %+v", u)
-	}
-	if !strings.Contains(u.Preview.Text, "Hi Ada, see you at 10:00 AM today at Main St") || u.Preview.Parts != 1 {
-		t.Fatalf("rendered %+v", u.Preview)
 	}
 }

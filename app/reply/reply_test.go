@@ -518,8 +518,9 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-// TestConversation plays the numbered-question exchange of PRODUCT.md 2.5
-// through Parse and Resolve together.
+// TestConversation plays, through Parse and Resolve together, the
+// numbered-question exchange of several appointments awaiting an answer
+// from one number.
 func TestConversation(t *testing.T) {
 	const candidates = 2
 

@@ -92,7 +92,7 @@ func Run(ctx context.Context, store *models.Store, o Options) (Result, error) {
 		}
 		n := min(o.Batch, o.Count-done)
 		b := g.batch(n)
-		err := store.Tx(ctx, func(tx *models.Store) error { return b.insert(ctx, tx) })
+		err := store.Tx(ctx, func(ctx context.Context) error { return b.insert(ctx, store) })
 		if err != nil {
 			return res, fmt.Errorf("seed: batch at %d: %w", done, err)
 		}
@@ -117,8 +117,8 @@ func Run(ctx context.Context, store *models.Store, o Options) (Result, error) {
 // analyze refreshes the query planner's statistics, as a DBA would after a
 // bulk load.
 func analyze(ctx context.Context, store *models.Store) error {
-	if err := store.DB(ctx).Exec("ANALYZE").Error; err != nil {
-		return fmt.Errorf("seed: analyze: %w", models.Classify(err))
+	if err := store.Analyze(ctx); err != nil {
+		return fmt.Errorf("seed: %w", err)
 	}
 	return nil
 }
@@ -150,9 +150,9 @@ var extraZones = []string{"America/Chicago", "America/Los_Angeles", "Europe/Lond
 
 // prepare loads (and completes) the locations and loads the reminder rules.
 func (g *generator) prepare(ctx context.Context, store *models.Store, want int) error {
-	var locs []models.Location
-	if err := store.DB(ctx).Order("id").Find(&locs).Error; err != nil {
-		return fmt.Errorf("seed: locations: %w", models.Classify(err))
+	locs, err := store.LocationsByID(ctx)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
 	}
 	for i := len(locs); i < want; i++ {
 		l := models.Location{
@@ -164,16 +164,16 @@ func (g *generator) prepare(ctx context.Context, store *models.Store, want int) 
 		if i == 0 {
 			l.TimeZone = "UTC"
 		}
-		if err := store.DB(ctx).Create(&l).Error; err != nil {
-			return fmt.Errorf("seed: create location: %w", models.Classify(err))
+		if err := store.CreateLocation(ctx, &l); err != nil {
+			return fmt.Errorf("seed: %w", err)
 		}
 		locs = append(locs, l)
 	}
 	for _, l := range locs[:want] {
 		g.locations = append(g.locations, seedLocation{id: l.ID, zone: l.Zone()})
 	}
-	if err := store.DB(ctx).Where("enabled = ?", true).Order("before_seconds DESC").Find(&g.rules).Error; err != nil {
-		return fmt.Errorf("seed: rules: %w", models.Classify(err))
+	if g.rules, err = store.EnabledRulesByTiming(ctx); err != nil {
+		return fmt.Errorf("seed: %w", err)
 	}
 	if len(g.rules) == 0 {
 		g.rules = []models.ReminderRule{
@@ -444,16 +444,11 @@ func (g *generator) slot(zone *time.Location) time.Time {
 }
 
 // insert writes the batch: parents first, so children get their ids.
-func (b *batch) insert(ctx context.Context, tx *models.Store) error {
-	db := tx.DB(ctx)
-	if tx.Driver() == models.DriverSQLite {
-		// A bigger page cache for this connection keeps the index updates
-		// of a bulk load in memory (256 MiB at most).
-		if err := db.Exec("PRAGMA cache_size = -262144").Error; err != nil {
-			return err
-		}
+func (b *batch) insert(ctx context.Context, store *models.Store) error {
+	if err := store.PrepareBulkLoad(ctx); err != nil {
+		return err
 	}
-	if err := db.CreateInBatches(b.patients, patientChunk).Error; err != nil {
+	if err := models.InsertMany(ctx, store, b.patients, patientChunk); err != nil {
 		return fmt.Errorf("patients: %w", err)
 	}
 	for i := range b.appts {
@@ -461,7 +456,7 @@ func (b *batch) insert(ctx context.Context, tx *models.Store) error {
 			b.appts[i].PatientID = b.patients[pi].ID
 		}
 	}
-	if err := db.CreateInBatches(b.appts, apptChunk).Error; err != nil {
+	if err := models.InsertMany(ctx, store, b.appts, apptChunk); err != nil {
 		return fmt.Errorf("appointments: %w", err)
 	}
 	for i := range b.messages {
@@ -469,7 +464,7 @@ func (b *batch) insert(ctx context.Context, tx *models.Store) error {
 		aid, pid := a.ID, a.PatientID
 		b.messages[i].AppointmentID, b.messages[i].PatientID = &aid, &pid
 	}
-	if err := db.CreateInBatches(b.messages, messageChunk).Error; err != nil {
+	if err := models.InsertMany(ctx, store, b.messages, messageChunk); err != nil {
 		return fmt.Errorf("messages: %w", err)
 	}
 	for i := range b.inbound {
@@ -479,7 +474,7 @@ func (b *batch) insert(ctx context.Context, tx *models.Store) error {
 		b.inbound[i].Candidates = fmt.Sprint(aid)
 	}
 	if len(b.inbound) > 0 {
-		if err := db.CreateInBatches(b.inbound, inboundChunk).Error; err != nil {
+		if err := models.InsertMany(ctx, store, b.inbound, inboundChunk); err != nil {
 			return fmt.Errorf("replies: %w", err)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"apptconfirm/app/clinic"
-	"apptconfirm/app/reminders"
+	"apptconfirm/app/outbox"
 	"apptconfirm/app/schedule"
 	"apptconfirm/models"
 )
@@ -29,14 +29,14 @@ var demoPatients = []clinic.PatientInput{
 // service staff use, so reminders are planned as for real bookings. It does
 // nothing when patients already exist.
 func (a *App) SeedDemo(ctx context.Context) error {
-	var n int64
-	if err := a.Store.DB(ctx).Model(&models.Patient{}).Count(&n).Error; err != nil {
+	n, err := a.Store.CountPatients(ctx)
+	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	if n > 0 {
 		return nil
 	}
-	actor := clinic.SystemActor()
+	actor := models.SystemActor()
 	loc, err := a.Clinic.DefaultLocation(ctx)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -90,11 +90,13 @@ func (a *App) SeedDemo(ctx context.Context) error {
 	return nil
 }
 
-func (a *App) ensureDemoPatient(ctx context.Context, actor clinic.Actor, in clinic.PatientInput, region string) (*models.Patient, error) {
-	var p models.Patient
-	err := a.Store.DB(ctx).Where("phone = ?", in.Phone).Take(&p).Error
-	if err == nil {
-		return &p, nil
+func (a *App) ensureDemoPatient(ctx context.Context, actor models.Actor, in clinic.PatientInput, region string) (*models.Patient, error) {
+	found, err := a.Store.PatientsByPhone(ctx, in.Phone)
+	if err != nil {
+		return nil, fmt.Errorf("demo: patient %s: %w", in.FirstName, err)
+	}
+	if len(found) > 0 {
+		return &found[0], nil
 	}
 	created, err := a.Clinic.CreatePatient(ctx, actor, in, region)
 	if err != nil {
@@ -120,9 +122,9 @@ const demoFirstSend = 20 * time.Second
 // still shows the whole loop, because the acknowledgement of a reply does
 // not wait for quiet hours.
 func (a *App) demoSoonStarts(ctx context.Context, loc *models.Location) ([2]time.Time, error) {
-	var rules []models.ReminderRule
-	if err := a.Store.DB(ctx).Where("enabled = ?", true).Find(&rules).Error; err != nil {
-		return [2]time.Time{}, fmt.Errorf("demo: rules: %w", models.Classify(err))
+	rules, err := a.Store.EnabledRulesByTiming(ctx)
+	if err != nil {
+		return [2]time.Time{}, fmt.Errorf("demo: %w", err)
 	}
 	lead := 2 * time.Hour // with no rule enabled the appointments are still soon
 	for i, r := range rules {
@@ -136,9 +138,9 @@ func (a *App) demoSoonStarts(ctx context.Context, loc *models.Location) ([2]time
 	// the appointment is booked would be skipped).
 	first := a.now().Add(demoFirstSend).Truncate(time.Second)
 	sends := [2]time.Time{first, first.Add(90 * time.Second)}
-	zone, quiet := loc.Zone(), reminders.Quiet(loc)
+	zone, quiet := loc.Zone(), outbox.Quiet(loc)
 	if schedule.InQuiet(sends[0], zone, quiet) || schedule.InQuiet(sends[1], zone, quiet) {
-		after, ok := reminders.AfterQuiet(sends[1], zone, quiet)
+		after, ok := outbox.AfterQuiet(sends[1], zone, quiet)
 		if !ok {
 			after = sends[1]
 		}

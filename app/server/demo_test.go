@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"apptconfirm/app/config"
-	"apptconfirm/app/reminders"
+	"apptconfirm/app/outbox"
 	"apptconfirm/app/schedule"
 	"apptconfirm/models"
 )
@@ -99,7 +99,7 @@ func TestSeedDemoRemindersDueSoonOutsideQuietHours(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, m := range ms {
-				if schedule.InQuiet(m.SendAt, loc.Zone(), reminders.Quiet(loc)) {
+				if schedule.InQuiet(m.SendAt, loc.Zone(), outbox.Quiet(loc)) {
 					t.Errorf("reminder %d planned in quiet hours at %s", m.ID, m.SendAt)
 				}
 			}

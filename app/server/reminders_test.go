@@ -30,11 +30,11 @@ func TestRemindersAndDispatchAreWired(t *testing.T) {
 		return m.Status
 	}
 
-	p, err := a.Clinic.CreatePatient(ctx, clinic.SystemActor(), clinic.PatientInput{FirstName: "Ada", Phone: "+12025550143"}, "")
+	p, err := a.Clinic.CreatePatient(ctx, models.SystemActor(), clinic.PatientInput{FirstName: "Ada", Phone: "+12025550143"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	appt, err := a.Clinic.CreateAppointment(ctx, clinic.SystemActor(), clinic.AppointmentInput{
+	appt, err := a.Clinic.CreateAppointment(ctx, models.SystemActor(), clinic.AppointmentInput{
 		PatientID: p.ID, StartsAt: time.Now().Add(72 * time.Hour), DurationMinutes: 30,
 	})
 	if err != nil {

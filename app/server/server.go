@@ -1,6 +1,8 @@
-// Package server wires apptconfirm together: it opens the store, builds every
-// service and the HTTP handler, runs the scheduler, and shuts all of it down
-// in order. cmd/apptconfirm and the end-to-end tests both start the app here.
+// Package server builds apptconfirm, in one place and in dependency order:
+// the fan-out of committed domain events, the store, the services, SMS.CX
+// in and out, and the HTTP surface; then it runs the scheduler and the
+// background loops, and shuts all of it down in order. cmd/apptconfirm and
+// the end-to-end tests both start the app here.
 package server
 
 import (
@@ -11,21 +13,28 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/config"
+	"apptconfirm/app/conversation"
+	"apptconfirm/app/delivery"
 	"apptconfirm/app/dispatch"
+	"apptconfirm/app/events"
 	"apptconfirm/app/inbox"
 	"apptconfirm/app/jobs"
 	"apptconfirm/app/live"
 	"apptconfirm/app/metrics"
+	"apptconfirm/app/outbox"
 	"apptconfirm/app/reminders"
+	"apptconfirm/app/schedule"
 	"apptconfirm/app/simulator"
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/smscx/smscxtest"
+	"apptconfirm/app/stats"
 	"apptconfirm/app/web"
 	"apptconfirm/app/webhook"
 	"apptconfirm/models"
@@ -33,54 +42,44 @@ import (
 	"apptconfirm/templates"
 )
 
-// App is a running apptconfirm.
+// App is apptconfirm, built and ready to serve.
 type App struct {
 	Config config.Config
 	Store  *models.Store
 	Log    *slog.Logger
-	Clinic *clinic.Service
-	Web    *web.Server
-	Hasher *auth.Hasher
-	// Live carries changes (webhooks, dispatch) to the browsers watching
-	// (GET /events); give it to whatever publishes.
-	Live live.Broadcaster
-	// Metrics is the Prometheus registry served at /metrics; pass it to
-	// whatever records (dispatch, webhooks). Its methods are nil-safe.
-	Metrics *metrics.Metrics
-	// API is the REST API under /api/v1 with /healthz, /readyz and /metrics.
-	API *api.API
-	// Reminders plans every appointment's messages (it is the clinic's
-	// planner) and serves the rule editor; Dispatcher sends due messages;
-	// Jobs is the cron registry Serve runs (register other jobs on it).
-	Reminders  *reminders.Service
+
+	// The services, each built on those before it.
+	Outbox     *outbox.Outbox
+	Clinic     *clinic.Service
+	Rules      *reminders.Service
+	Inbox      *inbox.Service
 	Dispatcher *dispatch.Dispatcher
-	Jobs       *jobs.Registry
-	// Kicker asks the dispatcher for a run soon; give it to whatever
-	// queues an SMS that should go out at once. Usable before the
-	// dispatcher is built.
-	Kicker *DispatchKicker
+	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
+	// ProcessPending and Prune are the webhook sweeps of the cron jobs.
+	Webhooks *webhook.Processor
+	// Live carries changes to the browsers watching (GET /events).
+	Live live.Broadcaster
+	// Metrics is the Prometheus registry served at /metrics.
+	Metrics *metrics.Metrics
+	// Web serves the whole HTTP surface: pages, API, webhooks, operations.
+	Web *web.Server
+	// Jobs is the cron registry Serve runs.
+	Jobs *jobs.Registry
 
 	// WebhookSecret is the path secret of the webhook URL in use.
 	WebhookSecret string
-	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
-	// ProcessPending and Prune are the webhook sweeps for a cron job.
-	Webhooks *webhook.Processor
-	// Inbox is the staff inbox of replies that need a human.
-	Inbox *inbox.Service
-	// background loops run while Serve does (webhook processing).
-	background []func(context.Context)
-
 	// SMS is the SMS.CX client: the real API in live mode, the in-process
 	// simulator in simulate mode. The dispatcher sends through it.
 	SMS *smscx.Client
-	// Simulator is simulate mode's fake gateway (mounted under
-	// /_simulator/smscx); nil in live mode.
+	// Simulator is simulate mode's fake gateway; nil in live mode.
 	Simulator *smscxtest.Server
 	simulator *simulator.Simulator
 
-	handler http.Handler
-	now     func() time.Time
-	closers []func(context.Context) error
+	// background loops run while Serve does (webhook processing, the
+	// PostgreSQL listener).
+	background []func(context.Context)
+	now        func() time.Time
+	closers    []func(context.Context) error
 }
 
 // Options adjust Build for tests and for the demo command.
@@ -92,7 +91,8 @@ type Options struct {
 }
 
 // Build opens the store, checks (or applies) migrations and builds every
-// part of the app. It starts nothing: Run does.
+// part of the app, each after what it depends on. It starts nothing: Serve
+// does.
 func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*App, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -100,24 +100,146 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if opts.HashCost == 0 {
 		opts.HashCost = 12
 	}
-	store, err := models.Open(models.Options{
-		Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, MaxOpenConns: cfg.DatabaseMaxOpenConns(),
-		SQLiteSynchronous: cfg.Database.SQLiteSynchronous,
-	})
-	if err != nil {
-		return nil, err
-	}
-	a := &App{Config: cfg, Store: store, Log: log, now: opts.Now}
-	a.closers = append(a.closers, func(context.Context) error { return store.Close() })
-	if err := a.prepareSchema(ctx); err != nil {
-		_ = store.Close()
-		return nil, err
-	}
+	a := &App{Config: cfg, Log: log, now: opts.Now}
 	if err := a.build(ctx, opts); err != nil {
 		_ = a.Close(ctx)
 		return nil, err
 	}
 	return a, nil
+}
+
+func (a *App) build(ctx context.Context, opts Options) error {
+	cfg := a.Config
+	// What acts on committed changes comes first: the store hands every
+	// committed transaction's domain events to it.
+	if err := a.buildLive(); err != nil {
+		return err
+	}
+	trigger := dispatch.NewTrigger()
+	fanout := events.New(events.Options{Live: a.Live, Kick: trigger, Now: a.now})
+	store, err := models.Open(models.Options{
+		Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, MaxOpenConns: cfg.DatabaseMaxOpenConns(),
+		SQLiteSynchronous: cfg.Database.SQLiteSynchronous, Events: fanout,
+	})
+	if err != nil {
+		return err
+	}
+	a.Store = store
+	a.closers = append(a.closers, func(context.Context) error { return store.Close() })
+	if err := a.prepareSchema(ctx); err != nil {
+		return err
+	}
+
+	// The services.
+	hasher := auth.NewHasher(opts.HashCost)
+	a.Outbox = outbox.New(store, outbox.Options{
+		Caps:                schedule.Caps{PerDay: cfg.Reminders.CapPerDay, PerWeek: cfg.Reminders.CapPerWeek},
+		BookingConfirmation: cfg.Reminders.BookingConfirmation,
+		CancellationNotice:  cfg.Reminders.CancellationNotice,
+		Now:                 a.now,
+		Logger:              a.Log,
+	})
+	a.Clinic = clinic.New(store, clinic.Options{Planner: a.Outbox, Hasher: hasher, Now: a.now})
+	if err := a.Clinic.EnsureDefaults(ctx, Defaults(cfg)); err != nil {
+		return fmt.Errorf("server: defaults: %w", err)
+	}
+	if a.WebhookSecret, err = a.Clinic.WebhookSecret(ctx, cfg.SMSCX.WebhookSecret); err != nil {
+		return fmt.Errorf("server: webhook secret: %w", err)
+	}
+	a.Rules = reminders.New(store, reminders.Options{Planner: a.Outbox, Now: a.now})
+	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.now)
+	a.Metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(store), Logger: a.Log})
+	replies := conversation.New(store, a.Clinic, a.Outbox, a.now)
+	reports := delivery.New(store, a.Outbox, a.Clinic, a.now)
+
+	// SMS.CX in: the receiver stores each callback, the processor hands it
+	// to the service that applies it.
+	traffic := webhook.NewTraffic()
+	a.Webhooks, err = webhook.NewProcessor(webhook.ProcessorOptions{
+		Store: store, Log: a.Log, Now: a.now, Traffic: traffic,
+		Retention: cfg.Webhook.DedupRetention.Duration,
+		Appliers: map[string]webhook.Applier{
+			smscx.EventReceiveSMS:          replies,
+			smscx.EventDLRUpdate:           reports,
+			smscx.EventNewOptout:           reports,
+			smscx.EventShortlinkHit:        reports,
+			smscx.EventShortlinkHitUpdate:  reports,
+			smscx.EventAttachmentHit:       reports,
+			smscx.EventAttachmentHitUpdate: reports,
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("server: webhooks: %w", err)
+	}
+	a.background = append(a.background, a.Webhooks.Run)
+	receiver, err := webhook.NewReceiver(webhook.ReceiverOptions{
+		Store: store, Secret: a.WebhookSecret, MaxBodyBytes: cfg.Webhook.MaxBodyBytes,
+		Notifier: a.Webhooks, Traffic: traffic, Metrics: a.Metrics, Log: a.Log, Now: a.now,
+	})
+	if err != nil {
+		return fmt.Errorf("server: webhooks: %w", err)
+	}
+
+	// SMS.CX out: the client (or the simulator), and the dispatcher.
+	page, simulatorHandler, err := a.buildSMSCX(receiver)
+	if err != nil {
+		return err
+	}
+	a.Dispatcher, err = dispatch.New(store, a.Outbox, dispatch.Options{
+		Sender:      a.SMS,
+		From:        cfg.SMSCX.Sender,
+		CallbackURL: a.WebhookURL(),
+		Concurrency: cfg.Dispatch.Concurrency,
+		BatchSize:   cfg.Dispatch.BatchSize,
+		MaxAttempts: cfg.Dispatch.MaxAttempts,
+		Lease:       cfg.Dispatch.Lease.Duration,
+		BackoffBase: cfg.Dispatch.BackoffBase.Duration,
+		BackoffMax:  cfg.Dispatch.BackoffMax.Duration,
+		SendTimeout: cfg.SMSCX.Timeout.Duration,
+		OptOut:      a.Clinic,
+		Trigger:     trigger,
+		Metrics:     a.Metrics,
+		Logger:      a.Log,
+		Now:         a.now,
+	})
+	if err != nil {
+		return fmt.Errorf("server: dispatch: %w", err)
+	}
+
+	// The HTTP surface.
+	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Stats: stats.New(store), Metrics: a.Metrics, Logger: a.Log, Now: a.now})
+	a.Web, err = web.New(web.Options{
+		ClinicName:     cfg.Clinic.Name,
+		TrustedProxies: cfg.Server.TrustedProxies,
+		Simulating:     cfg.SMSCXMode() == config.ModeSimulate,
+		TLS:            strings.HasPrefix(cfg.Server.PublicURL, "https://"),
+	}, web.Deps{
+		Sessions:  auth.NewSessions(store, auth.SessionOptions{Lifetime: cfg.Server.SessionLifetime.Duration, Secure: cfg.CookieSecure()}),
+		Hasher:    hasher,
+		Limiter:   auth.NewLoginLimiter(15*time.Minute, 5, 50, a.now),
+		Templates: templates.FS,
+		Static:    static.FS,
+		Logger:    a.Log,
+		Now:       a.now,
+		Clinic:    a.Clinic,
+		Stats:     stats.New(store),
+		Tokens:    apiSrv.Tokens(),
+		Rules:     a.Rules,
+		Sends:     a.Outbox,
+		Sender:    a.Dispatcher,
+		Inbox:     a.Inbox,
+		SMSCX:     page,
+		Live:      a.Live,
+		API:       apiSrv,
+		Webhook:   receiver,
+		Simulator: simulatorHandler,
+		// The fake gateway's own path: the simulator's client calls it there.
+		SimulatorPrefix: simulator.Prefix,
+	})
+	if err != nil {
+		return err
+	}
+	return a.registerJobs()
 }
 
 func (a *App) prepareSchema(ctx context.Context) error {
@@ -132,70 +254,6 @@ func (a *App) prepareSchema(ctx context.Context) error {
 		return nil
 	}
 	return a.Store.CheckSchema(ctx)
-}
-
-func (a *App) build(ctx context.Context, opts Options) error {
-	cfg := a.Config
-	a.Hasher = auth.NewHasher(opts.HashCost)
-	if err := a.buildLive(); err != nil {
-		return err
-	}
-	a.Clinic = clinic.New(a.Store, nil, a.now)
-	a.Clinic.SetPasswordHasher(a.Hasher)
-	a.buildReminders()
-	a.Metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(a.Store), Logger: a.Log})
-	if err := a.Clinic.EnsureDefaults(ctx, Defaults(cfg)); err != nil {
-		return fmt.Errorf("server: defaults: %w", err)
-	}
-	secret, err := a.Clinic.WebhookSecret(ctx, cfg.SMSCX.WebhookSecret)
-	if err != nil {
-		return fmt.Errorf("server: webhook secret: %w", err)
-	}
-	a.WebhookSecret = secret
-
-	sessions := auth.NewSessions(a.Store, auth.SessionOptions{Lifetime: cfg.Server.SessionLifetime.Duration, Secure: cfg.CookieSecure()})
-	w, err := web.New(web.Options{
-		ClinicName:     cfg.Clinic.Name,
-		TrustedProxies: cfg.Server.TrustedProxies,
-		Simulating:     cfg.SMSCXMode() == config.ModeSimulate,
-		TLS:            strings.HasPrefix(cfg.Server.PublicURL, "https://"),
-	}, web.Deps{
-		Store:     a.Store,
-		Sessions:  sessions,
-		Hasher:    a.Hasher,
-		Limiter:   auth.NewLoginLimiter(15*time.Minute, 5, 50, a.now),
-		Templates: templates.FS,
-		Static:    static.FS,
-		Logger:    a.Log,
-		Now:       a.now,
-		Clinic:    a.Clinic,
-		Live:      a.Live,
-		Reminders: a.Reminders,
-	})
-	if err != nil {
-		return err
-	}
-	a.Web = w
-	a.API = api.New(api.Deps{Store: a.Store, Clinic: a.Clinic, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
-	a.API.Register(w.Engine())
-	a.API.RegisterOperations(w.Engine())
-	if err := a.buildWebhooks(); err != nil {
-		return err
-	}
-	if err := a.buildSMSCX(); err != nil {
-		return err
-	}
-	if err := a.buildDispatch(); err != nil {
-		return err
-	}
-	if err := a.registerWebhookJobs(); err != nil {
-		return err
-	}
-	if err := a.registerSessionCleanup(); err != nil {
-		return err
-	}
-	a.handler = w.Handler()
-	return nil
 }
 
 // Defaults turns the configuration into the clinic's first-start defaults.
@@ -216,7 +274,7 @@ func Defaults(cfg config.Config) clinic.Defaults {
 }
 
 // Handler is the app's complete HTTP handler.
-func (a *App) Handler() http.Handler { return a.handler }
+func (a *App) Handler() http.Handler { return a.Web.Handler() }
 
 // WebhookURL is the URL SMS.CX posts to.
 func (a *App) WebhookURL() string { return a.Config.WebhookURL(a.WebhookSecret) }
@@ -227,7 +285,7 @@ func (a *App) WebhookURL() string { return a.Config.WebhookURL(a.WebhookSecret) 
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	cfg := a.Config.Server
 	srv := &http.Server{
-		Handler:           a.handler,
+		Handler:           a.Web.Handler(),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout.Duration,
 		ReadTimeout:       cfg.ReadTimeout.Duration,
 		WriteTimeout:      cfg.WriteTimeout.Duration,
@@ -274,4 +332,21 @@ func (a *App) Close(ctx context.Context) error {
 	}
 	a.closers = nil
 	return errors.Join(errs...)
+}
+
+// startBackground runs every background loop until the returned stop
+// function is called; stop cancels them and waits for them to return.
+func (a *App) startBackground(ctx context.Context) (stop func()) {
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	for _, run := range a.background {
+		wg.Go(func() { run(bg) })
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			wg.Wait()
+		})
+	}
 }

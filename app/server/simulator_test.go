@@ -115,7 +115,7 @@ func TestSimulatorModeEndToEnd(t *testing.T) {
 			cfg := config.Default()
 			cfg.Server.PublicURL = tc.publicURL
 			a := serveTestApp(t, cfg)
-			if a.Simulator == nil || a.SMS == nil || a.simulator == nil {
+			if a.Simulator == nil || a.SMS == nil {
 				t.Fatal("simulate mode built no simulator or client")
 			}
 			ctx := context.Background()
@@ -255,11 +255,11 @@ func TestSimulatorPagesEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := a.Clinic.CreatePatient(ctx, clinic.SystemActor(), clinic.PatientInput{FirstName: "Ada", LastName: "Lovelace", Phone: "+12025550143"}, "US")
+	p, err := a.Clinic.CreatePatient(ctx, models.SystemActor(), clinic.PatientInput{FirstName: "Ada", LastName: "Lovelace", Phone: "+12025550143"}, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
-	appt, err := a.Clinic.CreateAppointment(ctx, clinic.SystemActor(), clinic.AppointmentInput{
+	appt, err := a.Clinic.CreateAppointment(ctx, models.SystemActor(), clinic.AppointmentInput{
 		PatientID: p.ID, LocationID: loc.ID, StartsAt: time.Now().Add(26 * time.Hour), DurationMinutes: 30,
 	})
 	if err != nil {

@@ -11,33 +11,34 @@ import (
 	"apptconfirm/app/web"
 )
 
-// buildSMSCX builds the SMS.CX client (App.SMS) and the SMS.CX settings
-// page. In simulate mode the client talks to the simulator's fake gateway,
-// mounted under /_simulator/smscx, whose webhooks (delivery reports,
-// inbound SMS, opt-outs) come back through the app's real webhook route; in
-// live mode it talks to smscx.base_url with the configured credentials.
-func (a *App) buildSMSCX() error {
+// buildSMSCX builds the SMS.CX client (App.SMS) and what the SMS.CX
+// settings page shows. In simulate mode the client talks to the simulator's
+// fake gateway, whose webhooks (delivery reports, inbound SMS, opt-outs)
+// come back through receiver, the app's real webhook; the fake is also
+// served under web.SimulatorPrefix (the returned handler). In live mode the
+// client talks to smscx.base_url with the configured credentials.
+func (a *App) buildSMSCX(receiver http.Handler) (*web.SMSCX, http.Handler, error) {
 	cfg := a.Config
-	page := web.SMSCX{
+	page := &web.SMSCX{
 		Mode:       cfg.SMSCXMode(),
 		Sender:     cfg.SMSCX.Sender,
 		WebhookURL: a.WebhookURL(),
 	}
+	var fake http.Handler
 	if cfg.SMSCXMode() == config.ModeSimulate {
 		sim, err := simulator.New(simulator.Options{
-			PublicURL: cfg.Server.PublicURL,
-			// Read at request time: the handler is complete only at the end of build.
-			App:        http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }),
+			PublicURL:  cfg.Server.PublicURL,
+			Webhook:    receiver,
 			WebhookURL: a.WebhookURL(),
 			Timeout:    cfg.SMSCX.Timeout.Duration,
 			Now:        a.now,
 		})
 		if err != nil {
-			return fmt.Errorf("server: %w", err)
+			return nil, nil, fmt.Errorf("server: %w", err)
 		}
 		a.closers = append(a.closers, sim.Close)
-		a.Web.Mount(simulator.Prefix, sim.Handler())
-		a.simulator, a.SMS, a.Simulator = sim, sim.Client(), sim.Server()
+		fake = sim.Handler()
+		a.SMS, a.Simulator, a.simulator = sim.Client(), sim.Server(), sim
 		page.BaseURL, page.Auth, page.Simulator = sim.BaseURL(), "API key (a random one, made at start)", sim.Server()
 		a.Log.Info("smscx simulator mode: nothing reaches a phone", slog.String("base_url", sim.BaseURL()))
 	} else {
@@ -49,14 +50,13 @@ func (a *App) buildSMSCX() error {
 			HTTPClient:   &http.Client{Timeout: cfg.SMSCX.Timeout.Duration},
 		})
 		if err != nil {
-			return fmt.Errorf("server: smscx: %w", err)
+			return nil, nil, fmt.Errorf("server: smscx: %w", err)
 		}
 		a.SMS = client
 		page.BaseURL, page.Auth = cfg.SMSCX.BaseURL, liveAuth(cfg.SMSCX)
 	}
 	page.Client = a.SMS
-	a.Web.EnableSMSCX(page)
-	return nil
+	return page, fake, nil
 }
 
 // liveAuth says how the live client authenticates, without the secret.

@@ -7,9 +7,9 @@
 // webhooks to the app's public webhook URL, exactly as in live mode. Those
 // calls do not depend on public_url pointing at this process, though: the
 // client and the fake share a loopback transport that sends every request
-// for a URL under public_url through an in-memory connection straight into
-// the app's own handler (over real HTTP/1.1, so the wire format is the
-// same). A public_url behind a reverse proxy, an https public_url, a test
+// for a URL under public_url through an in-memory connection straight to
+// the fake (under Prefix) or to the app's webhook receiver (over real
+// HTTP/1.1, so the wire format is the same). A public_url behind a reverse proxy, an https public_url, a test
 // server on a random port, or a server.addr that differs from public_url's
 // port all work, before and after the app starts listening. The fake stays
 // reachable on the app's listener under Prefix too, but only with the
@@ -53,10 +53,10 @@ type Options struct {
 	// PublicURL is server.public_url. The client's base URL is
 	// PublicURL + Prefix.
 	PublicURL string
-	// App is the app's complete HTTP handler (the one that mounts Handler
-	// under Prefix and serves the webhook). Requests for URLs under
-	// PublicURL are served by it in-process. Required.
-	App http.Handler
+	// Webhook is the app's SMS.CX webhook receiver. The fake's callbacks
+	// (requests for URLs under PublicURL other than the fake's own) are
+	// served by it in-process. Required.
+	Webhook http.Handler
 	// WebhookURL is the app's SMS.CX webhook URL. It becomes the fake's
 	// dashboard callback URL: inbound SMS, opt-outs, link hits, and the
 	// delivery reports of sends that carry no dlrCallbackUrl.
@@ -87,8 +87,8 @@ type Simulator struct {
 // New builds a simulator. It starts nothing: the in-memory server that
 // carries the loopback traffic starts on the first request.
 func New(opts Options) (*Simulator, error) {
-	if opts.App == nil {
-		return nil, errors.New("simulator: no app handler")
+	if opts.Webhook == nil {
+		return nil, errors.New("simulator: no webhook handler")
 	}
 	public, err := url.Parse(strings.TrimRight(opts.PublicURL, "/"))
 	if err != nil || (public.Scheme != "http" && public.Scheme != "https") || public.Host == "" {
@@ -107,8 +107,18 @@ func New(opts Options) (*Simulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simulator: api key: %w", err)
 	}
-	loop := newLoopback(public, opts.App)
-	fake := smscxtest.NewServer(smscxtest.Options{
+	// The in-process hop serves what the app serves at those paths: the
+	// fake gateway under Prefix, the webhook everywhere else.
+	var fake *smscxtest.Server
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == Prefix || strings.HasPrefix(r.URL.Path, Prefix+"/") {
+			http.StripPrefix(Prefix, fake).ServeHTTP(w, r)
+			return
+		}
+		opts.Webhook.ServeHTTP(w, r)
+	})
+	loop := newLoopback(public, app)
+	fake = smscxtest.NewServer(smscxtest.Options{
 		APIKeys:        []string{key},
 		DLRCallbackURL: opts.WebhookURL,
 		CallbackURL:    opts.WebhookURL,

@@ -62,7 +62,7 @@ func newTestApp(t *testing.T, publicURL string) *testApp {
 	a := &testApp{hook: newHook(), mux: http.NewServeMux()}
 	sim, err := New(Options{
 		PublicURL:  publicURL,
-		App:        a.mux,
+		Webhook:    a.mux,
 		WebhookURL: strings.TrimRight(publicURL, "/") + "/webhooks/smscx/s3cret",
 		DLRDelay:   -1,
 	})
@@ -286,8 +286,8 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		opts Options
 	}{
 		{"no handler", Options{PublicURL: "http://localhost:8080"}},
-		{"relative public URL", Options{PublicURL: "/app", App: http.NotFoundHandler()}},
-		{"ftp public URL", Options{PublicURL: "ftp://x", App: http.NotFoundHandler()}},
+		{"relative public URL", Options{PublicURL: "/app", Webhook: http.NotFoundHandler()}},
+		{"ftp public URL", Options{PublicURL: "ftp://x", Webhook: http.NotFoundHandler()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,25 +1,22 @@
-// Package stats computes the dashboard's figures for a range of
-// appointment start times: counts by appointment and message state, the
-// confirmation and reply rates, failures, the inbox backlog, opted-out
-// patients and per-day rates for the chart.
+// Package stats computes the figures of a range of appointment start
+// times, for the dashboard and the REST API alike: counts by appointment and
+// message state, the confirmation and reply rates, failures, the inbox
+// backlog, opted-out patients and per-day rates for the chart.
 //
 // Every query is bounded by a range filter on appointments.starts_at (which
 // leads an index, with location_id in front when a location is chosen) and
 // reaches messages, replies and patients through their indexed keys. Counts
 // are grouped in the database; nothing is read row by row and no query
 // counts a whole table, so the time per dashboard stays flat as the tables
-// grow (QUALITY P3).
+// grow.
 package stats
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
-
-	"gorm.io/gorm"
 
 	"apptconfirm/models"
 )
@@ -27,12 +24,15 @@ import (
 // MaxDays bounds the range of one dashboard: the chart has one point a day.
 const MaxDays = 92
 
+// MaxSummaryDays bounds the range of a summary (no per-day figures).
+const MaxSummaryDays = 366
+
 // ListLimit bounds the short lists (failed messages, opted-out patients).
 const ListLimit = 10
 
 // ErrBadRange is returned for a range that is empty, reversed or longer
-// than MaxDays days.
-var ErrBadRange = errors.New("stats: the range must be 1 to 92 days, from before to")
+// than MaxDays days (MaxSummaryDays for a summary).
+var ErrBadRange = errors.New("stats: the range must be 1 to 92 days (366 for a summary), from before to")
 
 // Query selects the appointments the figures cover: those starting in
 // [From, To) at one location, or at every location when LocationID is 0.
@@ -207,31 +207,27 @@ func (q Query) Check() ([]time.Time, error) {
 	return days, nil
 }
 
-// inRange limits a query on appointments to q's range and location.
-func (q Query) inRange(db *gorm.DB) *gorm.DB {
-	return rangeScope(q.From, q.To, q.LocationID)(db)
+// storeRange is q's range as the store counts it, split at days.
+func (q Query) storeRange(days []time.Time) models.StatsRange {
+	return models.StatsRange{From: q.From, To: q.To, LocationID: q.LocationID, DayStarts: days}
 }
 
-// rangeScope limits a query on appointments to those starting in [from, to)
-// at location (0: any).
-func rangeScope(from, to time.Time, location uint) func(*gorm.DB) *gorm.DB {
-	return func(db *gorm.DB) *gorm.DB {
-		// The range comes first: it is what the indexes lead with (location_id
-		// joins it in idx_appointments_location_start).
-		db = db.Where("appointments.starts_at >= ? AND appointments.starts_at < ?", from.UTC(), to.UTC())
-		if location != 0 {
-			db = db.Where("appointments.location_id = ?", location)
-		}
-		return db
+// Summary computes the counts and rates of q, without the per-day figures
+// and the lists, for a range of up to MaxSummaryDays days.
+func (s *Service) Summary(ctx context.Context, q Query) (*Dashboard, error) {
+	if q.From.IsZero() || q.To.IsZero() || !q.To.After(q.From) ||
+		q.To.Sub(q.From) > MaxSummaryDays*24*time.Hour+time.Hour { // an hour of slack for DST
+		return nil, ErrBadRange
 	}
-}
-
-// Dashboard computes every figure for q with a handful of grouped queries.
-func (s *Service) Dashboard(ctx context.Context, q Query) (*Dashboard, error) {
-	days, err := q.Check()
-	if err != nil {
+	d := newDashboard(q, nil)
+	if err := s.counts(ctx, d, nil); err != nil {
 		return nil, err
 	}
+	return d, nil
+}
+
+// newDashboard returns empty figures for q with every state present.
+func newDashboard(q Query, days []time.Time) *Dashboard {
 	d := &Dashboard{
 		Query:        q,
 		Appointments: make(map[models.AppointmentStatus]int64, len(models.AppointmentStatuses)),
@@ -247,6 +243,16 @@ func (s *Service) Dashboard(ctx context.Context, q Query) (*Dashboard, error) {
 	for i, day := range days {
 		d.Days[i].Start = day
 	}
+	return d
+}
+
+// Dashboard computes every figure for q with a handful of grouped queries.
+func (s *Service) Dashboard(ctx context.Context, q Query) (*Dashboard, error) {
+	days, err := q.Check()
+	if err != nil {
+		return nil, err
+	}
+	d := newDashboard(q, days)
 	steps := []func(context.Context, *Dashboard, []time.Time) error{
 		s.counts, s.failed, s.inbox, s.optOuts,
 	}
@@ -263,11 +269,12 @@ func (s *Service) Dashboard(ctx context.Context, q Query) (*Dashboard, error) {
 // run at once on two connections (SQLite in WAL mode reads in parallel)
 // unless s.parallel is 1.
 func (s *Service) counts(ctx context.Context, d *Dashboard, days []time.Time) error {
-	var groups []countRow
+	var groups []models.AppointmentGroup
 	var msgs map[models.MessageStatus]int64
 	var errA, errM error
-	countAppointments := func() { groups, errA = s.countAppointments(ctx, d.Query, days) }
-	countMessages := func() { msgs, errM = s.countMessages(ctx, d.Query) }
+	r := d.Query.storeRange(days)
+	countAppointments := func() { groups, errA = s.store.CountAppointments(ctx, r) }
+	countMessages := func() { msgs, errM = s.store.CountMessages(ctx, r) }
 	if s.parallel > 1 {
 		var wg sync.WaitGroup
 		wg.Go(countMessages)
@@ -278,10 +285,10 @@ func (s *Service) counts(ctx context.Context, d *Dashboard, days []time.Time) er
 		countMessages()
 	}
 	if err := errors.Join(errA, errM); err != nil {
-		return err
+		return fmt.Errorf("stats: %w", err)
 	}
-	for _, r := range groups {
-		d.add(r)
+	for _, g := range groups {
+		d.add(g)
 	}
 	for st, n := range msgs {
 		d.Messages[st] += n
@@ -290,192 +297,80 @@ func (s *Service) counts(ctx context.Context, d *Dashboard, days []time.Time) er
 	return nil
 }
 
-// countRow is one group of countAppointments.
-type countRow struct {
-	day    int
-	status models.AppointmentStatus
-	// reached and replied are the group's flags: whether a reminder went
-	// out, and whether the patient replied.
-	reached, replied    bool
-	n, confirmed, opted int64
-}
-
 // add folds one group into the figures.
-func (d *Dashboard) add(r countRow) {
-	d.Appointments[r.status] += r.n
-	d.AppointmentsTotal += r.n
-	d.OptedOut += r.opted
-	if r.reached {
-		d.Reached += r.n
-		if r.replied {
-			d.Replied += r.n
+func (d *Dashboard) add(g models.AppointmentGroup) {
+	d.Appointments[g.Status] += g.N
+	d.AppointmentsTotal += g.N
+	d.OptedOut += g.OptedOut
+	if g.Reached {
+		d.Reached += g.N
+		if g.Replied {
+			d.Replied += g.N
 		}
 	}
-	if r.day < 0 || r.day >= len(d.Days) {
+	if g.Status != models.Cancelled {
+		d.Confirmed += g.Confirmed
+	}
+	if g.Day < 0 || g.Day >= len(d.Days) {
 		return
 	}
-	day := &d.Days[r.day]
-	day.Total += r.n
-	if r.status == models.Cancelled {
+	day := &d.Days[g.Day]
+	day.Total += g.N
+	if g.Status == models.Cancelled {
 		return
 	}
-	d.Confirmed += r.confirmed
-	day.Active += r.n
-	day.Confirmed += r.confirmed
-	switch r.status {
+	day.Active += g.N
+	day.Confirmed += g.Confirmed
+	switch g.Status {
 	case models.NoShow:
-		day.NoShow += r.n
+		day.NoShow += g.N
 	case models.Completed:
-		day.Completed += r.n
+		day.Completed += g.N
 	}
-}
-
-// countAppointments groups the range's appointments by day, state and
-// whether a reminder reached them and they replied, in one pass: each
-// appointment is visited once (by the range index) with its patient (by
-// primary key); two probes by the indexed appointment_id find a sent
-// reminder and a reply. The flags are group keys, so each probe runs once a
-// row. The day is computed in SQL from the day boundaries (bound
-// parameters), which keeps daylight-saving days right on SQLite and
-// PostgreSQL alike.
-func (s *Service) countAppointments(ctx context.Context, q Query, days []time.Time) ([]countRow, error) {
-	var sb strings.Builder
-	var args []any
-	if len(days) == 1 {
-		sb.WriteString("0")
-	} else {
-		sb.WriteString("CASE")
-		for i := 1; i < len(days); i++ {
-			fmt.Fprintf(&sb, " WHEN appointments.starts_at < ? THEN %d", i-1)
-			args = append(args, days[i].UTC())
-		}
-		fmt.Fprintf(&sb, " ELSE %d END", len(days)-1)
-	}
-	args = append(args, models.KindReminder, models.KindBookingConfirm)
-	reach := "(CASE WHEN EXISTS (SELECT 1 FROM messages WHERE messages.appointment_id = appointments.id " +
-		"AND messages.sent_at IS NOT NULL AND messages.kind IN (?, ?)) THEN 1 ELSE 0 END + " +
-		"CASE WHEN EXISTS (SELECT 1 FROM inbound_messages WHERE inbound_messages.appointment_id = appointments.id) THEN 2 ELSE 0 END)"
-	rows, err := s.store.DB(ctx).Table("appointments").Scopes(q.inRange).
-		Joins("JOIN patients ON patients.id = appointments.patient_id").
-		Select(sb.String()+" AS day, appointments.status AS status, "+reach+" AS reach, COUNT(*) AS n, "+
-			"SUM(CASE WHEN appointments.confirmed_at IS NOT NULL THEN 1 ELSE 0 END) AS confirmed, "+
-			"SUM(CASE WHEN patients.opted_out_at IS NOT NULL THEN 1 ELSE 0 END) AS opted", args...).
-		Group("day, appointments.status, reach").Rows()
-	if err != nil {
-		return nil, fmt.Errorf("stats: appointments: %w", models.Classify(err))
-	}
-	defer func() { _ = rows.Close() }()
-	var out []countRow
-	for rows.Next() {
-		var r countRow
-		var status string
-		var reachBits int
-		if err := rows.Scan(&r.day, &status, &reachBits, &r.n, &r.confirmed, &r.opted); err != nil {
-			return nil, fmt.Errorf("stats: appointments: %w", models.Classify(err))
-		}
-		r.status = models.AppointmentStatus(status)
-		r.reached, r.replied = reachBits&1 != 0, reachBits&2 != 0
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("stats: appointments: %w", models.Classify(err))
-	}
-	return out, nil
-}
-
-// countMessages counts the range's messages by state, reaching them through
-// the indexed messages.appointment_id.
-func (s *Service) countMessages(ctx context.Context, q Query) (map[models.MessageStatus]int64, error) {
-	var rows []struct {
-		Status string
-		N      int64
-	}
-	err := s.store.DB(ctx).Table("appointments").Scopes(q.inRange).
-		Joins("JOIN messages ON messages.appointment_id = appointments.id").
-		Select("messages.status AS status, COUNT(*) AS n").
-		Group("messages.status").Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("stats: messages: %w", models.Classify(err))
-	}
-	out := make(map[models.MessageStatus]int64, len(rows))
-	for _, r := range rows {
-		out[models.MessageStatus(r.Status)] += r.N
-	}
-	return out, nil
 }
 
 // failed lists the failed or rejected messages of the soonest appointments
-// of the range. Walking the range in start order lets the query stop after
-// ListLimit finds instead of reading every message of the range again.
-func (s *Service) failed(ctx context.Context, d *Dashboard, _ []time.Time) error {
+// of the range.
+func (s *Service) failed(ctx context.Context, d *Dashboard, days []time.Time) error {
 	if d.Failed() == 0 {
 		return nil
 	}
-	var rows []struct {
-		FailedMessage
-		FirstName, LastName string
-	}
-	err := s.store.DB(ctx).Table("appointments").Scopes(d.Query.inRange).
-		Joins("JOIN messages ON messages.appointment_id = appointments.id").
-		Joins("JOIN patients ON patients.id = appointments.patient_id").
-		Joins("JOIN locations ON locations.id = appointments.location_id").
-		Where("messages.status IN ?", []models.MessageStatus{models.MsgFailed, models.MsgRejected}).
-		Select("messages.id AS message_id, appointments.id AS appointment_id, messages.status AS status, " +
-			"messages.kind AS kind, messages.rule_name AS rule_name, messages.reason AS reason, " +
-			"messages.send_at AS send_at, appointments.starts_at AS starts_at, " +
-			"patients.first_name AS first_name, patients.last_name AS last_name, locations.time_zone AS time_zone").
-		Order("appointments.starts_at, appointments.id, messages.id").Limit(ListLimit).
-		Scan(&rows).Error
+	rows, err := s.store.FailedMessages(ctx, d.Query.storeRange(days), ListLimit)
 	if err != nil {
-		return fmt.Errorf("stats: failed messages: %w", models.Classify(err))
+		return fmt.Errorf("stats: %w", err)
 	}
 	for _, r := range rows {
 		p := models.Patient{FirstName: r.FirstName, LastName: r.LastName}
-		r.PatientName = p.Name()
-		d.FailedMessages = append(d.FailedMessages, r.FailedMessage)
+		d.FailedMessages = append(d.FailedMessages, FailedMessage{
+			MessageID: r.MessageID, AppointmentID: r.AppointmentID, Status: r.Status, Kind: r.Kind,
+			RuleName: r.RuleName, Reason: r.Reason, SendAt: r.SendAt, StartsAt: r.StartsAt,
+			PatientName: p.Name(), TimeZone: r.TimeZone,
+		})
 	}
 	return nil
 }
 
-// inbox counts the replies waiting for staff (indexed needs_attention; only
-// the waiting rows are counted).
+// inbox counts the replies flagged for staff.
 func (s *Service) inbox(ctx context.Context, d *Dashboard, _ []time.Time) error {
-	err := s.store.DB(ctx).Model(&models.InboundMessage{}).
-		Where("needs_attention = ?", true).Count(&d.NeedsAttention).Error
+	n, err := s.store.CountAttention(ctx)
 	if err != nil {
-		return fmt.Errorf("stats: inbox: %w", models.Classify(err))
+		return fmt.Errorf("stats: %w", err)
 	}
+	d.NeedsAttention = n
 	return nil
 }
 
 // optOuts lists the opted-out patients of the soonest appointments of the
-// range, each patient once; like failed, it stops early.
-func (s *Service) optOuts(ctx context.Context, d *Dashboard, _ []time.Time) error {
+// range, each patient once.
+func (s *Service) optOuts(ctx context.Context, d *Dashboard, days []time.Time) error {
 	if d.OptedOut == 0 {
 		return nil
 	}
-	var rows []struct {
-		PatientID           uint
-		FirstName, LastName string
-		OptedOutAt          time.Time
-		Source              string
-	}
-	err := s.store.DB(ctx).Table("appointments").Scopes(d.Query.inRange).
-		Joins("JOIN patients ON patients.id = appointments.patient_id").
-		Where("patients.opted_out_at IS NOT NULL").
-		Select("patients.id AS patient_id, patients.first_name AS first_name, patients.last_name AS last_name, " +
-			"patients.opted_out_at AS opted_out_at, patients.opt_out_source AS source").
-		Order("appointments.starts_at, appointments.id").Limit(2 * ListLimit).
-		Scan(&rows).Error
+	rows, err := s.store.OptedOutInRange(ctx, d.Query.storeRange(days), ListLimit)
 	if err != nil {
-		return fmt.Errorf("stats: opt-outs: %w", models.Classify(err))
+		return fmt.Errorf("stats: %w", err)
 	}
-	seen := map[uint]bool{}
 	for _, r := range rows {
-		if seen[r.PatientID] || len(d.OptOuts) == ListLimit {
-			continue
-		}
-		seen[r.PatientID] = true
 		p := models.Patient{FirstName: r.FirstName, LastName: r.LastName}
 		d.OptOuts = append(d.OptOuts, OptOut{PatientID: r.PatientID, Name: p.Name(), OptedOutAt: r.OptedOutAt, Source: r.Source})
 	}

@@ -13,32 +13,6 @@ import (
 	"apptconfirm/models"
 )
 
-// adminRoutes registers the admin pages on the /admin group, which already
-// refuses staff (requireAdmin) and checks CSRF.
-func (s *Server) adminRoutes(g *gin.RouterGroup) {
-	g.GET("", s.adminIndex)
-
-	g.GET("/locations", s.adminLocations)
-	g.GET("/locations/new", s.adminLocationNew)
-	g.POST("/locations", s.adminLocationCreate)
-	g.GET("/locations/:id/edit", s.adminLocationEdit)
-	g.POST("/locations/:id", s.adminLocationUpdate)
-
-	g.GET("/providers", s.adminProviders)
-	g.GET("/providers/new", s.adminProviderNew)
-	g.POST("/providers", s.adminProviderCreate)
-	g.GET("/providers/:id/edit", s.adminProviderEdit)
-	g.POST("/providers/:id", s.adminProviderUpdate)
-
-	g.GET("/users", s.adminUsers)
-	g.GET("/users/new", s.adminUserNew)
-	g.POST("/users", s.adminUserCreate)
-	g.GET("/users/:id/edit", s.adminUserEdit)
-	g.POST("/users/:id", s.adminUserUpdate)
-
-	g.GET("/audit", s.adminAudit)
-}
-
 // --- index ------------------------------------------------------------------
 
 // adminLink is one entry of the admin index.
@@ -107,12 +81,12 @@ func (s *Server) adminLocations(c *gin.Context) {
 type adminLocationFormData struct {
 	ID     uint
 	Form   locationForm
-	Errors clinic.FieldErrors
+	Errors models.FieldErrors
 	Other  []string
 	Zones  []string
 }
 
-func (s *Server) adminLocationFormPage(c *gin.Context, status int, id uint, f locationForm, fe clinic.FieldErrors) {
+func (s *Server) adminLocationFormPage(c *gin.Context, status int, id uint, f locationForm, fe models.FieldErrors) {
 	d := adminLocationFormData{
 		ID: id, Form: f, Errors: fe, Zones: commonZones,
 		Other: otherErrors(fe, "name", "time_zone", "country", "address", "phone", "quiet_start", "quiet_end", "is_default"),
@@ -131,7 +105,7 @@ func (s *Server) adminLocationNew(c *gin.Context) {
 func (s *Server) adminLocationCreate(c *gin.Context) {
 	f := readLocationForm(c)
 	l, err := s.clinic.CreateLocation(c.Request.Context(), actorOf(c), f.input())
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	if fe, ok := models.AsFieldErrors(err); ok {
 		s.adminLocationFormPage(c, http.StatusUnprocessableEntity, 0, f.normalized(), fe)
 		return
 	}
@@ -163,7 +137,7 @@ func (s *Server) adminLocationUpdate(c *gin.Context) {
 	}
 	f := readLocationForm(c)
 	l, err := s.clinic.UpdateLocation(c.Request.Context(), actorOf(c), id, f.input())
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	if fe, ok := models.AsFieldErrors(err); ok {
 		s.adminLocationFormPage(c, http.StatusUnprocessableEntity, id, f.normalized(), fe)
 		return
 	}
@@ -213,12 +187,12 @@ func (s *Server) adminProviders(c *gin.Context) {
 type adminProviderFormData struct {
 	ID        uint
 	Form      providerForm
-	Errors    clinic.FieldErrors
+	Errors    models.FieldErrors
 	Other     []string
 	Locations []models.Location
 }
 
-func (s *Server) adminProviderFormPage(c *gin.Context, status int, id uint, f providerForm, fe clinic.FieldErrors) {
+func (s *Server) adminProviderFormPage(c *gin.Context, status int, id uint, f providerForm, fe models.FieldErrors) {
 	ls, _, ok := s.locationNames(c)
 	if !ok {
 		return
@@ -243,7 +217,7 @@ func (s *Server) adminProviderCreate(c *gin.Context) {
 		return
 	}
 	p, err := s.clinic.CreateProvider(c.Request.Context(), actorOf(c), in)
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	if fe, ok := models.AsFieldErrors(err); ok {
 		s.adminProviderFormPage(c, http.StatusUnprocessableEntity, 0, f, fe)
 		return
 	}
@@ -280,7 +254,7 @@ func (s *Server) adminProviderUpdate(c *gin.Context) {
 		return
 	}
 	p, err := s.clinic.UpdateProvider(c.Request.Context(), actorOf(c), id, in)
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	if fe, ok := models.AsFieldErrors(err); ok {
 		s.adminProviderFormPage(c, http.StatusUnprocessableEntity, id, f, fe)
 		return
 	}
@@ -317,14 +291,14 @@ func (s *Server) adminUsers(c *gin.Context) {
 type adminUserFormData struct {
 	ID     uint
 	Form   userForm
-	Errors clinic.FieldErrors
+	Errors models.FieldErrors
 	Other  []string
 	Roles  []option
 	// MinPassword is the shortest password allowed.
 	MinPassword int
 }
 
-func (s *Server) adminUserFormPage(c *gin.Context, status int, id uint, f userForm, fe clinic.FieldErrors) {
+func (s *Server) adminUserFormPage(c *gin.Context, status int, id uint, f userForm, fe models.FieldErrors) {
 	f.Password = "" // a password is never sent back to the browser
 	d := adminUserFormData{
 		ID: id, Form: f, Errors: fe, MinPassword: clinic.MinPasswordChars,
@@ -345,7 +319,7 @@ func (s *Server) adminUserNew(c *gin.Context) {
 func (s *Server) adminUserCreate(c *gin.Context) {
 	f := readUserForm(c)
 	u, err := s.clinic.CreateUser(c.Request.Context(), actorOf(c), f.input())
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	if fe, ok := models.AsFieldErrors(err); ok {
 		s.adminUserFormPage(c, http.StatusUnprocessableEntity, 0, f, fe)
 		return
 	}
@@ -377,7 +351,7 @@ func (s *Server) adminUserUpdate(c *gin.Context) {
 	}
 	f := readUserForm(c)
 	u, err := s.clinic.UpdateUser(c.Request.Context(), actorOf(c), id, f.input())
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	if fe, ok := models.AsFieldErrors(err); ok {
 		s.adminUserFormPage(c, http.StatusUnprocessableEntity, id, f, fe)
 		return
 	}
@@ -395,7 +369,7 @@ func (s *Server) adminUserUpdate(c *gin.Context) {
 
 // --- audit ------------------------------------------------------------------
 
-// auditEntities is the allow-list of the audit log's entity filter (QUALITY A5).
+// auditEntities is the allow-list of the audit log's entity filter.
 var auditEntities = []option{
 	{clinic.EntityAppointment, "Appointments"},
 	{clinic.EntityPatient, "Patients"},
@@ -427,7 +401,7 @@ type adminAuditData struct {
 func (s *Server) adminAudit(c *gin.Context) {
 	ctx := c.Request.Context()
 	q := c.Request.URL.Query()
-	fe := clinic.FieldErrors{}
+	fe := models.FieldErrors{}
 	d := adminAuditData{Entity: q.Get("entity"), EntityID: q.Get("entity_id"), Entities: auditEntities, Zone: s.defaultZone(ctx)}
 	query := clinic.AuditQuery{Page: queryPage(fe, q.Get("page")), PerPage: auditPerPage}
 	if d.Entity != "" {
@@ -456,7 +430,7 @@ func (s *Server) adminAudit(c *gin.Context) {
 	}
 	if len(fe) == 0 {
 		es, total, err := s.clinic.Audit(ctx, query)
-		if f, ok := clinic.AsFieldErrors(err); ok {
+		if f, ok := models.AsFieldErrors(err); ok {
 			fe = f
 		} else if err != nil {
 			s.fail(c, err)

@@ -19,7 +19,7 @@ func TestStaffChangesAreAnnounced(t *testing.T) {
 	a := newTestApp(t)
 	a.addLocation("Main St", "UTC", "US")
 	p := a.addPatient("Ada", "Lovelace", "+12025550143")
-	appt, err := a.clinic.CreateAppointment(context.Background(), clinic.SystemActor(),
+	appt, err := a.clinic.CreateAppointment(context.Background(), models.SystemActor(),
 		clinic.AppointmentInput{PatientID: p.ID, StartsAt: a.now.Add(48 * time.Hour), DurationMinutes: 30})
 	if err != nil {
 		t.Fatal(err)

@@ -12,27 +12,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/clinic"
-	"apptconfirm/app/live"
 	"apptconfirm/models"
 )
-
-// appointmentRoutes registers the appointment pages (any logged-in user).
-// State changes are POSTs only (STYLE habit 6).
-func (s *Server) appointmentRoutes(g *gin.RouterGroup) {
-	g.GET("/appointments", s.appointmentList)
-	g.GET("/appointments/new", s.appointmentNew)
-	g.POST("/appointments", s.appointmentCreate)
-	g.GET("/appointments/:id", s.appointmentShow)
-	g.GET("/appointments/:id/edit", s.appointmentEdit)
-	g.POST("/appointments/:id", s.appointmentUpdate)
-	g.GET("/appointments/:id/reschedule", s.appointmentRescheduleForm)
-	g.POST("/appointments/:id/reschedule", s.appointmentReschedule)
-	g.POST("/appointments/:id/confirm", s.appointmentConfirm)
-	g.POST("/appointments/:id/cancel", s.appointmentCancel)
-	g.POST("/appointments/:id/complete", s.appointmentComplete)
-	g.POST("/appointments/:id/no-show", s.appointmentNoShow)
-	g.POST("/appointments/:id/restore", s.appointmentRestore)
-}
 
 // Sizes of appointment lists.
 const (
@@ -86,7 +67,7 @@ type appointmentListData struct {
 func (s *Server) appointmentList(c *gin.Context) {
 	ctx := c.Request.Context()
 	q := c.Request.URL.Query()
-	fe := clinic.FieldErrors{}
+	fe := models.FieldErrors{}
 	d := appointmentListData{
 		Date: q.Get("date"), From: q.Get("from"), To: q.Get("to"),
 		LocationID: q.Get("location_id"), ProviderID: q.Get("provider_id"),
@@ -191,7 +172,7 @@ func (s *Server) appointmentList(c *gin.Context) {
 
 	if len(fe) == 0 {
 		items, total, err := s.clinic.ListAppointments(ctx, query)
-		if f, ok := clinic.AsFieldErrors(err); ok {
+		if f, ok := models.AsFieldErrors(err); ok {
 			fe = f
 		} else if err != nil {
 			s.fail(c, err)
@@ -213,7 +194,7 @@ func (s *Server) appointmentList(c *gin.Context) {
 
 // parseDay reads a YYYY-MM-DD day as its midnight in zone; a bad one is
 // recorded in fe under field.
-func parseDay(fe clinic.FieldErrors, field, s string, zone *time.Location) (time.Time, bool) {
+func parseDay(fe models.FieldErrors, field, s string, zone *time.Location) (time.Time, bool) {
 	t, err := time.ParseInLocation(dateLayout, strings.TrimSpace(s), zone)
 	if err != nil || t.Year() < 1970 || t.Year() > 2199 {
 		setError(fe, field, "must be a date as YYYY-MM-DD")
@@ -231,7 +212,7 @@ type appointmentFormData struct {
 	// Reschedule shows only the start.
 	Reschedule bool
 	Form       appointmentForm
-	Errors     clinic.FieldErrors
+	Errors     models.FieldErrors
 	Other      []string
 	Patients   []models.Patient
 	// MorePatients says the select does not hold every patient.
@@ -244,7 +225,7 @@ type appointmentFormData struct {
 
 // appointmentFormPage renders the form. a is the appointment being edited
 // or rescheduled (nil when booking).
-func (s *Server) appointmentFormPage(c *gin.Context, status int, a *models.Appointment, reschedule bool, f appointmentForm, fe clinic.FieldErrors) {
+func (s *Server) appointmentFormPage(c *gin.Context, status int, a *models.Appointment, reschedule bool, f appointmentForm, fe models.FieldErrors) {
 	ctx := c.Request.Context()
 	d := appointmentFormData{
 		Appointment: a, Reschedule: reschedule, Form: f, Errors: fe,
@@ -332,7 +313,7 @@ func (s *Server) appointmentCreate(c *gin.Context) {
 		return
 	}
 	a, err := s.clinic.CreateAppointment(c.Request.Context(), actorOf(c), in)
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	if fe, ok := models.AsFieldErrors(err); ok {
 		s.appointmentFormPage(c, http.StatusUnprocessableEntity, nil, false, f, fe)
 		return
 	}
@@ -390,7 +371,7 @@ func (s *Server) appointmentUpdate(c *gin.Context) {
 // appointment, or shows the form again with what was refused.
 func (s *Server) saveAppointment(c *gin.Context, a *models.Appointment, reschedule bool, f appointmentForm, in clinic.AppointmentInput, done string) {
 	out, err := s.clinic.UpdateAppointment(c.Request.Context(), actorOf(c), a.ID, in)
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	if fe, ok := models.AsFieldErrors(err); ok {
 		s.appointmentFormPage(c, http.StatusUnprocessableEntity, a, reschedule, f, fe)
 		return
 	}
@@ -401,7 +382,6 @@ func (s *Server) saveAppointment(c *gin.Context, a *models.Appointment, reschedu
 	if !out.StartsAt.Equal(a.StartsAt) || out.LocationID != a.LocationID {
 		done = "Rescheduled to " + fmtLocal(out.StartsAt, out.Location) + "; its reminders were planned again."
 	}
-	s.announce(out)
 	s.flash(c, done)
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/appointments/%d", a.ID))
 }
@@ -426,7 +406,7 @@ func (s *Server) appointmentReschedule(c *gin.Context) {
 		StartsLocal: strings.TrimSpace(f.StartsAt), ProviderID: a.ProviderID, Notes: a.Notes, AllowPast: f.AllowPast,
 	}
 	if in.StartsLocal == "" {
-		s.appointmentFormPage(c, http.StatusUnprocessableEntity, a, true, f, clinic.FieldErrors{"starts_at": "required"})
+		s.appointmentFormPage(c, http.StatusUnprocessableEntity, a, true, f, models.FieldErrors{"starts_at": "required"})
 		return
 	}
 	s.saveAppointment(c, a, true, f, in, "The start did not change.")
@@ -443,7 +423,7 @@ type appointmentShowData struct {
 	CanConfirm, CanCancel, CanComplete, CanNoShow, CanRestore, CanMove bool
 	// Reason is the cancellation reason as typed, shown again with its error.
 	Reason string
-	Errors clinic.FieldErrors
+	Errors models.FieldErrors
 	// ActionError says why the last action was refused.
 	ActionError string
 }
@@ -484,24 +464,19 @@ func (s *Server) appointmentShowPage(c *gin.Context, status int, a *models.Appoi
 
 // appointmentMessages lists the appointment's outbound messages in send order.
 func (s *Server) appointmentMessages(ctx context.Context, id uint) ([]models.Message, error) {
-	var msgs []models.Message
-	err := s.store.DB(ctx).Where("appointment_id = ?", id).Order("send_at, id").Find(&msgs).Error
-	if err != nil {
-		return nil, fmt.Errorf("web: messages of appointment %d: %w", id, models.Classify(err))
-	}
-	return msgs, nil
+	return s.clinic.Messages(ctx, id)
 }
 
 // appointmentAction runs one state change and redirects to the appointment;
 // a change the state machine forbids is a 409 page, one refused for a
 // reason (not started yet) shows the appointment again with the reason.
-func (s *Server) appointmentAction(c *gin.Context, done string, do func(ctx context.Context, actor clinic.Actor, id uint) (*models.Appointment, error)) {
+func (s *Server) appointmentAction(c *gin.Context, done string, do func(ctx context.Context, actor models.Actor, id uint) (*models.Appointment, error)) {
 	a, ok := s.loadAppointment(c)
 	if !ok {
 		return
 	}
-	out, err := do(c.Request.Context(), actorOf(c), a.ID)
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	_, err := do(c.Request.Context(), actorOf(c), a.ID)
+	if fe, ok := models.AsFieldErrors(err); ok {
 		s.appointmentShowPage(c, http.StatusUnprocessableEntity, a, appointmentShowData{ActionError: actionMessage(fe)})
 		return
 	}
@@ -509,23 +484,12 @@ func (s *Server) appointmentAction(c *gin.Context, done string, do func(ctx cont
 		s.fail(c, err)
 		return
 	}
-	s.announce(out)
 	s.flash(c, done)
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/appointments/%d", a.ID))
 }
 
-// announce tells the browsers watching (dashboard, lists, the appointment's
-// page) that staff changed an appointment, as webhooks and the dispatcher
-// do for their changes.
-func (s *Server) announce(a *models.Appointment) {
-	if s.live == nil || a == nil {
-		return
-	}
-	s.live.Publish(live.Event{Kind: "appointment", AppointmentID: a.ID, PatientID: a.PatientID, Status: string(a.Status)})
-}
-
 // actionMessage turns a refused action's FieldErrors into one sentence.
-func actionMessage(fe clinic.FieldErrors) string {
+func actionMessage(fe models.FieldErrors) string {
 	if m, ok := fe["status"]; ok && len(fe) == 1 {
 		return "Not changed: the status " + m + "."
 	}
@@ -533,7 +497,7 @@ func actionMessage(fe clinic.FieldErrors) string {
 }
 
 func (s *Server) appointmentConfirm(c *gin.Context) {
-	s.appointmentAction(c, "Marked confirmed.", func(ctx context.Context, actor clinic.Actor, id uint) (*models.Appointment, error) {
+	s.appointmentAction(c, "Marked confirmed.", func(ctx context.Context, actor models.Actor, id uint) (*models.Appointment, error) {
 		return s.clinic.Confirm(ctx, actor, id, staffSource)
 	})
 }
@@ -556,8 +520,8 @@ func (s *Server) appointmentCancel(c *gin.Context) {
 		return
 	}
 	reason := c.PostForm("reason")
-	out, err := s.clinic.Cancel(c.Request.Context(), actorOf(c), a.ID, reason)
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	_, err := s.clinic.Cancel(c.Request.Context(), actorOf(c), a.ID, reason)
+	if fe, ok := models.AsFieldErrors(err); ok {
 		d := appointmentShowData{Reason: reason, Errors: fe}
 		if _, onReason := fe["reason"]; !onReason {
 			d.ActionError = actionMessage(fe)
@@ -569,7 +533,6 @@ func (s *Server) appointmentCancel(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.announce(out)
 	s.flash(c, "Cancelled: pending reminders will not be sent.")
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/appointments/%d", a.ID))
 }

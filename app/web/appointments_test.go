@@ -323,7 +323,7 @@ func TestAppointmentBooking(t *testing.T) {
 	// An appointment at 14:00 UTC in winter reads 09:00 in New York wherever
 	// it is shown, whichever zone the list counts days in.
 	t.Run("times in the location's zone", func(t *testing.T) {
-		ap, err := a.clinic.CreateAppointment(ctx, clinic.SystemActor(), clinic.AppointmentInput{
+		ap, err := a.clinic.CreateAppointment(ctx, models.SystemActor(), clinic.AppointmentInput{
 			PatientID: p.ID, LocationID: ny.ID, StartsAt: time.Date(2026, 12, 10, 14, 0, 0, 0, time.UTC), DurationMinutes: 20,
 		})
 		if err != nil {

@@ -18,12 +18,13 @@ import (
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/seed"
+	"apptconfirm/app/stats"
 	"apptconfirm/models"
 	"apptconfirm/static"
 	"apptconfirm/templates"
 )
 
-// QUALITY P3: server time per request for the dashboard, the appointment
+// Server time per request for the dashboard, the appointment
 // list (first and last page) and the API list, at 10,000, 100,000 and
 // 1,000,000 appointments. Each size is seeded once into a SQLite file
 // cached under os.TempDir()/apptconfirm-bench (reruns start at once);
@@ -111,18 +112,18 @@ func newBenchEnv(b *testing.B, n int) *benchEnv {
 		b.Fatal(err)
 	}
 	now := func() time.Time { return benchNow }
-	cs := clinic.New(st, nil, now)
-	cs.SetPasswordHasher(testHasher)
+	cs := clinic.New(st, clinic.Options{Hasher: testHasher, Now: now})
+	figures := stats.New(st)
+	a := api.New(api.Deps{Store: st, Clinic: cs, Stats: figures, Now: now})
 	srv, err := New(Options{ClinicName: "Bench Clinic"}, Deps{
-		Store: st, Sessions: auth.NewSessions(st, auth.SessionOptions{Lifetime: time.Hour}),
-		Hasher: testHasher, Limiter: auth.NewLoginLimiter(15*time.Minute, 5, 20, nil),
-		Templates: templates.FS, Static: static.FS, Now: now, Clinic: cs,
+		Sessions: auth.NewSessions(st, auth.SessionOptions{Lifetime: time.Hour}),
+		Hasher:   testHasher, Limiter: auth.NewLoginLimiter(15*time.Minute, 5, 20, nil),
+		Templates: templates.FS, Static: static.FS, Now: now, Clinic: cs, Stats: figures,
+		API: a,
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	a := api.New(api.Deps{Store: st, Clinic: cs, Now: now})
-	a.Register(srv.Engine())
 	env := &benchEnv{handler: srv.Handler()}
 
 	email := fmt.Sprintf("bench-%d@example.com", time.Now().UnixNano())
@@ -134,7 +135,7 @@ func newBenchEnv(b *testing.B, n int) *benchEnv {
 		b.Fatal(err)
 	}
 	env.cookie = benchLogin(b, env.handler, email)
-	if env.token, _, err = a.Tokens().Create(ctx, clinic.SystemActor(), "bench "+email); err != nil {
+	if env.token, _, err = a.Tokens().Create(ctx, models.SystemActor(), "bench "+email); err != nil {
 		b.Fatal(err)
 	}
 	err = st.DB(ctx).Model(&models.Appointment{}).

@@ -24,7 +24,7 @@ func TestBrowserBookAndCancel(t *testing.T) {
 	exe := chromium(t)
 	app, base := startBrowserApp(t, "America/New_York")
 	ctx := context.Background()
-	if _, err := app.Clinic.CreateUser(ctx, clinic.SystemActor(), clinic.UserInput{Email: "desk@example.com", Name: "Desk", Role: "staff", Password: "correct horse battery"}); err != nil {
+	if _, err := app.Clinic.CreateUser(ctx, models.SystemActor(), clinic.UserInput{Email: "desk@example.com", Name: "Desk", Role: "staff", Password: "correct horse battery"}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -123,7 +123,7 @@ func TestBrowserDashboardGoesLive(t *testing.T) {
 
 	// A patient with an appointment tomorrow whose reminder went out and
 	// awaits an answer.
-	actor := clinic.SystemActor()
+	actor := models.SystemActor()
 	if _, err := app.Clinic.CreateUser(ctx, actor, clinic.UserInput{Email: "front@example.com", Name: "Front Desk", Role: "staff", Password: "correct horse battery"}); err != nil {
 		t.Fatal(err)
 	}

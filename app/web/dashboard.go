@@ -15,14 +15,6 @@ import (
 	"apptconfirm/models"
 )
 
-// dashboardRoutes registers the home page, its live fragment and the event
-// stream (any logged-in user).
-func (s *Server) dashboardRoutes(g *gin.RouterGroup) {
-	g.GET("/", s.dashboard)
-	g.GET("/dashboard/body", s.dashboardBody)
-	g.GET("/events", s.events)
-}
-
 // Dashboard sizes.
 const (
 	// dashboardListSize bounds the appointment list on the dashboard; the
@@ -135,7 +127,7 @@ func (s *Server) dashboardBody(c *gin.Context) {
 func (s *Server) dashboardData(c *gin.Context) (*dashboardData, int, error) {
 	ctx := c.Request.Context()
 	q := c.Request.URL.Query()
-	fe := clinic.FieldErrors{}
+	fe := models.FieldErrors{}
 	d := &dashboardData{From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")), LocationID: strings.TrimSpace(q.Get("location_id"))}
 	locs, err := s.clinic.ListLocations(ctx)
 	if err != nil {
@@ -205,7 +197,7 @@ func (s *Server) dashboardData(c *gin.Context) (*dashboardData, int, error) {
 	if loc != nil {
 		query.LocationID = loc.ID
 	}
-	st, err := stats.New(s.store).Dashboard(ctx, query)
+	st, err := s.stats.Dashboard(ctx, query)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -20,13 +20,13 @@ import (
 // query parsing, and paging.
 
 // actorOf is the logged-in user as the clinic service's actor.
-func actorOf(c *gin.Context) clinic.Actor {
+func actorOf(c *gin.Context) models.Actor {
 	u, ok := currentUser(c)
 	if !ok {
-		return clinic.SystemActor()
+		return models.SystemActor()
 	}
 	id := u.ID
-	return clinic.Actor{UserID: &id, Name: u.Email}
+	return models.Actor{UserID: &id, Name: u.Email}
 }
 
 // parseID reads a positive database id. Ids are kept below 2^63 because
@@ -52,7 +52,7 @@ func (s *Server) pathID(c *gin.Context) (uint, bool) {
 
 // optionalID reads an id that may be empty (0 = none); field names the
 // form field for the error message.
-func optionalID(fe clinic.FieldErrors, field, s string) uint {
+func optionalID(fe models.FieldErrors, field, s string) uint {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0
@@ -65,7 +65,7 @@ func optionalID(fe clinic.FieldErrors, field, s string) uint {
 }
 
 // setError records msg for field unless the field already has one.
-func setError(fe clinic.FieldErrors, field, msg string) {
+func setError(fe models.FieldErrors, field, msg string) {
 	if _, ok := fe[field]; !ok {
 		fe[field] = msg
 	}
@@ -79,7 +79,7 @@ func checked(c *gin.Context, name string) bool {
 
 // otherErrors lists the messages of fields a form does not show next to an
 // input (such as "status"), so that they appear at the top of the form.
-func otherErrors(fe clinic.FieldErrors, shown ...string) []string {
+func otherErrors(fe models.FieldErrors, shown ...string) []string {
 	var out []string
 	for k, v := range fe {
 		isShown := false
@@ -132,7 +132,7 @@ func newPager(page, perPage int, total int64, link func(page int) string) pager 
 
 // queryPage reads the page query parameter: empty means 1; anything but a
 // positive number is recorded in fe.
-func queryPage(fe clinic.FieldErrors, s string) int {
+func queryPage(fe models.FieldErrors, s string) int {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 1
@@ -163,7 +163,7 @@ func withParam(path string, q url.Values, key, value string) string {
 }
 
 // badQuery is the status of a list page whose filter or sort is not one of
-// the allowed values (QUALITY A5).
+// the allowed values.
 const badQuery = http.StatusBadRequest
 
 // --- patients ---------------------------------------------------------------
@@ -215,8 +215,8 @@ func readAppointmentForm(c *gin.Context) appointmentForm {
 // input converts the form. Problems only the form can see (a number that is
 // not one, a duration of zero, which the service would read as "unchanged"
 // on an edit) come back in FieldErrors, and then the service is not called.
-func (f appointmentForm) input() (clinic.AppointmentInput, clinic.FieldErrors) {
-	fe := clinic.FieldErrors{}
+func (f appointmentForm) input() (clinic.AppointmentInput, models.FieldErrors) {
+	fe := models.FieldErrors{}
 	in := clinic.AppointmentInput{
 		PatientID:   optionalID(fe, "patient_id", f.PatientID),
 		LocationID:  optionalID(fe, "location_id", f.LocationID),
@@ -235,7 +235,7 @@ func (f appointmentForm) input() (clinic.AppointmentInput, clinic.FieldErrors) {
 }
 
 // parseDuration reads a duration in whole minutes, 1 to clinic.MaxDurationMinutes.
-func parseDuration(fe clinic.FieldErrors, s string) int {
+func parseDuration(fe models.FieldErrors, s string) int {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		setError(fe, "duration_minutes", "required")
@@ -374,8 +374,8 @@ func readProviderForm(c *gin.Context) providerForm {
 	return providerForm{Name: c.PostForm("name"), LocationID: c.PostForm("location_id"), Active: checked(c, "active")}
 }
 
-func (f providerForm) input() (clinic.ProviderInput, clinic.FieldErrors) {
-	fe := clinic.FieldErrors{}
+func (f providerForm) input() (clinic.ProviderInput, models.FieldErrors) {
+	fe := models.FieldErrors{}
 	in := clinic.ProviderInput{Name: f.Name, Active: f.Active}
 	if id := optionalID(fe, "location_id", f.LocationID); id != 0 {
 		in.LocationID = &id

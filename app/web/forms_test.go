@@ -52,7 +52,7 @@ func (b *browser) refreshCSRF() {
 // becomes the default).
 func (a *testApp) addLocation(name, zone, country string) *models.Location {
 	a.t.Helper()
-	l, err := a.clinic.CreateLocation(context.Background(), clinic.SystemActor(),
+	l, err := a.clinic.CreateLocation(context.Background(), models.SystemActor(),
 		clinic.LocationInput{Name: name, TimeZone: zone, Country: country})
 	if err != nil {
 		a.t.Fatal(err)
@@ -63,7 +63,7 @@ func (a *testApp) addLocation(name, zone, country string) *models.Location {
 // addPatient creates a patient through the clinic service.
 func (a *testApp) addPatient(first, last, phone string) *models.Patient {
 	a.t.Helper()
-	p, err := a.clinic.CreatePatient(context.Background(), clinic.SystemActor(),
+	p, err := a.clinic.CreatePatient(context.Background(), models.SystemActor(),
 		clinic.PatientInput{FirstName: first, LastName: last, Phone: phone}, "")
 	if err != nil {
 		a.t.Fatal(err)
@@ -252,7 +252,7 @@ func FuzzQueryParams(f *testing.F) {
 	f.Add("-3", "2026-13-45", "abc")
 	f.Add("1000001", "0000-01-01", "18446744073709551616")
 	f.Fuzz(func(t *testing.T, page, day, id string) {
-		fe := clinic.FieldErrors{}
+		fe := models.FieldErrors{}
 		if p := queryPage(fe, page); p < 1 {
 			t.Fatalf("page %d", p)
 		}

@@ -9,12 +9,18 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/events"
 	"apptconfirm/app/live"
+	"apptconfirm/app/outbox"
+	"apptconfirm/app/schedule"
+	"apptconfirm/app/stats"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 	"apptconfirm/static"
@@ -26,38 +32,91 @@ type testApp struct {
 	t      *testing.T
 	store  *models.Store
 	clinic *clinic.Service
+	// ob is the outbox; it plans the clinic's messages only in apps made
+	// withPlanning.
+	ob     *outbox.Outbox
 	server *Server
 	http   *httptest.Server
 	now    time.Time
-	// live is the hub the server publishes staff changes to.
+	// live is the hub the committed changes are published to, and kick
+	// counts the dispatcher kicks they cause.
 	live *live.Hub
+	kick *kickCounter
+}
+
+// kickCounter counts dispatcher kicks.
+type kickCounter struct{ n atomic.Int32 }
+
+// Kick implements events.Kicker.
+func (k *kickCounter) Kick() { k.n.Add(1) }
+
+// appOption adjusts a test app before its server is built.
+type appOption func(a *testApp, o *appOptions)
+
+// appOptions are what options may set.
+type appOptions struct {
+	trusted  []string
+	planning bool
+	deps     []func(a *testApp, d *Deps)
+}
+
+// withTrusted sets the trusted proxies.
+func withTrusted(trusted ...string) appOption {
+	return func(_ *testApp, o *appOptions) { o.trusted = trusted }
+}
+
+// withPlanning makes the outbox the clinic's planner: bookings plan
+// reminders.
+func withPlanning() appOption {
+	return func(_ *testApp, o *appOptions) { o.planning = true }
+}
+
+// withDeps adds collaborators to the server (the inbox, the rule editor);
+// fn runs once the app's store, outbox and clinic exist.
+func withDeps(fn func(a *testApp, d *Deps)) appOption {
+	return func(_ *testApp, o *appOptions) { o.deps = append(o.deps, fn) }
 }
 
 // testHasher is the real bcrypt hasher at its minimum allowed cost.
 var testHasher = auth.NewHasher(10)
 
-func newTestApp(t *testing.T) *testApp {
+func newTestApp(t *testing.T, opts ...appOption) *testApp {
 	t.Helper()
-	return newTestAppWith(t, []string{"127.0.0.1"})
+	return newTestAppWith(t, append([]appOption{withTrusted("127.0.0.1")}, opts...)...)
 }
 
-func newTestAppWith(t *testing.T, trusted []string) *testApp {
+func newTestAppWith(t *testing.T, opts ...appOption) *testApp {
 	t.Helper()
 	st := storetest.SQLite(t)
-	a := &testApp{t: t, store: st, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), live: live.NewHub()}
-	a.clinic = clinic.New(st, nil, func() time.Time { return a.now })
-	a.clinic.SetPasswordHasher(testHasher)
-	srv, err := New(Options{ClinicName: "Test Clinic", TrustedProxies: trusted}, Deps{
-		Store:     st,
+	a := &testApp{t: t, store: st, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), live: live.NewHub(), kick: &kickCounter{}}
+	now := func() time.Time { return a.now }
+	var o appOptions
+	for _, opt := range opts {
+		opt(a, &o)
+	}
+	storetest.EventsOf(st).Forward(events.New(events.Options{Live: a.live, Kick: a.kick, Now: now}))
+	a.ob = outbox.New(st, outbox.Options{Caps: schedule.DefaultCaps(), Now: now})
+	co := clinic.Options{Hasher: testHasher, Now: now}
+	if o.planning {
+		co.Planner = a.ob
+	}
+	a.clinic = clinic.New(st, co)
+	d := Deps{
 		Sessions:  auth.NewSessions(st, auth.SessionOptions{Lifetime: time.Hour}),
 		Hasher:    testHasher,
 		Limiter:   auth.NewLoginLimiter(15*time.Minute, 5, 20, nil),
 		Templates: templates.FS,
 		Static:    static.FS,
-		Now:       func() time.Time { return a.now },
+		Now:       now,
 		Clinic:    a.clinic,
+		Stats:     stats.New(st),
+		Tokens:    api.NewTokens(st, now),
 		Live:      a.live,
-	})
+	}
+	for _, fn := range o.deps {
+		fn(a, &d)
+	}
+	srv, err := New(Options{ClinicName: "Test Clinic", TrustedProxies: o.trusted}, d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,27 +8,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"apptconfirm/app/clinic"
 	"apptconfirm/app/inbox"
 	"apptconfirm/models"
 )
 
 // inboxPerPage is the inbox's page size.
 const inboxPerPage = 25
-
-// EnableInbox registers the staff inbox (GET /inbox and its actions) for
-// any logged-in user. Call it once, after New and before the handler
-// serves: the inbox service needs the dispatcher and the live hub, which
-// New does not have. It uses the same trust group as routes.go.
-func (s *Server) EnableInbox(svc *inbox.Service) {
-	h := &inboxPages{s: s, svc: svc}
-	staff := s.engine.Group("/", s.requireUser, s.checkCSRF)
-	staff.GET("/inbox", h.list)
-	staff.POST("/inbox/:id/confirm", h.confirm)
-	staff.POST("/inbox/:id/cancel", h.cancel)
-	staff.POST("/inbox/:id/answer", h.answer)
-	staff.POST("/inbox/:id/handled", h.handled)
-}
 
 // inboxPages serves the inbox.
 type inboxPages struct {
@@ -53,7 +38,7 @@ type inboxData struct {
 func (h *inboxPages) list(c *gin.Context) {
 	ctx := c.Request.Context()
 	q := c.Request.URL.Query()
-	fe := clinic.FieldErrors{}
+	fe := models.FieldErrors{}
 	d := inboxData{Handled: q.Get("show") == "handled", Zone: h.s.defaultZone(ctx), MaxAnswer: inbox.MaxAnswer}
 	if show := q.Get("show"); show != "" && show != "handled" {
 		setError(fe, "show", "must be empty or handled")
@@ -85,7 +70,7 @@ func (h *inboxPages) list(c *gin.Context) {
 
 // done answers an action: back to the inbox with a flash, or the error.
 func (h *inboxPages) done(c *gin.Context, err error, ok string) {
-	if fe, isField := clinic.AsFieldErrors(err); isField {
+	if fe, isField := models.AsFieldErrors(err); isField {
 		h.s.flashError(c, strings.Join(otherErrors(fe), "; "))
 		c.Redirect(http.StatusSeeOther, "/inbox")
 		return
@@ -113,7 +98,7 @@ func (h *inboxPages) done(c *gin.Context, err error, ok string) {
 func appointmentChoice(c *gin.Context) (uint, error) {
 	id, ok := parseID(c.PostForm("appointment_id"))
 	if !ok {
-		return 0, clinic.FieldErrors{"appointment_id": "choose an appointment"}
+		return 0, models.FieldErrors{"appointment_id": "choose an appointment"}
 	}
 	return id, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,16 +14,11 @@ import (
 	"apptconfirm/models"
 )
 
-// inboxKicker counts dispatcher kicks.
-type inboxKicker struct{ n atomic.Int32 }
-
-func (k *inboxKicker) Kick() { k.n.Add(1) }
-
 // inboxFixture is a web app with the inbox enabled, one patient with two
 // upcoming appointments, and helpers to put replies into the inbox.
 type inboxFixture struct {
 	a       *testApp
-	kick    *inboxKicker
+	kick    *kickCounter
 	hub     *live.Hub
 	patient *models.Patient
 	appts   []*models.Appointment
@@ -32,13 +26,14 @@ type inboxFixture struct {
 
 func newInboxFixture(t *testing.T) *inboxFixture {
 	t.Helper()
-	a := newTestApp(t)
+	a := newTestApp(t, withDeps(func(a *testApp, d *Deps) {
+		d.Inbox = inbox.New(a.store, a.clinic, a.ob, d.Now)
+	}))
+	f := &inboxFixture{a: a, kick: a.kick, hub: a.live}
 	a.addLocation("Main", "Europe/Berlin", "DE")
-	f := &inboxFixture{a: a, kick: &inboxKicker{}, hub: live.NewHub()}
-	a.server.EnableInbox(inbox.New(a.store, a.clinic, f.kick, f.hub, func() time.Time { return a.now }))
 	f.patient = a.addPatient("Anna", "Schmidt", "+4915123456789")
 	for _, in := range []time.Duration{26 * time.Hour, 50 * time.Hour} {
-		ap, err := a.clinic.CreateAppointment(context.Background(), clinic.SystemActor(), clinic.AppointmentInput{
+		ap, err := a.clinic.CreateAppointment(context.Background(), models.SystemActor(), clinic.AppointmentInput{
 			PatientID: f.patient.ID, StartsAt: a.now.Add(in), DurationMinutes: 30,
 		})
 		if err != nil {
@@ -236,7 +231,7 @@ func TestInboxRefusals(t *testing.T) {
 	f := newInboxFixture(t)
 	b := f.a.loggedIn("front@example.com", models.RoleStaff)
 	other := f.a.addPatient("Carl", "", "+4915100000001")
-	otherAppt, err := f.a.clinic.CreateAppointment(context.Background(), clinic.SystemActor(), clinic.AppointmentInput{
+	otherAppt, err := f.a.clinic.CreateAppointment(context.Background(), models.SystemActor(), clinic.AppointmentInput{
 		PatientID: other.ID, StartsAt: f.a.now.Add(30 * time.Hour), DurationMinutes: 30,
 	})
 	if err != nil {
@@ -281,7 +276,7 @@ func TestInboxRefusals(t *testing.T) {
 		}
 	})
 	t.Run("opted-out number cannot be answered", func(t *testing.T) {
-		if err := f.a.clinic.OptOutPatient(context.Background(), clinic.SystemActor(), f.patient.ID, "sms_stop"); err != nil {
+		if err := f.a.clinic.OptOut(context.Background(), models.SystemActor(), f.patient.ID, "sms_stop"); err != nil {
 			t.Fatal(err)
 		}
 		status, page := b.get("/inbox")

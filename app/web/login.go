@@ -50,8 +50,7 @@ func (s *Server) login(c *gin.Context) {
 		s.html(c, http.StatusTooManyRequests, "login", s.page(c, "Log in", "", data))
 		return
 	}
-	var u models.User
-	err := s.store.DB(ctx).Where("email = ?", email).Take(&u).Error
+	u, err := s.clinic.GetUserByEmail(ctx, email)
 	if err != nil && !isNotFound(err) {
 		s.fail(c, err)
 		return
@@ -66,7 +65,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	s.limiter.Succeed(email)
-	// A new session id at login defeats session fixation (QUALITY A1).
+	// A new session id at login defeats session fixation.
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		s.fail(c, err)
 		return

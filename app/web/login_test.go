@@ -34,7 +34,7 @@ func TestLoginLogout(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Fatalf("login: %d to %q (an off-site next must be ignored)", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	// QUALITY A1: a new session id at login, with the cookie flags.
+	// A new session id at login, with the cookie flags.
 	after := sessionCookie(t, b)
 	if after == "" || after == before {
 		t.Fatalf("session id not renewed at login (%q -> %q)", before, after)
@@ -102,7 +102,7 @@ func TestDisabledUserSessionEnds(t *testing.T) {
 	}
 }
 
-// QUALITY A2 and A4b: the limit holds per account and per address, and a
+// The limit holds per account and per address, and a
 // forged X-Forwarded-For from an untrusted client does not reset it.
 func TestLoginRateLimit(t *testing.T) {
 	a := newTestApp(t)
@@ -133,7 +133,7 @@ func TestForgedForwardedForDoesNotResetLimit(t *testing.T) {
 		{"loopback proxy trusted", []string{"127.0.0.1"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := newTestAppWith(t, tc.trusted)
+			a := newTestAppWith(t, withTrusted(tc.trusted...))
 			b := a.browser()
 			b.get("/login")
 			for i := 0; i < 20; i++ {

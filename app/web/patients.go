@@ -12,18 +12,6 @@ import (
 	"apptconfirm/models"
 )
 
-// patientRoutes registers the patient pages (any logged-in user).
-func (s *Server) patientRoutes(g *gin.RouterGroup) {
-	g.GET("/patients", s.patientList)
-	g.GET("/patients/new", s.patientNew)
-	g.POST("/patients", s.patientCreate)
-	g.GET("/patients/:id", s.patientShow)
-	g.GET("/patients/:id/edit", s.patientEdit)
-	g.POST("/patients/:id", s.patientUpdate)
-	g.POST("/patients/:id/opt-out", s.patientOptOut)
-	g.POST("/patients/:id/opt-in", s.patientOptIn)
-}
-
 // patientsPerPage is the patient list's page size.
 const patientsPerPage = 50
 
@@ -62,12 +50,12 @@ type patientListData struct {
 func (s *Server) patientList(c *gin.Context) {
 	ctx := c.Request.Context()
 	q := c.Request.URL.Query()
-	fe := clinic.FieldErrors{}
+	fe := models.FieldErrors{}
 	d := patientListData{Search: q.Get("q"), Sort: q.Get("sort"), Sorts: patientSortOptions, Zone: s.defaultZone(ctx)}
 	page := queryPage(fe, q.Get("page"))
 	if len(fe) == 0 {
 		ps, total, err := s.clinic.ListPatients(ctx, clinic.PatientQuery{Search: d.Search, Sort: d.Sort, Page: page, PerPage: patientsPerPage})
-		if f, ok := clinic.AsFieldErrors(err); ok {
+		if f, ok := models.AsFieldErrors(err); ok {
 			fe = f
 		} else if err != nil {
 			s.fail(c, err)
@@ -91,14 +79,14 @@ type patientFormData struct {
 	// ID is 0 for a new patient.
 	ID        uint
 	Form      patientForm
-	Errors    clinic.FieldErrors
+	Errors    models.FieldErrors
 	Other     []string
 	Languages []option
 	// Region is the country national numbers are read in.
 	Region string
 }
 
-func (s *Server) patientFormPage(c *gin.Context, status int, id uint, f patientForm, fe clinic.FieldErrors) {
+func (s *Server) patientFormPage(c *gin.Context, status int, id uint, f patientForm, fe models.FieldErrors) {
 	if f.Language == "" {
 		f.Language = clinic.Languages()[0]
 	}
@@ -120,7 +108,7 @@ func (s *Server) patientNew(c *gin.Context) {
 func (s *Server) patientCreate(c *gin.Context) {
 	f := readPatientForm(c)
 	p, err := s.clinic.CreatePatient(c.Request.Context(), actorOf(c), f.input(), "")
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	if fe, ok := models.AsFieldErrors(err); ok {
 		s.patientFormPage(c, http.StatusUnprocessableEntity, 0, f, fe)
 		return
 	}
@@ -152,7 +140,7 @@ func (s *Server) patientUpdate(c *gin.Context) {
 	}
 	f := readPatientForm(c)
 	p, err := s.clinic.UpdatePatient(c.Request.Context(), actorOf(c), id, f.input(), "")
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	if fe, ok := models.AsFieldErrors(err); ok {
 		s.patientFormPage(c, http.StatusUnprocessableEntity, id, f, fe)
 		return
 	}
@@ -205,7 +193,7 @@ func (s *Server) patientOptOut(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.clinic.OptOutPatient(c.Request.Context(), actorOf(c), id, staffSource); err != nil {
+	if err := s.clinic.OptOut(c.Request.Context(), actorOf(c), id, staffSource); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -218,7 +206,7 @@ func (s *Server) patientOptIn(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.clinic.OptInPatient(c.Request.Context(), actorOf(c), id, staffSource); err != nil {
+	if err := s.clinic.OptIn(c.Request.Context(), actorOf(c), id, staffSource); err != nil {
 		s.fail(c, err)
 		return
 	}

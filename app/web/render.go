@@ -44,8 +44,8 @@ func NewAssets(fsys fs.FS) (*Assets, error) {
 	return a, nil
 }
 
-// URL returns the cache-busting URL of an asset; it panics at template
-// parse time checks for a name that does not exist (see Renderer).
+// URL returns the cache-busting URL of an asset; an unknown name is an
+// error, which fails the page that asks for it.
 func (a *Assets) URL(name string) (string, error) {
 	h, ok := a.hashes[name]
 	if !ok {
@@ -54,7 +54,8 @@ func (a *Assets) URL(name string) (string, error) {
 	return "/static/" + name + "?v=" + h, nil
 }
 
-// ServeHTTP serves an asset; a request carrying the current hash may be cached for a year.
+// ServeHTTP serves an asset; a request carrying the current hash may be
+// cached for a year.
 func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/static/")
 	h, ok := a.hashes[name]

@@ -1,35 +1,155 @@
 package web
 
 import (
+	"net/http"
+	"strings"
+
 	"github.com/gin-gonic/gin"
+
+	"apptconfirm/app/api"
 )
 
-// routes registers every browser route, grouped by trust: public pages,
-// pages for any logged-in user, and admin pages. The token API, webhooks and
-// operations endpoints register themselves on Engine().
+// WebhookPrefix starts SMS.CX's webhook: POST /webhooks/smscx/{secret}.
+const WebhookPrefix = "/webhooks/smscx/"
+
+// routes is the route table of the whole HTTP surface, grouped by who may
+// call each route and how they prove it. Pages get sessions, cross-origin
+// protection and CSRF tokens; nothing else does.
 func (s *Server) routes() {
 	e := s.engine
-	e.GET("/static/*file", gin.WrapH(s.assets))
-	e.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(301, "/static/favicon.svg") })
 
-	pub := e.Group("/", s.checkCSRF)
+	// Anyone: static assets and the operations endpoints.
+	e.GET("/static/*file", gin.WrapH(s.assets))
+	e.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
+	if s.api != nil {
+		e.GET("/healthz", s.api.CountRequest, s.api.Healthz)
+		e.HEAD("/healthz", s.api.CountRequest, s.api.Healthz)
+		e.GET("/readyz", s.api.CountRequest, s.api.Readyz)
+		e.GET("/metrics", s.api.CountRequest, s.api.Metrics)
+	}
+
+	// SMS.CX: the unguessable secret in the path (the receiver compares
+	// it); simulate mode's fake gateway: its own per-process API key.
+	if s.webhook != nil {
+		e.POST(WebhookPrefix+":secret", gin.WrapH(s.webhook))
+	}
+	if s.simulator != nil {
+		e.Any(s.simulatorPrefix+"/*path", gin.WrapH(s.simulator))
+	}
+
+	// Integrators: a bearer token, except for the API's own description.
+	if s.api != nil {
+		v1 := e.Group(api.BasePath, s.api.Middleware()...)
+		v1.GET("/openapi.json", s.api.OpenAPI)
+		tok := v1.Group("", s.api.Authenticate)
+		tok.GET("/appointments", s.api.ListAppointments)
+		tok.POST("/appointments", s.api.CreateAppointment)
+		tok.GET("/appointments/:id", s.api.GetAppointment)
+		tok.PATCH("/appointments/:id", s.api.UpdateAppointment)
+		tok.POST("/appointments/:id/cancel", s.api.CancelAppointment)
+		tok.GET("/appointments/:id/timeline", s.api.Timeline)
+		tok.GET("/patients", s.api.ListPatients)
+		tok.POST("/patients", s.api.CreatePatient)
+		tok.GET("/patients/:id", s.api.GetPatient)
+		tok.GET("/stats", s.api.Stats)
+	}
+
+	// Browsers, before logging in.
+	pub := e.Group("/", s.session, s.crossOrigin, s.checkCSRF)
 	pub.GET("/login", s.loginForm)
 	pub.POST("/login", s.login)
 
-	staff := e.Group("/", s.requireUser, s.checkCSRF)
+	// Staff and admins.
+	staff := e.Group("/", s.session, s.crossOrigin, s.requireUser, s.checkCSRF)
 	staff.POST("/logout", s.logout)
-	// Feature routes for any logged-in user (one line per feature file).
-	s.patientRoutes(staff)
-	s.appointmentRoutes(staff)
-	s.upcomingRoutes(staff)
-	s.dashboardRoutes(staff)
+	staff.GET("/", s.dashboard)
+	staff.GET("/dashboard/body", s.dashboardBody)
+	staff.GET("/events", s.events)
+	staff.GET("/patients", s.patientList)
+	staff.GET("/patients/new", s.patientNew)
+	staff.POST("/patients", s.patientCreate)
+	staff.GET("/patients/:id", s.patientShow)
+	staff.GET("/patients/:id/edit", s.patientEdit)
+	staff.POST("/patients/:id", s.patientUpdate)
+	staff.POST("/patients/:id/opt-out", s.patientOptOut)
+	staff.POST("/patients/:id/opt-in", s.patientOptIn)
+	staff.GET("/appointments", s.appointmentList)
+	staff.GET("/appointments/new", s.appointmentNew)
+	staff.POST("/appointments", s.appointmentCreate)
+	staff.GET("/appointments/:id", s.appointmentShow)
+	staff.GET("/appointments/:id/edit", s.appointmentEdit)
+	staff.POST("/appointments/:id", s.appointmentUpdate)
+	staff.GET("/appointments/:id/reschedule", s.appointmentRescheduleForm)
+	staff.POST("/appointments/:id/reschedule", s.appointmentReschedule)
+	staff.POST("/appointments/:id/confirm", s.appointmentConfirm)
+	staff.POST("/appointments/:id/cancel", s.appointmentCancel)
+	staff.POST("/appointments/:id/complete", s.appointmentComplete)
+	staff.POST("/appointments/:id/no-show", s.appointmentNoShow)
+	staff.POST("/appointments/:id/restore", s.appointmentRestore)
+	staff.GET("/upcoming", s.upcoming)
+	staff.POST("/upcoming/:id/send", s.upcomingSend)
+	staff.POST("/upcoming/:id/skip", s.upcomingSkip)
+	if s.inbox != nil {
+		staff.GET("/inbox", s.inbox.list)
+		staff.POST("/inbox/:id/confirm", s.inbox.confirm)
+		staff.POST("/inbox/:id/cancel", s.inbox.cancel)
+		staff.POST("/inbox/:id/answer", s.inbox.answer)
+		staff.POST("/inbox/:id/handled", s.inbox.handled)
+	}
+	if s.smscx != nil {
+		staff.POST("/appointments/:id/simulate-reply", s.smscx.simulateReply)
+	}
 
-	admin := e.Group("/admin", s.requireUser, s.requireAdmin, s.checkCSRF)
-	// Feature routes for admins only (one line per feature file).
-	s.tokenRoutes(admin)
-	s.adminRoutes(admin)
-	s.ruleRoutes(admin)
-	_ = admin
-	// The SMS.CX settings page (admin) and the simulator's reply form (staff)
-	// need the gateway client: app/server registers them with EnableSMSCX.
+	// Admins only.
+	admin := e.Group("/admin", s.session, s.crossOrigin, s.requireUser, s.requireAdmin, s.checkCSRF)
+	admin.GET("", s.adminIndex)
+	admin.GET("/locations", s.adminLocations)
+	admin.GET("/locations/new", s.adminLocationNew)
+	admin.POST("/locations", s.adminLocationCreate)
+	admin.GET("/locations/:id/edit", s.adminLocationEdit)
+	admin.POST("/locations/:id", s.adminLocationUpdate)
+	admin.GET("/providers", s.adminProviders)
+	admin.GET("/providers/new", s.adminProviderNew)
+	admin.POST("/providers", s.adminProviderCreate)
+	admin.GET("/providers/:id/edit", s.adminProviderEdit)
+	admin.POST("/providers/:id", s.adminProviderUpdate)
+	admin.GET("/users", s.adminUsers)
+	admin.GET("/users/new", s.adminUserNew)
+	admin.POST("/users", s.adminUserCreate)
+	admin.GET("/users/:id/edit", s.adminUserEdit)
+	admin.POST("/users/:id", s.adminUserUpdate)
+	admin.GET("/audit", s.adminAudit)
+	admin.GET("/tokens", s.adminTokens)
+	admin.POST("/tokens", s.adminTokenCreate)
+	admin.POST("/tokens/:id/revoke", s.adminTokenRevoke)
+	admin.GET("/rules", s.rulesList)
+	admin.GET("/rules/new", s.ruleNew)
+	admin.POST("/rules", s.ruleCreate)
+	admin.GET("/rules/:id/edit", s.ruleEdit)
+	admin.POST("/rules/:id", s.ruleUpdate)
+	admin.POST("/rules/:id/enable", func(c *gin.Context) { s.ruleSetEnabled(c, true) })
+	admin.POST("/rules/:id/disable", func(c *gin.Context) { s.ruleSetEnabled(c, false) })
+	if s.smscx != nil {
+		admin.GET("/smscx", s.smscx.settings)
+		admin.POST("/smscx/test", s.smscx.testSMS)
+	}
+
+	// Everything else: the API answers in JSON, pages with the site's
+	// error page (in the visitor's session, so the logged-in chrome shows).
+	e.NoRoute(func(c *gin.Context) {
+		if s.api != nil && strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			s.api.NotFound(c)
+			c.Abort()
+			return
+		}
+		s.session(c)
+	}, s.notFound)
+	e.NoMethod(func(c *gin.Context) {
+		if s.api != nil && strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			s.api.MethodNotAllowed(c)
+			c.Abort()
+			return
+		}
+		s.errorPage(c, http.StatusMethodNotAllowed, "Method not allowed", "")
+	})
 }

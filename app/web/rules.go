@@ -6,38 +6,26 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/outbox"
 	"apptconfirm/app/reminders"
 	"apptconfirm/app/render"
 	"apptconfirm/models"
 )
 
-// Reminders is what the rule editor and "Tomorrow's sends" need of the
-// reminders service; *reminders.Service implements it.
-type Reminders interface {
+// Rules is what the reminder-rule editor needs; *reminders.Service
+// implements it.
+type Rules interface {
 	ListRules(ctx context.Context) ([]models.ReminderRule, error)
 	GetRule(ctx context.Context, id uint) (*models.ReminderRule, error)
-	CreateRule(ctx context.Context, actor clinic.Actor, in reminders.RuleInput) (*models.ReminderRule, error)
-	UpdateRule(ctx context.Context, actor clinic.Actor, id uint, in reminders.RuleInput) (*models.ReminderRule, error)
-	SetRuleEnabled(ctx context.Context, actor clinic.Actor, id uint, enabled bool) (*models.ReminderRule, error)
+	CreateRule(ctx context.Context, actor models.Actor, in reminders.RuleInput) (*models.ReminderRule, error)
+	UpdateRule(ctx context.Context, actor models.Actor, id uint, in reminders.RuleInput) (*models.ReminderRule, error)
+	SetRuleEnabled(ctx context.Context, actor models.Actor, id uint, enabled bool) (*models.ReminderRule, error)
 	Preview(ctx context.Context, tmpl string, appointmentID uint) (render.Preview, error)
 	PreviewAppointments(ctx context.Context, limit int) ([]models.Appointment, error)
-	Upcoming(ctx context.Context, window time.Duration, limit int) ([]reminders.Upcoming, error)
-}
-
-// ruleRoutes registers the reminder-rule editor on the /admin group.
-func (s *Server) ruleRoutes(g *gin.RouterGroup) {
-	g.GET("/rules", s.rulesList)
-	g.GET("/rules/new", s.ruleNew)
-	g.POST("/rules", s.ruleCreate)
-	g.GET("/rules/:id/edit", s.ruleEdit)
-	g.POST("/rules/:id", s.ruleUpdate)
-	g.POST("/rules/:id/enable", func(c *gin.Context) { s.ruleSetEnabled(c, true) })
-	g.POST("/rules/:id/disable", func(c *gin.Context) { s.ruleSetEnabled(c, false) })
 }
 
 // previewChoices is how many upcoming appointments the preview offers.
@@ -65,8 +53,8 @@ type ruleForm struct {
 	AppointmentID uint
 }
 
-func readRuleForm(c *gin.Context) (ruleForm, clinic.FieldErrors) {
-	fe := clinic.FieldErrors{}
+func readRuleForm(c *gin.Context) (ruleForm, models.FieldErrors) {
+	fe := models.FieldErrors{}
 	f := ruleForm{
 		Name:              c.PostForm("name"),
 		Before:            strings.TrimSpace(c.PostForm("before")),
@@ -90,7 +78,7 @@ func ruleFormOf(r *models.ReminderRule) ruleForm {
 type ruleFormData struct {
 	ID     uint
 	Form   ruleForm
-	Errors clinic.FieldErrors
+	Errors models.FieldErrors
 	Other  []string
 	// Choices are the upcoming appointments the preview may use.
 	Choices []option
@@ -104,11 +92,11 @@ type ruleFormData struct {
 }
 
 func (s *Server) rulesList(c *gin.Context) {
-	if s.reminders == nil {
+	if s.rules == nil {
 		s.notFound(c)
 		return
 	}
-	rules, err := s.reminders.ListRules(c.Request.Context())
+	rules, err := s.rules.ListRules(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -121,9 +109,9 @@ func (s *Server) rulesList(c *gin.Context) {
 }
 
 // ruleFormPage renders the form with a preview of its template.
-func (s *Server) ruleFormPage(c *gin.Context, status int, id uint, f ruleForm, fe clinic.FieldErrors) {
+func (s *Server) ruleFormPage(c *gin.Context, status int, id uint, f ruleForm, fe models.FieldErrors) {
 	ctx := c.Request.Context()
-	appts, err := s.reminders.PreviewAppointments(ctx, previewChoices)
+	appts, err := s.rules.PreviewAppointments(ctx, previewChoices)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -134,7 +122,7 @@ func (s *Server) ruleFormPage(c *gin.Context, status int, id uint, f ruleForm, f
 	}
 	chosen := f.AppointmentID
 	for _, a := range appts {
-		label := a.Patient.Name() + " · " + reminders.When(a.StartsAt, a.Location.Zone()) + " · " + a.Location.Name
+		label := a.Patient.Name() + " · " + outbox.When(a.StartsAt, a.Location.Zone()) + " · " + a.Location.Name
 		d.Choices = append(d.Choices, option{Value: strconv.FormatUint(uint64(a.ID), 10), Label: label})
 		if chosen == 0 {
 			chosen = a.ID
@@ -155,7 +143,7 @@ func (s *Server) ruleFormPage(c *gin.Context, status int, id uint, f ruleForm, f
 	}
 	d.Form.AppointmentID = chosen
 	if strings.TrimSpace(f.Template) != "" {
-		pv, err := s.reminders.Preview(ctx, strings.TrimSpace(f.Template), chosen)
+		pv, err := s.rules.Preview(ctx, strings.TrimSpace(f.Template), chosen)
 		var rerr *render.Error
 		switch {
 		case errors.As(err, &rerr):
@@ -175,7 +163,7 @@ func (s *Server) ruleFormPage(c *gin.Context, status int, id uint, f ruleForm, f
 }
 
 func (s *Server) ruleNew(c *gin.Context) {
-	if s.reminders == nil {
+	if s.rules == nil {
 		s.notFound(c)
 		return
 	}
@@ -187,11 +175,11 @@ func (s *Server) ruleEdit(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if s.reminders == nil {
+	if s.rules == nil {
 		s.notFound(c)
 		return
 	}
-	r, err := s.reminders.GetRule(c.Request.Context(), id)
+	r, err := s.rules.GetRule(c.Request.Context(), id)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -202,7 +190,7 @@ func (s *Server) ruleEdit(c *gin.Context) {
 // ruleSave handles both submit buttons of the form: "preview" shows the
 // form again with the preview and saves nothing; "save" saves.
 func (s *Server) ruleSave(c *gin.Context, id uint) {
-	if s.reminders == nil {
+	if s.rules == nil {
 		s.notFound(c)
 		return
 	}
@@ -218,11 +206,11 @@ func (s *Server) ruleSave(c *gin.Context, id uint) {
 	var r *models.ReminderRule
 	var err error
 	if id == 0 {
-		r, err = s.reminders.CreateRule(c.Request.Context(), actorOf(c), f.input())
+		r, err = s.rules.CreateRule(c.Request.Context(), actorOf(c), f.input())
 	} else {
-		r, err = s.reminders.UpdateRule(c.Request.Context(), actorOf(c), id, f.input())
+		r, err = s.rules.UpdateRule(c.Request.Context(), actorOf(c), id, f.input())
 	}
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	if fe, ok := models.AsFieldErrors(err); ok {
 		s.ruleFormPage(c, http.StatusUnprocessableEntity, id, f, fe)
 		return
 	}
@@ -255,12 +243,12 @@ func (s *Server) ruleSetEnabled(c *gin.Context, enabled bool) {
 	if !ok {
 		return
 	}
-	if s.reminders == nil {
+	if s.rules == nil {
 		s.notFound(c)
 		return
 	}
-	r, err := s.reminders.SetRuleEnabled(c.Request.Context(), actorOf(c), id, enabled)
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	r, err := s.rules.SetRuleEnabled(c.Request.Context(), actorOf(c), id, enabled)
+	if fe, ok := models.AsFieldErrors(err); ok {
 		// A rule saved before templates were checked: edit it first.
 		s.flashError(c, "This rule cannot be changed as it is ("+strings.Join(otherErrors(fe), "; ")+"); edit it first.")
 		c.Redirect(http.StatusSeeOther, "/admin/rules")

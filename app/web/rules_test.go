@@ -12,7 +12,6 @@ import (
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/dispatch"
 	"apptconfirm/app/reminders"
-	"apptconfirm/app/schedule"
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/smscx/smscxtest"
 	"apptconfirm/models"
@@ -33,15 +32,7 @@ type remindersFixture struct {
 func newRemindersFixture(t *testing.T) *remindersFixture {
 	t.Helper()
 	ctx := context.Background()
-	a := newTestApp(t)
-	now := func() time.Time { return a.now }
-	f := &remindersFixture{a: a}
-	f.rem = reminders.New(a.store, reminders.Options{Caps: schedule.DefaultCaps(), Now: now})
-	a.clinic.SetPlanner(f.rem)
-	err := a.clinic.EnsureDefaults(ctx, clinic.Defaults{ClinicName: "Main St", Timezone: "Europe/Paris", Country: "FR", QuietStart: "21:00", QuietEnd: "08:00"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := &remindersFixture{}
 	f.fake = smscxtest.NewServer(smscxtest.Options{NoAutoDLR: true})
 	gw := httptest.NewServer(f.fake)
 	t.Cleanup(func() {
@@ -52,13 +43,21 @@ func newRemindersFixture(t *testing.T) *remindersFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	disp, err := dispatch.New(a.store, dispatch.Options{Sender: client, From: "Clinic", CallbackURL: "http://example.test/webhooks/smscx/x", Now: now, OptOut: a.clinic})
+	a := newTestApp(t, withPlanning(), withDeps(func(a *testApp, d *Deps) {
+		f.rem = reminders.New(a.store, reminders.Options{Planner: a.ob, Now: d.Now})
+		disp, err := dispatch.New(a.store, a.ob, dispatch.Options{Sender: client, From: "Clinic", CallbackURL: "http://example.test/webhooks/smscx/x", Now: d.Now, OptOut: a.clinic})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Rules, d.Sends, d.Sender = f.rem, a.ob, disp
+	}))
+	f.a = a
+	err = a.clinic.EnsureDefaults(ctx, clinic.Defaults{ClinicName: "Main St", Timezone: "Europe/Paris", Country: "FR", QuietStart: "21:00", QuietEnd: "08:00"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.server.reminders, a.server.sends = f.rem, disp
 	f.patient = a.addPatient("Ada", "Lovelace", "+33612345678")
-	f.appt, err = a.clinic.CreateAppointment(ctx, clinic.SystemActor(), clinic.AppointmentInput{PatientID: f.patient.ID, StartsLocal: "2026-03-03T10:00", DurationMinutes: 30})
+	f.appt, err = a.clinic.CreateAppointment(ctx, models.SystemActor(), clinic.AppointmentInput{PatientID: f.patient.ID, StartsLocal: "2026-03-03T10:00", DurationMinutes: 30})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,7 @@
-// Package web is the staff and admin web UI: the gin engine, its routes,
-// middleware, handlers and server-rendered pages.
+// Package web is the HTTP surface of apptconfirm: the gin engine and the one
+// route table of every route (pages, REST API, webhook, static assets,
+// operations; routes.go), and the staff and admin web UI's middleware,
+// handlers and server-rendered pages.
 package web
 
 import (
@@ -7,19 +9,21 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
 
+	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/inbox"
 	"apptconfirm/app/live"
-	"apptconfirm/models"
+	"apptconfirm/app/stats"
 )
 
 // Options configure the web UI.
@@ -34,7 +38,6 @@ type Options struct {
 // Server holds the web UI's dependencies. It has no package-level state.
 type Server struct {
 	opts     Options
-	store    *models.Store
 	sessions *scs.SessionManager
 	hasher   *auth.Hasher
 	limiter  *auth.LoginLimiter
@@ -43,28 +46,32 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	clinic   *clinic.Service
-	// reminders and sends serve the rule editor and "Tomorrow's sends"
-	// (rules.go, upcoming.go); nil turns those pages off.
-	reminders Reminders
-	sends     Sends
+	stats    *stats.Service
+	tokens   *api.Tokens
+	// rules and sends serve the rule editor and "Tomorrow's sends"
+	// (rules.go, upcoming.go); sender gives the latter its "Send now".
+	rules  Rules
+	sends  Sends
+	sender Sender
+	inbox  *inboxPages
+	smscx  *smscxPages
 	// live feeds GET /events; streams ends those at shutdown (events.go).
 	live    live.Broadcaster
 	streams *streams
+	// api serves the REST API and the operations endpoints; webhook and
+	// simulator are SMS.CX's webhook and simulate mode's fake gateway.
+	api             *api.API
+	webhook         http.Handler
+	simulator       http.Handler
+	simulatorPrefix string
 
 	engine *gin.Engine
-	// mounts are extra handlers (webhook, API, simulator) that bypass the
-	// session and CSRF layers, keyed by path prefix.
-	mounts []mount
+	cop    *http.CrossOriginProtection
 }
 
-type mount struct {
-	prefix  string
-	handler http.Handler
-}
-
-// Deps are the collaborators New needs.
+// Deps are the collaborators New needs. Those that may be nil turn their
+// pages off.
 type Deps struct {
-	Store     *models.Store
 	Sessions  *scs.SessionManager
 	Hasher    *auth.Hasher
 	Limiter   *auth.LoginLimiter
@@ -74,16 +81,35 @@ type Deps struct {
 	Now       func() time.Time
 	// Clinic is the business layer behind the patient, appointment and admin pages.
 	Clinic *clinic.Service
-	// Reminders serves the reminder-rule editor and "Tomorrow's sends", and
-	// Sends their "Send now" and "Skip" buttons; nil turns them off.
-	Reminders Reminders
-	Sends     Sends
-	// Live carries changes to the browsers (GET /events); nil turns live
-	// updates off.
+	// Stats computes the dashboard's figures.
+	Stats *stats.Service
+	// Tokens makes and revokes REST API tokens (Admin → API tokens).
+	Tokens *api.Tokens
+	// Rules serves the reminder-rule editor; Sends lists "Tomorrow's
+	// sends" and skips one; Sender sends one now.
+	Rules  Rules
+	Sends  Sends
+	Sender Sender
+	// Inbox is the staff inbox of replies that need a person.
+	Inbox *inbox.Service
+	// SMSCX configures the SMS.CX settings page and, in simulate mode, the
+	// "Reply as the patient" form.
+	SMSCX *SMSCX
+	// Live carries changes to the browsers (GET /events).
 	Live live.Broadcaster
+	// API serves /api/v1 and the operations endpoints /healthz, /readyz
+	// and /metrics.
+	API *api.API
+	// Webhook receives SMS.CX's callbacks (POST /webhooks/smscx/{secret}).
+	Webhook http.Handler
+	// Simulator is simulate mode's fake SMS.CX gateway (which checks its
+	// own API key), served under SimulatorPrefix; nil in live mode.
+	Simulator       http.Handler
+	SimulatorPrefix string
 }
 
-// New builds the web UI. Templates are parsed here, so a broken one stops start-up.
+// New builds the web UI and the route table of the whole HTTP surface.
+// Templates are parsed here, so a broken one stops start-up.
 func New(opts Options, d Deps) (*Server, error) {
 	assets, err := NewAssets(d.Static)
 	if err != nil {
@@ -99,62 +125,41 @@ func New(opts Options, d Deps) (*Server, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.ContextWithFallback = true
 	// gin trusts every proxy unless told otherwise, which would let anyone
-	// forge X-Forwarded-For and reset the login limit (QUALITY A2, A4b).
+	// forge X-Forwarded-For and reset the login limit.
 	if err := e.SetTrustedProxies(opts.TrustedProxies); err != nil {
 		return nil, err
 	}
 	e.RedirectTrailingSlash = false
 	e.HandleMethodNotAllowed = true
 	s := &Server{
-		opts: opts, store: d.Store, sessions: d.Sessions, hasher: d.Hasher, limiter: d.Limiter,
+		opts: opts, sessions: d.Sessions, hasher: d.Hasher, limiter: d.Limiter,
 		render: r, assets: assets, log: d.Logger, now: d.Now, engine: e,
-		clinic: d.Clinic,
-		live:   d.Live, streams: newStreams(),
+		clinic: d.Clinic, stats: d.Stats, tokens: d.Tokens,
+		rules: d.Rules, sends: d.Sends, sender: d.Sender,
+		live: d.Live, streams: newStreams(),
+		api: d.API, webhook: d.Webhook, simulator: d.Simulator, simulatorPrefix: d.SimulatorPrefix,
+		cop: http.NewCrossOriginProtection(),
 	}
-	s.reminders, s.sends = d.Reminders, d.Sends
+	if d.Inbox != nil {
+		s.inbox = &inboxPages{s: s, svc: d.Inbox}
+	}
+	if d.SMSCX != nil {
+		s.smscx = newSMSCXPages(s, *d.SMSCX)
+	}
 	e.Use(s.requestLog, s.recover, s.securityHeaders)
-	e.NoRoute(func(c *gin.Context) { s.notFound(c) })
-	e.NoMethod(func(c *gin.Context) { s.errorPage(c, http.StatusMethodNotAllowed, "Method not allowed", "") })
 	s.routes()
 	return s, nil
 }
 
-// Engine exposes the gin engine so other packages (REST API, webhooks)
-// register their routes on it.
-func (s *Server) Engine() *gin.Engine { return s.engine }
+// Handler returns the complete HTTP handler.
+func (s *Server) Handler() http.Handler { return s.engine }
 
-// Mount serves handler for every path under prefix, outside the session and
-// CSRF layers (webhooks, the token API, the simulator's fake gateway).
-func (s *Server) Mount(prefix string, h http.Handler) {
-	s.mounts = append(s.mounts, mount{prefix: prefix, handler: h})
-}
-
-// Handler returns the complete HTTP handler: webhooks, API and static assets
-// go straight to the engine; browser pages get sessions and cross-origin
-// protection.
-func (s *Server) Handler() http.Handler {
-	cop := http.NewCrossOriginProtection()
-	ui := s.sessions.LoadAndSave(markSession(cop.Handler(s.engine)))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for _, m := range s.mounts {
-			if strings.HasPrefix(r.URL.Path, m.prefix) {
-				m.handler.ServeHTTP(w, r)
-				return
-			}
-		}
-		if strings.HasPrefix(r.URL.Path, "/webhooks/") || strings.HasPrefix(r.URL.Path, "/api/") ||
-			strings.HasPrefix(r.URL.Path, "/static/") || r.URL.Path == "/healthz" ||
-			r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
-			s.engine.ServeHTTP(w, r)
-			return
-		}
-		ui.ServeHTTP(w, r)
-	})
-}
+// Routes lists every route of the surface (method and pattern), for the
+// checks that walk them: the OpenAPI document, the admin-only pages.
+func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
 
 // Session keys.
 const (
@@ -210,14 +215,51 @@ func (s *Server) page(c *gin.Context, title, nav string, data any) *Page {
 // scs panics when asked for a session it never loaded.
 type sessionKey struct{}
 
-func markSession(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, true)))
-	})
-}
-
 // hasSession reports whether the request went through the session layer.
 func hasSession(c *gin.Context) bool { return c.Request.Context().Value(sessionKey{}) != nil }
+
+// session is the session layer of the pages: it loads the browser's
+// session, runs the rest of the chain, and saves the session (setting its
+// cookie) before the first byte of the answer. The token API, the webhook,
+// the operations endpoints and the static assets never go through it.
+func (s *Server) session(c *gin.Context) {
+	if hasSession(c) {
+		c.Next()
+		return
+	}
+	s.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.Request = r.WithContext(context.WithValue(r.Context(), sessionKey{}, true))
+		c.Writer = &sessionWriter{ResponseWriter: c.Writer, w: w}
+		c.Next()
+	})).ServeHTTP(c.Writer, c.Request)
+}
+
+// sessionWriter sends a handler's writes through the session layer's
+// writer, which saves the session before the status goes out, and keeps
+// gin's writer for everything else.
+type sessionWriter struct {
+	gin.ResponseWriter
+	w http.ResponseWriter
+}
+
+func (sw *sessionWriter) WriteHeader(code int)              { sw.w.WriteHeader(code) }
+func (sw *sessionWriter) Write(b []byte) (int, error)       { return sw.w.Write(b) }
+func (sw *sessionWriter) WriteString(s string) (int, error) { return io.WriteString(sw.w, s) }
+
+// Unwrap lets http.ResponseController reach the connection (event streams
+// lift its deadlines and flush).
+func (sw *sessionWriter) Unwrap() http.ResponseWriter { return sw.ResponseWriter }
+
+// crossOrigin refuses cross-site unsafe requests by their Fetch metadata
+// (http.CrossOriginProtection); the CSRF token also covers old browsers.
+func (s *Server) crossOrigin(c *gin.Context) {
+	if err := s.cop.Check(c.Request); err != nil {
+		s.errorPage(c, http.StatusForbidden, "Form expired", "The form came from another site. Go back, reload the page and try again.")
+		c.Abort()
+		return
+	}
+	c.Next()
+}
 
 // html renders a full page with status.
 func (s *Server) html(c *gin.Context, status int, page string, p *Page) {
@@ -233,3 +275,8 @@ func (s *Server) html(c *gin.Context, status int, page string, p *Page) {
 	c.Status(status)
 	_, _ = buf.WriteTo(c.Writer)
 }
+
+// ReleaseMode puts gin, process-wide, in release mode (no debug output).
+// gin keeps its mode in package state, so the command sets it once at
+// start, before any Server is built; New leaves it alone.
+func ReleaseMode() { gin.SetMode(gin.ReleaseMode) }

@@ -14,7 +14,7 @@ import (
 // addAppointment books one appointment tomorrow for p.
 func (a *smscxTestApp) addAppointment(p *models.Patient, l *models.Location) *models.Appointment {
 	a.t.Helper()
-	appt, err := a.clinic.CreateAppointment(context.Background(), clinic.SystemActor(), clinic.AppointmentInput{
+	appt, err := a.clinic.CreateAppointment(context.Background(), models.SystemActor(), clinic.AppointmentInput{
 		PatientID: p.ID, LocationID: l.ID, StartsAt: a.now.Add(25 * time.Hour), DurationMinutes: 30,
 	})
 	if err != nil {

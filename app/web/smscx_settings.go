@@ -16,6 +16,7 @@ import (
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/phone"
 	"apptconfirm/app/smscx"
+	"apptconfirm/models"
 )
 
 // SMSCXClient is what the SMS.CX settings page needs of the gateway client;
@@ -79,23 +80,16 @@ type smscxPages struct {
 	d SMSCX
 }
 
-// EnableSMSCX registers the SMS.CX settings page (admins) and the
-// simulator's reply route (staff). Call it once, after New and before the
-// handler serves: these routes need the gateway client, which New does not
-// have. It uses the same trust groups as routes.go.
-func (s *Server) EnableSMSCX(d SMSCX) {
+// newSMSCXPages serves the SMS.CX settings page (admins) and the
+// simulator's reply route (staff) for d.
+func newSMSCXPages(s *Server, d SMSCX) *smscxPages {
 	if d.CheckTimeout <= 0 {
 		d.CheckTimeout = defaultCheckTimeout
 	}
 	if d.SendTimeout <= 0 {
 		d.SendTimeout = defaultSMSCXSendTimeout
 	}
-	h := &smscxPages{s: s, d: d}
-	staff := s.engine.Group("/", s.requireUser, s.checkCSRF)
-	staff.POST("/appointments/:id/simulate-reply", h.simulateReply)
-	admin := s.engine.Group("/admin", s.requireUser, s.requireAdmin, s.checkCSRF)
-	admin.GET("/smscx", h.settings)
-	admin.POST("/smscx/test", h.testSMS)
+	return &smscxPages{s: s, d: d}
 }
 
 // smscxSettingsData is the SMS.CX settings page.
@@ -110,7 +104,7 @@ type smscxSettingsData struct {
 	// Region is the country national numbers are read for.
 	Region   string
 	Form     testSMSForm
-	Errors   clinic.FieldErrors
+	Errors   models.FieldErrors
 	MaxChars int
 	// Result is the answer to the test SMS just sent.
 	Result *testSMSResult
@@ -160,7 +154,7 @@ func (h *smscxPages) freshForm() testSMSForm {
 }
 
 // page checks the credentials and renders the settings page.
-func (h *smscxPages) page(c *gin.Context, status int, f testSMSForm, fe clinic.FieldErrors, res *testSMSResult, sendErr string) {
+func (h *smscxPages) page(c *gin.Context, status int, f testSMSForm, fe models.FieldErrors, res *testSMSResult, sendErr string) {
 	ctx := c.Request.Context()
 	d := smscxSettingsData{
 		Simulating: h.d.Simulator != nil,
@@ -255,7 +249,7 @@ func (h *smscxPages) testSMS(c *gin.Context) {
 	if _, err := uuid.Parse(f.IdempotencyID); err != nil {
 		f.IdempotencyID = uuid.NewString()
 	}
-	fe := clinic.FieldErrors{}
+	fe := models.FieldErrors{}
 	to, err := phone.Normalize(f.To, h.s.defaultRegion(ctx))
 	var pe *phone.Error
 	switch {
@@ -306,7 +300,7 @@ func (h *smscxPages) testSMS(c *gin.Context) {
 	m := resp.Data[0]
 	res := &testSMSResult{To: to, MsgID: m.MsgID, Status: m.Status, Parts: m.Parts, Cost: m.Cost, IdempotencyID: f.IdempotencyID}
 	detail := fmt.Sprintf("test SMS to %s: %s, msgId %s, %d part(s), cost %.3f", smscx.MaskPhone(to), m.Status, m.MsgID, m.Parts, m.Cost)
-	if err := clinic.RecordAudit(ctx, h.s.store, h.s.now(), actorOf(c), "smscx.test_sms", clinic.EntitySetting, 0, detail); err != nil {
+	if err := h.s.clinic.RecordAudit(ctx, actorOf(c), "smscx.test_sms", clinic.EntitySetting, 0, detail); err != nil {
 		// The SMS is gone already; the page must still say so.
 		h.s.log.ErrorContext(ctx, "audit of a test sms failed", slog.Any("err", err))
 	}

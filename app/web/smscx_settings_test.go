@@ -51,8 +51,7 @@ func newSMSCXTestApp(t *testing.T, setup smscxSetup) *smscxTestApp {
 	t.Helper()
 	st := storetest.SQLite(t)
 	a := &smscxTestApp{testApp: &testApp{t: t, store: st, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}}
-	a.clinic = clinic.New(st, nil, func() time.Time { return a.now })
-	a.clinic.SetPasswordHasher(testHasher)
+	a.clinic = clinic.New(st, clinic.Options{Hasher: testHasher, Now: func() time.Time { return a.now }})
 
 	a.hook = &webhookStandIn{status: http.StatusOK}
 	hookSrv := httptest.NewServer(a.hook)
@@ -76,19 +75,6 @@ func newSMSCXTestApp(t *testing.T, setup smscxSetup) *smscxTestApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Options{ClinicName: "Test Clinic", TrustedProxies: []string{"127.0.0.1"}, Simulating: setup.simulating}, Deps{
-		Store:     st,
-		Sessions:  auth.NewSessions(st, auth.SessionOptions{Lifetime: time.Hour}),
-		Hasher:    testHasher,
-		Limiter:   auth.NewLoginLimiter(15*time.Minute, 5, 20, nil),
-		Templates: templates.FS,
-		Static:    static.FS,
-		Now:       func() time.Time { return a.now },
-		Clinic:    a.clinic,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	d := SMSCX{
 		Mode: "live", BaseURL: base, Auth: "API key", Sender: "Clinic", WebhookURL: a.webhookURL,
 		Client: client, CheckTimeout: setup.checkTimeout, SendTimeout: 5 * time.Second,
@@ -99,7 +85,19 @@ func newSMSCXTestApp(t *testing.T, setup smscxSetup) *smscxTestApp {
 	if setup.simulating {
 		d.Mode, d.Simulator = "simulate", a.fake
 	}
-	srv.EnableSMSCX(d)
+	srv, err := New(Options{ClinicName: "Test Clinic", TrustedProxies: []string{"127.0.0.1"}, Simulating: setup.simulating}, Deps{
+		Sessions:  auth.NewSessions(st, auth.SessionOptions{Lifetime: time.Hour}),
+		Hasher:    testHasher,
+		Limiter:   auth.NewLoginLimiter(15*time.Minute, 5, 20, nil),
+		Templates: templates.FS,
+		Static:    static.FS,
+		Now:       func() time.Time { return a.now },
+		Clinic:    a.clinic,
+		SMSCX:     &d,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	a.server = srv
 	a.http = httptest.NewServer(srv.Handler())
 	t.Cleanup(a.http.Close)

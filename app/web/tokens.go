@@ -9,25 +9,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"apptconfirm/app/api"
-	"apptconfirm/app/clinic"
 	"apptconfirm/models"
 )
-
-// tokenRoutes registers the REST API token pages on the /admin group, which
-// already refuses staff and checks CSRF.
-func (s *Server) tokenRoutes(g *gin.RouterGroup) {
-	g.GET("/tokens", s.adminTokens)
-	g.POST("/tokens", s.adminTokenCreate)
-	g.POST("/tokens/:id/revoke", s.adminTokenRevoke)
-}
 
 // tokensData is the token page: the list, the create form, and right after
 // a create, the new token (shown this once; only its hash is stored).
 type tokensData struct {
 	Tokens   []tokenRow
 	Name     string
-	Errors   clinic.FieldErrors
+	Errors   models.FieldErrors
 	NewToken string
 	NewName  string
 }
@@ -43,16 +33,14 @@ type tokenRow struct {
 	Revoked   bool
 }
 
-func (s *Server) tokenService() *api.Tokens { return api.NewTokens(s.store, s.now) }
-
 // tokenActor is the logged-in admin as the actor of the audit log.
-func tokenActor(c *gin.Context) clinic.Actor {
+func tokenActor(c *gin.Context) models.Actor {
 	u, ok := currentUser(c)
 	if !ok {
-		return clinic.SystemActor()
+		return models.SystemActor()
 	}
 	id := u.ID
-	return clinic.Actor{UserID: &id, Name: u.Email}
+	return models.Actor{UserID: &id, Name: u.Email}
 }
 
 func (s *Server) adminTokens(c *gin.Context) {
@@ -62,7 +50,7 @@ func (s *Server) adminTokens(c *gin.Context) {
 // tokensPage renders the page with d, after loading the list.
 func (s *Server) tokensPage(c *gin.Context, status int, d tokensData) {
 	ctx := c.Request.Context()
-	ts, err := s.tokenService().List(ctx)
+	ts, err := s.tokens.List(ctx)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -96,8 +84,8 @@ func (s *Server) tokensPage(c *gin.Context, status int, d tokensData) {
 
 func (s *Server) adminTokenCreate(c *gin.Context) {
 	name := strings.TrimSpace(c.PostForm("name"))
-	plain, tok, err := s.tokenService().Create(c.Request.Context(), tokenActor(c), name)
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	plain, tok, err := s.tokens.Create(c.Request.Context(), tokenActor(c), name)
+	if fe, ok := models.AsFieldErrors(err); ok {
 		s.tokensPage(c, http.StatusUnprocessableEntity, tokensData{Name: name, Errors: fe})
 		return
 	}
@@ -115,7 +103,7 @@ func (s *Server) adminTokenRevoke(c *gin.Context) {
 		s.notFound(c)
 		return
 	}
-	tok, err := s.tokenService().Revoke(c.Request.Context(), tokenActor(c), uint(id))
+	tok, err := s.tokens.Revoke(c.Request.Context(), tokenActor(c), uint(id))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"apptconfirm/app/api"
-	"apptconfirm/app/clinic"
 	"apptconfirm/models"
 )
 
@@ -98,7 +97,7 @@ func TestTokenPagesRefuseStaffAndForgery(t *testing.T) {
 	a.addUser("staff@example.com", models.RoleStaff)
 	a.addUser("admin@example.com", models.RoleAdmin)
 	tokens := api.NewTokens(a.store, nil)
-	_, tok, err := tokens.Create(context.Background(), clinic.SystemActor(), "existing")
+	_, tok, err := tokens.Create(context.Background(), models.SystemActor(), "existing")
 	if err != nil {
 		t.Fatal(err)
 	}

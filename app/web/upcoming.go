@@ -8,16 +8,20 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"apptconfirm/app/clinic"
-	"apptconfirm/app/reminders"
+	"apptconfirm/app/outbox"
 	"apptconfirm/models"
 )
 
-// Sends sends or skips one planned message from "Tomorrow's sends";
-// *dispatch.Dispatcher implements it.
+// Sends lists the messages planned for the next hours and skips one;
+// *outbox.Outbox implements it.
 type Sends interface {
-	SendNow(ctx context.Context, messageID uint, actor clinic.Actor) (*models.Message, error)
-	Skip(ctx context.Context, messageID uint, actor clinic.Actor, reason string) (*models.Message, error)
+	Upcoming(ctx context.Context, window time.Duration, limit int) ([]outbox.Upcoming, error)
+	Skip(ctx context.Context, messageID uint, actor models.Actor, reason string) (*models.Message, error)
+}
+
+// Sender sends one planned message now; *dispatch.Dispatcher implements it.
+type Sender interface {
+	SendNow(ctx context.Context, messageID uint, actor models.Actor) (*models.Message, error)
 }
 
 // Limits of "Tomorrow's sends".
@@ -25,19 +29,6 @@ const (
 	upcomingWindow = 24 * time.Hour
 	upcomingLimit  = 500
 )
-
-// EnableSends gives "Tomorrow's sends" its "Send now" and "Skip" buttons
-// when the dispatcher is built after the web UI (it needs the SMS.CX
-// client, which needs the web UI's mounts). Call it before the handler
-// serves.
-func (s *Server) EnableSends(x Sends) { s.sends = x }
-
-// upcomingRoutes registers "Tomorrow's sends" for any logged-in user.
-func (s *Server) upcomingRoutes(g *gin.RouterGroup) {
-	g.GET("/upcoming", s.upcoming)
-	g.POST("/upcoming/:id/send", s.upcomingSend)
-	g.POST("/upcoming/:id/skip", s.upcomingSkip)
-}
 
 // upcomingData is the page: every message planned for the next 24 hours,
 // as it would be sent now.
@@ -70,21 +61,21 @@ type upcomingItem struct {
 }
 
 func (s *Server) upcoming(c *gin.Context) {
-	if s.reminders == nil {
+	if s.sends == nil {
 		s.notFound(c)
 		return
 	}
-	list, err := s.reminders.Upcoming(c.Request.Context(), upcomingWindow, upcomingLimit+1)
+	list, err := s.sends.Upcoming(c.Request.Context(), upcomingWindow, upcomingLimit+1)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	now := s.now()
-	d := upcomingData{Limit: upcomingLimit, CanSend: s.sends != nil}
+	d := upcomingData{Limit: upcomingLimit, CanSend: s.sender != nil}
 	if len(list) > upcomingLimit {
 		list, d.More = list[:upcomingLimit], true
 	}
-	zones := reminders.Zones{}
+	zones := outbox.Zones{}
 	for _, u := range list {
 		m := u.Message
 		zone := time.UTC
@@ -92,7 +83,7 @@ func (s *Server) upcoming(c *gin.Context) {
 			zone = zones.Of(u.Appointment.Location)
 		}
 		it := upcomingItem{
-			ID: m.ID, Label: reminders.Label(&m), When: reminders.When(m.SendAt, zone), Overdue: !m.SendAt.After(now),
+			ID: m.ID, Label: outbox.Label(&m), When: outbox.When(m.SendAt, zone), Overdue: !m.SendAt.After(now),
 			To: m.To, Text: u.Preview.Text, Length: u.Preview.Length, Parts: u.Preview.Parts,
 			Unicode: u.Preview.Unicode, Warning: u.Preview.Warning, Problem: u.Problem,
 		}
@@ -101,7 +92,7 @@ func (s *Server) upcoming(c *gin.Context) {
 		}
 		if u.Appointment != nil {
 			it.AppointmentID = u.Appointment.ID
-			it.Appointment = reminders.When(u.Appointment.StartsAt, zone)
+			it.Appointment = outbox.When(u.Appointment.StartsAt, zone)
 			if u.Appointment.Location != nil {
 				it.Appointment += " at " + u.Appointment.Location.Name
 			}
@@ -122,15 +113,15 @@ func (s *Server) upcomingSend(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if s.sends == nil {
+	if s.sender == nil {
 		s.notFound(c)
 		return
 	}
-	m, err := s.sends.SendNow(c.Request.Context(), id, actorOf(c))
+	m, err := s.sender.SendNow(c.Request.Context(), id, actorOf(c))
 	if s.upcomingFailed(c, err) {
 		return
 	}
-	label := reminders.Label(m)
+	label := outbox.Label(m)
 	switch m.Status {
 	case models.MsgAccepted, models.MsgSent, models.MsgDelivered:
 		s.flash(c, label+" sent to "+m.To+".")
@@ -152,7 +143,7 @@ func (s *Server) upcomingSkip(c *gin.Context) {
 		return
 	}
 	m, err := s.sends.Skip(c.Request.Context(), id, actorOf(c), c.PostForm("reason"))
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	if fe, ok := models.AsFieldErrors(err); ok {
 		s.flashError(c, "Not skipped: reason "+fe["reason"]+".")
 		c.Redirect(http.StatusSeeOther, "/upcoming")
 		return
@@ -160,7 +151,7 @@ func (s *Server) upcomingSkip(c *gin.Context) {
 	if s.upcomingFailed(c, err) {
 		return
 	}
-	s.flash(c, reminders.Label(m)+" to "+m.To+" skipped.")
+	s.flash(c, outbox.Label(m)+" to "+m.To+" skipped.")
 	c.Redirect(http.StatusSeeOther, "/upcoming")
 }
 

@@ -1,4 +1,4 @@
-package webhook
+package webhook_test
 
 import (
 	"bytes"
@@ -16,23 +16,24 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"apptconfirm/app/webhook"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
 
-// QUALITY P1 measures ingest at these numbers of concurrent senders and
+// Ingest is measured at these numbers of concurrent senders and
 // events per batch.
 var (
 	benchSenders = []int{1, 16, 64}
 	benchBatches = []int{1, 200}
 )
 
-// BenchmarkBaseline is the yardstick of QUALITY P1: a gin handler that
+// BenchmarkBaseline is the yardstick of ingest: a gin handler that
 // reads the body and only answers 200, driven exactly like
 // BenchmarkReceive.
 func BenchmarkBaseline(b *testing.B) {
 	g := gin.New()
-	g.POST(Path, func(c *gin.Context) {
+	g.POST(webhook.PathPrefix+":secret", func(c *gin.Context) {
 		_, _ = io.Copy(io.Discard, c.Request.Body)
 		c.Status(http.StatusOK)
 	})
@@ -44,9 +45,9 @@ func BenchmarkBaseline(b *testing.B) {
 }
 
 // BenchmarkReceive measures durably acknowledged events per second through
-// the real endpoint on SQLite (QUALITY P1): every 200 it counts was
-// answered after the batch was committed. The Processor runs meanwhile, as
-// in a server, giving way to the receiver (see Traffic).
+// the real endpoint on SQLite: every 200 it counts was
+// answered after the batch was committed. The webhook.Processor runs meanwhile, as
+// in a server, giving way to the receiver (see webhook.Traffic).
 func BenchmarkReceive(b *testing.B) {
 	eachShape(b, func(b *testing.B, senders, size int) {
 		e := newEnv(b, storetest.SQLite(b))
@@ -74,7 +75,7 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
-// BenchmarkSQLiteInsert is the other yardstick of QUALITY P1: plain
+// BenchmarkSQLiteInsert is the other yardstick of ingest: plain
 // single-row inserts into the same table, each its own transaction, with no
 // HTTP and no decoding: what storing an event costs without a group commit.
 func BenchmarkSQLiteInsert(b *testing.B) {
@@ -113,7 +114,7 @@ func BenchmarkSQLiteInsert(b *testing.B) {
 }
 
 // eachShape runs fn as one sub-benchmark per number of senders and batch
-// size of QUALITY P1.
+// size that BENCHMARKS.md reports.
 func eachShape(b *testing.B, fn func(b *testing.B, senders, size int)) {
 	for _, size := range benchBatches {
 		for _, senders := range benchSenders {
@@ -206,7 +207,7 @@ func appendItem(dst []byte, msgID string) []byte {
 }
 
 // BenchmarkProcess measures how many stored delivery reports per second the
-// Processor applies on SQLite: each one matched to a sent reminder, moved
+// webhook.Processor applies on SQLite: each one matched to a sent reminder, moved
 // to delivered, with its timeline entry, one after another as Run does.
 // Receiving is not timed.
 func BenchmarkProcess(b *testing.B) {
@@ -241,7 +242,7 @@ func BenchmarkDecodeBatch(b *testing.B) {
 	body := appendBatch(nil, 200)
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		if _, err := decodeBatch(body); err != nil {
+		if err := webhook.DecodeBatch(body); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -27,22 +27,8 @@ import (
 var eventName = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,40}$`)
 
 // plainID reports whether id (or a status such as "NO COVERAGE") may
-// appear in a key as it is: 1 to 64 of A-Z, a-z, 0-9, '.', '_', ' ' and '-'.
-// It runs for every item, so it is a loop rather than a regular expression.
-func plainID(id string) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		switch c := id[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '.', c == '_', c == ' ', c == '-':
-		default:
-			return false
-		}
-	}
-	return true
-}
+// appear in a key as it is.
+func plainID(id string) bool { return models.PlainToken(id) }
 
 // EnvelopeError is why a webhook body is not an SMS.CX envelope; the
 // Receiver answers 400 with its message and stores nothing.

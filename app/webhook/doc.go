@@ -1,8 +1,9 @@
-// Package webhook takes SMS.CX's callbacks in and turns them into appointment
-// and message state (PRODUCT.md 2.4 to 2.7, QUALITY.md W and C1).
+// Package webhook takes SMS.CX's callbacks in: it caps, decodes, stores and
+// acknowledges each one, then hands it to the service that applies it
+// (app/delivery for delivery reports, opt-outs and link hits,
+// app/conversation for the patients' replies).
 //
-// Receiving and processing are separate (STYLE habit 13: cap, parse,
-// persist, acknowledge, then process):
+// Receiving and applying are separate:
 //
 //   - The Receiver serves POST /webhooks/smscx/{secret}. It compares the
 //     secret in constant time (404 when wrong), caps the body (413), decodes
@@ -13,28 +14,28 @@
 //     body that is not an envelope, and 503 when the database cannot take
 //     the write (SMS.CX retries). It never applies anything itself: after the
 //     commit it wakes the Processor without waiting for it.
-//   - The Processor applies each stored event exactly once, in a
-//     transaction that also claims the event (a conditional update on
+//   - The Processor hands each stored event exactly once to its Applier, in
+//     a transaction that also claims the event (a conditional update on
 //     processed_at IS NULL, so two workers or two instances cannot both apply
-//     it) and writes the timeline entries; after the commit it publishes live
-//     events and kicks the dispatcher for any SMS it queued. Events are
-//     applied many to a transaction, one by one again when such a
-//     transaction fails. Its Run loop is woken by the Receiver and also
+//     it). What the Applier changes records its domain events in that
+//     transaction, so the live dashboards and the dispatcher hear of it once
+//     it commits. Events are applied many to a transaction, one by one again
+//     when such a transaction fails. Its Run loop is woken by the Receiver and also
 //     sweeps on a timer; ProcessPending is the same sweep for a cron job.
 //     While the Receiver is storing requests, processing gives way to it
 //     (Traffic), within a bounded lag.
 //
-// De-duplication (QUALITY W1): each item has a name, dlr_update
+// De-duplication: each item has a name, dlr_update
 // "dlr_update:<msgId>:<status>", receive_sms "receive_sms:<msgId>",
 // new_optout and the four hit events "<event>:<hitId>", any other event
 // "<event>:sha256:<hash of the item>"; when an id is not a short plain token
 // the ids are replaced by their SHA-256 ("<event>:h:<hash>"). The unique
 // key stored is models.DedupKey of the name, 22 characters (schema
-// version 3; version 2 stored the names). Keys are kept for
-// Options.Retention (at least 72 hours; 7 days by default) by Prune.
+// version 3; version 2 stored the names). Prune keeps keys for
+// ProcessorOptions.Retention (at least 72 hours; 7 days by default).
 //
-// A batch with a malformed item (QUALITY W3). The envelope is judged as a
-// whole, the items one by one:
+// A batch with a malformed item: the envelope is judged as a whole, the
+// items one by one:
 //
 //   - A body that is not JSON, not valid UTF-8, or whose "event" is not a
 //     plain name or whose "data" is not an array is refused with 400 and a

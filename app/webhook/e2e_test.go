@@ -1,4 +1,4 @@
-package webhook
+package webhook_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/smscx/smscxtest"
+	"apptconfirm/app/webhook"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
@@ -186,7 +187,7 @@ func TestFailingEventIsSetAside(t *testing.T) {
 	if err := e.store.DB(e.ctx).Exec("ALTER TABLE inbound_messages RENAME TO inbound_messages_gone").Error; err != nil {
 		t.Fatal(err)
 	}
-	for pass := 1; pass <= DefaultMaxAttempts; pass++ {
+	for pass := 1; pass <= webhook.DefaultMaxAttempts; pass++ {
 		if n := e.process(); n != 0 {
 			t.Fatalf("pass %d applied %d", pass, n)
 		}
@@ -197,7 +198,7 @@ func TestFailingEventIsSetAside(t *testing.T) {
 		if ev.Attempts != pass {
 			t.Fatalf("pass %d: %d attempts recorded", pass, ev.Attempts)
 		}
-		last := pass == DefaultMaxAttempts
+		last := pass == webhook.DefaultMaxAttempts
 		if (ev.ProcessedAt != nil) != last || ev.Flagged != last {
 			t.Fatalf("pass %d: processed %v flagged %v", pass, ev.ProcessedAt, ev.Flagged)
 		}

@@ -2,10 +2,8 @@ package webhook
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -32,11 +30,6 @@ type groupCommit struct {
 	store *models.Store
 	// timeout bounds one group transaction (groupTimeout).
 	timeout time.Duration
-
-	// stmt is the single-row insert prepared once on SQLite (see
-	// insertEach); nil until the first group, and on PostgreSQL.
-	stmtMu sync.Mutex
-	stmt   *sql.Stmt
 
 	mu      sync.Mutex
 	pending []*insertReq
@@ -124,14 +117,6 @@ func (g *groupCommit) commit(group []*insertReq) {
 	}
 }
 
-// insertChunk bounds the rows of one INSERT statement (8 parameters a
-// row; SQLite allows 32766 parameters, PostgreSQL 65535).
-const insertChunk = 1000
-
-// insertSQL starts the group's INSERT; the values and the conflict clause
-// follow. Only placeholders are added to it, never data.
-const insertSQL = "INSERT INTO webhook_events (event, dedup_key, raw, received_at, processed_at, attempts, result, flagged) VALUES "
-
 // tx inserts the rows of every request of group in one transaction, sorted
 // by key (so instances writing overlapping batches lock in the same order),
 // and credits each new key to the first request that carried it.
@@ -150,13 +135,7 @@ func (g *groupCommit) tx(group []*insertReq) error {
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].DedupKey < rows[j].DedupKey })
-	inserted := make(map[string]bool, len(rows))
-	var err error
-	if g.store.Driver() == models.DriverSQLite {
-		err = g.insertEach(ctx, rows, inserted)
-	} else {
-		err = g.insertMulti(ctx, rows, inserted)
-	}
+	inserted, err := g.store.InsertWebhookEvents(ctx, rows)
 	if err != nil {
 		if ctx.Err() != nil {
 			// Past groupTimeout a statement may report only that the
@@ -175,95 +154,4 @@ func (g *groupCommit) tx(group []*insertReq) error {
 		}
 	}
 	return nil
-}
-
-// insertMulti writes rows with multi-row INSERT … RETURNING statements, one
-// round trip per insertChunk rows: the way for a database across a network
-// (PostgreSQL).
-func (g *groupCommit) insertMulti(ctx context.Context, rows []*models.WebhookEvent, inserted map[string]bool) error {
-	return g.store.Tx(ctx, func(tx *models.Store) error {
-		for start := 0; start < len(rows); start += insertChunk {
-			chunk := rows[start:min(start+insertChunk, len(rows))]
-			var sql strings.Builder
-			sql.WriteString(insertSQL)
-			args := make([]any, 0, 8*len(chunk))
-			for i, r := range chunk {
-				if i > 0 {
-					sql.WriteString(",")
-				}
-				sql.WriteString("(?,?,?,?,?,?,?,?)")
-				args = append(args, r.Event, r.DedupKey, r.Raw, r.ReceivedAt, r.ProcessedAt, r.Attempts, r.Result, r.Flagged)
-			}
-			sql.WriteString(" ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key")
-			var keys []string
-			if err := tx.DB(ctx).Raw(sql.String(), args...).Scan(&keys).Error; err != nil {
-				return err
-			}
-			for _, k := range keys {
-				inserted[k] = true
-			}
-		}
-		return nil
-	})
-}
-
-// insertOneSQL is the single-row insert of insertEach.
-const insertOneSQL = insertSQL + "(?,?,?,?,?,?,?,?) ON CONFLICT (dedup_key) DO NOTHING"
-
-// insertEach writes rows one statement each, all in one transaction,
-// through a statement prepared once: SQLite runs in process, so a statement
-// costs no round trip, and reusing one compiled statement is cheaper than
-// compiling a multi-row statement of a new length for every group. A row
-// the conflict clause skipped changes nothing, which is how a duplicate is
-// told from a new row.
-func (g *groupCommit) insertEach(ctx context.Context, rows []*models.WebhookEvent, inserted map[string]bool) error {
-	db, err := g.store.DB(ctx).DB()
-	if err != nil {
-		return err
-	}
-	stmt, err := g.prepared(ctx, db)
-	if err != nil {
-		return err
-	}
-	release, err := g.store.WriterTurn(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	s := tx.StmtContext(ctx, stmt)
-	defer func() { _ = s.Close() }()
-	// The transaction still ends at groupTimeout (see statementContext).
-	execCtx := statementContext(ctx, g.store)
-	for _, r := range rows {
-		res, err := s.ExecContext(execCtx, r.Event, r.DedupKey, r.Raw, r.ReceivedAt, r.ProcessedAt, r.Attempts, r.Result, r.Flagged)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 1 {
-			inserted[r.DedupKey] = true
-		}
-	}
-	return tx.Commit()
-}
-
-// prepared returns the prepared single-row insert, preparing it on first
-// use; a failed prepare is tried again by the next group.
-func (g *groupCommit) prepared(ctx context.Context, db *sql.DB) (*sql.Stmt, error) {
-	g.stmtMu.Lock()
-	defer g.stmtMu.Unlock()
-	if g.stmt == nil {
-		stmt, err := db.PrepareContext(ctx, insertOneSQL)
-		if err != nil {
-			return nil, err
-		}
-		g.stmt = stmt
-	}
-	return g.stmt, nil
 }

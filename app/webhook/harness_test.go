@@ -1,4 +1,4 @@
-package webhook
+package webhook_test
 
 import (
 	"context"
@@ -13,16 +13,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/conversation"
+	"apptconfirm/app/delivery"
+	"apptconfirm/app/events"
 	"apptconfirm/app/live"
+	"apptconfirm/app/outbox"
+	"apptconfirm/app/smscx"
+	"apptconfirm/app/webhook"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
-
-func init() { gin.SetMode(gin.ReleaseMode) }
 
 // t0 is the tests' "now": Monday 2 March 2026, 09:00 UTC.
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -89,21 +92,24 @@ type env struct {
 	store  *models.Store
 	clock  *clock
 	clinic *clinic.Service
-	proc   *Processor
-	recv   *Receiver
+	ob     *outbox.Outbox
+	proc   *webhook.Processor
+	recv   *webhook.Receiver
 	pub    *recorder
 	kick   *kicker
 	// traffic is shared by recv and proc, as the server wires them.
-	traffic *Traffic
+	traffic *webhook.Traffic
 	http    *httptest.Server
 	url     string
 }
 
-type envOption func(*ReceiverOptions)
+type envOption func(*webhook.ReceiverOptions)
 
-func withMaxBody(n int64) envOption { return func(o *ReceiverOptions) { o.MaxBodyBytes = n } }
+func withMaxBody(n int64) envOption { return func(o *webhook.ReceiverOptions) { o.MaxBodyBytes = n } }
 
-func withMetrics(m Metrics) envOption { return func(o *ReceiverOptions) { o.Metrics = m } }
+func withMetrics(m webhook.Metrics) envOption {
+	return func(o *webhook.ReceiverOptions) { o.Metrics = m }
+}
 
 // newEnv builds the endpoint on store, with the clinic's defaults in place
 // (a default location in Berlin). The processor is not running: tests call
@@ -111,31 +117,31 @@ func withMetrics(m Metrics) envOption { return func(o *ReceiverOptions) { o.Metr
 func newEnv(t testing.TB, store *models.Store, opts ...envOption) *env {
 	t.Helper()
 	ctx := t.Context()
-	e := &env{t: t, ctx: ctx, store: store, clock: &clock{t: t0}, pub: &recorder{}, kick: &kicker{}, traffic: NewTraffic()}
-	e.clinic = clinic.New(store, nil, e.clock.Now)
+	e := &env{t: t, ctx: ctx, store: store, clock: &clock{t: t0}, pub: &recorder{}, kick: &kicker{}, traffic: webhook.NewTraffic()}
+	storetest.EventsOf(store).Forward(events.New(events.Options{Live: e.pub, Kick: e.kick, Now: e.clock.Now}))
+	e.ob = outbox.New(store, outbox.Options{Now: e.clock.Now})
+	e.clinic = clinic.New(store, clinic.Options{Planner: e.ob, Now: e.clock.Now})
 	err := e.clinic.EnsureDefaults(ctx, clinic.Defaults{
 		ClinicName: "Test Clinic", Timezone: "Europe/Berlin", Country: "DE", Phone: "+4930901820",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.proc, err = NewProcessor(ProcessorOptions{
-		Store: store, Clinic: e.clinic, Publisher: e.pub, Kicker: e.kick, Now: e.clock.Now, Traffic: e.traffic,
+	e.proc, err = webhook.NewProcessor(webhook.ProcessorOptions{
+		Store: store, Appliers: appliers(store, e.clinic, e.ob, e.clock.Now), Now: e.clock.Now, Traffic: e.traffic,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ro := ReceiverOptions{Store: store, Secret: testSecret, Notifier: e.proc, Traffic: e.traffic, Now: e.clock.Now}
+	ro := webhook.ReceiverOptions{Store: store, Secret: testSecret, Notifier: e.proc, Traffic: e.traffic, Now: e.clock.Now}
 	for _, o := range opts {
 		o(&ro)
 	}
-	e.recv, err = NewReceiver(ro)
+	e.recv, err = webhook.NewReceiver(ro)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := gin.New()
-	e.recv.Register(g)
-	e.http = httptest.NewServer(g)
+	e.http = httptest.NewServer(e.recv)
 	t.Cleanup(e.http.Close)
 	e.url = e.http.URL + "/webhooks/smscx/" + testSecret
 	return e
@@ -241,7 +247,7 @@ func (e *env) snapshot() map[string]int64 {
 // patient creates a patient with phone.
 func (e *env) patient(first, phone string) *models.Patient {
 	e.t.Helper()
-	p, err := e.clinic.CreatePatient(e.ctx, clinic.SystemActor(), clinic.PatientInput{FirstName: first, Phone: phone}, "DE")
+	p, err := e.clinic.CreatePatient(e.ctx, models.SystemActor(), clinic.PatientInput{FirstName: first, Phone: phone}, "DE")
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -251,7 +257,7 @@ func (e *env) patient(first, phone string) *models.Patient {
 // appointment books p at now+in.
 func (e *env) appointment(p *models.Patient, in time.Duration) *models.Appointment {
 	e.t.Helper()
-	a, err := e.clinic.CreateAppointment(e.ctx, clinic.SystemActor(), clinic.AppointmentInput{
+	a, err := e.clinic.CreateAppointment(e.ctx, models.SystemActor(), clinic.AppointmentInput{
 		PatientID: p.ID, StartsAt: e.clock.Now().Add(in), DurationMinutes: 30,
 	})
 	if err != nil {
@@ -297,7 +303,7 @@ func (e *env) appt(id uint) *models.Appointment {
 func (e *env) queued(kind, to string) []models.Message {
 	e.t.Helper()
 	var ms []models.Message
-	err := e.store.DB(e.ctx).Where(toNumber(to)).Where("kind = ?", kind).Order("id").Find(&ms).Error
+	err := e.store.DB(e.ctx).Where(`"to" = ?`, to).Where("kind = ?", kind).Order("id").Find(&ms).Error
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -347,9 +353,24 @@ func (e *env) lastInbound() *models.InboundMessage {
 }
 
 // staff is an actor for changes made in test setup.
-func (e *env) staff() clinic.Actor { return clinic.Actor{Name: "staff@example.com"} }
+func (e *env) staff() models.Actor { return models.Actor{Name: "staff@example.com"} }
 
 // eachStore runs fn on SQLite and, when reachable, PostgreSQL.
 func eachStore(t *testing.T, fn func(t *testing.T, s *models.Store)) {
 	storetest.Each(t, fn)
+}
+
+// appliers are the services that apply stored events, as the server wires them.
+func appliers(store *models.Store, c *clinic.Service, ob *outbox.Outbox, now func() time.Time) map[string]webhook.Applier {
+	replies := conversation.New(store, c, ob, now)
+	reports := delivery.New(store, ob, c, now)
+	return map[string]webhook.Applier{
+		smscx.EventReceiveSMS:          replies,
+		smscx.EventDLRUpdate:           reports,
+		smscx.EventNewOptout:           reports,
+		smscx.EventShortlinkHit:        reports,
+		smscx.EventShortlinkHitUpdate:  reports,
+		smscx.EventAttachmentHit:       reports,
+		smscx.EventAttachmentHitUpdate: reports,
+	}
 }

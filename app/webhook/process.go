@@ -5,20 +5,32 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
-	"apptconfirm/app/clinic"
-	"apptconfirm/app/live"
 	"apptconfirm/app/smscx"
 	"apptconfirm/models"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
-// Kicker is told that SMS were queued, so they go out now rather than at
-// the next dispatch run; the dispatcher implements it. Kick must not block.
-type Kicker interface {
-	Kick()
+// Applier applies one kind of stored SMS.CX callback (its item's raw JSON),
+// inside the transaction ctx carries; app/delivery and app/conversation
+// implement it. What it changes records its own domain events, so the
+// live dashboards and the dispatcher hear of it once the transaction
+// commits. An error rolls the event back for a later attempt; an item that
+// can never apply (undecodable, unmatched) is a Result, not an error.
+type Applier interface {
+	Apply(ctx context.Context, event string, raw []byte) (Result, error)
+}
+
+// Result says what applying an event did, for the stored event.
+type Result struct {
+	// Text is a short account ("applied: delivered", "inbox: unknown
+	// number"); empty means "applied".
+	Text string
+	// Flagged marks an event that did not fit anything of ours.
+	Flagged bool
 }
 
 // Processing defaults.
@@ -26,10 +38,10 @@ const (
 	// DefaultSweepInterval is how often Run looks for events left behind.
 	DefaultSweepInterval = 30 * time.Second
 	// DefaultRetention is how long processed events (and so their keys) are
-	// kept; QUALITY W1 asks for at least 7 days.
+	// kept; SMS.CX retries for up to 3 days, and a week leaves room.
 	DefaultRetention = 7 * 24 * time.Hour
-	// MinRetention is the shortest retention Prune accepts: SMS.CX may
-	// retry for up to 3 days.
+	// MinRetention is the shortest retention NewProcessor accepts: SMS.CX
+	// may retry for up to 3 days.
 	MinRetention = 72 * time.Hour
 	// DefaultMaxAttempts is how often an event that fails is tried before
 	// it is set aside, flagged.
@@ -43,14 +55,11 @@ const (
 
 // ProcessorOptions configure a Processor.
 type ProcessorOptions struct {
-	Store  *models.Store
-	Clinic *clinic.Service
-	// Publisher receives a live.Event for every change; nil means none.
-	Publisher live.Publisher
-	// Kicker is told when SMS were queued; nil means none (the dispatcher's
-	// own schedule sends them).
-	Kicker Kicker
-	Log    *slog.Logger
+	Store *models.Store
+	// Appliers apply the stored events, by event name; an event with no
+	// applier is marked "ignored".
+	Appliers map[string]Applier
+	Log      *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// SweepInterval is how often Run sweeps without being woken; 0 means
@@ -72,9 +81,7 @@ type ProcessorOptions struct {
 // twice.
 type Processor struct {
 	store       *models.Store
-	clinic      *clinic.Service
-	pub         live.Publisher
-	kick        Kicker
+	appliers    map[string]Applier
 	log         *slog.Logger
 	now         func() time.Time
 	sweep       time.Duration
@@ -86,8 +93,8 @@ type Processor struct {
 
 // NewProcessor returns a Processor for o.
 func NewProcessor(o ProcessorOptions) (*Processor, error) {
-	if o.Store == nil || o.Clinic == nil {
-		return nil, errors.New("webhook: new processor: a store and the clinic service are required")
+	if o.Store == nil {
+		return nil, errors.New("webhook: new processor: a store is required")
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -108,7 +115,7 @@ func NewProcessor(o ProcessorOptions) (*Processor, error) {
 		o.MaxAttempts = DefaultMaxAttempts
 	}
 	return &Processor{
-		store: o.Store, clinic: o.Clinic, pub: o.Publisher, kick: o.Kicker, log: o.Log, now: o.Now,
+		store: o.Store, appliers: o.Appliers, log: o.Log, now: o.Now,
 		sweep: o.SweepInterval, retention: o.Retention, maxAttempts: o.MaxAttempts, traffic: o.Traffic,
 		wake: make(chan struct{}, 1),
 	}, nil
@@ -163,12 +170,9 @@ func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 		took time.Duration // how long the last batch took; 0 before the first
 	)
 	for {
-		var page []models.WebhookEvent
-		err := p.store.DB(ctx).Select("id", "event", "raw", "received_at").
-			Where("processed_at IS NULL AND id > ?", after).
-			Order("id").Limit(pageSize).Find(&page).Error
+		page, err := p.store.PendingWebhookEvents(ctx, after, pageSize)
 		if err != nil {
-			return done, fmt.Errorf("webhook: process: list pending: %w", models.Classify(err))
+			return done, fmt.Errorf("webhook: process: list pending: %w", err)
 		}
 		if len(page) == 0 {
 			return done, nil
@@ -212,19 +216,6 @@ func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 	}
 }
 
-// outcome collects what applying one event did, for the event row and for
-// the effects that happen after the commit.
-type outcome struct {
-	// at is when the event was applied.
-	at      time.Time
-	result  string
-	flagged bool
-	events  []live.Event
-	kick    bool
-}
-
-func (o *outcome) publish(e live.Event) { o.events = append(o.events, e) }
-
 // lagging reports whether an event received at oldest has waited so long
 // that processing no longer gives way to the receiver (maxLag).
 func (p *Processor) lagging(oldest time.Time) bool {
@@ -232,24 +223,22 @@ func (p *Processor) lagging(oldest time.Time) bool {
 }
 
 // processBatch claims and applies the first events of page in one
-// transaction, as many as batchTime allows (at least one), and then runs
-// their effects. It returns how many events it took from page and how many
-// of those it applied (the others were processed by another worker). On an
-// error nothing of the batch is applied.
+// transaction, as many as batchTime allows (at least one). It returns how
+// many events it took from page and how many of those it applied (the
+// others were processed by another worker). On an error nothing of the
+// batch is applied.
 func (p *Processor) processBatch(ctx context.Context, page []models.WebhookEvent) (taken, applied int, err error) {
 	start := time.Now()
-	var outs []outcome
-	err = p.store.Tx(ctx, func(tx *models.Store) error {
-		taken, outs = 0, outs[:0]
-		stmtCtx := statementContext(ctx, p.store)
+	err = p.store.Tx(ctx, func(ctx context.Context) error {
+		taken, applied = 0, 0
 		for taken < len(page) && (taken == 0 || time.Since(start) < batchTime) {
-			out, claimed, err := p.claimAndApply(stmtCtx, tx, &page[taken])
+			claimed, err := p.claimAndApply(ctx, &page[taken])
 			if err != nil {
 				return err
 			}
 			taken++
 			if claimed {
-				outs = append(outs, out)
+				applied++
 			}
 		}
 		return nil
@@ -259,20 +248,16 @@ func (p *Processor) processBatch(ctx context.Context, page []models.WebhookEvent
 		// commit failed.
 		return min(taken+1, len(page)), 0, models.Classify(err)
 	}
-	for i := range outs {
-		p.after(&outs[i])
-	}
-	return taken, len(outs), nil
+	return taken, applied, nil
 }
 
 // processOne claims and applies one event in one transaction. It reports
 // false when the event was already processed (by another worker).
 func (p *Processor) processOne(ctx context.Context, id uint) (bool, error) {
-	var out outcome
 	claimed := false
-	err := p.store.Tx(ctx, func(tx *models.Store) error {
+	err := p.store.Tx(ctx, func(ctx context.Context) error {
 		var err error
-		out, claimed, err = p.claimAndApply(statementContext(ctx, p.store), tx, &models.WebhookEvent{ID: id})
+		claimed, err = p.claimAndApply(ctx, &models.WebhookEvent{ID: id})
 		return err
 	})
 	if err != nil {
@@ -282,94 +267,40 @@ func (p *Processor) processOne(ctx context.Context, id uint) (bool, error) {
 		}
 		return false, err
 	}
-	if claimed {
-		p.after(&out)
-	}
 	return claimed, nil
 }
 
-// statementContext is the context for the statements of a transaction
-// begun with ctx: on SQLite, ctx without its cancellation. For a context
-// that can be cancelled the SQLite driver runs every statement (and every
-// row read) on a goroutine of its own and waits for it, a hand-over that
-// costs more than most of these statements. Cancellation still ends the
-// work: database/sql rolls the transaction back when ctx is done, and the
-// next statement fails; a statement already running is short, since a
-// SQLite transaction holds the write lock from its start. On PostgreSQL a
-// statement may wait for a row lock or a dead connection, so it keeps ctx.
-func statementContext(ctx context.Context, store *models.Store) context.Context {
-	if store.Driver() == models.DriverSQLite {
-		return context.WithoutCancel(ctx)
-	}
-	return ctx
-}
-
 // claimAndApply claims the event ev (its ID, and its Event and Raw unless
-// they are to be read) inside tx and applies it. claimed is false when
-// another worker processed the event first.
-func (p *Processor) claimAndApply(ctx context.Context, tx *models.Store, ev *models.WebhookEvent) (out outcome, claimed bool, err error) {
-	now := p.now().UTC().Truncate(time.Microsecond)
-	out.at = now
-	// The claim: whoever flips processed_at first applies the event; on
-	// PostgreSQL a second worker waits for the row and then finds nothing
-	// to update.
-	res := tx.DB(ctx).Model(&models.WebhookEvent{}).
-		Where("id = ? AND processed_at IS NULL", ev.ID).
-		Updates(map[string]any{"processed_at": now, "attempts": gorm.Expr("attempts + 1")})
-	if res.Error != nil {
-		return out, false, res.Error
-	}
-	if res.RowsAffected != 1 {
-		return out, false, nil
+// they are to be read) inside the transaction ctx carries and applies it.
+// claimed is false when another worker processed the event first.
+func (p *Processor) claimAndApply(ctx context.Context, ev *models.WebhookEvent) (claimed bool, err error) {
+	now := p.now()
+	ok, err := p.store.ClaimWebhookEvent(ctx, ev.ID, now)
+	if err != nil || !ok {
+		return false, err
 	}
 	if ev.Event == "" {
-		if err := tx.DB(ctx).First(ev, ev.ID).Error; err != nil {
-			return out, true, err
+		full, err := p.store.WebhookEvent(ctx, ev.ID)
+		if err != nil {
+			return true, err
 		}
+		ev = full
 	}
-	if err := p.apply(ctx, tx, ev, now, &out); err != nil {
-		return out, true, err
+	res, err := p.apply(ctx, ev)
+	if err != nil {
+		return true, err
 	}
-	if out.result == "" {
-		out.result = "applied"
+	if res.Text == "" {
+		res.Text = "applied"
 	}
-	err = tx.DB(ctx).Model(&models.WebhookEvent{}).Where("id = ?", ev.ID).
-		Updates(map[string]any{"result": clip(out.result, 300), "flagged": out.flagged}).Error
-	return out, true, err
-}
-
-// after runs the effects of an applied event once its transaction has
-// committed: live events, and a kick to the dispatcher.
-func (p *Processor) after(out *outcome) {
-	for _, e := range out.events {
-		if p.pub != nil {
-			if e.At.IsZero() {
-				e.At = out.at
-			}
-			p.pub.Publish(e)
-		}
-	}
-	if out.kick && p.kick != nil {
-		p.kick.Kick()
-	}
+	return true, p.store.SetWebhookResult(ctx, ev.ID, res.Text, res.Flagged)
 }
 
 // recordFailure counts a failed attempt and sets the event aside, flagged,
 // once it has failed MaxAttempts times.
 func (p *Processor) recordFailure(ctx context.Context, id uint, cause error) {
-	now := p.now().UTC().Truncate(time.Microsecond)
-	db := p.store.DB(ctx)
-	res := db.Model(&models.WebhookEvent{}).Where("id = ? AND processed_at IS NULL", id).
-		Updates(map[string]any{"attempts": gorm.Expr("attempts + 1"), "result": clip("error: "+cause.Error(), 300)})
-	if res.Error != nil {
-		return
-	}
-	res = db.Model(&models.WebhookEvent{}).Where("id = ? AND processed_at IS NULL AND attempts >= ?", id, p.maxAttempts).
-		Updates(map[string]any{
-			"processed_at": now, "flagged": true,
-			"result": clip(fmt.Sprintf("failed after %d attempts: %s", p.maxAttempts, cause.Error()), 300),
-		})
-	if res.Error == nil && res.RowsAffected == 1 {
+	setAside, err := p.store.FailWebhookEvent(ctx, id, cause.Error(), p.maxAttempts, p.now())
+	if err == nil && setAside {
 		p.log.ErrorContext(ctx, "webhook event set aside", slog.Uint64("event_id", uint64(id)), slog.Any("err", cause))
 	}
 }
@@ -377,27 +308,34 @@ func (p *Processor) recordFailure(ctx context.Context, id uint, cause error) {
 // Prune deletes processed events received longer ago than the retention,
 // and returns how many. Unprocessed events are never deleted.
 func (p *Processor) Prune(ctx context.Context) (int64, error) {
-	cutoff := p.now().UTC().Add(-p.retention)
-	res := p.store.DB(ctx).Where("processed_at IS NOT NULL AND received_at < ?", cutoff).Delete(&models.WebhookEvent{})
-	if res.Error != nil {
-		return 0, fmt.Errorf("webhook: prune: %w", models.Classify(res.Error))
+	n, err := p.store.PruneWebhookEvents(ctx, p.now().Add(-p.retention))
+	if err != nil {
+		return 0, fmt.Errorf("webhook: prune: %w", err)
 	}
-	return res.RowsAffected, nil
+	return n, nil
 }
 
-// apply dispatches one claimed event to its handler.
-func (p *Processor) apply(ctx context.Context, tx *models.Store, ev *models.WebhookEvent, now time.Time, out *outcome) error {
-	raw := []byte(ev.Raw)
-	switch ev.Event {
-	case smscx.EventDLRUpdate:
-		return p.applyDLR(ctx, tx, raw, now, out)
-	case smscx.EventReceiveSMS:
-		return p.applyReply(ctx, tx, raw, now, out)
-	case smscx.EventNewOptout:
-		return p.applyOptout(ctx, tx, raw, now, out)
-	case smscx.EventShortlinkHit, smscx.EventShortlinkHitUpdate, smscx.EventAttachmentHit, smscx.EventAttachmentHitUpdate:
-		return p.applyHit(ctx, tx, ev.Event, raw, now, out)
+// apply hands one claimed event to its applier. An update of a link hit
+// adds nothing when the hit itself was stored (it re-reports the hit),
+// and stands in for it when the hit was lost.
+func (p *Processor) apply(ctx context.Context, ev *models.WebhookEvent) (Result, error) {
+	if base, ok := strings.CutSuffix(ev.Event, "_update"); ok && ev.Event != smscx.EventDLRUpdate {
+		var probe struct {
+			HitID *int64 `json:"hitId"`
+		}
+		if err := json.Unmarshal([]byte(ev.Raw), &probe); err == nil && probe.HitID != nil {
+			stored, err := p.store.WebhookEventStored(ctx, models.DedupKey(hitName(base, *probe.HitID)))
+			if err != nil {
+				return Result{}, err
+			}
+			if stored {
+				return Result{Text: "hit update: already recorded"}, nil
+			}
+		}
 	}
-	out.result = "ignored: event type not handled"
-	return nil
+	a, ok := p.appliers[ev.Event]
+	if !ok {
+		return Result{Text: "ignored: event type not handled"}, nil
+	}
+	return a.Apply(ctx, ev.Event, []byte(ev.Raw))
 }

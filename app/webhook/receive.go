@@ -4,20 +4,21 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
-
-	"github.com/gin-gonic/gin"
 
 	"apptconfirm/models"
 )
 
-// Path is the route of the webhook; the secret is its last segment.
-const Path = "/webhooks/smscx/:secret"
+// PathPrefix starts the webhook's path; the secret is the segment after it
+// (POST /webhooks/smscx/{secret}).
+const PathPrefix = "/webhooks/smscx/"
 
 // DefaultMaxBodyBytes caps a webhook body when ReceiverOptions leaves it 0.
 const DefaultMaxBodyBytes = 1 << 20
@@ -96,12 +97,6 @@ func NewReceiver(o ReceiverOptions) (*Receiver, error) {
 	}, nil
 }
 
-// Register adds POST Path to routes (the app's gin engine, outside the
-// session and CSRF layers).
-func (r *Receiver) Register(routes gin.IRoutes) {
-	routes.POST(Path, r.Handle)
-}
-
 // Receipt says what one webhook POST stored.
 type Receipt struct {
 	// Event is the envelope's event name.
@@ -114,33 +109,35 @@ type Receipt struct {
 	Malformed int `json:"malformed"`
 }
 
-// Handle is the gin handler of POST /webhooks/smscx/:secret.
-func (r *Receiver) Handle(c *gin.Context) {
-	ctx := c.Request.Context()
+// ServeHTTP answers POST /webhooks/smscx/{secret}; the secret is read from
+// the path, so the handler works whatever router sits in front of it.
+func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	ctx := req.Context()
 	if r.metrics != nil {
 		start := time.Now()
 		defer func() { r.metrics.ObserveWebhook(time.Since(start)) }()
 	}
 	// Both sides are hashed first, so the comparison takes the same time
-	// whatever the length of the guess (QUALITY W5).
-	got := sha256.Sum256([]byte(c.Param("secret")))
-	if subtle.ConstantTimeCompare(got[:], r.secretHash[:]) != 1 {
-		c.String(http.StatusNotFound, "404 page not found")
+	// whatever the length of the guess.
+	secret, _ := strings.CutPrefix(req.URL.Path, PathPrefix)
+	got := sha256.Sum256([]byte(secret))
+	if subtle.ConstantTimeCompare(got[:], r.secretHash[:]) != 1 || req.Method != http.MethodPost {
+		http.NotFound(w, req)
 		return
 	}
-	if c.Request.ContentLength > r.maxBody {
-		r.tooLarge(c)
+	if req.ContentLength > r.maxBody {
+		r.tooLarge(w)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, r.maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			r.tooLarge(c)
+			r.tooLarge(w)
 			return
 		}
 		r.log.InfoContext(ctx, "webhook body unreadable", slog.Any("err", err))
-		writeError(c, http.StatusBadRequest, "unreadable_body", "the request body could not be read")
+		writeError(w, http.StatusBadRequest, "unreadable_body", "the request body could not be read")
 		return
 	}
 	receipt, err := r.Ingest(ctx, body)
@@ -148,42 +145,65 @@ func (r *Receiver) Handle(c *gin.Context) {
 	switch {
 	case errors.As(err, &envErr):
 		r.log.InfoContext(ctx, "webhook refused", slog.String("reason", envErr.Reason))
-		writeError(c, http.StatusBadRequest, "bad_envelope", envErr.Reason)
+		writeError(w, http.StatusBadRequest, "bad_envelope", envErr.Reason)
 	case errors.Is(err, context.Canceled):
 		// The client went away before its batch was committed; a retry
 		// finds whatever was stored as duplicates.
-		writeError(c, http.StatusServiceUnavailable, "unavailable", "the request ended before the events were stored")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the request ended before the events were stored")
 	case errors.Is(err, models.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, models.ErrConflict):
 		// SMS.CX retries anything but 200; nothing was stored.
 		r.log.WarnContext(ctx, "webhook not stored: database unavailable", slog.Any("err", err))
-		c.Header("Retry-After", "5")
-		writeError(c, http.StatusServiceUnavailable, "unavailable", "the event store is busy; retry later")
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the event store is busy; retry later")
 	case err != nil:
 		r.log.ErrorContext(ctx, "webhook not stored", slog.Any("err", err))
-		writeError(c, http.StatusInternalServerError, "internal", "the events could not be stored; retry later")
+		writeError(w, http.StatusInternalServerError, "internal", "the events could not be stored; retry later")
 	default:
-		c.JSON(http.StatusOK, receipt)
+		writeJSON(w, http.StatusOK, receipt)
 	}
 }
 
-func (r *Receiver) tooLarge(c *gin.Context) {
+func (r *Receiver) tooLarge(w http.ResponseWriter) {
 	// The rest of an oversized body is not read; closing the connection
 	// spares reading it just to reuse the connection.
-	c.Header("Connection", "close")
-	writeError(c, http.StatusRequestEntityTooLarge, "too_large",
+	w.Header().Set("Connection", "close")
+	writeError(w, http.StatusRequestEntityTooLarge, "too_large",
 		fmt.Sprintf("the body is larger than %d bytes", r.maxBody))
 }
 
+// apiError is the REST API's error shape: {"error": {"code", "message"}}.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
 // writeError answers {"error": {"code", "message"}}, as the REST API does.
-func writeError(c *gin.Context, status int, code, message string) {
-	c.JSON(status, gin.H{"error": gin.H{"code": code, "message": message}})
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	var e apiError
+	e.Error.Code, e.Error.Message = code, message
+	writeJSON(w, status, e)
+}
+
+// writeJSON answers v as JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
 }
 
 // Ingest decodes a webhook body and stores every item of the batch, all or
 // nothing, then wakes the Notifier. Batches of concurrent requests share one
-// transaction (a group commit); each answer waits for its own commit. A body that is not an envelope is an
+// transaction (a group commit); each answer waits for its own commit. A
+// body that is not an envelope is an
 // *EnvelopeError and stores nothing; a database that cannot take the write
-// returns an error wrapping models.ErrUnavailable. Handle calls it; the
+// returns an error wrapping models.ErrUnavailable. ServeHTTP calls it; the
 // simulator and benchmarks may call it directly.
 func (r *Receiver) Ingest(ctx context.Context, body []byte) (Receipt, error) {
 	r.traffic.begin()

@@ -1,4 +1,4 @@
-package webhook
+package webhook_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"apptconfirm/app/metrics"
+	"apptconfirm/app/webhook"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
@@ -36,7 +37,7 @@ func mixedBatches(e *env) []string {
 	}
 }
 
-// QUALITY W1: the same events delivered again change nothing and answer 200.
+// The same events delivered again change nothing and answer 200.
 func TestReplayChangesNothing(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *models.Store) {
 		e := newEnv(t, s)
@@ -57,7 +58,7 @@ func TestReplayChangesNothing(t *testing.T) {
 				if code != http.StatusOK {
 					t.Fatalf("replay %d: status %d: %s", round, code, body)
 				}
-				var r Receipt
+				var r webhook.Receipt
 				if err := json.Unmarshal([]byte(body), &r); err != nil || r.Stored != 0 {
 					t.Fatalf("replay %d stored something: %s (%v)", round, body, err)
 				}
@@ -72,7 +73,7 @@ func TestReplayChangesNothing(t *testing.T) {
 	})
 }
 
-// QUALITY W2: the same batch posted twice at the same moment, from two
+// The same batch posted twice at the same moment, from two
 // connections, stores each event once: to one instance (whose group commit
 // may put both in one transaction) and to two instances sharing the
 // database (two transactions racing on the unique key).
@@ -109,7 +110,7 @@ func TestConcurrentDuplicateBatches(t *testing.T) {
 						t.Error(err)
 						return
 					}
-					var r Receipt
+					var r webhook.Receipt
 					_ = json.NewDecoder(resp.Body).Decode(&r)
 					resp.Body.Close()
 					codes[i], stored[i] = resp.StatusCode, r.Stored
@@ -130,7 +131,7 @@ func TestConcurrentDuplicateBatches(t *testing.T) {
 	})
 }
 
-// QUALITY W3: a batch of 200 with one malformed item keeps the good items
+// A batch of 200 with one malformed item keeps the good items
 // exactly once, stores the bad one flagged, answers 200, and a retry of the
 // batch changes nothing.
 func TestBatchWithMalformedItem(t *testing.T) {
@@ -160,7 +161,7 @@ func TestBatchWithMalformedItem(t *testing.T) {
 				if code != http.StatusOK {
 					t.Fatalf("attempt %d: status %d: %s", attempt, code, resp)
 				}
-				var r Receipt
+				var r webhook.Receipt
 				if err := json.Unmarshal([]byte(resp), &r); err != nil {
 					t.Fatal(err)
 				}
@@ -183,7 +184,7 @@ func TestBatchWithMalformedItem(t *testing.T) {
 			if err := e.store.DB(e.ctx).Where("flagged = ?", true).Take(&bad).Error; err != nil {
 				t.Fatal(err)
 			}
-			if bad.ProcessedAt == nil || !strings.HasPrefix(bad.Result, "malformed: ") || bad.DedupKey != models.DedupKey(bad.Event+":malformed:"+sum(bad.Raw)) {
+			if bad.ProcessedAt == nil || !strings.HasPrefix(bad.Result, "malformed: ") || bad.DedupKey != models.DedupKey(bad.Event+":malformed:"+webhook.Sum(bad.Raw)) {
 				t.Fatalf("malformed item stored as %+v", bad)
 			}
 		})
@@ -232,7 +233,7 @@ func TestBadEnvelope(t *testing.T) {
 	}
 }
 
-// QUALITY W5: a wrong path secret answers 404 and stores nothing.
+// A wrong path secret answers 404 and stores nothing.
 func TestWrongSecret(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *models.Store) {
 		e := newEnv(t, s)
@@ -256,7 +257,7 @@ func TestWrongSecret(t *testing.T) {
 	})
 }
 
-// QUALITY W6 (size): a body over the cap answers 413, stores nothing, and
+// A body over the cap answers 413, stores nothing, and
 // the endpoint keeps working.
 func TestBodyOverLimit(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t), withMaxBody(2048))
@@ -282,7 +283,7 @@ func TestBodyOverLimit(t *testing.T) {
 	e.mustPost(envelope("receive_sms", smsItem("+4915100000009", "small")))
 }
 
-// QUALITY W7: the handler answers after the durable write and before the
+// The handler answers after the durable write and before the
 // processing: with the processor stuck, batches are still acknowledged.
 func TestAnswerDoesNotWaitForProcessing(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t))
@@ -319,7 +320,7 @@ func TestAnswerDoesNotWaitForProcessing(t *testing.T) {
 	}
 }
 
-// QUALITY W8: a database that cannot take the write answers 503; nothing is
+// A database that cannot take the write answers 503; nothing is
 // lost, because SMS.CX retries and the retry is stored.
 func TestDatabaseUnavailable(t *testing.T) {
 	body := envelope("receive_sms", smsItem("+4915100000009", "hello"))
@@ -367,7 +368,7 @@ func TestDatabaseUnavailable(t *testing.T) {
 		// A batch that cannot be written within the group's time: the
 		// deadline passes between two of its rows.
 		e := newEnv(t, storetest.SQLite(t), withMaxBody(16<<20))
-		e.recv.group.timeout = 5 * time.Millisecond
+		e.recv.SetGroupTimeout(5 * time.Millisecond)
 		big := string(appendBatch(nil, 10000))
 		code, resp := e.post(big)
 		if code != http.StatusServiceUnavailable || !strings.Contains(resp, "unavailable") {
@@ -376,7 +377,7 @@ func TestDatabaseUnavailable(t *testing.T) {
 		if n := e.count(&models.WebhookEvent{}); n != 0 {
 			t.Fatalf("%d events stored by the refused request", n)
 		}
-		e.recv.group.timeout = groupTimeout
+		e.recv.SetGroupTimeout(webhook.GroupTimeout)
 		e.mustPost(big) // SMS.CX's retry
 		if n := e.count(&models.WebhookEvent{}); n != 10000 {
 			t.Fatalf("retry stored %d events", n)
@@ -439,7 +440,7 @@ func TestProcessingWaitsForDatabase(t *testing.T) {
 func TestTwoProcessorsApplyOnce(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *models.Store) {
 		e := newEnv(t, s)
-		other, err := NewProcessor(ProcessorOptions{Store: s, Clinic: e.clinic, Publisher: e.pub, Now: e.clock.Now})
+		other, err := webhook.NewProcessor(webhook.ProcessorOptions{Store: s, Appliers: appliers(s, e.clinic, e.ob, e.clock.Now), Now: e.clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -450,7 +451,7 @@ func TestTwoProcessorsApplyOnce(t *testing.T) {
 		e.mustPost(envelope("receive_sms", items...))
 		var wg sync.WaitGroup
 		counts := make([]int, 2)
-		for i, p := range []*Processor{e.proc, other} {
+		for i, p := range []*webhook.Processor{e.proc, other} {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -480,7 +481,7 @@ func TestPrune(t *testing.T) {
 	e.mustPost(envelope("receive_sms", smsItem("+4915100000009", "old")))
 	e.process()
 	e.mustPost(envelope("receive_sms", smsItem("+4915100000009", "pending")))
-	e.clock.Set(t0.Add(DefaultRetention + time.Hour))
+	e.clock.Set(t0.Add(webhook.DefaultRetention + time.Hour))
 	e.mustPost(envelope("receive_sms", smsItem("+4915100000009", "new")))
 	n, err := e.proc.Prune(e.ctx)
 	if err != nil || n != 1 {
@@ -489,55 +490,8 @@ func TestPrune(t *testing.T) {
 	if left := e.count(&models.WebhookEvent{}); left != 2 {
 		t.Fatalf("%d events left, want 2", left)
 	}
-	if _, err := NewProcessor(ProcessorOptions{Store: e.store, Clinic: e.clinic, Retention: time.Hour}); err == nil {
+	if _, err := webhook.NewProcessor(webhook.ProcessorOptions{Store: e.store, Retention: time.Hour}); err == nil {
 		t.Fatal("a retention under 72h was accepted")
-	}
-}
-
-// Keys are short and free of odd bytes whatever the ids look like.
-func TestDedupKeys(t *testing.T) {
-	long := strings.Repeat("a", 300)
-	cases := []struct {
-		event, item, want string
-	}{
-		{"dlr_update", `{"msgId":"9eee-1","status":"DELIVERED"}`, "dlr_update:9eee-1:DELIVERED"},
-		{"dlr_update", `{"msgId":"9eee-1","status":"NO COVERAGE"}`, "dlr_update:9eee-1:NO COVERAGE"},
-		{"dlr_update", `{"msgId":"` + long + `","status":"SENT"}`, "dlr_update:h:08b3f40ccfd687232bdb1ff9d16de154916cfbd22ad13c60543ddacaa51d1ed6"},
-		{"dlr_update", `{"msgId":"a\u0000b","status":"SENT"}`, "dlr_update:h:f43718f34e52ead8edb685ac3fc74b1b7237d73cbdfb0188565dc907003fd5e3"},
-		{"receive_sms", `{"msgId":"3328fe13"}`, "receive_sms:3328fe13"},
-		{"new_optout", `{"hitId":1843}`, "new_optout:1843"},
-		{"shortlink_hit", `{"hitId":77}`, "shortlink_hit:77"},
-		{"shortlink_hit_update", `{"hitId":77}`, "shortlink_hit_update:77"},
-		{"attachment_hit", `{"hitId":0}`, "attachment_hit:0"},
-		{"otp_update", `{"otpId": "x"}`, "otp_update:sha256:eb576ce4b9638eb86ea0ec6e92259b6de0af352fb9fa06518cab4c61c2ba8884"},
-		{"shortlink_hit", `{"hitId":"77"}`, "shortlink_hit:malformed:cd01706244640a7bf318ef5f154e66d70a69c304684845782205b5190108b7c7"},
-		{"new_optout", `{"optoutId":"x"}`, "new_optout:malformed:8b8793e735b8adbcd3a56e6d0ec815ae1b42fb9e64e92692d1b4bbc3d430d118"},
-	}
-	keys := map[string]string{}
-	for _, tc := range cases {
-		t.Run(tc.event+" "+clip(tc.item, 30), func(t *testing.T) {
-			// The name is what schema version 2 stored as the key, so it
-			// must not change; the key is its hash (models.DedupKey, whose
-			// own test pins it), which migration 3 gives the stored names.
-			_, name := judgeItem(tc.event, json.RawMessage(tc.item))
-			if name != tc.want {
-				t.Fatalf("name %q, want %q", name, tc.want)
-			}
-			it := decodeItem(tc.event, json.RawMessage(tc.item))
-			if it.key != models.DedupKey(name) || len(it.key) != 22 || strings.Contains(it.key, ":") {
-				t.Fatalf("key %q of name %q, want the 22-character DedupKey %q", it.key, name, models.DedupKey(name))
-			}
-			if other, dup := keys[it.key]; dup {
-				t.Fatalf("key %q also given to %s", it.key, other)
-			}
-			keys[it.key] = tc.event + " " + tc.item
-		})
-	}
-	// Whitespace does not make an unknown item new.
-	a := decodeItem("otp_update", json.RawMessage(`{"otpId": "x"}`))
-	b := decodeItem("otp_update", json.RawMessage(`{ "otpId":"x" }`))
-	if a.key != b.key {
-		t.Fatalf("keys differ by whitespace: %q %q", a.key, b.key)
 	}
 }
 
@@ -575,7 +529,10 @@ func TestRetryAcrossKeyMigration(t *testing.T) {
 		db := store.DB(ctx)
 		// Back to version 2, holding what a version 2 build stored for
 		// these items.
-		if err := db.Exec("DELETE FROM schema_migrations WHERE version = 3").Error; err != nil {
+		if err := db.Exec("DELETE FROM schema_migrations WHERE version >= 3").Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrator().DropTable("events"); err != nil {
 			t.Fatal(err)
 		}
 		dlr := string(appendItem(nil, "0b6c1e2a-9d4f-4c1e-8f00-3a7d2b9c5e11"))
@@ -589,8 +546,8 @@ func TestRetryAcrossKeyMigration(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if n, err := store.Migrate(ctx); err != nil || n != 1 {
-			t.Fatalf("Migrate = %d, %v; want 1, nil", n, err)
+		if n, err := store.Migrate(ctx); err != nil || n != models.LatestVersion()-2 {
+			t.Fatalf("Migrate = %d, %v; want every migration after version 2", n, err)
 		}
 
 		e := newEnv(t, store)
@@ -599,7 +556,7 @@ func TestRetryAcrossKeyMigration(t *testing.T) {
 			`{"event":"new_optout","data":[` + hit + `]}`,
 		} {
 			code, resp := e.post(body)
-			var r Receipt
+			var r webhook.Receipt
 			if err := json.Unmarshal([]byte(resp), &r); code != http.StatusOK || err != nil || r.Items != 1 || r.Stored != 0 {
 				t.Fatalf("retry after the upgrade: status %d: %s", code, resp)
 			}

@@ -63,7 +63,7 @@ func closedWithin(conn net.Conn, d time.Duration) (time.Duration, bool) {
 	return time.Since(start), true
 }
 
-// QUALITY W6 (timeouts): a client that sends its headers or its body slowly
+// A client that sends its headers or its body slowly
 // is cut off by the server's timeouts, nothing is stored, and the app keeps
 // serving.
 func TestSlowClientsAreCutOff(t *testing.T) {

@@ -19,7 +19,8 @@ import (
 	"apptconfirm/models"
 )
 
-// loadConfig parses the flags and loads the configuration.
+// loadConfig loads the configuration from the file at path (or the
+// default one) and the environment.
 func loadConfig(path string) (config.Config, error) {
 	return config.Load(configPath(path), os.Environ())
 }
@@ -167,7 +168,7 @@ func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	defer func() { _ = app.Close(ctx) }()
-	u, err := app.Clinic.CreateUser(ctx, clinic.SystemActor(), clinic.UserInput{Email: *email, Name: *name, Role: *role, Password: password})
+	u, err := app.Clinic.CreateUser(ctx, models.SystemActor(), clinic.UserInput{Email: *email, Name: *name, Role: *role, Password: password})
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ import (
 	"apptconfirm/models/storetest"
 )
 
-// BenchmarkInstances measures QUALITY P1 (webhook ingest) and P2 (dispatch)
+// BenchmarkInstances measures webhook ingest and dispatch
 // against real `apptconfirm serve` processes, with one and with two
 // instances, on PostgreSQL and on SQLite (one instance). It starts servers,
 // so it runs only when APPTCONFIRM_BENCH_INSTANCES=1; see BENCHMARKS.md.

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // zones load even on hosts without zoneinfo
+
+	"apptconfirm/app/web"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -40,6 +42,7 @@ Every command reads config.yaml (or --config PATH) and APPTCONFIRM_* variables.
 
 // run is main without the process: it returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	web.ReleaseMode()
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]

@@ -114,7 +114,7 @@ func tail(s string, n int) string {
 const webhookSecret = "multi-instance-test-secret-0123456789"
 
 // TestTwoInstancesOnPostgreSQL runs two `apptconfirm serve` processes on one
-// PostgreSQL database and one fake SMS.CX gateway (QUALITY S3, W2):
+// PostgreSQL database and one fake SMS.CX gateway:
 //   - the same webhook batch posted to both at once is applied once;
 //   - a browser's event stream on instance A sees a webhook instance B processed;
 //   - 20,000 due messages are drained with each sent exactly once, even when

@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"apptconfirm/app/api"
-	"apptconfirm/app/clinic"
 	"apptconfirm/models"
 )
 
@@ -42,8 +41,8 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	} else if err := store.CheckSchema(ctx); err != nil {
 		return err
 	}
-	plain, tok, err := api.NewTokens(store, nil).Create(ctx, clinic.Actor{Name: "cli"}, *name)
-	if fe, ok := clinic.AsFieldErrors(err); ok {
+	plain, tok, err := api.NewTokens(store, nil).Create(ctx, models.Actor{Name: "cli"}, *name)
+	if fe, ok := models.AsFieldErrors(err); ok {
 		return usageError{fmt.Errorf("--name: %s", fe["name"])}
 	}
 	if err != nil {

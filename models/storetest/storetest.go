@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for schema setup
@@ -92,13 +93,78 @@ func Each(t *testing.T, fn func(t *testing.T, s *models.Store)) {
 
 func open(t testing.TB, opts models.Options) *models.Store {
 	t.Helper()
+	sink := &Events{}
+	opts.Events = sink
 	s, err := models.Open(opts)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	t.Cleanup(func() { _ = s.Close() })
+	sinks.Store(s, sink)
+	t.Cleanup(func() {
+		sinks.Delete(s)
+		_ = s.Close()
+	})
 	if _, err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	return s
+}
+
+// sinks maps each store this package opened to its event sink.
+var sinks sync.Map
+
+// EventsOf returns the event sink of a store this package opened; for any
+// other store it returns a sink attached to nothing, which never sees an
+// event.
+func EventsOf(s *models.Store) *Events {
+	v, ok := sinks.Load(s)
+	if !ok {
+		return &Events{}
+	}
+	return v.(*Events)
+}
+
+// Events is the domain-event sink of a test store: it keeps every event of
+// every committed transaction, and hands them on to the sink a test
+// attaches with Forward (the app's fan-out, to see live events and kicks).
+type Events struct {
+	mu        sync.Mutex
+	committed []models.Event
+	next      models.EventSink
+}
+
+// Forward hands the events of later transactions to next as well.
+func (e *Events) Forward(next models.EventSink) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.next = next
+}
+
+// All returns the events of every committed transaction so far.
+func (e *Events) All() []models.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]models.Event(nil), e.committed...)
+}
+
+// Stage implements models.EventSink.
+func (e *Events) Stage(ctx context.Context, s *models.Store, evs []models.Event) error {
+	e.mu.Lock()
+	next := e.next
+	e.mu.Unlock()
+	if next != nil {
+		return next.Stage(ctx, s, evs)
+	}
+	return nil
+}
+
+// Committed implements models.EventSink.
+func (e *Events) Committed(evs []models.Event) {
+	e.mu.Lock()
+	e.committed = append(e.committed, evs...)
+	next := e.next
+	e.mu.Unlock()
+	if next != nil {
+		next.Committed(evs)
+	}
 }

@@ -1,10 +1,9 @@
-package reminders
+package outbox
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -14,8 +13,21 @@ import (
 	"apptconfirm/models"
 )
 
-// Replan implements clinic.Planner: it brings appointmentID's messages in
-// line with the appointment, inside tx, as of now.
+// cause says what change an appointment went through, for the messages
+// only such a change sends.
+type cause int
+
+const (
+	causeChange cause = iota
+	// causeBooked: booked just now (booking confirmation).
+	causeBooked
+	// causeCancelled: cancelled just now by staff or the API
+	// (cancellation notice).
+	causeCancelled
+)
+
+// Replan brings an appointment's messages in line with it, inside the
+// transaction ctx carries, as of now.
 //
 // For an active appointment of a patient who has not opted out, each
 // enabled rule ends with exactly one outcome: its live (planned) message is
@@ -29,17 +41,37 @@ import (
 // reminder and booking confirmation is cancelled instead. Messages that left
 // us (sending, accepted, sent, delivered) are never touched.
 //
-// Each planned, moved, skipped or cancelled message gets a timeline entry in
-// tx and a live event. A new booking (CreatedAt equal to now) queues the
-// booking confirmation, and a cancellation made now by staff or the API
-// queues the cancellation notice, when the options ask for them.
-//
-// When something was cancelled, moved or skipped, the patient's other
-// upcoming appointments with a reminder suppressed by the caps are replanned
-// too, since the cap may have room again.
-func (s *Service) Replan(ctx context.Context, tx *models.Store, appointmentID uint, now time.Time) error {
-	if err := s.replan(ctx, tx, appointmentID, dbTime(now), true); err != nil {
-		return fmt.Errorf("reminders: replan appointment %d: %w", appointmentID, err)
+// Each planned, moved, skipped or cancelled message gets a timeline entry
+// and a domain event. When something was cancelled, moved or skipped, the
+// patient's other upcoming appointments with a reminder suppressed by the
+// caps are replanned too, since the cap may have room again.
+func (o *Outbox) Replan(ctx context.Context, appointmentID uint, now time.Time) error {
+	return o.replanAs(ctx, appointmentID, now, causeChange)
+}
+
+// Booked replans an appointment booked just now and queues its booking
+// confirmation when the clinic sends one (Options.BookingConfirmation).
+func (o *Outbox) Booked(ctx context.Context, appointmentID uint, now time.Time) error {
+	return o.replanAs(ctx, appointmentID, now, causeBooked)
+}
+
+// Cancelled replans an appointment cancelled just now and, when notify is
+// set (staff or the API cancelled, not the patient), queues the
+// cancellation notice when the clinic sends one (Options.CancellationNotice).
+func (o *Outbox) Cancelled(ctx context.Context, appointmentID uint, now time.Time, notify bool) error {
+	c := causeChange
+	if notify {
+		c = causeCancelled
+	}
+	return o.replanAs(ctx, appointmentID, now, c)
+}
+
+func (o *Outbox) replanAs(ctx context.Context, id uint, now time.Time, c cause) error {
+	err := o.store.Tx(ctx, func(ctx context.Context) error {
+		return o.replan(ctx, id, models.DBTime(now), c, true)
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: replan appointment %d: %w", id, err)
 	}
 	return nil
 }
@@ -49,9 +81,8 @@ var plannedKinds = []string{models.KindReminder, models.KindBookingConfirm, mode
 
 // replanning is the state of one Replan.
 type replanning struct {
-	s     *Service
+	o     *Outbox
 	ctx   context.Context
-	tx    *models.Store
 	now   time.Time
 	a     *models.Appointment
 	zone  *time.Location
@@ -59,82 +90,39 @@ type replanning struct {
 
 	// freed is set when a change may have made room under the caps.
 	freed bool
-	// changed are the messages whose status or time changed, for events.
-	changed []*models.Message
-	// kick is set when a message is due at once.
-	kick bool
 }
 
-func (s *Service) replan(ctx context.Context, tx *models.Store, id uint, now time.Time, cascade bool) error {
-	a, err := loadAppointment(ctx, tx, id, true)
+func (o *Outbox) replan(ctx context.Context, id uint, now time.Time, c cause, cascade bool) error {
+	a, err := o.store.LockAppointment(ctx, id)
 	if err != nil {
 		return err
 	}
-	r := &replanning{s: s, ctx: ctx, tx: tx, now: now, a: a, zone: a.Location.Zone(), quiet: Quiet(a.Location)}
-	var rows []*models.Message
-	err = tx.DB(ctx).Scopes(models.ForUpdate(tx)).
-		Where("appointment_id = ? AND kind IN ?", id, plannedKinds).Order("id").Find(&rows).Error
+	r := &replanning{o: o, ctx: ctx, now: now, a: a, zone: a.Location.Zone(), quiet: Quiet(a.Location)}
+	rows, err := o.store.AppointmentMessages(ctx, id, true, plannedKinds...)
 	if err != nil {
-		return fmt.Errorf("load messages: %w", models.Classify(err))
+		return err
 	}
 	switch {
 	case !a.Status.Active():
 		err = r.cancelAll(rows, notActiveReason(a.Status))
-		if err == nil {
+		if err == nil && c == causeCancelled {
 			err = r.cancellationNotice(rows)
 		}
 	case a.Patient.OptedOut():
 		err = r.cancelAll(rows, ReasonOptedOut)
 	default:
 		err = r.plan(rows)
-		if err == nil {
+		if err == nil && c == causeBooked {
 			err = r.bookingConfirmation(rows)
 		}
 	}
 	if err != nil {
 		return err
 	}
-	for _, m := range r.changed {
-		s.publish(m)
-	}
-	if r.kick {
-		s.kickDispatcher()
-	}
 	if cascade && r.freed {
 		return r.cascade()
 	}
 	return nil
-}
-
-// loadAppointment loads an appointment with its Patient, Location and
-// Provider; lock takes the appointment's row lock on PostgreSQL.
-func loadAppointment(ctx context.Context, tx *models.Store, id uint, lock bool) (*models.Appointment, error) {
-	db := tx.DB(ctx)
-	if lock {
-		db = db.Scopes(models.ForUpdate(tx))
-	}
-	var a models.Appointment
-	if err := db.First(&a, id).Error; err != nil {
-		return nil, fmt.Errorf("appointment %d: %w", id, models.Classify(err))
-	}
-	var p models.Patient
-	if err := tx.DB(ctx).First(&p, a.PatientID).Error; err != nil {
-		return nil, fmt.Errorf("appointment %d: patient: %w", id, models.Classify(err))
-	}
-	a.Patient = &p
-	var l models.Location
-	if err := tx.DB(ctx).First(&l, a.LocationID).Error; err != nil {
-		return nil, fmt.Errorf("appointment %d: location: %w", id, models.Classify(err))
-	}
-	a.Location = &l
-	if a.ProviderID != nil {
-		var pr models.Provider
-		if err := tx.DB(ctx).First(&pr, *a.ProviderID).Error; err != nil {
-			return nil, fmt.Errorf("appointment %d: provider: %w", id, models.Classify(err))
-		}
-		a.Provider = &pr
-	}
-	return &a, nil
 }
 
 // cancelAll cancels every planned reminder and booking confirmation.
@@ -152,7 +140,7 @@ func (r *replanning) cancelAll(rows []*models.Message, reason string) error {
 
 // plan reconciles an active appointment's reminders with schedule.Plan.
 func (r *replanning) plan(rows []*models.Message) error {
-	rules, err := loadRules(r.ctx, r.tx)
+	rules, err := r.o.store.Rules(r.ctx)
 	if err != nil {
 		return err
 	}
@@ -169,7 +157,7 @@ func (r *replanning) plan(rows []*models.Message) error {
 		Active:        true,
 		Now:           r.now,
 		Others:        others,
-		Caps:          r.s.opts.Caps,
+		Caps:          r.o.opts.Caps,
 	}
 	known := map[uint]*models.ReminderRule{}
 	for i := range rules {
@@ -230,34 +218,7 @@ func (r *replanning) otherReminders(rules []models.ReminderRule) ([]time.Time, e
 	// and StartsAt; caps look one week either way.
 	from := r.a.StartsAt.Add(-longest - 9*24*time.Hour)
 	to := r.a.StartsAt.Add(8 * 24 * time.Hour)
-	var rows []struct {
-		SendAt time.Time
-		SentAt *time.Time
-	}
-	err := r.tx.DB(r.ctx).Model(&models.Message{}).Select("send_at, sent_at").
-		Where("patient_id = ? AND kind = ? AND appointment_id <> ? AND status IN ? AND send_at >= ? AND send_at < ?",
-			r.a.PatientID, models.KindReminder, r.a.ID, countedStatuses(), from, to).
-		Find(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("load other reminders: %w", models.Classify(err))
-	}
-	out := make([]time.Time, 0, len(rows))
-	for _, row := range rows {
-		if row.SentAt != nil {
-			out = append(out, *row.SentAt)
-		} else {
-			out = append(out, row.SendAt)
-		}
-	}
-	return out, nil
-}
-
-// countedStatuses are the states of a reminder that count towards the caps.
-func countedStatuses() []string {
-	return []string{
-		string(models.MsgPlanned), string(models.MsgSending), string(models.MsgAccepted),
-		string(models.MsgSent), string(models.MsgDelivered),
-	}
+	return r.o.store.ReminderTimes(r.ctx, r.a.PatientID, r.a.ID, from, to)
 }
 
 // apply brings one rule's messages in line with its plan.
@@ -333,102 +294,135 @@ func (r *replanning) insert(rule *models.ReminderRule, sendAt time.Time, st mode
 		Kind:          models.KindReminder,
 		To:            r.a.Patient.Phone,
 		Status:        st,
-		SendAt:        dbTime(sendAt),
-		Reason:        truncate(reason, 500),
+		SendAt:        models.DBTime(sendAt),
+		Reason:        models.Clip(reason, 500),
 		CreatedAt:     r.now,
 		UpdatedAt:     r.now,
 	}
-	if err := r.tx.DB(r.ctx).Create(m).Error; err != nil {
-		return fmt.Errorf("insert reminder %q: %w", rule.Name, models.Classify(err))
+	if err := r.o.store.CreateMessage(r.ctx, m); err != nil {
+		return fmt.Errorf("insert reminder %q: %w", rule.Name, err)
 	}
 	detail := Label(m) + " planned for " + When(m.SendAt, r.zone)
 	if st == models.MsgSkipped {
 		detail = Label(m) + " skipped: " + reason
 	}
-	r.changed = append(r.changed, m)
-	return Timeline(r.ctx, r.tx, m, r.now, detail)
+	return r.o.changed(r.ctx, m, r.now, detail)
 }
 
 // move updates a live planned reminder in place: its time, number and rule
 // name follow the plan; its body is cleared so it renders afresh when sent.
 func (r *replanning) move(m *models.Message, sendAt time.Time, rule *models.ReminderRule) error {
-	sendAt = dbTime(sendAt)
+	sendAt = models.DBTime(sendAt)
 	moved := !m.SendAt.Equal(sendAt)
 	if !moved && m.To == r.a.Patient.Phone && m.RuleName == rule.Name && m.Body == "" {
 		return nil
 	}
-	upd := map[string]any{
-		"send_at": sendAt, "to": r.a.Patient.Phone, "patient_id": r.a.PatientID,
-		"rule_name": rule.Name, "body": "", "reason": "", "updated_at": r.now,
-	}
-	if err := r.update(m, upd); err != nil {
+	was := m.SendAt
+	next := *m
+	next.SendAt, next.To, next.PatientID, next.RuleName, next.Body, next.Reason = sendAt, r.a.Patient.Phone, &r.a.PatientID, rule.Name, "", ""
+	if err := r.o.store.ReschedulePlanned(r.ctx, &next, r.now); err != nil {
 		return err
 	}
-	was := m.SendAt
-	m.SendAt, m.To, m.RuleName, m.Body = sendAt, r.a.Patient.Phone, rule.Name, ""
+	*m = next
 	if !moved {
 		return nil
 	}
 	r.freed = true
-	r.changed = append(r.changed, m)
-	return Timeline(r.ctx, r.tx, m, r.now, fmt.Sprintf("%s moved to %s (was %s)", Label(m), When(sendAt, r.zone), When(was, r.zone)))
+	return r.o.changed(r.ctx, m, r.now, fmt.Sprintf("%s moved to %s (was %s)", Label(m), When(sendAt, r.zone), When(was, r.zone)))
 }
 
 // finish ends a planned message with status st and reason.
 func (r *replanning) finish(m *models.Message, st models.MessageStatus, reason string) error {
-	reason = truncate(reason, 500)
-	if err := r.update(m, map[string]any{"status": st, "reason": reason, "lease_until": nil, "updated_at": r.now}); err != nil {
+	if err := r.o.store.EndPlanned(r.ctx, m.ID, st, reason, r.now); err != nil {
 		return err
 	}
-	m.Status, m.Reason = st, reason
+	m.Status, m.Reason = st, models.Clip(reason, 500)
 	r.freed = true
-	r.changed = append(r.changed, m)
-	return Timeline(r.ctx, r.tx, m, r.now, fmt.Sprintf("%s %s: %s", Label(m), st, reason))
-}
-
-// errChanged means a planned message changed under us (it was claimed).
-var errChanged = errors.New("message changed meanwhile")
-
-// update changes a message that must still be planned.
-func (r *replanning) update(m *models.Message, upd map[string]any) error {
-	res := r.tx.DB(r.ctx).Model(&models.Message{}).Where("id = ? AND status = ?", m.ID, models.MsgPlanned).Updates(upd)
-	if res.Error != nil {
-		return fmt.Errorf("update message %d: %w", m.ID, models.Classify(res.Error))
-	}
-	if res.RowsAffected != 1 {
-		return fmt.Errorf("message %d: %w: %w", m.ID, errChanged, models.ErrConflict)
-	}
-	return nil
+	return r.o.changed(r.ctx, m, r.now, fmt.Sprintf("%s %s: %s", Label(m), st, reason))
 }
 
 // cascade replans the patient's other upcoming active appointments that
 // have a reminder suppressed by the caps.
 func (r *replanning) cascade() error {
-	var ids []uint
-	err := r.tx.DB(r.ctx).Model(&models.Message{}).Distinct("appointment_id").
-		Where("patient_id = ? AND kind = ? AND status = ? AND appointment_id <> ? AND reason LIKE ?",
-			r.a.PatientID, models.KindReminder, models.MsgSkipped, r.a.ID, capReasonPrefix+"%").
-		Where("appointment_id IN (?)", r.tx.DB(r.ctx).Model(&models.Appointment{}).Select("id").
-			Where("patient_id = ? AND starts_at > ? AND status IN ?", r.a.PatientID, r.now,
-				[]string{string(models.Scheduled), string(models.Confirmed)})).
-		Pluck("appointment_id", &ids).Error
+	ids, err := r.o.store.AppointmentsWithSkipped(r.ctx, r.a.PatientID, r.a.ID, r.now, capReasonPrefix)
 	if err != nil {
-		return fmt.Errorf("find capped appointments: %w", models.Classify(err))
+		return err
 	}
-	slices.Sort(ids)
 	for _, id := range ids {
-		if err := r.s.replan(r.ctx, r.tx, id, r.now, false); err != nil {
+		if err := r.o.replan(r.ctx, id, r.now, causeChange, false); err != nil {
 			return fmt.Errorf("appointment %d: %w", id, err)
 		}
 	}
 	return nil
 }
 
-// loadRules returns every reminder rule, enabled or not, by id.
-func loadRules(ctx context.Context, db *models.Store) ([]models.ReminderRule, error) {
-	var rules []models.ReminderRule
-	if err := db.DB(ctx).Order("id").Find(&rules).Error; err != nil {
-		return nil, fmt.Errorf("load rules: %w", models.Classify(err))
+// CancelForPatient cancels every planned message to a patient who opted
+// out (by patient or through their appointments), opt-out
+// acknowledgements excepted, inside the transaction ctx carries, and
+// returns how many it cancelled.
+func (o *Outbox) CancelForPatient(ctx context.Context, patientID uint, reason string, now time.Time) (int64, error) {
+	now = models.DBTime(now)
+	var n int64
+	err := o.store.Tx(ctx, func(ctx context.Context) error {
+		ms, err := o.store.PlannedForPatient(ctx, patientID, models.KindOptOutAck)
+		if err != nil {
+			return err
+		}
+		for i := range ms {
+			m := &ms[i]
+			err := o.store.EndPlanned(ctx, m.ID, models.MsgCancelled, reason, now)
+			if errors.Is(err, models.ErrConflict) {
+				continue // claimed meanwhile: the dispatcher checks opt-outs
+			}
+			if err != nil {
+				return err
+			}
+			m.Status, m.Reason = models.MsgCancelled, reason
+			if err := o.store.Record(ctx, MessageEvent(m, now, "")); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("outbox: cancel messages of patient %d: %w", patientID, err)
 	}
-	return rules, nil
+	return n, nil
+}
+
+// replanChunk is how many appointments one ReplanFuture transaction covers,
+// so a large clinic never holds the database's write lock for long.
+const replanChunk = 200
+
+// ReplanFuture replans every active appointment that has not started (a
+// reminder rule changed), in transactions of a few hundred appointments
+// each. Replanning is idempotent, so after an error it is safe to call
+// again.
+func (o *Outbox) ReplanFuture(ctx context.Context) error {
+	now := o.clock()
+	var last uint
+	for {
+		ids, err := o.store.AppointmentIDs(ctx, models.AppointmentFilter{
+			From: now.Add(time.Microsecond), Statuses: models.ActiveStatuses, AfterID: last, Limit: replanChunk,
+		})
+		if err != nil {
+			return fmt.Errorf("replanning future appointments failed: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		err = o.store.Tx(ctx, func(ctx context.Context) error {
+			for _, id := range ids {
+				if err := o.replan(ctx, id, now, causeChange, false); err != nil {
+					return fmt.Errorf("appointment %d: %w", id, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("replanning future appointments failed: %w", err)
+		}
+		last = ids[len(ids)-1]
+	}
 }

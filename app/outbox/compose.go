@@ -1,9 +1,10 @@
-package reminders
+package outbox
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"apptconfirm/app/clinic"
@@ -13,7 +14,37 @@ import (
 )
 
 // ErrNothingToSend means a message has no text and nothing to write it from.
-var ErrNothingToSend = errors.New("reminders: nothing to send")
+var ErrNothingToSend = errors.New("outbox: nothing to send")
+
+// Templates returns every message template by key: the stored text where
+// it holds more than white space, else the built-in default. It is the one
+// place templates are looked up.
+func (o *Outbox) Templates(ctx context.Context) (map[string]string, error) {
+	out := clinic.DefaultTemplates()
+	stored, err := o.store.MessageTemplates(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: message templates: %w", err)
+	}
+	for k, body := range stored {
+		if strings.TrimSpace(body) != "" {
+			out[k] = body
+		}
+	}
+	return out, nil
+}
+
+// template returns the template stored under key, or the built-in default.
+func (o *Outbox) template(ctx context.Context, key string) (string, error) {
+	all, err := o.Templates(ctx)
+	if err != nil {
+		return "", err
+	}
+	t, ok := all[key]
+	if !ok {
+		return "", fmt.Errorf("outbox: no message template %q: %w", key, models.ErrNotFound)
+	}
+	return t, nil
+}
 
 // Compose returns the text message m will carry: its Body when it has one
 // (acknowledgements, help, notices, staff messages are stored ready), else
@@ -21,7 +52,7 @@ var ErrNothingToSend = errors.New("reminders: nothing to send")
 // rendered for appointment a in the location's zone and the patient's
 // language. a needs Patient and Location (Provider optional); rule is m's
 // rule (nil when it has none); templates maps a kind to its message
-// template (see LoadTemplates); zones caches the location zones (nil loads
+// template (see Templates); zones caches the location zones (nil loads
 // each). Template errors are *render.Error.
 func Compose(m *models.Message, a *models.Appointment, rule *models.ReminderRule, templates map[string]string, zones Zones) (string, error) {
 	if m.Body != "" {
@@ -49,40 +80,6 @@ func Compose(m *models.Message, a *models.Appointment, rule *models.ReminderRule
 	return render.Render(tmpl, TemplateDataIn(a, zone))
 }
 
-// LoadTemplates returns every message template by key, with clinic's
-// default text for keys that have none stored.
-func LoadTemplates(ctx context.Context, db *models.Store) (map[string]string, error) {
-	out := clinic.DefaultTemplates()
-	var ts []models.MessageTemplate
-	if err := db.DB(ctx).Find(&ts).Error; err != nil {
-		return nil, fmt.Errorf("load message templates: %w", models.Classify(err))
-	}
-	for _, t := range ts {
-		if t.Body != "" {
-			out[t.Key] = t.Body
-		}
-	}
-	return out, nil
-}
-
-// LoadAppointments loads appointments by id with their Patient, Location and
-// Provider, in a few queries whatever their number.
-func LoadAppointments(ctx context.Context, db *models.Store, ids []uint) (map[uint]*models.Appointment, error) {
-	out := make(map[uint]*models.Appointment, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var as []models.Appointment
-	err := db.DB(ctx).Where("id IN ?", ids).Preload("Patient").Preload("Location").Preload("Provider").Find(&as).Error
-	if err != nil {
-		return nil, fmt.Errorf("load appointments: %w", models.Classify(err))
-	}
-	for i := range as {
-		out[as[i].ID] = &as[i]
-	}
-	return out, nil
-}
-
 // Upcoming is one message planned to go out soon, as "Tomorrow's sends"
 // shows it.
 type Upcoming struct {
@@ -104,13 +101,11 @@ type Upcoming struct {
 // Upcoming returns the planned messages due before now+window (overdue
 // ones included: they go out at the next dispatch), soonest first, at most
 // limit, each rendered as it would be sent now.
-func (s *Service) Upcoming(ctx context.Context, window time.Duration, limit int) ([]Upcoming, error) {
-	now := s.clock()
-	var ms []models.Message
-	err := s.store.DB(ctx).Where("status = ? AND send_at < ?", models.MsgPlanned, now.Add(window)).
-		Order("send_at, id").Limit(limit).Find(&ms).Error
+func (o *Outbox) Upcoming(ctx context.Context, window time.Duration, limit int) ([]Upcoming, error) {
+	now := o.clock()
+	ms, err := o.store.PlannedDueBefore(ctx, now.Add(window), limit)
 	if err != nil {
-		return nil, fmt.Errorf("reminders: upcoming: %w", models.Classify(err))
+		return nil, fmt.Errorf("outbox: upcoming: %w", err)
 	}
 	var apptIDs, patientIDs []uint
 	for _, m := range ms {
@@ -120,31 +115,25 @@ func (s *Service) Upcoming(ctx context.Context, window time.Duration, limit int)
 			patientIDs = append(patientIDs, *m.PatientID)
 		}
 	}
-	appts, err := LoadAppointments(ctx, s.store, apptIDs)
+	appts, err := o.store.AppointmentsByID(ctx, apptIDs)
 	if err != nil {
-		return nil, fmt.Errorf("reminders: upcoming: %w", err)
+		return nil, fmt.Errorf("outbox: upcoming: %w", err)
 	}
-	patients := map[uint]*models.Patient{}
-	if len(patientIDs) > 0 {
-		var ps []models.Patient
-		if err := s.store.DB(ctx).Where("id IN ?", patientIDs).Find(&ps).Error; err != nil {
-			return nil, fmt.Errorf("reminders: upcoming: %w", models.Classify(err))
-		}
-		for i := range ps {
-			patients[ps[i].ID] = &ps[i]
-		}
-	}
-	rules, err := loadRules(ctx, s.store)
+	patients, err := o.store.PatientsByID(ctx, patientIDs)
 	if err != nil {
-		return nil, fmt.Errorf("reminders: upcoming: %w", err)
+		return nil, fmt.Errorf("outbox: upcoming: %w", err)
+	}
+	rules, err := o.store.Rules(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: upcoming: %w", err)
 	}
 	byID := map[uint]*models.ReminderRule{}
 	for i := range rules {
 		byID[rules[i].ID] = &rules[i]
 	}
-	templates, err := LoadTemplates(ctx, s.store)
+	templates, err := o.Templates(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reminders: upcoming: %w", err)
+		return nil, err
 	}
 	zones := Zones{}
 	out := make([]Upcoming, 0, len(ms))
@@ -177,7 +166,7 @@ func (s *Service) Upcoming(ctx context.Context, window time.Duration, limit int)
 }
 
 // Measure reports a ready text's length and parts as PreviewText does for
-// a template, with a warning above one part (QUALITY C4).
+// a template, with a warning above one part.
 func Measure(text string) render.Preview {
 	a := smstext.Analyze(text)
 	p := render.Preview{Text: text, Length: a.Length, Unicode: a.Unicode, Parts: a.Parts}

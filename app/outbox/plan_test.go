@@ -1,4 +1,4 @@
-package reminders_test
+package outbox_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/outbox"
 	"apptconfirm/app/reminders"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
@@ -32,7 +33,7 @@ func TestReplan(t *testing.T) {
 	thu10 := "2026-03-05T10:00" // Thursday 5 March, 10:00 Paris
 	tests := []struct {
 		name string
-		opts func(*reminders.Options)
+		opts func(*outbox.Options)
 		// run books and changes appointments; it returns the appointment to check.
 		run      func(t *testing.T, e *env, p *models.Patient) *models.Appointment
 		want     map[string]outcome
@@ -114,8 +115,8 @@ func TestReplan(t *testing.T) {
 			name: "a patient who cancels by SMS gets no notice",
 			run: func(t *testing.T, e *env, p *models.Patient) *models.Appointment {
 				a := e.book(t, p.ID, thu10)
-				err := e.store.Tx(ctx, func(tx *models.Store) error {
-					_, err := e.clinic.CancelTx(ctx, tx, clinic.PatientActor(), a.ID, "replied NO", t0)
+				err := e.store.Tx(ctx, func(ctx context.Context) error {
+					_, err := e.clinic.Cancel(ctx, models.PatientActor(), a.ID, "replied NO")
 					return err
 				})
 				if err != nil {
@@ -147,7 +148,7 @@ func TestReplan(t *testing.T) {
 			name: "opting out cancels and later changes plan nothing; opting in plans again",
 			run: func(t *testing.T, e *env, p *models.Patient) *models.Appointment {
 				a := e.book(t, p.ID, thu10)
-				if err := e.clinic.OptOutPatient(ctx, e.staff, p.ID, "staff"); err != nil {
+				if err := e.clinic.OptOut(ctx, e.staff, p.ID, "staff"); err != nil {
 					t.Fatal(err)
 				}
 				if _, err := e.clinic.UpdateAppointment(ctx, e.staff, a.ID, clinic.AppointmentInput{Notes: "edited"}); err != nil {
@@ -156,7 +157,7 @@ func TestReplan(t *testing.T) {
 				if live := e.live(t, a.ID); len(live) != 0 {
 					t.Fatalf("live messages after opt-out: %v", live)
 				}
-				if err := e.clinic.OptInPatient(ctx, e.staff, p.ID, "staff"); err != nil {
+				if err := e.clinic.OptIn(ctx, e.staff, p.ID, "staff"); err != nil {
 					t.Fatal(err)
 				}
 				return a
@@ -169,7 +170,7 @@ func TestReplan(t *testing.T) {
 		{
 			name: "an opted-out patient's new booking plans nothing",
 			run: func(t *testing.T, e *env, p *models.Patient) *models.Appointment {
-				if err := e.clinic.OptOutPatient(ctx, e.staff, p.ID, "staff"); err != nil {
+				if err := e.clinic.OptOut(ctx, e.staff, p.ID, "staff"); err != nil {
 					t.Fatal(err)
 				}
 				return e.book(t, p.ID, thu10)
@@ -254,7 +255,7 @@ func TestReplan(t *testing.T) {
 			name: "a reminder staff skipped stays skipped",
 			run: func(t *testing.T, e *env, p *models.Patient) *models.Appointment {
 				a := e.book(t, p.ID, thu10)
-				e.setStatus(t, e.live(t, a.ID)["48h"].ID, models.MsgSkipped, reminders.StaffSkipPrefix+"alice")
+				e.setStatus(t, e.live(t, a.ID)["48h"].ID, models.MsgSkipped, outbox.StaffSkipPrefix+"alice")
 				if _, err := e.clinic.UpdateAppointment(ctx, e.staff, a.ID, clinic.AppointmentInput{Notes: "edited"}); err != nil {
 					t.Fatal(err)
 				}
@@ -293,7 +294,7 @@ func TestReplan(t *testing.T) {
 		},
 		{
 			name: "a booking confirmation goes out at once, rendered",
-			opts: func(o *reminders.Options) { o.BookingConfirmation = true },
+			opts: func(o *outbox.Options) { o.BookingConfirmation = true },
 			run: func(t *testing.T, e *env, p *models.Patient) *models.Appointment {
 				a := e.book(t, p.ID, thu10)
 				m := e.live(t, a.ID)[models.KindBookingConfirm]
@@ -309,7 +310,7 @@ func TestReplan(t *testing.T) {
 		},
 		{
 			name: "a booking confirmation during quiet hours waits for the morning",
-			opts: func(o *reminders.Options) { o.BookingConfirmation = true },
+			opts: func(o *outbox.Options) { o.BookingConfirmation = true },
 			run: func(t *testing.T, e *env, p *models.Patient) *models.Appointment {
 				e.clk.Set(local(2026, 3, 2, 22, 30))
 				return e.book(t, p.ID, thu10)
@@ -388,37 +389,6 @@ func (e *env) setStatus(t *testing.T, id uint, st models.MessageStatus, reason s
 	}
 }
 
-// checkNoStale fails when a planned message survives for an inactive
-// appointment, an opted-out patient or a disabled rule.
-func (e *env) checkNoStale(t *testing.T) {
-	t.Helper()
-	var ms []models.Message
-	if err := e.store.DB(context.Background()).Where("status = ?", models.MsgPlanned).Find(&ms).Error; err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		if m.AppointmentID == nil {
-			continue
-		}
-		var a models.Appointment
-		var p models.Patient
-		e.store.DB(context.Background()).First(&a, *m.AppointmentID)
-		e.store.DB(context.Background()).First(&p, a.PatientID)
-		switch {
-		case p.OptedOut():
-			t.Errorf("message %d planned for opted-out patient %d", m.ID, p.ID)
-		case !a.Status.Active() && m.Kind != models.KindCancellation:
-			t.Errorf("message %d planned for %s appointment %d", m.ID, a.Status, a.ID)
-		case m.RuleID != nil:
-			var r models.ReminderRule
-			e.store.DB(context.Background()).First(&r, *m.RuleID)
-			if !r.Enabled {
-				t.Errorf("message %d planned for disabled rule %q", m.ID, r.Name)
-			}
-		}
-	}
-}
-
 func TestReplanIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, defaultOptions())
@@ -426,7 +396,7 @@ func TestReplanIsIdempotent(t *testing.T) {
 	a := e.book(t, p.ID, "2026-03-05T10:00")
 	msgs, tl, evs := e.messages(t, a.ID), e.timeline(t, a.ID), e.events.count()
 	for range 3 {
-		if err := e.store.Tx(ctx, func(tx *models.Store) error { return e.rem.Replan(ctx, tx, a.ID, t0) }); err != nil {
+		if err := e.store.Tx(ctx, func(ctx context.Context) error { return e.ob.Replan(ctx, a.ID, t0) }); err != nil {
 			t.Fatal(err)
 		}
 	}

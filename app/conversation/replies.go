@@ -1,0 +1,464 @@
+// Package conversation answers the patients' text messages: it stores
+// each inbound SMS, matches the sender to their patients and the
+// appointments awaiting an answer, and acts on what the text says: YES
+// confirms and NO cancels (with an acknowledgement), STOP opts out, START
+// opts back in, HELP gets the help text, a bare answer with several
+// appointments awaiting one gets a numbered question, and anything else
+// goes to the staff inbox with the appointments it may be about.
+package conversation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"apptconfirm/app/outbox"
+	"apptconfirm/app/phone"
+	"apptconfirm/app/reply"
+	"apptconfirm/app/smscx"
+	"apptconfirm/app/webhook"
+	"apptconfirm/models"
+)
+
+// questionWindow is how long a numbered question stays open: a bare "2"
+// later than this is not read as an answer to it.
+const questionWindow = 7 * 24 * time.Hour
+
+// maxCandidates is the longest numbered question the app asks; a number
+// with more appointments awaiting an answer goes to the inbox.
+const maxCandidates = 9
+
+// awaitingKinds are the messages that ask the patient for an answer.
+var awaitingKinds = []string{models.KindReminder, models.KindBookingConfirm}
+
+// Clinic is what a reply may change; *clinic.Service implements it. Each
+// method joins the transaction ctx carries.
+type Clinic interface {
+	Confirm(ctx context.Context, actor models.Actor, id uint, source string) (*models.Appointment, error)
+	Cancel(ctx context.Context, actor models.Actor, id uint, reason string) (*models.Appointment, error)
+	OptOut(ctx context.Context, actor models.Actor, patientID uint, source string) error
+	OptIn(ctx context.Context, actor models.Actor, patientID uint, source string) error
+}
+
+// Service answers inbound SMS. It is safe for concurrent use.
+type Service struct {
+	store  *models.Store
+	clinic Clinic
+	outbox *outbox.Outbox
+	now    func() time.Time
+}
+
+// New returns a Service on store; changes go through clinic, answers
+// through ob. now is the clock (nil means time.Now).
+func New(store *models.Store, clinic Clinic, ob *outbox.Outbox, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, clinic: clinic, outbox: ob, now: now}
+}
+
+// replyCtx is what handling one inbound SMS works on.
+type replyCtx struct {
+	in       *models.InboundMessage
+	from     string
+	patients []models.Patient
+	now      time.Time
+	result   string
+}
+
+// Apply implements webhook.Applier for receive_sms: it stores the inbound
+// SMS and acts on it, inside the transaction ctx carries.
+func (s *Service) Apply(ctx context.Context, _ string, raw []byte) (webhook.Result, error) {
+	var sms smscx.ReceiveSMS
+	if err := json.Unmarshal(raw, &sms); err != nil {
+		return webhook.Result{Text: "undecodable: " + err.Error(), Flagged: true}, nil
+	}
+	now := models.DBTime(s.now())
+	from := phone.Loose(sms.From, sms.CountryISO)
+	received := now
+	if t, err := smscx.ParseTime(sms.ReceivedAt); err == nil {
+		received = t
+	}
+	in := &models.InboundMessage{
+		ProviderID: models.InboundRef(sms.MsgID), From: from,
+		To:   models.ClipBytes(models.CleanText(strings.TrimSpace(sms.To), 2000), 32),
+		Text: models.CleanText(sms.Text, 2000), ReceivedAt: received, CreatedAt: now,
+	}
+	added, err := s.store.AddInbound(ctx, in)
+	if err != nil {
+		return webhook.Result{}, err
+	}
+	if !added {
+		return webhook.Result{Text: "duplicate: inbound message already stored"}, nil
+	}
+	rc := &replyCtx{in: in, from: from, now: now}
+	if rc.patients, err = s.store.PatientsByPhone(ctx, from); err != nil {
+		return webhook.Result{}, err
+	}
+	if len(rc.patients) == 0 {
+		// A stranger's text is for a human; nothing else changes.
+		err = s.toInbox(ctx, rc, nil, "unknown number")
+	} else {
+		pid := rc.patients[0].ID
+		in.PatientID = &pid
+		r := reply.Parse(in.Text)
+		switch r.Intent {
+		case reply.OptOut:
+			err = s.replyStop(ctx, rc)
+		case reply.OptIn:
+			err = s.replyStart(ctx, rc)
+		case reply.Help:
+			err = s.replyHelp(ctx, rc)
+		default:
+			err = s.replyAnswer(ctx, rc, r)
+		}
+	}
+	if err != nil {
+		return webhook.Result{}, err
+	}
+	return webhook.Result{Text: rc.result}, nil
+}
+
+// save writes the decisions taken about the inbound message and its domain
+// event: a reply the app acted on, or one that needs a person (why).
+func (s *Service) save(ctx context.Context, rc *replyCtx, why string) error {
+	if err := s.store.SaveInboundDecision(ctx, rc.in); err != nil {
+		return err
+	}
+	e := models.Event{
+		At: rc.now, Type: models.EventReplyReceived, InboundID: rc.in.ID,
+		PatientID: deref(rc.in.PatientID), AppointmentID: deref(rc.in.AppointmentID),
+		Status: rc.in.Intent, Source: "sms",
+	}
+	if rc.in.NeedsAttention {
+		e.Type, e.Detail = models.EventReplyNeedsAttention, why
+	}
+	return s.store.Record(ctx, e)
+}
+
+// toInbox leaves the message for staff, with the appointments it may be
+// about; nothing else changes.
+func (s *Service) toInbox(ctx context.Context, rc *replyCtx, candidates []models.Appointment, why string) error {
+	rc.in.NeedsAttention = true
+	rc.in.SetCandidates(candidates)
+	if len(candidates) == 1 {
+		id := candidates[0].ID
+		rc.in.AppointmentID = &id
+	} else if rc.in.AppointmentID == nil && len(rc.patients) > 0 {
+		// For context only: the appointment of the last message we sent this number.
+		if id, err := s.store.LastMessagedAppointment(ctx, rc.from); err != nil {
+			return err
+		} else if id != 0 {
+			rc.in.AppointmentID = &id
+		}
+	}
+	if err := s.save(ctx, rc, why); err != nil {
+		return err
+	}
+	for _, a := range candidates {
+		if err := s.replyTimeline(ctx, a.ID, rc, "needs attention"); err != nil {
+			return err
+		}
+	}
+	rc.result = "inbox: " + why
+	return nil
+}
+
+// replyTimeline notes the reply on an appointment's timeline.
+func (s *Service) replyTimeline(ctx context.Context, appointmentID uint, rc *replyCtx, what string) error {
+	text := rc.in.Text
+	if utf8.RuneCountInString(text) > 200 {
+		text = string([]rune(text)[:199]) + "…"
+	}
+	return s.store.AddTimeline(ctx, models.TimelineEntry{
+		AppointmentID: appointmentID, At: rc.now, Kind: models.TimelineReply,
+		Detail: fmt.Sprintf("Reply by SMS: %q (%s)", text, what),
+	})
+}
+
+// replyStop opts every patient with this number out and sends one
+// acknowledgement, only when someone was not opted out yet: one
+// acknowledgement, and nothing after it.
+func (s *Service) replyStop(ctx context.Context, rc *replyCtx) error {
+	rc.in.Intent = reply.OptOut.String()
+	var first *models.Patient
+	for i := range rc.patients {
+		pt := &rc.patients[i]
+		if pt.OptedOut() {
+			continue
+		}
+		if err := s.clinic.OptOut(ctx, models.PatientActor(), pt.ID, "sms_stop"); err != nil {
+			return err
+		}
+		if first == nil {
+			first = pt
+		}
+	}
+	if err := s.save(ctx, rc, ""); err != nil {
+		return err
+	}
+	if first == nil {
+		rc.result = "already opted out"
+		return nil
+	}
+	if _, err := s.outbox.QueueTo(ctx, models.KindOptOutAck, first, rc.from); err != nil {
+		return err
+	}
+	rc.result = "opted out"
+	return nil
+}
+
+// replyStart opts the number's patients back in and acknowledges it.
+func (s *Service) replyStart(ctx context.Context, rc *replyCtx) error {
+	rc.in.Intent = reply.OptIn.String()
+	var first *models.Patient
+	for i := range rc.patients {
+		pt := &rc.patients[i]
+		if !pt.OptedOut() {
+			continue
+		}
+		if err := s.clinic.OptIn(ctx, models.PatientActor(), pt.ID, "sms_start"); err != nil {
+			return err
+		}
+		if first == nil {
+			first = pt
+		}
+	}
+	if err := s.save(ctx, rc, ""); err != nil {
+		return err
+	}
+	if first == nil {
+		rc.result = "already opted in"
+		return nil
+	}
+	if _, err := s.outbox.QueueTo(ctx, models.KindOptInAck, first, rc.from); err != nil {
+		return err
+	}
+	rc.result = "opted in"
+	return nil
+}
+
+// replyHelp sends the help text, unless the number opted out: then nothing
+// may follow the opt-out acknowledgement, and a human decides.
+func (s *Service) replyHelp(ctx context.Context, rc *replyCtx) error {
+	rc.in.Intent = reply.Help.String()
+	var to *models.Patient
+	for i := range rc.patients {
+		if !rc.patients[i].OptedOut() {
+			to = &rc.patients[i]
+			break
+		}
+	}
+	if to == nil {
+		return s.toInbox(ctx, rc, nil, "help asked by an opted-out number")
+	}
+	if err := s.save(ctx, rc, ""); err != nil {
+		return err
+	}
+	if _, err := s.outbox.QueueTo(ctx, models.KindHelp, to, rc.from); err != nil {
+		return err
+	}
+	rc.result = "help sent"
+	return nil
+}
+
+// replyAnswer handles YES, NO, numbers and everything else: it finds the
+// appointments awaiting an answer from the number and lets reply.Resolve
+// decide.
+func (s *Service) replyAnswer(ctx context.Context, rc *replyCtx, r reply.Reply) error {
+	var (
+		candidates []models.Appointment
+		pending    = reply.Unknown
+		err        error
+	)
+	if r.Choice != 0 {
+		// Only a number refers to the numbered question; a plain YES or NO
+		// is judged against the appointments awaiting an answer now.
+		candidates, pending, err = s.pendingQuestion(ctx, rc)
+		if err != nil {
+			return err
+		}
+	}
+	if pending == reply.Unknown {
+		all, err := s.store.AwaitingAnswer(ctx, rc.from, rc.now, awaitingKinds)
+		if err != nil {
+			return err
+		}
+		candidates = all
+		if r.Intent == reply.Confirm {
+			// Only a scheduled appointment can be confirmed; a confirmed one
+			// still awaits a possible NO.
+			candidates = filterStatus(all, models.Scheduled)
+			if len(candidates) == 0 && len(all) > 0 {
+				rc.in.Intent = r.Intent.String()
+				rc.in.SetCandidates(all)
+				if len(all) == 1 {
+					rc.in.AppointmentID = &all[0].ID
+				}
+				if err := s.save(ctx, rc, ""); err != nil {
+					return err
+				}
+				for _, a := range all {
+					if err := s.replyTimeline(ctx, a.ID, rc, "already confirmed"); err != nil {
+						return err
+					}
+				}
+				rc.result = "already confirmed"
+				return nil
+			}
+		}
+	}
+	if len(candidates) > maxCandidates {
+		return s.toInbox(ctx, rc, candidates[:maxCandidates], "too many appointments awaiting an answer")
+	}
+	intent, index, ask := reply.Resolve(r, len(candidates), pending)
+	switch {
+	case ask:
+		return s.askWhich(ctx, rc, intent, candidates)
+	case (intent == reply.Confirm || intent == reply.Cancel) && index > 0:
+		return s.applyIntent(ctx, rc, intent, candidates[index-1])
+	case len(candidates) == 0:
+		return s.toInbox(ctx, rc, nil, "no appointment awaiting an answer")
+	default:
+		return s.toInbox(ctx, rc, candidates, "reply not understood")
+	}
+}
+
+// applyIntent confirms or cancels the appointment the reply is about and
+// queues the acknowledgement.
+func (s *Service) applyIntent(ctx context.Context, rc *replyCtx, intent reply.Intent, a models.Appointment) error {
+	// The appointment may have moved on since the question was asked.
+	if !a.Status.Active() || !a.StartsAt.After(rc.now) {
+		if a.PatientID != 0 {
+			rc.in.AppointmentID = &a.ID
+		}
+		return s.toInbox(ctx, rc, nil, "the appointment no longer awaits an answer")
+	}
+	if intent == reply.Confirm && a.Status == models.Confirmed {
+		rc.in.Intent, rc.in.AppointmentID = intent.String(), &a.ID
+		if err := s.save(ctx, rc, ""); err != nil {
+			return err
+		}
+		rc.result = "already confirmed"
+		return s.replyTimeline(ctx, a.ID, rc, "already confirmed")
+	}
+	var (
+		updated *models.Appointment
+		err     error
+		kind    string
+	)
+	if intent == reply.Confirm {
+		updated, err = s.clinic.Confirm(ctx, models.PatientActor(), a.ID, "sms")
+		kind = models.KindAckConfirm
+	} else {
+		updated, err = s.clinic.Cancel(ctx, models.PatientActor(), a.ID, "patient replied by SMS")
+		kind = models.KindAckCancel
+	}
+	var bt *models.ErrBadTransition
+	if errors.As(err, &bt) {
+		return s.toInbox(ctx, rc, []models.Appointment{a}, "the appointment cannot be "+pastTense(intent))
+	}
+	if err != nil {
+		return err
+	}
+	rc.in.Intent, rc.in.AppointmentID = intent.String(), &a.ID
+	if err := s.save(ctx, rc, ""); err != nil {
+		return err
+	}
+	if err := s.replyTimeline(ctx, a.ID, rc, pastTense(intent)); err != nil {
+		return err
+	}
+	rc.result = pastTense(intent) + " appointment " + strconv.FormatUint(uint64(a.ID), 10)
+	if updated.Patient != nil && updated.Patient.OptedOut() {
+		// Nothing follows an opt-out acknowledgement.
+		return nil
+	}
+	_, err = s.outbox.QueueAbout(ctx, kind, updated, rc.from)
+	return err
+}
+
+func pastTense(i reply.Intent) string {
+	if i == reply.Confirm {
+		return "confirmed"
+	}
+	return "cancelled"
+}
+
+// askWhich sends the numbered question and remembers what it asked, so
+// that a later "2" or "YES 2" resolves.
+func (s *Service) askWhich(ctx context.Context, rc *replyCtx, intent reply.Intent, candidates []models.Appointment) error {
+	rc.in.Intent = intent.String()
+	rc.in.SetCandidates(candidates)
+	if err := s.save(ctx, rc, ""); err != nil {
+		return err
+	}
+	for _, a := range candidates {
+		if err := s.replyTimeline(ctx, a.ID, rc, "asked which appointment"); err != nil {
+			return err
+		}
+	}
+	rc.result = fmt.Sprintf("asked which of %d appointments", len(candidates))
+	first := candidates[0]
+	if first.Patient != nil && first.Patient.OptedOut() {
+		return nil
+	}
+	_, err := s.outbox.QueueQuestion(ctx, rc.from, candidates)
+	return err
+}
+
+// pendingQuestion returns the candidates and intent of the numbered
+// question this number was last asked, if it is still open: the number's
+// latest appointment-related inbound message asked it (no later reply
+// resolved anything or went to the inbox), within questionWindow.
+func (s *Service) pendingQuestion(ctx context.Context, rc *replyCtx) ([]models.Appointment, reply.Intent, error) {
+	last, err := s.store.LastAnswerable(ctx, rc.from, rc.in.ID, rc.now.Add(-questionWindow))
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, reply.Unknown, nil
+	}
+	if err != nil {
+		return nil, reply.Unknown, err
+	}
+	intent, perr := reply.ParseIntent(last.Intent)
+	if perr != nil || (intent != reply.Confirm && intent != reply.Cancel) ||
+		last.NeedsAttention || last.AppointmentID != nil || last.Candidates == "" {
+		return nil, reply.Unknown, nil
+	}
+	ids := last.CandidateIDs()
+	byID, err := s.store.AppointmentsByID(ctx, ids)
+	if err != nil {
+		return nil, reply.Unknown, err
+	}
+	// Keep the numbering of the question; a deleted appointment keeps its
+	// slot as an inactive one, so that the other numbers still match.
+	out := make([]models.Appointment, len(ids))
+	for i, id := range ids {
+		if a, ok := byID[id]; ok {
+			out[i] = *a
+		} else {
+			out[i] = models.Appointment{ID: id, Status: models.Cancelled}
+		}
+	}
+	return out, intent, nil
+}
+
+func filterStatus(as []models.Appointment, st models.AppointmentStatus) []models.Appointment {
+	var out []models.Appointment
+	for _, a := range as {
+		if a.Status == st {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func deref(p *uint) uint {
+	if p == nil {
+		return 0
+	}
+	return *p
+}

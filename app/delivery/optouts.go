@@ -1,0 +1,120 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"apptconfirm/app/phone"
+	"apptconfirm/app/smscx"
+	"apptconfirm/app/webhook"
+	"apptconfirm/models"
+)
+
+// applyOptOut opts out the patients with the number a new_optout names;
+// their pending messages are cancelled with the opt-out. No SMS is sent:
+// SMS.CX's opt-out page already told the patient.
+func (s *Service) applyOptOut(ctx context.Context, raw []byte) (webhook.Result, error) {
+	var o smscx.NewOptout
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return webhook.Result{Text: "undecodable: " + err.Error(), Flagged: true}, nil
+	}
+	number := phone.Loose(o.PhoneNumber, o.CountryISO)
+	if number == "" {
+		return webhook.Result{Text: "unmatched: the opt-out names no phone number", Flagged: true}, nil
+	}
+	patients, err := s.store.PatientsByPhone(ctx, number)
+	if err != nil {
+		return webhook.Result{}, err
+	}
+	if len(patients) == 0 {
+		return webhook.Result{Text: "unmatched: no patient has this number", Flagged: true}, nil
+	}
+	source, actor := "smscx_link", models.PatientActor()
+	if strings.EqualFold(strings.TrimSpace(o.OptoutType), smscx.OptoutTypeAdmin) {
+		source, actor = "smscx_admin", models.SystemActor()
+	}
+	changed := 0
+	for _, pt := range patients {
+		if pt.OptedOut() {
+			continue
+		}
+		if err := s.optOut.OptOut(ctx, actor, pt.ID, source); err != nil {
+			return webhook.Result{}, err
+		}
+		changed++
+	}
+	if changed == 0 {
+		return webhook.Result{Text: "already opted out"}, nil
+	}
+	return webhook.Result{Text: fmt.Sprintf("opted out %d patient(s) (%s)", changed, source)}, nil
+}
+
+// applyHit records a short-link click or attachment open on the timeline of
+// the appointment whose message carried the link: the message to that
+// number in that campaign, else the latest message to that number about an
+// appointment.
+func (s *Service) applyHit(ctx context.Context, event string, raw []byte) (webhook.Result, error) {
+	var h smscx.Hit
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return webhook.Result{Text: "undecodable: " + err.Error(), Flagged: true}, nil
+	}
+	number := phone.Loose(h.PhoneNumber, "")
+	if number == "" {
+		return webhook.Result{Text: "unmatched: the hit names no phone number"}, nil
+	}
+	campaign := strings.TrimSpace(h.CampaignID)
+	if len(campaign) > 36 {
+		campaign = ""
+	}
+	m, err := s.store.LinkedMessage(ctx, number, campaign)
+	if err != nil {
+		return webhook.Result{}, err
+	}
+	if m == nil {
+		return webhook.Result{Text: "unmatched: no message about an appointment was sent to this number"}, nil
+	}
+	kind, what := models.TimelineClick, "Link"
+	if strings.HasPrefix(event, "attachment") {
+		kind, what = models.TimelineOpen, "Attachment"
+	}
+	detail := what + " opened"
+	if id := h.ID(); id != "" {
+		detail += " (" + models.ClipBytes(id, 40) + ")"
+	}
+	if where := describeVisitor(&h); where != "" {
+		detail += " on " + where
+	}
+	mid := m.ID
+	at := models.DBTime(s.now())
+	err = s.store.AddTimeline(ctx, models.TimelineEntry{
+		AppointmentID: *m.AppointmentID, At: at, Kind: kind, Detail: detail, MessageID: &mid,
+	})
+	if err != nil {
+		return webhook.Result{}, err
+	}
+	var pid uint
+	if m.PatientID != nil {
+		pid = *m.PatientID
+	}
+	err = s.store.Record(ctx, models.Event{
+		At: at, Type: models.EventAppointmentSignal, AppointmentID: *m.AppointmentID, MessageID: m.ID, PatientID: pid,
+		Source: kind, Detail: detail,
+	})
+	if err != nil {
+		return webhook.Result{}, err
+	}
+	return webhook.Result{Text: fmt.Sprintf("recorded on appointment %d", *m.AppointmentID)}, nil
+}
+
+// describeVisitor summarises the device of a hit for the timeline.
+func describeVisitor(h *smscx.Hit) string {
+	var parts []string
+	for _, s := range []string{h.Device, h.OS, h.Browser, h.City} {
+		if s = strings.TrimSpace(s); s != "" {
+			parts = append(parts, models.ClipBytes(models.CleanText(s, 2000), 40))
+		}
+	}
+	return strings.Join(parts, ", ")
+}

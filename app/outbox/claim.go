@@ -1,0 +1,384 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"apptconfirm/app/render"
+	"apptconfirm/app/schedule"
+	"apptconfirm/models"
+)
+
+// Reasons the claim-time checks give: the patient's opt-out and the
+// appointment's current state win over what was planned.
+const (
+	ReasonOptedBackIn     = "the patient opted back in before it went out"
+	ReasonAckAlreadySent  = "an opt-out acknowledgement was already sent"
+	ReasonNoAppointment   = "the appointment no longer exists"
+	ReasonStarted         = "the appointment had already started"
+	ReasonQuietHours      = "it could not go out before the location's quiet hours began"
+	ReasonRestored        = "the appointment is no longer cancelled"
+	reasonGaveUpFormat    = "gave up after %d attempts: %s"
+	reasonInterrupted     = "the send was interrupted"
+	reasonBodyTooLongText = "the text is longer than 1600 characters"
+)
+
+// GaveUp is the reason of a message failed after attempts tries, the last
+// of which failed for last.
+func GaveUp(attempts int, last string) string {
+	return fmt.Sprintf(reasonGaveUpFormat, attempts, last)
+}
+
+// Claimed is a message the caller holds for sending: its status is
+// sending, Attempts counts this try, LeaseUntil is the lease and Body the
+// text to send.
+type Claimed struct {
+	Message *models.Message
+	// Label names the message on the timeline.
+	Label string
+	// PatientID is the recipient patient, when known.
+	PatientID *uint
+	// prev is the message as it was before the claim, to release it unsent.
+	prev models.Message
+	// rendered: the body was written at this claim and is stored with the
+	// outcome.
+	rendered bool
+}
+
+// Claim is how a dispatcher claims messages.
+type Claim struct {
+	// Limit is how many messages one claim takes.
+	Limit int
+	// Lease is how long the claim holds; a message still sending after it
+	// is taken over (and resent with the same idempotencyId).
+	Lease time.Duration
+	// MaxAttempts bounds the tries of a message; one claimed again after
+	// that many is failed with the reason of its last try.
+	MaxAttempts int
+	// Now is the claimer's clock reading; zero means the outbox's clock.
+	Now time.Time
+}
+
+// now is c.Now, or the outbox's clock.
+func (c Claim) now(o *Outbox) time.Time {
+	if c.Now.IsZero() {
+		return o.clock()
+	}
+	return models.DBTime(c.Now)
+}
+
+// Claim takes up to c.Limit due messages for sending (expired leases
+// first, then planned ones by send time) and re-checks each in the same
+// transaction: a message no longer wanted (the patient opted out, the
+// appointment is no longer active or has started, the rule was disabled,
+// quiet hours began) is ended with its reason; the others are returned
+// with their bodies rendered. ended lists the messages the checks ended.
+func (o *Outbox) Claim(ctx context.Context, c Claim) (claimed []*Claimed, ended []*models.Message, err error) {
+	now := c.now(o)
+	err = o.store.Tx(ctx, func(ctx context.Context) error {
+		ms, prev, err := o.store.ClaimDue(ctx, now, now.Add(c.Lease), c.Limit)
+		if err != nil || len(ms) == 0 {
+			return err
+		}
+		claimed, ended, err = o.check(ctx, ms, prev, c.MaxAttempts, now)
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("outbox: claim: %w", err)
+	}
+	return claimed, ended, nil
+}
+
+// ClaimOne claims one planned message for sending now, for staff's "send
+// now", with the same checks as Claim, and writes the audit row and the
+// staff timeline entry of the action. claimed is nil when the checks ended
+// the message. ErrNotPlanned when it is no longer planned,
+// models.ErrNotFound when it does not exist.
+func (o *Outbox) ClaimOne(ctx context.Context, id uint, c Claim, actor models.Actor) (claimed *Claimed, ended []*models.Message, err error) {
+	now := c.now(o)
+	err = o.store.Tx(ctx, func(ctx context.Context) error {
+		m, prev, err := o.store.ClaimPlanned(ctx, id, now, now.Add(c.Lease))
+		if errors.Is(err, models.ErrConflict) {
+			return ErrNotPlanned
+		}
+		if err != nil {
+			return err
+		}
+		if err := o.staffRecord(ctx, m, actor, now, "message.send_now", Label(m)+" sent now by "+actor.Label()); err != nil {
+			return err
+		}
+		out, ended2, err := o.check(ctx, []*models.Message{m}, []models.Message{prev}, c.MaxAttempts, now)
+		if err != nil {
+			return err
+		}
+		ended = ended2
+		if len(out) == 1 {
+			claimed = out[0]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, wrapStaff("outbox: send now", err)
+	}
+	return claimed, ended, nil
+}
+
+// batchContext is what the checks need about a batch of messages.
+type batchContext struct {
+	appts     map[uint]*models.Appointment
+	patients  map[uint]*models.Patient
+	rules     map[uint]*models.ReminderRule
+	optedOut  map[string]bool
+	templates map[string]string
+	zones     Zones
+}
+
+// loadContext reads, in a few queries, everything the checks need.
+func (o *Outbox) loadContext(ctx context.Context, batch []*models.Message) (*batchContext, error) {
+	var apptIDs, patientIDs, ruleIDs []uint
+	var phones []string
+	for _, m := range batch {
+		if m.AppointmentID != nil {
+			apptIDs = append(apptIDs, *m.AppointmentID)
+		}
+		if m.PatientID != nil {
+			patientIDs = append(patientIDs, *m.PatientID)
+		}
+		if m.RuleID != nil {
+			ruleIDs = append(ruleIDs, *m.RuleID)
+		}
+		phones = append(phones, m.To)
+	}
+	bc := &batchContext{zones: Zones{}}
+	var err error
+	if bc.appts, err = o.store.AppointmentsByID(ctx, apptIDs); err != nil {
+		return nil, err
+	}
+	var missing []uint
+	known := map[uint]*models.Patient{}
+	for _, a := range bc.appts {
+		if a.Patient != nil {
+			known[a.Patient.ID] = a.Patient
+		}
+	}
+	for _, id := range patientIDs {
+		if known[id] == nil {
+			missing = append(missing, id)
+		}
+	}
+	if bc.patients, err = o.store.PatientsByID(ctx, missing); err != nil {
+		return nil, err
+	}
+	for id, p := range known {
+		bc.patients[id] = p
+	}
+	if bc.rules, err = o.store.RulesByID(ctx, ruleIDs); err != nil {
+		return nil, err
+	}
+	// A STOP from a phone opts out every patient sharing that phone.
+	if bc.optedOut, err = o.store.OptedOutPhones(ctx, phones); err != nil {
+		return nil, err
+	}
+	return bc, nil
+}
+
+// patientOf returns the message's recipient patient, when known.
+func (bc *batchContext) patientOf(m *models.Message) *models.Patient {
+	if m.PatientID != nil {
+		if p := bc.patients[*m.PatientID]; p != nil {
+			return p
+		}
+	}
+	if a := bc.appointmentOf(m); a != nil {
+		return a.Patient
+	}
+	return nil
+}
+
+func (bc *batchContext) appointmentOf(m *models.Message) *models.Appointment {
+	if m.AppointmentID == nil {
+		return nil
+	}
+	return bc.appts[*m.AppointmentID]
+}
+
+// automated reports whether a kind is sent on the clinic's initiative and
+// so obeys the appointment's state and quiet hours; replies to a patient
+// do not.
+func automated(kind string) bool {
+	switch kind {
+	case models.KindReminder, models.KindBookingConfirm, models.KindCancellation:
+		return true
+	}
+	return false
+}
+
+// verdict is what a check decides: send (status "") or end the message.
+type verdict struct {
+	status models.MessageStatus
+	reason string
+}
+
+func send() verdict { return verdict{} }
+
+func end(st models.MessageStatus, reason string) verdict { return verdict{status: st, reason: reason} }
+
+// decide re-checks at claim time that m is still wanted.
+func (o *Outbox) decide(ctx context.Context, bc *batchContext, m *models.Message, maxAttempts int, now time.Time) (verdict, error) {
+	if prev := m.Attempts - 1; maxAttempts > 0 && prev >= maxAttempts {
+		last := m.Reason
+		if last == "" {
+			last = reasonInterrupted
+		}
+		return end(models.MsgFailed, GaveUp(prev, last)), nil
+	}
+	p := bc.patientOf(m)
+	if m.Kind == models.KindOptOutAck {
+		return o.decideOptOutAck(ctx, m, p)
+	}
+	if (p != nil && p.OptedOut()) || bc.optedOut[m.To] {
+		return end(models.MsgCancelled, ReasonOptedOut), nil
+	}
+	if !automated(m.Kind) {
+		return send(), nil
+	}
+	a := bc.appointmentOf(m)
+	if a == nil {
+		return end(models.MsgCancelled, ReasonNoAppointment), nil
+	}
+	switch m.Kind {
+	case models.KindCancellation:
+		if a.Status != models.Cancelled {
+			return end(models.MsgCancelled, ReasonRestored), nil
+		}
+	default:
+		if !a.Status.Active() {
+			return end(models.MsgCancelled, "the appointment is "+statusWord(a.Status)), nil
+		}
+	}
+	if !a.StartsAt.After(now) {
+		return end(models.MsgSkipped, ReasonStarted), nil
+	}
+	if m.Kind == models.KindReminder {
+		var rule *models.ReminderRule
+		if m.RuleID != nil {
+			rule = bc.rules[*m.RuleID]
+		}
+		switch {
+		case rule == nil:
+			return end(models.MsgCancelled, ReasonRuleRemoved), nil
+		case !rule.Enabled:
+			return end(models.MsgCancelled, ReasonRuleDisabled), nil
+		case rule.OnlyIfUnconfirmed && a.Status == models.Confirmed:
+			return end(models.MsgSkipped, SkipReason(schedule.ReasonConfirmed)), nil
+		}
+	}
+	if a.Location != nil && schedule.InQuiet(now, bc.zones.Of(a.Location), Quiet(a.Location)) {
+		return end(models.MsgSkipped, ReasonQuietHours), nil
+	}
+	return send(), nil
+}
+
+// decideOptOutAck lets the acknowledgement of an opt-out reach the
+// opted-out patient exactly once per opt-out.
+func (o *Outbox) decideOptOutAck(ctx context.Context, m *models.Message, p *models.Patient) (verdict, error) {
+	if p == nil {
+		return send(), nil
+	}
+	if !p.OptedOut() {
+		return end(models.MsgCancelled, ReasonOptedBackIn), nil
+	}
+	n, err := o.store.OptOutAcksSince(ctx, m.ID, p.ID, m.To, *p.OptedOutAt)
+	if err != nil {
+		return verdict{}, err
+	}
+	if n > 0 {
+		return end(models.MsgCancelled, ReasonAckAlreadySent), nil
+	}
+	return send(), nil
+}
+
+// check runs the claim-time checks on a claimed batch inside the claim's
+// transaction: messages no longer wanted are ended (with a timeline entry
+// and a domain event), and the bodies of the others are rendered. Every
+// claimed message gets a domain event (it is now sending, or ended).
+func (o *Outbox) check(ctx context.Context, batch []*models.Message, prev []models.Message, maxAttempts int, now time.Time) ([]*Claimed, []*models.Message, error) {
+	bc, err := o.loadContext(ctx, batch)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []*Claimed
+	var ended []*models.Message
+	events := make([]models.Event, 0, len(batch))
+	for i, m := range batch {
+		c := &Claimed{Message: m, Label: Label(m), prev: prev[i]}
+		if p := bc.patientOf(m); p != nil {
+			id := p.ID
+			c.PatientID = &id
+		}
+		v, err := o.decide(ctx, bc, m, maxAttempts, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		if v.status == "" && m.Body == "" {
+			if v, err = o.renderBody(ctx, bc, c); err != nil {
+				return nil, nil, err
+			}
+		}
+		if v.status != "" {
+			if err := o.store.EndClaim(ctx, m, v.status, v.reason, now); err != nil {
+				return nil, nil, err
+			}
+			m.Status, m.Reason, m.LeaseUntil, m.Attempts = v.status, models.Clip(v.reason, 500), nil, m.Attempts-1
+			detail := fmt.Sprintf("%s %s: %s", c.Label, v.status, v.reason)
+			if e, ok := TimelineEntry(m, now, detail); ok {
+				if err := o.store.AddTimeline(ctx, e); err != nil {
+					return nil, nil, err
+				}
+			}
+			events = append(events, MessageEvent(m, now, detail))
+			ended = append(ended, m)
+			continue
+		}
+		events = append(events, MessageEvent(m, now, ""))
+		out = append(out, c)
+	}
+	if err := o.store.Record(ctx, events...); err != nil {
+		return nil, nil, err
+	}
+	return out, ended, nil
+}
+
+// renderBody writes the claimed message's text from its rule or template.
+// The text is stored with the send's outcome, so a retry sends exactly the
+// same text (and if the outcome is lost, the retry's idempotencyId makes
+// SMS.CX answer with the original send).
+func (o *Outbox) renderBody(ctx context.Context, bc *batchContext, c *Claimed) (verdict, error) {
+	m := c.Message
+	if bc.templates == nil && m.Kind != models.KindReminder {
+		t, err := o.Templates(ctx)
+		if err != nil {
+			return verdict{}, err
+		}
+		bc.templates = t
+	}
+	var rule *models.ReminderRule
+	if m.RuleID != nil {
+		rule = bc.rules[*m.RuleID]
+	}
+	body, err := Compose(m, bc.appointmentOf(m), rule, bc.templates, bc.zones)
+	var rerr *render.Error
+	switch {
+	case errors.As(err, &rerr), errors.Is(err, ErrNothingToSend):
+		return end(models.MsgFailed, "the text could not be written: "+err.Error()), nil
+	case err != nil:
+		return verdict{}, err
+	case utf8.RuneCountInString(body) > maxBody:
+		return end(models.MsgFailed, reasonBodyTooLongText), nil
+	}
+	m.Body, c.rendered = body, true
+	return send(), nil
+}

@@ -1,0 +1,131 @@
+package outbox
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"apptconfirm/models"
+)
+
+// OutcomeKind is what became of a claimed message.
+type OutcomeKind int
+
+// Outcome kinds.
+const (
+	// Release: the message was not sent; it goes back as it was.
+	Release OutcomeKind = iota
+	// Accepted: SMS.CX accepted it.
+	Accepted
+	// Retry: the send failed in a way worth trying again at RetryAt.
+	Retry
+	// Ended: SMS.CX refused it for good, or it failed too often.
+	Ended
+)
+
+// Outcome is what became of one claimed message.
+type Outcome struct {
+	Claimed *Claimed
+	Kind    OutcomeKind
+	// Accepted is SMS.CX's answer, for Accepted.
+	Accepted models.Accepted
+	// Result is the final state and reason, for Ended.
+	Result models.SendResult
+	// RetryAt, Reason and ErrorCode describe a Retry.
+	RetryAt   time.Time
+	Reason    string
+	ErrorCode *int
+}
+
+// Record writes outcomes in one transaction (the one ctx carries, if any),
+// with their timeline entries and domain events, and returns the claims
+// whose outcome it wrote (a message no longer held by its claim, taken over
+// after its lease or already recorded, is left alone) and how many of
+// those SMS.CX accepted.
+func (o *Outbox) Record(ctx context.Context, outcomes []Outcome) (written []*Claimed, sent int, err error) {
+	now := o.clock()
+	err = o.store.Tx(ctx, func(ctx context.Context) error {
+		written, sent = nil, 0
+		var entries []models.TimelineEntry
+		var events []models.Event
+		for i := range outcomes {
+			oc := &outcomes[i]
+			detail, ok, err := o.write(ctx, oc, now)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			written = append(written, oc.Claimed)
+			if oc.Kind == Accepted {
+				sent++
+			}
+			m := oc.Claimed.Message
+			if e, ok := TimelineEntry(m, now, detail); ok && detail != "" {
+				entries = append(entries, e)
+			}
+			events = append(events, MessageEvent(m, now, detail))
+		}
+		if err := o.store.AddTimeline(ctx, entries...); err != nil {
+			return err
+		}
+		return o.store.Record(ctx, events...)
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("outbox: record: %w", err)
+	}
+	return written, sent, nil
+}
+
+// write writes one outcome and returns its timeline line; ok is false when
+// the message was no longer its claim's to change.
+func (o *Outbox) write(ctx context.Context, oc *Outcome, now time.Time) (string, bool, error) {
+	c := oc.Claimed
+	m := c.Message
+	var body *string
+	if c.rendered {
+		body = &m.Body
+	}
+	switch oc.Kind {
+	case Release:
+		ok, err := o.store.ReleaseClaim(ctx, m, c.prev, now)
+		if err != nil || !ok {
+			return "", false, err
+		}
+		m.Status, m.LeaseUntil, m.Attempts = c.prev.Status, c.prev.LeaseUntil, m.Attempts-1
+		return "", true, nil
+	case Accepted:
+		a := oc.Accepted
+		ok, err := o.store.MarkAccepted(ctx, m, a, now)
+		if err != nil || !ok {
+			return "", false, err
+		}
+		m.Status, m.ProviderID, m.CampaignID, m.Parts, m.Cost, m.LeaseUntil, m.Reason = models.MsgAccepted, a.ProviderID, a.CampaignID, a.Parts, a.Cost, nil, ""
+		partWord := "parts"
+		if a.Parts == 1 {
+			partWord = "part"
+		}
+		detail := fmt.Sprintf("%s sent to SMS.CX (%d %s", c.Label, a.Parts, partWord)
+		if m.Attempts > 1 {
+			detail += fmt.Sprintf(", attempt %d", m.Attempts)
+		}
+		return detail + ")", true, nil
+	case Retry:
+		ok, err := o.store.DeferClaim(ctx, m, oc.RetryAt, oc.Reason, oc.ErrorCode, body, now)
+		if err != nil || !ok {
+			return "", false, err
+		}
+		at := oc.RetryAt
+		m.LeaseUntil, m.Reason = &at, models.Clip(oc.Reason, 500)
+		return fmt.Sprintf("%s not sent yet: %s", c.Label, m.Reason), true, nil
+	default:
+		r := oc.Result
+		ok, err := o.store.EndSend(ctx, m, r, body, now)
+		if err != nil || !ok {
+			return "", false, err
+		}
+		m.Status, m.Reason, m.LeaseUntil = r.Status, models.Clip(r.Reason, 500), nil
+		return fmt.Sprintf("%s %s: %s", c.Label, r.Status, r.Reason), true, nil
+	}
+}

@@ -1,0 +1,56 @@
+package webhook
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"apptconfirm/models"
+)
+
+// Keys are short and free of odd bytes whatever the ids look like.
+func TestDedupKeys(t *testing.T) {
+	long := strings.Repeat("a", 300)
+	cases := []struct {
+		event, item, want string
+	}{
+		{"dlr_update", `{"msgId":"9eee-1","status":"DELIVERED"}`, "dlr_update:9eee-1:DELIVERED"},
+		{"dlr_update", `{"msgId":"9eee-1","status":"NO COVERAGE"}`, "dlr_update:9eee-1:NO COVERAGE"},
+		{"dlr_update", `{"msgId":"` + long + `","status":"SENT"}`, "dlr_update:h:08b3f40ccfd687232bdb1ff9d16de154916cfbd22ad13c60543ddacaa51d1ed6"},
+		{"dlr_update", `{"msgId":"a\u0000b","status":"SENT"}`, "dlr_update:h:f43718f34e52ead8edb685ac3fc74b1b7237d73cbdfb0188565dc907003fd5e3"},
+		{"receive_sms", `{"msgId":"3328fe13"}`, "receive_sms:3328fe13"},
+		{"new_optout", `{"hitId":1843}`, "new_optout:1843"},
+		{"shortlink_hit", `{"hitId":77}`, "shortlink_hit:77"},
+		{"shortlink_hit_update", `{"hitId":77}`, "shortlink_hit_update:77"},
+		{"attachment_hit", `{"hitId":0}`, "attachment_hit:0"},
+		{"otp_update", `{"otpId": "x"}`, "otp_update:sha256:eb576ce4b9638eb86ea0ec6e92259b6de0af352fb9fa06518cab4c61c2ba8884"},
+		{"shortlink_hit", `{"hitId":"77"}`, "shortlink_hit:malformed:cd01706244640a7bf318ef5f154e66d70a69c304684845782205b5190108b7c7"},
+		{"new_optout", `{"optoutId":"x"}`, "new_optout:malformed:8b8793e735b8adbcd3a56e6d0ec815ae1b42fb9e64e92692d1b4bbc3d430d118"},
+	}
+	keys := map[string]string{}
+	for _, tc := range cases {
+		t.Run(tc.event+" "+clip(tc.item, 30), func(t *testing.T) {
+			// The name is what schema version 2 stored as the key, so it
+			// must not change; the key is its hash (models.DedupKey, whose
+			// own test pins it), which migration 3 gives the stored names.
+			_, name := judgeItem(tc.event, json.RawMessage(tc.item))
+			if name != tc.want {
+				t.Fatalf("name %q, want %q", name, tc.want)
+			}
+			it := decodeItem(tc.event, json.RawMessage(tc.item))
+			if it.key != models.DedupKey(name) || len(it.key) != 22 || strings.Contains(it.key, ":") {
+				t.Fatalf("key %q of name %q, want the 22-character DedupKey %q", it.key, name, models.DedupKey(name))
+			}
+			if other, dup := keys[it.key]; dup {
+				t.Fatalf("key %q also given to %s", it.key, other)
+			}
+			keys[it.key] = tc.event + " " + tc.item
+		})
+	}
+	// Whitespace does not make an unknown item new.
+	a := decodeItem("otp_update", json.RawMessage(`{"otpId": "x"}`))
+	b := decodeItem("otp_update", json.RawMessage(`{ "otpId":"x" }`))
+	if a.key != b.key {
+		t.Fatalf("keys differ by whitespace: %q %q", a.key, b.key)
+	}
+}

@@ -1,0 +1,36 @@
+package webhook
+
+import "time"
+
+// What the external tests of this package (package webhook_test, which may
+// import the services that apply events) need of its internals.
+
+// GroupTimeout is groupTimeout.
+const GroupTimeout = groupTimeout
+
+// MaxLag is maxLag.
+const MaxLag = maxLag
+
+// DecodeBatch reports whether body decodes as a webhook batch.
+func DecodeBatch(body []byte) error {
+	_, err := decodeBatch(body)
+	return err
+}
+
+// Sum is sum.
+func Sum(s string) string { return sum(s) }
+
+// Begin and End mark a request being stored, as the Receiver does.
+func (t *Traffic) Begin() { t.begin() }
+
+// End is the end of what Begin began.
+func (t *Traffic) End() { t.end() }
+
+// Lagging is lagging.
+func (p *Processor) Lagging(oldest time.Time) bool { return p.lagging(oldest) }
+
+// SetGroupTimeout changes the group commit's timeout.
+func (r *Receiver) SetGroupTimeout(d time.Duration) { r.group.timeout = d }
+
+// FuzzSeeds are the bodies the fuzz tests start from.
+var FuzzSeeds = fuzzSeeds

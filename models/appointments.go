@@ -1,0 +1,275 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// ActiveStatuses are the states of an appointment that still expects the
+// patient.
+var ActiveStatuses = []AppointmentStatus{Scheduled, Confirmed}
+
+// Appointment returns one appointment with its Patient, Location and
+// Provider, or ErrNotFound.
+func (s *Store) Appointment(ctx context.Context, id uint) (*Appointment, error) {
+	return s.appointment(ctx, id, false)
+}
+
+// LockAppointment is Appointment with the appointment's row locked for
+// update on PostgreSQL (its patient, location and provider are read
+// without a lock).
+func (s *Store) LockAppointment(ctx context.Context, id uint) (*Appointment, error) {
+	return s.appointment(ctx, id, true)
+}
+
+func (s *Store) appointment(ctx context.Context, id uint, lock bool) (*Appointment, error) {
+	a, err := first[Appointment](ctx, s, "appointment", id, lock)
+	if err != nil {
+		return nil, err
+	}
+	if a.Patient, err = first[Patient](ctx, s, "patient", a.PatientID, false); err != nil {
+		return nil, fmt.Errorf("appointment %d: %w", id, err)
+	}
+	if a.Location, err = first[Location](ctx, s, "location", a.LocationID, false); err != nil {
+		return nil, fmt.Errorf("appointment %d: %w", id, err)
+	}
+	if a.ProviderID != nil {
+		if a.Provider, err = first[Provider](ctx, s, "provider", *a.ProviderID, false); err != nil {
+			return nil, fmt.Errorf("appointment %d: %w", id, err)
+		}
+	}
+	return a, nil
+}
+
+// AppointmentsByID returns the appointments whose ids are in ids, with
+// Patient, Location and Provider, keyed by id, in a few queries whatever
+// their number.
+func (s *Store) AppointmentsByID(ctx context.Context, ids []uint) (map[uint]*Appointment, error) {
+	out, err := byIDs(ctx, s, ids, func(a *Appointment) uint { return a.ID }, "Patient", "Location", "Provider")
+	if err != nil {
+		return nil, fmt.Errorf("store: appointments: %w", err)
+	}
+	return out, nil
+}
+
+// AppointmentExists reports whether appointment id exists.
+func (s *Store) AppointmentExists(ctx context.Context, id uint) (bool, error) {
+	n, err := count[Appointment](ctx, s, "id = ?", id)
+	if err != nil {
+		return false, fmt.Errorf("store: appointment %d: %w", id, err)
+	}
+	return n > 0, nil
+}
+
+// CreateAppointment inserts a (its relations are not written).
+func (s *Store) CreateAppointment(ctx context.Context, a *Appointment) error {
+	err := s.write(ctx, func(db *gorm.DB) error { return db.Omit("Patient", "Location", "Provider").Create(a).Error })
+	if err != nil {
+		return fmt.Errorf("store: create appointment: %w", err)
+	}
+	return nil
+}
+
+// SaveAppointment writes a's place, time, provider, notes, state and
+// updated_at.
+func (s *Store) SaveAppointment(ctx context.Context, a *Appointment) error {
+	err := update[Appointment](ctx, s, a.ID, map[string]any{
+		"location_id": a.LocationID, "provider_id": a.ProviderID, "starts_at": a.StartsAt,
+		"duration_minutes": a.DurationMinutes, "notes": a.Notes, "status": a.Status,
+		"confirmed_at": a.ConfirmedAt, "cancelled_at": a.CancelledAt, "updated_at": a.UpdatedAt,
+	})
+	if err != nil {
+		return fmt.Errorf("store: save appointment %d: %w", a.ID, err)
+	}
+	return nil
+}
+
+// SetAppointmentStatus writes a's state (status, confirmed_at,
+// cancelled_at, updated_at) if the stored status is still from, and returns
+// ErrConflict when it is not (another change got there first).
+func (s *Store) SetAppointmentStatus(ctx context.Context, a *Appointment, from AppointmentStatus) error {
+	var n int64
+	err := s.write(ctx, func(db *gorm.DB) error {
+		res := db.Model(&Appointment{}).Where("id = ? AND status = ?", a.ID, from).Updates(map[string]any{
+			"status": a.Status, "confirmed_at": a.ConfirmedAt, "cancelled_at": a.CancelledAt, "updated_at": a.UpdatedAt,
+		})
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return fmt.Errorf("store: appointment %d status: %w", a.ID, err)
+	}
+	if n != 1 {
+		return fmt.Errorf("appointment %d changed meanwhile: %w", a.ID, ErrConflict)
+	}
+	return nil
+}
+
+// Appointment list orderings.
+const (
+	AppointmentsByStart     = "starts_at"
+	AppointmentsByStartDesc = "-starts_at"
+	AppointmentsByStatus    = "status"
+	AppointmentsByPatient   = "patient"
+)
+
+// appointmentOrders maps each ordering onto its ORDER BY (an allow-list).
+var appointmentOrders = map[string]string{
+	"":                      "appointments.starts_at, appointments.id",
+	AppointmentsByStart:     "appointments.starts_at, appointments.id",
+	AppointmentsByStartDesc: "appointments.starts_at DESC, appointments.id DESC",
+	AppointmentsByStatus:    "appointments.status, appointments.starts_at, appointments.id",
+	AppointmentsByPatient:   "LOWER(patients.last_name), LOWER(patients.first_name), appointments.starts_at, appointments.id",
+}
+
+// ValidAppointmentOrder reports whether order is an appointment list ordering.
+func ValidAppointmentOrder(order string) bool { _, ok := appointmentOrders[order]; return ok }
+
+// AppointmentFilter selects appointments; zero values mean "any".
+type AppointmentFilter struct {
+	// From (inclusive) and To (exclusive) bound the start.
+	From, To   time.Time
+	LocationID uint
+	ProviderID uint
+	PatientID  uint
+	Status     AppointmentStatus
+	// Statuses keeps the appointments in any of these states.
+	Statuses []AppointmentStatus
+	// Match keeps the appointments of the patients it matches.
+	Match PatientMatch
+	// AfterID keeps the appointments with a larger id (for walking them).
+	AfterID uint
+	// Order is one of the Appointments* orderings ("" is by start).
+	Order         string
+	Offset, Limit int
+}
+
+func (f AppointmentFilter) where(s *Store, db *gorm.DB, ctx context.Context) *gorm.DB {
+	// The start range first: it is what the indexes lead with.
+	if !f.From.IsZero() {
+		db = db.Where("appointments.starts_at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		db = db.Where("appointments.starts_at < ?", f.To.UTC())
+	}
+	if f.LocationID != 0 {
+		db = db.Where("appointments.location_id = ?", f.LocationID)
+	}
+	if f.Status != "" {
+		db = db.Where("appointments.status = ?", f.Status)
+	}
+	if len(f.Statuses) > 0 {
+		db = db.Where("appointments.status IN ?", f.Statuses)
+	}
+	if f.ProviderID != 0 {
+		db = db.Where("appointments.provider_id = ?", f.ProviderID)
+	}
+	if f.PatientID != 0 {
+		db = db.Where("appointments.patient_id = ?", f.PatientID)
+	}
+	if f.AfterID != 0 {
+		db = db.Where("appointments.id > ?", f.AfterID)
+	}
+	if !f.Match.IsZero() {
+		sub := f.Match.where(s.conn(ctx).Model(&Patient{}).Select("id"))
+		db = db.Where("appointments.patient_id IN (?)", sub)
+	}
+	return db
+}
+
+// Appointments returns one page of appointments matching f, with Patient,
+// Location and Provider, and the total matching f.
+func (s *Store) Appointments(ctx context.Context, f AppointmentFilter) ([]Appointment, int64, error) {
+	order, ok := appointmentOrders[f.Order]
+	if !ok {
+		return nil, 0, fmt.Errorf("store: appointments: unknown order %q", f.Order)
+	}
+	var total int64
+	if err := f.where(s, s.conn(ctx).Model(&Appointment{}), ctx).Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("store: appointments: %w", Classify(err))
+	}
+	items, err := s.findAppointments(ctx, f, order)
+	if err != nil {
+		return nil, 0, err
+	}
+	return items, total, nil
+}
+
+// FindAppointments returns the appointments matching f (no total), with
+// Patient, Location and Provider.
+func (s *Store) FindAppointments(ctx context.Context, f AppointmentFilter) ([]Appointment, error) {
+	order, ok := appointmentOrders[f.Order]
+	if !ok {
+		return nil, fmt.Errorf("store: appointments: unknown order %q", f.Order)
+	}
+	return s.findAppointments(ctx, f, order)
+}
+
+func (s *Store) findAppointments(ctx context.Context, f AppointmentFilter, order string) ([]Appointment, error) {
+	db := f.where(s, s.conn(ctx).Model(&Appointment{}), ctx)
+	if f.Order == AppointmentsByPatient {
+		db = db.Joins("JOIN patients ON patients.id = appointments.patient_id")
+	}
+	if f.Offset > 0 {
+		db = db.Offset(f.Offset)
+	}
+	if f.Limit > 0 {
+		db = db.Limit(f.Limit)
+	}
+	var items []Appointment
+	err := db.Select("appointments.*").Order(order).
+		Preload("Patient").Preload("Location").Preload("Provider").Find(&items).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: appointments: %w", Classify(err))
+	}
+	return items, nil
+}
+
+// AppointmentIDs returns the ids of the appointments matching f, by id
+// unless f.Order names another ordering.
+func (s *Store) AppointmentIDs(ctx context.Context, f AppointmentFilter) ([]uint, error) {
+	order := "appointments.id"
+	if f.Order != "" && f.Order != AppointmentsByPatient {
+		var ok bool
+		if order, ok = appointmentOrders[f.Order]; !ok {
+			return nil, fmt.Errorf("store: appointment ids: unknown order %q", f.Order)
+		}
+	}
+	db := f.where(s, s.conn(ctx).Model(&Appointment{}), ctx).Order(order)
+	if f.Limit > 0 {
+		db = db.Limit(f.Limit)
+	}
+	var ids []uint
+	if err := db.Pluck("appointments.id", &ids).Error; err != nil {
+		return nil, fmt.Errorf("store: appointment ids: %w", Classify(err))
+	}
+	return ids, nil
+}
+
+// UpcomingFor returns up to limit active appointments starting after now
+// that belong to one of patientIDs or are one of ids, soonest first, with
+// Patient, Location and Provider.
+func (s *Store) UpcomingFor(ctx context.Context, patientIDs, ids []uint, now time.Time, limit int) ([]Appointment, error) {
+	if len(patientIDs) == 0 && len(ids) == 0 {
+		return nil, nil
+	}
+	db := s.conn(ctx)
+	q := db.Where("status IN ? AND starts_at > ?", ActiveStatuses, now.UTC())
+	switch {
+	case len(patientIDs) > 0 && len(ids) > 0:
+		q = q.Where(db.Where("patient_id IN ?", patientIDs).Or("id IN ?", ids))
+	case len(patientIDs) > 0:
+		q = q.Where("patient_id IN ?", patientIDs)
+	default:
+		q = q.Where("id IN ?", ids)
+	}
+	var out []Appointment
+	err := q.Preload("Patient").Preload("Location").Preload("Provider").Order("starts_at, id").Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: upcoming appointments: %w", Classify(err))
+	}
+	return out, nil
+}

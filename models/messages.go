@@ -1,0 +1,586 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Message returns one outbound message, or ErrNotFound.
+func (s *Store) Message(ctx context.Context, id uint) (*Message, error) {
+	return first[Message](ctx, s, "message", id, false)
+}
+
+// LockMessage returns one outbound message, locked for update on PostgreSQL.
+func (s *Store) LockMessage(ctx context.Context, id uint) (*Message, error) {
+	return first[Message](ctx, s, "message", id, true)
+}
+
+// CreateMessage inserts m.
+func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
+	if err := create(ctx, s, m); err != nil {
+		return fmt.Errorf("store: create %s message: %w", m.Kind, err)
+	}
+	return nil
+}
+
+// AppointmentMessages returns an appointment's messages of the given kinds
+// (all kinds when none is given) by id, locked for update on PostgreSQL
+// when lock is set.
+func (s *Store) AppointmentMessages(ctx context.Context, appointmentID uint, lock bool, kinds ...string) ([]*Message, error) {
+	db := s.conn(ctx)
+	if lock {
+		db = db.Scopes(s.forUpdate)
+	}
+	db = db.Where("appointment_id = ?", appointmentID)
+	if len(kinds) > 0 {
+		db = db.Where("kind IN ?", kinds)
+	}
+	var rows []*Message
+	if err := db.Order("id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: messages of appointment %d: %w", appointmentID, Classify(err))
+	}
+	return rows, nil
+}
+
+// MessagesBySendTime returns an appointment's messages in the order they
+// go out.
+func (s *Store) MessagesBySendTime(ctx context.Context, appointmentID uint) ([]Message, error) {
+	var msgs []Message
+	if err := s.conn(ctx).Where("appointment_id = ?", appointmentID).Order("send_at, id").Find(&msgs).Error; err != nil {
+		return nil, fmt.Errorf("store: messages of appointment %d: %w", appointmentID, Classify(err))
+	}
+	return msgs, nil
+}
+
+// MessageSummaries returns the messages of the appointments in ids without
+// their text, keyed by appointment, each list in send order.
+func (s *Store) MessageSummaries(ctx context.Context, ids []uint) (map[uint][]Message, error) {
+	out := make(map[uint][]Message, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var msgs []Message
+	err := s.conn(ctx).Select("id", "appointment_id", "rule_name", "kind", "status", "send_at", "sent_at", "provider_message_id", "reason").
+		Where("appointment_id IN ?", ids).Order("appointment_id, send_at, id").Find(&msgs).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: message summaries: %w", Classify(err))
+	}
+	for _, m := range msgs {
+		out[*m.AppointmentID] = append(out[*m.AppointmentID], m)
+	}
+	return out, nil
+}
+
+// PlannedDueBefore returns the planned messages due before t (overdue ones
+// included), soonest first, at most limit.
+func (s *Store) PlannedDueBefore(ctx context.Context, t time.Time, limit int) ([]Message, error) {
+	var ms []Message
+	err := s.conn(ctx).Where("status = ? AND send_at < ?", MsgPlanned, t.UTC()).
+		Order("send_at, id").Limit(limit).Find(&ms).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: planned messages: %w", Classify(err))
+	}
+	return ms, nil
+}
+
+// MessageChangedErr means a message was no longer in the state a change
+// required (another worker got there first); it wraps ErrConflict.
+func messageChanged(id uint) error {
+	return fmt.Errorf("message %d changed meanwhile: %w", id, ErrConflict)
+}
+
+// updateMessage changes the columns of message id where cond holds, and
+// reports whether it did.
+func (s *Store) updateMessage(ctx context.Context, id uint, cond string, args []any, cols map[string]any) (bool, error) {
+	var n int64
+	err := s.write(ctx, func(db *gorm.DB) error {
+		q := db.Model(&Message{}).Where("id = ?", id)
+		if cond != "" {
+			q = q.Where(cond, args...)
+		}
+		res := q.Updates(cols)
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: update message %d: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// ReschedulePlanned writes a planned message's send time, number, patient,
+// rule name and (cleared) body and reason, as replanning moves it; it is
+// ErrConflict when the message is no longer planned.
+func (s *Store) ReschedulePlanned(ctx context.Context, m *Message, now time.Time) error {
+	ok, err := s.updateMessage(ctx, m.ID, "status = ?", []any{MsgPlanned}, map[string]any{
+		"send_at": DBTime(m.SendAt), "to": m.To, "patient_id": m.PatientID,
+		"rule_name": m.RuleName, "body": m.Body, "reason": m.Reason, "updated_at": DBTime(now),
+	})
+	if err == nil && !ok {
+		err = messageChanged(m.ID)
+	}
+	return err
+}
+
+// EndPlanned ends a planned message with status and reason; it is
+// ErrConflict when the message is no longer planned.
+func (s *Store) EndPlanned(ctx context.Context, id uint, status MessageStatus, reason string, now time.Time) error {
+	ok, err := s.updateMessage(ctx, id, "status = ?", []any{MsgPlanned}, map[string]any{
+		"status": status, "reason": Clip(reason, 500), "lease_until": nil, "updated_at": DBTime(now),
+	})
+	if err == nil && !ok {
+		err = messageChanged(id)
+	}
+	return err
+}
+
+// RenamePlannedReminders carries a rule's new name to its planned messages.
+func (s *Store) RenamePlannedReminders(ctx context.Context, ruleID uint, name string, now time.Time) error {
+	err := s.write(ctx, func(db *gorm.DB) error {
+		return db.Model(&Message{}).Where("rule_id = ? AND status = ?", ruleID, MsgPlanned).
+			Updates(map[string]any{"rule_name": name, "updated_at": DBTime(now)}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("store: rename reminders of rule %d: %w", ruleID, err)
+	}
+	return nil
+}
+
+// PlannedForPatient returns the planned messages to a patient (by patient
+// or through their appointments), except those of kind except.
+func (s *Store) PlannedForPatient(ctx context.Context, patientID uint, except string) ([]Message, error) {
+	db := s.conn(ctx)
+	var ms []Message
+	err := db.Where("status = ? AND kind <> ?", MsgPlanned, except).
+		Where(db.Where("patient_id = ?", patientID).
+			Or("appointment_id IN (?)", db.Model(&Appointment{}).Select("id").Where("patient_id = ?", patientID))).
+		Order("id").Find(&ms).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: planned messages of patient %d: %w", patientID, Classify(err))
+	}
+	return ms, nil
+}
+
+// countedReminderStatuses are the states of a reminder that count towards
+// the per-patient caps.
+var countedReminderStatuses = []MessageStatus{MsgPlanned, MsgSending, MsgAccepted, MsgSent, MsgDelivered}
+
+// ReminderTimes returns when the patient's reminders for appointments other
+// than except go (or went) out, for those planned or sent between from and
+// to: the time sent when they left, else the planned time.
+func (s *Store) ReminderTimes(ctx context.Context, patientID, except uint, from, to time.Time) ([]time.Time, error) {
+	var rows []struct {
+		SendAt time.Time
+		SentAt *time.Time
+	}
+	err := s.conn(ctx).Model(&Message{}).Select("send_at, sent_at").
+		Where("patient_id = ? AND kind = ? AND appointment_id <> ? AND status IN ? AND send_at >= ? AND send_at < ?",
+			patientID, KindReminder, except, countedReminderStatuses, from.UTC(), to.UTC()).
+		Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: reminder times: %w", Classify(err))
+	}
+	out := make([]time.Time, 0, len(rows))
+	for _, r := range rows {
+		if r.SentAt != nil {
+			out = append(out, *r.SentAt)
+		} else {
+			out = append(out, r.SendAt)
+		}
+	}
+	return out, nil
+}
+
+// AppointmentsWithSkipped returns, by id, the patient's upcoming active
+// appointments other than except that have a reminder skipped with a
+// reason starting with reasonPrefix (which must hold no LIKE wildcard).
+func (s *Store) AppointmentsWithSkipped(ctx context.Context, patientID, except uint, now time.Time, reasonPrefix string) ([]uint, error) {
+	db := s.conn(ctx)
+	var ids []uint
+	err := db.Model(&Message{}).Distinct("appointment_id").
+		Where("patient_id = ? AND kind = ? AND status = ? AND appointment_id <> ? AND reason LIKE ?",
+			patientID, KindReminder, MsgSkipped, except, reasonPrefix+"%").
+		Where("appointment_id IN (?)", db.Model(&Appointment{}).Select("id").
+			Where("patient_id = ? AND starts_at > ? AND status IN ?", patientID, now.UTC(), ActiveStatuses)).
+		Order("appointment_id").Pluck("appointment_id", &ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: appointments with skipped reminders: %w", Classify(err))
+	}
+	return ids, nil
+}
+
+// ClaimDue claims up to limit due messages for sending at now: those whose
+// lease expired first (they were interrupted), then planned ones by send
+// time. Each becomes sending with lease as its lease and one more attempt;
+// the messages are returned as claimed (Status, Attempts, LeaseUntil and
+// UpdatedAt set), with prev holding each one's status and lease before the
+// claim. On PostgreSQL candidates are picked with FOR UPDATE SKIP LOCKED,
+// so several dispatchers claim disjoint messages.
+func (s *Store) ClaimDue(ctx context.Context, now, lease time.Time, limit int) (claimed []*Message, prev []Message, err error) {
+	now, lease = DBTime(now), DBTime(lease)
+	db := s.conn(ctx)
+	var cands []*Message
+	err = db.Scopes(s.skipLocked).Where("status = ? AND lease_until <= ?", MsgSending, now).
+		Order("lease_until, id").Limit(limit).Find(&cands).Error
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: claim: %w", Classify(err))
+	}
+	if n := limit - len(cands); n > 0 {
+		var planned []*Message
+		err := db.Scopes(s.skipLocked).Where("status = ? AND send_at <= ?", MsgPlanned, now).
+			Order("send_at, id").Limit(n).Find(&planned).Error
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: claim: %w", Classify(err))
+		}
+		cands = append(cands, planned...)
+	}
+	if len(cands) == 0 {
+		return nil, nil, nil
+	}
+	ids := make([]uint, len(cands))
+	for i, m := range cands {
+		ids[i] = m.ID
+	}
+	var n int64
+	err = s.write(ctx, func(db *gorm.DB) error {
+		res := db.Model(&Message{}).Where("id IN ?", ids).
+			Where("(status = ? AND send_at <= ?) OR (status = ? AND lease_until <= ?)", MsgPlanned, now, MsgSending, now).
+			Updates(map[string]any{"status": MsgSending, "attempts": gorm.Expr("attempts + 1"), "lease_until": lease, "updated_at": now})
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: claim: %w", err)
+	}
+	if n != int64(len(cands)) {
+		// Someone changed a candidate between the select and the update
+		// (only possible without row locks): keep what we got.
+		var mine []uint
+		err := db.Model(&Message{}).Where("id IN ? AND status = ? AND lease_until = ?", ids, MsgSending, lease).
+			Pluck("id", &mine).Error
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: claim: %w", Classify(err))
+		}
+		got := map[uint]bool{}
+		for _, id := range mine {
+			got[id] = true
+		}
+		kept := cands[:0]
+		for _, m := range cands {
+			if got[m.ID] {
+				kept = append(kept, m)
+			}
+		}
+		cands = kept
+	}
+	prev = make([]Message, len(cands))
+	for i, m := range cands {
+		prev[i] = *m
+		l := lease
+		m.Status, m.Attempts, m.LeaseUntil, m.UpdatedAt = MsgSending, m.Attempts+1, &l, now
+	}
+	return cands, prev, nil
+}
+
+// ClaimPlanned claims one planned message for sending now (staff's "send
+// now"), as ClaimDue does; it is ErrConflict when the message is no longer
+// planned.
+func (s *Store) ClaimPlanned(ctx context.Context, id uint, now, lease time.Time) (claimed *Message, prev Message, err error) {
+	m, err := s.LockMessage(ctx, id)
+	if err != nil {
+		return nil, prev, err
+	}
+	if m.Status != MsgPlanned {
+		return nil, prev, messageChanged(id)
+	}
+	now, lease = DBTime(now), DBTime(lease)
+	ok, err := s.updateMessage(ctx, id, "status = ?", []any{MsgPlanned}, map[string]any{
+		"status": MsgSending, "attempts": gorm.Expr("attempts + 1"), "lease_until": lease, "updated_at": now,
+	})
+	if err != nil {
+		return nil, prev, err
+	}
+	if !ok {
+		return nil, prev, messageChanged(id)
+	}
+	prev = *m
+	m.Status, m.Attempts, m.LeaseUntil, m.UpdatedAt = MsgSending, m.Attempts+1, &lease, now
+	return m, prev, nil
+}
+
+// skipLocked is a scope for FOR UPDATE SKIP LOCKED on PostgreSQL.
+func (s *Store) skipLocked(db *gorm.DB) *gorm.DB { return SkipLocked(s)(db) }
+
+// mineCond is the condition of a message still held by the claim that made
+// it sending with that attempt.
+const mineCond = "status = ? AND attempts = ?"
+
+// EndClaim ends a claimed message that will not be sent (the claim's
+// attempt is taken back).
+func (s *Store) EndClaim(ctx context.Context, m *Message, status MessageStatus, reason string, now time.Time) error {
+	_, err := s.updateMessage(ctx, m.ID, "", nil, map[string]any{
+		"status": status, "reason": Clip(reason, 500), "lease_until": nil,
+		"attempts": gorm.Expr("attempts - 1"), "updated_at": DBTime(now),
+	})
+	return err
+}
+
+// ReleaseClaim puts a claimed message back as it was before the claim
+// (status, lease, attempt count); a planned reminder's body is cleared, so
+// it renders afresh when claimed again. It reports false when the message
+// is no longer held by this claim.
+func (s *Store) ReleaseClaim(ctx context.Context, m *Message, prev Message, now time.Time) (bool, error) {
+	cols := map[string]any{"status": prev.Status, "lease_until": prev.LeaseUntil, "attempts": gorm.Expr("attempts - 1"), "updated_at": DBTime(now)}
+	if prev.Status == MsgPlanned && m.Kind == KindReminder {
+		cols["body"] = ""
+	}
+	return s.updateMessage(ctx, m.ID, mineCond, []any{MsgSending, m.Attempts}, cols)
+}
+
+// DeferClaim keeps a claimed message sending until retryAt, when it is
+// tried again, with the reason and error code of the failed try (and its
+// rendered body, when body is set). It reports false when the message is no
+// longer held by this claim.
+func (s *Store) DeferClaim(ctx context.Context, m *Message, retryAt time.Time, reason string, errorCode *int, body *string, now time.Time) (bool, error) {
+	cols := map[string]any{"lease_until": DBTime(retryAt), "reason": Clip(reason, 500), "error_code": errorCode, "updated_at": DBTime(now)}
+	if body != nil {
+		cols["body"] = *body
+	}
+	return s.updateMessage(ctx, m.ID, mineCond, []any{MsgSending, m.Attempts}, cols)
+}
+
+// SendResult is what SMS.CX said of a send that ended a message.
+type SendResult struct {
+	Status        MessageStatus
+	Reason        string
+	ErrorCode     *int
+	ProviderID    string
+	ProviderState string
+	CampaignID    string
+}
+
+// EndSend ends a claimed message with what SMS.CX said (a final refusal),
+// storing its rendered body when body is set. It reports false when the
+// message is no longer held by this claim.
+func (s *Store) EndSend(ctx context.Context, m *Message, r SendResult, body *string, now time.Time) (bool, error) {
+	cols := map[string]any{"status": r.Status, "reason": Clip(r.Reason, 500), "lease_until": nil, "error_code": r.ErrorCode, "updated_at": DBTime(now)}
+	if r.ProviderID != "" || r.ProviderState != "" || r.CampaignID != "" {
+		cols["provider_message_id"], cols["provider_state"], cols["campaign_id"] = r.ProviderID, r.ProviderState, r.CampaignID
+	}
+	if body != nil {
+		cols["body"] = *body
+	}
+	return s.updateMessage(ctx, m.ID, mineCond, []any{MsgSending, m.Attempts}, cols)
+}
+
+// Accepted is SMS.CX's answer to a send it accepted.
+type Accepted struct {
+	ProviderID, ProviderState, CampaignID string
+	Parts                                 int
+	Cost                                  float64
+}
+
+// Column lists of the hot updates, written as plain SQL (no user text).
+const (
+	sqlAccepted = `UPDATE messages SET status = ?, provider_state = ?, reason = '', error_code = NULL,
+		provider_message_id = ?, campaign_id = ?, parts = ?, cost = ?, body = ?, sent_at = ?, lease_until = NULL, updated_at = ?
+		WHERE id = ? AND status = ?`
+	sqlAcceptedLate = `UPDATE messages SET provider_message_id = ?, campaign_id = ?, parts = ?, cost = ?,
+		sent_at = COALESCE(sent_at, ?), lease_until = NULL, updated_at = ?
+		WHERE id = ? AND provider_message_id = '' AND status IN (?, ?, ?, ?)`
+)
+
+// MarkAccepted records that SMS.CX accepted message m (its body as sent).
+// When the message is no longer sending (a delivery report, matched by our
+// UUID, got there first, or another dispatcher took it over and recorded
+// it) only the provider fields still empty are filled in, and it reports
+// false.
+func (s *Store) MarkAccepted(ctx context.Context, m *Message, a Accepted, now time.Time) (bool, error) {
+	now = DBTime(now)
+	var n int64
+	err := s.write(ctx, func(db *gorm.DB) error {
+		res := db.Exec(sqlAccepted, MsgAccepted, a.ProviderState, a.ProviderID, a.CampaignID, a.Parts, a.Cost, m.Body, now, now,
+			m.ID, MsgSending)
+		if res.Error != nil {
+			return res.Error
+		}
+		if n = res.RowsAffected; n > 0 {
+			return nil
+		}
+		return db.Exec(sqlAcceptedLate, a.ProviderID, a.CampaignID, a.Parts, a.Cost, now, now, m.ID,
+			MsgAccepted, MsgSent, MsgDelivered, MsgFailed).Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: accepted message %d: %w", m.ID, err)
+	}
+	return n > 0, nil
+}
+
+// MessageByProviderID returns the message SMS.CX knows by msgID, locked for
+// update on PostgreSQL, or ErrNotFound.
+func (s *Store) MessageByProviderID(ctx context.Context, msgID string) (*Message, error) {
+	var m Message
+	err := s.conn(ctx).Scopes(s.forUpdate).Where("provider_message_id = ?", msgID).Order("id").Take(&m).Error
+	if err != nil {
+		return nil, fmt.Errorf("message with msgId: %w", Classify(err))
+	}
+	return &m, nil
+}
+
+// MessageByUUID returns the message with our UUID, locked for update on
+// PostgreSQL, or ErrNotFound.
+func (s *Store) MessageByUUID(ctx context.Context, uuid string) (*Message, error) {
+	var m Message
+	if err := s.conn(ctx).Scopes(s.forUpdate).Where("uuid = ?", uuid).Take(&m).Error; err != nil {
+		return nil, fmt.Errorf("message with uuid: %w", Classify(err))
+	}
+	return &m, nil
+}
+
+// DeliveryUpdate is what a delivery report changes on a message; empty and
+// nil fields are left as they are, except ErrorCode, which is written
+// whenever Status is.
+type DeliveryUpdate struct {
+	Status        MessageStatus
+	ProviderState string
+	ProviderID    string
+	CampaignID    string
+	SentAt        *time.Time
+	DeliveredAt   *time.Time
+	Reason        string
+	ErrorCode     *int
+}
+
+// UpdateDelivery applies u to message id, if its status is still from (when
+// u changes the status); it is ErrConflict when the status changed
+// meanwhile.
+func (s *Store) UpdateDelivery(ctx context.Context, id uint, from MessageStatus, u DeliveryUpdate, now time.Time) error {
+	cols := map[string]any{"updated_at": DBTime(now)}
+	if u.ProviderID != "" {
+		cols["provider_message_id"] = u.ProviderID
+	}
+	if u.CampaignID != "" {
+		cols["campaign_id"] = u.CampaignID
+	}
+	cond, args := "", []any(nil)
+	if u.Status != "" {
+		cols["status"], cols["provider_state"] = u.Status, u.ProviderState
+		if u.Reason != "" {
+			cols["reason"] = Clip(u.Reason, 500)
+		}
+		if u.Status == MsgFailed || u.Status == MsgRejected {
+			cols["error_code"] = u.ErrorCode
+		}
+		cond, args = "status = ?", []any{from}
+	}
+	if u.SentAt != nil {
+		cols["sent_at"] = DBTime(*u.SentAt)
+	}
+	if u.DeliveredAt != nil {
+		cols["delivered_at"] = DBTime(*u.DeliveredAt)
+	}
+	ok, err := s.updateMessage(ctx, id, cond, args, cols)
+	if err == nil && !ok && u.Status != "" {
+		err = messageChanged(id)
+	}
+	return err
+}
+
+// toNumber is the condition "messages.to = number"; "to" is a reserved
+// word, so the column goes through GORM's quoting.
+func toNumber(number string) clause.Expression {
+	return clause.Eq{Column: clause.Column{Name: "to"}, Value: number}
+}
+
+// sentStatuses are the states of a message that left us.
+var sentStatuses = []MessageStatus{MsgAccepted, MsgSent, MsgDelivered}
+
+// AwaitingAnswer lists the appointments awaiting an answer from number,
+// soonest first, with Patient, Location and Provider: active, starting
+// after now, of a patient with that number, and with a message of one of
+// the asking kinds that left us for that number.
+func (s *Store) AwaitingAnswer(ctx context.Context, number string, now time.Time, askingKinds []string) ([]Appointment, error) {
+	if number == "" {
+		return nil, nil
+	}
+	db := s.conn(ctx)
+	asked := db.Model(&Message{}).Select("appointment_id").
+		Where(toNumber(number)).
+		Where("appointment_id IS NOT NULL AND kind IN ?", askingKinds).
+		Where(db.Where("sent_at IS NOT NULL").Or("status IN ?", sentStatuses))
+	var out []Appointment
+	err := db.Where("status IN ? AND starts_at > ?", ActiveStatuses, now.UTC()).
+		Where("patient_id IN (?)", db.Model(&Patient{}).Select("id").Where(&Patient{Phone: number})).
+		Where("id IN (?)", asked).
+		Preload("Patient").Preload("Location").Preload("Provider").
+		Order("starts_at, id").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: appointments awaiting an answer: %w", Classify(err))
+	}
+	return out, nil
+}
+
+// LastMessagedAppointment returns the appointment of the latest message
+// sent to number, 0 if none.
+func (s *Store) LastMessagedAppointment(ctx context.Context, number string) (uint, error) {
+	var ids []uint
+	err := s.conn(ctx).Model(&Message{}).Where(toNumber(number)).
+		Where("appointment_id IS NOT NULL").Order("id DESC").Limit(1).Pluck("appointment_id", &ids).Error
+	if err != nil {
+		return 0, fmt.Errorf("store: last messaged appointment: %w", Classify(err))
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	return ids[0], nil
+}
+
+// LinkedMessage finds the message a link click or open came from: the
+// latest message about an appointment to number in campaign (when given),
+// else the latest such message that left us. nil when there is none.
+func (s *Store) LinkedMessage(ctx context.Context, number, campaignID string) (*Message, error) {
+	db := s.conn(ctx)
+	var m Message
+	if campaignID != "" {
+		err := Classify(db.Where(toNumber(number)).
+			Where("campaign_id = ? AND appointment_id IS NOT NULL", campaignID).Order("id DESC").Take(&m).Error)
+		if err == nil {
+			return &m, nil
+		}
+		if !isNotFound(err) {
+			return nil, fmt.Errorf("store: linked message: %w", err)
+		}
+	}
+	err := Classify(db.Where(toNumber(number)).
+		Where("appointment_id IS NOT NULL").
+		Where(db.Where("sent_at IS NOT NULL").Or("status IN ?", sentStatuses)).
+		Order("id DESC").Take(&m).Error)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: linked message: %w", err)
+	}
+	return &m, nil
+}
+
+// OptOutAcksSince counts the opt-out acknowledgements other than except
+// that went out (or are going out) since since, to the patient or to
+// number.
+func (s *Store) OptOutAcksSince(ctx context.Context, except, patientID uint, number string, since time.Time) (int64, error) {
+	db := s.conn(ctx)
+	var n int64
+	err := db.Model(&Message{}).
+		Where("kind = ? AND id <> ? AND created_at >= ? AND status IN ?", KindOptOutAck, except, since.UTC(),
+			[]MessageStatus{MsgSending, MsgAccepted, MsgSent, MsgDelivered}).
+		Where(db.Where("patient_id = ?", patientID).Or(toNumber(number))).
+		Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("store: earlier acknowledgements: %w", Classify(err))
+	}
+	return n, nil
+}

@@ -1,0 +1,34 @@
+package models
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Setting returns the value stored under key, or ErrNotFound.
+func (s *Store) Setting(ctx context.Context, key string) (string, error) {
+	var st Setting
+	if err := s.conn(ctx).Where(&Setting{Key: key}).Take(&st).Error; err != nil {
+		return "", fmt.Errorf("setting %q: %w", key, Classify(err))
+	}
+	return st.Value, nil
+}
+
+// AddSetting stores value under key unless the key already has a value,
+// and reports whether it stored it. Instances starting together that each
+// add a value agree on the first one stored.
+func (s *Store) AddSetting(ctx context.Context, key, value string) (bool, error) {
+	var added bool
+	err := s.write(ctx, func(db *gorm.DB) error {
+		res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&Setting{Key: key, Value: value})
+		added = res.RowsAffected == 1
+		return res.Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: add setting %q: %w", key, err)
+	}
+	return added, nil
+}

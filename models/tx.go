@@ -1,0 +1,130 @@
+package models
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+)
+
+// txState is one open transaction (or savepoint) and the domain events
+// recorded in it so far.
+type txState struct {
+	store  *Store
+	db     *gorm.DB
+	events []Event
+}
+
+// txKey is the context key of the open transaction.
+type txKey struct{}
+
+// txOf returns the transaction of s that ctx carries, or nil.
+func (s *Store) txOf(ctx context.Context) *txState {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.store == s {
+		return st
+	}
+	return nil
+}
+
+// InTx reports whether ctx carries a transaction of s.
+func (s *Store) InTx(ctx context.Context) bool { return s.txOf(ctx) != nil }
+
+// conn returns the handle a statement runs on: the transaction ctx carries,
+// or the pool. Inside a SQLite transaction statements run without ctx's
+// cancellation: for a context that can be cancelled the SQLite driver runs
+// every statement (and every row read) on a goroutine of its own and waits
+// for it, a hand-over that costs more than most statements here.
+// Cancellation still ends the work: the transaction was begun with ctx, so
+// database/sql rolls it back when ctx is done and the next statement fails;
+// a statement already running is short, since a SQLite transaction holds
+// the write lock from its start. On PostgreSQL a statement may wait for a
+// row lock or a dead connection, so it keeps ctx.
+func (s *Store) conn(ctx context.Context) *gorm.DB {
+	if st := s.txOf(ctx); st != nil {
+		if s.driver == DriverSQLite {
+			return st.db.WithContext(context.WithoutCancel(ctx))
+		}
+		return st.db.WithContext(ctx)
+	}
+	return s.db.WithContext(ctx)
+}
+
+// Tx runs fn in one transaction: everything fn writes, through any Store
+// method called with the context fn receives, lands together or not at
+// all. Called with a context that already carries a transaction, Tx runs fn
+// in a savepoint of it: a failure of fn rolls back what fn did and leaves
+// the outer transaction as it was.
+//
+// The domain events recorded in the transaction (Record) are inserted just
+// before it commits, staged with Options.Events, and handed to it once the
+// commit has succeeded; a transaction that rolls back publishes nothing.
+// On SQLite the transaction first waits for the process's turn to write
+// (WriterTurn).
+func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if parent := s.txOf(ctx); parent != nil {
+		return s.savepoint(ctx, parent, fn)
+	}
+	release, err := s.WriterTurn(ctx)
+	if err != nil {
+		return err
+	}
+	var committed []Event
+	err = s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		st := &txState{store: s, db: db}
+		if err := fn(context.WithValue(ctx, txKey{}, st)); err != nil {
+			return err
+		}
+		if len(st.events) == 0 {
+			return nil
+		}
+		inner := context.WithValue(ctx, txKey{}, st)
+		if err := s.insertEvents(inner, st.events); err != nil {
+			return err
+		}
+		if s.events != nil {
+			if err := s.events.Stage(inner, s, st.events); err != nil {
+				return fmt.Errorf("store: stage events: %w", err)
+			}
+		}
+		committed = st.events
+		return nil
+	})
+	release()
+	if err != nil {
+		return Classify(err)
+	}
+	if s.events != nil && len(committed) > 0 {
+		s.events.Committed(committed)
+	}
+	return nil
+}
+
+// savepoint runs fn in a savepoint of parent; the events fn records join
+// parent's only when fn succeeds.
+func (s *Store) savepoint(ctx context.Context, parent *txState, fn func(ctx context.Context) error) error {
+	st := &txState{store: s}
+	err := parent.db.Transaction(func(db *gorm.DB) error {
+		st.db = db
+		return fn(context.WithValue(ctx, txKey{}, st))
+	})
+	if err != nil {
+		return Classify(err)
+	}
+	parent.events = append(parent.events, st.events...)
+	return nil
+}
+
+// write runs fn on the handle for ctx: inside the transaction ctx carries,
+// or, outside one, as a statement of its own after waiting for the turn to
+// write (SQLite).
+func (s *Store) write(ctx context.Context, fn func(db *gorm.DB) error) error {
+	if s.txOf(ctx) != nil {
+		return Classify(fn(s.conn(ctx)))
+	}
+	release, err := s.WriterTurn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return Classify(fn(s.conn(ctx)))
+}

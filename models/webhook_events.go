@@ -1,0 +1,241 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// webhookInsertSQL starts an INSERT of webhook events; the values and the
+// conflict clause follow. Only placeholders are added to it, never data.
+const webhookInsertSQL = "INSERT INTO webhook_events (event, dedup_key, raw, received_at, processed_at, attempts, result, flagged) VALUES "
+
+// webhookInsertOneSQL is the single-row insert prepared once on SQLite.
+const webhookInsertOneSQL = webhookInsertSQL + "(?,?,?,?,?,?,?,?) ON CONFLICT (dedup_key) DO NOTHING"
+
+// webhookInsertChunk bounds the rows of one multi-row INSERT (8 parameters
+// a row; PostgreSQL allows 65535).
+const webhookInsertChunk = 1000
+
+// preparedWebhookInsert is the single-row insert, prepared on first use.
+type preparedWebhookInsert struct {
+	mu   sync.Mutex
+	stmt *sql.Stmt
+}
+
+// InsertWebhookEvents stores rows in one transaction of their own, skipping
+// those whose DedupKey is already stored, and returns the keys it stored.
+// Rows are written in the order given (callers sort them by key, so that
+// instances writing overlapping batches lock in the same order).
+//
+// On SQLite each row is one statement, all through one prepared single-row
+// statement: SQLite runs in process, so a statement costs no round trip,
+// and reusing one compiled statement is cheaper than compiling a multi-row
+// statement of a new length for every batch; a row the conflict clause
+// skipped changes nothing, which is how a duplicate is told from a new row.
+// On PostgreSQL, across a network, rows go in multi-row INSERT … RETURNING
+// statements, one round trip per thousand rows.
+func (s *Store) InsertWebhookEvents(ctx context.Context, rows []*WebhookEvent) (map[string]bool, error) {
+	inserted := make(map[string]bool, len(rows))
+	var err error
+	if s.driver == DriverSQLite {
+		err = s.insertWebhookEach(ctx, rows, inserted)
+	} else {
+		err = s.insertWebhookMulti(ctx, rows, inserted)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return inserted, nil
+}
+
+func (s *Store) insertWebhookMulti(ctx context.Context, rows []*WebhookEvent, inserted map[string]bool) error {
+	return s.Tx(ctx, func(ctx context.Context) error {
+		for start := 0; start < len(rows); start += webhookInsertChunk {
+			chunk := rows[start:min(start+webhookInsertChunk, len(rows))]
+			var q strings.Builder
+			q.WriteString(webhookInsertSQL)
+			args := make([]any, 0, 8*len(chunk))
+			for i, r := range chunk {
+				if i > 0 {
+					q.WriteString(",")
+				}
+				q.WriteString("(?,?,?,?,?,?,?,?)")
+				args = append(args, r.Event, r.DedupKey, r.Raw, r.ReceivedAt, r.ProcessedAt, r.Attempts, r.Result, r.Flagged)
+			}
+			q.WriteString(" ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key")
+			var keys []string
+			if err := s.conn(ctx).Raw(q.String(), args...).Scan(&keys).Error; err != nil {
+				return err
+			}
+			for _, k := range keys {
+				inserted[k] = true
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) insertWebhookEach(ctx context.Context, rows []*WebhookEvent, inserted map[string]bool) error {
+	db, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	stmt, err := s.webhookInsert.prepare(ctx, db)
+	if err != nil {
+		return Classify(err)
+	}
+	release, err := s.WriterTurn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return Classify(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	st := tx.StmtContext(ctx, stmt)
+	defer func() { _ = st.Close() }()
+	// The transaction still ends with ctx; see conn for why the statements
+	// run without its cancellation.
+	execCtx := context.WithoutCancel(ctx)
+	for _, r := range rows {
+		res, err := st.ExecContext(execCtx, r.Event, r.DedupKey, r.Raw, r.ReceivedAt, r.ProcessedAt, r.Attempts, r.Result, r.Flagged)
+		if err != nil {
+			return Classify(err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return Classify(err)
+		} else if n == 1 {
+			inserted[r.DedupKey] = true
+		}
+	}
+	return Classify(tx.Commit())
+}
+
+// prepare returns the prepared statement, preparing it on first use; a
+// failed prepare is tried again next time.
+func (p *preparedWebhookInsert) prepare(ctx context.Context, db *sql.DB) (*sql.Stmt, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stmt == nil {
+		stmt, err := db.PrepareContext(ctx, webhookInsertOneSQL)
+		if err != nil {
+			return nil, err
+		}
+		p.stmt = stmt
+	}
+	return p.stmt, nil
+}
+
+// PendingWebhookEvents returns up to limit stored events not yet processed
+// with an id above after, oldest first (id, event, raw and received_at).
+func (s *Store) PendingWebhookEvents(ctx context.Context, after uint, limit int) ([]WebhookEvent, error) {
+	var page []WebhookEvent
+	err := s.conn(ctx).Select("id", "event", "raw", "received_at").
+		Where("processed_at IS NULL AND id > ?", after).
+		Order("id").Limit(limit).Find(&page).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: pending webhook events: %w", Classify(err))
+	}
+	return page, nil
+}
+
+// WebhookEvent returns one stored webhook event, or ErrNotFound.
+func (s *Store) WebhookEvent(ctx context.Context, id uint) (*WebhookEvent, error) {
+	return first[WebhookEvent](ctx, s, "webhook event", id, false)
+}
+
+// ClaimWebhookEvent marks event id processed at now (counting the attempt)
+// and reports whether this caller did it: of several workers, the one that
+// flips processed_at first applies the event; on PostgreSQL a second one
+// waits for the row and then finds nothing to update.
+func (s *Store) ClaimWebhookEvent(ctx context.Context, id uint, now time.Time) (bool, error) {
+	var n int64
+	err := s.write(ctx, func(db *gorm.DB) error {
+		res := db.Model(&WebhookEvent{}).Where("id = ? AND processed_at IS NULL", id).
+			Updates(map[string]any{"processed_at": DBTime(now), "attempts": gorm.Expr("attempts + 1")})
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: claim webhook event %d: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// SetWebhookResult records what processing event id did.
+func (s *Store) SetWebhookResult(ctx context.Context, id uint, result string, flagged bool) error {
+	err := update[WebhookEvent](ctx, s, id, map[string]any{"result": clipBytes(result, 300), "flagged": flagged})
+	if err != nil {
+		return fmt.Errorf("store: webhook event %d result: %w", id, err)
+	}
+	return nil
+}
+
+// FailWebhookEvent counts a failed attempt at event id (still unprocessed)
+// and, once it has failed maxAttempts times, sets it aside: processed,
+// flagged, with the cause. It reports whether it set the event aside.
+func (s *Store) FailWebhookEvent(ctx context.Context, id uint, cause string, maxAttempts int, now time.Time) (bool, error) {
+	var setAside bool
+	err := s.write(ctx, func(db *gorm.DB) error {
+		res := db.Model(&WebhookEvent{}).Where("id = ? AND processed_at IS NULL", id).
+			Updates(map[string]any{"attempts": gorm.Expr("attempts + 1"), "result": clipBytes("error: "+cause, 300)})
+		if res.Error != nil {
+			return res.Error
+		}
+		res = db.Model(&WebhookEvent{}).Where("id = ? AND processed_at IS NULL AND attempts >= ?", id, maxAttempts).
+			Updates(map[string]any{
+				"processed_at": DBTime(now), "flagged": true,
+				"result": clipBytes(fmt.Sprintf("failed after %d attempts: %s", maxAttempts, cause), 300),
+			})
+		setAside = res.RowsAffected == 1
+		return res.Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: webhook event %d failure: %w", id, err)
+	}
+	return setAside, nil
+}
+
+// WebhookEventStored reports whether an event with de-duplication key key
+// is stored.
+func (s *Store) WebhookEventStored(ctx context.Context, key string) (bool, error) {
+	n, err := count[WebhookEvent](ctx, s, "dedup_key = ?", key)
+	if err != nil {
+		return false, fmt.Errorf("store: webhook event by key: %w", err)
+	}
+	return n > 0, nil
+}
+
+// PruneWebhookEvents deletes processed events received before cutoff and
+// returns how many. Unprocessed events are never deleted.
+func (s *Store) PruneWebhookEvents(ctx context.Context, cutoff time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(db *gorm.DB) error {
+		res := db.Where("processed_at IS NOT NULL AND received_at < ?", cutoff.UTC()).Delete(&WebhookEvent{})
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: prune webhook events: %w", err)
+	}
+	return n, nil
+}
+
+// clipBytes cuts s to at most n bytes on a rune boundary.
+func clipBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
