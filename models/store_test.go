@@ -194,6 +194,63 @@ func TestTxRollsBackEverything(t *testing.T) {
 	}
 }
 
+// A nested Tx is a savepoint: when it fails, what it wrote is undone and
+// the outer transaction goes on (on PostgreSQL even after a statement of
+// it failed); when it succeeds, its writes join the outer transaction and
+// the savepoint is released at once rather than left open to the commit.
+func TestNestedTxIsAReleasedSavepoint(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		set := func(ctx context.Context, k string) error {
+			return s.DB(ctx).Create(&models.Setting{Key: k, Value: "1"}).Error
+		}
+		boom := errors.New("boom")
+		err := s.Tx(ctx, func(ctx context.Context) error {
+			if err := set(ctx, "outer"); err != nil {
+				return err
+			}
+			if err := s.Tx(ctx, func(ctx context.Context) error {
+				if err := set(ctx, "failed"); err != nil {
+					return err
+				}
+				return boom
+			}); !errors.Is(err, boom) {
+				t.Errorf("failing savepoint = %v", err)
+			}
+			// A statement that fails (a duplicate key) inside a savepoint.
+			if err := s.Tx(ctx, func(ctx context.Context) error { return set(ctx, "outer") }); err == nil {
+				t.Error("a duplicate key was accepted")
+			}
+			for i := range 3 {
+				if err := s.Tx(ctx, func(ctx context.Context) error { return set(ctx, fmt.Sprint("inner", i)) }); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		if err := s.DB(ctx).Model(&models.Setting{}).Order("key").Pluck("key", &keys).Error; err != nil {
+			t.Fatal(err)
+		}
+		if want := "inner0 inner1 inner2 outer"; strings.Join(keys, " ") != want {
+			t.Fatalf("committed %q, want %q", keys, want)
+		}
+
+		err = s.Tx(ctx, func(ctx context.Context) error {
+			if err := s.Tx(ctx, func(ctx context.Context) error { return set(ctx, "released") }); err != nil {
+				return err
+			}
+			return s.DB(ctx).Exec("ROLLBACK TO SAVEPOINT apptconfirm_sp1").Error
+		})
+		if err == nil {
+			t.Fatal("the savepoint of a finished nested Tx was still open")
+		}
+	})
+}
+
 func TestClassifyConflictAndNotFound(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()

@@ -13,6 +13,9 @@ type txState struct {
 	store  *Store
 	db     *gorm.DB
 	events []Event
+	// savepoints counts the savepoints opened in the transaction so far,
+	// shared by the transaction and its savepoints, to name them apart.
+	savepoints *int
 }
 
 // txKey is the context key of the open transaction.
@@ -70,7 +73,7 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) erro
 	}
 	var committed []Event
 	err = s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-		st := &txState{store: s, db: db}
+		st := &txState{store: s, db: db, savepoints: new(int)}
 		if err := fn(context.WithValue(ctx, txKey{}, st)); err != nil {
 			return err
 		}
@@ -100,14 +103,33 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) erro
 }
 
 // savepoint runs fn in a savepoint of parent; the events fn records join
-// parent's only when fn succeeds.
-func (s *Store) savepoint(ctx context.Context, parent *txState, fn func(ctx context.Context) error) error {
-	st := &txState{store: s}
-	err := parent.db.Transaction(func(db *gorm.DB) error {
-		st.db = db
-		return fn(context.WithValue(ctx, txKey{}, st))
-	})
+// parent's only when fn succeeds. The savepoint is released as soon as fn
+// returns, whatever the outcome: savepoints left open pile up for the rest
+// of the transaction, and every write under them costs more (SQLite copies
+// each page it changes once per open savepoint; PostgreSQL keeps a
+// subtransaction for each).
+func (s *Store) savepoint(ctx context.Context, parent *txState, fn func(ctx context.Context) error) (err error) {
+	*parent.savepoints++
+	name := fmt.Sprintf("apptconfirm_sp%d", *parent.savepoints)
+	db := s.conn(ctx)
+	if err := db.Exec("SAVEPOINT " + name).Error; err != nil {
+		return Classify(err)
+	}
+	done := false
+	defer func() {
+		if !done || err != nil {
+			// Errors here surface when the outer transaction goes on.
+			db.Exec("ROLLBACK TO SAVEPOINT " + name)
+			db.Exec("RELEASE SAVEPOINT " + name)
+		}
+	}()
+	st := &txState{store: s, db: parent.db, savepoints: parent.savepoints}
+	err = fn(context.WithValue(ctx, txKey{}, st))
+	done = true
 	if err != nil {
+		return Classify(err)
+	}
+	if err = db.Exec("RELEASE SAVEPOINT " + name).Error; err != nil {
 		return Classify(err)
 	}
 	parent.events = append(parent.events, st.events...)
