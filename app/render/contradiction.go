@@ -43,31 +43,45 @@ var dayPhrases = buildDayPhrases()
 
 func buildDayPhrases() []dayPhrase {
 	today := []string{
-		"today", "todays", "tonight", "this morning", "this afternoon", "this evening", // en
-		"aujourdhui", "ce soir", "ce matin", "cet apres midi", // fr
-		"hoy", "esta tarde", "esta noche", "esta manana", // es
-		"heute", // de ("heute Abend", "heute Morgen")
-		"vandaag", "vanavond", "vanmiddag", "vanochtend", "vanmorgen", "vannacht", // nl
-		"hoje", "esta noite", "esta manha", // pt ("esta tarde" is Spanish too)
-		"oggi", "stasera", "stamattina", "stamani", "stanotte", "questa sera", "questa mattina", "questo pomeriggio", // it
+		// English
+		"today", "todays", "tonight", "this morning", "this afternoon", "this evening",
+		// French
+		"aujourdhui", "ce soir", "ce matin", "cet apres midi",
+		// Spanish
+		"hoy", "esta tarde", "esta noche", "esta manana",
+		// German ("heute Abend" and "heute Morgen" start with it)
+		"heute",
+		// Dutch
+		"vandaag", "vanavond", "vanmiddag", "vanochtend", "vanmorgen", "vannacht",
+		// Portuguese ("esta tarde" is listed with Spanish)
+		"hoje", "esta noite", "esta manha",
+		// Italian
+		"oggi", "stasera", "stamattina", "stamani", "stanotte", "questa sera", "questa mattina", "questo pomeriggio",
 	}
 	// "morgen" is tomorrow in German and Dutch, and "morning" after an
 	// article or a greeting; "mañana" is tomorrow in Spanish, and
-	// "morning" after an article or a demonstrative.
+	// "morning" after an article or a demonstrative. "Après-demain",
+	// "pasado mañana", "depois de amanhã" and "dopo domani" are the day
+	// after tomorrow.
 	morgenNot := []string{
 		"guten", "am", "den", "dem", "der", "des", "einen", "jeden", "diesen", "ganzen", "heute", "gestern",
 		"goede", "goeie", "de", "deze", "die", "elke", "iedere", "hele",
 	}
 	mananaNot := []string{"la", "una", "esta", "esa", "aquella", "cada", "media", "pasado"}
 	tomorrow := []dayPhrase{
-		{words: []string{"tomorrow"}}, {words: []string{"tomorrows"}}, // en
-		{words: []string{"demain"}, notAfter: []string{"apres"}}, // fr: après-demain
-		{words: []string{"manana"}, notAfter: mananaNot}, // es
-		{words: []string{"morgen"}, notAfter: morgenNot}, // de, nl
-		{words: []string{"morgige"}}, {words: []string{"morgigen"}}, {words: []string{"morgiger"}}, {words: []string{"morgiges"}}, // de
-		{words: []string{"morgenochtend"}}, {words: []string{"morgenmiddag"}}, {words: []string{"morgenavond"}}, {words: []string{"morgenvroeg"}}, // nl
-		{words: []string{"amanha"}, notAfter: []string{"depois de"}}, // pt: depois de amanhã
-		{words: []string{"domani"}, notAfter: []string{"dopo"}}, {words: []string{"domattina"}}, // it: dopo domani
+		{words: []string{"demain"}, notAfter: []string{"apres"}},
+		{words: []string{"manana"}, notAfter: mananaNot},
+		{words: []string{"morgen"}, notAfter: morgenNot},
+		{words: []string{"amanha"}, notAfter: []string{"depois de"}},
+		{words: []string{"domani"}, notAfter: []string{"dopo"}},
+	}
+	for _, w := range []string{
+		"tomorrow", "tomorrows", // English
+		"morgige", "morgigen", "morgiger", "morgiges", // German
+		"morgenochtend", "morgenmiddag", "morgenavond", "morgenvroeg", // Dutch
+		"domattina", // Italian
+	} {
+		tomorrow = append(tomorrow, dayPhrase{words: []string{w}})
 	}
 	var out []dayPhrase
 	for _, p := range today {
