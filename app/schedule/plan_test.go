@@ -469,58 +469,100 @@ func TestPlanMoves(t *testing.T) {
 		reason  string // MoveReason; "" means not moved
 	}{
 		{"not in quiet hours", "UTC", night, "2026-03-10T14:00:00Z", 2 * time.Hour, 0, "2026-03-10T12:00:00Z", ""},
-		{"the issue's case: 2 h before 09:00 goes at 08:00", "UTC", night, "2026-03-10T09:00:00Z", 2 * time.Hour, 0,
-			"2026-03-10T08:00:00Z", "moved to 08:00, after quiet hours"},
-		{"exactly the minimum lead after quiet hours", "UTC", night, "2026-03-10T09:00:00Z", 3 * time.Hour, 60 * time.Minute,
-			"2026-03-10T08:00:00Z", "moved to 08:00, after quiet hours"},
-		{"too close after quiet hours: before them", "UTC", night, "2026-03-10T08:30:00Z", 2 * time.Hour, 0,
-			"2026-03-09T20:59:00Z", "moved to 20:59, before quiet hours: after them there would be less than 60 min before the appointment"},
-		{"a shorter minimum lead allows after", "UTC", night, "2026-03-10T08:30:00Z", 2 * time.Hour, 30 * time.Minute,
-			"2026-03-10T08:00:00Z", "moved to 08:00, after quiet hours"},
-		{"a longer minimum lead, in minutes", "UTC", night, "2026-03-10T09:00:00Z", 2 * time.Hour, 90 * time.Minute,
-			"2026-03-09T20:59:00Z", "moved to 20:59, before quiet hours: after them there would be less than 90 min before the appointment"},
-		{"a longer minimum lead, in hours", "UTC", night, "2026-03-10T09:00:00Z", 2 * time.Hour, 2 * time.Hour,
-			"2026-03-09T20:59:00Z", "moved to 20:59, before quiet hours: after them there would be less than 2 h before the appointment"},
-		{"an appointment inside quiet hours", "UTC", night, "2026-03-10T07:00:00Z", 2 * time.Hour, 0,
-			"2026-03-09T20:59:00Z", "moved to 20:59, before quiet hours: the appointment starts before they end"},
-		{"a 48 h reminder due at night waits for the morning", "UTC", night, "2026-03-10T22:30:00Z", 48 * time.Hour, 0,
-			"2026-03-09T08:00:00Z", "moved to 08:00, after quiet hours"},
-		{"a window that does not cross midnight", "UTC", quiet(t, "12:00", "14:00"), "2026-03-10T16:00:00Z", 3 * time.Hour, 0,
-			"2026-03-10T14:00:00Z", "moved to 14:00, after quiet hours"},
+		{
+			"a 2 h reminder for a 09:00 visit goes at 08:00", "UTC", night, "2026-03-10T09:00:00Z", 2 * time.Hour, 0,
+			"2026-03-10T08:00:00Z", "moved to 08:00, after quiet hours",
+		},
+		{
+			"exactly the minimum lead after quiet hours", "UTC", night, "2026-03-10T09:00:00Z", 3 * time.Hour, 60 * time.Minute,
+			"2026-03-10T08:00:00Z", "moved to 08:00, after quiet hours",
+		},
+		{
+			"too close after quiet hours: before them", "UTC", night, "2026-03-10T08:30:00Z", 2 * time.Hour, 0,
+			"2026-03-09T20:59:00Z", "moved to 20:59, before quiet hours: after them there would be less than 60 min before the appointment",
+		},
+		{
+			"a shorter minimum lead allows after", "UTC", night, "2026-03-10T08:30:00Z", 2 * time.Hour, 30 * time.Minute,
+			"2026-03-10T08:00:00Z", "moved to 08:00, after quiet hours",
+		},
+		{
+			"a longer minimum lead, in minutes", "UTC", night, "2026-03-10T09:00:00Z", 2 * time.Hour, 90 * time.Minute,
+			"2026-03-09T20:59:00Z", "moved to 20:59, before quiet hours: after them there would be less than 90 min before the appointment",
+		},
+		{
+			"a longer minimum lead, in hours", "UTC", night, "2026-03-10T09:00:00Z", 2 * time.Hour, 2 * time.Hour,
+			"2026-03-09T20:59:00Z", "moved to 20:59, before quiet hours: after them there would be less than 2 h before the appointment",
+		},
+		{
+			"an appointment inside quiet hours", "UTC", night, "2026-03-10T07:00:00Z", 2 * time.Hour, 0,
+			"2026-03-09T20:59:00Z", "moved to 20:59, before quiet hours: the appointment starts before they end",
+		},
+		{
+			"a 48 h reminder due at night waits for the morning", "UTC", night, "2026-03-10T22:30:00Z", 48 * time.Hour, 0,
+			"2026-03-09T08:00:00Z", "moved to 08:00, after quiet hours",
+		},
+		{
+			"a window that does not cross midnight", "UTC", quiet(t, "12:00", "14:00"), "2026-03-10T16:00:00Z", 3 * time.Hour, 0,
+			"2026-03-10T14:00:00Z", "moved to 14:00, after quiet hours",
+		},
 		// 2026-03-08 02:00 EST -> 03:00 EDT.
-		{"new york spring forward, after", "America/New_York", night, "2026-03-08T13:00:00Z", 2 * time.Hour, 0,
-			"2026-03-08T12:00:00Z", "moved to 08:00, after quiet hours"},
-		{"new york spring forward, before", "America/New_York", night, "2026-03-08T12:30:00Z", 2 * time.Hour, 0,
-			"2026-03-08T01:59:00Z", "moved to 20:59, before quiet hours: after them there would be less than 60 min before the appointment"},
+		{
+			"new york spring forward, after", "America/New_York", night, "2026-03-08T13:00:00Z", 2 * time.Hour, 0,
+			"2026-03-08T12:00:00Z", "moved to 08:00, after quiet hours",
+		},
+		{
+			"new york spring forward, before", "America/New_York", night, "2026-03-08T12:30:00Z", 2 * time.Hour, 0,
+			"2026-03-08T01:59:00Z", "moved to 20:59, before quiet hours: after them there would be less than 60 min before the appointment",
+		},
 		// 2026-11-01 02:00 EDT -> 01:00 EST.
-		{"new york fall back, after", "America/New_York", night, "2026-11-01T14:00:00Z", 2 * time.Hour, 0,
-			"2026-11-01T13:00:00Z", "moved to 08:00, after quiet hours"},
+		{
+			"new york fall back, after", "America/New_York", night, "2026-11-01T14:00:00Z", 2 * time.Hour, 0,
+			"2026-11-01T13:00:00Z", "moved to 08:00, after quiet hours",
+		},
 		// Quiet 00:30-01:30: the second 01:00 (EST, 06:00Z) is quiet until
 		// 01:30 EST; the stretch began at 01:00 EST, after 01:59 EDT.
-		{"new york fall back, repeated hour, after", "America/New_York", quiet(t, "00:30", "01:30"), "2026-11-01T08:15:00Z", 135 * time.Minute, 0,
-			"2026-11-01T06:30:00Z", "moved to 01:30, after quiet hours"},
-		{"new york fall back, repeated hour, before", "America/New_York", quiet(t, "00:30", "01:30"), "2026-11-01T06:45:00Z", 45 * time.Minute, 0,
-			"2026-11-01T05:59:00Z", "moved to 01:59, before quiet hours: after them there would be less than 60 min before the appointment"},
+		{
+			"new york fall back, repeated hour, after", "America/New_York", quiet(t, "00:30", "01:30"), "2026-11-01T08:15:00Z", 135 * time.Minute, 0,
+			"2026-11-01T06:30:00Z", "moved to 01:30, after quiet hours",
+		},
+		{
+			"new york fall back, repeated hour, before", "America/New_York", quiet(t, "00:30", "01:30"), "2026-11-01T06:45:00Z", 45 * time.Minute, 0,
+			"2026-11-01T05:59:00Z", "moved to 01:59, before quiet hours: after them there would be less than 60 min before the appointment",
+		},
 		// 2026-03-29 02:00 CET -> 03:00 CEST; 2026-10-25 03:00 CEST -> 02:00 CET.
-		{"paris spring forward", "Europe/Paris", night, "2026-03-29T07:00:00Z", 2 * time.Hour, 0,
-			"2026-03-29T06:00:00Z", "moved to 08:00, after quiet hours"},
-		{"paris fall back", "Europe/Paris", night, "2026-10-25T08:00:00Z", 2 * time.Hour, 0,
-			"2026-10-25T07:00:00Z", "moved to 08:00, after quiet hours"},
-		{"paris fall back, before", "Europe/Paris", night, "2026-10-25T07:30:00Z", 2 * time.Hour, 0,
-			"2026-10-24T18:59:00Z", "moved to 20:59, before quiet hours: after them there would be less than 60 min before the appointment"},
+		{
+			"paris spring forward", "Europe/Paris", night, "2026-03-29T07:00:00Z", 2 * time.Hour, 0,
+			"2026-03-29T06:00:00Z", "moved to 08:00, after quiet hours",
+		},
+		{
+			"paris fall back", "Europe/Paris", night, "2026-10-25T08:00:00Z", 2 * time.Hour, 0,
+			"2026-10-25T07:00:00Z", "moved to 08:00, after quiet hours",
+		},
+		{
+			"paris fall back, before", "Europe/Paris", night, "2026-10-25T07:30:00Z", 2 * time.Hour, 0,
+			"2026-10-24T18:59:00Z", "moved to 20:59, before quiet hours: after them there would be less than 60 min before the appointment",
+		},
 		// Lord Howe moves by 30 minutes: 2026-10-04 02:00 (+10:30) -> 02:30
 		// (+11). A window ending at 02:15 ends at the change itself.
-		{"lord howe, the end falls in the gap", "Australia/Lord_Howe", quiet(t, "22:00", "02:15"), "2026-10-03T17:00:00Z", 3 * time.Hour, 0,
-			"2026-10-03T15:30:00Z", "moved to 02:30, after quiet hours"},
+		{
+			"lord howe, the end falls in the gap", "Australia/Lord_Howe", quiet(t, "22:00", "02:15"), "2026-10-03T17:00:00Z", 3 * time.Hour, 0,
+			"2026-10-03T15:30:00Z", "moved to 02:30, after quiet hours",
+		},
 		// 2026-04-05 02:00 (+11) -> 01:30 (+10:30).
-		{"lord howe, fall back", "Australia/Lord_Howe", night, "2026-04-04T22:30:00Z", 2 * time.Hour, 0,
-			"2026-04-04T21:30:00Z", "moved to 08:00, after quiet hours"},
+		{
+			"lord howe, fall back", "Australia/Lord_Howe", night, "2026-04-04T22:30:00Z", 2 * time.Hour, 0,
+			"2026-04-04T21:30:00Z", "moved to 08:00, after quiet hours",
+		},
 		// Santiago springs forward at midnight, 2026-09-06 00:00 (-04) ->
 		// 01:00 (-03): a window ending at 00:30 ends at the change.
-		{"santiago, midnight change inside a window across midnight", "America/Santiago", quiet(t, "23:00", "00:30"), "2026-09-06T06:00:00Z", 3 * time.Hour, 0,
-			"2026-09-06T04:00:00Z", "moved to 01:00, after quiet hours"},
-		{"kolkata half-hour offset", "Asia/Kolkata", night, "2026-03-10T03:30:00Z", 2 * time.Hour, 0,
-			"2026-03-10T02:30:00Z", "moved to 08:00, after quiet hours"},
+		{
+			"santiago, midnight change inside a window across midnight", "America/Santiago", quiet(t, "23:00", "00:30"), "2026-09-06T06:00:00Z", 3 * time.Hour, 0,
+			"2026-09-06T04:00:00Z", "moved to 01:00, after quiet hours",
+		},
+		{
+			"kolkata half-hour offset", "Asia/Kolkata", night, "2026-03-10T03:30:00Z", 2 * time.Hour, 0,
+			"2026-03-10T02:30:00Z", "moved to 08:00, after quiet hours",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
