@@ -385,7 +385,7 @@ func Render(tmpl string, d Data) (string, error) {
 func isBrace(c byte) bool { return c == '{' || c == '}' }
 
 // Preview is what the template editor shows: the rendered text and how it
-// will be billed (QUALITY C4).
+// will be billed.
 type Preview struct {
 	Text string
 	// Length is in GSM-7 characters (extension characters such as "€"

@@ -22,7 +22,7 @@ type Rule struct {
 }
 
 // Caps limits how many reminders one patient receives. A value of zero or
-// less means no limit. Use DefaultCaps for the limits of QUALITY C3.
+// less means no limit. DefaultCaps gives the usual limits.
 type Caps struct {
 	// PerDay is the limit per calendar day in the appointment location's
 	// time zone.
