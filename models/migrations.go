@@ -88,6 +88,7 @@ var migrations = []migration{
 	{4, "domain events", func(tx *gorm.DB) error {
 		return tx.Migrator().CreateTable(&v4Event{})
 	}},
+	{7, "texts per language; messages record their language and quiet-hours moves", migrateV7},
 }
 
 // v4Event is the events table as migration 4 creates it.

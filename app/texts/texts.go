@@ -77,6 +77,28 @@ func Languages() []string {
 	return render.Languages()
 }
 
+// languageNames are the languages as staff read them, in English.
+var languageNames = map[string]string{
+	"en": "English", "fr": "French", "es": "Spanish", "de": "German",
+	"nl": "Dutch", "pt": "Portuguese", "it": "Italian",
+}
+
+// LanguageName names a language code for staff ("French" for "fr"); an
+// unknown code is returned as it is.
+func LanguageName(code string) string {
+	if name, ok := languageNames[code]; ok {
+		return name
+	}
+	return code
+}
+
+// IsLanguage reports whether code is one of Languages, exactly (lower
+// case, no region).
+func IsLanguage(code string) bool {
+	_, ok := languageNames[code]
+	return ok
+}
+
 // kindNames are the names staff read. Message kinds that have no default
 // text (staff and test messages) are named too, so that one function names
 // every message.
@@ -160,6 +182,16 @@ func DefaultRules() []Rule {
 	}
 }
 
+// ReminderKind is the kind whose shipped texts a reminder rule sent this
+// long before the appointment starts with: KindReminderSoon ("see you {day}
+// at {time}") under a day, KindReminder otherwise.
+func ReminderKind(before time.Duration) string {
+	if before < 24*time.Hour {
+		return KindReminderSoon
+	}
+	return KindReminder
+}
+
 // UsesChoices reports whether kind's text lists numbered choices with
 // {choices}, and so is checked with render.ValidateQuestion.
 func UsesChoices(kind string) bool {
@@ -190,6 +222,10 @@ var (
 // out: HELP and STOP by law and carrier rules, and START because it signs
 // the patient up again.
 var legalKinds = map[string]bool{KindHelp: true, KindOptOutAck: true, KindOptInAck: true}
+
+// IsLegal reports whether kind's text must pass LegalCheck: the HELP, STOP
+// (opt-out) and START (opt-in) answers.
+func IsLegal(kind string) bool { return legalKinds[kind] }
 
 // LegalCheck refuses a HELP, STOP (opt-out) or START (opt-in) answer that
 // lacks the {clinic} placeholder or the word STOP (any case, as a whole

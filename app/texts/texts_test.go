@@ -478,3 +478,22 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+func TestLanguageNames(t *testing.T) {
+	for _, l := range Languages() {
+		if !IsLanguage(l) || LanguageName(l) == l {
+			t.Errorf("language %q has no name", l)
+		}
+	}
+	if IsLanguage("EN") || IsLanguage("pt-BR") || IsLanguage("") || LanguageName("xx") != "xx" {
+		t.Error("IsLanguage or LanguageName accept what is not a code")
+	}
+}
+
+func TestReminderKindMatchesDefaultRules(t *testing.T) {
+	for _, r := range DefaultRules() {
+		if got := ReminderKind(r.Before); got != r.Kind {
+			t.Errorf("ReminderKind(%s) = %s, the shipped rule %s uses %s", r.Before, got, r.Name, r.Kind)
+		}
+	}
+}

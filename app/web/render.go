@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"apptconfirm/app/texts"
 	"apptconfirm/models"
 )
 
@@ -180,10 +181,12 @@ func templateFuncs(assets *Assets) template.FuncMap {
 			}
 			return *p
 		},
-		"eqs":   func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
-		"add":   func(a, b int) int { return a + b },
-		"pct":   func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-		"money": func(f float64) string { return fmt.Sprintf("%.3f", f) },
+		"eqs": func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+		// langname names a language code: "French" for "fr".
+		"langname": texts.LanguageName,
+		"add":      func(a, b int) int { return a + b },
+		"pct":      func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+		"money":    func(f float64) string { return fmt.Sprintf("%.3f", f) },
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
 				return nil, fmt.Errorf("dict: odd number of arguments")
