@@ -147,7 +147,7 @@ func (s *Service) Get(ctx context.Context, id uint) (*Item, error) {
 
 // quickAnswers writes the item's quick answers (see Item.QuickAnswers).
 func (s *Service) quickAnswers(ctx context.Context, it *Item) error {
-	if it.Message.HandledAt != nil || it.OptedOut || len(it.Patients) == 0 || it.Message.From == "" {
+	if s.outbox == nil || it.Message.HandledAt != nil || it.OptedOut || len(it.Patients) == 0 || it.Message.From == "" {
 		return nil
 	}
 	var about *models.Appointment
