@@ -284,8 +284,9 @@ func (o *Outbox) Upcoming(ctx context.Context, window time.Duration, limit int) 
 // QuickAnswer is one of the inbox's ready answers, written for a patient.
 type QuickAnswer struct {
 	Kind string
-	// Name is the answer's name ("Quick answer: please call us").
-	Name string
+	// Name is the answer's name ("Quick answer: please call us"); Label
+	// is its button's ("Please call us").
+	Name, Label string
 	Composed
 }
 
@@ -314,7 +315,12 @@ func (o *Outbox) QuickAnswers(ctx context.Context, p *models.Patient, a *models.
 			// refuses such texts, so this is only an old one.
 			continue
 		}
-		out = append(out, QuickAnswer{Kind: kind, Name: texts.KindName(kind), Composed: c})
+		name := texts.KindName(kind)
+		label := strings.TrimPrefix(name, "Quick answer: ")
+		if label != "" {
+			label = strings.ToUpper(label[:1]) + label[1:]
+		}
+		out = append(out, QuickAnswer{Kind: kind, Name: name, Label: label, Composed: c})
 	}
 	return out, nil
 }

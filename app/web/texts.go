@@ -85,7 +85,7 @@ func (s *Server) textsList(c *gin.Context) {
 		}
 		for _, l := range langs.Enabled {
 			if w := e.DayWarnings[l]; w != "" {
-				row.DayWarnings = append(row.DayWarnings, texts.LanguageName(l)+": "+w)
+				row.DayWarnings = append(row.DayWarnings, texts.LanguageName(l)+", for some sends: "+w)
 			}
 		}
 		d.Entries = append(d.Entries, row)
