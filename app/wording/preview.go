@@ -25,6 +25,9 @@ type Preview struct {
 	// {day} is seen from; When says it in the location's zone.
 	SendAt time.Time
 	When   string
+	// Past is set when SendAt is already past: for this appointment the
+	// message is not sent (planning skips it).
+	Past bool
 	// Languages has one preview per enabled language, default first.
 	Languages []LanguagePreview
 }
@@ -75,6 +78,7 @@ func (s *Service) Preview(ctx context.Context, key string, bodies map[string]str
 	base := s.outbox.PreviewData(k, rule, a, now)
 	p.SendAt = base.SendAt
 	p.When = outbox.When(base.SendAt, base.Location)
+	p.Past = base.SendAt.Before(now)
 	order := append([]string{langs.Default}, without(langs.Enabled, langs.Default)...)
 	defBody := strings.TrimSpace(bodies[langs.Default])
 	for _, lang := range order {
