@@ -15,6 +15,7 @@ import (
 	"apptconfirm/app/outbox"
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/smscx/smscxtest"
+	"apptconfirm/app/texts"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
@@ -108,6 +109,13 @@ func seedBacklog(b *testing.B, store *models.Store, n int, now time.Time) {
 	patient := models.Patient{FirstName: "Ada", LastName: "Lovelace", Phone: "+33612345678", Language: "fr"}
 	for _, v := range []any{&loc, &rule, &patient} {
 		if err := db.Create(v).Error; err != nil {
+			b.Fatal(err)
+		}
+	}
+	// The rule's texts as a clinic has them: one per language, stored.
+	for _, lang := range texts.Languages() {
+		body, _ := texts.Default(texts.KindReminder, lang)
+		if _, err := store.AddRuleTemplate(context.Background(), rule.ID, lang, body, now); err != nil {
 			b.Fatal(err)
 		}
 	}
