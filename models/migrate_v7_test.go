@@ -35,15 +35,23 @@ func TestMigrationKeepsTextsAsEnglish(t *testing.T) {
 				sql  string
 				args []any
 			}{
-				{`INSERT INTO message_templates (key, body, updated_at) VALUES (?, ?, ?), (?, ?, ?)`,
-					[]any{"help", "Call us on {clinic_phone}.", at, "ack_confirm", "Confirmed, {first_name}!", at}},
-				{`INSERT INTO reminder_rules (name, before_seconds, template, only_if_unconfirmed, enabled, created_at, updated_at)
+				{
+					`INSERT INTO message_templates (key, body, updated_at) VALUES (?, ?, ?), (?, ?, ?)`,
+					[]any{"help", "Call us on {clinic_phone}.", at, "ack_confirm", "Confirmed, {first_name}!", at},
+				},
+				{
+					`INSERT INTO reminder_rules (name, before_seconds, template, only_if_unconfirmed, enabled, created_at, updated_at)
 					VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)`,
-					[]any{"48h", 172800, "See you {weekday}, {first_name}.", false, true, at, at,
-						"2h", 7200, "", true, true, at, at}},
-				{`INSERT INTO messages (uuid, kind, "to", body, status, send_at, reason, attempts, campaign_id, parts, cost, provider_state, rule_name, created_at, updated_at)
+					[]any{
+						"48h", 172800, "See you {weekday}, {first_name}.", false, true, at, at,
+						"2h", 7200, "", true, true, at, at,
+					},
+				},
+				{
+					`INSERT INTO messages (uuid, kind, "to", body, status, send_at, reason, attempts, campaign_id, parts, cost, provider_state, rule_name, created_at, updated_at)
 					VALUES (?, 'reminder', '+33612345678', 'Hi', 'delivered', ?, '', 1, '', 1, 0, '', '48h', ?, ?)`,
-					[]any{"00000000-0000-4000-8000-000000000001", at, at, at}},
+					[]any{"00000000-0000-4000-8000-000000000001", at, at, at},
+				},
 			} {
 				if err := raw.Exec(q.sql, q.args...).Error; err != nil {
 					t.Fatal(err)

@@ -107,18 +107,30 @@ func TestPutTemplates(t *testing.T) {
 	refusals := []struct {
 		name, body, field, message string
 	}{
-		{"an unknown placeholder, named with its language", `{"templates": [{"key": "help", "texts": {"de": "{clinic}: Hilfe unter {telefon}. STOP zum Abmelden."}}]}`,
-			"help.de", "unknown placeholder {telefon}"},
-		{"a STOP answer that does not say STOP", `{"templates": [{"key": "optout_ack", "texts": {"es": "{clinic}: no le enviaremos más mensajes."}}]}`,
-			"optout_ack.es", "with the word STOP"},
-		{"a HELP answer that does not name the clinic", `{"templates": [{"key": "help", "texts": {"it": "Risponda STOP per non ricevere messaggi."}}]}`,
-			"help.it", "must name the clinic with {clinic}"},
-		{"the question without its choices", `{"templates": [{"key": "question", "texts": {"fr": "Lequel ?"}}]}`,
-			"question.fr", "{choices}"},
-		{"choices outside the question", `{"templates": [{"key": "ack_confirm", "texts": {"fr": "Merci {choices}"}}]}`,
-			"ack_confirm.fr", "only for the numbered question"},
-		{"no text in the clinic's language", `{"templates": [{"key": "ack_confirm", "texts": {"en": "  "}}]}`,
-			"ack_confirm.en", "is required"},
+		{
+			"an unknown placeholder, named with its language", `{"templates": [{"key": "help", "texts": {"de": "{clinic}: Hilfe unter {telefon}. STOP zum Abmelden."}}]}`,
+			"help.de", "unknown placeholder {telefon}",
+		},
+		{
+			"a STOP answer that does not say STOP", `{"templates": [{"key": "optout_ack", "texts": {"es": "{clinic}: no le enviaremos más mensajes."}}]}`,
+			"optout_ack.es", "with the word STOP",
+		},
+		{
+			"a HELP answer that does not name the clinic", `{"templates": [{"key": "help", "texts": {"it": "Risponda STOP per non ricevere messaggi."}}]}`,
+			"help.it", "must name the clinic with {clinic}",
+		},
+		{
+			"the question without its choices", `{"templates": [{"key": "question", "texts": {"fr": "Lequel ?"}}]}`,
+			"question.fr", "{choices}",
+		},
+		{
+			"choices outside the question", `{"templates": [{"key": "ack_confirm", "texts": {"fr": "Merci {choices}"}}]}`,
+			"ack_confirm.fr", "only for the numbered question",
+		},
+		{
+			"no text in the clinic's language", `{"templates": [{"key": "ack_confirm", "texts": {"en": "  "}}]}`,
+			"ack_confirm.en", "is required",
+		},
 		{"an unknown key", `{"templates": [{"key": "welcome", "texts": {"en": "Hi"}}]}`, "welcome.en", "names no text"},
 		{"a rule that does not exist", `{"templates": [{"key": "rule:999", "texts": {"en": "Hi"}}]}`, "rule:999.en", "names no text"},
 		{"an unknown language", `{"templates": [{"key": "help", "texts": {"pt-BR": "{clinic} STOP"}}]}`, "help.pt-BR", "not a language"},

@@ -84,9 +84,18 @@ func TestKeys(t *testing.T) {
 		ok   bool
 		rule uint
 	}{
-		{"help", true, 0}, {"ack_confirm", true, 0}, {"rule:3", true, 3}, {"rule:03", false, 0}, {"rule:0", false, 0},
-		{"rule:", false, 0}, {"rule:x", false, 0}, {"rule:99999999999", false, 0}, {"", false, 0}, {"Help", false, 0},
-		{"help.fr", false, 0}, {"a-b", false, 0},
+		{"help", true, 0},
+		{"ack_confirm", true, 0},
+		{"rule:3", true, 3},
+		{"rule:03", false, 0},
+		{"rule:0", false, 0},
+		{"rule:", false, 0},
+		{"rule:x", false, 0},
+		{"rule:99999999999", false, 0},
+		{"", false, 0},
+		{"Help", false, 0},
+		{"help.fr", false, 0},
+		{"a-b", false, 0},
 	} {
 		k, ok := outbox.ParseKey(tc.in)
 		if ok != tc.ok || (ok && (k.RuleID != tc.rule || k.String() != tc.in)) {

@@ -94,29 +94,37 @@ func (s *Service) Preview(ctx context.Context, key string, bodies map[string]str
 		if k.Kind == texts.KindQuestion {
 			d.Choices = outbox.ChoicesFor(a, from)
 		}
-		switch {
-		case body == "":
-			lp.Error = "there is no text to show"
-		default:
-			if m := checkText(k, body, from == langs.Default); m != "" {
-				lp.Error = m
-				break
-			}
-			pv, err := render.PreviewText(body, d)
-			var rerr *render.Error
-			switch {
-			case errors.As(err, &rerr):
-				lp.Error = strings.TrimPrefix(rerr.Error(), "render: ")
-			case err != nil:
-				return nil, err
-			default:
-				lp.Preview = pv
-				lp.DayWarning = render.DayContradiction(body, d)
-			}
+		if err := preview(&lp, k, body, d, from == langs.Default); err != nil {
+			return nil, err
 		}
 		p.Languages = append(p.Languages, lp)
 	}
 	return p, nil
+}
+
+// preview writes body with d into lp: its text and measures, or why it
+// cannot be written.
+func preview(lp *LanguagePreview, k outbox.Key, body string, d render.Data, isDefault bool) error {
+	if body == "" {
+		lp.Error = "there is no text to show"
+		return nil
+	}
+	if m := checkText(k, body, isDefault); m != "" {
+		lp.Error = m
+		return nil
+	}
+	pv, err := render.PreviewText(body, d)
+	var rerr *render.Error
+	switch {
+	case errors.As(err, &rerr):
+		lp.Error = strings.TrimPrefix(rerr.Error(), "render: ")
+	case err != nil:
+		return err
+	default:
+		lp.Preview = pv
+		lp.DayWarning = render.DayContradiction(body, d)
+	}
+	return nil
 }
 
 func without(list []string, drop string) []string {
