@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"apptconfirm/app/outbox"
 	"apptconfirm/app/texts"
 	"apptconfirm/models"
 )
@@ -181,12 +182,10 @@ func templateFuncs(assets *Assets) template.FuncMap {
 			}
 			return *p
 		},
-		"eqs": func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
-		// langname names a language code: "French" for "fr".
-		"langname": texts.LanguageName,
-		"add":      func(a, b int) int { return a + b },
-		"pct":      func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-		"money":    func(f float64) string { return fmt.Sprintf("%.3f", f) },
+		"eqs":   func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+		"add":   func(a, b int) int { return a + b },
+		"pct":   func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+		"money": func(f float64) string { return fmt.Sprintf("%.3f", f) },
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
 				return nil, fmt.Errorf("dict: odd number of arguments")
@@ -200,6 +199,13 @@ func templateFuncs(assets *Assets) template.FuncMap {
 				m[k] = kv[i+1]
 			}
 			return m, nil
+		},
+		// langname names a language code: "French" for "fr".
+		"langname": texts.LanguageName,
+		// msgname names a message from its kind and rule name as staff
+		// read it: "Reminder 48 h before", "Confirmation acknowledgement".
+		"msgname": func(kind, ruleName string) string {
+			return outbox.Label(&models.Message{Kind: kind, RuleName: ruleName})
 		},
 	}
 }
