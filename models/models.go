@@ -216,6 +216,9 @@ type Message struct {
 	ProviderState string  `gorm:"size:16;not null;default:''"`
 	ErrorCode     *int
 	CreatedByID   *uint
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+
 	// Language is the language of Body once written ("" for a text typed
 	// by staff); FallbackFrom is the patient's language when the clinic had
 	// no text in it and Language is the clinic's default instead.
@@ -226,8 +229,6 @@ type Message struct {
 	// after quiet hours"); both empty when it was not moved.
 	MovedFrom  *time.Time
 	MoveReason string `gorm:"size:200;not null;default:''"`
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
 }
 
 // InboundMessage is one SMS a patient (or anyone) sent us.

@@ -128,12 +128,12 @@ func (o *Outbox) ClaimOne(ctx context.Context, id uint, c Claim, actor models.Ac
 
 // batchContext is what the checks need about a batch of messages.
 type batchContext struct {
-	appts    map[uint]*models.Appointment
-	patients map[uint]*models.Patient
-	rules    map[uint]*models.ReminderRule
-	optedOut map[string]bool
-	texts    *Texts
-	zones    Zones
+	appts     map[uint]*models.Appointment
+	patients  map[uint]*models.Patient
+	rules     map[uint]*models.ReminderRule
+	optedOut  map[string]bool
+	templates *Texts
+	zones     Zones
 }
 
 // loadContext reads, in a few queries, everything the checks need.
@@ -363,18 +363,18 @@ func (o *Outbox) check(ctx context.Context, batch []*models.Message, prev []mode
 // idempotencyId makes SMS.CX answer with the original send).
 func (o *Outbox) renderBody(ctx context.Context, bc *batchContext, c *Claimed, now time.Time) (verdict, error) {
 	m := c.Message
-	if bc.texts == nil {
+	if bc.templates == nil {
 		t, err := o.Texts(ctx)
 		if err != nil {
 			return verdict{}, err
 		}
-		bc.texts = t
+		bc.templates = t
 	}
 	var rule *models.ReminderRule
 	if m.RuleID != nil {
 		rule = bc.rules[*m.RuleID]
 	}
-	composed, err := bc.texts.Compose(m, bc.appointmentOf(m), rule, bc.zones, now)
+	composed, err := bc.templates.Compose(m, bc.appointmentOf(m), rule, bc.zones, now)
 	var rerr *render.Error
 	switch {
 	case errors.As(err, &rerr), errors.Is(err, ErrNothingToSend):
