@@ -13,40 +13,54 @@ import (
 // Messages get the language they were written in, the language they fell
 // back from, and the time and reason of a quiet-hours move.
 func migrateV7(tx *gorm.DB) error {
+	// Each step checks whether it is done, so that the migration also runs
+	// on a schema rewound to an earlier version number but already past it
+	// (as tests of older migrations make).
+	m := tx.Migrator()
+
 	// message_templates: its primary key changes, which SQLite cannot
 	// alter, so the few rows are read, the table recreated, the rows
 	// written back.
-	var old []v1MessageTemplate
-	if err := tx.Find(&old).Error; err != nil {
-		return err
-	}
-	if err := tx.Migrator().DropTable(&v1MessageTemplate{}); err != nil {
-		return err
-	}
-	if err := tx.Migrator().CreateTable(&v7MessageTemplate{}); err != nil {
-		return err
-	}
-	for _, t := range old {
-		row := v7MessageTemplate{Key: t.Key, Language: "en", Body: t.Body, UpdatedAt: t.UpdatedAt}
-		if err := tx.Create(&row).Error; err != nil {
+	if !m.HasColumn(&v7MessageTemplate{}, "Language") {
+		var old []v1MessageTemplate
+		if err := tx.Find(&old).Error; err != nil {
 			return err
+		}
+		if err := m.DropTable(&v1MessageTemplate{}); err != nil {
+			return err
+		}
+		if err := m.CreateTable(&v7MessageTemplate{}); err != nil {
+			return err
+		}
+		for _, t := range old {
+			row := v7MessageTemplate{Key: t.Key, Language: "en", Body: t.Body, UpdatedAt: t.UpdatedAt}
+			if err := tx.Create(&row).Error; err != nil {
+				return err
+			}
 		}
 	}
 
 	// reminder_rules.template becomes the rule's "en" text.
-	if err := tx.Migrator().CreateTable(&v7RuleTemplate{}); err != nil {
-		return err
+	if !m.HasTable(&v7RuleTemplate{}) {
+		if err := m.CreateTable(&v7RuleTemplate{}); err != nil {
+			return err
+		}
 	}
-	if err := tx.Exec(`INSERT INTO rule_templates (rule_id, language, body, updated_at)
-		SELECT id, 'en', template, updated_at FROM reminder_rules WHERE template <> ''`).Error; err != nil {
-		return err
-	}
-	if err := tx.Exec(`ALTER TABLE reminder_rules DROP COLUMN template`).Error; err != nil {
-		return err
+	if m.HasColumn(&v1ReminderRule{}, "Template") {
+		if err := tx.Exec(`INSERT INTO rule_templates (rule_id, language, body, updated_at)
+			SELECT id, 'en', template, updated_at FROM reminder_rules WHERE template <> ''`).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`ALTER TABLE reminder_rules DROP COLUMN template`).Error; err != nil {
+			return err
+		}
 	}
 
 	for _, col := range []string{"Language", "FallbackFrom", "MovedFrom", "MoveReason"} {
-		if err := tx.Migrator().AddColumn(&v7Message{}, col); err != nil {
+		if m.HasColumn(&v7Message{}, col) {
+			continue
+		}
+		if err := m.AddColumn(&v7Message{}, col); err != nil {
 			return err
 		}
 	}
