@@ -7,3 +7,7 @@ import "context"
 func (s *Store) MigrateTo(ctx context.Context, version int) (int, error) {
 	return s.migrateTo(ctx, version)
 }
+
+// MigrationCount is how many migrations this build has (versions may skip
+// numbers reserved for other changes).
+func MigrationCount() int { return len(migrations) }

@@ -64,7 +64,7 @@ func (s *Store) MessageSummaries(ctx context.Context, ids []uint) (map[uint][]Me
 		return out, nil
 	}
 	var msgs []Message
-	err := s.conn(ctx).Select("id", "appointment_id", "rule_name", "kind", "status", "send_at", "sent_at", "provider_message_id", "reason").
+	err := s.conn(ctx).Select("id", "appointment_id", "rule_id", "rule_name", "kind", "status", "send_at", "sent_at", "provider_message_id", "reason", "language", "fallback_from").
 		Where("appointment_id IN ?", ids).Order("appointment_id, send_at, id").Find(&msgs).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: message summaries: %w", Classify(err))
@@ -112,13 +112,20 @@ func (s *Store) updateMessage(ctx context.Context, id uint, cond string, args []
 	return n == 1, nil
 }
 
-// ReschedulePlanned writes a planned message's send time, number, patient,
-// rule name and (cleared) body and reason, as replanning moves it; it is
-// ErrConflict when the message is no longer planned.
+// ReschedulePlanned writes a planned message's send time (and its
+// quiet-hours move), number, patient, rule name and (cleared) body and
+// reason, as replanning moves it; it is ErrConflict when the message is no
+// longer planned.
 func (s *Store) ReschedulePlanned(ctx context.Context, m *Message, now time.Time) error {
+	var movedFrom *time.Time
+	if m.MovedFrom != nil {
+		t := DBTime(*m.MovedFrom)
+		movedFrom = &t
+	}
 	ok, err := s.updateMessage(ctx, m.ID, "status = ?", []any{MsgPlanned}, map[string]any{
 		"send_at": DBTime(m.SendAt), "to": m.To, "patient_id": m.PatientID,
-		"rule_name": m.RuleName, "body": m.Body, "reason": m.Reason, "updated_at": DBTime(now),
+		"rule_name": m.RuleName, "body": m.Body, "reason": m.Reason,
+		"moved_from": movedFrom, "move_reason": Clip(m.MoveReason, 200), "updated_at": DBTime(now),
 	})
 	if err == nil && !ok {
 		err = messageChanged(m.ID)
@@ -330,25 +337,26 @@ func (s *Store) EndClaim(ctx context.Context, m *Message, status MessageStatus, 
 }
 
 // ReleaseClaim puts a claimed message back as it was before the claim
-// (status, lease, attempt count); a planned reminder's body is cleared, so
-// it renders afresh when claimed again. It reports false when the message
-// is no longer held by this claim.
+// (status, lease, attempt count); a planned message that had no body before
+// (a reminder or a notice, written when it goes out) has it cleared again,
+// so it renders afresh when claimed again. It reports false when the
+// message is no longer held by this claim.
 func (s *Store) ReleaseClaim(ctx context.Context, m *Message, prev Message, now time.Time) (bool, error) {
 	cols := map[string]any{"status": prev.Status, "lease_until": prev.LeaseUntil, "attempts": gorm.Expr("attempts - 1"), "updated_at": DBTime(now)}
-	if prev.Status == MsgPlanned && m.Kind == KindReminder {
-		cols["body"] = ""
+	if prev.Status == MsgPlanned && prev.Body == "" {
+		cols["body"], cols["language"], cols["fallback_from"] = "", "", ""
 	}
 	return s.updateMessage(ctx, m.ID, mineCond, []any{MsgSending, m.Attempts}, cols)
 }
 
 // DeferClaim keeps a claimed message sending until retryAt, when it is
 // tried again, with the reason and error code of the failed try (and its
-// rendered body, when body is set). It reports false when the message is no
+// rendered body and its language, when body is set). It reports false when the message is no
 // longer held by this claim.
 func (s *Store) DeferClaim(ctx context.Context, m *Message, retryAt time.Time, reason string, errorCode *int, body *string, now time.Time) (bool, error) {
 	cols := map[string]any{"lease_until": DBTime(retryAt), "reason": Clip(reason, 500), "error_code": errorCode, "updated_at": DBTime(now)}
 	if body != nil {
-		cols["body"] = *body
+		cols["body"], cols["language"], cols["fallback_from"] = *body, m.Language, m.FallbackFrom
 	}
 	return s.updateMessage(ctx, m.ID, mineCond, []any{MsgSending, m.Attempts}, cols)
 }
@@ -364,7 +372,7 @@ type SendResult struct {
 }
 
 // EndSend ends a claimed message with what SMS.CX said (a final refusal),
-// storing its rendered body when body is set. It reports false when the
+// storing its rendered body (and its language) when body is set. It reports false when the
 // message is no longer held by this claim.
 func (s *Store) EndSend(ctx context.Context, m *Message, r SendResult, body *string, now time.Time) (bool, error) {
 	cols := map[string]any{"status": r.Status, "reason": Clip(r.Reason, 500), "lease_until": nil, "error_code": r.ErrorCode, "updated_at": DBTime(now)}
@@ -372,7 +380,7 @@ func (s *Store) EndSend(ctx context.Context, m *Message, r SendResult, body *str
 		cols["provider_message_id"], cols["provider_state"], cols["campaign_id"] = r.ProviderID, r.ProviderState, r.CampaignID
 	}
 	if body != nil {
-		cols["body"] = *body
+		cols["body"], cols["language"], cols["fallback_from"] = *body, m.Language, m.FallbackFrom
 	}
 	return s.updateMessage(ctx, m.ID, mineCond, []any{MsgSending, m.Attempts}, cols)
 }
@@ -387,14 +395,16 @@ type Accepted struct {
 // Column lists of the hot updates, written as plain SQL (no user text).
 const (
 	sqlAccepted = `UPDATE messages SET status = ?, provider_state = ?, reason = '', error_code = NULL,
-		provider_message_id = ?, campaign_id = ?, parts = ?, cost = ?, body = ?, sent_at = ?, lease_until = NULL, updated_at = ?
+		provider_message_id = ?, campaign_id = ?, parts = ?, cost = ?, body = ?, language = ?, fallback_from = ?,
+		sent_at = ?, lease_until = NULL, updated_at = ?
 		WHERE id = ? AND status = ?`
 	sqlAcceptedLate = `UPDATE messages SET provider_message_id = ?, campaign_id = ?, parts = ?, cost = ?,
 		sent_at = COALESCE(sent_at, ?), lease_until = NULL, updated_at = ?
 		WHERE id = ? AND provider_message_id = '' AND status IN (?, ?, ?, ?)`
 )
 
-// MarkAccepted records that SMS.CX accepted message m (its body as sent).
+// MarkAccepted records that SMS.CX accepted message m (its body as sent,
+// in its language).
 // When the message is no longer sending (a delivery report, matched by our
 // UUID, got there first, or another dispatcher took it over and recorded
 // it) only the provider fields still empty are filled in, and it reports
@@ -403,7 +413,7 @@ func (s *Store) MarkAccepted(ctx context.Context, m *Message, a Accepted, now ti
 	now = DBTime(now)
 	var n int64
 	err := s.write(ctx, func(db *gorm.DB) error {
-		res := db.Exec(sqlAccepted, MsgAccepted, a.ProviderState, a.ProviderID, a.CampaignID, a.Parts, a.Cost, m.Body, now, now,
+		res := db.Exec(sqlAccepted, MsgAccepted, a.ProviderState, a.ProviderID, a.CampaignID, a.Parts, a.Cost, m.Body, m.Language, m.FallbackFrom, now, now,
 			m.ID, MsgSending)
 		if res.Error != nil {
 			return res.Error
@@ -583,4 +593,18 @@ func (s *Store) OptOutAcksSince(ctx context.Context, except, patientID uint, num
 		return 0, fmt.Errorf("store: earlier acknowledgements: %w", Classify(err))
 	}
 	return n, nil
+}
+
+// PatientMessages returns the latest limit messages to a patient (by
+// patient or through their appointments), the latest send time first.
+func (s *Store) PatientMessages(ctx context.Context, patientID uint, limit int) ([]Message, error) {
+	db := s.conn(ctx)
+	var ms []Message
+	err := db.Where(db.Where("patient_id = ?", patientID).
+		Or("appointment_id IN (?)", db.Model(&Appointment{}).Select("id").Where("patient_id = ?", patientID))).
+		Order("send_at DESC, id DESC").Limit(limit).Find(&ms).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: messages of patient %d: %w", patientID, Classify(err))
+	}
+	return ms, nil
 }

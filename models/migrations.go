@@ -88,6 +88,7 @@ var migrations = []migration{
 	{4, "domain events", func(tx *gorm.DB) error {
 		return tx.Migrator().CreateTable(&v4Event{})
 	}},
+	{7, "texts per language; messages record their language and quiet-hours moves", migrateV7},
 }
 
 // v4Event is the events table as migration 4 creates it.
@@ -193,9 +194,28 @@ func (s *Store) migrateTo(ctx context.Context, upTo int) (int, error) {
 			return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: time.Now().UTC()}).Error
 		})
 		if err != nil {
+			s.forgetSchema()
 			return applied, fmt.Errorf("store: migration %d (%s): %w", m.version, m.name, Classify(err))
 		}
 		applied++
 	}
+	if applied > 0 {
+		s.forgetSchema()
+	}
 	return applied, nil
+}
+
+// forgetSchema closes the pool's idle connections after a schema change.
+// A connection that read the schema before the change would otherwise
+// describe a "SELECT *" by the old columns: SQLite prepares it against its
+// cached schema and re-prepares it only when it runs, after the driver has
+// read the column names; PostgreSQL refuses a cached plan whose result
+// changed. New connections read the schema afresh.
+func (s *Store) forgetSchema() {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return
+	}
+	sqlDB.SetMaxIdleConns(0)
+	sqlDB.SetMaxIdleConns(s.maxIdle)
 }

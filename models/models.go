@@ -134,12 +134,12 @@ func (a *Appointment) EndsAt() time.Time {
 	return a.StartsAt.Add(time.Duration(a.DurationMinutes) * time.Minute)
 }
 
-// ReminderRule says when a reminder goes out and what it says.
+// ReminderRule says when a reminder goes out; what it says, in each
+// language, is in RuleTemplate.
 type ReminderRule struct {
 	ID                uint   `gorm:"primaryKey"`
 	Name              string `gorm:"size:100;not null;uniqueIndex"`
 	BeforeSeconds     int64  `gorm:"not null"`
-	Template          string `gorm:"size:1600;not null"`
 	OnlyIfUnconfirmed bool   `gorm:"not null;default:false"`
 	Enabled           bool   `gorm:"not null;default:true"`
 	CreatedAt         time.Time
@@ -149,10 +149,24 @@ type ReminderRule struct {
 // Before is how long before the start the reminder goes out.
 func (r *ReminderRule) Before() time.Duration { return time.Duration(r.BeforeSeconds) * time.Second }
 
-// MessageTemplate is an editable text for a non-reminder message (acknowledgements,
-// help, booking confirmation, cancellation notice, the numbered question).
+// MessageTemplate is the clinic's text of one kind of message other than a
+// reminder (acknowledgements, help, notices, the numbered question, the
+// inbox's quick answers) in one language. A kind has one row per language
+// it has a text in; a language without a row falls back to the clinic's
+// default language.
 type MessageTemplate struct {
-	Key       string `gorm:"primaryKey;size:40"`
+	Key string `gorm:"primaryKey;size:40"`
+	// Language is a language code: "en", "fr", "es", "de", "nl", "pt", "it".
+	Language  string `gorm:"primaryKey;size:8"`
+	Body      string `gorm:"size:1600;not null"`
+	UpdatedAt time.Time
+}
+
+// RuleTemplate is a reminder rule's text in one language; a language
+// without a row falls back to the clinic's default language.
+type RuleTemplate struct {
+	RuleID    uint   `gorm:"primaryKey;autoIncrement:false"`
+	Language  string `gorm:"primaryKey;size:8"`
 	Body      string `gorm:"size:1600;not null"`
 	UpdatedAt time.Time
 }
@@ -171,6 +185,10 @@ const (
 	KindManual         = "manual"
 	KindTest           = "test"
 )
+
+// KindRescheduleNotice tells the patient that staff or the API moved the
+// appointment.
+const KindRescheduleNotice = "reschedule_notice"
 
 // Message is one outbound SMS, from planning to its final delivery report.
 type Message struct {
@@ -200,6 +218,17 @@ type Message struct {
 	CreatedByID   *uint
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+
+	// Language is the language of Body once written ("" for a text typed
+	// by staff); FallbackFrom is the patient's language when the clinic had
+	// no text in it and Language is the clinic's default instead.
+	Language     string `gorm:"size:8;not null;default:''"`
+	FallbackFrom string `gorm:"size:8;not null;default:''"`
+	// MovedFrom is the time the message was due before quiet hours moved
+	// it to SendAt, and MoveReason says where to and why ("moved to 08:00,
+	// after quiet hours"); both empty when it was not moved.
+	MovedFrom  *time.Time
+	MoveReason string `gorm:"size:200;not null;default:''"`
 }
 
 // InboundMessage is one SMS a patient (or anyone) sent us.

@@ -3,10 +3,8 @@ package models
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Rule returns one reminder rule, or ErrNotFound.
@@ -85,39 +83,11 @@ func (s *Store) CreateRule(ctx context.Context, r *ReminderRule) error {
 // SaveRule writes every editable column of r (and updated_at).
 func (s *Store) SaveRule(ctx context.Context, r *ReminderRule) error {
 	err := update[ReminderRule](ctx, s, r.ID, map[string]any{
-		"name": r.Name, "before_seconds": r.BeforeSeconds, "template": r.Template,
+		"name": r.Name, "before_seconds": r.BeforeSeconds,
 		"only_if_unconfirmed": r.OnlyIfUnconfirmed, "enabled": r.Enabled, "updated_at": r.UpdatedAt,
 	})
 	if err != nil {
 		return fmt.Errorf("store: save rule %d: %w", r.ID, err)
 	}
 	return nil
-}
-
-// MessageTemplates returns every stored message template by key.
-func (s *Store) MessageTemplates(ctx context.Context) (map[string]string, error) {
-	var ts []MessageTemplate
-	if err := s.conn(ctx).Find(&ts).Error; err != nil {
-		return nil, fmt.Errorf("store: message templates: %w", Classify(err))
-	}
-	out := make(map[string]string, len(ts))
-	for _, t := range ts {
-		out[t.Key] = t.Body
-	}
-	return out, nil
-}
-
-// AddMessageTemplate stores body under key unless the key already has a
-// template, and reports whether it stored it.
-func (s *Store) AddMessageTemplate(ctx context.Context, key, body string, now time.Time) (bool, error) {
-	var added bool
-	err := s.write(ctx, func(db *gorm.DB) error {
-		res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&MessageTemplate{Key: key, Body: body, UpdatedAt: DBTime(now)})
-		added = res.RowsAffected == 1
-		return res.Error
-	})
-	if err != nil {
-		return false, fmt.Errorf("store: add template %q: %w", key, err)
-	}
-	return added, nil
 }

@@ -32,3 +32,15 @@ func (s *Store) AddSetting(ctx context.Context, key, value string) (bool, error)
 	}
 	return added, nil
 }
+
+// PutSetting stores value under key, replacing what it held.
+func (s *Store) PutSetting(ctx context.Context, key, value string) error {
+	err := s.write(ctx, func(db *gorm.DB) error {
+		return db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "key"}}, DoUpdates: clause.AssignmentColumns([]string{"value"})}).
+			Create(&Setting{Key: key, Value: value}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("store: put setting %q: %w", key, err)
+	}
+	return nil
+}

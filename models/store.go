@@ -74,6 +74,8 @@ type Store struct {
 	stopCheckpoints chan struct{}
 	checkpointsDone chan struct{}
 	stopOnce        *sync.Once
+	// maxIdle is the pool's idle-connection limit (see forgetSchema).
+	maxIdle int
 }
 
 // SQLite synchronous settings (Options.SQLiteSynchronous). In WAL mode,
@@ -151,7 +153,7 @@ func Open(opts Options) (*Store, error) {
 	if driver == "" {
 		driver = DriverSQLite
 	}
-	st := &Store{db: db, driver: driver, events: opts.Events, webhookInsert: &preparedWebhookInsert{}}
+	st := &Store{db: db, driver: driver, events: opts.Events, webhookInsert: &preparedWebhookInsert{}, maxIdle: maxOpen}
 	if driver == DriverSQLite {
 		st.writer = make(chan struct{}, 1)
 		st.stopCheckpoints, st.checkpointsDone = make(chan struct{}), make(chan struct{})

@@ -10,6 +10,19 @@
       ev.preventDefault();
     }
   });
+  // Buttons that fill a text box with a ready text, which staff may change
+  // before sending: <button data-fill="answer-3" data-text="...">.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest ? ev.target.closest("button[data-fill]") : null;
+    if (!btn) {
+      return;
+    }
+    var box = document.getElementById(btn.getAttribute("data-fill"));
+    if (box) {
+      box.value = btn.getAttribute("data-text") || "";
+      box.focus();
+    }
+  });
   // Selects that submit their filter form when changed.
   document.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });

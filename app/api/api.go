@@ -4,7 +4,7 @@
 // of the HTTP surface.
 //
 // Handlers are thin: they decode a request into a body struct, call one
-// method of a service (clinic, stats), and write JSON.
+// method of a service (clinic, stats, wording), and write JSON.
 // Every error leaves as {"error": {"code", "message", "field"}}; the mapping
 // from service errors to status codes lives in errors.go, in one place.
 package api
@@ -49,6 +49,8 @@ type Deps struct {
 	Clinic *clinic.Service
 	// Stats computes the figures of GET /stats.
 	Stats *stats.Service
+	// Texts serves GET and PUT /templates; nil answers them with 404.
+	Texts Texts
 	// Metrics may be nil (nothing recorded, /metrics answers 404).
 	Metrics Metrics
 	// Logger may be nil (logs discarded).
@@ -63,6 +65,7 @@ type API struct {
 	store   *models.Store
 	clinic  *clinic.Service
 	figures *stats.Service
+	texts   Texts
 	metrics Metrics
 	log     *slog.Logger
 	now     func() time.Time
@@ -81,7 +84,7 @@ func New(d Deps) *API {
 		d.Metrics = noMetrics{}
 	}
 	return &API{
-		store: d.Store, clinic: d.Clinic, figures: d.Stats, metrics: d.Metrics, log: d.Logger, now: d.Now,
+		store: d.Store, clinic: d.Clinic, figures: d.Stats, texts: d.Texts, metrics: d.Metrics, log: d.Logger, now: d.Now,
 		tokens: NewTokens(d.Store, d.Now),
 	}
 }

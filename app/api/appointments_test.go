@@ -244,7 +244,7 @@ func TestGetAppointment(t *testing.T) {
 		t.Fatalf("messages %v", ms)
 	}
 	first := ms[0].(map[string]any)
-	if got, want := keys(first), sorted("id", "rule", "status", "send_at", "sent_at", "provider_message_id", "error"); !reflect.DeepEqual(got, want) {
+	if got, want := keys(first), sorted("id", "rule", "name", "language", "fallback", "status", "send_at", "sent_at", "provider_message_id", "error"); !reflect.DeepEqual(got, want) {
 		t.Fatalf("message members %v, want %v", got, want)
 	}
 	// Ordered by send time; times in the location's zone with its offset.

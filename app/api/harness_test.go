@@ -15,8 +15,10 @@ import (
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/metrics"
+	"apptconfirm/app/outbox"
 	"apptconfirm/app/stats"
 	"apptconfirm/app/web"
+	"apptconfirm/app/wording"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 	"apptconfirm/static"
@@ -80,7 +82,12 @@ func newEnv(t testing.TB) *env {
 	}
 	e.metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(e.store)})
 	figures := stats.New(e.store)
-	e.api = api.New(api.Deps{Store: e.store, Clinic: e.clinic, Stats: figures, Metrics: e.metrics, Now: e.clock.Now})
+	ob := outbox.New(e.store, outbox.Options{Now: e.clock.Now, ClinicName: "Cabinet Dupont"})
+	words := wording.New(e.store, ob, e.clock.Now)
+	if err := words.EnsureTexts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.api = api.New(api.Deps{Store: e.store, Clinic: e.clinic, Stats: figures, Texts: words, Metrics: e.metrics, Now: e.clock.Now})
 	e.web, err = web.New(web.Options{ClinicName: "Test", TrustedProxies: []string{"127.0.0.1"}}, web.Deps{
 		Sessions:  auth.NewSessions(e.store, auth.SessionOptions{Lifetime: time.Hour}),
 		Hasher:    auth.NewHasher(10),

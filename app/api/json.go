@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"apptconfirm/app/outbox"
 	"apptconfirm/models"
 )
 
@@ -35,11 +36,17 @@ type PatientRef struct {
 
 // MessageRef is one outbound message of an appointment. Rule is the
 // reminder rule's name, or the message kind for messages no rule planned
-// ("booking_confirmation", "ack_confirm", ...). Error is the reason a
-// message failed or was rejected, else null.
+// ("booking_confirmation", "ack_confirm", ...); Name is its name as staff
+// read it ("Reminder 48 h before"). Language is the language its text was
+// written in, once written; Fallback is set when that is the clinic's
+// language because there was no text in the patient's. Error is the reason
+// a message failed or was rejected, else null.
 type MessageRef struct {
 	ID                uint    `json:"id"`
 	Rule              string  `json:"rule"`
+	Name              string  `json:"name"`
+	Language          *string `json:"language"`
+	Fallback          bool    `json:"fallback"`
 	Status            string  `json:"status"`
 	SendAt            string  `json:"send_at"`
 	SentAt            *string `json:"sent_at"`
@@ -175,7 +182,8 @@ func messageJSON(m models.Message, zone *time.Location) MessageRef {
 		rule = m.Kind
 	}
 	out := MessageRef{
-		ID: m.ID, Rule: rule, Status: string(m.Status), SendAt: stamp(m.SendAt, zone),
+		ID: m.ID, Rule: rule, Name: outbox.Label(&m), Language: strp(m.Language), Fallback: m.FallbackFrom != "",
+		Status: string(m.Status), SendAt: stamp(m.SendAt, zone),
 		SentAt: stampp(m.SentAt, zone), ProviderMessageID: strp(m.ProviderID),
 	}
 	if m.Status == models.MsgFailed || m.Status == models.MsgRejected {

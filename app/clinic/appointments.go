@@ -269,7 +269,8 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 // location and start. A changed start or location is a reschedule: it is
 // allowed only while the appointment is scheduled or confirmed, resets a
 // confirmation (the patient confirmed the old time), and the timeline says
-// "Rescheduled from … to …". Every field of in replaces the stored one,
+// "Rescheduled from … to …"; the patient gets the reschedule notice when
+// the clinic sends one. Every field of in replaces the stored one,
 // except that LocationID 0, an empty start, DurationMinutes 0 and
 // PatientID 0 keep what is stored (the patient cannot change: cancel and
 // book again). The messages are replanned in the same transaction. Nothing
@@ -377,7 +378,12 @@ func (s *Service) UpdateAppointment(ctx context.Context, actor models.Actor, id 
 		if err := s.record(ctx, &next, actor, now, action, event, "", detail); err != nil {
 			return err
 		}
-		if err := s.replan(ctx, id, now); err != nil {
+		if moved && s.planner != nil {
+			// Staff and the API moved it: the patient is told.
+			if err := s.planner.Rescheduled(ctx, id, now, !actor.IsPatient()); err != nil {
+				return fmt.Errorf("replan appointment %d: %w", id, err)
+			}
+		} else if err := s.replan(ctx, id, now); err != nil {
 			return err
 		}
 		out, err = s.store.Appointment(ctx, id)

@@ -437,8 +437,12 @@ func TestUpdateAppointment(t *testing.T) {
 		if len(e.planner.Calls()) != 1 {
 			t.Fatalf("planner calls = %v", e.planner.Calls())
 		}
+		// Staff moved it: the patient is to be told (the reschedule notice).
+		if e.planner.notified == nil || len(e.planner.notified) != 1 || !e.planner.notified[0] {
+			t.Fatalf("Rescheduled calls (notify) = %v, want [true]", e.planner.notified)
+		}
 
-		// Edit without moving.
+		// Edit without moving: a plain replan, no notice.
 		got, err = e.svc.UpdateAppointment(ctx, e.staff, a.ID, clinic.AppointmentInput{ProviderID: &dr.ID, DurationMinutes: 45, Notes: "moved"})
 		if err != nil {
 			t.Fatal(err)
@@ -448,6 +452,9 @@ func TestUpdateAppointment(t *testing.T) {
 		}
 		if d := lastTimeline(); d != "Edited by alice@example.com: provider, duration" {
 			t.Fatalf("timeline = %q", d)
+		}
+		if len(e.planner.notified) != 1 {
+			t.Fatalf("an edit without a move called Rescheduled: %v", e.planner.notified)
 		}
 
 		// Nothing changed: nothing written.

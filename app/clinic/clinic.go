@@ -34,6 +34,10 @@ type Planner interface {
 	// Cancelled replans a cancelled appointment and, when notify is set
 	// and the clinic sends one, queues the cancellation notice.
 	Cancelled(ctx context.Context, appointmentID uint, now time.Time, notify bool) error
+	// Rescheduled replans an appointment moved to another time or place
+	// and, when notify is set and the clinic sends one, queues the
+	// reschedule notice.
+	Rescheduled(ctx context.Context, appointmentID uint, now time.Time, notify bool) error
 	// CancelForPatient cancels every planned message to a patient who
 	// opted out (opt-out acknowledgements excepted) and returns how many.
 	CancelForPatient(ctx context.Context, patientID uint, reason string, now time.Time) (int64, error)
@@ -57,6 +61,8 @@ type Service struct {
 	planner Planner
 	hasher  PasswordHasher
 	now     func() time.Time
+	// language is a new patient's language when none is given.
+	language string
 }
 
 // Options are the Service's collaborators; each may be nil.
@@ -69,6 +75,9 @@ type Options struct {
 	Hasher PasswordHasher
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Language is the clinic's language (config clinic.language): a new
+	// patient's when none is given. Empty means "en".
+	Language string
 }
 
 // New returns a Service on store.
@@ -76,7 +85,10 @@ func New(store *models.Store, o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{store: store, planner: o.Planner, hasher: o.Hasher, now: o.Now}
+	if o.Language == "" {
+		o.Language = "en"
+	}
+	return &Service{store: store, planner: o.Planner, hasher: o.Hasher, now: o.Now, language: o.Language}
 }
 
 // clock returns the current time in UTC at the database's precision.

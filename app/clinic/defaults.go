@@ -6,77 +6,33 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
+	"apptconfirm/app/render"
+	"apptconfirm/app/texts"
 	"apptconfirm/models"
 )
-
-// Default message texts, one per models.MessageTemplate key. They use the
-// single-brace placeholders {first_name} {date} {time} {weekday} {location}
-// {clinic_phone}, stay within one GSM-7 SMS part before expansion, and hold
-// nothing but the first name, the time and the place.
-const (
-	// TemplateBookingConfirmation goes out at once when an appointment is booked.
-	TemplateBookingConfirmation = "Hi {first_name}, your appointment at {location} is booked for {weekday} {date} at {time}. Reply YES to confirm or NO to cancel."
-	// TemplateAckConfirm answers a YES.
-	TemplateAckConfirm = "Thank you {first_name}, your appointment on {weekday} {date} at {time} is confirmed. See you then!"
-	// TemplateAckCancel answers a NO.
-	TemplateAckCancel = "Thank you {first_name}, your appointment on {weekday} {date} at {time} is cancelled. To book again, call {clinic_phone}."
-	// TemplateCancellationNotice tells the patient the clinic cancelled.
-	TemplateCancellationNotice = "Hi {first_name}, your appointment at {location} on {weekday} {date} at {time} has been cancelled. To book again, call {clinic_phone}."
-	// TemplateOptOutAck is the one message after STOP: no more messages, and
-	// how to opt back in.
-	TemplateOptOutAck = "You are unsubscribed and will get no more messages from us. To receive appointment reminders again, reply START."
-	// TemplateOptInAck answers START.
-	TemplateOptInAck = "You are subscribed again and will receive appointment reminders from us. Reply STOP to opt out."
-	// TemplateHelp answers HELP.
-	TemplateHelp = "Appointment reminders: reply YES to confirm, NO to cancel, STOP to opt out. Questions? Call {clinic_phone}."
-	// TemplateQuestion asks which appointment a bare YES or NO is about when
-	// several await an answer. It alone may use {choices}, which the renderer
-	// fills with a numbered list such as "1 for Tue 10:00, 2 for Thu 14:30".
-	TemplateQuestion = "You have more than one appointment. Reply {choices}, with YES or NO (for example 1 YES)."
-
-	// TemplateReminder is the default text of the 48 h reminder rule.
-	TemplateReminder = "Hi {first_name}, reminder: your appointment at {location} on {weekday} {date} at {time}. Reply YES to confirm or NO to cancel."
-	// TemplateReminderSameDay is the default text of the 2 h reminder rule.
-	TemplateReminderSameDay = "Hi {first_name}, see you at {time} today at {location}. Reply YES to confirm, NO to cancel."
-
-	// ChoicesPlaceholder is allowed only in the "question" template.
-	ChoicesPlaceholder = "{choices}"
-)
-
-// DefaultTemplates returns the default text for every message template key.
-func DefaultTemplates() map[string]string {
-	return map[string]string{
-		models.KindBookingConfirm: TemplateBookingConfirmation,
-		models.KindAckConfirm:     TemplateAckConfirm,
-		models.KindAckCancel:      TemplateAckCancel,
-		models.KindCancellation:   TemplateCancellationNotice,
-		models.KindOptOutAck:      TemplateOptOutAck,
-		models.KindOptInAck:       TemplateOptInAck,
-		models.KindHelp:           TemplateHelp,
-		models.KindQuestion:       TemplateQuestion,
-	}
-}
 
 // RuleDefault is a reminder rule to create on first start.
 type RuleDefault struct {
 	Name   string
 	Before time.Duration
-	// Template empty means TemplateReminder.
+	// Template is the rule's text in Defaults.Language; empty means the
+	// texts the app ships, in every language (app/wording adds them).
 	Template          string
 	OnlyIfUnconfirmed bool
 }
 
-// DefaultRules returns the rules used when Defaults.Rules is empty: 48 h
-// before, and 2 h before unless already confirmed.
+// DefaultRules returns the rules used when Defaults.Rules is empty: those
+// the app ships (texts.DefaultRules), 48 h before, and 2 h before unless
+// already confirmed, with the shipped texts.
 func DefaultRules() []RuleDefault {
-	return []RuleDefault{
-		{Name: "48h", Before: 48 * time.Hour, Template: TemplateReminder},
-		{Name: "2h", Before: 2 * time.Hour, Template: TemplateReminderSameDay, OnlyIfUnconfirmed: true},
+	var out []RuleDefault
+	for _, r := range texts.DefaultRules() {
+		out = append(out, RuleDefault{Name: r.Name, Before: r.Before, OnlyIfUnconfirmed: r.OnlyIfUnconfirmed})
 	}
+	return out
 }
 
 // Defaults is what the configuration provides for a fresh database.
@@ -90,23 +46,28 @@ type Defaults struct {
 	QuietStart, QuietEnd string
 	// Rules are created when there are no rules at all; empty means DefaultRules().
 	Rules []RuleDefault
-	// Templates override DefaultTemplates() texts for keys that are missing.
-	Templates map[string]string
+	// Language is the clinic's language, that of the rules' Template ("en"
+	// if empty).
+	Language string
 }
 
 // EnsureDefaults prepares a database for use, in one transaction, and is
 // safe to call at every start: it creates the default location when there
-// is no location (or marks the oldest one default when none is), the
-// reminder rules when the table is empty, and a message template for every
-// key that is missing. Existing rows are never changed.
+// is no location (or marks the oldest one default when none is), and the
+// reminder rules when the table is empty, each with its text in
+// d.Language when the configuration gives one. Existing rows are never
+// changed. The texts the app ships are added by app/wording.
 func (s *Service) EnsureDefaults(ctx context.Context, d Defaults) error {
-	rules, err := d.rules()
+	rules, bodies, err := d.rules()
 	if err != nil {
 		return err
 	}
-	templates, err := d.templates()
-	if err != nil {
-		return err
+	lang := d.Language
+	if lang == "" {
+		lang = "en"
+	}
+	if !texts.IsLanguage(lang) {
+		return models.FieldErrors{"language": "must be one of " + strings.Join(texts.Languages(), ", ")}
 	}
 	now := s.clock()
 	actor := models.SystemActor()
@@ -119,38 +80,23 @@ func (s *Service) EnsureDefaults(ctx context.Context, d Defaults) error {
 			return err
 		}
 		n, err := s.store.CountRules(ctx)
-		if err != nil {
+		if err != nil || n > 0 {
 			return err
 		}
-		if n == 0 {
-			for i := range rules {
-				rules[i].CreatedAt, rules[i].UpdatedAt = now, now
-				if err := s.store.CreateRule(ctx, &rules[i]); err != nil {
-					return fmt.Errorf("rule %q: %w", rules[i].Name, err)
-				}
-				detail := fmt.Sprintf("%s: %s before", rules[i].Name, rules[i].Before())
-				if err := s.store.Audit(ctx, now, actor, "reminder_rule.create", EntityRule, rules[i].ID, detail); err != nil {
+		for i := range rules {
+			rules[i].CreatedAt, rules[i].UpdatedAt = now, now
+			if err := s.store.CreateRule(ctx, &rules[i]); err != nil {
+				return fmt.Errorf("rule %q: %w", rules[i].Name, err)
+			}
+			if bodies[i] != "" {
+				if _, err := s.store.AddRuleTemplate(ctx, rules[i].ID, lang, bodies[i], now); err != nil {
 					return err
 				}
 			}
-		}
-		keys := make([]string, 0, len(templates))
-		for k := range templates {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var created []string
-		for _, k := range keys {
-			added, err := s.store.AddMessageTemplate(ctx, k, templates[k], now)
-			if err != nil {
+			detail := fmt.Sprintf("%s: %s before", rules[i].Name, rules[i].Before())
+			if err := s.store.Audit(ctx, now, actor, "reminder_rule.create", EntityRule, rules[i].ID, detail); err != nil {
 				return err
 			}
-			if added {
-				created = append(created, k)
-			}
-		}
-		if len(created) > 0 {
-			return s.store.Audit(ctx, now, actor, "message_template.create", EntityTemplate, 0, "defaults: "+strings.Join(created, ", "))
 		}
 		return nil
 	})
@@ -201,8 +147,9 @@ func (s *Service) ensureLocation(ctx context.Context, d Defaults, now time.Time)
 	return s.store.Audit(ctx, now, models.SystemActor(), "location.create", EntityLocation, loc.ID, describeLocation(&loc))
 }
 
-// rules checks and converts the configured rules.
-func (d Defaults) rules() ([]models.ReminderRule, error) {
+// rules checks and converts the configured rules, and returns each one's
+// text ("" for the shipped texts).
+func (d Defaults) rules() ([]models.ReminderRule, []string, error) {
 	in := d.Rules
 	if len(in) == 0 {
 		in = DefaultRules()
@@ -210,6 +157,7 @@ func (d Defaults) rules() ([]models.ReminderRule, error) {
 	fe := models.FieldErrors{}
 	seen := map[string]bool{}
 	out := make([]models.ReminderRule, 0, len(in))
+	bodies := make([]string, 0, len(in))
 	for i, r := range in {
 		key := fmt.Sprintf("rules[%d]", i)
 		name := strings.TrimSpace(r.Name)
@@ -223,46 +171,23 @@ func (d Defaults) rules() ([]models.ReminderRule, error) {
 			fe.Add(key+".before", "must be a whole number of seconds, at least 1m")
 		}
 		tpl := strings.TrimSpace(r.Template)
-		if tpl == "" {
-			tpl = TemplateReminder
-		}
-		if m := checkText(tpl, 1600, true); m != "" {
-			fe.Add(key+".template", m)
+		if tpl != "" {
+			if m := checkText(tpl, 1600, true); m != "" {
+				fe.Add(key+".template", m)
+			} else if err := render.Validate(tpl); err != nil {
+				fe.Add(key+".template", strings.TrimPrefix(err.Error(), "render: "))
+			}
 		}
 		out = append(out, models.ReminderRule{
-			Name: name, BeforeSeconds: int64(r.Before / time.Second), Template: tpl,
+			Name: name, BeforeSeconds: int64(r.Before / time.Second),
 			OnlyIfUnconfirmed: r.OnlyIfUnconfirmed, Enabled: true,
 		})
+		bodies = append(bodies, tpl)
 	}
 	if err := fe.Err(); err != nil {
-		return nil, fmt.Errorf("clinic: ensure defaults: %w", err)
+		return nil, nil, fmt.Errorf("clinic: ensure defaults: %w", err)
 	}
-	return out, nil
-}
-
-// templates merges the configured texts over the defaults.
-func (d Defaults) templates() (map[string]string, error) {
-	out := DefaultTemplates()
-	fe := models.FieldErrors{}
-	for k, v := range d.Templates {
-		v = strings.TrimSpace(v)
-		if v == "" {
-			continue
-		}
-		if _, known := out[k]; !known {
-			fe.Add("templates."+models.Clip(k, 40), "unknown template key")
-			continue
-		}
-		if m := checkText(v, 1600, true); m != "" {
-			fe.Add("templates."+k, m)
-			continue
-		}
-		out[k] = v
-	}
-	if err := fe.Err(); err != nil {
-		return nil, fmt.Errorf("clinic: ensure defaults: %w", err)
-	}
-	return out, nil
+	return out, bodies, nil
 }
 
 // SettingWebhookSecret is the settings key of the generated webhook secret.

@@ -3,64 +3,14 @@ package clinic_test
 import (
 	"context"
 	"encoding/base64"
-	"regexp"
-	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"apptconfirm/app/clinic"
-	"apptconfirm/app/smstext"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
-
-func TestDefaultTemplates(t *testing.T) {
-	t.Parallel()
-	tpls := clinic.DefaultTemplates()
-	keys := make([]string, 0, len(tpls))
-	for k := range tpls {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	want := "ack_cancel,ack_confirm,booking_confirmation,cancellation_notice,help,optin_ack,optout_ack,question"
-	if got := strings.Join(keys, ","); got != want {
-		t.Fatalf("keys = %s, want %s", got, want)
-	}
-	// The public placeholders; {choices} only for "question".
-	allowed := map[string]bool{
-		"{first_name}": true, "{last_name}": true, "{date}": true, "{time}": true, "{weekday}": true,
-		"{location}": true, "{location_address}": true, "{provider}": true, "{clinic_phone}": true,
-	}
-	placeholder := regexp.MustCompile(`\{[^{}]*\}`)
-	all := map[string]string{"reminder": clinic.TemplateReminder, "reminder_same_day": clinic.TemplateReminderSameDay}
-	for k, v := range tpls {
-		all[k] = v
-	}
-	for key, body := range all {
-		t.Run(key, func(t *testing.T) {
-			for _, p := range placeholder.FindAllString(body, -1) {
-				if p == clinic.ChoicesPlaceholder && key == models.KindQuestion {
-					continue
-				}
-				if !allowed[p] {
-					t.Errorf("placeholder %s not allowed in %s", p, key)
-				}
-			}
-			if a := smstext.Analyze(body); a.Unicode || a.Parts != 1 {
-				t.Errorf("%s: %+v, want one GSM-7 part", key, a)
-			}
-		})
-	}
-	if !strings.Contains(tpls[models.KindQuestion], clinic.ChoicesPlaceholder) {
-		t.Error("question template lacks {choices}")
-	}
-	opt := tpls[models.KindOptOutAck]
-	if !strings.Contains(opt, "no more messages") || !strings.Contains(opt, "START") {
-		t.Errorf("optout_ack %q must say no more messages and how to opt back in", opt)
-	}
-}
 
 func TestEnsureDefaults(t *testing.T) {
 	t.Parallel()
@@ -69,8 +19,11 @@ func TestEnsureDefaults(t *testing.T) {
 		svc := clinic.New(s, clinic.Options{Now: (&clock{t: t0}).Now})
 		d := clinic.Defaults{
 			ClinicName: "Demo Clinic", Timezone: "Europe/Paris", Country: "fr", Phone: "01 42 68 53 00",
-			QuietStart: "21:00", QuietEnd: "08:00",
-			Templates: map[string]string{models.KindHelp: "Call us on {clinic_phone}."},
+			QuietStart: "21:00", QuietEnd: "08:00", Language: "fr",
+			Rules: []clinic.RuleDefault{
+				{Name: "48h", Before: 48 * time.Hour, Template: "Bonjour {first_name}, rendez-vous {day} à {time}."},
+				{Name: "2h", Before: 2 * time.Hour, OnlyIfUnconfirmed: true},
+			},
 		}
 		if err := svc.EnsureDefaults(ctx, d); err != nil {
 			t.Fatal(err)
@@ -87,31 +40,30 @@ func TestEnsureDefaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(rules) != 2 || rules[0].Name != "48h" || rules[0].Before() != 48*time.Hour || rules[1].Before() != 2*time.Hour ||
-			!rules[1].OnlyIfUnconfirmed || !rules[0].Enabled || rules[0].Template != clinic.TemplateReminder {
+			!rules[1].OnlyIfUnconfirmed || !rules[0].Enabled {
 			t.Fatalf("rules = %+v", rules)
 		}
-		var help models.MessageTemplate
-		if err := s.DB(ctx).Where(&models.MessageTemplate{Key: models.KindHelp}).Take(&help).Error; err != nil || help.Body != "Call us on {clinic_phone}." {
-			t.Fatalf("help template = %+v, %v", help, err)
+		// The configured text is the rule's French text; the other rule has
+		// none yet (app/wording adds the shipped ones).
+		if got, err := s.RuleTexts(ctx, rules[0].ID); err != nil || len(got) != 1 || got["fr"] != "Bonjour {first_name}, rendez-vous {day} à {time}." {
+			t.Fatalf("texts of the 48h rule = %v, %v", got, err)
+		}
+		if got, err := s.RuleTexts(ctx, rules[1].ID); err != nil || len(got) != 0 {
+			t.Fatalf("texts of the 2h rule = %v, %v", got, err)
 		}
 		counts := func() [4]int64 {
 			return [4]int64{
 				count(t, s, &models.Location{}), count(t, s, &models.ReminderRule{}),
-				count(t, s, &models.MessageTemplate{}), count(t, s, &models.AuditEntry{}),
+				count(t, s, &models.RuleTemplate{}), count(t, s, &models.AuditEntry{}),
 			}
 		}
 		first := counts()
-		if first[0] != 1 || first[1] != 2 || first[2] != 8 {
+		if first[0] != 1 || first[1] != 2 || first[2] != 1 {
 			t.Fatalf("counts = %v", first)
 		}
 
-		// Idempotent: edits survive, a deleted template comes back, nothing else changes.
-		if err := s.DB(ctx).Model(&models.MessageTemplate{}).Where(&models.MessageTemplate{Key: models.KindAckConfirm}).Update("body", "Edited").Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := s.DB(ctx).Where(&models.MessageTemplate{Key: models.KindQuestion}).Delete(&models.MessageTemplate{}).Error; err != nil {
-			t.Fatal(err)
-		}
+		// Idempotent: nothing changes on a second start, whatever the
+		// configuration says now.
 		d.ClinicName, d.Timezone = "Other Name", "Asia/Tokyo"
 		d.Rules = []clinic.RuleDefault{{Name: "24h", Before: 24 * time.Hour}}
 		if err := svc.EnsureDefaults(ctx, d); err != nil {
@@ -120,20 +72,35 @@ func TestEnsureDefaults(t *testing.T) {
 		if err := svc.EnsureDefaults(ctx, d); err != nil {
 			t.Fatal(err)
 		}
-		second := counts()
-		if second[0] != 1 || second[1] != 2 || second[2] != 8 || second[3] != first[3]+1 {
+		if second := counts(); second != first {
 			t.Fatalf("counts after rerun = %v, first run %v", second, first)
-		}
-		var ack, question models.MessageTemplate
-		s.DB(ctx).Where(&models.MessageTemplate{Key: models.KindAckConfirm}).Take(&ack)
-		s.DB(ctx).Where(&models.MessageTemplate{Key: models.KindQuestion}).Take(&question)
-		if ack.Body != "Edited" || question.Body != clinic.TemplateQuestion {
-			t.Fatalf("ack = %q, question = %q", ack.Body, question.Body)
 		}
 		if loc2, _ := svc.DefaultLocation(ctx); loc2.Name != "Demo Clinic" {
 			t.Fatalf("rerun changed the location: %+v", loc2)
 		}
 	})
+}
+
+// Without rules in the configuration, the shipped ones are created.
+func TestEnsureDefaultsShippedRules(t *testing.T) {
+	t.Parallel()
+	s := storetest.SQLite(t)
+	if err := clinic.New(s, clinic.Options{}).EnsureDefaults(context.Background(), clinic.Defaults{}); err != nil {
+		t.Fatal(err)
+	}
+	var rules []models.ReminderRule
+	if err := s.DB(context.Background()).Order("before_seconds DESC").Find(&rules).Error; err != nil {
+		t.Fatal(err)
+	}
+	want := clinic.DefaultRules()
+	if len(rules) != len(want) {
+		t.Fatalf("%d rules, want %d", len(rules), len(want))
+	}
+	for i, r := range rules {
+		if r.Name != want[i].Name || r.Before() != want[i].Before || r.OnlyIfUnconfirmed != want[i].OnlyIfUnconfirmed {
+			t.Errorf("rule %d = %+v, want %+v", i, r, want[i])
+		}
+	}
 }
 
 func TestEnsureDefaultsRefusesBadInput(t *testing.T) {
@@ -149,14 +116,15 @@ func TestEnsureDefaultsRefusesBadInput(t *testing.T) {
 		{"rule without name", clinic.Defaults{Rules: []clinic.RuleDefault{{Before: time.Hour}}}, "rules[0].name"},
 		{"rule without time", clinic.Defaults{Rules: []clinic.RuleDefault{{Name: "x"}}}, "rules[0].before"},
 		{"duplicate rules", clinic.Defaults{Rules: []clinic.RuleDefault{{Name: "x", Before: time.Hour}, {Name: "x", Before: 2 * time.Hour}}}, "rules[1].name"},
-		{"unknown template", clinic.Defaults{Templates: map[string]string{"reminder_3": "hi"}}, "templates.reminder_3"},
+		{"unknown placeholder", clinic.Defaults{Rules: []clinic.RuleDefault{{Name: "x", Before: time.Hour, Template: "Hi {frist_name}"}}}, "rules[0].template"},
+		{"unknown language", clinic.Defaults{Language: "xx"}, "language"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := storetest.SQLite(t)
 			svc := clinic.New(s, clinic.Options{})
 			wantField(t, svc.EnsureDefaults(context.Background(), tc.d), tc.field, "")
-			for name, model := range map[string]any{"locations": &models.Location{}, "rules": &models.ReminderRule{}, "templates": &models.MessageTemplate{}} {
+			for name, model := range map[string]any{"locations": &models.Location{}, "rules": &models.ReminderRule{}, "texts": &models.RuleTemplate{}} {
 				if n := count(t, s, model); n != 0 {
 					t.Errorf("%d %s written", n, name)
 				}

@@ -43,6 +43,8 @@ type fakePlanner struct {
 	n     int
 	plan  bool
 	fail  error
+	// notified records each Rescheduled call's notify.
+	notified []bool
 }
 
 // Booked implements clinic.Planner as Replan.
@@ -52,6 +54,15 @@ func (p *fakePlanner) Booked(ctx context.Context, id uint, now time.Time) error 
 
 // Cancelled implements clinic.Planner as Replan.
 func (p *fakePlanner) Cancelled(ctx context.Context, id uint, now time.Time, _ bool) error {
+	return p.Replan(ctx, id, now)
+}
+
+// Rescheduled implements clinic.Planner as Replan, and records whether the
+// patient was to be told.
+func (p *fakePlanner) Rescheduled(ctx context.Context, id uint, now time.Time, notify bool) error {
+	p.mu.Lock()
+	p.notified = append(p.notified, notify)
+	p.mu.Unlock()
 	return p.Replan(ctx, id, now)
 }
 

@@ -20,12 +20,14 @@ type PatientInput struct {
 	FirstName, LastName string
 	// Phone is read in the given region unless it starts with +.
 	Phone string
-	// Language is one of Languages(); empty means "en".
+	// Language is one of Languages(); empty means the clinic's language
+	// (Options.Language).
 	Language string
 }
 
-// validate checks in, normalising the phone in region.
-func (in PatientInput) validate(region string) (models.Patient, models.FieldErrors) {
+// validate checks in, normalising the phone in region; an empty language
+// is lang.
+func (in PatientInput) validate(region, lang string) (models.Patient, models.FieldErrors) {
 	fe := models.FieldErrors{}
 	p := models.Patient{
 		FirstName: strings.TrimSpace(in.FirstName),
@@ -44,7 +46,7 @@ func (in PatientInput) validate(region string) (models.Patient, models.FieldErro
 		p.Phone = e164
 	}
 	if p.Language == "" {
-		p.Language = "en"
+		p.Language = lang
 	}
 	if !validLanguage(p.Language) {
 		fe.Add("language", "must be one of "+strings.Join(Languages(), ", "))
@@ -77,7 +79,7 @@ func (s *Service) CreatePatient(ctx context.Context, actor models.Actor, in Pati
 	if err != nil {
 		return nil, fmt.Errorf("clinic: create patient: %w", err)
 	}
-	p, fe := in.validate(region)
+	p, fe := in.validate(region, s.language)
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}
@@ -105,7 +107,7 @@ func (s *Service) UpdatePatient(ctx context.Context, actor models.Actor, id uint
 	if err != nil {
 		return nil, fmt.Errorf("clinic: update patient: %w", err)
 	}
-	next, fe := in.validate(region)
+	next, fe := in.validate(region, s.language)
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}

@@ -123,15 +123,18 @@ type Dispatch struct {
 	BackoffMax Duration `yaml:"backoff_max"`
 }
 
-// Rule is one reminder rule: send Template this long Before the start.
+// Rule is one reminder rule: a reminder this long Before the start.
 type Rule struct {
 	// Name identifies the rule (unique, for example "48h").
 	Name string `yaml:"name" json:"name"`
 	// Before is how long before the appointment the reminder goes out
 	// (more than 0, at most 30 days).
 	Before Duration `yaml:"before" json:"before"`
-	// Template is the SMS text with single-brace placeholders such as
-	// {first_name}; placeholders are checked where templates are saved.
+	// Template is the SMS text in clinic.language, with single-brace
+	// placeholders such as {first_name} (checked where it is saved); empty
+	// means the texts the app ships, in every language. It is used when
+	// the rules are created, at first start; afterwards texts are edited
+	// under Admin > Texts and languages.
 	Template string `yaml:"template" json:"template"`
 	// OnlyIfUnconfirmed skips the reminder once the patient has confirmed.
 	OnlyIfUnconfirmed bool `yaml:"only_if_unconfirmed" json:"only_if_unconfirmed"`
@@ -159,6 +162,13 @@ type Reminders struct {
 	BookingConfirmation bool `yaml:"booking_confirmation"`
 	// CancellationNotice sends an SMS when an appointment is cancelled.
 	CancellationNotice bool `yaml:"cancellation_notice"`
+	// RescheduleNotice sends an SMS when staff or the API move an
+	// appointment to another time or place.
+	RescheduleNotice bool `yaml:"reschedule_notice"`
+	// MinLead is the least time a reminder moved to the end of quiet hours
+	// must still leave before the appointment; when it would leave less,
+	// the reminder goes just before quiet hours begin instead.
+	MinLead Duration `yaml:"min_lead"`
 }
 
 // Clinic describes the clinic and its default location.
@@ -174,6 +184,10 @@ type Clinic struct {
 	Phone string `yaml:"phone"`
 	// Address is the default location's postal address.
 	Address string `yaml:"address"`
+	// Language is the clinic's language ("en", "fr", "es", "de", "nl",
+	// "pt" or "it"): a patient whose language has no text gets this one,
+	// and a new patient speaks it until told otherwise.
+	Language string `yaml:"language"`
 }
 
 // Webhook configures the inbound SMS.CX webhook.
@@ -239,27 +253,21 @@ func Default() Config {
 		},
 		Reminders: Reminders{
 			Rules: []Rule{
-				{
-					Name:     "48h",
-					Before:   Duration{48 * time.Hour},
-					Template: "Hi {first_name}, reminder: your appointment at {location} on {weekday} {date} at {time}. Reply YES to confirm or NO to cancel.",
-				},
-				{
-					Name:              "2h",
-					Before:            Duration{2 * time.Hour},
-					Template:          "Hi {first_name}, see you at {time} today at {location}. Reply YES to confirm, NO to cancel.",
-					OnlyIfUnconfirmed: true,
-				},
+				{Name: "48h", Before: Duration{48 * time.Hour}},
+				{Name: "2h", Before: Duration{2 * time.Hour}, OnlyIfUnconfirmed: true},
 			},
 			QuietHours:         QuietHours{Start: "21:00", End: "08:00"},
 			CapPerDay:          1,
 			CapPerWeek:         3,
 			CancellationNotice: true,
+			RescheduleNotice:   true,
+			MinLead:            Duration{60 * time.Minute},
 		},
 		Clinic: Clinic{
 			Name:     "Demo Clinic",
 			Timezone: "UTC",
 			Country:  "US",
+			Language: "en",
 		},
 		Webhook: Webhook{
 			MaxBodyBytes:   1 << 20,

@@ -65,6 +65,8 @@ func custom() Config {
 			CapPerWeek:          5,
 			BookingConfirmation: true,
 			CancellationNotice:  false,
+			RescheduleNotice:    false,
+			MinLead:             Duration{90 * time.Minute},
 		},
 		Clinic: Clinic{
 			Name:     "Cabinet Dupont",
@@ -72,6 +74,7 @@ func custom() Config {
 			Country:  "FR",
 			Phone:    "+33 1 42 68 53 00",
 			Address:  "1 rue de Rivoli, Paris",
+			Language: "fr",
 		},
 		Webhook: Webhook{MaxBodyBytes: 2 << 20, DedupRetention: Duration{240 * time.Hour}},
 		Log:     Log{Level: "debug", Format: "json"},

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"apptconfirm/app/render"
 )
 
 // Limits enforced by Validate.
@@ -25,6 +28,8 @@ const (
 	minSenderLen       = 3
 	maxSenderLen       = 15
 	maxRuleNameLen     = 64
+	maxRuleTemplateLen = 1600
+	maxMinLead         = 24 * time.Hour
 	minDispatchEvery   = time.Second
 	maxDispatchWorkers = 256
 	maxDispatchBatch   = 1000
@@ -167,8 +172,8 @@ func (c *Config) validateReminders(p *problems) {
 		if rule.Before.Duration <= 0 || rule.Before.Duration > maxRuleBefore {
 			p.add(key+".before", "must be more than 0 and at most %s (30 days), got %s", Duration{maxRuleBefore}, rule.Before)
 		}
-		if strings.TrimSpace(rule.Template) == "" {
-			p.add(key+".template", "must not be empty")
+		if utf8.RuneCountInString(rule.Template) > maxRuleTemplateLen {
+			p.add(key+".template", "must be at most %d characters", maxRuleTemplateLen)
 		}
 	}
 	q := r.QuietHours
@@ -196,12 +201,18 @@ func (c *Config) validateReminders(p *problems) {
 	if r.CapPerWeek < 0 {
 		p.add("reminders.cap_per_week", "must be 0 (no cap) or more, got %d", r.CapPerWeek)
 	}
+	if r.MinLead.Duration < time.Minute || r.MinLead.Duration > maxMinLead {
+		p.add("reminders.min_lead", "must be from 1m to %s, got %s", Duration{maxMinLead}, r.MinLead)
+	}
 }
 
 func (c *Config) validateClinic(p *problems) {
 	cl := c.Clinic
 	if strings.TrimSpace(cl.Name) == "" {
 		p.add("clinic.name", "must not be empty")
+	}
+	if !slices.Contains(render.Languages(), cl.Language) {
+		p.add("clinic.language", "want one of %s, got %q", strings.Join(render.Languages(), ", "), cl.Language)
 	}
 	switch cl.Timezone {
 	case "":

@@ -34,7 +34,7 @@ const questionWindow = 7 * 24 * time.Hour
 const maxCandidates = 9
 
 // awaitingKinds are the messages that ask the patient for an answer.
-var awaitingKinds = []string{models.KindReminder, models.KindBookingConfirm}
+var awaitingKinds = []string{models.KindReminder, models.KindBookingConfirm, models.KindRescheduleNotice}
 
 // Clinic is what a reply may change; *clinic.Service implements it. Each
 // method joins the transaction ctx carries.

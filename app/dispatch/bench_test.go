@@ -15,6 +15,7 @@ import (
 	"apptconfirm/app/outbox"
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/smscx/smscxtest"
+	"apptconfirm/app/texts"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
@@ -104,10 +105,17 @@ func seedBacklog(b *testing.B, store *models.Store, n int, now time.Time) {
 	b.Helper()
 	db := store.DB(context.Background())
 	loc := models.Location{Name: "Main St", TimeZone: "Europe/Paris", Country: "FR"}
-	rule := models.ReminderRule{Name: "48h", BeforeSeconds: 48 * 3600, Template: "Hi {first_name}, reminder: your appointment at {location} on {weekday} {date} at {time}. Reply YES to confirm or NO to cancel.", Enabled: true}
+	rule := models.ReminderRule{Name: "48h", BeforeSeconds: 48 * 3600, Enabled: true}
 	patient := models.Patient{FirstName: "Ada", LastName: "Lovelace", Phone: "+33612345678", Language: "fr"}
 	for _, v := range []any{&loc, &rule, &patient} {
 		if err := db.Create(v).Error; err != nil {
+			b.Fatal(err)
+		}
+	}
+	// The rule's texts as a clinic has them: one per language, stored.
+	for _, lang := range texts.Languages() {
+		body, _ := texts.Default(texts.KindReminder, lang)
+		if _, err := store.AddRuleTemplate(context.Background(), rule.ID, lang, body, now); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -92,6 +92,8 @@ func TestClaimTimeChecks(t *testing.T) {
 		prepare func(t *testing.T, s setup) *models.Message
 		status  models.MessageStatus
 		reason  string
+		// body is the text sent, when checked.
+		body string
 	}{
 		{
 			name: "S6: a patient who opted out after planning gets nothing",
@@ -218,12 +220,19 @@ func TestClaimTimeChecks(t *testing.T) {
 			status: models.MsgCancelled, reason: "no longer cancelled",
 		},
 		{
-			name: "a template that does not render fails with the reason",
+			name: "a stored text that does not render goes out as the shipped one",
 			prepare: func(t *testing.T, s setup) *models.Message {
-				s.e.store.DB(ctx).Model(s.e.rule).Update("template", "Hi {frist_name}")
+				s.e.store.DB(ctx).Model(&models.RuleTemplate{}).Where("rule_id = ?", s.e.rule.ID).Update("body", "Hi {frist_name}")
 				return s.e.reminder(t, s.a, s.p)
 			},
-			status: models.MsgFailed, reason: "{frist_name}",
+			status: models.MsgAccepted, body: "Hi Ada, a reminder of your appointment at Main St on Wednesday, March 4 at 10:00 AM. Reply YES to confirm or NO to cancel.",
+		},
+		{
+			name: "a kind with no text at all fails with the reason",
+			prepare: func(t *testing.T, s setup) *models.Message {
+				return s.e.message(t, models.Message{AppointmentID: &s.a.ID, PatientID: &s.p.ID, To: s.p.Phone, Kind: "waitlist_offer"})
+			},
+			status: models.MsgFailed, reason: `no text of kind "waitlist_offer"`,
 		},
 		{
 			name: "a booking confirmation with an empty body uses its template",
@@ -243,6 +252,9 @@ func TestClaimTimeChecks(t *testing.T) {
 			got := e.reload(t, m.ID)
 			if got.Status != tc.status || !strings.Contains(got.Reason, tc.reason) {
 				t.Fatalf("%s %q, want %s with a reason containing %q", got.Status, got.Reason, tc.status, tc.reason)
+			}
+			if tc.body != "" && (got.Body != tc.body || got.Language != "en") {
+				t.Fatalf("sent %q in %q, want %q in en", got.Body, got.Language, tc.body)
 			}
 			wantSends := 0
 			if tc.status == models.MsgAccepted {

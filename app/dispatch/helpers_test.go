@@ -146,8 +146,11 @@ func newEnvOn(t testing.TB, store *models.Store) *env {
 	if err := store.DB(ctx).Create(e.loc).Error; err != nil {
 		t.Fatal(err)
 	}
-	e.rule = &models.ReminderRule{Name: "48h", BeforeSeconds: 48 * 3600, Template: "Hi {first_name}, see you {weekday} at {time} at {location}.", Enabled: true}
+	e.rule = &models.ReminderRule{Name: "48h", BeforeSeconds: 48 * 3600, Enabled: true}
 	if err := store.DB(ctx).Create(e.rule).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.AddRuleTemplate(ctx, e.rule.ID, "en", "Hi {first_name}, see you {weekday} at {time} at {location}.", e.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
 	return e

@@ -78,6 +78,11 @@ type Item struct {
 	// OptedOut reports that a patient with this number opted out: no SMS
 	// answer is possible.
 	OptedOut bool
+	// QuickAnswers are the clinic's ready answers written for the
+	// sender's patient, in their language (about the appointment the
+	// reply is about, when one is clear); none for an unknown number, an
+	// opted-out one or a handled item.
+	QuickAnswers []outbox.QuickAnswer
 }
 
 // Query selects inbox items.
@@ -103,6 +108,9 @@ func (s *Service) List(ctx context.Context, q Query) ([]Item, int64, error) {
 	items := make([]Item, 0, len(msgs))
 	for _, m := range msgs {
 		it, err := s.item(ctx, m)
+		if err == nil {
+			err = s.quickAnswers(ctx, it)
+		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("inbox: list: %w", err)
 		}
@@ -128,10 +136,37 @@ func (s *Service) Get(ctx context.Context, id uint) (*Item, error) {
 		return nil, fmt.Errorf("inbox: get: %w", err)
 	}
 	it, err := s.item(ctx, *m)
+	if err == nil {
+		err = s.quickAnswers(ctx, it)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("inbox: get: %w", err)
 	}
 	return it, nil
+}
+
+// quickAnswers writes the item's quick answers (see Item.QuickAnswers).
+func (s *Service) quickAnswers(ctx context.Context, it *Item) error {
+	if s.outbox == nil || it.Message.HandledAt != nil || it.OptedOut || len(it.Patients) == 0 || it.Message.From == "" {
+		return nil
+	}
+	var about *models.Appointment
+	switch {
+	case len(it.Candidates) == 1:
+		about = &it.Candidates[0]
+	case it.Context != nil:
+		about = it.Context
+	}
+	p := &it.Patients[0]
+	if about != nil && about.Patient != nil {
+		p = about.Patient
+	}
+	qs, err := s.outbox.QuickAnswers(ctx, p, about)
+	if err != nil {
+		return err
+	}
+	it.QuickAnswers = qs
+	return nil
 }
 
 // item gathers what the inbox shows about m.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -174,5 +175,34 @@ func TestPastAppointmentIsContextOnly(t *testing.T) {
 	err = later.Confirm(ctx, f.staff, f.in.ID, f.appt.ID, true)
 	if _, ok := models.AsFieldErrors(err); !ok {
 		t.Fatalf("confirming a past appointment: %v", err)
+	}
+}
+
+// The quick answers are written for the sender's patient, in their
+// language, about the appointment the reply is about; a handled item or an
+// opted-out number has none.
+func TestQuickAnswers(t *testing.T) {
+	f := newFixture(t, storetest.SQLite(t))
+	ctx := t.Context()
+	if err := f.store.DB(ctx).Model(&models.Patient{}).Where("id = ?", *f.in.PatientID).Update("language", "de").Error; err != nil {
+		t.Fatal(err)
+	}
+	it, err := f.svc.Get(ctx, f.in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(it.QuickAnswers) != 2 {
+		t.Fatalf("quick answers %+v", it.QuickAnswers)
+	}
+	call := it.QuickAnswers[0]
+	if call.Kind != "quick_call_us" || call.Label != "Please call us" || call.Language != "de" ||
+		!strings.HasPrefix(call.Text, "Hallo Anna, bitte rufen Sie ") {
+		t.Fatalf("call us %+v", call)
+	}
+	if err := f.svc.MarkHandled(ctx, f.staff, f.in.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if it, err = f.svc.Get(ctx, f.in.ID); err != nil || len(it.QuickAnswers) != 0 {
+		t.Fatalf("a handled item offers %+v (%v)", it.QuickAnswers, err)
 	}
 }

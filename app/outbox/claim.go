@@ -132,7 +132,7 @@ type batchContext struct {
 	patients  map[uint]*models.Patient
 	rules     map[uint]*models.ReminderRule
 	optedOut  map[string]bool
-	templates map[string]string
+	templates *Texts
 	zones     Zones
 }
 
@@ -210,7 +210,7 @@ func (bc *batchContext) appointmentOf(m *models.Message) *models.Appointment {
 // do not.
 func automated(kind string) bool {
 	switch kind {
-	case models.KindReminder, models.KindBookingConfirm, models.KindCancellation:
+	case models.KindReminder, models.KindBookingConfirm, models.KindCancellation, models.KindRescheduleNotice:
 		return true
 	}
 	return false
@@ -314,7 +314,11 @@ func (o *Outbox) check(ctx context.Context, batch []*models.Message, prev []mode
 	var ended []*models.Message
 	events := make([]models.Event, 0, len(batch))
 	for i, m := range batch {
-		c := &Claimed{Message: m, Label: Label(m), prev: prev[i]}
+		var rule *models.ReminderRule
+		if m.RuleID != nil {
+			rule = bc.rules[*m.RuleID]
+		}
+		c := &Claimed{Message: m, Label: Name(m, rule), prev: prev[i]}
 		if p := bc.patientOf(m); p != nil {
 			id := p.ID
 			c.PatientID = &id
@@ -324,7 +328,7 @@ func (o *Outbox) check(ctx context.Context, batch []*models.Message, prev []mode
 			return nil, nil, err
 		}
 		if v.status == "" && m.Body == "" {
-			if v, err = o.renderBody(ctx, bc, c); err != nil {
+			if v, err = o.renderBody(ctx, bc, c, now); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -352,14 +356,15 @@ func (o *Outbox) check(ctx context.Context, batch []*models.Message, prev []mode
 	return out, ended, nil
 }
 
-// renderBody writes the claimed message's text from its rule or template.
-// The text is stored with the send's outcome, so a retry sends exactly the
-// same text (and if the outcome is lost, the retry's idempotencyId makes
-// SMS.CX answer with the original send).
-func (o *Outbox) renderBody(ctx context.Context, bc *batchContext, c *Claimed) (verdict, error) {
+// renderBody writes the claimed message's text from its rule's or its
+// kind's text, in the patient's language, as it reads at now. The text
+// (and its language) is stored with the send's outcome, so a retry sends
+// exactly the same text (and if the outcome is lost, the retry's
+// idempotencyId makes SMS.CX answer with the original send).
+func (o *Outbox) renderBody(ctx context.Context, bc *batchContext, c *Claimed, now time.Time) (verdict, error) {
 	m := c.Message
-	if bc.templates == nil && m.Kind != models.KindReminder {
-		t, err := o.Templates(ctx)
+	if bc.templates == nil {
+		t, err := o.Texts(ctx)
 		if err != nil {
 			return verdict{}, err
 		}
@@ -369,16 +374,16 @@ func (o *Outbox) renderBody(ctx context.Context, bc *batchContext, c *Claimed) (
 	if m.RuleID != nil {
 		rule = bc.rules[*m.RuleID]
 	}
-	body, err := Compose(m, bc.appointmentOf(m), rule, bc.templates, bc.zones)
+	composed, err := bc.templates.Compose(m, bc.appointmentOf(m), rule, bc.zones, now)
 	var rerr *render.Error
 	switch {
 	case errors.As(err, &rerr), errors.Is(err, ErrNothingToSend):
 		return end(models.MsgFailed, "the text could not be written: "+err.Error()), nil
 	case err != nil:
 		return verdict{}, err
-	case utf8.RuneCountInString(body) > maxBody:
+	case utf8.RuneCountInString(composed.Text) > maxBody:
 		return end(models.MsgFailed, reasonBodyTooLongText), nil
 	}
-	m.Body, c.rendered = body, true
+	m.Body, m.Language, m.FallbackFrom, c.rendered = composed.Text, composed.Language, composed.FallbackFrom, true
 	return send(), nil
 }

@@ -4,165 +4,125 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"apptconfirm/app/clinic"
 	"apptconfirm/app/render"
 	"apptconfirm/app/smstext"
+	"apptconfirm/app/texts"
 	"apptconfirm/models"
 )
 
 // ErrNothingToSend means a message has no text and nothing to write it from.
 var ErrNothingToSend = errors.New("outbox: nothing to send")
 
-// Templates returns every message template by key: the stored text where
-// it holds more than white space, else the built-in default. It is the one
-// place templates are looked up.
-func (o *Outbox) Templates(ctx context.Context) (map[string]string, error) {
-	out := clinic.DefaultTemplates()
-	stored, err := o.store.MessageTemplates(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("outbox: message templates: %w", err)
-	}
-	for k, body := range stored {
-		if strings.TrimSpace(body) != "" {
-			out[k] = body
-		}
-	}
-	return out, nil
+// Composed is a message's text and how it was written.
+type Composed struct {
+	Text string
+	// Language is the language of Text ("" for a text staff typed);
+	// FallbackFrom is the patient's language when the clinic had no text in
+	// it and Text is in the default language instead.
+	Language, FallbackFrom string
+	// Template is the text Text was written from, and Data what filled
+	// it; Template is "" when the message carried its text already.
+	Template string
+	Data     render.Data
 }
 
-// template returns the template stored under key, or the built-in default.
-func (o *Outbox) template(ctx context.Context, key string) (string, error) {
-	all, err := o.Templates(ctx)
-	if err != nil {
-		return "", err
+// DayWarning is render.DayContradiction of the template and its data: set
+// when the template's fixed words name a day ("today", "demain") that is
+// wrong for the time the message goes out.
+func (c Composed) DayWarning() string {
+	if c.Template == "" {
+		return ""
 	}
-	t, ok := all[key]
-	if !ok {
-		return "", fmt.Errorf("outbox: no message template %q: %w", key, models.ErrNotFound)
-	}
-	return t, nil
+	return render.DayContradiction(c.Template, c.Data)
 }
 
-// Compose returns the text message m will carry: its Body when it has one
-// (acknowledgements, help, notices, staff messages are stored ready), else
-// its rule's template (a reminder) or the message template of its kind,
-// rendered for appointment a in the location's zone and the patient's
-// language. a needs Patient and Location (Provider optional); rule is m's
-// rule (nil when it has none); templates maps a kind to its message
-// template (see Templates); zones caches the location zones (nil loads
-// each). Template errors are *render.Error.
-func Compose(m *models.Message, a *models.Appointment, rule *models.ReminderRule, templates map[string]string, zones Zones) (string, error) {
+// Compose returns the text message m will carry when it goes out at sendAt:
+// its Body when it has one (answers to a reply and staff messages are
+// written when queued), else its rule's text (a reminder) or its kind's
+// text (a notice), in the patient's language (see Texts.Pick), rendered
+// for appointment a in the location's zone with {day} seen from sendAt.
+// a needs Patient and Location (Provider optional); rule is m's rule (nil
+// when it has none); zones caches the location zones (nil loads each).
+// A stored text that does not render falls back to the shipped one; when
+// that fails too the error is a *render.Error.
+func (t *Texts) Compose(m *models.Message, a *models.Appointment, rule *models.ReminderRule, zones Zones, sendAt time.Time) (Composed, error) {
 	if m.Body != "" {
-		return m.Body, nil
+		return Composed{Text: m.Body, Language: m.Language, FallbackFrom: m.FallbackFrom}, nil
 	}
 	if a == nil || a.Patient == nil || a.Location == nil {
-		return "", fmt.Errorf("%w: the message has no text and no appointment to write it from", ErrNothingToSend)
+		return Composed{}, fmt.Errorf("%w: the message has no text and no appointment to write it from", ErrNothingToSend)
 	}
-	var tmpl string
+	var k Key
 	switch {
 	case m.Kind == models.KindReminder && rule == nil:
-		return "", fmt.Errorf("%w: %s", ErrNothingToSend, ReasonRuleRemoved)
+		return Composed{}, fmt.Errorf("%w: %s", ErrNothingToSend, ReasonRuleRemoved)
 	case m.Kind == models.KindReminder:
-		tmpl = rule.Template
+		k = RuleKey(rule)
 	default:
-		tmpl = templates[m.Kind]
-		if tmpl == "" {
-			return "", fmt.Errorf("%w: no message template %q", ErrNothingToSend, m.Kind)
-		}
+		k = KindKey(m.Kind)
 	}
 	var zone *time.Location
 	if zones != nil {
 		zone = zones.Of(a.Location)
 	}
-	return render.Render(tmpl, TemplateDataIn(a, zone))
+	d := TemplateDataIn(a, zone)
+	d.SendAt = sendAt
+	return t.Write(k, d, nil)
 }
 
-// Upcoming is one message planned to go out soon, as "Tomorrow's sends"
-// shows it.
-type Upcoming struct {
-	Message models.Message
-	// Appointment is the message's appointment with Patient, Location and
-	// Provider loaded, or nil.
-	Appointment *models.Appointment
-	// Patient is the recipient, when known.
-	Patient *models.Patient
-	// Zone is the IANA zone its times are shown in: the location's, else UTC.
-	Zone string
-	// Preview is the text as it would be sent now, with its length and
-	// parts; empty when Problem is set.
-	Preview render.Preview
-	// Problem says why the text cannot be written (it would fail when sent).
-	Problem string
+// Write writes the text of k for the patient d describes: it picks the
+// text in d.Language (see Pick), then renders it with the dates, the day
+// and the choices in the language of the text picked, so that a fallback
+// reads as one language. choices, when set, gives the {choices} list in a
+// language. d.ClinicName defaults to the clinic's name.
+func (t *Texts) Write(k Key, d render.Data, choices func(lang string) string) (Composed, error) {
+	c, ok := t.Pick(k, d.Language)
+	if !ok {
+		return Composed{}, fmt.Errorf("%w: no text of kind %q", ErrNothingToSend, k.Kind)
+	}
+	if d.ClinicName == "" {
+		d.ClinicName = t.ClinicName
+	}
+	out, err := write(c, d, choices)
+	if err == nil || c.Shipped {
+		return out, err
+	}
+	// A stored text that does not render (saved before a check existed):
+	// the shipped text rather than no message.
+	for _, lang := range []string{c.Language, t.Default} {
+		if body, ok := texts.Default(k.shippedKind(), lang); ok {
+			return write(Choice{Template: body, Language: lang, FallbackFrom: c.FallbackFrom, Shipped: true}, d, choices)
+		}
+	}
+	return Composed{}, err
 }
 
-// Upcoming returns the planned messages due before now+window (overdue
-// ones included: they go out at the next dispatch), soonest first, at most
-// limit, each rendered as it would be sent now.
-func (o *Outbox) Upcoming(ctx context.Context, window time.Duration, limit int) ([]Upcoming, error) {
-	now := o.clock()
-	ms, err := o.store.PlannedDueBefore(ctx, now.Add(window), limit)
+// write renders one chosen text.
+func write(c Choice, d render.Data, choices func(lang string) string) (Composed, error) {
+	d.Language = c.Language
+	if choices != nil {
+		d.Choices = choices(c.Language)
+	}
+	text, err := render.Render(c.Template, d)
 	if err != nil {
-		return nil, fmt.Errorf("outbox: upcoming: %w", err)
+		return Composed{}, err
 	}
-	var apptIDs, patientIDs []uint
-	for _, m := range ms {
-		if m.AppointmentID != nil {
-			apptIDs = append(apptIDs, *m.AppointmentID)
-		} else if m.PatientID != nil {
-			patientIDs = append(patientIDs, *m.PatientID)
-		}
-	}
-	appts, err := o.store.AppointmentsByID(ctx, apptIDs)
+	return Composed{Text: text, Language: c.Language, FallbackFrom: c.FallbackFrom, Template: c.Template, Data: d}, nil
+}
+
+// Render writes the text of message kind for the patient d describes,
+// going out now (see Texts.Write).
+func (o *Outbox) Render(ctx context.Context, kind string, d render.Data) (Composed, error) {
+	t, err := o.Texts(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("outbox: upcoming: %w", err)
+		return Composed{}, err
 	}
-	patients, err := o.store.PatientsByID(ctx, patientIDs)
-	if err != nil {
-		return nil, fmt.Errorf("outbox: upcoming: %w", err)
+	if d.SendAt.IsZero() {
+		d.SendAt = o.clock()
 	}
-	rules, err := o.store.Rules(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("outbox: upcoming: %w", err)
-	}
-	byID := map[uint]*models.ReminderRule{}
-	for i := range rules {
-		byID[rules[i].ID] = &rules[i]
-	}
-	templates, err := o.Templates(ctx)
-	if err != nil {
-		return nil, err
-	}
-	zones := Zones{}
-	out := make([]Upcoming, 0, len(ms))
-	for _, m := range ms {
-		u := Upcoming{Message: m, Zone: "UTC"}
-		if m.AppointmentID != nil {
-			u.Appointment = appts[*m.AppointmentID]
-		}
-		if u.Appointment != nil {
-			u.Patient = u.Appointment.Patient
-			if u.Appointment.Location != nil {
-				u.Zone = u.Appointment.Location.TimeZone
-			}
-		} else if m.PatientID != nil {
-			u.Patient = patients[*m.PatientID]
-		}
-		var rule *models.ReminderRule
-		if m.RuleID != nil {
-			rule = byID[*m.RuleID]
-		}
-		text, err := Compose(&m, u.Appointment, rule, templates, zones)
-		if err != nil {
-			u.Problem = err.Error()
-		} else {
-			u.Preview = Measure(text)
-		}
-		out = append(out, u)
-	}
-	return out, nil
+	return t.Write(KindKey(kind), d, nil)
 }
 
 // Measure reports a ready text's length and parts as PreviewText does for

@@ -85,12 +85,12 @@ type env struct {
 // Kick counts the dispatcher kicks.
 func (e *env) Kick() { e.kicks.Add(1) }
 
-func newEnv(t *testing.T, opts outbox.Options) *env {
+func newEnv(t testing.TB, opts outbox.Options) *env {
 	t.Helper()
 	return newEnvOn(t, storetest.SQLite(t), opts)
 }
 
-func newEnvOn(t *testing.T, store *models.Store, opts outbox.Options) *env {
+func newEnvOn(t testing.TB, store *models.Store, opts outbox.Options) *env {
 	t.Helper()
 	e := &env{store: store, clk: &clock{t: t0}, events: &liveEvents{}}
 	storetest.EventsOf(store).Forward(events.New(events.Options{Live: e.events, Kick: e, Now: e.clk.Now}))
@@ -118,7 +118,7 @@ func defaultOptions() outbox.Options {
 	return outbox.Options{Caps: schedule.DefaultCaps(), CancellationNotice: true}
 }
 
-func (e *env) patient(t *testing.T, first, phone string) *models.Patient {
+func (e *env) patient(t testing.TB, first, phone string) *models.Patient {
 	t.Helper()
 	p, err := e.clinic.CreatePatient(context.Background(), e.staff, clinic.PatientInput{FirstName: first, LastName: "Test", Phone: phone}, "")
 	if err != nil {
@@ -128,7 +128,7 @@ func (e *env) patient(t *testing.T, first, phone string) *models.Patient {
 }
 
 // book books an appointment at the default location at a Paris local time.
-func (e *env) book(t *testing.T, patientID uint, local string) *models.Appointment {
+func (e *env) book(t testing.TB, patientID uint, local string) *models.Appointment {
 	t.Helper()
 	a, err := e.clinic.CreateAppointment(context.Background(), e.staff, clinic.AppointmentInput{
 		PatientID: patientID, StartsLocal: local, DurationMinutes: 30,
@@ -140,7 +140,7 @@ func (e *env) book(t *testing.T, patientID uint, local string) *models.Appointme
 }
 
 // rule returns the rule named name.
-func (e *env) rule(t *testing.T, name string) *models.ReminderRule {
+func (e *env) rule(t testing.TB, name string) *models.ReminderRule {
 	t.Helper()
 	var r models.ReminderRule
 	if err := e.store.DB(context.Background()).Where("name = ?", name).Take(&r).Error; err != nil {
@@ -150,7 +150,7 @@ func (e *env) rule(t *testing.T, name string) *models.ReminderRule {
 }
 
 // messages returns an appointment's messages by id.
-func (e *env) messages(t *testing.T, appointmentID uint) []models.Message {
+func (e *env) messages(t testing.TB, appointmentID uint) []models.Message {
 	t.Helper()
 	var ms []models.Message
 	if err := e.store.DB(context.Background()).Where("appointment_id = ?", appointmentID).Order("id").Find(&ms).Error; err != nil {
@@ -161,7 +161,7 @@ func (e *env) messages(t *testing.T, appointmentID uint) []models.Message {
 
 // live returns the planned or sending messages of an appointment by rule name
 // (and by kind for non-reminders), failing on a duplicate.
-func (e *env) live(t *testing.T, appointmentID uint) map[string]models.Message {
+func (e *env) live(t testing.TB, appointmentID uint) map[string]models.Message {
 	t.Helper()
 	out := map[string]models.Message{}
 	for _, m := range e.messages(t, appointmentID) {
@@ -181,7 +181,7 @@ func (e *env) live(t *testing.T, appointmentID uint) map[string]models.Message {
 }
 
 // timeline returns an appointment's timeline details.
-func (e *env) timeline(t *testing.T, appointmentID uint) []string {
+func (e *env) timeline(t testing.TB, appointmentID uint) []string {
 	t.Helper()
 	es, err := e.clinic.Timeline(context.Background(), appointmentID)
 	if err != nil {
@@ -201,7 +201,7 @@ func local(y int, m time.Month, d, hh, mm int) time.Time {
 
 // checkNoStale fails when a planned message survives for an inactive
 // appointment, an opted-out patient or a disabled rule.
-func (e *env) checkNoStale(t *testing.T) {
+func (e *env) checkNoStale(t testing.TB) {
 	t.Helper()
 	var ms []models.Message
 	if err := e.store.DB(context.Background()).Where("status = ?", models.MsgPlanned).Find(&ms).Error; err != nil {

@@ -1,13 +1,11 @@
 package outbox
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 
-	"apptconfirm/app/render"
 	"apptconfirm/app/schedule"
 	"apptconfirm/models"
 )
@@ -43,11 +41,37 @@ func (r *replanning) cancellationNotice(rows []*models.Message) error {
 	return r.notice(models.KindCancellation)
 }
 
-// notice queues a message of kind (its MessageTemplate key) to go out at
-// once, or at the end of quiet hours when now is inside them. The body is
-// rendered now. When the end of quiet hours comes after the appointment
-// starts the message is recorded as skipped; when the template does not
-// render it is recorded as failed, with the reason.
+// rescheduleNotice queues the reschedule notice of an appointment staff or
+// the API moved just now, when the clinic sends one. A notice of an earlier
+// move that has not gone out yet is cancelled: the new one says the latest
+// time. A booking confirmation that has not gone out yet says the new time
+// itself (it is written when it goes out), so no notice is added to it.
+func (r *replanning) rescheduleNotice(rows []*models.Message) error {
+	a := r.a
+	if !r.o.opts.RescheduleNotice || !a.Status.Active() || !a.StartsAt.After(r.now) || a.Patient.OptedOut() {
+		return nil
+	}
+	for _, m := range rows {
+		if m.Status != models.MsgPlanned {
+			continue
+		}
+		switch m.Kind {
+		case models.KindBookingConfirm:
+			return nil
+		case models.KindRescheduleNotice:
+			if err := r.finish(m, models.MsgCancelled, "the appointment was moved again; a new notice says the latest time"); err != nil {
+				return err
+			}
+		}
+	}
+	return r.notice(models.KindRescheduleNotice)
+}
+
+// notice queues a message of kind to go out at once, or at the end of
+// quiet hours when now is inside them (recorded as a move). Its text is
+// written when it goes out, so that it says the appointment's latest time
+// and the right day. When quiet hours last until after the appointment
+// starts the message is recorded as skipped.
 func (r *replanning) notice(kind string) error {
 	a := r.a
 	m := &models.Message{
@@ -61,28 +85,14 @@ func (r *replanning) notice(kind string) error {
 		CreatedAt:     r.now,
 		UpdatedAt:     r.now,
 	}
-	tmpl, err := r.o.template(r.ctx, kind)
-	if err != nil {
-		return err
-	}
-	body, err := render.Render(tmpl, TemplateDataIn(a, r.zone))
-	var rerr *render.Error
+	at, ok := AfterQuiet(r.now, r.zone, r.quiet)
 	switch {
-	case errors.As(err, &rerr):
-		m.Status, m.Reason = models.MsgFailed, models.Clip(fmt.Sprintf("the %s template does not render: %v", kind, err), 500)
-	case err != nil:
-		return err
-	default:
-		m.Body = models.Clip(body, maxBody)
-	}
-	if m.Status == models.MsgPlanned {
-		at, ok := AfterQuiet(r.now, r.zone, r.quiet)
-		switch {
-		case !ok || !at.Before(a.StartsAt):
-			m.Status, m.Reason = models.MsgSkipped, "quiet hours last until after the appointment starts"
-		default:
-			m.SendAt = models.DBTime(at)
-		}
+	case !ok || !at.Before(a.StartsAt):
+		m.Status, m.Reason = models.MsgSkipped, "quiet hours last until after the appointment starts"
+	case !at.Equal(r.now):
+		from := r.now
+		m.SendAt, m.MovedFrom = models.DBTime(at), &from
+		m.MoveReason = fmt.Sprintf("held until %s, after quiet hours", at.In(r.zone).Format("15:04"))
 	}
 	if err := r.o.store.CreateMessage(r.ctx, m); err != nil {
 		return err

@@ -14,7 +14,6 @@ package outbox
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -36,6 +35,21 @@ type Options struct {
 	// cancel an appointment (config reminders.cancellation_notice). A
 	// patient who cancelled by SMS gets the reply's acknowledgement instead.
 	CancellationNotice bool
+	// RescheduleNotice sends a message at once when staff or the API move
+	// an appointment to another time or place (config
+	// reminders.reschedule_notice).
+	RescheduleNotice bool
+	// MinLead is the least time a reminder moved to the end of quiet hours
+	// must leave before the appointment (config reminders.min_lead); zero
+	// means schedule.DefaultMinLead.
+	MinLead time.Duration
+	// DefaultLanguage is the clinic's language (config clinic.language):
+	// a message goes out in it when the clinic has no text in the
+	// patient's language. Empty (or unknown) means "en".
+	DefaultLanguage string
+	// ClinicName is the name texts give the clinic with {clinic} (config
+	// clinic.name); empty shows the location's name.
+	ClinicName string
 	// Now is the clock of the methods that take no time (Upcoming, Skip,
 	// Queue); nil means time.Now.
 	Now func() time.Time
@@ -91,42 +105,6 @@ func MessageEvent(m *models.Message, at time.Time, detail string) models.Event {
 		e.DueAt = &due
 	}
 	return e
-}
-
-// Label names a message for people: `Reminder "48h"`, "Booking
-// confirmation", "Opt-out acknowledgement", ...
-func Label(m *models.Message) string {
-	switch m.Kind {
-	case models.KindReminder:
-		if m.RuleName != "" {
-			return fmt.Sprintf("Reminder %q", m.RuleName)
-		}
-		return "Reminder"
-	case models.KindBookingConfirm:
-		return "Booking confirmation"
-	case models.KindCancellation:
-		return "Cancellation notice"
-	case models.KindAckConfirm:
-		return "Confirmation acknowledgement"
-	case models.KindAckCancel:
-		return "Cancellation acknowledgement"
-	case models.KindOptOutAck:
-		return "Opt-out acknowledgement"
-	case models.KindOptInAck:
-		return "Opt-in acknowledgement"
-	case models.KindHelp:
-		return "Help reply"
-	case models.KindQuestion:
-		return "Which-appointment question"
-	case models.KindManual:
-		return "Message from staff"
-	case models.KindTest:
-		return "Test message"
-	}
-	if m.Kind == "" {
-		return "Message"
-	}
-	return "Message (" + m.Kind + ")"
 }
 
 // When formats an instant for staff in a location's zone: "Tue 3 Mar 10:00 CET".

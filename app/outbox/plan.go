@@ -24,6 +24,8 @@ const (
 	// causeCancelled: cancelled just now by staff or the API
 	// (cancellation notice).
 	causeCancelled
+	// causeMoved: moved just now by staff or the API (reschedule notice).
+	causeMoved
 )
 
 // Replan brings an appointment's messages in line with it, inside the
@@ -66,6 +68,18 @@ func (o *Outbox) Cancelled(ctx context.Context, appointmentID uint, now time.Tim
 	return o.replanAs(ctx, appointmentID, now, c)
 }
 
+// Rescheduled replans an appointment moved just now (a new start or
+// location) and, when notify is set (staff or the API moved it, not the
+// patient), queues the reschedule notice when the clinic sends one
+// (Options.RescheduleNotice).
+func (o *Outbox) Rescheduled(ctx context.Context, appointmentID uint, now time.Time, notify bool) error {
+	c := causeChange
+	if notify {
+		c = causeMoved
+	}
+	return o.replanAs(ctx, appointmentID, now, c)
+}
+
 func (o *Outbox) replanAs(ctx context.Context, id uint, now time.Time, c cause) error {
 	err := o.store.Tx(ctx, func(ctx context.Context) error {
 		return o.replan(ctx, id, models.DBTime(now), c, true)
@@ -77,7 +91,7 @@ func (o *Outbox) replanAs(ctx context.Context, id uint, now time.Time, c cause) 
 }
 
 // plannedKinds are the kinds Replan manages for an appointment.
-var plannedKinds = []string{models.KindReminder, models.KindBookingConfirm, models.KindCancellation}
+var plannedKinds = []string{models.KindReminder, models.KindBookingConfirm, models.KindCancellation, models.KindRescheduleNotice}
 
 // replanning is the state of one Replan.
 type replanning struct {
@@ -112,8 +126,12 @@ func (o *Outbox) replan(ctx context.Context, id uint, now time.Time, c cause, ca
 		err = r.cancelAll(rows, ReasonOptedOut)
 	default:
 		err = r.plan(rows)
-		if err == nil && c == causeBooked {
+		switch {
+		case err != nil:
+		case c == causeBooked:
 			err = r.bookingConfirmation(rows)
+		case c == causeMoved:
+			err = r.rescheduleNotice(rows)
 		}
 	}
 	if err != nil {
@@ -153,6 +171,7 @@ func (r *replanning) plan(rows []*models.Message) error {
 		StartsAt:      r.a.StartsAt,
 		Location:      r.zone,
 		Quiet:         r.quiet,
+		MinLead:       r.o.opts.MinLead,
 		Confirmed:     r.a.Status == models.Confirmed,
 		Active:        true,
 		Now:           r.now,
@@ -240,9 +259,9 @@ func (r *replanning) apply(p schedule.Planned, rule *models.ReminderRule, rows [
 	}
 	if p.Outcome == schedule.OutcomePlanned {
 		if live != nil {
-			return r.move(live, p.SendAt, rule)
+			return r.move(live, p, rule)
 		}
-		return r.insert(rule, p.SendAt, models.MsgPlanned, "")
+		return r.insert(rule, p, models.MsgPlanned, "")
 	}
 	reason := SkipReason(p.Reason)
 	if live != nil {
@@ -259,7 +278,7 @@ func (r *replanning) apply(p schedule.Planned, rule *models.ReminderRule, rows [
 			return nil // already recorded
 		}
 	}
-	return r.insert(rule, p.SendAt, models.MsgSkipped, reason)
+	return r.insert(rule, p, models.MsgSkipped, reason)
 }
 
 // fulfilledAt returns a message of rows that settles the rule for a send at
@@ -282,9 +301,30 @@ func fulfilledAt(rows []*models.Message, sendAt time.Time) *models.Message {
 	return nil
 }
 
-// insert adds a reminder for rule in status st.
-func (r *replanning) insert(rule *models.ReminderRule, sendAt time.Time, st models.MessageStatus, reason string) error {
+// movedBy returns the time a plan was due before quiet hours moved it and
+// why, or nil and "".
+func movedBy(p schedule.Planned) (*time.Time, string) {
+	if !p.Moved {
+		return nil, ""
+	}
+	from := models.DBTime(p.MovedFrom)
+	return &from, p.MoveReason
+}
+
+// planned words a planned send time for the timeline, with its move.
+func (r *replanning) planned(m *models.Message) string {
+	s := When(m.SendAt, r.zone)
+	if m.MoveReason != "" {
+		s += " (" + m.MoveReason + ")"
+	}
+	return s
+}
+
+// insert adds a reminder for rule, as plan p says, in status st.
+func (r *replanning) insert(rule *models.ReminderRule, p schedule.Planned, st models.MessageStatus, reason string) error {
 	ruleID := rule.ID
+	sendAt := p.SendAt
+	movedFrom, moveReason := movedBy(p)
 	m := &models.Message{
 		UUID:          uuid.NewString(),
 		AppointmentID: &r.a.ID,
@@ -296,30 +336,38 @@ func (r *replanning) insert(rule *models.ReminderRule, sendAt time.Time, st mode
 		Status:        st,
 		SendAt:        models.DBTime(sendAt),
 		Reason:        models.Clip(reason, 500),
+		MovedFrom:     movedFrom,
+		MoveReason:    models.Clip(moveReason, 200),
 		CreatedAt:     r.now,
 		UpdatedAt:     r.now,
 	}
 	if err := r.o.store.CreateMessage(r.ctx, m); err != nil {
 		return fmt.Errorf("insert reminder %q: %w", rule.Name, err)
 	}
-	detail := Label(m) + " planned for " + When(m.SendAt, r.zone)
+	detail := Name(m, rule) + " planned for " + r.planned(m)
 	if st == models.MsgSkipped {
-		detail = Label(m) + " skipped: " + reason
+		detail = Name(m, rule) + " skipped: " + reason
 	}
 	return r.o.changed(r.ctx, m, r.now, detail)
 }
 
-// move updates a live planned reminder in place: its time, number and rule
-// name follow the plan; its body is cleared so it renders afresh when sent.
-func (r *replanning) move(m *models.Message, sendAt time.Time, rule *models.ReminderRule) error {
-	sendAt = models.DBTime(sendAt)
+// move updates a live planned reminder in place: its time (and quiet-hours
+// move), number and rule name follow plan p; its body is cleared so it
+// renders afresh when sent.
+func (r *replanning) move(m *models.Message, p schedule.Planned, rule *models.ReminderRule) error {
+	sendAt := models.DBTime(p.SendAt)
+	movedFrom, moveReason := movedBy(p)
+	moveReason = models.Clip(moveReason, 200)
 	moved := !m.SendAt.Equal(sendAt)
-	if !moved && m.To == r.a.Patient.Phone && m.RuleName == rule.Name && m.Body == "" {
+	sameMove := m.MoveReason == moveReason && (m.MovedFrom == nil) == (movedFrom == nil) &&
+		(movedFrom == nil || m.MovedFrom.Equal(*movedFrom))
+	if !moved && sameMove && m.To == r.a.Patient.Phone && m.RuleName == rule.Name && m.Body == "" {
 		return nil
 	}
 	was := m.SendAt
 	next := *m
 	next.SendAt, next.To, next.PatientID, next.RuleName, next.Body, next.Reason = sendAt, r.a.Patient.Phone, &r.a.PatientID, rule.Name, "", ""
+	next.MovedFrom, next.MoveReason = movedFrom, moveReason
 	if err := r.o.store.ReschedulePlanned(r.ctx, &next, r.now); err != nil {
 		return err
 	}
@@ -328,7 +376,7 @@ func (r *replanning) move(m *models.Message, sendAt time.Time, rule *models.Remi
 		return nil
 	}
 	r.freed = true
-	return r.o.changed(r.ctx, m, r.now, fmt.Sprintf("%s moved to %s (was %s)", Label(m), When(sendAt, r.zone), When(was, r.zone)))
+	return r.o.changed(r.ctx, m, r.now, fmt.Sprintf("%s moved to %s (was %s)", Name(m, rule), r.planned(m), When(was, r.zone)))
 }
 
 // finish ends a planned message with status st and reason.

@@ -46,7 +46,7 @@ func TestReplan(t *testing.T) {
 				"48h": planned(local(2026, 3, 3, 10, 0)),
 				"2h":  planned(local(2026, 3, 5, 8, 0)), // 08:00 is the first minute after quiet hours
 			},
-			timeline: []string{`Reminder "48h" planned for Tue 3 Mar 10:00 CET`, `Reminder "2h" planned for Thu 5 Mar 08:00 CET`},
+			timeline: []string{`Reminder 48 h before planned for Tue 3 Mar 10:00 CET`, `Reminder 2 h before planned for Thu 5 Mar 08:00 CET`},
 		},
 		{
 			name: "booking inside the window records the past rule as skipped",
@@ -57,7 +57,7 @@ func TestReplan(t *testing.T) {
 				"48h": ended(models.MsgSkipped, "its send time had already passed"),
 				"2h":  planned(local(2026, 3, 2, 13, 0)),
 			},
-			timeline: []string{`Reminder "48h" skipped: its send time had already passed`},
+			timeline: []string{`Reminder 48 h before skipped: its send time had already passed`},
 		},
 		{
 			name: "a send in quiet hours moves to the minute before they began",
@@ -92,7 +92,7 @@ func TestReplan(t *testing.T) {
 				"48h": planned(local(2026, 3, 4, 14, 0)),
 				"2h":  planned(local(2026, 3, 6, 12, 0)),
 			},
-			timeline: []string{`Reminder "48h" moved to Wed 4 Mar 14:00 CET (was Tue 3 Mar 10:00 CET)`},
+			timeline: []string{`Reminder 48 h before moved to Wed 4 Mar 14:00 CET (was Tue 3 Mar 10:00 CET)`},
 		},
 		{
 			name: "cancelling cancels the reminders and queues the notice",
@@ -109,7 +109,7 @@ func TestReplan(t *testing.T) {
 				models.KindCancellation:   planned(t0),
 				models.KindBookingConfirm: {},
 			},
-			timeline: []string{`Reminder "48h" cancelled: the appointment is cancelled`, "Cancellation notice queued to go out now"},
+			timeline: []string{`Reminder 48 h before cancelled: the appointment is cancelled`, "Cancellation notice queued to go out now"},
 		},
 		{
 			name: "a patient who cancels by SMS gets no notice",
@@ -142,7 +142,7 @@ func TestReplan(t *testing.T) {
 				"48h": planned(local(2026, 3, 3, 10, 0)),
 				"2h":  ended(models.MsgSkipped, "the appointment is already confirmed"),
 			},
-			timeline: []string{`Reminder "2h" skipped: the appointment is already confirmed`},
+			timeline: []string{`Reminder 2 h before skipped: the appointment is already confirmed`},
 		},
 		{
 			name: "opting out cancels and later changes plan nothing; opting in plans again",
@@ -211,7 +211,7 @@ func TestReplan(t *testing.T) {
 			run: func(t *testing.T, e *env, p *models.Patient) *models.Appointment {
 				a := e.book(t, p.ID, thu10)
 				r := e.rule(t, "48h")
-				_, err := e.rem.UpdateRule(ctx, e.staff, r.ID, reminders.RuleInput{Name: "day before", Before: "24h", Template: r.Template, Enabled: true})
+				_, err := e.rem.UpdateRule(ctx, e.staff, r.ID, reminders.RuleInput{Name: "day before", Before: "24h", Enabled: true})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -293,13 +293,23 @@ func TestReplan(t *testing.T) {
 			want: map[string]outcome{"48h": planned(local(2026, 3, 3, 10, 0))},
 		},
 		{
-			name: "a booking confirmation goes out at once, rendered",
+			name: "a booking confirmation goes out at once, written when it goes",
 			opts: func(o *outbox.Options) { o.BookingConfirmation = true },
 			run: func(t *testing.T, e *env, p *models.Patient) *models.Appointment {
 				a := e.book(t, p.ID, thu10)
 				m := e.live(t, a.ID)[models.KindBookingConfirm]
-				if !strings.Contains(m.Body, "Hi Ada") || !strings.Contains(m.Body, "Main St") {
-					t.Errorf("booking confirmation body %q", m.Body)
+				if m.Body != "" {
+					t.Errorf("booking confirmation written when queued: %q", m.Body)
+				}
+				shown, err := e.ob.AppointmentMessages(ctx, a.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := "Hi Ada, your appointment at Main St is booked on Thursday, March 5 at 10:00 AM."
+				for _, s := range shown {
+					if s.Message.ID == m.ID && (!strings.HasPrefix(s.Preview.Text, want) || !s.Upcoming || s.Language != "en") {
+						t.Errorf("booking confirmation as it will be sent: %+v", s)
+					}
 				}
 				if e.kicks.Load() == 0 {
 					t.Error("the dispatcher was not kicked")

@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
-	"apptconfirm/app/clinic"
 	"apptconfirm/app/render"
 	"apptconfirm/models"
 )
@@ -31,6 +28,9 @@ type Outgoing struct {
 	PatientID     *uint
 	// CreatedByID is the staff user who wrote a manual message.
 	CreatedByID *uint
+	// Language and FallbackFrom say in which language Body is written
+	// (see Composed); empty for a text staff typed.
+	Language, FallbackFrom string
 }
 
 // Queue inserts o as a planned message due now, inside the transaction ctx
@@ -46,6 +46,7 @@ func (ob *Outbox) Queue(ctx context.Context, o Outgoing) (*models.Message, error
 		Body:   models.Clip(o.Body, maxBody),
 		Status: models.MsgPlanned, SendAt: now,
 		AppointmentID: o.AppointmentID, PatientID: o.PatientID, CreatedByID: o.CreatedByID,
+		Language: o.Language, FallbackFrom: o.FallbackFrom,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	err := ob.store.Tx(ctx, func(ctx context.Context) error {
@@ -60,83 +61,66 @@ func (ob *Outbox) Queue(ctx context.Context, o Outgoing) (*models.Message, error
 	return m, nil
 }
 
-// QueueAbout queues the message template key rendered for appointment a
-// (with its Patient and Location; Provider optional) to number, or to the
-// patient's number when number is empty.
-func (ob *Outbox) QueueAbout(ctx context.Context, key string, a *models.Appointment, number string) (*models.Message, error) {
-	body, err := ob.Render(ctx, key, TemplateData(a))
+// QueueAbout queues the text of message kind written for appointment a
+// (with its Patient and Location; Provider optional), going out now, to
+// number, or to the patient's number when number is empty.
+func (ob *Outbox) QueueAbout(ctx context.Context, kind string, a *models.Appointment, number string) (*models.Message, error) {
+	c, err := ob.Render(ctx, kind, TemplateData(a))
 	if err != nil {
 		return nil, err
 	}
 	if number == "" {
 		number = a.Patient.Phone
 	}
-	return ob.Queue(ctx, Outgoing{Kind: key, To: number, Body: body, AppointmentID: &a.ID, PatientID: &a.PatientID})
+	return ob.Queue(ctx, Outgoing{
+		Kind: kind, To: number, Body: c.Text, AppointmentID: &a.ID, PatientID: &a.PatientID,
+		Language: c.Language, FallbackFrom: c.FallbackFrom,
+	})
 }
 
-// QueueTo queues the message template key rendered for patient p, when no
+// QueueTo queues the text of message kind written for patient p, when no
 // appointment is involved (help, opt-out and opt-in answers), to number.
-func (ob *Outbox) QueueTo(ctx context.Context, key string, p *models.Patient, number string) (*models.Message, error) {
+func (ob *Outbox) QueueTo(ctx context.Context, kind string, p *models.Patient, number string) (*models.Message, error) {
 	d, err := ob.PatientData(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	body, err := ob.Render(ctx, key, d)
+	c, err := ob.Render(ctx, kind, d)
 	if err != nil {
 		return nil, err
 	}
-	return ob.Queue(ctx, Outgoing{Kind: key, To: number, Body: body, PatientID: &p.ID})
+	return ob.Queue(ctx, Outgoing{
+		Kind: kind, To: number, Body: c.Text, PatientID: &p.ID,
+		Language: c.Language, FallbackFrom: c.FallbackFrom,
+	})
 }
 
 // QueueQuestion asks number which of the candidate appointments (each with
 // Patient and Location) a bare YES or NO is about, with the numbered list
-// of them.
+// of them in the language of the question.
 func (ob *Outbox) QueueQuestion(ctx context.Context, number string, candidates []models.Appointment) (*models.Message, error) {
 	first := &candidates[0]
-	d := TemplateData(first)
-	d.Choices = choicesText(candidates)
-	body, err := ob.Render(ctx, models.KindQuestion, d)
+	t, err := ob.Texts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return ob.Queue(ctx, Outgoing{Kind: models.KindQuestion, To: number, Body: body, PatientID: &first.PatientID})
+	d := TemplateData(first)
+	d.SendAt = ob.clock()
+	c, err := t.Write(KindKey(models.KindQuestion), d, func(lang string) string { return choicesText(candidates, lang) })
+	if err != nil {
+		return nil, err
+	}
+	return ob.Queue(ctx, Outgoing{
+		Kind: models.KindQuestion, To: number, Body: c.Text, PatientID: &first.PatientID,
+		Language: c.Language, FallbackFrom: c.FallbackFrom,
+	})
 }
 
-// Render fills the message template key with d; a stored text that no
-// longer renders falls back to the built-in default rather than losing the
-// message. d.Choices fills {choices} (the numbered question only).
-func (ob *Outbox) Render(ctx context.Context, key string, d render.Data) (string, error) {
-	tmpl, err := ob.template(ctx, key)
-	if err != nil {
-		return "", err
-	}
-	text, err := renderWithChoices(tmpl, d)
-	if err != nil {
-		def, ok := clinic.DefaultTemplates()[key]
-		if !ok {
-			return "", err
-		}
-		return renderWithChoices(def, d)
-	}
-	return text, nil
-}
-
-// renderWithChoices renders tmpl, putting d.Choices where {choices} stands.
-// {choices} is not one of render's placeholders, so it is swapped for a NUL
-// (which no validated value holds) before rendering and filled in after.
-func renderWithChoices(tmpl string, d render.Data) (string, error) {
-	tmpl = strings.ReplaceAll(tmpl, clinic.ChoicesPlaceholder, "\x00")
-	text, err := render.Render(tmpl, d)
-	if err != nil {
-		return "", err
-	}
-	return strings.ReplaceAll(text, "\x00", d.Choices), nil
-}
-
-// PatientData is what templates may show when no appointment is involved
-// (help, opt-out and opt-in texts): the patient and the default location.
+// PatientData is what texts may show when no appointment is involved
+// (help, opt-out and opt-in texts): the patient, the default location and
+// the clinic's name.
 func (ob *Outbox) PatientData(ctx context.Context, p *models.Patient) (render.Data, error) {
-	d := render.Data{FirstName: p.FirstName, LastName: p.LastName, Language: p.Language}
+	d := render.Data{FirstName: p.FirstName, LastName: p.LastName, Language: p.Language, ClinicName: ob.opts.ClinicName}
 	loc, err := ob.store.DefaultLocation(ctx)
 	switch {
 	case err == nil:
@@ -148,31 +132,28 @@ func (ob *Outbox) PatientData(ctx context.Context, p *models.Patient) (render.Da
 	return d, nil
 }
 
-// choicesText lists the candidates for the numbered question: "1 for Tue
-// 10:00 AM, 2 for Thu 2:30 PM". Slots that read alike get their date, and
-// a family sharing a phone gets first names.
-func choicesText(cs []models.Appointment) string {
+// choicesText lists the candidates for the numbered question in lang: "1
+// for Tue 10:00 AM, 2 for Thu 2:30 PM" (render.FormatChoices). Slots that
+// read alike get their date, and a family sharing a phone gets first names.
+func choicesText(cs []models.Appointment, lang string) string {
 	labels := make([]string, len(cs))
 	seen := map[string]int{}
 	patients := map[uint]bool{}
 	for i := range cs {
-		labels[i] = render.FormatSlot(cs[i].StartsAt, zoneOf(&cs[i]), langOf(&cs[i]))
+		labels[i] = render.FormatSlot(cs[i].StartsAt, zoneOf(&cs[i]), lang)
 		seen[labels[i]]++
 		patients[cs[i].PatientID] = true
 	}
-	parts := make([]string, len(cs))
 	for i := range cs {
 		a := &cs[i]
-		label := labels[i]
-		if seen[label] > 1 {
-			label = render.FormatDate(a.StartsAt, zoneOf(a), langOf(a)) + " " + render.FormatTime(a.StartsAt, zoneOf(a), langOf(a))
+		if seen[labels[i]] > 1 {
+			labels[i] = render.FormatDate(a.StartsAt, zoneOf(a), lang) + " " + render.FormatTime(a.StartsAt, zoneOf(a), lang)
 		}
 		if len(patients) > 1 && a.Patient != nil {
-			label += " (" + a.Patient.FirstName + ")"
+			labels[i] += " (" + a.Patient.FirstName + ")"
 		}
-		parts[i] = strconv.Itoa(i+1) + " for " + label
 	}
-	return strings.Join(parts, ", ")
+	return render.FormatChoices(lang, labels)
 }
 
 func zoneOf(a *models.Appointment) *time.Location {
@@ -180,11 +161,4 @@ func zoneOf(a *models.Appointment) *time.Location {
 		return a.Location.Zone()
 	}
 	return time.UTC
-}
-
-func langOf(a *models.Appointment) string {
-	if a.Patient != nil {
-		return a.Patient.Language
-	}
-	return ""
 }

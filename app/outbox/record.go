@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"apptconfirm/app/texts"
 	"apptconfirm/models"
 )
 
@@ -107,6 +108,12 @@ func (o *Outbox) write(ctx context.Context, oc *Outcome, now time.Time) (string,
 			partWord = "part"
 		}
 		detail := fmt.Sprintf("%s sent to SMS.CX (%d %s", c.Label, a.Parts, partWord)
+		if m.Language != "" {
+			detail += ", in " + texts.LanguageName(m.Language)
+			if m.FallbackFrom != "" {
+				detail += ": no " + texts.LanguageName(m.FallbackFrom) + " text"
+			}
+		}
 		if m.Attempts > 1 {
 			detail += fmt.Sprintf(", attempt %d", m.Attempts)
 		}

@@ -23,7 +23,7 @@ func TestUpcoming(t *testing.T) {
 	if *u.Message.AppointmentID != a.ID || u.Zone != "Europe/Paris" || u.Patient == nil || u.Problem != "" {
 		t.Fatalf("upcoming %+v", u)
 	}
-	if !strings.Contains(u.Preview.Text, "Hi Ada, see you at 10:00 AM today at Main St") || u.Preview.Parts != 1 {
+	if !strings.Contains(u.Preview.Text, "Hi Ada, see you today at 10:00 AM at Main St") || u.Preview.Parts != 1 {
 		t.Fatalf("rendered %+v", u.Preview)
 	}
 }

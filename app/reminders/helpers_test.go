@@ -13,6 +13,7 @@ import (
 	"apptconfirm/app/outbox"
 	"apptconfirm/app/reminders"
 	"apptconfirm/app/schedule"
+	"apptconfirm/app/wording"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
@@ -90,7 +91,7 @@ func newEnvOn(t *testing.T, store *models.Store, opts outbox.Options) *env {
 	storetest.EventsOf(store).Forward(events.New(events.Options{Live: e.events, Kick: e, Now: e.clk.Now}))
 	opts.Now = e.clk.Now
 	e.ob = outbox.New(store, opts)
-	e.rem = reminders.New(store, reminders.Options{Planner: e.ob, Now: e.clk.Now})
+	e.rem = reminders.New(store, reminders.Options{Planner: e.ob, Texts: wording.New(store, e.ob, e.clk.Now), Now: e.clk.Now})
 	e.clinic = clinic.New(store, clinic.Options{Planner: e.ob, Now: e.clk.Now})
 	uid := uint(1)
 	e.staff = models.Actor{UserID: &uid, Name: "alice@example.com"}

@@ -1,8 +1,8 @@
 // Package reminders is the reminder-rule editor's service: it creates,
-// edits, enables and disables the rules that say when reminders go out and
-// what they say, refuses a template with an unknown placeholder, previews a
-// template on a real or made-up appointment, and has the outbox replan every
-// future appointment when a rule's timing changes.
+// edits, enables and disables the rules that say when reminders go out,
+// gives a new rule its texts (app/wording writes them; they are edited
+// there, in every language), and has the outbox replan every future
+// appointment when a rule's timing changes.
 package reminders
 
 import (
@@ -17,10 +17,19 @@ type Planner interface {
 	ReplanFuture(ctx context.Context) error
 }
 
+// Texts gives a new rule its texts, inside the transaction ctx carries;
+// app/wording implements it.
+type Texts interface {
+	SeedRule(ctx context.Context, rule *models.ReminderRule, now time.Time) error
+}
+
 // Options configure a Service.
 type Options struct {
 	// Planner replans after a rule's timing changed; nil replans nothing.
 	Planner Planner
+	// Texts gives a new rule its texts; nil leaves it without (it then
+	// goes out with the texts the app ships).
+	Texts Texts
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

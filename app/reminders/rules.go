@@ -11,30 +11,24 @@ import (
 	"unicode/utf8"
 
 	"apptconfirm/app/clinic"
-	"apptconfirm/app/outbox"
-	"apptconfirm/app/render"
 	"apptconfirm/models"
 )
 
 // Rule limits.
 const (
-	MinBefore       = time.Minute
-	MaxBefore       = 30 * 24 * time.Hour
-	MaxRuleName     = 100
-	MaxTemplateSize = 1600
+	MinBefore   = time.Minute
+	MaxBefore   = 30 * 24 * time.Hour
+	MaxRuleName = 100
 )
 
 // RuleInput is a reminder rule as an admin enters it. Field names in
-// models.FieldErrors: name, before, template.
+// models.FieldErrors: name, before. Its texts are edited with app/wording.
 type RuleInput struct {
 	Name string
 	// Before is how long before the start the reminder goes out: a Go
 	// duration ("48h", "90m", "1h30m") or a number of days ("2d"), from 1
 	// minute to 30 days.
-	Before string
-	// Template is the SMS text; it is checked with render.Validate, so an
-	// unknown placeholder is refused here, never at send time.
-	Template          string
+	Before            string
 	OnlyIfUnconfirmed bool
 	Enabled           bool
 }
@@ -85,7 +79,6 @@ func (in RuleInput) validate() (models.ReminderRule, models.FieldErrors) {
 	fe := models.FieldErrors{}
 	r := models.ReminderRule{
 		Name:              strings.TrimSpace(in.Name),
-		Template:          strings.TrimSpace(in.Template),
 		OnlyIfUnconfirmed: in.OnlyIfUnconfirmed,
 		Enabled:           in.Enabled,
 	}
@@ -107,18 +100,6 @@ func (in RuleInput) validate() (models.ReminderRule, models.FieldErrors) {
 		fe["before"] = "must be a whole number of seconds"
 	} else {
 		r.BeforeSeconds = int64(d / time.Second)
-	}
-	switch {
-	case r.Template == "":
-		fe["template"] = "required"
-	case utf8.RuneCountInString(r.Template) > MaxTemplateSize:
-		fe["template"] = fmt.Sprintf("must be at most %d characters", MaxTemplateSize)
-	case !printable(r.Template, true):
-		fe["template"] = "must not contain control characters"
-	default:
-		if err := render.Validate(r.Template); err != nil {
-			fe["template"] = strings.TrimPrefix(err.Error(), "render: ")
-		}
 	}
 	return r, fe
 }
@@ -159,9 +140,8 @@ func (s *Service) GetRule(ctx context.Context, id uint) (*models.ReminderRule, e
 	return r, nil
 }
 
-// CreateRule saves a new rule (refusing an invalid template with a
-// models.FieldErrors naming the placeholder) and, when it is enabled, plans
-// it for every future active appointment.
+// CreateRule saves a new rule with its texts (Options.Texts) and, when it
+// is enabled, plans it for every future active appointment.
 func (s *Service) CreateRule(ctx context.Context, actor models.Actor, in RuleInput) (*models.ReminderRule, error) {
 	r, fe := in.validate()
 	if len(fe) > 0 {
@@ -179,6 +159,11 @@ func (s *Service) CreateRule(ctx context.Context, actor models.Actor, in RuleInp
 			}
 			return err
 		}
+		if s.opts.Texts != nil {
+			if err := s.opts.Texts.SeedRule(ctx, &r, now); err != nil {
+				return err
+			}
+		}
 		return s.store.Audit(ctx, now, actor, "reminder_rule.create", clinic.EntityRule, r.ID, describeRule(&r))
 	})
 	if err != nil {
@@ -194,8 +179,7 @@ func (s *Service) CreateRule(ctx context.Context, actor models.Actor, in RuleInp
 
 // UpdateRule changes a rule. A change of timing, condition or enabled state
 // replans every future active appointment; a new name is carried to the
-// rule's planned messages; a new template needs nothing (reminders are
-// rendered when they are sent). Nothing is written when nothing changed.
+// rule's planned messages. Nothing is written when nothing changed.
 func (s *Service) UpdateRule(ctx context.Context, actor models.Actor, id uint, in RuleInput) (*models.ReminderRule, error) {
 	next, fe := in.validate()
 	if len(fe) > 0 {
@@ -218,9 +202,6 @@ func (s *Service) UpdateRule(ctx context.Context, actor models.Actor, id uint, i
 		}
 		if cur.BeforeSeconds != next.BeforeSeconds {
 			changes = append(changes, "before")
-		}
-		if cur.Template != next.Template {
-			changes = append(changes, "template")
 		}
 		if cur.OnlyIfUnconfirmed != next.OnlyIfUnconfirmed {
 			changes = append(changes, "only if unconfirmed")
@@ -269,7 +250,7 @@ func (s *Service) SetRuleEnabled(ctx context.Context, actor models.Actor, id uin
 		return nil, err
 	}
 	return s.UpdateRule(ctx, actor, id, RuleInput{
-		Name: cur.Name, Before: FormatBefore(cur.Before()), Template: cur.Template,
+		Name: cur.Name, Before: FormatBefore(cur.Before()),
 		OnlyIfUnconfirmed: cur.OnlyIfUnconfirmed, Enabled: enabled,
 	})
 }
@@ -314,43 +295,4 @@ func (s *Service) replanFuture(ctx context.Context) error {
 		return nil
 	}
 	return s.opts.Planner.ReplanFuture(ctx)
-}
-
-// SampleData is the template data of a made-up appointment, for previews
-// when no real appointment is chosen.
-func SampleData(now time.Time) render.Data {
-	start := time.Date(now.Year(), now.Month(), now.Day(), 10, 30, 0, 0, time.UTC).AddDate(0, 0, 2)
-	return render.Data{
-		FirstName: "Alex", LastName: "Sample", StartsAt: start, Location: time.UTC, Language: "en",
-		LocationName: "Main Street Clinic", LocationAddress: "1 Main Street", Provider: "Dr. Grey", ClinicPhone: "+12025550100",
-	}
-}
-
-// Preview renders tmpl for appointment appointmentID (in its location's
-// zone and its patient's language) and measures it: text, length, parts
-// and a warning above one part. appointmentID 0 uses
-// SampleData. A template that does not render gives a *render.Error.
-func (s *Service) Preview(ctx context.Context, tmpl string, appointmentID uint) (render.Preview, error) {
-	data := SampleData(s.clock())
-	if appointmentID != 0 {
-		a, err := s.store.Appointment(ctx, appointmentID)
-		if err != nil {
-			return render.Preview{}, fmt.Errorf("reminders: preview: %w", err)
-		}
-		data = outbox.TemplateData(a)
-	}
-	return render.PreviewText(tmpl, data)
-}
-
-// PreviewAppointments returns up to limit active appointments that have not
-// started, soonest first, with Patient and Location loaded: the choices
-// for a preview.
-func (s *Service) PreviewAppointments(ctx context.Context, limit int) ([]models.Appointment, error) {
-	out, err := s.store.FindAppointments(ctx, models.AppointmentFilter{
-		From: s.clock().Add(time.Microsecond), Statuses: models.ActiveStatuses, Limit: limit,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reminders: preview appointments: %w", err)
-	}
-	return out, nil
 }

@@ -7,27 +7,21 @@ import (
 	"testing"
 	"time"
 
-	"apptconfirm/app/clinic"
 	"apptconfirm/app/reminders"
+	"apptconfirm/app/texts"
 	"apptconfirm/models"
 )
 
 func TestRuleValidation(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, defaultOptions())
-	valid := reminders.RuleInput{Name: "week", Before: "7d", Template: "Hi {first_name}, see you {weekday} at {time}.", Enabled: true}
+	valid := reminders.RuleInput{Name: "week", Before: "7d", Enabled: true}
 	tests := []struct {
 		name  string
 		edit  func(*reminders.RuleInput)
 		field string
 		want  string
 	}{
-		{"unknown placeholder is named", func(in *reminders.RuleInput) { in.Template = "Hi {frist_name}" }, "template", "{frist_name}"},
-		{"and a fix suggested", func(in *reminders.RuleInput) { in.Template = "Hi {frist_name}" }, "template", "did you mean {first_name}?"},
-		{"unsupported SMS.CX placeholder", func(in *reminders.RuleInput) { in.Template = "Stop: {{optout}}" }, "template", "{{optout}}"},
-		{"stray brace", func(in *reminders.RuleInput) { in.Template = "Hi }" }, "template", "closing brace"},
-		{"empty template", func(in *reminders.RuleInput) { in.Template = "  " }, "template", "required"},
-		{"long template", func(in *reminders.RuleInput) { in.Template = strings.Repeat("a", 1601) }, "template", "at most 1600"},
 		{"missing name", func(in *reminders.RuleInput) { in.Name = "" }, "name", "required"},
 		{"taken name", func(in *reminders.RuleInput) { in.Name = "48h" }, "name", "already used"},
 		{"control character in name", func(in *reminders.RuleInput) { in.Name = "a\x00b" }, "name", "control"},
@@ -69,12 +63,12 @@ func TestRuleValidation(t *testing.T) {
 		if audits != 1 {
 			t.Fatalf("%d audit rows", audits)
 		}
-		_, err = e.rem.UpdateRule(ctx, e.staff, r.ID, reminders.RuleInput{Name: "week", Before: "7d", Template: "Hi {frist_name}", Enabled: true})
+		_, err = e.rem.UpdateRule(ctx, e.staff, r.ID, reminders.RuleInput{Name: "week", Before: "31d", Enabled: true})
 		if _, ok := models.AsFieldErrors(err); !ok {
-			t.Fatalf("update with a bad template: %v", err)
+			t.Fatalf("update with a bad timing: %v", err)
 		}
-		if got, _ := e.rem.GetRule(ctx, r.ID); got.Template != valid.Template {
-			t.Fatalf("a refused update changed the template to %q", got.Template)
+		if got, _ := e.rem.GetRule(ctx, r.ID); got.Before() != 7*24*time.Hour {
+			t.Fatalf("a refused update changed the timing to %s", got.Before())
 		}
 	})
 	t.Run("unknown rule", func(t *testing.T) {
@@ -94,7 +88,7 @@ func TestNewRulePlansFutureAppointments(t *testing.T) {
 	if _, err := e.clinic.Cancel(ctx, e.staff, past.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.rem.CreateRule(ctx, e.staff, reminders.RuleInput{Name: "3 days", Before: "3d", Template: "Hi {first_name}", Enabled: true})
+	_, err := e.rem.CreateRule(ctx, e.staff, reminders.RuleInput{Name: "3 days", Before: "3d", Enabled: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +108,7 @@ func TestRenamingARuleRenamesItsPlannedMessages(t *testing.T) {
 	p := e.patient(t, "Ada", "+33612345678")
 	a := e.book(t, p.ID, "2026-03-05T10:00")
 	r := e.rule(t, "48h")
-	_, err := e.rem.UpdateRule(ctx, e.staff, r.ID, reminders.RuleInput{Name: "two days", Before: "48h", Template: r.Template, Enabled: true})
+	_, err := e.rem.UpdateRule(ctx, e.staff, r.ID, reminders.RuleInput{Name: "two days", Before: "48h", Enabled: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,53 +117,36 @@ func TestRenamingARuleRenamesItsPlannedMessages(t *testing.T) {
 	}
 }
 
-func TestPreview(t *testing.T) {
+// A new rule starts with the shipped texts for its timing in every
+// language the clinic writes in, written in the rule's own transaction.
+func TestNewRuleGetsItsTexts(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, defaultOptions())
-	p, err := e.clinic.CreatePatient(ctx, e.staff, clinic.PatientInput{FirstName: "Marie", Phone: "+33612345678", Language: "fr"}, "")
+	soon, err := e.rem.CreateRule(ctx, e.staff, reminders.RuleInput{Name: "1h", Before: "1h", Enabled: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := e.book(t, p.ID, "2026-03-05T14:30")
-	t.Run("a real appointment in its zone and language", func(t *testing.T) {
-		pv, err := e.rem.Preview(ctx, "Bonjour {first_name}, {weekday} {date} à {time}, {location}.", a.ID)
+	week, err := e.rem.CreateRule(ctx, e.staff, reminders.RuleInput{Name: "week", Before: "7d", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		rule *models.ReminderRule
+		kind string
+	}{{soon, texts.KindReminderSoon}, {week, texts.KindReminder}} {
+		got, err := e.store.RuleTexts(ctx, tc.rule.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "Bonjour Marie, jeudi 5 mars 2026 à 14:30, Main St."
-		if pv.Text != want {
-			t.Fatalf("text %q, want %q", pv.Text, want)
+		if len(got) != len(texts.Languages()) {
+			t.Fatalf("rule %s has texts in %d languages, want %d", tc.rule.Name, len(got), len(texts.Languages()))
 		}
-		if pv.Parts != 1 || pv.Warning != "" || pv.Length == 0 {
-			t.Fatalf("preview %+v", pv)
+		for _, l := range texts.Languages() {
+			if want, _ := texts.Default(tc.kind, l); got[l] != want {
+				t.Errorf("rule %s in %s: %q, want the shipped %q", tc.rule.Name, l, got[l], want)
+			}
 		}
-	})
-	t.Run("above one part warns", func(t *testing.T) {
-		pv, err := e.rem.Preview(ctx, strings.Repeat("Hello {first_name}. ", 13), a.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pv.Parts != 2 || !strings.Contains(pv.Warning, "2 parts") {
-			t.Fatalf("preview %+v", pv)
-		}
-	})
-	t.Run("sample data without an appointment", func(t *testing.T) {
-		pv, err := e.rem.Preview(ctx, "Hi {first_name}", 0)
-		if err != nil || pv.Text != "Hi Alex" {
-			t.Fatalf("preview %+v, %v", pv, err)
-		}
-	})
-	t.Run("an invalid template", func(t *testing.T) {
-		if _, err := e.rem.Preview(ctx, "Hi {frist_name}", a.ID); err == nil || !strings.Contains(err.Error(), "{frist_name}") {
-			t.Fatalf("err = %v", err)
-		}
-	})
-	t.Run("the choices are upcoming active appointments", func(t *testing.T) {
-		as, err := e.rem.PreviewAppointments(ctx, 10)
-		if err != nil || len(as) != 1 || as[0].ID != a.ID || as[0].Patient == nil {
-			t.Fatalf("choices %+v, %v", as, err)
-		}
-	})
+	}
 }
 
 func TestBeforeRoundTrip(t *testing.T) {

@@ -16,6 +16,15 @@ type locale struct {
 	date func(day int, month string, year int) string
 	// clock formats hours (0-23) and minutes.
 	clock func(hour, minute int) string
+	// today and tomorrow are what {day} says for those days; on names any
+	// other day as it reads inside a sentence ("see you on Tuesday, March
+	// 3 at ..."), from the weekday (its number and its name), the day of
+	// the month and the month's name.
+	today, tomorrow string
+	on              func(w time.Weekday, weekday string, day int, month string) string
+	// choiceFor joins a choice's number to its label in a numbered list
+	// ("1 for Tue 10:00 AM", "1 pour mar. 10:00").
+	choiceFor string
 }
 
 func clock24(hour, minute int) string { return fmt.Sprintf("%02d:%02d", hour, minute) }
@@ -32,6 +41,25 @@ func clock12(hour, minute int) string {
 	return fmt.Sprintf("%d:%02d %s", h, minute, suffix)
 }
 
+// dayFR writes "le mardi 3 mars", and "le dimanche 1er mars" for the first
+// of the month, as French does.
+func dayFR(_ time.Weekday, w string, d int, m string) string {
+	if d == 1 {
+		return fmt.Sprintf("le %s 1er %s", w, m)
+	}
+	return fmt.Sprintf("le %s %d %s", w, d, m)
+}
+
+// dayPT writes "na terça-feira, 3 de março" but "no sábado, 7 de março":
+// the preposition agrees with the weekday's gender.
+func dayPT(w time.Weekday, name string, d int, m string) string {
+	prep := "na"
+	if w == time.Saturday || w == time.Sunday {
+		prep = "no"
+	}
+	return fmt.Sprintf("%s %s, %d de %s", prep, name, d, m)
+}
+
 // defaultLanguage is used for an empty or unknown language.
 const defaultLanguage = "en"
 
@@ -46,6 +74,10 @@ var locales = map[string]locale{
 		weekdayAbbrs: [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
 		date:         func(d int, m string, y int) string { return fmt.Sprintf("%s %d, %d", m, d, y) },
 		clock:        clock12,
+		today:        "today",
+		tomorrow:     "tomorrow",
+		on:           func(_ time.Weekday, w string, d int, m string) string { return fmt.Sprintf("on %s, %s %d", w, m, d) },
+		choiceFor:    "for",
 	},
 	"fr": {
 		months:       [12]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
@@ -53,6 +85,10 @@ var locales = map[string]locale{
 		weekdayAbbrs: [7]string{"dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."},
 		date:         func(d int, m string, y int) string { return fmt.Sprintf("%d %s %d", d, m, y) },
 		clock:        clock24,
+		today:        "aujourd'hui",
+		tomorrow:     "demain",
+		on:           dayFR,
+		choiceFor:    "pour",
 	},
 	"es": {
 		months:       [12]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"},
@@ -60,6 +96,10 @@ var locales = map[string]locale{
 		weekdayAbbrs: [7]string{"dom", "lun", "mar", "mié", "jue", "vie", "sáb"},
 		date:         func(d int, m string, y int) string { return fmt.Sprintf("%d de %s de %d", d, m, y) },
 		clock:        clock24,
+		today:        "hoy",
+		tomorrow:     "mañana",
+		on:           func(_ time.Weekday, w string, d int, m string) string { return fmt.Sprintf("el %s %d de %s", w, d, m) },
+		choiceFor:    "para",
 	},
 	"de": {
 		months:       [12]string{"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"},
@@ -67,6 +107,10 @@ var locales = map[string]locale{
 		weekdayAbbrs: [7]string{"So.", "Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa."},
 		date:         func(d int, m string, y int) string { return fmt.Sprintf("%d. %s %d", d, m, y) },
 		clock:        clock24,
+		today:        "heute",
+		tomorrow:     "morgen",
+		on:           func(_ time.Weekday, w string, d int, m string) string { return fmt.Sprintf("am %s, %d. %s", w, d, m) },
+		choiceFor:    "für",
 	},
 	"nl": {
 		months:       [12]string{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"},
@@ -74,6 +118,10 @@ var locales = map[string]locale{
 		weekdayAbbrs: [7]string{"zo", "ma", "di", "wo", "do", "vr", "za"},
 		date:         func(d int, m string, y int) string { return fmt.Sprintf("%d %s %d", d, m, y) },
 		clock:        clock24,
+		today:        "vandaag",
+		tomorrow:     "morgen",
+		on:           func(_ time.Weekday, w string, d int, m string) string { return fmt.Sprintf("op %s %d %s", w, d, m) },
+		choiceFor:    "voor",
 	},
 	"pt": {
 		months:       [12]string{"janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro", "outubro", "novembro", "dezembro"},
@@ -81,6 +129,10 @@ var locales = map[string]locale{
 		weekdayAbbrs: [7]string{"dom.", "seg.", "ter.", "qua.", "qui.", "sex.", "sáb."},
 		date:         func(d int, m string, y int) string { return fmt.Sprintf("%d de %s de %d", d, m, y) },
 		clock:        clock24,
+		today:        "hoje",
+		tomorrow:     "amanhã",
+		on:           dayPT,
+		choiceFor:    "para",
 	},
 	"it": {
 		months:       [12]string{"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"},
@@ -88,6 +140,10 @@ var locales = map[string]locale{
 		weekdayAbbrs: [7]string{"dom", "lun", "mar", "mer", "gio", "ven", "sab"},
 		date:         func(d int, m string, y int) string { return fmt.Sprintf("%d %s %d", d, m, y) },
 		clock:        clock24,
+		today:        "oggi",
+		tomorrow:     "domani",
+		on:           func(_ time.Weekday, w string, d int, m string) string { return fmt.Sprintf("%s %d %s", w, d, m) },
+		choiceFor:    "per",
 	},
 }
 
@@ -151,4 +207,73 @@ func FormatWeekday(t time.Time, loc *time.Location, lang string) string {
 func FormatSlot(t time.Time, loc *time.Location, lang string) string {
 	l, lt := localeFor(lang), localTime(t, loc)
 	return l.weekdayAbbrs[lt.Weekday()] + " " + l.clock(lt.Hour(), lt.Minute())
+}
+
+// CalendarDays returns how many calendar days, on the wall clock of loc
+// (nil means UTC), separate from's date and to's date: 0 on the same day, 1
+// when to is the next day, -1 when it is the day before. It counts dates,
+// not 24-hour spans, so 23:59 to 00:01 is one day and a daylight-saving
+// day counts as one day whatever its length.
+func CalendarDays(from, to time.Time, loc *time.Location) int {
+	return dayNumber(localTime(to, loc)) - dayNumber(localTime(from, loc))
+}
+
+// dayNumber counts the days from 1 March of year 0 to t's date in the
+// proleptic Gregorian calendar (any fixed origin would do), exactly for
+// any year time.Time holds, where a time.Duration would overflow.
+func dayNumber(t time.Time) int {
+	y, m, d := t.Date()
+	if m <= time.February {
+		y--
+		m += 12
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era-- // floor division
+	}
+	yoe := y - era*400                     // [0, 399]
+	doy := (153*(int(m)-3)+2)/5 + d - 1    // [0, 365], from 1 March
+	doe := yoe*365 + yoe/4 - yoe/100 + doy // [0, 146096]
+	return era*146097 + doe
+}
+
+// FormatDay says when startsAt is, seen from sendAt (the moment the message
+// goes out), both on the wall clock of loc, in the language lang, as it
+// reads inside a sentence: "today", "tomorrow", or the weekday and date
+// ("on Tuesday, March 3"; "le mardi 3 mars", "el martes 3 de marzo", "am
+// Dienstag, 3. März", "op dinsdag 3 maart", "na terça-feira, 3 de março",
+// "martedì 3 marzo"). A zero sendAt, or an appointment earlier than the
+// send's day, gets the weekday and date. This is what {day} renders; a
+// template writes "see you {day} at {time}".
+func FormatDay(sendAt, startsAt time.Time, loc *time.Location, lang string) string {
+	l := localeFor(lang)
+	if !sendAt.IsZero() {
+		switch CalendarDays(sendAt, startsAt, loc) {
+		case 0:
+			return l.today
+		case 1:
+			return l.tomorrow
+		}
+	}
+	return formatOn(startsAt, loc, lang)
+}
+
+// formatOn names t's day by its weekday and date, as {day} does for a day
+// other than today and tomorrow.
+func formatOn(t time.Time, loc *time.Location, lang string) string {
+	l, lt := localeFor(lang), localTime(t, loc)
+	return l.on(lt.Weekday(), l.weekdays[lt.Weekday()], lt.Day(), l.months[lt.Month()-1])
+}
+
+// FormatChoices numbers labels from 1 for a numbered list in the language
+// lang, which a template shows with {choices}: "1 for Tue 10:00 AM, 2 for
+// Thu 2:30 PM" ("1 pour mar. 10:00, 2 pour jeu. 14:30" in French). The
+// labels are typically FormatSlot values.
+func FormatChoices(lang string, labels []string) string {
+	l := localeFor(lang)
+	parts := make([]string, len(labels))
+	for i, label := range labels {
+		parts[i] = fmt.Sprintf("%d %s %s", i+1, l.choiceFor, label)
+	}
+	return strings.Join(parts, ", ")
 }

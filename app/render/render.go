@@ -1,6 +1,9 @@
 // Package render checks and fills SMS templates: our single-brace
 // placeholders ({first_name}, {date}, ...) are replaced from the appointment,
-// formatted in the location's zone and the patient's language; SMS.CX's own
+// formatted in the location's zone and the patient's language ({day} says
+// "today", "tomorrow" or the weekday and date, seen from the moment the
+// message goes out, and DayContradiction flags fixed words that would say
+// the wrong day); SMS.CX's own
 // double-brace placeholders ({{optoutLink}}, {{shortlink:ID}},
 // {{attachement:ID}}) pass through untouched for SMS.CX to fill. It is pure.
 //
@@ -34,7 +37,16 @@ type Data struct {
 	// means "en".
 	Language string
 
+	// SendAt is when the message goes out. {day} compares it with StartsAt
+	// to say "today" or "tomorrow"; the zero value means unknown, and {day}
+	// then names the weekday and date.
+	SendAt time.Time
+
 	LocationName, LocationAddress, Provider, ClinicPhone string
+	// ClinicName fills {clinic}, the name a patient knows the sender by
+	// (HELP and STOP answers must carry it); when empty, {clinic} shows
+	// LocationName instead.
+	ClinicName string
 
 	// Choices fills {choices}, the numbered list of the disambiguation
 	// question ("1 for Tue 10:00, 2 for Thu 14:30"); only ValidateQuestion
@@ -47,8 +59,8 @@ const ChoicesPlaceholder = "choices"
 
 // The placeholder names, in the order Placeholders lists them.
 var placeholderNames = []string{
-	"first_name", "last_name", "date", "time", "weekday",
-	"location", "location_address", "provider", "clinic_phone",
+	"first_name", "last_name", "date", "time", "weekday", "day",
+	"location", "location_address", "provider", "clinic", "clinic_phone",
 }
 
 // Placeholders returns the names allowed inside single braces, for the
@@ -66,11 +78,21 @@ func (d Data) values() map[string]string {
 		"date":             FormatDate(d.StartsAt, d.Location, d.Language),
 		"time":             FormatTime(d.StartsAt, d.Location, d.Language),
 		"weekday":          FormatWeekday(d.StartsAt, d.Location, d.Language),
+		"day":              FormatDay(d.SendAt, d.StartsAt, d.Location, d.Language),
 		"location":         strings.TrimSpace(d.LocationName),
 		"location_address": strings.TrimSpace(d.LocationAddress),
 		"provider":         strings.TrimSpace(d.Provider),
+		"clinic":           d.clinicName(),
 		"clinic_phone":     strings.TrimSpace(d.ClinicPhone),
 	}
+}
+
+// clinicName is what {clinic} shows.
+func (d Data) clinicName() string {
+	if name := strings.TrimSpace(d.ClinicName); name != "" {
+		return name
+	}
+	return strings.TrimSpace(d.LocationName)
 }
 
 // The kinds of template error; an *Error wraps one of them, so callers can

@@ -11,7 +11,7 @@ import (
 
 func TestPlaceholders(t *testing.T) {
 	got := Placeholders()
-	want := []string{"first_name", "last_name", "date", "time", "weekday", "location", "location_address", "provider", "clinic_phone"}
+	want := []string{"first_name", "last_name", "date", "time", "weekday", "day", "location", "location_address", "provider", "clinic", "clinic_phone"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("Placeholders() = %v, want %v", got, want)
 	}

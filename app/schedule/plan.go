@@ -1,6 +1,7 @@
 // Package schedule plans when reminder messages go out: one per enabled rule,
-// moved earlier out of the location's quiet hours, skipped when pointless or
-// over the per-patient caps. It is pure: no clock, no database, no I/O; the
+// moved out of the location's quiet hours (to when they end if that still
+// leaves time before the appointment, else to before they begin), skipped
+// when pointless or over the per-patient caps. It is pure: no clock, no database, no I/O; the
 // caller passes the current time and the patient's other reminders.
 package schedule
 
@@ -45,7 +46,11 @@ type Input struct {
 	Location *time.Location
 	// Quiet is the location's quiet hours; the zero value means none.
 	Quiet QuietHours
-	Rules []Rule
+	// MinLead is the least time a reminder moved to the end of quiet hours
+	// must leave before the appointment starts; zero or less means
+	// DefaultMinLead.
+	MinLead time.Duration
+	Rules   []Rule
 	// Confirmed is true when the appointment is already confirmed.
 	Confirmed bool
 	// Active is false when the appointment is cancelled, completed or a
@@ -58,6 +63,10 @@ type Input struct {
 	Others []time.Time
 	Caps   Caps
 }
+
+// DefaultMinLead is Input.MinLead's default: a reminder moved past quiet
+// hours still goes out at least an hour before the appointment.
+const DefaultMinLead = 60 * time.Minute
 
 // Outcome says what became of a rule.
 type Outcome string
@@ -90,15 +99,28 @@ type Planned struct {
 	Outcome Outcome
 	// Reason is empty when planned and says why when skipped.
 	Reason string
+	// Moved is true when the rule's time (StartsAt − Before) fell in quiet
+	// hours and SendAt was moved out of them; MovedFrom is then that time
+	// (in UTC) and MoveReason says where to and why, in the location's
+	// wall-clock time: "moved to 08:00, after quiet hours" or "moved to
+	// 20:59, before quiet hours: after them there would be less than 60
+	// min before the appointment". All three are zero otherwise.
+	Moved      bool
+	MovedFrom  time.Time
+	MoveReason string
 }
 
 // Plan returns one entry per enabled rule, sorted by SendAt (then RuleID).
 // Disabled rules are left out.
 //
 // For each rule the send time is StartsAt − Before. If that falls in quiet
-// hours in the location's zone it moves earlier, to the start of the last
-// allowed local minute before the quiet stretch began (20:59 for a 21:00
-// start), computed on instants so daylight-saving days behave (see
+// hours in the location's zone it moves to the nearest allowed time that
+// still serves: to when quiet hours end (08:00 for an 08:00 end) if that is
+// at least MinLead before StartsAt, else to the start of the last allowed
+// local minute before the quiet stretch began (20:59 for a 21:00 start).
+// So a 2-hour reminder for a 09:00 visit goes at 08:00, and one for an
+// 08:30 visit at 20:59 the evening before. Both moves are computed on
+// instants so daylight-saving days behave (see moveAfterQuiet and
 // moveBeforeQuiet). A rule is then skipped, checking in this order, when:
 // Before ≤ 0 ("invalid rule"); the appointment is not active; the rule is
 // only-if-unconfirmed and the appointment is confirmed; the (moved) send
@@ -150,8 +172,11 @@ func planRule(r Rule, in Input, loc *time.Location, accepted []time.Time) Planne
 		return skip(ReasonInvalidRule)
 	}
 	at := in.StartsAt.Add(-r.Before)
-	moved, ok := moveBeforeQuiet(at, loc, in.Quiet)
+	moved, why, ok := placeOutsideQuiet(at, in, loc)
 	p.SendAt = moved.UTC()
+	if ok && !moved.Equal(at) {
+		p.Moved, p.MovedFrom, p.MoveReason = true, at.UTC(), why
+	}
 	switch {
 	case !in.Active:
 		return skip(ReasonNotActive)
@@ -167,6 +192,42 @@ func planRule(r Rule, in Input, loc *time.Location, accepted []time.Time) Planne
 	}
 	p.Outcome = OutcomePlanned
 	return p
+}
+
+// placeOutsideQuiet moves at out of quiet hours as Plan describes, and
+// says why. ok is false when neither move found a time.
+func placeOutsideQuiet(at time.Time, in Input, loc *time.Location) (moved time.Time, why string, ok bool) {
+	if !InQuiet(at, loc, in.Quiet) {
+		return at, "", true
+	}
+	minLead := in.MinLead
+	if minLead <= 0 {
+		minLead = DefaultMinLead
+	}
+	after, afterOK := moveAfterQuiet(at, loc, in.Quiet)
+	if afterOK && in.StartsAt.Sub(after) >= minLead {
+		return after, fmt.Sprintf("moved to %s, after quiet hours", after.In(loc).Format("15:04")), true
+	}
+	before, ok := moveBeforeQuiet(at, loc, in.Quiet)
+	if !ok {
+		return at, "", false
+	}
+	why = fmt.Sprintf("moved to %s, before quiet hours", before.In(loc).Format("15:04"))
+	switch {
+	case afterOK && !after.Before(in.StartsAt):
+		why += ": the appointment starts before they end"
+	case afterOK:
+		why += ": after them there would be less than " + formatLead(minLead) + " before the appointment"
+	}
+	return before, why, true
+}
+
+// formatLead writes a lead time as staff read it: "60 min", "90 min", "2 h".
+func formatLead(d time.Duration) string {
+	if d > time.Hour && d%time.Hour == 0 {
+		return fmt.Sprintf("%d h", d/time.Hour)
+	}
+	return fmt.Sprintf("%d min", d/time.Minute)
 }
 
 // week is the length of the rolling window for Caps.PerWeek.

@@ -39,13 +39,25 @@ func checkPlan(t *testing.T, got []Planned, wants []want) {
 		if g.SendAt.Location() != time.UTC {
 			t.Fatalf("entry %d SendAt is in %s, want UTC", i, g.SendAt.Location())
 		}
+		checkMoved(t, g)
+	}
+}
+
+// checkMoved checks that the move fields agree with each other.
+func checkMoved(t *testing.T, p Planned) {
+	t.Helper()
+	if p.Moved != (p.MoveReason != "") || p.Moved == p.MovedFrom.IsZero() || (p.Moved && p.MovedFrom.Equal(p.SendAt)) {
+		t.Fatalf("inconsistent move: %+v", p)
+	}
+	if p.Moved && p.MovedFrom.Location() != time.UTC {
+		t.Fatalf("MovedFrom is in %s, want UTC", p.MovedFrom.Location())
 	}
 }
 
 func dump(ps []Planned) string {
 	var b strings.Builder
 	for _, p := range ps {
-		fmt.Fprintf(&b, "  %d %s %s %s %q\n", p.RuleID, p.RuleName, p.SendAt.Format(time.RFC3339), p.Outcome, p.Reason)
+		fmt.Fprintf(&b, "  %d %s %s %s %q %q\n", p.RuleID, p.RuleName, p.SendAt.Format(time.RFC3339), p.Outcome, p.Reason, p.MoveReason)
 	}
 	return b.String()
 }
@@ -95,9 +107,19 @@ func TestPlan(t *testing.T) {
 			want: []want{{"2h", "2026-03-10T12:00:00Z", ReasonPast}},
 		},
 		{
-			name: "moved out of quiet hours into the past",
+			// Quiet hours end an hour before the visit: the reminder waits
+			// for 08:00 instead of moving into the past evening.
+			name: "moved after quiet hours though the evening before has passed",
 			in: Input{
 				StartsAt: mustUTC(t, "2026-03-10T09:00:00Z"), Location: time.UTC, Quiet: night,
+				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-03-09T22:00:00Z"), Caps: DefaultCaps(),
+			},
+			want: []want{{"2h", "2026-03-10T08:00:00Z", ""}},
+		},
+		{
+			name: "moved before quiet hours into the past",
+			in: Input{
+				StartsAt: mustUTC(t, "2026-03-10T08:30:00Z"), Location: time.UTC, Quiet: night,
 				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-03-09T22:00:00Z"), Caps: DefaultCaps(),
 			},
 			want: []want{{"2h", "2026-03-09T20:59:00Z", ReasonPast}},
@@ -109,8 +131,8 @@ func TestPlan(t *testing.T) {
 				Rules: defaultRules, Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
 			},
 			// 48h is 48 real hours: 08:00 EST on the 6th (not in quiet hours, which end at 08:00);
-			// 2h: 07:00 EDT moves to 20:59 EST on the 7th.
-			want: []want{{"48h", "2026-03-06T13:00:00Z", ""}, {"2h", "2026-03-08T01:59:00Z", ""}},
+			// 2h: 07:00 EDT moves to 08:00 EDT, when quiet hours end.
+			want: []want{{"48h", "2026-03-06T13:00:00Z", ""}, {"2h", "2026-03-08T12:00:00Z", ""}},
 		},
 		{
 			name: "new york fall back",
@@ -118,7 +140,7 @@ func TestPlan(t *testing.T) {
 				StartsAt: mustUTC(t, "2026-11-01T14:00:00Z"), Location: newYork, Quiet: night, // 09:00 EST
 				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-10-20T00:00:00Z"), Caps: DefaultCaps(),
 			},
-			want: []want{{"2h", "2026-11-01T00:59:00Z", ""}}, // 20:59 EDT on the 31st
+			want: []want{{"2h", "2026-11-01T13:00:00Z", ""}}, // 08:00 EST
 		},
 		{
 			name: "berlin spring forward",
@@ -126,7 +148,7 @@ func TestPlan(t *testing.T) {
 				StartsAt: mustUTC(t, "2026-03-29T07:00:00Z"), Location: berlin, Quiet: night, // 09:00 CEST
 				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-03-20T00:00:00Z"), Caps: DefaultCaps(),
 			},
-			want: []want{{"2h", "2026-03-28T19:59:00Z", ""}}, // 20:59 CET
+			want: []want{{"2h", "2026-03-29T06:00:00Z", ""}}, // 08:00 CEST
 		},
 		{
 			name: "berlin fall back",
@@ -134,7 +156,7 @@ func TestPlan(t *testing.T) {
 				StartsAt: mustUTC(t, "2026-10-25T08:00:00Z"), Location: berlin, Quiet: night, // 09:00 CET
 				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-10-20T00:00:00Z"), Caps: DefaultCaps(),
 			},
-			want: []want{{"2h", "2026-10-24T18:59:00Z", ""}}, // 20:59 CEST
+			want: []want{{"2h", "2026-10-25T07:00:00Z", ""}}, // 08:00 CET
 		},
 		{
 			name: "starts-at given in another zone is the same instant",
@@ -142,7 +164,7 @@ func TestPlan(t *testing.T) {
 				StartsAt: mustUTC(t, "2026-10-25T08:00:00Z").In(tokyo), Location: berlin, Quiet: night,
 				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-10-20T00:00:00Z"), Caps: DefaultCaps(),
 			},
-			want: []want{{"2h", "2026-10-24T18:59:00Z", ""}},
+			want: []want{{"2h", "2026-10-25T07:00:00Z", ""}},
 		},
 		{
 			name: "kolkata half-hour offset",
@@ -150,7 +172,7 @@ func TestPlan(t *testing.T) {
 				StartsAt: mustUTC(t, "2026-03-10T03:30:00Z"), Location: mustLoc(t, "Asia/Kolkata"), Quiet: night, // 09:00 IST
 				Rules: defaultRules, Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"), Caps: DefaultCaps(),
 			},
-			want: []want{{"48h", "2026-03-08T03:30:00Z", ""}, {"2h", "2026-03-09T15:29:00Z", ""}},
+			want: []want{{"48h", "2026-03-08T03:30:00Z", ""}, {"2h", "2026-03-10T02:30:00Z", ""}}, // 08:00 IST
 		},
 		{
 			name: "sydney",
@@ -158,7 +180,7 @@ func TestPlan(t *testing.T) {
 				StartsAt: mustUTC(t, "2026-06-14T23:00:00Z"), Location: mustLoc(t, "Australia/Sydney"), Quiet: night, // 09:00 AEST
 				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-06-01T00:00:00Z"), Caps: DefaultCaps(),
 			},
-			want: []want{{"2h", "2026-06-14T10:59:00Z", ""}},
+			want: []want{{"2h", "2026-06-14T22:00:00Z", ""}}, // 08:00 AEST
 		},
 		{
 			name: "nil location is UTC",
@@ -166,7 +188,7 @@ func TestPlan(t *testing.T) {
 				StartsAt: mustUTC(t, "2026-03-10T09:00:00Z"), Quiet: night,
 				Rules: []Rule{rule2h}, Active: true, Now: mustUTC(t, "2026-03-01T00:00:00Z"),
 			},
-			want: []want{{"2h", "2026-03-09T20:59:00Z", ""}},
+			want: []want{{"2h", "2026-03-10T08:00:00Z", ""}},
 		},
 		{
 			name: "disabled rule omitted, invalid rule skipped",
@@ -364,6 +386,12 @@ func FuzzPlan(f *testing.F) {
 			Caps:   Caps{PerDay: int(perDay % 4), PerWeek: int(perWeek % 6)},
 		}
 		got := Plan(in)
+		for _, p := range got {
+			checkMoved(t, p)
+			if p.Moved && p.SendAt.After(p.MovedFrom) && startsAt.Sub(p.SendAt) < DefaultMinLead {
+				t.Fatalf("moved past quiet hours to %s, less than %s before %s", p.SendAt, DefaultMinLead, startsAt)
+			}
+		}
 		enabled := 2
 		if rules[2].Enabled {
 			enabled = 3
@@ -424,4 +452,154 @@ func sameDay(a, b time.Time, loc *time.Location) bool {
 	ay, am, ad := a.In(loc).Date()
 	by, bm, bd := b.In(loc).Date()
 	return ay == by && am == bm && ad == bd
+}
+
+// TestPlanMoves checks where a reminder due in quiet hours goes, and what
+// the plan says about it, across zones and daylight-saving changes.
+func TestPlanMoves(t *testing.T) {
+	night := quiet(t, "21:00", "08:00")
+	tests := []struct {
+		name    string
+		zone    string
+		q       QuietHours
+		starts  string // UTC
+		before  time.Duration
+		minLead time.Duration
+		sendAt  string // UTC; the rule's own time when not moved
+		reason  string // MoveReason; "" means not moved
+	}{
+		{"not in quiet hours", "UTC", night, "2026-03-10T14:00:00Z", 2 * time.Hour, 0, "2026-03-10T12:00:00Z", ""},
+		{
+			"a 2 h reminder for a 09:00 visit goes at 08:00", "UTC", night, "2026-03-10T09:00:00Z", 2 * time.Hour, 0,
+			"2026-03-10T08:00:00Z", "moved to 08:00, after quiet hours",
+		},
+		{
+			"exactly the minimum lead after quiet hours", "UTC", night, "2026-03-10T09:00:00Z", 3 * time.Hour, 60 * time.Minute,
+			"2026-03-10T08:00:00Z", "moved to 08:00, after quiet hours",
+		},
+		{
+			"too close after quiet hours: before them", "UTC", night, "2026-03-10T08:30:00Z", 2 * time.Hour, 0,
+			"2026-03-09T20:59:00Z", "moved to 20:59, before quiet hours: after them there would be less than 60 min before the appointment",
+		},
+		{
+			"a shorter minimum lead allows after", "UTC", night, "2026-03-10T08:30:00Z", 2 * time.Hour, 30 * time.Minute,
+			"2026-03-10T08:00:00Z", "moved to 08:00, after quiet hours",
+		},
+		{
+			"a longer minimum lead, in minutes", "UTC", night, "2026-03-10T09:00:00Z", 2 * time.Hour, 90 * time.Minute,
+			"2026-03-09T20:59:00Z", "moved to 20:59, before quiet hours: after them there would be less than 90 min before the appointment",
+		},
+		{
+			"a longer minimum lead, in hours", "UTC", night, "2026-03-10T09:00:00Z", 2 * time.Hour, 2 * time.Hour,
+			"2026-03-09T20:59:00Z", "moved to 20:59, before quiet hours: after them there would be less than 2 h before the appointment",
+		},
+		{
+			"an appointment inside quiet hours", "UTC", night, "2026-03-10T07:00:00Z", 2 * time.Hour, 0,
+			"2026-03-09T20:59:00Z", "moved to 20:59, before quiet hours: the appointment starts before they end",
+		},
+		{
+			"a 48 h reminder due at night waits for the morning", "UTC", night, "2026-03-10T22:30:00Z", 48 * time.Hour, 0,
+			"2026-03-09T08:00:00Z", "moved to 08:00, after quiet hours",
+		},
+		{
+			"a window that does not cross midnight", "UTC", quiet(t, "12:00", "14:00"), "2026-03-10T16:00:00Z", 3 * time.Hour, 0,
+			"2026-03-10T14:00:00Z", "moved to 14:00, after quiet hours",
+		},
+		// 2026-03-08 02:00 EST -> 03:00 EDT.
+		{
+			"new york spring forward, after", "America/New_York", night, "2026-03-08T13:00:00Z", 2 * time.Hour, 0,
+			"2026-03-08T12:00:00Z", "moved to 08:00, after quiet hours",
+		},
+		{
+			"new york spring forward, before", "America/New_York", night, "2026-03-08T12:30:00Z", 2 * time.Hour, 0,
+			"2026-03-08T01:59:00Z", "moved to 20:59, before quiet hours: after them there would be less than 60 min before the appointment",
+		},
+		// 2026-11-01 02:00 EDT -> 01:00 EST.
+		{
+			"new york fall back, after", "America/New_York", night, "2026-11-01T14:00:00Z", 2 * time.Hour, 0,
+			"2026-11-01T13:00:00Z", "moved to 08:00, after quiet hours",
+		},
+		// Quiet 00:30-01:30: the second 01:00 (EST, 06:00Z) is quiet until
+		// 01:30 EST; the stretch began at 01:00 EST, after 01:59 EDT.
+		{
+			"new york fall back, repeated hour, after", "America/New_York", quiet(t, "00:30", "01:30"), "2026-11-01T08:15:00Z", 135 * time.Minute, 0,
+			"2026-11-01T06:30:00Z", "moved to 01:30, after quiet hours",
+		},
+		{
+			"new york fall back, repeated hour, before", "America/New_York", quiet(t, "00:30", "01:30"), "2026-11-01T06:45:00Z", 45 * time.Minute, 0,
+			"2026-11-01T05:59:00Z", "moved to 01:59, before quiet hours: after them there would be less than 60 min before the appointment",
+		},
+		// 2026-03-29 02:00 CET -> 03:00 CEST; 2026-10-25 03:00 CEST -> 02:00 CET.
+		{
+			"paris spring forward", "Europe/Paris", night, "2026-03-29T07:00:00Z", 2 * time.Hour, 0,
+			"2026-03-29T06:00:00Z", "moved to 08:00, after quiet hours",
+		},
+		{
+			"paris fall back", "Europe/Paris", night, "2026-10-25T08:00:00Z", 2 * time.Hour, 0,
+			"2026-10-25T07:00:00Z", "moved to 08:00, after quiet hours",
+		},
+		{
+			"paris fall back, before", "Europe/Paris", night, "2026-10-25T07:30:00Z", 2 * time.Hour, 0,
+			"2026-10-24T18:59:00Z", "moved to 20:59, before quiet hours: after them there would be less than 60 min before the appointment",
+		},
+		// Lord Howe moves by 30 minutes: 2026-10-04 02:00 (+10:30) -> 02:30
+		// (+11). A window ending at 02:15 ends at the change itself.
+		{
+			"lord howe, the end falls in the gap", "Australia/Lord_Howe", quiet(t, "22:00", "02:15"), "2026-10-03T17:00:00Z", 3 * time.Hour, 0,
+			"2026-10-03T15:30:00Z", "moved to 02:30, after quiet hours",
+		},
+		// 2026-04-05 02:00 (+11) -> 01:30 (+10:30).
+		{
+			"lord howe, fall back", "Australia/Lord_Howe", night, "2026-04-04T22:30:00Z", 2 * time.Hour, 0,
+			"2026-04-04T21:30:00Z", "moved to 08:00, after quiet hours",
+		},
+		// Santiago springs forward at midnight, 2026-09-06 00:00 (-04) ->
+		// 01:00 (-03): a window ending at 00:30 ends at the change.
+		{
+			"santiago, midnight change inside a window across midnight", "America/Santiago", quiet(t, "23:00", "00:30"), "2026-09-06T06:00:00Z", 3 * time.Hour, 0,
+			"2026-09-06T04:00:00Z", "moved to 01:00, after quiet hours",
+		},
+		{
+			"kolkata half-hour offset", "Asia/Kolkata", night, "2026-03-10T03:30:00Z", 2 * time.Hour, 0,
+			"2026-03-10T02:30:00Z", "moved to 08:00, after quiet hours",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			loc := mustLoc(t, tt.zone)
+			startsAt := mustUTC(t, tt.starts)
+			got := Plan(Input{
+				StartsAt: startsAt, Location: loc, Quiet: tt.q, MinLead: tt.minLead,
+				Rules:  []Rule{{ID: 1, Name: "r", Before: tt.before, Enabled: true}},
+				Active: true, Now: startsAt.Add(-30 * 24 * time.Hour), Caps: DefaultCaps(),
+			})
+			if len(got) != 1 {
+				t.Fatalf("got %d entries", len(got))
+			}
+			p := got[0]
+			checkMoved(t, p)
+			if p.Outcome != OutcomePlanned || p.SendAt.Format(time.RFC3339) != tt.sendAt || p.MoveReason != tt.reason {
+				t.Fatalf("got %s %s (%s local) %q %q; want %s %q", p.Outcome, p.SendAt.Format(time.RFC3339),
+					p.SendAt.In(loc).Format("2006-01-02 15:04 MST"), p.Reason, p.MoveReason, tt.sendAt, tt.reason)
+			}
+			if p.Moved && !p.MovedFrom.Equal(startsAt.Add(-tt.before)) {
+				t.Fatalf("MovedFrom = %s, want %s", p.MovedFrom, startsAt.Add(-tt.before))
+			}
+			if InQuiet(p.SendAt, loc, tt.q) {
+				t.Fatalf("planned in quiet hours: %s", p.SendAt.In(loc))
+			}
+		})
+	}
+}
+
+// TestPlanMovedAndSkipped shows where a skipped reminder would have gone.
+func TestPlanMovedAndSkipped(t *testing.T) {
+	got := Plan(Input{
+		StartsAt: mustUTC(t, "2026-03-10T09:00:00Z"), Location: time.UTC, Quiet: quiet(t, "21:00", "08:00"),
+		Rules: []Rule{rule2h}, Active: false, Now: mustUTC(t, "2026-03-01T00:00:00Z"),
+	})
+	p := got[0]
+	if p.Outcome != OutcomeSkipped || p.Reason != ReasonNotActive || !p.Moved || p.MoveReason != "moved to 08:00, after quiet hours" {
+		t.Fatalf("got %+v", p)
+	}
 }

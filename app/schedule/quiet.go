@@ -195,3 +195,43 @@ func moveBeforeQuiet(t time.Time, loc *time.Location, q QuietHours) (time.Time, 
 	}
 	return t, false
 }
+
+// moveAfterQuiet returns t itself when it is outside quiet hours, and
+// otherwise the first instant after t that is not: the start of the local
+// minute at which the quiet stretch containing t ends (08:00:00 local for
+// an 08:00 end). ok is false only if no such instant was found within the
+// step bound, which takes a zone with pathological transitions.
+//
+// Like moveBeforeQuiet it walks on instants. Inside one zone period wall
+// time advances exactly with real time, so the stretch ends "minutes until
+// the end" after the start of t's minute, unless the period ends first; in
+// that case the walk continues from the first instant of the next period.
+// So:
+//   - an end that does not exist that day (spring forward across it) means
+//     quiet hours end at the change itself, the first instant whose wall
+//     clock is past the end;
+//   - an end that occurs twice (fall back) is reached the first time: the
+//     repeated minutes after it are outside the window, exactly as InQuiet
+//     says.
+func moveAfterQuiet(t time.Time, loc *time.Location, q QuietHours) (time.Time, bool) {
+	if !InQuiet(t, loc, q) {
+		return t, true
+	}
+	end := q.End.normalized()
+	cur := t
+	for range maxQuietSteps {
+		local := cur.In(loc)
+		untilEnd := (end - Clock(local.Hour()*60+local.Minute()) + minutesPerDay) % minutesPerDay
+		next := floorMinute(cur, loc).Add(time.Duration(untilEnd) * time.Minute)
+		if _, periodEnd := local.ZoneBounds(); !periodEnd.IsZero() && periodEnd.Before(next) {
+			// The zone changes before quiet hours end: read the wall
+			// clock again from the change.
+			next = periodEnd
+		}
+		cur = next
+		if !InQuiet(cur, loc, q) {
+			return cur, true
+		}
+	}
+	return t, false
+}

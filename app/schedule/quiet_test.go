@@ -247,6 +247,78 @@ func walkBeforeQuiet(t time.Time, loc *time.Location, q QuietHours) time.Time {
 	return time.Time{}
 }
 
+func TestMoveAfterQuiet(t *testing.T) {
+	night := quiet(t, "21:00", "08:00")
+	tests := []struct {
+		name string
+		zone string
+		q    QuietHours
+		at   string // UTC
+		want string // UTC
+	}{
+		{"outside quiet stays", "UTC", night, "2026-03-10T10:00:42Z", "2026-03-10T10:00:42Z"},
+		{"utc morning", "UTC", night, "2026-03-10T07:00:00Z", "2026-03-10T08:00:00Z"},
+		{"utc seconds dropped", "UTC", night, "2026-03-10T07:59:42Z", "2026-03-10T08:00:00Z"},
+		{"utc evening", "UTC", night, "2026-03-10T21:00:00Z", "2026-03-11T08:00:00Z"},
+		{"no wrap window", "UTC", quiet(t, "12:00", "14:00"), "2026-03-10T13:00:00Z", "2026-03-10T14:00:00Z"},
+		{"window ending at midnight", "Europe/Berlin", quiet(t, "22:00", "00:00"), "2026-03-10T21:30:00Z", "2026-03-10T23:00:00Z"},
+		{"new york ordinary day", "America/New_York", night, "2026-03-10T03:00:00Z", "2026-03-10T12:00:00Z"},
+		// 2026-03-08 02:00 EST -> 03:00 EDT: the night is an hour shorter.
+		{"new york spring forward", "America/New_York", night, "2026-03-08T04:00:00Z", "2026-03-08T12:00:00Z"},
+		// 2026-11-01 02:00 EDT -> 01:00 EST: the night is an hour longer.
+		{"new york fall back", "America/New_York", night, "2026-11-01T03:00:00Z", "2026-11-01T13:00:00Z"},
+		// Quiet end 02:30 does not exist on 2026-03-08: quiet ends at 03:00 EDT.
+		{"new york end in the gap", "America/New_York", quiet(t, "01:00", "02:30"), "2026-03-08T06:30:00Z", "2026-03-08T07:00:00Z"},
+		// Quiet end 01:30 occurs twice on 2026-11-01: the first one ends it.
+		{"new york end repeated", "America/New_York", quiet(t, "00:00", "01:30"), "2026-11-01T04:30:00Z", "2026-11-01T05:30:00Z"},
+		// ...and from the second 01:00 (EST) quiet holds again until 01:30 EST.
+		{"new york end repeated, second time", "America/New_York", quiet(t, "00:00", "01:30"), "2026-11-01T06:10:00Z", "2026-11-01T06:30:00Z"},
+		{"berlin spring forward", "Europe/Berlin", night, "2026-03-28T22:00:00Z", "2026-03-29T06:00:00Z"},
+		{"berlin fall back", "Europe/Berlin", night, "2026-10-24T22:00:00Z", "2026-10-25T07:00:00Z"},
+		// 2026-10-04 02:00 (+10:30) -> 02:30 (+11) on Lord Howe.
+		{"lord howe end in the half-hour gap", "Australia/Lord_Howe", quiet(t, "22:00", "02:15"), "2026-10-03T14:30:00Z", "2026-10-03T15:30:00Z"},
+		// 2026-09-06 00:00 (-04) -> 01:00 (-03) in Santiago, inside a window across midnight.
+		{"santiago midnight change", "America/Santiago", quiet(t, "23:00", "00:30"), "2026-09-06T03:00:00Z", "2026-09-06T04:00:00Z"},
+		{"kolkata half-hour offset", "Asia/Kolkata", night, "2026-03-10T01:30:00Z", "2026-03-10T02:30:00Z"},
+		{"no quiet hours", "UTC", QuietHours{}, "2026-03-10T03:00:00Z", "2026-03-10T03:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			loc := mustLoc(t, tt.zone)
+			at := mustUTC(t, tt.at)
+			got, ok := moveAfterQuiet(at, loc, tt.q)
+			if !ok || !got.Equal(mustUTC(t, tt.want)) {
+				t.Fatalf("moveAfterQuiet(%s in %s) = %s (%s local), %v; want %s",
+					tt.at, tt.zone, got.UTC().Format(time.RFC3339), got.In(loc).Format("2006-01-02 15:04 MST"), ok, tt.want)
+			}
+			if InQuiet(got, loc, tt.q) {
+				t.Fatalf("result %s is in quiet hours", got.In(loc))
+			}
+			if want := walkAfterQuiet(at, loc, tt.q); !got.Equal(want) {
+				t.Fatalf("result %s differs from the minute-by-minute walk %s", got.UTC(), want.UTC())
+			}
+		})
+	}
+}
+
+// walkAfterQuiet is the obvious, slow definition of moveAfterQuiet: the
+// quiet state can change only at the start of a local minute or at a zone
+// change, so step to the nearer of the two while in quiet hours.
+func walkAfterQuiet(t time.Time, loc *time.Location, q QuietHours) time.Time {
+	cur := t
+	for range 3 * minutesPerDay {
+		if !InQuiet(cur, loc, q) {
+			return cur
+		}
+		next := floorMinute(cur, loc).Add(time.Minute)
+		if _, end := cur.In(loc).ZoneBounds(); !end.IsZero() && end.Before(next) {
+			next = end
+		}
+		cur = next
+	}
+	return time.Time{}
+}
+
 var testZones = []string{"UTC", "America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "Australia/Lord_Howe", "America/Santiago"}
 
 // TestMoveBeforeQuietMatchesWalk sweeps each zone's daylight-saving days
@@ -273,6 +345,40 @@ func TestMoveBeforeQuietMatchesWalk(t *testing.T) {
 					want := walkBeforeQuiet(at, loc, q)
 					if !ok || !got.Equal(want) {
 						t.Fatalf("%s %s %s: moveBeforeQuiet = %s %v, walk = %s", zone, q, at.In(loc), got.In(loc), ok, want.In(loc))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMoveAfterQuietMatchesWalk sweeps each zone's daylight-saving days
+// with several windows and compares the fast move with the walk.
+func TestMoveAfterQuietMatchesWalk(t *testing.T) {
+	days := map[string][]string{
+		"UTC":                 {"2026-03-08"},
+		"Asia/Kolkata":        {"2026-03-08"},
+		"America/New_York":    {"2026-03-08", "2026-11-01"},
+		"Europe/Berlin":       {"2026-03-29", "2026-10-25"},
+		"Australia/Sydney":    {"2026-04-05", "2026-10-04"},
+		"Australia/Lord_Howe": {"2026-04-05", "2026-10-04"},
+		"America/Santiago":    {"2026-04-05", "2026-09-06"},
+	}
+	windows := []QuietHours{
+		quiet(t, "21:00", "08:00"), quiet(t, "01:30", "08:00"), quiet(t, "02:30", "02:45"), quiet(t, "03:00", "02:00"),
+		quiet(t, "00:00", "06:00"), quiet(t, "22:00", "02:15"), quiet(t, "23:00", "00:30"), quiet(t, "00:00", "01:30"),
+	}
+	for _, zone := range testZones {
+		loc := mustLoc(t, zone)
+		for _, day := range days[zone] {
+			start := mustUTC(t, day+"T00:00:00Z").Add(-24 * time.Hour)
+			for _, q := range windows {
+				for m := 0; m < 48*60; m += 37 {
+					at := start.Add(time.Duration(m)*time.Minute + 13*time.Second)
+					got, ok := moveAfterQuiet(at, loc, q)
+					want := walkAfterQuiet(at, loc, q)
+					if !ok || !got.Equal(want) {
+						t.Fatalf("%s %s %s: moveAfterQuiet = %s %v, walk = %s", zone, q, at.In(loc), got.In(loc), ok, want.In(loc))
 					}
 				}
 			}
@@ -327,4 +433,25 @@ func abs(n int64) int64 {
 		return -n
 	}
 	return n
+}
+
+func FuzzMoveAfterQuiet(f *testing.F) {
+	f.Add(uint8(1), int64(1772953200), uint16(1260), uint16(480))
+	f.Add(uint8(5), int64(1791038000), uint16(1320), uint16(135))
+	f.Add(uint8(6), int64(1788663600), uint16(1380), uint16(30))
+	f.Add(uint8(4), int64(-2000000000), uint16(60), uint16(1000))
+	f.Fuzz(func(t *testing.T, zone uint8, unix int64, start, end uint16) {
+		loc := mustLoc(t, testZones[int(zone)%len(testZones)])
+		// Keep to 1900..2100, where the zone data is meaningful.
+		at := time.Unix(-2208988800+abs(unix)%(200*365*86400), 0)
+		q := QuietHours{Start: Clock(start), End: Clock(end)}
+		got, ok := moveAfterQuiet(at, loc, q)
+		want := walkAfterQuiet(at, loc, q)
+		if !ok || !got.Equal(want) {
+			t.Fatalf("%s %s %s: moveAfterQuiet = %s %v, walk = %s", loc, q, at.In(loc), got.In(loc), ok, want.In(loc))
+		}
+		if got.Before(at) || InQuiet(got, loc, q) {
+			t.Fatalf("%s %s %s: moved to %s", loc, q, at.In(loc), got.In(loc))
+		}
+	})
 }

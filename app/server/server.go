@@ -37,6 +37,7 @@ import (
 	"apptconfirm/app/stats"
 	"apptconfirm/app/web"
 	"apptconfirm/app/webhook"
+	"apptconfirm/app/wording"
 	"apptconfirm/models"
 	"apptconfirm/static"
 	"apptconfirm/templates"
@@ -52,6 +53,7 @@ type App struct {
 	Outbox     *outbox.Outbox
 	Clinic     *clinic.Service
 	Rules      *reminders.Service
+	Wording    *wording.Service
 	Inbox      *inbox.Service
 	Dispatcher *dispatch.Dispatcher
 	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
@@ -136,17 +138,25 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Caps:                schedule.Caps{PerDay: cfg.Reminders.CapPerDay, PerWeek: cfg.Reminders.CapPerWeek},
 		BookingConfirmation: cfg.Reminders.BookingConfirmation,
 		CancellationNotice:  cfg.Reminders.CancellationNotice,
+		RescheduleNotice:    cfg.Reminders.RescheduleNotice,
+		MinLead:             cfg.Reminders.MinLead.Duration,
+		DefaultLanguage:     cfg.Clinic.Language,
+		ClinicName:          cfg.Clinic.Name,
 		Now:                 a.now,
 		Logger:              a.Log,
 	})
-	a.Clinic = clinic.New(store, clinic.Options{Planner: a.Outbox, Hasher: hasher, Now: a.now})
+	a.Clinic = clinic.New(store, clinic.Options{Planner: a.Outbox, Hasher: hasher, Now: a.now, Language: cfg.Clinic.Language})
 	if err := a.Clinic.EnsureDefaults(ctx, Defaults(cfg)); err != nil {
 		return fmt.Errorf("server: defaults: %w", err)
+	}
+	a.Wording = wording.New(store, a.Outbox, a.now)
+	if err := a.Wording.EnsureTexts(ctx); err != nil {
+		return fmt.Errorf("server: texts: %w", err)
 	}
 	if a.WebhookSecret, err = a.Clinic.WebhookSecret(ctx, cfg.SMSCX.WebhookSecret); err != nil {
 		return fmt.Errorf("server: webhook secret: %w", err)
 	}
-	a.Rules = reminders.New(store, reminders.Options{Planner: a.Outbox, Now: a.now})
+	a.Rules = reminders.New(store, reminders.Options{Planner: a.Outbox, Texts: a.Wording, Now: a.now})
 	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.now)
 	a.Metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(store), Logger: a.Log})
 	replies := conversation.New(store, a.Clinic, a.Outbox, a.now)
@@ -207,7 +217,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	}
 
 	// The HTTP surface.
-	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Stats: stats.New(store), Metrics: a.Metrics, Logger: a.Log, Now: a.now})
+	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Stats: stats.New(store), Texts: a.Wording, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
 	a.Web, err = web.New(web.Options{
 		ClinicName:     cfg.Clinic.Name,
 		TrustedProxies: cfg.Server.TrustedProxies,
@@ -227,6 +237,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Rules:     a.Rules,
 		Sends:     a.Outbox,
 		Sender:    a.Dispatcher,
+		Texts:     a.Wording,
 		Inbox:     a.Inbox,
 		SMSCX:     page,
 		Live:      a.Live,
@@ -266,6 +277,7 @@ func Defaults(cfg config.Config) clinic.Defaults {
 		Phone:      cfg.Clinic.Phone,
 		QuietStart: cfg.Reminders.QuietHours.Start,
 		QuietEnd:   cfg.Reminders.QuietHours.End,
+		Language:   cfg.Clinic.Language,
 	}
 	for _, r := range cfg.Reminders.Rules {
 		d.Rules = append(d.Rules, clinic.RuleDefault{Name: r.Name, Before: r.Before.Duration, Template: r.Template, OnlyIfUnconfirmed: r.OnlyIfUnconfirmed})

@@ -29,7 +29,8 @@ var adminPages = map[string]adminLink{
 	"/admin/audit":     {Title: "Audit log", Description: "Who changed what, and when."},
 	"/admin/smscx":     {Title: "SMS.CX", Description: "Mode, credentials check, balance, webhook URL, test SMS."},
 	"/admin/tokens":    {Title: "API tokens", Description: "Bearer tokens for the REST API: create, see last use, revoke."},
-	"/admin/rules":     {Title: "Reminder rules", Description: "When reminders go out and what they say, with a preview."},
+	"/admin/rules":     {Title: "Reminder rules", Description: "When reminders go out, and on which condition."},
+	"/admin/texts":     {Title: "Texts and languages", Description: "Every SMS the app sends, in each language patients get, with a preview."},
 }
 
 type adminIndexData struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/outbox"
 	"apptconfirm/models"
 )
 
@@ -416,8 +417,9 @@ func (s *Server) appointmentReschedule(c *gin.Context) {
 type appointmentShowData struct {
 	Appointment *models.Appointment
 	// Zone is the location's zone, in which every time is shown.
-	Zone     string
-	Messages []models.Message
+	Zone string
+	// Messages are the appointment's messages as sent, or as they will be.
+	Messages []outbox.Shown
 	Timeline []models.TimelineEntry
 	// Which actions the state machine allows now.
 	CanConfirm, CanCancel, CanComplete, CanNoShow, CanRestore, CanMove bool
@@ -462,9 +464,30 @@ func (s *Server) appointmentShowPage(c *gin.Context, status int, a *models.Appoi
 	s.html(c, status, "appointment_show", s.page(c, title, "appointments", d))
 }
 
-// appointmentMessages lists the appointment's outbound messages in send order.
-func (s *Server) appointmentMessages(ctx context.Context, id uint) ([]models.Message, error) {
-	return s.clinic.Messages(ctx, id)
+// appointmentMessages lists the appointment's outbound messages in send
+// order, each with its text as sent or as it will be sent (without the
+// outbox, as stored).
+func (s *Server) appointmentMessages(ctx context.Context, id uint) ([]outbox.Shown, error) {
+	if s.sends != nil {
+		return s.sends.AppointmentMessages(ctx, id)
+	}
+	ms, err := s.clinic.Messages(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return storedMessages(ms), nil
+}
+
+// storedMessages shows messages as they are stored.
+func storedMessages(ms []models.Message) []outbox.Shown {
+	out := make([]outbox.Shown, len(ms))
+	for i, m := range ms {
+		out[i] = outbox.Shown{Message: m, Name: outbox.Label(&m), Language: m.Language, FallbackFrom: m.FallbackFrom}
+		if m.Body != "" {
+			out[i].Preview = outbox.Measure(m.Body)
+		}
+	}
+	return out
 }
 
 // appointmentAction runs one state change and redirects to the appointment;

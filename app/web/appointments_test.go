@@ -286,9 +286,9 @@ func TestAppointmentBooking(t *testing.T) {
 			t.Fatal(err)
 		}
 		status, body := b.get(show)
-		expectPage(t, "show", status, body, http.StatusOK, "48h", `class="badge failed"`, "invalid number",
+		expectPage(t, "show", status, body, http.StatusOK, "Reminder 48 h before", `class="badge failed"`, "invalid number",
 			"Tue 3 Mar 10:00", // 15:00 UTC in New York
-			"booking_confirmation", `class="badge planned"`, "Thu 5 Mar 08:30", "Times in America/New_York.")
+			"Booking confirmation", `class="badge planned"`, "Thu 5 Mar 08:30", "Times in America/New_York.")
 	})
 
 	t.Run("unknown ids are 404", func(t *testing.T) {

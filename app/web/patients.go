@@ -9,6 +9,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/outbox"
+	"apptconfirm/app/texts"
 	"apptconfirm/models"
 )
 
@@ -19,19 +21,10 @@ const patientsPerPage = 50
 // the allow-list itself and refuses anything else.
 var patientSortOptions = []option{{"name", "Name"}, {"created", "Newest first"}, {"phone", "Phone"}}
 
-// languageNames labels clinic.Languages() in the patient form.
-var languageNames = map[string]string{
-	"en": "English", "fr": "French", "es": "Spanish", "de": "German", "nl": "Dutch", "pt": "Portuguese", "it": "Italian",
-}
-
 func languageOptions() []option {
 	var out []option
 	for _, l := range clinic.Languages() {
-		name := languageNames[l]
-		if name == "" {
-			name = l
-		}
-		out = append(out, option{Value: l, Label: name})
+		out = append(out, option{Value: l, Label: texts.LanguageName(l)})
 	}
 	return out
 }
@@ -89,6 +82,12 @@ type patientFormData struct {
 func (s *Server) patientFormPage(c *gin.Context, status int, id uint, f patientForm, fe models.FieldErrors) {
 	if f.Language == "" {
 		f.Language = clinic.Languages()[0]
+		if s.texts != nil {
+			// A new patient speaks the clinic's language until told otherwise.
+			if l, err := s.texts.Languages(c.Request.Context()); err == nil {
+				f.Language = l.Default
+			}
+		}
 	}
 	d := patientFormData{
 		ID: id, Form: f, Errors: fe, Languages: languageOptions(), Region: s.defaultRegion(c.Request.Context()),
@@ -161,9 +160,17 @@ type patientShowData struct {
 	// Total counts all the patient's appointments; at most
 	// patientAppointmentsShown are listed, newest first.
 	Total int64
+	// Messages are the latest patientMessagesShown messages to the
+	// patient, as sent or as they will be sent, the latest first.
+	Messages []outbox.Shown
+	// MessagesShown is how many at most are listed.
+	MessagesShown int
 }
 
-const patientAppointmentsShown = 50
+const (
+	patientAppointmentsShown = 50
+	patientMessagesShown     = 50
+)
 
 func (s *Server) patientShow(c *gin.Context) {
 	id, ok := s.pathID(c)
@@ -181,7 +188,13 @@ func (s *Server) patientShow(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	d := patientShowData{Patient: p, Zone: s.defaultZone(ctx), Appointments: as, Total: total}
+	d := patientShowData{Patient: p, Zone: s.defaultZone(ctx), Appointments: as, Total: total, MessagesShown: patientMessagesShown}
+	if s.sends != nil {
+		if d.Messages, err = s.sends.PatientMessages(ctx, id, patientMessagesShown); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
 	s.html(c, http.StatusOK, "patient_show", s.page(c, p.Name(), "patients", d))
 }
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"apptconfirm/app/outbox"
+	"apptconfirm/app/texts"
 	"apptconfirm/models"
 )
 
@@ -197,6 +199,13 @@ func templateFuncs(assets *Assets) template.FuncMap {
 				m[k] = kv[i+1]
 			}
 			return m, nil
+		},
+		// langname names a language code: "French" for "fr".
+		"langname": texts.LanguageName,
+		// msgname names a message from its kind and rule name as staff
+		// read it: "Reminder 48 h before", "Confirmation acknowledgement".
+		"msgname": func(kind, ruleName string) string {
+			return outbox.Label(&models.Message{Kind: kind, RuleName: ruleName})
 		},
 	}
 }

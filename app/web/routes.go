@@ -52,6 +52,8 @@ func (s *Server) routes() {
 		tok.POST("/patients", s.api.CreatePatient)
 		tok.GET("/patients/:id", s.api.GetPatient)
 		tok.GET("/stats", s.api.Stats)
+		tok.GET("/templates", s.api.ListTemplates)
+		tok.PUT("/templates", s.api.PutTemplates)
 	}
 
 	// Browsers, before logging in.
@@ -129,6 +131,10 @@ func (s *Server) routes() {
 	admin.POST("/rules/:id", s.ruleUpdate)
 	admin.POST("/rules/:id/enable", func(c *gin.Context) { s.ruleSetEnabled(c, true) })
 	admin.POST("/rules/:id/disable", func(c *gin.Context) { s.ruleSetEnabled(c, false) })
+	admin.GET("/texts", s.textsList)
+	admin.POST("/texts/languages", s.textsLanguages)
+	admin.GET("/texts/:key", s.textEdit)
+	admin.POST("/texts/:key", s.textSave)
 	if s.smscx != nil {
 		admin.GET("/smscx", s.smscx.settings)
 		admin.POST("/smscx/test", s.smscx.testSMS)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"apptconfirm/app/reminders"
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/smscx/smscxtest"
+	"apptconfirm/app/wording"
 	"apptconfirm/models"
 )
 
@@ -24,6 +24,7 @@ import (
 type remindersFixture struct {
 	a       *testApp
 	rem     *reminders.Service
+	words   *wording.Service
 	fake    *smscxtest.Server
 	patient *models.Patient
 	appt    *models.Appointment
@@ -44,16 +45,20 @@ func newRemindersFixture(t *testing.T) *remindersFixture {
 		t.Fatal(err)
 	}
 	a := newTestApp(t, withPlanning(), withDeps(func(a *testApp, d *Deps) {
-		f.rem = reminders.New(a.store, reminders.Options{Planner: a.ob, Now: d.Now})
+		f.words = wording.New(a.store, a.ob, d.Now)
+		f.rem = reminders.New(a.store, reminders.Options{Planner: a.ob, Texts: f.words, Now: d.Now})
 		disp, err := dispatch.New(a.store, a.ob, dispatch.Options{Sender: client, From: "Clinic", CallbackURL: "http://example.test/webhooks/smscx/x", Now: d.Now, OptOut: a.clinic})
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.Rules, d.Sends, d.Sender = f.rem, a.ob, disp
+		d.Rules, d.Sends, d.Sender, d.Texts = f.rem, a.ob, disp, f.words
 	}))
 	f.a = a
 	err = a.clinic.EnsureDefaults(ctx, clinic.Defaults{ClinicName: "Main St", Timezone: "Europe/Paris", Country: "FR", QuietStart: "21:00", QuietEnd: "08:00"})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.words.EnsureTexts(ctx); err != nil {
 		t.Fatal(err)
 	}
 	f.patient = a.addPatient("Ada", "Lovelace", "+33612345678")
@@ -88,13 +93,12 @@ func TestRuleEditor(t *testing.T) {
 		a.store.DB(context.Background()).Where("name = ?", "48h").Take(&r)
 		return &r
 	}()
-	apptID := strconv.FormatUint(uint64(f.appt.ID), 10)
 
 	t.Run("staff are refused", func(t *testing.T) {
 		status, body := staff.get("/admin/rules")
 		expectPage(t, "staff list", status, body, http.StatusForbidden, "Admins only")
 		before := a.count(&models.ReminderRule{})
-		resp, _ := staff.post("/admin/rules", form("name", "x", "before", "1h", "template", "Hi", "enabled", "1", "action", "save"))
+		resp, _ := staff.post("/admin/rules", form("name", "x", "before", "1h", "enabled", "1", "action", "save"))
 		if resp.StatusCode != http.StatusForbidden || a.count(&models.ReminderRule{}) != before {
 			t.Fatalf("staff create: %d", resp.StatusCode)
 		}
@@ -105,47 +109,36 @@ func TestRuleEditor(t *testing.T) {
 		expectPage(t, "list", status, body, http.StatusOK, ">48h<", ">2h<", "only if still unconfirmed", "/admin/rules/"+strconv.FormatUint(uint64(rule48.ID), 10)+"/disable")
 	})
 
-	t.Run("an invalid template is refused, naming the placeholder", func(t *testing.T) {
+	t.Run("an invalid timing is refused", func(t *testing.T) {
 		before := a.count(&models.ReminderRule{})
-		resp, body := admin.post("/admin/rules", form("name", "Day before", "before", "24h", "template", "Hi {frist_name}, see you at {time}", "enabled", "1", "action", "save"))
-		expectPage(t, "invalid template", resp.StatusCode, body, http.StatusUnprocessableEntity,
-			"unknown placeholder {frist_name} at character 4", "did you mean {first_name}?", `value="Day before"`)
+		resp, body := admin.post("/admin/rules", form("name", "Day before", "before", "soon", "enabled", "1", "action", "save"))
+		expectPage(t, "invalid timing", resp.StatusCode, body, http.StatusUnprocessableEntity,
+			"must be a duration such as 48h, 90m or 2d", `value="Day before"`)
 		if a.count(&models.ReminderRule{}) != before {
 			t.Fatal("an invalid rule was saved")
 		}
 	})
 
-	t.Run("preview for a real appointment warns above one part", func(t *testing.T) {
-		long := strings.Repeat("Hello {first_name}, ", 13) + "see you {weekday} at {time}."
-		resp, body := admin.post("/admin/rules", form("name", "Long", "before", "24h", "template", long, "preview_appointment", apptID, "action", "preview"))
-		expectPage(t, "preview", resp.StatusCode, body, http.StatusOK,
-			"Hello Ada, Hello Ada,", "see you Tuesday at 10:00 AM.", "2 SMS parts", `id="parts-warning"`, "it will be sent as 2 parts")
-		if a.count(&models.ReminderRule{}) != 2 {
-			t.Fatal("a preview saved the rule")
-		}
-		resp, body = admin.post("/admin/rules", form("name", "Short", "before", "24h", "template", "Hi {first_name}", "action", "preview"))
-		expectPage(t, "short preview", resp.StatusCode, body, http.StatusOK, "Hi Ada", "1 SMS part")
-		if strings.Contains(body, `id="parts-warning"`) {
-			t.Fatal("a one-part text warns")
-		}
-	})
-
-	t.Run("the edit form previews the saved template", func(t *testing.T) {
+	t.Run("the edit form links to the rule's texts", func(t *testing.T) {
 		status, body := admin.get("/admin/rules/" + strconv.FormatUint(uint64(rule48.ID), 10) + "/edit")
-		expectPage(t, "edit", status, body, http.StatusOK, `value="2d"`, "Hi Ada, reminder: your appointment at Main St on Tuesday", "Ada Lovelace")
+		expectPage(t, "edit", status, body, http.StatusOK, `value="2d"`, `href="/admin/texts/rule:`+strconv.FormatUint(uint64(rule48.ID), 10)+`"`)
 		status, body = admin.get("/admin/rules/9999/edit")
 		expectPage(t, "missing rule", status, body, http.StatusNotFound)
 	})
 
 	t.Run("a new rule is planned for the upcoming appointment", func(t *testing.T) {
-		resp, body := admin.post("/admin/rules", form("name", "Evening before", "before", "16h", "template", "Hi {first_name}, tomorrow at {time}.", "enabled", "1", "action", "save"))
-		expectRedirect(t, "create", resp, body, "/admin/rules")
+		resp, body := admin.post("/admin/rules", form("name", "Evening before", "before", "16h", "enabled", "1", "action", "save"))
 		m, ok := f.planned(t)["Evening before"]
 		if !ok || !m.SendAt.Equal(time.Date(2026, 3, 2, 17, 0, 0, 0, time.UTC)) {
 			t.Fatalf("new rule planned: %+v", f.planned(t))
 		}
+		// A new rule goes on to its texts, the shipped ones to start with.
+		expectRedirect(t, "create", resp, body, "/admin/texts/rule:"+strconv.FormatUint(uint64(*m.RuleID), 10))
+		_, body = admin.get("/admin/texts/rule:" + strconv.FormatUint(uint64(*m.RuleID), 10))
+		expectPage(t, "texts after create", http.StatusOK, body, http.StatusOK, "Rule Evening before added",
+			"Reminder 16 h before (Evening before)", "see you {day} at {time} at {location}", "nous vous attendons {day}")
 		_, body = admin.get("/admin/rules")
-		expectPage(t, "list after create", http.StatusOK, body, http.StatusOK, "Rule Evening before saved", "Evening before")
+		expectPage(t, "list after create", http.StatusOK, body, http.StatusOK, "Evening before", "Reminder 16 h before")
 	})
 
 	t.Run("disabling a rule cancels its planned message", func(t *testing.T) {

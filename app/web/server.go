@@ -55,6 +55,8 @@ type Server struct {
 	sender Sender
 	inbox  *inboxPages
 	smscx  *smscxPages
+	// texts serves the editor of every text in every language (texts.go).
+	texts Texts
 	// live feeds GET /events; streams ends those at shutdown (events.go).
 	live    live.Broadcaster
 	streams *streams
@@ -90,6 +92,8 @@ type Deps struct {
 	Rules  Rules
 	Sends  Sends
 	Sender Sender
+	// Texts serves the editor of the clinic's texts and languages.
+	Texts Texts
 	// Inbox is the staff inbox of replies that need a person.
 	Inbox *inbox.Service
 	// SMSCX configures the SMS.CX settings page and, in simulate mode, the
@@ -138,7 +142,7 @@ func New(opts Options, d Deps) (*Server, error) {
 		opts: opts, sessions: d.Sessions, hasher: d.Hasher, limiter: d.Limiter,
 		render: r, assets: assets, log: d.Logger, now: d.Now, engine: e,
 		clinic: d.Clinic, stats: d.Stats, tokens: d.Tokens,
-		rules: d.Rules, sends: d.Sends, sender: d.Sender,
+		rules: d.Rules, sends: d.Sends, sender: d.Sender, texts: d.Texts,
 		live: d.Live, streams: newStreams(),
 		api: d.API, webhook: d.Webhook, simulator: d.Simulator, simulatorPrefix: d.SimulatorPrefix,
 		cop: http.NewCrossOriginProtection(),

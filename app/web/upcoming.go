@@ -12,11 +12,14 @@ import (
 	"apptconfirm/models"
 )
 
-// Sends lists the messages planned for the next hours and skips one;
-// *outbox.Outbox implements it.
+// Sends lists the messages planned for the next hours and skips one, and
+// shows an appointment's or a patient's messages as sent or as they will
+// be sent; *outbox.Outbox implements it.
 type Sends interface {
 	Upcoming(ctx context.Context, window time.Duration, limit int) ([]outbox.Upcoming, error)
 	Skip(ctx context.Context, messageID uint, actor models.Actor, reason string) (*models.Message, error)
+	AppointmentMessages(ctx context.Context, appointmentID uint) ([]outbox.Shown, error)
+	PatientMessages(ctx context.Context, patientID uint, limit int) ([]outbox.Shown, error)
 }
 
 // Sender sends one planned message now; *dispatch.Dispatcher implements it.
@@ -40,6 +43,11 @@ type upcomingData struct {
 	CanSend  bool
 	Warnings int
 	Problems int
+	// Fallbacks counts the messages going out in the clinic's language
+	// because the clinic has no text in the patient's; DayWarnings those
+	// whose fixed words name a wrong day.
+	Fallbacks   int
+	DayWarnings int
 }
 
 type upcomingItem struct {
@@ -58,6 +66,14 @@ type upcomingItem struct {
 	Unicode       bool
 	Warning       string
 	Problem       string
+	// Language names the text's language, flagging a fallback ("English
+	// (no German text)"); Fallback is set for one. DayWarning is set when
+	// the text's fixed words name a wrong day for the send; Moved says
+	// when and why quiet hours moved it.
+	Language   string
+	Fallback   bool
+	DayWarning string
+	Moved      string
 }
 
 func (s *Server) upcoming(c *gin.Context) {
@@ -83,9 +99,10 @@ func (s *Server) upcoming(c *gin.Context) {
 			zone = zones.Of(u.Appointment.Location)
 		}
 		it := upcomingItem{
-			ID: m.ID, Label: outbox.Label(&m), When: outbox.When(m.SendAt, zone), Overdue: !m.SendAt.After(now),
+			ID: m.ID, Label: u.Name, When: outbox.When(m.SendAt, zone), Overdue: !m.SendAt.After(now),
 			To: m.To, Text: u.Preview.Text, Length: u.Preview.Length, Parts: u.Preview.Parts,
 			Unicode: u.Preview.Unicode, Warning: u.Preview.Warning, Problem: u.Problem,
+			Language: u.LanguageNote(), Fallback: u.FallbackFrom != "", DayWarning: u.DayWarning, Moved: u.Moved,
 		}
 		if u.Patient != nil {
 			it.Patient, it.PatientID = u.Patient.Name(), u.Patient.ID
@@ -102,6 +119,12 @@ func (s *Server) upcoming(c *gin.Context) {
 		}
 		if it.Problem != "" {
 			d.Problems++
+		}
+		if it.Fallback {
+			d.Fallbacks++
+		}
+		if it.DayWarning != "" {
+			d.DayWarnings++
 		}
 		d.Items = append(d.Items, it)
 	}

@@ -32,9 +32,9 @@ func TestUpcomingPage(t *testing.T) {
 	t.Run("lists tomorrow's sends with their text, in the location's zone", func(t *testing.T) {
 		status, body := staff.get("/upcoming")
 		expectPage(t, "upcoming", status, body, http.StatusOK,
-			"Tue 3 Mar 08:00 CET", `Reminder "2h"`, "Hi Ada, see you at 10:00 AM today at Main St.", "1 part",
+			"Tue 3 Mar 08:00 CET", "Reminder 2 h before", "Hi Ada, see you today at 10:00 AM at Main St.", "1 part", "English",
 			"Ada Lovelace", path(m.ID, "send"), path(m.ID, "skip"))
-		if strings.Contains(body, `Reminder "48h"`) {
+		if strings.Contains(body, "Reminder 48 h before") {
 			t.Fatal("a skipped reminder is listed")
 		}
 	})
@@ -47,7 +47,7 @@ func TestUpcomingPage(t *testing.T) {
 			t.Fatalf("after send now: %s, %d sends", got.Status, f.fake.SendCount(got.UUID))
 		}
 		_, body = staff.get("/upcoming")
-		expectPage(t, "after send now", http.StatusOK, body, http.StatusOK, `Reminder "2h" sent to +33612345678.`, "Nothing planned for the next 24 hours")
+		expectPage(t, "after send now", http.StatusOK, body, http.StatusOK, "Reminder 2 h before sent to +33612345678.", "Nothing planned for the next 24 hours")
 
 		resp, body = staff.post(path(m.ID, "send"), nil)
 		expectRedirect(t, "send again", resp, body, "/upcoming")

@@ -546,8 +546,8 @@ func TestRetryAcrossKeyMigration(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if n, err := store.Migrate(ctx); err != nil || n != models.LatestVersion()-2 {
-			t.Fatalf("Migrate = %d, %v; want every migration after version 2", n, err)
+		if n, err := store.Migrate(ctx); err != nil || n == 0 || store.CheckSchema(ctx) != nil {
+			t.Fatalf("Migrate = %d, %v; want every migration after version 2 (schema: %v)", n, err, store.CheckSchema(ctx))
 		}
 
 		e := newEnv(t, store)
