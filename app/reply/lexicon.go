@@ -27,8 +27,9 @@ type entry struct {
 	intent Intent
 }
 
-// maxPhraseWords is the length in words of the longest lexicon phrase.
-const maxPhraseWords = 5
+// maxPhraseWords is the length in words of the longest lexicon phrase
+// (of lexicon and rescheduleLexicon).
+const maxPhraseWords = 6
 
 // maxChoice is the largest number read as a pick from a numbered list.
 const maxChoice = 99
