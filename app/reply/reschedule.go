@@ -95,6 +95,7 @@ var reschedulePhrases = []string{
 var keepPhrases = []string{
 	"no change", "no changes", "nothing to change", "no need to change", "dont change", "do not change",
 	"dont move", "do not move", "dont move it", "dont reschedule", "do not reschedule",
+	"no need to reschedule", "dont need to reschedule", "i dont need to reschedule", "no need to move it",
 	"pas de changement", "aucun changement", "rien a changer", "ne pas changer", "ne pas deplacer",
 	"sin cambios", "ningun cambio", "no cambiar", "nada que cambiar", "no hay cambios",
 	"keine anderung", "keine aenderung", "keine anderungen", "keine aenderungen", "nicht verschieben",

@@ -107,6 +107,8 @@ var rescheduleCases = []struct {
 	{"yes, no change", confirm},
 	{"Ok no change", confirm},
 	{"don't reschedule", unknown},
+	{"no need to reschedule", unknown},
+	{"Thanks, I don't need to reschedule", unknown},
 	{"keep the change", unknown},
 	{"I changed my number", unknown},
 	{"change number", unknown},
