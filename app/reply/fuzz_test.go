@@ -14,6 +14,9 @@ func FuzzParse(f *testing.F) {
 	for _, tc := range rescheduleCases {
 		f.Add(tc.text)
 	}
+	for _, tc := range freeTextCases {
+		f.Add(tc.text)
+	}
 	f.Add("yes\u0301 \u00a0no\u2028stop")
 	f.Add("\u3392 \u2163 \u00bd")
 	f.Fuzz(func(t *testing.T, text string) {

@@ -7,7 +7,10 @@
 // The parser is deliberately conservative: a text counts only when every
 // word in it is understood (an intent word, a number, a greeting or a polite
 // word). Anything else, questions and mixed answers included, is Unknown and
-// belongs in the staff inbox. The package is pure: no I/O, no state, safe for
+// belongs in the staff inbox. The one exception is a request for another
+// time, which is also recognised in free text ("no, can we move it to
+// Friday?"): the request is what the staff need to see, and it still lands
+// in their inbox, labelled. The package is pure: no I/O, no state, safe for
 // concurrent use.
 package reply
 
@@ -101,12 +104,15 @@ func Parse(text string) Reply {
 		return Reply{}
 	}
 	words := strings.Split(normalized, " ")
-	if len(words) > maxWords {
+	if len(words) > maxSpotWords {
 		return Reply{}
+	}
+	if len(words) > maxWords {
+		return spotted(words)
 	}
 	items, ok := segment(words)
 	if !ok {
-		return Reply{}
+		return spotted(words)
 	}
 
 	var (
@@ -152,7 +158,7 @@ func Parse(text string) Reply {
 		// missed confirmation, and START undoes it.
 		return Reply{Intent: OptOut}
 	case utf8.RuneCountInString(normalized) > maxNormalizedLen:
-		return Reply{}
+		return spotted(words)
 	case mixed, numberCount > 1:
 		return Reply{}
 	case numberCount == 1 && numberAt != 0 && numberAt != meaningful-1:
@@ -184,6 +190,15 @@ func Parse(text string) Reply {
 	default:
 		return Reply{Intent: intent}
 	}
+}
+
+// spotted is the reply to a text understood only in part: Reschedule if it
+// asks for another time, Unknown otherwise.
+func spotted(words []string) Reply {
+	if spotReschedule(words) {
+		return Reply{Intent: Reschedule}
+	}
+	return Reply{}
 }
 
 // segment splits the words of a normalised text into lexicon phrases

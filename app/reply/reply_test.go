@@ -290,7 +290,7 @@ var parseCases = []struct {
 	{"can I come at 3?", unknown},
 	{"Who is this", unknown},
 	{"who is this?", unknown},
-	{"yes but can we move it to 4pm?", unknown},
+	{"yes but can we move it to 4pm?", reschedule}, // a request for another time wins over the yes
 	{"yes no", unknown},
 	{"Yes. No.", unknown},
 	{"oui non", unknown},
@@ -300,7 +300,7 @@ var parseCases = []struct {
 	{"\n\t", unknown},
 	{"...", unknown},
 	{"maybe", unknown},
-	{"Can I reschedule?", unknown},
+	{"Can I reschedule?", reschedule},
 	{"thanks", unknown},
 	{"Thank you!", unknown},
 	{"can't wait!", unknown},

@@ -4,7 +4,7 @@ package reply
 // and the look-alikes that must not count as such a request.
 //
 // Precedence, when a text mixes a request for another time with other
-// words (every word still has to be understood):
+// words that are all understood:
 //
 //   - STOP and its family win over everything, as before: "stop, another
 //     day" opts out.
@@ -18,6 +18,12 @@ package reply
 //     "reschedule 2".
 //   - "no change", "pas de changement", "sin cambios" and their kind are
 //     neutral: they say nothing should move.
+//
+// A text with words the parser does not understand is read for cues
+// instead (see spotReschedule): "Can I reschedule?", "no, can we move it to
+// Friday", "yes but can we change the time" and "can we do Thursday
+// instead" are Reschedule whatever yes or no they hold, while a STOP or
+// HELP keyword anywhere in them leaves them Unknown, as before.
 //
 // Saying one cannot come ("I can't make it", "je ne peux pas venir", "ich
 // kann nicht kommen") stays Cancel: only a request for another time is
