@@ -26,8 +26,11 @@ package reply
 // HELP keyword anywhere in them leaves them Unknown, as before.
 //
 // Saying one cannot come ("I can't make it", "je ne peux pas venir", "ich
-// kann nicht kommen") stays Cancel: only a request for another time is
-// Reschedule.
+// kann nicht kommen", "non posso venire") is Reschedule too: the patient
+// has an obstacle, not a wish to drop the visit, and another time saves
+// the slot. Refusing ("I'm not coming", "je ne viendrai pas", "ich komme
+// nicht") and the bare "I can't", "je ne peux pas", "kann nicht" stay
+// Cancel.
 
 // reschedulePhrases ask for another time. Every key is in Normalize's form;
 // a test checks that. Order: English, French, Spanish, German, Dutch,
@@ -49,6 +52,8 @@ var reschedulePhrases = []string{
 	"a different day", "a different time", "a different date", "different day", "different time",
 	"different date", "a later time", "an earlier time", "later time", "earlier time", "a new time",
 	"new time", "a new date", "new date", "push it back", "push back", "bring it forward", "move it forward",
+	"i cant make it", "cant make it", "cannot make it", "i cannot make it", "can not make it",
+	"i can not make it", "cant come", "i cant come", "cannot come", "i cannot come",
 	"reporter", "reporter le rendez vous", "reporter le rdv", "reporter mon rendez vous", "reporter mon rdv",
 	"je voudrais reporter", "je souhaite reporter", "je dois reporter", "je veux reporter",
 	"je voudrais reporter le rendez vous", "deplacer", "deplacer le rendez vous", "deplacer le rdv",
@@ -59,14 +64,14 @@ var reschedulePhrases = []string{
 	"je voudrais changer", "reprogrammer", "un autre jour", "autre jour", "une autre date", "autre date",
 	"une autre heure", "autre heure", "un autre horaire", "autre horaire", "un autre creneau", "autre creneau",
 	"un autre moment", "empeche", "empechee", "je suis empeche", "je suis empechee", "jai un empechement",
-	"un empechement", "empechement",
+	"un empechement", "empechement", "je ne peux pas venir", "je ne pourrai pas venir",
 	"cambiar", "cambiar la cita", "cambiar cita", "cambiar mi cita", "cambiar el dia", "cambiar de dia",
 	"cambiar la hora", "cambiar de hora", "cambiar la fecha", "cambiar el horario", "cambio de cita",
 	"quiero cambiar", "quiero cambiar la cita", "quisiera cambiar la cita", "necesito cambiar",
 	"necesito cambiar la cita", "reprogramar", "reprogramar la cita", "reprogramar mi cita",
 	"quiero reprogramar", "necesito reprogramar", "reagendar", "reagendar la cita", "reagendar mi cita",
 	"quiero reagendar", "aplazar", "aplazar la cita", "posponer", "posponer la cita", "mover la cita",
-	"mover mi cita", "otro dia", "otra hora", "otra fecha", "otro horario",
+	"mover mi cita", "otro dia", "otra hora", "otra fecha", "otro horario", "no puedo ir", "no podre ir",
 	"otro momento", //nolint:misspell // Spanish, "another moment"
 	"verschieben", "termin verschieben", "den termin verschieben", "meinen termin verschieben",
 	"ich mochte verschieben", "ich mochte den termin verschieben", "ich moechte den termin verschieben",
@@ -75,16 +80,18 @@ var reschedulePhrases = []string{
 	"einen anderen termin", "neuer termin", "neuen termin", "einen neuen termin", "anderer tag", "anderen tag",
 	"ein anderer tag", "an einem anderen tag", "andere zeit", "eine andere zeit", "andere uhrzeit",
 	"eine andere uhrzeit", "termin andern", "termin aendern", "den termin andern", "den termin aendern",
+	"kann nicht kommen", "ich kann nicht kommen",
 	"verzetten", "afspraak verzetten", "de afspraak verzetten", "mijn afspraak verzetten", "ik wil verzetten",
 	"ik wil de afspraak verzetten", "ik moet de afspraak verzetten", "verplaatsen", "afspraak verplaatsen",
 	"de afspraak verplaatsen", "mijn afspraak verplaatsen", "ik wil de afspraak verplaatsen", "omboeken",
 	"andere dag", "een andere dag", "ander tijdstip", "een ander tijdstip", "andere tijd", "een andere tijd",
 	"andere datum", "een andere datum", "afspraak wijzigen", "de afspraak wijzigen", "afspraak veranderen",
+	"kan niet komen", "ik kan niet komen",
 	"remarcar", "remarcar a consulta", "remarcar consulta", "quero remarcar", "preciso remarcar",
 	"queria remarcar", "gostaria de remarcar", "reagendar a consulta", "adiar", "adiar a consulta", "mudar",
 	"mudar a consulta", "mudar o horario", "mudar a data", "mudar o dia", "mudar de dia", "mudar de horario",
 	"mudar a hora", "trocar o horario", "trocar a data", "trocar de horario", "trocar o dia", "outro dia",
-	"outra data", "outro horario", "outra hora",
+	"outra data", "outro horario", "outra hora", "nao posso ir",
 	"spostare", "spostare lappuntamento", "spostare la visita", "spostarlo", "spostarla", "vorrei spostare",
 	"vorrei spostare lappuntamento", "devo spostare", "devo spostare lappuntamento", "rimandare",
 	"rimandare lappuntamento", "rimandarlo", "rinviare", "rinviare lappuntamento", "posticipare",
@@ -92,7 +99,7 @@ var reschedulePhrases = []string{
 	"cambiare", "cambiare lappuntamento", "cambiare orario", "cambiare lorario", "cambiare giorno",
 	"cambiare il giorno", "cambiare data", "cambiare la data", "vorrei cambiare", "vorrei cambiare lappuntamento",
 	"un altro giorno", "altro giorno", "unaltra ora", "altra ora", "un altro orario", "altro orario",
-	"unaltra data", "altra data",
+	"unaltra data", "altra data", "non posso venire", "non ce la faccio",
 }
 
 // keepPhrases say that nothing should move. They are neutral, so that "no

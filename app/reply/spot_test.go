@@ -57,6 +57,7 @@ var freeTextCases = []struct {
 	{"please don't move it", unknown},
 	{"what can we do about parking?", unknown},
 	{"Can't wait!", unknown},
+	{"Sorry, I can't make it on Tuesday", reschedule},
 	{"can I come at 3?", unknown},
 	{"I changed my number, this is the new one", unknown},
 	{"I'll change my number soon", unknown},
@@ -69,6 +70,7 @@ var freeTextCases = []struct {
 	{"Bonjour, je ne pourrai pas mardi, serait-il possible de changer pour un autre jour ?", reschedule},
 	{"pouvez-vous déplacer le rendez-vous à 15h ?", reschedule},
 	{"Je suis empêchée mardi, désolée", reschedule},
+	{"je ne peux pas venir mardi", reschedule},
 	{"Jeudi, c'est possible ?", reschedule},
 	{"j'ai changé d'adresse", unknown},
 	{"je dois changer d'adresse", unknown},
@@ -78,6 +80,7 @@ var freeTextCases = []struct {
 	{"¿Podemos cambiar la cita al jueves?", reschedule},
 	{"No puedo el martes, ¿tienen otro día?", reschedule},
 	{"Necesito reprogramar, gracias", reschedule},
+	{"No puedo ir el martes", reschedule},
 	{"me gustaría cambiar de dirección", unknown},
 	{"los llamé el otro día", unknown},
 	{"sin cambios, gracias", unknown},
@@ -85,6 +88,7 @@ var freeTextCases = []struct {
 	{"Können wir den Termin auf Donnerstag verschieben?", reschedule},
 	{"Ich hätte gerne einen anderen Termin", reschedule},
 	{"Geht auch ein anderer Tag?", reschedule},
+	{"Ich kann am Dienstag leider nicht kommen", reschedule},
 	{"Ich kann leider nicht, geht es auch am Freitag?", reschedule},
 	{"Ich bin umgezogen, neue Adresse folgt", unknown},
 	{"keinen anderen Termin bitte, danke", unknown},
@@ -92,18 +96,21 @@ var freeTextCases = []struct {
 	// Dutch.
 	{"Kan ik de afspraak verzetten naar vrijdag?", reschedule},
 	{"Is een andere dag mogelijk?", reschedule},
+	{"Ik kan dinsdag niet komen", unknown}, // the words are apart
 	{"Ik ben verhuisd naar Utrecht", unknown},
 	{"geen andere dag nodig, dank u", unknown},
 	// Portuguese.
 	{"Posso remarcar para quinta?", reschedule},
 	{"Dá para mudar o horário para de tarde?", reschedule},
 	{"Tem outro dia disponível?", reschedule},
+	{"Não posso ir na terça", reschedule},
 	{"mudei de casa, novo endereço em breve", unknown},
 	{"vou mudar de casa", unknown},
 	// Italian.
 	{"Possiamo spostare l'appuntamento a giovedì?", reschedule},
 	{"Vorrei un altro giorno se possibile", reschedule}, //nolint:misspell // Italian
 	{"si può rimandare?", reschedule},
+	{"Non posso venire martedì", reschedule},
 	{"Non ce la faccio martedì, possiamo fare giovedì?", reschedule},
 	{"devo cambiare indirizzo", unknown},
 	{"vi ho chiamato l'altro giorno", unknown},
