@@ -11,6 +11,12 @@ func FuzzParse(f *testing.F) {
 	for _, tc := range parseCases {
 		f.Add(tc.text)
 	}
+	for _, tc := range rescheduleCases {
+		f.Add(tc.text)
+	}
+	for _, tc := range freeTextCases {
+		f.Add(tc.text)
+	}
 	f.Add("yes\u0301 \u00a0no\u2028stop")
 	f.Add("\u3392 \u2163 \u00bd")
 	f.Fuzz(func(t *testing.T, text string) {
@@ -18,7 +24,7 @@ func FuzzParse(f *testing.F) {
 		if again := Parse(text); again != got {
 			t.Fatalf("Parse(%q) is not deterministic: %+v then %+v", text, got, again)
 		}
-		if got.Intent < Unknown || got.Intent > Help {
+		if got.Intent < Unknown || got.Intent > Reschedule {
 			t.Fatalf("Parse(%q) = %+v: intent out of range", text, got)
 		}
 		if got.Choice < 0 || got.Choice > maxChoice {
@@ -27,7 +33,7 @@ func FuzzParse(f *testing.F) {
 		if got.Bare && got.Choice == 0 {
 			t.Fatalf("Parse(%q) = %+v: bare without a number", text, got)
 		}
-		if !got.Bare && got.Choice != 0 && got.Intent != Confirm && got.Intent != Cancel {
+		if !got.Bare && got.Choice != 0 && !tiedToAppointment(got.Intent) {
 			t.Fatalf("Parse(%q) = %+v: a choice on a %v reply", text, got, got.Intent)
 		}
 
@@ -65,10 +71,10 @@ func FuzzResolve(f *testing.F) {
 		if index < 0 || index > max(candidates, 0) {
 			t.Fatalf("Resolve(%+v, %d, %v) index %d out of range", r, candidates, pending, index)
 		}
-		if index > 0 && intent != Confirm && intent != Cancel {
+		if index > 0 && !tiedToAppointment(intent) {
 			t.Fatalf("Resolve(%+v, %d, %v) ties %v to index %d", r, candidates, pending, intent, index)
 		}
-		if ask && (candidates < 2 || index != 0 || (intent != Confirm && intent != Cancel)) {
+		if ask && (candidates < 2 || index != 0 || !tiedToAppointment(intent)) {
 			t.Fatalf("Resolve(%+v, %d, %v) = %v, %d, ask", r, candidates, pending, intent, index)
 		}
 		if (r.Intent == OptOut || r.Intent == OptIn || r.Intent == Help) && (intent != r.Intent || index != 0 || ask) {
@@ -78,6 +84,11 @@ func FuzzResolve(f *testing.F) {
 			t.Fatalf("Resolve(%+v, %d, %v) = %v with no appointment", r, candidates, pending, intent)
 		}
 	})
+}
+
+// tiedToAppointment reports whether an intent applies to one appointment.
+func tiedToAppointment(i Intent) bool {
+	return i == Confirm || i == Cancel || i == Reschedule
 }
 
 func BenchmarkParse(b *testing.B) {

@@ -27,8 +27,9 @@ type entry struct {
 	intent Intent
 }
 
-// maxPhraseWords is the length in words of the longest lexicon phrase.
-const maxPhraseWords = 5
+// maxPhraseWords is the length in words of the longest lexicon phrase
+// (of lexicon and rescheduleLexicon).
+const maxPhraseWords = 6
 
 // maxChoice is the largest number read as a pick from a numbered list.
 const maxChoice = 99
@@ -69,25 +70,20 @@ var confirmPhrases = []string{
 var cancelPhrases = []string{
 	"no", "n", "nope", "nah", "cancel", "cancel it", "cancel please", "please cancel",
 	"cancel appointment", "cancel my appointment", "cancel the appointment", "need to cancel",
-	"i need to cancel", "have to cancel", "i have to cancel", "i want to cancel", "i cant make it",
-	"cant make it", "cannot make it", "i cannot make it", "can not make it", "i can not make it",
-	"cant come", "i cant come", "cannot come", "i cannot come", "not coming", "im not coming",
+	"i need to cancel", "have to cancel", "i have to cancel", "i want to cancel", "not coming", "im not coming",
 	"i am not coming", "wont make it", "i wont make it", "wont be there", "i wont be there",
 	"i will not be there", "cant attend", "i cant attend", "unable to attend", "i cant", "cant",
 	"👎", "❌", "✖", "✗", "✘", "❎",
 	"non", "annuler", "annule", "annulez", "jannule", "je ne peux pas", "je peux pas",
-	"je ne peux pas venir", "je ne viendrai pas", "je ne pourrai pas", "je ne pourrai pas venir",
-	"pas possible", "impossible",
-	"cancelar", "cancelo", "cancela", "no puedo", "no puedo ir", "no podre", "no podre ir",
-	"no voy", "no asistire",
+	"je ne viendrai pas", "je ne pourrai pas", "pas possible", "impossible",
+	"cancelar", "cancelo", "cancela", "no puedo", "no podre", "no voy", "no asistire",
 	"nein", "absagen", "stornieren", "ich sage ab", "sage ab", "kann nicht", "ich kann nicht",
-	"kann nicht kommen", "ich kann nicht kommen", "ich komme nicht", "komme nicht", "leider nicht",
-	"nee", "neen", "annuleren", "afzeggen", "ik zeg af", "kan niet", "ik kan niet",
-	"ik kan niet komen", "ik kom niet", "helaas niet",
-	"nao", "desmarcar", "cancelar consulta", "quero cancelar", "nao posso", "nao posso ir",
-	"nao vou", "nao vou poder",
-	"annulla", "annullo", "annullare", "disdico", "disdire", "disdetta", "non posso",
-	"non posso venire", "non vengo", "non ci saro",
+	"ich komme nicht", "komme nicht", "leider nicht",
+	"nee", "neen", "annuleren", "afzeggen", "ik zeg af", "kan niet", "ik kan niet", "ik kom niet",
+	"helaas niet",
+	"nao", "desmarcar", "cancelar consulta", "quero cancelar", "nao posso", "nao vou", "nao vou poder",
+	"annulla", "annullo", "annullare", "disdico", "disdire", "disdetta", "non posso", "non vengo",
+	"non ci saro",
 }
 
 var strongStopPhrases = []string{

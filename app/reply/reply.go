@@ -1,12 +1,16 @@
 // Package reply reads a patient's SMS reply: Parse turns the text into a
-// Reply (confirm, cancel, opt out, opt in, help, or unknown, with any
-// appointment number the patient attached), and Resolve decides what that
-// reply does given how many appointments await an answer from the number.
+// Reply (confirm, cancel, reschedule, opt out, opt in, help, or unknown,
+// with any appointment number the patient attached), Resolve decides what
+// that reply does given how many appointments await an answer from the
+// number, and ParsePick reads the patient's choice among offered times.
 //
 // The parser is deliberately conservative: a text counts only when every
 // word in it is understood (an intent word, a number, a greeting or a polite
 // word). Anything else, questions and mixed answers included, is Unknown and
-// belongs in the staff inbox. The package is pure: no I/O, no state, safe for
+// belongs in the staff inbox. The one exception is a request for another
+// time, which is also recognised in free text ("no, can we move it to
+// Friday?"): the request is what the staff need to see, and it still lands
+// in their inbox, labelled. The package is pure: no I/O, no state, safe for
 // concurrent use.
 package reply
 
@@ -34,19 +38,23 @@ const (
 	OptIn
 	// Help means the patient asks for the help text.
 	Help
+	// Reschedule means the patient wants another time ("can we move it?").
+	Reschedule
 )
 
 var intentNames = [...]string{
-	Unknown: "unknown",
-	Confirm: "confirm",
-	Cancel:  "cancel",
-	OptOut:  "opt_out",
-	OptIn:   "opt_in",
-	Help:    "help",
+	Unknown:    "unknown",
+	Confirm:    "confirm",
+	Cancel:     "cancel",
+	OptOut:     "opt_out",
+	OptIn:      "opt_in",
+	Help:       "help",
+	Reschedule: "reschedule",
 }
 
 // String returns the intent's stable name: "unknown", "confirm", "cancel",
-// "opt_out", "opt_in" or "help" (and "Intent(n)" for values outside the set).
+// "opt_out", "opt_in", "help" or "reschedule" (and "Intent(n)" for values
+// outside the set).
 func (i Intent) String() string {
 	if i >= 0 && int(i) < len(intentNames) {
 		return intentNames[i]
@@ -67,11 +75,13 @@ func ParseIntent(name string) (Intent, error) {
 
 // Reply is what a text says.
 type Reply struct {
-	// Intent is Confirm, Cancel, OptOut, OptIn, Help or Unknown.
+	// Intent is Confirm, Cancel, Reschedule, OptOut, OptIn, Help or
+	// Unknown.
 	Intent Intent
 	// Choice is a number the patient attached to pick one of several
-	// appointments ("1 YES", "YES 2", "2 no"), 0 if none. It is set only for
-	// Confirm and Cancel replies and for bare numbers.
+	// appointments ("1 YES", "YES 2", "2 no", "reschedule 2"), 0 if none.
+	// It is set only for Confirm, Cancel and Reschedule replies and for bare
+	// numbers.
 	Choice int
 	// Bare reports that the whole text was just a number ("1", "2", "#2",
 	// "2.", "1️⃣"), possibly with greetings or polite words around it.
@@ -94,12 +104,15 @@ func Parse(text string) Reply {
 		return Reply{}
 	}
 	words := strings.Split(normalized, " ")
-	if len(words) > maxWords {
+	if len(words) > maxSpotWords {
 		return Reply{}
+	}
+	if len(words) > maxWords {
+		return spotted(words)
 	}
 	items, ok := segment(words)
 	if !ok {
-		return Reply{}
+		return spotted(words)
 	}
 
 	var (
@@ -111,6 +124,7 @@ func Parse(text string) Reply {
 		weakStop    bool
 		intent      Intent
 		mixed       bool
+		reschedule  bool // kept apart: it outweighs a yes or no beside it
 	)
 	for _, it := range items {
 		switch it.kind {
@@ -125,7 +139,10 @@ func Parse(text string) Reply {
 		case kindWeakStop:
 			weakStop = true
 		}
-		if it.kind != kindNumber {
+		switch {
+		case it.intent == Reschedule:
+			reschedule = true
+		case it.kind != kindNumber:
 			if intent != Unknown && intent != it.intent {
 				mixed = true
 			}
@@ -141,12 +158,19 @@ func Parse(text string) Reply {
 		// missed confirmation, and START undoes it.
 		return Reply{Intent: OptOut}
 	case utf8.RuneCountInString(normalized) > maxNormalizedLen:
-		return Reply{}
+		return spotted(words)
 	case mixed, numberCount > 1:
 		return Reply{}
 	case numberCount == 1 && numberAt != 0 && numberAt != meaningful-1:
 		// "yes 2 ok": the number sits between the words, not beside them.
 		return Reply{}
+	case reschedule:
+		// "no, another day", "yes, another time": the request says what to
+		// do. Beside HELP, START, END or QUIT a person reads it.
+		if weakStop || (intent != Unknown && intent != Confirm && intent != Cancel) {
+			return Reply{}
+		}
+		return Reply{Intent: Reschedule, Choice: number}
 	case intent == Unknown && numberCount == 1:
 		r := Reply{Choice: number, Bare: true}
 		switch number {
@@ -166,6 +190,15 @@ func Parse(text string) Reply {
 	default:
 		return Reply{Intent: intent}
 	}
+}
+
+// spotted is the reply to a text understood only in part: Reschedule if it
+// asks for another time, Unknown otherwise.
+func spotted(words []string) Reply {
+	if spotReschedule(words) {
+		return Reply{Intent: Reschedule}
+	}
+	return Reply{}
 }
 
 // segment splits the words of a normalised text into lexicon phrases
@@ -206,10 +239,15 @@ func segment(words []string) ([]item, bool) {
 	return items, true
 }
 
-// longestPhrase finds the longest lexicon phrase at the start of words.
+// longestPhrase finds the longest phrase of lexicon or rescheduleLexicon at
+// the start of words.
 func longestPhrase(words []string) (entry, int, bool) {
 	for size := min(maxPhraseWords, len(words)); size > 0; size-- {
-		if e, ok := lexicon[strings.Join(words[:size], " ")]; ok {
+		phrase := strings.Join(words[:size], " ")
+		if e, ok := lexicon[phrase]; ok {
+			return e, size, true
+		}
+		if e, ok := rescheduleLexicon[phrase]; ok {
 			return e, size, true
 		}
 	}
@@ -282,8 +320,8 @@ func isSymbolWord(word string) bool {
 
 // Resolve decides what a reply does given how many appointments await an
 // answer from this number (candidates, 0 or more) and the intent of an
-// earlier bare YES or NO that made the app ask the numbered question
-// (pending, Unknown if none). It returns the intent to apply, the 1-based
+// earlier YES, NO or request for another time that made the app ask the
+// numbered question (pending, Unknown if none). It returns the intent to apply, the 1-based
 // candidate index it applies to (0 when it applies to no specific
 // appointment), and whether the app must ask the numbered question (then
 // intent is what to remember as pending).
@@ -293,17 +331,20 @@ func isSymbolWord(word string) bool {
 //
 //   - OptOut, OptIn and Help are never tied to an appointment.
 //   - No candidates: the intent as parsed, index 0 (the caller sends
-//     Confirm, Cancel and Unknown to the inbox).
-//   - A bare number answering the numbered question (pending is Confirm or
-//     Cancel) applies the pending intent to that candidate; out of range it
-//     is Unknown.
-//   - One candidate, no question pending: Confirm or Cancel, with no number
-//     or number 1, apply to it; bare 1 confirms it and bare 2 cancels it;
-//     any other number is Unknown (it names an appointment that does not
-//     exist).
-//   - Several candidates: Confirm or Cancel with a number in range apply to
-//     that candidate; without a number the app must ask; a bare number with
-//     no question pending is Unknown (a human decides).
+//     Confirm, Cancel, Reschedule and Unknown to the inbox).
+//   - A bare number answering the numbered question (pending is Confirm,
+//     Cancel or Reschedule) applies the pending intent to that candidate;
+//     out of range it is Unknown.
+//   - One candidate, no question pending: Confirm, Cancel or Reschedule,
+//     with no number or number 1, apply to it; bare 1 confirms it and bare
+//     2 cancels it; any other number is Unknown (it names an appointment
+//     that does not exist).
+//   - Several candidates: Confirm, Cancel or Reschedule with a number in
+//     range apply to that candidate; without a number the app must ask; a
+//     bare number with no question pending is Unknown (a human decides).
+//
+// A bare number answering an offer of new times is not a Resolve matter:
+// see ParsePick.
 func Resolve(r Reply, candidates int, pending Intent) (intent Intent, index int, ask bool) {
 	switch r.Intent {
 	case OptOut, OptIn, Help:
@@ -314,7 +355,7 @@ func Resolve(r Reply, candidates int, pending Intent) (intent Intent, index int,
 	}
 	inRange := r.Choice >= 1 && r.Choice <= candidates
 	if r.Bare {
-		if pending == Confirm || pending == Cancel {
+		if pending == Confirm || pending == Cancel || pending == Reschedule {
 			if inRange {
 				return pending, r.Choice, false
 			}
@@ -325,7 +366,7 @@ func Resolve(r Reply, candidates int, pending Intent) (intent Intent, index int,
 		}
 		return Unknown, 0, false
 	}
-	if r.Intent != Confirm && r.Intent != Cancel {
+	if r.Intent != Confirm && r.Intent != Cancel && r.Intent != Reschedule {
 		return Unknown, 0, false
 	}
 	switch {
