@@ -366,14 +366,16 @@ func Guess(header []string, samples [][]string, country string) Mapping {
 
 	cols := map[Field]Column{}
 	taken := map[int]bool{}
+	exact := map[Field]bool{}
 	for _, c := range cands {
 		if _, done := cols[c.field]; done || taken[c.col] {
 			continue
 		}
 		cols[c.field] = Column{Index: c.col, Name: cleanHeader(header[c.col])}
 		taken[c.col] = true
+		exact[c.field] = c.score == 100
 	}
-	settleConflicts(cols)
+	settleConflicts(cols, exact)
 
 	m := Mapping{Columns: cols, DateOrder: DefaultDateOrder(country)}
 	for _, f := range []Field{FieldDate, FieldStartsAt} {
@@ -387,11 +389,12 @@ func Guess(header []string, samples [][]string, country string) Mapping {
 }
 
 // settleConflicts leaves a guessed mapping free of the contradictions
-// Check refuses, keeping the likelier reading.
-func settleConflicts(cols map[Field]Column) {
+// Check refuses, keeping the likelier reading; exact marks the fields found
+// under our own names.
+func settleConflicts(cols map[Field]Column, exact map[Field]bool) {
 	has := func(f Field) bool { _, ok := cols[f]; return ok }
 	switch {
-	case has(FieldDate) && has(FieldTime):
+	case has(FieldDate) && has(FieldTime) && !exact[FieldStartsAt]:
 		delete(cols, FieldStartsAt)
 	case has(FieldStartsAt):
 		delete(cols, FieldDate)

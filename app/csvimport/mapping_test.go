@@ -294,3 +294,39 @@ func TestColumnName(t *testing.T) {
 		}
 	}
 }
+
+func TestGuessTrustsMostSamples(t *testing.T) {
+	header := []string{"Appt ID", "Appt Date", "Appt Time", "starts_at"}
+	samples := [][]string{
+		{"1", "2026-12-07", "14:30", "soon"},
+		{"2", "tomorrow", "9:00", "later"},
+		{"3", "2026-12-08", "10:00", ""},
+	}
+	m := Guess(header, samples, "GB")
+	// Most of the dates read as dates; starts_at is our own name, kept
+	// whatever its cells hold, which leaves the date and time out.
+	if _, ok := m.Columns[FieldStartsAt]; !ok {
+		t.Fatalf("starts_at dropped: %+v", m.Columns)
+	}
+	m = Guess(header[:3], samples, "GB")
+	if m.Columns[FieldDate].Index != 1 || m.Columns[FieldTime].Index != 2 {
+		t.Fatalf("date and time: %+v", m.Columns)
+	}
+	// Mostly not dates: not a date column.
+	m = Guess([]string{"id", "Appointment"}, [][]string{{"1", "Cleaning"}, {"2", "2026-12-07 10:00"}, {"3", "Filling"}}, "GB")
+	if _, ok := m.Columns[FieldStartsAt]; ok {
+		t.Fatalf("a column of words taken for dates: %+v", m.Columns)
+	}
+}
+
+func TestGuessInvalidUTF8Header(t *testing.T) {
+	m := Guess([]string{"external_id", "\x80Datum"}, [][]string{{"1", "0"}}, "US")
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseMapping(data)
+	if err != nil || !reflect.DeepEqual(back, m) {
+		t.Fatalf("JSON round trip of %+v: %+v, %v", m, back, err)
+	}
+}

@@ -153,6 +153,7 @@ type Reader struct {
 	encoding string
 	region   func(string) string
 	badRows  int
+	err      error // the error that ended reading, returned again
 	kept     []byte
 	spans    []span
 }
@@ -246,7 +247,9 @@ func peekSamples(in *bufio.Reader, comma byte, width int) [][]string {
 	tmp := newRecordReader(bufio.NewReader(bytes.NewReader(window)), comma)
 	tmp.want = width
 	var rows [][]string
-	for len(rows) < maxGuessSamples {
+	// Reading stops after a bounded number of rows, readable or not: each
+	// unreadable one may cost a rescan of the window.
+	for i := 0; i < 4*maxGuessSamples && len(rows) < maxGuessSamples; i++ {
 		rec, err := tmp.read()
 		if err != nil {
 			break
@@ -304,15 +307,20 @@ func (r *Reader) Encoding() string { return r.encoding }
 // error wrapped (a *TooLargeError from LimitReader, say), and the rows
 // already returned must then not be imported on their own.
 func (r *Reader) Next() (Row, error) {
+	if r.err != nil {
+		return Row{}, r.err
+	}
 	for {
 		rec, err := r.rr.read()
 		if err != nil {
+			r.err = err
 			return Row{}, err
 		}
 		if rec.problem != "" {
 			r.badRows++
 			if r.badRows > MaxBadRows {
-				return Row{}, fileError(ErrTooManyBadRows, "", "more than %d rows cannot be read as CSV", MaxBadRows)
+				r.err = fileError(ErrTooManyBadRows, "", "more than %d rows cannot be read as CSV", MaxBadRows)
+				return Row{}, r.err
 			}
 			row := Row{Number: rec.number}
 			row.fail("", rec.problem)

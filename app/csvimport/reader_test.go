@@ -474,6 +474,16 @@ func TestUploadLimit(t *testing.T) {
 		if rows < limit/50 || rows > limit/40 {
 			t.Fatalf("%d rows before the limit", rows)
 		}
+		r, err := NewReader(LimitReader(&endless{}, limit), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for err == nil {
+			_, err = r.Next()
+		}
+		if _, again := r.Next(); again != err {
+			t.Fatalf("Next after the error = %v, want %v again", again, err)
+		}
 	})
 	t.Run("http.MaxBytesReader", func(t *testing.T) {
 		body := http.MaxBytesReader(httptest.NewRecorder(), io.NopCloser(&endless{}), limit)
@@ -652,5 +662,26 @@ func TestFieldErrorText(t *testing.T) {
 	}
 	if got := (FieldError{Row: 7, Message: "a quoted cell is not closed"}).Error(); got != "row 7: a quoted cell is not closed" {
 		t.Error(got)
+	}
+}
+
+func TestMemoryPerRowIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(ourHeader)
+	for i := 0; i < 2000; i++ {
+		b.WriteString("A-1,P-1,Ada,Lovelace,+44 20 7946 0958,en,Main,Dr Who,2026-12-07 14:30,30,\"Bring, please\",confirmed\n")
+	}
+	r, err := NewReader(strings.NewReader(b.String()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		if row, err := r.Next(); err != nil || !row.OK() {
+			t.Fatalf("%+v %v", row, err)
+		}
+	})
+	// One string holds a row's values; nothing else is allocated.
+	if allocs > 1 {
+		t.Fatalf("%.1f allocations per row", allocs)
 	}
 }
