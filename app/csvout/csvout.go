@@ -20,6 +20,9 @@ import (
 	"io"
 )
 
+// ContentType is the media type to serve a CSV file with.
+const ContentType = "text/csv; charset=utf-8"
+
 // isTrigger reports whether a cell starting with b can start a formula.
 func isTrigger(b byte) bool {
 	switch b {

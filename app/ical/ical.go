@@ -20,6 +20,9 @@ import (
 	"unicode/utf8"
 )
 
+// ContentType is the media type to serve a calendar with.
+const ContentType = "text/calendar; charset=utf-8"
+
 // DefaultProdID names the program that made the calendar when
 // Calendar.ProdID is empty.
 const DefaultProdID = "-//apptconfirm//apptconfirm//EN"
