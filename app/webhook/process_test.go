@@ -183,7 +183,7 @@ func TestReplies(t *testing.T) {
 		{"help", []string{"HELP"}, want{models.Scheduled, false, []string{models.KindHelp}, false, "help", false}},
 		{"info", []string{"info"}, want{models.Scheduled, false, []string{models.KindHelp}, false, "help", false}},
 		{"question", []string{"what time?"}, want{models.Scheduled, false, nil, true, "", true}},
-		{"cannot make it", []string{"I can't make it"}, want{models.Cancelled, false, []string{models.KindAckCancel}, false, "cancel", true}},
+		{"cannot make it", []string{"I can't make it"}, want{models.Scheduled, false, nil, true, "", true}},
 		{"yes and a question", []string{"yes but what time?"}, want{models.Scheduled, false, nil, true, "", true}},
 		{"number out of range", []string{"3"}, want{models.Scheduled, false, nil, true, "", true}},
 	}
