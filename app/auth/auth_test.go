@@ -369,3 +369,67 @@ func TestSessionStore(t *testing.T) {
 func isDummy(hash, dummy []byte) bool {
 	return len(hash) > 0 && len(dummy) > 0 && &hash[0] == &dummy[0]
 }
+
+// An admin's unlock lets the account's owner in again at once, from any
+// address; the address that failed stays counted.
+func TestUnlock(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := NewLoginLimiter(15*time.Minute, 3, 5, func() time.Time { return now })
+	if locked, _ := l.AccountLocked("Ann@Clinic.example"); locked {
+		t.Fatal("locked before any failure")
+	}
+	for range 3 {
+		res, ok, _ := l.Reserve("ann@clinic.example", "10.0.0.1")
+		if !ok {
+			t.Fatal("refused early")
+		}
+		res.Fail()
+	}
+	now = now.Add(5 * time.Minute)
+	locked, wait := l.AccountLocked(" ANN@clinic.example")
+	if !locked || wait != 10*time.Minute {
+		t.Fatalf("AccountLocked = %v, %v; want locked for 10m", locked, wait)
+	}
+	if _, ok, _ := l.Reserve("ann@clinic.example", "10.0.0.2"); ok {
+		t.Fatal("a locked account let an attempt through")
+	}
+	if !l.Unlock("ann@clinic.example") {
+		t.Fatal("Unlock reported the account was not locked")
+	}
+	if locked, _ := l.AccountLocked("ann@clinic.example"); locked {
+		t.Fatal("still locked after Unlock")
+	}
+	if res, ok, _ := l.Reserve("ann@clinic.example", "10.0.0.2"); !ok {
+		t.Fatal("refused after Unlock")
+	} else {
+		res.Succeed()
+	}
+	if l.Unlock("ann@clinic.example") {
+		t.Fatal("Unlock of an unlocked account reported it locked")
+	}
+	// The failing address keeps its three failures: two more and it is out.
+	for i := range 2 {
+		res, ok, _ := l.Reserve(fmt.Sprintf("other%d@clinic.example", i), "10.0.0.1")
+		if !ok {
+			t.Fatalf("address refused at %d", i)
+		}
+		res.Fail()
+	}
+	if _, ok, _ := l.Reserve("ann@clinic.example", "10.0.0.1"); ok {
+		t.Fatal("Unlock cleared the address's failures too")
+	}
+}
+
+func TestWarmMakesTheStandInOnce(t *testing.T) {
+	h := NewHasher(10)
+	h.Warm()
+	first := h.dummy
+	if first == nil {
+		t.Fatal("Warm made no stand-in hash")
+	}
+	h.Warm()
+	h.Check("", "x")
+	if &first[0] != &h.dummy[0] {
+		t.Fatal("stand-in hash made again after Warm")
+	}
+}

@@ -142,6 +142,38 @@ func (l *LoginLimiter) Succeed(account string) {
 	delete(l.failures, acct)
 }
 
+// AccountLocked reports whether account has reached its limit of failed
+// logins, and if so for how long more: the state an admin sees on the
+// user's page. The client address is not considered.
+func (l *LoginLimiter) AccountLocked(account string) (bool, time.Duration) {
+	acct := accountKey(account)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if l.perAccount <= 0 {
+		return true, l.window
+	}
+	ts := l.recent(acct, now)
+	if len(ts) < l.perAccount {
+		return false, 0
+	}
+	return true, ts[len(ts)-l.perAccount].Add(l.window).Sub(now)
+}
+
+// Unlock forgets the failed logins of account, so that its owner may try
+// again at once (an admin's "Unlock" after checking who they are). The
+// addresses the failures came from stay counted: unlocking an account does
+// not let a guesser go on from the same place. It reports whether the
+// account was locked.
+func (l *LoginLimiter) Unlock(account string) bool {
+	locked, _ := l.AccountLocked(account)
+	acct := accountKey(account)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.failures, acct)
+	return locked
+}
+
 // waitLocked returns how long until both account and address are under
 // their limits; 0 when they are now.
 func (l *LoginLimiter) waitLocked(acct, addr limiterKey, now time.Time) time.Duration {

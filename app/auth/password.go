@@ -92,6 +92,12 @@ func (h *Hasher) Check(hash, pw string) bool {
 	return err == nil && known && !tooLong
 }
 
+// Warm makes the stand-in hash Check compares unknown accounts against,
+// if it is not made yet. Call it at start (in the background: it costs one
+// bcrypt hash), so that the first login for an unknown account does not
+// take twice as long as any other and give the account's absence away.
+func (h *Hasher) Warm() { h.dummyHash() }
+
 // dummyHash returns the stand-in hash for accounts that do not exist: a
 // hash of random bytes nobody knows, made once with the Hasher's cost.
 func (h *Hasher) dummyHash() []byte {
