@@ -566,3 +566,30 @@ func TestRetryAcrossKeyMigration(t *testing.T) {
 		}
 	})
 }
+
+// A batch of more than 1,000 items is refused whole with 413 and nothing of
+// it is stored; 1,000 exactly is taken.
+func TestBatchOverItemLimit(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t), withMaxBody(8<<20))
+	items := func(n, base int) []any {
+		out := make([]any, n)
+		for i := range out {
+			out[i] = map[string]any{"hitId": base + i, "optoutId": "o", "optoutType": "link", "phoneNumber": "+4915100000001"}
+		}
+		return out
+	}
+	code, body := e.post(envelope("new_optout", items(webhook.MaxBatchItems+1, 0)...))
+	if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, `"too_many_items"`) || !strings.Contains(body, "1001 items") {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	if n := e.count(&models.WebhookEvent{}); n != 0 {
+		t.Fatalf("%d events stored from the refused batch", n)
+	}
+	code, body = e.post(envelope("new_optout", items(webhook.MaxBatchItems, 5000)...))
+	if code != http.StatusOK {
+		t.Fatalf("1000 items: status %d: %s", code, body)
+	}
+	if n := e.count(&models.WebhookEvent{}); n != webhook.MaxBatchItems {
+		t.Fatalf("%d events stored, want %d", n, webhook.MaxBatchItems)
+	}
+}
