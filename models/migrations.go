@@ -88,7 +88,45 @@ var migrations = []migration{
 	{4, "domain events", func(tx *gorm.DB) error {
 		return tx.Migrator().CreateTable(&v4Event{})
 	}},
+	{5, "API token scopes and expiry; messages in doubt", func(tx *gorm.DB) error {
+		// Tokens made before keep the power they had: read-write.
+		for _, col := range []string{"Scope", "ExpiresAt"} {
+			if err := tx.Migrator().AddColumn(&v5APIToken{}, col); err != nil {
+				return err
+			}
+		}
+		if err := tx.Migrator().AddColumn(&v5Message{}, "InDoubt"); err != nil {
+			return err
+		}
+		// A message sending when the upgrade runs may be mid-send.
+		return tx.Exec("UPDATE messages SET in_doubt = ? WHERE status = 'sending'", true).Error
+	}},
+	{6, "patient erasure", func(tx *gorm.DB) error {
+		return tx.Migrator().AddColumn(&v6Patient{}, "ErasedAt")
+	}},
 }
+
+// v5APIToken holds the api_tokens columns migration 5 adds.
+type v5APIToken struct {
+	Scope     string `gorm:"size:16;not null;default:'read_write'"`
+	ExpiresAt *time.Time
+}
+
+func (v5APIToken) TableName() string { return "api_tokens" }
+
+// v5Message holds the messages column migration 5 adds.
+type v5Message struct {
+	InDoubt bool `gorm:"not null;default:false"`
+}
+
+func (v5Message) TableName() string { return "messages" }
+
+// v6Patient holds the patients column migration 6 adds.
+type v6Patient struct {
+	ErasedAt *time.Time
+}
+
+func (v6Patient) TableName() string { return "patients" }
 
 // v4Event is the events table as migration 4 creates it.
 type v4Event struct {

@@ -33,7 +33,8 @@ commands:
   demo           seed a demo clinic and serve in simulator mode
   migrate        apply pending database migrations
   user add       create a user: --email, --name, --role admin|staff (password asked, or --password-stdin)
-  token create   print a new REST API token: --name NAME (shown once; revoke it under Admin > API tokens)
+  token create   print a new REST API token: --name NAME [--scope read|read_write] [--expires 90d|DATE]
+                 (shown once; revoke it under Admin > API tokens)
   seed           insert synthetic appointments for benchmarks: --count N (never on a real clinic's database)
   version        print the version
 
