@@ -51,6 +51,9 @@ const (
 	EventPatientUpdated  = "patient.updated"
 	EventPatientOptedOut = "patient.opted_out"
 	EventPatientOptedIn  = "patient.opted_in"
+	// EventPatientErased is a patient erased: everything that identified
+	// them is gone (PatientID says which row).
+	EventPatientErased = "patient.erased"
 
 	// EventMessage is a message's change of state (Status) or of send
 	// time (a planned message moved).

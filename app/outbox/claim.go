@@ -21,6 +21,7 @@ const (
 	ReasonStarted         = "the appointment had already started"
 	ReasonQuietHours      = "it could not go out before the location's quiet hours began"
 	ReasonRestored        = "the appointment is no longer cancelled"
+	ReasonErased          = "the patient was erased"
 	reasonGaveUpFormat    = "gave up after %d attempts: %s"
 	reasonInterrupted     = "the send was interrupted"
 	reasonBodyTooLongText = "the text is longer than 1600 characters"

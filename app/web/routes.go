@@ -51,6 +51,7 @@ func (s *Server) routes() {
 		tok.GET("/patients", s.api.ListPatients)
 		tok.POST("/patients", s.api.CreatePatient)
 		tok.GET("/patients/:id", s.api.GetPatient)
+		tok.DELETE("/patients/:id", s.api.ErasePatient)
 		tok.GET("/stats", s.api.Stats)
 	}
 
@@ -120,6 +121,8 @@ func (s *Server) routes() {
 	admin.GET("/users/:id/edit", s.adminUserEdit)
 	admin.POST("/users/:id", s.adminUserUpdate)
 	admin.POST("/users/:id/unlock", s.adminUserUnlock)
+	admin.GET("/patients/:id/erase", s.adminPatientErase)
+	admin.POST("/patients/:id/erase", s.adminPatientEraseDo)
 	admin.GET("/audit", s.adminAudit)
 	admin.GET("/tokens", s.adminTokens)
 	admin.POST("/tokens", s.adminTokenCreate)
