@@ -81,6 +81,8 @@ func (s *Server) adminPatientEraseDo(c *gin.Context) {
 // sameName compares a typed name with the patient's, ignoring case and
 // runs of spaces.
 func sameName(typed, name string) bool {
-	norm := func(s string) string { return strings.ToLower(strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")) }
+	norm := func(s string) string {
+		return strings.ToLower(strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " "))
+	}
 	return norm(typed) != "" && norm(typed) == norm(name)
 }
