@@ -598,3 +598,15 @@ func (s *Store) OptOutAcksSince(ctx context.Context, except, patientID uint, num
 	}
 	return n, nil
 }
+
+// AnswersSince counts the messages of the given kinds created for number
+// since since, skipped and cancelled ones aside (those never went out): the
+// automatic answers a number got, for their caps.
+func (s *Store) AnswersSince(ctx context.Context, number string, kinds []string, since time.Time) (int64, error) {
+	n, err := count[Message](ctx, s, `"to" = ? AND kind IN ? AND created_at >= ? AND status NOT IN ?`,
+		number, kinds, DBTime(since), []MessageStatus{MsgSkipped, MsgCancelled})
+	if err != nil {
+		return 0, fmt.Errorf("store: answers to a number: %w", err)
+	}
+	return n, nil
+}

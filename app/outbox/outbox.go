@@ -36,6 +36,9 @@ type Options struct {
 	// cancel an appointment (config reminders.cancellation_notice). A
 	// patient who cancelled by SMS gets the reply's acknowledgement instead.
 	CancellationNotice bool
+	// AnswerCaps limits the automatic answers to one number (config
+	// replies.*); zero values mean no limit.
+	AnswerCaps AnswerCaps
 	// Now is the clock of the methods that take no time (Upcoming, Skip,
 	// Queue); nil means time.Now.
 	Now func() time.Time

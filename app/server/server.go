@@ -150,6 +150,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Caps:                schedule.Caps{PerDay: cfg.Reminders.CapPerDay, PerWeek: cfg.Reminders.CapPerWeek},
 		BookingConfirmation: cfg.Reminders.BookingConfirmation,
 		CancellationNotice:  cfg.Reminders.CancellationNotice,
+		AnswerCaps:          outbox.AnswerCaps{Help: cfg.Replies.HelpAnswersPerDay, StopStart: cfg.Replies.StopStartAnswersPerDay},
 		Now:                 a.now,
 		Logger:              a.Log,
 	})
