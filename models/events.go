@@ -65,6 +65,10 @@ const (
 	EventReplyReceived       = "reply.received"
 	EventReplyNeedsAttention = "reply.needs_attention"
 	EventInboxHandled        = "inbox.handled"
+
+	// EventRetentionApplied is a run of the retention job that blanked
+	// texts past their retention period (Detail says how many).
+	EventRetentionApplied = "retention.applied"
 )
 
 // EventSink receives the domain events of each transaction.
