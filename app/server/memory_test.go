@@ -44,8 +44,7 @@ func TestAnonymousLargePostsDoNotGrowTheHeap(t *testing.T) {
 	paths := []string{simulator.Prefix + "/sms", "/login", "/webhooks/smscx/not-the-secret", "/api/v1/patients", "/no-such-page"}
 	client := &http.Client{}
 	post := func(path string, chunked bool) {
-		var body io.Reader = io.LimitReader(zeros{}, size)
-		req, _ := http.NewRequest(http.MethodPost, a.URL+path, body)
+		req, _ := http.NewRequest(http.MethodPost, a.URL+path, io.LimitReader(zeros{}, size))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if !chunked {
 			req.ContentLength = size
