@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -315,10 +314,7 @@ func (s *Server) adminUserFormPage(c *gin.Context, status int, id uint, f userFo
 		title = "Edit user"
 		if u, err := s.clinic.GetUser(c.Request.Context(), id); err == nil {
 			if locked, wait := s.limiter.AccountLocked(u.Email); locked {
-				d.Locked, d.LockedFor = true, wait.Round(time.Minute).String()
-				if wait < time.Minute {
-					d.LockedFor = "less than a minute"
-				}
+				d.Locked, d.LockedFor = true, waitWords(wait)
 			}
 		}
 	}

@@ -603,3 +603,14 @@ func waitEnd(t *testing.T, s *stream) {
 		}
 	}
 }
+
+func TestWaitWords(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		15 * time.Minute: "15 minutes", 14*time.Minute + 59*time.Second: "15 minutes", time.Minute: "1 minute",
+		61 * time.Second: "2 minutes", 40 * time.Second: "40 seconds", 300 * time.Millisecond: "1 second",
+	} {
+		if got := waitWords(d); got != want {
+			t.Errorf("waitWords(%s) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -59,7 +59,7 @@ func (s *Server) login(c *gin.Context) {
 	res, ok, wait := s.limiter.Reserve(email, addr)
 	if !ok {
 		s.log.WarnContext(ctx, "login refused: too many failed attempts", logAttrs...)
-		data.Error = "Too many failed attempts. Try again in " + wait.Round(time.Second).String() + "."
+		data.Error = "Too many failed attempts. Try again in " + waitWords(wait) + "."
 		c.Header("Retry-After", retryAfter(wait))
 		s.loginPage(c, http.StatusTooManyRequests, data)
 		return
@@ -135,6 +135,23 @@ func (s *Server) logout(c *gin.Context) {
 }
 
 func isNotFound(err error) bool { return errors.Is(models.Classify(err), models.ErrNotFound) }
+
+// waitWords says how long a wait lasts, for people: "15 minutes",
+// "1 minute", "40 seconds".
+func waitWords(d time.Duration) string {
+	if d < time.Minute {
+		n := max(1, int(math.Ceil(d.Seconds())))
+		if n == 1 {
+			return "1 second"
+		}
+		return strconv.Itoa(n) + " seconds"
+	}
+	n := int(math.Ceil(d.Minutes()))
+	if n == 1 {
+		return "1 minute"
+	}
+	return strconv.Itoa(n) + " minutes"
+}
 
 // retryAfter renders a wait as whole seconds, at least one.
 func retryAfter(d time.Duration) string {
