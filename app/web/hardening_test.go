@@ -7,6 +7,7 @@ import (
 	"html"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
 	"apptconfirm/models"
 )
@@ -613,4 +615,55 @@ func TestWaitWords(t *testing.T) {
 			t.Errorf("waitWords(%s) = %q, want %q", d, got, want)
 		}
 	}
+}
+
+// fastChecker stands in for bcrypt in the fuzz test: "password123" opens
+// any real account.
+type fastChecker struct{}
+
+func (fastChecker) Check(hash, pw string) bool { return hash != "" && pw == "password123" }
+
+// FuzzLoginForm: whatever a login form posts (e-mail, password, next, a
+// made-up token), the answer is never a server error, never a redirect off
+// the site, and a login without the form's own token never succeeds.
+func FuzzLoginForm(f *testing.F) {
+	for _, s := range [][4]string{
+		{"ann@example.com", "password123", "/appointments", ""},
+		{"ann@example.com", "password123", "/\t/evil.example", ""},
+		{"ANN@example.com ", "password123", "//evil.example", ""},
+		{"ann@example.com", "password123", "/%09/evil.example", "forged"},
+		{strings.Repeat("a", 300), "x", "\\\\evil", ""},
+		{"\xff@\x00", strings.Repeat("p", 100), "javascript:alert(1)", ""},
+	} {
+		f.Add(s[0], s[1], s[2], s[3])
+	}
+	a := newTestApp(f, withDeps(func(_ *testApp, d *Deps) { d.Hasher = fastChecker{} }))
+	a.server.limiter = auth.NewLoginLimiter(time.Minute, 1<<30, 1<<30, nil)
+	a.addUser("ann@example.com", models.RoleStaff)
+	rec := httptest.NewRecorder()
+	a.server.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
+	cookie := rec.Result().Cookies()[0]
+	token := csrfRE.FindStringSubmatch(rec.Body.String())[1]
+	f.Fuzz(func(t *testing.T, email, password, next, forged string) {
+		tok := token
+		if forged != "" {
+			tok = forged
+		}
+		body := url.Values{"email": {email}, "password": {password}, "next": {next}, "csrf_token": {tok}}.Encode()
+		req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(cookie)
+		rec := httptest.NewRecorder()
+		a.server.Handler().ServeHTTP(rec, req)
+		switch rec.Code {
+		case http.StatusSeeOther:
+			if forged != "" && forged != token {
+				t.Fatalf("a forged token logged in")
+			}
+			assertSameSitePath(t, rec.Header().Get("Location"))
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests, http.StatusRequestEntityTooLarge:
+		default:
+			t.Fatalf("status %d", rec.Code)
+		}
+	})
 }

@@ -19,7 +19,7 @@ import (
 // password over 72 bytes): the times must not tell an unknown account from
 // a real one. The limiter is given room for every iteration.
 func BenchmarkLoginRefused(b *testing.B) {
-	a := newTestApp(&testing.T{})
+	a := newTestApp(b)
 	a.server.limiter = auth.NewLoginLimiter(time.Minute, 1<<30, 1<<30, nil)
 	ctx := context.Background()
 	h, _ := password123Hash()
