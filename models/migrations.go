@@ -90,20 +90,33 @@ var migrations = []migration{
 	}},
 	{5, "API token scopes and expiry; messages in doubt", func(tx *gorm.DB) error {
 		// Tokens made before keep the power they had: read-write.
-		for _, col := range []string{"Scope", "ExpiresAt"} {
-			if err := tx.Migrator().AddColumn(&v5APIToken{}, col); err != nil {
-				return err
-			}
+		if err := addColumns(tx, &v5APIToken{}, "Scope", "ExpiresAt"); err != nil {
+			return err
 		}
-		if err := tx.Migrator().AddColumn(&v5Message{}, "InDoubt"); err != nil {
+		if err := addColumns(tx, &v5Message{}, "InDoubt"); err != nil {
 			return err
 		}
 		// A message sending when the upgrade runs may be mid-send.
 		return tx.Exec("UPDATE messages SET in_doubt = ? WHERE status = 'sending'", true).Error
 	}},
 	{6, "patient erasure", func(tx *gorm.DB) error {
-		return tx.Migrator().AddColumn(&v6Patient{}, "ErasedAt")
+		return addColumns(tx, &v6Patient{}, "ErasedAt")
 	}},
+}
+
+// addColumns adds the named fields of model's frozen struct as columns,
+// skipping a column already there (a database put back to an older
+// version by hand, with the column left behind).
+func addColumns(tx *gorm.DB, model any, fields ...string) error {
+	for _, f := range fields {
+		if tx.Migrator().HasColumn(model, f) {
+			continue
+		}
+		if err := tx.Migrator().AddColumn(model, f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // v5APIToken holds the api_tokens columns migration 5 adds.
