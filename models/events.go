@@ -51,6 +51,9 @@ const (
 	EventPatientUpdated  = "patient.updated"
 	EventPatientOptedOut = "patient.opted_out"
 	EventPatientOptedIn  = "patient.opted_in"
+	// EventPatientErased is a patient erased: everything that identified
+	// them is gone (PatientID says which row).
+	EventPatientErased = "patient.erased"
 
 	// EventMessage is a message's change of state (Status) or of send
 	// time (a planned message moved).
@@ -62,6 +65,10 @@ const (
 	EventReplyReceived       = "reply.received"
 	EventReplyNeedsAttention = "reply.needs_attention"
 	EventInboxHandled        = "inbox.handled"
+
+	// EventRetentionApplied is a run of the retention job that blanked
+	// texts past their retention period (Detail says how many).
+	EventRetentionApplied = "retention.applied"
 )
 
 // EventSink receives the domain events of each transaction.

@@ -222,7 +222,8 @@ func (s *Store) AppointmentsWithSkipped(ctx context.Context, patientID, except u
 
 // ClaimDue claims up to limit due messages for sending at now: those whose
 // lease expired first (they were interrupted), then planned ones by send
-// time. Each becomes sending with lease as its lease and one more attempt;
+// time. Each becomes sending with lease as its lease and one more attempt,
+// and in doubt (until its outcome is recorded, a send may be on its way);
 // the messages are returned as claimed (Status, Attempts, LeaseUntil and
 // UpdatedAt set), with prev holding each one's status and lease before the
 // claim. On PostgreSQL candidates are picked with FOR UPDATE SKIP LOCKED,
@@ -256,7 +257,7 @@ func (s *Store) ClaimDue(ctx context.Context, now, lease time.Time, limit int) (
 	err = s.write(ctx, func(db *gorm.DB) error {
 		res := db.Model(&Message{}).Where("id IN ?", ids).
 			Where("(status = ? AND send_at <= ?) OR (status = ? AND lease_until <= ?)", MsgPlanned, now, MsgSending, now).
-			Updates(map[string]any{"status": MsgSending, "attempts": gorm.Expr("attempts + 1"), "lease_until": lease, "updated_at": now})
+			Updates(map[string]any{"status": MsgSending, "attempts": gorm.Expr("attempts + 1"), "lease_until": lease, "in_doubt": true, "updated_at": now})
 		n = res.RowsAffected
 		return res.Error
 	})
@@ -288,7 +289,7 @@ func (s *Store) ClaimDue(ctx context.Context, now, lease time.Time, limit int) (
 	for i, m := range cands {
 		prev[i] = *m
 		l := lease
-		m.Status, m.Attempts, m.LeaseUntil, m.UpdatedAt = MsgSending, m.Attempts+1, &l, now
+		m.Status, m.Attempts, m.LeaseUntil, m.InDoubt, m.UpdatedAt = MsgSending, m.Attempts+1, &l, true, now
 	}
 	return cands, prev, nil
 }
@@ -306,7 +307,7 @@ func (s *Store) ClaimPlanned(ctx context.Context, id uint, now, lease time.Time)
 	}
 	now, lease = DBTime(now), DBTime(lease)
 	ok, err := s.updateMessage(ctx, id, "status = ?", []any{MsgPlanned}, map[string]any{
-		"status": MsgSending, "attempts": gorm.Expr("attempts + 1"), "lease_until": lease, "updated_at": now,
+		"status": MsgSending, "attempts": gorm.Expr("attempts + 1"), "lease_until": lease, "in_doubt": true, "updated_at": now,
 	})
 	if err != nil {
 		return nil, prev, err
@@ -315,7 +316,7 @@ func (s *Store) ClaimPlanned(ctx context.Context, id uint, now, lease time.Time)
 		return nil, prev, messageChanged(id)
 	}
 	prev = *m
-	m.Status, m.Attempts, m.LeaseUntil, m.UpdatedAt = MsgSending, m.Attempts+1, &lease, now
+	m.Status, m.Attempts, m.LeaseUntil, m.InDoubt, m.UpdatedAt = MsgSending, m.Attempts+1, &lease, true, now
 	return m, prev, nil
 }
 
@@ -330,19 +331,31 @@ const mineCond = "status = ? AND attempts = ?"
 // attempt is taken back).
 func (s *Store) EndClaim(ctx context.Context, m *Message, status MessageStatus, reason string, now time.Time) error {
 	_, err := s.updateMessage(ctx, m.ID, "", nil, map[string]any{
-		"status": status, "reason": Clip(reason, 500), "lease_until": nil,
+		"status": status, "reason": Clip(reason, 500), "lease_until": nil, "in_doubt": false,
+		"attempts": gorm.Expr("attempts - 1"), "updated_at": DBTime(now),
+	})
+	return err
+}
+
+// HoldClaim puts a claimed message back to wait until until (the end of
+// quiet hours), still sending and as much in doubt as it was before the
+// claim (prev), with the claim's attempt taken back. The claim's
+// transaction holds the message, so no condition is needed.
+func (s *Store) HoldClaim(ctx context.Context, m *Message, prev Message, until, now time.Time) error {
+	_, err := s.updateMessage(ctx, m.ID, "", nil, map[string]any{
+		"lease_until": DBTime(until), "in_doubt": prev.InDoubt,
 		"attempts": gorm.Expr("attempts - 1"), "updated_at": DBTime(now),
 	})
 	return err
 }
 
 // ReleaseClaim puts a claimed message back as it was before the claim
-// (status, lease, attempt count); a planned message that had no body before
-// (a reminder or a notice, written when it goes out) has it cleared again,
-// so it renders afresh when claimed again. It reports false when the
-// message is no longer held by this claim.
+// (status, lease, attempt count, doubt); a planned message that had no
+// body before (a reminder or a notice, written when it goes out) has it
+// cleared again, so it renders afresh when claimed again. It reports false
+// when the message is no longer held by this claim.
 func (s *Store) ReleaseClaim(ctx context.Context, m *Message, prev Message, now time.Time) (bool, error) {
-	cols := map[string]any{"status": prev.Status, "lease_until": prev.LeaseUntil, "attempts": gorm.Expr("attempts - 1"), "updated_at": DBTime(now)}
+	cols := map[string]any{"status": prev.Status, "lease_until": prev.LeaseUntil, "attempts": gorm.Expr("attempts - 1"), "in_doubt": prev.InDoubt, "updated_at": DBTime(now)}
 	if prev.Status == MsgPlanned && prev.Body == "" {
 		cols["body"], cols["language"], cols["fallback_from"] = "", "", ""
 	}
@@ -351,10 +364,11 @@ func (s *Store) ReleaseClaim(ctx context.Context, m *Message, prev Message, now 
 
 // DeferClaim keeps a claimed message sending until retryAt, when it is
 // tried again, with the reason and error code of the failed try (and its
-// rendered body and its language, when body is set). It reports false when the message is no
-// longer held by this claim.
-func (s *Store) DeferClaim(ctx context.Context, m *Message, retryAt time.Time, reason string, errorCode *int, body *string, now time.Time) (bool, error) {
-	cols := map[string]any{"lease_until": DBTime(retryAt), "reason": Clip(reason, 500), "error_code": errorCode, "updated_at": DBTime(now)}
+// rendered body and its language, when body is set); inDoubt says whether
+// the failed try may have reached SMS.CX all the same. It reports false
+// when the message is no longer held by this claim.
+func (s *Store) DeferClaim(ctx context.Context, m *Message, retryAt time.Time, reason string, errorCode *int, body *string, inDoubt bool, now time.Time) (bool, error) {
+	cols := map[string]any{"lease_until": DBTime(retryAt), "reason": Clip(reason, 500), "error_code": errorCode, "in_doubt": inDoubt, "updated_at": DBTime(now)}
 	if body != nil {
 		cols["body"], cols["language"], cols["fallback_from"] = *body, m.Language, m.FallbackFrom
 	}
@@ -375,7 +389,7 @@ type SendResult struct {
 // storing its rendered body (and its language) when body is set. It reports false when the
 // message is no longer held by this claim.
 func (s *Store) EndSend(ctx context.Context, m *Message, r SendResult, body *string, now time.Time) (bool, error) {
-	cols := map[string]any{"status": r.Status, "reason": Clip(r.Reason, 500), "lease_until": nil, "error_code": r.ErrorCode, "updated_at": DBTime(now)}
+	cols := map[string]any{"status": r.Status, "reason": Clip(r.Reason, 500), "lease_until": nil, "error_code": r.ErrorCode, "in_doubt": false, "updated_at": DBTime(now)}
 	if r.ProviderID != "" || r.ProviderState != "" || r.CampaignID != "" {
 		cols["provider_message_id"], cols["provider_state"], cols["campaign_id"] = r.ProviderID, r.ProviderState, r.CampaignID
 	}
@@ -396,7 +410,7 @@ type Accepted struct {
 const (
 	sqlAccepted = `UPDATE messages SET status = ?, provider_state = ?, reason = '', error_code = NULL,
 		provider_message_id = ?, campaign_id = ?, parts = ?, cost = ?, body = ?, language = ?, fallback_from = ?,
-		sent_at = ?, lease_until = NULL, updated_at = ?
+		sent_at = ?, lease_until = NULL, in_doubt = ?, updated_at = ?
 		WHERE id = ? AND status = ?`
 	sqlAcceptedLate = `UPDATE messages SET provider_message_id = ?, campaign_id = ?, parts = ?, cost = ?,
 		sent_at = COALESCE(sent_at, ?), lease_until = NULL, updated_at = ?
@@ -413,7 +427,7 @@ func (s *Store) MarkAccepted(ctx context.Context, m *Message, a Accepted, now ti
 	now = DBTime(now)
 	var n int64
 	err := s.write(ctx, func(db *gorm.DB) error {
-		res := db.Exec(sqlAccepted, MsgAccepted, a.ProviderState, a.ProviderID, a.CampaignID, a.Parts, a.Cost, m.Body, m.Language, m.FallbackFrom, now, now,
+		res := db.Exec(sqlAccepted, MsgAccepted, a.ProviderState, a.ProviderID, a.CampaignID, a.Parts, a.Cost, m.Body, m.Language, m.FallbackFrom, now, false, now,
 			m.ID, MsgSending)
 		if res.Error != nil {
 			return res.Error
@@ -607,4 +621,16 @@ func (s *Store) PatientMessages(ctx context.Context, patientID uint, limit int) 
 		return nil, fmt.Errorf("store: messages of patient %d: %w", patientID, Classify(err))
 	}
 	return ms, nil
+}
+
+// AnswersSince counts the messages of the given kinds created for number
+// since since, skipped and cancelled ones aside (those never went out): the
+// automatic answers a number got, for their caps.
+func (s *Store) AnswersSince(ctx context.Context, number string, kinds []string, since time.Time) (int64, error) {
+	n, err := count[Message](ctx, s, `"to" = ? AND kind IN ? AND created_at >= ? AND status NOT IN ?`,
+		number, kinds, DBTime(since), []MessageStatus{MsgSkipped, MsgCancelled})
+	if err != nil {
+		return 0, fmt.Errorf("store: answers to a number: %w", err)
+	}
+	return n, nil
 }

@@ -88,8 +88,59 @@ var migrations = []migration{
 	{4, "domain events", func(tx *gorm.DB) error {
 		return tx.Migrator().CreateTable(&v4Event{})
 	}},
+	{5, "API token scopes and expiry; messages in doubt", func(tx *gorm.DB) error {
+		// Tokens made before keep the power they had: read-write.
+		if err := addColumns(tx, &v5APIToken{}, "Scope", "ExpiresAt"); err != nil {
+			return err
+		}
+		if err := addColumns(tx, &v5Message{}, "InDoubt"); err != nil {
+			return err
+		}
+		// A message sending when the upgrade runs may be mid-send.
+		return tx.Exec("UPDATE messages SET in_doubt = ? WHERE status = 'sending'", true).Error
+	}},
+	{6, "patient erasure", func(tx *gorm.DB) error {
+		return addColumns(tx, &v6Patient{}, "ErasedAt")
+	}},
 	{7, "texts per language; messages record their language and quiet-hours moves", migrateV7},
 }
+
+// addColumns adds the named fields of model's frozen struct as columns,
+// skipping a column already there (a database put back to an older
+// version by hand, with the column left behind).
+func addColumns(tx *gorm.DB, model any, fields ...string) error {
+	for _, f := range fields {
+		if tx.Migrator().HasColumn(model, f) {
+			continue
+		}
+		if err := tx.Migrator().AddColumn(model, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// v5APIToken holds the api_tokens columns migration 5 adds.
+type v5APIToken struct {
+	Scope     string `gorm:"size:16;not null;default:'read_write'"`
+	ExpiresAt *time.Time
+}
+
+func (v5APIToken) TableName() string { return "api_tokens" }
+
+// v5Message holds the messages column migration 5 adds.
+type v5Message struct {
+	InDoubt bool `gorm:"not null;default:false"`
+}
+
+func (v5Message) TableName() string { return "messages" }
+
+// v6Patient holds the patients column migration 6 adds.
+type v6Patient struct {
+	ErasedAt *time.Time
+}
+
+func (v6Patient) TableName() string { return "patients" }
 
 // v4Event is the events table as migration 4 creates it.
 type v4Event struct {

@@ -96,3 +96,64 @@ func TestMigrationHashesDedupKeys(t *testing.T) {
 		})
 	}
 }
+
+// Migrations 5 and 6 add token scopes and expiry (an existing token keeps
+// read-write, no expiry), the in-doubt mark (set on a message sending when
+// the upgrade runs) and the erasure mark of patients.
+func TestMigrationsFiveAndSix(t *testing.T) {
+	for _, db := range []struct{ name, driver string }{{"sqlite", models.DriverSQLite}, {"postgres", models.DriverPostgres}} {
+		t.Run(db.name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := filepath.Join(t.TempDir(), "v4.db")
+			if db.driver == models.DriverPostgres {
+				dsn = storetest.PostgresDSN(t)
+			}
+			s, err := models.Open(models.Options{Driver: db.driver, DSN: dsn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.MigrateTo(ctx, 4); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now().UTC()
+			for _, stmt := range []string{
+				"INSERT INTO api_tokens (name, prefix, hash, created_at) VALUES ('old', 'ac_abcdef', 'h1', ?)",
+				"INSERT INTO messages (uuid, kind, \"to\", body, status, send_at, reason, attempts, campaign_id, parts, cost, provider_state, created_at, updated_at, rule_name, provider_message_id) VALUES ('u-1', 'reminder', '+15550000001', '', 'sending', ?, '', 1, '', 0, 0, '', ?, ?, '', '')",
+				"INSERT INTO messages (uuid, kind, \"to\", body, status, send_at, reason, attempts, campaign_id, parts, cost, provider_state, created_at, updated_at, rule_name, provider_message_id) VALUES ('u-2', 'reminder', '+15550000001', '', 'planned', ?, '', 0, '', 0, 0, '', ?, ?, '', '')",
+			} {
+				args := []any{now}
+				if strings.Contains(stmt, "messages") {
+					args = []any{now, now, now}
+				}
+				if err := s.DB(ctx).Exec(stmt, args...).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := s.MigrateTo(ctx, 6); err != nil || n != 2 {
+				t.Fatalf("MigrateTo(6) = %d, %v; want 2, nil", n, err)
+			}
+			var tok models.APIToken
+			if err := s.DB(ctx).Where("name = 'old'").Take(&tok).Error; err != nil {
+				t.Fatal(err)
+			}
+			if tok.Scope != models.ScopeReadWrite || tok.ExpiresAt != nil {
+				t.Fatalf("old token: scope %q, expires %v", tok.Scope, tok.ExpiresAt)
+			}
+			var ms []models.Message
+			if err := s.DB(ctx).Order("uuid").Find(&ms).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(ms) != 2 || !ms[0].InDoubt || ms[1].InDoubt {
+				t.Fatalf("in doubt after the migration: %+v", ms)
+			}
+			p := models.Patient{FirstName: "A", Phone: "+15550000001", Language: "en", ErasedAt: &now}
+			if err := s.DB(ctx).Create(&p).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CheckSchema(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -95,12 +95,23 @@ type Patient struct {
 	// ("sms_stop", "smscx_link", "smscx_admin", "rejected", "staff").
 	OptedOutAt   *time.Time
 	OptOutSource string `gorm:"size:32;not null;default:''"`
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// ErasedAt is set when the patient was erased: the row stays, emptied
+	// of everything that identified them, so that the appointments (and
+	// the clinic's figures) keep their patient; the store reads it as
+	// gone.
+	ErasedAt  *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
+
+// ErasedName is what an erased patient is called.
+const ErasedName = "Erased patient"
 
 // Name is the patient's full name.
 func (p *Patient) Name() string {
+	if p.ErasedAt != nil {
+		return ErasedName
+	}
 	if p.LastName == "" {
 		return p.FirstName
 	}
@@ -216,8 +227,14 @@ type Message struct {
 	ProviderState string  `gorm:"size:16;not null;default:''"`
 	ErrorCode     *int
 	CreatedByID   *uint
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// InDoubt marks a message that may have reached SMS.CX without its
+	// answer reaching us: it was claimed for a send whose outcome is not
+	// recorded yet, or its last try ended in a timeout, a dropped
+	// connection or a server error. Taken up again, it is resent with the
+	// same idempotencyId before anything else is decided about it.
+	InDoubt   bool `gorm:"not null;default:false"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 
 	// Language is the language of Body once written ("" for a text typed
 	// by staff); FallbackFrom is the patient's language when the clinic had
@@ -311,6 +328,26 @@ type APIToken struct {
 	CreatedAt   time.Time
 	LastUsedAt  *time.Time
 	RevokedAt   *time.Time
+	// Scope is ScopeRead or ScopeReadWrite (tokens made before scopes
+	// existed are read-write).
+	Scope string `gorm:"size:16;not null;default:'read_write'"`
+	// ExpiresAt, when set, is when the token stops working.
+	ExpiresAt *time.Time
+}
+
+// API token scopes: a read-only token may only read (GET and HEAD); a
+// read-write token may also change things.
+const (
+	ScopeRead      = "read"
+	ScopeReadWrite = "read_write"
+)
+
+// ValidScope reports whether s is a known token scope.
+func ValidScope(s string) bool { return s == ScopeRead || s == ScopeReadWrite }
+
+// Expired reports whether the token has an expiry and it has passed at now.
+func (t *APIToken) Expired(now time.Time) bool {
+	return t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)
 }
 
 // Setting is a value the application keeps for itself (the generated webhook secret).

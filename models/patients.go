@@ -9,14 +9,34 @@ import (
 	"gorm.io/gorm"
 )
 
-// Patient returns one patient, or ErrNotFound.
+// notErased selects the patients who were not erased: an erased patient is
+// gone for every reader but the appointments that keep their row.
+const notErased = "erased_at IS NULL"
+
+// Patient returns one patient, or ErrNotFound (also for an erased one).
 func (s *Store) Patient(ctx context.Context, id uint) (*Patient, error) {
-	return first[Patient](ctx, s, "patient", id, false)
+	return s.patient(ctx, id, false)
 }
 
-// LockPatient returns one patient, locked for update on PostgreSQL.
+// LockPatient returns one patient, locked for update on PostgreSQL; an
+// erased one is ErrNotFound.
 func (s *Store) LockPatient(ctx context.Context, id uint) (*Patient, error) {
-	return first[Patient](ctx, s, "patient", id, true)
+	return s.patient(ctx, id, true)
+}
+
+func (s *Store) patient(ctx context.Context, id uint, lock bool) (*Patient, error) {
+	db := s.conn(ctx).Where(notErased)
+	if lock {
+		db = db.Scopes(s.forUpdate)
+	}
+	var p Patient
+	if err := db.First(&p, id).Error; err != nil {
+		if err = Classify(err); isNotFound(err) {
+			return nil, fmt.Errorf("patient %d: %w", id, ErrNotFound)
+		}
+		return nil, fmt.Errorf("store: patient %d: %w", id, err)
+	}
+	return &p, nil
 }
 
 // PatientsByID returns the patients whose ids are in ids, keyed by id.
@@ -35,7 +55,7 @@ func (s *Store) PatientsByPhone(ctx context.Context, phone string) ([]Patient, e
 	if phone == "" {
 		return nil, nil
 	}
-	if err := s.conn(ctx).Where(&Patient{Phone: phone}).Order("id").Find(&ps).Error; err != nil {
+	if err := s.conn(ctx).Where(&Patient{Phone: phone}).Where(notErased).Order("id").Find(&ps).Error; err != nil {
 		return nil, fmt.Errorf("store: patients by phone: %w", Classify(err))
 	}
 	return ps, nil
@@ -45,7 +65,7 @@ func (s *Store) PatientsByPhone(ctx context.Context, phone string) ([]Patient, e
 // compared case-insensitively), or ErrNotFound.
 func (s *Store) FindPatient(ctx context.Context, phone, firstName, lastName string) (*Patient, error) {
 	var p Patient
-	err := s.conn(ctx).Where("phone = ? AND LOWER(first_name) = LOWER(?) AND LOWER(last_name) = LOWER(?)", phone, firstName, lastName).
+	err := s.conn(ctx).Where("phone = ? AND LOWER(first_name) = LOWER(?) AND LOWER(last_name) = LOWER(?) AND "+notErased, phone, firstName, lastName).
 		Order("id").Take(&p).Error
 	if err != nil {
 		return nil, fmt.Errorf("find patient: %w", Classify(err))
@@ -139,7 +159,7 @@ func (s *Store) Patients(ctx context.Context, f PatientFilter) ([]Patient, int64
 	if !ok {
 		return nil, 0, fmt.Errorf("store: patients: unknown order %q", f.Order)
 	}
-	base := func() *gorm.DB { return f.Match.where(s.conn(ctx).Model(&Patient{})) }
+	base := func() *gorm.DB { return f.Match.where(s.conn(ctx).Model(&Patient{}).Where(notErased)) }
 	var total int64
 	if err := base().Count(&total).Error; err != nil {
 		return nil, 0, fmt.Errorf("store: patients: %w", Classify(err))

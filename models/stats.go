@@ -147,7 +147,8 @@ func (s *Store) FailedMessages(ctx context.Context, r StatsRange, limit int) ([]
 		Select("messages.id AS message_id, appointments.id AS appointment_id, messages.status AS status, " +
 			"messages.kind AS kind, messages.rule_name AS rule_name, messages.reason AS reason, " +
 			"messages.send_at AS send_at, appointments.starts_at AS starts_at, " +
-			"patients.first_name AS first_name, patients.last_name AS last_name, locations.time_zone AS time_zone").
+			"CASE WHEN patients.erased_at IS NULL THEN patients.first_name ELSE '" + ErasedName + "' END AS first_name, " +
+			"patients.last_name AS last_name, locations.time_zone AS time_zone").
 		Order("appointments.starts_at, appointments.id, messages.id").Limit(limit).
 		Scan(&rows).Error
 	if err != nil {

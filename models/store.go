@@ -166,6 +166,11 @@ func Open(opts Options) (*Store, error) {
 // SQLiteDSN turns a file path (or a file: URI) into a DSN for
 // mattn/go-sqlite3 that sets the connection pragmas apptconfirm relies on,
 // with synchronous=NORMAL (the default of Open).
+//
+// A plain path is made into a file: URI with its special characters
+// percent-encoded, so that a '#', '?' or '%' in a directory or file name
+// stays part of the name instead of starting a fragment or a query. A
+// value that already starts with "file:" is taken as a URI, as written.
 func SQLiteDSN(path string) string { return sqliteDSN(path, SyncNormal) }
 
 func sqliteDSN(path, synchronous string) string {
@@ -177,13 +182,21 @@ func sqliteDSN(path, synchronous string) string {
 	params.Set("_synchronous", strings.ToUpper(synchronous))
 	dsn := path
 	if !strings.HasPrefix(dsn, "file:") {
-		dsn = "file:" + dsn
+		dsn = sqliteFileURI(path)
 	}
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
 	return dsn + sep + params.Encode()
+}
+
+// sqliteFileURI returns the file: URI of a plain path, with every
+// character URI syntax would read (space, '#', '?', '%') escaped. SQLite
+// decodes %XX in the path of a URI filename.
+func sqliteFileURI(path string) string {
+	u := url.URL{Scheme: "file", OmitHost: true, Path: path}
+	return u.String()
 }
 
 // Driver returns the database driver name ("sqlite" or "postgres").

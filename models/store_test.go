@@ -395,3 +395,77 @@ func TestBackgroundCheckpoints(t *testing.T) {
 		t.Fatalf("%d settings after reopening (%v), want 200", n, err)
 	}
 }
+
+// A '#', '?', '%' or space in the path of a SQLite database is part of the
+// file's name: the database is created exactly there, and opened again
+// from there, not somewhere the URI syntax would point.
+func TestSQLitePathWithURICharacters(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"a#b", "a?mode=ro", "100%25", "50%", "with space", "q?_journal_mode=DELETE#x"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), name)
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, name+".db")
+			for round := range 2 {
+				s, err := models.Open(models.Options{DSN: path})
+				if err != nil {
+					t.Fatalf("round %d: %v", round, err)
+				}
+				if round == 0 {
+					if _, err := s.Migrate(ctx); err != nil {
+						s.Close()
+						t.Fatal(err)
+					}
+				} else if err := s.CheckSchema(ctx); err != nil {
+					s.Close()
+					t.Fatalf("reopened from the same path: %v", err)
+				}
+				var journal string
+				if err := s.DB(ctx).Raw("PRAGMA journal_mode").Scan(&journal).Error; err != nil || journal != "wal" {
+					t.Fatalf("journal_mode %q, %v: the connection settings were lost", journal, err)
+				}
+				s.Close()
+			}
+			// A backup and a restore in the same directory keep to it too.
+			s, err := models.Open(models.Options{DSN: path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			copyPath := filepath.Join(dir, name+".copy")
+			err = s.Backup(ctx, copyPath, models.BackupOptions{})
+			s.Close()
+			if err != nil {
+				t.Fatalf("Backup: %v", err)
+			}
+			if err := models.Restore(ctx, copyPath, path); err != nil {
+				t.Fatalf("Restore: %v", err)
+			}
+			if err := os.Remove(copyPath); err != nil {
+				t.Fatal(err)
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, e := range entries {
+				if e.Name() == name+".db" {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("no %q in %s: %v", name+".db", dir, entries)
+			}
+			parent, _ := os.ReadDir(filepath.Dir(dir))
+			if len(parent) != 1 {
+				t.Fatalf("files outside the named directory: %v", parent)
+			}
+		})
+	}
+	// A value that is already a file: URI is used as written.
+	if dsn := models.SQLiteDSN("file:x.db?mode=rwc"); !strings.HasPrefix(dsn, "file:x.db?mode=rwc&") {
+		t.Fatalf("URI rewritten: %q", dsn)
+	}
+}

@@ -75,3 +75,27 @@ func (s *Store) TouchAPIToken(ctx context.Context, id uint, now, notBefore time.
 	}
 	return n == 1, nil
 }
+
+// RevokeAPITokensCreatedBy revokes at now every token user id created that
+// is not revoked yet, and returns them (as they were, before the revoke):
+// a token never outlives its creator's right to make one.
+func (s *Store) RevokeAPITokensCreatedBy(ctx context.Context, userID uint, now time.Time) ([]APIToken, error) {
+	var ts []APIToken
+	err := s.write(ctx, func(db *gorm.DB) error {
+		if err := db.Where("created_by_id = ? AND revoked_at IS NULL", userID).Order("id").Find(&ts).Error; err != nil {
+			return err
+		}
+		if len(ts) == 0 {
+			return nil
+		}
+		ids := make([]uint, len(ts))
+		for i, t := range ts {
+			ids[i] = t.ID
+		}
+		return db.Model(&APIToken{}).Where("id IN ? AND revoked_at IS NULL", ids).Update("revoked_at", DBTime(now)).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: revoke api tokens of user %d: %w", userID, err)
+	}
+	return ts, nil
+}

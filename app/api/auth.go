@@ -14,8 +14,11 @@ import (
 const ctxToken = "apptconfirm.api_token"
 
 // Authenticate requires "Authorization: Bearer <token>" with a known token
-// that is not revoked; anything else gets 401 with a WWW-Authenticate
-// challenge. It records the token's last use (at most once a minute).
+// that is not revoked, not expired and whose creator is not disabled;
+// anything else gets 401 with a WWW-Authenticate challenge. A read-only
+// token may only read (GET, HEAD): any other method gets 403
+// insufficient_scope. It records the token's last use (at most once a
+// minute).
 func (a *API) Authenticate(c *gin.Context) {
 	ctx := c.Request.Context()
 	plain, ok := bearer(c.GetHeader("Authorization"))
@@ -31,8 +34,21 @@ func (a *API) Authenticate(c *gin.Context) {
 	case errors.Is(err, ErrRevokedToken):
 		unauthorized(c, "invalid_token", "this token was revoked")
 		return
+	case errors.Is(err, ErrExpiredToken):
+		unauthorized(c, "invalid_token", "this token has expired; an admin can make a new one under Admin → API tokens")
+		return
+	case errors.Is(err, ErrCreatorDisabled):
+		unauthorized(c, "invalid_token", "the user who made this token is disabled, so the token no longer works")
+		return
 	case err != nil:
 		a.fail(c, err)
+		c.Abort()
+		return
+	}
+	if !allowed(tok.Scope, c.Request.Method) {
+		c.Header("WWW-Authenticate", `Bearer realm="apptconfirm", error="insufficient_scope", scope="read_write"`)
+		writeError(c, http.StatusForbidden, CodeInsufficientScope,
+			"this token is read-only: "+c.Request.Method+" needs a read-write token", "")
 		c.Abort()
 		return
 	}
@@ -42,6 +58,15 @@ func (a *API) Authenticate(c *gin.Context) {
 	}
 	c.Set(ctxToken, tok)
 	c.Next()
+}
+
+// allowed reports whether a token of scope may make a request with method:
+// a read-only token only reads.
+func allowed(scope, method string) bool {
+	if scope == models.ScopeReadWrite {
+		return true
+	}
+	return method == http.MethodGet || method == http.MethodHead
 }
 
 // bearer extracts the token of an Authorization header ("Bearer" is

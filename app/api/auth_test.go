@@ -116,7 +116,11 @@ func TestTokens(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	tokens := e.api.Tokens()
-	uid := uint(7)
+	creator := models.User{Email: "admin@example.com", Name: "Admin", PasswordHash: "x", Role: models.RoleAdmin}
+	if err := e.store.DB(ctx).Create(&creator).Error; err != nil {
+		t.Fatal(err)
+	}
+	uid := creator.ID
 	admin := models.Actor{UserID: &uid, Name: "admin@example.com"}
 
 	t.Run("format and storage", func(t *testing.T) {

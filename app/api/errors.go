@@ -19,6 +19,7 @@ import (
 // contract (the OpenAPI document lists them).
 const (
 	CodeUnauthorized         = "unauthorized"
+	CodeInsufficientScope    = "insufficient_scope"
 	CodeNotFound             = "not_found"
 	CodeMethodNotAllowed     = "method_not_allowed"
 	CodeMalformed            = "malformed_json"

@@ -38,10 +38,14 @@ func opsEngine(store *models.Store) *gin.Engine {
 	return eng
 }
 
-func readyz(t *testing.T, h http.Handler) (int, api.Readiness) {
+func readyz(t *testing.T, h http.Handler, token ...string) (int, api.Readiness) {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	req := httptest.NewRequest(http.MethodGet, "/readyz", nil)
+	for _, tok := range token {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	h.ServeHTTP(rec, req)
 	var r api.Readiness
 	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
 		t.Fatalf("readyz body %q: %v", rec.Body.String(), err)
@@ -67,12 +71,33 @@ func TestReadyz(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = st.Close() })
+		// Anonymous callers learn which check failed, not why.
 		code, r := readyz(t, opsEngine(st))
-		if code != http.StatusServiceUnavailable || r.Status != "unavailable" || !strings.Contains(r.Reason, "out of date") {
-			t.Fatalf("status %d %+v", code, r)
+		if code != http.StatusServiceUnavailable || r.Status != "unavailable" || r.Reason != "" ||
+			r.Checks["database"] != "ok" || r.Checks["schema"] != "failed" {
+			t.Fatalf("anonymous: status %d %+v", code, r)
 		}
-		if r.Checks["database"] != "ok" {
-			t.Errorf("checks %v", r.Checks)
+		// A bad token is anonymous too.
+		if _, r := readyz(t, opsEngine(st), api.TokenPrefix+strings.Repeat("x", 43)); r.Reason != "" || r.Checks["schema"] != "failed" {
+			t.Fatalf("bad token: %+v", r)
+		}
+	})
+	t.Run("schema newer than the build, asked by an operator", func(t *testing.T) {
+		st := storetest.SQLite(t)
+		plain, _, err := api.NewTokens(st, nil).CreateWith(context.Background(), models.SystemActor(), api.TokenInput{Name: "monitor", Scope: models.ScopeRead})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.DB(context.Background()).Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from the future', ?)",
+			models.LatestVersion()+1, time.Now()).Error; err != nil {
+			t.Fatal(err)
+		}
+		if _, r := readyz(t, opsEngine(st)); r.Reason != "" || r.Checks["schema"] != "failed" {
+			t.Fatalf("anonymous: %+v", r)
+		}
+		code, r := readyz(t, opsEngine(st), plain)
+		if code != http.StatusServiceUnavailable || !strings.Contains(r.Reason, "newer than this build") || !strings.Contains(r.Checks["schema"], "newer") {
+			t.Fatalf("with a token: status %d %+v", code, r)
 		}
 	})
 	t.Run("database closed", func(t *testing.T) {
@@ -85,8 +110,13 @@ func TestReadyz(t *testing.T) {
 			t.Fatal(err)
 		}
 		code, r := readyz(t, h)
-		if code != http.StatusServiceUnavailable || !strings.HasPrefix(r.Reason, "database") {
+		if code != http.StatusServiceUnavailable || r.Reason != "" || r.Checks["database"] != "failed" || r.Checks["schema"] != "not checked" {
 			t.Fatalf("status %d %+v", code, r)
+		}
+		for _, v := range r.Checks {
+			if strings.Contains(v, "closed") {
+				t.Fatalf("the error text reached an anonymous caller: %+v", r)
+			}
 		}
 	})
 }

@@ -71,3 +71,18 @@ func (a *API) GetPatient(c *gin.Context) {
 	}
 	writeJSON(c, http.StatusOK, patientJSON(p))
 }
+
+// ErasePatient answers DELETE /patients/{id}: 204 once everything that
+// identified the patient is gone (see clinic.Service.ErasePatient); then
+// GET answers 404. A read-only token is refused before it gets here.
+func (a *API) ErasePatient(c *gin.Context) {
+	id, ok := parseID(c, "patient")
+	if !ok {
+		return
+	}
+	if _, err := a.clinic.ErasePatient(c.Request.Context(), actor(c), id); err != nil {
+		a.failID(c, err, "patient", id)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

@@ -39,7 +39,27 @@ var (
 	ErrInvalidToken = errors.New("api: invalid token")
 	// ErrRevokedToken means the token was revoked.
 	ErrRevokedToken = errors.New("api: token revoked")
+	// ErrExpiredToken means the token's expiry has passed.
+	ErrExpiredToken = errors.New("api: token expired")
+	// ErrCreatorDisabled means the user who made the token is disabled: a
+	// token never outlives its creator's access.
+	ErrCreatorDisabled = errors.New("api: the token's creator is disabled")
 )
+
+// TokenInput is a token to make. Field names in models.FieldErrors: name,
+// scope, expires_at.
+type TokenInput struct {
+	// Name says which system uses the token (unique among active tokens).
+	Name string
+	// Scope is models.ScopeRead or models.ScopeReadWrite.
+	Scope string
+	// ExpiresAt, when set, is when the token stops working; it must be in
+	// the future, at most MaxTokenLifetime away.
+	ExpiresAt *time.Time
+}
+
+// MaxTokenLifetime bounds how far away a token's expiry may be.
+const MaxTokenLifetime = 5 * 366 * 24 * time.Hour
 
 // Tokens creates, lists, revokes and checks REST API tokens. It is safe for
 // concurrent use.
@@ -112,22 +132,48 @@ func checkTokenName(name string) string {
 	return ""
 }
 
-// Create makes a token named name (unique among the tokens not revoked) and
-// returns the token itself, which is never stored and cannot be shown again,
-// with its row. Bad names come back as models.FieldErrors on "name".
+// Create makes a read-write token named name with no expiry; see
+// CreateWith.
 func (t *Tokens) Create(ctx context.Context, actor models.Actor, name string) (string, *models.APIToken, error) {
-	name = strings.TrimSpace(name)
+	return t.CreateWith(ctx, actor, TokenInput{Name: name, Scope: models.ScopeReadWrite})
+}
+
+// CreateWith makes a token (its name unique among the tokens not revoked)
+// and returns the token itself, which is never stored and cannot be shown
+// again, with its row. Bad input comes back as models.FieldErrors on
+// "name", "scope" and "expires_at". The token is revoked when the user who
+// made it (actor) is disabled.
+func (t *Tokens) CreateWith(ctx context.Context, actor models.Actor, in TokenInput) (string, *models.APIToken, error) {
+	name := strings.TrimSpace(in.Name)
+	now := t.now().UTC().Truncate(time.Microsecond)
+	fe := models.FieldErrors{}
 	if m := checkTokenName(name); m != "" {
-		return "", nil, models.FieldErrors{"name": m}
+		fe.Add("name", m)
+	}
+	if !models.ValidScope(in.Scope) {
+		fe.Add("scope", fmt.Sprintf("must be %s (read only) or %s", models.ScopeRead, models.ScopeReadWrite))
+	}
+	var expires *time.Time
+	if in.ExpiresAt != nil {
+		e := models.DBTime(*in.ExpiresAt)
+		switch {
+		case !e.After(now):
+			fe.Add("expires_at", "must be in the future")
+		case e.Sub(now) > MaxTokenLifetime:
+			fe.Add("expires_at", "must be at most 5 years away")
+		}
+		expires = &e
+	}
+	if err := fe.Err(); err != nil {
+		return "", nil, err
 	}
 	plain, err := newTokenString()
 	if err != nil {
 		return "", nil, err
 	}
-	now := t.now().UTC().Truncate(time.Microsecond)
 	tok := models.APIToken{
 		Name: name, Prefix: plain[:VisiblePrefixLen], Hash: HashToken(plain),
-		CreatedByID: actor.UserID, CreatedAt: now,
+		CreatedByID: actor.UserID, CreatedAt: now, Scope: in.Scope, ExpiresAt: expires,
 	}
 	err = t.store.Tx(ctx, func(ctx context.Context) error {
 		taken, err := t.store.ActiveTokenNameTaken(ctx, name)
@@ -140,8 +186,7 @@ func (t *Tokens) Create(ctx context.Context, actor models.Actor, name string) (s
 		if err := t.store.CreateAPIToken(ctx, &tok); err != nil {
 			return err
 		}
-		return t.store.Audit(ctx, now, actor, "api_token.create", entityToken, tok.ID,
-			fmt.Sprintf("%s (%s…)", tok.Name, tok.Prefix))
+		return t.store.Audit(ctx, now, actor, "api_token.create", entityToken, tok.ID, describeToken(&tok))
 	})
 	if err != nil {
 		if _, ok := models.AsFieldErrors(err); ok {
@@ -178,8 +223,7 @@ func (t *Tokens) Revoke(ctx context.Context, actor models.Actor, id uint) (*mode
 			return err
 		}
 		tok.RevokedAt = &now
-		return t.store.Audit(ctx, now, actor, "api_token.revoke", entityToken, tok.ID,
-			fmt.Sprintf("%s (%s…)", tok.Name, tok.Prefix))
+		return t.store.Audit(ctx, now, actor, "api_token.revoke", entityToken, tok.ID, describeToken(tok))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("api: revoke token %d: %w", id, models.Classify(err))
@@ -187,9 +231,28 @@ func (t *Tokens) Revoke(ctx context.Context, actor models.Actor, id uint) (*mode
 	return tok, nil
 }
 
+// describeToken is a token as the audit log names it.
+func describeToken(tok *models.APIToken) string {
+	d := fmt.Sprintf("%s (%s…), %s", tok.Name, tok.Prefix, scopeWords(tok.Scope))
+	if tok.ExpiresAt != nil {
+		d += ", expires " + tok.ExpiresAt.UTC().Format("2006-01-02 15:04 MST")
+	}
+	return d
+}
+
+// scopeWords says what a scope allows.
+func scopeWords(scope string) string {
+	if scope == models.ScopeRead {
+		return "read only"
+	}
+	return "read and write"
+}
+
 // Authenticate finds the token plain by its hash. It returns ErrInvalidToken
-// for a malformed or unknown token, ErrRevokedToken for a revoked one, and a
-// models.ErrUnavailable chain when the database cannot answer.
+// for a malformed or unknown token, ErrRevokedToken for a revoked one,
+// ErrExpiredToken for one past its expiry, ErrCreatorDisabled for one whose
+// creator is disabled, and a models.ErrUnavailable chain when the database
+// cannot answer.
 func (t *Tokens) Authenticate(ctx context.Context, plain string) (*models.APIToken, error) {
 	if !wellFormed(plain) {
 		return nil, ErrInvalidToken
@@ -203,6 +266,23 @@ func (t *Tokens) Authenticate(ctx context.Context, plain string) (*models.APITok
 	}
 	if tok.RevokedAt != nil {
 		return nil, ErrRevokedToken
+	}
+	if tok.Expired(t.now()) {
+		return nil, ErrExpiredToken
+	}
+	if tok.CreatedByID != nil {
+		// Disabling a user revokes their tokens; this also covers a token
+		// whose revocation was missed (made while the user was being
+		// disabled, or restored from a backup).
+		u, err := t.store.User(ctx, *tok.CreatedByID)
+		switch {
+		case errors.Is(err, models.ErrNotFound):
+			return nil, ErrCreatorDisabled
+		case err != nil:
+			return nil, fmt.Errorf("api: authenticate: %w", err)
+		case u.Disabled:
+			return nil, ErrCreatorDisabled
+		}
 	}
 	return tok, nil
 }

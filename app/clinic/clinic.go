@@ -115,6 +115,7 @@ const (
 	EntitySetting     = "setting"
 	EntityRule        = "reminder_rule"
 	EntityTemplate    = "message_template"
+	EntityAPIToken    = "api_token"
 )
 
 // checkText validates free text: at most max runes, valid UTF-8, and no

@@ -164,7 +164,7 @@ func (s *Service) insertUser(ctx context.Context, actor models.Actor, u *models.
 
 // UpdateUser changes a user. An empty password leaves it unchanged.
 // Disabling a user or changing their password bumps SessionEpoch, which
-// ends their sessions. The last enabled admin can be neither disabled nor
+// ends their sessions; disabling also revokes the API tokens they made. The last enabled admin can be neither disabled nor
 // demoted.
 func (s *Service) UpdateUser(ctx context.Context, actor models.Actor, id uint, in UserInput) (*models.User, error) {
 	next, fe := in.validate(false)
@@ -237,6 +237,22 @@ func (s *Service) UpdateUser(ctx context.Context, actor models.Actor, id uint, i
 		c.EndSessions = hash != "" || (next.Disabled && !cur.Disabled)
 		if err := s.store.UpdateUser(ctx, id, c, now); err != nil {
 			return emailConflict(err)
+		}
+		if next.Disabled && !cur.Disabled {
+			// A token never outlives its creator's access.
+			revoked, err := s.store.RevokeAPITokensCreatedBy(ctx, id, now)
+			if err != nil {
+				return err
+			}
+			for _, tok := range revoked {
+				detail := fmt.Sprintf("%s (%s…): revoked because its creator %s was disabled", tok.Name, tok.Prefix, cur.Email)
+				if err := s.store.Audit(ctx, now, actor, "api_token.revoke", EntityAPIToken, tok.ID, detail); err != nil {
+					return err
+				}
+			}
+			if len(revoked) > 0 {
+				changes = append(changes, fmt.Sprintf("%d API token(s) revoked", len(revoked)))
+			}
 		}
 		if err := s.store.Audit(ctx, now, actor, "user.update", EntityUser, id, cur.Email+": "+strings.Join(changes, ", ")); err != nil {
 			return err

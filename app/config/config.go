@@ -30,6 +30,9 @@ type Config struct {
 	Clinic    Clinic    `yaml:"clinic"`
 	Webhook   Webhook   `yaml:"webhook"`
 	Log       Log       `yaml:"log"`
+	Replies   Replies   `yaml:"replies"`
+	Retention Retention `yaml:"retention"`
+	Backup    Backup    `yaml:"backup"`
 }
 
 // Server configures the HTTP server.
@@ -60,6 +63,16 @@ type Server struct {
 	// SecureCookies is "auto" (Secure when PublicURL is https), "true" or
 	// "false". Use Config.CookieSecure for the effective value.
 	SecureCookies string `yaml:"secure_cookies"`
+	// AllowInsecurePublicURL lets live mode run with an http:// PublicURL.
+	// The webhook secret travels in the path of every callback SMS.CX
+	// posts, so over plain HTTP anyone on the way can read it and forge
+	// replies and opt-outs; live mode refuses that unless this is set
+	// (for a TLS proxy that forwards plain HTTP on a private network the
+	// URL itself stays https, so this is for testing only).
+	AllowInsecurePublicURL bool `yaml:"allow_insecure_public_url"`
+	// LiveStreamsPerUser caps the live-update streams (GET /events, one
+	// per open tab) a user may hold at once; more answer 429.
+	LiveStreamsPerUser int `yaml:"live_streams_per_user"`
 }
 
 // Database configures the store.
@@ -207,6 +220,42 @@ type Log struct {
 	Format string `yaml:"format"`
 }
 
+// Replies caps the automatic answers to patients' texts, so that a forged
+// or looping sender cannot make the clinic send SMS without end. An answer
+// over its cap is recorded as skipped, with the reason, and not sent.
+type Replies struct {
+	// HelpAnswersPerDay caps the help texts sent to one number in 24 hours
+	// (1 to 100).
+	HelpAnswersPerDay int `yaml:"help_answers_per_day"`
+	// StopStartAnswersPerDay caps the opt-out and opt-in acknowledgements
+	// (answers to STOP and START) sent to one number in 24 hours, both
+	// counted together (1 to 100).
+	StopStartAnswersPerDay int `yaml:"stop_start_answers_per_day"`
+}
+
+// Retention says how long personal texts are kept before a nightly job
+// blanks them. Zero keeps them for ever.
+type Retention struct {
+	// MessageText is how long message bodies, patients' reply texts, the
+	// timeline lines quoting them and stored webhook payloads are kept
+	// (0, or at least 168h).
+	MessageText Duration `yaml:"message_text"`
+	// Audit is how long the details of audit log entries are kept; who did
+	// what and when stays (0, or at least 168h).
+	Audit Duration `yaml:"audit"`
+}
+
+// Backup configures the nightly copy of a SQLite database (at 02:00 in
+// clinic.timezone). PostgreSQL has its own tools (pg_dump); there the job
+// does not run.
+type Backup struct {
+	// Dir is where the copies go; empty turns the nightly backup off. It
+	// is created (mode 0700) at start when missing.
+	Dir string `yaml:"dir"`
+	// Keep is how many copies are kept; older ones are deleted (1 to 1000).
+	Keep int `yaml:"keep"`
+}
+
 // SMS.CX modes, as returned by Config.SMSCXMode.
 const (
 	ModeSimulate = "simulate"
@@ -221,15 +270,16 @@ const WebhookPath = "/webhooks/smscx/"
 func Default() Config {
 	return Config{
 		Server: Server{
-			Addr:              ":8080",
-			PublicURL:         "http://localhost:8080",
-			ReadHeaderTimeout: Duration{5 * time.Second},
-			ReadTimeout:       Duration{15 * time.Second},
-			WriteTimeout:      Duration{30 * time.Second},
-			IdleTimeout:       Duration{60 * time.Second},
-			ShutdownTimeout:   Duration{20 * time.Second},
-			SessionLifetime:   Duration{12 * time.Hour},
-			SecureCookies:     "auto",
+			Addr:               ":8080",
+			PublicURL:          "http://localhost:8080",
+			ReadHeaderTimeout:  Duration{5 * time.Second},
+			ReadTimeout:        Duration{15 * time.Second},
+			WriteTimeout:       Duration{30 * time.Second},
+			IdleTimeout:        Duration{60 * time.Second},
+			ShutdownTimeout:    Duration{20 * time.Second},
+			SessionLifetime:    Duration{12 * time.Hour},
+			SecureCookies:      "auto",
+			LiveStreamsPerUser: 8,
 		},
 		Database: Database{
 			Driver:            "sqlite",
@@ -273,7 +323,10 @@ func Default() Config {
 			MaxBodyBytes:   1 << 20,
 			DedupRetention: Duration{7 * 24 * time.Hour},
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Log:       Log{Level: "info", Format: "text"},
+		Replies:   Replies{HelpAnswersPerDay: 3, StopStartAnswersPerDay: 3},
+		Retention: Retention{MessageText: Duration{365 * 24 * time.Hour}, Audit: Duration{730 * 24 * time.Hour}},
+		Backup:    Backup{Keep: 7},
 	}
 }
 

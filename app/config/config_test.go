@@ -18,16 +18,18 @@ import (
 func custom() Config {
 	return Config{
 		Server: Server{
-			Addr:              "127.0.0.1:9090",
-			PublicURL:         "https://clinic.example.org",
-			TrustedProxies:    []string{"10.0.0.0/8", "192.0.2.7"},
-			ReadHeaderTimeout: Duration{3 * time.Second},
-			ReadTimeout:       Duration{20 * time.Second},
-			WriteTimeout:      Duration{45 * time.Second},
-			IdleTimeout:       Duration{2 * time.Minute},
-			ShutdownTimeout:   Duration{25 * time.Second},
-			SessionLifetime:   Duration{8 * time.Hour},
-			SecureCookies:     "true",
+			Addr:                   "127.0.0.1:9090",
+			PublicURL:              "https://clinic.example.org",
+			TrustedProxies:         []string{"10.0.0.0/8", "192.0.2.7"},
+			ReadHeaderTimeout:      Duration{3 * time.Second},
+			ReadTimeout:            Duration{20 * time.Second},
+			WriteTimeout:           Duration{45 * time.Second},
+			IdleTimeout:            Duration{2 * time.Minute},
+			ShutdownTimeout:        Duration{25 * time.Second},
+			SessionLifetime:        Duration{8 * time.Hour},
+			SecureCookies:          "true",
+			AllowInsecurePublicURL: true,
+			LiveStreamsPerUser:     3,
 		},
 		Database: Database{
 			Driver:            "postgres",
@@ -76,8 +78,11 @@ func custom() Config {
 			Address:  "1 rue de Rivoli, Paris",
 			Language: "fr",
 		},
-		Webhook: Webhook{MaxBodyBytes: 2 << 20, DedupRetention: Duration{240 * time.Hour}},
-		Log:     Log{Level: "debug", Format: "json"},
+		Webhook:   Webhook{MaxBodyBytes: 2 << 20, DedupRetention: Duration{240 * time.Hour}},
+		Log:       Log{Level: "debug", Format: "json"},
+		Replies:   Replies{HelpAnswersPerDay: 1, StopStartAnswersPerDay: 5},
+		Retention: Retention{MessageText: Duration{90 * 24 * time.Hour}, Audit: Duration{0}},
+		Backup:    Backup{Dir: "/var/backups/apptconfirm", Keep: 30},
 	}
 }
 

@@ -118,8 +118,18 @@ reminders:
 		},
 		{
 			name: "env secrets switch to live",
-			env:  []string{"APPTCONFIRM_SMSCX_API_KEY=sk_test_123"},
-			want: func(c *Config) { c.SMSCX.APIKey = "sk_test_123" },
+			env:  []string{"APPTCONFIRM_SMSCX_API_KEY=sk_test_123", "APPTCONFIRM_SERVER_PUBLIC_URL=https://clinic.example.org"},
+			want: func(c *Config) { c.SMSCX.APIKey, c.Server.PublicURL = "sk_test_123", "https://clinic.example.org" },
+		},
+		{
+			name:    "live mode refuses an http public_url",
+			env:     []string{"APPTCONFIRM_SMSCX_API_KEY=sk_test_123"},
+			wantErr: []string{`config: server.public_url: live mode needs an https:// URL`, `"http://localhost:8080"`, "server.allow_insecure_public_url"},
+		},
+		{
+			name: "live mode with an http public_url allowed",
+			env:  []string{"APPTCONFIRM_SMSCX_API_KEY=sk_test_123", "APPTCONFIRM_SERVER_ALLOW_INSECURE_PUBLIC_URL=true"},
+			want: func(c *Config) { c.SMSCX.APIKey, c.Server.AllowInsecurePublicURL = "sk_test_123", true },
 		},
 		{
 			name: "env bool",
@@ -404,8 +414,9 @@ reminders:
 		},
 		{
 			name: "live with OAuth2 credentials",
-			env:  []string{"APPTCONFIRM_SMSCX_MODE=live", "APPTCONFIRM_SMSCX_CLIENT_ID=id", "APPTCONFIRM_SMSCX_CLIENT_SECRET=secret"},
+			env:  []string{"APPTCONFIRM_SMSCX_MODE=live", "APPTCONFIRM_SMSCX_CLIENT_ID=id", "APPTCONFIRM_SMSCX_CLIENT_SECRET=secret", "APPTCONFIRM_SERVER_PUBLIC_URL=https://x.example"},
 			want: func(c *Config) {
+				c.Server.PublicURL = "https://x.example"
 				c.SMSCX.Mode = ModeLive
 				c.SMSCX.ClientID = "id"
 				c.SMSCX.ClientSecret = "secret"

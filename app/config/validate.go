@@ -34,6 +34,10 @@ const (
 	maxDispatchWorkers = 256
 	maxDispatchBatch   = 1000
 	maxDispatchTries   = 20
+	maxStreamsPerUser  = 100
+	maxAnswersPerDay   = 100
+	minRetention       = 7 * 24 * time.Hour
+	maxBackupsKept     = 1000
 )
 
 // problems collects Validate's findings.
@@ -60,6 +64,9 @@ func (c *Config) Validate() error {
 	c.validateClinic(&p)
 	c.validateWebhook(&p)
 	c.validateLog(&p)
+	c.validateReplies(&p)
+	c.validateRetention(&p)
+	c.validateBackup(&p)
 	return errors.Join(p...)
 }
 
@@ -70,6 +77,8 @@ func (c *Config) validateServer(p *problems) {
 	}
 	if problem := checkHTTPURL(s.PublicURL); problem != "" {
 		p.add("server.public_url", "%s", problem)
+	} else if c.SMSCXMode() == ModeLive && !s.AllowInsecurePublicURL && !strings.HasPrefix(strings.ToLower(s.PublicURL), "https://") {
+		p.add("server.public_url", "live mode needs an https:// URL: the webhook secret travels in the URL SMS.CX posts to, so over plain HTTP anyone on the way could read it and forge replies and opt-outs; got %q (set server.allow_insecure_public_url to true only for a test setup)", s.PublicURL)
 	}
 	for i, proxy := range s.TrustedProxies {
 		if _, err := netip.ParseAddr(proxy); err == nil {
@@ -87,6 +96,7 @@ func (c *Config) validateServer(p *problems) {
 	positive(p, "server.shutdown_timeout", s.ShutdownTimeout)
 	positive(p, "server.session_lifetime", s.SessionLifetime)
 	oneOf(p, "server.secure_cookies", s.SecureCookies, "auto", "true", "false")
+	between(p, "server.live_streams_per_user", s.LiveStreamsPerUser, 1, maxStreamsPerUser)
 }
 
 func (c *Config) validateDatabase(p *problems) {
@@ -262,6 +272,30 @@ func (c *Config) validateWebhook(p *problems) {
 func (c *Config) validateLog(p *problems) {
 	oneOf(p, "log.level", c.Log.Level, "debug", "info", "warn", "error")
 	oneOf(p, "log.format", c.Log.Format, "text", "json")
+}
+
+func (c *Config) validateReplies(p *problems) {
+	between(p, "replies.help_answers_per_day", c.Replies.HelpAnswersPerDay, 1, maxAnswersPerDay)
+	between(p, "replies.stop_start_answers_per_day", c.Replies.StopStartAnswersPerDay, 1, maxAnswersPerDay)
+}
+
+func (c *Config) validateRetention(p *problems) {
+	for _, r := range []struct {
+		key string
+		d   Duration
+	}{{"retention.message_text", c.Retention.MessageText}, {"retention.audit", c.Retention.Audit}} {
+		if r.d.Duration != 0 && r.d.Duration < minRetention {
+			p.add(r.key, "must be 0 (keep for ever) or at least %s (7 days), got %s", Duration{minRetention}, r.d)
+		}
+	}
+}
+
+func (c *Config) validateBackup(p *problems) {
+	b := c.Backup
+	if b.Dir != "" && (strings.TrimSpace(b.Dir) != b.Dir || hasControl(b.Dir) || strings.ContainsAny(b.Dir, "\n\r\t")) {
+		p.add("backup.dir", "must be a directory path without control characters or leading or trailing spaces, got %q", b.Dir)
+	}
+	between(p, "backup.keep", b.Keep, 1, maxBackupsKept)
 }
 
 // positive reports a problem unless d > 0, and returns whether d > 0.

@@ -58,7 +58,17 @@ func TestValidate(t *testing.T) {
 		{"unknown mode", func(c *Config) { c.SMSCX.Mode = "test" }, `smscx.mode: want one of "simulate", "live" (or empty), got "test"`},
 		{"base_url not http", func(c *Config) { c.SMSCX.BaseURL = "api.sms.cx" }, `smscx.base_url: want an absolute`},
 		{"live without credentials", func(c *Config) { c.SMSCX.Mode = ModeLive }, `smscx.api_key: live mode needs credentials`},
-		{"live with an api key", func(c *Config) { c.SMSCX.Mode, c.SMSCX.APIKey = ModeLive, "k" }, ""},
+		{"live with an api key", func(c *Config) {
+			c.SMSCX.Mode, c.SMSCX.APIKey, c.Server.PublicURL = ModeLive, "k", "https://clinic.example.org"
+		}, ""},
+		{"live with an http public_url", func(c *Config) { c.SMSCX.Mode, c.SMSCX.APIKey = ModeLive, "k" }, `server.public_url: live mode needs an https:// URL`},
+		{"live with an HTTPS public_url in capitals", func(c *Config) {
+			c.SMSCX.Mode, c.SMSCX.APIKey, c.Server.PublicURL = ModeLive, "k", "HTTPS://clinic.example.org"
+		}, ""},
+		{"live with an http public_url allowed", func(c *Config) {
+			c.SMSCX.Mode, c.SMSCX.APIKey, c.Server.AllowInsecurePublicURL = ModeLive, "k", true
+		}, ""},
+		{"simulate with an http public_url", func(c *Config) { c.Server.PublicURL = "http://clinic.example.org" }, ""},
 		{"client secret without id", func(c *Config) { c.SMSCX.ClientSecret = "s" }, `smscx.client_id: smscx.client_id and smscx.client_secret go together`},
 		{"simulate ignores an api key", func(c *Config) { c.SMSCX.Mode, c.SMSCX.APIKey = ModeSimulate, "k" }, ""},
 		{"sender too short", func(c *Config) { c.SMSCX.Sender = "Dr" }, `smscx.sender: must be 3 to 15 characters (SMS.CX limit), got "Dr"`},
@@ -145,6 +155,26 @@ func TestValidate(t *testing.T) {
 		{"log level verbose", func(c *Config) { c.Log.Level = "verbose" }, `log.level: want one of "debug", "info", "warn", "error", got "verbose"`},
 		{"log level upper case", func(c *Config) { c.Log.Level = "INFO" }, `log.level`},
 		{"log format yaml", func(c *Config) { c.Log.Format = "yaml" }, `log.format: want one of "text", "json", got "yaml"`},
+
+		// server limits
+		{"no live streams", func(c *Config) { c.Server.LiveStreamsPerUser = 0 }, `server.live_streams_per_user: must be between 1 and 100, got 0`},
+		{"too many live streams", func(c *Config) { c.Server.LiveStreamsPerUser = 101 }, `server.live_streams_per_user`},
+
+		// replies
+		{"no help answers", func(c *Config) { c.Replies.HelpAnswersPerDay = 0 }, `replies.help_answers_per_day: must be between 1 and 100, got 0`},
+		{"too many stop answers", func(c *Config) { c.Replies.StopStartAnswersPerDay = 1000 }, `replies.stop_start_answers_per_day: must be between 1 and 100, got 1000`},
+
+		// retention
+		{"message text kept for ever", func(c *Config) { c.Retention.MessageText = Duration{} }, ""},
+		{"message text kept one day", func(c *Config) { c.Retention.MessageText = Duration{24 * time.Hour} }, `retention.message_text: must be 0 (keep for ever) or at least 168h (7 days), got 24h`},
+		{"negative audit retention", func(c *Config) { c.Retention.Audit = Duration{-time.Hour} }, `retention.audit: must be 0 (keep for ever) or at least 168h`},
+		{"audit kept 7 days", func(c *Config) { c.Retention.Audit = Duration{168 * time.Hour} }, ""},
+
+		// backup
+		{"backup dir with a newline", func(c *Config) { c.Backup.Dir = "/var/backups\n" }, `backup.dir: must be a directory path`},
+		{"backup dir with spaces around", func(c *Config) { c.Backup.Dir = " /var/backups" }, `backup.dir`},
+		{"backup dir", func(c *Config) { c.Backup.Dir = "/var/backups/apptconfirm #1" }, ""},
+		{"keep no backup", func(c *Config) { c.Backup.Keep = 0 }, `backup.keep: must be between 1 and 1000, got 0`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,8 +9,15 @@
 // failed) is sent again with the same idempotencyId, so SMS.CX answers with
 // the original send instead of sending twice. Retryable
 // errors back off exponentially with jitter, and a 429 pauses sending until
-// its X-Rate-Limit-Reset (S4). While a message waits for its retry it stays
+// its X-Rate-Limit-Reset. While a message waits for its retry it stays
 // "sending" with lease_until as the time of the next attempt.
+//
+// A try that may have reached SMS.CX (a timeout, a dropped connection, a
+// 5xx; an expired lease) leaves the message in doubt: its retry is resent
+// with the same idempotencyId before the outbox re-checks anything, so a
+// message SMS.CX took is recorded accepted even if the appointment or the
+// patient changed meanwhile. A retry due in the location's quiet hours
+// waits until they end instead of being dropped.
 package dispatch
 
 import (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -153,7 +154,7 @@ func (d *Dispatcher) planError(w *write, err error, now time.Time) {
 	case errors.Is(err, context.Canceled):
 		w.Kind = outbox.Release
 	case smscx.IsRetryable(err):
-		w.Kind, w.Reason, w.ErrorCode = outbox.Retry, reason, code
+		w.Kind, w.Reason, w.ErrorCode, w.InDoubt = outbox.Retry, reason, code, inDoubt(err)
 		w.RetryAt = now.Add(d.backoff(w.c.Message.Attempts))
 		if at, ok := smscx.RetryAt(err); ok {
 			// The gateway said when: no sooner, and no later either.
@@ -170,6 +171,24 @@ func (d *Dispatcher) planError(w *write, err error, now time.Time) {
 			d.pauseAccount()
 		}
 	}
+}
+
+// inDoubt reports whether a send that failed may nonetheless have reached
+// SMS.CX: no answer came back (a timeout, a connection dropped after the
+// request went out) or a server error, which SMS.CX may answer after it
+// took the message. A rate limit (429) is a refusal, and a connection that
+// could not be opened sent nothing: neither is in doubt.
+func inDoubt(err error) bool {
+	var ae *smscx.APIError
+	if errors.As(err, &ae) {
+		return ae.HTTPStatus == http.StatusRequestTimeout || ae.HTTPStatus >= 500
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	var te *smscx.TransportError
+	return errors.As(err, &te)
 }
 
 // Explain turns a send error into words staff can read, such as "SMS.CX

@@ -21,6 +21,7 @@ const (
 	ReasonStarted         = "the appointment had already started"
 	ReasonQuietHours      = "it could not go out before the location's quiet hours began"
 	ReasonRestored        = "the appointment is no longer cancelled"
+	ReasonErased          = "the patient was erased"
 	reasonGaveUpFormat    = "gave up after %d attempts: %s"
 	reasonInterrupted     = "the send was interrupted"
 	reasonBodyTooLongText = "the text is longer than 1600 characters"
@@ -76,6 +77,15 @@ func (c Claim) now(o *Outbox) time.Time {
 // appointment is no longer active or has started, the rule was disabled,
 // quiet hours began) is ended with its reason; the others are returned
 // with their bodies rendered. ended lists the messages the checks ended.
+//
+// A message taken up again (a retry, or one whose lease expired mid-send)
+// is not checked like a new one. One that may have reached SMS.CX (in
+// doubt: no answer came, or a server error) is resent with the same
+// idempotencyId before anything else: SMS.CX answers with the original
+// send if it took it, so a message it accepted is recorded accepted, never
+// cancelled or skipped, and its delivery report and the patient's answer
+// count. And a retry due in quiet hours waits until they end, rather than
+// being dropped; once they end it is checked (or resent) as above.
 func (o *Outbox) Claim(ctx context.Context, c Claim) (claimed []*Claimed, ended []*models.Message, err error) {
 	now := c.now(o)
 	err = o.store.Tx(ctx, func(ctx context.Context) error {
@@ -205,6 +215,24 @@ func (bc *batchContext) appointmentOf(m *models.Message) *models.Appointment {
 	return bc.appts[*m.AppointmentID]
 }
 
+// quietUntil reports whether m, an automated message, would go out in its
+// location's quiet hours at now, and if so when they end.
+func (bc *batchContext) quietUntil(m *models.Message, now time.Time) (time.Time, bool) {
+	if !automated(m.Kind) {
+		return time.Time{}, false
+	}
+	a := bc.appointmentOf(m)
+	if a == nil || a.Location == nil {
+		return time.Time{}, false
+	}
+	zone, quiet := bc.zones.Of(a.Location), Quiet(a.Location)
+	if !schedule.InQuiet(now, zone, quiet) {
+		return time.Time{}, false
+	}
+	until, ok := AfterQuiet(now, zone, quiet)
+	return until, ok
+}
+
 // automated reports whether a kind is sent on the clinic's initiative and
 // so obeys the appointment's state and quiet hours; replies to a patient
 // do not.
@@ -216,24 +244,44 @@ func automated(kind string) bool {
 	return false
 }
 
-// verdict is what a check decides: send (status "") or end the message.
+// verdict is what a check decides: send (status "" and no hold), end the
+// message with status, or put it back to wait until holdUntil.
 type verdict struct {
-	status models.MessageStatus
-	reason string
+	status    models.MessageStatus
+	reason    string
+	holdUntil time.Time
 }
 
 func send() verdict { return verdict{} }
 
+func hold(until time.Time) verdict { return verdict{holdUntil: until} }
+
 func end(st models.MessageStatus, reason string) verdict { return verdict{status: st, reason: reason} }
 
-// decide re-checks at claim time that m is still wanted.
-func (o *Outbox) decide(ctx context.Context, bc *batchContext, m *models.Message, maxAttempts int, now time.Time) (verdict, error) {
-	if prev := m.Attempts - 1; maxAttempts > 0 && prev >= maxAttempts {
+// decide re-checks at claim time that m is still wanted; prev is m as it
+// was before the claim.
+func (o *Outbox) decide(ctx context.Context, bc *batchContext, m *models.Message, prev models.Message, maxAttempts int, now time.Time) (verdict, error) {
+	if tried := m.Attempts - 1; maxAttempts > 0 && tried >= maxAttempts {
 		last := m.Reason
 		if last == "" {
 			last = reasonInterrupted
 		}
-		return end(models.MsgFailed, GaveUp(prev, last)), nil
+		return end(models.MsgFailed, GaveUp(tried, last)), nil
+	}
+	if m.To == "" {
+		// The patient was erased: there is no number to send to.
+		return end(models.MsgCancelled, ReasonErased), nil
+	}
+	if prev.Status == models.MsgSending {
+		// Taken up again: a retry never goes out in quiet hours; it waits.
+		if until, ok := bc.quietUntil(m, now); ok {
+			return hold(until), nil
+		}
+		if prev.InDoubt {
+			// SMS.CX may have it: resend with the same idempotencyId to
+			// learn what became of it, whatever changed since.
+			return send(), nil
+		}
 	}
 	p := bc.patientOf(m)
 	if m.Kind == models.KindOptOutAck {
@@ -323,9 +371,28 @@ func (o *Outbox) check(ctx context.Context, batch []*models.Message, prev []mode
 			id := p.ID
 			c.PatientID = &id
 		}
-		v, err := o.decide(ctx, bc, m, maxAttempts, now)
+		v, err := o.decide(ctx, bc, m, prev[i], maxAttempts, now)
 		if err != nil {
 			return nil, nil, err
+		}
+		if !v.holdUntil.IsZero() {
+			if err := o.store.HoldClaim(ctx, m, prev[i], v.holdUntil, now); err != nil {
+				return nil, nil, err
+			}
+			until := models.DBTime(v.holdUntil)
+			m.LeaseUntil, m.Attempts, m.InDoubt = &until, m.Attempts-1, prev[i].InDoubt
+			zone := time.UTC
+			if a := bc.appointmentOf(m); a != nil {
+				zone = bc.zones.Of(a.Location)
+			}
+			detail := fmt.Sprintf("%s not sent yet: quiet hours; trying again at %s", c.Label, When(until, zone))
+			if e, ok := TimelineEntry(m, now, detail); ok {
+				if err := o.store.AddTimeline(ctx, e); err != nil {
+					return nil, nil, err
+				}
+			}
+			events = append(events, MessageEvent(m, now, detail))
+			continue
 		}
 		if v.status == "" && m.Body == "" {
 			if v, err = o.renderBody(ctx, bc, c, now); err != nil {

@@ -50,6 +50,9 @@ type Options struct {
 	// ClinicName is the name texts give the clinic with {clinic} (config
 	// clinic.name); empty shows the location's name.
 	ClinicName string
+	// AnswerCaps limits the automatic answers to one number (config
+	// replies.*); zero values mean no limit.
+	AnswerCaps AnswerCaps
 	// Now is the clock of the methods that take no time (Upcoming, Skip,
 	// Queue); nil means time.Now.
 	Now func() time.Time

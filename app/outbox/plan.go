@@ -117,6 +117,9 @@ func (o *Outbox) replan(ctx context.Context, id uint, now time.Time, c cause, ca
 		return err
 	}
 	switch {
+	case a.Patient.ErasedAt != nil:
+		// An erased patient has no number: nothing is sent to them again.
+		err = r.cancelAll(rows, ReasonErased)
 	case !a.Status.Active():
 		err = r.cancelAll(rows, notActiveReason(a.Status))
 		if err == nil && c == causeCancelled {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
 
 	"apptconfirm/app/render"
+	"apptconfirm/app/smscx"
 	"apptconfirm/models"
 )
 
@@ -36,7 +38,9 @@ type Outgoing struct {
 // Queue inserts o as a planned message due now, inside the transaction ctx
 // carries; its domain event makes the dispatcher send it once the
 // transaction commits. It is how acknowledgements, the help text, the
-// numbered question and staff answers go out.
+// numbered question and staff answers go out. A help text or an opt-out or
+// opt-in acknowledgement over its AnswerCaps is inserted skipped, with the
+// reason, and never sent.
 func (ob *Outbox) Queue(ctx context.Context, o Outgoing) (*models.Message, error) {
 	now := ob.clock()
 	m := &models.Message{
@@ -50,6 +54,15 @@ func (ob *Outbox) Queue(ctx context.Context, o Outgoing) (*models.Message, error
 		CreatedAt: now, UpdatedAt: now,
 	}
 	err := ob.store.Tx(ctx, func(ctx context.Context) error {
+		reason, err := ob.capped(ctx, o.Kind, o.To, now)
+		if err != nil {
+			return err
+		}
+		if reason != "" {
+			m.Status, m.Reason = models.MsgSkipped, reason
+			ob.opts.Logger.WarnContext(ctx, "outbox: answer over its cap not sent",
+				slog.String("kind", o.Kind), slog.String("to", smscx.MaskPhone(o.To)))
+		}
 		if err := ob.store.CreateMessage(ctx, m); err != nil {
 			return err
 		}

@@ -32,10 +32,14 @@ type Outcome struct {
 	Accepted models.Accepted
 	// Result is the final state and reason, for Ended.
 	Result models.SendResult
-	// RetryAt, Reason and ErrorCode describe a Retry.
+	// RetryAt, Reason and ErrorCode describe a Retry; InDoubt says that the
+	// failed try may have reached SMS.CX all the same (no answer, or a
+	// server error), so the retry resends it before anything else is
+	// decided about it.
 	RetryAt   time.Time
 	Reason    string
 	ErrorCode *int
+	InDoubt   bool
 }
 
 // Record writes outcomes in one transaction (the one ctx carries, if any),
@@ -94,7 +98,7 @@ func (o *Outbox) write(ctx context.Context, oc *Outcome, now time.Time) (string,
 		if err != nil || !ok {
 			return "", false, err
 		}
-		m.Status, m.LeaseUntil, m.Attempts = c.prev.Status, c.prev.LeaseUntil, m.Attempts-1
+		m.Status, m.LeaseUntil, m.Attempts, m.InDoubt = c.prev.Status, c.prev.LeaseUntil, m.Attempts-1, c.prev.InDoubt
 		return "", true, nil
 	case Accepted:
 		a := oc.Accepted
@@ -102,7 +106,7 @@ func (o *Outbox) write(ctx context.Context, oc *Outcome, now time.Time) (string,
 		if err != nil || !ok {
 			return "", false, err
 		}
-		m.Status, m.ProviderID, m.CampaignID, m.Parts, m.Cost, m.LeaseUntil, m.Reason = models.MsgAccepted, a.ProviderID, a.CampaignID, a.Parts, a.Cost, nil, ""
+		m.Status, m.ProviderID, m.CampaignID, m.Parts, m.Cost, m.LeaseUntil, m.Reason, m.InDoubt = models.MsgAccepted, a.ProviderID, a.CampaignID, a.Parts, a.Cost, nil, "", false
 		partWord := "parts"
 		if a.Parts == 1 {
 			partWord = "part"
@@ -119,12 +123,12 @@ func (o *Outbox) write(ctx context.Context, oc *Outcome, now time.Time) (string,
 		}
 		return detail + ")", true, nil
 	case Retry:
-		ok, err := o.store.DeferClaim(ctx, m, oc.RetryAt, oc.Reason, oc.ErrorCode, body, now)
+		ok, err := o.store.DeferClaim(ctx, m, oc.RetryAt, oc.Reason, oc.ErrorCode, body, oc.InDoubt, now)
 		if err != nil || !ok {
 			return "", false, err
 		}
 		at := oc.RetryAt
-		m.LeaseUntil, m.Reason = &at, models.Clip(oc.Reason, 500)
+		m.LeaseUntil, m.Reason, m.InDoubt = &at, models.Clip(oc.Reason, 500), oc.InDoubt
 		return fmt.Sprintf("%s not sent yet: %s", c.Label, m.Reason), true, nil
 	default:
 		r := oc.Result
@@ -132,7 +136,7 @@ func (o *Outbox) write(ctx context.Context, oc *Outcome, now time.Time) (string,
 		if err != nil || !ok {
 			return "", false, err
 		}
-		m.Status, m.Reason, m.LeaseUntil = r.Status, models.Clip(r.Reason, 500), nil
+		m.Status, m.Reason, m.LeaseUntil, m.InDoubt = r.Status, models.Clip(r.Reason, 500), nil, false
 		return fmt.Sprintf("%s %s: %s", c.Label, r.Status, r.Reason), true, nil
 	}
 }

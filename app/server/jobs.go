@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"apptconfirm/app/auth"
+	"apptconfirm/app/backup"
 	"apptconfirm/app/jobs"
+	"apptconfirm/app/retention"
+	"apptconfirm/models"
 )
 
 // Names of the cron jobs.
@@ -24,6 +27,18 @@ const (
 	JobSessionCleanup = "session_cleanup"
 	// JobEventsPrune deletes domain events older than eventRetention.
 	JobEventsPrune = "events_prune"
+	// JobRetention blanks texts past retention.message_text and audit
+	// details past retention.audit, nightly.
+	JobRetention = "retention"
+	// JobBackup copies a SQLite database into backup.dir, nightly (only
+	// when backup.dir is set).
+	JobBackup = "backup"
+)
+
+// Nightly jobs run at these times in clinic.timezone (cron specs).
+const (
+	backupSpec    = "0 2 * * *"
+	retentionSpec = "30 3 * * *"
 )
 
 // eventRetention is how long domain events are kept: long enough to debug
@@ -31,48 +46,97 @@ const (
 const eventRetention = 7 * 24 * time.Hour
 
 // registerJobs builds the cron registry (App.Jobs) with every job: the
-// dispatcher every dispatch.interval, the webhook sweep every minute, and
-// the hourly clean-ups, those on one instance at a time. Serve starts them;
+// dispatcher every dispatch.interval, the webhook sweep every minute, the
+// hourly clean-ups, and the nightly retention and backup (at fixed times in
+// clinic.timezone), all but the dispatcher on one instance at a time. Serve starts them;
 // Close stops them, waiting for running jobs (in-flight sends finish and
 // are recorded) before the store closes.
 func (a *App) registerJobs() error {
-	a.Jobs = jobs.New(jobs.Options{Logger: a.Log})
+	a.Jobs = jobs.New(jobs.Options{Logger: a.Log, Location: a.Config.Location()})
 	sessions := auth.NewSessionStore(a.Store)
-	for _, j := range []struct {
-		name  string
-		every time.Duration
-		run   func(context.Context) error
-	}{
-		{JobDispatch, a.Config.Dispatch.Interval.Duration, func(ctx context.Context) error {
+	kept := retention.New(a.Store, retention.Options{
+		MessageText: a.Config.Retention.MessageText.Duration, Audit: a.Config.Retention.Audit.Duration, Now: a.now,
+	})
+	type job struct {
+		name string
+		spec string
+		run  func(context.Context) error
+	}
+	every := func(name string, d time.Duration, run func(context.Context) error) job {
+		return job{name, jobs.Every(d), run}
+	}
+	list := []job{
+		every(JobDispatch, a.Config.Dispatch.Interval.Duration, func(ctx context.Context) error {
 			_, err := a.Dispatcher.RunOnce(ctx)
 			return err
-		}},
-		{JobWebhookSweep, time.Minute, a.exclusive(JobWebhookSweep, func(ctx context.Context) error {
+		}),
+		every(JobWebhookSweep, time.Minute, a.exclusive(JobWebhookSweep, func(ctx context.Context) error {
 			_, err := a.Webhooks.ProcessPending(ctx)
 			return err
-		})},
-		{JobWebhookPrune, time.Hour, a.exclusive(JobWebhookPrune, func(ctx context.Context) error {
+		})),
+		every(JobWebhookPrune, time.Hour, a.exclusive(JobWebhookPrune, func(ctx context.Context) error {
 			n, err := a.Webhooks.Prune(ctx)
 			if n > 0 {
 				a.Log.Info("webhook events pruned", slog.Int64("deleted", n))
 			}
 			return err
-		})},
-		{JobSessionCleanup, time.Hour, a.exclusive(JobSessionCleanup, func(ctx context.Context) error {
+		})),
+		every(JobSessionCleanup, time.Hour, a.exclusive(JobSessionCleanup, func(ctx context.Context) error {
 			_, err := sessions.DeleteExpired(ctx)
 			return err
-		})},
-		{JobEventsPrune, time.Hour, a.exclusive(JobEventsPrune, func(ctx context.Context) error {
+		})),
+		every(JobEventsPrune, time.Hour, a.exclusive(JobEventsPrune, func(ctx context.Context) error {
 			_, err := a.Store.PruneEvents(ctx, a.now().Add(-eventRetention))
 			return err
+		})),
+		{JobRetention, retentionSpec, a.exclusive(JobRetention, func(ctx context.Context) error {
+			r, err := kept.Run(ctx)
+			if n := r.Total() + r.Audit; n > 0 {
+				a.Log.Info("texts past their retention blanked", slog.Int64("messages", r.Messages), slog.Int64("replies", r.Replies),
+					slog.Int64("timeline", r.Timeline), slog.Int64("webhooks", r.Webhooks), slog.Int64("audit", r.Audit))
+			}
+			return err
 		})},
-	} {
-		if err := a.Jobs.Register(j.name, jobs.Every(j.every), j.run); err != nil {
+	}
+	nightly, err := a.nightlyBackup()
+	if err != nil {
+		return err
+	}
+	if nightly != nil {
+		list = append(list, job{JobBackup, backupSpec, a.exclusive(JobBackup, func(ctx context.Context) error {
+			path, err := nightly.Run(ctx)
+			if err == nil {
+				a.Log.Info("database backed up", slog.String("to", path))
+			}
+			return err
+		})})
+	}
+	for _, j := range list {
+		if err := a.Jobs.Register(j.name, j.spec, j.run); err != nil {
 			return fmt.Errorf("server: %w", err)
 		}
 	}
 	a.closers = append(a.closers, a.stopJobs)
 	return nil
+}
+
+// nightlyBackup builds the nightly backup when backup.dir is set; on
+// PostgreSQL it warns that pg_dump is the way and returns nil.
+func (a *App) nightlyBackup() (*backup.Nightly, error) {
+	cfg := a.Config.Backup
+	if cfg.Dir == "" {
+		return nil, nil
+	}
+	if a.Store.Driver() != models.DriverSQLite {
+		a.Log.Warn("backup.dir is set, but the database is PostgreSQL: no nightly copy is taken; back it up with pg_dump (see README, Backups)",
+			slog.String("key", "backup.dir"))
+		return nil, nil
+	}
+	n, err := backup.New(a.Store, backup.Options{Dir: cfg.Dir, Keep: cfg.Keep, Now: a.now})
+	if err != nil {
+		return nil, fmt.Errorf("server: backup.dir: %w", err)
+	}
+	return n, nil
 }
 
 // exclusive wraps a job that must run on one instance at a time (sweeps,

@@ -67,6 +67,10 @@ type App struct {
 	Web *web.Server
 	// Jobs is the cron registry Serve runs.
 	Jobs *jobs.Registry
+	// Logins counts failed logins per account and client address (in
+	// this process), and unlocks an account.
+	Logins *auth.LoginLimiter
+	hasher *auth.Hasher
 
 	// WebhookSecret is the path secret of the webhook URL in use.
 	WebhookSecret string
@@ -83,6 +87,14 @@ type App struct {
 	now        func() time.Time
 	closers    []func(context.Context) error
 }
+
+// The login limit: failed logins allowed per account and per client
+// address within the window.
+const (
+	loginWindow      = 15 * time.Minute
+	loginsPerAccount = 5
+	loginsPerAddress = 50
+)
 
 // Options adjust Build for tests and for the demo command.
 type Options struct {
@@ -134,6 +146,8 @@ func (a *App) build(ctx context.Context, opts Options) error {
 
 	// The services.
 	hasher := auth.NewHasher(opts.HashCost)
+	a.hasher = hasher
+	a.Logins = auth.NewLoginLimiter(loginWindow, loginsPerAccount, loginsPerAddress, a.now)
 	a.Outbox = outbox.New(store, outbox.Options{
 		Caps:                schedule.Caps{PerDay: cfg.Reminders.CapPerDay, PerWeek: cfg.Reminders.CapPerWeek},
 		BookingConfirmation: cfg.Reminders.BookingConfirmation,
@@ -142,6 +156,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		MinLead:             cfg.Reminders.MinLead.Duration,
 		DefaultLanguage:     cfg.Clinic.Language,
 		ClinicName:          cfg.Clinic.Name,
+		AnswerCaps:          outbox.AnswerCaps{Help: cfg.Replies.HelpAnswersPerDay, StopStart: cfg.Replies.StopStartAnswersPerDay},
 		Now:                 a.now,
 		Logger:              a.Log,
 	})
@@ -191,7 +206,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	}
 
 	// SMS.CX out: the client (or the simulator), and the dispatcher.
-	page, simulatorHandler, err := a.buildSMSCX(receiver)
+	page, err := a.buildSMSCX(receiver)
 	if err != nil {
 		return err
 	}
@@ -217,16 +232,23 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	}
 
 	// The HTTP surface.
+	loginKey, err := a.Clinic.SigningKey(ctx, "login_csrf")
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Stats: stats.New(store), Texts: a.Wording, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
 	a.Web, err = web.New(web.Options{
-		ClinicName:     cfg.Clinic.Name,
-		TrustedProxies: cfg.Server.TrustedProxies,
-		Simulating:     cfg.SMSCXMode() == config.ModeSimulate,
-		TLS:            strings.HasPrefix(cfg.Server.PublicURL, "https://"),
+		ClinicName:         cfg.Clinic.Name,
+		TrustedProxies:     cfg.Server.TrustedProxies,
+		Simulating:         cfg.SMSCXMode() == config.ModeSimulate,
+		TLS:                strings.HasPrefix(cfg.Server.PublicURL, "https://"),
+		SecureCookies:      cfg.CookieSecure(),
+		LiveStreamsPerUser: cfg.Server.LiveStreamsPerUser,
 	}, web.Deps{
 		Sessions:  auth.NewSessions(store, auth.SessionOptions{Lifetime: cfg.Server.SessionLifetime.Duration, Secure: cfg.CookieSecure()}),
 		Hasher:    hasher,
-		Limiter:   auth.NewLoginLimiter(15*time.Minute, 5, 50, a.now),
+		Limiter:   a.Logins,
+		LoginKey:  loginKey,
 		Templates: templates.FS,
 		Static:    static.FS,
 		Logger:    a.Log,
@@ -243,9 +265,6 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Live:      a.Live,
 		API:       apiSrv,
 		Webhook:   receiver,
-		Simulator: simulatorHandler,
-		// The fake gateway's own path: the simulator's client calls it there.
-		SimulatorPrefix: simulator.Prefix,
 	})
 	if err != nil {
 		return err
@@ -308,6 +327,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	// Event streams never go idle by themselves: end them when shutdown starts.
 	srv.RegisterOnShutdown(a.Web.StopStreams)
+	// The login check of an unknown account compares against a stand-in
+	// hash; make it now, not at the first such login.
+	go a.hasher.Warm()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.startJobs()

@@ -165,19 +165,21 @@ func TestSimulatorModeEndToEnd(t *testing.T) {
 	}
 }
 
-func TestSimulatorMountOnTheListener(t *testing.T) {
+// The fake gateway is not served on the app's listener, with or without
+// its key: only the simulator's client reaches it, in-process. Anonymous
+// posts to its old path cost nothing.
+func TestSimulatorNotOnTheListener(t *testing.T) {
 	a := serveTestApp(t, config.Default())
-	tests := []struct {
-		name, key string
-		want      int
+	for _, tt := range []struct {
+		name, method, path, key string
 	}{
-		{"the process's key", a.simulator.APIKey(), http.StatusOK},
-		{"no key", "", http.StatusUnauthorized},
-		{"the fake's default key", smscxtest.DefaultAPIKey, http.StatusUnauthorized},
-	}
-	for _, tt := range tests {
+		{"balance with the process's key", http.MethodGet, "/account/balance", a.simulator.APIKey()},
+		{"send with the process's key", http.MethodPost, "/sms", a.simulator.APIKey()},
+		{"send without a key", http.MethodPost, "/sms", ""},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodGet, a.URL+simulator.Prefix+"/account/balance", nil)
+			req, _ := http.NewRequest(tt.method, a.URL+simulator.Prefix+tt.path, strings.NewReader(`{"to":["+12025550143"],"text":"x","from":"Clinic"}`))
+			req.Header.Set("Content-Type", "application/json")
 			if tt.key != "" {
 				req.Header.Set("X-API-KEY", tt.key)
 			}
@@ -187,10 +189,17 @@ func TestSimulatorMountOnTheListener(t *testing.T) {
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != tt.want {
-				t.Fatalf("status %d, want %d", resp.StatusCode, tt.want)
+			if resp.StatusCode != http.StatusNotFound {
+				t.Fatalf("status %d, want 404", resp.StatusCode)
 			}
 		})
+	}
+	if n := len(a.Simulator.Requests()); n != 0 {
+		t.Fatalf("the fake recorded %d requests from the listener", n)
+	}
+	// The client still reaches it.
+	if _, err := a.SMS.Balance(context.Background()); err != nil {
+		t.Fatalf("balance through the simulator's client: %v", err)
 	}
 }
 
@@ -330,6 +339,7 @@ func TestLiveModeBuildsTheRealClient(t *testing.T) {
 	cfg.SMSCX.Mode = config.ModeLive
 	cfg.SMSCX.APIKey = "live-key-0123456789"
 	cfg.SMSCX.BaseURL = gw.URL
+	cfg.Server.AllowInsecurePublicURL = true // the listener's http:// URL
 	a := serveTestApp(t, cfg)
 	if a.Simulator != nil || a.simulator != nil {
 		t.Fatal("live mode built a simulator")

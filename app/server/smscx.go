@@ -13,18 +13,18 @@ import (
 
 // buildSMSCX builds the SMS.CX client (App.SMS) and what the SMS.CX
 // settings page shows. In simulate mode the client talks to the simulator's
-// fake gateway, whose webhooks (delivery reports, inbound SMS, opt-outs)
-// come back through receiver, the app's real webhook; the fake is also
-// served under web.SimulatorPrefix (the returned handler). In live mode the
-// client talks to smscx.base_url with the configured credentials.
-func (a *App) buildSMSCX(receiver http.Handler) (*web.SMSCX, http.Handler, error) {
+// fake gateway in-process, and the fake's webhooks (delivery reports,
+// inbound SMS, opt-outs) come back through receiver, the app's real
+// webhook. The fake is not served on the app's listener: nothing outside
+// the process can reach it. In live mode the client talks to
+// smscx.base_url with the configured credentials.
+func (a *App) buildSMSCX(receiver http.Handler) (*web.SMSCX, error) {
 	cfg := a.Config
 	page := &web.SMSCX{
 		Mode:       cfg.SMSCXMode(),
 		Sender:     cfg.SMSCX.Sender,
 		WebhookURL: a.WebhookURL(),
 	}
-	var fake http.Handler
 	if cfg.SMSCXMode() == config.ModeSimulate {
 		sim, err := simulator.New(simulator.Options{
 			PublicURL:  cfg.Server.PublicURL,
@@ -34,10 +34,9 @@ func (a *App) buildSMSCX(receiver http.Handler) (*web.SMSCX, http.Handler, error
 			Now:        a.now,
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("server: %w", err)
+			return nil, fmt.Errorf("server: %w", err)
 		}
 		a.closers = append(a.closers, sim.Close)
-		fake = sim.Handler()
 		a.SMS, a.Simulator, a.simulator = sim.Client(), sim.Server(), sim
 		page.BaseURL, page.Auth, page.Simulator = sim.BaseURL(), "API key (a random one, made at start)", sim.Server()
 		a.Log.Info("smscx simulator mode: nothing reaches a phone", slog.String("base_url", sim.BaseURL()))
@@ -50,13 +49,13 @@ func (a *App) buildSMSCX(receiver http.Handler) (*web.SMSCX, http.Handler, error
 			HTTPClient:   &http.Client{Timeout: cfg.SMSCX.Timeout.Duration},
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("server: smscx: %w", err)
+			return nil, fmt.Errorf("server: smscx: %w", err)
 		}
 		a.SMS = client
 		page.BaseURL, page.Auth = cfg.SMSCX.BaseURL, liveAuth(cfg.SMSCX)
 	}
 	page.Client = a.SMS
-	return page, fake, nil
+	return page, nil
 }
 
 // liveAuth says how the live client authenticates, without the secret.

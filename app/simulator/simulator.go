@@ -11,9 +11,9 @@
 // the fake (under Prefix) or to the app's webhook receiver (over real
 // HTTP/1.1, so the wire format is the same). A public_url behind a reverse proxy, an https public_url, a test
 // server on a random port, or a server.addr that differs from public_url's
-// port all work, before and after the app starts listening. The fake stays
-// reachable on the app's listener under Prefix too, but only with the
-// random per-process API key.
+// port all work, before and after the app starts listening. The fake is
+// not served on the app's listener: nothing outside the process reaches
+// it, so anonymous requests cannot make it hold anything.
 package simulator
 
 import (
@@ -31,7 +31,8 @@ import (
 	"apptconfirm/app/smscx/smscxtest"
 )
 
-// Prefix is where the fake gateway is mounted in the app.
+// Prefix is the fake gateway's path under server.public_url: the
+// simulator's client calls it there, and the loopback answers in-process.
 const Prefix = "/_simulator/smscx"
 
 // Defaults for zero Options fields.
@@ -153,7 +154,8 @@ func (s *Simulator) BaseURL() string { return s.baseURL }
 // the client need it; it is never shown or logged.
 func (s *Simulator) APIKey() string { return s.apiKey }
 
-// Handler serves the fake gateway; mount it under Prefix.
+// Handler serves the fake gateway under Prefix, for tests that want to
+// reach it over their own listener; the app does not mount it.
 func (s *Simulator) Handler() http.Handler { return http.StripPrefix(Prefix, s.fake) }
 
 // Close stops the fake's background webhooks (waiting for the ones in

@@ -297,6 +297,10 @@ type adminUserFormData struct {
 	Roles  []option
 	// MinPassword is the shortest password allowed.
 	MinPassword int
+	// Locked says the user's login is locked after failed attempts, for
+	// LockedFor more (edit only); the page offers Unlock.
+	Locked    bool
+	LockedFor string
 }
 
 func (s *Server) adminUserFormPage(c *gin.Context, status int, id uint, f userForm, fe models.FieldErrors) {
@@ -309,6 +313,11 @@ func (s *Server) adminUserFormPage(c *gin.Context, status int, id uint, f userFo
 	title := "New user"
 	if id != 0 {
 		title = "Edit user"
+		if u, err := s.clinic.GetUser(c.Request.Context(), id); err == nil {
+			if locked, wait := s.limiter.AccountLocked(u.Email); locked {
+				d.Locked, d.LockedFor = true, waitWords(wait)
+			}
+		}
 	}
 	s.html(c, status, "admin_user_form", s.page(c, title, "admin", d))
 }
@@ -364,8 +373,38 @@ func (s *Server) adminUserUpdate(c *gin.Context) {
 	if f.Password != "" {
 		msg += " The new password is in effect and their other sessions have ended."
 	}
+	if f.Password != "" || u.Disabled {
+		// Their sessions ended: so do the live streams those sessions opened.
+		s.EndUserStreams(u.ID)
+	}
 	s.flash(c, msg)
 	c.Redirect(http.StatusSeeOther, "/admin/users")
+}
+
+// adminUserUnlock lets a user whose login is locked after failed attempts
+// try again at once, after an admin has checked who they are.
+func (s *Server) adminUserUnlock(c *gin.Context) {
+	id, ok := s.pathID(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	u, err := s.clinic.GetUser(ctx, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !s.limiter.Unlock(u.Email) {
+		s.flash(c, "The login of "+u.Email+" was not locked.")
+		c.Redirect(http.StatusSeeOther, "/admin/users/"+strconv.FormatUint(uint64(id), 10)+"/edit")
+		return
+	}
+	if err := s.clinic.RecordUnlock(ctx, actorOf(c), u); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.flash(c, "The login of "+u.Email+" is unlocked: they may log in again now.")
+	c.Redirect(http.StatusSeeOther, "/admin/users/"+strconv.FormatUint(uint64(id), 10)+"/edit")
 }
 
 // --- audit ------------------------------------------------------------------

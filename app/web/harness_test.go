@@ -29,7 +29,7 @@ import (
 
 // testApp is a web UI on a fresh SQLite file, served over real HTTP.
 type testApp struct {
-	t      *testing.T
+	t      testing.TB
 	store  *models.Store
 	clinic *clinic.Service
 	// ob is the outbox; it plans the clinic's messages only in apps made
@@ -80,12 +80,12 @@ func withDeps(fn func(a *testApp, d *Deps)) appOption {
 // testHasher is the real bcrypt hasher at its minimum allowed cost.
 var testHasher = auth.NewHasher(10)
 
-func newTestApp(t *testing.T, opts ...appOption) *testApp {
+func newTestApp(t testing.TB, opts ...appOption) *testApp {
 	t.Helper()
 	return newTestAppWith(t, append([]appOption{withTrusted("127.0.0.1")}, opts...)...)
 }
 
-func newTestAppWith(t *testing.T, opts ...appOption) *testApp {
+func newTestAppWith(t testing.TB, opts ...appOption) *testApp {
 	t.Helper()
 	st := storetest.SQLite(t)
 	a := &testApp{t: t, store: st, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), live: live.NewHub(), kick: &kickCounter{}}
@@ -142,7 +142,7 @@ func (a *testApp) addUser(email string, role models.Role) *models.User {
 
 // browser is an HTTP client with a cookie jar that does not follow redirects.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	app    *testApp
 	client *http.Client
 	csrf   string

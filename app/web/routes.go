@@ -13,8 +13,10 @@ import (
 const WebhookPrefix = "/webhooks/smscx/"
 
 // routes is the route table of the whole HTTP surface, grouped by who may
-// call each route and how they prove it. Pages get sessions, cross-origin
-// protection and CSRF tokens; nothing else does.
+// call each route and how they prove it. Pages get a body cap (1 MB unless
+// setBodyLimit gives a route more), sessions, cross-origin protection and
+// CSRF tokens; nothing else does. An anonymous visitor's pages write no
+// session: the login form's CSRF token is a signed cookie of its own.
 func (s *Server) routes() {
 	e := s.engine
 
@@ -29,12 +31,10 @@ func (s *Server) routes() {
 	}
 
 	// SMS.CX: the unguessable secret in the path (the receiver compares
-	// it); simulate mode's fake gateway: its own per-process API key.
+	// it). Simulate mode's fake gateway is not served here: the
+	// simulator's client reaches it in-process.
 	if s.webhook != nil {
 		e.POST(WebhookPrefix+":secret", gin.WrapH(s.webhook))
-	}
-	if s.simulator != nil {
-		e.Any(s.simulatorPrefix+"/*path", gin.WrapH(s.simulator))
 	}
 
 	// Integrators: a bearer token, except for the API's own description.
@@ -51,18 +51,20 @@ func (s *Server) routes() {
 		tok.GET("/patients", s.api.ListPatients)
 		tok.POST("/patients", s.api.CreatePatient)
 		tok.GET("/patients/:id", s.api.GetPatient)
+		tok.DELETE("/patients/:id", s.api.ErasePatient)
 		tok.GET("/stats", s.api.Stats)
 		tok.GET("/templates", s.api.ListTemplates)
 		tok.PUT("/templates", s.api.PutTemplates)
 	}
 
-	// Browsers, before logging in.
-	pub := e.Group("/", s.session, s.crossOrigin, s.checkCSRF)
+	// Browsers, before logging in: the login form's token is checked
+	// against its own cookie, not a session.
+	pub := e.Group("/", s.capBody, s.session, s.crossOrigin)
 	pub.GET("/login", s.loginForm)
-	pub.POST("/login", s.login)
+	pub.POST("/login", s.checkLoginCSRF, s.login)
 
 	// Staff and admins.
-	staff := e.Group("/", s.session, s.crossOrigin, s.requireUser, s.checkCSRF)
+	staff := e.Group("/", s.capBody, s.session, s.crossOrigin, s.requireUser, s.checkCSRF)
 	staff.POST("/logout", s.logout)
 	staff.GET("/", s.dashboard)
 	staff.GET("/dashboard/body", s.dashboardBody)
@@ -103,7 +105,7 @@ func (s *Server) routes() {
 	}
 
 	// Admins only.
-	admin := e.Group("/admin", s.session, s.crossOrigin, s.requireUser, s.requireAdmin, s.checkCSRF)
+	admin := e.Group("/admin", s.capBody, s.session, s.crossOrigin, s.requireUser, s.requireAdmin, s.checkCSRF)
 	admin.GET("", s.adminIndex)
 	admin.GET("/locations", s.adminLocations)
 	admin.GET("/locations/new", s.adminLocationNew)
@@ -120,6 +122,9 @@ func (s *Server) routes() {
 	admin.POST("/users", s.adminUserCreate)
 	admin.GET("/users/:id/edit", s.adminUserEdit)
 	admin.POST("/users/:id", s.adminUserUpdate)
+	admin.POST("/users/:id/unlock", s.adminUserUnlock)
+	admin.GET("/patients/:id/erase", s.adminPatientErase)
+	admin.POST("/patients/:id/erase", s.adminPatientEraseDo)
 	admin.GET("/audit", s.adminAudit)
 	admin.GET("/tokens", s.adminTokens)
 	admin.POST("/tokens", s.adminTokenCreate)

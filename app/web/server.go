@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -33,21 +34,40 @@ type Options struct {
 	Simulating     bool
 	// TLS marks responses as served over HTTPS (HSTS, Secure cookies).
 	TLS bool
+	// SecureCookies gives the login form's cookie the Secure attribute
+	// (and the __Host- prefix), like the session cookie
+	// (server.secure_cookies).
+	SecureCookies bool
+	// LiveStreamsPerUser caps the live-update streams one user may hold
+	// open (server.live_streams_per_user); 0 means DefaultLiveStreamsPerUser.
+	LiveStreamsPerUser int
+}
+
+// PasswordChecker checks a login's password against a stored hash (""
+// for an account that does not exist) at the same cost either way;
+// *auth.Hasher implements it.
+type PasswordChecker interface {
+	Check(hash, pw string) bool
 }
 
 // Server holds the web UI's dependencies. It has no package-level state.
 type Server struct {
 	opts     Options
 	sessions *scs.SessionManager
-	hasher   *auth.Hasher
+	hasher   PasswordChecker
 	limiter  *auth.LoginLimiter
-	render   *Renderer
-	assets   *Assets
-	log      *slog.Logger
-	now      func() time.Time
-	clinic   *clinic.Service
-	stats    *stats.Service
-	tokens   *api.Tokens
+	// loginCSRF protects the login form without a session (logincsrf.go).
+	loginCSRF *loginCSRF
+	// bodyLimits holds the page routes allowed a body larger than
+	// DefaultMaxFormBytes, by method and route pattern (limits.go).
+	bodyLimits map[string]int64
+	render     *Renderer
+	assets     *Assets
+	log        *slog.Logger
+	now        func() time.Time
+	clinic     *clinic.Service
+	stats      *stats.Service
+	tokens     *api.Tokens
 	// rules and sends serve the rule editor and "Tomorrow's sends"
 	// (rules.go, upcoming.go); sender gives the latter its "Send now".
 	rules  Rules
@@ -60,12 +80,10 @@ type Server struct {
 	// live feeds GET /events; streams ends those at shutdown (events.go).
 	live    live.Broadcaster
 	streams *streams
-	// api serves the REST API and the operations endpoints; webhook and
-	// simulator are SMS.CX's webhook and simulate mode's fake gateway.
-	api             *api.API
-	webhook         http.Handler
-	simulator       http.Handler
-	simulatorPrefix string
+	// api serves the REST API and the operations endpoints; webhook is
+	// SMS.CX's webhook.
+	api     *api.API
+	webhook http.Handler
 
 	engine *gin.Engine
 	cop    *http.CrossOriginProtection
@@ -74,9 +92,13 @@ type Server struct {
 // Deps are the collaborators New needs. Those that may be nil turn their
 // pages off.
 type Deps struct {
-	Sessions  *scs.SessionManager
-	Hasher    *auth.Hasher
-	Limiter   *auth.LoginLimiter
+	Sessions *scs.SessionManager
+	Hasher   PasswordChecker
+	Limiter  *auth.LoginLimiter
+	// LoginKey signs the login form's CSRF token (at least 32 bytes; every
+	// instance sharing the database must use the same). Empty draws a
+	// random key for this process.
+	LoginKey  []byte
 	Templates fs.FS
 	Static    fs.FS
 	Logger    *slog.Logger
@@ -105,11 +127,9 @@ type Deps struct {
 	// and /metrics.
 	API *api.API
 	// Webhook receives SMS.CX's callbacks (POST /webhooks/smscx/{secret}).
+	// Simulate mode's fake SMS.CX gateway is not served: the simulator's
+	// client reaches it in-process.
 	Webhook http.Handler
-	// Simulator is simulate mode's fake SMS.CX gateway (which checks its
-	// own API key), served under SimulatorPrefix; nil in live mode.
-	Simulator       http.Handler
-	SimulatorPrefix string
 }
 
 // New builds the web UI and the route table of the whole HTTP surface.
@@ -138,14 +158,27 @@ func New(opts Options, d Deps) (*Server, error) {
 	}
 	e.RedirectTrailingSlash = false
 	e.HandleMethodNotAllowed = true
+	key := d.LoginKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key) // never fails since Go 1.24
+	}
+	if len(key) < 32 {
+		return nil, errors.New("web: the login key must have at least 32 bytes")
+	}
+	if opts.LiveStreamsPerUser <= 0 {
+		opts.LiveStreamsPerUser = DefaultLiveStreamsPerUser
+	}
 	s := &Server{
 		opts: opts, sessions: d.Sessions, hasher: d.Hasher, limiter: d.Limiter,
 		render: r, assets: assets, log: d.Logger, now: d.Now, engine: e,
 		clinic: d.Clinic, stats: d.Stats, tokens: d.Tokens,
 		rules: d.Rules, sends: d.Sends, sender: d.Sender, texts: d.Texts,
-		live: d.Live, streams: newStreams(),
-		api: d.API, webhook: d.Webhook, simulator: d.Simulator, simulatorPrefix: d.SimulatorPrefix,
-		cop: http.NewCrossOriginProtection(),
+		live: d.Live, streams: newStreams(opts.LiveStreamsPerUser),
+		api: d.API, webhook: d.Webhook,
+		cop:        http.NewCrossOriginProtection(),
+		loginCSRF:  &loginCSRF{key: key, secure: opts.TLS || opts.SecureCookies},
+		bodyLimits: map[string]int64{},
 	}
 	if d.Inbox != nil {
 		s.inbox = &inboxPages{s: s, svc: d.Inbox}
@@ -208,7 +241,12 @@ func (s *Server) page(c *gin.Context, title, nav string, data any) *Page {
 	}
 	if hasSession(c) {
 		ctx := c.Request.Context()
-		p.CSRF = s.csrfToken(ctx)
+		// Only a logged-in user's pages carry forms that need the session's
+		// token; asking for it on an anonymous page would write a session
+		// row for every visitor. (The login form has a token of its own.)
+		if p.User != nil {
+			p.CSRF = s.csrfToken(ctx)
+		}
 		p.Flash = s.sessions.PopString(ctx, sessFlash)
 		p.FlashError = s.sessions.PopBool(ctx, sessFlashE)
 	}

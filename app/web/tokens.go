@@ -9,17 +9,24 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"apptconfirm/app/api"
 	"apptconfirm/models"
 )
 
 // tokensData is the token page: the list, the create form, and right after
 // a create, the new token (shown this once; only its hash is stored).
 type tokensData struct {
-	Tokens   []tokenRow
+	Tokens []tokenRow
+	// Name, Scope and Expires are the form's values.
 	Name     string
+	Scope    string
+	Expires  string
+	Scopes   []option
+	Lifetime []option
 	Errors   models.FieldErrors
 	NewToken string
 	NewName  string
+	NewScope string
 }
 
 // tokenRow is one token as the list shows it, times in the clinic's zone.
@@ -27,10 +34,37 @@ type tokenRow struct {
 	ID        uint
 	Name      string
 	Prefix    string
+	Scope     string
 	CreatedAt string
 	LastUsed  string
 	RevokedAt string
 	Revoked   bool
+	// ExpiresAt is when it stops working ("" for never); Expired says it
+	// has.
+	ExpiresAt string
+	Expired   bool
+}
+
+// tokenScopes are the scopes offered, the usual one first.
+var tokenScopes = []option{
+	{models.ScopeReadWrite, "Read and write (push appointments and patients)"},
+	{models.ScopeRead, "Read only (reports, dashboards)"},
+}
+
+// tokenLifetimes are the expiries offered, in days ("" for never).
+var tokenLifetimes = []option{
+	{"", "Never"},
+	{"30", "In 30 days"},
+	{"90", "In 90 days"},
+	{"365", "In a year"},
+}
+
+// scopeLabel is how the list shows a scope.
+func scopeLabel(scope string) string {
+	if scope == models.ScopeRead {
+		return "read only"
+	}
+	return "read and write"
 }
 
 // tokenActor is the logged-in admin as the actor of the audit log.
@@ -44,7 +78,7 @@ func tokenActor(c *gin.Context) models.Actor {
 }
 
 func (s *Server) adminTokens(c *gin.Context) {
-	s.tokensPage(c, http.StatusOK, tokensData{})
+	s.tokensPage(c, http.StatusOK, tokensData{Scope: models.ScopeReadWrite})
 }
 
 // tokensPage renders the page with d, after loading the list.
@@ -67,8 +101,16 @@ func (s *Server) tokensPage(c *gin.Context, status int, d tokensData) {
 		}
 	}
 	const layout = "2 Jan 2006 15:04 MST"
+	d.Scopes, d.Lifetime = tokenScopes, tokenLifetimes
+	now := s.now()
 	for _, t := range ts {
-		r := tokenRow{ID: t.ID, Name: t.Name, Prefix: t.Prefix, CreatedAt: t.CreatedAt.In(zone).Format(layout), Revoked: t.RevokedAt != nil}
+		r := tokenRow{
+			ID: t.ID, Name: t.Name, Prefix: t.Prefix, Scope: scopeLabel(t.Scope),
+			CreatedAt: t.CreatedAt.In(zone).Format(layout), Revoked: t.RevokedAt != nil, Expired: t.Expired(now),
+		}
+		if t.ExpiresAt != nil {
+			r.ExpiresAt = t.ExpiresAt.In(zone).Format(layout)
+		}
 		if t.LastUsedAt != nil {
 			r.LastUsed = t.LastUsedAt.In(zone).Format(layout)
 		}
@@ -83,10 +125,26 @@ func (s *Server) tokensPage(c *gin.Context, status int, d tokensData) {
 }
 
 func (s *Server) adminTokenCreate(c *gin.Context) {
-	name := strings.TrimSpace(c.PostForm("name"))
-	plain, tok, err := s.tokens.Create(c.Request.Context(), tokenActor(c), name)
+	form := tokensData{
+		Name:    strings.TrimSpace(c.PostForm("name")),
+		Scope:   c.PostForm("scope"),
+		Expires: c.PostForm("expires_in_days"),
+	}
+	in := api.TokenInput{Name: form.Name, Scope: form.Scope}
+	if form.Expires != "" {
+		days, err := strconv.Atoi(form.Expires)
+		if err != nil || !validLifetime(form.Expires) {
+			form.Errors = models.FieldErrors{"expires_at": "choose one of the offered expiries"}
+			s.tokensPage(c, http.StatusUnprocessableEntity, form)
+			return
+		}
+		at := s.now().Add(time.Duration(days) * 24 * time.Hour)
+		in.ExpiresAt = &at
+	}
+	plain, tok, err := s.tokens.CreateWith(c.Request.Context(), tokenActor(c), in)
 	if fe, ok := models.AsFieldErrors(err); ok {
-		s.tokensPage(c, http.StatusUnprocessableEntity, tokensData{Name: name, Errors: fe})
+		form.Errors = fe
+		s.tokensPage(c, http.StatusUnprocessableEntity, form)
 		return
 	}
 	if err != nil {
@@ -94,7 +152,17 @@ func (s *Server) adminTokenCreate(c *gin.Context) {
 		return
 	}
 	// Rendered, not redirected: the token exists only in this answer.
-	s.tokensPage(c, http.StatusOK, tokensData{NewToken: plain, NewName: tok.Name})
+	s.tokensPage(c, http.StatusOK, tokensData{NewToken: plain, NewName: tok.Name, NewScope: scopeLabel(tok.Scope), Scope: models.ScopeReadWrite})
+}
+
+// validLifetime reports whether days is one of the offered expiries.
+func validLifetime(days string) bool {
+	for _, o := range tokenLifetimes {
+		if o.Value != "" && o.Value == days {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) adminTokenRevoke(c *gin.Context) {

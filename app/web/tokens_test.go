@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"apptconfirm/app/api"
 	"apptconfirm/models"
@@ -22,7 +23,7 @@ func TestTokenPages(t *testing.T) {
 	b := a.browser()
 	b.login("admin@example.com")
 	ctx := context.Background()
-	tokens := api.NewTokens(a.store, nil)
+	tokens := api.NewTokens(a.store, func() time.Time { return a.now })
 
 	status, body := b.get("/admin/tokens")
 	if status != 200 || !strings.Contains(body, "No tokens yet") {
@@ -30,7 +31,7 @@ func TestTokenPages(t *testing.T) {
 	}
 
 	// Create: the token is shown once, in this answer only.
-	resp, body := b.post("/admin/tokens", url.Values{"name": {"PMS sync"}})
+	resp, body := b.post("/admin/tokens", url.Values{"name": {"PMS sync"}, "scope": {"read_write"}})
 	if resp.StatusCode != 200 {
 		t.Fatalf("create: status %d", resp.StatusCode)
 	}
@@ -68,9 +69,33 @@ func TestTokenPages(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "required") {
 		t.Errorf("empty name: status %d", resp.StatusCode)
 	}
-	resp, _ = b.post("/admin/tokens", url.Values{"name": {"PMS sync"}})
+	resp, _ = b.post("/admin/tokens", url.Values{"name": {"PMS sync"}, "scope": {"read_write"}})
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("duplicate name: status %d", resp.StatusCode)
+	}
+	for _, f := range []url.Values{
+		{"name": {"no scope"}},
+		{"name": {"odd scope"}, "scope": {"admin"}},
+		{"name": {"odd expiry"}, "scope": {"read"}, "expires_in_days": {"9999"}},
+	} {
+		if resp, body := b.post("/admin/tokens", f); resp.StatusCode != http.StatusUnprocessableEntity ||
+			(!strings.Contains(body, "must be read") && !strings.Contains(body, "offered expiries")) {
+			t.Errorf("%v: status %d", f, resp.StatusCode)
+		}
+	}
+
+	// A read-only token expiring in 30 days.
+	resp, body = b.post("/admin/tokens", url.Values{"name": {"Reports"}, "scope": {"read"}, "expires_in_days": {"30"}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "It may only read") {
+		t.Fatalf("read-only token: status %d", resp.StatusCode)
+	}
+	ro, err := tokens.Authenticate(ctx, newTokenRE.FindStringSubmatch(body)[1])
+	if err != nil || ro.Scope != models.ScopeRead || ro.ExpiresAt == nil || !ro.ExpiresAt.Equal(a.now.Add(30*24*time.Hour)) {
+		t.Fatalf("read-only token: %+v %v", ro, err)
+	}
+	_, body = b.get("/admin/tokens")
+	if !strings.Contains(body, "read only") || !strings.Contains(body, "1 Apr 2026 09:00 UTC") {
+		t.Errorf("list lacks the read-only token's access and expiry:\n%s", body)
 	}
 
 	// Revoke.

@@ -42,6 +42,22 @@ func badEnvelope(format string, args ...any) error {
 	return &EnvelopeError{Reason: fmt.Sprintf(format, args...)}
 }
 
+// MaxBatchItems is the most items one webhook batch may hold. SMS.CX sends
+// up to 200; a longer batch is refused whole (413) and nothing of it is
+// stored, so that one request cannot make the receiver store and apply an
+// unbounded number of events.
+const MaxBatchItems = 1000
+
+// TooManyItemsError is a batch of more than MaxBatchItems items; the
+// Receiver answers 413 and stores nothing.
+type TooManyItemsError struct {
+	Items int
+}
+
+func (e *TooManyItemsError) Error() string {
+	return fmt.Sprintf("webhook: %d items in one batch; at most %d are accepted", e.Items, MaxBatchItems)
+}
+
 // item is one decoded item of a batch, ready to be stored.
 type item struct {
 	// key is the unique de-duplication key: models.DedupKey of the
@@ -121,6 +137,9 @@ func decodeBatch(body []byte) (*batch, error) {
 		return nil, badEnvelope(`"data" is missing`)
 	}
 	raws := env.Data
+	if len(raws) > MaxBatchItems {
+		return nil, &TooManyItemsError{Items: len(raws)}
+	}
 	b := &batch{event: event}
 	seen := make(map[string]bool, len(raws))
 	for _, raw := range raws {

@@ -26,8 +26,9 @@ var fuzzSeeds = []string{
 }
 
 // FuzzDecodeBatch: decoding never panics; it refuses with an *EnvelopeError
-// or returns unique, bounded keys and valid UTF-8. What it accepts is JSON
-// to the standard library too, which the processor decodes items with.
+// (or a *TooManyItemsError) or returns at most MaxBatchItems items with
+// unique, bounded keys and valid UTF-8. What it accepts is JSON to the
+// standard library too, which the processor decodes items with.
 func FuzzDecodeBatch(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add([]byte(s))
@@ -36,10 +37,17 @@ func FuzzDecodeBatch(f *testing.F) {
 		b, err := decodeBatch(body)
 		if err != nil {
 			var ee *EnvelopeError
+			var many *TooManyItemsError
+			if errors.As(err, &many) && many.Items > MaxBatchItems {
+				return
+			}
 			if !errors.As(err, &ee) || ee.Reason == "" {
 				t.Fatalf("error %v is not an EnvelopeError with a reason", err)
 			}
 			return
+		}
+		if len(b.items) > MaxBatchItems {
+			t.Fatalf("%d items accepted", len(b.items))
 		}
 		if !eventName.MatchString(b.event) {
 			t.Fatalf("event %q accepted", b.event)

@@ -142,7 +142,12 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	receipt, err := r.Ingest(ctx, body)
 	var envErr *EnvelopeError
+	var many *TooManyItemsError
 	switch {
+	case errors.As(err, &many):
+		r.log.InfoContext(ctx, "webhook refused: batch too long", slog.Int("items", many.Items))
+		writeError(w, http.StatusRequestEntityTooLarge, "too_many_items",
+			fmt.Sprintf("the batch holds %d items; at most %d are accepted in one request", many.Items, MaxBatchItems))
 	case errors.As(err, &envErr):
 		r.log.InfoContext(ctx, "webhook refused", slog.String("reason", envErr.Reason))
 		writeError(w, http.StatusBadRequest, "bad_envelope", envErr.Reason)
@@ -201,8 +206,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // Ingest decodes a webhook body and stores every item of the batch, all or
 // nothing, then wakes the Notifier. Batches of concurrent requests share one
 // transaction (a group commit); each answer waits for its own commit. A
-// body that is not an envelope is an
-// *EnvelopeError and stores nothing; a database that cannot take the write
+// body that is not an envelope is an *EnvelopeError, a batch of more than
+// MaxBatchItems items a *TooManyItemsError; neither stores anything. A
+// database that cannot take the write
 // returns an error wrapping models.ErrUnavailable. ServeHTTP calls it; the
 // simulator and benchmarks may call it directly.
 func (r *Receiver) Ingest(ctx context.Context, body []byte) (Receipt, error) {

@@ -329,7 +329,7 @@ func TestDatabaseUnavailable(t *testing.T) {
 		_, path := storetest.SQLitePath(t)
 		// A store whose connections give up on a lock after 50 ms (the
 		// first _busy_timeout in the DSN wins).
-		store, err := models.Open(models.Options{Driver: models.DriverSQLite, DSN: path + "?_busy_timeout=50"})
+		store, err := models.Open(models.Options{Driver: models.DriverSQLite, DSN: "file:" + path + "?_busy_timeout=50"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -366,10 +366,11 @@ func TestDatabaseUnavailable(t *testing.T) {
 
 	t.Run("group past its deadline", func(t *testing.T) {
 		// A batch that cannot be written within the group's time: the
-		// deadline passes between two of its rows.
+		// deadline (far shorter than writing the longest batch accepted
+		// takes) passes before it is all written.
 		e := newEnv(t, storetest.SQLite(t), withMaxBody(16<<20))
-		e.recv.SetGroupTimeout(5 * time.Millisecond)
-		big := string(appendBatch(nil, 10000))
+		e.recv.SetGroupTimeout(100 * time.Microsecond)
+		big := string(appendBatch(nil, webhook.MaxBatchItems))
 		code, resp := e.post(big)
 		if code != http.StatusServiceUnavailable || !strings.Contains(resp, "unavailable") {
 			t.Fatalf("group past its deadline: status %d: %s", code, resp)
@@ -379,7 +380,7 @@ func TestDatabaseUnavailable(t *testing.T) {
 		}
 		e.recv.SetGroupTimeout(webhook.GroupTimeout)
 		e.mustPost(big) // SMS.CX's retry
-		if n := e.count(&models.WebhookEvent{}); n != 10000 {
+		if n := e.count(&models.WebhookEvent{}); n != webhook.MaxBatchItems {
 			t.Fatalf("retry stored %d events", n)
 		}
 	})
@@ -565,4 +566,31 @@ func TestRetryAcrossKeyMigration(t *testing.T) {
 			t.Fatalf("%d events stored, want the 2 from before the upgrade", n)
 		}
 	})
+}
+
+// A batch of more than 1,000 items is refused whole with 413 and nothing of
+// it is stored; 1,000 exactly is taken.
+func TestBatchOverItemLimit(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t), withMaxBody(8<<20))
+	items := func(n, base int) []any {
+		out := make([]any, n)
+		for i := range out {
+			out[i] = map[string]any{"hitId": base + i, "optoutId": "o", "optoutType": "link", "phoneNumber": "+4915100000001"}
+		}
+		return out
+	}
+	code, body := e.post(envelope("new_optout", items(webhook.MaxBatchItems+1, 0)...))
+	if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, `"too_many_items"`) || !strings.Contains(body, "1001 items") {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	if n := e.count(&models.WebhookEvent{}); n != 0 {
+		t.Fatalf("%d events stored from the refused batch", n)
+	}
+	code, body = e.post(envelope("new_optout", items(webhook.MaxBatchItems, 5000)...))
+	if code != http.StatusOK {
+		t.Fatalf("1000 items: status %d: %s", code, body)
+	}
+	if n := e.count(&models.WebhookEvent{}); n != webhook.MaxBatchItems {
+		t.Fatalf("%d events stored, want %d", n, webhook.MaxBatchItems)
+	}
 }

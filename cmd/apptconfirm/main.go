@@ -33,7 +33,10 @@ commands:
   demo           seed a demo clinic and serve in simulator mode
   migrate        apply pending database migrations
   user add       create a user: --email, --name, --role admin|staff (password asked, or --password-stdin)
-  token create   print a new REST API token: --name NAME (shown once; revoke it under Admin > API tokens)
+  token create   print a new REST API token: --name NAME [--scope read|read_write] [--expires 90d|DATE]
+                 (shown once; revoke it under Admin > API tokens)
+  backup         copy the SQLite database while it runs: --to FILE [--force] (on PostgreSQL: use pg_dump)
+  restore        put a copy back, with the server stopped: --from FILE (on PostgreSQL: use pg_restore)
   seed           insert synthetic appointments for benchmarks: --count N (never on a real clinic's database)
   version        print the version
 
@@ -64,6 +67,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdTokenCreate(ctx, args, stdout, stderr)
 	case "seed":
 		err = cmdSeed(ctx, args, stdout, stderr)
+	case "backup":
+		err = cmdBackup(ctx, args, stdout, stderr)
+	case "restore":
+		err = cmdRestore(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "apptconfirm", version)
 	case "help", "-h", "--help":

@@ -50,8 +50,11 @@ func startInstance(t testing.TB, name string, env []string) *instance {
 	ln.Close()
 	args, _ := json.Marshal([]string{"serve"})
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	// The instance's public URL is plain http on loopback, which live
+	// mode allows only when told.
 	cmd.Env = append(os.Environ(), envChildArgs+"="+string(args),
-		"APPTCONFIRM_SERVER_ADDR="+addr, "APPTCONFIRM_SERVER_PUBLIC_URL=http://"+addr)
+		"APPTCONFIRM_SERVER_ADDR="+addr, "APPTCONFIRM_SERVER_PUBLIC_URL=http://"+addr,
+		"APPTCONFIRM_SERVER_ALLOW_INSECURE_PUBLIC_URL=true")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Dir = t.TempDir() // no config.yaml there: defaults plus the environment
 	logf, err := os.Create(filepath.Join(t.TempDir(), name+".log"))

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"apptconfirm/app/api"
 	"apptconfirm/models"
@@ -74,5 +76,64 @@ func TestTokenCreate(t *testing.T) {
 	run(ctx, []string{"help"}, strings.NewReader(""), &help, &help)
 	if !strings.Contains(help.String(), "token create") {
 		t.Error("usage does not list token create")
+	}
+}
+
+// --scope and --expires make a read-only token that stops working at its
+// expiry; bad values are refused with the flag named.
+func TestTokenCreateScopeAndExpiry(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "app.db")
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte("database:\n  driver: sqlite\n  dsn: "+dbPath+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, []string{"token", "create", "--name", "reports", "--scope", "read", "--expires", "30d", "--config", cfgPath}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "read only") || !strings.Contains(stderr.String(), "expires 20") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+	store, err := models.Open(models.Options{Driver: models.DriverSQLite, DSN: dbPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = store.Close() }()
+	plain := strings.TrimSpace(stdout.String())
+	tok, err := api.NewTokens(store, nil).Authenticate(ctx, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Scope != models.ScopeRead || tok.ExpiresAt == nil {
+		t.Fatalf("token %+v", tok)
+	}
+	if d := time.Until(*tok.ExpiresAt); d < 29*24*time.Hour || d > 30*24*time.Hour {
+		t.Fatalf("expires in %s, want 30 days", d)
+	}
+	later := func() time.Time { return tok.ExpiresAt.Add(time.Second) }
+	if _, err := api.NewTokens(store, later).Authenticate(ctx, plain); !errors.Is(err, api.ErrExpiredToken) {
+		t.Fatalf("after its expiry: %v", err)
+	}
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--scope", "admin"}, "--scope: want read or read_write"},
+		{[]string{"--expires", "soon"}, "--expires: want a number of days"},
+		{[]string{"--expires", "-3d"}, "--expires: want a positive number of days"},
+		{[]string{"--expires", "2001-01-01"}, "--expires: must be in the future"},
+	} {
+		var out, errOut bytes.Buffer
+		args := append([]string{"token", "create", "--name", "x", "--config", cfgPath}, c.args...)
+		if code := run(ctx, args, strings.NewReader(""), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), c.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 with %q", c.args, code, errOut.String(), c.msg)
+		}
+	}
+	// A date means the end of that day, in UTC.
+	at, err := parseExpiry("2031-05-04", time.Now())
+	if err != nil || !at.Equal(time.Date(2031, 5, 5, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("parseExpiry(date) = %v, %v", at, err)
 	}
 }

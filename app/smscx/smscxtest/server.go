@@ -18,6 +18,12 @@
 // connections, missing credit and missing coverage. Every request and every
 // webhook attempt is recorded.
 //
+// The fake authenticates a request before it reads the body: a request
+// refused for its route, its credentials or its declared size leaves only
+// a summary of bounded size in the log (see Request), and the log is
+// bounded in bytes as well as in entries, so a fake that anyone can reach
+// cannot be made to hold more than a few megabytes.
+//
 // Where the real API is not documented the fake makes a choice, listed here
 // so tests do not mistake it for SMS.CX behaviour:
 //
@@ -46,12 +52,12 @@
 //     POST /oauth/token. Latency applies to every request.
 //
 // For long runs (simulator mode, the P2 benchmark) set Options.MaxRecorded
-// so the request and webhook logs stay bounded; messages are kept compactly
-// (no response bodies: idempotent replays are re-rendered byte-identically).
+// so the request and webhook logs stay bounded in entries too; messages are
+// kept compactly (no response bodies: idempotent replays are re-rendered
+// byte-identically).
 package smscxtest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -140,6 +146,13 @@ type Options struct {
 	// MaxRecorded bounds the Requests and Callbacks logs (the newest are
 	// kept). Zero means unlimited; negative means nothing is recorded.
 	MaxRecorded int
+	// MaxRecordedBody is how many bytes of each request body Requests
+	// keeps. Zero means DefaultMaxRecordedBody; negative means none.
+	MaxRecordedBody int
+	// MaxRecordedBytes bounds the Requests log in bytes (bodies, paths,
+	// headers and a fixed cost per entry; the newest are kept). Zero means
+	// DefaultMaxRecordedBytes; negative means no bound in bytes.
+	MaxRecordedBytes int
 	// Now is the clock for datetimes and token expiry. Nil means time.Now.
 	// Delays and timers always use real time.
 	Now func() time.Time
@@ -157,6 +170,7 @@ type Server struct {
 	clientID    string
 	secret      string
 	optoutLink  string
+	maxBody     int
 
 	baseCtx context.Context
 	cancel  context.CancelFunc
@@ -186,7 +200,7 @@ type Server struct {
 	msgs     []*message
 	byID     map[string]*message
 	idem     map[string]*idemEntry
-	requests ring[*requestRecord]
+	requests requestLog
 	calls    ring[Callback]
 	hitSeq   int64
 	hitIDs   map[string]int64
@@ -230,7 +244,8 @@ func NewServer(opts Options) *Server {
 		idem:       make(map[string]*idemEntry),
 		hitIDs:     make(map[string]int64),
 		queues:     make(map[string]*dlrQueue),
-		requests:   ring[*requestRecord]{limit: opts.MaxRecorded},
+		requests:   requestLog{limit: opts.MaxRecorded, maxBytes: opts.MaxRecordedBytes},
+		maxBody:    opts.MaxRecordedBody,
 		calls:      ring[Callback]{limit: opts.MaxRecorded},
 		autoDLR:    !opts.NoAutoDLR,
 		dlrURL:     opts.DLRCallbackURL,
@@ -243,6 +258,18 @@ func NewServer(opts Options) *Server {
 	close(s.idle)
 	if s.now == nil {
 		s.now = time.Now
+	}
+	switch {
+	case s.requests.maxBytes == 0:
+		s.requests.maxBytes = DefaultMaxRecordedBytes
+	case s.requests.maxBytes < 0:
+		s.requests.maxBytes = 0
+	}
+	if s.maxBody == 0 {
+		s.maxBody = DefaultMaxRecordedBody
+	}
+	if s.requests.maxBytes > 0 {
+		s.maxBody = min(s.maxBody, s.requests.maxBytes)
 	}
 	if s.tokenTTL == 0 {
 		s.tokenTTL = DefaultTokenTTL
@@ -310,82 +337,6 @@ func (s *Server) Close() {
 	s.mu.Unlock()
 }
 
-// Request is one recorded HTTP request.
-type Request struct {
-	Method string
-	// Path is relative to the handler root (after any StripPrefix).
-	Path string
-	// Header holds Content-Type, Authorization, X-Api-Key and User-Agent
-	// (first value of each) when present.
-	Header http.Header
-	Body   []byte
-	Time   time.Time
-	// Status is the HTTP status answered; 0 while in flight or when the
-	// request hung or its connection was dropped.
-	Status int
-	// Replay marks a POST /sms answered from the idempotency store.
-	Replay bool
-	// Dropped marks a send that was processed and whose connection was then
-	// closed without an answer (DropNext).
-	Dropped bool
-}
-
-// Requests returns every recorded request, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	list := s.requests.list()
-	out := make([]Request, len(list))
-	for i, r := range list {
-		out[i] = Request{
-			Method:  r.method,
-			Path:    r.path,
-			Body:    append([]byte(nil), r.body...),
-			Time:    r.time,
-			Status:  r.status,
-			Replay:  r.replay,
-			Dropped: r.dropped,
-		}
-		for j, k := range recordedHeaders {
-			if r.header[j] != "" {
-				if out[i].Header == nil {
-					out[i].Header = make(http.Header, len(recordedHeaders))
-				}
-				out[i].Header.Set(k, r.header[j])
-			}
-		}
-	}
-	return out
-}
-
-// recordedHeaders are the request headers kept in Request.Header.
-var recordedHeaders = [...]string{"Content-Type", "Authorization", "X-Api-Key", "User-Agent"}
-
-// requestRecord is the compact stored form of a Request. The fields set
-// after creation are guarded by Server.mu.
-type requestRecord struct {
-	method  string
-	path    string
-	header  [len(recordedHeaders)]string
-	body    []byte
-	time    time.Time
-	status  int
-	replay  bool
-	dropped bool
-}
-
-func (s *Server) record(r *http.Request, body []byte) *requestRecord {
-	// Clone: io.ReadAll leaves spare capacity that would be kept per request.
-	rec := &requestRecord{method: r.Method, path: r.URL.Path, body: bytes.Clone(body), time: s.now()}
-	for i, k := range recordedHeaders {
-		rec.header[i] = r.Header.Get(k)
-	}
-	s.mu.Lock()
-	s.requests.add(rec)
-	s.mu.Unlock()
-	return rec
-}
-
 // exchange is one request being answered.
 type exchange struct {
 	w     http.ResponseWriter
@@ -395,20 +346,12 @@ type exchange struct {
 	start time.Time
 }
 
-// ServeHTTP answers one API request.
+// ServeHTTP answers one API request. The route and the credentials are
+// checked before the body is read, so a stranger's request costs a
+// summary in the log and nothing more.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
-	x := &exchange{w: w, r: r, body: body, start: start}
-	x.rec = s.record(r, body)
-	if err != nil {
-		s.writeError(x, http.StatusBadRequest, "invalid_body", CodeInvalidBody, "Could not read the request body", nil)
-		return
-	}
-	if len(body) > maxRequestBody {
-		s.writeError(x, http.StatusRequestEntityTooLarge, "invalid_body", CodeInvalidBody, "Request body too large", nil)
-		return
-	}
+	x := &exchange{w: w, r: r, start: time.Now()}
+	x.rec = s.record(r)
 
 	s.mu.Lock()
 	latency := s.latency
@@ -446,10 +389,36 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(x, http.StatusUnauthorized, "invalid_api_key", CodeInvalidAPIKey, "Invalid API key or access token", nil)
 		return
 	}
+	if !s.readBody(x) {
+		return
+	}
 	if s.injectFault(x) {
 		return
 	}
 	handle(x)
+}
+
+// readBody reads the body of an authenticated request into x.body, up to
+// maxRequestBody, and records its start. It answers 413 (without reading)
+// for a body declared or found larger, and 400 when reading fails; it
+// reports whether the request goes on.
+func (s *Server) readBody(x *exchange) bool {
+	if x.r.ContentLength > maxRequestBody {
+		s.writeError(x, http.StatusRequestEntityTooLarge, "invalid_body", CodeInvalidBody, "Request body too large", nil)
+		return false
+	}
+	body, err := io.ReadAll(io.LimitReader(x.r.Body, maxRequestBody+1))
+	ok := err == nil && len(body) <= maxRequestBody
+	s.recordBody(x.rec, body, ok)
+	switch {
+	case err != nil:
+		s.writeError(x, http.StatusBadRequest, "invalid_body", CodeInvalidBody, "Could not read the request body", nil)
+	case !ok:
+		s.writeError(x, http.StatusRequestEntityTooLarge, "invalid_body", CodeInvalidBody, "Request body too large", nil)
+	default:
+		x.body = body
+	}
+	return ok
 }
 
 // wait sleeps for d unless the request or the Server ends first; it reports
@@ -585,6 +554,9 @@ func (s *Server) handleToken(x *exchange) {
 	if !ok || s.clientID == "" || id != s.clientID || secret != s.secret {
 		x.w.Header().Set("WWW-Authenticate", `Basic realm="sms.cx"`)
 		s.writeError(x, http.StatusUnauthorized, "invalid_client", 1600, "Client authentication failed", nil)
+		return
+	}
+	if !s.readBody(x) {
 		return
 	}
 	form, err := parseForm(x.body)

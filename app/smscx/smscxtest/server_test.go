@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -1153,4 +1154,118 @@ func FuzzSMSBody(f *testing.F) {
 			t.Fatalf("not JSON: %q", rec.Body.Bytes())
 		}
 	})
+}
+
+// The report's attack on simulator mode: strangers post 8 MB bodies to the
+// fake on the public listener. They are refused before their bodies are
+// read, and the log keeps a small summary of each; the heap does not grow
+// by the bodies' size.
+func TestStrangersLeaveOnlySummaries(t *testing.T) {
+	s := NewServer(Options{APIKeys: []string{testKey}, NoAutoDLR: true, MaxRecorded: 500})
+	defer s.Close()
+	big := bytes.Repeat([]byte("x"), maxRequestBody)
+	serve := func(path, key string, body []byte) int {
+		req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+		if key != "" {
+			req.Header.Set("X-API-KEY", key)
+		}
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		return rec.Code
+	}
+
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range 8 {
+		if code := serve("/sms", "", big); code != http.StatusUnauthorized {
+			t.Fatalf("anonymous post %d: status %d, want 401", i, code)
+		}
+	}
+	for _, tc := range []struct {
+		path, key string
+		body      []byte
+		want      int
+	}{
+		{"/sms", "wrong key", big, http.StatusUnauthorized},
+		{"/nowhere", testKey, big, http.StatusNotFound},
+		{"/oauth/token", "", big, http.StatusUnauthorized},
+		{"/sms", testKey, append(big, 'x'), http.StatusRequestEntityTooLarge},
+		// Authenticated and read, but only its start is kept.
+		{"/sms", testKey, big, http.StatusBadRequest},
+	} {
+		if code := serve(tc.path, tc.key, tc.body); code != tc.want {
+			t.Fatalf("%s with key %q: status %d, want %d", tc.path, tc.key, code, tc.want)
+		}
+	}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(big)
+
+	reqs := s.Requests()
+	if len(reqs) != 13 {
+		t.Fatalf("%d requests recorded, want 13", len(reqs))
+	}
+	recorded := 0
+	for i, r := range reqs {
+		recorded += len(r.Method) + len(r.Path) + len(r.Body)
+		for _, v := range r.Header {
+			recorded += len(v[0])
+		}
+		if i < len(reqs)-1 && len(r.Body) != 0 {
+			t.Errorf("request %d (%s, status %d) kept %d body bytes", i, r.Path, r.Status, len(r.Body))
+		}
+		if r.Size < maxRequestBody {
+			t.Errorf("request %d: Size %d, want the declared %d", i, r.Size, maxRequestBody)
+		}
+	}
+	if last := reqs[len(reqs)-1]; len(last.Body) != DefaultMaxRecordedBody || last.Status != http.StatusBadRequest {
+		t.Errorf("authenticated request kept %d body bytes (want %d), status %d", len(last.Body), DefaultMaxRecordedBody, last.Status)
+	}
+	if recorded > 16<<10 {
+		t.Errorf("the log holds %d bytes for 13 requests", recorded)
+	}
+	s.mu.Lock()
+	logBytes := s.requests.bytes
+	s.mu.Unlock()
+	if logBytes > 16<<10 {
+		t.Errorf("the log counts %d bytes for 13 requests", logBytes)
+	}
+	// Keeping the bodies, as the fake once did, grew the heap by 8 MB a post.
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 16<<20 {
+		t.Errorf("heap grew by %d MB over 13 posts of 8 MB", grew>>20)
+	}
+}
+
+// The request log is bounded in bytes: the oldest entries go first, and a
+// body is cut at MaxRecordedBody with its full length in Size.
+func TestRecordedBytesBounded(t *testing.T) {
+	s, ts := newFake(t, Options{NoAutoDLR: true, MaxRecordedBody: 100, MaxRecordedBytes: 4 << 10})
+	long := `{"to":"+4915123456789","from":"Clinic","text":"` + strings.Repeat("a", 300) + `"}`
+	for range 50 {
+		if status, _, data := call(t, ts.URL, http.MethodPost, "/sms", long); status != 200 {
+			t.Fatalf("%d %s", status, data)
+		}
+	}
+	reqs := s.Requests()
+	if len(reqs) == 0 || len(reqs) >= 50 {
+		t.Fatalf("%d of 50 requests kept under a 4 KB bound", len(reqs))
+	}
+	for _, r := range reqs {
+		if string(r.Body) != long[:100] || r.Size != int64(len(long)) {
+			t.Fatalf("kept body %q (size %d), want the first 100 bytes of %d", r.Body, r.Size, len(long))
+		}
+	}
+	s.mu.Lock()
+	logBytes := s.requests.bytes
+	s.mu.Unlock()
+	if logBytes > 4<<10 {
+		t.Errorf("log holds %d bytes, bound 4096", logBytes)
+	}
+	// Long paths and headers are cut too.
+	call(t, ts.URL, http.MethodGet, "/"+strings.Repeat("p", 5000), "")
+	if last := s.Requests(); len(last[len(last)-1].Path) != maxRecordedField {
+		t.Errorf("recorded path of %d bytes", len(last[len(last)-1].Path))
+	}
 }
