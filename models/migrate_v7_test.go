@@ -26,7 +26,7 @@ func TestMigrationKeepsTextsAsEnglish(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			if _, err := s.MigrateTo(ctx, 4); err != nil {
+			if _, err := s.MigrateTo(ctx, 6); err != nil {
 				t.Fatal(err)
 			}
 			at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
