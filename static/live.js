@@ -26,7 +26,11 @@
       dot.className = "live-dot";
       dot.setAttribute("data-live-dot", "");
       var spacer = header.querySelector(".spacer");
-      header.insertBefore(dot, spacer ? spacer.nextSibling : null);
+      if (spacer) {
+        spacer.parentNode.insertBefore(dot, spacer.nextSibling);
+      } else {
+        header.appendChild(dot);
+      }
     }
   }
   function setLive(on) {
@@ -40,11 +44,24 @@
     document.documentElement.setAttribute("data-live", on ? "on" : "off");
   }
 
+  // announce tells screen readers, politely, what changed by itself.
+  function announce(text) {
+    var region = document.getElementById("announcer");
+    if (!region) {
+      return;
+    }
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 50);
+  }
+  window.apptconfirmAnnounce = announce;
+
   // setBadge gives a badge a new state: its text and its state class.
   function setBadge(el, status, states) {
     if (el.textContent === status && el.classList.contains(status)) {
       return;
     }
+    var what = el.getAttribute("data-announce") || (states === APPOINTMENT_STATES ? "An appointment" : "A message");
+    announce(what + " is now " + status.replace("_", "-") + ".");
     states.forEach(function (s) { el.classList.remove(s); });
     el.classList.add(status);
     el.textContent = status;
@@ -71,7 +88,10 @@
           if (!r.ok) { throw new Error("status " + r.status); }
           return r.text();
         })
-        .then(function (html) { fragment.innerHTML = html; })
+        .then(function (html) {
+          fragment.innerHTML = html;
+          if (window.apptconfirmLabelCells) { window.apptconfirmLabelCells(fragment); }
+        })
         .catch(function () { /* the next event or reconnect tries again */ });
     }, delay);
   }
@@ -100,6 +120,7 @@
             var fresh = doc.getElementById(id), here = document.getElementById(id);
             if (fresh && here) {
               here.innerHTML = fresh.innerHTML;
+              if (window.apptconfirmLabelCells) { window.apptconfirmLabelCells(here); }
             }
           });
         })
