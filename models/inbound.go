@@ -133,3 +133,23 @@ func (m *InboundMessage) SetCandidates(as []Appointment) {
 	}
 	m.Candidates = strings.Join(parts, ",")
 }
+
+// ReplySummaries returns the latest reply matched to each appointment in
+// ids, without its text: its intent, whether it needs a person and whether
+// one handled it. Appointments without a reply are absent.
+func (s *Store) ReplySummaries(ctx context.Context, ids []uint) (map[uint]InboundMessage, error) {
+	out := make(map[uint]InboundMessage, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []InboundMessage
+	err := s.conn(ctx).Select("id", "appointment_id", "intent", "needs_attention", "handled_at", "received_at").
+		Where("appointment_id IN ?", ids).Order("appointment_id, id").Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: reply summaries: %w", Classify(err))
+	}
+	for _, r := range rows {
+		out[*r.AppointmentID] = r
+	}
+	return out, nil
+}

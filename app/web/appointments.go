@@ -68,6 +68,14 @@ type appointmentListData struct {
 func (s *Server) appointmentList(c *gin.Context) {
 	ctx := c.Request.Context()
 	q := c.Request.URL.Query()
+	switch calendarView(q) {
+	case "day":
+		s.appointmentCalendar(c, false)
+		return
+	case "week":
+		s.appointmentCalendar(c, true)
+		return
+	}
 	fe := models.FieldErrors{}
 	d := appointmentListData{
 		Date: q.Get("date"), From: q.Get("from"), To: q.Get("to"),
@@ -302,6 +310,22 @@ func (s *Server) appointmentNew(c *gin.Context) {
 	}
 	if l != nil {
 		f.LocationID = strconv.FormatUint(uint64(l.ID), 10)
+	}
+	// A free time picked on the calendar arrives as starts_at, location_id
+	// and provider_id; values that do not parse are ignored, and the
+	// service checks the rest when the form is sent.
+	if v := c.Query("starts_at"); v != "" {
+		if _, err := time.Parse("2006-01-02T15:04", v); err == nil {
+			f.StartsAt = v
+		}
+	}
+	for _, p := range []struct {
+		key string
+		to  *string
+	}{{"location_id", &f.LocationID}, {"provider_id", &f.ProviderID}} {
+		if id, ok := parseID(c.Query(p.key)); ok {
+			*p.to = strconv.FormatUint(uint64(id), 10)
+		}
 	}
 	s.appointmentFormPage(c, http.StatusOK, nil, false, f, nil)
 }
