@@ -128,6 +128,42 @@
     }, 1000);
   }
 
+  // The nav's inbox count follows replies arriving and being handled; a
+  // new one waiting is announced.
+  var countTimer = null;
+  function refreshInboxCount() {
+    var el = document.querySelector("[data-inbox-count]");
+    if (!el || countTimer) {
+      return;
+    }
+    countTimer = window.setTimeout(function () {
+      countTimer = null;
+      fetch("/inbox/count", { credentials: "same-origin" })
+        .then(function (r) {
+          if (!r.ok) { throw new Error("status " + r.status); }
+          return r.text();
+        })
+        .then(function (text) {
+          var n = parseInt(text, 10);
+          if (isNaN(n)) { return; }
+          var before = parseInt(el.getAttribute("data-n") || el.textContent, 10) || 0;
+          el.setAttribute("data-n", String(n));
+          el.textContent = n > 0 ? String(n) : "";
+          if (n > 0) {
+            var hidden = document.createElement("span");
+            hidden.className = "visually-hidden";
+            hidden.textContent = " waiting";
+            el.appendChild(hidden);
+          }
+          el.classList.toggle("zero", n === 0);
+          if (n > before) {
+            announce("A reply waits in the inbox: " + n + " in all.");
+          }
+        })
+        .catch(function () { /* the next inbox event tries again */ });
+    }, 300);
+  }
+
   function apply(ev) {
     if (ev.kind === "appointment" && ev.appointment_id && ev.status && APPOINTMENT_STATES.indexOf(ev.status) >= 0) {
       document.querySelectorAll(".badge" + sameID("data-appointment-id", ev.appointment_id)).forEach(function (el) {
@@ -142,6 +178,9 @@
     }
     if (ev.appointment_id) {
       refreshRegions(ev.appointment_id);
+    }
+    if (ev.kind === "inbox") {
+      refreshInboxCount();
     }
     refreshCounts(2000);
   }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/outbox"
 	"apptconfirm/models"
@@ -408,6 +409,12 @@ func (s *Server) saveAppointment(c *gin.Context, a *models.Appointment, reschedu
 		done = "Rescheduled to " + fmtLocal(out.StartsAt, out.Location) + "; its reminders were planned again."
 	}
 	s.flash(c, done)
+	// An action taken from elsewhere (the dashboard's list of who needs
+	// chasing) goes back there; only a path of this site is followed.
+	if next := c.PostForm("next"); next != "" {
+		c.Redirect(http.StatusSeeOther, auth.SafeNext(next))
+		return
+	}
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/appointments/%d", a.ID))
 }
 
@@ -452,6 +459,9 @@ type appointmentShowData struct {
 	Errors models.FieldErrors
 	// ActionError says why the last action was refused.
 	ActionError string
+	// AttentionID is the inbox item of the patient's latest reply when it
+	// waits for a person (0 when none does).
+	AttentionID uint
 }
 
 func (s *Server) appointmentShow(c *gin.Context) {
@@ -477,6 +487,14 @@ func (s *Server) appointmentShowPage(c *gin.Context, status int, a *models.Appoi
 		return
 	}
 	d.Appointment, d.Zone, d.Messages, d.Timeline = a, a.Location.TimeZone, msgs, tl
+	replies, err := s.clinic.ReplySummaries(ctx, []uint{a.ID})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if r, ok := replies[a.ID]; ok && r.NeedsAttention && r.HandledAt == nil {
+		d.AttentionID = r.ID
+	}
 	st := a.Status
 	d.CanConfirm = st.CanMove(models.Confirmed) && st == models.Scheduled
 	d.CanCancel = st.CanMove(models.Cancelled)
@@ -532,6 +550,12 @@ func (s *Server) appointmentAction(c *gin.Context, done string, do func(ctx cont
 		return
 	}
 	s.flash(c, done)
+	// An action taken from elsewhere (the dashboard's list of who needs
+	// chasing) goes back there; only a path of this site is followed.
+	if next := c.PostForm("next"); next != "" {
+		c.Redirect(http.StatusSeeOther, auth.SafeNext(next))
+		return
+	}
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/appointments/%d", a.ID))
 }
 

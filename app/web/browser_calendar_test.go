@@ -154,3 +154,35 @@ func TestBrowserDayView(t *testing.T) {
 		t.Errorf("Grace's block in the week: %s", got)
 	}
 }
+
+// TestBrowserInboxCountGoesLive: a reply the app cannot act on arrives
+// through the real webhook while staff look at another page; the nav's
+// inbox count rises without a reload and screen readers are told.
+func TestBrowserInboxCountGoesLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	exe := chromium(t)
+	app, base := startBrowserApp(t, "America/New_York")
+	if _, err := app.Clinic.CreateUser(context.Background(), models.SystemActor(), clinic.UserInput{Email: "desk@example.com", Name: "Desk", Role: "staff", Password: "correct horse battery"}); err != nil {
+		t.Fatal(err)
+	}
+	bctx := newChromium(t, exe, 390, 844)
+	if err := logIn(bctx, base, "desk@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/patients"), chromedp.WaitReady(`[data-inbox-count]`)); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, bctx, "the live stream", `document.documentElement.getAttribute("data-live") === "on"`)
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`window.apptconfirmNoReload = 7; document.querySelector("[data-inbox-count]").textContent === ""`)); err != nil {
+		t.Fatal(err)
+	}
+	postWebhook(t, app.WebhookURL(), "receive_sms", map[string]any{
+		"msgId": "0b9c8a37-1f2e-4d5c-9b8a-7e6f5d4c3b2a", "from": "+12025550199", "to": "+12025550100", "countryIso": "US",
+		"text": "Hello, who is this?", "cost": 0, "receivedAt": time.Now().UTC().Format("2006-01-02 15:04:05"),
+	})
+	poll(t, bctx, "the nav's inbox count to show 1 without a reload",
+		`(function(){var c=document.querySelector("[data-inbox-count]");return c.textContent.indexOf("1")===0 && window.apptconfirmNoReload===7;})()`)
+	poll(t, bctx, "the announcement", `document.getElementById("announcer").textContent.indexOf("inbox") >= 0`)
+}

@@ -84,6 +84,8 @@ type Page struct {
 	FlashError bool
 	Simulating bool
 	ClinicName string
+	// InboxCount is how many replies wait for a person (shown in the nav).
+	InboxCount int64
 	Data       any
 }
 
