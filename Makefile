@@ -19,6 +19,7 @@ help: ## list the targets
 
 .PHONY: build
 build: ## build bin/apptconfirm
+	@echo "building bin/apptconfirm (the first build compiles SQLite's C code: about a minute)"
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/apptconfirm
 
 .PHONY: run
@@ -49,6 +50,12 @@ test: deps ## run the whole test suite (race detector, SQLite and PostgreSQL)
 .PHONY: test-short
 test-short: ## quick tests without the race detector
 	$(GO) test -count=1 -short ./...
+
+.PHONY: screenshots
+screenshots: deps ## write docs/screenshots/*.png: every page at 390 and 1366 px, on the demo clinic
+	mkdir -p docs/screenshots
+	APPTCONFIRM_SCREENSHOTS=$(CURDIR)/docs/screenshots APPTCONFIRM_TEST_CHROMIUM=$(CHROMIUM) APPTCONFIRM_TEST_AXE=$(AXE) \
+		$(GO) test -count=1 -run '^TestBrowserEveryPage$$' ./app/web/
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for 20 seconds

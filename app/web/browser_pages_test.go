@@ -38,6 +38,7 @@ var pagesReachedOtherwise = map[string]string{
 	"/login":          "visited before logging in",
 	"/events":         "the live stream, not a page",
 	"/dashboard/body": "a fragment of the dashboard, checked with it",
+	"/inbox/count":    "a number for the menu's live inbox count",
 	"/favicon.ico":    "a redirect to an asset",
 	"/healthz":        "operations endpoint",
 	"/readyz":         "operations endpoint",
