@@ -153,3 +153,16 @@ func (s *Store) ReplySummaries(ctx context.Context, ids []uint) (map[uint]Inboun
 	}
 	return out, nil
 }
+
+// PatientReplies returns the latest limit texts received from a patient:
+// those matched to them, and those from their number. Latest first.
+func (s *Store) PatientReplies(ctx context.Context, patientID uint, phone string, limit int) ([]InboundMessage, error) {
+	db := s.conn(ctx)
+	var rows []InboundMessage
+	err := db.Where(db.Where("patient_id = ?", patientID).Or(clause.Eq{Column: clause.Column{Name: "from"}, Value: phone})).
+		Order("received_at DESC, id DESC").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: replies of patient %d: %w", patientID, Classify(err))
+	}
+	return rows, nil
+}

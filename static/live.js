@@ -98,10 +98,14 @@
 
   // An appointment's page also refreshes its messages table and timeline
   // when something happens to that appointment (a GET of the same page).
-  var REGIONS = ["appointment-messages", "appointment-timeline"];
+  // The conversation with a patient (on their page and their
+  // appointments' pages) follows anything that happens to that patient.
+  var REGIONS = ["appointment-messages", "appointment-timeline", "conversation"];
   var regionTimer = null;
-  function refreshRegions(appointmentID) {
-    if (regionTimer || !document.getElementById("appt-status-" + String(Number(appointmentID)))) {
+  function refreshRegions(appointmentID, patientID) {
+    var mine = (appointmentID && document.getElementById("appt-status-" + String(Number(appointmentID)))) ||
+      (patientID && document.querySelector("[data-thread-patient" + '="' + String(Number(patientID)) + '"]'));
+    if (regionTimer || !mine) {
       return;
     }
     if (!REGIONS.some(function (id) { return document.getElementById(id); })) {
@@ -118,6 +122,12 @@
           var doc = new DOMParser().parseFromString(html, "text/html");
           REGIONS.forEach(function (id) {
             var fresh = doc.getElementById(id), here = document.getElementById(id);
+            if (id === "conversation" && here && here.contains(document.activeElement) && document.activeElement.tagName === "TEXTAREA") {
+              // Keep what staff are typing: only the texts are refreshed.
+              var list = here.querySelector("ol.thread"), freshList = fresh && fresh.querySelector("ol.thread");
+              if (list && freshList) { list.innerHTML = freshList.innerHTML; }
+              return;
+            }
             if (fresh && here) {
               here.innerHTML = fresh.innerHTML;
               if (window.apptconfirmLabelCells) { window.apptconfirmLabelCells(here); }
@@ -176,8 +186,8 @@
         setBadge(el, ev.status, MESSAGE_STATES);
       }
     }
-    if (ev.appointment_id) {
-      refreshRegions(ev.appointment_id);
+    if (ev.appointment_id || ev.patient_id) {
+      refreshRegions(ev.appointment_id, ev.patient_id);
     }
     if (ev.kind === "inbox") {
       refreshInboxCount();

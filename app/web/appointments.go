@@ -459,6 +459,8 @@ type appointmentShowData struct {
 	Errors models.FieldErrors
 	// ActionError says why the last action was refused.
 	ActionError string
+	// Thread is the SMS conversation with the patient.
+	Thread *threadData
 	// AttentionID is the inbox item of the patient's latest reply when it
 	// waits for a person (0 when none does).
 	AttentionID uint
@@ -494,6 +496,10 @@ func (s *Server) appointmentShowPage(c *gin.Context, status int, a *models.Appoi
 	}
 	if r, ok := replies[a.ID]; ok && r.NeedsAttention && r.HandledAt == nil {
 		d.AttentionID = r.ID
+	}
+	if d.Thread, err = s.thread(ctx, c, a.Patient, a.ID, d.Zone); err != nil {
+		s.fail(c, err)
+		return
 	}
 	st := a.Status
 	d.CanConfirm = st.CanMove(models.Confirmed) && st == models.Scheduled

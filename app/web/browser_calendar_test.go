@@ -186,3 +186,40 @@ func TestBrowserInboxCountGoesLive(t *testing.T) {
 		`(function(){var c=document.querySelector("[data-inbox-count]");return c.textContent.indexOf("1")===0 && window.apptconfirmNoReload===7;})()`)
 	poll(t, bctx, "the announcement", `document.getElementById("announcer").textContent.indexOf("inbox") >= 0`)
 }
+
+// TestBrowserThreadReplyArrivesLive: staff have a patient's page open; the
+// patient's text arrives through the real webhook and appears in the
+// conversation without a reload.
+func TestBrowserThreadReplyArrivesLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	exe := chromium(t)
+	app, base := startBrowserApp(t, "America/New_York")
+	ctx := context.Background()
+	actor := models.SystemActor()
+	if _, err := app.Clinic.CreateUser(ctx, actor, clinic.UserInput{Email: "desk@example.com", Name: "Desk", Role: "staff", Password: "correct horse battery"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := app.Clinic.CreatePatient(ctx, actor, clinic.PatientInput{FirstName: "Ada", LastName: "Lovelace", Phone: "+12025550143"}, "US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bctx := newChromium(t, exe, 390, 844)
+	if err := logIn(bctx, base, "desk@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Navigate(fmt.Sprintf("%s/patients/%d", base, p.ID)), chromedp.WaitVisible(`#conversation`)); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, bctx, "the live stream", `document.documentElement.getAttribute("data-live") === "on"`)
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`window.apptconfirmNoReload = 9; true`)); err != nil {
+		t.Fatal(err)
+	}
+	postWebhook(t, app.WebhookURL(), "receive_sms", map[string]any{
+		"msgId": "5d1f3c2b-8a7e-4f6d-9c5b-4a3e2d1c0b9a", "from": p.Phone, "to": "+12025550100", "countryIso": "US",
+		"text": "Running ten minutes late, sorry!", "cost": 0, "receivedAt": time.Now().UTC().Format("2006-01-02 15:04:05"),
+	})
+	poll(t, bctx, "the reply in the conversation without a reload",
+		`(function(){var c=document.querySelector("#conversation ol.thread");return !!c && c.textContent.indexOf("Running ten minutes late")>=0 && window.apptconfirmNoReload===9;})()`)
+}

@@ -165,6 +165,8 @@ type patientShowData struct {
 	Messages []outbox.Shown
 	// MessagesShown is how many at most are listed.
 	MessagesShown int
+	// Thread is the SMS conversation with the patient.
+	Thread *threadData
 }
 
 const (
@@ -194,6 +196,10 @@ func (s *Server) patientShow(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
+	}
+	if d.Thread, err = s.thread(ctx, c, p, 0, d.Zone); err != nil {
+		s.fail(c, err)
+		return
 	}
 	s.html(c, http.StatusOK, "patient_show", s.page(c, p.Name(), "patients", d))
 }
