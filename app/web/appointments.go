@@ -454,6 +454,9 @@ type appointmentShowData struct {
 	Timeline []models.TimelineEntry
 	// Which actions the state machine allows now.
 	CanConfirm, CanCancel, CanComplete, CanNoShow, CanRestore, CanMove bool
+	// LaterActions says completed and no-show become possible once the
+	// visit has begun.
+	LaterActions bool
 	// Reason is the cancellation reason as typed, shown again with its error.
 	Reason string
 	Errors models.FieldErrors
@@ -504,8 +507,12 @@ func (s *Server) appointmentShowPage(c *gin.Context, status int, a *models.Appoi
 	st := a.Status
 	d.CanConfirm = st.CanMove(models.Confirmed) && st == models.Scheduled
 	d.CanCancel = st.CanMove(models.Cancelled)
-	d.CanComplete = st.CanMove(models.Completed)
-	d.CanNoShow = st.CanMove(models.NoShow)
+	// Completed and no-show are offered once the visit has begun: before,
+	// the service would refuse them.
+	begun := !a.StartsAt.After(s.now())
+	d.CanComplete = st.CanMove(models.Completed) && begun
+	d.CanNoShow = st.CanMove(models.NoShow) && begun
+	d.LaterActions = !begun && st.Active()
 	d.CanRestore = st == models.Cancelled
 	d.CanMove = st.Active()
 	title := "Appointment: " + a.Patient.Name()

@@ -167,6 +167,8 @@ type patientShowData struct {
 	MessagesShown int
 	// Thread is the SMS conversation with the patient.
 	Thread *threadData
+	// SamePhone are the other patients with this number.
+	SamePhone []models.Patient
 }
 
 const (
@@ -196,6 +198,10 @@ func (s *Server) patientShow(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
+	}
+	if d.SamePhone, err = s.clinic.SharingPhone(ctx, p); err != nil {
+		s.fail(c, err)
+		return
 	}
 	if d.Thread, err = s.thread(ctx, c, p, 0, d.Zone); err != nil {
 		s.fail(c, err)

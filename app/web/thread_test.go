@@ -152,3 +152,41 @@ func TestInboxSaysWhyAndPreselects(t *testing.T) {
 		t.Error("an unknown number offers appointments")
 	}
 }
+
+// Completed and no-show are not offered before the visit begins.
+func TestLaterActionsWaitForTheVisit(t *testing.T) {
+	f := newInboxFixture(t)
+	b := f.a.loggedIn("desk@example.com", models.RoleStaff)
+	page := "/appointments/" + itoa(f.appts[0].ID)
+	_, body := b.get(page)
+	for _, action := range []string{"/complete", "/no-show"} {
+		if strings.Contains(body, `action="`+page+action+`"`) {
+			t.Errorf("%s offered before the visit", action)
+		}
+	}
+	if !strings.Contains(body, "offered once the appointment has started") {
+		t.Error("the page does not say when they are offered")
+	}
+	f.a.now = f.appts[0].StartsAt.Add(time.Minute)
+	_, body = b.get(page)
+	for _, action := range []string{"/complete", "/no-show"} {
+		if !strings.Contains(body, `action="`+page+action+`"`) {
+			t.Errorf("%s not offered once the visit began", action)
+		}
+	}
+}
+
+// A number another patient uses too is pointed out, with a link to them.
+func TestSharedPhoneWarns(t *testing.T) {
+	a := newTestApp(t)
+	a.addLocation("Main", "Europe/Berlin", "DE")
+	mum := a.addPatient("Anna", "Schmidt", "+4915123456789")
+	kid := a.addPatient("Tom", "Schmidt", "+4915123456789")
+	alone := a.addPatient("Eva", "Klein", "+4915123456000")
+	b := a.loggedIn("desk@example.com", models.RoleStaff)
+	status, body := b.get("/patients/" + itoa(kid.ID))
+	expectPage(t, "patient", status, body, http.StatusOK, `id="same-phone"`, `href="/patients/`+itoa(mum.ID)+`">Anna Schmidt</a>`)
+	if _, body := b.get("/patients/" + itoa(alone.ID)); strings.Contains(body, "same-phone") {
+		t.Error("a patient with a number of their own is warned")
+	}
+}
