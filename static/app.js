@@ -26,7 +26,7 @@
   // The main menu folds behind a button on narrow screens; without script
   // it stays open.
   var toggle = document.querySelector(".nav-toggle");
-  var nav = document.getElementById("main-nav");
+  var nav = document.getElementById("site-nav");
   if (toggle && nav) {
     document.documentElement.classList.add("nav-folds");
     toggle.hidden = false;

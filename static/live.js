@@ -57,14 +57,15 @@
 
   // setBadge gives a badge a new state: its text and its state class.
   function setBadge(el, status, states) {
-    if (el.textContent === status && el.classList.contains(status)) {
+    var word = status.replace("_", "-");
+    if (el.textContent === word && el.classList.contains(status)) {
       return;
     }
     var what = el.getAttribute("data-announce") || (states === APPOINTMENT_STATES ? "An appointment" : "A message");
     announce(what + " is now " + status.replace("_", "-") + ".");
     states.forEach(function (s) { el.classList.remove(s); });
     el.classList.add(status);
-    el.textContent = status;
+    el.textContent = word;
     el.classList.add("live-changed");
     window.setTimeout(function () { el.classList.remove("live-changed"); }, 4000);
   }
