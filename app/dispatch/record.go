@@ -130,7 +130,7 @@ func (d *Dispatcher) planResponse(w *write, resp *smscx.SendResponse) {
 		if parts == 0 {
 			parts = resp.Info.TotalParts
 		}
-		w.Kind = outbox.Accepted
+		w.Kind, w.SentText = outbox.Accepted, msg.Text
 		w.Accepted = models.Accepted{
 			ProviderID: msg.MsgID, ProviderState: msg.Status, CampaignID: resp.Info.CampaignID,
 			Parts: parts, Cost: msg.Cost,

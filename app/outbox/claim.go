@@ -394,7 +394,7 @@ func (o *Outbox) check(ctx context.Context, batch []*models.Message, prev []mode
 			events = append(events, MessageEvent(m, now, detail))
 			continue
 		}
-		if v.status == "" && m.Body == "" {
+		if v.status == "" && (m.Body == "" || Templated(m.Kind)) {
 			if v, err = o.renderBody(ctx, bc, c, now); err != nil {
 				return nil, nil, err
 			}
@@ -423,11 +423,20 @@ func (o *Outbox) check(ctx context.Context, batch []*models.Message, prev []mode
 	return out, ended, nil
 }
 
+// Templated reports whether messages of kind are written from the clinic's
+// texts when they go out (reminders and notices), rather than when they
+// are queued (answers, staff messages). Such a message is written afresh
+// at every claim, so that words that depend on the send time ("today",
+// "tomorrow") are true when it really goes out, after a retry or a
+// quiet-hours wait as much as on time.
+func Templated(kind string) bool { return automated(kind) }
+
 // renderBody writes the claimed message's text from its rule's or its
-// kind's text, in the patient's language, as it reads at now. The text
-// (and its language) is stored with the send's outcome, so a retry sends
-// exactly the same text (and if the outcome is lost, the retry's
-// idempotencyId makes SMS.CX answer with the original send).
+// kind's text, in the patient's language, as it reads at now, and stores
+// it (and its language) in the claim's transaction, before the send: the
+// timeline shows the text that is going out. A retry that SMS.CX may have
+// taken already carries the same idempotencyId, so SMS.CX answers with the
+// original send; the text it reports is then stored instead (see Record).
 func (o *Outbox) renderBody(ctx context.Context, bc *batchContext, c *Claimed, now time.Time) (verdict, error) {
 	m := c.Message
 	if bc.templates == nil {
@@ -441,7 +450,11 @@ func (o *Outbox) renderBody(ctx context.Context, bc *batchContext, c *Claimed, n
 	if m.RuleID != nil {
 		rule = bc.rules[*m.RuleID]
 	}
-	composed, err := bc.templates.Compose(m, bc.appointmentOf(m), rule, bc.zones, now)
+	fresh := *m
+	if Templated(m.Kind) {
+		fresh.Body = ""
+	}
+	composed, err := bc.templates.Compose(&fresh, bc.appointmentOf(m), rule, bc.zones, now)
 	var rerr *render.Error
 	switch {
 	case errors.As(err, &rerr), errors.Is(err, ErrNothingToSend):
@@ -452,5 +465,8 @@ func (o *Outbox) renderBody(ctx context.Context, bc *batchContext, c *Claimed, n
 		return end(models.MsgFailed, reasonBodyTooLongText), nil
 	}
 	m.Body, m.Language, m.FallbackFrom, c.rendered = composed.Text, composed.Language, composed.FallbackFrom, true
+	if err := o.store.SetClaimText(ctx, m, now); err != nil {
+		return verdict{}, err
+	}
 	return send(), nil
 }

@@ -40,6 +40,10 @@ type Outcome struct {
 	Reason    string
 	ErrorCode *int
 	InDoubt   bool
+	// SentText is the text SMS.CX says it holds, for Accepted. When the
+	// message was in doubt and SMS.CX answers a resend with the text of
+	// the earlier try (it had taken that one), that text is the one stored.
+	SentText string
 }
 
 // Record writes outcomes in one transaction (the one ctx carries, if any),
@@ -101,6 +105,10 @@ func (o *Outbox) write(ctx context.Context, oc *Outcome, now time.Time) (string,
 		m.Status, m.LeaseUntil, m.Attempts, m.InDoubt = c.prev.Status, c.prev.LeaseUntil, m.Attempts-1, c.prev.InDoubt
 		return "", true, nil
 	case Accepted:
+		if p := c.prev; p.InDoubt && p.Body != "" && p.Body != m.Body && oc.SentText == p.Body {
+			// SMS.CX answered with the send it took at the earlier try.
+			m.Body, m.Language, m.FallbackFrom = p.Body, p.Language, p.FallbackFrom
+		}
 		a := oc.Accepted
 		ok, err := o.store.MarkAccepted(ctx, m, a, now)
 		if err != nil || !ok {
