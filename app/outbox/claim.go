@@ -284,6 +284,9 @@ func (o *Outbox) decide(ctx context.Context, bc *batchContext, m *models.Message
 		}
 	}
 	p := bc.patientOf(m)
+	if p != nil && p.ErasedAt != nil {
+		return end(models.MsgCancelled, ReasonErased), nil
+	}
 	if m.Kind == models.KindOptOutAck {
 		return o.decideOptOutAck(ctx, m, p)
 	}
