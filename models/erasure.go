@@ -305,8 +305,15 @@ func (er *eraser) webhooks() error {
 	return res.Error
 }
 
-// patient empties the patient's row and marks it erased.
+// patient empties the patient's row and marks it erased. An opt-out
+// outlives the erasure: the number goes on the suppression list, as a
+// keyed hash only.
 func (er *eraser) patient() error {
+	if er.p.OptedOutAt != nil && !er.e.SharedNumber {
+		if err := er.s.SuppressNumber(er.ctx, er.p.Phone, er.p.OptOutSource, er.now); err != nil {
+			return err
+		}
+	}
 	return er.db().Model(&Patient{}).Where("id = ?", er.p.ID).Updates(map[string]any{
 		"first_name": "", "last_name": "", "phone": "", "opted_out_at": nil, "opt_out_source": "",
 		"erased_at": er.now, "updated_at": er.now,

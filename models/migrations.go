@@ -103,7 +103,22 @@ var migrations = []migration{
 		return addColumns(tx, &v6Patient{}, "ErasedAt")
 	}},
 	{7, "texts per language; messages record their language and quiet-hours moves", migrateV7},
+	{8, "suppression list of opted-out numbers, as keyed hashes", func(tx *gorm.DB) error {
+		if tx.Migrator().HasTable(&v8SuppressedNumber{}) {
+			return nil
+		}
+		return tx.Migrator().CreateTable(&v8SuppressedNumber{})
+	}},
 }
+
+// v8SuppressedNumber is SuppressedNumber as migration 8 created it.
+type v8SuppressedNumber struct {
+	Hash      string    `gorm:"primaryKey;size:64"`
+	Source    string    `gorm:"size:32;not null;default:''"`
+	CreatedAt time.Time `gorm:"not null"`
+}
+
+func (v8SuppressedNumber) TableName() string { return "suppressed_numbers" }
 
 // addColumns adds the named fields of model's frozen struct as columns,
 // skipping a column already there (a database put back to an older

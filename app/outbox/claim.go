@@ -138,12 +138,15 @@ func (o *Outbox) ClaimOne(ctx context.Context, id uint, c Claim, actor models.Ac
 
 // batchContext is what the checks need about a batch of messages.
 type batchContext struct {
-	appts     map[uint]*models.Appointment
-	patients  map[uint]*models.Patient
-	rules     map[uint]*models.ReminderRule
-	optedOut  map[string]bool
-	templates *Texts
-	zones     Zones
+	appts    map[uint]*models.Appointment
+	patients map[uint]*models.Patient
+	rules    map[uint]*models.ReminderRule
+	optedOut map[string]bool
+	// suppressed: numbers on the suppression list (opted out under a
+	// patient since erased).
+	suppressed map[string]bool
+	templates  *Texts
+	zones      Zones
 }
 
 // loadContext reads, in a few queries, everything the checks need.
@@ -190,6 +193,9 @@ func (o *Outbox) loadContext(ctx context.Context, batch []*models.Message) (*bat
 	}
 	// A STOP from a phone opts out every patient sharing that phone.
 	if bc.optedOut, err = o.store.OptedOutPhones(ctx, phones); err != nil {
+		return nil, err
+	}
+	if bc.suppressed, err = o.store.SuppressedNumbers(ctx, phones); err != nil {
 		return nil, err
 	}
 	return bc, nil
@@ -290,7 +296,7 @@ func (o *Outbox) decide(ctx context.Context, bc *batchContext, m *models.Message
 	if m.Kind == models.KindOptOutAck {
 		return o.decideOptOutAck(ctx, m, p)
 	}
-	if (p != nil && p.OptedOut()) || bc.optedOut[m.To] {
+	if (p != nil && p.OptedOut()) || bc.optedOut[m.To] || bc.suppressed[m.To] {
 		return end(models.MsgCancelled, ReasonOptedOut), nil
 	}
 	if !automated(m.Kind) {
