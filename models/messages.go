@@ -382,6 +382,21 @@ func (s *Store) DeferClaim(ctx context.Context, m *Message, retryAt time.Time, r
 	return s.updateMessage(ctx, m.ID, mineCond, []any{MsgSending, m.Attempts}, cols)
 }
 
+// LeaveInDoubt stops trying message m while SMS.CX may have taken it: it
+// stays sending and in doubt, with no lease (no claim takes it up again),
+// with reason, until a delivery report settles it. mine says the claim's
+// try was made (an outcome of the send) and the message must still be
+// held by the claim; otherwise the claim's attempt is taken back (the
+// claim's checks decided before any try).
+func (s *Store) LeaveInDoubt(ctx context.Context, m *Message, reason string, mine bool, now time.Time) (bool, error) {
+	cols := map[string]any{"lease_until": nil, "in_doubt": true, "reason": Clip(reason, 500), "updated_at": DBTime(now)}
+	if !mine {
+		cols["attempts"] = gorm.Expr("attempts - 1")
+		return s.updateMessage(ctx, m.ID, "", nil, cols)
+	}
+	return s.updateMessage(ctx, m.ID, mineCond, []any{MsgSending, m.Attempts}, cols)
+}
+
 // SendResult is what SMS.CX said of a send that ended a message.
 type SendResult struct {
 	Status        MessageStatus

@@ -22,7 +22,11 @@ const (
 	ReasonQuietHours      = "it could not go out before the location's quiet hours began"
 	ReasonRestored        = "the appointment is no longer cancelled"
 	ReasonErased          = "the patient was erased"
+	// ReasonStartsInQuiet ends a retry (SMS.CX cannot have taken it) whose
+	// appointment starts before the quiet hours it fell in end.
+	ReasonStartsInQuiet   = "the appointment starts before the location's quiet hours end"
 	reasonGaveUpFormat    = "gave up after %d attempts: %s"
+	reasonUnknownSuffix   = "; SMS.CX may have taken an earlier try, so the outcome is unknown until its delivery report arrives"
 	reasonInterrupted     = "the send was interrupted"
 	reasonBodyTooLongText = "the text is longer than 1600 characters"
 )
@@ -32,6 +36,11 @@ const (
 func GaveUp(attempts int, last string) string {
 	return fmt.Sprintf(reasonGaveUpFormat, attempts, last)
 }
+
+// GaveUpInDoubt is the reason of a message no longer tried while SMS.CX
+// may have taken it: why (GaveUp, or the appointment starting) and that
+// the outcome is unknown.
+func GaveUpInDoubt(why string) string { return why + reasonUnknownSuffix }
 
 // Claimed is a message the caller holds for sending: its status is
 // sending, Attempts counts this try, LeaseUntil is the lease and Body the
@@ -48,6 +57,10 @@ type Claimed struct {
 	// outcome.
 	rendered bool
 }
+
+// WasInDoubt reports whether an earlier try of the claimed message may
+// have reached SMS.CX (and no answer has settled it since).
+func (c *Claimed) WasInDoubt() bool { return c.prev.Status == models.MsgSending && c.prev.InDoubt }
 
 // Claim is how a dispatcher claims messages.
 type Claim struct {
@@ -251,12 +264,19 @@ func automated(kind string) bool {
 }
 
 // verdict is what a check decides: send (status "" and no hold), end the
-// message with status, or put it back to wait until holdUntil.
+// message with status, put it back to wait until holdUntil, or (doubt)
+// stop trying a message SMS.CX may have taken, leaving it in doubt.
 type verdict struct {
 	status    models.MessageStatus
 	reason    string
 	holdUntil time.Time
+	doubt     bool
 }
+
+// leaveInDoubt stops trying a message whose outcome is unknown: it stays
+// sending and in doubt, with no lease, for staff to see and for its
+// delivery report to settle.
+func leaveInDoubt(why string) verdict { return verdict{doubt: true, reason: GaveUpInDoubt(why)} }
 
 func send() verdict { return verdict{} }
 
@@ -267,22 +287,37 @@ func end(st models.MessageStatus, reason string) verdict { return verdict{status
 // decide re-checks at claim time that m is still wanted; prev is m as it
 // was before the claim.
 func (o *Outbox) decide(ctx context.Context, bc *batchContext, m *models.Message, prev models.Message, maxAttempts int, now time.Time) (verdict, error) {
+	retry := prev.Status == models.MsgSending
+	if m.To == "" {
+		// The patient was erased: there is no number to send to.
+		return end(models.MsgCancelled, ReasonErased), nil
+	}
+	if retry {
+		// Taken up again: a retry never goes out in quiet hours; it waits
+		// for their end, whatever its attempt count (a wait is no
+		// attempt), unless the appointment starts before then.
+		if until, ok := bc.quietUntil(m, now); ok {
+			if a := bc.appointmentOf(m); a == nil || a.StartsAt.After(until) {
+				return hold(until), nil
+			}
+			if prev.InDoubt {
+				return leaveInDoubt(ReasonStartsInQuiet), nil
+			}
+			return end(models.MsgSkipped, ReasonStartsInQuiet), nil
+		}
+	}
 	if tried := m.Attempts - 1; maxAttempts > 0 && tried >= maxAttempts {
 		last := m.Reason
 		if last == "" {
 			last = reasonInterrupted
 		}
+		if retry && prev.InDoubt {
+			// Not recorded failed: SMS.CX may have sent it.
+			return leaveInDoubt(GaveUp(tried, last)), nil
+		}
 		return end(models.MsgFailed, GaveUp(tried, last)), nil
 	}
-	if m.To == "" {
-		// The patient was erased: there is no number to send to.
-		return end(models.MsgCancelled, ReasonErased), nil
-	}
-	if prev.Status == models.MsgSending {
-		// Taken up again: a retry never goes out in quiet hours; it waits.
-		if until, ok := bc.quietUntil(m, now); ok {
-			return hold(until), nil
-		}
+	if retry {
 		if prev.InDoubt {
 			// SMS.CX may have it: resend with the same idempotencyId to
 			// learn what became of it, whatever changed since.
@@ -401,6 +436,21 @@ func (o *Outbox) check(ctx context.Context, batch []*models.Message, prev []mode
 				}
 			}
 			events = append(events, MessageEvent(m, now, detail))
+			continue
+		}
+		if v.doubt {
+			if _, err := o.store.LeaveInDoubt(ctx, m, v.reason, false, now); err != nil {
+				return nil, nil, err
+			}
+			m.LeaseUntil, m.Attempts, m.InDoubt, m.Reason = nil, m.Attempts-1, true, models.Clip(v.reason, 500)
+			detail := fmt.Sprintf("%s outcome unknown: %s", c.Label, v.reason)
+			if e, ok := TimelineEntry(m, now, detail); ok {
+				if err := o.store.AddTimeline(ctx, e); err != nil {
+					return nil, nil, err
+				}
+			}
+			events = append(events, MessageEvent(m, now, detail))
+			ended = append(ended, m)
 			continue
 		}
 		if v.status == "" && (m.Body == "" || Templated(m.Kind)) {

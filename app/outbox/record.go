@@ -22,6 +22,10 @@ const (
 	Retry
 	// Ended: SMS.CX refused it for good, or it failed too often.
 	Ended
+	// Unknown: it failed too often while its last try may have reached
+	// SMS.CX; it stays in doubt (Reason says why) until a delivery report
+	// settles it, and is not tried again.
+	Unknown
 )
 
 // Outcome is what became of one claimed message.
@@ -138,6 +142,14 @@ func (o *Outbox) write(ctx context.Context, oc *Outcome, now time.Time) (string,
 		at := oc.RetryAt
 		m.LeaseUntil, m.Reason, m.InDoubt = &at, models.Clip(oc.Reason, 500), oc.InDoubt
 		return fmt.Sprintf("%s not sent yet: %s", c.Label, m.Reason), true, nil
+	case Unknown:
+		reason := GaveUpInDoubt(oc.Reason)
+		ok, err := o.store.LeaveInDoubt(ctx, m, reason, true, now)
+		if err != nil || !ok {
+			return "", false, err
+		}
+		m.LeaseUntil, m.Reason, m.InDoubt = nil, models.Clip(reason, 500), true
+		return fmt.Sprintf("%s outcome unknown: %s", c.Label, reason), true, nil
 	default:
 		r := oc.Result
 		ok, err := o.store.EndSend(ctx, m, r, body, now)
