@@ -15,13 +15,13 @@ import (
 // Reasons the claim-time checks give: the patient's opt-out and the
 // appointment's current state win over what was planned.
 const (
-	ReasonOptedBackIn     = "the patient opted back in before it went out"
-	ReasonAckAlreadySent  = "an opt-out acknowledgement was already sent"
-	ReasonNoAppointment   = "the appointment no longer exists"
-	ReasonStarted         = "the appointment had already started"
-	ReasonQuietHours      = "it could not go out before the location's quiet hours began"
-	ReasonRestored        = "the appointment is no longer cancelled"
-	ReasonErased          = "the patient was erased"
+	ReasonOptedBackIn    = "the patient opted back in before it went out"
+	ReasonAckAlreadySent = "an opt-out acknowledgement was already sent"
+	ReasonNoAppointment  = "the appointment no longer exists"
+	ReasonStarted        = "the appointment had already started"
+	ReasonQuietHours     = "it could not go out before the location's quiet hours began"
+	ReasonRestored       = "the appointment is no longer cancelled"
+	ReasonErased         = "the patient was erased"
 	// ReasonStartsInQuiet ends a retry (SMS.CX cannot have taken it) whose
 	// appointment starts before the quiet hours it fell in end.
 	ReasonStartsInQuiet   = "the appointment starts before the location's quiet hours end"
