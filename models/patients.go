@@ -64,6 +64,29 @@ func (s *Store) LockPatientsByPhone(ctx context.Context, phone string) ([]Patien
 	return ps, nil
 }
 
+// PatientsByPhones returns the patients of each of phones (not erased),
+// oldest first, in one query.
+func (s *Store) PatientsByPhones(ctx context.Context, phones []string) (map[string][]Patient, error) {
+	out := map[string][]Patient{}
+	var want []string
+	for _, p := range phones {
+		if p != "" {
+			want = append(want, p)
+		}
+	}
+	if len(want) == 0 {
+		return out, nil
+	}
+	var ps []Patient
+	if err := s.conn(ctx).Where("phone IN ?", want).Where(notErased).Order("id").Find(&ps).Error; err != nil {
+		return nil, fmt.Errorf("store: patients by phone: %w", Classify(err))
+	}
+	for _, p := range ps {
+		out[p.Phone] = append(out[p.Phone], p)
+	}
+	return out, nil
+}
+
 // PatientsByPhone returns the patients with an E.164 number, oldest first
 // (several when a family shares a phone).
 func (s *Store) PatientsByPhone(ctx context.Context, phone string) ([]Patient, error) {

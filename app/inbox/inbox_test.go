@@ -16,6 +16,8 @@ import (
 	"apptconfirm/app/outbox"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
+
+	"gorm.io/gorm"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -204,5 +206,83 @@ func TestQuickAnswers(t *testing.T) {
 	}
 	if it, err = f.svc.Get(ctx, f.in.ID); err != nil || len(it.QuickAnswers) != 0 {
 		t.Fatalf("a handled item offers %+v (%v)", it.QuickAnswers, err)
+	}
+}
+
+// countQueries counts the SQL statements s runs during fn.
+func countQueries(t *testing.T, s *models.Store, fn func()) int {
+	t.Helper()
+	db := s.DB(context.Background())
+	var mu sync.Mutex
+	n := 0
+	count := func(*gorm.DB) {
+		mu.Lock()
+		n++
+		mu.Unlock()
+	}
+	const name = "inboxtest:count"
+	if err := db.Callback().Query().After("gorm:query").Register(name, count); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Callback().Row().After("gorm:row").Register(name, count); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = db.Callback().Query().Remove(name)
+		_ = db.Callback().Row().Remove(name)
+	}()
+	fn()
+	return n
+}
+
+// A page of the inbox costs the same queries with one item as with
+// twelve, quick answers included: nothing is read per item.
+func TestInboxPageQueriesDoNotGrowWithItems(t *testing.T) {
+	f := newFixture(t, storetest.SQLite(t))
+	ctx := t.Context()
+	list := func() []inbox.Item {
+		items, _, err := f.svc.List(ctx, inbox.Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return items
+	}
+	var one int
+	var items []inbox.Item
+	one = countQueries(t, f.store, func() { items = list() })
+	if len(items) != 1 || len(items[0].QuickAnswers) == 0 {
+		t.Fatalf("one item: %d items, %d quick answers", len(items), len(items[0].QuickAnswers))
+	}
+	for i := range 11 {
+		p, err := f.clinic.CreatePatient(ctx, models.SystemActor(), clinic.PatientInput{FirstName: fmt.Sprintf("P%d", i), Phone: fmt.Sprintf("+49151234567%02d", i)}, "DE")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := f.clinic.CreateAppointment(ctx, models.SystemActor(), clinic.AppointmentInput{PatientID: p.ID, StartsAt: t0.Add(time.Duration(24+i) * time.Hour), DurationMinutes: 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := &models.InboundMessage{
+			ProviderID: fmt.Sprintf("m-%d", i+2), From: p.Phone, Text: "see you", ReceivedAt: t0.Add(time.Duration(i+1) * time.Minute),
+			PatientID: &p.ID, NeedsAttention: true, Candidates: fmt.Sprint(a.ID), CreatedAt: t0,
+		}
+		if i%3 == 0 {
+			in.HandledByID, in.AppointmentID = f.staff.UserID, &f.appt.ID // context only
+		}
+		if err := f.store.DB(ctx).Create(in).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	twelve := countQueries(t, f.store, func() { items = list() })
+	if len(items) != 12 {
+		t.Fatalf("%d items", len(items))
+	}
+	for _, it := range items[1:] {
+		if len(it.QuickAnswers) == 0 || len(it.Candidates) == 0 || !strings.HasPrefix(it.QuickAnswers[0].Text, "Hi "+it.Patients[0].FirstName) {
+			t.Fatalf("item %d: %d candidates, quick answers %+v", it.Message.ID, len(it.Candidates), it.QuickAnswers)
+		}
+	}
+	if twelve > one+2 {
+		t.Fatalf("one item: %d queries; twelve items: %d; the page reads per item", one, twelve)
 	}
 }
