@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -209,16 +210,22 @@ func TestQuickAnswers(t *testing.T) {
 	}
 }
 
-// countQueries counts the SQL statements s runs during fn.
-func countQueries(t *testing.T, s *models.Store, fn func()) int {
+// queryCounter counts the SQL statements a store runs while it is on. Its
+// callbacks are registered once, before anything else runs on the store
+// (registering them while queries run would race).
+type queryCounter struct {
+	on atomic.Bool
+	n  atomic.Int64
+}
+
+func newQueryCounter(t *testing.T, s *models.Store) *queryCounter {
 	t.Helper()
+	qc := &queryCounter{}
 	db := s.DB(context.Background())
-	var mu sync.Mutex
-	n := 0
 	count := func(*gorm.DB) {
-		mu.Lock()
-		n++
-		mu.Unlock()
+		if qc.on.Load() {
+			qc.n.Add(1)
+		}
 	}
 	const name = "inboxtest:count"
 	if err := db.Callback().Query().After("gorm:query").Register(name, count); err != nil {
@@ -227,18 +234,24 @@ func countQueries(t *testing.T, s *models.Store, fn func()) int {
 	if err := db.Callback().Row().After("gorm:row").Register(name, count); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		_ = db.Callback().Query().Remove(name)
-		_ = db.Callback().Row().Remove(name)
-	}()
+	return qc
+}
+
+// during counts the statements run during fn.
+func (qc *queryCounter) during(fn func()) int {
+	qc.n.Store(0)
+	qc.on.Store(true)
 	fn()
-	return n
+	qc.on.Store(false)
+	return int(qc.n.Load())
 }
 
 // A page of the inbox costs the same queries with one item as with
 // twelve, quick answers included: nothing is read per item.
 func TestInboxPageQueriesDoNotGrowWithItems(t *testing.T) {
-	f := newFixture(t, storetest.SQLite(t))
+	store := storetest.SQLite(t)
+	qc := newQueryCounter(t, store)
+	f := newFixture(t, store)
 	ctx := t.Context()
 	list := func() []inbox.Item {
 		items, _, err := f.svc.List(ctx, inbox.Query{})
@@ -249,7 +262,7 @@ func TestInboxPageQueriesDoNotGrowWithItems(t *testing.T) {
 	}
 	var one int
 	var items []inbox.Item
-	one = countQueries(t, f.store, func() { items = list() })
+	one = qc.during(func() { items = list() })
 	if len(items) != 1 || len(items[0].QuickAnswers) == 0 {
 		t.Fatalf("one item: %d items, %d quick answers", len(items), len(items[0].QuickAnswers))
 	}
@@ -273,7 +286,7 @@ func TestInboxPageQueriesDoNotGrowWithItems(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	twelve := countQueries(t, f.store, func() { items = list() })
+	twelve := qc.during(func() { items = list() })
 	if len(items) != 12 {
 		t.Fatalf("%d items", len(items))
 	}
