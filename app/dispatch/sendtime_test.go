@@ -156,3 +156,41 @@ func TestDeliveryReportSettlesAMessageStillSending(t *testing.T) {
 		t.Fatalf("resent after the report: %d requests", e.sendRequests())
 	}
 }
+
+// An acknowledgement of a YES goes out as written when it is sent at
+// once; refused at 23:59 (a 429) and retried after midnight, it is written
+// again and names the appointment's day from the retry's time.
+func TestRetriedAcknowledgementNamesTheDayAgain(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.store.DB(ctx).Model(e.loc).Updates(map[string]any{"quiet_start": "", "quiet_end": ""}).Error; err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Set(time.Date(2026, 3, 2, 23, 59, 0, 0, paris).UTC())
+	p := e.patient(t, "Jo", "+33612345677")
+	a := e.appointment(t, p, time.Date(2026, 3, 3, 10, 0, 0, 0, paris))
+	a.Patient, a.Location = p, e.loc
+	m, err := e.ob.QueueAbout(ctx, models.KindAckConfirm, a, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Body, "tomorrow") {
+		t.Fatalf("queued %q", m.Body)
+	}
+	d := e.dispatcher(t, nil)
+	e.fake.RateLimitNext(1, time.Date(2026, 3, 3, 0, 0, 30, 0, paris))
+	runOnce(t, d)
+	got := e.reload(t, m.ID)
+	if got.Status != models.MsgSending || got.Body != m.Body {
+		t.Fatalf("after the 429: %s %q", got.Status, got.Body)
+	}
+	e.clk.Set(*got.LeaseUntil)
+	if n := runOnce(t, d); n != 1 {
+		t.Fatalf("retry: %d accepted", n)
+	}
+	got = e.reload(t, m.ID)
+	sends := e.fake.Sends()
+	if len(sends) != 1 || !strings.Contains(sends[0].Text, "today") || got.Body != sends[0].Text {
+		t.Fatalf("sent %+v, stored %q; want the day named from the retry", sends, got.Body)
+	}
+}

@@ -58,6 +58,10 @@ type Claimed struct {
 	rendered bool
 }
 
+// WasRetried reports whether the claimed message was taken up again (a
+// retry, or one whose lease expired mid-send).
+func (c *Claimed) WasRetried() bool { return c.prev.Status == models.MsgSending }
+
 // WasInDoubt reports whether an earlier try of the claimed message may
 // have reached SMS.CX (and no answer has settled it since).
 func (c *Claimed) WasInDoubt() bool { return c.prev.Status == models.MsgSending && c.prev.InDoubt }
@@ -453,7 +457,7 @@ func (o *Outbox) check(ctx context.Context, batch []*models.Message, prev []mode
 			ended = append(ended, m)
 			continue
 		}
-		if v.status == "" && (m.Body == "" || Templated(m.Kind)) {
+		if v.status == "" && (m.Body == "" || rewritten(m, prev[i].Status == models.MsgSending)) {
 			if v, err = o.renderBody(ctx, bc, c, now); err != nil {
 				return nil, nil, err
 			}
@@ -482,13 +486,21 @@ func (o *Outbox) check(ctx context.Context, batch []*models.Message, prev []mode
 	return out, ended, nil
 }
 
-// Templated reports whether messages of kind are written from the clinic's
-// texts when they go out (reminders and notices), rather than when they
-// are queued (answers, staff messages). Such a message is written afresh
-// at every claim, so that words that depend on the send time ("today",
-// "tomorrow") are true when it really goes out, after a retry or a
-// quiet-hours wait as much as on time.
-func Templated(kind string) bool { return automated(kind) }
+// rewritten reports whether claimed message m (retry: taken up again) is
+// written again from the clinic's texts: reminders and notices at every
+// claim (they are written when they go out), and the acknowledgements of
+// an answer about an appointment (written when queued, which is when they
+// go out) when they are retried. So words that depend on the send time
+// ("today", "tomorrow") are true when it really goes out, after a retry or
+// a quiet-hours wait as much as on time. Other texts (help, the numbered
+// question, staff's) go out as they were written.
+func rewritten(m *models.Message, retry bool) bool {
+	switch m.Kind {
+	case models.KindAckConfirm, models.KindAckCancel:
+		return retry && m.AppointmentID != nil
+	}
+	return automated(m.Kind)
+}
 
 // renderBody writes the claimed message's text from its rule's or its
 // kind's text, in the patient's language, as it reads at now, and stores
@@ -510,12 +522,16 @@ func (o *Outbox) renderBody(ctx context.Context, bc *batchContext, c *Claimed, n
 		rule = bc.rules[*m.RuleID]
 	}
 	fresh := *m
-	if Templated(m.Kind) {
+	if rewritten(m, c.WasRetried()) {
 		fresh.Body = ""
 	}
 	composed, err := bc.templates.Compose(&fresh, bc.appointmentOf(m), rule, bc.zones, now)
 	var rerr *render.Error
 	switch {
+	case (errors.As(err, &rerr) || errors.Is(err, ErrNothingToSend)) && m.Body != "":
+		// It cannot be written again (its appointment is gone, its text
+		// no longer renders): the text it was written with goes out.
+		return send(), nil
 	case errors.As(err, &rerr), errors.Is(err, ErrNothingToSend):
 		return end(models.MsgFailed, "the text could not be written: "+err.Error()), nil
 	case err != nil:
