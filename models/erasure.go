@@ -50,12 +50,39 @@ func (s *Store) ErasePatient(ctx context.Context, id uint, now time.Time) (*Eras
 	now = DBTime(now)
 	var out *Erasure
 	err := s.Tx(ctx, func(ctx context.Context) error {
-		p, err := s.LockPatient(ctx, id)
+		// A reply being applied holds its stored webhook row, then locks
+		// the patients of its number. The erasure takes the same order:
+		// blanking the webhook rows that carry the number or the name
+		// first waits for such a reply to commit, so the steps below see
+		// all it wrote; then the patient's lock keeps later replies out
+		// until the erasure commits (they then find no patient).
+		seen, err := s.Patient(ctx, id)
 		if err != nil {
 			return err
 		}
 		e := &Erasure{PatientID: id}
-		er := eraser{s: s, ctx: ctx, now: now, e: e, p: p}
+		er := eraser{s: s, ctx: ctx, now: now, e: e, p: seen}
+		if err := er.prepare(); err != nil {
+			return err
+		}
+		if err := er.webhooks(); err != nil {
+			return err
+		}
+		p, err := s.LockPatient(ctx, id)
+		if err != nil {
+			return err
+		}
+		if p.Phone != seen.Phone || p.FirstName != seen.FirstName || p.LastName != seen.LastName {
+			// Changed while the erasure waited: sweep with what it is now.
+			er.p, er.needles = p, nil
+			if err := er.prepare(); err != nil {
+				return err
+			}
+			if err := er.webhooks(); err != nil {
+				return err
+			}
+		}
+		er.p = p
 		if err := er.run(); err != nil {
 			return err
 		}
@@ -87,7 +114,8 @@ type eraser struct {
 
 func (er *eraser) db() *gorm.DB { return er.s.conn(er.ctx) }
 
-func (er *eraser) run() error {
+// prepare works out whether the number is shared and what texts to sweep.
+func (er *eraser) prepare() error {
 	p := er.p
 	n, err := count[Patient](er.ctx, er.s, "phone = ? AND id <> ? AND "+notErased, p.Phone, p.ID)
 	if err != nil {
@@ -100,8 +128,14 @@ func (er *eraser) run() error {
 	if full := strings.TrimSpace(p.FirstName + " " + p.LastName); len([]rune(full)) >= 3 {
 		er.needles = append(er.needles, full)
 	}
+	return nil
+}
+
+// run erases the rest, once the webhook rows are swept and the patient
+// is locked.
+func (er *eraser) run() error {
 	for _, step := range []func() error{
-		er.appointments, er.messages, er.inbound, er.timeline, er.audit, er.events, er.webhooks, er.patient,
+		er.appointments, er.messages, er.inbound, er.timeline, er.audit, er.events, er.patient,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -267,12 +301,19 @@ func (er *eraser) webhooks() error {
 		"raw": "{}", "result": "erased: the payload identified an erased patient",
 		"processed_at": gorm.Expr("COALESCE(processed_at, ?)", er.now),
 	})
-	er.e.Webhooks = res.RowsAffected
+	er.e.Webhooks += res.RowsAffected
 	return res.Error
 }
 
-// patient empties the patient's row and marks it erased.
+// patient empties the patient's row and marks it erased. An opt-out
+// outlives the erasure: the number goes on the suppression list, as a
+// keyed hash only.
 func (er *eraser) patient() error {
+	if er.p.OptedOutAt != nil && !er.e.SharedNumber {
+		if err := er.s.SuppressNumber(er.ctx, er.p.Phone, er.p.OptOutSource, er.now); err != nil {
+			return err
+		}
+	}
 	return er.db().Model(&Patient{}).Where("id = ?", er.p.ID).Updates(map[string]any{
 		"first_name": "", "last_name": "", "phone": "", "opted_out_at": nil, "opt_out_source": "",
 		"erased_at": er.now, "updated_at": er.now,

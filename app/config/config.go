@@ -245,7 +245,7 @@ type Retention struct {
 	Audit Duration `yaml:"audit"`
 }
 
-// Backup configures the nightly copy of a SQLite database (at 02:00 in
+// Backup configures the nightly copy of a SQLite database (at 03:15 in
 // clinic.timezone). PostgreSQL has its own tools (pg_dump); there the job
 // does not run.
 type Backup struct {

@@ -35,9 +35,12 @@ const (
 	JobBackup = "backup"
 )
 
-// Nightly jobs run at these times in clinic.timezone (cron specs).
+// Nightly jobs run at these times in clinic.timezone (cron specs). Both
+// fall after 03:00, so a daylight-saving change (which skips or repeats an
+// hour between 01:00 and 03:00 in the zones that have one) neither skips
+// nor repeats them.
 const (
-	backupSpec    = "0 2 * * *"
+	backupSpec    = "15 3 * * *"
 	retentionSpec = "30 3 * * *"
 )
 
@@ -52,7 +55,7 @@ const eventRetention = 7 * 24 * time.Hour
 // Close stops them, waiting for running jobs (in-flight sends finish and
 // are recorded) before the store closes.
 func (a *App) registerJobs() error {
-	a.Jobs = jobs.New(jobs.Options{Logger: a.Log, Location: a.Config.Location()})
+	a.Jobs = jobs.New(jobs.Options{Logger: a.Log, Location: a.Config.Location(), Now: a.now})
 	sessions := auth.NewSessionStore(a.Store)
 	kept := retention.New(a.Store, retention.Options{
 		MessageText: a.Config.Retention.MessageText.Duration, Audit: a.Config.Retention.Audit.Duration, Now: a.now,
