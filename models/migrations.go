@@ -103,6 +103,7 @@ var migrations = []migration{
 		return addColumns(tx, &v6Patient{}, "ErasedAt")
 	}},
 	{7, "texts per language; messages record their language and quiet-hours moves", migrateV7},
+	{10, "outbound webhooks: endpoints and deliveries", migrateV10},
 }
 
 // addColumns adds the named fields of model's frozen struct as columns,
