@@ -188,6 +188,8 @@ type receiver struct {
 	secrets []string
 	got     []received
 	handle  func(r received, n int) (status int, delay time.Duration)
+	// now is the receiver's clock (time.Now when nil).
+	now func() time.Time
 }
 
 func newReceiver(t testing.TB) *receiver {
@@ -217,10 +219,14 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.got = append(r.got, rec)
 	n := len(r.got)
 	handle := r.handle
+	now := time.Now
+	if r.now != nil {
+		now = r.now
+	}
 	r.mu.Unlock()
 	ok := len(secrets) == 0
 	for _, s := range secrets {
-		if verify(s, req.Header, body, time.Now()) == nil {
+		if verify(s, req.Header, body, now()) == nil {
 			ok = true
 		}
 	}

@@ -75,4 +75,3 @@ func TestNewSecretIsStandardWebhooksShaped(t *testing.T) {
 		t.Fatalf("secrets %q %q", a, b)
 	}
 }
-
