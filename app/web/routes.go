@@ -55,6 +55,14 @@ func (s *Server) routes() {
 		tok.GET("/stats", s.api.Stats)
 		tok.GET("/templates", s.api.ListTemplates)
 		tok.PUT("/templates", s.api.PutTemplates)
+		tok.GET("/webhook-endpoints", s.api.ListWebhookEndpoints)
+		tok.POST("/webhook-endpoints", s.api.CreateWebhookEndpoint)
+		tok.GET("/webhook-endpoints/:id", s.api.GetWebhookEndpoint)
+		tok.PATCH("/webhook-endpoints/:id", s.api.UpdateWebhookEndpoint)
+		tok.DELETE("/webhook-endpoints/:id", s.api.DeleteWebhookEndpoint)
+		tok.POST("/webhook-endpoints/:id/rotate-secret", s.api.RotateWebhookSecret)
+		tok.POST("/webhook-endpoints/:id/test", s.api.TestWebhookEndpoint)
+		tok.GET("/webhook-endpoints/:id/deliveries", s.api.ListWebhookDeliveries)
 	}
 
 	// Browsers, before logging in: the login form's token is checked
