@@ -287,6 +287,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Sender:    a.Dispatcher,
 		Texts:     a.Wording,
 		Inbox:     a.Inbox,
+		Outbound:  a.Outbound,
 		SMSCX:     page,
 		Live:      a.Live,
 		API:       apiSrv,

@@ -148,6 +148,16 @@ func (s *Server) routes() {
 	admin.POST("/texts/languages", s.textsLanguages)
 	admin.GET("/texts/:key", s.textEdit)
 	admin.POST("/texts/:key", s.textSave)
+	if s.webhooks != nil {
+		admin.GET("/webhooks", s.webhooks.list)
+		admin.POST("/webhooks", s.webhooks.create)
+		admin.GET("/webhooks/:id", s.webhooks.show)
+		admin.POST("/webhooks/:id", s.webhooks.update)
+		admin.POST("/webhooks/:id/rotate", s.webhooks.rotate)
+		admin.POST("/webhooks/:id/test", s.webhooks.test)
+		admin.POST("/webhooks/:id/delete", s.webhooks.remove)
+		admin.POST("/webhooks/:id/deliveries/:delivery/resend", s.webhooks.resend)
+	}
 	if s.smscx != nil {
 		admin.GET("/smscx", s.smscx.settings)
 		admin.POST("/smscx/test", s.smscx.testSMS)
