@@ -234,6 +234,9 @@ func deliveryRowOf(d *models.WebhookDelivery, zone *time.Location) deliveryRow {
 		Created: fmtIn(&d.CreatedAt, zone), LastAt: fmtIn(d.LastAttemptAt, zone),
 		Code: d.LastCode, LatencyMS: d.LastLatencyMS, Error: d.LastError, Response: models.Clip(d.LastResponse, 200),
 	}
+	if r.Error == "HTTP "+strconv.Itoa(d.LastCode) {
+		r.Error = "" // the code says it already
+	}
 	switch d.Status {
 	case models.DeliveryDelivered:
 		r.Badge = "delivered"
