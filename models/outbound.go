@@ -338,49 +338,72 @@ type DeliveryAttempt struct {
 	RetryAt   *time.Time
 }
 
+// FinishedDelivery is an attempt at a delivery a worker claimed.
+type FinishedDelivery struct {
+	Delivery *WebhookDelivery
+	Attempt  DeliveryAttempt
+}
+
 // FinishWebhookDelivery records an attempt at a delivery the worker
-// claimed with lease, and reports whether the claim was still its own (a
-// worker whose lease ran out finds its delivery claimed again, and writes
-// nothing). It also keeps the endpoint's failing streak: a success ends
-// it, a failure starts it.
+// claimed, and reports whether the claim was still its own (a worker whose
+// lease ran out finds its delivery claimed again, and writes nothing).
 func (s *Store) FinishWebhookDelivery(ctx context.Context, d *WebhookDelivery, a DeliveryAttempt) (bool, error) {
-	at := DBTime(a.At)
-	cols := map[string]any{
-		"last_attempt_at": at, "last_code": a.Code, "last_latency_ms": a.LatencyMS,
-		"last_error": Clip(a.Error, 500), "last_response": ClipBytes(a.Response, 1000),
-		"lease_until": nil, "updated_at": at,
+	mine, err := s.FinishWebhookDeliveries(ctx, []FinishedDelivery{{d, a}})
+	if err != nil {
+		return false, err
 	}
-	switch {
-	case a.Delivered:
-		cols["status"], cols["delivered_at"] = DeliveryDelivered, at
-	case a.RetryAt != nil:
-		cols["next_at"] = DBTime(*a.RetryAt)
-	default:
-		cols["status"] = DeliveryFailed
-	}
-	var mine bool
+	return mine[0], nil
+}
+
+// FinishWebhookDeliveries records attempts in one transaction and reports,
+// for each, whether the claim was still the worker's. It also keeps each
+// endpoint's failing streak: a success ends it, a failure starts it.
+func (s *Store) FinishWebhookDeliveries(ctx context.Context, items []FinishedDelivery) ([]bool, error) {
+	mine := make([]bool, len(items))
 	err := s.Tx(ctx, func(ctx context.Context) error {
 		db := s.conn(ctx)
-		q := db.Model(&WebhookDelivery{}).Where("id = ? AND status = ? AND attempts = ?", d.ID, DeliveryPending, d.Attempts)
-		if d.LeaseUntil != nil {
-			q = q.Where("lease_until = ?", DBTime(*d.LeaseUntil))
+		for i, it := range items {
+			d, a := it.Delivery, it.Attempt
+			at := DBTime(a.At)
+			cols := map[string]any{
+				"last_attempt_at": at, "last_code": a.Code, "last_latency_ms": a.LatencyMS,
+				"last_error": Clip(a.Error, 500), "last_response": ClipBytes(a.Response, 1000),
+				"lease_until": nil, "updated_at": at,
+			}
+			switch {
+			case a.Delivered:
+				cols["status"], cols["delivered_at"] = DeliveryDelivered, at
+			case a.RetryAt != nil:
+				cols["next_at"] = DBTime(*a.RetryAt)
+			default:
+				cols["status"] = DeliveryFailed
+			}
+			q := db.Model(&WebhookDelivery{}).Where("id = ? AND status = ? AND attempts = ?", d.ID, DeliveryPending, d.Attempts)
+			if d.LeaseUntil != nil {
+				q = q.Where("lease_until = ?", DBTime(*d.LeaseUntil))
+			}
+			res := q.Updates(cols)
+			if res.Error != nil {
+				return res.Error
+			}
+			if mine[i] = res.RowsAffected == 1; !mine[i] {
+				continue
+			}
+			ep := db.Model(&WebhookEndpoint{}).Where("id = ?", d.EndpointID)
+			var err error
+			if a.Delivered {
+				err = ep.Where("failing_since IS NOT NULL").Updates(map[string]any{"failing_since": nil}).Error
+			} else {
+				err = ep.Where("failing_since IS NULL").Updates(map[string]any{"failing_since": at}).Error
+			}
+			if err != nil {
+				return err
+			}
 		}
-		res := q.Updates(cols)
-		if res.Error != nil {
-			return res.Error
-		}
-		mine = res.RowsAffected == 1
-		if !mine {
-			return nil
-		}
-		ep := db.Model(&WebhookEndpoint{}).Where("id = ?", d.EndpointID)
-		if a.Delivered {
-			return ep.Where("failing_since IS NOT NULL").Updates(map[string]any{"failing_since": nil}).Error
-		}
-		return ep.Where("failing_since IS NULL").Updates(map[string]any{"failing_since": at}).Error
+		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("store: finish webhook delivery %d: %w", d.ID, Classify(err))
+		return nil, fmt.Errorf("store: finish webhook deliveries: %w", Classify(err))
 	}
 	return mine, nil
 }

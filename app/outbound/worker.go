@@ -138,15 +138,15 @@ func (k *Wake) Committed(evs []models.Event) {
 // Run delivers until ctx ends, then waits for the deliveries under way;
 // those interrupted are handed back to the queue.
 func (w *Worker) Run(ctx context.Context) {
-	var wg sync.WaitGroup
 	freed := make(chan struct{}, 1)
-	defer wg.Wait()
+	b := w.newBatch(ctx, freed)
+	defer b.close()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
 		full := false
 		if free := w.o.Concurrency - int(w.inflight.Load()); free > 0 {
-			n, err := w.start(ctx, &wg, free, freed)
+			n, err := w.start(ctx, b, free)
 			if err != nil && ctx.Err() == nil {
 				w.o.Logger.Warn("outbound webhooks: claim failed", slog.Any("err", err))
 			}
@@ -179,18 +179,89 @@ func (w *Worker) Run(ctx context.Context) {
 }
 
 // RunOnce claims what is due (as many as Concurrency), delivers it and
-// waits; it returns how many it attempted. Tests and the benchmark drive
-// the worker with it.
+// waits until every attempt is recorded; it returns how many it attempted.
+// Tests drive the worker with it.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
-	var wg sync.WaitGroup
-	n, err := w.start(ctx, &wg, w.o.Concurrency, make(chan struct{}, w.o.Concurrency))
-	wg.Wait()
+	b := w.newBatch(ctx, make(chan struct{}, 1))
+	n, err := w.start(ctx, b, w.o.Concurrency)
+	b.close()
 	return n, err
 }
 
-// start claims up to limit deliveries and starts each on a goroutine;
-// freed hears each one end.
-func (w *Worker) start(ctx context.Context, wg *sync.WaitGroup, limit int, freed chan struct{}) (int, error) {
+// recorded is one attempt waiting to be written.
+type recorded struct {
+	d *models.WebhookDelivery
+	a models.DeliveryAttempt
+}
+
+// batch runs the deliveries of a worker and writes their attempts, as many
+// as have finished together in one transaction: on SQLite a transaction
+// per attempt would make the turn to write the limit.
+type batch struct {
+	w       *Worker
+	ctx     context.Context
+	freed   chan struct{}
+	results chan recorded
+	running sync.WaitGroup
+	writer  sync.WaitGroup
+}
+
+func (w *Worker) newBatch(ctx context.Context, freed chan struct{}) *batch {
+	b := &batch{w: w, ctx: ctx, freed: freed, results: make(chan recorded, w.o.Concurrency)}
+	b.writer.Go(b.write)
+	return b
+}
+
+// close waits for the deliveries under way and for their attempts to be
+// written.
+func (b *batch) close() {
+	b.running.Wait()
+	close(b.results)
+	b.writer.Wait()
+}
+
+// release frees a worker slot.
+func (b *batch) release() {
+	b.w.inflight.Add(-1)
+	select {
+	case b.freed <- struct{}{}:
+	default:
+	}
+}
+
+// write records the attempts as they come, a batch at a time.
+func (b *batch) write() {
+	const most = 256
+	for r := range b.results {
+		rs := []recorded{r}
+	more:
+		for len(rs) < most {
+			select {
+			case r, ok := <-b.results:
+				if !ok {
+					break more
+				}
+				rs = append(rs, r)
+			default:
+				break more
+			}
+		}
+		items := make([]models.FinishedDelivery, len(rs))
+		for i, r := range rs {
+			items[i] = models.FinishedDelivery{Delivery: r.d, Attempt: r.a}
+		}
+		if _, err := b.w.store.FinishWebhookDeliveries(context.WithoutCancel(b.ctx), items); err != nil {
+			// The leases run out and the deliveries are tried again.
+			b.w.o.Logger.Warn("outbound webhooks: recording attempts failed", slog.Int("attempts", len(rs)), slog.Any("err", err))
+		}
+		for range rs {
+			b.release()
+		}
+	}
+}
+
+// start claims up to limit deliveries and starts each on a goroutine of b.
+func (w *Worker) start(ctx context.Context, b *batch, limit int) (int, error) {
 	now := w.now()
 	ds, err := w.store.ClaimWebhookDeliveries(ctx, now, now.Add(w.o.Lease), limit)
 	if err != nil || len(ds) == 0 {
@@ -211,24 +282,16 @@ func (w *Worker) start(ctx context.Context, wg *sync.WaitGroup, limit int, freed
 		d := ds[i]
 		ep := byID[d.EndpointID]
 		w.inflight.Add(1)
-		wg.Go(func() {
-			defer func() {
-				w.inflight.Add(-1)
-				select {
-				case freed <- struct{}{}:
-				default:
-				}
-			}()
-			w.deliver(ctx, &d, ep)
-		})
+		b.running.Go(func() { w.deliver(ctx, b, &d, ep) })
 	}
 	return len(ds), nil
 }
 
-// deliver makes one attempt at d and records it.
-func (w *Worker) deliver(ctx context.Context, d *models.WebhookDelivery, ep *models.WebhookEndpoint) {
+// deliver makes one attempt at d and hands it to b to record.
+func (w *Worker) deliver(ctx context.Context, b *batch, d *models.WebhookDelivery, ep *models.WebhookEndpoint) {
 	if ep == nil {
 		// Deleted since the claim: its deliveries went with it.
+		b.release()
 		return
 	}
 	at := w.now()
@@ -238,6 +301,7 @@ func (w *Worker) deliver(ctx context.Context, d *models.WebhookDelivery, ep *mod
 		if err := w.store.ReleaseWebhookDelivery(context.WithoutCancel(ctx), d, at); err != nil {
 			w.o.Logger.Warn("outbound webhooks: release failed", slog.Uint64("delivery", uint64(d.ID)), slog.Any("err", err))
 		}
+		b.release()
 		return
 	}
 	outcome := OutcomeDelivered
@@ -252,9 +316,7 @@ func (w *Worker) deliver(ctx context.Context, d *models.WebhookDelivery, ep *mod
 	if w.o.Metrics != nil {
 		w.o.Metrics.OutboundDelivery(outcome, time.Duration(res.LatencyMS)*time.Millisecond)
 	}
-	if _, err := w.store.FinishWebhookDelivery(context.WithoutCancel(ctx), d, res); err != nil {
-		w.o.Logger.Warn("outbound webhooks: recording an attempt failed", slog.Uint64("delivery", uint64(d.ID)), slog.Any("err", err))
-	}
+	b.results <- recorded{d: d, a: res}
 }
 
 // attempt posts d's payload to ep, signed, and reads the answer.
