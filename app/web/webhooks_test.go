@@ -146,4 +146,3 @@ func TestWebhookPageShowsWhyItWasDisabled(t *testing.T) {
 		t.Fatalf("list: %s", body)
 	}
 }
-
