@@ -64,6 +64,11 @@ func (e *WebhookEndpoint) Secrets(now time.Time) []string {
 	return out
 }
 
+// DeliveryTypeTest is the type of a test event: it goes out even to a
+// disabled endpoint, so that an admin can check a repaired receiver
+// before enabling it again.
+const DeliveryTypeTest = "webhook.test"
+
 // Delivery states.
 const (
 	DeliveryPending   = "pending"
@@ -271,7 +276,8 @@ func (s *Store) WebhookDeliveries(ctx context.Context, endpointID uint, limit in
 
 // ClaimWebhookDeliveries claims up to limit deliveries due at now for a
 // worker, until lease: pending ones of enabled endpoints whose time has
-// come and that no worker holds, each the oldest pending delivery of its
+// come and that no worker holds (test events also to disabled ones),
+// each the oldest pending delivery of its
 // endpoint and order key (so one appointment's events go out in order,
 // one at a time, while different appointments' go out in parallel). Each
 // claimed row gets the lease and one more attempt, and is returned as
@@ -286,7 +292,7 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now, lease time.Time
 		var cands []WebhookDelivery
 		err := db.Table("webhook_deliveries AS d").Select("d.*").Scopes(s.skipLockedOf("d")).
 			Where("d.status = ? AND d.next_at <= ? AND (d.lease_until IS NULL OR d.lease_until <= ?)", DeliveryPending, now, now).
-			Where("d.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled = ?)", true).
+			Where("(d.type = ? OR d.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled = ?))", DeliveryTypeTest, true).
 			Where(`NOT EXISTS (SELECT 1 FROM webhook_deliveries p
 				WHERE p.endpoint_id = d.endpoint_id AND p.order_key = d.order_key AND p.status = ? AND p.id < d.id)`, DeliveryPending).
 			Order("d.next_at, d.id").Limit(limit).Find(&cands).Error

@@ -291,8 +291,9 @@ func (s *Service) Resend(ctx context.Context, actor models.Actor, endpointID, de
 }
 
 // SendTest queues a test event (type webhook.test, no patient data) to an
-// endpoint, whatever event types it asked for and even while disabled
-// deliveries wait for it to be enabled.
+// endpoint, whatever event types it asked for. It goes out even while the
+// endpoint is disabled (its other deliveries wait), so that an admin can
+// check a repaired receiver before enabling it again.
 func (s *Service) SendTest(ctx context.Context, actor models.Actor, endpointID uint) (*models.WebhookDelivery, error) {
 	var out *models.WebhookDelivery
 	err := s.store.Tx(ctx, func(ctx context.Context) error {

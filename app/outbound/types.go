@@ -21,9 +21,9 @@ const (
 	TypeReplyNeedsAttention    = "reply.needs_attention"
 	TypePatientOptedOut        = "patient.opted_out"
 	TypePatientOptedIn         = "patient.opted_in"
-	// TypeTest is the event of "send a test event"; every endpoint
-	// receives it when asked, whatever its list.
-	TypeTest = "webhook.test"
+	// TypeTest is the event of "send a test event"; an endpoint receives
+	// it when asked, whatever its list, even while disabled.
+	TypeTest = models.DeliveryTypeTest
 )
 
 // Types lists the event types an endpoint may subscribe to, in the order

@@ -322,3 +322,29 @@ func TestSendAgainKeepsTheWebhookID(t *testing.T) {
 		t.Error("a delivery resent through another endpoint")
 	}
 }
+
+// A disabled endpoint still gets a test event, so a repaired receiver can
+// be checked before it is enabled; its other deliveries wait.
+func TestTestEventReachesADisabledEndpoint(t *testing.T) {
+	store := storetest.SQLite(t)
+	e := newEnv(t, store)
+	r := newReceiver(t)
+	ep := e.endpoint(t, r.URL(), false, "appointment.created")
+	r.accept(ep.Secret)
+	ctx := context.Background()
+	e.book(t, "Léa")
+	off := false
+	if _, err := e.svc.Update(ctx, e.staff, ep.ID, outbound.EndpointInput{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SendTest(ctx, e.staff, ep.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.worker(outbound.WorkerOptions{}).RunOnce(ctx); n != 1 || err != nil {
+		t.Fatalf("RunOnce = %d, %v", n, err)
+	}
+	got := r.all()
+	if len(got) != 1 || got[0].Env.Type != "webhook.test" || pending(t, store) != 1 {
+		t.Fatalf("received %d, pending %d", len(got), pending(t, store))
+	}
+}
