@@ -275,11 +275,11 @@ func (s *Store) WebhookDeliveries(ctx context.Context, endpointID uint, limit in
 }
 
 // ClaimWebhookDeliveries claims up to limit deliveries due at now for a
-// worker, until lease: pending ones of enabled endpoints whose time has
-// come and that no worker holds (test events also to disabled ones),
-// each the oldest pending delivery of its
-// endpoint and order key (so one appointment's events go out in order,
-// one at a time, while different appointments' go out in parallel). Each
+// worker, until lease: pending ones of enabled endpoints (test events
+// also of disabled ones) whose time has come and that no worker holds,
+// each the oldest pending delivery of its endpoint and order key (so one
+// appointment's events go out in order, one at a time, while different
+// appointments' go out in parallel). Each
 // claimed row gets the lease and one more attempt, and is returned as
 // claimed. On PostgreSQL candidates are picked with FOR UPDATE SKIP LOCKED
 // and the claim is conditional on the row still being free, so several
