@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -135,7 +136,7 @@ func (er *eraser) prepare() error {
 // is locked.
 func (er *eraser) run() error {
 	for _, step := range []func() error{
-		er.appointments, er.messages, er.inbound, er.timeline, er.audit, er.events, er.patient,
+		er.appointments, er.messages, er.inbound, er.timeline, er.audit, er.events, er.outbound, er.patient,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -303,6 +304,43 @@ func (er *eraser) webhooks() error {
 	})
 	er.e.Webhooks += res.RowsAffected
 	return res.Error
+}
+
+// outbound rewrites the payloads of the outbound webhooks about the patient
+// (by patient, or quoting their number or name) to say only that the
+// patient was erased; a pending one still goes out, in its turn, without
+// what identified them, and the last response's bytes are blanked.
+func (er *eraser) outbound() error {
+	cond, args := er.sweep("patient_id = ?", []any{er.p.ID}, "payload")
+	var rows []WebhookDelivery
+	if err := er.db().Select("id", "type", "payload").Where("("+cond+")", args...).Find(&rows).Error; err != nil {
+		return err
+	}
+	for _, d := range rows {
+		if err := er.db().Model(&WebhookDelivery{}).Where("id = ?", d.ID).
+			Updates(map[string]any{"payload": ErasedPayload(d.Payload, er.p.ID), "last_response": ""}).Error; err != nil {
+			return err
+		}
+	}
+	er.e.Webhooks += int64(len(rows))
+	return nil
+}
+
+// ErasedPayload is an outbound webhook payload with its data replaced by
+// the erased patient's id alone: its type and timestamp stay.
+func ErasedPayload(payload string, patientID uint) string {
+	var in struct {
+		Type      string          `json:"type"`
+		Timestamp json.RawMessage `json:"timestamp"`
+	}
+	_ = json.Unmarshal([]byte(payload), &in)
+	out := struct {
+		Type      string          `json:"type"`
+		Timestamp json.RawMessage `json:"timestamp,omitempty"`
+		Data      map[string]any  `json:"data"`
+	}{in.Type, in.Timestamp, map[string]any{"patient": map[string]any{"id": patientID, "erased": true}}}
+	b, _ := json.Marshal(out)
+	return string(b)
 }
 
 // patient empties the patient's row and marks it erased. An opt-out

@@ -109,6 +109,7 @@ var migrations = []migration{
 		}
 		return tx.Migrator().CreateTable(&v8SuppressedNumber{})
 	}},
+	{10, "outbound webhooks: endpoints and deliveries", migrateV10},
 }
 
 // v8SuppressedNumber is SuppressedNumber as migration 8 created it.

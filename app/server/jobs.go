@@ -30,6 +30,9 @@ const (
 	// JobRetention blanks texts past retention.message_text and audit
 	// details past retention.audit, nightly.
 	JobRetention = "retention"
+	// JobOutboundPrune deletes outbound webhook deliveries finished more
+	// than outboundRetention ago.
+	JobOutboundPrune = "outbound_webhook_prune"
 	// JobBackup copies a SQLite database into backup.dir, nightly (only
 	// when backup.dir is set).
 	JobBackup = "backup"
@@ -47,6 +50,10 @@ const (
 // eventRetention is how long domain events are kept: long enough to debug
 // what happened last week.
 const eventRetention = 7 * 24 * time.Hour
+
+// outboundRetention is how long finished outbound webhook deliveries stay
+// visible to the admin (pending ones stay until they finish).
+const outboundRetention = 30 * 24 * time.Hour
 
 // registerJobs builds the cron registry (App.Jobs) with every job: the
 // dispatcher every dispatch.interval, the webhook sweep every minute, the
@@ -90,6 +97,10 @@ func (a *App) registerJobs() error {
 		})),
 		every(JobEventsPrune, time.Hour, a.exclusive(JobEventsPrune, func(ctx context.Context) error {
 			_, err := a.Store.PruneEvents(ctx, a.now().Add(-eventRetention))
+			return err
+		})),
+		every(JobOutboundPrune, time.Hour, a.exclusive(JobOutboundPrune, func(ctx context.Context) error {
+			_, err := a.Store.PruneWebhookDeliveries(ctx, a.now().Add(-outboundRetention))
 			return err
 		})),
 		{JobRetention, retentionSpec, a.exclusive(JobRetention, func(ctx context.Context) error {
