@@ -286,23 +286,24 @@ func checkCopy(ctx context.Context, path, from string) error {
 
 // backupVersion returns the schema version recorded in an apptconfirm
 // database: migrations are applied in order, so the versions present must
-// be exactly 1 to the highest.
+// be those of this build's migrations, in order, from the first (a newer
+// build's versions may follow them).
 func backupVersion(ctx context.Context, db *sql.DB) (int, error) {
 	rows, err := db.QueryContext(ctx, "SELECT version FROM schema_migrations ORDER BY version")
 	if err != nil {
 		return 0, fmt.Errorf("%w (unreadable schema_migrations: %w)", ErrNotApptconfirm, err)
 	}
 	defer func() { _ = rows.Close() }()
-	n := 0
+	n, last := 0, 0
 	for rows.Next() {
 		var v int
 		if err := rows.Scan(&v); err != nil {
 			return 0, fmt.Errorf("%w (unreadable schema_migrations: %w)", ErrNotApptconfirm, err)
 		}
-		n++
-		if v != n {
-			return 0, fmt.Errorf("%w (schema_migrations has version %d where %d belongs)", ErrNotApptconfirm, v, n)
+		if n < len(migrations) && v != migrations[n].version {
+			return 0, fmt.Errorf("%w (schema_migrations has version %d where %d belongs)", ErrNotApptconfirm, v, migrations[n].version)
 		}
+		n, last = n+1, v
 	}
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("%w (unreadable schema_migrations: %w)", ErrNotApptconfirm, err)
@@ -310,7 +311,7 @@ func backupVersion(ctx context.Context, db *sql.DB) (int, error) {
 	if n == 0 {
 		return 0, fmt.Errorf("%w (no migration recorded)", ErrNotApptconfirm)
 	}
-	return n, nil
+	return last, nil
 }
 
 // lockUnused takes an exclusive lock on the SQLite database at path, if

@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/outbound"
 	"apptconfirm/app/stats"
 	"apptconfirm/models"
 )
@@ -51,6 +52,9 @@ type Deps struct {
 	Stats *stats.Service
 	// Texts serves GET and PUT /templates; nil answers them with 404.
 	Texts Texts
+	// Outbound manages the outbound webhook endpoints; nil answers their
+	// routes with 404.
+	Outbound *outbound.Service
 	// Metrics may be nil (nothing recorded, /metrics answers 404).
 	Metrics Metrics
 	// Logger may be nil (logs discarded).
@@ -62,14 +66,15 @@ type Deps struct {
 // API serves the REST API and the operations endpoints. It holds no
 // package-level state.
 type API struct {
-	store   *models.Store
-	clinic  *clinic.Service
-	figures *stats.Service
-	texts   Texts
-	metrics Metrics
-	log     *slog.Logger
-	now     func() time.Time
-	tokens  *Tokens
+	store    *models.Store
+	clinic   *clinic.Service
+	figures  *stats.Service
+	texts    Texts
+	outbound *outbound.Service
+	metrics  Metrics
+	log      *slog.Logger
+	now      func() time.Time
+	tokens   *Tokens
 }
 
 // New builds the API.
@@ -84,7 +89,7 @@ func New(d Deps) *API {
 		d.Metrics = noMetrics{}
 	}
 	return &API{
-		store: d.Store, clinic: d.Clinic, figures: d.Stats, texts: d.Texts, metrics: d.Metrics, log: d.Logger, now: d.Now,
+		store: d.Store, clinic: d.Clinic, figures: d.Stats, texts: d.Texts, outbound: d.Outbound, metrics: d.Metrics, log: d.Logger, now: d.Now,
 		tokens: NewTokens(d.Store, d.Now),
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/metrics"
+	"apptconfirm/app/outbound"
 	"apptconfirm/app/outbox"
 	"apptconfirm/app/stats"
 	"apptconfirm/app/web"
@@ -50,14 +51,16 @@ func (c *clock) Add(d time.Duration) {
 // and handler with the API and the operations endpoints on it, over a fresh
 // SQLite file, served by httptest.
 type env struct {
-	t       testing.TB
-	clock   *clock
-	store   *models.Store
-	clinic  *clinic.Service
-	api     *api.API
-	metrics *metrics.Metrics
-	web     *web.Server
-	srv     *httptest.Server
+	t      testing.TB
+	clock  *clock
+	store  *models.Store
+	clinic *clinic.Service
+	api    *api.API
+	// outbound manages the outbound webhook endpoints.
+	outbound *outbound.Service
+	metrics  *metrics.Metrics
+	web      *web.Server
+	srv      *httptest.Server
 	// token authenticates as the token named "test".
 	token string
 	// paris is the default location (Europe/Paris, FR); lyon a second one.
@@ -87,7 +90,8 @@ func newEnv(t testing.TB) *env {
 	if err := words.EnsureTexts(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e.api = api.New(api.Deps{Store: e.store, Clinic: e.clinic, Stats: figures, Texts: words, Metrics: e.metrics, Now: e.clock.Now})
+	e.outbound = outbound.New(e.store, outbound.Options{Now: e.clock.Now})
+	e.api = api.New(api.Deps{Store: e.store, Clinic: e.clinic, Stats: figures, Texts: words, Outbound: e.outbound, Metrics: e.metrics, Now: e.clock.Now})
 	e.web, err = web.New(web.Options{ClinicName: "Test", TrustedProxies: []string{"127.0.0.1"}}, web.Deps{
 		Sessions:  auth.NewSessions(e.store, auth.SessionOptions{Lifetime: time.Hour}),
 		Hasher:    auth.NewHasher(10),

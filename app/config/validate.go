@@ -67,6 +67,7 @@ func (c *Config) Validate() error {
 	c.validateReplies(&p)
 	c.validateRetention(&p)
 	c.validateBackup(&p)
+	between(&p, "outbound_webhooks.concurrency", c.OutboundWebhooks.Concurrency, 1, 512)
 	return errors.Join(p...)
 }
 

@@ -31,6 +31,7 @@ var adminPages = map[string]adminLink{
 	"/admin/tokens":    {Title: "API tokens", Description: "Bearer tokens for the REST API: create, see last use, revoke."},
 	"/admin/rules":     {Title: "Reminder rules", Description: "When reminders go out, and on which condition."},
 	"/admin/texts":     {Title: "Texts and languages", Description: "Every SMS the app sends, in each language patients get, with a preview."},
+	"/admin/webhooks":  {Title: "Webhooks", Description: "Tell the clinic's other systems what happened: endpoints, signing secrets, recent deliveries."},
 }
 
 type adminIndexData struct {

@@ -55,6 +55,14 @@ func (s *Server) routes() {
 		tok.GET("/stats", s.api.Stats)
 		tok.GET("/templates", s.api.ListTemplates)
 		tok.PUT("/templates", s.api.PutTemplates)
+		tok.GET("/webhook-endpoints", s.api.ListWebhookEndpoints)
+		tok.POST("/webhook-endpoints", s.api.CreateWebhookEndpoint)
+		tok.GET("/webhook-endpoints/:id", s.api.GetWebhookEndpoint)
+		tok.PATCH("/webhook-endpoints/:id", s.api.UpdateWebhookEndpoint)
+		tok.DELETE("/webhook-endpoints/:id", s.api.DeleteWebhookEndpoint)
+		tok.POST("/webhook-endpoints/:id/rotate-secret", s.api.RotateWebhookSecret)
+		tok.POST("/webhook-endpoints/:id/test", s.api.TestWebhookEndpoint)
+		tok.GET("/webhook-endpoints/:id/deliveries", s.api.ListWebhookDeliveries)
 	}
 
 	// Browsers, before logging in: the login form's token is checked
@@ -142,6 +150,16 @@ func (s *Server) routes() {
 	admin.POST("/texts/languages", s.textsLanguages)
 	admin.GET("/texts/:key", s.textEdit)
 	admin.POST("/texts/:key", s.textSave)
+	if s.webhooks != nil {
+		admin.GET("/webhooks", s.webhooks.list)
+		admin.POST("/webhooks", s.webhooks.create)
+		admin.GET("/webhooks/:id", s.webhooks.show)
+		admin.POST("/webhooks/:id", s.webhooks.update)
+		admin.POST("/webhooks/:id/rotate", s.webhooks.rotate)
+		admin.POST("/webhooks/:id/test", s.webhooks.test)
+		admin.POST("/webhooks/:id/delete", s.webhooks.remove)
+		admin.POST("/webhooks/:id/deliveries/:delivery/resend", s.webhooks.resend)
+	}
 	if s.smscx != nil {
 		admin.GET("/smscx", s.smscx.settings)
 		admin.POST("/smscx/test", s.smscx.testSMS)

@@ -24,6 +24,7 @@ import (
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/inbox"
 	"apptconfirm/app/live"
+	"apptconfirm/app/outbound"
 	"apptconfirm/app/stats"
 )
 
@@ -75,6 +76,8 @@ type Server struct {
 	sender Sender
 	inbox  *inboxPages
 	smscx  *smscxPages
+	// webhooks is Admin → Webhooks; nil without outbound webhooks.
+	webhooks *webhookPages
 	// texts serves the editor of every text in every language (texts.go).
 	texts Texts
 	// live feeds GET /events; streams ends those at shutdown (events.go).
@@ -118,6 +121,9 @@ type Deps struct {
 	Texts Texts
 	// Inbox is the staff inbox of replies that need a person.
 	Inbox *inbox.Service
+	// Outbound manages the outbound webhook endpoints (Admin → Webhooks);
+	// nil leaves the pages out.
+	Outbound *outbound.Service
 	// SMSCX configures the SMS.CX settings page and, in simulate mode, the
 	// "Reply as the patient" form.
 	SMSCX *SMSCX
@@ -185,6 +191,9 @@ func New(opts Options, d Deps) (*Server, error) {
 	}
 	if d.SMSCX != nil {
 		s.smscx = newSMSCXPages(s, *d.SMSCX)
+	}
+	if d.Outbound != nil {
+		s.webhooks = &webhookPages{s: s, svc: d.Outbound}
 	}
 	e.Use(s.requestLog, s.recover, s.securityHeaders)
 	s.routes()
