@@ -134,7 +134,6 @@ func (m *InboundMessage) SetCandidates(as []Appointment) {
 	m.Candidates = strings.Join(parts, ",")
 }
 
-<<<<<<< HEAD
 // ReplySummaries returns the latest reply matched to each appointment in
 // ids, without its text: its intent, whether it needs a person and whether
 // one handled it. Appointments without a reply are absent.
@@ -166,9 +165,9 @@ func (s *Store) PatientReplies(ctx context.Context, patientID uint, phone string
 		return nil, fmt.Errorf("store: replies of patient %d: %w", patientID, Classify(err))
 	}
 	return rows, nil
-=======
+}
+
 // InboundMessage returns one inbound message, or ErrNotFound.
 func (s *Store) InboundMessage(ctx context.Context, id uint) (*InboundMessage, error) {
 	return first[InboundMessage](ctx, s, "inbound message", id, false)
->>>>>>> main
 }
