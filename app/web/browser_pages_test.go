@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/outbound"
 	"apptconfirm/app/server"
 	"apptconfirm/models"
 )
@@ -147,7 +148,7 @@ func pageRoutes(app *server.App) []string {
 }
 
 // seedEveryPage gives every page something to show: the demo clinic, an
-// admin, a second location, a reminder rule and an API token.
+// admin and an outbound webhook endpoint.
 func seedEveryPage(t *testing.T, app *server.App) {
 	t.Helper()
 	ctx := context.Background()
@@ -156,6 +157,13 @@ func seedEveryPage(t *testing.T, app *server.App) {
 	}
 	if _, err := app.Clinic.CreateUser(ctx, models.SystemActor(), clinic.UserInput{Email: "admin@example.com", Name: "Ada Admin", Role: "admin", Password: "correct horse battery"}); err != nil {
 		t.Fatal(err)
+	}
+	// An outbound webhook endpoint, so its page is linked.
+	if app.Outbound != nil {
+		hook := "https://erp.example.com/hook"
+		if _, err := app.Outbound.Create(ctx, models.SystemActor(), outbound.EndpointInput{URL: &hook, Events: []string{"appointment.created"}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
