@@ -18,6 +18,7 @@ import (
 
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
+	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/config"
 	"apptconfirm/app/conversation"
@@ -63,6 +64,8 @@ type App struct {
 	Live live.Broadcaster
 	// Metrics is the Prometheus registry served at /metrics.
 	Metrics *metrics.Metrics
+	// Availability keeps working hours and finds free times.
+	Availability *availability.Service
 	// Web serves the whole HTTP surface: pages, API, webhooks, operations.
 	Web *web.Server
 	// Jobs is the cron registry Serve runs.
@@ -160,7 +163,8 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Now:                 a.now,
 		Logger:              a.Log,
 	})
-	a.Clinic = clinic.New(store, clinic.Options{Planner: a.Outbox, Hasher: hasher, Now: a.now, Language: cfg.Clinic.Language})
+	a.Availability = availability.New(store, availability.Options{Now: a.now})
+	a.Clinic = clinic.New(store, clinic.Options{Planner: a.Outbox, Hasher: hasher, Slots: a.Availability, Now: a.now, Language: cfg.Clinic.Language})
 	if err := a.Clinic.EnsureDefaults(ctx, Defaults(cfg)); err != nil {
 		return fmt.Errorf("server: defaults: %w", err)
 	}
@@ -236,7 +240,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Stats: stats.New(store), Texts: a.Wording, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
+	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Availability: a.Availability, Stats: stats.New(store), Texts: a.Wording, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
 	a.Web, err = web.New(web.Options{
 		ClinicName:         cfg.Clinic.Name,
 		TrustedProxies:     cfg.Server.TrustedProxies,
@@ -245,26 +249,27 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		SecureCookies:      cfg.CookieSecure(),
 		LiveStreamsPerUser: cfg.Server.LiveStreamsPerUser,
 	}, web.Deps{
-		Sessions:  auth.NewSessions(store, auth.SessionOptions{Lifetime: cfg.Server.SessionLifetime.Duration, Secure: cfg.CookieSecure()}),
-		Hasher:    hasher,
-		Limiter:   a.Logins,
-		LoginKey:  loginKey,
-		Templates: templates.FS,
-		Static:    static.FS,
-		Logger:    a.Log,
-		Now:       a.now,
-		Clinic:    a.Clinic,
-		Stats:     stats.New(store),
-		Tokens:    apiSrv.Tokens(),
-		Rules:     a.Rules,
-		Sends:     a.Outbox,
-		Sender:    a.Dispatcher,
-		Texts:     a.Wording,
-		Inbox:     a.Inbox,
-		SMSCX:     page,
-		Live:      a.Live,
-		API:       apiSrv,
-		Webhook:   receiver,
+		Sessions:     auth.NewSessions(store, auth.SessionOptions{Lifetime: cfg.Server.SessionLifetime.Duration, Secure: cfg.CookieSecure()}),
+		Hasher:       hasher,
+		Limiter:      a.Logins,
+		LoginKey:     loginKey,
+		Templates:    templates.FS,
+		Static:       static.FS,
+		Logger:       a.Log,
+		Now:          a.now,
+		Clinic:       a.Clinic,
+		Availability: a.Availability,
+		Stats:        stats.New(store),
+		Tokens:       apiSrv.Tokens(),
+		Rules:        a.Rules,
+		Sends:        a.Outbox,
+		Sender:       a.Dispatcher,
+		Texts:        a.Wording,
+		Inbox:        a.Inbox,
+		SMSCX:        page,
+		Live:         a.Live,
+		API:          apiSrv,
+		Webhook:      receiver,
 	})
 	if err != nil {
 		return err

@@ -55,6 +55,13 @@ func (s *Server) routes() {
 		tok.GET("/stats", s.api.Stats)
 		tok.GET("/templates", s.api.ListTemplates)
 		tok.PUT("/templates", s.api.PutTemplates)
+		tok.GET("/appointments/:id/slots", s.api.AppointmentSlots)
+		tok.GET("/providers/:id/hours", s.api.GetProviderHours)
+		tok.PUT("/providers/:id/hours", s.api.PutProviderHours)
+		tok.DELETE("/providers/:id/hours", s.api.DeleteProviderHours)
+		tok.GET("/locations/:id/hours", s.api.GetLocationHours)
+		tok.PUT("/locations/:id/hours", s.api.PutLocationHours)
+		tok.DELETE("/locations/:id/hours", s.api.DeleteLocationHours)
 	}
 
 	// Browsers, before logging in: the login form's token is checked
