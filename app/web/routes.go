@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/api"
+	"apptconfirm/models"
 )
 
 // WebhookPrefix starts SMS.CX's webhook: POST /webhooks/smscx/{secret}.
@@ -124,6 +125,12 @@ func (s *Server) routes() {
 	admin.POST("/providers", s.adminProviderCreate)
 	admin.GET("/providers/:id/edit", s.adminProviderEdit)
 	admin.POST("/providers/:id", s.adminProviderUpdate)
+	admin.GET("/providers/:id/hours", func(c *gin.Context) { s.hoursShow(c, models.HoursOfProvider) })
+	admin.POST("/providers/:id/hours", func(c *gin.Context) { s.hoursSave(c, models.HoursOfProvider) })
+	admin.POST("/providers/:id/hours/clear", func(c *gin.Context) { s.hoursClear(c, models.HoursOfProvider) })
+	admin.GET("/locations/:id/hours", func(c *gin.Context) { s.hoursShow(c, models.HoursOfLocation) })
+	admin.POST("/locations/:id/hours", func(c *gin.Context) { s.hoursSave(c, models.HoursOfLocation) })
+	admin.POST("/locations/:id/hours/clear", func(c *gin.Context) { s.hoursClear(c, models.HoursOfLocation) })
 	admin.GET("/users", s.adminUsers)
 	admin.GET("/users/new", s.adminUserNew)
 	admin.POST("/users", s.adminUserCreate)
