@@ -103,6 +103,9 @@ var migrations = []migration{
 		return addColumns(tx, &v6Patient{}, "ErasedAt")
 	}},
 	{7, "texts per language; messages record their language and quiet-hours moves", migrateV7},
+	{11, "working hours of providers and locations", func(tx *gorm.DB) error {
+		return tx.Migrator().CreateTable(&v11WorkingHours{})
+	}},
 	{12, "requests for another time and offers of new times", func(tx *gorm.DB) error {
 		// "reschedule_requested" is longer than the 16 characters the
 		// status column had; SQLite does not enforce a length.
@@ -169,6 +172,21 @@ type v6Patient struct {
 }
 
 func (v6Patient) TableName() string { return "patients" }
+
+// v11WorkingHours is the working_hours table as migration 11 creates it.
+type v11WorkingHours struct {
+	ID                  uint   `gorm:"primaryKey"`
+	OwnerKind           string `gorm:"size:16;not null;uniqueIndex:idx_working_hours_owner,priority:1"`
+	OwnerID             uint   `gorm:"not null;uniqueIndex:idx_working_hours_owner,priority:2"`
+	Weekly              string `gorm:"type:text;not null"`
+	Exceptions          string `gorm:"type:text;not null"`
+	BufferBeforeMinutes int    `gorm:"not null;default:0"`
+	BufferAfterMinutes  int    `gorm:"not null;default:0"`
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+func (v11WorkingHours) TableName() string { return "working_hours" }
 
 // v4Event is the events table as migration 4 creates it.
 type v4Event struct {
