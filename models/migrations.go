@@ -104,6 +104,9 @@ var migrations = []migration{
 	}},
 	{7, "texts per language; messages record their language and quiet-hours moves", migrateV7},
 	{11, "working hours of providers and locations", func(tx *gorm.DB) error {
+		if tx.Migrator().HasTable(&v11WorkingHours{}) {
+			return nil // a database put back to an older version by hand
+		}
 		return tx.Migrator().CreateTable(&v11WorkingHours{})
 	}},
 	{12, "requests for another time and offers of new times", func(tx *gorm.DB) error {
@@ -113,6 +116,9 @@ var migrations = []migration{
 			if err := tx.Exec("ALTER TABLE appointments ALTER COLUMN status TYPE varchar(24)").Error; err != nil {
 				return err
 			}
+		}
+		if tx.Migrator().HasTable(&v12RescheduleOffer{}) {
+			return nil // a database put back to an older version by hand
 		}
 		return tx.Migrator().CreateTable(&v12RescheduleOffer{})
 	}},

@@ -18,6 +18,7 @@ import (
 
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
+	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/config"
 	"apptconfirm/app/conversation"
@@ -30,6 +31,7 @@ import (
 	"apptconfirm/app/metrics"
 	"apptconfirm/app/outbox"
 	"apptconfirm/app/reminders"
+	"apptconfirm/app/reschedule"
 	"apptconfirm/app/schedule"
 	"apptconfirm/app/simulator"
 	"apptconfirm/app/smscx"
@@ -50,12 +52,16 @@ type App struct {
 	Log    *slog.Logger
 
 	// The services, each built on those before it.
-	Outbox     *outbox.Outbox
-	Clinic     *clinic.Service
-	Rules      *reminders.Service
-	Wording    *wording.Service
-	Inbox      *inbox.Service
-	Dispatcher *dispatch.Dispatcher
+	Outbox  *outbox.Outbox
+	Clinic  *clinic.Service
+	Rules   *reminders.Service
+	Wording *wording.Service
+	Inbox   *inbox.Service
+	// Availability finds free times; Reschedule handles patients' requests
+	// for another time, offers of new times and picks.
+	Availability *availability.Service
+	Reschedule   *reschedule.Service
+	Dispatcher   *dispatch.Dispatcher
 	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
 	// ProcessPending and Prune are the webhook sweeps of the cron jobs.
 	Webhooks *webhook.Processor
@@ -174,7 +180,11 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.Rules = reminders.New(store, reminders.Options{Planner: a.Outbox, Texts: a.Wording, Now: a.now})
 	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.now)
 	a.Metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(store), Logger: a.Log})
-	replies := conversation.New(store, a.Clinic, a.Outbox, a.now)
+	a.Availability = availability.New(store, availability.Options{Now: a.now})
+	a.Reschedule = reschedule.New(store, a.Clinic, a.Outbox, a.Availability, reschedule.Options{
+		AutoOffer: cfg.Reschedule.AutoOffer, OfferTTL: cfg.Reschedule.OfferTTL.Duration, Now: a.now,
+	})
+	replies := conversation.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
 	reports := delivery.New(store, a.Outbox, a.Clinic, a.now)
 
 	// SMS.CX in: the receiver stores each callback, the processor hands it
