@@ -246,7 +246,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Stats: stats.New(store), Texts: a.Wording, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
+	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Stats: stats.New(store), Texts: a.Wording, Offers: a.Reschedule, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
 	a.Web, err = web.New(web.Options{
 		ClinicName:         cfg.Clinic.Name,
 		TrustedProxies:     cfg.Server.TrustedProxies,

@@ -48,6 +48,7 @@ func (s *Server) routes() {
 		tok.PATCH("/appointments/:id", s.api.UpdateAppointment)
 		tok.POST("/appointments/:id/cancel", s.api.CancelAppointment)
 		tok.GET("/appointments/:id/timeline", s.api.Timeline)
+		tok.POST("/appointments/:id/offers", s.api.CreateOffer)
 		tok.GET("/patients", s.api.ListPatients)
 		tok.POST("/patients", s.api.CreatePatient)
 		tok.GET("/patients/:id", s.api.GetPatient)
