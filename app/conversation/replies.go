@@ -467,7 +467,7 @@ func (s *Service) replyPick(ctx context.Context, rc *replyCtx) (bool, error) {
 	case errors.Is(err, models.ErrNotFound):
 	case err != nil:
 		return false, err
-	case last.Candidates != "" && !last.NeedsAttention && last.CreatedAt.After(o.CreatedAt):
+	case last.Candidates != "" && !last.NeedsAttention && !last.CreatedAt.Before(o.CreatedAt):
 		// The numbered question about several appointments came later.
 		return false, nil
 	}

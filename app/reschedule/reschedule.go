@@ -131,9 +131,10 @@ func (s *Service) Suggest(ctx context.Context, id uint) ([]time.Time, error) {
 	return s.suggest(ctx, a, nil)
 }
 
-// suggest is Suggest for a loaded appointment, leaving out the times in
-// skip (a time just taken).
+// suggest is Suggest for a loaded appointment, leaving out its current
+// start and the times in skip (those of an offer just answered).
 func (s *Service) suggest(ctx context.Context, a *models.Appointment, skip []time.Time) ([]time.Time, error) {
+	skip = append([]time.Time{a.StartsAt}, skip...)
 	found, err := s.finder.FreeFor(ctx, a.ID, s.clock(), models.MaxOfferTimes+len(skip))
 	if errors.Is(err, availability.ErrNoHours) {
 		return nil, nil
