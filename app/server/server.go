@@ -271,6 +271,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Sender:    a.Dispatcher,
 		Texts:     a.Wording,
 		Inbox:     a.Inbox,
+		Offers:    a.Reschedule,
 		SMSCX:     page,
 		Live:      a.Live,
 		API:       apiSrv,

@@ -91,6 +91,7 @@ func (s *Server) routes() {
 	staff.POST("/appointments/:id/complete", s.appointmentComplete)
 	staff.POST("/appointments/:id/no-show", s.appointmentNoShow)
 	staff.POST("/appointments/:id/restore", s.appointmentRestore)
+	staff.POST("/appointments/:id/offers", s.appointmentOffer)
 	staff.GET("/upcoming", s.upcoming)
 	staff.POST("/upcoming/:id/send", s.upcomingSend)
 	staff.POST("/upcoming/:id/skip", s.upcomingSkip)
