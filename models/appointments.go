@@ -12,6 +12,10 @@ import (
 // patient.
 var ActiveStatuses = []AppointmentStatus{Scheduled, Confirmed}
 
+// HoldingStatuses are the states of an appointment that occupies its time
+// (AppointmentStatus.Holds): the active ones and reschedule_requested.
+var HoldingStatuses = []AppointmentStatus{Scheduled, Confirmed, RescheduleRequested}
+
 // Appointment returns one appointment with its Patient, Location and
 // Provider, or ErrNotFound.
 func (s *Store) Appointment(ctx context.Context, id uint) (*Appointment, error) {

@@ -104,7 +104,23 @@ var migrations = []migration{
 	}},
 	{7, "texts per language; messages record their language and quiet-hours moves", migrateV7},
 	{11, "working hours of providers and locations", func(tx *gorm.DB) error {
+		if tx.Migrator().HasTable(&v11WorkingHours{}) {
+			return nil // a database put back to an older version by hand
+		}
 		return tx.Migrator().CreateTable(&v11WorkingHours{})
+	}},
+	{12, "requests for another time and offers of new times", func(tx *gorm.DB) error {
+		// "reschedule_requested" is longer than the 16 characters the
+		// status column had; SQLite does not enforce a length.
+		if tx.Name() == DriverPostgres {
+			if err := tx.Exec("ALTER TABLE appointments ALTER COLUMN status TYPE varchar(24)").Error; err != nil {
+				return err
+			}
+		}
+		if tx.Migrator().HasTable(&v12RescheduleOffer{}) {
+			return nil // a database put back to an older version by hand
+		}
+		return tx.Migrator().CreateTable(&v12RescheduleOffer{})
 	}},
 }
 
@@ -122,6 +138,24 @@ func addColumns(tx *gorm.DB, model any, fields ...string) error {
 	}
 	return nil
 }
+
+// v12RescheduleOffer is the reschedule_offers table as migration 12
+// creates it.
+type v12RescheduleOffer struct {
+	ID            uint   `gorm:"primaryKey"`
+	AppointmentID uint   `gorm:"not null;index:idx_reschedule_offers_appointment_id"`
+	PatientID     uint   `gorm:"not null;index:idx_reschedule_offers_patient_id"`
+	Starts        string `gorm:"size:200;not null"`
+	Status        string `gorm:"size:16;not null"`
+	Picked        int    `gorm:"not null;default:0"`
+	MessageID     *uint
+	CreatedByID   *uint
+	ExpiresAt     time.Time `gorm:"not null"`
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+func (v12RescheduleOffer) TableName() string { return "reschedule_offers" }
 
 // v5APIToken holds the api_tokens columns migration 5 adds.
 type v5APIToken struct {

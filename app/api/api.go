@@ -55,6 +55,9 @@ type Deps struct {
 	Stats *stats.Service
 	// Texts serves GET and PUT /templates; nil answers them with 404.
 	Texts Texts
+	// Offers sends offers of new times (POST /appointments/{id}/offers);
+	// nil answers it with 404.
+	Offers Offers
 	// Metrics may be nil (nothing recorded, /metrics answers 404).
 	Metrics Metrics
 	// Logger may be nil (logs discarded).
@@ -71,6 +74,7 @@ type API struct {
 	avail   *availability.Service
 	figures *stats.Service
 	texts   Texts
+	offers  Offers
 	metrics Metrics
 	log     *slog.Logger
 	now     func() time.Time
@@ -89,7 +93,7 @@ func New(d Deps) *API {
 		d.Metrics = noMetrics{}
 	}
 	return &API{
-		store: d.Store, clinic: d.Clinic, avail: d.Availability, figures: d.Stats, texts: d.Texts, metrics: d.Metrics, log: d.Logger, now: d.Now,
+		store: d.Store, clinic: d.Clinic, avail: d.Availability, figures: d.Stats, texts: d.Texts, offers: d.Offers, metrics: d.Metrics, log: d.Logger, now: d.Now,
 		tokens: NewTokens(d.Store, d.Now),
 	}
 }

@@ -188,8 +188,11 @@ func TimelineEntry(m *models.Message, at time.Time, detail string) (e models.Tim
 
 // statusWord is an appointment state as people say it.
 func statusWord(s models.AppointmentStatus) string {
-	if s == models.NoShow {
+	switch s {
+	case models.NoShow:
 		return "marked no-show"
+	case models.RescheduleRequested:
+		return "waiting for another time"
 	}
 	return string(s)
 }

@@ -31,6 +31,7 @@ import (
 	"apptconfirm/app/metrics"
 	"apptconfirm/app/outbox"
 	"apptconfirm/app/reminders"
+	"apptconfirm/app/reschedule"
 	"apptconfirm/app/schedule"
 	"apptconfirm/app/simulator"
 	"apptconfirm/app/smscx"
@@ -51,12 +52,16 @@ type App struct {
 	Log    *slog.Logger
 
 	// The services, each built on those before it.
-	Outbox     *outbox.Outbox
-	Clinic     *clinic.Service
-	Rules      *reminders.Service
-	Wording    *wording.Service
-	Inbox      *inbox.Service
-	Dispatcher *dispatch.Dispatcher
+	Outbox  *outbox.Outbox
+	Clinic  *clinic.Service
+	Rules   *reminders.Service
+	Wording *wording.Service
+	Inbox   *inbox.Service
+	// Availability finds free times; Reschedule handles patients' requests
+	// for another time, offers of new times and picks.
+	Availability *availability.Service
+	Reschedule   *reschedule.Service
+	Dispatcher   *dispatch.Dispatcher
 	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
 	// ProcessPending and Prune are the webhook sweeps of the cron jobs.
 	Webhooks *webhook.Processor
@@ -64,8 +69,6 @@ type App struct {
 	Live live.Broadcaster
 	// Metrics is the Prometheus registry served at /metrics.
 	Metrics *metrics.Metrics
-	// Availability keeps working hours and finds free times.
-	Availability *availability.Service
 	// Web serves the whole HTTP surface: pages, API, webhooks, operations.
 	Web *web.Server
 	// Jobs is the cron registry Serve runs.
@@ -178,7 +181,10 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.Rules = reminders.New(store, reminders.Options{Planner: a.Outbox, Texts: a.Wording, Now: a.now})
 	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.now)
 	a.Metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(store), Logger: a.Log})
-	replies := conversation.New(store, a.Clinic, a.Outbox, a.now)
+	a.Reschedule = reschedule.New(store, a.Clinic, a.Outbox, a.Availability, reschedule.Options{
+		AutoOffer: cfg.Reschedule.AutoOffer, OfferTTL: cfg.Reschedule.OfferTTL.Duration, Now: a.now,
+	})
+	replies := conversation.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
 	reports := delivery.New(store, a.Outbox, a.Clinic, a.now)
 
 	// SMS.CX in: the receiver stores each callback, the processor hands it
@@ -240,7 +246,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Availability: a.Availability, Stats: stats.New(store), Texts: a.Wording, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
+	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Availability: a.Availability, Stats: stats.New(store), Texts: a.Wording, Offers: a.Reschedule, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
 	a.Web, err = web.New(web.Options{
 		ClinicName:         cfg.Clinic.Name,
 		TrustedProxies:     cfg.Server.TrustedProxies,
@@ -266,6 +272,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Sender:       a.Dispatcher,
 		Texts:        a.Wording,
 		Inbox:        a.Inbox,
+		Offers:       a.Reschedule,
 		SMSCX:        page,
 		Live:         a.Live,
 		API:          apiSrv,

@@ -435,6 +435,9 @@ type appointmentShowData struct {
 	Errors models.FieldErrors
 	// ActionError says why the last action was refused.
 	ActionError string
+	// Offer is the form offering the patient new times, nil when none can
+	// be sent.
+	Offer *offerForm
 }
 
 func (s *Server) appointmentShow(c *gin.Context) {
@@ -461,12 +464,17 @@ func (s *Server) appointmentShowPage(c *gin.Context, status int, a *models.Appoi
 	}
 	d.Appointment, d.Zone, d.Messages, d.Timeline = a, a.Location.TimeZone, msgs, tl
 	st := a.Status
-	d.CanConfirm = st.CanMove(models.Confirmed) && st == models.Scheduled
+	// Confirming a request for another time keeps the current time.
+	d.CanConfirm = st.CanMove(models.Confirmed) && (st == models.Scheduled || st == models.RescheduleRequested)
 	d.CanCancel = st.CanMove(models.Cancelled)
 	d.CanComplete = st.CanMove(models.Completed)
 	d.CanNoShow = st.CanMove(models.NoShow)
 	d.CanRestore = st == models.Cancelled
-	d.CanMove = st.Active()
+	d.CanMove = st.Holds()
+	if d.Offer, err = s.offerForm(ctx, a, d.Offer); err != nil {
+		s.fail(c, err)
+		return
+	}
 	title := "Appointment: " + a.Patient.Name()
 	s.html(c, status, "appointment_show", s.page(c, title, "appointments", d))
 }

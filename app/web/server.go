@@ -77,6 +77,8 @@ type Server struct {
 	sender Sender
 	inbox  *inboxPages
 	smscx  *smscxPages
+	// offers sends offers of new times (offers.go).
+	offers Offers
 	// texts serves the editor of every text in every language (texts.go).
 	texts Texts
 	// live feeds GET /events; streams ends those at shutdown (events.go).
@@ -122,6 +124,9 @@ type Deps struct {
 	Texts Texts
 	// Inbox is the staff inbox of replies that need a person.
 	Inbox *inbox.Service
+	// Offers sends patients offers of new times from the appointment page;
+	// nil hides the form.
+	Offers Offers
 	// SMSCX configures the SMS.CX settings page and, in simulate mode, the
 	// "Reply as the patient" form.
 	SMSCX *SMSCX
@@ -177,7 +182,7 @@ func New(opts Options, d Deps) (*Server, error) {
 		opts: opts, sessions: d.Sessions, hasher: d.Hasher, limiter: d.Limiter,
 		render: r, assets: assets, log: d.Logger, now: d.Now, engine: e,
 		clinic: d.Clinic, avail: d.Availability, stats: d.Stats, tokens: d.Tokens,
-		rules: d.Rules, sends: d.Sends, sender: d.Sender, texts: d.Texts,
+		rules: d.Rules, sends: d.Sends, sender: d.Sender, texts: d.Texts, offers: d.Offers,
 		live: d.Live, streams: newStreams(opts.LiveStreamsPerUser),
 		api: d.API, webhook: d.Webhook,
 		cop:        http.NewCrossOriginProtection(),
