@@ -17,6 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/stats"
 	"apptconfirm/models"
@@ -47,6 +48,9 @@ func (noMetrics) Handler() http.Handler   { return http.NotFoundHandler() }
 type Deps struct {
 	Store  *models.Store
 	Clinic *clinic.Service
+	// Availability serves working hours and free times; nil answers those
+	// routes with 404.
+	Availability *availability.Service
 	// Stats computes the figures of GET /stats.
 	Stats *stats.Service
 	// Texts serves GET and PUT /templates; nil answers them with 404.
@@ -67,6 +71,7 @@ type Deps struct {
 type API struct {
 	store   *models.Store
 	clinic  *clinic.Service
+	avail   *availability.Service
 	figures *stats.Service
 	texts   Texts
 	offers  Offers
@@ -88,7 +93,7 @@ func New(d Deps) *API {
 		d.Metrics = noMetrics{}
 	}
 	return &API{
-		store: d.Store, clinic: d.Clinic, figures: d.Stats, texts: d.Texts, offers: d.Offers, metrics: d.Metrics, log: d.Logger, now: d.Now,
+		store: d.Store, clinic: d.Clinic, avail: d.Availability, figures: d.Stats, texts: d.Texts, offers: d.Offers, metrics: d.Metrics, log: d.Logger, now: d.Now,
 		tokens: NewTokens(d.Store, d.Now),
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"apptconfirm/app/availability"
 	"apptconfirm/models"
 )
 
@@ -43,6 +44,11 @@ type AppointmentInput struct {
 	// AllowPast books (or moves) an appointment to a start in the past,
 	// which is refused otherwise.
 	AllowPast bool
+	// CheckSlot refuses, with a SlotField message, a new time that
+	// overlaps another appointment of the same provider (without one, of
+	// the location) or falls outside the working hours. The booking form
+	// sets it until staff confirm the time anyway; the API does not.
+	CheckSlot bool
 }
 
 // hasStart reports whether the input names a start.
@@ -214,6 +220,12 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 		if err := fe.Err(); err != nil {
 			return err
 		}
+		if in.CheckSlot {
+			sl := availability.Slot{LocationID: loc.ID, ProviderID: in.ProviderID, Duration: time.Duration(in.DurationMinutes) * time.Minute}
+			if m, err := s.slotWarning(ctx, sl, start, loc, provider); err != nil || m != "" {
+				return slotRefusal(m, err)
+			}
+		}
 		a := &models.Appointment{
 			PatientID:       patient.ID,
 			LocationID:      loc.ID,
@@ -346,6 +358,18 @@ func (s *Service) UpdateAppointment(ctx context.Context, actor models.Actor, id 
 		if moved && !cur.Status.Active() && cur.Status != models.RescheduleRequested {
 			return models.FieldErrors{"status": fmt.Sprintf("a %s appointment cannot be rescheduled; restore it or book a new one", statusWord(cur.Status))}
 		}
+		if in.CheckSlot && (moved || !sameID(in.ProviderID, cur.ProviderID) || duration > cur.DurationMinutes) {
+			var provider *models.Provider
+			if in.ProviderID != nil {
+				if provider, err = s.store.Provider(ctx, *in.ProviderID); err != nil {
+					return err
+				}
+			}
+			sl := availability.Slot{LocationID: loc.ID, ProviderID: in.ProviderID, Duration: time.Duration(duration) * time.Minute, ExceptID: id}
+			if m, err := s.slotWarning(ctx, sl, start, loc, provider); err != nil || m != "" {
+				return slotRefusal(m, err)
+			}
+		}
 		next := *cur
 		next.LocationID, next.ProviderID, next.StartsAt = loc.ID, in.ProviderID, start
 		next.DurationMinutes, next.Notes, next.UpdatedAt = duration, notes, now
@@ -398,6 +422,15 @@ func (s *Service) UpdateAppointment(ctx context.Context, actor models.Actor, id 
 		return nil, wrapUnlessInput("clinic: update appointment", err)
 	}
 	return out, nil
+}
+
+// slotRefusal is the error of a slot check: err, or the warning as a
+// SlotField message.
+func slotRefusal(warning string, err error) error {
+	if err != nil {
+		return fmt.Errorf("check the time: %w", err)
+	}
+	return models.FieldErrors{SlotField: warning}
 }
 
 func sameID(a, b *uint) bool {

@@ -166,7 +166,8 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Now:                 a.now,
 		Logger:              a.Log,
 	})
-	a.Clinic = clinic.New(store, clinic.Options{Planner: a.Outbox, Hasher: hasher, Now: a.now, Language: cfg.Clinic.Language})
+	a.Availability = availability.New(store, availability.Options{Now: a.now})
+	a.Clinic = clinic.New(store, clinic.Options{Planner: a.Outbox, Hasher: hasher, Slots: a.Availability, Now: a.now, Language: cfg.Clinic.Language})
 	if err := a.Clinic.EnsureDefaults(ctx, Defaults(cfg)); err != nil {
 		return fmt.Errorf("server: defaults: %w", err)
 	}
@@ -180,7 +181,6 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.Rules = reminders.New(store, reminders.Options{Planner: a.Outbox, Texts: a.Wording, Now: a.now})
 	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.now)
 	a.Metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(store), Logger: a.Log})
-	a.Availability = availability.New(store, availability.Options{Now: a.now})
 	a.Reschedule = reschedule.New(store, a.Clinic, a.Outbox, a.Availability, reschedule.Options{
 		AutoOffer: cfg.Reschedule.AutoOffer, OfferTTL: cfg.Reschedule.OfferTTL.Duration, Now: a.now,
 	})
@@ -246,7 +246,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Stats: stats.New(store), Texts: a.Wording, Offers: a.Reschedule, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
+	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Availability: a.Availability, Stats: stats.New(store), Texts: a.Wording, Offers: a.Reschedule, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
 	a.Web, err = web.New(web.Options{
 		ClinicName:         cfg.Clinic.Name,
 		TrustedProxies:     cfg.Server.TrustedProxies,
@@ -255,27 +255,28 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		SecureCookies:      cfg.CookieSecure(),
 		LiveStreamsPerUser: cfg.Server.LiveStreamsPerUser,
 	}, web.Deps{
-		Sessions:  auth.NewSessions(store, auth.SessionOptions{Lifetime: cfg.Server.SessionLifetime.Duration, Secure: cfg.CookieSecure()}),
-		Hasher:    hasher,
-		Limiter:   a.Logins,
-		LoginKey:  loginKey,
-		Templates: templates.FS,
-		Static:    static.FS,
-		Logger:    a.Log,
-		Now:       a.now,
-		Clinic:    a.Clinic,
-		Stats:     stats.New(store),
-		Tokens:    apiSrv.Tokens(),
-		Rules:     a.Rules,
-		Sends:     a.Outbox,
-		Sender:    a.Dispatcher,
-		Texts:     a.Wording,
-		Inbox:     a.Inbox,
-		Offers:    a.Reschedule,
-		SMSCX:     page,
-		Live:      a.Live,
-		API:       apiSrv,
-		Webhook:   receiver,
+		Sessions:     auth.NewSessions(store, auth.SessionOptions{Lifetime: cfg.Server.SessionLifetime.Duration, Secure: cfg.CookieSecure()}),
+		Hasher:       hasher,
+		Limiter:      a.Logins,
+		LoginKey:     loginKey,
+		Templates:    templates.FS,
+		Static:       static.FS,
+		Logger:       a.Log,
+		Now:          a.now,
+		Clinic:       a.Clinic,
+		Availability: a.Availability,
+		Stats:        stats.New(store),
+		Tokens:       apiSrv.Tokens(),
+		Rules:        a.Rules,
+		Sends:        a.Outbox,
+		Sender:       a.Dispatcher,
+		Texts:        a.Wording,
+		Inbox:        a.Inbox,
+		Offers:       a.Reschedule,
+		SMSCX:        page,
+		Live:         a.Live,
+		API:          apiSrv,
+		Webhook:      receiver,
 	})
 	if err != nil {
 		return err

@@ -222,6 +222,10 @@ type appointmentFormData struct {
 	Providers    []models.Provider
 	// AskPast shows the "Yes, book it in the past" box.
 	AskPast bool
+	// SlotWarning says the time is taken or outside the working hours;
+	// AskBusy shows the "book it anyway" box.
+	SlotWarning string
+	AskBusy     bool
 }
 
 // appointmentFormPage renders the form. a is the appointment being edited
@@ -230,8 +234,10 @@ func (s *Server) appointmentFormPage(c *gin.Context, status int, a *models.Appoi
 	ctx := c.Request.Context()
 	d := appointmentFormData{
 		Appointment: a, Reschedule: reschedule, Form: f, Errors: fe,
-		AskPast: f.AllowPast || fe["starts_at"] == clinic.PastStartMessage,
-		Other:   otherErrors(fe, "patient_id", "location_id", "provider_id", "starts_at", "duration_minutes", "notes"),
+		AskPast:     f.AllowPast || fe["starts_at"] == clinic.PastStartMessage,
+		Other:       otherErrors(fe, "patient_id", "location_id", "provider_id", "starts_at", "duration_minutes", "notes", clinic.SlotField),
+		SlotWarning: fe[clinic.SlotField],
+		AskBusy:     f.AllowBusy || fe[clinic.SlotField] != "",
 	}
 	var err error
 	if d.Locations, err = s.clinic.ListLocations(ctx); err != nil {
@@ -402,9 +408,10 @@ func (s *Server) appointmentReschedule(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := appointmentForm{StartsAt: c.PostForm("starts_at"), AllowPast: checked(c, "allow_past")}
+	f := appointmentForm{StartsAt: c.PostForm("starts_at"), AllowPast: checked(c, "allow_past"), AllowBusy: checked(c, "allow_busy")}
 	in := clinic.AppointmentInput{
 		StartsLocal: strings.TrimSpace(f.StartsAt), ProviderID: a.ProviderID, Notes: a.Notes, AllowPast: f.AllowPast,
+		CheckSlot: !f.AllowBusy,
 	}
 	if in.StartsLocal == "" {
 		s.appointmentFormPage(c, http.StatusUnprocessableEntity, a, true, f, models.FieldErrors{"starts_at": "required"})

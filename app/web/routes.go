@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/api"
+	"apptconfirm/models"
 )
 
 // WebhookPrefix starts SMS.CX's webhook: POST /webhooks/smscx/{secret}.
@@ -56,6 +57,13 @@ func (s *Server) routes() {
 		tok.GET("/stats", s.api.Stats)
 		tok.GET("/templates", s.api.ListTemplates)
 		tok.PUT("/templates", s.api.PutTemplates)
+		tok.GET("/appointments/:id/slots", s.api.AppointmentSlots)
+		tok.GET("/providers/:id/hours", s.api.GetProviderHours)
+		tok.PUT("/providers/:id/hours", s.api.PutProviderHours)
+		tok.DELETE("/providers/:id/hours", s.api.DeleteProviderHours)
+		tok.GET("/locations/:id/hours", s.api.GetLocationHours)
+		tok.PUT("/locations/:id/hours", s.api.PutLocationHours)
+		tok.DELETE("/locations/:id/hours", s.api.DeleteLocationHours)
 	}
 
 	// Browsers, before logging in: the login form's token is checked
@@ -119,6 +127,12 @@ func (s *Server) routes() {
 	admin.POST("/providers", s.adminProviderCreate)
 	admin.GET("/providers/:id/edit", s.adminProviderEdit)
 	admin.POST("/providers/:id", s.adminProviderUpdate)
+	admin.GET("/providers/:id/hours", func(c *gin.Context) { s.hoursShow(c, models.HoursOfProvider) })
+	admin.POST("/providers/:id/hours", func(c *gin.Context) { s.hoursSave(c, models.HoursOfProvider) })
+	admin.POST("/providers/:id/hours/clear", func(c *gin.Context) { s.hoursClear(c, models.HoursOfProvider) })
+	admin.GET("/locations/:id/hours", func(c *gin.Context) { s.hoursShow(c, models.HoursOfLocation) })
+	admin.POST("/locations/:id/hours", func(c *gin.Context) { s.hoursSave(c, models.HoursOfLocation) })
+	admin.POST("/locations/:id/hours/clear", func(c *gin.Context) { s.hoursClear(c, models.HoursOfLocation) })
 	admin.GET("/users", s.adminUsers)
 	admin.GET("/users/new", s.adminUserNew)
 	admin.POST("/users", s.adminUserCreate)

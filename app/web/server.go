@@ -21,6 +21,7 @@ import (
 
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
+	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/inbox"
 	"apptconfirm/app/live"
@@ -66,6 +67,7 @@ type Server struct {
 	log        *slog.Logger
 	now        func() time.Time
 	clinic     *clinic.Service
+	avail      *availability.Service
 	stats      *stats.Service
 	tokens     *api.Tokens
 	// rules and sends serve the rule editor and "Tomorrow's sends"
@@ -107,6 +109,8 @@ type Deps struct {
 	Now       func() time.Time
 	// Clinic is the business layer behind the patient, appointment and admin pages.
 	Clinic *clinic.Service
+	// Availability serves the working-hours pages; nil leaves them out.
+	Availability *availability.Service
 	// Stats computes the dashboard's figures.
 	Stats *stats.Service
 	// Tokens makes and revokes REST API tokens (Admin → API tokens).
@@ -177,7 +181,7 @@ func New(opts Options, d Deps) (*Server, error) {
 	s := &Server{
 		opts: opts, sessions: d.Sessions, hasher: d.Hasher, limiter: d.Limiter,
 		render: r, assets: assets, log: d.Logger, now: d.Now, engine: e,
-		clinic: d.Clinic, stats: d.Stats, tokens: d.Tokens,
+		clinic: d.Clinic, avail: d.Availability, stats: d.Stats, tokens: d.Tokens,
 		rules: d.Rules, sends: d.Sends, sender: d.Sender, texts: d.Texts, offers: d.Offers,
 		live: d.Live, streams: newStreams(opts.LiveStreamsPerUser),
 		api: d.API, webhook: d.Webhook,
