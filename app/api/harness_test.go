@@ -17,6 +17,7 @@ import (
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/metrics"
 	"apptconfirm/app/outbox"
+	"apptconfirm/app/reschedule"
 	"apptconfirm/app/stats"
 	"apptconfirm/app/web"
 	"apptconfirm/app/wording"
@@ -88,7 +89,9 @@ func newEnv(t testing.TB) *env {
 	if err := words.EnsureTexts(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e.api = api.New(api.Deps{Store: e.store, Clinic: e.clinic, Availability: availability.New(e.store, availability.Options{Now: e.clock.Now}), Stats: figures, Texts: words, Metrics: e.metrics, Now: e.clock.Now})
+	avail := availability.New(e.store, availability.Options{Now: e.clock.Now})
+	offers := reschedule.New(e.store, e.clinic, ob, avail, reschedule.Options{Now: e.clock.Now})
+	e.api = api.New(api.Deps{Store: e.store, Clinic: e.clinic, Availability: avail, Stats: figures, Texts: words, Offers: offers, Metrics: e.metrics, Now: e.clock.Now})
 	e.web, err = web.New(web.Options{ClinicName: "Test", TrustedProxies: []string{"127.0.0.1"}}, web.Deps{
 		Sessions:  auth.NewSessions(e.store, auth.SessionOptions{Lifetime: time.Hour}),
 		Hasher:    auth.NewHasher(10),
