@@ -150,9 +150,11 @@ func TestBrowserPatientPage(t *testing.T) {
 	}
 
 	// Ask for another time.
-	if err := chromedp.Do(bctx, chromedp.Click(`form[action$="/another-time"] button`), chromedp.WaitVisible(`.flash`)); err != nil {
+	if err := chromedp.Do(bctx, chromedp.Click(`form[action$="/another-time"] button`)); err != nil {
 		t.Fatalf("another time: %v", err)
 	}
+	poll(t, bctx, "the answer to Ask for another time",
+		`(function(){var f=document.querySelector('.flash');return !!f && f.textContent.indexOf("créneaux libres")>=0;})()`)
 	if a, _ := app.Store.Appointment(ctx, appt.ID); a.Status != models.RescheduleRequested {
 		t.Fatalf("after asking for another time: %s", a.Status)
 	}
