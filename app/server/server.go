@@ -179,11 +179,11 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		return fmt.Errorf("server: webhook secret: %w", err)
 	}
 	a.Rules = reminders.New(store, reminders.Options{Planner: a.Outbox, Texts: a.Wording, Now: a.now})
-	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.now)
-	a.Metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(store), Logger: a.Log})
 	a.Reschedule = reschedule.New(store, a.Clinic, a.Outbox, a.Availability, reschedule.Options{
 		AutoOffer: cfg.Reschedule.AutoOffer, OfferTTL: cfg.Reschedule.OfferTTL.Duration, Now: a.now,
 	})
+	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
+	a.Metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(store), Logger: a.Log})
 	replies := conversation.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
 	reports := delivery.New(store, a.Outbox, a.Clinic, a.now)
 
