@@ -133,6 +133,9 @@ type Texts struct {
 	Enabled []string
 	// ClinicName fills {clinic}.
 	ClinicName string
+	// Links fills {link} for the appointment a text is about; nil leaves
+	// it empty.
+	Links Linker
 
 	enabled map[string]bool
 	stored  models.Texts
@@ -148,7 +151,9 @@ func (o *Outbox) Texts(ctx context.Context) (*Texts, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newTexts(o.defaultLanguage(), enabled, o.opts.ClinicName, stored), nil
+	t := newTexts(o.defaultLanguage(), enabled, o.opts.ClinicName, stored)
+	t.Links = o.opts.Links
+	return t, nil
 }
 
 // newTexts builds a Texts; enabled must hold def.

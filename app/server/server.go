@@ -30,6 +30,8 @@ import (
 	"apptconfirm/app/live"
 	"apptconfirm/app/metrics"
 	"apptconfirm/app/outbox"
+	"apptconfirm/app/patientlink"
+	"apptconfirm/app/patientpage"
 	"apptconfirm/app/reminders"
 	"apptconfirm/app/reschedule"
 	"apptconfirm/app/schedule"
@@ -154,7 +156,18 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	hasher := auth.NewHasher(opts.HashCost)
 	a.hasher = hasher
 	a.Logins = auth.NewLoginLimiter(loginWindow, loginsPerAccount, loginsPerAddress, a.now)
+	// The patient page's links: texts carry them ({link}), the page reads
+	// them back.
+	linkKey, err := clinic.SigningKey(ctx, store, "patient_link")
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	links, err := patientlink.New(linkKey, cfg.Server.PublicURL)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	a.Outbox = outbox.New(store, outbox.Options{
+		Links:               links,
 		Caps:                schedule.Caps{PerDay: cfg.Reminders.CapPerDay, PerWeek: cfg.Reminders.CapPerWeek},
 		BookingConfirmation: cfg.Reminders.BookingConfirmation,
 		CancellationNotice:  cfg.Reminders.CancellationNotice,
@@ -184,6 +197,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	})
 	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
 	a.Metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(store), Logger: a.Log})
+	patients := patientpage.New(store, links, a.Clinic, a.Reschedule, patientpage.Options{ClinicName: cfg.Clinic.Name, Now: a.now})
 	replies := conversation.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
 	reports := delivery.New(store, a.Outbox, a.Clinic, a.now)
 
@@ -265,6 +279,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Now:          a.now,
 		Clinic:       a.Clinic,
 		Availability: a.Availability,
+		Patient:      patients,
 		Stats:        stats.New(store),
 		Tokens:       apiSrv.Tokens(),
 		Rules:        a.Rules,

@@ -239,6 +239,19 @@ func (s *Server) appointmentFormPage(c *gin.Context, status int, a *models.Appoi
 		SlotWarning: fe[clinic.SlotField],
 		AskBusy:     f.AllowBusy || fe[clinic.SlotField] != "",
 	}
+	// The slot warning is not an error of a field: it shows apart, and
+	// alone it does not ask to correct anything.
+	if d.SlotWarning != "" {
+		d.Errors = models.FieldErrors{}
+		for k, v := range fe {
+			if k != clinic.SlotField {
+				d.Errors[k] = v
+			}
+		}
+		if len(d.Errors) == 0 {
+			d.Errors = nil
+		}
+	}
 	var err error
 	if d.Locations, err = s.clinic.ListLocations(ctx); err != nil {
 		s.fail(c, err)

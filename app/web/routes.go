@@ -66,6 +66,20 @@ func (s *Server) routes() {
 		tok.DELETE("/locations/:id/hours", s.api.DeleteLocationHours)
 	}
 
+	// Patients: the signed token in the path names the appointment; no
+	// session. Reading changes nothing; the actions are POSTs, checked to
+	// come from the page itself.
+	if s.patient != nil {
+		pt := e.Group("/a/:token", s.capBody, s.crossOrigin)
+		pt.GET("", s.patientLinkShow)
+		pt.GET("/cancel", s.patientCancelAsk)
+		pt.GET("/calendar.ics", s.patientCalendar)
+		pt.POST("/confirm", s.patientConfirm)
+		pt.POST("/cancel", s.patientCancel)
+		pt.POST("/another-time", s.patientAsk)
+		pt.POST("/pick", s.patientPick)
+	}
+
 	// Browsers, before logging in: the login form's token is checked
 	// against its own cookie, not a session.
 	pub := e.Group("/", s.capBody, s.session, s.crossOrigin)

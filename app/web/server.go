@@ -25,6 +25,7 @@ import (
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/inbox"
 	"apptconfirm/app/live"
+	"apptconfirm/app/patientpage"
 	"apptconfirm/app/stats"
 )
 
@@ -68,6 +69,7 @@ type Server struct {
 	now        func() time.Time
 	clinic     *clinic.Service
 	avail      *availability.Service
+	patient    *patientpage.Service
 	stats      *stats.Service
 	tokens     *api.Tokens
 	// rules and sends serve the rule editor and "Tomorrow's sends"
@@ -111,6 +113,8 @@ type Deps struct {
 	Clinic *clinic.Service
 	// Availability serves the working-hours pages; nil leaves them out.
 	Availability *availability.Service
+	// Patient serves the patient page /a/{token}; nil leaves it out.
+	Patient *patientpage.Service
 	// Stats computes the dashboard's figures.
 	Stats *stats.Service
 	// Tokens makes and revokes REST API tokens (Admin → API tokens).
@@ -181,7 +185,7 @@ func New(opts Options, d Deps) (*Server, error) {
 	s := &Server{
 		opts: opts, sessions: d.Sessions, hasher: d.Hasher, limiter: d.Limiter,
 		render: r, assets: assets, log: d.Logger, now: d.Now, engine: e,
-		clinic: d.Clinic, avail: d.Availability, stats: d.Stats, tokens: d.Tokens,
+		clinic: d.Clinic, avail: d.Availability, patient: d.Patient, stats: d.Stats, tokens: d.Tokens,
 		rules: d.Rules, sends: d.Sends, sender: d.Sender, texts: d.Texts, offers: d.Offers,
 		live: d.Live, streams: newStreams(opts.LiveStreamsPerUser),
 		api: d.API, webhook: d.Webhook,
