@@ -204,7 +204,6 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		return fmt.Errorf("server: webhook secret: %w", err)
 	}
 	a.Rules = reminders.New(store, reminders.Options{Planner: a.Outbox, Texts: a.Wording, Now: a.now})
-	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.now)
 	a.Metrics = metrics.New(metrics.Options{
 		Inbox: metrics.InboxSize(store), Logger: a.Log,
 		OutboundQueueAge: metrics.OutboundQueueAge(store, a.now),
@@ -223,6 +222,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.Reschedule = reschedule.New(store, a.Clinic, a.Outbox, a.Availability, reschedule.Options{
 		AutoOffer: cfg.Reschedule.AutoOffer, OfferTTL: cfg.Reschedule.OfferTTL.Duration, Now: a.now,
 	})
+	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
 	patients := patientpage.New(store, links, a.Clinic, a.Reschedule, patientpage.Options{ClinicName: cfg.Clinic.Name, Now: a.now})
 	replies := conversation.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
 	reports := delivery.New(store, a.Outbox, a.Clinic, a.now)

@@ -81,27 +81,8 @@ func (s *Server) appointmentOffer(c *gin.Context) {
 		return
 	}
 	f := &offerForm{}
-	values := c.PostFormArray("starts_at")
-	zone := a.Location.Zone()
-	var starts []time.Time
-	var bad []string
-	for i, v := range values {
-		v = strings.TrimSpace(v)
-		if i < len(f.Starts) {
-			f.Starts[i] = v
-		}
-		if v == "" {
-			continue
-		}
-		t, err := time.ParseInLocation(offerInputLayout, v, zone)
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("%q is not a date and time", v))
-			continue
-		}
-		starts = append(starts, t)
-	}
-	err := error(models.FieldErrors{"starts_at": strings.Join(bad, "; ")})
-	if len(bad) == 0 {
+	starts, err := parseOfferTimes(c.PostFormArray("starts_at"), a.Location.Zone(), &f.Starts)
+	if err == nil {
 		_, err = s.offers.Offer(c.Request.Context(), actorOf(c), a.ID, starts)
 	}
 	if fe, ok := models.AsFieldErrors(err); ok {
@@ -123,6 +104,41 @@ func (s *Server) appointmentOffer(c *gin.Context) {
 	}
 	s.flash(c, fmt.Sprintf("Offer of %d time(s) sent to the patient.", len(starts)))
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/appointments/%d", a.ID))
+}
+
+// parseOfferTimes reads the form's time fields (empty ones left out) on
+// zone's wall clock; typed, when set, keeps what was typed for the form.
+func parseOfferTimes(values []string, zone *time.Location, typed *[models.MaxOfferTimes]string) ([]time.Time, error) {
+	var starts []time.Time
+	var bad []string
+	for i, v := range values {
+		v = strings.TrimSpace(v)
+		if typed != nil && i < len(typed) {
+			typed[i] = v
+		}
+		if v == "" {
+			continue
+		}
+		t, err := time.ParseInLocation(offerInputLayout, v, zone)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%q is not a date and time", v))
+			continue
+		}
+		starts = append(starts, t)
+	}
+	if len(bad) > 0 {
+		return nil, models.FieldErrors{"starts_at": strings.Join(bad, "; ")}
+	}
+	return starts, nil
+}
+
+// appointmentZone is the time zone of appointment id's location.
+func (s *Server) appointmentZone(ctx context.Context, id uint) (*time.Location, error) {
+	a, err := s.clinic.GetAppointment(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return a.Location.Zone(), nil
 }
 
 // statusLabel is an appointment state as staff read it on badges and in

@@ -28,7 +28,7 @@ func TestOfferFromTheAppointmentPage(t *testing.T) {
 		av := availability.New(a.store, availability.Options{Now: now})
 		rs = reschedule.New(a.store, a.clinic, a.ob, av, reschedule.Options{Now: now})
 		d.Offers = rs
-		d.Inbox = inbox.New(a.store, a.clinic, a.ob, now)
+		d.Inbox = inbox.New(a.store, a.clinic, a.ob, rs, now)
 	}))
 	ctx := context.Background()
 	loc := a.addLocation("Main St", "Europe/Paris", "FR")
@@ -123,5 +123,24 @@ func TestOfferFromTheAppointmentPage(t *testing.T) {
 	_, body = b.get("/inbox")
 	if !strings.Contains(body, `data-label="wants-another-time"`) || !strings.Contains(body, fmt.Sprintf(`href="/appointments/%d#offer"`, appt.ID)) {
 		t.Fatal("the inbox does not label the request or link to the offer form")
+	}
+	// The inbox has the form too, prefilled; sending from it replaces the
+	// open offer and takes the message out of the inbox.
+	if !strings.Contains(body, "data-offer-form") || !strings.Contains(body, `value="2026-03-02T10:00"`) {
+		t.Fatal("the inbox lacks the prefilled offer form")
+	}
+	resp, _ = b.post(fmt.Sprintf("/inbox/%d/offer", in.ID), url.Values{
+		"appointment_id": {fmt.Sprint(appt.ID)}, "starts_at": {"2026-03-03T10:00", "", ""},
+	})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send from the inbox: %d", resp.StatusCode)
+	}
+	sent = offers()
+	if len(sent) != 2 || sent[1].Body != "Hi Anna, here are other times at Main St. Reply 1 for Tue 10:00 AM." {
+		t.Fatalf("offers after the inbox %+v", sent)
+	}
+	var handled models.InboundMessage
+	if err := a.store.DB(ctx).First(&handled, in.ID).Error; err != nil || handled.HandledAt == nil || !strings.Contains(handled.HandledNote, "Offered 1 new time") {
+		t.Fatalf("inbox item after the offer %+v %v", handled, err)
 	}
 }

@@ -131,6 +131,7 @@ func (s *Server) routes() {
 		staff.POST("/inbox/:id/cancel", s.inbox.cancel)
 		staff.POST("/inbox/:id/answer", s.inbox.answer)
 		staff.POST("/inbox/:id/handled", s.inbox.handled)
+		staff.POST("/inbox/:id/offer", s.inbox.offer)
 	}
 	if s.smscx != nil {
 		staff.POST("/appointments/:id/simulate-reply", s.smscx.simulateReply)
