@@ -13,10 +13,12 @@ import (
 
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
+	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/metrics"
 	"apptconfirm/app/outbound"
 	"apptconfirm/app/outbox"
+	"apptconfirm/app/reschedule"
 	"apptconfirm/app/stats"
 	"apptconfirm/app/web"
 	"apptconfirm/app/wording"
@@ -91,7 +93,9 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e.outbound = outbound.New(e.store, outbound.Options{Now: e.clock.Now})
-	e.api = api.New(api.Deps{Store: e.store, Clinic: e.clinic, Stats: figures, Texts: words, Outbound: e.outbound, Metrics: e.metrics, Now: e.clock.Now})
+	avail := availability.New(e.store, availability.Options{Now: e.clock.Now})
+	offers := reschedule.New(e.store, e.clinic, ob, avail, reschedule.Options{Now: e.clock.Now})
+	e.api = api.New(api.Deps{Store: e.store, Clinic: e.clinic, Availability: avail, Stats: figures, Texts: words, Outbound: e.outbound, Offers: offers, Metrics: e.metrics, Now: e.clock.Now})
 	e.web, err = web.New(web.Options{ClinicName: "Test", TrustedProxies: []string{"127.0.0.1"}}, web.Deps{
 		Sessions:  auth.NewSessions(e.store, auth.SessionOptions{Lifetime: time.Hour}),
 		Hasher:    auth.NewHasher(10),

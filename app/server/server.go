@@ -18,6 +18,7 @@ import (
 
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
+	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/config"
 	"apptconfirm/app/conversation"
@@ -30,7 +31,10 @@ import (
 	"apptconfirm/app/metrics"
 	"apptconfirm/app/outbound"
 	"apptconfirm/app/outbox"
+	"apptconfirm/app/patientlink"
+	"apptconfirm/app/patientpage"
 	"apptconfirm/app/reminders"
+	"apptconfirm/app/reschedule"
 	"apptconfirm/app/schedule"
 	"apptconfirm/app/simulator"
 	"apptconfirm/app/smscx"
@@ -51,12 +55,16 @@ type App struct {
 	Log    *slog.Logger
 
 	// The services, each built on those before it.
-	Outbox     *outbox.Outbox
-	Clinic     *clinic.Service
-	Rules      *reminders.Service
-	Wording    *wording.Service
-	Inbox      *inbox.Service
-	Dispatcher *dispatch.Dispatcher
+	Outbox  *outbox.Outbox
+	Clinic  *clinic.Service
+	Rules   *reminders.Service
+	Wording *wording.Service
+	Inbox   *inbox.Service
+	// Availability finds free times; Reschedule handles patients' requests
+	// for another time, offers of new times and picks.
+	Availability *availability.Service
+	Reschedule   *reschedule.Service
+	Dispatcher   *dispatch.Dispatcher
 	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
 	// ProcessPending and Prune are the webhook sweeps of the cron jobs.
 	Webhooks *webhook.Processor
@@ -160,7 +168,18 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	hasher := auth.NewHasher(opts.HashCost)
 	a.hasher = hasher
 	a.Logins = auth.NewLoginLimiter(loginWindow, loginsPerAccount, loginsPerAddress, a.now)
+	// The patient page's links: texts carry them ({link}), the page reads
+	// them back.
+	linkKey, err := clinic.SigningKey(ctx, store, "patient_link")
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	links, err := patientlink.New(linkKey, cfg.Server.PublicURL)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	a.Outbox = outbox.New(store, outbox.Options{
+		Links:               links,
 		Caps:                schedule.Caps{PerDay: cfg.Reminders.CapPerDay, PerWeek: cfg.Reminders.CapPerWeek},
 		BookingConfirmation: cfg.Reminders.BookingConfirmation,
 		CancellationNotice:  cfg.Reminders.CancellationNotice,
@@ -172,7 +191,8 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Now:                 a.now,
 		Logger:              a.Log,
 	})
-	a.Clinic = clinic.New(store, clinic.Options{Planner: a.Outbox, Hasher: hasher, Now: a.now, Language: cfg.Clinic.Language})
+	a.Availability = availability.New(store, availability.Options{Now: a.now})
+	a.Clinic = clinic.New(store, clinic.Options{Planner: a.Outbox, Hasher: hasher, Slots: a.Availability, Now: a.now, Language: cfg.Clinic.Language})
 	if err := a.Clinic.EnsureDefaults(ctx, Defaults(cfg)); err != nil {
 		return fmt.Errorf("server: defaults: %w", err)
 	}
@@ -184,7 +204,6 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		return fmt.Errorf("server: webhook secret: %w", err)
 	}
 	a.Rules = reminders.New(store, reminders.Options{Planner: a.Outbox, Texts: a.Wording, Now: a.now})
-	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.now)
 	a.Metrics = metrics.New(metrics.Options{
 		Inbox: metrics.InboxSize(store), Logger: a.Log,
 		OutboundQueueAge: metrics.OutboundQueueAge(store, a.now),
@@ -200,7 +219,12 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Now:         a.now,
 	})
 	a.background = append(a.background, a.OutboundWorker.Run)
-	replies := conversation.New(store, a.Clinic, a.Outbox, a.now)
+	a.Reschedule = reschedule.New(store, a.Clinic, a.Outbox, a.Availability, reschedule.Options{
+		AutoOffer: cfg.Reschedule.AutoOffer, OfferTTL: cfg.Reschedule.OfferTTL.Duration, Now: a.now,
+	})
+	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
+	patients := patientpage.New(store, links, a.Clinic, a.Reschedule, patientpage.Options{ClinicName: cfg.Clinic.Name, Now: a.now})
+	replies := conversation.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
 	reports := delivery.New(store, a.Outbox, a.Clinic, a.now)
 
 	// SMS.CX in: the receiver stores each callback, the processor hands it
@@ -262,7 +286,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Stats: stats.New(store), Texts: a.Wording, Outbound: a.Outbound, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
+	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Availability: a.Availability, Stats: stats.New(store), Texts: a.Wording, Outbound: a.Outbound, Offers: a.Reschedule, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
 	a.Web, err = web.New(web.Options{
 		ClinicName:         cfg.Clinic.Name,
 		TrustedProxies:     cfg.Server.TrustedProxies,
@@ -271,27 +295,30 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		SecureCookies:      cfg.CookieSecure(),
 		LiveStreamsPerUser: cfg.Server.LiveStreamsPerUser,
 	}, web.Deps{
-		Sessions:  auth.NewSessions(store, auth.SessionOptions{Lifetime: cfg.Server.SessionLifetime.Duration, Secure: cfg.CookieSecure()}),
-		Hasher:    hasher,
-		Limiter:   a.Logins,
-		LoginKey:  loginKey,
-		Templates: templates.FS,
-		Static:    static.FS,
-		Logger:    a.Log,
-		Now:       a.now,
-		Clinic:    a.Clinic,
-		Stats:     stats.New(store),
-		Tokens:    apiSrv.Tokens(),
-		Rules:     a.Rules,
-		Sends:     a.Outbox,
-		Sender:    a.Dispatcher,
-		Texts:     a.Wording,
-		Inbox:     a.Inbox,
-		Outbound:  a.Outbound,
-		SMSCX:     page,
-		Live:      a.Live,
-		API:       apiSrv,
-		Webhook:   receiver,
+		Sessions:     auth.NewSessions(store, auth.SessionOptions{Lifetime: cfg.Server.SessionLifetime.Duration, Secure: cfg.CookieSecure()}),
+		Hasher:       hasher,
+		Limiter:      a.Logins,
+		LoginKey:     loginKey,
+		Templates:    templates.FS,
+		Static:       static.FS,
+		Logger:       a.Log,
+		Now:          a.now,
+		Clinic:       a.Clinic,
+		Availability: a.Availability,
+		Patient:      patients,
+		Stats:        stats.New(store),
+		Tokens:       apiSrv.Tokens(),
+		Rules:        a.Rules,
+		Sends:        a.Outbox,
+		Sender:       a.Dispatcher,
+		Texts:        a.Wording,
+		Inbox:        a.Inbox,
+		Offers:       a.Reschedule,
+		Outbound:     a.Outbound,
+		SMSCX:        page,
+		Live:         a.Live,
+		API:          apiSrv,
+		Webhook:      receiver,
 	})
 	if err != nil {
 		return err

@@ -198,6 +198,8 @@ type appointmentForm struct {
 	PatientID, LocationID, ProviderID string
 	StartsAt, Duration, Notes         string
 	AllowPast                         bool
+	// AllowBusy keeps a time the slot check warned about.
+	AllowBusy bool
 }
 
 func readAppointmentForm(c *gin.Context) appointmentForm {
@@ -209,6 +211,7 @@ func readAppointmentForm(c *gin.Context) appointmentForm {
 		Duration:   c.PostForm("duration_minutes"),
 		Notes:      c.PostForm("notes"),
 		AllowPast:  checked(c, "allow_past"),
+		AllowBusy:  checked(c, "allow_busy"),
 	}
 }
 
@@ -223,6 +226,7 @@ func (f appointmentForm) input() (clinic.AppointmentInput, models.FieldErrors) {
 		StartsLocal: strings.TrimSpace(f.StartsAt),
 		Notes:       f.Notes,
 		AllowPast:   f.AllowPast,
+		CheckSlot:   !f.AllowBusy,
 	}
 	if pid := optionalID(fe, "provider_id", f.ProviderID); pid != 0 {
 		in.ProviderID = &pid

@@ -86,7 +86,10 @@ type Page struct {
 	ClinicName string
 	// InboxCount is how many replies wait for a person (shown in the nav).
 	InboxCount int64
-	Data       any
+	// Lang is the page's language (the html lang attribute); empty is
+	// English.
+	Lang string
+	Data any
 }
 
 // Renderer holds the parsed templates: each page is the layout plus its own
