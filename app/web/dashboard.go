@@ -346,8 +346,9 @@ const (
 	chartBottom = 34
 )
 
-// newChart lays out the chart of days; no-show rates are drawn only for
-// days that have begun by now (a future day has no no-shows yet).
+// newChart lays out the chart of days. Rates are drawn only for days that
+// have begun by now: a future day has no replies or no-shows yet, so a rate
+// there would be a guess; its bar (the planned appointments) still shows.
 func newChart(days []stats.Day, now time.Time) chart {
 	ch := chart{
 		Width: chartWidth, Height: chartHeight, Left: chartLeft, Top: chartTop,
@@ -384,9 +385,10 @@ func newChart(days []stats.Day, now time.Time) chart {
 				Title: fmt.Sprintf("%s: %d appointments", d.Start.Format("Mon 2 Jan"), d.Total),
 			})
 		}
+		begun := d.Start.Before(now)
 		cr, okC := d.ConfirmationRate()
 		nr, okN := d.NoShowRate()
-		okN = okN && d.Start.Before(now)
+		okC, okN = okC && begun, okN && begun
 		row := chartDay{
 			Day: d.Start.Format("Mon 2 Jan"), Total: d.Total, Active: d.Active, Confirmed: d.Confirmed, NoShow: d.NoShow,
 			ConfirmationRate: percent(cr, okC), NoShowRt: percent(nr, okN),
