@@ -38,7 +38,7 @@ var appointmentSortOptions = []option{
 func statusOptions() []option {
 	out := make([]option, 0, len(models.AppointmentStatuses))
 	for _, st := range models.AppointmentStatuses {
-		out = append(out, option{Value: string(st), Label: strings.ReplaceAll(string(st), "_", "-")})
+		out = append(out, option{Value: string(st), Label: statusLabel(st)})
 	}
 	return out
 }

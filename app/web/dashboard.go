@@ -245,7 +245,7 @@ func (s *Server) dashboardData(c *gin.Context) (*dashboardData, int, error) {
 		})
 	}
 	for _, status := range models.MessageStatuses {
-		body.MessageStats = append(body.MessageStats, statCell{Label: string(status), Class: string(status), Status: string(status), N: st.Messages[status]})
+		body.MessageStats = append(body.MessageStats, statCell{Label: statusLabel(status), Class: string(status), Status: string(status), N: st.Messages[status]})
 	}
 	d.Body = body
 	return d, http.StatusOK, nil

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -336,7 +335,7 @@ func (s *Server) appointmentCalendar(c *gin.Context, week bool) {
 func (s *Server) calendarBlock(a models.Appointment, zone *time.Location, week bool, msgs []models.Message, replies map[uint]models.InboundMessage) calendarBlock {
 	b := calendarBlock{
 		ID: a.ID, Time: a.StartsAt.In(zone).Format("15:04"), End: a.EndsAt().In(zone).Format("15:04"),
-		Status: a.Status, StatusLabel: strings.ReplaceAll(string(a.Status), "_", "-"),
+		Status: a.Status, StatusLabel: statusLabel(a.Status),
 		Reminder: reminderChip(msgs),
 	}
 	if a.Patient != nil {

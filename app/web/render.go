@@ -208,7 +208,9 @@ func templateFuncs(assets *Assets) template.FuncMap {
 		// langname names a language code: "French" for "fr".
 		"langname": texts.LanguageName,
 		// statusword writes a state for people: "no_show" is "no-show".
-		"statusword": func(v any) string { return strings.ReplaceAll(fmt.Sprint(v), "_", "-") },
+		"statusword": statusLabel,
+		// statuswords is the same table for live.js (written as JSON).
+		"statuswords": statusWordsTable,
 		// msgname names a message from its kind and rule name as staff
 		// read it: "Reminder 48 h before", "Confirmation acknowledgement".
 		"msgname": func(kind, ruleName string) string {

@@ -248,6 +248,7 @@ func deliveryRowOf(d *models.WebhookDelivery, zone *time.Location) deliveryRow {
 			r.Badge, r.Status = "rejected", "retrying"
 		}
 	}
+	r.Status = statusLabel(r.Status)
 	return r
 }
 

@@ -98,6 +98,11 @@ func TestWebhookPagesCreateTestResendRotate(t *testing.T) {
 		t.Fatalf("after resend %+v", ds)
 	}
 
+	// The resent delivery waits for the worker; its badge says so in words.
+	if _, body := b.get(page); !strings.Contains(body, `<span class="badge planned">waiting</span>`) || strings.Contains(body, ">pending<") {
+		t.Fatalf("a waiting delivery's badge: %s", body)
+	}
+
 	_, body = b.post(page+"/rotate", nil)
 	if s := secretRE.FindString(html.UnescapeString(body)); s == "" || s == secret || !strings.Contains(body, "also signs until") {
 		t.Fatalf("rotate: %s", body)
