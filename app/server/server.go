@@ -289,6 +289,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Availability: a.Availability, Stats: stats.New(store), Texts: a.Wording, Outbound: a.Outbound, Offers: a.Reschedule, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
 	a.Web, err = web.New(web.Options{
 		ClinicName:         cfg.Clinic.Name,
+		Clock12h:           cfg.Clinic.TwelveHourClock(),
 		TrustedProxies:     cfg.Server.TrustedProxies,
 		Simulating:         cfg.SMSCXMode() == config.ModeSimulate,
 		TLS:                strings.HasPrefix(cfg.Server.PublicURL, "https://"),

@@ -366,7 +366,7 @@ func (s *Server) appointmentCreate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.flash(c, fmt.Sprintf("Booked %s for %s.", a.Patient.Name(), fmtLocal(a.StartsAt, a.Location)))
+	s.flash(c, fmt.Sprintf("Booked %s for %s.", a.Patient.Name(), s.fmtLocal(a.StartsAt, a.Location)))
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/appointments/%d", a.ID))
 }
 
@@ -425,7 +425,7 @@ func (s *Server) saveAppointment(c *gin.Context, a *models.Appointment, reschedu
 		return
 	}
 	if !out.StartsAt.Equal(a.StartsAt) || out.LocationID != a.LocationID {
-		done = "Rescheduled to " + fmtLocal(out.StartsAt, out.Location) + "; its reminders were planned again."
+		done = "Rescheduled to " + s.fmtLocal(out.StartsAt, out.Location) + "; its reminders were planned again."
 	}
 	s.flash(c, done)
 	// An action taken from elsewhere (the dashboard's list of who needs
@@ -651,9 +651,9 @@ func (s *Server) appointmentCancel(c *gin.Context) {
 
 // fmtLocal writes an instant in the location's zone with the zone's name:
 // "Mon 2 Mar 2026 09:00 (America/New_York)".
-func fmtLocal(t time.Time, l *models.Location) string {
+func (s *Server) fmtLocal(t time.Time, l *models.Location) string {
 	if l == nil {
-		return t.UTC().Format("Mon 2 Jan 2006 15:04") + " (UTC)"
+		return s.clock.in(t, time.UTC, "Mon 2 Jan 2006 15:04") + " (UTC)"
 	}
-	return t.In(l.Zone()).Format("Mon 2 Jan 2006 15:04") + " (" + l.TimeZone + ")"
+	return s.clock.in(t, l.Zone(), "Mon 2 Jan 2006 15:04") + " (" + l.TimeZone + ")"
 }

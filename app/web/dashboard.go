@@ -223,14 +223,14 @@ func (s *Server) dashboardData(c *gin.Context) (*dashboardData, int, error) {
 		Stats: st, Appointments: items, AppointmentsTotal: total, Zone: d.Zone,
 		ListURL:   "/appointments?" + list.Encode(),
 		Chart:     newChart(st.Days, s.now()),
-		UpdatedAt: s.now().In(zone).Format("15:04:05"),
+		UpdatedAt: s.clock.in(s.now(), zone, "15:04:05"),
 	}
 	chase, err := s.clinic.NeedingAPerson(ctx, clinic.AppointmentQuery{From: today, To: today.AddDate(0, 0, 1), LocationID: query.LocationID})
 	if err != nil {
 		return nil, 0, err
 	}
 	for _, ch := range chase {
-		body.Chase = append(body.Chase, newChaseRow(ch))
+		body.Chase = append(body.Chase, newChaseRow(ch, s.clock))
 	}
 	body.ConfirmationRate = percent(st.ConfirmationRate())
 	body.ReplyRate = percent(st.ReplyRate())
@@ -445,7 +445,7 @@ type chaseRow struct {
 	Status        models.AppointmentStatus
 }
 
-func newChaseRow(ch clinic.Chase) chaseRow {
+func newChaseRow(ch clinic.Chase, clock clockFormat) chaseRow {
 	a := ch.Appointment
 	r := chaseRow{
 		ID: a.ID, PatientID: a.PatientID, Reasons: strings.Join(ch.Reasons(), "; "),
@@ -454,7 +454,7 @@ func newChaseRow(ch clinic.Chase) chaseRow {
 	if a.Location != nil {
 		r.Zone = a.Location.TimeZone
 		if z, err := time.LoadLocation(a.Location.TimeZone); err == nil {
-			r.Time = a.StartsAt.In(z).Format("15:04")
+			r.Time = clock.in(a.StartsAt, z, "15:04")
 		}
 	}
 	if a.Patient != nil {
