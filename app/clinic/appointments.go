@@ -49,6 +49,11 @@ type AppointmentInput struct {
 	// the location) or falls outside the working hours. The booking form
 	// sets it until staff confirm the time anyway; the API does not.
 	CheckSlot bool
+	// CheckOnly validates the input and writes nothing: the result is the
+	// FieldErrors, or nil and no appointment when the input is valid. A
+	// form that could not read some fields uses it to report every other
+	// field's problem at once.
+	CheckOnly bool
 }
 
 // hasStart reports whether the input names a start.
@@ -220,6 +225,9 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 		if err := fe.Err(); err != nil {
 			return err
 		}
+		if in.CheckOnly {
+			return nil
+		}
 		if in.CheckSlot {
 			sl := availability.Slot{LocationID: loc.ID, ProviderID: in.ProviderID, Duration: time.Duration(in.DurationMinutes) * time.Minute}
 			if m, err := s.slotWarning(ctx, sl, start, loc, provider); err != nil || m != "" {
@@ -336,6 +344,9 @@ func (s *Service) UpdateAppointment(ctx context.Context, actor models.Actor, id 
 		}
 		if err := fe.Err(); err != nil {
 			return err
+		}
+		if in.CheckOnly {
+			return nil
 		}
 		moved := !start.Equal(cur.StartsAt) || loc.ID != cur.LocationID
 		var changes []string

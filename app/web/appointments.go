@@ -354,7 +354,9 @@ func (s *Server) appointmentCreate(c *gin.Context) {
 	f := readAppointmentForm(c)
 	in, fe := f.input()
 	if len(fe) > 0 {
-		s.appointmentFormPage(c, http.StatusUnprocessableEntity, nil, false, f, fe)
+		in.CheckOnly = true
+		_, err := s.clinic.CreateAppointment(c.Request.Context(), actorOf(c), in)
+		s.appointmentFormPage(c, http.StatusUnprocessableEntity, nil, false, f, withServiceErrors(fe, err))
 		return
 	}
 	a, err := s.clinic.CreateAppointment(c.Request.Context(), actorOf(c), in)
@@ -368,6 +370,19 @@ func (s *Server) appointmentCreate(c *gin.Context) {
 	}
 	s.flash(c, fmt.Sprintf("Booked %s for %s.", a.Patient.Name(), s.fmtLocal(a.StartsAt, a.Location)))
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/appointments/%d", a.ID))
+}
+
+// withServiceErrors adds to the form's own findings what the service found
+// about the other fields (err from a CheckOnly call), so that the page
+// lists every problem at once; the form's message wins for a field both
+// name. Any other error is left to the real submission.
+func withServiceErrors(fe models.FieldErrors, err error) models.FieldErrors {
+	if sfe, ok := models.AsFieldErrors(err); ok {
+		for k, v := range sfe {
+			setError(fe, k, v)
+		}
+	}
+	return fe
 }
 
 // loadAppointment reads the :id appointment or renders the error page.
@@ -400,13 +415,13 @@ func (s *Server) appointmentUpdate(c *gin.Context) {
 	f := readAppointmentForm(c)
 	f.PatientID = "" // the patient never changes; the form does not send it
 	in, fe := f.input()
-	if len(fe) > 0 {
-		s.appointmentFormPage(c, http.StatusUnprocessableEntity, a, false, f, fe)
-		return
-	}
 	if in.LocationID == 0 {
 		setError(fe, "location_id", "required")
-		s.appointmentFormPage(c, http.StatusUnprocessableEntity, a, false, f, fe)
+	}
+	if len(fe) > 0 {
+		in.CheckOnly = true
+		_, err := s.clinic.UpdateAppointment(c.Request.Context(), actorOf(c), a.ID, in)
+		s.appointmentFormPage(c, http.StatusUnprocessableEntity, a, false, f, withServiceErrors(fe, err))
 		return
 	}
 	s.saveAppointment(c, a, false, f, in, "Appointment saved.")

@@ -208,6 +208,8 @@ func templateFuncs(assets *Assets, clock clockFormat) template.FuncMap {
 		},
 		// langname names a language code: "French" for "fr".
 		"langname": texts.LanguageName,
+		// sentence writes a field's error as a sentence naming the field.
+		"sentence": sentence,
 		// statusword writes a state for people: "no_show" is "no-show".
 		"statusword": statusLabel,
 		// statuswords is the same table for live.js (written as JSON).

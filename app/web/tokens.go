@@ -136,12 +136,12 @@ func tokenErrorSummary(fe models.FieldErrors) []string {
 	var out, other []string
 	for _, k := range []string{"name", "scope", "expires_at"} {
 		if m, ok := fe[k]; ok {
-			out = append(out, tokenFieldLabels[k]+": "+m)
+			out = append(out, sentence(tokenFieldLabels[k], m))
 		}
 	}
 	for k, m := range fe {
 		if _, ok := tokenFieldLabels[k]; !ok {
-			other = append(other, strings.ReplaceAll(k, "_", " ")+": "+m)
+			other = append(other, sentence(strings.ReplaceAll(k, "_", " "), m))
 		}
 	}
 	sort.Strings(other)

@@ -53,7 +53,7 @@ func TestWebhookPagesCreateTestResendRotate(t *testing.T) {
 		t.Fatalf("list: %d %s", code, body)
 	}
 	resp, body := b.post("/admin/webhooks", url.Values{"url": {"ftp://x"}, "description": {"ERP"}})
-	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "must start with https://") || !strings.Contains(body, "list at least one event type") ||
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "must start with https://") || !strings.Contains(body, "List at least one event type") ||
 		!strings.Contains(body, `value="ERP"`) {
 		t.Fatalf("invalid create: %d %s", resp.StatusCode, body)
 	}
