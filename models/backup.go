@@ -286,23 +286,29 @@ func checkCopy(ctx context.Context, path, from string) error {
 
 // backupVersion returns the schema version recorded in an apptconfirm
 // database: migrations are applied in order, so the versions present must
-// be exactly 1 to the highest.
+// be those of this build's migrations, in order, up to the highest (and,
+// for a database newer than this build, the numbers after them).
 func backupVersion(ctx context.Context, db *sql.DB) (int, error) {
 	rows, err := db.QueryContext(ctx, "SELECT version FROM schema_migrations ORDER BY version")
 	if err != nil {
 		return 0, fmt.Errorf("%w (unreadable schema_migrations: %w)", ErrNotApptconfirm, err)
 	}
 	defer func() { _ = rows.Close() }()
-	n := 0
+	n, last := 0, 0
 	for rows.Next() {
 		var v int
 		if err := rows.Scan(&v); err != nil {
 			return 0, fmt.Errorf("%w (unreadable schema_migrations: %w)", ErrNotApptconfirm, err)
 		}
-		n++
-		if v != n {
-			return 0, fmt.Errorf("%w (schema_migrations has version %d where %d belongs)", ErrNotApptconfirm, v, n)
+		want := LatestVersion() + n - len(migrations) + 1
+		if n < len(migrations) {
+			want = migrations[n].version
 		}
+		n++
+		if v != want {
+			return 0, fmt.Errorf("%w (schema_migrations has version %d where %d belongs)", ErrNotApptconfirm, v, want)
+		}
+		last = v
 	}
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("%w (unreadable schema_migrations: %w)", ErrNotApptconfirm, err)
@@ -310,7 +316,7 @@ func backupVersion(ctx context.Context, db *sql.DB) (int, error) {
 	if n == 0 {
 		return 0, fmt.Errorf("%w (no migration recorded)", ErrNotApptconfirm)
 	}
-	return n, nil
+	return last, nil
 }
 
 // lockUnused takes an exclusive lock on the SQLite database at path, if

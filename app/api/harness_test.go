@@ -64,11 +64,20 @@ type env struct {
 	paris, lyon *models.Location
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvPlanned(t, false) }
+
+// newEnvPlanned is newEnv; with planned, the outbox plans each
+// appointment's messages, as in the server.
+func newEnvPlanned(t testing.TB, planned bool) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, clock: &clock{t: t0}, store: storetest.SQLite(t)}
-	e.clinic = clinic.New(e.store, clinic.Options{Now: e.clock.Now})
+	ob := outbox.New(e.store, outbox.Options{Now: e.clock.Now, ClinicName: "Cabinet Dupont"})
+	copts := clinic.Options{Now: e.clock.Now}
+	if planned {
+		copts.Planner = ob
+	}
+	e.clinic = clinic.New(e.store, copts)
 	if err := e.clinic.EnsureDefaults(ctx, clinic.Defaults{ClinicName: "Paris", Timezone: "Europe/Paris", Country: "FR"}); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +91,6 @@ func newEnv(t testing.TB) *env {
 	}
 	e.metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(e.store)})
 	figures := stats.New(e.store)
-	ob := outbox.New(e.store, outbox.Options{Now: e.clock.Now, ClinicName: "Cabinet Dupont"})
 	words := wording.New(e.store, ob, e.clock.Now)
 	if err := words.EnsureTexts(ctx); err != nil {
 		t.Fatal(err)

@@ -55,6 +55,7 @@ func (s *Server) routes() {
 		tok.GET("/stats", s.api.Stats)
 		tok.GET("/templates", s.api.ListTemplates)
 		tok.PUT("/templates", s.api.PutTemplates)
+		tok.PUT("/appointments/by-external-id/:external_id", s.api.UpsertAppointment)
 	}
 
 	// Browsers, before logging in: the login form's token is checked
