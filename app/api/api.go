@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/imports"
 	"apptconfirm/app/stats"
 	"apptconfirm/models"
 )
@@ -57,6 +58,10 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Imports serves POST /imports; nil answers it with 404.
+	Imports *imports.Service
+	// MaxImportBytes caps an imported file (config import.max_bytes).
+	MaxImportBytes int64
 }
 
 // API serves the REST API and the operations endpoints. It holds no
@@ -70,6 +75,9 @@ type API struct {
 	log     *slog.Logger
 	now     func() time.Time
 	tokens  *Tokens
+	imports *imports.Service
+	// maxImport caps an imported file.
+	maxImport int64
 }
 
 // New builds the API.
@@ -85,7 +93,7 @@ func New(d Deps) *API {
 	}
 	return &API{
 		store: d.Store, clinic: d.Clinic, figures: d.Stats, texts: d.Texts, metrics: d.Metrics, log: d.Logger, now: d.Now,
-		tokens: NewTokens(d.Store, d.Now),
+		tokens: NewTokens(d.Store, d.Now), imports: d.Imports, maxImport: d.MaxImportBytes,
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/imports"
 	"apptconfirm/app/metrics"
 	"apptconfirm/app/outbox"
 	"apptconfirm/app/stats"
@@ -95,7 +96,10 @@ func newEnvPlanned(t testing.TB, planned bool) *env {
 	if err := words.EnsureTexts(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e.api = api.New(api.Deps{Store: e.store, Clinic: e.clinic, Stats: figures, Texts: words, Metrics: e.metrics, Now: e.clock.Now})
+	e.api = api.New(api.Deps{
+		Store: e.store, Clinic: e.clinic, Stats: figures, Texts: words, Metrics: e.metrics, Now: e.clock.Now,
+		Imports: imports.New(e.store, e.clinic), MaxImportBytes: 50 << 20,
+	})
 	e.web, err = web.New(web.Options{ClinicName: "Test", TrustedProxies: []string{"127.0.0.1"}}, web.Deps{
 		Sessions:  auth.NewSessions(e.store, auth.SessionOptions{Lifetime: time.Hour}),
 		Hasher:    auth.NewHasher(10),

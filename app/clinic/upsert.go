@@ -47,8 +47,10 @@ type UpsertInput struct {
 	ProviderSet bool
 	// StartsAt is the start; zero means unchanged (required on create).
 	StartsAt time.Time
-	// DurationMinutes 0 means unchanged (required on create).
-	DurationMinutes int
+	// DurationMinutes 0 means unchanged; on create, DefaultDurationMinutes
+	// then, and when that is 0 too, it is required.
+	DurationMinutes        int
+	DefaultDurationMinutes int
 	// Notes nil means unchanged ("" on create).
 	Notes *string
 	// Status is "" (unchanged), scheduled, confirmed or cancelled.
@@ -113,6 +115,9 @@ func (s *Service) upsertCreate(ctx context.Context, actor models.Actor, in Upser
 	fe := models.FieldErrors{}
 	if in.StartsAt.IsZero() {
 		fe.Add("starts_at", "required")
+	}
+	if in.DurationMinutes == 0 {
+		in.DurationMinutes = in.DefaultDurationMinutes
 	}
 	if in.DurationMinutes == 0 {
 		fe.Add("duration_minutes", "required")

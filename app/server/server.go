@@ -24,6 +24,7 @@ import (
 	"apptconfirm/app/delivery"
 	"apptconfirm/app/dispatch"
 	"apptconfirm/app/events"
+	"apptconfirm/app/imports"
 	"apptconfirm/app/inbox"
 	"apptconfirm/app/jobs"
 	"apptconfirm/app/live"
@@ -50,11 +51,13 @@ type App struct {
 	Log    *slog.Logger
 
 	// The services, each built on those before it.
-	Outbox     *outbox.Outbox
-	Clinic     *clinic.Service
-	Rules      *reminders.Service
-	Wording    *wording.Service
-	Inbox      *inbox.Service
+	Outbox  *outbox.Outbox
+	Clinic  *clinic.Service
+	Rules   *reminders.Service
+	Wording *wording.Service
+	Inbox   *inbox.Service
+	// Imports brings schedules in from CSV files.
+	Imports    *imports.Service
 	Dispatcher *dispatch.Dispatcher
 	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
 	// ProcessPending and Prune are the webhook sweeps of the cron jobs.
@@ -236,7 +239,11 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Stats: stats.New(store), Texts: a.Wording, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
+	a.Imports = imports.New(store, a.Clinic)
+	apiSrv := api.New(api.Deps{
+		Store: store, Clinic: a.Clinic, Stats: stats.New(store), Texts: a.Wording, Metrics: a.Metrics, Logger: a.Log, Now: a.now,
+		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes,
+	})
 	a.Web, err = web.New(web.Options{
 		ClinicName:         cfg.Clinic.Name,
 		TrustedProxies:     cfg.Server.TrustedProxies,

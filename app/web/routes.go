@@ -56,6 +56,7 @@ func (s *Server) routes() {
 		tok.GET("/templates", s.api.ListTemplates)
 		tok.PUT("/templates", s.api.PutTemplates)
 		tok.PUT("/appointments/by-external-id/:external_id", s.api.UpsertAppointment)
+		tok.POST("/imports", s.api.Import)
 	}
 
 	// Browsers, before logging in: the login form's token is checked
