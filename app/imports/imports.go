@@ -498,7 +498,9 @@ func (sc *scope) byID(id uint) *models.Location {
 }
 
 // dayStart is midnight of d, as a calendar date (UTC stands for "no zone").
-func dayStart(d csvimport.Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
+func dayStart(d csvimport.Date) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+}
 
 // dayAfter is midnight of the day after d.
 func dayAfter(d csvimport.Date) time.Time { return dayStart(d).AddDate(0, 0, 1) }
