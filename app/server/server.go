@@ -74,6 +74,8 @@ type App struct {
 	// this process), and unlocks an account.
 	Logins *auth.LoginLimiter
 	hasher *auth.Hasher
+	// importJobs runs the import page's files in the background.
+	importJobs *imports.Jobs
 
 	// WebhookSecret is the path secret of the webhook URL in use.
 	WebhookSecret string
@@ -244,6 +246,8 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Store: store, Clinic: a.Clinic, Stats: stats.New(store), Texts: a.Wording, Metrics: a.Metrics, Logger: a.Log, Now: a.now,
 		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes,
 	})
+	a.importJobs = imports.NewJobs(context.WithoutCancel(ctx), a.Imports, a.now)
+	a.closers = append(a.closers, func(context.Context) error { a.importJobs.Close(); return nil })
 	a.Web, err = web.New(web.Options{
 		ClinicName:         cfg.Clinic.Name,
 		TrustedProxies:     cfg.Server.TrustedProxies,
@@ -252,26 +256,28 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		SecureCookies:      cfg.CookieSecure(),
 		LiveStreamsPerUser: cfg.Server.LiveStreamsPerUser,
 	}, web.Deps{
-		Sessions:  auth.NewSessions(store, auth.SessionOptions{Lifetime: cfg.Server.SessionLifetime.Duration, Secure: cfg.CookieSecure()}),
-		Hasher:    hasher,
-		Limiter:   a.Logins,
-		LoginKey:  loginKey,
-		Templates: templates.FS,
-		Static:    static.FS,
-		Logger:    a.Log,
-		Now:       a.now,
-		Clinic:    a.Clinic,
-		Stats:     stats.New(store),
-		Tokens:    apiSrv.Tokens(),
-		Rules:     a.Rules,
-		Sends:     a.Outbox,
-		Sender:    a.Dispatcher,
-		Texts:     a.Wording,
-		Inbox:     a.Inbox,
-		SMSCX:     page,
-		Live:      a.Live,
-		API:       apiSrv,
-		Webhook:   receiver,
+		Sessions:       auth.NewSessions(store, auth.SessionOptions{Lifetime: cfg.Server.SessionLifetime.Duration, Secure: cfg.CookieSecure()}),
+		Hasher:         hasher,
+		Limiter:        a.Logins,
+		LoginKey:       loginKey,
+		Templates:      templates.FS,
+		Static:         static.FS,
+		Logger:         a.Log,
+		Now:            a.now,
+		Clinic:         a.Clinic,
+		Stats:          stats.New(store),
+		Tokens:         apiSrv.Tokens(),
+		Rules:          a.Rules,
+		Sends:          a.Outbox,
+		Sender:         a.Dispatcher,
+		Texts:          a.Wording,
+		Inbox:          a.Inbox,
+		SMSCX:          page,
+		Live:           a.Live,
+		API:            apiSrv,
+		Imports:        a.importJobs,
+		MaxImportBytes: cfg.Import.MaxBytes,
+		Webhook:        receiver,
 	})
 	if err != nil {
 		return err

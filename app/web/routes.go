@@ -105,6 +105,17 @@ func (s *Server) routes() {
 	if s.smscx != nil {
 		staff.POST("/appointments/:id/simulate-reply", s.smscx.simulateReply)
 	}
+	if s.imports != nil {
+		// The upload's multipart wrapping adds a little to the file.
+		s.setBodyLimit(http.MethodPost, "/imports", s.imports.maxBytes+DefaultMaxFormBytes)
+		staff.GET("/imports", s.imports.form)
+		staff.POST("/imports", s.imports.upload)
+		staff.GET("/imports/:id", s.imports.show)
+		staff.GET("/imports/:id/status", s.imports.status)
+		staff.POST("/imports/:id/preview", s.imports.preview)
+		staff.POST("/imports/:id/apply", s.imports.apply)
+		staff.GET("/imports/:id/refused.csv", s.imports.refused)
+	}
 
 	// Admins only.
 	admin := e.Group("/admin", s.capBody, s.session, s.crossOrigin, s.requireUser, s.requireAdmin, s.checkCSRF)

@@ -22,6 +22,7 @@ import (
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/imports"
 	"apptconfirm/app/inbox"
 	"apptconfirm/app/live"
 	"apptconfirm/app/stats"
@@ -75,6 +76,8 @@ type Server struct {
 	sender Sender
 	inbox  *inboxPages
 	smscx  *smscxPages
+	// imports serves the CSV import pages; nil leaves them out.
+	imports *importPages
 	// texts serves the editor of every text in every language (texts.go).
 	texts Texts
 	// live feeds GET /events; streams ends those at shutdown (events.go).
@@ -126,6 +129,10 @@ type Deps struct {
 	// API serves /api/v1 and the operations endpoints /healthz, /readyz
 	// and /metrics.
 	API *api.API
+	// Imports runs the CSV imports of the import page; nil leaves the
+	// page out. MaxImportBytes caps an uploaded file.
+	Imports        *imports.Jobs
+	MaxImportBytes int64
 	// Webhook receives SMS.CX's callbacks (POST /webhooks/smscx/{secret}).
 	// Simulate mode's fake SMS.CX gateway is not served: the simulator's
 	// client reaches it in-process.
@@ -185,6 +192,9 @@ func New(opts Options, d Deps) (*Server, error) {
 	}
 	if d.SMSCX != nil {
 		s.smscx = newSMSCXPages(s, *d.SMSCX)
+	}
+	if d.Imports != nil {
+		s.imports = &importPages{s: s, jobs: d.Imports, maxBytes: d.MaxImportBytes}
 	}
 	e.Use(s.requestLog, s.recover, s.securityHeaders)
 	s.routes()
