@@ -41,8 +41,8 @@ type Jobs struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	now    func() time.Time
-	mu   sync.Mutex
-	jobs map[string]*job
+	mu     sync.Mutex
+	jobs   map[string]*job
 }
 
 // NewJobs returns a job registry running imports with svc; ctx ends them.
