@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/exports"
 	"apptconfirm/app/imports"
 	"apptconfirm/app/stats"
 	"apptconfirm/models"
@@ -62,6 +63,8 @@ type Deps struct {
 	Imports *imports.Service
 	// MaxImportBytes caps an imported file (config import.max_bytes).
 	MaxImportBytes int64
+	// Exports serves GET /exports/appointments; nil answers it with 404.
+	Exports *exports.Service
 }
 
 // API serves the REST API and the operations endpoints. It holds no
@@ -78,6 +81,7 @@ type API struct {
 	imports *imports.Service
 	// maxImport caps an imported file.
 	maxImport int64
+	exports   *exports.Service
 }
 
 // New builds the API.
@@ -93,7 +97,7 @@ func New(d Deps) *API {
 	}
 	return &API{
 		store: d.Store, clinic: d.Clinic, figures: d.Stats, texts: d.Texts, metrics: d.Metrics, log: d.Logger, now: d.Now,
-		tokens: NewTokens(d.Store, d.Now), imports: d.Imports, maxImport: d.MaxImportBytes,
+		tokens: NewTokens(d.Store, d.Now), imports: d.Imports, maxImport: d.MaxImportBytes, exports: d.Exports,
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/exports"
 	"apptconfirm/app/imports"
 	"apptconfirm/app/metrics"
 	"apptconfirm/app/outbox"
@@ -99,6 +100,7 @@ func newEnvPlanned(t testing.TB, planned bool) *env {
 	e.api = api.New(api.Deps{
 		Store: e.store, Clinic: e.clinic, Stats: figures, Texts: words, Metrics: e.metrics, Now: e.clock.Now,
 		Imports: imports.New(e.store, e.clinic), MaxImportBytes: 50 << 20,
+		Exports: exports.New(e.store, outbox.Label),
 	})
 	e.web, err = web.New(web.Options{ClinicName: "Test", TrustedProxies: []string{"127.0.0.1"}}, web.Deps{
 		Sessions:  auth.NewSessions(e.store, auth.SessionOptions{Lifetime: time.Hour}),

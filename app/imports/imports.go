@@ -332,8 +332,11 @@ func (rn *run) input(row csvimport.Row) (clinic.UpsertInput, *models.Location, [
 	}
 	if !row.Start.IsZero() {
 		t, err := row.Start.In(loc.Zone())
-		if err != nil {
-			bad(csvimport.FieldStartsAt, err.Error())
+		switch {
+		case errors.Is(err, csvimport.ErrNonexistentTime):
+			bad(csvimport.FieldStartsAt, fmt.Sprintf("%s does not exist in %s (the clocks skip it that night)", row.Start.Local, loc.TimeZone))
+		case err != nil:
+			bad(csvimport.FieldStartsAt, "is not a time that can be booked")
 		}
 		in.StartsAt = t
 	}

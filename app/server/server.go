@@ -24,6 +24,7 @@ import (
 	"apptconfirm/app/delivery"
 	"apptconfirm/app/dispatch"
 	"apptconfirm/app/events"
+	"apptconfirm/app/exports"
 	"apptconfirm/app/imports"
 	"apptconfirm/app/inbox"
 	"apptconfirm/app/jobs"
@@ -56,6 +57,8 @@ type App struct {
 	Rules   *reminders.Service
 	Wording *wording.Service
 	Inbox   *inbox.Service
+	// Exports writes appointments out as CSV.
+	Exports *exports.Service
 	// Imports brings schedules in from CSV files.
 	Imports    *imports.Service
 	Dispatcher *dispatch.Dispatcher
@@ -242,9 +245,10 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		return fmt.Errorf("server: %w", err)
 	}
 	a.Imports = imports.New(store, a.Clinic)
+	a.Exports = exports.New(store, outbox.Label)
 	apiSrv := api.New(api.Deps{
 		Store: store, Clinic: a.Clinic, Stats: stats.New(store), Texts: a.Wording, Metrics: a.Metrics, Logger: a.Log, Now: a.now,
-		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes,
+		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes, Exports: a.Exports,
 	})
 	a.importJobs = imports.NewJobs(context.WithoutCancel(ctx), a.Imports, a.now)
 	a.closers = append(a.closers, func(context.Context) error { a.importJobs.Close(); return nil })
@@ -276,6 +280,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Live:           a.Live,
 		API:            apiSrv,
 		Imports:        a.importJobs,
+		Exports:        a.Exports,
 		MaxImportBytes: cfg.Import.MaxBytes,
 		Webhook:        receiver,
 	})

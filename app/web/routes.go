@@ -57,6 +57,7 @@ func (s *Server) routes() {
 		tok.PUT("/templates", s.api.PutTemplates)
 		tok.PUT("/appointments/by-external-id/:external_id", s.api.UpsertAppointment)
 		tok.POST("/imports", s.api.Import)
+		tok.GET("/exports/appointments", s.api.ExportAppointments)
 	}
 
 	// Browsers, before logging in: the login form's token is checked
@@ -139,6 +140,9 @@ func (s *Server) routes() {
 	admin.GET("/patients/:id/erase", s.adminPatientErase)
 	admin.POST("/patients/:id/erase", s.adminPatientEraseDo)
 	admin.GET("/audit", s.adminAudit)
+	if s.exports != nil {
+		admin.GET("/exports/appointments.csv", s.exportAppointments)
+	}
 	admin.GET("/tokens", s.adminTokens)
 	admin.POST("/tokens", s.adminTokenCreate)
 	admin.POST("/tokens/:id/revoke", s.adminTokenRevoke)

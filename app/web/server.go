@@ -22,6 +22,7 @@ import (
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/exports"
 	"apptconfirm/app/imports"
 	"apptconfirm/app/inbox"
 	"apptconfirm/app/live"
@@ -78,6 +79,8 @@ type Server struct {
 	smscx  *smscxPages
 	// imports serves the CSV import pages; nil leaves them out.
 	imports *importPages
+	// exports writes the appointment export; nil leaves it out.
+	exports *exports.Service
 	// texts serves the editor of every text in every language (texts.go).
 	texts Texts
 	// live feeds GET /events; streams ends those at shutdown (events.go).
@@ -133,6 +136,8 @@ type Deps struct {
 	// page out. MaxImportBytes caps an uploaded file.
 	Imports        *imports.Jobs
 	MaxImportBytes int64
+	// Exports writes the appointment export (admins); nil leaves it out.
+	Exports *exports.Service
 	// Webhook receives SMS.CX's callbacks (POST /webhooks/smscx/{secret}).
 	// Simulate mode's fake SMS.CX gateway is not served: the simulator's
 	// client reaches it in-process.
@@ -193,6 +198,7 @@ func New(opts Options, d Deps) (*Server, error) {
 	if d.SMSCX != nil {
 		s.smscx = newSMSCXPages(s, *d.SMSCX)
 	}
+	s.exports = d.Exports
 	if d.Imports != nil {
 		s.imports = &importPages{s: s, jobs: d.Imports, maxBytes: d.MaxImportBytes}
 	}
