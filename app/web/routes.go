@@ -58,6 +58,12 @@ func (s *Server) routes() {
 		tok.PUT("/appointments/by-external-id/:external_id", s.api.UpsertAppointment)
 		tok.POST("/imports", s.api.Import)
 		tok.GET("/exports/appointments", s.api.ExportAppointments)
+		tok.GET("/locations", s.api.ListLocations)
+		tok.POST("/locations", s.api.CreateLocation)
+		tok.PATCH("/locations/:id", s.api.UpdateLocation)
+		tok.GET("/providers", s.api.ListProviders)
+		tok.POST("/providers", s.api.CreateProvider)
+		tok.PATCH("/providers/:id", s.api.UpdateProvider)
 	}
 
 	// Browsers, before logging in: the login form's token is checked
