@@ -1,6 +1,10 @@
 package models
 
-import "gorm.io/gorm"
+import (
+	"time"
+
+	"gorm.io/gorm"
+)
 
 // MaxExternalID is the longest external id of an appointment or a patient.
 const MaxExternalID = 100
@@ -9,8 +13,13 @@ const MaxExternalID = 100
 // the clinic's practice-management or EHR system. The column is never
 // NULL; the empty string means "none", and the unique indexes leave it
 // out, so that any number of rows may have none (a partial index, which
-// SQLite and PostgreSQL both have).
+// SQLite and PostgreSQL both have). It also adds the calendar feeds.
 func migrateV9(tx *gorm.DB) error {
+	if !tx.Migrator().HasTable(&v9CalendarFeed{}) {
+		if err := tx.Migrator().CreateTable(&v9CalendarFeed{}); err != nil {
+			return err
+		}
+	}
 	if err := addColumns(tx, &v9Appointment{}, "ExternalID"); err != nil {
 		return err
 	}
@@ -41,3 +50,16 @@ type v9Patient struct {
 }
 
 func (v9Patient) TableName() string { return "patients" }
+
+// v9CalendarFeed is calendar_feeds as migration 9 creates it.
+type v9CalendarFeed struct {
+	ID         uint   `gorm:"primaryKey"`
+	TokenHash  string `gorm:"size:64;not null;uniqueIndex"`
+	ProviderID *uint
+	LocationID *uint
+	ShowNames  bool `gorm:"not null;default:false"`
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
+}
+
+func (v9CalendarFeed) TableName() string { return "calendar_feeds" }

@@ -103,7 +103,7 @@ var migrations = []migration{
 		return addColumns(tx, &v6Patient{}, "ErasedAt")
 	}},
 	{7, "texts per language; messages record their language and quiet-hours moves", migrateV7},
-	{9, "external ids of appointments and patients", migrateV9},
+	{9, "external ids of appointments and patients; calendar feeds", migrateV9},
 }
 
 // addColumns adds the named fields of model's frozen struct as columns,

@@ -19,6 +19,7 @@ import (
 
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/exports"
+	"apptconfirm/app/feeds"
 	"apptconfirm/app/imports"
 	"apptconfirm/app/stats"
 	"apptconfirm/models"
@@ -65,6 +66,8 @@ type Deps struct {
 	MaxImportBytes int64
 	// Exports serves GET /exports/appointments; nil answers it with 404.
 	Exports *exports.Service
+	// Feeds serves POST /calendar-feeds; nil answers it with 404.
+	Feeds *feeds.Service
 }
 
 // API serves the REST API and the operations endpoints. It holds no
@@ -82,6 +85,7 @@ type API struct {
 	// maxImport caps an imported file.
 	maxImport int64
 	exports   *exports.Service
+	feeds     *feeds.Service
 }
 
 // New builds the API.
@@ -97,7 +101,7 @@ func New(d Deps) *API {
 	}
 	return &API{
 		store: d.Store, clinic: d.Clinic, figures: d.Stats, texts: d.Texts, metrics: d.Metrics, log: d.Logger, now: d.Now,
-		tokens: NewTokens(d.Store, d.Now), imports: d.Imports, maxImport: d.MaxImportBytes, exports: d.Exports,
+		tokens: NewTokens(d.Store, d.Now), imports: d.Imports, maxImport: d.MaxImportBytes, exports: d.Exports, feeds: d.Feeds,
 	}
 }
 

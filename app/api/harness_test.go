@@ -15,6 +15,7 @@ import (
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/exports"
+	"apptconfirm/app/feeds"
 	"apptconfirm/app/imports"
 	"apptconfirm/app/metrics"
 	"apptconfirm/app/outbox"
@@ -29,6 +30,9 @@ import (
 
 // t0 is the tests' "now": Monday 2 March 2026, 09:00 UTC (10:00 in Paris).
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// feedBase is the public URL calendar feeds are given in tests.
+const feedBase = "https://clinic.example"
 
 // clock is a settable test clock.
 type clock struct {
@@ -101,6 +105,7 @@ func newEnvPlanned(t testing.TB, planned bool) *env {
 		Store: e.store, Clinic: e.clinic, Stats: figures, Texts: words, Metrics: e.metrics, Now: e.clock.Now,
 		Imports: imports.New(e.store, e.clinic), MaxImportBytes: 50 << 20,
 		Exports: exports.New(e.store, outbox.Label),
+		Feeds:   feeds.New(e.store, feedBase, e.clock.Now),
 	})
 	e.web, err = web.New(web.Options{ClinicName: "Test", TrustedProxies: []string{"127.0.0.1"}}, web.Deps{
 		Sessions:  auth.NewSessions(e.store, auth.SessionOptions{Lifetime: time.Hour}),
@@ -113,6 +118,7 @@ func newEnvPlanned(t testing.TB, planned bool) *env {
 		Stats:     figures,
 		Tokens:    e.api.Tokens(),
 		API:       e.api,
+		Feeds:     feeds.New(e.store, feedBase, e.clock.Now),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"apptconfirm/app/dispatch"
 	"apptconfirm/app/events"
 	"apptconfirm/app/exports"
+	"apptconfirm/app/feeds"
 	"apptconfirm/app/imports"
 	"apptconfirm/app/inbox"
 	"apptconfirm/app/jobs"
@@ -59,6 +60,8 @@ type App struct {
 	Inbox   *inbox.Service
 	// Exports writes appointments out as CSV.
 	Exports *exports.Service
+	// Feeds serves the calendar feeds.
+	Feeds *feeds.Service
 	// Imports brings schedules in from CSV files.
 	Imports    *imports.Service
 	Dispatcher *dispatch.Dispatcher
@@ -246,9 +249,10 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	}
 	a.Imports = imports.New(store, a.Clinic)
 	a.Exports = exports.New(store, outbox.Label)
+	a.Feeds = feeds.New(store, cfg.Server.PublicURL, a.now)
 	apiSrv := api.New(api.Deps{
 		Store: store, Clinic: a.Clinic, Stats: stats.New(store), Texts: a.Wording, Metrics: a.Metrics, Logger: a.Log, Now: a.now,
-		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes, Exports: a.Exports,
+		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes, Exports: a.Exports, Feeds: a.Feeds,
 	})
 	a.importJobs = imports.NewJobs(context.WithoutCancel(ctx), a.Imports, a.now)
 	a.closers = append(a.closers, func(context.Context) error { a.importJobs.Close(); return nil })
@@ -281,6 +285,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		API:            apiSrv,
 		Imports:        a.importJobs,
 		Exports:        a.Exports,
+		Feeds:          a.Feeds,
 		MaxImportBytes: cfg.Import.MaxBytes,
 		Webhook:        receiver,
 	})

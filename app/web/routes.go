@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/api"
+	"apptconfirm/app/feeds"
 )
 
 // WebhookPrefix starts SMS.CX's webhook: POST /webhooks/smscx/{secret}.
@@ -64,6 +65,12 @@ func (s *Server) routes() {
 		tok.GET("/providers", s.api.ListProviders)
 		tok.POST("/providers", s.api.CreateProvider)
 		tok.PATCH("/providers/:id", s.api.UpdateProvider)
+		tok.POST("/calendar-feeds", s.api.CreateCalendarFeed)
+	}
+
+	// Calendar programs: the feed's secret token in the path.
+	if s.feeds != nil {
+		e.GET(feeds.PathPrefix+":file", s.feed)
 	}
 
 	// Browsers, before logging in: the login form's token is checked
@@ -148,6 +155,11 @@ func (s *Server) routes() {
 	admin.GET("/audit", s.adminAudit)
 	if s.exports != nil {
 		admin.GET("/exports/appointments.csv", s.exportAppointments)
+	}
+	if s.feeds != nil {
+		admin.GET("/feeds", s.adminFeeds)
+		admin.POST("/feeds", s.adminFeedCreate)
+		admin.POST("/feeds/:id/revoke", s.adminFeedRevoke)
 	}
 	admin.GET("/tokens", s.adminTokens)
 	admin.POST("/tokens", s.adminTokenCreate)

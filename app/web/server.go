@@ -23,6 +23,7 @@ import (
 	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/exports"
+	"apptconfirm/app/feeds"
 	"apptconfirm/app/imports"
 	"apptconfirm/app/inbox"
 	"apptconfirm/app/live"
@@ -81,6 +82,9 @@ type Server struct {
 	imports *importPages
 	// exports writes the appointment export; nil leaves it out.
 	exports *exports.Service
+	// feeds serves the calendar feeds and their admin page; nil leaves
+	// them out.
+	feeds *feeds.Service
 	// texts serves the editor of every text in every language (texts.go).
 	texts Texts
 	// live feeds GET /events; streams ends those at shutdown (events.go).
@@ -138,6 +142,8 @@ type Deps struct {
 	MaxImportBytes int64
 	// Exports writes the appointment export (admins); nil leaves it out.
 	Exports *exports.Service
+	// Feeds serves the calendar feeds; nil leaves them out.
+	Feeds *feeds.Service
 	// Webhook receives SMS.CX's callbacks (POST /webhooks/smscx/{secret}).
 	// Simulate mode's fake SMS.CX gateway is not served: the simulator's
 	// client reaches it in-process.
@@ -198,7 +204,7 @@ func New(opts Options, d Deps) (*Server, error) {
 	if d.SMSCX != nil {
 		s.smscx = newSMSCXPages(s, *d.SMSCX)
 	}
-	s.exports = d.Exports
+	s.exports, s.feeds = d.Exports, d.Feeds
 	if d.Imports != nil {
 		s.imports = &importPages{s: s, jobs: d.Imports, maxBytes: d.MaxImportBytes}
 	}
