@@ -31,6 +31,10 @@ import (
 // gives none.
 const DefaultDurationMinutes = 30
 
+// Batch is how many rows share a transaction (each row keeps a savepoint
+// of its own).
+const Batch = 200
+
 // MaxErrors is the most refused rows a result lists; the counts stay
 // exact beyond it.
 const MaxErrors = 100000
@@ -125,20 +129,33 @@ func (s *Service) Import(ctx context.Context, actor models.Actor, src io.ReadSee
 	}
 	run := &run{Service: s, actor: actor, sc: sc, opts: opts, res: &Result{DryRun: opts.DryRun, Errors: []csvimport.FieldError{}},
 		seen: map[string]int{}, patients: map[string]clinic.PatientInput{}, locations: map[uint]bool{}}
-	for {
-		row, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	// Rows go in batches, each in one transaction where every row has a
+	// savepoint of its own: a refused row is rolled back alone, and the
+	// cost of a commit is shared by the batch.
+	for eof := false; !eof; {
+		err := s.store.Tx(ctx, func(ctx context.Context) error {
+			for n := 0; n < Batch; n++ {
+				row, err := r.Next()
+				if errors.Is(err, io.EOF) {
+					eof = true
+					return nil
+				}
+				if err != nil {
+					// The file changed between the passes.
+					return fmt.Errorf("imports: %w", err)
+				}
+				if err := run.row(ctx, row); err != nil {
+					return err
+				}
+				if opts.Progress != nil {
+					opts.Progress(run.res.Rows, total)
+				}
+			}
+			return nil
+		})
 		if err != nil {
-			// The file changed between the passes; what was done stays done.
-			return nil, fmt.Errorf("imports: %w", err)
-		}
-		if err := run.row(ctx, row); err != nil {
+			// The batches before this one stay imported.
 			return nil, err
-		}
-		if opts.Progress != nil {
-			opts.Progress(run.res.Rows, total)
 		}
 	}
 	if opts.Sync {
