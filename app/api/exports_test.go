@@ -1,11 +1,14 @@
 package api_test
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	"apptconfirm/models"
 )
 
 func TestExportRoundTrip(t *testing.T) {
@@ -14,7 +17,7 @@ func TestExportRoundTrip(t *testing.T) {
 		"E-1,P-1,Ana,Lopez,+33612345678,fr,Paris,2026-03-10 09:30,20,\"=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",confirmed\n" +
 		"E-2,P-2,@Bo,-Li,+33612345679,es,Lyon,2026-03-29 02:30,30,\"line one\nline two\",\n" +
 		"E-3,P-1,,,,,Paris,2026-03-12 11:00,15,+1 call first,cancelled\n" +
-		"E-4,P-3,Cy,Roux,+33612345670,,Paris,2026-03-29 03:30,45,,\n"
+		"E-4,P-3,Cy,Roux,+33612345670,,Paris,2026-03-29 03:30,45,\"two\r\nlines\",\n"
 	res := e.importCSV(t, http.StatusOK, "", file)
 	// E-3 is new and cancelled: nothing to create. E-2 is at 02:30 on
 	// the night the clocks skip it in Paris.
@@ -23,6 +26,11 @@ func TestExportRoundTrip(t *testing.T) {
 	}
 	if m := res.Errors[0].Message; strings.Contains(m, "csvimport") || !strings.Contains(m, "02:30") {
 		t.Errorf("message %q", m)
+	}
+	// Notes typed in the browser's form end their lines with CRLF.
+	if err := e.store.DB(context.Background()).Model(&models.Appointment{}).Where("external_id = ?", "E-4").
+		Update("notes", "two\r\nlines").Error; err != nil {
+		t.Fatal(err)
 	}
 	r := e.do(http.MethodGet, "/api/v1/exports/appointments?from=2026-03-01&to=2026-03-31", "")
 	if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") {

@@ -203,7 +203,9 @@ func (s *Service) upsertUpdate(ctx context.Context, actor models.Actor, cur *mod
 	if in.ProviderSet {
 		ap.ProviderID = in.ProviderID
 	}
-	if in.Notes != nil {
+	// Notes typed in a browser end their lines with CRLF, which a CSV
+	// round trip turns into LF: the same text is not a change.
+	if in.Notes != nil && lf(*in.Notes) != lf(cur.Notes) {
 		ap.Notes = *in.Notes
 	}
 	out, edited, err := s.updateAppointment(ctx, actor, cur.ID, ap)
@@ -351,3 +353,6 @@ func (s *Service) locationRegion(ctx context.Context, id uint) (string, error) {
 	}
 	return s.defaultRegion(ctx)
 }
+
+// lf is s with CRLF line ends as LF.
+func lf(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
