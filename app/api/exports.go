@@ -2,12 +2,16 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/csvout"
 	"apptconfirm/models"
 )
+
+// exportTime bounds writing an export.
+const exportTime = 30 * time.Minute
 
 // ExportAppointments answers GET /exports/appointments?from=&to=: the
 // appointments starting in the range (dates in the default location's
@@ -33,6 +37,8 @@ func (a *API) ExportAppointments(c *gin.Context) {
 		invalid(c, fe)
 		return
 	}
+	// A large export streams for longer than an ordinary answer may take.
+	_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(exportTime))
 	c.Header("Content-Type", csvout.ContentType)
 	c.Header("Content-Disposition", `attachment; filename="appointments.csv"`)
 	c.Status(http.StatusOK)

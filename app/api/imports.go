@@ -14,9 +14,13 @@ import (
 	"apptconfirm/models"
 )
 
-// importReadTime bounds reading an imported file, which may take longer
-// than the server's read timeout allows an ordinary request.
-const importReadTime = 10 * time.Minute
+// importReadTime bounds reading an imported file, and importTime the
+// whole import: both take longer than the server's timeouts allow an
+// ordinary request.
+const (
+	importReadTime = 10 * time.Minute
+	importTime     = time.Hour
+)
 
 // Import answers POST /imports?dry_run=true|false[&mode=sync&from=&to=]:
 // the text/csv body, in our own column names (see csvimport), is imported
@@ -67,7 +71,9 @@ func (a *API) Import(c *gin.Context) {
 		writeError(c, http.StatusRequestEntityTooLarge, CodeTooLarge, (&csvimport.TooLargeError{Limit: a.maxImport}).Error(), "")
 		return
 	}
-	_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(importReadTime))
+	rc := http.NewResponseController(c.Writer)
+	_ = rc.SetReadDeadline(time.Now().Add(importReadTime))
+	_ = rc.SetWriteDeadline(time.Now().Add(importTime))
 	file, err := imports.Spool(c.Request.Body, a.maxImport)
 	var tooLarge *csvimport.TooLargeError
 	switch {

@@ -44,6 +44,8 @@ func (s *Server) exportAppointments(c *gin.Context) {
 		}
 		*p.dst = d
 	}
+	// A large export streams for longer than an ordinary page may take.
+	_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(30 * time.Minute))
 	c.Header("Content-Type", csvout.ContentType)
 	c.Header("Content-Disposition", `attachment; filename="appointments.csv"`)
 	c.Header("Cache-Control", "no-store")
