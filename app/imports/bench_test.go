@@ -33,7 +33,7 @@ func BenchmarkImport(b *testing.B) {
 	start := time.Date(2026, 3, 3, 8, 0, 0, 0, time.UTC)
 	for i := 0; i < rows; i++ {
 		at := start.Add(time.Duration(i) * 15 * time.Minute)
-		fmt.Fprintf(f, "A-%d,P-%d,Ann%d,Lee,+3361%07d,fr,%s,15,check-up\n", i, i/3, i/3, i/3, at.Format("2006-01-02 15:04"))
+		fmt.Fprintf(f, "A-%d,P-%d,Ann%d,Lee,+3361%07d,fr,%s,15,check-up\n", i, i/3, i/3, i/3, at.Format(time.RFC3339))
 	}
 	if err := f.Close(); err != nil {
 		b.Fatal(err)
