@@ -250,9 +250,9 @@ func (s *Store) AppointmentIDs(ctx context.Context, f AppointmentFilter) ([]uint
 	return ids, nil
 }
 
-// UpcomingFor returns up to limit active appointments starting after now
-// that belong to one of patientIDs or are one of ids, soonest first, with
-// Patient, Location and Provider.
+// UpcomingFor returns up to limit (0: no limit) active appointments
+// starting after now that belong to one of patientIDs or are one of ids,
+// soonest first, with Patient, Location and Provider.
 func (s *Store) UpcomingFor(ctx context.Context, patientIDs, ids []uint, now time.Time, limit int) ([]Appointment, error) {
 	if len(patientIDs) == 0 && len(ids) == 0 {
 		return nil, nil
@@ -268,7 +268,11 @@ func (s *Store) UpcomingFor(ctx context.Context, patientIDs, ids []uint, now tim
 		q = q.Where("id IN ?", ids)
 	}
 	var out []Appointment
-	err := q.Preload("Patient").Preload("Location").Preload("Provider").Order("starts_at, id").Limit(limit).Find(&out).Error
+	q = q.Preload("Patient").Preload("Location").Preload("Provider").Order("starts_at, id")
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	err := q.Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: upcoming appointments: %w", Classify(err))
 	}

@@ -286,8 +286,8 @@ func checkCopy(ctx context.Context, path, from string) error {
 
 // backupVersion returns the schema version recorded in an apptconfirm
 // database: migrations are applied in order, so the versions present must
-// be those of this build's migrations, in order, up to the highest (and,
-// for a database newer than this build, the numbers after them).
+// be those of this build's migrations, in order, from the first (a newer
+// build's versions may follow them).
 func backupVersion(ctx context.Context, db *sql.DB) (int, error) {
 	rows, err := db.QueryContext(ctx, "SELECT version FROM schema_migrations ORDER BY version")
 	if err != nil {
@@ -300,15 +300,10 @@ func backupVersion(ctx context.Context, db *sql.DB) (int, error) {
 		if err := rows.Scan(&v); err != nil {
 			return 0, fmt.Errorf("%w (unreadable schema_migrations: %w)", ErrNotApptconfirm, err)
 		}
-		want := LatestVersion() + n - len(migrations) + 1
-		if n < len(migrations) {
-			want = migrations[n].version
+		if n < len(migrations) && v != migrations[n].version {
+			return 0, fmt.Errorf("%w (schema_migrations has version %d where %d belongs)", ErrNotApptconfirm, v, migrations[n].version)
 		}
-		n++
-		if v != want {
-			return 0, fmt.Errorf("%w (schema_migrations has version %d where %d belongs)", ErrNotApptconfirm, v, want)
-		}
-		last = v
+		n, last = n+1, v
 	}
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("%w (unreadable schema_migrations: %w)", ErrNotApptconfirm, err)

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -50,12 +51,39 @@ func (s *Store) ErasePatient(ctx context.Context, id uint, now time.Time) (*Eras
 	now = DBTime(now)
 	var out *Erasure
 	err := s.Tx(ctx, func(ctx context.Context) error {
-		p, err := s.LockPatient(ctx, id)
+		// A reply being applied holds its stored webhook row, then locks
+		// the patients of its number. The erasure takes the same order:
+		// blanking the webhook rows that carry the number or the name
+		// first waits for such a reply to commit, so the steps below see
+		// all it wrote; then the patient's lock keeps later replies out
+		// until the erasure commits (they then find no patient).
+		seen, err := s.Patient(ctx, id)
 		if err != nil {
 			return err
 		}
 		e := &Erasure{PatientID: id}
-		er := eraser{s: s, ctx: ctx, now: now, e: e, p: p}
+		er := eraser{s: s, ctx: ctx, now: now, e: e, p: seen}
+		if err := er.prepare(); err != nil {
+			return err
+		}
+		if err := er.webhooks(); err != nil {
+			return err
+		}
+		p, err := s.LockPatient(ctx, id)
+		if err != nil {
+			return err
+		}
+		if p.Phone != seen.Phone || p.FirstName != seen.FirstName || p.LastName != seen.LastName {
+			// Changed while the erasure waited: sweep with what it is now.
+			er.p, er.needles = p, nil
+			if err := er.prepare(); err != nil {
+				return err
+			}
+			if err := er.webhooks(); err != nil {
+				return err
+			}
+		}
+		er.p = p
 		if err := er.run(); err != nil {
 			return err
 		}
@@ -87,7 +115,8 @@ type eraser struct {
 
 func (er *eraser) db() *gorm.DB { return er.s.conn(er.ctx) }
 
-func (er *eraser) run() error {
+// prepare works out whether the number is shared and what texts to sweep.
+func (er *eraser) prepare() error {
 	p := er.p
 	n, err := count[Patient](er.ctx, er.s, "phone = ? AND id <> ? AND "+notErased, p.Phone, p.ID)
 	if err != nil {
@@ -100,8 +129,14 @@ func (er *eraser) run() error {
 	if full := strings.TrimSpace(p.FirstName + " " + p.LastName); len([]rune(full)) >= 3 {
 		er.needles = append(er.needles, full)
 	}
+	return nil
+}
+
+// run erases the rest, once the webhook rows are swept and the patient
+// is locked.
+func (er *eraser) run() error {
 	for _, step := range []func() error{
-		er.appointments, er.messages, er.inbound, er.timeline, er.audit, er.events, er.webhooks, er.patient,
+		er.appointments, er.messages, er.inbound, er.timeline, er.audit, er.events, er.outbound, er.patient,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -267,12 +302,56 @@ func (er *eraser) webhooks() error {
 		"raw": "{}", "result": "erased: the payload identified an erased patient",
 		"processed_at": gorm.Expr("COALESCE(processed_at, ?)", er.now),
 	})
-	er.e.Webhooks = res.RowsAffected
+	er.e.Webhooks += res.RowsAffected
 	return res.Error
 }
 
-// patient empties the patient's row and marks it erased.
+// outbound rewrites the payloads of the outbound webhooks about the patient
+// (by patient, or quoting their number or name) to say only that the
+// patient was erased; a pending one still goes out, in its turn, without
+// what identified them, and the last response's bytes are blanked.
+func (er *eraser) outbound() error {
+	cond, args := er.sweep("patient_id = ?", []any{er.p.ID}, "payload")
+	var rows []WebhookDelivery
+	if err := er.db().Select("id", "type", "payload").Where("("+cond+")", args...).Find(&rows).Error; err != nil {
+		return err
+	}
+	for _, d := range rows {
+		if err := er.db().Model(&WebhookDelivery{}).Where("id = ?", d.ID).
+			Updates(map[string]any{"payload": ErasedPayload(d.Payload, er.p.ID), "last_response": ""}).Error; err != nil {
+			return err
+		}
+	}
+	er.e.Webhooks += int64(len(rows))
+	return nil
+}
+
+// ErasedPayload is an outbound webhook payload with its data replaced by
+// the erased patient's id alone: its type and timestamp stay.
+func ErasedPayload(payload string, patientID uint) string {
+	var in struct {
+		Type      string          `json:"type"`
+		Timestamp json.RawMessage `json:"timestamp"`
+	}
+	_ = json.Unmarshal([]byte(payload), &in)
+	out := struct {
+		Type      string          `json:"type"`
+		Timestamp json.RawMessage `json:"timestamp,omitempty"`
+		Data      map[string]any  `json:"data"`
+	}{in.Type, in.Timestamp, map[string]any{"patient": map[string]any{"id": patientID, "erased": true}}}
+	b, _ := json.Marshal(out)
+	return string(b)
+}
+
+// patient empties the patient's row and marks it erased. An opt-out
+// outlives the erasure: the number goes on the suppression list, as a
+// keyed hash only.
 func (er *eraser) patient() error {
+	if er.p.OptedOutAt != nil && !er.e.SharedNumber {
+		if err := er.s.SuppressNumber(er.ctx, er.p.Phone, er.p.OptOutSource, er.now); err != nil {
+			return err
+		}
+	}
 	return er.db().Model(&Patient{}).Where("id = ?", er.p.ID).Updates(map[string]any{
 		"first_name": "", "last_name": "", "phone": "", "external_id": "", "opted_out_at": nil, "opt_out_source": "",
 		"erased_at": er.now, "updated_at": er.now,

@@ -11,3 +11,9 @@ func (s *Store) MigrateTo(ctx context.Context, version int) (int, error) {
 // MigrationCount is how many migrations this build has (versions may skip
 // numbers reserved for other changes).
 func MigrationCount() int { return len(migrations) }
+
+// ForgetMigration removes version from the applied migrations, as a
+// database migrated by a build that lacked it looks.
+func (s *Store) ForgetMigration(ctx context.Context, version int) error {
+	return s.db.WithContext(ctx).Where("version = ?", version).Delete(&schemaMigration{}).Error
+}

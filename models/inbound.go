@@ -133,3 +133,8 @@ func (m *InboundMessage) SetCandidates(as []Appointment) {
 	}
 	m.Candidates = strings.Join(parts, ",")
 }
+
+// InboundMessage returns one inbound message, or ErrNotFound.
+func (s *Store) InboundMessage(ctx context.Context, id uint) (*InboundMessage, error) {
+	return first[InboundMessage](ctx, s, "inbound message", id, false)
+}

@@ -350,16 +350,23 @@ func (s *Store) HoldClaim(ctx context.Context, m *Message, prev Message, until, 
 }
 
 // ReleaseClaim puts a claimed message back as it was before the claim
-// (status, lease, attempt count, doubt); a planned message that had no
-// body before (a reminder or a notice, written when it goes out) has it
-// cleared again, so it renders afresh when claimed again. It reports false
-// when the message is no longer held by this claim.
+// (status, lease, attempt count, doubt, and the text and language written
+// at the claim: a planned reminder gets its empty body back, so it renders
+// afresh when claimed again, and a retry the text of its last try). It
+// reports false when the message is no longer held by this claim.
 func (s *Store) ReleaseClaim(ctx context.Context, m *Message, prev Message, now time.Time) (bool, error) {
-	cols := map[string]any{"status": prev.Status, "lease_until": prev.LeaseUntil, "attempts": gorm.Expr("attempts - 1"), "in_doubt": prev.InDoubt, "updated_at": DBTime(now)}
-	if prev.Status == MsgPlanned && prev.Body == "" {
-		cols["body"], cols["language"], cols["fallback_from"] = "", "", ""
-	}
+	cols := map[string]any{"status": prev.Status, "lease_until": prev.LeaseUntil, "attempts": gorm.Expr("attempts - 1"), "in_doubt": prev.InDoubt, "updated_at": DBTime(now),
+		"body": prev.Body, "language": prev.Language, "fallback_from": prev.FallbackFrom}
 	return s.updateMessage(ctx, m.ID, mineCond, []any{MsgSending, m.Attempts}, cols)
+}
+
+// SetClaimText stores the text (and its language) written for a claimed
+// message at its claim, before it is sent, inside the claim's transaction.
+func (s *Store) SetClaimText(ctx context.Context, m *Message, now time.Time) error {
+	_, err := s.updateMessage(ctx, m.ID, "", nil, map[string]any{
+		"body": m.Body, "language": m.Language, "fallback_from": m.FallbackFrom, "updated_at": DBTime(now),
+	})
+	return err
 }
 
 // DeferClaim keeps a claimed message sending until retryAt, when it is
@@ -371,6 +378,21 @@ func (s *Store) DeferClaim(ctx context.Context, m *Message, retryAt time.Time, r
 	cols := map[string]any{"lease_until": DBTime(retryAt), "reason": Clip(reason, 500), "error_code": errorCode, "in_doubt": inDoubt, "updated_at": DBTime(now)}
 	if body != nil {
 		cols["body"], cols["language"], cols["fallback_from"] = *body, m.Language, m.FallbackFrom
+	}
+	return s.updateMessage(ctx, m.ID, mineCond, []any{MsgSending, m.Attempts}, cols)
+}
+
+// LeaveInDoubt stops trying message m while SMS.CX may have taken it: it
+// stays sending and in doubt, with no lease (no claim takes it up again),
+// with reason, until a delivery report settles it. mine says the claim's
+// try was made (an outcome of the send) and the message must still be
+// held by the claim; otherwise the claim's attempt is taken back (the
+// claim's checks decided before any try).
+func (s *Store) LeaveInDoubt(ctx context.Context, m *Message, reason string, mine bool, now time.Time) (bool, error) {
+	cols := map[string]any{"lease_until": nil, "in_doubt": true, "reason": Clip(reason, 500), "updated_at": DBTime(now)}
+	if !mine {
+		cols["attempts"] = gorm.Expr("attempts - 1")
+		return s.updateMessage(ctx, m.ID, "", nil, cols)
 	}
 	return s.updateMessage(ctx, m.ID, mineCond, []any{MsgSending, m.Attempts}, cols)
 }
@@ -498,6 +520,12 @@ func (s *Store) UpdateDelivery(ctx context.Context, id uint, from MessageStatus,
 		}
 		if u.Status == MsgFailed || u.Status == MsgRejected {
 			cols["error_code"] = u.ErrorCode
+		}
+		if from == MsgSending {
+			// A report settles a send still in flight or waiting for its
+			// retry: SMS.CX had it, so it is no longer in doubt and no
+			// lease may send it again.
+			cols["lease_until"], cols["in_doubt"] = nil, false
 		}
 		cond, args = "status = ?", []any{from}
 	}

@@ -103,8 +103,24 @@ var migrations = []migration{
 		return addColumns(tx, &v6Patient{}, "ErasedAt")
 	}},
 	{7, "texts per language; messages record their language and quiet-hours moves", migrateV7},
+	{8, "suppression list of opted-out numbers, as keyed hashes", func(tx *gorm.DB) error {
+		if tx.Migrator().HasTable(&v8SuppressedNumber{}) {
+			return nil
+		}
+		return tx.Migrator().CreateTable(&v8SuppressedNumber{})
+	}},
 	{9, "external ids of appointments and patients; calendar feeds", migrateV9},
+	{10, "outbound webhooks: endpoints and deliveries", migrateV10},
 }
+
+// v8SuppressedNumber is SuppressedNumber as migration 8 created it.
+type v8SuppressedNumber struct {
+	Hash      string    `gorm:"primaryKey;size:64"`
+	Source    string    `gorm:"size:32;not null;default:''"`
+	CreatedAt time.Time `gorm:"not null"`
+}
+
+func (v8SuppressedNumber) TableName() string { return "suppressed_numbers" }
 
 // addColumns adds the named fields of model's frozen struct as columns,
 // skipping a column already there (a database put back to an older
@@ -192,17 +208,56 @@ func (s *Store) CheckSchema(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	switch latest := LatestVersion(); {
-	case v < latest:
-		return fmt.Errorf("%w (at version %d, this build needs %d)", ErrSchemaOutdated, v, latest)
-	case v > latest:
+	if latest := LatestVersion(); v > latest {
 		return fmt.Errorf("store: database schema version %d is newer than this build (%d); upgrade apptconfirm", v, latest)
+	}
+	missing, err := s.missingMigrations(ctx, LatestVersion())
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w (at version %d, missing %v; this build needs %d)", ErrSchemaOutdated, v, missing, LatestVersion())
 	}
 	return nil
 }
 
-// Migrate applies every pending migration, each in its own transaction, and
-// returns how many it applied. On PostgreSQL an advisory lock keeps two
+// appliedVersions returns the set of applied migrations.
+func (s *Store) appliedVersions(ctx context.Context) (map[int]bool, error) {
+	db := s.db.WithContext(ctx)
+	done := map[int]bool{}
+	if !db.Migrator().HasTable(&schemaMigration{}) {
+		return done, nil
+	}
+	var vs []int
+	if err := db.Model(&schemaMigration{}).Pluck("version", &vs).Error; err != nil {
+		return nil, fmt.Errorf("store: applied migrations: %w", Classify(err))
+	}
+	for _, v := range vs {
+		done[v] = true
+	}
+	return done, nil
+}
+
+// missingMigrations lists the versions up to upTo that this build has and
+// the database lacks, in order. Changes developed side by side land in any
+// order, so a database can hold version 9 and lack 8: 8 is still missing.
+func (s *Store) missingMigrations(ctx context.Context, upTo int) ([]int, error) {
+	done, err := s.appliedVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, m := range migrations {
+		if m.version <= upTo && !done[m.version] {
+			out = append(out, m.version)
+		}
+	}
+	return out, nil
+}
+
+// Migrate applies every migration the database lacks (every one not
+// recorded as applied, also below the highest applied one), each in its own
+// transaction, in version order, and returns how many it applied. On PostgreSQL an advisory lock keeps two
 // instances starting together from migrating at once.
 func (s *Store) Migrate(ctx context.Context) (int, error) {
 	return s.migrateTo(ctx, LatestVersion())
@@ -230,13 +285,13 @@ func (s *Store) migrateTo(ctx context.Context, upTo int) (int, error) {
 	if err := db.Migrator().AutoMigrate(&schemaMigration{}); err != nil {
 		return 0, fmt.Errorf("store: migrate: %w", Classify(err))
 	}
-	current, err := s.SchemaVersion(ctx)
+	done, err := s.appliedVersions(ctx)
 	if err != nil {
 		return 0, err
 	}
 	applied := 0
 	for _, m := range migrations {
-		if m.version <= current || m.version > upTo {
+		if done[m.version] || m.version > upTo {
 			continue
 		}
 		err := db.Transaction(func(tx *gorm.DB) error {

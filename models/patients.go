@@ -48,6 +48,45 @@ func (s *Store) PatientsByID(ctx context.Context, ids []uint) (map[uint]*Patient
 	return out, nil
 }
 
+// LockPatientsByPhone is PatientsByPhone with the rows locked for update
+// on PostgreSQL: a reply takes it before it writes anything, so that an
+// erasure of one of these patients waits for the reply to commit (and
+// sweeps what it wrote), or the reply waits for the erasure (and no longer
+// finds the patient). SQLite's transactions take turns anyway.
+func (s *Store) LockPatientsByPhone(ctx context.Context, phone string) ([]Patient, error) {
+	var ps []Patient
+	if phone == "" {
+		return nil, nil
+	}
+	if err := s.conn(ctx).Scopes(s.forUpdate).Where(&Patient{Phone: phone}).Where(notErased).Order("id").Find(&ps).Error; err != nil {
+		return nil, fmt.Errorf("store: patients by phone: %w", Classify(err))
+	}
+	return ps, nil
+}
+
+// PatientsByPhones returns the patients of each of phones (not erased),
+// oldest first, in one query.
+func (s *Store) PatientsByPhones(ctx context.Context, phones []string) (map[string][]Patient, error) {
+	out := map[string][]Patient{}
+	var want []string
+	for _, p := range phones {
+		if p != "" {
+			want = append(want, p)
+		}
+	}
+	if len(want) == 0 {
+		return out, nil
+	}
+	var ps []Patient
+	if err := s.conn(ctx).Where("phone IN ?", want).Where(notErased).Order("id").Find(&ps).Error; err != nil {
+		return nil, fmt.Errorf("store: patients by phone: %w", Classify(err))
+	}
+	for _, p := range ps {
+		out[p.Phone] = append(out[p.Phone], p)
+	}
+	return out, nil
+}
+
 // PatientsByPhone returns the patients with an E.164 number, oldest first
 // (several when a family shares a phone).
 func (s *Store) PatientsByPhone(ctx context.Context, phone string) ([]Patient, error) {

@@ -125,3 +125,10 @@ func (s MessageStatus) AdvancesTo(next MessageStatus) bool {
 	}
 	return r > deliveryRank[s]
 }
+
+// OutcomeUnknown reports a message no longer tried while SMS.CX may have
+// taken it: still sending and in doubt, with no lease. Staff see it as "in
+// doubt" until a delivery report settles it.
+func (m Message) OutcomeUnknown() bool {
+	return m.Status == MsgSending && m.InDoubt && m.LeaseUntil == nil
+}

@@ -124,3 +124,12 @@ func (s *Store) UpdateUser(ctx context.Context, id uint, c UserChange, now time.
 	}
 	return nil
 }
+
+// UsersByID returns the users whose ids are in ids, keyed by id.
+func (s *Store) UsersByID(ctx context.Context, ids []uint) (map[uint]*User, error) {
+	out, err := byIDs(ctx, s, ids, func(u *User) uint { return u.ID })
+	if err != nil {
+		return nil, fmt.Errorf("store: users: %w", err)
+	}
+	return out, nil
+}

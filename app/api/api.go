@@ -21,6 +21,7 @@ import (
 	"apptconfirm/app/exports"
 	"apptconfirm/app/feeds"
 	"apptconfirm/app/imports"
+	"apptconfirm/app/outbound"
 	"apptconfirm/app/stats"
 	"apptconfirm/models"
 )
@@ -54,6 +55,9 @@ type Deps struct {
 	Stats *stats.Service
 	// Texts serves GET and PUT /templates; nil answers them with 404.
 	Texts Texts
+	// Outbound manages the outbound webhook endpoints; nil answers their
+	// routes with 404.
+	Outbound *outbound.Service
 	// Metrics may be nil (nothing recorded, /metrics answers 404).
 	Metrics Metrics
 	// Logger may be nil (logs discarded).
@@ -73,15 +77,16 @@ type Deps struct {
 // API serves the REST API and the operations endpoints. It holds no
 // package-level state.
 type API struct {
-	store   *models.Store
-	clinic  *clinic.Service
-	figures *stats.Service
-	texts   Texts
-	metrics Metrics
-	log     *slog.Logger
-	now     func() time.Time
-	tokens  *Tokens
-	imports *imports.Service
+	store    *models.Store
+	clinic   *clinic.Service
+	figures  *stats.Service
+	texts    Texts
+	outbound *outbound.Service
+	metrics  Metrics
+	log      *slog.Logger
+	now      func() time.Time
+	tokens   *Tokens
+	imports  *imports.Service
 	// maxImport caps an imported file.
 	maxImport int64
 	exports   *exports.Service
@@ -100,7 +105,7 @@ func New(d Deps) *API {
 		d.Metrics = noMetrics{}
 	}
 	return &API{
-		store: d.Store, clinic: d.Clinic, figures: d.Stats, texts: d.Texts, metrics: d.Metrics, log: d.Logger, now: d.Now,
+		store: d.Store, clinic: d.Clinic, figures: d.Stats, texts: d.Texts, outbound: d.Outbound, metrics: d.Metrics, log: d.Logger, now: d.Now,
 		tokens: NewTokens(d.Store, d.Now), imports: d.Imports, maxImport: d.MaxImportBytes, exports: d.Exports, feeds: d.Feeds,
 	}
 }

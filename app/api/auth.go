@@ -38,7 +38,7 @@ func (a *API) Authenticate(c *gin.Context) {
 		unauthorized(c, "invalid_token", "this token has expired; an admin can make a new one under Admin → API tokens")
 		return
 	case errors.Is(err, ErrCreatorDisabled):
-		unauthorized(c, "invalid_token", "the user who made this token is disabled, so the token no longer works")
+		unauthorized(c, "invalid_token", "the user who made this token is disabled or no longer an admin, so the token no longer works")
 		return
 	case err != nil:
 		a.fail(c, err)

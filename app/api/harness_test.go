@@ -18,6 +18,7 @@ import (
 	"apptconfirm/app/feeds"
 	"apptconfirm/app/imports"
 	"apptconfirm/app/metrics"
+	"apptconfirm/app/outbound"
 	"apptconfirm/app/outbox"
 	"apptconfirm/app/stats"
 	"apptconfirm/app/web"
@@ -56,14 +57,16 @@ func (c *clock) Add(d time.Duration) {
 // and handler with the API and the operations endpoints on it, over a fresh
 // SQLite file, served by httptest.
 type env struct {
-	t       testing.TB
-	clock   *clock
-	store   *models.Store
-	clinic  *clinic.Service
-	api     *api.API
-	metrics *metrics.Metrics
-	web     *web.Server
-	srv     *httptest.Server
+	t      testing.TB
+	clock  *clock
+	store  *models.Store
+	clinic *clinic.Service
+	api    *api.API
+	// outbound manages the outbound webhook endpoints.
+	outbound *outbound.Service
+	metrics  *metrics.Metrics
+	web      *web.Server
+	srv      *httptest.Server
 	// token authenticates as the token named "test".
 	token string
 	// paris is the default location (Europe/Paris, FR); lyon a second one.
@@ -101,8 +104,9 @@ func newEnvPlanned(t testing.TB, planned bool) *env {
 	if err := words.EnsureTexts(ctx); err != nil {
 		t.Fatal(err)
 	}
+	e.outbound = outbound.New(e.store, outbound.Options{Now: e.clock.Now})
 	e.api = api.New(api.Deps{
-		Store: e.store, Clinic: e.clinic, Stats: figures, Texts: words, Metrics: e.metrics, Now: e.clock.Now,
+		Store: e.store, Clinic: e.clinic, Stats: figures, Texts: words, Outbound: e.outbound, Metrics: e.metrics, Now: e.clock.Now,
 		Imports: imports.New(e.store, e.clinic), MaxImportBytes: 50 << 20,
 		Exports: exports.New(e.store, outbox.Label),
 		Feeds:   feeds.New(e.store, feedBase, e.clock.Now),

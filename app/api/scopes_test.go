@@ -169,3 +169,56 @@ type fakeHasher struct{}
 func (fakeHasher) Hash(pw string) (string, error) { return "hashed:" + pw, nil }
 
 func timePtr(t time.Time) *time.Time { return &t }
+
+// Taking the admin role away revokes the tokens the user made, as
+// disabling does (audited); a token that escaped the revocation is refused
+// once its creator is no longer an admin.
+func TestTokenRevokedWhenItsCreatorIsDemoted(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.clinic = clinic.New(e.store, clinic.Options{Now: e.clock.Now, Hasher: fakeHasher{}})
+	for _, email := range []string{"boss@example.com", "other@example.com", "third@example.com"} {
+		if _, err := e.clinic.CreateUser(ctx, models.SystemActor(), clinic.UserInput{Email: email, Name: "Admin", Role: "admin", Password: "password123"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	boss, err := e.clinic.GetUserByEmail(ctx, "boss@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, tok, err := e.api.Tokens().Create(ctx, models.Actor{UserID: &boss.ID, Name: boss.Email}, "boss's sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.clinic.UpdateUser(ctx, models.SystemActor(), boss.ID, clinic.UserInput{Email: boss.Email, Name: boss.Name, Role: "staff"}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do(http.MethodGet, "/api/v1/patients", "", withToken(plain))
+	if _, _, msg := r.errorOf(t); r.status != http.StatusUnauthorized || !strings.Contains(msg, "revoked") {
+		t.Fatalf("after demoting its creator: %d %q", r.status, msg)
+	}
+	var audit models.AuditEntry
+	if err := e.store.DB(ctx).Where("action = ? AND entity_id = ?", "api_token.revoke", tok.ID).Take(&audit).Error; err != nil ||
+		!strings.Contains(audit.Detail, "creator boss@example.com is no longer an admin") {
+		t.Fatalf("revocation audit %+v %v", audit, err)
+	}
+
+	other, err := e.clinic.GetUserByEmail(ctx, "other@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain2, _, err := e.api.Tokens().Create(ctx, models.Actor{UserID: &other.ID, Name: other.Email}, "other's sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.DB(ctx).Model(&models.User{}).Where("id = ?", other.ID).Update("role", models.RoleStaff).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.api.Tokens().Authenticate(ctx, plain2); !errors.Is(err, api.ErrCreatorDisabled) {
+		t.Fatalf("authenticate: %v, want ErrCreatorDisabled", err)
+	}
+	r = e.do(http.MethodGet, "/api/v1/patients", "", withToken(plain2))
+	if _, _, msg := r.errorOf(t); r.status != http.StatusUnauthorized || !strings.Contains(msg, "no longer an admin") {
+		t.Fatalf("creator demoted: %d %q", r.status, msg)
+	}
+}

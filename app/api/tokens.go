@@ -41,9 +41,9 @@ var (
 	ErrRevokedToken = errors.New("api: token revoked")
 	// ErrExpiredToken means the token's expiry has passed.
 	ErrExpiredToken = errors.New("api: token expired")
-	// ErrCreatorDisabled means the user who made the token is disabled: a
-	// token never outlives its creator's access.
-	ErrCreatorDisabled = errors.New("api: the token's creator is disabled")
+	// ErrCreatorDisabled means the user who made the token is disabled or
+	// no longer an admin: a token never outlives its creator's access.
+	ErrCreatorDisabled = errors.New("api: the token's creator is disabled or no longer an admin")
 )
 
 // TokenInput is a token to make. Field names in models.FieldErrors: name,
@@ -271,16 +271,17 @@ func (t *Tokens) Authenticate(ctx context.Context, plain string) (*models.APITok
 		return nil, ErrExpiredToken
 	}
 	if tok.CreatedByID != nil {
-		// Disabling a user revokes their tokens; this also covers a token
-		// whose revocation was missed (made while the user was being
-		// disabled, or restored from a backup).
+		// Disabling a user, or taking their admin role away, revokes their
+		// tokens; this also covers a token whose revocation was missed
+		// (made while the user was being changed, or restored from a
+		// backup).
 		u, err := t.store.User(ctx, *tok.CreatedByID)
 		switch {
 		case errors.Is(err, models.ErrNotFound):
 			return nil, ErrCreatorDisabled
 		case err != nil:
 			return nil, fmt.Errorf("api: authenticate: %w", err)
-		case u.Disabled:
+		case u.Disabled || u.Role != models.RoleAdmin:
 			return nil, ErrCreatorDisabled
 		}
 	}

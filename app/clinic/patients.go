@@ -78,6 +78,10 @@ func (s *Service) phoneRegion(ctx context.Context, region string) (string, error
 	return s.defaultRegion(ctx)
 }
 
+// SourceSuppressed is the opt-out source of a patient whose number is on
+// the suppression list (it opted out under a patient since erased).
+const SourceSuppressed = "suppression_list"
+
 // CreatePatient adds a patient. region is the phone region for a national
 // number (usually the booking location's country); empty means the default
 // location's country. Several patients may share a phone number (families).
@@ -96,10 +100,22 @@ func (s *Service) CreatePatient(ctx context.Context, actor models.Actor, in Pati
 			return err
 		}
 		p.CreatedAt, p.UpdatedAt = now, now
+		suppressed, err := s.store.SuppressedNumbers(ctx, []string{p.Phone})
+		if err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("%s (%s)", p.Name(), p.Language)
+		if suppressed[p.Phone] {
+			// The number opted out under an erased patient: the opt-out
+			// still holds for whoever has it now.
+			at := models.DBTime(now)
+			p.OptedOutAt, p.OptOutSource = &at, SourceSuppressed
+			detail += "; opted out: the number is on the suppression list"
+		}
 		if err := s.store.CreatePatient(ctx, &p); err != nil {
 			return err
 		}
-		if err := s.store.Audit(ctx, now, actor, "patient.create", EntityPatient, p.ID, fmt.Sprintf("%s (%s)", p.Name(), p.Language)); err != nil {
+		if err := s.store.Audit(ctx, now, actor, "patient.create", EntityPatient, p.ID, detail); err != nil {
 			return err
 		}
 		return s.store.Record(ctx, models.Event{At: now, Type: models.EventPatientCreated, PatientID: p.ID})
@@ -166,6 +182,17 @@ func (s *Service) UpdatePatient(ctx context.Context, actor models.Actor, id uint
 		if cur.Phone != next.Phone || cur.Language != next.Language {
 			if err := s.replanPatient(ctx, id, now); err != nil {
 				return err
+			}
+		}
+		if cur.Phone != next.Phone {
+			suppressed, err := s.store.SuppressedNumbers(ctx, []string{next.Phone})
+			if err != nil {
+				return err
+			}
+			if suppressed[next.Phone] {
+				if err := s.OptOut(ctx, actor, id, SourceSuppressed); err != nil {
+					return err
+				}
 			}
 		}
 		out, err = s.store.Patient(ctx, id)
@@ -358,6 +385,11 @@ func (s *Service) OptIn(ctx context.Context, actor models.Actor, patientID uint,
 			return nil
 		}
 		if err := s.store.SetOptOut(ctx, patientID, false, at, ""); err != nil {
+			return err
+		}
+		// The number's owner opted back in: an opt-out kept from an
+		// erased patient no longer holds either.
+		if err := s.store.UnsuppressNumber(ctx, p.Phone); err != nil {
 			return err
 		}
 		if err := s.store.Audit(ctx, at, actor, "patient.opt_in", EntityPatient, patientID, fmt.Sprintf("opted back in (%s)", source)); err != nil {

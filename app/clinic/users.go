@@ -238,14 +238,21 @@ func (s *Service) UpdateUser(ctx context.Context, actor models.Actor, id uint, i
 		if err := s.store.UpdateUser(ctx, id, c, now); err != nil {
 			return emailConflict(err)
 		}
-		if next.Disabled && !cur.Disabled {
-			// A token never outlives its creator's access.
+		disabled := next.Disabled && !cur.Disabled
+		demoted := cur.Role == models.RoleAdmin && next.Role != models.RoleAdmin
+		if disabled || demoted {
+			// A token never outlives its creator's access: only admins
+			// make tokens, so losing the role ends them too.
 			revoked, err := s.store.RevokeAPITokensCreatedBy(ctx, id, now)
 			if err != nil {
 				return err
 			}
+			why := "was disabled"
+			if !disabled {
+				why = "is no longer an admin"
+			}
 			for _, tok := range revoked {
-				detail := fmt.Sprintf("%s (%s…): revoked because its creator %s was disabled", tok.Name, tok.Prefix, cur.Email)
+				detail := fmt.Sprintf("%s (%s…): revoked because its creator %s %s", tok.Name, tok.Prefix, cur.Email, why)
 				if err := s.store.Audit(ctx, now, actor, "api_token.revoke", EntityAPIToken, tok.ID, detail); err != nil {
 					return err
 				}

@@ -34,6 +34,20 @@ type Config struct {
 	Retention Retention `yaml:"retention"`
 	Backup    Backup    `yaml:"backup"`
 	Import    Import    `yaml:"import"`
+	// OutboundWebhooks configures the webhooks apptconfirm sends to the
+	// clinic's other systems.
+	OutboundWebhooks OutboundWebhooks `yaml:"outbound_webhooks"`
+}
+
+// OutboundWebhooks configures the delivery of outbound webhooks.
+type OutboundWebhooks struct {
+	// AllowPrivate lets endpoints use plain http and private, loopback and
+	// link-local addresses (on-premise integrations, tests). Off, only
+	// https URLs whose host resolves to a public address are called.
+	AllowPrivate bool `yaml:"allow_private"`
+	// Concurrency is how many deliveries run at once per instance (1 to
+	// 512).
+	Concurrency int `yaml:"concurrency"`
 }
 
 // Server configures the HTTP server.
@@ -246,7 +260,7 @@ type Retention struct {
 	Audit Duration `yaml:"audit"`
 }
 
-// Backup configures the nightly copy of a SQLite database (at 02:00 in
+// Backup configures the nightly copy of a SQLite database (at 03:15 in
 // clinic.timezone). PostgreSQL has its own tools (pg_dump); there the job
 // does not run.
 type Backup struct {
@@ -331,11 +345,12 @@ func Default() Config {
 			MaxBodyBytes:   1 << 20,
 			DedupRetention: Duration{7 * 24 * time.Hour},
 		},
-		Log:       Log{Level: "info", Format: "text"},
-		Replies:   Replies{HelpAnswersPerDay: 3, StopStartAnswersPerDay: 3},
-		Retention: Retention{MessageText: Duration{365 * 24 * time.Hour}, Audit: Duration{730 * 24 * time.Hour}},
-		Backup:    Backup{Keep: 7},
-		Import:    Import{MaxBytes: 50 << 20},
+		Log:              Log{Level: "info", Format: "text"},
+		Replies:          Replies{HelpAnswersPerDay: 3, StopStartAnswersPerDay: 3},
+		Retention:        Retention{MessageText: Duration{365 * 24 * time.Hour}, Audit: Duration{730 * 24 * time.Hour}},
+		Backup:           Backup{Keep: 7},
+		Import:           Import{MaxBytes: 50 << 20},
+		OutboundWebhooks: OutboundWebhooks{Concurrency: 64},
 	}
 }
 

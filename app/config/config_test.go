@@ -78,12 +78,13 @@ func custom() Config {
 			Address:  "1 rue de Rivoli, Paris",
 			Language: "fr",
 		},
-		Webhook:   Webhook{MaxBodyBytes: 2 << 20, DedupRetention: Duration{240 * time.Hour}},
-		Log:       Log{Level: "debug", Format: "json"},
-		Replies:   Replies{HelpAnswersPerDay: 1, StopStartAnswersPerDay: 5},
-		Retention: Retention{MessageText: Duration{90 * 24 * time.Hour}, Audit: Duration{0}},
-		Backup:    Backup{Dir: "/var/backups/apptconfirm", Keep: 30},
-		Import:    Import{MaxBytes: 10 << 20},
+		Webhook:          Webhook{MaxBodyBytes: 2 << 20, DedupRetention: Duration{240 * time.Hour}},
+		Log:              Log{Level: "debug", Format: "json"},
+		Replies:          Replies{HelpAnswersPerDay: 1, StopStartAnswersPerDay: 5},
+		Retention:        Retention{MessageText: Duration{90 * 24 * time.Hour}, Audit: Duration{0}},
+		Backup:           Backup{Dir: "/var/backups/apptconfirm", Keep: 30},
+		Import:           Import{MaxBytes: 10 << 20},
+		OutboundWebhooks: OutboundWebhooks{AllowPrivate: true, Concurrency: 9},
 	}
 }
 

@@ -68,6 +68,7 @@ func (c *Config) Validate() error {
 	c.validateRetention(&p)
 	c.validateBackup(&p)
 	c.validateImport(&p)
+	between(&p, "outbound_webhooks.concurrency", c.OutboundWebhooks.Concurrency, 1, 512)
 	return errors.Join(p...)
 }
 

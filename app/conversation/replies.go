@@ -89,6 +89,13 @@ func (s *Service) Apply(ctx context.Context, _ string, raw []byte) (webhook.Resu
 		To:   models.ClipBytes(models.CleanText(strings.TrimSpace(sms.To), 2000), 32),
 		Text: models.CleanText(sms.Text, 2000), ReceivedAt: received, CreatedAt: now,
 	}
+	// The number's patients are locked before anything is written, so a
+	// patient's erasure and this reply never interleave (see
+	// models.Store.ErasePatient).
+	patients, err := s.store.LockPatientsByPhone(ctx, from)
+	if err != nil {
+		return webhook.Result{}, err
+	}
 	added, err := s.store.AddInbound(ctx, in)
 	if err != nil {
 		return webhook.Result{}, err
@@ -96,10 +103,7 @@ func (s *Service) Apply(ctx context.Context, _ string, raw []byte) (webhook.Resu
 	if !added {
 		return webhook.Result{Text: "duplicate: inbound message already stored"}, nil
 	}
-	rc := &replyCtx{in: in, from: from, now: now}
-	if rc.patients, err = s.store.PatientsByPhone(ctx, from); err != nil {
-		return webhook.Result{}, err
-	}
+	rc := &replyCtx{in: in, from: from, now: now, patients: patients}
 	if len(rc.patients) == 0 {
 		// A stranger's text is for a human; nothing else changes.
 		err = s.toInbox(ctx, rc, nil, "unknown number")
@@ -437,7 +441,9 @@ func (s *Service) pendingQuestion(ctx context.Context, rc *replyCtx) ([]models.A
 	// slot as an inactive one, so that the other numbers still match.
 	out := make([]models.Appointment, len(ids))
 	for i, id := range ids {
-		if a, ok := byID[id]; ok {
+		// An erased patient's appointment is gone as far as replies go:
+		// no change to it and no acknowledgement to its number.
+		if a, ok := byID[id]; ok && (a.Patient == nil || a.Patient.ErasedAt == nil) {
 			out[i] = *a
 		} else {
 			out[i] = models.Appointment{ID: id, Status: models.Cancelled}

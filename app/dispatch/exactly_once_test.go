@@ -54,7 +54,10 @@ func TestRateLimitWaitsForTheReset(t *testing.T) {
 }
 
 // S4: 5xx and timeouts back off exponentially with jitter, a bounded number
-// of times, then fail with a reason; nothing is retried before its time.
+// of times, then stop with a reason; nothing is retried before its time.
+// Each of those tries may have reached SMS.CX, so the message is not
+// recorded failed: it stays in doubt, with no lease, until a delivery
+// report settles it.
 func TestRetryableErrorsBackOffThenFail(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -84,8 +87,14 @@ func TestRetryableErrorsBackOffThenFail(t *testing.T) {
 					t.Fatalf("attempts %d, want %d", got.Attempts, attempt)
 				}
 				if attempt == 3 {
-					if got.Status != models.MsgFailed || got.Reason != tc.reason || got.LeaseUntil != nil {
-						t.Fatalf("finally %s %q, want failed %q", got.Status, got.Reason, tc.reason)
+					want := outbox.GaveUpInDoubt(tc.reason)
+					if got.Status != models.MsgSending || !got.InDoubt || got.Reason != want || got.LeaseUntil != nil {
+						t.Fatalf("finally %s (in doubt %v) %q, want in doubt %q", got.Status, got.InDoubt, got.Reason, want)
+					}
+					e.clk.Set(e.clk.Now().Add(time.Hour))
+					runOnce(t, d)
+					if n := e.sendRequests(); n != 3 {
+						t.Fatalf("tried again after giving up: %d requests", n)
 					}
 					break
 				}

@@ -83,7 +83,13 @@ func (d *Dispatcher) plan(o outcome, now time.Time) *write {
 		d.planResponse(w, o.resp)
 	}
 	if w.Kind == outbox.Retry {
-		if m.Attempts >= d.opts.MaxAttempts {
+		// A refusal (a 429) after a try that may have reached SMS.CX does
+		// not settle that try: the message stays in doubt.
+		w.InDoubt = w.InDoubt || o.c.WasInDoubt()
+		if m.Attempts >= d.opts.MaxAttempts && w.InDoubt {
+			// SMS.CX may have taken it: not failed, but in doubt.
+			w.Kind, w.Reason = outbox.Unknown, outbox.GaveUp(m.Attempts, w.Reason)
+		} else if m.Attempts >= d.opts.MaxAttempts {
 			w.Kind = outbox.Ended
 			w.Result = models.SendResult{Status: models.MsgFailed, Reason: outbox.GaveUp(m.Attempts, w.Reason), ErrorCode: w.ErrorCode}
 		} else {
@@ -130,7 +136,7 @@ func (d *Dispatcher) planResponse(w *write, resp *smscx.SendResponse) {
 		if parts == 0 {
 			parts = resp.Info.TotalParts
 		}
-		w.Kind = outbox.Accepted
+		w.Kind, w.SentText = outbox.Accepted, msg.Text
 		w.Accepted = models.Accepted{
 			ProviderID: msg.MsgID, ProviderState: msg.Status, CampaignID: resp.Info.CampaignID,
 			Parts: parts, Cost: msg.Cost,

@@ -205,3 +205,80 @@ func TestExpiredLeaseIsResentFirst(t *testing.T) {
 func sendRequestOf(m *models.Message) smscx.SendRequest {
 	return smscx.SendRequest{To: []string{m.To}, From: "Clinic", Text: m.Body, IdempotencyID: m.UUID, TrackData: m.UUID, DLRCallbackURL: webhookURL}
 }
+
+// A message taken over at the attempt limit (its last try's lease ran out
+// in quiet hours) waits for quiet hours to end like any retry, instead of
+// being failed at once; then, as it may have reached SMS.CX, it stays in
+// doubt rather than being recorded failed.
+func TestRetryAtTheAttemptLimitWaitsOutQuietHours(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	night := time.Date(2026, 3, 2, 21, 30, 0, 0, paris)
+	e.clk.Set(night.UTC())
+	p := e.patient(t, "Hal", "+33612345675")
+	a := e.appointment(t, p, time.Date(2026, 3, 3, 10, 0, 0, 0, paris))
+	m := e.reminder(t, a, p)
+	expired := night.Add(-time.Minute).UTC()
+	err := e.store.DB(ctx).Model(m).Updates(map[string]any{"status": models.MsgSending, "attempts": 3, "lease_until": expired, "in_doubt": true, "body": "Hi Hal"}).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := e.dispatcher(t, nil) // 3 attempts
+	runOnce(t, d)
+	got := e.reload(t, m.ID)
+	morning := time.Date(2026, 3, 3, 8, 0, 0, 0, paris)
+	if got.Status != models.MsgSending || got.LeaseUntil == nil || !got.LeaseUntil.Equal(morning) || got.Attempts != 3 {
+		t.Fatalf("in quiet hours: %s %q, until %v, attempts %d; want held until %v", got.Status, got.Reason, got.LeaseUntil, got.Attempts, morning)
+	}
+	e.clk.Set(morning)
+	runOnce(t, d)
+	got = e.reload(t, m.ID)
+	if got.Status != models.MsgSending || !got.InDoubt || got.LeaseUntil != nil || !strings.Contains(got.Reason, "outcome is unknown") {
+		t.Fatalf("after quiet hours: %s, in doubt %v, lease %v, %q; want left in doubt", got.Status, got.InDoubt, got.LeaseUntil, got.Reason)
+	}
+	if e.sendRequests() != 0 {
+		t.Fatalf("%d sends", e.sendRequests())
+	}
+}
+
+// A retry in doubt falls in quiet hours that end after the appointment
+// starts: it is not resent after the appointment has begun (SMS.CX never
+// had it, so that would be a reminder after the visit); it stays in doubt.
+// One that cannot have reached SMS.CX is skipped, with the reason.
+func TestRetryWhoseAppointmentStartsInQuietHours(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		fault   func(e *env)
+		inDoubt bool
+	}{
+		{"500", func(e *env) { e.fake.ServerErrorNext(1) }, true},
+		{"429", func(e *env) { e.fake.RateLimitNext(1, time.Date(2026, 3, 2, 21, 0, 30, 0, paris)) }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.clk.Set(time.Date(2026, 3, 2, 20, 59, 30, 0, paris).UTC())
+			p := e.patient(t, "Ivy", "+33612345676")
+			a := e.appointment(t, p, time.Date(2026, 3, 3, 7, 30, 0, 0, paris))
+			m := e.reminder(t, a, p)
+			d := e.dispatcher(t, func(o *dispatch.Options) { o.BackoffBase, o.BackoffMax = time.Minute, time.Minute })
+			tc.fault(e)
+			runOnce(t, d)
+			got := e.reload(t, m.ID)
+			e.clk.Set(*got.LeaseUntil)
+			runOnce(t, d)
+			got = e.reload(t, m.ID)
+			if tc.inDoubt {
+				if got.Status != models.MsgSending || !got.InDoubt || got.LeaseUntil != nil || !strings.Contains(got.Reason, outbox.ReasonStartsInQuiet) {
+					t.Fatalf("%s, in doubt %v, lease %v, %q; want left in doubt", got.Status, got.InDoubt, got.LeaseUntil, got.Reason)
+				}
+			} else if got.Status != models.MsgSkipped || got.Reason != outbox.ReasonStartsInQuiet {
+				t.Fatalf("%s %q; want skipped: %s", got.Status, got.Reason, outbox.ReasonStartsInQuiet)
+			}
+			e.clk.Set(time.Date(2026, 3, 3, 8, 0, 0, 0, paris))
+			runOnce(t, d)
+			if len(e.fake.Sends()) != 0 {
+				t.Fatal("the reminder went out after the appointment started")
+			}
+		})
+	}
+}

@@ -28,12 +28,19 @@ type Stager interface {
 	Stage(ctx context.Context, store *models.Store, events []models.Event) error
 }
 
+// Notifier hears of the events of every committed transaction (the
+// outbound webhook worker wakes this way). Committed must not block.
+type Notifier interface {
+	Committed(events []models.Event)
+}
+
 // Fanout implements models.EventSink. It is safe for concurrent use.
 type Fanout struct {
-	live    live.Publisher
-	kick    Kicker
-	stagers []Stager
-	now     func() time.Time
+	live      live.Publisher
+	kick      Kicker
+	stagers   []Stager
+	notifiers []Notifier
+	now       func() time.Time
 }
 
 // Options configure a Fanout; every field may be nil.
@@ -45,6 +52,8 @@ type Options struct {
 	Kick Kicker
 	// Stagers run inside each transaction with events.
 	Stagers []Stager
+	// Notifiers hear of each committed transaction's events.
+	Notifiers []Notifier
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -54,7 +63,7 @@ func New(o Options) *Fanout {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Fanout{live: o.Live, kick: o.Kick, stagers: o.Stagers, now: o.Now}
+	return &Fanout{live: o.Live, kick: o.Kick, stagers: o.Stagers, notifiers: o.Notifiers, now: o.Now}
 }
 
 var _ models.EventSink = (*Fanout)(nil)
@@ -90,6 +99,9 @@ func (f *Fanout) Committed(evs []models.Event) {
 	}
 	if kick && f.kick != nil {
 		f.kick.Kick()
+	}
+	for _, n := range f.notifiers {
+		n.Committed(evs)
 	}
 }
 

@@ -94,7 +94,9 @@ type Query struct {
 	Page, PerPage int
 }
 
-// List returns one page of items and the total count.
+// List returns one page of items and the total count. The page costs the
+// same few queries whatever its length: what the items show is read for
+// all of them at once.
 func (s *Service) List(ctx context.Context, q Query) ([]Item, int64, error) {
 	per := q.PerPage
 	if per <= 0 || per > 200 {
@@ -105,16 +107,9 @@ func (s *Service) List(ctx context.Context, q Query) ([]Item, int64, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("inbox: list: %w", err)
 	}
-	items := make([]Item, 0, len(msgs))
-	for _, m := range msgs {
-		it, err := s.item(ctx, m)
-		if err == nil {
-			err = s.quickAnswers(ctx, it)
-		}
-		if err != nil {
-			return nil, 0, fmt.Errorf("inbox: list: %w", err)
-		}
-		items = append(items, *it)
+	items, err := s.items(ctx, msgs, true)
+	if err != nil {
+		return nil, 0, fmt.Errorf("inbox: list: %w", err)
 	}
 	return items, total, nil
 }
@@ -135,21 +130,126 @@ func (s *Service) Get(ctx context.Context, id uint) (*Item, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inbox: get: %w", err)
 	}
-	it, err := s.item(ctx, *m)
-	if err == nil {
-		err = s.quickAnswers(ctx, it)
-	}
+	items, err := s.items(ctx, []models.InboundMessage{*m}, true)
 	if err != nil {
 		return nil, fmt.Errorf("inbox: get: %w", err)
 	}
-	return it, nil
+	return &items[0], nil
 }
 
-// quickAnswers writes the item's quick answers (see Item.QuickAnswers).
-func (s *Service) quickAnswers(ctx context.Context, it *Item) error {
-	if s.outbox == nil || it.Message.HandledAt != nil || it.OptedOut || len(it.Patients) == 0 || it.Message.From == "" {
-		return nil
+// maxCandidates bounds the appointments an item offers.
+const maxCandidates = 20
+
+// items gathers what the inbox shows about msgs (with their quick answers
+// when answers is set), reading each kind of thing once for all of them.
+func (s *Service) items(ctx context.Context, msgs []models.InboundMessage, answers bool) ([]Item, error) {
+	out := make([]Item, len(msgs))
+	if len(msgs) == 0 {
+		return out, nil
 	}
+	phones := make([]string, len(msgs))
+	for i, m := range msgs {
+		phones[i] = m.From
+	}
+	byPhone, err := s.store.PatientsByPhones(ctx, phones)
+	if err != nil {
+		return nil, err
+	}
+	var allPatients, allIDs, userIDs []uint
+	for i, m := range msgs {
+		it := &out[i]
+		it.Message = m
+		if m.From != "" {
+			it.Patients = byPhone[m.From]
+		}
+		for _, p := range it.Patients {
+			if p.OptedOut() {
+				it.OptedOut = true
+			}
+		}
+		allPatients = append(allPatients, patientIDs(it.Patients)...)
+		allIDs = append(allIDs, itemAppointmentIDs(m)...)
+		if m.HandledByID != nil {
+			userIDs = append(userIDs, *m.HandledByID)
+		}
+	}
+	upcoming, err := s.store.UpcomingFor(ctx, allPatients, allIDs, s.now(), 0)
+	if err != nil {
+		return nil, err
+	}
+	var contextIDs []uint
+	for i := range out {
+		it := &out[i]
+		mine := map[uint]bool{}
+		for _, id := range patientIDs(it.Patients) {
+			mine[id] = true
+		}
+		asked := map[uint]bool{}
+		for _, id := range itemAppointmentIDs(it.Message) {
+			asked[id] = true
+		}
+		for _, a := range upcoming {
+			if len(it.Candidates) == maxCandidates {
+				break
+			}
+			if mine[a.PatientID] || asked[a.ID] {
+				it.Candidates = append(it.Candidates, a)
+			}
+		}
+		if id := it.Message.AppointmentID; id != nil && !hasAppointment(it.Candidates, *id) {
+			contextIDs = append(contextIDs, *id)
+		}
+	}
+	contexts, err := s.store.AppointmentsByID(ctx, contextIDs)
+	if err != nil {
+		return nil, err
+	}
+	users, err := s.store.UsersByID(ctx, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	var qa *outbox.QuickAnswerWriter
+	for i := range out {
+		it := &out[i]
+		if id := it.Message.AppointmentID; id != nil && !hasAppointment(it.Candidates, *id) {
+			it.Context = contexts[*id]
+		}
+		if id := it.Message.HandledByID; id != nil {
+			it.HandledBy = users[*id]
+		}
+		if !answers || !s.offersQuickAnswers(it) {
+			continue
+		}
+		if qa == nil {
+			if qa, err = s.outbox.QuickAnswerWriter(ctx); err != nil {
+				return nil, err
+			}
+		}
+		p, about := quickAnswerTarget(it)
+		it.QuickAnswers = qa.For(p, about)
+	}
+	return out, nil
+}
+
+// itemAppointmentIDs are the appointments an inbound message was matched
+// to: its candidates and its appointment.
+func itemAppointmentIDs(m models.InboundMessage) []uint {
+	ids := m.CandidateIDs()
+	if m.AppointmentID != nil {
+		ids = append(ids, *m.AppointmentID)
+	}
+	return ids
+}
+
+// offersQuickAnswers reports whether the item gets quick answers (see
+// Item.QuickAnswers).
+func (s *Service) offersQuickAnswers(it *Item) bool {
+	return s.outbox != nil && it.Message.HandledAt == nil && !it.OptedOut && len(it.Patients) > 0 && it.Message.From != ""
+}
+
+// quickAnswerTarget is whom the item's quick answers address, and the
+// appointment they are about when one is clear.
+func quickAnswerTarget(it *Item) (*models.Patient, *models.Appointment) {
 	var about *models.Appointment
 	switch {
 	case len(it.Candidates) == 1:
@@ -161,52 +261,7 @@ func (s *Service) quickAnswers(ctx context.Context, it *Item) error {
 	if about != nil && about.Patient != nil {
 		p = about.Patient
 	}
-	qs, err := s.outbox.QuickAnswers(ctx, p, about)
-	if err != nil {
-		return err
-	}
-	it.QuickAnswers = qs
-	return nil
-}
-
-// item gathers what the inbox shows about m.
-func (s *Service) item(ctx context.Context, m models.InboundMessage) (*Item, error) {
-	it := &Item{Message: m}
-	var err error
-	if it.Patients, err = s.store.PatientsByPhone(ctx, m.From); err != nil {
-		return nil, err
-	}
-	for _, p := range it.Patients {
-		if p.OptedOut() {
-			it.OptedOut = true
-		}
-	}
-	ids := m.CandidateIDs()
-	if m.AppointmentID != nil {
-		ids = append(ids, *m.AppointmentID)
-	}
-	if it.Candidates, err = s.store.UpcomingFor(ctx, patientIDs(it.Patients), ids, s.now(), 20); err != nil {
-		return nil, err
-	}
-	if m.AppointmentID != nil && !hasAppointment(it.Candidates, *m.AppointmentID) {
-		a, err := s.store.Appointment(ctx, *m.AppointmentID)
-		switch {
-		case err == nil:
-			it.Context = a
-		case !errors.Is(err, models.ErrNotFound):
-			return nil, err
-		}
-	}
-	if m.HandledByID != nil {
-		u, err := s.store.User(ctx, *m.HandledByID)
-		switch {
-		case err == nil:
-			it.HandledBy = u
-		case !errors.Is(err, models.ErrNotFound):
-			return nil, err
-		}
-	}
-	return it, nil
+	return p, about
 }
 
 func patientIDs(ps []models.Patient) []uint {
@@ -238,10 +293,11 @@ func (s *Service) act(ctx context.Context, op string, actor models.Actor, id uin
 		if m.HandledAt != nil {
 			return fmt.Errorf("inbox item %d: %w: %w", id, models.ErrConflict, ErrHandled)
 		}
-		it, err := s.item(ctx, *m)
+		items, err := s.items(ctx, []models.InboundMessage{*m}, false)
 		if err != nil {
 			return err
 		}
+		it := &items[0]
 		note, err := fn(ctx, it, now)
 		if err != nil {
 			return err

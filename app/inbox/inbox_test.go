@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 	"apptconfirm/app/outbox"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
+
+	"gorm.io/gorm"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -204,5 +207,95 @@ func TestQuickAnswers(t *testing.T) {
 	}
 	if it, err = f.svc.Get(ctx, f.in.ID); err != nil || len(it.QuickAnswers) != 0 {
 		t.Fatalf("a handled item offers %+v (%v)", it.QuickAnswers, err)
+	}
+}
+
+// queryCounter counts the SQL statements a store runs while it is on. Its
+// callbacks are registered once, before anything else runs on the store
+// (registering them while queries run would race).
+type queryCounter struct {
+	on atomic.Bool
+	n  atomic.Int64
+}
+
+func newQueryCounter(t *testing.T, s *models.Store) *queryCounter {
+	t.Helper()
+	qc := &queryCounter{}
+	db := s.DB(context.Background())
+	count := func(*gorm.DB) {
+		if qc.on.Load() {
+			qc.n.Add(1)
+		}
+	}
+	const name = "inboxtest:count"
+	if err := db.Callback().Query().After("gorm:query").Register(name, count); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Callback().Row().After("gorm:row").Register(name, count); err != nil {
+		t.Fatal(err)
+	}
+	return qc
+}
+
+// during counts the statements run during fn.
+func (qc *queryCounter) during(fn func()) int {
+	qc.n.Store(0)
+	qc.on.Store(true)
+	fn()
+	qc.on.Store(false)
+	return int(qc.n.Load())
+}
+
+// A page of the inbox costs the same queries with one item as with
+// twelve, quick answers included: nothing is read per item.
+func TestInboxPageQueriesDoNotGrowWithItems(t *testing.T) {
+	store := storetest.SQLite(t)
+	qc := newQueryCounter(t, store)
+	f := newFixture(t, store)
+	ctx := t.Context()
+	list := func() []inbox.Item {
+		items, _, err := f.svc.List(ctx, inbox.Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return items
+	}
+	var one int
+	var items []inbox.Item
+	one = qc.during(func() { items = list() })
+	if len(items) != 1 || len(items[0].QuickAnswers) == 0 {
+		t.Fatalf("one item: %d items, %d quick answers", len(items), len(items[0].QuickAnswers))
+	}
+	for i := range 11 {
+		p, err := f.clinic.CreatePatient(ctx, models.SystemActor(), clinic.PatientInput{FirstName: fmt.Sprintf("P%d", i), Phone: fmt.Sprintf("+49151234567%02d", i)}, "DE")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := f.clinic.CreateAppointment(ctx, models.SystemActor(), clinic.AppointmentInput{PatientID: p.ID, StartsAt: t0.Add(time.Duration(24+i) * time.Hour), DurationMinutes: 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := &models.InboundMessage{
+			ProviderID: fmt.Sprintf("m-%d", i+2), From: p.Phone, Text: "see you", ReceivedAt: t0.Add(time.Duration(i+1) * time.Minute),
+			PatientID: &p.ID, NeedsAttention: true, Candidates: fmt.Sprint(a.ID), CreatedAt: t0,
+		}
+		if i%3 == 0 {
+			in.HandledByID, in.AppointmentID = f.staff.UserID, &f.appt.ID // context only
+		}
+		if err := f.store.DB(ctx).Create(in).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	twelve := qc.during(func() { items = list() })
+	if len(items) != 12 {
+		t.Fatalf("%d items", len(items))
+	}
+	for _, it := range items[1:] {
+		if len(it.QuickAnswers) == 0 || len(it.Candidates) == 0 || !strings.HasPrefix(it.QuickAnswers[0].Text, "Hi "+it.Patients[0].FirstName) {
+			t.Fatalf("item %d: %d candidates, quick answers %+v", it.Message.ID, len(it.Candidates), it.QuickAnswers)
+		}
+	}
+	if twelve > one+2 {
+		t.Fatalf("one item: %d queries; twelve items: %d; the page reads per item", one, twelve)
 	}
 }

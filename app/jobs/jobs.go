@@ -42,6 +42,7 @@ type Options struct {
 // Stop ends it for good.
 type Registry struct {
 	cron   *cron.Cron
+	loc    *time.Location
 	log    *slog.Logger
 	now    func() time.Time
 	ctx    context.Context
@@ -113,7 +114,7 @@ func New(opts Options) *Registry {
 		// the job's next run is not skipped forever.
 		cron: cron.New(cron.WithParser(parser), cron.WithLocation(loc), cron.WithLogger(cl),
 			cron.WithChain(cron.SkipIfStillRunning(cl), cron.Recover(cl))),
-		log: log, now: now, ctx: ctx, cancel: cancel, jobs: map[string]*job{},
+		loc: loc, log: log, now: now, ctx: ctx, cancel: cancel, jobs: map[string]*job{},
 	}
 }
 
@@ -233,6 +234,22 @@ func (j *job) finish(start time.Time, took time.Duration, err error) {
 		j.status.Failures++
 		j.status.LastError = err.Error()
 	}
+}
+
+// Next returns when the named job's schedule runs next after t, in the
+// registry's zone; it lets a test check a schedule with its own clock.
+func (r *Registry) Next(name string, t time.Time) (time.Time, error) {
+	r.mu.Lock()
+	j := r.jobs[name]
+	r.mu.Unlock()
+	if j == nil {
+		return time.Time{}, fmt.Errorf("%w %q", ErrUnknownJob, name)
+	}
+	sched, err := parser.Parse(j.spec)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return sched.Next(t.In(r.loc)), nil
 }
 
 // Names lists the registered jobs, sorted.

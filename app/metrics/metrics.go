@@ -51,7 +51,21 @@ type Options struct {
 	InboxTimeout time.Duration
 	// Logger receives scrape errors; nil discards them.
 	Logger *slog.Logger
+	// OutboundQueueAge backs apptconfirm_outbound_webhook_queue_age_seconds:
+	// how long the longest-waiting due delivery has waited; nil leaves the
+	// series out.
+	OutboundQueueAge QueueAge
 }
+
+// QueueAge returns how long the oldest due item of a queue has waited (0
+// when none waits). It is called on every scrape.
+type QueueAge func(ctx context.Context) (time.Duration, error)
+
+// OutboundOutcomes are the label values of
+// apptconfirm_outbound_webhook_deliveries_total: an attempt answered with
+// 2xx, one that failed and will be retried, one that failed for the last
+// time.
+var OutboundOutcomes = []string{"delivered", "retry", "failed"}
 
 // Metrics holds the registry and the series apptconfirm records. Its methods
 // are safe for concurrent use and do nothing on a nil receiver.
@@ -63,6 +77,8 @@ type Metrics struct {
 	dispatch      prometheus.Histogram
 	webhook       prometheus.Histogram
 	httpRequests  *prometheus.CounterVec
+	outbound      *prometheus.CounterVec
+	outboundTime  prometheus.Histogram
 }
 
 // New builds a registry with every apptconfirm series (known label values
@@ -100,6 +116,18 @@ func New(opts Options) *Metrics {
 			Namespace: Namespace, Name: "http_requests_total",
 			Help: "HTTP requests served, by route pattern and status code.",
 		}, []string{"route", "status"}),
+		outbound: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "outbound_webhook_deliveries_total",
+			Help: "Outbound webhook delivery attempts, by outcome (delivered, retry, failed).",
+		}, []string{"outcome"}),
+		outboundTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "outbound_webhook_duration_seconds",
+			Help:    "Time from sending an outbound webhook to its answer (or failure).",
+			Buckets: prometheus.DefBuckets,
+		}),
+	}
+	for _, o := range OutboundOutcomes {
+		m.outbound.WithLabelValues(o)
 	}
 	for _, s := range models.MessageStatuses {
 		m.messagesSent.WithLabelValues(string(s))
@@ -108,7 +136,7 @@ func New(opts Options) *Metrics {
 		m.webhookEvents.WithLabelValues(e)
 	}
 	m.reg.MustRegister(
-		m.messagesSent, m.webhookEvents, m.dispatch, m.webhook, m.httpRequests,
+		m.messagesSent, m.webhookEvents, m.dispatch, m.webhook, m.httpRequests, m.outbound, m.outboundTime,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -118,6 +146,14 @@ func New(opts Options) *Metrics {
 			timeout: opts.InboxTimeout,
 			desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", "inbox_size"),
 				"Inbound messages that need a human (the staff inbox).", nil, nil),
+		})
+	}
+	if opts.OutboundQueueAge != nil {
+		m.reg.MustRegister(&ageCollector{
+			age:     opts.OutboundQueueAge,
+			timeout: opts.InboxTimeout,
+			desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", "outbound_webhook_queue_age_seconds"),
+				"How long the longest-waiting due outbound webhook delivery has waited (0 when none waits).", nil, nil),
 		})
 	}
 	return m
@@ -199,6 +235,23 @@ func (m *Metrics) HTTPRequest(route string, status int) {
 	m.httpRequests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 }
 
+// OutboundDelivery counts one outbound webhook attempt by outcome (one of
+// OutboundOutcomes; anything else counts as Other) and records its latency.
+func (m *Metrics) OutboundDelivery(outcome string, latency time.Duration) {
+	if m == nil {
+		return
+	}
+	known := false
+	for _, o := range OutboundOutcomes {
+		known = known || o == outcome
+	}
+	if !known {
+		outcome = Other
+	}
+	m.outbound.WithLabelValues(outcome).Inc()
+	m.outboundTime.Observe(latency.Seconds())
+}
+
 func knownEvent(e string) bool {
 	for _, v := range WebhookEvents {
 		if e == v {
@@ -226,6 +279,39 @@ func (c *inboxCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n))
+}
+
+// ageCollector reads a queue's age from the database on each scrape.
+type ageCollector struct {
+	age     QueueAge
+	timeout time.Duration
+	desc    *prometheus.Desc
+}
+
+func (c *ageCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *ageCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	d, err := c.age(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, fmt.Errorf("metrics: queue age: %w", err))
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, d.Seconds())
+}
+
+// OutboundQueueAge measures the outbound webhook queue: how long ago the
+// oldest due delivery became due, by the clock now.
+func OutboundQueueAge(store *models.Store, now func() time.Time) QueueAge {
+	return func(ctx context.Context) (time.Duration, error) {
+		t := now()
+		oldest, err := store.OldestDueDelivery(ctx, t)
+		if err != nil || oldest == nil {
+			return 0, err
+		}
+		return max(t.Sub(*oldest), 0), nil
+	}
 }
 
 // InboxSize counts the inbound messages in the staff inbox: flagged as

@@ -15,14 +15,18 @@ import (
 // Reasons the claim-time checks give: the patient's opt-out and the
 // appointment's current state win over what was planned.
 const (
-	ReasonOptedBackIn     = "the patient opted back in before it went out"
-	ReasonAckAlreadySent  = "an opt-out acknowledgement was already sent"
-	ReasonNoAppointment   = "the appointment no longer exists"
-	ReasonStarted         = "the appointment had already started"
-	ReasonQuietHours      = "it could not go out before the location's quiet hours began"
-	ReasonRestored        = "the appointment is no longer cancelled"
-	ReasonErased          = "the patient was erased"
+	ReasonOptedBackIn    = "the patient opted back in before it went out"
+	ReasonAckAlreadySent = "an opt-out acknowledgement was already sent"
+	ReasonNoAppointment  = "the appointment no longer exists"
+	ReasonStarted        = "the appointment had already started"
+	ReasonQuietHours     = "it could not go out before the location's quiet hours began"
+	ReasonRestored       = "the appointment is no longer cancelled"
+	ReasonErased         = "the patient was erased"
+	// ReasonStartsInQuiet ends a retry (SMS.CX cannot have taken it) whose
+	// appointment starts before the quiet hours it fell in end.
+	ReasonStartsInQuiet   = "the appointment starts before the location's quiet hours end"
 	reasonGaveUpFormat    = "gave up after %d attempts: %s"
+	reasonUnknownSuffix   = "; SMS.CX may have taken an earlier try, so the outcome is unknown until its delivery report arrives"
 	reasonInterrupted     = "the send was interrupted"
 	reasonBodyTooLongText = "the text is longer than 1600 characters"
 )
@@ -32,6 +36,11 @@ const (
 func GaveUp(attempts int, last string) string {
 	return fmt.Sprintf(reasonGaveUpFormat, attempts, last)
 }
+
+// GaveUpInDoubt is the reason of a message no longer tried while SMS.CX
+// may have taken it: why (GaveUp, or the appointment starting) and that
+// the outcome is unknown.
+func GaveUpInDoubt(why string) string { return why + reasonUnknownSuffix }
 
 // Claimed is a message the caller holds for sending: its status is
 // sending, Attempts counts this try, LeaseUntil is the lease and Body the
@@ -48,6 +57,14 @@ type Claimed struct {
 	// outcome.
 	rendered bool
 }
+
+// WasRetried reports whether the claimed message was taken up again (a
+// retry, or one whose lease expired mid-send).
+func (c *Claimed) WasRetried() bool { return c.prev.Status == models.MsgSending }
+
+// WasInDoubt reports whether an earlier try of the claimed message may
+// have reached SMS.CX (and no answer has settled it since).
+func (c *Claimed) WasInDoubt() bool { return c.prev.Status == models.MsgSending && c.prev.InDoubt }
 
 // Claim is how a dispatcher claims messages.
 type Claim struct {
@@ -138,12 +155,15 @@ func (o *Outbox) ClaimOne(ctx context.Context, id uint, c Claim, actor models.Ac
 
 // batchContext is what the checks need about a batch of messages.
 type batchContext struct {
-	appts     map[uint]*models.Appointment
-	patients  map[uint]*models.Patient
-	rules     map[uint]*models.ReminderRule
-	optedOut  map[string]bool
-	templates *Texts
-	zones     Zones
+	appts    map[uint]*models.Appointment
+	patients map[uint]*models.Patient
+	rules    map[uint]*models.ReminderRule
+	optedOut map[string]bool
+	// suppressed: numbers on the suppression list (opted out under a
+	// patient since erased).
+	suppressed map[string]bool
+	templates  *Texts
+	zones      Zones
 }
 
 // loadContext reads, in a few queries, everything the checks need.
@@ -190,6 +210,9 @@ func (o *Outbox) loadContext(ctx context.Context, batch []*models.Message) (*bat
 	}
 	// A STOP from a phone opts out every patient sharing that phone.
 	if bc.optedOut, err = o.store.OptedOutPhones(ctx, phones); err != nil {
+		return nil, err
+	}
+	if bc.suppressed, err = o.store.SuppressedNumbers(ctx, phones); err != nil {
 		return nil, err
 	}
 	return bc, nil
@@ -245,12 +268,19 @@ func automated(kind string) bool {
 }
 
 // verdict is what a check decides: send (status "" and no hold), end the
-// message with status, or put it back to wait until holdUntil.
+// message with status, put it back to wait until holdUntil, or (doubt)
+// stop trying a message SMS.CX may have taken, leaving it in doubt.
 type verdict struct {
 	status    models.MessageStatus
 	reason    string
 	holdUntil time.Time
+	doubt     bool
 }
+
+// leaveInDoubt stops trying a message whose outcome is unknown: it stays
+// sending and in doubt, with no lease, for staff to see and for its
+// delivery report to settle.
+func leaveInDoubt(why string) verdict { return verdict{doubt: true, reason: GaveUpInDoubt(why)} }
 
 func send() verdict { return verdict{} }
 
@@ -261,22 +291,37 @@ func end(st models.MessageStatus, reason string) verdict { return verdict{status
 // decide re-checks at claim time that m is still wanted; prev is m as it
 // was before the claim.
 func (o *Outbox) decide(ctx context.Context, bc *batchContext, m *models.Message, prev models.Message, maxAttempts int, now time.Time) (verdict, error) {
+	retry := prev.Status == models.MsgSending
+	if m.To == "" {
+		// The patient was erased: there is no number to send to.
+		return end(models.MsgCancelled, ReasonErased), nil
+	}
+	if retry {
+		// Taken up again: a retry never goes out in quiet hours; it waits
+		// for their end, whatever its attempt count (a wait is no
+		// attempt), unless the appointment starts before then.
+		if until, ok := bc.quietUntil(m, now); ok {
+			if a := bc.appointmentOf(m); a == nil || a.StartsAt.After(until) {
+				return hold(until), nil
+			}
+			if prev.InDoubt {
+				return leaveInDoubt(ReasonStartsInQuiet), nil
+			}
+			return end(models.MsgSkipped, ReasonStartsInQuiet), nil
+		}
+	}
 	if tried := m.Attempts - 1; maxAttempts > 0 && tried >= maxAttempts {
 		last := m.Reason
 		if last == "" {
 			last = reasonInterrupted
 		}
+		if retry && prev.InDoubt {
+			// Not recorded failed: SMS.CX may have sent it.
+			return leaveInDoubt(GaveUp(tried, last)), nil
+		}
 		return end(models.MsgFailed, GaveUp(tried, last)), nil
 	}
-	if m.To == "" {
-		// The patient was erased: there is no number to send to.
-		return end(models.MsgCancelled, ReasonErased), nil
-	}
-	if prev.Status == models.MsgSending {
-		// Taken up again: a retry never goes out in quiet hours; it waits.
-		if until, ok := bc.quietUntil(m, now); ok {
-			return hold(until), nil
-		}
+	if retry {
 		if prev.InDoubt {
 			// SMS.CX may have it: resend with the same idempotencyId to
 			// learn what became of it, whatever changed since.
@@ -284,10 +329,13 @@ func (o *Outbox) decide(ctx context.Context, bc *batchContext, m *models.Message
 		}
 	}
 	p := bc.patientOf(m)
+	if p != nil && p.ErasedAt != nil {
+		return end(models.MsgCancelled, ReasonErased), nil
+	}
 	if m.Kind == models.KindOptOutAck {
 		return o.decideOptOutAck(ctx, m, p)
 	}
-	if (p != nil && p.OptedOut()) || bc.optedOut[m.To] {
+	if (p != nil && p.OptedOut()) || bc.optedOut[m.To] || bc.suppressed[m.To] {
 		return end(models.MsgCancelled, ReasonOptedOut), nil
 	}
 	if !automated(m.Kind) {
@@ -394,7 +442,22 @@ func (o *Outbox) check(ctx context.Context, batch []*models.Message, prev []mode
 			events = append(events, MessageEvent(m, now, detail))
 			continue
 		}
-		if v.status == "" && m.Body == "" {
+		if v.doubt {
+			if _, err := o.store.LeaveInDoubt(ctx, m, v.reason, false, now); err != nil {
+				return nil, nil, err
+			}
+			m.LeaseUntil, m.Attempts, m.InDoubt, m.Reason = nil, m.Attempts-1, true, models.Clip(v.reason, 500)
+			detail := fmt.Sprintf("%s outcome unknown: %s", c.Label, v.reason)
+			if e, ok := TimelineEntry(m, now, detail); ok {
+				if err := o.store.AddTimeline(ctx, e); err != nil {
+					return nil, nil, err
+				}
+			}
+			events = append(events, MessageEvent(m, now, detail))
+			ended = append(ended, m)
+			continue
+		}
+		if v.status == "" && (m.Body == "" || rewritten(m, prev[i].Status == models.MsgSending)) {
 			if v, err = o.renderBody(ctx, bc, c, now); err != nil {
 				return nil, nil, err
 			}
@@ -423,11 +486,28 @@ func (o *Outbox) check(ctx context.Context, batch []*models.Message, prev []mode
 	return out, ended, nil
 }
 
+// rewritten reports whether claimed message m (retry: taken up again) is
+// written again from the clinic's texts: reminders and notices at every
+// claim (they are written when they go out), and the acknowledgements of
+// an answer about an appointment (written when queued, which is when they
+// go out) when they are retried. So words that depend on the send time
+// ("today", "tomorrow") are true when it really goes out, after a retry or
+// a quiet-hours wait as much as on time. Other texts (help, the numbered
+// question, staff's) go out as they were written.
+func rewritten(m *models.Message, retry bool) bool {
+	switch m.Kind {
+	case models.KindAckConfirm, models.KindAckCancel:
+		return retry && m.AppointmentID != nil
+	}
+	return automated(m.Kind)
+}
+
 // renderBody writes the claimed message's text from its rule's or its
-// kind's text, in the patient's language, as it reads at now. The text
-// (and its language) is stored with the send's outcome, so a retry sends
-// exactly the same text (and if the outcome is lost, the retry's
-// idempotencyId makes SMS.CX answer with the original send).
+// kind's text, in the patient's language, as it reads at now, and stores
+// it (and its language) in the claim's transaction, before the send: the
+// timeline shows the text that is going out. A retry that SMS.CX may have
+// taken already carries the same idempotencyId, so SMS.CX answers with the
+// original send; the text it reports is then stored instead (see Record).
 func (o *Outbox) renderBody(ctx context.Context, bc *batchContext, c *Claimed, now time.Time) (verdict, error) {
 	m := c.Message
 	if bc.templates == nil {
@@ -441,9 +521,17 @@ func (o *Outbox) renderBody(ctx context.Context, bc *batchContext, c *Claimed, n
 	if m.RuleID != nil {
 		rule = bc.rules[*m.RuleID]
 	}
-	composed, err := bc.templates.Compose(m, bc.appointmentOf(m), rule, bc.zones, now)
+	fresh := *m
+	if rewritten(m, c.WasRetried()) {
+		fresh.Body = ""
+	}
+	composed, err := bc.templates.Compose(&fresh, bc.appointmentOf(m), rule, bc.zones, now)
 	var rerr *render.Error
 	switch {
+	case (errors.As(err, &rerr) || errors.Is(err, ErrNothingToSend)) && m.Body != "":
+		// It cannot be written again (its appointment is gone, its text
+		// no longer renders): the text it was written with goes out.
+		return send(), nil
 	case errors.As(err, &rerr), errors.Is(err, ErrNothingToSend):
 		return end(models.MsgFailed, "the text could not be written: "+err.Error()), nil
 	case err != nil:
@@ -452,5 +540,8 @@ func (o *Outbox) renderBody(ctx context.Context, bc *batchContext, c *Claimed, n
 		return end(models.MsgFailed, reasonBodyTooLongText), nil
 	}
 	m.Body, m.Language, m.FallbackFrom, c.rendered = composed.Text, composed.Language, composed.FallbackFrom, true
+	if err := o.store.SetClaimText(ctx, m, now); err != nil {
+		return verdict{}, err
+	}
 	return send(), nil
 }

@@ -133,16 +133,25 @@ func (ob *Outbox) QueueQuestion(ctx context.Context, number string, candidates [
 // (help, opt-out and opt-in texts): the patient, the default location and
 // the clinic's name.
 func (ob *Outbox) PatientData(ctx context.Context, p *models.Patient) (render.Data, error) {
-	d := render.Data{FirstName: p.FirstName, LastName: p.LastName, Language: p.Language, ClinicName: ob.opts.ClinicName}
 	loc, err := ob.store.DefaultLocation(ctx)
 	switch {
-	case err == nil:
+	case errors.Is(err, models.ErrNotFound):
+		loc = nil
+	case err != nil:
+		return render.Data{}, err
+	}
+	return ob.patientDataAt(p, loc), nil
+}
+
+// patientDataAt is PatientData with the default location given (nil when
+// there is none).
+func (ob *Outbox) patientDataAt(p *models.Patient, loc *models.Location) render.Data {
+	d := render.Data{FirstName: p.FirstName, LastName: p.LastName, Language: p.Language, ClinicName: ob.opts.ClinicName}
+	if loc != nil {
 		d.Location = loc.Zone()
 		d.LocationName, d.LocationAddress, d.ClinicPhone = loc.Name, loc.Address, loc.Phone
-	case !errors.Is(err, models.ErrNotFound):
-		return d, err
 	}
-	return d, nil
+	return d
 }
 
 // choicesText lists the candidates for the numbered question in lang: "1

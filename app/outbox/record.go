@@ -22,6 +22,10 @@ const (
 	Retry
 	// Ended: SMS.CX refused it for good, or it failed too often.
 	Ended
+	// Unknown: it failed too often while its last try may have reached
+	// SMS.CX; it stays in doubt (Reason says why) until a delivery report
+	// settles it, and is not tried again.
+	Unknown
 )
 
 // Outcome is what became of one claimed message.
@@ -40,6 +44,10 @@ type Outcome struct {
 	Reason    string
 	ErrorCode *int
 	InDoubt   bool
+	// SentText is the text SMS.CX says it holds, for Accepted. When the
+	// message was in doubt and SMS.CX answers a resend with the text of
+	// the earlier try (it had taken that one), that text is the one stored.
+	SentText string
 }
 
 // Record writes outcomes in one transaction (the one ctx carries, if any),
@@ -101,6 +109,10 @@ func (o *Outbox) write(ctx context.Context, oc *Outcome, now time.Time) (string,
 		m.Status, m.LeaseUntil, m.Attempts, m.InDoubt = c.prev.Status, c.prev.LeaseUntil, m.Attempts-1, c.prev.InDoubt
 		return "", true, nil
 	case Accepted:
+		if p := c.prev; p.InDoubt && p.Body != "" && p.Body != m.Body && oc.SentText == p.Body {
+			// SMS.CX answered with the send it took at the earlier try.
+			m.Body, m.Language, m.FallbackFrom = p.Body, p.Language, p.FallbackFrom
+		}
 		a := oc.Accepted
 		ok, err := o.store.MarkAccepted(ctx, m, a, now)
 		if err != nil || !ok {
@@ -130,6 +142,14 @@ func (o *Outbox) write(ctx context.Context, oc *Outcome, now time.Time) (string,
 		at := oc.RetryAt
 		m.LeaseUntil, m.Reason, m.InDoubt = &at, models.Clip(oc.Reason, 500), oc.InDoubt
 		return fmt.Sprintf("%s not sent yet: %s", c.Label, m.Reason), true, nil
+	case Unknown:
+		reason := GaveUpInDoubt(oc.Reason)
+		ok, err := o.store.LeaveInDoubt(ctx, m, reason, true, now)
+		if err != nil || !ok {
+			return "", false, err
+		}
+		m.LeaseUntil, m.Reason, m.InDoubt = nil, models.Clip(reason, 500), true
+		return fmt.Sprintf("%s outcome unknown: %s", c.Label, reason), true, nil
 	default:
 		r := oc.Result
 		ok, err := o.store.EndSend(ctx, m, r, body, now)

@@ -293,20 +293,52 @@ type QuickAnswer struct {
 // QuickAnswers writes the inbox's quick answers for patient p in their
 // language, about appointment a when there is one (nil: the patient only).
 func (o *Outbox) QuickAnswers(ctx context.Context, p *models.Patient, a *models.Appointment) ([]QuickAnswer, error) {
-	var d render.Data
-	if a != nil && a.Patient != nil && a.Location != nil {
-		d = TemplateData(a)
-	} else {
-		var err error
-		if d, err = o.PatientData(ctx, p); err != nil {
-			return nil, fmt.Errorf("outbox: quick answers: %w", err)
-		}
+	w, err := o.QuickAnswerWriter(ctx)
+	if err != nil {
+		return nil, err
 	}
-	d.SendAt = o.clock()
+	return w.For(p, a), nil
+}
+
+// QuickAnswerWriter writes quick answers for many inbox items from what it
+// reads once (the texts and the default location), so that a page of
+// items costs the same few queries as one.
+type QuickAnswerWriter struct {
+	o     *Outbox
+	texts *Texts
+	// loc is the default location (nil when there is none).
+	loc *models.Location
+	now time.Time
+}
+
+// QuickAnswerWriter reads what quick answers are written from.
+func (o *Outbox) QuickAnswerWriter(ctx context.Context) (*QuickAnswerWriter, error) {
 	t, err := o.Texts(ctx)
 	if err != nil {
 		return nil, err
 	}
+	w := &QuickAnswerWriter{o: o, texts: t, now: o.clock()}
+	loc, err := o.store.DefaultLocation(ctx)
+	switch {
+	case err == nil:
+		w.loc = loc
+	case !errors.Is(err, models.ErrNotFound):
+		return nil, fmt.Errorf("outbox: quick answers: %w", err)
+	}
+	return w, nil
+}
+
+// For writes the quick answers for patient p, about appointment a when
+// there is one (see Outbox.QuickAnswers).
+func (w *QuickAnswerWriter) For(p *models.Patient, a *models.Appointment) []QuickAnswer {
+	var d render.Data
+	if a != nil && a.Patient != nil && a.Location != nil {
+		d = TemplateData(a)
+	} else {
+		d = w.o.patientDataAt(p, w.loc)
+	}
+	d.SendAt = w.now
+	t := w.texts
 	var out []QuickAnswer
 	for _, kind := range QuickAnswerKinds() {
 		c, err := t.Write(KindKey(kind), d, nil)
@@ -322,5 +354,5 @@ func (o *Outbox) QuickAnswers(ctx context.Context, p *models.Patient, a *models.
 		}
 		out = append(out, QuickAnswer{Kind: kind, Name: name, Label: label, Composed: c})
 	}
-	return out, nil
+	return out
 }

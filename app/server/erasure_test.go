@@ -16,6 +16,7 @@ import (
 	"apptconfirm/app/api"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/config"
+	"apptconfirm/app/outbound"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
@@ -84,6 +85,11 @@ func TestErasureLeavesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// An integration that receives every event, numbers included.
+			withPhone, hooks := true, "https://erp.example.com/hooks"
+			if _, err := a.Outbound.Create(ctx, models.SystemActor(), outbound.EndpointInput{URL: &hooks, Events: outbound.Types, IncludePhone: &withPhone}); err != nil {
+				t.Fatal(err)
+			}
 			h := a.Handler()
 			book := func(name, phone, notes string) (patientID uint) {
 				t.Helper()
@@ -138,6 +144,9 @@ func TestErasureLeavesNothing(t *testing.T) {
 			for _, s := range []string{erasedFirst, erasedLast, erasedPhone, strings.TrimPrefix(erasedPhone, "+")} {
 				hits := storetest.FindText(t, a.Store, s)
 				t.Logf("before: %q in %v", s, hits)
+				if !strings.Contains(fmt.Sprint(hits), "webhook_deliveries") {
+					t.Fatalf("before the erasure %q is not in the outbound webhooks: %v", s, hits)
+				}
 				if len(hits) < 3 {
 					t.Fatalf("before the erasure %q is in only %v: the test would prove nothing", s, hits)
 				}

@@ -30,20 +30,30 @@ const (
 	// JobRetention blanks texts past retention.message_text and audit
 	// details past retention.audit, nightly.
 	JobRetention = "retention"
+	// JobOutboundPrune deletes outbound webhook deliveries finished more
+	// than outboundRetention ago.
+	JobOutboundPrune = "outbound_webhook_prune"
 	// JobBackup copies a SQLite database into backup.dir, nightly (only
 	// when backup.dir is set).
 	JobBackup = "backup"
 )
 
-// Nightly jobs run at these times in clinic.timezone (cron specs).
+// Nightly jobs run at these times in clinic.timezone (cron specs). Both
+// fall after 03:00, so a daylight-saving change (which skips or repeats an
+// hour between 01:00 and 03:00 in the zones that have one) neither skips
+// nor repeats them.
 const (
-	backupSpec    = "0 2 * * *"
+	backupSpec    = "15 3 * * *"
 	retentionSpec = "30 3 * * *"
 )
 
 // eventRetention is how long domain events are kept: long enough to debug
 // what happened last week.
 const eventRetention = 7 * 24 * time.Hour
+
+// outboundRetention is how long finished outbound webhook deliveries stay
+// visible to the admin (pending ones stay until they finish).
+const outboundRetention = 30 * 24 * time.Hour
 
 // registerJobs builds the cron registry (App.Jobs) with every job: the
 // dispatcher every dispatch.interval, the webhook sweep every minute, the
@@ -52,7 +62,7 @@ const eventRetention = 7 * 24 * time.Hour
 // Close stops them, waiting for running jobs (in-flight sends finish and
 // are recorded) before the store closes.
 func (a *App) registerJobs() error {
-	a.Jobs = jobs.New(jobs.Options{Logger: a.Log, Location: a.Config.Location()})
+	a.Jobs = jobs.New(jobs.Options{Logger: a.Log, Location: a.Config.Location(), Now: a.now})
 	sessions := auth.NewSessionStore(a.Store)
 	kept := retention.New(a.Store, retention.Options{
 		MessageText: a.Config.Retention.MessageText.Duration, Audit: a.Config.Retention.Audit.Duration, Now: a.now,
@@ -87,6 +97,10 @@ func (a *App) registerJobs() error {
 		})),
 		every(JobEventsPrune, time.Hour, a.exclusive(JobEventsPrune, func(ctx context.Context) error {
 			_, err := a.Store.PruneEvents(ctx, a.now().Add(-eventRetention))
+			return err
+		})),
+		every(JobOutboundPrune, time.Hour, a.exclusive(JobOutboundPrune, func(ctx context.Context) error {
+			_, err := a.Store.PruneWebhookDeliveries(ctx, a.now().Add(-outboundRetention))
 			return err
 		})),
 		{JobRetention, retentionSpec, a.exclusive(JobRetention, func(ctx context.Context) error {

@@ -31,6 +31,7 @@ import (
 	"apptconfirm/app/jobs"
 	"apptconfirm/app/live"
 	"apptconfirm/app/metrics"
+	"apptconfirm/app/outbound"
 	"apptconfirm/app/outbox"
 	"apptconfirm/app/reminders"
 	"apptconfirm/app/schedule"
@@ -68,6 +69,10 @@ type App struct {
 	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
 	// ProcessPending and Prune are the webhook sweeps of the cron jobs.
 	Webhooks *webhook.Processor
+	// Outbound manages the endpoints of outbound webhooks; OutboundWorker
+	// delivers them (Serve runs it).
+	Outbound       *outbound.Service
+	OutboundWorker *outbound.Worker
 	// Live carries changes to the browsers watching (GET /events).
 	Live live.Broadcaster
 	// Metrics is the Prometheus registry served at /metrics.
@@ -141,7 +146,14 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		return err
 	}
 	trigger := dispatch.NewTrigger()
-	fanout := events.New(events.Options{Live: a.Live, Kick: trigger, Now: a.now})
+	// Outbound webhooks are queued inside each transaction, and their
+	// worker woken after it commits.
+	outboundWake := outbound.NewWake()
+	fanout := events.New(events.Options{
+		Live: a.Live, Kick: trigger, Now: a.now,
+		Stagers:   []events.Stager{outbound.NewStager(a.now)},
+		Notifiers: []events.Notifier{outboundWake},
+	})
 	store, err := models.Open(models.Options{
 		Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, MaxOpenConns: cfg.DatabaseMaxOpenConns(),
 		SQLiteSynchronous: cfg.Database.SQLiteSynchronous, Events: fanout,
@@ -184,7 +196,21 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	}
 	a.Rules = reminders.New(store, reminders.Options{Planner: a.Outbox, Texts: a.Wording, Now: a.now})
 	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.now)
-	a.Metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(store), Logger: a.Log})
+	a.Metrics = metrics.New(metrics.Options{
+		Inbox: metrics.InboxSize(store), Logger: a.Log,
+		OutboundQueueAge: metrics.OutboundQueueAge(store, a.now),
+	})
+	allowPrivate := cfg.OutboundWebhooks.AllowPrivate
+	a.Outbound = outbound.New(store, outbound.Options{AllowPrivate: allowPrivate, Wake: outboundWake, Now: a.now})
+	a.OutboundWorker = outbound.NewWorker(store, outbound.WorkerOptions{
+		Client:      outbound.NewClient(allowPrivate, outbound.Timeout),
+		Concurrency: cfg.OutboundWebhooks.Concurrency,
+		Wake:        outboundWake,
+		Metrics:     a.Metrics,
+		Logger:      a.Log,
+		Now:         a.now,
+	})
+	a.background = append(a.background, a.OutboundWorker.Run)
 	replies := conversation.New(store, a.Clinic, a.Outbox, a.now)
 	reports := delivery.New(store, a.Outbox, a.Clinic, a.now)
 
@@ -251,7 +277,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.Exports = exports.New(store, outbox.Label)
 	a.Feeds = feeds.New(store, cfg.Server.PublicURL, a.now)
 	apiSrv := api.New(api.Deps{
-		Store: store, Clinic: a.Clinic, Stats: stats.New(store), Texts: a.Wording, Metrics: a.Metrics, Logger: a.Log, Now: a.now,
+		Store: store, Clinic: a.Clinic, Stats: stats.New(store), Texts: a.Wording, Outbound: a.Outbound, Metrics: a.Metrics, Logger: a.Log, Now: a.now,
 		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes, Exports: a.Exports, Feeds: a.Feeds,
 	})
 	a.importJobs = imports.NewJobs(context.WithoutCancel(ctx), a.Imports, a.now)
@@ -280,6 +306,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Sender:         a.Dispatcher,
 		Texts:          a.Wording,
 		Inbox:          a.Inbox,
+		Outbound:       a.Outbound,
 		SMSCX:          page,
 		Live:           a.Live,
 		API:            apiSrv,

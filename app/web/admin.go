@@ -33,6 +33,7 @@ var adminPages = map[string]adminLink{
 	"/admin/texts":                    {Title: "Texts and languages", Description: "Every SMS the app sends, in each language patients get, with a preview."},
 	"/admin/feeds":                    {Title: "Calendar feeds", Description: "Secret calendar addresses of a provider's or a location's appointments."},
 	"/admin/exports/appointments.csv": {Title: "Export appointments", Description: "Every appointment as a CSV file (the appointment list exports a range)."},
+	"/admin/webhooks":                 {Title: "Webhooks", Description: "Tell the clinic's other systems what happened: endpoints, signing secrets, recent deliveries."},
 }
 
 type adminIndexData struct {

@@ -27,6 +27,7 @@ import (
 	"apptconfirm/app/imports"
 	"apptconfirm/app/inbox"
 	"apptconfirm/app/live"
+	"apptconfirm/app/outbound"
 	"apptconfirm/app/stats"
 )
 
@@ -85,6 +86,8 @@ type Server struct {
 	// feeds serves the calendar feeds and their admin page; nil leaves
 	// them out.
 	feeds *feeds.Service
+	// webhooks is Admin → Webhooks; nil without outbound webhooks.
+	webhooks *webhookPages
 	// texts serves the editor of every text in every language (texts.go).
 	texts Texts
 	// live feeds GET /events; streams ends those at shutdown (events.go).
@@ -128,6 +131,9 @@ type Deps struct {
 	Texts Texts
 	// Inbox is the staff inbox of replies that need a person.
 	Inbox *inbox.Service
+	// Outbound manages the outbound webhook endpoints (Admin → Webhooks);
+	// nil leaves the pages out.
+	Outbound *outbound.Service
 	// SMSCX configures the SMS.CX settings page and, in simulate mode, the
 	// "Reply as the patient" form.
 	SMSCX *SMSCX
@@ -207,6 +213,9 @@ func New(opts Options, d Deps) (*Server, error) {
 	s.exports, s.feeds = d.Exports, d.Feeds
 	if d.Imports != nil {
 		s.imports = &importPages{s: s, jobs: d.Imports, maxBytes: d.MaxImportBytes}
+	}
+	if d.Outbound != nil {
+		s.webhooks = &webhookPages{s: s, svc: d.Outbound}
 	}
 	e.Use(s.requestLog, s.recover, s.securityHeaders)
 	s.routes()

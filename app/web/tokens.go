@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,8 @@ type tokensData struct {
 	Scopes   []option
 	Lifetime []option
 	Errors   models.FieldErrors
+	// Summary names each field in error with its message.
+	Summary  []string
 	NewToken string
 	NewName  string
 	NewScope string
@@ -101,7 +104,7 @@ func (s *Server) tokensPage(c *gin.Context, status int, d tokensData) {
 		}
 	}
 	const layout = "2 Jan 2006 15:04 MST"
-	d.Scopes, d.Lifetime = tokenScopes, tokenLifetimes
+	d.Scopes, d.Lifetime, d.Summary = tokenScopes, tokenLifetimes, tokenErrorSummary(d.Errors)
 	now := s.now()
 	for _, t := range ts {
 		r := tokenRow{
@@ -122,6 +125,27 @@ func (s *Server) tokensPage(c *gin.Context, status int, d tokensData) {
 	// The new token must not linger in caches or the browser's history.
 	c.Header("Cache-Control", "no-store")
 	s.html(c, status, "tokens", s.page(c, "API tokens", "admin", d))
+}
+
+// tokenFieldLabels name the token form's fields in its error summary.
+var tokenFieldLabels = map[string]string{"name": "Name", "scope": "Access", "expires_at": "Expires"}
+
+// tokenErrorSummary lists each error with the label of its field ("Name:
+// is already used by another active token"), for the top of the form.
+func tokenErrorSummary(fe models.FieldErrors) []string {
+	var out, other []string
+	for _, k := range []string{"name", "scope", "expires_at"} {
+		if m, ok := fe[k]; ok {
+			out = append(out, tokenFieldLabels[k]+": "+m)
+		}
+	}
+	for k, m := range fe {
+		if _, ok := tokenFieldLabels[k]; !ok {
+			other = append(other, strings.ReplaceAll(k, "_", " ")+": "+m)
+		}
+	}
+	sort.Strings(other)
+	return append(out, other...)
 }
 
 func (s *Server) adminTokenCreate(c *gin.Context) {

@@ -64,23 +64,20 @@ func TestTokenPages(t *testing.T) {
 		t.Errorf("list lacks the token's row:\n%s", body)
 	}
 
-	// A bad name is refused with the field named.
-	resp, body = b.post("/admin/tokens", url.Values{"name": {"  "}})
-	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "required") {
-		t.Errorf("empty name: status %d", resp.StatusCode)
-	}
-	resp, _ = b.post("/admin/tokens", url.Values{"name": {"PMS sync"}, "scope": {"read_write"}})
-	if resp.StatusCode != http.StatusUnprocessableEntity {
-		t.Errorf("duplicate name: status %d", resp.StatusCode)
-	}
-	for _, f := range []url.Values{
-		{"name": {"no scope"}},
-		{"name": {"odd scope"}, "scope": {"admin"}},
-		{"name": {"odd expiry"}, "scope": {"read"}, "expires_in_days": {"9999"}},
+	// Bad input is refused with the field named, by its label.
+	for _, tc := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{"name": {"  "}, "scope": {"read"}}, "Name: required"},
+		{url.Values{"name": {"PMS sync"}, "scope": {"read_write"}}, "Name: is already used by another active token"},
+		{url.Values{"name": {"no scope"}}, "Access: must be read"},
+		{url.Values{"name": {"odd scope"}, "scope": {"admin"}}, "Access: must be read"},
+		{url.Values{"name": {"odd expiry"}, "scope": {"read"}, "expires_in_days": {"9999"}}, "Expires: choose one of the offered expiries"},
 	} {
-		if resp, body := b.post("/admin/tokens", f); resp.StatusCode != http.StatusUnprocessableEntity ||
-			(!strings.Contains(body, "must be read") && !strings.Contains(body, "offered expiries")) {
-			t.Errorf("%v: status %d", f, resp.StatusCode)
+		resp, body := b.post("/admin/tokens", tc.form)
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Please correct the fields marked below.") || !strings.Contains(body, tc.want) {
+			t.Errorf("%v: status %d, want the error %q in:\n%s", tc.form, resp.StatusCode, tc.want, body)
 		}
 	}
 

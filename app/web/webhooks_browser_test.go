@@ -1,0 +1,78 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"apptconfirm/app/clinic"
+	"apptconfirm/app/outbound"
+	"apptconfirm/models"
+)
+
+// The webhook pages fit a phone and a desktop without sideways scrolling,
+// with a long URL, a long description and a delivery that failed with a
+// long error.
+func TestBrowserWebhookPagesFit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	exe := chromium(t)
+	app, base := startBrowserApp(t, "UTC")
+	ctx := context.Background()
+	actor := models.SystemActor()
+	if _, err := app.Clinic.CreateUser(ctx, actor, clinic.UserInput{Email: "boss@example.com", Name: "Boss", Role: "admin", Password: "correct horse battery"}); err != nil {
+		t.Fatal(err)
+	}
+	u := "https://integrations.practice-system.example/hooks/apptconfirm/incoming/" + strings.Repeat("segment/", 12)
+	desc := "Practice management system (Nextech bridge, production tenant for all three locations)"
+	ep, err := app.Outbound.Create(ctx, actor, outbound.EndpointInput{URL: &u, Description: &desc, Events: outbound.Types})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Outbound.SendTest(ctx, actor, ep.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The served app's worker tries it: the name does not resolve here.
+	poll := func() bool {
+		ds, _ := app.Outbound.Deliveries(ctx, ep.ID, 1)
+		return len(ds) == 1 && ds[0].LastAttemptAt != nil
+	}
+	for i := 0; !poll(); i++ {
+		if i == 400 {
+			t.Fatal("the test delivery was never attempted")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, width := range []int{390, 1366} {
+		bctx := newChromium(t, exe, width, 900)
+		err := chromedp.Do(bctx,
+			chromedp.EmulateViewport(int64(width), 900),
+			chromedp.Navigate(base+"/login"),
+			chromedp.WaitVisible(`input[name="email"]`),
+			chromedp.SendKeys(`input[name="email"]`, "boss@example.com"),
+			chromedp.SendKeys(`input[name="password"]`, "correct horse battery"),
+			chromedp.Submit(`input[name="password"]`),
+			chromedp.WaitVisible(`nav`),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, page := range []string{"/admin/webhooks", fmt.Sprintf("/admin/webhooks/%d", ep.ID)} {
+			if err := chromedp.Do(bctx, chromedp.Navigate(base+page), chromedp.WaitVisible(`h1`)); err != nil {
+				t.Fatal(err)
+			}
+			over, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if over > 0 {
+				t.Errorf("%s at %d px scrolls sideways by %d px", page, width, over)
+			}
+		}
+	}
+}
