@@ -33,7 +33,7 @@ func TestBrowserImportPage(t *testing.T) {
 
 	// An export of another system: its own column names, a split date and
 	// time, one name column, and a column ("Chart") that staff map by hand.
-	const rows = 3000
+	const rows = 600
 	var b strings.Builder
 	b.WriteString("Appt ID,Appt Date,Start Time,Patient Name,Mobile,Chart\r\n")
 	day := time.Now().AddDate(0, 0, 7)
