@@ -12,6 +12,10 @@ import (
 // patient.
 var ActiveStatuses = []AppointmentStatus{Scheduled, Confirmed}
 
+// HoldingStatuses are the states of an appointment that occupies its time
+// (AppointmentStatus.Holds): the active ones and reschedule_requested.
+var HoldingStatuses = []AppointmentStatus{Scheduled, Confirmed, RescheduleRequested}
+
 // Appointment returns one appointment with its Patient, Location and
 // Provider, or ErrNotFound.
 func (s *Store) Appointment(ctx context.Context, id uint) (*Appointment, error) {
@@ -250,15 +254,16 @@ func (s *Store) AppointmentIDs(ctx context.Context, f AppointmentFilter) ([]uint
 	return ids, nil
 }
 
-// UpcomingFor returns up to limit (0: no limit) active appointments
-// starting after now that belong to one of patientIDs or are one of ids,
-// soonest first, with Patient, Location and Provider.
+// UpcomingFor returns up to limit appointments starting after now that
+// still hold their time (HoldingStatuses: staff may confirm or cancel one
+// waiting for another time too) and belong to one of patientIDs or are one
+// of ids, soonest first, with Patient, Location and Provider.
 func (s *Store) UpcomingFor(ctx context.Context, patientIDs, ids []uint, now time.Time, limit int) ([]Appointment, error) {
 	if len(patientIDs) == 0 && len(ids) == 0 {
 		return nil, nil
 	}
 	db := s.conn(ctx)
-	q := db.Where("status IN ? AND starts_at > ?", ActiveStatuses, now.UTC())
+	q := db.Where("status IN ? AND starts_at > ?", HoldingStatuses, now.UTC())
 	switch {
 	case len(patientIDs) > 0 && len(ids) > 0:
 		q = q.Where(db.Where("patient_id IN ?", patientIDs).Or("id IN ?", ids))

@@ -43,6 +43,11 @@ const (
 	EventAppointmentRestored    = "appointment.restored"
 	EventAppointmentCompleted   = "appointment.completed"
 	EventAppointmentNoShow      = "appointment.no_show"
+	// EventRescheduleRequested is a patient asking for another time (the
+	// appointment is now reschedule_requested); EventOfferSent is an offer
+	// of new times sent to them (Detail lists the times).
+	EventRescheduleRequested = "appointment.reschedule_requested"
+	EventOfferSent           = "appointment.offer_sent"
 	// EventAppointmentSignal is a click or an open of a link the
 	// appointment's message carried (Source "click" or "open").
 	EventAppointmentSignal = "appointment.signal"

@@ -111,6 +111,25 @@ var migrations = []migration{
 	}},
 	{9, "external ids of appointments and patients; calendar feeds", migrateV9},
 	{10, "outbound webhooks: endpoints and deliveries", migrateV10},
+	{11, "working hours of providers and locations", func(tx *gorm.DB) error {
+		if tx.Migrator().HasTable(&v11WorkingHours{}) {
+			return nil // a database put back to an older version by hand
+		}
+		return tx.Migrator().CreateTable(&v11WorkingHours{})
+	}},
+	{12, "requests for another time and offers of new times", func(tx *gorm.DB) error {
+		// "reschedule_requested" is longer than the 16 characters the
+		// status column had; SQLite does not enforce a length.
+		if tx.Name() == DriverPostgres {
+			if err := tx.Exec("ALTER TABLE appointments ALTER COLUMN status TYPE varchar(24)").Error; err != nil {
+				return err
+			}
+		}
+		if tx.Migrator().HasTable(&v12RescheduleOffer{}) {
+			return nil // a database put back to an older version by hand
+		}
+		return tx.Migrator().CreateTable(&v12RescheduleOffer{})
+	}},
 }
 
 // v8SuppressedNumber is SuppressedNumber as migration 8 created it.
@@ -137,6 +156,24 @@ func addColumns(tx *gorm.DB, model any, fields ...string) error {
 	return nil
 }
 
+// v12RescheduleOffer is the reschedule_offers table as migration 12
+// creates it.
+type v12RescheduleOffer struct {
+	ID            uint   `gorm:"primaryKey"`
+	AppointmentID uint   `gorm:"not null;index:idx_reschedule_offers_appointment_id"`
+	PatientID     uint   `gorm:"not null;index:idx_reschedule_offers_patient_id"`
+	Starts        string `gorm:"size:200;not null"`
+	Status        string `gorm:"size:16;not null"`
+	Picked        int    `gorm:"not null;default:0"`
+	MessageID     *uint
+	CreatedByID   *uint
+	ExpiresAt     time.Time `gorm:"not null"`
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+func (v12RescheduleOffer) TableName() string { return "reschedule_offers" }
+
 // v5APIToken holds the api_tokens columns migration 5 adds.
 type v5APIToken struct {
 	Scope     string `gorm:"size:16;not null;default:'read_write'"`
@@ -158,6 +195,21 @@ type v6Patient struct {
 }
 
 func (v6Patient) TableName() string { return "patients" }
+
+// v11WorkingHours is the working_hours table as migration 11 creates it.
+type v11WorkingHours struct {
+	ID                  uint   `gorm:"primaryKey"`
+	OwnerKind           string `gorm:"size:16;not null;uniqueIndex:idx_working_hours_owner,priority:1"`
+	OwnerID             uint   `gorm:"not null;uniqueIndex:idx_working_hours_owner,priority:2"`
+	Weekly              string `gorm:"type:text;not null"`
+	Exceptions          string `gorm:"type:text;not null"`
+	BufferBeforeMinutes int    `gorm:"not null;default:0"`
+	BufferAfterMinutes  int    `gorm:"not null;default:0"`
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+func (v11WorkingHours) TableName() string { return "working_hours" }
 
 // v4Event is the events table as migration 4 creates it.
 type v4Event struct {

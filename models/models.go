@@ -136,7 +136,7 @@ type Appointment struct {
 	StartsAt        time.Time         `gorm:"not null;index;index:idx_appointments_location_start,priority:2;index:idx_appointments_status_start,priority:2"`
 	DurationMinutes int               `gorm:"not null"`
 	Notes           string            `gorm:"size:2000;not null;default:''"`
-	Status          AppointmentStatus `gorm:"size:16;not null;index:idx_appointments_status_start,priority:1"`
+	Status          AppointmentStatus `gorm:"size:24;not null;index:idx_appointments_status_start,priority:1"`
 	ConfirmedAt     *time.Time
 	CancelledAt     *time.Time
 	// ExternalID is the appointment's id in the clinic's other system,
@@ -207,6 +207,17 @@ const (
 // KindRescheduleNotice tells the patient that staff or the API moved the
 // appointment.
 const KindRescheduleNotice = "reschedule_notice"
+
+// The messages of a patient's request for another time: its
+// acknowledgement, the numbered offer of new times, the confirmation of
+// the time picked, and the apology with fresh times when the picked one
+// was taken meanwhile.
+const (
+	KindRescheduleAck   = "reschedule_ack"
+	KindRescheduleOffer = "reschedule_offer"
+	KindRescheduled     = "rescheduled"
+	KindOfferTaken      = "offer_taken"
+)
 
 // Message is one outbound SMS, from planning to its final delivery report.
 type Message struct {

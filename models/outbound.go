@@ -160,13 +160,18 @@ func (v10WebhookDelivery) TableName() string { return "webhook_deliveries" }
 // the same endpoint and order key (the second index); an endpoint's recent
 // deliveries are read newest first (the third).
 func migrateV10(tx *gorm.DB) error {
-	if err := tx.Migrator().CreateTable(&v10WebhookEndpoint{}, &v10WebhookDelivery{}); err != nil {
-		return err
+	for _, t := range []any{&v10WebhookEndpoint{}, &v10WebhookDelivery{}} {
+		if tx.Migrator().HasTable(t) {
+			continue // a database put back to an older version by hand
+		}
+		if err := tx.Migrator().CreateTable(t); err != nil {
+			return err
+		}
 	}
 	for _, q := range []string{
-		`CREATE INDEX idx_webhook_deliveries_due ON webhook_deliveries (status, next_at)`,
-		`CREATE INDEX idx_webhook_deliveries_order ON webhook_deliveries (endpoint_id, order_key, status, id)`,
-		`CREATE INDEX idx_webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id)`,
+		`CREATE INDEX IF NOT EXISTS idx_webhook_deliveries_due ON webhook_deliveries (status, next_at)`,
+		`CREATE INDEX IF NOT EXISTS idx_webhook_deliveries_order ON webhook_deliveries (endpoint_id, order_key, status, id)`,
+		`CREATE INDEX IF NOT EXISTS idx_webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id)`,
 	} {
 		if err := tx.Exec(q).Error; err != nil {
 			return err

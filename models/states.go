@@ -12,10 +12,14 @@ const (
 	Cancelled AppointmentStatus = "cancelled"
 	Completed AppointmentStatus = "completed"
 	NoShow    AppointmentStatus = "no_show"
+	// RescheduleRequested is an appointment whose patient asked for another
+	// time: it keeps its slot, but no reminder asks to confirm it until it
+	// moves to an offered time or staff settle it.
+	RescheduleRequested AppointmentStatus = "reschedule_requested"
 )
 
 // AppointmentStatuses lists every state, in display order.
-var AppointmentStatuses = []AppointmentStatus{Scheduled, Confirmed, Cancelled, Completed, NoShow}
+var AppointmentStatuses = []AppointmentStatus{Scheduled, Confirmed, RescheduleRequested, Cancelled, Completed, NoShow}
 
 // Valid reports whether s is a known state.
 func (s AppointmentStatus) Valid() bool {
@@ -31,15 +35,23 @@ func (s AppointmentStatus) Valid() bool {
 // (and so still wants reminders).
 func (s AppointmentStatus) Active() bool { return s == Scheduled || s == Confirmed }
 
+// Holds reports whether the appointment still occupies its time, so that
+// no one else may be booked into it: an active one, or one whose patient
+// asked for another time and has not moved yet.
+func (s AppointmentStatus) Holds() bool { return s.Active() || s == RescheduleRequested }
+
 // appointmentMoves lists the allowed transitions. Completed and no_show are
 // set by staff after the start; a cancelled appointment may be restored to
-// scheduled by staff (it is replanned then).
+// scheduled by staff (it is replanned then). A request for another time
+// ends at an offered time (confirmed), back at the old one (scheduled or
+// confirmed, by staff or a YES), or cancelled.
 var appointmentMoves = map[AppointmentStatus][]AppointmentStatus{
-	Scheduled: {Confirmed, Cancelled, Completed, NoShow},
-	Confirmed: {Scheduled, Cancelled, Completed, NoShow},
-	Cancelled: {Scheduled},
-	Completed: {NoShow},
-	NoShow:    {Completed},
+	Scheduled:           {Confirmed, RescheduleRequested, Cancelled, Completed, NoShow},
+	Confirmed:           {Scheduled, RescheduleRequested, Cancelled, Completed, NoShow},
+	RescheduleRequested: {Scheduled, Confirmed, Cancelled, Completed, NoShow},
+	Cancelled:           {Scheduled},
+	Completed:           {NoShow},
+	NoShow:              {Completed},
 }
 
 // CanMove reports whether an appointment may go from s to next.

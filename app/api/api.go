@@ -17,6 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/exports"
 	"apptconfirm/app/feeds"
@@ -51,6 +52,9 @@ func (noMetrics) Handler() http.Handler   { return http.NotFoundHandler() }
 type Deps struct {
 	Store  *models.Store
 	Clinic *clinic.Service
+	// Availability serves working hours and free times; nil answers those
+	// routes with 404.
+	Availability *availability.Service
 	// Stats computes the figures of GET /stats.
 	Stats *stats.Service
 	// Texts serves GET and PUT /templates; nil answers them with 404.
@@ -58,6 +62,9 @@ type Deps struct {
 	// Outbound manages the outbound webhook endpoints; nil answers their
 	// routes with 404.
 	Outbound *outbound.Service
+	// Offers sends offers of new times (POST /appointments/{id}/offers);
+	// nil answers it with 404.
+	Offers Offers
 	// Metrics may be nil (nothing recorded, /metrics answers 404).
 	Metrics Metrics
 	// Logger may be nil (logs discarded).
@@ -79,9 +86,11 @@ type Deps struct {
 type API struct {
 	store    *models.Store
 	clinic   *clinic.Service
+	avail    *availability.Service
 	figures  *stats.Service
 	texts    Texts
 	outbound *outbound.Service
+	offers   Offers
 	metrics  Metrics
 	log      *slog.Logger
 	now      func() time.Time
@@ -105,7 +114,7 @@ func New(d Deps) *API {
 		d.Metrics = noMetrics{}
 	}
 	return &API{
-		store: d.Store, clinic: d.Clinic, figures: d.Stats, texts: d.Texts, outbound: d.Outbound, metrics: d.Metrics, log: d.Logger, now: d.Now,
+		store: d.Store, clinic: d.Clinic, avail: d.Availability, figures: d.Stats, texts: d.Texts, outbound: d.Outbound, offers: d.Offers, metrics: d.Metrics, log: d.Logger, now: d.Now,
 		tokens: NewTokens(d.Store, d.Now), imports: d.Imports, maxImport: d.MaxImportBytes, exports: d.Exports, feeds: d.Feeds,
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
+	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/exports"
 	"apptconfirm/app/feeds"
@@ -20,6 +21,7 @@ import (
 	"apptconfirm/app/metrics"
 	"apptconfirm/app/outbound"
 	"apptconfirm/app/outbox"
+	"apptconfirm/app/reschedule"
 	"apptconfirm/app/stats"
 	"apptconfirm/app/web"
 	"apptconfirm/app/wording"
@@ -105,8 +107,10 @@ func newEnvPlanned(t testing.TB, planned bool) *env {
 		t.Fatal(err)
 	}
 	e.outbound = outbound.New(e.store, outbound.Options{Now: e.clock.Now})
+	avail := availability.New(e.store, availability.Options{Now: e.clock.Now})
+	offers := reschedule.New(e.store, e.clinic, ob, avail, reschedule.Options{Now: e.clock.Now})
 	e.api = api.New(api.Deps{
-		Store: e.store, Clinic: e.clinic, Stats: figures, Texts: words, Outbound: e.outbound, Metrics: e.metrics, Now: e.clock.Now,
+		Store: e.store, Clinic: e.clinic, Availability: avail, Stats: figures, Texts: words, Outbound: e.outbound, Offers: offers, Metrics: e.metrics, Now: e.clock.Now,
 		Imports: imports.New(e.store, e.clinic), MaxImportBytes: 50 << 20,
 		Exports: exports.New(e.store, outbox.Label),
 		Feeds:   feeds.New(e.store, feedBase, e.clock.Now),

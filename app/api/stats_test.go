@@ -91,7 +91,7 @@ func TestStats(t *testing.T) {
 	rate := func(f float64) *float64 { return &f }
 	all := api.StatsAnswer{
 		From: "2026-03-02T00:00:00+01:00", To: "2026-03-10T00:00:00+01:00",
-		Appointments: api.StatsCounts{Total: 6, ByStatus: map[string]int64{"scheduled": 2, "confirmed": 1, "cancelled": 1, "completed": 1, "no_show": 1}},
+		Appointments: api.StatsCounts{Total: 6, ByStatus: map[string]int64{"scheduled": 2, "confirmed": 1, "cancelled": 1, "completed": 1, "no_show": 1, "reschedule_requested": 0}},
 		Messages: api.StatsCounts{Total: 7, ByStatus: map[string]int64{
 			"planned": 0, "sending": 0, "accepted": 1, "sent": 2, "delivered": 2, "failed": 1, "rejected": 0, "cancelled": 1, "skipped": 0,
 		}},
@@ -99,7 +99,7 @@ func TestStats(t *testing.T) {
 	}
 	paris := api.StatsAnswer{
 		From: "2026-03-02T00:00:00+01:00", To: "2026-03-10T00:00:00+01:00", LocationID: &e.paris.ID,
-		Appointments: api.StatsCounts{Total: 5, ByStatus: map[string]int64{"scheduled": 1, "confirmed": 1, "cancelled": 1, "completed": 1, "no_show": 1}},
+		Appointments: api.StatsCounts{Total: 5, ByStatus: map[string]int64{"scheduled": 1, "confirmed": 1, "cancelled": 1, "completed": 1, "no_show": 1, "reschedule_requested": 0}},
 		Messages: api.StatsCounts{Total: 6, ByStatus: map[string]int64{
 			"planned": 0, "sending": 0, "accepted": 0, "sent": 2, "delivered": 2, "failed": 1, "rejected": 0, "cancelled": 1, "skipped": 0,
 		}},
@@ -107,7 +107,7 @@ func TestStats(t *testing.T) {
 	}
 	empty := api.StatsAnswer{
 		From: "2027-01-01T00:00:00+01:00", To: "2027-01-02T00:00:00+01:00",
-		Appointments: api.StatsCounts{Total: 0, ByStatus: map[string]int64{"scheduled": 0, "confirmed": 0, "cancelled": 0, "completed": 0, "no_show": 0}},
+		Appointments: api.StatsCounts{Total: 0, ByStatus: map[string]int64{"scheduled": 0, "confirmed": 0, "cancelled": 0, "completed": 0, "no_show": 0, "reschedule_requested": 0}},
 		Messages: api.StatsCounts{Total: 0, ByStatus: map[string]int64{
 			"planned": 0, "sending": 0, "accepted": 0, "sent": 0, "delivered": 0, "failed": 0, "rejected": 0, "cancelled": 0, "skipped": 0,
 		}},

@@ -38,7 +38,8 @@ func TestListTemplates(t *testing.T) {
 	}
 	// Every kind the app sends, then each rule, each in every language.
 	want := []string{
-		"booking_confirmation", "ack_confirm", "ack_cancel", "cancellation_notice", "reschedule_notice", "question",
+		"booking_confirmation", "ack_confirm", "ack_cancel", "cancellation_notice", "reschedule_notice",
+		"reschedule_ack", "reschedule_offer", "rescheduled", "offer_taken", "question",
 		"help", "optout_ack", "optin_ack", "quick_call_us", "quick_will_reply",
 	}
 	for _, r := range rules {
@@ -82,7 +83,7 @@ func TestPutTemplates(t *testing.T) {
 
 	t.Run("saves, all at once, and says how many changed", func(t *testing.T) {
 		body := `{"templates": [
-			{"key": "help", "texts": {"fr": "{clinic} : appelez le {clinic_phone}. STOP pour ne plus recevoir de SMS.", "en": "` + before.Templates[6].Texts["en"] + `"}},
+			{"key": "help", "texts": {"fr": "{clinic} : appelez le {clinic_phone}. STOP pour ne plus recevoir de SMS.", "en": "` + templateOf(t, before, "help").Texts["en"] + `"}},
 			{"key": "` + rule + `", "texts": {"de": "Hallo {first_name}, bis {day} um {time} Uhr!", "nl": ""}}
 		]}`
 		var got api.Templates

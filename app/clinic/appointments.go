@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"apptconfirm/app/availability"
 	"apptconfirm/models"
 )
 
@@ -43,6 +44,11 @@ type AppointmentInput struct {
 	// AllowPast books (or moves) an appointment to a start in the past,
 	// which is refused otherwise.
 	AllowPast bool
+	// CheckSlot refuses, with a SlotField message, a new time that
+	// overlaps another appointment of the same provider (without one, of
+	// the location) or falls outside the working hours. The booking form
+	// sets it until staff confirm the time anyway; the API does not.
+	CheckSlot bool
 	// ExternalID is the appointment's id in the clinic's other system (at
 	// most models.MaxExternalID characters, unique among appointments;
 	// "" for none). Nil means none on create and unchanged on update.
@@ -254,6 +260,12 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 		if err := fe.Err(); err != nil {
 			return err
 		}
+		if in.CheckSlot {
+			sl := availability.Slot{LocationID: loc.ID, ProviderID: in.ProviderID, Duration: time.Duration(in.DurationMinutes) * time.Minute}
+			if m, err := s.slotWarning(ctx, sl, start, loc, provider); err != nil || m != "" {
+				return slotRefusal(m, err)
+			}
+		}
 		a := &models.Appointment{
 			ExternalID:      externalID,
 			PatientID:       patient.ID,
@@ -402,14 +414,28 @@ func (s *Service) updateAppointment(ctx context.Context, actor models.Actor, id 
 			out = cur
 			return nil
 		}
-		if moved && !cur.Status.Active() {
+		if moved && !cur.Status.Active() && cur.Status != models.RescheduleRequested {
 			return models.FieldErrors{"status": fmt.Sprintf("a %s appointment cannot be rescheduled; restore it or book a new one", statusWord(cur.Status))}
+		}
+		if in.CheckSlot && (moved || !sameID(in.ProviderID, cur.ProviderID) || duration > cur.DurationMinutes) {
+			var provider *models.Provider
+			if in.ProviderID != nil {
+				if provider, err = s.store.Provider(ctx, *in.ProviderID); err != nil {
+					return err
+				}
+			}
+			sl := availability.Slot{LocationID: loc.ID, ProviderID: in.ProviderID, Duration: time.Duration(duration) * time.Minute, ExceptID: id}
+			if m, err := s.slotWarning(ctx, sl, start, loc, provider); err != nil || m != "" {
+				return slotRefusal(m, err)
+			}
 		}
 		next := *cur
 		next.LocationID, next.ProviderID, next.StartsAt = loc.ID, in.ProviderID, start
 		next.DurationMinutes, next.Notes, next.UpdatedAt = duration, notes, now
 		next.ExternalID = externalID
-		reset := moved && cur.Status == models.Confirmed
+		// A move resets a confirmation (the patient confirmed the old time)
+		// and answers a request for another time: staff chose the time.
+		reset := moved && (cur.Status == models.Confirmed || cur.Status == models.RescheduleRequested)
 		if reset {
 			if !cur.Status.CanMove(models.Scheduled) {
 				return &models.ErrBadTransition{From: string(cur.Status), To: string(models.Scheduled)}
@@ -417,6 +443,9 @@ func (s *Service) updateAppointment(ctx context.Context, actor models.Actor, id 
 			next.Status, next.ConfirmedAt = models.Scheduled, nil
 		}
 		if err := s.store.SaveAppointment(ctx, &next); err != nil {
+			return err
+		}
+		if err := s.endOffers(ctx, cur, &next, now); err != nil {
 			return err
 		}
 		action, event := "appointment.update", models.EventAppointmentUpdated
@@ -456,6 +485,15 @@ func (s *Service) updateAppointment(ctx context.Context, actor models.Actor, id 
 	return out, changed, nil
 }
 
+// slotRefusal is the error of a slot check: err, or the warning as a
+// SlotField message.
+func slotRefusal(warning string, err error) error {
+	if err != nil {
+		return fmt.Errorf("check the time: %w", err)
+	}
+	return models.FieldErrors{SlotField: warning}
+}
+
 func sameID(a, b *uint) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
@@ -465,8 +503,11 @@ func sameID(a, b *uint) bool {
 
 // statusWord is a state as people say it.
 func statusWord(s models.AppointmentStatus) string {
-	if s == models.NoShow {
+	switch s {
+	case models.NoShow:
 		return "no-show"
+	case models.RescheduleRequested:
+		return "reschedule-requested"
 	}
 	return string(s)
 }
@@ -526,6 +567,9 @@ func (s *Service) transition(ctx context.Context, op string, actor models.Actor,
 		if err := s.store.SetAppointmentStatus(ctx, &next, cur.Status); err != nil {
 			return err
 		}
+		if err := s.endOffers(ctx, cur, &next, now); err != nil {
+			return err
+		}
 		if err := s.record(ctx, &next, actor, now, m.action, m.event, m.source, m.text(cur)); err != nil {
 			return err
 		}
@@ -545,6 +589,98 @@ func (s *Service) transition(ctx context.Context, op string, actor models.Actor,
 	})
 	if err != nil {
 		return nil, wrapUnlessInput("clinic: "+op, err)
+	}
+	return out, nil
+}
+
+// endOffers withdraws the open offers of new times of an appointment that
+// stops waiting for another time (moved, confirmed at its old time,
+// cancelled): their numbers no longer mean anything.
+func (s *Service) endOffers(ctx context.Context, cur, next *models.Appointment, now time.Time) error {
+	if cur.Status != models.RescheduleRequested || next.Status == models.RescheduleRequested {
+		return nil
+	}
+	_, err := s.store.WithdrawOffers(ctx, cur.ID, now)
+	return err
+}
+
+// RequestReschedule records that the patient asked for another time: the
+// appointment, scheduled or confirmed, becomes reschedule_requested and
+// keeps its slot, and its pending reminders are cancelled by the replan
+// (they would ask to confirm a time the patient cannot make). source says
+// how the request came ("sms", "link", "staff", "api"). An appointment
+// already waiting for another time is returned as it is; one that cannot
+// ask (cancelled, past, ...) returns *models.ErrBadTransition. Called
+// inside a transaction, it joins it.
+func (s *Service) RequestReschedule(ctx context.Context, actor models.Actor, id uint, source string) (a *models.Appointment, changed bool, err error) {
+	source, err = checkSource(source)
+	if err != nil {
+		return nil, false, err
+	}
+	now := s.clock()
+	cur, err := s.store.Appointment(ctx, id)
+	if err != nil {
+		return nil, false, fmt.Errorf("clinic: request reschedule: %w", err)
+	}
+	if cur.Status == models.RescheduleRequested {
+		return cur, false, nil
+	}
+	a, err = s.transition(ctx, "request reschedule", actor, id, move{
+		to: models.RescheduleRequested, action: "appointment.request_reschedule", event: models.EventRescheduleRequested, source: source,
+		check: func(cur *models.Appointment) error {
+			if !cur.StartsAt.After(now) {
+				return &models.ErrBadTransition{From: string(cur.Status), To: string(models.RescheduleRequested)}
+			}
+			return nil
+		},
+		set: func(a *models.Appointment) { a.ConfirmedAt = nil },
+		text: func(*models.Appointment) string {
+			return fmt.Sprintf("Another time asked for by %s (%s)", actor.Label(), source)
+		},
+	})
+	return a, err == nil, err
+}
+
+// MoveToOffered moves an appointment waiting for another time to start,
+// a time offered to the patient and found free by the caller in the same
+// transaction, and marks it confirmed: the patient chose the time. The
+// reminders are replanned for the new time; no reschedule notice is
+// queued (the caller confirms the time picked in its own words). The
+// timeline says what moved and why (how). An appointment no longer waiting
+// for another time returns *models.ErrBadTransition.
+func (s *Service) MoveToOffered(ctx context.Context, actor models.Actor, id uint, start time.Time, how string) (*models.Appointment, error) {
+	now := s.clock()
+	var out *models.Appointment
+	err := s.store.Tx(ctx, func(ctx context.Context) error {
+		cur, err := s.store.LockAppointment(ctx, id)
+		if err != nil {
+			return err
+		}
+		if cur.Status != models.RescheduleRequested {
+			return &models.ErrBadTransition{From: string(cur.Status), To: string(models.Confirmed)}
+		}
+		next := *cur
+		next.StartsAt, next.Status, next.UpdatedAt = models.DBTime(start), models.Confirmed, now
+		next.ConfirmedAt = &now
+		if err := s.store.SaveAppointment(ctx, &next); err != nil {
+			return err
+		}
+		zone := cur.Location.Zone()
+		detail := fmt.Sprintf("Rescheduled from %s to %s by %s (%s)",
+			fmtWhen(cur.StartsAt, zone, now), fmtWhen(next.StartsAt, zone, now), actor.Label(), how)
+		if err := s.record(ctx, &next, actor, now, "appointment.reschedule", models.EventAppointmentRescheduled, "sms", detail); err != nil {
+			return err
+		}
+		if s.planner != nil {
+			if err := s.planner.Rescheduled(ctx, id, now, false); err != nil {
+				return fmt.Errorf("replan appointment %d: %w", id, err)
+			}
+		}
+		out, err = s.store.Appointment(ctx, id)
+		return err
+	})
+	if err != nil {
+		return nil, wrapUnlessInput("clinic: move to offered time", err)
 	}
 	return out, nil
 }

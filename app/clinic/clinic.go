@@ -60,6 +60,7 @@ type Service struct {
 	store   *models.Store
 	planner Planner
 	hasher  PasswordHasher
+	slots   SlotChecker
 	now     func() time.Time
 	// language is a new patient's language when none is given.
 	language string
@@ -73,6 +74,9 @@ type Options struct {
 	// Hasher hashes user passwords; without one, creating a user or
 	// changing a password fails with ErrNoHasher.
 	Hasher PasswordHasher
+	// Slots checks the booking form's times (AppointmentInput.CheckSlot);
+	// nil checks nothing.
+	Slots SlotChecker
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Language is the clinic's language (config clinic.language): a new
@@ -88,7 +92,7 @@ func New(store *models.Store, o Options) *Service {
 	if o.Language == "" {
 		o.Language = "en"
 	}
-	return &Service{store: store, planner: o.Planner, hasher: o.Hasher, now: o.Now, language: o.Language}
+	return &Service{store: store, planner: o.Planner, hasher: o.Hasher, slots: o.Slots, now: o.Now, language: o.Language}
 }
 
 // clock returns the current time in UTC at the database's precision.

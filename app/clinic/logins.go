@@ -117,8 +117,14 @@ const settingKeyPrefix = "key:"
 // the same key, so that what one signs (the login form's CSRF token) the
 // others accept.
 func (s *Service) SigningKey(ctx context.Context, name string) ([]byte, error) {
+	return SigningKey(ctx, s.store, name)
+}
+
+// SigningKey is Service.SigningKey for what is built before the Service
+// (the outbox signs patient links).
+func SigningKey(ctx context.Context, store *models.Store, name string) ([]byte, error) {
 	key := settingKeyPrefix + name
-	v, err := s.store.Setting(ctx, key)
+	v, err := store.Setting(ctx, key)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return nil, fmt.Errorf("clinic: signing key %s: %w", name, err)
 	}
@@ -127,11 +133,11 @@ func (s *Service) SigningKey(ctx context.Context, name string) ([]byte, error) {
 		if _, err := rand.Read(b); err != nil {
 			return nil, fmt.Errorf("clinic: signing key %s: %w", name, err)
 		}
-		if _, err := s.store.AddSetting(ctx, key, base64.RawURLEncoding.EncodeToString(b)); err != nil {
+		if _, err := store.AddSetting(ctx, key, base64.RawURLEncoding.EncodeToString(b)); err != nil {
 			return nil, fmt.Errorf("clinic: signing key %s: %w", name, err)
 		}
 		// Another instance may have stored its key first: use that one.
-		if v, err = s.store.Setting(ctx, key); err != nil {
+		if v, err = store.Setting(ctx, key); err != nil {
 			return nil, fmt.Errorf("clinic: signing key %s: %w", name, err)
 		}
 	}

@@ -34,6 +34,8 @@ type Config struct {
 	Retention Retention `yaml:"retention"`
 	Backup    Backup    `yaml:"backup"`
 	Import    Import    `yaml:"import"`
+	// Reschedule configures patients' requests for another time.
+	Reschedule Reschedule `yaml:"reschedule"`
 	// OutboundWebhooks configures the webhooks apptconfirm sends to the
 	// clinic's other systems.
 	OutboundWebhooks OutboundWebhooks `yaml:"outbound_webhooks"`
@@ -248,6 +250,17 @@ type Replies struct {
 	StopStartAnswersPerDay int `yaml:"stop_start_answers_per_day"`
 }
 
+// Reschedule configures what happens when a patient asks for another time.
+type Reschedule struct {
+	// AutoOffer sends the patient who asks by SMS the free-slot finder's
+	// first three times at once, instead of an acknowledgement and an
+	// offer from staff later.
+	AutoOffer bool `yaml:"auto_offer"`
+	// OfferTTL is how long an offer of new times can be picked (10m to
+	// 168h); a later pick goes to the inbox.
+	OfferTTL Duration `yaml:"offer_ttl"`
+}
+
 // Retention says how long personal texts are kept before a nightly job
 // blanks them. Zero keeps them for ever.
 type Retention struct {
@@ -351,6 +364,7 @@ func Default() Config {
 		Backup:           Backup{Keep: 7},
 		Import:           Import{MaxBytes: 50 << 20},
 		OutboundWebhooks: OutboundWebhooks{Concurrency: 64},
+		Reschedule:       Reschedule{OfferTTL: Duration{24 * time.Hour}},
 	}
 }
 

@@ -85,6 +85,7 @@ func custom() Config {
 		Backup:           Backup{Dir: "/var/backups/apptconfirm", Keep: 30},
 		Import:           Import{MaxBytes: 10 << 20},
 		OutboundWebhooks: OutboundWebhooks{AllowPrivate: true, Concurrency: 9},
+		Reschedule:       Reschedule{AutoOffer: true, OfferTTL: Duration{6 * time.Hour}},
 	}
 }
 

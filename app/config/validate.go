@@ -69,6 +69,7 @@ func (c *Config) Validate() error {
 	c.validateBackup(&p)
 	c.validateImport(&p)
 	between(&p, "outbound_webhooks.concurrency", c.OutboundWebhooks.Concurrency, 1, 512)
+	c.validateReschedule(&p)
 	return errors.Join(p...)
 }
 
@@ -279,6 +280,12 @@ func (c *Config) validateLog(p *problems) {
 func (c *Config) validateReplies(p *problems) {
 	between(p, "replies.help_answers_per_day", c.Replies.HelpAnswersPerDay, 1, maxAnswersPerDay)
 	between(p, "replies.stop_start_answers_per_day", c.Replies.StopStartAnswersPerDay, 1, maxAnswersPerDay)
+}
+
+func (c *Config) validateReschedule(p *problems) {
+	if d := c.Reschedule.OfferTTL; d.Duration < 10*time.Minute || d.Duration > 7*24*time.Hour {
+		p.add("reschedule.offer_ttl", "must be between 10m and 168h, got %s", d)
+	}
 }
 
 func (c *Config) validateRetention(p *problems) {

@@ -164,6 +164,10 @@ func TestValidate(t *testing.T) {
 		{"no help answers", func(c *Config) { c.Replies.HelpAnswersPerDay = 0 }, `replies.help_answers_per_day: must be between 1 and 100, got 0`},
 		{"too many stop answers", func(c *Config) { c.Replies.StopStartAnswersPerDay = 1000 }, `replies.stop_start_answers_per_day: must be between 1 and 100, got 1000`},
 
+		// reschedule
+		{"offer ttl too short", func(c *Config) { c.Reschedule.OfferTTL = Duration{time.Minute} }, `reschedule.offer_ttl: must be between 10m and 168h, got 1m`},
+		{"offer ttl too long", func(c *Config) { c.Reschedule.OfferTTL = Duration{8 * 24 * time.Hour} }, `reschedule.offer_ttl: must be between 10m and 168h`},
+
 		// retention
 		{"message text kept for ever", func(c *Config) { c.Retention.MessageText = Duration{} }, ""},
 		{"message text kept one day", func(c *Config) { c.Retention.MessageText = Duration{24 * time.Hour} }, `retention.message_text: must be 0 (keep for ever) or at least 168h (7 days), got 24h`},

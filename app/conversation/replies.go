@@ -2,9 +2,12 @@
 // each inbound SMS, matches the sender to their patients and the
 // appointments awaiting an answer, and acts on what the text says: YES
 // confirms and NO cancels (with an acknowledgement), STOP opts out, START
-// opts back in, HELP gets the help text, a bare answer with several
-// appointments awaiting one gets a numbered question, and anything else
-// goes to the staff inbox with the appointments it may be about.
+// opts back in, HELP gets the help text, a request for another time puts
+// the appointment into reschedule_requested (app/reschedule) and lands in
+// the inbox, a pick from an offer of new times moves the appointment, a
+// bare answer with several appointments awaiting one gets a numbered
+// question, and anything else goes to the staff inbox with the
+// appointments it may be about.
 package conversation
 
 import (
@@ -20,6 +23,7 @@ import (
 	"apptconfirm/app/outbox"
 	"apptconfirm/app/phone"
 	"apptconfirm/app/reply"
+	"apptconfirm/app/reschedule"
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/webhook"
 	"apptconfirm/models"
@@ -45,22 +49,36 @@ type Clinic interface {
 	OptIn(ctx context.Context, actor models.Actor, patientID uint, source string) error
 }
 
-// Service answers inbound SMS. It is safe for concurrent use.
-type Service struct {
-	store  *models.Store
-	clinic Clinic
-	outbox *outbox.Outbox
-	now    func() time.Time
+// Rescheduler handles requests for another time and picks from offers of
+// new times; *reschedule.Service implements it. Each method joins the
+// transaction ctx carries.
+type Rescheduler interface {
+	Request(ctx context.Context, actor models.Actor, id uint, source string) (*models.Appointment, error)
+	Latest(ctx context.Context, patientIDs []uint) (*models.RescheduleOffer, error)
+	Pick(ctx context.Context, actor models.Actor, id uint, n int) (reschedule.Outcome, error)
 }
 
-// New returns a Service on store; changes go through clinic, answers
-// through ob. now is the clock (nil means time.Now).
-func New(store *models.Store, clinic Clinic, ob *outbox.Outbox, now func() time.Time) *Service {
+// Service answers inbound SMS. It is safe for concurrent use.
+type Service struct {
+	store      *models.Store
+	clinic     Clinic
+	outbox     *outbox.Outbox
+	reschedule Rescheduler
+	now        func() time.Time
+}
+
+// New returns a Service on store; changes go through clinic and rs,
+// answers through ob. now is the clock (nil means time.Now).
+func New(store *models.Store, clinic Clinic, ob *outbox.Outbox, rs Rescheduler, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, clinic: clinic, outbox: ob, now: now}
+	return &Service{store: store, clinic: clinic, outbox: ob, reschedule: rs, now: now}
 }
+
+// WantsAnotherTime is why a request for another time is in the inbox: the
+// app acknowledged it, and staff offer new times from there.
+const WantsAnotherTime = "wants another time"
 
 // replyCtx is what handling one inbound SMS works on.
 type replyCtx struct {
@@ -119,7 +137,10 @@ func (s *Service) Apply(ctx context.Context, _ string, raw []byte) (webhook.Resu
 		case reply.Help:
 			err = s.replyHelp(ctx, rc)
 		default:
-			err = s.replyAnswer(ctx, rc, r)
+			var picked bool
+			if picked, err = s.replyPick(ctx, rc); err == nil && !picked {
+				err = s.replyAnswer(ctx, rc, r)
+			}
 		}
 	}
 	if err != nil {
@@ -320,8 +341,26 @@ func (s *Service) replyAnswer(ctx context.Context, rc *replyCtx, r reply.Reply) 
 	if len(candidates) > maxCandidates {
 		return s.toInbox(ctx, rc, candidates[:maxCandidates], "too many appointments awaiting an answer")
 	}
+	if r.Intent == reply.Reschedule && len(candidates) == 0 {
+		// Asked again while already waiting for another time: staff see
+		// it beside the request, nothing is sent twice.
+		waiting, err := s.waitingForAnotherTime(ctx, rc)
+		if err != nil {
+			return err
+		}
+		if len(waiting) > 0 {
+			rc.in.Intent = reply.Reschedule.String()
+			return s.toInbox(ctx, rc, waiting, WantsAnotherTime)
+		}
+	}
 	intent, index, ask := reply.Resolve(r, len(candidates), pending)
 	switch {
+	case intent == reply.Reschedule && index > 0:
+		return s.requestAnotherTime(ctx, rc, candidates[index-1])
+	case intent == reply.Reschedule:
+		// Which appointment is not clear (several, or none awaiting an
+		// answer): a person sorts it out with the patient.
+		return s.toInbox(ctx, rc, candidates, WantsAnotherTime)
 	case ask:
 		return s.askWhich(ctx, rc, intent, candidates)
 	case (intent == reply.Confirm || intent == reply.Cancel) && index > 0:
@@ -384,6 +423,95 @@ func (s *Service) applyIntent(ctx context.Context, rc *replyCtx, intent reply.In
 	}
 	_, err = s.outbox.QueueAbout(ctx, kind, updated, rc.from)
 	return err
+}
+
+// requestAnotherTime records the patient's request for another time for
+// appointment a (acknowledged by SMS, or answered with offers at once) and
+// leaves the message in the inbox, labelled, so staff offer new times.
+func (s *Service) requestAnotherTime(ctx context.Context, rc *replyCtx, a models.Appointment) error {
+	_, err := s.reschedule.Request(ctx, models.PatientActor(), a.ID, reschedule.SourceSMS)
+	var bt *models.ErrBadTransition
+	if errors.As(err, &bt) {
+		return s.toInbox(ctx, rc, []models.Appointment{a}, "the appointment cannot be rescheduled")
+	}
+	if err != nil {
+		return err
+	}
+	rc.in.Intent = reply.Reschedule.String()
+	if err := s.toInbox(ctx, rc, []models.Appointment{a}, WantsAnotherTime); err != nil {
+		return err
+	}
+	rc.result = "reschedule requested for appointment " + strconv.FormatUint(uint64(a.ID), 10)
+	return nil
+}
+
+// replyPick reads the text as a pick from the newest offer of new times
+// made to the number's patients, and acts on it: it reports false when the
+// text is not such a pick, or a numbered question asked after the offer
+// is what a number answers. An open offer's pick moves the appointment (or
+// brings the apology with fresh times); a pick from an offer that expired
+// or was replaced goes to the inbox.
+func (s *Service) replyPick(ctx context.Context, rc *replyCtx) (bool, error) {
+	ids := make([]uint, len(rc.patients))
+	for i := range rc.patients {
+		ids[i] = rc.patients[i].ID
+	}
+	o, err := s.reschedule.Latest(ctx, ids)
+	if errors.Is(err, models.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if o.Status != models.OfferOpen {
+		return false, nil
+	}
+	last, err := s.store.LastAnswerable(ctx, rc.from, rc.in.ID, rc.now.Add(-questionWindow))
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+	case err != nil:
+		return false, err
+	case last.Candidates != "" && !last.NeedsAttention && !last.CreatedAt.Before(o.CreatedAt):
+		// The numbered question about several appointments came later.
+		return false, nil
+	}
+	a, err := s.store.Appointment(ctx, o.AppointmentID)
+	if err != nil {
+		return false, err
+	}
+	times := o.Times()
+	zone := a.Location.Zone()
+	for i := range times {
+		times[i] = times[i].In(zone)
+	}
+	n := reply.ParsePick(rc.in.Text, times, a.Patient.Language)
+	if n == 0 {
+		return false, nil
+	}
+	rc.in.AppointmentID, rc.in.Intent = &a.ID, "pick"
+	if a.Status != models.RescheduleRequested || !o.OpenAt(rc.now) {
+		return true, s.toInbox(ctx, rc, []models.Appointment{*a}, "picked a time from an offer that has expired")
+	}
+	out, err := s.reschedule.Pick(ctx, models.PatientActor(), a.ID, n)
+	var bt *models.ErrBadTransition
+	switch {
+	case errors.Is(err, reschedule.ErrNoOpenOffer) || errors.As(err, &bt):
+		return true, s.toInbox(ctx, rc, []models.Appointment{*a}, "picked a time from an offer that has expired")
+	case err != nil:
+		return true, err
+	case !out.Moved && out.Fresh == nil:
+		return true, s.toInbox(ctx, rc, []models.Appointment{*a}, "the time picked was taken and no other time is free")
+	}
+	if err := s.save(ctx, rc, ""); err != nil {
+		return true, err
+	}
+	what := fmt.Sprintf("picked time %d, moved", n)
+	rc.result = fmt.Sprintf("appointment %d moved to time %d", a.ID, n)
+	if !out.Moved {
+		what = fmt.Sprintf("picked time %d, taken meanwhile; fresh times offered", n)
+		rc.result = fmt.Sprintf("time %d taken; fresh offer sent", n)
+	}
+	return true, s.replyTimeline(ctx, a.ID, rc, what)
 }
 
 func pastTense(i reply.Intent) string {
@@ -450,6 +578,25 @@ func (s *Service) pendingQuestion(ctx context.Context, rc *replyCtx) ([]models.A
 		}
 	}
 	return out, intent, nil
+}
+
+// waitingForAnotherTime returns the upcoming appointments of the number's
+// patients that wait for another time, soonest first.
+func (s *Service) waitingForAnotherTime(ctx context.Context, rc *replyCtx) ([]models.Appointment, error) {
+	var out []models.Appointment
+	for _, p := range rc.patients {
+		as, err := s.store.FindAppointments(ctx, models.AppointmentFilter{
+			PatientID: p.ID, Status: models.RescheduleRequested, From: rc.now, Limit: maxCandidates,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, as...)
+	}
+	if len(out) > maxCandidates {
+		out = out[:maxCandidates]
+	}
+	return out, nil
 }
 
 func filterStatus(as []models.Appointment, st models.AppointmentStatus) []models.Appointment {

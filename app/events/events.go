@@ -114,7 +114,7 @@ func Live(e models.Event) (le live.Event, ok bool) {
 		le.Kind, le.Detail = "appointment", e.Source
 	case models.EventAppointmentCreated, models.EventAppointmentUpdated, models.EventAppointmentRescheduled,
 		models.EventAppointmentConfirmed, models.EventAppointmentCancelled, models.EventAppointmentRestored,
-		models.EventAppointmentCompleted, models.EventAppointmentNoShow:
+		models.EventAppointmentCompleted, models.EventAppointmentNoShow, models.EventRescheduleRequested:
 		le.Kind, le.Status = "appointment", e.Status
 		// The channel the patient used shows; a change by staff needs no words.
 		if e.Source == "sms" || e.Source == "inbox" || e.Source == "link" {

@@ -137,6 +137,11 @@ func TestLive(t *testing.T) {
 			true,
 		},
 		{
+			models.Event{Type: models.EventRescheduleRequested, AppointmentID: 1, PatientID: 2, Status: "reschedule_requested", Source: "sms"},
+			live.Event{Kind: "appointment", AppointmentID: 1, PatientID: 2, Status: "reschedule_requested", Detail: "sms"},
+			true,
+		},
+		{
 			models.Event{Type: models.EventMessage, MessageID: 3, AppointmentID: 1, Status: "delivered", Source: "reminder", Detail: "Reminder delivered"},
 			live.Event{Kind: "message", MessageID: 3, AppointmentID: 1, Status: "delivered", Detail: "Reminder delivered"},
 			true,

@@ -43,21 +43,29 @@ type Clinic interface {
 	Cancel(ctx context.Context, actor models.Actor, id uint, reason string) (*models.Appointment, error)
 }
 
+// Offers sends a patient an offer of new times; *reschedule.Service
+// implements it. It joins the transaction ctx carries.
+type Offers interface {
+	Offer(ctx context.Context, actor models.Actor, id uint, starts []time.Time) (*models.RescheduleOffer, error)
+}
+
 // Service is the inbox's business layer. It is safe for concurrent use.
 type Service struct {
 	store  *models.Store
 	clinic Clinic
 	outbox *outbox.Outbox
+	offers Offers
 	now    func() time.Time
 }
 
-// New returns the inbox service; answers go out through ob. now nil means
-// time.Now.
-func New(store *models.Store, c Clinic, ob *outbox.Outbox, now func() time.Time) *Service {
+// New returns the inbox service; answers go out through ob, offers of new
+// times through offers (nil: none can be sent from the inbox). now nil
+// means time.Now.
+func New(store *models.Store, c Clinic, ob *outbox.Outbox, offers Offers, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, clinic: c, outbox: ob, now: now}
+	return &Service{store: store, clinic: c, outbox: ob, offers: offers, now: now}
 }
 
 // Item is one inbound message as the inbox shows it.
@@ -439,6 +447,27 @@ func (s *Service) Answer(ctx context.Context, actor models.Actor, id uint, text 
 			}
 		}
 		return "Answered by SMS: " + text, nil
+	})
+}
+
+// Offer sends the patient of one of the item's candidate appointments up
+// to three new times in one SMS (see reschedule.Service.Offer) and marks
+// the item handled, in one transaction: a refused time leaves both as they
+// were.
+func (s *Service) Offer(ctx context.Context, actor models.Actor, id, appointmentID uint, starts []time.Time) error {
+	if s.offers == nil {
+		return models.FieldErrors{"starts_at": "offers of new times cannot be sent from here"}
+	}
+	return s.act(ctx, "offer", actor, id, func(ctx context.Context, it *Item, _ time.Time) (string, error) {
+		a, err := candidate(it, appointmentID)
+		if err != nil {
+			return "", err
+		}
+		o, err := s.offers.Offer(ctx, actor, a.ID, starts)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Offered %d new time(s) for appointment %d", len(o.Times()), a.ID), nil
 	})
 }
 

@@ -45,7 +45,7 @@ func newFixture(t *testing.T, s *models.Store) *fixture {
 		t.Fatal(err)
 	}
 	f.events = f.hub.Subscribe(ctx)
-	f.svc = inbox.New(s, f.clinic, ob, now)
+	f.svc = inbox.New(s, f.clinic, ob, nil, now)
 	u := &models.User{Email: "front@example.com", Name: "Front", PasswordHash: "x", Role: models.RoleStaff}
 	if err := s.DB(ctx).Create(u).Error; err != nil {
 		t.Fatal(err)
@@ -164,7 +164,7 @@ func TestAnswerJoinsTimeline(t *testing.T) {
 func TestPastAppointmentIsContextOnly(t *testing.T) {
 	f := newFixture(t, storetest.SQLite(t))
 	ctx := t.Context()
-	later := inbox.New(f.store, f.clinic, nil, func() time.Time { return t0.Add(72 * time.Hour) })
+	later := inbox.New(f.store, f.clinic, nil, nil, func() time.Time { return t0.Add(72 * time.Hour) })
 	if err := f.store.DB(ctx).Model(f.in).Update("appointment_id", f.appt.ID).Error; err != nil {
 		t.Fatal(err)
 	}

@@ -76,7 +76,8 @@ func (t *Texts) Compose(m *models.Message, a *models.Appointment, rule *models.R
 // text in d.Language (see Pick), then renders it with the dates, the day
 // and the choices in the language of the text picked, so that a fallback
 // reads as one language. choices, when set, gives the {choices} list in a
-// language. d.ClinicName defaults to the clinic's name.
+// language. d.ClinicName defaults to the clinic's name, d.Link to the
+// patient page of d.AppointmentID.
 func (t *Texts) Write(k Key, d render.Data, choices func(lang string) string) (Composed, error) {
 	c, ok := t.Pick(k, d.Language)
 	if !ok {
@@ -84,6 +85,9 @@ func (t *Texts) Write(k Key, d render.Data, choices func(lang string) string) (C
 	}
 	if d.ClinicName == "" {
 		d.ClinicName = t.ClinicName
+	}
+	if d.Link == "" && d.AppointmentID != 0 && t.Links != nil {
+		d.Link = t.Links.URL(d.AppointmentID)
 	}
 	out, err := write(c, d, choices)
 	if err == nil || c.Shipped {

@@ -25,6 +25,9 @@ import (
 
 // Options configure an Outbox.
 type Options struct {
+	// Links makes the patient page's address that {link} shows; nil
+	// leaves {link} empty.
+	Links Linker
 	// Caps limits reminders per patient (config reminders.cap_per_day and
 	// cap_per_week); zero values mean no limit.
 	Caps schedule.Caps
@@ -128,6 +131,12 @@ func Quiet(l *models.Location) schedule.QuietHours {
 	return q
 }
 
+// Linker makes the address of an appointment's patient page;
+// app/patientlink implements it.
+type Linker interface {
+	URL(appointmentID uint) string
+}
+
 // TemplateData is what a template can show about appointment a: the
 // patient's names and language, the start in the location's zone, the
 // location, the provider and the location's phone number. a must have its
@@ -139,7 +148,7 @@ func TemplateData(a *models.Appointment) render.Data {
 // TemplateDataIn is TemplateData with the location's zone already loaded
 // (nil loads it).
 func TemplateDataIn(a *models.Appointment, zone *time.Location) render.Data {
-	d := render.Data{StartsAt: a.StartsAt}
+	d := render.Data{StartsAt: a.StartsAt, AppointmentID: a.ID}
 	if a.Patient != nil {
 		d.FirstName, d.LastName, d.Language = a.Patient.FirstName, a.Patient.LastName, a.Patient.Language
 	}
@@ -188,8 +197,11 @@ func TimelineEntry(m *models.Message, at time.Time, detail string) (e models.Tim
 
 // statusWord is an appointment state as people say it.
 func statusWord(s models.AppointmentStatus) string {
-	if s == models.NoShow {
+	switch s {
+	case models.NoShow:
 		return "marked no-show"
+	case models.RescheduleRequested:
+		return "waiting for another time"
 	}
 	return string(s)
 }

@@ -47,6 +47,10 @@ func (o *Outbox) PreviewData(k Key, rule *models.ReminderRule, a *models.Appoint
 	d := TemplateData(a)
 	d.ClinicName = o.opts.ClinicName
 	d.SendAt = o.SendTime(k, rule, a, now)
+	if o.opts.Links != nil {
+		// A sample appointment (id 0) gets a link of the same length.
+		d.Link = o.opts.Links.URL(max(a.ID, 1))
+	}
 	return d
 }
 

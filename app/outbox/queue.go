@@ -184,3 +184,45 @@ func zoneOf(a *models.Appointment) *time.Location {
 	}
 	return time.UTC
 }
+
+// QueueOffer sends the numbered offer of new times for appointment a (with
+// its Patient and Location) to the patient's number: kind is
+// models.KindRescheduleOffer, or models.KindOfferTaken when the time the
+// patient picked was taken meanwhile. The times are listed in the order
+// given, on the location's wall clock, in the patient's language.
+func (ob *Outbox) QueueOffer(ctx context.Context, kind string, a *models.Appointment, times []time.Time) (*models.Message, error) {
+	t, err := ob.Texts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := ob.clock()
+	d := TemplateData(a)
+	d.SendAt = now
+	zone := zoneOf(a)
+	c, err := t.Write(KindKey(kind), d, func(lang string) string { return timesText(times, zone, lang, now) })
+	if err != nil {
+		return nil, err
+	}
+	return ob.Queue(ctx, Outgoing{
+		Kind: kind, To: a.Patient.Phone, Body: c.Text, AppointmentID: &a.ID, PatientID: &a.PatientID,
+		Language: c.Language, FallbackFrom: c.FallbackFrom,
+	})
+}
+
+// timesText lists offered times for {choices}: "1 for Tue 10:00 AM, 2 for
+// Wed 2:30 PM". A weekday alone is ambiguous for a time six days or more
+// ahead, or shared by two times: those get their date.
+func timesText(times []time.Time, zone *time.Location, lang string, now time.Time) string {
+	labels := make([]string, len(times))
+	seen := map[string]int{}
+	for i, t := range times {
+		labels[i] = render.FormatSlot(t, zone, lang)
+		seen[labels[i]]++
+	}
+	for i, t := range times {
+		if seen[labels[i]] > 1 || t.Sub(now) >= 6*24*time.Hour {
+			labels[i] = render.FormatDate(t, zone, lang) + " " + render.FormatTime(t, zone, lang)
+		}
+	}
+	return render.FormatChoices(lang, labels)
+}

@@ -84,6 +84,7 @@ func TemplateKinds() []string {
 	return []string{
 		texts.KindBookingConfirmation, texts.KindAckConfirm, texts.KindAckCancel,
 		texts.KindCancellationNotice, texts.KindRescheduleNotice,
+		texts.KindRescheduleAck, texts.KindRescheduleOffer, texts.KindRescheduled, texts.KindOfferTaken,
 		texts.KindQuestion, texts.KindHelp, texts.KindOptOutAck, texts.KindOptInAck,
 		texts.KindQuickCallUs, texts.KindQuickWillReply,
 	}
@@ -132,6 +133,9 @@ type Texts struct {
 	Enabled []string
 	// ClinicName fills {clinic}.
 	ClinicName string
+	// Links fills {link} for the appointment a text is about; nil leaves
+	// it empty.
+	Links Linker
 
 	enabled map[string]bool
 	stored  models.Texts
@@ -147,7 +151,9 @@ func (o *Outbox) Texts(ctx context.Context) (*Texts, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newTexts(o.defaultLanguage(), enabled, o.opts.ClinicName, stored), nil
+	t := newTexts(o.defaultLanguage(), enabled, o.opts.ClinicName, stored)
+	t.Links = o.opts.Links
+	return t, nil
 }
 
 // newTexts builds a Texts; enabled must hold def.

@@ -48,6 +48,12 @@ type Data struct {
 	// LocationName instead.
 	ClinicName string
 
+	// AppointmentID is the appointment described, for the writer of the
+	// message to make its {link}; Link is that link (the patient page),
+	// empty when there is none.
+	AppointmentID uint
+	Link          string
+
 	// Choices fills {choices}, the numbered list of the disambiguation
 	// question ("1 for Tue 10:00, 2 for Thu 14:30"); only ValidateQuestion
 	// allows that placeholder.
@@ -60,7 +66,7 @@ const ChoicesPlaceholder = "choices"
 // The placeholder names, in the order Placeholders lists them.
 var placeholderNames = []string{
 	"first_name", "last_name", "date", "time", "weekday", "day",
-	"location", "location_address", "provider", "clinic", "clinic_phone",
+	"location", "location_address", "provider", "clinic", "clinic_phone", "link",
 }
 
 // Placeholders returns the names allowed inside single braces, for the
@@ -84,6 +90,7 @@ func (d Data) values() map[string]string {
 		"provider":         strings.TrimSpace(d.Provider),
 		"clinic":           d.clinicName(),
 		"clinic_phone":     strings.TrimSpace(d.ClinicPhone),
+		"link":             strings.TrimSpace(d.Link),
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 
 func TestPlaceholders(t *testing.T) {
 	got := Placeholders()
-	want := []string{"first_name", "last_name", "date", "time", "weekday", "day", "location", "location_address", "provider", "clinic", "clinic_phone"}
+	want := []string{"first_name", "last_name", "date", "time", "weekday", "day", "location", "location_address", "provider", "clinic", "clinic_phone", "link"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("Placeholders() = %v, want %v", got, want)
 	}
@@ -377,5 +377,19 @@ func TestChoicesOnlyInQuestion(t *testing.T) {
 	got, err := Render(q, Data{Choices: "1 for Tue 10:00, 2 for Thu 14:30"})
 	if err != nil || got != "Which one? Reply 1 for Tue 10:00, 2 for Thu 14:30." {
 		t.Fatalf("Render = %q, %v", got, err)
+	}
+}
+
+// {link} shows the patient page's address as given, and nothing when
+// there is none.
+func TestLinkPlaceholder(t *testing.T) {
+	d := Data{FirstName: "Ana", StartsAt: time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC), Link: "https://clinic.example/a/AAAAAAAAAAAAAAAAAAAAAA"}
+	got, err := Render("{first_name}, change or confirm: {link}", d)
+	if err != nil || got != "Ana, change or confirm: https://clinic.example/a/AAAAAAAAAAAAAAAAAAAAAA" {
+		t.Fatalf("Render = %q, %v", got, err)
+	}
+	d.Link = ""
+	if got, _ := Render("See {link}", d); got != "See " {
+		t.Fatalf("without a link: %q", got)
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/config"
 	"apptconfirm/app/inbox"
+	"apptconfirm/app/slots"
 	"apptconfirm/models"
 )
 
@@ -17,6 +19,8 @@ import (
 type patientWords struct {
 	lang, phone, first         string
 	yes, no, help, stop, start string
+	// another asks for another time.
+	another string
 	// phrases maps a message kind (and "reminder_soon" for the 2 h
 	// reminder) to a phrase of its shipped text in the language.
 	phrases map[string]string
@@ -32,7 +36,7 @@ type patientWords struct {
 func TestEveryMessageInThePatientsLanguage(t *testing.T) {
 	patients := []patientWords{
 		{
-			lang: "fr", phone: "+33612345678", first: "Marie", yes: "Oui", no: "non", help: "AIDE", stop: "STOP", start: "START",
+			lang: "fr", phone: "+33612345678", first: "Marie", yes: "Oui", no: "non", help: "AIDE", stop: "STOP", start: "START", another: "je voudrais reporter le rendez-vous",
 			phrases: map[string]string{
 				models.KindBookingConfirm:   "Bonjour Marie, votre rendez-vous chez Main St est fixé",
 				models.KindReminder:         "Bonjour Marie, rappel de votre rendez-vous chez Main St",
@@ -46,10 +50,14 @@ func TestEveryMessageInThePatientsLanguage(t *testing.T) {
 				models.KindOptOutAck:        "Cabinet Dupont : vous avez répondu STOP",
 				models.KindOptInAck:         "Cabinet Dupont : vous recevrez à nouveau nos rappels",
 				models.KindManual:           "Bonjour Marie, merci d'appeler Cabinet Dupont au +33142685300",
+				models.KindRescheduleAck:    "Merci Marie, votre demande de changement d'horaire est notée. Cabinet Dupont vous proposera",
+				models.KindRescheduleOffer:  "Bonjour Marie, voici d'autres créneaux chez Main St. Répondez 1 pour",
+				models.KindOfferTaken:       "Désolés Marie, ce créneau est déjà pris. Créneaux libres chez Main St : répondez 1 pour",
+				models.KindRescheduled:      "C'est noté Marie : votre rendez-vous chez Main St aura lieu",
 			},
 		},
 		{
-			lang: "de", phone: "+4915123456789", first: "Jonas", yes: "Ja", no: "NEIN", help: "Hilfe", stop: "Stop", start: "Start",
+			lang: "de", phone: "+4915123456789", first: "Jonas", yes: "Ja", no: "NEIN", help: "Hilfe", stop: "Stop", start: "Start", another: "Ich möchte den Termin verschieben",
 			phrases: map[string]string{
 				models.KindBookingConfirm:   "Hallo Jonas, Ihr Termin bei Main St ist gebucht",
 				models.KindReminder:         "Hallo Jonas, Erinnerung an Ihren Termin bei Main St",
@@ -63,10 +71,14 @@ func TestEveryMessageInThePatientsLanguage(t *testing.T) {
 				models.KindOptOutAck:        "Cabinet Dupont: Sie haben mit STOP geantwortet",
 				models.KindOptInAck:         "Cabinet Dupont: Sie erhalten wieder Terminerinnerungen",
 				models.KindManual:           "Hallo Jonas, bitte rufen Sie Cabinet Dupont unter +33142685300 an",
+				models.KindRescheduleAck:    "Danke Jonas, wir haben Ihren Wunsch nach einem anderen Termin erhalten. Cabinet Dupont schickt",
+				models.KindRescheduleOffer:  "Hallo Jonas, bei Main St sind diese Zeiten frei. Antworten Sie mit der Nummer: 1 für",
+				models.KindOfferTaken:       "Leider ist dieser Termin vergeben, Jonas. Frei bei Main St, bitte mit Nummer antworten: 1 für",
+				models.KindRescheduled:      "Danke Jonas, Ihr Termin bei Main St ist jetzt",
 			},
 		},
 		{
-			lang: "es", phone: "+34612345678", first: "Lucía", yes: "Sí", no: "no", help: "ayuda", stop: "STOP", start: "START",
+			lang: "es", phone: "+34612345678", first: "Lucía", yes: "Sí", no: "no", help: "ayuda", stop: "STOP", start: "START", another: "Quiero cambiar la cita",
 			phrases: map[string]string{
 				models.KindBookingConfirm:   "Hola Lucía, su cita en Main St queda reservada para",
 				models.KindReminder:         "Hola Lucía, le recordamos su cita en Main St",
@@ -80,6 +92,10 @@ func TestEveryMessageInThePatientsLanguage(t *testing.T) {
 				models.KindOptOutAck:        "Cabinet Dupont: ha respondido STOP",
 				models.KindOptInAck:         "Cabinet Dupont: le volveremos a enviar recordatorios",
 				models.KindManual:           "Hola Lucía, por favor llame a Cabinet Dupont al +33142685300",
+				models.KindRescheduleAck:    "Gracias Lucía, en Cabinet Dupont hemos recibido su solicitud de cambio de cita",
+				models.KindRescheduleOffer:  "Hola Lucía, tenemos estas horas libres en Main St. Responda 1 para",
+				models.KindOfferTaken:       "Lo sentimos Lucía, esa hora ya se ha ocupado. Otras horas libres en Main St: responda 1 para",
+				models.KindRescheduled:      "Gracias Lucía, su cita en Main St queda cambiada para",
 			},
 		},
 	}
@@ -99,6 +115,15 @@ func TestEveryMessageInThePatientsLanguage(t *testing.T) {
 		Name: "Main St", TimeZone: "Europe/Paris", Country: "FR", Phone: "+33142685300",
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// Main St is open round the clock, so that the finder has fresh times
+	// whenever the test runs.
+	allDay, err := slots.ParseHours("mon-sun 00:00-24:00", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Availability.SaveSchedule(ctx, models.SystemActor(), availability.LocationOwner(loc.ID), availability.ScheduleInput{Hours: allDay}); err != nil {
 		t.Fatal(err)
 	}
 	staff := models.Actor{Name: "front@example.com"}
@@ -156,6 +181,29 @@ func TestEveryMessageInThePatientsLanguage(t *testing.T) {
 			}
 			c.expect(models.KindCancellation)
 
+			// The patient asks for another time for the first appointment
+			// (the first of the two awaiting an answer), staff offer two
+			// times, the first is taken before the patient picks it, and
+			// the pick from the fresh times moves the appointment.
+			c.reply(pw.another + " 1")
+			c.expect(models.KindRescheduleAck)
+			free, err := a.Reschedule.Suggest(ctx, first.ID)
+			if err != nil || len(free) < 2 {
+				t.Fatalf("free times %v, %v", free, err)
+			}
+			t1, t2 := free[0], free[1]
+			if _, err := a.Reschedule.Offer(ctx, staff, first.ID, []time.Time{t1, t2}); err != nil {
+				t.Fatal(err)
+			}
+			c.expect(models.KindRescheduleOffer)
+			if _, err := a.Clinic.CreateAppointment(ctx, staff, clinic.AppointmentInput{PatientID: p.ID, LocationID: loc.ID, StartsAt: t1, DurationMinutes: 30}); err != nil {
+				t.Fatal(err)
+			}
+			c.reply("1")
+			c.expect(models.KindOfferTaken)
+			c.reply("2")
+			c.expect(models.KindRescheduled)
+
 			// HELP, then a question staff answer from the inbox with a
 			// quick answer, then STOP and START.
 			c.reply(pw.help)
@@ -186,7 +234,8 @@ func TestEveryMessageInThePatientsLanguage(t *testing.T) {
 
 			for _, kind := range []string{
 				models.KindBookingConfirm, models.KindReminder, "reminder_soon", models.KindAckConfirm, models.KindQuestion,
-				models.KindAckCancel, models.KindRescheduleNotice, models.KindCancellation, models.KindHelp, models.KindManual,
+				models.KindAckCancel, models.KindRescheduleNotice, models.KindCancellation, models.KindRescheduleAck,
+				models.KindRescheduleOffer, models.KindOfferTaken, models.KindRescheduled, models.KindHelp, models.KindManual,
 				models.KindOptOutAck, models.KindOptInAck,
 			} {
 				t.Logf("%-20s %s", kind, c.got[kind])

@@ -18,6 +18,7 @@ import (
 
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
+	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/config"
 	"apptconfirm/app/conversation"
@@ -33,7 +34,10 @@ import (
 	"apptconfirm/app/metrics"
 	"apptconfirm/app/outbound"
 	"apptconfirm/app/outbox"
+	"apptconfirm/app/patientlink"
+	"apptconfirm/app/patientpage"
 	"apptconfirm/app/reminders"
+	"apptconfirm/app/reschedule"
 	"apptconfirm/app/schedule"
 	"apptconfirm/app/simulator"
 	"apptconfirm/app/smscx"
@@ -64,8 +68,12 @@ type App struct {
 	// Feeds serves the calendar feeds.
 	Feeds *feeds.Service
 	// Imports brings schedules in from CSV files.
-	Imports    *imports.Service
-	Dispatcher *dispatch.Dispatcher
+	Imports *imports.Service
+	// Availability finds free times; Reschedule handles patients' requests
+	// for another time, offers of new times and picks.
+	Availability *availability.Service
+	Reschedule   *reschedule.Service
+	Dispatcher   *dispatch.Dispatcher
 	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
 	// ProcessPending and Prune are the webhook sweeps of the cron jobs.
 	Webhooks *webhook.Processor
@@ -171,7 +179,18 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	hasher := auth.NewHasher(opts.HashCost)
 	a.hasher = hasher
 	a.Logins = auth.NewLoginLimiter(loginWindow, loginsPerAccount, loginsPerAddress, a.now)
+	// The patient page's links: texts carry them ({link}), the page reads
+	// them back.
+	linkKey, err := clinic.SigningKey(ctx, store, "patient_link")
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	links, err := patientlink.New(linkKey, cfg.Server.PublicURL)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	a.Outbox = outbox.New(store, outbox.Options{
+		Links:               links,
 		Caps:                schedule.Caps{PerDay: cfg.Reminders.CapPerDay, PerWeek: cfg.Reminders.CapPerWeek},
 		BookingConfirmation: cfg.Reminders.BookingConfirmation,
 		CancellationNotice:  cfg.Reminders.CancellationNotice,
@@ -183,7 +202,8 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Now:                 a.now,
 		Logger:              a.Log,
 	})
-	a.Clinic = clinic.New(store, clinic.Options{Planner: a.Outbox, Hasher: hasher, Now: a.now, Language: cfg.Clinic.Language})
+	a.Availability = availability.New(store, availability.Options{Now: a.now})
+	a.Clinic = clinic.New(store, clinic.Options{Planner: a.Outbox, Hasher: hasher, Slots: a.Availability, Now: a.now, Language: cfg.Clinic.Language})
 	if err := a.Clinic.EnsureDefaults(ctx, Defaults(cfg)); err != nil {
 		return fmt.Errorf("server: defaults: %w", err)
 	}
@@ -195,7 +215,6 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		return fmt.Errorf("server: webhook secret: %w", err)
 	}
 	a.Rules = reminders.New(store, reminders.Options{Planner: a.Outbox, Texts: a.Wording, Now: a.now})
-	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.now)
 	a.Metrics = metrics.New(metrics.Options{
 		Inbox: metrics.InboxSize(store), Logger: a.Log,
 		OutboundQueueAge: metrics.OutboundQueueAge(store, a.now),
@@ -211,7 +230,12 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Now:         a.now,
 	})
 	a.background = append(a.background, a.OutboundWorker.Run)
-	replies := conversation.New(store, a.Clinic, a.Outbox, a.now)
+	a.Reschedule = reschedule.New(store, a.Clinic, a.Outbox, a.Availability, reschedule.Options{
+		AutoOffer: cfg.Reschedule.AutoOffer, OfferTTL: cfg.Reschedule.OfferTTL.Duration, Now: a.now,
+	})
+	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
+	patients := patientpage.New(store, links, a.Clinic, a.Reschedule, patientpage.Options{ClinicName: cfg.Clinic.Name, Now: a.now})
+	replies := conversation.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
 	reports := delivery.New(store, a.Outbox, a.Clinic, a.now)
 
 	// SMS.CX in: the receiver stores each callback, the processor hands it
@@ -277,7 +301,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.Exports = exports.New(store, outbox.Label)
 	a.Feeds = feeds.New(store, cfg.Server.PublicURL, a.now)
 	apiSrv := api.New(api.Deps{
-		Store: store, Clinic: a.Clinic, Stats: stats.New(store), Texts: a.Wording, Outbound: a.Outbound, Metrics: a.Metrics, Logger: a.Log, Now: a.now,
+		Store: store, Clinic: a.Clinic, Availability: a.Availability, Stats: stats.New(store), Texts: a.Wording, Outbound: a.Outbound, Offers: a.Reschedule, Metrics: a.Metrics, Logger: a.Log, Now: a.now,
 		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes, Exports: a.Exports, Feeds: a.Feeds,
 	})
 	a.importJobs = imports.NewJobs(context.WithoutCancel(ctx), a.Imports, a.now)
@@ -299,6 +323,8 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Logger:         a.Log,
 		Now:            a.now,
 		Clinic:         a.Clinic,
+		Availability:   a.Availability,
+		Patient:        patients,
 		Stats:          stats.New(store),
 		Tokens:         apiSrv.Tokens(),
 		Rules:          a.Rules,
@@ -306,6 +332,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Sender:         a.Dispatcher,
 		Texts:          a.Wording,
 		Inbox:          a.Inbox,
+		Offers:         a.Reschedule,
 		Outbound:       a.Outbound,
 		SMSCX:          page,
 		Live:           a.Live,

@@ -222,6 +222,10 @@ type appointmentFormData struct {
 	Providers    []models.Provider
 	// AskPast shows the "Yes, book it in the past" box.
 	AskPast bool
+	// SlotWarning says the time is taken or outside the working hours;
+	// AskBusy shows the "book it anyway" box.
+	SlotWarning string
+	AskBusy     bool
 }
 
 // appointmentFormPage renders the form. a is the appointment being edited
@@ -230,8 +234,23 @@ func (s *Server) appointmentFormPage(c *gin.Context, status int, a *models.Appoi
 	ctx := c.Request.Context()
 	d := appointmentFormData{
 		Appointment: a, Reschedule: reschedule, Form: f, Errors: fe,
-		AskPast: f.AllowPast || fe["starts_at"] == clinic.PastStartMessage,
-		Other:   otherErrors(fe, "patient_id", "location_id", "provider_id", "starts_at", "duration_minutes", "notes"),
+		AskPast:     f.AllowPast || fe["starts_at"] == clinic.PastStartMessage,
+		Other:       otherErrors(fe, "patient_id", "location_id", "provider_id", "starts_at", "duration_minutes", "notes", clinic.SlotField),
+		SlotWarning: fe[clinic.SlotField],
+		AskBusy:     f.AllowBusy || fe[clinic.SlotField] != "",
+	}
+	// The slot warning is not an error of a field: it shows apart, and
+	// alone it does not ask to correct anything.
+	if d.SlotWarning != "" {
+		d.Errors = models.FieldErrors{}
+		for k, v := range fe {
+			if k != clinic.SlotField {
+				d.Errors[k] = v
+			}
+		}
+		if len(d.Errors) == 0 {
+			d.Errors = nil
+		}
 	}
 	var err error
 	if d.Locations, err = s.clinic.ListLocations(ctx); err != nil {
@@ -402,9 +421,10 @@ func (s *Server) appointmentReschedule(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := appointmentForm{StartsAt: c.PostForm("starts_at"), AllowPast: checked(c, "allow_past")}
+	f := appointmentForm{StartsAt: c.PostForm("starts_at"), AllowPast: checked(c, "allow_past"), AllowBusy: checked(c, "allow_busy")}
 	in := clinic.AppointmentInput{
 		StartsLocal: strings.TrimSpace(f.StartsAt), ProviderID: a.ProviderID, Notes: a.Notes, AllowPast: f.AllowPast,
+		CheckSlot: !f.AllowBusy,
 	}
 	if in.StartsLocal == "" {
 		s.appointmentFormPage(c, http.StatusUnprocessableEntity, a, true, f, models.FieldErrors{"starts_at": "required"})
@@ -428,6 +448,9 @@ type appointmentShowData struct {
 	Errors models.FieldErrors
 	// ActionError says why the last action was refused.
 	ActionError string
+	// Offer is the form offering the patient new times, nil when none can
+	// be sent.
+	Offer *offerForm
 }
 
 func (s *Server) appointmentShow(c *gin.Context) {
@@ -454,12 +477,17 @@ func (s *Server) appointmentShowPage(c *gin.Context, status int, a *models.Appoi
 	}
 	d.Appointment, d.Zone, d.Messages, d.Timeline = a, a.Location.TimeZone, msgs, tl
 	st := a.Status
-	d.CanConfirm = st.CanMove(models.Confirmed) && st == models.Scheduled
+	// Confirming a request for another time keeps the current time.
+	d.CanConfirm = st.CanMove(models.Confirmed) && (st == models.Scheduled || st == models.RescheduleRequested)
 	d.CanCancel = st.CanMove(models.Cancelled)
 	d.CanComplete = st.CanMove(models.Completed)
 	d.CanNoShow = st.CanMove(models.NoShow)
 	d.CanRestore = st == models.Cancelled
-	d.CanMove = st.Active()
+	d.CanMove = st.Holds()
+	if d.Offer, err = s.offerForm(ctx, a, d.Offer); err != nil {
+		s.fail(c, err)
+		return
+	}
 	title := "Appointment: " + a.Patient.Name()
 	s.html(c, status, "appointment_show", s.page(c, title, "appointments", d))
 }

@@ -225,7 +225,7 @@ func (s *Server) dashboardData(c *gin.Context) (*dashboardData, int, error) {
 			l.Set("location_id", base.Get("location_id"))
 		}
 		body.AppointmentStats = append(body.AppointmentStats, statCell{
-			Label: strings.ReplaceAll(string(status), "_", "-"), Class: string(status), Status: string(status),
+			Label: statusLabel(status), Class: string(status), Status: string(status),
 			N: st.Appointments[status], URL: "/appointments?" + l.Encode(),
 		})
 	}

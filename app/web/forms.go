@@ -201,6 +201,8 @@ type appointmentForm struct {
 	StartsAt, Duration, Notes         string
 	ExternalID                        string
 	AllowPast                         bool
+	// AllowBusy keeps a time the slot check warned about.
+	AllowBusy bool
 }
 
 func readAppointmentForm(c *gin.Context) appointmentForm {
@@ -213,6 +215,7 @@ func readAppointmentForm(c *gin.Context) appointmentForm {
 		Notes:      c.PostForm("notes"),
 		ExternalID: c.PostForm("external_id"),
 		AllowPast:  checked(c, "allow_past"),
+		AllowBusy:  checked(c, "allow_busy"),
 	}
 }
 
@@ -228,6 +231,7 @@ func (f appointmentForm) input() (clinic.AppointmentInput, models.FieldErrors) {
 		Notes:       f.Notes,
 		AllowPast:   f.AllowPast,
 		ExternalID:  &f.ExternalID,
+		CheckSlot:   !f.AllowBusy,
 	}
 	if pid := optionalID(fe, "provider_id", f.ProviderID); pid != 0 {
 		in.ProviderID = &pid

@@ -15,6 +15,7 @@ import (
 
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
+	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/events"
 	"apptconfirm/app/live"
@@ -34,7 +35,9 @@ type testApp struct {
 	clinic *clinic.Service
 	// ob is the outbox; it plans the clinic's messages only in apps made
 	// withPlanning.
-	ob     *outbox.Outbox
+	ob *outbox.Outbox
+	// avail keeps working hours; the clinic checks the booking form with it.
+	avail  *availability.Service
 	server *Server
 	http   *httptest.Server
 	now    time.Time
@@ -96,22 +99,24 @@ func newTestAppWith(t testing.TB, opts ...appOption) *testApp {
 	}
 	storetest.EventsOf(st).Forward(events.New(events.Options{Live: a.live, Kick: a.kick, Now: now}))
 	a.ob = outbox.New(st, outbox.Options{Caps: schedule.DefaultCaps(), Now: now})
-	co := clinic.Options{Hasher: testHasher, Now: now}
+	a.avail = availability.New(st, availability.Options{Now: now})
+	co := clinic.Options{Hasher: testHasher, Slots: a.avail, Now: now}
 	if o.planning {
 		co.Planner = a.ob
 	}
 	a.clinic = clinic.New(st, co)
 	d := Deps{
-		Sessions:  auth.NewSessions(st, auth.SessionOptions{Lifetime: time.Hour}),
-		Hasher:    testHasher,
-		Limiter:   auth.NewLoginLimiter(15*time.Minute, 5, 20, nil),
-		Templates: templates.FS,
-		Static:    static.FS,
-		Now:       now,
-		Clinic:    a.clinic,
-		Stats:     stats.New(st),
-		Tokens:    api.NewTokens(st, now),
-		Live:      a.live,
+		Sessions:     auth.NewSessions(st, auth.SessionOptions{Lifetime: time.Hour}),
+		Hasher:       testHasher,
+		Limiter:      auth.NewLoginLimiter(15*time.Minute, 5, 20, nil),
+		Templates:    templates.FS,
+		Static:       static.FS,
+		Now:          now,
+		Clinic:       a.clinic,
+		Availability: a.avail,
+		Stats:        stats.New(st),
+		Tokens:       api.NewTokens(st, now),
+		Live:         a.live,
 	}
 	for _, fn := range o.deps {
 		fn(a, &d)

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -33,6 +35,10 @@ type inboxData struct {
 	Zone      string
 	MaxAnswer int
 	Errors    []string
+	// Offers holds the "offer other times" form of each request for
+	// another time, by inbound message id, prefilled with the finder's
+	// first free times.
+	Offers map[uint]*offerForm
 }
 
 func (h *inboxPages) list(c *gin.Context) {
@@ -55,6 +61,10 @@ func (h *inboxPages) list(c *gin.Context) {
 			return
 		}
 		d.Items = items
+		if d.Offers, err = h.offerForms(ctx, items); err != nil {
+			h.s.fail(c, err)
+			return
+		}
 		d.Pager = newPager(page, inboxPerPage, total, func(p int) string {
 			return withParam("/inbox", q, "page", fmt.Sprint(p))
 		})
@@ -66,6 +76,52 @@ func (h *inboxPages) list(c *gin.Context) {
 	}
 	d.Open = open
 	h.s.html(c, status, "inbox", h.s.page(c, "Inbox", "inbox", d))
+}
+
+// offerForms builds the offer form of each unhandled request for another
+// time whose appointment can still be offered new times.
+func (h *inboxPages) offerForms(ctx context.Context, items []inbox.Item) (map[uint]*offerForm, error) {
+	out := map[uint]*offerForm{}
+	for _, it := range items {
+		m := it.Message
+		if m.HandledAt != nil || m.Intent != "reschedule" || m.AppointmentID == nil {
+			continue
+		}
+		for i := range it.Candidates {
+			a := &it.Candidates[i]
+			if a.ID != *m.AppointmentID {
+				continue
+			}
+			f, err := h.s.offerForm(ctx, a, nil)
+			if err != nil {
+				return nil, err
+			}
+			if f != nil {
+				out[m.ID] = f
+			}
+		}
+	}
+	return out, nil
+}
+
+// offer sends the times of an inbox item's offer form and takes the item
+// out of the inbox.
+func (h *inboxPages) offer(c *gin.Context) {
+	id, ok := h.s.pathID(c)
+	if !ok {
+		return
+	}
+	appt, err := appointmentChoice(c)
+	if err == nil {
+		var zone *time.Location
+		if zone, err = h.s.appointmentZone(c.Request.Context(), appt); err == nil {
+			var starts []time.Time
+			if starts, err = parseOfferTimes(c.PostFormArray("starts_at"), zone, nil); err == nil {
+				err = h.svc.Offer(c.Request.Context(), actorOf(c), id, appt, starts)
+			}
+		}
+	}
+	h.done(c, err, "Offer sent; the message left the inbox.")
 }
 
 // done answers an action: back to the inbox with a flash, or the error.

@@ -27,7 +27,7 @@ type inboxFixture struct {
 func newInboxFixture(t *testing.T) *inboxFixture {
 	t.Helper()
 	a := newTestApp(t, withDeps(func(a *testApp, d *Deps) {
-		d.Inbox = inbox.New(a.store, a.clinic, a.ob, d.Now)
+		d.Inbox = inbox.New(a.store, a.clinic, a.ob, nil, d.Now)
 	}))
 	f := &inboxFixture{a: a, kick: a.kick, hub: a.live}
 	a.addLocation("Main", "Europe/Berlin", "DE")

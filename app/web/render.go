@@ -84,7 +84,10 @@ type Page struct {
 	FlashError bool
 	Simulating bool
 	ClinicName string
-	Data       any
+	// Lang is the page's language (the html lang attribute); empty is
+	// English.
+	Lang string
+	Data any
 }
 
 // Renderer holds the parsed templates: each page is the layout plus its own

@@ -8,6 +8,7 @@ import (
 
 	"apptconfirm/app/api"
 	"apptconfirm/app/feeds"
+	"apptconfirm/models"
 )
 
 // WebhookPrefix starts SMS.CX's webhook: POST /webhooks/smscx/{secret}.
@@ -49,6 +50,7 @@ func (s *Server) routes() {
 		tok.PATCH("/appointments/:id", s.api.UpdateAppointment)
 		tok.POST("/appointments/:id/cancel", s.api.CancelAppointment)
 		tok.GET("/appointments/:id/timeline", s.api.Timeline)
+		tok.POST("/appointments/:id/offers", s.api.CreateOffer)
 		tok.GET("/patients", s.api.ListPatients)
 		tok.POST("/patients", s.api.CreatePatient)
 		tok.GET("/patients/:id", s.api.GetPatient)
@@ -64,6 +66,13 @@ func (s *Server) routes() {
 		tok.POST("/webhook-endpoints/:id/rotate-secret", s.api.RotateWebhookSecret)
 		tok.POST("/webhook-endpoints/:id/test", s.api.TestWebhookEndpoint)
 		tok.GET("/webhook-endpoints/:id/deliveries", s.api.ListWebhookDeliveries)
+		tok.GET("/appointments/:id/slots", s.api.AppointmentSlots)
+		tok.GET("/providers/:id/hours", s.api.GetProviderHours)
+		tok.PUT("/providers/:id/hours", s.api.PutProviderHours)
+		tok.DELETE("/providers/:id/hours", s.api.DeleteProviderHours)
+		tok.GET("/locations/:id/hours", s.api.GetLocationHours)
+		tok.PUT("/locations/:id/hours", s.api.PutLocationHours)
+		tok.DELETE("/locations/:id/hours", s.api.DeleteLocationHours)
 		tok.PUT("/appointments/by-external-id/:external_id", s.api.UpsertAppointment)
 		tok.POST("/imports", s.api.Import)
 		tok.GET("/exports/appointments", s.api.ExportAppointments)
@@ -79,6 +88,20 @@ func (s *Server) routes() {
 	// Calendar programs: the feed's secret token in the path.
 	if s.feeds != nil {
 		e.GET(feeds.PathPrefix+":file", s.feed)
+	}
+
+	// Patients: the signed token in the path names the appointment; no
+	// session. Reading changes nothing; the actions are POSTs, checked to
+	// come from the page itself.
+	if s.patient != nil {
+		pt := e.Group("/a/:token", s.capBody, s.crossOrigin)
+		pt.GET("", s.patientLinkShow)
+		pt.GET("/cancel", s.patientCancelAsk)
+		pt.GET("/calendar.ics", s.patientCalendar)
+		pt.POST("/confirm", s.patientConfirm)
+		pt.POST("/cancel", s.patientCancel)
+		pt.POST("/another-time", s.patientAsk)
+		pt.POST("/pick", s.patientPick)
 	}
 
 	// Browsers, before logging in: the login form's token is checked
@@ -114,6 +137,7 @@ func (s *Server) routes() {
 	staff.POST("/appointments/:id/complete", s.appointmentComplete)
 	staff.POST("/appointments/:id/no-show", s.appointmentNoShow)
 	staff.POST("/appointments/:id/restore", s.appointmentRestore)
+	staff.POST("/appointments/:id/offers", s.appointmentOffer)
 	staff.GET("/upcoming", s.upcoming)
 	staff.POST("/upcoming/:id/send", s.upcomingSend)
 	staff.POST("/upcoming/:id/skip", s.upcomingSkip)
@@ -123,6 +147,7 @@ func (s *Server) routes() {
 		staff.POST("/inbox/:id/cancel", s.inbox.cancel)
 		staff.POST("/inbox/:id/answer", s.inbox.answer)
 		staff.POST("/inbox/:id/handled", s.inbox.handled)
+		staff.POST("/inbox/:id/offer", s.inbox.offer)
 	}
 	if s.smscx != nil {
 		staff.POST("/appointments/:id/simulate-reply", s.smscx.simulateReply)
@@ -152,6 +177,12 @@ func (s *Server) routes() {
 	admin.POST("/providers", s.adminProviderCreate)
 	admin.GET("/providers/:id/edit", s.adminProviderEdit)
 	admin.POST("/providers/:id", s.adminProviderUpdate)
+	admin.GET("/providers/:id/hours", func(c *gin.Context) { s.hoursShow(c, models.HoursOfProvider) })
+	admin.POST("/providers/:id/hours", func(c *gin.Context) { s.hoursSave(c, models.HoursOfProvider) })
+	admin.POST("/providers/:id/hours/clear", func(c *gin.Context) { s.hoursClear(c, models.HoursOfProvider) })
+	admin.GET("/locations/:id/hours", func(c *gin.Context) { s.hoursShow(c, models.HoursOfLocation) })
+	admin.POST("/locations/:id/hours", func(c *gin.Context) { s.hoursSave(c, models.HoursOfLocation) })
+	admin.POST("/locations/:id/hours/clear", func(c *gin.Context) { s.hoursClear(c, models.HoursOfLocation) })
 	admin.GET("/users", s.adminUsers)
 	admin.GET("/users/new", s.adminUserNew)
 	admin.POST("/users", s.adminUserCreate)

@@ -21,6 +21,7 @@ import (
 
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
+	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/exports"
 	"apptconfirm/app/feeds"
@@ -28,6 +29,7 @@ import (
 	"apptconfirm/app/inbox"
 	"apptconfirm/app/live"
 	"apptconfirm/app/outbound"
+	"apptconfirm/app/patientpage"
 	"apptconfirm/app/stats"
 )
 
@@ -70,6 +72,8 @@ type Server struct {
 	log        *slog.Logger
 	now        func() time.Time
 	clinic     *clinic.Service
+	avail      *availability.Service
+	patient    *patientpage.Service
 	stats      *stats.Service
 	tokens     *api.Tokens
 	// rules and sends serve the rule editor and "Tomorrow's sends"
@@ -88,6 +92,8 @@ type Server struct {
 	feeds *feeds.Service
 	// webhooks is Admin → Webhooks; nil without outbound webhooks.
 	webhooks *webhookPages
+	// offers sends offers of new times (offers.go).
+	offers Offers
 	// texts serves the editor of every text in every language (texts.go).
 	texts Texts
 	// live feeds GET /events; streams ends those at shutdown (events.go).
@@ -118,6 +124,10 @@ type Deps struct {
 	Now       func() time.Time
 	// Clinic is the business layer behind the patient, appointment and admin pages.
 	Clinic *clinic.Service
+	// Availability serves the working-hours pages; nil leaves them out.
+	Availability *availability.Service
+	// Patient serves the patient page /a/{token}; nil leaves it out.
+	Patient *patientpage.Service
 	// Stats computes the dashboard's figures.
 	Stats *stats.Service
 	// Tokens makes and revokes REST API tokens (Admin → API tokens).
@@ -134,6 +144,9 @@ type Deps struct {
 	// Outbound manages the outbound webhook endpoints (Admin → Webhooks);
 	// nil leaves the pages out.
 	Outbound *outbound.Service
+	// Offers sends patients offers of new times from the appointment page;
+	// nil hides the form.
+	Offers Offers
 	// SMSCX configures the SMS.CX settings page and, in simulate mode, the
 	// "Reply as the patient" form.
 	SMSCX *SMSCX
@@ -196,8 +209,8 @@ func New(opts Options, d Deps) (*Server, error) {
 	s := &Server{
 		opts: opts, sessions: d.Sessions, hasher: d.Hasher, limiter: d.Limiter,
 		render: r, assets: assets, log: d.Logger, now: d.Now, engine: e,
-		clinic: d.Clinic, stats: d.Stats, tokens: d.Tokens,
-		rules: d.Rules, sends: d.Sends, sender: d.Sender, texts: d.Texts,
+		clinic: d.Clinic, avail: d.Availability, patient: d.Patient, stats: d.Stats, tokens: d.Tokens,
+		rules: d.Rules, sends: d.Sends, sender: d.Sender, texts: d.Texts, offers: d.Offers,
 		live: d.Live, streams: newStreams(opts.LiveStreamsPerUser),
 		api: d.API, webhook: d.Webhook,
 		cop:        http.NewCrossOriginProtection(),

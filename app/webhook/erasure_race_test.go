@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"apptconfirm/app/conversation"
 	"apptconfirm/app/webhook"
 	"apptconfirm/models"
 )
@@ -65,7 +64,7 @@ func TestErasureRacingAReplyLeavesNothing(t *testing.T) {
 		a := e.appointment(p, 48*time.Hour)
 		e.sentReminder(a, number)
 
-		hold := &holdingApplier{inner: conversation.New(s, e.clinic, e.ob, e.clock.Now), entered: make(chan struct{}), release: make(chan struct{})}
+		hold := &holdingApplier{inner: appliers(s, e.clinic, e.ob, e.clock.Now)["receive_sms"], entered: make(chan struct{}), release: make(chan struct{})}
 		proc, err := webhook.NewProcessor(webhook.ProcessorOptions{
 			Store: s, Appliers: map[string]webhook.Applier{"receive_sms": hold}, Now: e.clock.Now,
 		})

@@ -15,12 +15,14 @@ import (
 
 	"github.com/google/uuid"
 
+	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/conversation"
 	"apptconfirm/app/delivery"
 	"apptconfirm/app/events"
 	"apptconfirm/app/live"
 	"apptconfirm/app/outbox"
+	"apptconfirm/app/reschedule"
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/webhook"
 	"apptconfirm/models"
@@ -362,7 +364,9 @@ func eachStore(t *testing.T, fn func(t *testing.T, s *models.Store)) {
 
 // appliers are the services that apply stored events, as the server wires them.
 func appliers(store *models.Store, c *clinic.Service, ob *outbox.Outbox, now func() time.Time) map[string]webhook.Applier {
-	replies := conversation.New(store, c, ob, now)
+	avail := availability.New(store, availability.Options{Now: now})
+	rs := reschedule.New(store, c, ob, avail, reschedule.Options{Now: now})
+	replies := conversation.New(store, c, ob, rs, now)
 	reports := delivery.New(store, ob, c, now)
 	return map[string]webhook.Applier{
 		smscx.EventReceiveSMS:          replies,

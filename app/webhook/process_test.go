@@ -183,7 +183,10 @@ func TestReplies(t *testing.T) {
 		{"help", []string{"HELP"}, want{models.Scheduled, false, []string{models.KindHelp}, false, "help", false}},
 		{"info", []string{"info"}, want{models.Scheduled, false, []string{models.KindHelp}, false, "help", false}},
 		{"question", []string{"what time?"}, want{models.Scheduled, false, nil, true, "", true}},
-		{"cannot make it", []string{"I can't make it"}, want{models.Scheduled, false, nil, true, "", true}},
+		{"cannot make it", []string{"I can't make it"}, want{models.RescheduleRequested, false, []string{models.KindRescheduleAck}, true, "reschedule", true}},
+		{"reschedule", []string{"Can I reschedule?"}, want{models.RescheduleRequested, false, []string{models.KindRescheduleAck}, true, "reschedule", true}},
+		{"reschedule twice", []string{"RESCHEDULE", "another day please"}, want{models.RescheduleRequested, false, []string{models.KindRescheduleAck}, true, "reschedule", true}},
+		{"no change", []string{"no change"}, want{models.Scheduled, false, nil, true, "", true}},
 		{"yes and a question", []string{"yes but what time?"}, want{models.Scheduled, false, nil, true, "", true}},
 		{"number out of range", []string{"3"}, want{models.Scheduled, false, nil, true, "", true}},
 	}
