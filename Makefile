@@ -10,6 +10,8 @@ GOLANGCI_LINT_VERSION := v2.15.0
 GOFUMPT_VERSION       := v0.12.0
 TOOLS         := $(CURDIR)/bin/tools
 CHROMIUM      ?= /usr/bin/chromium
+AXE_CORE_VERSION := 4.14.1
+AXE           := $(TOOLS)/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: help
 help: ## list the targets
@@ -17,6 +19,7 @@ help: ## list the targets
 
 .PHONY: build
 build: ## build bin/apptconfirm
+	@echo "building bin/apptconfirm (the first build compiles SQLite's C code: about a minute)"
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/apptconfirm
 
 .PHONY: run
@@ -24,8 +27,12 @@ run: build ## build and start on http://localhost:8080 (SQLite, simulator, demo 
 	./$(BIN) demo --config config.yaml
 
 .PHONY: deps
-deps: ## install what the tests need (Go modules, Chromium for the browser tests)
+deps: ## install what the tests need (Go modules, Chromium and axe-core for the browser tests)
 	$(GO) mod download
+	@if [ ! -f "$(AXE)" ]; then \
+		echo "installing axe-core $(AXE_CORE_VERSION) from the npm registry for the accessibility test"; \
+		npm install --no-save --no-audit --no-fund --silent --prefix $(TOOLS)/axe axe-core@$(AXE_CORE_VERSION); \
+	fi
 	@if [ ! -x "$(CHROMIUM)" ]; then \
 		echo "installing chromium for the browser tests"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -38,11 +45,17 @@ test: deps ## run the whole test suite (race detector, SQLite and PostgreSQL)
 		echo "!!! PostgreSQL is not reachable at 127.0.0.1:5432: the PostgreSQL tests will be SKIPPED !!!"; \
 		echo "!!! (set APPTCONFIRM_TEST_POSTGRES_DSN to use another server; CI fails instead of skipping) !!!"; \
 	fi
-	APPTCONFIRM_TEST_CHROMIUM=$(CHROMIUM) $(GO) test -race -count=1 -timeout 40m ./...
+	APPTCONFIRM_TEST_CHROMIUM=$(CHROMIUM) APPTCONFIRM_TEST_AXE=$(AXE) $(GO) test -race -count=1 -timeout 40m ./...
 
 .PHONY: test-short
 test-short: ## quick tests without the race detector
 	$(GO) test -count=1 -short ./...
+
+.PHONY: screenshots
+screenshots: deps ## write docs/screenshots/*.png: every page at 390 and 1366 px, on the demo clinic
+	mkdir -p docs/screenshots
+	APPTCONFIRM_SCREENSHOTS=$(CURDIR)/docs/screenshots APPTCONFIRM_TEST_CHROMIUM=$(CHROMIUM) APPTCONFIRM_TEST_AXE=$(AXE) \
+		$(GO) test -count=1 -run '^TestBrowserEveryPage$$' ./app/web/
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for 20 seconds

@@ -134,6 +134,39 @@ func (m *InboundMessage) SetCandidates(as []Appointment) {
 	m.Candidates = strings.Join(parts, ",")
 }
 
+// ReplySummaries returns the latest reply matched to each appointment in
+// ids, without its text: its intent, whether it needs a person and whether
+// one handled it. Appointments without a reply are absent.
+func (s *Store) ReplySummaries(ctx context.Context, ids []uint) (map[uint]InboundMessage, error) {
+	out := make(map[uint]InboundMessage, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []InboundMessage
+	err := s.conn(ctx).Select("id", "appointment_id", "intent", "needs_attention", "handled_at", "received_at").
+		Where("appointment_id IN ?", ids).Order("appointment_id, id").Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: reply summaries: %w", Classify(err))
+	}
+	for _, r := range rows {
+		out[*r.AppointmentID] = r
+	}
+	return out, nil
+}
+
+// PatientReplies returns the latest limit texts received from a patient:
+// those matched to them, and those from their number. Latest first.
+func (s *Store) PatientReplies(ctx context.Context, patientID uint, phone string, limit int) ([]InboundMessage, error) {
+	db := s.conn(ctx)
+	var rows []InboundMessage
+	err := db.Where(db.Where("patient_id = ?", patientID).Or(clause.Eq{Column: clause.Column{Name: "from"}, Value: phone})).
+		Order("received_at DESC, id DESC").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: replies of patient %d: %w", patientID, Classify(err))
+	}
+	return rows, nil
+}
+
 // InboundMessage returns one inbound message, or ErrNotFound.
 func (s *Store) InboundMessage(ctx context.Context, id uint) (*InboundMessage, error) {
 	return first[InboundMessage](ctx, s, "inbound message", id, false)

@@ -23,6 +23,38 @@
       box.focus();
     }
   });
+  // The main menu folds behind a button on narrow screens; without script
+  // it stays open.
+  var toggle = document.querySelector(".nav-toggle");
+  var nav = document.getElementById("site-nav");
+  if (toggle && nav) {
+    document.documentElement.classList.add("nav-folds");
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      nav.classList.toggle("open", open);
+    });
+  }
+  // Tables turn into cards on narrow screens: each cell shows its column's
+  // heading, taken from the table's head unless the cell names it.
+  function labelCells(root) {
+    root.querySelectorAll("table").forEach(function (table) {
+      var heads = table.querySelectorAll("thead th");
+      if (!heads.length) {
+        return;
+      }
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.prototype.forEach.call(tr.children, function (cell, i) {
+          if (heads[i] && !cell.hasAttribute("data-label") && !cell.hasAttribute("colspan")) {
+            cell.setAttribute("data-label", heads[i].textContent.trim());
+          }
+        });
+      });
+    });
+  }
+  labelCells(document);
+  window.apptconfirmLabelCells = labelCells;
   // An import under way: the progress bar follows the job, and the page
   // reloads to show the outcome once it is done.
   var running = document.querySelector("[data-import-status]");

@@ -26,7 +26,11 @@
       dot.className = "live-dot";
       dot.setAttribute("data-live-dot", "");
       var spacer = header.querySelector(".spacer");
-      header.insertBefore(dot, spacer ? spacer.nextSibling : null);
+      if (spacer) {
+        spacer.parentNode.insertBefore(dot, spacer.nextSibling);
+      } else {
+        header.appendChild(dot);
+      }
     }
   }
   function setLive(on) {
@@ -40,14 +44,28 @@
     document.documentElement.setAttribute("data-live", on ? "on" : "off");
   }
 
-  // setBadge gives a badge a new state: its text and its state class.
-  function setBadge(el, status, states) {
-    if (el.textContent === status && el.classList.contains(status)) {
+  // announce tells screen readers, politely, what changed by itself.
+  function announce(text) {
+    var region = document.getElementById("announcer");
+    if (!region) {
       return;
     }
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 50);
+  }
+  window.apptconfirmAnnounce = announce;
+
+  // setBadge gives a badge a new state: its text and its state class.
+  function setBadge(el, status, states) {
+    var word = status.replace("_", "-");
+    if (el.textContent === word && el.classList.contains(status)) {
+      return;
+    }
+    var what = el.getAttribute("data-announce") || (states === APPOINTMENT_STATES ? "An appointment" : "A message");
+    announce(what + " is now " + status.replace("_", "-") + ".");
     states.forEach(function (s) { el.classList.remove(s); });
     el.classList.add(status);
-    el.textContent = status;
+    el.textContent = word;
     el.classList.add("live-changed");
     window.setTimeout(function () { el.classList.remove("live-changed"); }, 4000);
   }
@@ -71,17 +89,24 @@
           if (!r.ok) { throw new Error("status " + r.status); }
           return r.text();
         })
-        .then(function (html) { fragment.innerHTML = html; })
+        .then(function (html) {
+          fragment.innerHTML = html;
+          if (window.apptconfirmLabelCells) { window.apptconfirmLabelCells(fragment); }
+        })
         .catch(function () { /* the next event or reconnect tries again */ });
     }, delay);
   }
 
   // An appointment's page also refreshes its messages table and timeline
   // when something happens to that appointment (a GET of the same page).
-  var REGIONS = ["appointment-messages", "appointment-timeline"];
+  // The conversation with a patient (on their page and their
+  // appointments' pages) follows anything that happens to that patient.
+  var REGIONS = ["appointment-messages", "appointment-timeline", "conversation"];
   var regionTimer = null;
-  function refreshRegions(appointmentID) {
-    if (regionTimer || !document.getElementById("appt-status-" + String(Number(appointmentID)))) {
+  function refreshRegions(appointmentID, patientID) {
+    var mine = (appointmentID && document.getElementById("appt-status-" + String(Number(appointmentID)))) ||
+      (patientID && document.querySelector("[data-thread-patient" + '="' + String(Number(patientID)) + '"]'));
+    if (regionTimer || !mine) {
       return;
     }
     if (!REGIONS.some(function (id) { return document.getElementById(id); })) {
@@ -98,13 +123,56 @@
           var doc = new DOMParser().parseFromString(html, "text/html");
           REGIONS.forEach(function (id) {
             var fresh = doc.getElementById(id), here = document.getElementById(id);
+            if (id === "conversation" && here && here.contains(document.activeElement) && document.activeElement.tagName === "TEXTAREA") {
+              // Keep what staff are typing: only the texts are refreshed.
+              var list = here.querySelector("ol.thread"), freshList = fresh && fresh.querySelector("ol.thread");
+              if (list && freshList) { list.innerHTML = freshList.innerHTML; }
+              return;
+            }
             if (fresh && here) {
               here.innerHTML = fresh.innerHTML;
+              if (window.apptconfirmLabelCells) { window.apptconfirmLabelCells(here); }
             }
           });
         })
         .catch(function () { /* the next event tries again */ });
     }, 1000);
+  }
+
+  // The nav's inbox count follows replies arriving and being handled; a
+  // new one waiting is announced.
+  var countTimer = null;
+  function refreshInboxCount() {
+    var el = document.querySelector("[data-inbox-count]");
+    if (!el || countTimer) {
+      return;
+    }
+    countTimer = window.setTimeout(function () {
+      countTimer = null;
+      fetch("/inbox/count", { credentials: "same-origin" })
+        .then(function (r) {
+          if (!r.ok) { throw new Error("status " + r.status); }
+          return r.text();
+        })
+        .then(function (text) {
+          var n = parseInt(text, 10);
+          if (isNaN(n)) { return; }
+          var before = parseInt(el.getAttribute("data-n") || el.textContent, 10) || 0;
+          el.setAttribute("data-n", String(n));
+          el.textContent = n > 0 ? String(n) : "";
+          if (n > 0) {
+            var hidden = document.createElement("span");
+            hidden.className = "visually-hidden";
+            hidden.textContent = " waiting";
+            el.appendChild(hidden);
+          }
+          el.classList.toggle("zero", n === 0);
+          if (n > before) {
+            announce("A reply waits in the inbox: " + n + " in all.");
+          }
+        })
+        .catch(function () { /* the next inbox event tries again */ });
+    }, 300);
   }
 
   function apply(ev) {
@@ -119,8 +187,11 @@
         setBadge(el, ev.status, MESSAGE_STATES);
       }
     }
-    if (ev.appointment_id) {
-      refreshRegions(ev.appointment_id);
+    if (ev.appointment_id || ev.patient_id) {
+      refreshRegions(ev.appointment_id, ev.patient_id);
+    }
+    if (ev.kind === "inbox") {
+      refreshInboxCount();
     }
     refreshCounts(2000);
   }

@@ -888,3 +888,13 @@ func (s *Service) MessageSummaries(ctx context.Context, ids []uint) (map[uint][]
 	}
 	return out, nil
 }
+
+// ReplySummaries returns the latest reply matched to each appointment in
+// ids (without its text), for the reply chips of the day view.
+func (s *Service) ReplySummaries(ctx context.Context, ids []uint) (map[uint]models.InboundMessage, error) {
+	out, err := s.store.ReplySummaries(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("clinic: replies: %w", err)
+	}
+	return out, nil
+}

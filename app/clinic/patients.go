@@ -439,6 +439,23 @@ func (s *Service) FindPatient(ctx context.Context, phone, firstName, lastName st
 	return p, nil
 }
 
+// SharingPhone returns the other patients with p's number (a family
+// sharing a phone, or a patient entered twice), oldest first, so staff
+// see them where they look at p.
+func (s *Service) SharingPhone(ctx context.Context, p *models.Patient) ([]models.Patient, error) {
+	all, err := s.store.PatientsByPhone(ctx, p.Phone)
+	if err != nil {
+		return nil, fmt.Errorf("clinic: patients sharing a phone: %w", err)
+	}
+	out := make([]models.Patient, 0, len(all))
+	for _, o := range all {
+		if o.ID != p.ID {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
 // checkExternalID validates an external id (already trimmed): one line of
 // at most models.MaxExternalID characters, or empty.
 func checkExternalID(id string) string {

@@ -24,10 +24,23 @@ var demoPatients = []clinic.PatientInput{
 	{FirstName: "Rita", LastName: "Levi", Phone: "+393123456789", Language: "it"},
 }
 
-// SeedDemo fills an empty database with a demo clinic: a provider, eight
-// patients and appointments over the next week, booked through the same
-// service staff use, so reminders are planned as for real bookings. It does
-// nothing when patients already exist.
+// demoSlot is one demo appointment: a day from today (0 today, -1 for the
+// two whose reminders go out in the demo's first minutes), a local time, a
+// patient (index into demoPatients) and a provider (index into the
+// location's demo providers).
+type demoSlot struct {
+	days, hour, minutes int
+	patient, provider   int
+	confirm             bool
+}
+
+// SeedDemo fills an empty database with a demo clinic that shows the
+// product on every page: a New York location with two providers and a
+// Paris one with a third, eight patients and appointments in working hours
+// over the coming days, booked through the same service staff use (so
+// reminders are planned as for real bookings), some confirmed, one reply
+// waiting in the inbox, and one number whose messages the simulator fails.
+// It does nothing when patients already exist.
 func (a *App) SeedDemo(ctx context.Context) error {
 	n, err := a.Store.CountPatients(ctx)
 	if err != nil {
@@ -41,52 +54,117 @@ func (a *App) SeedDemo(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	prov, err := a.Clinic.CreateProvider(ctx, actor, clinic.ProviderInput{Name: "Dr. Elizabeth Blackwell", LocationID: &loc.ID, Active: true})
+	paris, err := a.Clinic.CreateLocation(ctx, actor, clinic.LocationInput{Name: "Paris", TimeZone: "Europe/Paris", Country: "FR", Address: "12 rue de Rivoli, 75004 Paris"})
 	if err != nil {
-		return fmt.Errorf("demo: provider: %w", err)
+		return fmt.Errorf("demo: location: %w", err)
 	}
-	zone := loc.Zone()
-	now := a.now().In(zone)
+	providers := map[uint][]*models.Provider{}
+	for _, p := range []struct {
+		name string
+		loc  *models.Location
+	}{{"Dr. Elizabeth Blackwell", loc}, {"Dr. Virginia Apgar", loc}, {"Dr. Louis Pasteur", paris}} {
+		prov, err := a.Clinic.CreateProvider(ctx, actor, clinic.ProviderInput{Name: p.name, LocationID: &p.loc.ID, Active: true})
+		if err != nil {
+			return fmt.Errorf("demo: provider: %w", err)
+		}
+		providers[p.loc.ID] = append(providers[p.loc.ID], prov)
+	}
+	// The simulator fails what is sent to Grace Hopper's number, so a
+	// failed reminder shows within the demo's first minutes.
+	if a.Simulator != nil {
+		a.Simulator.FailDeliveryTo(demoPatients[1].Phone, 30)
+	}
 	soon, err := a.demoSoonStarts(ctx, loc)
 	if err != nil {
 		return err
 	}
-	// Slots from later today through next week, in the location's local
-	// time; days -1 are the appointments whose first reminder goes out in
-	// the demo's first minutes.
-	slots := []struct {
-		days    int
-		hour    int
-		minutes int
-	}{
-		{-1, 0, 0}, {-1, 1, 0}, {0, 3, 0}, {1, 9, 0}, {1, 10, 30}, {1, 14, 0}, {2, 9, 30}, {2, 16, 0}, {3, 11, 0}, {4, 15, 30}, {6, 10, 0},
+	here := []demoSlot{
+		{days: -1, hour: 0, patient: 0}, {days: -1, hour: 1, patient: 1, provider: 1},
+		{days: 0, patient: 3, provider: 1},
+		{days: 1, hour: 9, patient: 0, confirm: true}, {days: 1, hour: 10, minutes: 30, patient: 1, provider: 1},
+		{days: 1, hour: 14, patient: 3}, {days: 2, hour: 9, minutes: 30, patient: 5, provider: 1, confirm: true},
+		{days: 2, hour: 16, patient: 6}, {days: 3, hour: 11, patient: 7, provider: 1},
+		{days: 4, hour: 15, minutes: 30, patient: 0}, {days: 6, hour: 10, patient: 1, provider: 1},
 	}
-	for i, sl := range slots {
-		var start time.Time
-		switch sl.days {
-		case -1:
-			start = soon[sl.hour]
-		case 0:
-			// Later today, rounded to the quarter hour.
-			start = now.Add(time.Duration(sl.hour+2) * time.Hour).Truncate(15 * time.Minute)
-		default:
-			d := now.AddDate(0, 0, sl.days)
-			start = time.Date(d.Year(), d.Month(), d.Day(), sl.hour, sl.minutes, 0, 0, zone)
+	there := []demoSlot{
+		{days: 1, hour: 10, patient: 2, confirm: true}, {days: 2, hour: 14, minutes: 30, patient: 4},
+	}
+	var waiting *models.Appointment
+	for _, set := range []struct {
+		loc   *models.Location
+		slots []demoSlot
+	}{{loc, here}, {paris, there}} {
+		zone := set.loc.Zone()
+		now := a.now().In(zone)
+		for i, sl := range set.slots {
+			var start time.Time
+			switch sl.days {
+			case -1:
+				start = soon[sl.hour]
+			case 0:
+				start = demoToday(now)
+			default:
+				d := now.AddDate(0, 0, sl.days)
+				start = time.Date(d.Year(), d.Month(), d.Day(), sl.hour, sl.minutes, 0, 0, zone)
+			}
+			patient, err := a.ensureDemoPatient(ctx, actor, demoPatients[sl.patient], set.loc.Country)
+			if err != nil {
+				return err
+			}
+			prov := providers[set.loc.ID][sl.provider]
+			appt, err := a.Clinic.CreateAppointment(ctx, actor, clinic.AppointmentInput{
+				PatientID: patient.ID, LocationID: set.loc.ID, ProviderID: &prov.ID,
+				StartsAt: start.UTC(), DurationMinutes: 30, Notes: "Demo appointment",
+			})
+			if err != nil {
+				return fmt.Errorf("demo: appointment %d at %s: %w", i+1, set.loc.Name, err)
+			}
+			if sl.confirm {
+				if _, err := a.Clinic.Confirm(ctx, actor, appt.ID, "staff"); err != nil {
+					return fmt.Errorf("demo: confirm: %w", err)
+				}
+			}
+			if set.loc == loc && sl.days == 1 && sl.hour == 14 {
+				waiting = appt
+			}
 		}
-		p := demoPatients[i%len(demoPatients)]
-		patient, err := a.ensureDemoPatient(ctx, actor, p, loc.Country)
-		if err != nil {
+	}
+	if waiting != nil {
+		if err := a.demoReply(ctx, waiting, demoPatients[3].Phone, "Could I come half an hour later? My train is late."); err != nil {
 			return err
 		}
-		_, err = a.Clinic.CreateAppointment(ctx, actor, clinic.AppointmentInput{
-			PatientID: patient.ID, LocationID: loc.ID, ProviderID: &prov.ID,
-			StartsAt: start.UTC(), DurationMinutes: 30, Notes: "Demo appointment",
-		})
-		if err != nil {
-			return fmt.Errorf("demo: appointment %d: %w", i+1, err)
-		}
 	}
-	a.Log.Info("demo clinic seeded", "patients", len(demoPatients), "appointments", len(slots))
+	a.Log.Info("demo clinic seeded", "patients", len(demoPatients), "appointments", len(here)+len(there))
+	return nil
+}
+
+// demoToday is a time later today within working hours (on the next
+// quarter hour at least an hour ahead, from 09:00 to 16:30), or tomorrow
+// at 09:00 once today's hours are over.
+func demoToday(now time.Time) time.Time {
+	at := now.Add(time.Hour).Truncate(15 * time.Minute)
+	open := time.Date(now.Year(), now.Month(), now.Day(), 9, 0, 0, 0, now.Location())
+	if at.Before(open) {
+		return open
+	}
+	if last := time.Date(now.Year(), now.Month(), now.Day(), 16, 30, 0, 0, now.Location()); at.After(last) {
+		return open.AddDate(0, 0, 1)
+	}
+	return at
+}
+
+// demoReply leaves a reply the app could not act on in the inbox, about
+// appt, as the conversation service leaves one.
+func (a *App) demoReply(ctx context.Context, appt *models.Appointment, from, text string) error {
+	now := a.now()
+	in := &models.InboundMessage{
+		ProviderID: fmt.Sprintf("demo-%d", now.UnixNano()), From: from, To: "", Text: text, ReceivedAt: now.Add(-10 * time.Minute),
+		PatientID: &appt.PatientID, AppointmentID: &appt.ID, Intent: "unknown",
+		Candidates: fmt.Sprint(appt.ID), NeedsAttention: true, CreatedAt: now,
+	}
+	if _, err := a.Store.AddInbound(ctx, in); err != nil {
+		return fmt.Errorf("demo: reply: %w", err)
+	}
 	return nil
 }
 

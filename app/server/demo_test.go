@@ -175,3 +175,56 @@ func TestDemoWholeLoop(t *testing.T) {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// The demo shows the product: two locations in real zones, every
+// appointment but the two live-loop ones in working hours, some confirmed,
+// one reply waiting in the inbox, and the simulator failing one number.
+func TestSeedDemoShowsTheProduct(t *testing.T) {
+	cfg := config.Default()
+	cfg.Clinic.Timezone = "America/New_York"
+	cfg.SMSCX.Mode = config.ModeSimulate
+	cfg.Database.DSN = t.TempDir() + "/demo.db"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	clock := &testClock{t: time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)} // 11:00 in New York
+	ctx := context.Background()
+	a, err := Build(ctx, cfg, discardLog(), Options{Now: clock.Now, HashCost: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = a.Close(ctx) }()
+	if err := a.SeedDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var appts []models.Appointment
+	if err := a.Store.DB(ctx).Preload("Location").Order("starts_at").Find(&appts).Error; err != nil {
+		t.Fatal(err)
+	}
+	zones := map[string]int{}
+	confirmed, outside := 0, 0
+	for _, ap := range appts {
+		zones[ap.Location.TimeZone]++
+		if ap.Status == models.Confirmed {
+			confirmed++
+		}
+		local := ap.StartsAt.In(ap.Location.Zone())
+		if h := local.Hour(); h < 9 || h >= 17 {
+			outside++
+		}
+	}
+	if zones["America/New_York"] < 8 || zones["Europe/Paris"] < 2 {
+		t.Errorf("appointments per zone: %v", zones)
+	}
+	if confirmed < 3 {
+		t.Errorf("%d confirmed, want at least 3", confirmed)
+	}
+	// Only the two whose reminders go out in the first minutes may fall
+	// outside working hours (here at 13:00 they fall inside too).
+	if outside > 0 {
+		t.Errorf("%d appointments outside 09:00-17:00 local", outside)
+	}
+	if n, err := a.Store.CountInbox(ctx); err != nil || n != 1 {
+		t.Errorf("inbox holds %d (%v), want 1", n, err)
+	}
+}

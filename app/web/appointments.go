@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"apptconfirm/app/auth"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/outbox"
 	"apptconfirm/models"
@@ -68,6 +69,14 @@ type appointmentListData struct {
 func (s *Server) appointmentList(c *gin.Context) {
 	ctx := c.Request.Context()
 	q := c.Request.URL.Query()
+	switch calendarView(q) {
+	case "day":
+		s.appointmentCalendar(c, false)
+		return
+	case "week":
+		s.appointmentCalendar(c, true)
+		return
+	}
 	fe := models.FieldErrors{}
 	d := appointmentListData{
 		Date: q.Get("date"), From: q.Get("from"), To: q.Get("to"),
@@ -322,6 +331,22 @@ func (s *Server) appointmentNew(c *gin.Context) {
 	if l != nil {
 		f.LocationID = strconv.FormatUint(uint64(l.ID), 10)
 	}
+	// A free time picked on the calendar arrives as starts_at, location_id
+	// and provider_id; values that do not parse are ignored, and the
+	// service checks the rest when the form is sent.
+	if v := c.Query("starts_at"); v != "" {
+		if _, err := time.Parse("2006-01-02T15:04", v); err == nil {
+			f.StartsAt = v
+		}
+	}
+	for _, p := range []struct {
+		key string
+		to  *string
+	}{{"location_id", &f.LocationID}, {"provider_id", &f.ProviderID}} {
+		if id, ok := parseID(c.Query(p.key)); ok {
+			*p.to = strconv.FormatUint(uint64(id), 10)
+		}
+	}
 	s.appointmentFormPage(c, http.StatusOK, nil, false, f, nil)
 }
 
@@ -403,6 +428,12 @@ func (s *Server) saveAppointment(c *gin.Context, a *models.Appointment, reschedu
 		done = "Rescheduled to " + fmtLocal(out.StartsAt, out.Location) + "; its reminders were planned again."
 	}
 	s.flash(c, done)
+	// An action taken from elsewhere (the dashboard's list of who needs
+	// chasing) goes back there; only a path of this site is followed.
+	if next := c.PostForm("next"); next != "" {
+		c.Redirect(http.StatusSeeOther, auth.SafeNext(next))
+		return
+	}
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/appointments/%d", a.ID))
 }
 
@@ -443,11 +474,19 @@ type appointmentShowData struct {
 	Timeline []models.TimelineEntry
 	// Which actions the state machine allows now.
 	CanConfirm, CanCancel, CanComplete, CanNoShow, CanRestore, CanMove bool
+	// LaterActions says completed and no-show become possible once the
+	// visit has begun.
+	LaterActions bool
 	// Reason is the cancellation reason as typed, shown again with its error.
 	Reason string
 	Errors models.FieldErrors
 	// ActionError says why the last action was refused.
 	ActionError string
+	// Thread is the SMS conversation with the patient.
+	Thread *threadData
+	// AttentionID is the inbox item of the patient's latest reply when it
+	// waits for a person (0 when none does).
+	AttentionID uint
 	// Offer is the form offering the patient new times, nil when none can
 	// be sent.
 	Offer *offerForm
@@ -476,12 +515,28 @@ func (s *Server) appointmentShowPage(c *gin.Context, status int, a *models.Appoi
 		return
 	}
 	d.Appointment, d.Zone, d.Messages, d.Timeline = a, a.Location.TimeZone, msgs, tl
+	replies, err := s.clinic.ReplySummaries(ctx, []uint{a.ID})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if r, ok := replies[a.ID]; ok && r.NeedsAttention && r.HandledAt == nil {
+		d.AttentionID = r.ID
+	}
+	if d.Thread, err = s.thread(ctx, c, a.Patient, a.ID, d.Zone); err != nil {
+		s.fail(c, err)
+		return
+	}
 	st := a.Status
 	// Confirming a request for another time keeps the current time.
 	d.CanConfirm = st.CanMove(models.Confirmed) && (st == models.Scheduled || st == models.RescheduleRequested)
 	d.CanCancel = st.CanMove(models.Cancelled)
-	d.CanComplete = st.CanMove(models.Completed)
-	d.CanNoShow = st.CanMove(models.NoShow)
+	// Completed and no-show are offered once the visit has begun: before,
+	// the service would refuse them.
+	begun := !a.StartsAt.After(s.now())
+	d.CanComplete = st.CanMove(models.Completed) && begun
+	d.CanNoShow = st.CanMove(models.NoShow) && begun
+	d.LaterActions = !begun && st.Active()
 	d.CanRestore = st == models.Cancelled
 	d.CanMove = st.Holds()
 	if d.Offer, err = s.offerForm(ctx, a, d.Offer); err != nil {
@@ -536,6 +591,12 @@ func (s *Server) appointmentAction(c *gin.Context, done string, do func(ctx cont
 		return
 	}
 	s.flash(c, done)
+	// An action taken from elsewhere (the dashboard's list of who needs
+	// chasing) goes back there; only a path of this site is followed.
+	if next := c.PostForm("next"); next != "" {
+		c.Redirect(http.StatusSeeOther, auth.SafeNext(next))
+		return
+	}
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/appointments/%d", a.ID))
 }
 

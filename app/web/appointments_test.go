@@ -130,10 +130,10 @@ func TestAppointmentBooking(t *testing.T) {
 			has, hasn []string
 		}{
 			// Today is 2 March in New York (the default location).
-			{"/appointments", 200, []string{"Monday 2 March 2026", "No appointments on this day", "date=2026-03-01", "date=2026-03-03", "days in America/New_York"}, []string{"Alice Martin"}},
-			{"/appointments?date=2026-03-04", 200, []string{"Alice Martin", ">09:00<", `data-appointment-id="` + itoa(id) + `"`, `class="badge scheduled"`}, nil},
-			{"/appointments?date=2026-03-04&location_id=" + itoa(ny.ID), 200, []string{"Alice Martin", ">09:00<"}, nil},
-			{"/appointments?date=2026-03-04&location_id=" + itoa(paris.ID), 200, []string{"No appointments on this day", "days in Europe/Paris"}, nil},
+			{"/appointments?view=list", 200, []string{"Monday 2 March 2026", "No appointments on this day", "date=2026-03-01", "date=2026-03-03", "days in America/New_York"}, []string{"Alice Martin"}},
+			{"/appointments?view=list&date=2026-03-04", 200, []string{"Alice Martin", ">09:00<", `data-appointment-id="` + itoa(id) + `"`, `class="badge scheduled"`}, nil},
+			{"/appointments?view=list&date=2026-03-04&location_id=" + itoa(ny.ID), 200, []string{"Alice Martin", ">09:00<"}, nil},
+			{"/appointments?view=list&date=2026-03-04&location_id=" + itoa(paris.ID), 200, []string{"No appointments on this day", "days in Europe/Paris"}, nil},
 			{"/appointments?date=2026-03-04&status=scheduled", 200, []string{"Alice Martin"}, nil},
 			{"/appointments?date=2026-03-04&status=confirmed", 200, []string{"No appointments"}, nil},
 			{"/appointments?date=2026-03-04&q=alice&sort=patient", 200, []string{"Alice Martin"}, nil},
@@ -335,10 +335,10 @@ func TestAppointmentBooking(t *testing.T) {
 		}{
 			{"/appointments/" + itoa(ap.ID), []string{"Thursday 10 December 2026, 09:00 to 09:20", "America/New_York"}},
 			{"/appointments/" + itoa(ap.ID) + "/edit", []string{`value="2026-12-10T09:00"`}},
-			{"/appointments?date=2026-12-10", []string{">09:00<", "days in America/New_York"}},
-			{"/appointments?date=2026-12-10&location_id=" + itoa(ny.ID), []string{">09:00<", "days in America/New_York"}},
+			{"/appointments?view=list&date=2026-12-10", []string{">09:00<", "days in America/New_York"}},
+			{"/appointments?view=list&date=2026-12-10&location_id=" + itoa(ny.ID), []string{">09:00<", "days in America/New_York"}},
 			// Counted in Paris the day holds nothing from New York's list.
-			{"/appointments?date=2026-12-10&location_id=" + itoa(paris.ID), []string{"No appointments on this day", "days in Europe/Paris"}},
+			{"/appointments?view=list&date=2026-12-10&location_id=" + itoa(paris.ID), []string{"No appointments on this day", "days in Europe/Paris"}},
 			{"/appointments?from=2026-12-10&to=2026-12-10", []string{"Thu 10 Dec 09:00"}},
 			{"/patients/" + itoa(p.ID), []string{"Thu 10 Dec 2026 09:00"}},
 		} {

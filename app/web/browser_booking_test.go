@@ -68,7 +68,7 @@ func TestBrowserBookAndCancel(t *testing.T) {
 		chromedp.SetValue(`#f-duration_minutes`, "30"),
 		chromedp.Submit(`#f-starts_at`),
 		chromedp.WaitVisible(statusBadge),
-		chromedp.Navigate(base+"/appointments?date="+start.Format("2006-01-02")),
+		chromedp.Navigate(base+"/appointments?view=list&date="+start.Format("2006-01-02")),
 		chromedp.WaitVisible(`td a[href^="/appointments/"]`),
 	)
 	if err != nil {

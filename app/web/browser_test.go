@@ -85,6 +85,13 @@ func startBrowserApp(t *testing.T, zone string) (*server.App, string) {
 // network needs, and returns its tab's context (bounded to two minutes).
 func newChromium(t *testing.T, exe string, width, height int) context.Context {
 	t.Helper()
+	return newChromiumFor(t, exe, width, height, 2*time.Minute)
+}
+
+// newChromiumFor is newChromium for a test that needs longer than two
+// minutes in the browser.
+func newChromiumFor(t *testing.T, exe string, width, height int, limit time.Duration) context.Context {
+	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
@@ -98,7 +105,7 @@ func newChromium(t *testing.T, exe string, width, height int) context.Context {
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, bcancel := chromedp.NewContext(actx)
-	bctx, tcancel := context.WithTimeout(bctx, 2*time.Minute)
+	bctx, tcancel := context.WithTimeout(bctx, limit)
 	t.Cleanup(func() {
 		tcancel()
 		bcancel()

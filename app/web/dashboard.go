@@ -39,11 +39,16 @@ type dashboardData struct {
 	Errors []string
 	// Query is the dashboard's own query string, for the live fragment.
 	Query string
-	Body  *dashboardBody
+	// CSRF is the session's token, for the one-click actions of the body
+	// (which the live fragment renders without the page envelope).
+	CSRF string
+	Body *dashboardBody
 }
 
 // dashboardBody is the part of the dashboard that live.js reloads.
 type dashboardBody struct {
+	// Chase lists today's appointments that need a person, first thing.
+	Chase            []chaseRow
 	Stats            *stats.Dashboard
 	ConfirmationRate string
 	ReplyRate        string
@@ -192,6 +197,9 @@ func (s *Server) dashboardData(c *gin.Context) (*dashboardData, int, error) {
 		own.Set("location_id", base.Get("location_id"))
 	}
 	d.Query = own.Encode()
+	if hasSession(c) {
+		d.CSRF = s.csrfToken(ctx)
+	}
 
 	query := stats.Query{From: from, To: to.AddDate(0, 0, 1), Zone: zone}
 	if loc != nil {
@@ -216,6 +224,13 @@ func (s *Server) dashboardData(c *gin.Context) (*dashboardData, int, error) {
 		ListURL:   "/appointments?" + list.Encode(),
 		Chart:     newChart(st.Days, s.now()),
 		UpdatedAt: s.now().In(zone).Format("15:04:05"),
+	}
+	chase, err := s.clinic.NeedingAPerson(ctx, clinic.AppointmentQuery{From: today, To: today.AddDate(0, 0, 1), LocationID: query.LocationID})
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, ch := range chase {
+		body.Chase = append(body.Chase, newChaseRow(ch))
 	}
 	body.ConfirmationRate = percent(st.ConfirmationRate())
 	body.ReplyRate = percent(st.ReplyRate())
@@ -412,4 +427,36 @@ func plot(b *strings.Builder, down, ok bool, x, y float64) bool {
 	}
 	fmt.Fprintf(b, "%s%.1f %.1f", cmd, x, y)
 	return true
+}
+
+// chaseRow is one appointment of today that needs a person, with the
+// one-click actions: call the number, answer the reply, confirm.
+type chaseRow struct {
+	ID, PatientID uint
+	Time, Zone    string
+	Patient       string
+	Phone         string
+	Reasons       string
+	Attention     bool
+	InboxID       uint
+	CanConfirm    bool
+	Status        models.AppointmentStatus
+}
+
+func newChaseRow(ch clinic.Chase) chaseRow {
+	a := ch.Appointment
+	r := chaseRow{
+		ID: a.ID, PatientID: a.PatientID, Reasons: strings.Join(ch.Reasons(), "; "),
+		Attention: ch.Attention, InboxID: ch.InboxID, CanConfirm: a.Status == models.Scheduled, Status: a.Status,
+	}
+	if a.Location != nil {
+		r.Zone = a.Location.TimeZone
+		if z, err := time.LoadLocation(a.Location.TimeZone); err == nil {
+			r.Time = a.StartsAt.In(z).Format("15:04")
+		}
+	}
+	if a.Patient != nil {
+		r.Patient, r.Phone = a.Patient.Name(), a.Patient.Phone
+	}
+	return r
 }

@@ -200,3 +200,15 @@ func (h *inboxPages) handled(c *gin.Context) {
 	err := h.svc.MarkHandled(c.Request.Context(), actorOf(c), id, c.PostForm("note"))
 	h.done(c, err, "Marked handled.")
 }
+
+// count answers how many replies wait in the inbox, as plain text: the
+// nav's badge asks again after each inbox change.
+func (h *inboxPages) count(c *gin.Context) {
+	n, err := h.svc.Count(c.Request.Context())
+	if err != nil {
+		h.s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.String(http.StatusOK, "%d", n)
+}

@@ -165,6 +165,10 @@ type patientShowData struct {
 	Messages []outbox.Shown
 	// MessagesShown is how many at most are listed.
 	MessagesShown int
+	// Thread is the SMS conversation with the patient.
+	Thread *threadData
+	// SamePhone are the other patients with this number.
+	SamePhone []models.Patient
 }
 
 const (
@@ -194,6 +198,14 @@ func (s *Server) patientShow(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
+	}
+	if d.SamePhone, err = s.clinic.SharingPhone(ctx, p); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if d.Thread, err = s.thread(ctx, c, p, 0, d.Zone); err != nil {
+		s.fail(c, err)
+		return
 	}
 	s.html(c, http.StatusOK, "patient_show", s.page(c, p.Name(), "patients", d))
 }

@@ -84,6 +84,8 @@ type Page struct {
 	FlashError bool
 	Simulating bool
 	ClinicName string
+	// InboxCount is how many replies wait for a person (shown in the nav).
+	InboxCount int64
 	// Lang is the page's language (the html lang attribute); empty is
 	// English.
 	Lang string
@@ -205,6 +207,8 @@ func templateFuncs(assets *Assets) template.FuncMap {
 		},
 		// langname names a language code: "French" for "fr".
 		"langname": texts.LanguageName,
+		// statusword writes a state for people: "no_show" is "no-show".
+		"statusword": func(v any) string { return strings.ReplaceAll(fmt.Sprint(v), "_", "-") },
 		// msgname names a message from its kind and rule name as staff
 		// read it: "Reminder 48 h before", "Confirmation acknowledgement".
 		"msgname": func(kind, ruleName string) string {

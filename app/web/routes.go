@@ -143,6 +143,8 @@ func (s *Server) routes() {
 	staff.POST("/upcoming/:id/skip", s.upcomingSkip)
 	if s.inbox != nil {
 		staff.GET("/inbox", s.inbox.list)
+		staff.GET("/inbox/count", s.inbox.count)
+		staff.POST("/patients/:id/messages", s.patientSend)
 		staff.POST("/inbox/:id/confirm", s.inbox.confirm)
 		staff.POST("/inbox/:id/cancel", s.inbox.cancel)
 		staff.POST("/inbox/:id/answer", s.inbox.answer)

@@ -290,6 +290,12 @@ func (s *Server) page(c *gin.Context, title, nav string, data any) *Page {
 		// row for every visitor. (The login form has a token of its own.)
 		if p.User != nil {
 			p.CSRF = s.csrfToken(ctx)
+			if s.inbox != nil {
+				// The nav's count is a courtesy: a failure leaves it out.
+				if n, err := s.inbox.svc.Count(ctx); err == nil {
+					p.InboxCount = n
+				}
+			}
 		}
 		p.Flash = s.sessions.PopString(ctx, sessFlash)
 		p.FlashError = s.sessions.PopBool(ctx, sessFlashE)

@@ -57,7 +57,7 @@ func TestBrowserWebhookPagesFit(t *testing.T) {
 			chromedp.SendKeys(`input[name="email"]`, "boss@example.com"),
 			chromedp.SendKeys(`input[name="password"]`, "correct horse battery"),
 			chromedp.Submit(`input[name="password"]`),
-			chromedp.WaitVisible(`nav`),
+			chromedp.WaitVisible(`header.top`), // on a phone the menu is folded away
 		)
 		if err != nil {
 			t.Fatal(err)

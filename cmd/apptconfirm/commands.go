@@ -50,6 +50,11 @@ func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		// The demo always simulates: it must never reach a real phone.
 		cfg.SMSCX.Mode = config.ModeSimulate
 		cfg.Database.AutoMigrate = true
+		// The demo clinic lives in a real time zone (its second location is
+		// in Paris) unless the configuration names one.
+		if cfg.Clinic.Timezone == "UTC" {
+			cfg.Clinic.Timezone = "America/New_York"
+		}
 	}
 	log := newLogger(cfg, stderr)
 	app, err := server.Build(ctx, cfg, log, server.Options{})
