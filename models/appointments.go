@@ -77,13 +77,14 @@ func (s *Store) CreateAppointment(ctx context.Context, a *Appointment) error {
 	return nil
 }
 
-// SaveAppointment writes a's place, time, provider, notes, state and
-// updated_at.
+// SaveAppointment writes a's place, time, provider, notes, state, external
+// id and updated_at.
 func (s *Store) SaveAppointment(ctx context.Context, a *Appointment) error {
 	err := update[Appointment](ctx, s, a.ID, map[string]any{
 		"location_id": a.LocationID, "provider_id": a.ProviderID, "starts_at": a.StartsAt,
 		"duration_minutes": a.DurationMinutes, "notes": a.Notes, "status": a.Status,
 		"confirmed_at": a.ConfirmedAt, "cancelled_at": a.CancelledAt, "updated_at": a.UpdatedAt,
+		"external_id": a.ExternalID,
 	})
 	if err != nil {
 		return fmt.Errorf("store: save appointment %d: %w", a.ID, err)
@@ -279,6 +280,51 @@ func (s *Store) UpcomingFor(ctx context.Context, patientIDs, ids []uint, now tim
 	err := q.Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: upcoming appointments: %w", Classify(err))
+	}
+	return out, nil
+}
+
+// AppointmentByExternalID returns the appointment with that external id,
+// with Patient, Location and Provider, its row locked for update on
+// PostgreSQL when lock is set, or ErrNotFound.
+func (s *Store) AppointmentByExternalID(ctx context.Context, externalID string, lock bool) (*Appointment, error) {
+	if externalID == "" {
+		return nil, fmt.Errorf("appointment with external id %q: %w", externalID, ErrNotFound)
+	}
+	db := s.conn(ctx)
+	if lock {
+		db = db.Scopes(s.forUpdate)
+	}
+	var ids []uint
+	if err := db.Model(&Appointment{}).Where("external_id = ?", externalID).Limit(1).Pluck("id", &ids).Error; err != nil {
+		return nil, fmt.Errorf("store: appointment by external id: %w", Classify(err))
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("appointment with external id %q: %w", externalID, ErrNotFound)
+	}
+	return s.appointment(ctx, ids[0], lock)
+}
+
+// ExternalAppointment is the external id of one appointment, for a sync.
+type ExternalAppointment struct {
+	ID         uint
+	ExternalID string
+}
+
+// ActiveExternalAppointments returns the scheduled and confirmed
+// appointments starting in [from, to) at the locations in locationIDs
+// that have an external id: those an import in sync mode may cancel.
+func (s *Store) ActiveExternalAppointments(ctx context.Context, from, to time.Time, locationIDs []uint) ([]ExternalAppointment, error) {
+	if len(locationIDs) == 0 {
+		return nil, nil
+	}
+	var out []ExternalAppointment
+	err := s.conn(ctx).Model(&Appointment{}).Select("id", "external_id").
+		Where("starts_at >= ? AND starts_at < ? AND location_id IN ? AND status IN ? AND external_id <> ''",
+			from.UTC(), to.UTC(), locationIDs, ActiveStatuses).
+		Order("id").Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: external appointments: %w", Classify(err))
 	}
 	return out, nil
 }

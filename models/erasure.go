@@ -353,7 +353,7 @@ func (er *eraser) patient() error {
 		}
 	}
 	return er.db().Model(&Patient{}).Where("id = ?", er.p.ID).Updates(map[string]any{
-		"first_name": "", "last_name": "", "phone": "", "opted_out_at": nil, "opt_out_source": "",
+		"first_name": "", "last_name": "", "phone": "", "external_id": "", "opted_out_at": nil, "opt_out_source": "",
 		"erased_at": er.now, "updated_at": er.now,
 	}).Error
 }

@@ -109,6 +109,7 @@ var migrations = []migration{
 		}
 		return tx.Migrator().CreateTable(&v8SuppressedNumber{})
 	}},
+	{9, "external ids of appointments and patients; calendar feeds", migrateV9},
 	{10, "outbound webhooks: endpoints and deliveries", migrateV10},
 	{11, "working hours of providers and locations", func(tx *gorm.DB) error {
 		if tx.Migrator().HasTable(&v11WorkingHours{}) {

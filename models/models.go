@@ -99,9 +99,12 @@ type Patient struct {
 	// of everything that identified them, so that the appointments (and
 	// the clinic's figures) keep their patient; the store reads it as
 	// gone.
-	ErasedAt  *time.Time
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ErasedAt *time.Time
+	// ExternalID is the patient's id in the clinic's other system (a
+	// record number), unique among patients; empty when there is none.
+	ExternalID string `gorm:"size:100;not null;default:''"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // ErasedName is what an erased patient is called.
@@ -136,8 +139,12 @@ type Appointment struct {
 	Status          AppointmentStatus `gorm:"size:24;not null;index:idx_appointments_status_start,priority:1"`
 	ConfirmedAt     *time.Time
 	CancelledAt     *time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// ExternalID is the appointment's id in the clinic's other system,
+	// unique among appointments; empty when there is none. Imports and
+	// the upsert endpoint find appointments by it.
+	ExternalID string `gorm:"size:100;not null;default:''"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // EndsAt is the end of the appointment.

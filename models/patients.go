@@ -218,11 +218,13 @@ func (s *Store) CreatePatient(ctx context.Context, p *Patient) error {
 	return nil
 }
 
-// SavePatient writes p's names, phone, language and updated_at.
+// SavePatient writes p's names, phone, language, external id and
+// updated_at.
 func (s *Store) SavePatient(ctx context.Context, p *Patient) error {
 	err := update[Patient](ctx, s, p.ID, map[string]any{
 		"first_name": p.FirstName, "last_name": p.LastName,
 		"phone": p.Phone, "language": p.Language, "updated_at": p.UpdatedAt,
+		"external_id": p.ExternalID,
 	})
 	if err != nil {
 		return fmt.Errorf("store: save patient %d: %w", p.ID, err)
@@ -242,4 +244,25 @@ func (s *Store) SetOptOut(ctx context.Context, id uint, out bool, at time.Time, 
 		return fmt.Errorf("store: opt-out of patient %d: %w", id, err)
 	}
 	return nil
+}
+
+// PatientByExternalID returns the patient with that external id, locked
+// for update on PostgreSQL when lock is set, or ErrNotFound (also for an
+// erased one, whose external id is blank anyway).
+func (s *Store) PatientByExternalID(ctx context.Context, externalID string, lock bool) (*Patient, error) {
+	db := s.conn(ctx).Where(notErased)
+	if lock {
+		db = db.Scopes(s.forUpdate)
+	}
+	var p Patient
+	if externalID == "" {
+		return nil, fmt.Errorf("patient with external id %q: %w", externalID, ErrNotFound)
+	}
+	if err := db.Where("external_id = ?", externalID).Take(&p).Error; err != nil {
+		if err = Classify(err); isNotFound(err) {
+			return nil, fmt.Errorf("patient with external id %q: %w", externalID, ErrNotFound)
+		}
+		return nil, fmt.Errorf("store: patient by external id: %w", err)
+	}
+	return &p, nil
 }

@@ -55,6 +55,34 @@
   }
   labelCells(document);
   window.apptconfirmLabelCells = labelCells;
+  // An import under way: the progress bar follows the job, and the page
+  // reloads to show the outcome once it is done.
+  var running = document.querySelector("[data-import-status]");
+  if (running && window.fetch) {
+    var bar = document.getElementById("import-progress");
+    var text = document.getElementById("import-progress-text");
+    var poll = function () {
+      fetch(running.getAttribute("data-import-status"), { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (st) {
+          if (!st) {
+            return;
+          }
+          if (st.total > 0) {
+            bar.max = st.total;
+            bar.value = st.done;
+            text.textContent = st.done + " of " + st.total + " rows";
+          }
+          if (st.state !== "previewing" && st.state !== "applying") {
+            window.location.reload();
+            return;
+          }
+          window.setTimeout(poll, 500);
+        })
+        .catch(function () { window.setTimeout(poll, 2000); });
+    };
+    window.setTimeout(poll, 300);
+  }
   // Selects that submit their filter form when changed.
   document.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });

@@ -19,6 +19,9 @@ import (
 
 	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/exports"
+	"apptconfirm/app/feeds"
+	"apptconfirm/app/imports"
 	"apptconfirm/app/outbound"
 	"apptconfirm/app/stats"
 	"apptconfirm/models"
@@ -68,6 +71,14 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Imports serves POST /imports; nil answers it with 404.
+	Imports *imports.Service
+	// MaxImportBytes caps an imported file (config import.max_bytes).
+	MaxImportBytes int64
+	// Exports serves GET /exports/appointments; nil answers it with 404.
+	Exports *exports.Service
+	// Feeds serves POST /calendar-feeds; nil answers it with 404.
+	Feeds *feeds.Service
 }
 
 // API serves the REST API and the operations endpoints. It holds no
@@ -84,6 +95,11 @@ type API struct {
 	log      *slog.Logger
 	now      func() time.Time
 	tokens   *Tokens
+	imports  *imports.Service
+	// maxImport caps an imported file.
+	maxImport int64
+	exports   *exports.Service
+	feeds     *feeds.Service
 }
 
 // New builds the API.
@@ -99,7 +115,7 @@ func New(d Deps) *API {
 	}
 	return &API{
 		store: d.Store, clinic: d.Clinic, avail: d.Availability, figures: d.Stats, texts: d.Texts, outbound: d.Outbound, offers: d.Offers, metrics: d.Metrics, log: d.Logger, now: d.Now,
-		tokens: NewTokens(d.Store, d.Now),
+		tokens: NewTokens(d.Store, d.Now), imports: d.Imports, maxImport: d.MaxImportBytes, exports: d.Exports, feeds: d.Feeds,
 	}
 }
 

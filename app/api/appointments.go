@@ -18,9 +18,10 @@ import (
 // patientBody is an inline patient: "name" splits into first and last name
 // at the first space.
 type patientBody struct {
-	Name     string `json:"name"`
-	Phone    string `json:"phone"`
-	Language string `json:"language"`
+	Name       string `json:"name"`
+	Phone      string `json:"phone"`
+	Language   string `json:"language"`
+	ExternalID string `json:"external_id"`
 }
 
 // createAppointmentBody is the body of POST /appointments.
@@ -28,9 +29,11 @@ type createAppointmentBody struct {
 	Patient         *patientBody `json:"patient"`
 	PatientID       *uint        `json:"patient_id"`
 	LocationID      *uint        `json:"location_id"`
+	ProviderID      *uint        `json:"provider_id"`
 	StartsAt        *string      `json:"starts_at"`
 	DurationMinutes *int         `json:"duration_minutes"`
 	Notes           *string      `json:"notes"`
+	ExternalID      *string      `json:"external_id"`
 }
 
 // updateAppointmentBody is the body of PATCH /appointments/{id}: members
@@ -205,6 +208,8 @@ func (a *API) CreateAppointment(c *gin.Context) {
 	if b.LocationID != nil {
 		in.LocationID = *b.LocationID
 	}
+	in.ProviderID = b.ProviderID
+	in.ExternalID = b.ExternalID
 	switch {
 	case b.Patient != nil && b.PatientID != nil:
 		fe["patient"] = "give either patient or patient_id, not both"
@@ -287,7 +292,18 @@ func (a *API) inlinePatient(ctx context.Context, b patientBody, locationID uint,
 		return nil, err
 	}
 	first, last := splitName(b.Name)
-	np := &newPatient{region: region, input: clinic.PatientInput{FirstName: first, LastName: last, Phone: b.Phone, Language: b.Language}}
+	np := &newPatient{region: region, input: clinic.PatientInput{FirstName: first, LastName: last, Phone: b.Phone, Language: b.Language, ExternalID: b.ExternalID}}
+	if ext := strings.TrimSpace(b.ExternalID); ext != "" {
+		// A patient the clinic's other system already sent is that one.
+		found, err := a.clinic.PatientByExternalID(ctx, ext)
+		switch {
+		case err == nil:
+			np.existing = found
+			return np, nil
+		case !errors.Is(err, models.ErrNotFound):
+			return nil, err
+		}
+	}
 	if first == "" {
 		fe["patient.name"] = "required"
 	}

@@ -39,11 +39,11 @@ func TestCreateAppointmentWithPatientID(t *testing.T) {
 	}
 	v := r.json(t)
 	// The public shape of an appointment, exactly.
-	if got, want := keys(v), sorted("id", "status", "starts_at", "duration_minutes", "location_id", "patient", "messages", "created_at", "updated_at"); !reflect.DeepEqual(got, want) {
+	if got, want := keys(v), sorted("id", "status", "starts_at", "duration_minutes", "location_id", "provider_id", "external_id", "patient", "messages", "created_at", "updated_at"); !reflect.DeepEqual(got, want) {
 		t.Fatalf("appointment members %v, want %v", got, want)
 	}
 	pv := v["patient"].(map[string]any)
-	if got, want := keys(pv), sorted("id", "name", "phone", "opted_out"); !reflect.DeepEqual(got, want) {
+	if got, want := keys(pv), sorted("id", "name", "phone", "opted_out", "external_id"); !reflect.DeepEqual(got, want) {
 		t.Fatalf("patient members %v, want %v", got, want)
 	}
 	id := uint(v["id"].(float64))

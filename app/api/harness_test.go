@@ -15,6 +15,9 @@ import (
 	"apptconfirm/app/auth"
 	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/exports"
+	"apptconfirm/app/feeds"
+	"apptconfirm/app/imports"
 	"apptconfirm/app/metrics"
 	"apptconfirm/app/outbound"
 	"apptconfirm/app/outbox"
@@ -30,6 +33,9 @@ import (
 
 // t0 is the tests' "now": Monday 2 March 2026, 09:00 UTC (10:00 in Paris).
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// feedBase is the public URL calendar feeds are given in tests.
+const feedBase = "https://clinic.example"
 
 // clock is a settable test clock.
 type clock struct {
@@ -69,11 +75,20 @@ type env struct {
 	paris, lyon *models.Location
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvPlanned(t, false) }
+
+// newEnvPlanned is newEnv; with planned, the outbox plans each
+// appointment's messages, as in the server.
+func newEnvPlanned(t testing.TB, planned bool) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, clock: &clock{t: t0}, store: storetest.SQLite(t)}
-	e.clinic = clinic.New(e.store, clinic.Options{Now: e.clock.Now})
+	ob := outbox.New(e.store, outbox.Options{Now: e.clock.Now, ClinicName: "Cabinet Dupont"})
+	copts := clinic.Options{Now: e.clock.Now}
+	if planned {
+		copts.Planner = ob
+	}
+	e.clinic = clinic.New(e.store, copts)
 	if err := e.clinic.EnsureDefaults(ctx, clinic.Defaults{ClinicName: "Paris", Timezone: "Europe/Paris", Country: "FR"}); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +102,6 @@ func newEnv(t testing.TB) *env {
 	}
 	e.metrics = metrics.New(metrics.Options{Inbox: metrics.InboxSize(e.store)})
 	figures := stats.New(e.store)
-	ob := outbox.New(e.store, outbox.Options{Now: e.clock.Now, ClinicName: "Cabinet Dupont"})
 	words := wording.New(e.store, ob, e.clock.Now)
 	if err := words.EnsureTexts(ctx); err != nil {
 		t.Fatal(err)
@@ -95,7 +109,12 @@ func newEnv(t testing.TB) *env {
 	e.outbound = outbound.New(e.store, outbound.Options{Now: e.clock.Now})
 	avail := availability.New(e.store, availability.Options{Now: e.clock.Now})
 	offers := reschedule.New(e.store, e.clinic, ob, avail, reschedule.Options{Now: e.clock.Now})
-	e.api = api.New(api.Deps{Store: e.store, Clinic: e.clinic, Availability: avail, Stats: figures, Texts: words, Outbound: e.outbound, Offers: offers, Metrics: e.metrics, Now: e.clock.Now})
+	e.api = api.New(api.Deps{
+		Store: e.store, Clinic: e.clinic, Availability: avail, Stats: figures, Texts: words, Outbound: e.outbound, Offers: offers, Metrics: e.metrics, Now: e.clock.Now,
+		Imports: imports.New(e.store, e.clinic), MaxImportBytes: 50 << 20,
+		Exports: exports.New(e.store, outbox.Label),
+		Feeds:   feeds.New(e.store, feedBase, e.clock.Now),
+	})
 	e.web, err = web.New(web.Options{ClinicName: "Test", TrustedProxies: []string{"127.0.0.1"}}, web.Deps{
 		Sessions:  auth.NewSessions(e.store, auth.SessionOptions{Lifetime: time.Hour}),
 		Hasher:    auth.NewHasher(10),
@@ -107,6 +126,7 @@ func newEnv(t testing.TB) *env {
 		Stats:     figures,
 		Tokens:    e.api.Tokens(),
 		API:       e.api,
+		Feeds:     feeds.New(e.store, feedBase, e.clock.Now),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,8 @@ type Appointment struct {
 	StartsAt        string       `json:"starts_at"`
 	DurationMinutes int          `json:"duration_minutes"`
 	LocationID      uint         `json:"location_id"`
+	ProviderID      *uint        `json:"provider_id"`
+	ExternalID      *string      `json:"external_id"`
 	Patient         PatientRef   `json:"patient"`
 	Messages        []MessageRef `json:"messages"`
 	CreatedAt       string       `json:"created_at"`
@@ -28,10 +30,11 @@ type Appointment struct {
 
 // PatientRef is the patient inside an appointment.
 type PatientRef struct {
-	ID       uint   `json:"id"`
-	Name     string `json:"name"`
-	Phone    string `json:"phone"`
-	OptedOut bool   `json:"opted_out"`
+	ID         uint    `json:"id"`
+	Name       string  `json:"name"`
+	Phone      string  `json:"phone"`
+	OptedOut   bool    `json:"opted_out"`
+	ExternalID *string `json:"external_id"`
 }
 
 // MessageRef is one outbound message of an appointment. Rule is the
@@ -63,8 +66,10 @@ type Patient struct {
 	Phone     string `json:"phone"`
 	Language  string `json:"language"`
 	OptedOut  bool   `json:"opted_out"`
-	CreatedAt string `json:"created_at"`
-	UpdatedAt string `json:"updated_at"`
+	// ExternalID is the patient's id in the clinic's other system.
+	ExternalID *string `json:"external_id"`
+	CreatedAt  string  `json:"created_at"`
+	UpdatedAt  string  `json:"updated_at"`
 }
 
 // TimelineItem is one line of an appointment's timeline.
@@ -162,11 +167,12 @@ func appointmentJSON(ap *models.Appointment, msgs []models.Message, zs zones) Ap
 	out := Appointment{
 		ID: ap.ID, Status: string(ap.Status), StartsAt: stamp(ap.StartsAt, zone),
 		DurationMinutes: ap.DurationMinutes, LocationID: ap.LocationID,
+		ProviderID: ap.ProviderID, ExternalID: strp(ap.ExternalID),
 		Messages:  make([]MessageRef, 0, len(msgs)),
 		CreatedAt: stamp(ap.CreatedAt, zone), UpdatedAt: stamp(ap.UpdatedAt, zone),
 	}
 	if p := ap.Patient; p != nil {
-		out.Patient = PatientRef{ID: p.ID, Name: p.Name(), Phone: p.Phone, OptedOut: p.OptedOut()}
+		out.Patient = PatientRef{ID: p.ID, Name: p.Name(), Phone: p.Phone, OptedOut: p.OptedOut(), ExternalID: strp(p.ExternalID)}
 	} else {
 		out.Patient = PatientRef{ID: ap.PatientID}
 	}
@@ -199,7 +205,7 @@ func messageJSON(m models.Message, zone *time.Location) MessageRef {
 func patientJSON(p *models.Patient) Patient {
 	return Patient{
 		ID: p.ID, Name: p.Name(), FirstName: p.FirstName, LastName: p.LastName,
-		Phone: p.Phone, Language: p.Language, OptedOut: p.OptedOut(),
+		Phone: p.Phone, Language: p.Language, OptedOut: p.OptedOut(), ExternalID: strp(p.ExternalID),
 		CreatedAt: stamp(p.CreatedAt, time.UTC), UpdatedAt: stamp(p.UpdatedAt, time.UTC),
 	}
 }

@@ -48,7 +48,7 @@ func (a *API) CreatePatient(c *gin.Context) {
 	}
 	first, last := splitName(b.Name)
 	p, err := a.clinic.CreatePatient(ctx, actor(c), clinic.PatientInput{
-		FirstName: first, LastName: last, Phone: b.Phone, Language: b.Language,
+		FirstName: first, LastName: last, Phone: b.Phone, Language: b.Language, ExternalID: b.ExternalID,
 	}, "")
 	if err != nil {
 		a.fail(c, patientFields(err, ""))

@@ -49,11 +49,47 @@ type AppointmentInput struct {
 	// the location) or falls outside the working hours. The booking form
 	// sets it until staff confirm the time anyway; the API does not.
 	CheckSlot bool
+	// ExternalID is the appointment's id in the clinic's other system (at
+	// most models.MaxExternalID characters, unique among appointments;
+	// "" for none). Nil means none on create and unchanged on update.
+	ExternalID *string
 	// CheckOnly validates the input and writes nothing: the result is the
 	// FieldErrors, or nil and no appointment when the input is valid. A
 	// form that could not read some fields uses it to report every other
 	// field's problem at once.
 	CheckOnly bool
+}
+
+// externalID returns the input's external id, trimmed, or cur when the
+// input leaves it out.
+func (in AppointmentInput) externalID(cur string) string {
+	if in.ExternalID == nil {
+		return cur
+	}
+	return strings.TrimSpace(*in.ExternalID)
+}
+
+// checkAppointmentExternalID refuses an external id that is malformed or
+// belongs to another appointment than self (0 for a new one); it records
+// the reason in fe.
+func (s *Service) checkAppointmentExternalID(ctx context.Context, externalID string, self uint, fe models.FieldErrors) error {
+	if externalID == "" {
+		return nil
+	}
+	if m := checkExternalID(externalID); m != "" {
+		fe.Add("external_id", m)
+		return nil
+	}
+	other, err := s.store.AppointmentByExternalID(ctx, externalID, false)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case other.ID != self:
+		fe.Add("external_id", "is already the external id of another appointment")
+	}
+	return nil
 }
 
 // hasStart reports whether the input names a start.
@@ -222,6 +258,10 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 				fe.Add("starts_at", PastStartMessage)
 			}
 		}
+		externalID := in.externalID("")
+		if err := s.checkAppointmentExternalID(ctx, externalID, 0, fe); err != nil {
+			return err
+		}
 		if err := fe.Err(); err != nil {
 			return err
 		}
@@ -235,6 +275,7 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 			}
 		}
 		a := &models.Appointment{
+			ExternalID:      externalID,
 			PatientID:       patient.ID,
 			LocationID:      loc.ID,
 			ProviderID:      in.ProviderID,
@@ -296,6 +337,13 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 // book again). The messages are replanned in the same transaction. Nothing
 // is written when nothing changes.
 func (s *Service) UpdateAppointment(ctx context.Context, actor models.Actor, id uint, in AppointmentInput) (*models.Appointment, error) {
+	out, _, err := s.updateAppointment(ctx, actor, id, in)
+	return out, err
+}
+
+// updateAppointment is UpdateAppointment, also reporting whether anything
+// changed.
+func (s *Service) updateAppointment(ctx context.Context, actor models.Actor, id uint, in AppointmentInput) (*models.Appointment, bool, error) {
 	fe := models.FieldErrors{}
 	if in.DurationMinutes != 0 {
 		if m := checkDuration(in.DurationMinutes); m != "" {
@@ -308,6 +356,7 @@ func (s *Service) UpdateAppointment(ctx context.Context, actor models.Actor, id 
 	}
 	now := s.clock()
 	var out *models.Appointment
+	changed := false
 	err := s.store.Tx(ctx, func(ctx context.Context) error {
 		cur, err := s.store.LockAppointment(ctx, id)
 		if err != nil {
@@ -362,6 +411,16 @@ func (s *Service) UpdateAppointment(ctx context.Context, actor models.Actor, id 
 		if notes != cur.Notes {
 			changes = append(changes, "notes")
 		}
+		externalID := in.externalID(cur.ExternalID)
+		if externalID != cur.ExternalID {
+			if err := s.checkAppointmentExternalID(ctx, externalID, id, fe); err != nil {
+				return err
+			}
+			if err := fe.Err(); err != nil {
+				return err
+			}
+			changes = append(changes, "external id")
+		}
 		if len(changes) == 0 {
 			out = cur
 			return nil
@@ -384,6 +443,7 @@ func (s *Service) UpdateAppointment(ctx context.Context, actor models.Actor, id 
 		next := *cur
 		next.LocationID, next.ProviderID, next.StartsAt = loc.ID, in.ProviderID, start
 		next.DurationMinutes, next.Notes, next.UpdatedAt = duration, notes, now
+		next.ExternalID = externalID
 		// A move resets a confirmation (the patient confirmed the old time)
 		// and answers a request for another time: staff chose the time.
 		reset := moved && (cur.Status == models.Confirmed || cur.Status == models.RescheduleRequested)
@@ -426,13 +486,14 @@ func (s *Service) UpdateAppointment(ctx context.Context, actor models.Actor, id 
 		} else if err := s.replan(ctx, id, now); err != nil {
 			return err
 		}
+		changed = true
 		out, err = s.store.Appointment(ctx, id)
 		return err
 	})
 	if err != nil {
-		return nil, wrapUnlessInput("clinic: update appointment", err)
+		return nil, false, wrapUnlessInput("clinic: update appointment", err)
 	}
-	return out, nil
+	return out, changed, nil
 }
 
 // slotRefusal is the error of a slot check: err, or the warning as a

@@ -2,6 +2,7 @@ package clinic
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -23,6 +24,10 @@ type PatientInput struct {
 	// Language is one of Languages(); empty means the clinic's language
 	// (Options.Language).
 	Language string
+	// ExternalID is the patient's id in the clinic's other system, at most
+	// models.MaxExternalID characters, unique among patients; empty for
+	// none.
+	ExternalID string
 }
 
 // validate checks in, normalising the phone in region; an empty language
@@ -33,6 +38,8 @@ func (in PatientInput) validate(region, lang string) (models.Patient, models.Fie
 		FirstName: strings.TrimSpace(in.FirstName),
 		LastName:  strings.TrimSpace(in.LastName),
 		Language:  strings.ToLower(strings.TrimSpace(in.Language)),
+		// ExternalID is checked by checkExternalID, with the store.
+		ExternalID: strings.TrimSpace(in.ExternalID),
 	}
 	if m := checkName(p.FirstName, 100); m != "" {
 		fe.Add("first_name", m)
@@ -89,6 +96,9 @@ func (s *Service) CreatePatient(ctx context.Context, actor models.Actor, in Pati
 	}
 	now := s.clock()
 	err = s.store.Tx(ctx, func(ctx context.Context) error {
+		if err := s.checkPatientExternalID(ctx, p.ExternalID, 0); err != nil {
+			return err
+		}
 		p.CreatedAt, p.UpdatedAt = now, now
 		suppressed, err := s.store.SuppressedNumbers(ctx, []string{p.Phone})
 		if err != nil {
@@ -116,7 +126,8 @@ func (s *Service) CreatePatient(ctx context.Context, actor models.Actor, in Pati
 	return &p, nil
 }
 
-// UpdatePatient changes a patient's name, phone and language. A changed
+// UpdatePatient changes a patient's name, phone, language and external id
+// (every field of in replaces the stored one). A changed
 // phone or language replans the patient's future active appointments.
 func (s *Service) UpdatePatient(ctx context.Context, actor models.Actor, id uint, in PatientInput, region string) (*models.Patient, error) {
 	region, err := s.phoneRegion(ctx, region)
@@ -144,12 +155,19 @@ func (s *Service) UpdatePatient(ctx context.Context, actor models.Actor, id uint
 		if cur.Language != next.Language {
 			changes = append(changes, "language")
 		}
+		if cur.ExternalID != next.ExternalID {
+			if err := s.checkPatientExternalID(ctx, next.ExternalID, id); err != nil {
+				return err
+			}
+			changes = append(changes, "external id")
+		}
 		if len(changes) == 0 {
 			out = cur
 			return nil
 		}
 		upd := *cur
 		upd.FirstName, upd.LastName, upd.Phone, upd.Language, upd.UpdatedAt = next.FirstName, next.LastName, next.Phone, next.Language, now
+		upd.ExternalID = next.ExternalID
 		if err := s.store.SavePatient(ctx, &upd); err != nil {
 			return err
 		}
@@ -184,6 +202,16 @@ func (s *Service) UpdatePatient(ctx context.Context, actor models.Actor, id uint
 		return nil, wrapUnlessInput("clinic: update patient", err)
 	}
 	return out, nil
+}
+
+// PatientByExternalID returns the patient with that external id, or
+// models.ErrNotFound.
+func (s *Service) PatientByExternalID(ctx context.Context, externalID string) (*models.Patient, error) {
+	p, err := s.store.PatientByExternalID(ctx, strings.TrimSpace(externalID), false)
+	if err != nil {
+		return nil, fmt.Errorf("clinic: patient by external id: %w", err)
+	}
+	return p, nil
 }
 
 // GetPatient returns one patient, or models.ErrNotFound.
@@ -426,4 +454,31 @@ func (s *Service) SharingPhone(ctx context.Context, p *models.Patient) ([]models
 		}
 	}
 	return out, nil
+}
+
+// checkExternalID validates an external id (already trimmed): one line of
+// at most models.MaxExternalID characters, or empty.
+func checkExternalID(id string) string {
+	return checkText(id, models.MaxExternalID, false)
+}
+
+// checkPatientExternalID refuses an external id that is malformed or
+// belongs to another patient than self (0 for a new patient).
+func (s *Service) checkPatientExternalID(ctx context.Context, externalID string, self uint) error {
+	if externalID == "" {
+		return nil
+	}
+	if m := checkExternalID(externalID); m != "" {
+		return models.FieldErrors{"external_id": m}
+	}
+	other, err := s.store.PatientByExternalID(ctx, externalID, false)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case other.ID != self:
+		return models.FieldErrors{"external_id": "is already the external id of another patient"}
+	}
+	return nil
 }

@@ -33,6 +33,7 @@ type Config struct {
 	Replies   Replies   `yaml:"replies"`
 	Retention Retention `yaml:"retention"`
 	Backup    Backup    `yaml:"backup"`
+	Import    Import    `yaml:"import"`
 	// Reschedule configures patients' requests for another time.
 	Reschedule Reschedule `yaml:"reschedule"`
 	// OutboundWebhooks configures the webhooks apptconfirm sends to the
@@ -302,6 +303,13 @@ type Backup struct {
 	Keep int `yaml:"keep"`
 }
 
+// Import configures the CSV import of schedules.
+type Import struct {
+	// MaxBytes caps an uploaded file (1 MB to 1 GB). The upload is
+	// streamed to a temporary file, never held whole in memory.
+	MaxBytes int64 `yaml:"max_bytes"`
+}
+
 // SMS.CX modes, as returned by Config.SMSCXMode.
 const (
 	ModeSimulate = "simulate"
@@ -373,6 +381,7 @@ func Default() Config {
 		Replies:          Replies{HelpAnswersPerDay: 3, StopStartAnswersPerDay: 3},
 		Retention:        Retention{MessageText: Duration{365 * 24 * time.Hour}, Audit: Duration{730 * 24 * time.Hour}},
 		Backup:           Backup{Keep: 7},
+		Import:           Import{MaxBytes: 50 << 20},
 		OutboundWebhooks: OutboundWebhooks{Concurrency: 64},
 		Reschedule:       Reschedule{OfferTTL: Duration{24 * time.Hour}},
 	}

@@ -84,6 +84,7 @@ func custom() Config {
 		Replies:          Replies{HelpAnswersPerDay: 1, StopStartAnswersPerDay: 5},
 		Retention:        Retention{MessageText: Duration{90 * 24 * time.Hour}, Audit: Duration{0}},
 		Backup:           Backup{Dir: "/var/backups/apptconfirm", Keep: 30},
+		Import:           Import{MaxBytes: 10 << 20},
 		OutboundWebhooks: OutboundWebhooks{AllowPrivate: true, Concurrency: 9},
 		Reschedule:       Reschedule{AutoOffer: true, OfferTTL: Duration{6 * time.Hour}},
 	}

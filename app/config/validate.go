@@ -67,6 +67,7 @@ func (c *Config) Validate() error {
 	c.validateReplies(&p)
 	c.validateRetention(&p)
 	c.validateBackup(&p)
+	c.validateImport(&p)
 	between(&p, "outbound_webhooks.concurrency", c.OutboundWebhooks.Concurrency, 1, 512)
 	c.validateReschedule(&p)
 	return errors.Join(p...)
@@ -482,4 +483,16 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// The bounds of import.max_bytes.
+const (
+	minImportBytes = 1 << 20
+	maxImportBytes = 1 << 30
+)
+
+func (c *Config) validateImport(p *problems) {
+	if n := c.Import.MaxBytes; n < minImportBytes || n > maxImportBytes {
+		p.add("import.max_bytes", "must be between %d (1 MB) and %d (1 GB) bytes, got %d", minImportBytes, maxImportBytes, n)
+	}
 }

@@ -25,6 +25,9 @@ import (
 	"apptconfirm/app/delivery"
 	"apptconfirm/app/dispatch"
 	"apptconfirm/app/events"
+	"apptconfirm/app/exports"
+	"apptconfirm/app/feeds"
+	"apptconfirm/app/imports"
 	"apptconfirm/app/inbox"
 	"apptconfirm/app/jobs"
 	"apptconfirm/app/live"
@@ -60,6 +63,12 @@ type App struct {
 	Rules   *reminders.Service
 	Wording *wording.Service
 	Inbox   *inbox.Service
+	// Exports writes appointments out as CSV.
+	Exports *exports.Service
+	// Feeds serves the calendar feeds.
+	Feeds *feeds.Service
+	// Imports brings schedules in from CSV files.
+	Imports *imports.Service
 	// Availability finds free times; Reschedule handles patients' requests
 	// for another time, offers of new times and picks.
 	Availability *availability.Service
@@ -84,6 +93,8 @@ type App struct {
 	// this process), and unlocks an account.
 	Logins *auth.LoginLimiter
 	hasher *auth.Hasher
+	// importJobs runs the import page's files in the background.
+	importJobs *imports.Jobs
 
 	// WebhookSecret is the path secret of the webhook URL in use.
 	WebhookSecret string
@@ -286,7 +297,15 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	apiSrv := api.New(api.Deps{Store: store, Clinic: a.Clinic, Availability: a.Availability, Stats: stats.New(store), Texts: a.Wording, Outbound: a.Outbound, Offers: a.Reschedule, Metrics: a.Metrics, Logger: a.Log, Now: a.now})
+	a.Imports = imports.New(store, a.Clinic)
+	a.Exports = exports.New(store, outbox.Label)
+	a.Feeds = feeds.New(store, cfg.Server.PublicURL, a.now)
+	apiSrv := api.New(api.Deps{
+		Store: store, Clinic: a.Clinic, Availability: a.Availability, Stats: stats.New(store), Texts: a.Wording, Outbound: a.Outbound, Offers: a.Reschedule, Metrics: a.Metrics, Logger: a.Log, Now: a.now,
+		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes, Exports: a.Exports, Feeds: a.Feeds,
+	})
+	a.importJobs = imports.NewJobs(context.WithoutCancel(ctx), a.Imports, a.now)
+	a.closers = append(a.closers, func(context.Context) error { a.importJobs.Close(); return nil })
 	a.Web, err = web.New(web.Options{
 		ClinicName:         cfg.Clinic.Name,
 		Clock12h:           cfg.Clinic.TwelveHourClock(),
@@ -296,30 +315,34 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		SecureCookies:      cfg.CookieSecure(),
 		LiveStreamsPerUser: cfg.Server.LiveStreamsPerUser,
 	}, web.Deps{
-		Sessions:     auth.NewSessions(store, auth.SessionOptions{Lifetime: cfg.Server.SessionLifetime.Duration, Secure: cfg.CookieSecure()}),
-		Hasher:       hasher,
-		Limiter:      a.Logins,
-		LoginKey:     loginKey,
-		Templates:    templates.FS,
-		Static:       static.FS,
-		Logger:       a.Log,
-		Now:          a.now,
-		Clinic:       a.Clinic,
-		Availability: a.Availability,
-		Patient:      patients,
-		Stats:        stats.New(store),
-		Tokens:       apiSrv.Tokens(),
-		Rules:        a.Rules,
-		Sends:        a.Outbox,
-		Sender:       a.Dispatcher,
-		Texts:        a.Wording,
-		Inbox:        a.Inbox,
-		Offers:       a.Reschedule,
-		Outbound:     a.Outbound,
-		SMSCX:        page,
-		Live:         a.Live,
-		API:          apiSrv,
-		Webhook:      receiver,
+		Sessions:       auth.NewSessions(store, auth.SessionOptions{Lifetime: cfg.Server.SessionLifetime.Duration, Secure: cfg.CookieSecure()}),
+		Hasher:         hasher,
+		Limiter:        a.Logins,
+		LoginKey:       loginKey,
+		Templates:      templates.FS,
+		Static:         static.FS,
+		Logger:         a.Log,
+		Now:            a.now,
+		Clinic:         a.Clinic,
+		Availability:   a.Availability,
+		Patient:        patients,
+		Stats:          stats.New(store),
+		Tokens:         apiSrv.Tokens(),
+		Rules:          a.Rules,
+		Sends:          a.Outbox,
+		Sender:         a.Dispatcher,
+		Texts:          a.Wording,
+		Inbox:          a.Inbox,
+		Offers:         a.Reschedule,
+		Outbound:       a.Outbound,
+		SMSCX:          page,
+		Live:           a.Live,
+		API:            apiSrv,
+		Imports:        a.importJobs,
+		Exports:        a.Exports,
+		Feeds:          a.Feeds,
+		MaxImportBytes: cfg.Import.MaxBytes,
+		Webhook:        receiver,
 	})
 	if err != nil {
 		return err

@@ -23,15 +23,17 @@ type adminLink struct {
 // adminPages describes the admin pages this file and others register; an
 // admin page registered elsewhere and missing here is still listed, by path.
 var adminPages = map[string]adminLink{
-	"/admin/locations": {Title: "Locations", Description: "Places, their time zones, phone regions and quiet hours."},
-	"/admin/providers": {Title: "Providers", Description: "Clinicians appointments can be booked with."},
-	"/admin/users":     {Title: "Users", Description: "Staff and admin accounts: roles, disabling, password resets."},
-	"/admin/audit":     {Title: "Audit log", Description: "Who changed what, and when."},
-	"/admin/smscx":     {Title: "SMS.CX", Description: "Mode, credentials check, balance, webhook URL, test SMS."},
-	"/admin/tokens":    {Title: "API tokens", Description: "Bearer tokens for the REST API: create, see last use, revoke."},
-	"/admin/rules":     {Title: "Reminder rules", Description: "When reminders go out, and on which condition."},
-	"/admin/texts":     {Title: "Texts and languages", Description: "Every SMS the app sends, in each language patients get, with a preview."},
-	"/admin/webhooks":  {Title: "Webhooks", Description: "Tell the clinic's other systems what happened: endpoints, signing secrets, recent deliveries."},
+	"/admin/locations":                {Title: "Locations", Description: "Places, their time zones, phone regions and quiet hours."},
+	"/admin/providers":                {Title: "Providers", Description: "Clinicians appointments can be booked with."},
+	"/admin/users":                    {Title: "Users", Description: "Staff and admin accounts: roles, disabling, password resets."},
+	"/admin/audit":                    {Title: "Audit log", Description: "Who changed what, and when."},
+	"/admin/smscx":                    {Title: "SMS.CX", Description: "Mode, credentials check, balance, webhook URL, test SMS."},
+	"/admin/tokens":                   {Title: "API tokens", Description: "Bearer tokens for the REST API: create, see last use, revoke."},
+	"/admin/rules":                    {Title: "Reminder rules", Description: "When reminders go out, and on which condition."},
+	"/admin/texts":                    {Title: "Texts and languages", Description: "Every SMS the app sends, in each language patients get, with a preview."},
+	"/admin/feeds":                    {Title: "Calendar feeds", Description: "Secret calendar addresses of a provider's or a location's appointments."},
+	"/admin/exports/appointments.csv": {Title: "Export appointments", Description: "Every appointment as a CSV file (the appointment list exports a range)."},
+	"/admin/webhooks":                 {Title: "Webhooks", Description: "Tell the clinic's other systems what happened: endpoints, signing secrets, recent deliveries."},
 }
 
 type adminIndexData struct {

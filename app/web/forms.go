@@ -172,7 +172,7 @@ const badQuery = http.StatusBadRequest
 
 // patientForm is the patient form as typed.
 type patientForm struct {
-	FirstName, LastName, Phone, Language string
+	FirstName, LastName, Phone, Language, ExternalID string
 }
 
 func readPatientForm(c *gin.Context) patientForm {
@@ -181,15 +181,17 @@ func readPatientForm(c *gin.Context) patientForm {
 		LastName:  c.PostForm("last_name"),
 		Phone:     c.PostForm("phone"),
 		Language:  c.PostForm("language"),
+		// ExternalID is the id in the clinic's other system.
+		ExternalID: c.PostForm("external_id"),
 	}
 }
 
 func (f patientForm) input() clinic.PatientInput {
-	return clinic.PatientInput{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone, Language: f.Language}
+	return clinic.PatientInput{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone, Language: f.Language, ExternalID: f.ExternalID}
 }
 
 func patientFormOf(p *models.Patient) patientForm {
-	return patientForm{FirstName: p.FirstName, LastName: p.LastName, Phone: p.Phone, Language: p.Language}
+	return patientForm{FirstName: p.FirstName, LastName: p.LastName, Phone: p.Phone, Language: p.Language, ExternalID: p.ExternalID}
 }
 
 // --- appointments -----------------------------------------------------------
@@ -199,6 +201,7 @@ func patientFormOf(p *models.Patient) patientForm {
 type appointmentForm struct {
 	PatientID, LocationID, ProviderID string
 	StartsAt, Duration, Notes         string
+	ExternalID                        string
 	AllowPast                         bool
 	// AllowBusy keeps a time the slot check warned about.
 	AllowBusy bool
@@ -212,6 +215,7 @@ func readAppointmentForm(c *gin.Context) appointmentForm {
 		StartsAt:   c.PostForm("starts_at"),
 		Duration:   c.PostForm("duration_minutes"),
 		Notes:      c.PostForm("notes"),
+		ExternalID: c.PostForm("external_id"),
 		AllowPast:  checked(c, "allow_past"),
 		AllowBusy:  checked(c, "allow_busy"),
 	}
@@ -228,6 +232,7 @@ func (f appointmentForm) input() (clinic.AppointmentInput, models.FieldErrors) {
 		StartsLocal: strings.TrimSpace(f.StartsAt),
 		Notes:       f.Notes,
 		AllowPast:   f.AllowPast,
+		ExternalID:  &f.ExternalID,
 		CheckSlot:   !f.AllowBusy,
 	}
 	if pid := optionalID(fe, "provider_id", f.ProviderID); pid != 0 {
@@ -276,6 +281,7 @@ func appointmentFormOf(a *models.Appointment) appointmentForm {
 		StartsAt:   localInput(a),
 		Duration:   strconv.Itoa(a.DurationMinutes),
 		Notes:      a.Notes,
+		ExternalID: a.ExternalID,
 	}
 	if a.ProviderID != nil {
 		f.ProviderID = strconv.FormatUint(uint64(*a.ProviderID), 10)

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/api"
+	"apptconfirm/app/feeds"
 	"apptconfirm/models"
 )
 
@@ -72,6 +73,21 @@ func (s *Server) routes() {
 		tok.GET("/locations/:id/hours", s.api.GetLocationHours)
 		tok.PUT("/locations/:id/hours", s.api.PutLocationHours)
 		tok.DELETE("/locations/:id/hours", s.api.DeleteLocationHours)
+		tok.PUT("/appointments/by-external-id/:external_id", s.api.UpsertAppointment)
+		tok.POST("/imports", s.api.Import)
+		tok.GET("/exports/appointments", s.api.ExportAppointments)
+		tok.GET("/locations", s.api.ListLocations)
+		tok.POST("/locations", s.api.CreateLocation)
+		tok.PATCH("/locations/:id", s.api.UpdateLocation)
+		tok.GET("/providers", s.api.ListProviders)
+		tok.POST("/providers", s.api.CreateProvider)
+		tok.PATCH("/providers/:id", s.api.UpdateProvider)
+		tok.POST("/calendar-feeds", s.api.CreateCalendarFeed)
+	}
+
+	// Calendar programs: the feed's secret token in the path.
+	if s.feeds != nil {
+		e.GET(feeds.PathPrefix+":file", s.feed)
 	}
 
 	// Patients: the signed token in the path names the appointment; no
@@ -138,6 +154,17 @@ func (s *Server) routes() {
 	if s.smscx != nil {
 		staff.POST("/appointments/:id/simulate-reply", s.smscx.simulateReply)
 	}
+	if s.imports != nil {
+		// The upload's multipart wrapping adds a little to the file.
+		s.setBodyLimit(http.MethodPost, "/imports", s.imports.maxBytes+DefaultMaxFormBytes)
+		staff.GET("/imports", s.imports.form)
+		staff.POST("/imports", s.imports.upload)
+		staff.GET("/imports/:id", s.imports.show)
+		staff.GET("/imports/:id/status", s.imports.status)
+		staff.POST("/imports/:id/preview", s.imports.preview)
+		staff.POST("/imports/:id/apply", s.imports.apply)
+		staff.GET("/imports/:id/refused.csv", s.imports.refused)
+	}
 
 	// Admins only.
 	admin := e.Group("/admin", s.capBody, s.session, s.crossOrigin, s.requireUser, s.requireAdmin, s.checkCSRF)
@@ -167,6 +194,14 @@ func (s *Server) routes() {
 	admin.GET("/patients/:id/erase", s.adminPatientErase)
 	admin.POST("/patients/:id/erase", s.adminPatientEraseDo)
 	admin.GET("/audit", s.adminAudit)
+	if s.exports != nil {
+		admin.GET("/exports/appointments.csv", s.exportAppointments)
+	}
+	if s.feeds != nil {
+		admin.GET("/feeds", s.adminFeeds)
+		admin.POST("/feeds", s.adminFeedCreate)
+		admin.POST("/feeds/:id/revoke", s.adminFeedRevoke)
+	}
 	admin.GET("/tokens", s.adminTokens)
 	admin.POST("/tokens", s.adminTokenCreate)
 	admin.POST("/tokens/:id/revoke", s.adminTokenRevoke)

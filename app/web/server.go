@@ -23,6 +23,9 @@ import (
 	"apptconfirm/app/auth"
 	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/exports"
+	"apptconfirm/app/feeds"
+	"apptconfirm/app/imports"
 	"apptconfirm/app/inbox"
 	"apptconfirm/app/live"
 	"apptconfirm/app/outbound"
@@ -85,6 +88,13 @@ type Server struct {
 	sender Sender
 	inbox  *inboxPages
 	smscx  *smscxPages
+	// imports serves the CSV import pages; nil leaves them out.
+	imports *importPages
+	// exports writes the appointment export; nil leaves it out.
+	exports *exports.Service
+	// feeds serves the calendar feeds and their admin page; nil leaves
+	// them out.
+	feeds *feeds.Service
 	// webhooks is Admin → Webhooks; nil without outbound webhooks.
 	webhooks *webhookPages
 	// offers sends offers of new times (offers.go).
@@ -150,6 +160,14 @@ type Deps struct {
 	// API serves /api/v1 and the operations endpoints /healthz, /readyz
 	// and /metrics.
 	API *api.API
+	// Imports runs the CSV imports of the import page; nil leaves the
+	// page out. MaxImportBytes caps an uploaded file.
+	Imports        *imports.Jobs
+	MaxImportBytes int64
+	// Exports writes the appointment export (admins); nil leaves it out.
+	Exports *exports.Service
+	// Feeds serves the calendar feeds; nil leaves them out.
+	Feeds *feeds.Service
 	// Webhook receives SMS.CX's callbacks (POST /webhooks/smscx/{secret}).
 	// Simulate mode's fake SMS.CX gateway is not served: the simulator's
 	// client reaches it in-process.
@@ -210,6 +228,10 @@ func New(opts Options, d Deps) (*Server, error) {
 	}
 	if d.SMSCX != nil {
 		s.smscx = newSMSCXPages(s, *d.SMSCX)
+	}
+	s.exports, s.feeds = d.Exports, d.Feeds
+	if d.Imports != nil {
+		s.imports = &importPages{s: s, jobs: d.Imports, maxBytes: d.MaxImportBytes}
 	}
 	if d.Outbound != nil {
 		s.webhooks = &webhookPages{s: s, svc: d.Outbound}

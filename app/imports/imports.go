@@ -1,0 +1,602 @@
+// Package imports brings a clinic's schedule in from the CSV files its
+// practice-management or EHR system exports: each row becomes an upsert of
+// the appointment with the row's external id, through the same paths as
+// staff's own changes (clinic.UpsertAppointment), one transaction per row.
+//
+// A file is read twice. The first pass reads it whole without touching
+// the database, so that a file that cannot be imported (too large, not
+// CSV, a missing column) is refused before any row is written. The second
+// pass imports, row by row. A preview (dry run) runs the second pass too,
+// each row in a transaction that is rolled back: what it reports is what
+// applying the file does.
+package imports
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"apptconfirm/app/clinic"
+	"apptconfirm/app/csvimport"
+	"apptconfirm/models"
+)
+
+// DefaultDurationMinutes is the length of a new appointment whose row
+// gives none.
+const DefaultDurationMinutes = 30
+
+// Batch is how many rows share a transaction (each row keeps a savepoint
+// of its own).
+const Batch = 200
+
+// MaxErrors is the most refused rows a result lists; the counts stay
+// exact beyond it.
+const MaxErrors = 100000
+
+// Clinic is what an import needs of the clinic service.
+type Clinic interface {
+	UpsertAppointment(ctx context.Context, actor models.Actor, in clinic.UpsertInput) (*models.Appointment, clinic.UpsertOutcome, error)
+	Cancel(ctx context.Context, actor models.Actor, id uint, reason string) (*models.Appointment, error)
+	ListLocations(ctx context.Context) ([]models.Location, error)
+	ListProviders(ctx context.Context, q clinic.ProviderQuery) ([]models.Provider, error)
+}
+
+// Store is what an import needs of the store.
+type Store interface {
+	Tx(ctx context.Context, fn func(ctx context.Context) error) error
+	ActiveExternalAppointments(ctx context.Context, from, to time.Time, locationIDs []uint) ([]models.ExternalAppointment, error)
+	Setting(ctx context.Context, key string) (string, error)
+	PutSetting(ctx context.Context, key, value string) error
+}
+
+// Service imports files.
+type Service struct {
+	store  Store
+	clinic Clinic
+}
+
+// New returns a Service.
+func New(store Store, c Clinic) *Service {
+	return &Service{store: store, clinic: c}
+}
+
+// Options says how to import a file.
+type Options struct {
+	// DryRun previews: every row is imported in a transaction that is
+	// rolled back, and the result says what applying would do.
+	DryRun bool
+	// Sync also cancels the imported appointments (those with an external
+	// id) of the locations the file names, starting from the day From to
+	// the day To (both included, in each location's zone), that the file
+	// no longer lists.
+	Sync     bool
+	From, To csvimport.Date
+	// Mapping says which column holds which field; nil guesses it.
+	Mapping *csvimport.Mapping
+	// Progress, when set, is told how many rows are done out of how many,
+	// after each row of the second pass.
+	Progress func(done, total int)
+}
+
+// Result says what an import did, or, for a dry run, would do.
+type Result struct {
+	DryRun    bool                   `json:"dry_run"`
+	Rows      int                    `json:"rows"`
+	Created   int                    `json:"created"`
+	Updated   int                    `json:"updated"`
+	Unchanged int                    `json:"unchanged"`
+	Cancelled int                    `json:"cancelled"`
+	Errors    []csvimport.FieldError `json:"errors"`
+	// Refused counts the refused rows (Errors lists at most MaxErrors
+	// reasons).
+	Refused int `json:"refused"`
+}
+
+// errRollback ends a dry run's row transaction.
+var errRollback = errors.New("imports: dry run")
+
+// Import imports the CSV file in src, which is read twice (it is rewound
+// with Seek). A file that cannot be imported returns a *csvimport.FileError
+// (or the reader's error, such as *csvimport.TooLargeError) and imports
+// nothing; otherwise every good row is imported and every refused one is
+// listed in the result.
+func (s *Service) Import(ctx context.Context, actor models.Actor, src io.ReadSeeker, opts Options) (*Result, error) {
+	sc, err := s.scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Sync && dayStart(opts.To).Before(dayStart(opts.From)) {
+		return nil, models.FieldErrors{"to": "must not be before from"}
+	}
+	readOpts := csvimport.Options{Mapping: opts.Mapping, Country: sc.country, PhoneRegion: sc.region}
+	// The first pass: the whole file must read before anything is written.
+	total, err := countRows(src, readOpts)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("imports: rewind: %w", err)
+	}
+	r, err := csvimport.NewReader(src, readOpts)
+	if err != nil {
+		return nil, err
+	}
+	run := &run{Service: s, actor: actor, sc: sc, opts: opts, res: &Result{DryRun: opts.DryRun, Errors: []csvimport.FieldError{}},
+		seen: map[string]int{}, patients: map[string]clinic.PatientInput{}, locations: map[uint]bool{}}
+	// Rows go in batches, each in one transaction where every row has a
+	// savepoint of its own: a refused row is rolled back alone, and the
+	// cost of a commit is shared by the batch.
+	for eof := false; !eof; {
+		err := s.store.Tx(ctx, func(ctx context.Context) error {
+			for n := 0; n < Batch; n++ {
+				row, err := r.Next()
+				if errors.Is(err, io.EOF) {
+					eof = true
+					return nil
+				}
+				if err != nil {
+					// The file changed between the passes.
+					return fmt.Errorf("imports: %w", err)
+				}
+				if err := run.row(ctx, row); err != nil {
+					return err
+				}
+				if opts.Progress != nil {
+					opts.Progress(run.res.Rows, total)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			// The batches before this one stay imported.
+			return nil, err
+		}
+	}
+	if opts.Sync {
+		if err := run.sync(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return run.res, nil
+}
+
+// countRows reads the whole file as the import will, without the
+// database, and returns how many rows it has.
+func countRows(src io.Reader, opts csvimport.Options) (int, error) {
+	r, err := csvimport.NewReader(src, opts)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for {
+		_, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		n++
+	}
+}
+
+// scope is what rows are resolved against: the clinic's locations and
+// providers, by name.
+type scope struct {
+	locations   map[string]*models.Location
+	defaultLoc  *models.Location
+	providers   map[string][]models.Provider
+	country     string
+	regionByLoc map[string]string
+}
+
+func (s *Service) scope(ctx context.Context) (*scope, error) {
+	locs, err := s.clinic.ListLocations(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("imports: locations: %w", err)
+	}
+	provs, err := s.clinic.ListProviders(ctx, clinic.ProviderQuery{})
+	if err != nil {
+		return nil, fmt.Errorf("imports: providers: %w", err)
+	}
+	sc := &scope{locations: map[string]*models.Location{}, providers: map[string][]models.Provider{}, regionByLoc: map[string]string{}, country: "US"}
+	for i := range locs {
+		l := &locs[i]
+		sc.locations[key(l.Name)] = l
+		sc.regionByLoc[key(l.Name)] = l.Country
+		if l.IsDefault || sc.defaultLoc == nil {
+			sc.defaultLoc = l
+		}
+	}
+	if sc.defaultLoc != nil {
+		sc.country = sc.defaultLoc.Country
+	}
+	for _, p := range provs {
+		sc.providers[key(p.Name)] = append(sc.providers[key(p.Name)], p)
+	}
+	return sc, nil
+}
+
+// region is the phone region of a row's location name.
+func (sc *scope) region(location string) string {
+	if r, ok := sc.regionByLoc[key(location)]; ok {
+		return r
+	}
+	return sc.country
+}
+
+// key is how names are compared: case and surrounding spaces aside.
+func key(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+// run is one import under way.
+type run struct {
+	*Service
+	actor models.Actor
+	sc    *scope
+	opts  Options
+	res   *Result
+	// seen maps each external id of the file to its first row.
+	seen map[string]int
+	// patients holds, by patient external id, the details earlier rows
+	// gave, for later rows that give the id alone.
+	patients map[string]clinic.PatientInput
+	// locations are those the file's rows are at.
+	locations map[uint]bool
+}
+
+// refuse records a refused row.
+func (rn *run) refuse(errs ...csvimport.FieldError) {
+	rn.res.Refused++
+	for _, e := range errs {
+		if len(rn.res.Errors) < MaxErrors {
+			rn.res.Errors = append(rn.res.Errors, e)
+		}
+	}
+}
+
+// row imports one row.
+func (rn *run) row(ctx context.Context, row csvimport.Row) error {
+	rn.res.Rows++
+	if row.ExternalID != "" {
+		if first, dup := rn.seen[row.ExternalID]; dup {
+			rn.refuse(csvimport.FieldError{Row: row.Number, Field: csvimport.FieldExternalID,
+				Message: fmt.Sprintf("appears already in row %d", first)})
+			return nil
+		}
+		rn.seen[row.ExternalID] = row.Number
+	}
+	in, loc, errs := rn.input(row)
+	if loc != nil {
+		rn.locations[loc.ID] = true
+	}
+	if len(errs) > 0 {
+		rn.refuse(errs...)
+		return nil
+	}
+	var outcome clinic.UpsertOutcome
+	err := rn.store.Tx(ctx, func(ctx context.Context) error {
+		_, o, err := rn.clinic.UpsertAppointment(ctx, rn.actor, in)
+		if err != nil {
+			return err
+		}
+		outcome = o
+		if rn.opts.DryRun {
+			return errRollback
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errRollback) {
+		if fe, ok := rowErrors(row.Number, err); ok {
+			rn.refuse(fe...)
+			return nil
+		}
+		return fmt.Errorf("imports: row %d: %w", row.Number, err)
+	}
+	switch outcome {
+	case clinic.UpsertCreated:
+		rn.res.Created++
+	case clinic.UpsertUpdated:
+		rn.res.Updated++
+	case clinic.UpsertCancelled:
+		rn.res.Cancelled++
+	default:
+		rn.res.Unchanged++
+	}
+	return nil
+}
+
+// input turns a row into an upsert, resolving its location and provider
+// by name; it returns the row's location when it has one.
+func (rn *run) input(row csvimport.Row) (clinic.UpsertInput, *models.Location, []csvimport.FieldError) {
+	var errs []csvimport.FieldError
+	bad := func(f csvimport.Field, msg string) {
+		errs = append(errs, csvimport.FieldError{Row: row.Number, Field: f, Message: msg})
+	}
+	if !row.OK() {
+		return clinic.UpsertInput{}, nil, row.Errors
+	}
+	in := clinic.UpsertInput{ExternalID: row.ExternalID, Source: "import", Status: models.AppointmentStatus(row.Status)}
+	loc := rn.sc.defaultLoc
+	if row.Location != "" {
+		l, ok := rn.sc.locations[key(row.Location)]
+		if !ok {
+			bad(csvimport.FieldLocation, fmt.Sprintf("no location is named %q", row.Location))
+			return in, nil, errs
+		}
+		loc = l
+		in.LocationID = l.ID
+	}
+	if loc == nil {
+		bad(csvimport.FieldLocation, "the clinic has no location yet")
+		return in, nil, errs
+	}
+	if row.Has(csvimport.FieldProvider) {
+		in.ProviderSet = true
+		if row.Provider != "" {
+			p, ok := rn.sc.provider(row.Provider, loc.ID)
+			if !ok {
+				bad(csvimport.FieldProvider, fmt.Sprintf("no provider is named %q", row.Provider))
+			} else {
+				in.ProviderID = &p
+			}
+		}
+	}
+	if !row.Start.IsZero() {
+		t, err := row.Start.In(loc.Zone())
+		switch {
+		case errors.Is(err, csvimport.ErrNonexistentTime):
+			bad(csvimport.FieldStartsAt, fmt.Sprintf("%s does not exist in %s (the clocks skip it that night)", row.Start.Local, loc.TimeZone))
+		case err != nil:
+			bad(csvimport.FieldStartsAt, "is not a time that can be booked")
+		}
+		in.StartsAt = t
+	}
+	in.DurationMinutes = row.DurationMinutes
+	in.DefaultDurationMinutes = DefaultDurationMinutes
+	if row.Has(csvimport.FieldNotes) {
+		notes := row.Notes
+		in.Notes = &notes
+	}
+	if p := rn.patient(row); p != nil {
+		in.Patient = p
+	}
+	return in, loc, errs
+}
+
+// provider finds a provider by name, preferring one of the location, then
+// an active one.
+func (sc *scope) provider(name string, locationID uint) (uint, bool) {
+	ps := sc.providers[key(name)]
+	if len(ps) == 0 {
+		return 0, false
+	}
+	best, score := ps[0].ID, -1
+	for _, p := range ps {
+		s := 0
+		if p.LocationID == nil || *p.LocationID == locationID {
+			s += 2
+		}
+		if p.Active {
+			s++
+		}
+		if s > score {
+			best, score = p.ID, s
+		}
+	}
+	return best, true
+}
+
+// patient is the row's patient, completed from earlier rows of the same
+// patient external id; nil when the row says nothing of the patient.
+func (rn *run) patient(row csvimport.Row) *clinic.PatientInput {
+	phone := row.PhoneE164
+	if phone == "" {
+		phone = row.Phone
+	}
+	p := clinic.PatientInput{
+		FirstName: row.FirstName, LastName: row.LastName, Phone: phone,
+		Language: row.Language, ExternalID: row.PatientExternalID,
+	}
+	if ext := row.PatientExternalID; ext != "" {
+		prev := rn.patients[ext]
+		if p.FirstName == "" && p.LastName == "" {
+			p.FirstName, p.LastName = prev.FirstName, prev.LastName
+		}
+		if p.Phone == "" {
+			p.Phone = prev.Phone
+		}
+		if p.Language == "" {
+			p.Language = prev.Language
+		}
+		rn.patients[ext] = p
+	}
+	if p == (clinic.PatientInput{}) {
+		return nil
+	}
+	return &p
+}
+
+// rowErrors turns the clinic's refusal of a row into the row's errors,
+// named by the file's fields.
+func rowErrors(rowNumber int, err error) ([]csvimport.FieldError, bool) {
+	var bt *models.ErrBadTransition
+	if errors.As(err, &bt) {
+		return []csvimport.FieldError{{Row: rowNumber, Field: csvimport.FieldStatus, Message: bt.Error()}}, true
+	}
+	fe, ok := models.AsFieldErrors(err)
+	if !ok {
+		return nil, false
+	}
+	keys := make([]string, 0, len(fe))
+	for k := range fe {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []csvimport.FieldError
+	for _, k := range keys {
+		msg := fe[k]
+		if msg == clinic.PastStartMessage {
+			msg = "is in the past"
+		}
+		out = append(out, csvimport.FieldError{Row: rowNumber, Field: fieldOf(k), Message: msg})
+	}
+	return out, true
+}
+
+// fieldOf names a clinic field as the file does.
+func fieldOf(k string) csvimport.Field {
+	switch k {
+	case "patient.first_name":
+		return csvimport.FieldFirstName
+	case "patient.last_name":
+		return csvimport.FieldLastName
+	case "patient.phone":
+		return csvimport.FieldPhone
+	case "patient.language":
+		return csvimport.FieldLanguage
+	case "patient.external_id", "patient_id":
+		return csvimport.FieldPatientExternalID
+	case "location_id":
+		return csvimport.FieldLocation
+	case "provider_id":
+		return csvimport.FieldProvider
+	}
+	return csvimport.Field(k)
+}
+
+// sync cancels the appointments the file no longer lists.
+func (rn *run) sync(ctx context.Context) error {
+	for id := range rn.locations {
+		loc := rn.sc.byID(id)
+		if loc == nil {
+			continue
+		}
+		zone := loc.Zone()
+		f, t := rn.opts.From, dayAfter(rn.opts.To)
+		from := time.Date(f.Year, f.Month, f.Day, 0, 0, 0, 0, zone)
+		to := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, zone)
+		gone, err := rn.store.ActiveExternalAppointments(ctx, from, to, []uint{id})
+		if err != nil {
+			return fmt.Errorf("imports: sync: %w", err)
+		}
+		for _, a := range gone {
+			if _, listed := rn.seen[a.ExternalID]; listed {
+				continue
+			}
+			if rn.opts.DryRun {
+				rn.res.Cancelled++
+				continue
+			}
+			_, err := rn.clinic.Cancel(ctx, rn.actor, a.ID, "no longer in the imported schedule")
+			var bt *models.ErrBadTransition
+			switch {
+			case errors.As(err, &bt):
+				// Changed meanwhile (the patient cancelled, say): nothing to do.
+				continue
+			case err != nil:
+				return fmt.Errorf("imports: sync: %w", err)
+			}
+			rn.res.Cancelled++
+		}
+	}
+	return nil
+}
+
+func (sc *scope) byID(id uint) *models.Location {
+	for _, l := range sc.locations {
+		if l.ID == id {
+			return l
+		}
+	}
+	return nil
+}
+
+// dayStart is midnight of d, as a calendar date (UTC stands for "no zone").
+func dayStart(d csvimport.Date) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+}
+
+// dayAfter is midnight of the day after d.
+func dayAfter(d csvimport.Date) time.Time { return dayStart(d).AddDate(0, 0, 1) }
+
+// mappingSetting is the setting that remembers the last mapping.
+const mappingSetting = "import.mapping"
+
+// SavedMapping returns the mapping the last import used, or nil when there
+// is none (or it no longer reads).
+func (s *Service) SavedMapping(ctx context.Context) (*csvimport.Mapping, error) {
+	raw, err := s.store.Setting(ctx, mappingSetting)
+	switch {
+	case errors.Is(err, models.ErrNotFound) || (err == nil && raw == ""):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("imports: saved mapping: %w", err)
+	}
+	m, err := csvimport.ParseMapping([]byte(raw))
+	if err != nil {
+		// A mapping from an older version: guessing again is fine.
+		return nil, nil
+	}
+	return &m, nil
+}
+
+// SaveMapping remembers m for the next file.
+func (s *Service) SaveMapping(ctx context.Context, m csvimport.Mapping) error {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("imports: save mapping: %w", err)
+	}
+	if err := s.store.PutSetting(ctx, mappingSetting, string(data)); err != nil {
+		return fmt.Errorf("imports: save mapping: %w", err)
+	}
+	return nil
+}
+
+// Spool copies an upload into a temporary file, refusing more than max
+// bytes with a *csvimport.TooLargeError, so that an import can read it
+// twice without holding it in memory. The caller closes the file, which
+// removes it.
+func Spool(r io.Reader, max int64) (*File, error) {
+	f, err := os.CreateTemp("", "apptconfirm-import-*.csv")
+	if err != nil {
+		return nil, fmt.Errorf("imports: spool: %w", err)
+	}
+	file := &File{File: f}
+	n, err := io.Copy(f, csvimport.LimitReader(r, max))
+	if err != nil {
+		_ = file.Close()
+		var tl *csvimport.TooLargeError
+		if errors.As(err, &tl) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("imports: spool: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		_ = file.Close()
+		return nil, fmt.Errorf("imports: spool: %w", err)
+	}
+	file.Size = n
+	return file, nil
+}
+
+// File is a spooled upload.
+type File struct {
+	*os.File
+	// Size is the upload's length in bytes.
+	Size int64
+}
+
+// Close closes and removes the file.
+func (f *File) Close() error {
+	err := f.File.Close()
+	if rerr := os.Remove(f.Name()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
+		err = rerr
+	}
+	return err
+}
