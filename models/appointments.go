@@ -296,7 +296,9 @@ func (s *Store) AppointmentByExternalID(ctx context.Context, externalID string, 
 		db = db.Scopes(s.forUpdate)
 	}
 	var ids []uint
-	if err := db.Model(&Appointment{}).Where("external_id = ?", externalID).Limit(1).Pluck("id", &ids).Error; err != nil {
+	// "<> ''" lets the partial unique index on external_id serve the
+	// lookup (without it SQLite scans the table).
+	if err := db.Model(&Appointment{}).Where("external_id = ? AND external_id <> ''", externalID).Limit(1).Pluck("id", &ids).Error; err != nil {
 		return nil, fmt.Errorf("store: appointment by external id: %w", Classify(err))
 	}
 	if len(ids) == 0 {
@@ -315,7 +317,7 @@ func (s *Store) AppointmentsByExternalID(ctx context.Context, externalIDs []stri
 		return out, nil
 	}
 	var ids []uint
-	if err := s.conn(ctx).Model(&Appointment{}).Where("external_id IN ?", externalIDs).Pluck("id", &ids).Error; err != nil {
+	if err := s.conn(ctx).Model(&Appointment{}).Where("external_id IN ? AND external_id <> ''", externalIDs).Pluck("id", &ids).Error; err != nil {
 		return nil, fmt.Errorf("store: appointments by external id: %w", Classify(err))
 	}
 	byID, err := s.AppointmentsByID(ctx, ids)
