@@ -31,6 +31,11 @@ deps: ## install what the tests need (Go modules, Chromium and axe-core for the 
 	$(GO) mod download
 	@if [ ! -f "$(AXE)" ]; then \
 		echo "installing axe-core $(AXE_CORE_VERSION) from the npm registry for the accessibility test"; \
+		if ! command -v npm >/dev/null; then \
+			echo "installing npm (Debian's nodejs and npm) to fetch axe-core"; \
+			if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; \
+		fi; \
 		npm install --no-save --no-audit --no-fund --silent --prefix $(TOOLS)/axe axe-core@$(AXE_CORE_VERSION); \
 	fi
 	@if [ ! -x "$(CHROMIUM)" ]; then \

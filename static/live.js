@@ -10,7 +10,7 @@
     return;
   }
 
-  var APPOINTMENT_STATES = ["scheduled", "confirmed", "cancelled", "completed", "no_show"];
+  var APPOINTMENT_STATES = ["scheduled", "confirmed", "cancelled", "completed", "no_show", "reschedule_requested"];
   var MESSAGE_STATES = ["planned", "sending", "accepted", "sent", "delivered", "failed", "rejected", "cancelled", "skipped"];
 
   // The indicator: the dashboard has its own; elsewhere a dot joins the header.
@@ -55,14 +55,24 @@
   }
   window.apptconfirmAnnounce = announce;
 
+  // The words people read for each state come from the server (the page
+  // carries the table), so a badge changed here reads as one drawn there.
+  var STATUS_WORDS = {};
+  try {
+    STATUS_WORDS = JSON.parse((document.getElementById("status-words") || {}).textContent || "{}");
+  } catch (e) { /* without the table a state reads with spaces for underscores */ }
+  function statusWord(status) {
+    return STATUS_WORDS[status] || status.replace(/_/g, " ");
+  }
+
   // setBadge gives a badge a new state: its text and its state class.
   function setBadge(el, status, states) {
-    var word = status.replace("_", "-");
+    var word = statusWord(status);
     if (el.textContent === word && el.classList.contains(status)) {
       return;
     }
     var what = el.getAttribute("data-announce") || (states === APPOINTMENT_STATES ? "An appointment" : "A message");
-    announce(what + " is now " + status.replace("_", "-") + ".");
+    announce(what + " is now " + word + ".");
     states.forEach(function (s) { el.classList.remove(s); });
     el.classList.add(status);
     el.textContent = word;

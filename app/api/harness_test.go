@@ -62,6 +62,8 @@ type env struct {
 	t      testing.TB
 	clock  *clock
 	store  *models.Store
+	// dbPath is the store's SQLite file.
+	dbPath string
 	clinic *clinic.Service
 	api    *api.API
 	// outbound manages the outbound webhook endpoints.
@@ -82,7 +84,8 @@ func newEnv(t testing.TB) *env { return newEnvPlanned(t, false) }
 func newEnvPlanned(t testing.TB, planned bool) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, clock: &clock{t: t0}, store: storetest.SQLite(t)}
+	e := &env{t: t, clock: &clock{t: t0}}
+	e.store, e.dbPath = storetest.SQLitePath(t)
 	ob := outbox.New(e.store, outbox.Options{Now: e.clock.Now, ClinicName: "Cabinet Dupont"})
 	copts := clinic.Options{Now: e.clock.Now}
 	if planned {

@@ -6,10 +6,11 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 
 	"apptconfirm/app/api"
 	"apptconfirm/app/stats"
@@ -225,30 +226,54 @@ func TestStatsQueryPlan(t *testing.T) {
 // SQL it sent.
 func statsSQL(t *testing.T, e *env, q stats.Query) []string {
 	t.Helper()
-	var mu sync.Mutex
-	var out []string
-	db := e.store.DB(context.Background())
-	capture := func(tx *gorm.DB) {
-		mu.Lock()
-		defer mu.Unlock()
-		out = append(out, tx.Explain(tx.Statement.SQL.String(), tx.Statement.Vars...))
-	}
-	const name = "apitest:capture"
-	if err := db.Callback().Row().After("gorm:row").Register(name, capture); err != nil {
+	// A second store on the same file, logging to sqlCapture: callbacks
+	// registered on an open store would race with its background work.
+	capture := &sqlCapture{}
+	s, err := models.Open(models.Options{Driver: models.DriverSQLite, DSN: e.dbPath, Logger: capture})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Callback().Query().After("gorm:query").Register(name, capture); err != nil {
+	defer func() { _ = s.Close() }()
+	capture.on.Store(true)
+	_, err = stats.New(s).WithParallel(1).Summary(context.Background(), q)
+	capture.on.Store(false)
+	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		_ = db.Callback().Row().Remove(name)
-		_ = db.Callback().Query().Remove(name)
-	}()
-	if _, err := stats.New(e.store).WithParallel(1).Summary(context.Background(), q); err != nil {
-		t.Fatal(err)
-	}
+	out := capture.statements()
 	if len(out) != 2 {
 		t.Fatalf("captured %d queries, want 2: %q", len(out), out)
 	}
 	return out
+}
+
+// sqlCapture is a GORM logger that keeps the SQL of the queries run while
+// it is on (the store's own WAL checkpoints left out).
+type sqlCapture struct {
+	on  atomic.Bool
+	mu  sync.Mutex
+	sql []string
+}
+
+func (c *sqlCapture) LogMode(logger.LogLevel) logger.Interface { return c }
+func (c *sqlCapture) Info(context.Context, string, ...any)     {}
+func (c *sqlCapture) Warn(context.Context, string, ...any)     {}
+func (c *sqlCapture) Error(context.Context, string, ...any)    {}
+func (c *sqlCapture) Trace(_ context.Context, _ time.Time, fc func() (string, int64), _ error) {
+	if !c.on.Load() {
+		return
+	}
+	sql, _ := fc()
+	if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(sql)), "PRAGMA") {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sql = append(c.sql, sql)
+}
+
+func (c *sqlCapture) statements() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.sql...)
 }

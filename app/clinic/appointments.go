@@ -53,6 +53,11 @@ type AppointmentInput struct {
 	// most models.MaxExternalID characters, unique among appointments;
 	// "" for none). Nil means none on create and unchanged on update.
 	ExternalID *string
+	// CheckOnly validates the input and writes nothing: the result is the
+	// FieldErrors, or nil and no appointment when the input is valid. A
+	// form that could not read some fields uses it to report every other
+	// field's problem at once.
+	CheckOnly bool
 }
 
 // externalID returns the input's external id, trimmed, or cur when the
@@ -260,6 +265,9 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 		if err := fe.Err(); err != nil {
 			return err
 		}
+		if in.CheckOnly {
+			return nil
+		}
 		if in.CheckSlot {
 			sl := availability.Slot{LocationID: loc.ID, ProviderID: in.ProviderID, Duration: time.Duration(in.DurationMinutes) * time.Minute}
 			if m, err := s.slotWarning(ctx, sl, start, loc, provider); err != nil || m != "" {
@@ -385,6 +393,9 @@ func (s *Service) updateAppointment(ctx context.Context, actor models.Actor, id 
 		}
 		if err := fe.Err(); err != nil {
 			return err
+		}
+		if in.CheckOnly {
+			return nil
 		}
 		moved := !start.Equal(cur.StartsAt) || loc.ID != cur.LocationID
 		var changes []string

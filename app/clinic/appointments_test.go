@@ -660,3 +660,41 @@ func TestConcurrentConfirm(t *testing.T) {
 		}
 	})
 }
+
+// CheckOnly validates like a real booking or edit and writes nothing.
+func TestAppointmentCheckOnly(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		ctx := context.Background()
+		p := e.patient(t, "Ann", "Lee", "0612345678")
+		count := func() int64 {
+			var n int64
+			if err := s.DB(ctx).Model(&models.Appointment{}).Count(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		a, err := e.svc.CreateAppointment(ctx, e.staff, clinic.AppointmentInput{
+			PatientID: p.ID, StartsLocal: "2026-03-03T10:00", DurationMinutes: 30, CheckOnly: true,
+		})
+		if a != nil || err != nil || count() != 0 {
+			t.Fatalf("valid check: %+v %v, %d rows", a, err, count())
+		}
+		_, err = e.svc.CreateAppointment(ctx, e.staff, clinic.AppointmentInput{
+			PatientID: 999, StartsLocal: "garbage", CheckOnly: true,
+		})
+		fe, ok := models.AsFieldErrors(err)
+		if !ok || fe["patient_id"] == "" || fe["starts_at"] == "" || fe["duration_minutes"] == "" || count() != 0 {
+			t.Fatalf("invalid check: %v, %d rows", err, count())
+		}
+		real := e.appointment(t, p.ID, "2026-03-03T10:00")
+		out, err := e.svc.UpdateAppointment(ctx, e.staff, real.ID, clinic.AppointmentInput{
+			StartsLocal: "2026-03-04T11:00", DurationMinutes: 45, CheckOnly: true,
+		})
+		got, _ := e.svc.GetAppointment(ctx, real.ID)
+		if out != nil || err != nil || !got.StartsAt.Equal(real.StartsAt) || got.DurationMinutes != real.DurationMinutes {
+			t.Fatalf("edit check changed it: %+v %v, now %+v", out, err, got)
+		}
+	})
+}

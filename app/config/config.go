@@ -218,6 +218,25 @@ type Clinic struct {
 	// "pt" or "it"): a patient whose language has no text gets this one,
 	// and a new patient speaks it until told otherwise.
 	Language string `yaml:"language"`
+	// Clock is how staff pages write times of day: "24h" ("15:30") or
+	// "12h" ("3:30 PM"). Empty follows the language: 12h for "en", 24h
+	// for the others.
+	Clock string `yaml:"clock"`
+}
+
+// Clock formats of clinic.clock.
+const (
+	Clock24h = "24h"
+	Clock12h = "12h"
+)
+
+// TwelveHourClock reports whether staff pages write times on a 12-hour
+// clock: clinic.clock when set, else 12h for English and 24h otherwise.
+func (c Clinic) TwelveHourClock() bool {
+	if c.Clock == "" {
+		return c.Language == "en"
+	}
+	return c.Clock == Clock12h
 }
 
 // Webhook configures the inbound SMS.CX webhook.

@@ -77,6 +77,7 @@ func custom() Config {
 			Phone:    "+33 1 42 68 53 00",
 			Address:  "1 rue de Rivoli, Paris",
 			Language: "fr",
+			Clock:    "12h",
 		},
 		Webhook:          Webhook{MaxBodyBytes: 2 << 20, DedupRetention: Duration{240 * time.Hour}},
 		Log:              Log{Level: "debug", Format: "json"},

@@ -227,6 +227,9 @@ func (c *Config) validateClinic(p *problems) {
 	if !slices.Contains(render.Languages(), cl.Language) {
 		p.add("clinic.language", "want one of %s, got %q", strings.Join(render.Languages(), ", "), cl.Language)
 	}
+	if cl.Clock != "" && cl.Clock != Clock24h && cl.Clock != Clock12h {
+		p.add("clinic.clock", "want %q or %q (or empty to follow clinic.language), got %q", Clock24h, Clock12h, cl.Clock)
+	}
 	switch cl.Timezone {
 	case "":
 		p.add("clinic.timezone", "must not be empty (an IANA time zone such as \"Europe/Paris\" or \"UTC\")")

@@ -111,6 +111,9 @@ func TestValidate(t *testing.T) {
 		{"clinic language unknown", func(c *Config) { c.Clinic.Language = "xx" }, `clinic.language: want one of en, fr, es, de, nl, pt, it, got "xx"`},
 		{"clinic language with a region", func(c *Config) { c.Clinic.Language = "pt-BR" }, `clinic.language`},
 		{"clinic language French", func(c *Config) { c.Clinic.Language = "fr" }, ""},
+		{"clinic clock 12h", func(c *Config) { c.Clinic.Clock = "12h" }, ""},
+		{"clinic clock 24h", func(c *Config) { c.Clinic.Clock = "24h" }, ""},
+		{"clinic clock unknown", func(c *Config) { c.Clinic.Clock = "12" }, `clinic.clock: want "24h" or "12h" (or empty to follow clinic.language), got "12"`},
 		{"no rules", func(c *Config) { c.Reminders.Rules = nil }, ""},
 		{"quiet hours end missing", func(c *Config) { c.Reminders.QuietHours.End = "" }, `reminders.quiet_hours: set both start and end, or neither`},
 		{"quiet hours start missing", func(c *Config) { c.Reminders.QuietHours.Start = "" }, `reminders.quiet_hours: set both`},
@@ -244,5 +247,22 @@ func TestValidateNormalisesURLs(t *testing.T) {
 	}
 	if got := cfg.WebhookURL("s"); got != "https://clinic.example.org/appt/webhooks/smscx/s" {
 		t.Errorf("WebhookURL = %q", got)
+	}
+}
+
+func TestClinicClockFollowsTheLanguage(t *testing.T) {
+	for _, tc := range []struct {
+		lang, clock string
+		twelve      bool
+	}{
+		{"en", "", true},
+		{"fr", "", false},
+		{"de", "", false},
+		{"en", "24h", false},
+		{"fr", "12h", true},
+	} {
+		if got := (Clinic{Language: tc.lang, Clock: tc.clock}).TwelveHourClock(); got != tc.twelve {
+			t.Errorf("language %q, clock %q: 12h = %v, want %v", tc.lang, tc.clock, got, tc.twelve)
+		}
 	}
 }

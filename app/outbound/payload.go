@@ -38,6 +38,7 @@ type Data struct {
 // AppointmentData is an appointment in a payload.
 type AppointmentData struct {
 	ID              uint       `json:"id"`
+	ExternalID      string     `json:"external_id,omitempty"`
 	Status          string     `json:"status"`
 	StartsAt        time.Time  `json:"starts_at"`
 	EndsAt          time.Time  `json:"ends_at"`
@@ -54,13 +55,14 @@ type AppointmentData struct {
 // PatientData is a patient in a payload; Phone only for endpoints that
 // asked for it.
 type PatientData struct {
-	ID        uint   `json:"id"`
-	FirstName string `json:"first_name"`
-	LastName  string `json:"last_name"`
-	Language  string `json:"language"`
-	OptedOut  bool   `json:"opted_out"`
-	Phone     string `json:"phone,omitempty"`
-	Erased    bool   `json:"erased,omitempty"`
+	ID         uint   `json:"id"`
+	ExternalID string `json:"external_id,omitempty"`
+	FirstName  string `json:"first_name"`
+	LastName   string `json:"last_name"`
+	Language   string `json:"language"`
+	OptedOut   bool   `json:"opted_out"`
+	Phone      string `json:"phone,omitempty"`
+	Erased     bool   `json:"erased,omitempty"`
 }
 
 // MessageData is an outbound SMS in a payload.
@@ -111,7 +113,7 @@ func eventData(ctx context.Context, store *models.Store, e models.Event) (Data, 
 			return d, err
 		default:
 			d.Patient = &PatientData{
-				ID: p.ID, FirstName: p.FirstName, LastName: p.LastName, Language: p.Language,
+				ID: p.ID, ExternalID: p.ExternalID, FirstName: p.FirstName, LastName: p.LastName, Language: p.Language,
 				OptedOut: p.OptedOutAt != nil, Phone: p.Phone,
 			}
 		}
@@ -142,7 +144,7 @@ func eventData(ctx context.Context, store *models.Store, e models.Event) (Data, 
 
 func appointmentData(a *models.Appointment) *AppointmentData {
 	ad := &AppointmentData{
-		ID: a.ID, Status: string(a.Status), StartsAt: a.StartsAt.UTC(), EndsAt: a.EndsAt().UTC(),
+		ID: a.ID, ExternalID: a.ExternalID, Status: string(a.Status), StartsAt: a.StartsAt.UTC(), EndsAt: a.EndsAt().UTC(),
 		DurationMinutes: a.DurationMinutes, LocationID: a.LocationID, ProviderID: a.ProviderID,
 		ConfirmedAt: a.ConfirmedAt, CancelledAt: a.CancelledAt,
 	}

@@ -2,9 +2,11 @@ package outbound_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/outbound"
@@ -185,5 +187,44 @@ func TestErasureRewritesQueuedPayloads(t *testing.T) {
 	if strings.Contains(ds[0].Payload, "Zéphyrine") || strings.Contains(ds[0].Payload, a.Patient.Phone) ||
 		!strings.Contains(ds[0].Payload, `"erased":true`) || !strings.Contains(ds[0].Payload, `"type":"appointment.created"`) {
 		t.Fatalf("payload after erasure: %s", ds[0].Payload)
+	}
+}
+
+// A payload names the patient and the appointment by the ids the clinic's
+// other system gave them, so an integrator can match them without a lookup.
+func TestPayloadCarriesExternalIDs(t *testing.T) {
+	store := storetest.SQLite(t)
+	e := newEnv(t, store)
+	ctx := context.Background()
+	e.endpoint(t, "https://erp.example.com/a", false, "appointment.created")
+	p, err := e.clinic.CreatePatient(ctx, e.staff, clinic.PatientInput{FirstName: "Léa", LastName: "Martin", Phone: "+33612999001", ExternalID: "PMS-P-77"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext := "PMS-A-1234"
+	if _, err := e.clinic.CreateAppointment(ctx, e.staff, clinic.AppointmentInput{
+		PatientID: p.ID, StartsAt: e.clk.Now().Add(72 * time.Hour).Truncate(time.Minute), DurationMinutes: 30, ExternalID: &ext,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ds := deliveries(t, store)
+	if len(ds) != 1 {
+		t.Fatalf("%d deliveries, want 1", len(ds))
+	}
+	var body struct {
+		Data struct {
+			Appointment struct {
+				ExternalID string `json:"external_id"`
+			} `json:"appointment"`
+			Patient struct {
+				ExternalID string `json:"external_id"`
+			} `json:"patient"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(ds[0].Payload), &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Data.Appointment.ExternalID != ext || body.Data.Patient.ExternalID != "PMS-P-77" {
+		t.Errorf("external ids in %s", ds[0].Payload)
 	}
 }

@@ -204,6 +204,9 @@ func TestSeedDemoShowsTheProduct(t *testing.T) {
 	zones := map[string]int{}
 	confirmed, outside := 0, 0
 	for _, ap := range appts {
+		if ap.Location.Phone == "" {
+			t.Errorf("location %q has no phone: its texts would end \"call .\"", ap.Location.Name)
+		}
 		zones[ap.Location.TimeZone]++
 		if ap.Status == models.Confirmed {
 			confirmed++

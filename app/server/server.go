@@ -308,6 +308,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.closers = append(a.closers, func(context.Context) error { a.importJobs.Close(); return nil })
 	a.Web, err = web.New(web.Options{
 		ClinicName:         cfg.Clinic.Name,
+		Clock12h:           cfg.Clinic.TwelveHourClock(),
 		TrustedProxies:     cfg.Server.TrustedProxies,
 		Simulating:         cfg.SMSCXMode() == config.ModeSimulate,
 		TLS:                strings.HasPrefix(cfg.Server.PublicURL, "https://"),

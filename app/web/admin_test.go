@@ -137,7 +137,7 @@ func testAdminLocations(t *testing.T, a *testApp, b *browser, main *models.Locat
 			form map[string]string
 			has  []string
 		}{
-			{"unknown typed zone", with("time_zone", "", "time_zone_other", "Mars/Olympus"), []string{`unknown time zone "Mars/Olympus"`, `value="Mars/Olympus"`, `value="Lyon"`}},
+			{"unknown typed zone", with("time_zone", "", "time_zone_other", "Mars/Olympus"), []string{`Unknown time zone "Mars/Olympus"`, `value="Mars/Olympus"`, `value="Lyon"`}},
 			{"no zone", with("time_zone", ""), []string{"required"}},
 			{"UK is not a country code", with("country", "UK"), []string{`the United Kingdom is "GB"`, `value="UK"`}},
 			{"invalid phone", with("phone", "12"), []string{"too short for FR", `value="12"`}},
@@ -178,7 +178,7 @@ func testAdminLocations(t *testing.T, a *testApp, b *browser, main *models.Locat
 		status, body := b.get(path + "/edit")
 		expectPage(t, "edit form", status, body, http.StatusOK, `value="Main"`, `<option value="America/New_York" selected>`, `name="is_default" value="1" checked`)
 		resp, body := post(path, map[string]string{"name": "Main", "time_zone": "America/Chicago", "country": "US"})
-		expectPage(t, "un-default the default", resp.StatusCode, body, http.StatusUnprocessableEntity, "a default location is required")
+		expectPage(t, "un-default the default", resp.StatusCode, body, http.StatusUnprocessableEntity, "A default location is required")
 		resp, body = post(path, map[string]string{"name": "Main St", "time_zone": "America/Chicago", "country": "US", "is_default": "1"})
 		expectRedirect(t, "edit", resp, body, "/admin/locations")
 		var l models.Location
@@ -220,7 +220,7 @@ func testAdminProviders(t *testing.T, a *testApp, b *browser, loc *models.Locati
 		has  []string
 	}{
 		{"no name", []string{"name", " ", "location_id", itoa(loc.ID)}, []string{"required"}},
-		{"unknown location", []string{"name", "Dr Who", "location_id", "999"}, []string{"not found", `value="Dr Who"`}},
+		{"unknown location", []string{"name", "Dr Who", "location_id", "999"}, []string{"The chosen location no longer exists.", `value="Dr Who"`}},
 		{"unreadable location", []string{"name", "Dr Who", "location_id", "main"}, []string{"is not a valid choice"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -303,9 +303,9 @@ func testAdminUsers(t *testing.T, a *testApp, b *browser) {
 	t.Run("the last admin is protected", func(t *testing.T) {
 		path := "/admin/users/" + itoa(boss.ID)
 		resp, body := b.post(path, form("email", "boss@example.com", "name", "Boss", "role", "staff"))
-		expectPage(t, "demote", resp.StatusCode, body, http.StatusUnprocessableEntity, "the last admin cannot be demoted")
+		expectPage(t, "demote", resp.StatusCode, body, http.StatusUnprocessableEntity, "The last admin cannot be demoted")
 		resp, body = b.post(path, form("email", "boss@example.com", "name", "Boss", "role", "admin", "disabled", "1"))
-		expectPage(t, "disable", resp.StatusCode, body, http.StatusUnprocessableEntity, "the last admin cannot be disabled")
+		expectPage(t, "disable", resp.StatusCode, body, http.StatusUnprocessableEntity, "The last admin cannot be disabled")
 		var u models.User
 		a.store.DB(ctx).First(&u, boss.ID)
 		if u.Role != models.RoleAdmin || u.Disabled {

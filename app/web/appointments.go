@@ -38,7 +38,7 @@ var appointmentSortOptions = []option{
 func statusOptions() []option {
 	out := make([]option, 0, len(models.AppointmentStatuses))
 	for _, st := range models.AppointmentStatuses {
-		out = append(out, option{Value: string(st), Label: strings.ReplaceAll(string(st), "_", "-")})
+		out = append(out, option{Value: string(st), Label: statusLabel(st)})
 	}
 	return out
 }
@@ -354,7 +354,9 @@ func (s *Server) appointmentCreate(c *gin.Context) {
 	f := readAppointmentForm(c)
 	in, fe := f.input()
 	if len(fe) > 0 {
-		s.appointmentFormPage(c, http.StatusUnprocessableEntity, nil, false, f, fe)
+		in.CheckOnly = true
+		_, err := s.clinic.CreateAppointment(c.Request.Context(), actorOf(c), in)
+		s.appointmentFormPage(c, http.StatusUnprocessableEntity, nil, false, f, withServiceErrors(fe, err))
 		return
 	}
 	a, err := s.clinic.CreateAppointment(c.Request.Context(), actorOf(c), in)
@@ -366,8 +368,21 @@ func (s *Server) appointmentCreate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.flash(c, fmt.Sprintf("Booked %s for %s.", a.Patient.Name(), fmtLocal(a.StartsAt, a.Location)))
+	s.flash(c, fmt.Sprintf("Booked %s for %s.", a.Patient.Name(), s.fmtLocal(a.StartsAt, a.Location)))
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/appointments/%d", a.ID))
+}
+
+// withServiceErrors adds to the form's own findings what the service found
+// about the other fields (err from a CheckOnly call), so that the page
+// lists every problem at once; the form's message wins for a field both
+// name. Any other error is left to the real submission.
+func withServiceErrors(fe models.FieldErrors, err error) models.FieldErrors {
+	if sfe, ok := models.AsFieldErrors(err); ok {
+		for k, v := range sfe {
+			setError(fe, k, v)
+		}
+	}
+	return fe
 }
 
 // loadAppointment reads the :id appointment or renders the error page.
@@ -400,13 +415,13 @@ func (s *Server) appointmentUpdate(c *gin.Context) {
 	f := readAppointmentForm(c)
 	f.PatientID = "" // the patient never changes; the form does not send it
 	in, fe := f.input()
-	if len(fe) > 0 {
-		s.appointmentFormPage(c, http.StatusUnprocessableEntity, a, false, f, fe)
-		return
-	}
 	if in.LocationID == 0 {
 		setError(fe, "location_id", "required")
-		s.appointmentFormPage(c, http.StatusUnprocessableEntity, a, false, f, fe)
+	}
+	if len(fe) > 0 {
+		in.CheckOnly = true
+		_, err := s.clinic.UpdateAppointment(c.Request.Context(), actorOf(c), a.ID, in)
+		s.appointmentFormPage(c, http.StatusUnprocessableEntity, a, false, f, withServiceErrors(fe, err))
 		return
 	}
 	s.saveAppointment(c, a, false, f, in, "Appointment saved.")
@@ -425,7 +440,7 @@ func (s *Server) saveAppointment(c *gin.Context, a *models.Appointment, reschedu
 		return
 	}
 	if !out.StartsAt.Equal(a.StartsAt) || out.LocationID != a.LocationID {
-		done = "Rescheduled to " + fmtLocal(out.StartsAt, out.Location) + "; its reminders were planned again."
+		done = "Rescheduled to " + s.fmtLocal(out.StartsAt, out.Location) + "; its reminders were planned again."
 	}
 	s.flash(c, done)
 	// An action taken from elsewhere (the dashboard's list of who needs
@@ -651,9 +666,9 @@ func (s *Server) appointmentCancel(c *gin.Context) {
 
 // fmtLocal writes an instant in the location's zone with the zone's name:
 // "Mon 2 Mar 2026 09:00 (America/New_York)".
-func fmtLocal(t time.Time, l *models.Location) string {
+func (s *Server) fmtLocal(t time.Time, l *models.Location) string {
 	if l == nil {
-		return t.UTC().Format("Mon 2 Jan 2006 15:04") + " (UTC)"
+		return s.clock.in(t, time.UTC, "Mon 2 Jan 2006 15:04") + " (UTC)"
 	}
-	return t.In(l.Zone()).Format("Mon 2 Jan 2006 15:04") + " (" + l.TimeZone + ")"
+	return s.clock.in(t, l.Zone(), "Mon 2 Jan 2006 15:04") + " (" + l.TimeZone + ")"
 }

@@ -69,9 +69,9 @@ func TestAppointmentBooking(t *testing.T) {
 			{"start unreadable", valid("starts_at", "next tuesday"), []string{"must be a date and time", `value="next tuesday"`}},
 			{"start skipped by DST", valid("starts_at", "2026-03-08T02:30"), []string{"does not exist on 2026-03-08 in America/New_York"}},
 			{"no patient", valid("patient_id", ""), []string{"patient_id", "required"}},
-			{"unknown patient", valid("patient_id", "999"), []string{"not found"}},
-			{"unknown location", valid("location_id", "999"), []string{"not found"}},
-			{"unknown provider", valid("provider_id", "999"), []string{"not found"}},
+			{"unknown patient", valid("patient_id", "999"), []string{"The chosen patient no longer exists."}},
+			{"unknown location", valid("location_id", "999"), []string{"The chosen location no longer exists."}},
+			{"unknown provider", valid("provider_id", "999"), []string{"The chosen provider no longer exists."}},
 			{"notes with control characters", valid("notes", "a\x00b"), []string{"must not contain control characters"}},
 			{"start in the past", valid("starts_at", "2026-03-01T10:00"), []string{clinic.PastStartMessage, "Yes, book it in the past", `name="allow_past"`, `value="2026-03-01T10:00"`}},
 		} {

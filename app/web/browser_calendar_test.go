@@ -51,10 +51,11 @@ func TestBrowserDayView(t *testing.T) {
 		minutes      int
 		column, row  string
 		span         int
+		// The demo clinic speaks English, so its rows read on a 12-hour clock.
 	}{
-		{"Ada", "+12025550143", &provs[0].ID, at(9, 0), 30, "p" + strconv.Itoa(int(provs[0].ID)), "09:00", 2},
-		{"Grace", "+12025550144", &provs[1].ID, at(10, 30), 60, "p" + strconv.Itoa(int(provs[1].ID)), "10:30", 4},
-		{"Mary", "+12025550145", nil, at(14, 0), 45, "none", "14:00", 3},
+		{"Ada", "+12025550143", &provs[0].ID, at(9, 0), 30, "p" + strconv.Itoa(int(provs[0].ID)), "9:00 AM", 2},
+		{"Grace", "+12025550144", &provs[1].ID, at(10, 30), 60, "p" + strconv.Itoa(int(provs[1].ID)), "10:30 AM", 4},
+		{"Mary", "+12025550145", nil, at(14, 0), 45, "none", "2:00 PM", 3},
 	}
 	var firstPatient uint
 	ids := make([]uint, len(seeded))
@@ -117,7 +118,7 @@ func TestBrowserDayView(t *testing.T) {
 	}
 
 	// A free time, clicked, opens the booking form there.
-	free := fmt.Sprintf(`#calendar td[data-column="p%d"][data-time="11:00"] a.free`, provs[0].ID)
+	free := fmt.Sprintf(`#calendar td[data-column="p%d"][data-time="11:00 AM"] a.free`, provs[0].ID)
 	if err := chromedp.Do(bctx, chromedp.Click(free), chromedp.WaitVisible(`#f-starts_at`)); err != nil {
 		t.Fatalf("click the free time: %v", err)
 	}
@@ -141,7 +142,7 @@ func TestBrowserDayView(t *testing.T) {
 	if err := chromedp.Do(bctx, chromedp.Navigate(dayURL), chromedp.WaitVisible(`#calendar`)); err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("p%d|p%d|11:00|2", provs[0].ID, provs[0].ID)
+	want := fmt.Sprintf("p%d|p%d|11:00 AM|2", provs[0].ID, provs[0].ID)
 	if got := where(uint(newID)); got != want {
 		t.Errorf("the new appointment's block: %s, want %s", got, want)
 	}
@@ -150,7 +151,7 @@ func TestBrowserDayView(t *testing.T) {
 	if err := chromedp.Do(bctx, chromedp.Navigate(dayURL+"&view=week"), chromedp.WaitVisible(`#calendar`)); err != nil {
 		t.Fatal(err)
 	}
-	if got := where(ids[1]); got != d.Format("2006-01-02")+"|"+d.Format("2006-01-02")+"|10:30|4" {
+	if got := where(ids[1]); got != d.Format("2006-01-02")+"|"+d.Format("2006-01-02")+"|10:30 AM|4" {
 		t.Errorf("Grace's block in the week: %s", got)
 	}
 }

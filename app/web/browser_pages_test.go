@@ -36,17 +36,20 @@ var screenWidths = []struct {
 // pagesReachedOtherwise are GET routes the crawl does not follow, each with
 // why: they are not pages, or need no browser check of their own.
 var pagesReachedOtherwise = map[string]string{
-	"/login":           "visited before logging in",
-	"/events":          "the live stream, not a page",
-	"/dashboard/body":  "a fragment of the dashboard, checked with it",
-	"/inbox/count":     "a number for the menu's live inbox count",
-	"/a/:token":        "the patient's own page, reached from an SMS link (browser_patient_test.go)",
-	"/a/:token/cancel": "the patient's own page, reached from an SMS link (browser_patient_test.go)",
-	"/favicon.ico":     "a redirect to an asset",
-	"/healthz":         "operations endpoint",
-	"/readyz":          "operations endpoint",
-	"/metrics":         "operations endpoint",
-	"/static/*file":    "assets",
+	"/login":              "visited before logging in",
+	"/events":             "the live stream, not a page",
+	"/dashboard/body":     "a fragment of the dashboard, checked with it",
+	"/inbox/count":        "a number for the menu's live inbox count",
+	"/a/:token":           "the patient's own page, reached from an SMS link (browser_patient_test.go)",
+	"/a/:token/cancel":    "the patient's own page, reached from an SMS link (browser_patient_test.go)",
+	"/favicon.ico":        "a redirect to an asset",
+	"/healthz":            "operations endpoint",
+	"/readyz":             "operations endpoint",
+	"/metrics":            "operations endpoint",
+	"/static/*file":       "assets",
+	"/feeds/:file":        "a calendar feed (text/calendar) for calendar apps, not a page",
+	"/imports/:id":        "an import's page, reached by uploading a file (imports_browser_test.go)",
+	"/imports/:id/status": "the progress the import page polls, not a page",
 }
 
 // axePath finds axe-core's browser bundle, which `make deps` installs from

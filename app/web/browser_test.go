@@ -207,6 +207,9 @@ func TestBrowserDashboardGoesLive(t *testing.T) {
 
 	poll(t, bctx, "the badge to turn confirmed without a reload",
 		fmt.Sprintf(`(function(){var b=document.querySelector(%q);return !!b && b.textContent==="confirmed" && b.classList.contains("confirmed") && window.apptconfirmNoReload===42;})()`, badge))
+	// live.js labels badges from the server's table of words, so a state
+	// it sets reads as the server would draw it, never as a stored key.
+	poll(t, bctx, "the page to carry the status words", `(function(){var w=JSON.parse(document.getElementById("status-words").textContent);return w.reschedule_requested==="wants another time" && w.no_show==="no-show";})()`)
 	// The counts follow (the fragment reloads after the change).
 	poll(t, bctx, "the confirmed count to reach 1", `(function(){var c=document.querySelector('[data-count="appointment-confirmed"]');return !!c && c.textContent==="1";})()`)
 

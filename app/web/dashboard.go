@@ -223,14 +223,14 @@ func (s *Server) dashboardData(c *gin.Context) (*dashboardData, int, error) {
 		Stats: st, Appointments: items, AppointmentsTotal: total, Zone: d.Zone,
 		ListURL:   "/appointments?" + list.Encode(),
 		Chart:     newChart(st.Days, s.now()),
-		UpdatedAt: s.now().In(zone).Format("15:04:05"),
+		UpdatedAt: s.clock.in(s.now(), zone, "15:04:05"),
 	}
 	chase, err := s.clinic.NeedingAPerson(ctx, clinic.AppointmentQuery{From: today, To: today.AddDate(0, 0, 1), LocationID: query.LocationID})
 	if err != nil {
 		return nil, 0, err
 	}
 	for _, ch := range chase {
-		body.Chase = append(body.Chase, newChaseRow(ch))
+		body.Chase = append(body.Chase, newChaseRow(ch, s.clock))
 	}
 	body.ConfirmationRate = percent(st.ConfirmationRate())
 	body.ReplyRate = percent(st.ReplyRate())
@@ -245,7 +245,7 @@ func (s *Server) dashboardData(c *gin.Context) (*dashboardData, int, error) {
 		})
 	}
 	for _, status := range models.MessageStatuses {
-		body.MessageStats = append(body.MessageStats, statCell{Label: string(status), Class: string(status), Status: string(status), N: st.Messages[status]})
+		body.MessageStats = append(body.MessageStats, statCell{Label: statusLabel(status), Class: string(status), Status: string(status), N: st.Messages[status]})
 	}
 	d.Body = body
 	return d, http.StatusOK, nil
@@ -346,8 +346,9 @@ const (
 	chartBottom = 34
 )
 
-// newChart lays out the chart of days; no-show rates are drawn only for
-// days that have begun by now (a future day has no no-shows yet).
+// newChart lays out the chart of days. Rates are drawn only for days that
+// have begun by now: a future day has no replies or no-shows yet, so a rate
+// there would be a guess; its bar (the planned appointments) still shows.
 func newChart(days []stats.Day, now time.Time) chart {
 	ch := chart{
 		Width: chartWidth, Height: chartHeight, Left: chartLeft, Top: chartTop,
@@ -384,9 +385,10 @@ func newChart(days []stats.Day, now time.Time) chart {
 				Title: fmt.Sprintf("%s: %d appointments", d.Start.Format("Mon 2 Jan"), d.Total),
 			})
 		}
+		begun := d.Start.Before(now)
 		cr, okC := d.ConfirmationRate()
 		nr, okN := d.NoShowRate()
-		okN = okN && d.Start.Before(now)
+		okC, okN = okC && begun, okN && begun
 		row := chartDay{
 			Day: d.Start.Format("Mon 2 Jan"), Total: d.Total, Active: d.Active, Confirmed: d.Confirmed, NoShow: d.NoShow,
 			ConfirmationRate: percent(cr, okC), NoShowRt: percent(nr, okN),
@@ -443,7 +445,7 @@ type chaseRow struct {
 	Status        models.AppointmentStatus
 }
 
-func newChaseRow(ch clinic.Chase) chaseRow {
+func newChaseRow(ch clinic.Chase, clock clockFormat) chaseRow {
 	a := ch.Appointment
 	r := chaseRow{
 		ID: a.ID, PatientID: a.PatientID, Reasons: strings.Join(ch.Reasons(), "; "),
@@ -452,7 +454,7 @@ func newChaseRow(ch clinic.Chase) chaseRow {
 	if a.Location != nil {
 		r.Zone = a.Location.TimeZone
 		if z, err := time.LoadLocation(a.Location.TimeZone); err == nil {
-			r.Time = a.StartsAt.In(z).Format("15:04")
+			r.Time = clock.in(a.StartsAt, z, "15:04")
 		}
 	}
 	if a.Patient != nil {

@@ -235,12 +235,13 @@ func TestDashboardAccess(t *testing.T) {
 func TestChartGeometry(t *testing.T) {
 	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	days := []stats.Day{
-		{Start: day.AddDate(0, 0, -1), Total: 10, Active: 8, Confirmed: 6, NoShow: 2},
-		{Start: day, Total: 0},
-		{Start: day.AddDate(0, 0, 1), Total: 5, Active: 4, Confirmed: 4},
+		{Start: day.AddDate(0, 0, -2), Total: 10, Active: 8, Confirmed: 6, NoShow: 2},
+		{Start: day.AddDate(0, 0, -1), Total: 0},
+		{Start: day, Total: 5, Active: 4, Confirmed: 4},
+		{Start: day.AddDate(0, 0, 1), Total: 3, Active: 3, Confirmed: 1},
 	}
 	ch := newChart(days, day.Add(9*time.Hour))
-	if len(ch.Bars) != 2 || ch.MaxCount != 10 {
+	if len(ch.Bars) != 3 || ch.MaxCount != 10 {
 		t.Fatalf("bars %+v", ch.Bars)
 	}
 	if ch.Bars[0].H != ch.Bottom-ch.Top {
@@ -250,14 +251,20 @@ func TestChartGeometry(t *testing.T) {
 	if strings.Count(ch.ConfirmPath, "M") != 2 || strings.Contains(ch.ConfirmPath, "L") {
 		t.Errorf("confirm path %q", ch.ConfirmPath)
 	}
-	// No-shows only for days that have begun.
-	if len(ch.NoShowDots) != 1 || !strings.Contains(ch.NoShowDots[0].Title, "25% no-shows (2 of 8)") {
+	// Rates only for days that have begun: tomorrow keeps its bar (three
+	// planned appointments) but has no confirmation point, since its replies
+	// are still to come; today has begun, so it has both rates.
+	if len(ch.ConfirmDots) != 2 || strings.Count(ch.ConfirmPath, "M") != 2 {
+		t.Errorf("confirm dots %+v, path %q", ch.ConfirmDots, ch.ConfirmPath)
+	}
+	if len(ch.NoShowDots) != 2 || !strings.Contains(ch.NoShowDots[0].Title, "25% no-shows (2 of 8)") {
 		t.Errorf("no-show dots %+v", ch.NoShowDots)
 	}
 	if y := ch.ConfirmDots[1].Y; y != ch.Top {
 		t.Errorf("a 100%% day is drawn at %v, want the top %v", y, ch.Top)
 	}
-	if ch.Days[1].ConfirmationRate != "—" || ch.Days[2].NoShowRt != "—" || ch.Days[0].ConfirmationRate != "75%" {
+	if ch.Days[1].ConfirmationRate != "—" || ch.Days[3].ConfirmationRate != "—" || ch.Days[3].NoShowRt != "—" ||
+		ch.Days[0].ConfirmationRate != "75%" || ch.Days[2].NoShowRt != "0%" || ch.Days[3].Total != 3 {
 		t.Errorf("table %+v", ch.Days)
 	}
 	if empty := newChart(nil, day); len(empty.Bars) != 0 || empty.ConfirmPath != "" {

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -275,7 +274,7 @@ func (s *Server) appointmentCalendar(c *gin.Context, week bool) {
 	d.Rows = make([]calendarRow, nRows)
 	for i := range d.Rows {
 		m := (firstSlot + i) * slotMinutes
-		d.Rows[i] = calendarRow{Time: clock(m), Hour: m%60 == 0, Cells: make([]calendarCell, len(cols))}
+		d.Rows[i] = calendarRow{Time: s.clock.minutes(m), Hour: m%60 == 0, Cells: make([]calendarCell, len(cols))}
 	}
 
 	// Each column: appointments that overlap share one cell spanning them all.
@@ -335,8 +334,8 @@ func (s *Server) appointmentCalendar(c *gin.Context, week bool) {
 // reminders and one for its latest reply.
 func (s *Server) calendarBlock(a models.Appointment, zone *time.Location, week bool, msgs []models.Message, replies map[uint]models.InboundMessage) calendarBlock {
 	b := calendarBlock{
-		ID: a.ID, Time: a.StartsAt.In(zone).Format("15:04"), End: a.EndsAt().In(zone).Format("15:04"),
-		Status: a.Status, StatusLabel: strings.ReplaceAll(string(a.Status), "_", "-"),
+		ID: a.ID, Time: s.clock.in(a.StartsAt, zone, "15:04"), End: s.clock.in(a.EndsAt(), zone, "15:04"),
+		Status: a.Status, StatusLabel: statusLabel(a.Status),
 		Reminder: reminderChip(msgs),
 	}
 	if a.Patient != nil {
@@ -397,9 +396,4 @@ func replyChip(r models.InboundMessage) chip {
 		return chip{"attention", "Asked to reschedule"}
 	}
 	return chip{"plain", "Replied"}
-}
-
-// clock writes minutes after midnight as HH:MM.
-func clock(m int) string {
-	return time.Date(2000, 1, 1, m/60, m%60, 0, 0, time.UTC).Format("15:04")
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -421,4 +423,46 @@ func (f userForm) input() clinic.UserInput {
 
 func userFormOf(u *models.User) userForm {
 	return userForm{Email: u.Email, Name: u.Name, Role: string(u.Role), Disabled: u.Disabled}
+}
+
+// sentence writes a field's error as a sentence people read beside the
+// field: the services say "required" or "must be 1 to 720 minutes" (terse,
+// as the API reports them); the form says "Duration is required." or
+// "Duration must be 1 to 720 minutes.". A message that is already a
+// sentence (it starts with a capital) only gains its full stop.
+func sentence(label, msg string) string {
+	msg = strings.TrimSpace(msg)
+	if msg == "" {
+		return ""
+	}
+	first, _ := utf8.DecodeRuneInString(msg)
+	var s string
+	switch {
+	case unicode.IsUpper(first):
+		s = msg
+	case msg == "required":
+		s = label + " is required"
+	case msg == "not found":
+		s = "The chosen " + strings.ToLower(label) + " no longer exists"
+	case hasAnyPrefix(msg, "must ", "is ", "was ", "are ", "has ", "cannot ", "can ", "does ", "should ", "lists ", "needs "):
+		s = label + " " + msg
+	case hasAnyPrefix(msg, "too ", "not ", "already ", "out of ", "before ", "after ", "required "):
+		s = label + " is " + msg
+	default:
+		r, n := utf8.DecodeRuneInString(msg)
+		s = string(unicode.ToUpper(r)) + msg[n:]
+	}
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "!") {
+		s += "."
+	}
+	return s
+}
+
+func hasAnyPrefix(s string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -60,7 +60,13 @@ type appOption func(a *testApp, o *appOptions)
 type appOptions struct {
 	trusted  []string
 	planning bool
+	clock12h bool
 	deps     []func(a *testApp, d *Deps)
+}
+
+// withClock12h writes times on a 12-hour clock, as clinic.clock "12h".
+func withClock12h() appOption {
+	return func(_ *testApp, o *appOptions) { o.clock12h = true }
 }
 
 // withTrusted sets the trusted proxies.
@@ -121,7 +127,7 @@ func newTestAppWith(t testing.TB, opts ...appOption) *testApp {
 	for _, fn := range o.deps {
 		fn(a, &d)
 	}
-	srv, err := New(Options{ClinicName: "Test Clinic", TrustedProxies: o.trusted}, d)
+	srv, err := New(Options{ClinicName: "Test Clinic", TrustedProxies: o.trusted, Clock12h: o.clock12h}, d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,12 +140,3 @@ func (s *Server) appointmentZone(ctx context.Context, id uint) (*time.Location, 
 	}
 	return a.Location.Zone(), nil
 }
-
-// statusLabel is an appointment state as staff read it on badges and in
-// counts.
-func statusLabel(st models.AppointmentStatus) string {
-	if st == models.RescheduleRequested {
-		return "wants another time"
-	}
-	return strings.ReplaceAll(string(st), "_", "-")
-}

@@ -100,8 +100,8 @@ type Renderer struct {
 
 // NewRenderer parses layout.html, the partials (files starting with "_") and
 // every other .html file of fsys as a page.
-func NewRenderer(fsys fs.FS, assets *Assets) (*Renderer, error) {
-	funcs := templateFuncs(assets)
+func NewRenderer(fsys fs.FS, assets *Assets, clock clockFormat) (*Renderer, error) {
+	funcs := templateFuncs(assets, clock)
 	names, err := fs.Glob(fsys, "*.html")
 	if err != nil {
 		return nil, err
@@ -157,10 +157,11 @@ func (r *Renderer) RenderPartial(w io.Writer, page, name string, data any) error
 	return err
 }
 
-func templateFuncs(assets *Assets) template.FuncMap {
+func templateFuncs(assets *Assets, clock clockFormat) template.FuncMap {
 	return template.FuncMap{
 		"asset": assets.URL,
-		// local formats t in the IANA zone (appointments are shown in their location's zone).
+		// local formats t in the IANA zone (appointments are shown in their
+		// location's zone), on the clinic's clock: layouts say "15:04".
 		"local": func(t time.Time, zone string, layout string) string {
 			if t.IsZero() {
 				return ""
@@ -169,7 +170,7 @@ func templateFuncs(assets *Assets) template.FuncMap {
 			if err != nil {
 				loc = time.UTC
 			}
-			return t.In(loc).Format(layout)
+			return clock.in(t, loc, layout)
 		},
 		"localp": func(t *time.Time, zone string, layout string) string {
 			if t == nil || t.IsZero() {
@@ -179,7 +180,7 @@ func templateFuncs(assets *Assets) template.FuncMap {
 			if err != nil {
 				loc = time.UTC
 			}
-			return t.In(loc).Format(layout)
+			return clock.in(*t, loc, layout)
 		},
 		"derefu": func(p *uint) uint {
 			if p == nil {
@@ -207,8 +208,12 @@ func templateFuncs(assets *Assets) template.FuncMap {
 		},
 		// langname names a language code: "French" for "fr".
 		"langname": texts.LanguageName,
+		// sentence writes a field's error as a sentence naming the field.
+		"sentence": sentence,
 		// statusword writes a state for people: "no_show" is "no-show".
-		"statusword": func(v any) string { return strings.ReplaceAll(fmt.Sprint(v), "_", "-") },
+		"statusword": statusLabel,
+		// statuswords is the same table for live.js (written as JSON).
+		"statuswords": statusWordsTable,
 		// msgname names a message from its kind and rule name as staff
 		// read it: "Reminder 48 h before", "Confirmation acknowledgement".
 		"msgname": func(kind, ruleName string) string {

@@ -30,7 +30,7 @@ type remindersFixture struct {
 	appt    *models.Appointment
 }
 
-func newRemindersFixture(t *testing.T) *remindersFixture {
+func newRemindersFixture(t *testing.T, opts ...appOption) *remindersFixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &remindersFixture{}
@@ -44,7 +44,7 @@ func newRemindersFixture(t *testing.T) *remindersFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := newTestApp(t, withPlanning(), withDeps(func(a *testApp, d *Deps) {
+	a := newTestApp(t, append([]appOption{withPlanning(), withDeps(func(a *testApp, d *Deps) {
 		f.words = wording.New(a.store, a.ob, d.Now)
 		f.rem = reminders.New(a.store, reminders.Options{Planner: a.ob, Texts: f.words, Now: d.Now})
 		disp, err := dispatch.New(a.store, a.ob, dispatch.Options{Sender: client, From: "Clinic", CallbackURL: "http://example.test/webhooks/smscx/x", Now: d.Now, OptOut: a.clinic})
@@ -52,7 +52,7 @@ func newRemindersFixture(t *testing.T) *remindersFixture {
 			t.Fatal(err)
 		}
 		d.Rules, d.Sends, d.Sender, d.Texts = f.rem, a.ob, disp, f.words
-	}))
+	})}, opts...)...)
 	f.a = a
 	err = a.clinic.EnsureDefaults(ctx, clinic.Defaults{ClinicName: "Main St", Timezone: "Europe/Paris", Country: "FR", QuietStart: "21:00", QuietEnd: "08:00"})
 	if err != nil {

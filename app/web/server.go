@@ -35,7 +35,10 @@ import (
 
 // Options configure the web UI.
 type Options struct {
-	ClinicName     string
+	ClinicName string
+	// Clock12h writes times of day on a 12-hour clock ("3:04 PM") rather
+	// than a 24-hour one (clinic.clock).
+	Clock12h       bool
 	TrustedProxies []string
 	Simulating     bool
 	// TLS marks responses as served over HTTPS (HSTS, Secure cookies).
@@ -68,14 +71,16 @@ type Server struct {
 	// DefaultMaxFormBytes, by method and route pattern (limits.go).
 	bodyLimits map[string]int64
 	render     *Renderer
-	assets     *Assets
-	log        *slog.Logger
-	now        func() time.Time
-	clinic     *clinic.Service
-	avail      *availability.Service
-	patient    *patientpage.Service
-	stats      *stats.Service
-	tokens     *api.Tokens
+	// clock writes times of day in the clinic's format (clock.go).
+	clock   clockFormat
+	assets  *Assets
+	log     *slog.Logger
+	now     func() time.Time
+	clinic  *clinic.Service
+	avail   *availability.Service
+	patient *patientpage.Service
+	stats   *stats.Service
+	tokens  *api.Tokens
 	// rules and sends serve the rule editor and "Tomorrow's sends"
 	// (rules.go, upcoming.go); sender gives the latter its "Send now".
 	rules  Rules
@@ -176,7 +181,8 @@ func New(opts Options, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := NewRenderer(d.Templates, assets)
+	clock := clockFormat{twelve: opts.Clock12h}
+	r, err := NewRenderer(d.Templates, assets, clock)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +214,7 @@ func New(opts Options, d Deps) (*Server, error) {
 	}
 	s := &Server{
 		opts: opts, sessions: d.Sessions, hasher: d.Hasher, limiter: d.Limiter,
-		render: r, assets: assets, log: d.Logger, now: d.Now, engine: e,
+		render: r, clock: clock, assets: assets, log: d.Logger, now: d.Now, engine: e,
 		clinic: d.Clinic, avail: d.Availability, patient: d.Patient, stats: d.Stats, tokens: d.Tokens,
 		rules: d.Rules, sends: d.Sends, sender: d.Sender, texts: d.Texts, offers: d.Offers,
 		live: d.Live, streams: newStreams(opts.LiveStreamsPerUser),

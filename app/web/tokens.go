@@ -109,16 +109,16 @@ func (s *Server) tokensPage(c *gin.Context, status int, d tokensData) {
 	for _, t := range ts {
 		r := tokenRow{
 			ID: t.ID, Name: t.Name, Prefix: t.Prefix, Scope: scopeLabel(t.Scope),
-			CreatedAt: t.CreatedAt.In(zone).Format(layout), Revoked: t.RevokedAt != nil, Expired: t.Expired(now),
+			CreatedAt: s.clock.in(t.CreatedAt, zone, layout), Revoked: t.RevokedAt != nil, Expired: t.Expired(now),
 		}
 		if t.ExpiresAt != nil {
-			r.ExpiresAt = t.ExpiresAt.In(zone).Format(layout)
+			r.ExpiresAt = s.clock.in(*t.ExpiresAt, zone, layout)
 		}
 		if t.LastUsedAt != nil {
-			r.LastUsed = t.LastUsedAt.In(zone).Format(layout)
+			r.LastUsed = s.clock.in(*t.LastUsedAt, zone, layout)
 		}
 		if t.RevokedAt != nil {
-			r.RevokedAt = t.RevokedAt.In(zone).Format(layout)
+			r.RevokedAt = s.clock.in(*t.RevokedAt, zone, layout)
 		}
 		d.Tokens = append(d.Tokens, r)
 	}
@@ -136,12 +136,12 @@ func tokenErrorSummary(fe models.FieldErrors) []string {
 	var out, other []string
 	for _, k := range []string{"name", "scope", "expires_at"} {
 		if m, ok := fe[k]; ok {
-			out = append(out, tokenFieldLabels[k]+": "+m)
+			out = append(out, sentence(tokenFieldLabels[k], m))
 		}
 	}
 	for k, m := range fe {
 		if _, ok := tokenFieldLabels[k]; !ok {
-			other = append(other, strings.ReplaceAll(k, "_", " ")+": "+m)
+			other = append(other, sentence(strings.ReplaceAll(k, "_", " "), m))
 		}
 	}
 	sort.Strings(other)

@@ -69,11 +69,11 @@ func TestTokenPages(t *testing.T) {
 		form url.Values
 		want string
 	}{
-		{url.Values{"name": {"  "}, "scope": {"read"}}, "Name: required"},
-		{url.Values{"name": {"PMS sync"}, "scope": {"read_write"}}, "Name: is already used by another active token"},
-		{url.Values{"name": {"no scope"}}, "Access: must be read"},
-		{url.Values{"name": {"odd scope"}, "scope": {"admin"}}, "Access: must be read"},
-		{url.Values{"name": {"odd expiry"}, "scope": {"read"}, "expires_in_days": {"9999"}}, "Expires: choose one of the offered expiries"},
+		{url.Values{"name": {"  "}, "scope": {"read"}}, "Name is required."},
+		{url.Values{"name": {"PMS sync"}, "scope": {"read_write"}}, "Name is already used by another active token."},
+		{url.Values{"name": {"no scope"}}, "Access must be read"},
+		{url.Values{"name": {"odd scope"}, "scope": {"admin"}}, "Access must be read"},
+		{url.Values{"name": {"odd expiry"}, "scope": {"read"}, "expires_in_days": {"9999"}}, "Choose one of the offered expiries."},
 	} {
 		resp, body := b.post("/admin/tokens", tc.form)
 		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Please correct the fields marked below.") || !strings.Contains(body, tc.want) {

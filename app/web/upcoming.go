@@ -99,7 +99,7 @@ func (s *Server) upcoming(c *gin.Context) {
 			zone = zones.Of(u.Appointment.Location)
 		}
 		it := upcomingItem{
-			ID: m.ID, Label: u.Name, When: outbox.When(m.SendAt, zone), Overdue: !m.SendAt.After(now),
+			ID: m.ID, Label: u.Name, When: s.clock.in(m.SendAt, zone, "Mon 2 Jan 15:04 MST"), Overdue: !m.SendAt.After(now),
 			To: m.To, Text: u.Preview.Text, Length: u.Preview.Length, Parts: u.Preview.Parts,
 			Unicode: u.Preview.Unicode, Warning: u.Preview.Warning, Problem: u.Problem,
 			Language: u.LanguageNote(), Fallback: u.FallbackFrom != "", DayWarning: u.DayWarning, Moved: u.Moved,
@@ -109,7 +109,7 @@ func (s *Server) upcoming(c *gin.Context) {
 		}
 		if u.Appointment != nil {
 			it.AppointmentID = u.Appointment.ID
-			it.Appointment = outbox.When(u.Appointment.StartsAt, zone)
+			it.Appointment = s.clock.in(u.Appointment.StartsAt, zone, "Mon 2 Jan 15:04 MST")
 			if u.Appointment.Location != nil {
 				it.Appointment += " at " + u.Appointment.Location.Name
 			}

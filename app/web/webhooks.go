@@ -98,20 +98,20 @@ func (p *webhookPages) zone(ctx context.Context) *time.Location {
 
 const webhookTimeLayout = "2 Jan 2006 15:04:05 MST"
 
-func fmtIn(t *time.Time, zone *time.Location) string {
+func (p *webhookPages) fmtIn(t *time.Time, zone *time.Location) string {
 	if t == nil || t.IsZero() {
 		return ""
 	}
-	return t.In(zone).Format(webhookTimeLayout)
+	return p.s.clock.in(*t, zone, webhookTimeLayout)
 }
 
 func (p *webhookPages) row(e *models.WebhookEndpoint, zone *time.Location) webhookRow {
 	r := webhookRow{
 		ID: e.ID, URL: e.URL, Description: e.Description, Events: e.EventList(), IncludePhone: e.IncludePhone,
-		Enabled: e.Enabled, DisabledReason: e.DisabledReason, FailingSince: fmtIn(e.FailingSince, zone),
+		Enabled: e.Enabled, DisabledReason: e.DisabledReason, FailingSince: p.fmtIn(e.FailingSince, zone),
 	}
 	if e.OldSecret != "" && e.OldSecretUntil != nil && p.s.now().Before(*e.OldSecretUntil) {
-		r.OldSecretUntil = fmtIn(e.OldSecretUntil, zone)
+		r.OldSecretUntil = p.fmtIn(e.OldSecretUntil, zone)
 	}
 	return r
 }
@@ -222,16 +222,16 @@ func (p *webhookPages) showPage(c *gin.Context, status int, id uint, d webhookDa
 		d.Form = formOf(e)
 	}
 	for i := range ds {
-		d.Deliveries = append(d.Deliveries, deliveryRowOf(&ds[i], zone))
+		d.Deliveries = append(d.Deliveries, p.deliveryRowOf(&ds[i], zone))
 	}
 	c.Header("Cache-Control", "no-store")
 	p.s.html(c, status, "webhook", p.s.page(c, "Webhook "+e.URL, "admin", d))
 }
 
-func deliveryRowOf(d *models.WebhookDelivery, zone *time.Location) deliveryRow {
+func (p *webhookPages) deliveryRowOf(d *models.WebhookDelivery, zone *time.Location) deliveryRow {
 	r := deliveryRow{
 		ID: d.ID, MsgID: d.MsgID, Type: d.Type, Status: d.Status, Attempts: d.Attempts,
-		Created: fmtIn(&d.CreatedAt, zone), LastAt: fmtIn(d.LastAttemptAt, zone),
+		Created: p.fmtIn(&d.CreatedAt, zone), LastAt: p.fmtIn(d.LastAttemptAt, zone),
 		Code: d.LastCode, LatencyMS: d.LastLatencyMS, Error: d.LastError, Response: models.Clip(d.LastResponse, 200),
 	}
 	if r.Error == "HTTP "+strconv.Itoa(d.LastCode) {
@@ -243,11 +243,12 @@ func deliveryRowOf(d *models.WebhookDelivery, zone *time.Location) deliveryRow {
 	case models.DeliveryFailed:
 		r.Badge = "failed"
 	default:
-		r.Badge, r.NextAt = "planned", fmtIn(&d.NextAt, zone)
+		r.Badge, r.NextAt = "planned", p.fmtIn(&d.NextAt, zone)
 		if d.Attempts > 0 && d.LastAttemptAt != nil {
 			r.Badge, r.Status = "rejected", "retrying"
 		}
 	}
+	r.Status = statusLabel(r.Status)
 	return r
 }
 

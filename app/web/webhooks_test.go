@@ -53,7 +53,7 @@ func TestWebhookPagesCreateTestResendRotate(t *testing.T) {
 		t.Fatalf("list: %d %s", code, body)
 	}
 	resp, body := b.post("/admin/webhooks", url.Values{"url": {"ftp://x"}, "description": {"ERP"}})
-	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "must start with https://") || !strings.Contains(body, "list at least one event type") ||
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "must start with https://") || !strings.Contains(body, "List at least one event type") ||
 		!strings.Contains(body, `value="ERP"`) {
 		t.Fatalf("invalid create: %d %s", resp.StatusCode, body)
 	}
@@ -96,6 +96,11 @@ func TestWebhookPagesCreateTestResendRotate(t *testing.T) {
 	}
 	if ds, _ = svc.Deliveries(context.Background(), eps[0].ID, 10); len(ds) != 2 || ds[0].MsgID != ds[1].MsgID || ds[0].Status != models.DeliveryPending {
 		t.Fatalf("after resend %+v", ds)
+	}
+
+	// The resent delivery waits for the worker; its badge says so in words.
+	if _, body := b.get(page); !strings.Contains(body, `<span class="badge planned">waiting</span>`) || strings.Contains(body, ">pending<") {
+		t.Fatalf("a waiting delivery's badge: %s", body)
 	}
 
 	_, body = b.post(page+"/rotate", nil)
