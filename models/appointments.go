@@ -296,13 +296,40 @@ func (s *Store) AppointmentByExternalID(ctx context.Context, externalID string, 
 		db = db.Scopes(s.forUpdate)
 	}
 	var ids []uint
-	if err := db.Model(&Appointment{}).Where("external_id = ?", externalID).Limit(1).Pluck("id", &ids).Error; err != nil {
+	// "<> ''" lets the partial unique index on external_id serve the
+	// lookup (without it SQLite scans the table).
+	if err := db.Model(&Appointment{}).Where("external_id = ? AND external_id <> ''", externalID).Limit(1).Pluck("id", &ids).Error; err != nil {
 		return nil, fmt.Errorf("store: appointment by external id: %w", Classify(err))
 	}
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("appointment with external id %q: %w", externalID, ErrNotFound)
 	}
 	return s.appointment(ctx, ids[0], lock)
+}
+
+// AppointmentsByExternalID returns the appointments whose external ids
+// are in externalIDs, with Patient, Location and Provider, keyed by
+// external id, in a few queries whatever their number (an import reads
+// a batch of rows' appointments at once). Rows are not locked.
+func (s *Store) AppointmentsByExternalID(ctx context.Context, externalIDs []string) (map[string]*Appointment, error) {
+	out := make(map[string]*Appointment, len(externalIDs))
+	if len(externalIDs) == 0 {
+		return out, nil
+	}
+	var ids []uint
+	if err := s.conn(ctx).Model(&Appointment{}).Where("external_id IN ? AND external_id <> ''", externalIDs).Pluck("id", &ids).Error; err != nil {
+		return nil, fmt.Errorf("store: appointments by external id: %w", Classify(err))
+	}
+	byID, err := s.AppointmentsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range byID {
+		if a.ExternalID != "" {
+			out[a.ExternalID] = a
+		}
+	}
+	return out, nil
 }
 
 // ExternalAppointment is the external id of one appointment, for a sync.

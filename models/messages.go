@@ -27,6 +27,24 @@ func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
 	return nil
 }
 
+// CreateMessages inserts ms in as few statements as the database allows,
+// giving each its id.
+func (s *Store) CreateMessages(ctx context.Context, ms []*Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(db *gorm.DB) error {
+		if len(ms) == 1 {
+			return db.Create(ms[0]).Error
+		}
+		return db.CreateInBatches(ms, 100).Error
+	})
+	if err != nil {
+		return fmt.Errorf("store: create messages: %w", err)
+	}
+	return nil
+}
+
 // AppointmentMessages returns an appointment's messages of the given kinds
 // (all kinds when none is given) by id, locked for update on PostgreSQL
 // when lock is set.

@@ -6,6 +6,7 @@ package models
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"sync"
 	"time"
 )
 
@@ -65,13 +66,22 @@ type Location struct {
 
 // Zone returns the location's time zone, or UTC if it cannot be loaded
 // (locations are validated when saved, so that is only a safety net).
+// Zones are loaded once per name: loading reads and parses the zone
+// database, which an import would otherwise do for every row.
 func (l *Location) Zone() *time.Location {
+	if z, ok := zones.Load(l.TimeZone); ok {
+		return z.(*time.Location)
+	}
 	z, err := time.LoadLocation(l.TimeZone)
 	if err != nil {
 		return time.UTC
 	}
+	zones.Store(l.TimeZone, z)
 	return z
 }
+
+// zones caches the loaded time zones by name.
+var zones sync.Map
 
 // Provider is a clinician whom appointments may be booked with.
 type Provider struct {

@@ -258,7 +258,7 @@ func (s *Store) PatientByExternalID(ctx context.Context, externalID string, lock
 	if externalID == "" {
 		return nil, fmt.Errorf("patient with external id %q: %w", externalID, ErrNotFound)
 	}
-	if err := db.Where("external_id = ?", externalID).Take(&p).Error; err != nil {
+	if err := db.Where("external_id = ? AND external_id <> ''", externalID).Take(&p).Error; err != nil {
 		if err = Classify(err); isNotFound(err) {
 			return nil, fmt.Errorf("patient with external id %q: %w", externalID, ErrNotFound)
 		}

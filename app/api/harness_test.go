@@ -59,9 +59,9 @@ func (c *clock) Add(d time.Duration) {
 // and handler with the API and the operations endpoints on it, over a fresh
 // SQLite file, served by httptest.
 type env struct {
-	t      testing.TB
-	clock  *clock
-	store  *models.Store
+	t     testing.TB
+	clock *clock
+	store *models.Store
 	// dbPath is the store's SQLite file.
 	dbPath string
 	clinic *clinic.Service

@@ -97,6 +97,55 @@ func TestImportPreviewEqualsApplyAndReimportChangesNothing(t *testing.T) {
 	}
 }
 
+// A row that changes nothing is counted from the appointments read for
+// its batch; a patient an earlier row of the file has just changed is
+// not taken as read.
+func TestImportUnchangedRowsAfterAPatientChange(t *testing.T) {
+	e := newEnvPlanned(t, true)
+	head := "external_id,patient_external_id,first_name,phone,location,starts_at\n"
+	sheet := head +
+		"U-1,Q-1,Ana,+33612345678,Paris,2026-03-10 09:00\n" +
+		"U-2,Q-1,Ana,+33612345678,Paris,2026-03-10 10:00\n" +
+		"U-3,Q-2,Bo,+33612345679,Paris,2026-03-10 11:00\n"
+	if res := e.importCSV(t, http.StatusOK, "", sheet); res.Created != 3 {
+		t.Fatalf("first import %+v", res)
+	}
+	// U-1 gives Ana a new number, U-2 the old one again: U-2 changes her
+	// back, as it would alone, rather than being taken as unchanged.
+	flip := head +
+		"U-1,Q-1,Ana,+33699999999,Paris,2026-03-10 09:00\n" +
+		"U-2,Q-1,Ana,+33612345678,Paris,2026-03-10 10:00\n" +
+		"U-3,Q-2,Bo,+33612345679,Paris,2026-03-10 11:00\n"
+	res := e.importCSV(t, http.StatusOK, "", flip)
+	if res.Updated != 2 || res.Unchanged != 1 {
+		t.Errorf("flip %+v, want 2 updated (U-1, U-2) and U-3 unchanged", res)
+	}
+	var ana models.Patient
+	if err := e.store.DB(context.Background()).Where("external_id = ?", "Q-1").Take(&ana).Error; err != nil {
+		t.Fatal(err)
+	}
+	if ana.Phone != "+33612345678" {
+		t.Errorf("Ana's phone %q, want the last row's", ana.Phone)
+	}
+	// Each field a row can change is seen as a change, the same file again as none.
+	e.importCSV(t, http.StatusOK, "", sheet)
+	changed := sheet
+	for _, c := range []struct {
+		from, to string
+		updated  int
+	}{
+		{"10:00", "10:30", 1}, {"Ana,", "Anna,", 1}, {"Paris,2026-03-10 11", "Lyon,2026-03-10 11", 1},
+	} {
+		changed = strings.ReplaceAll(changed, c.from, c.to)
+		if res := e.importCSV(t, http.StatusOK, "", changed); res.Updated != c.updated {
+			t.Errorf("%s -> %s: %+v, want %d updated", c.from, c.to, res, c.updated)
+		}
+		if res := e.importCSV(t, http.StatusOK, "", changed); res.Unchanged != 3 {
+			t.Errorf("%s -> %s again: %+v, want all unchanged", c.from, c.to, res)
+		}
+	}
+}
+
 func TestImportSyncCancelsWhatTheFileNoLongerLists(t *testing.T) {
 	e := newEnvPlanned(t, true)
 	sheet := "external_id,first_name,phone,location,starts_at\n" +

@@ -356,3 +356,71 @@ func (s *Service) locationRegion(ctx context.Context, id uint) (string, error) {
 
 // lf is s with CRLF line ends as LF.
 func lf(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+
+// UpsertIsNoop reports whether UpsertAppointment of in would find the
+// appointment cur (as read, with its Patient) already as in describes:
+// nothing to write, nothing to refuse. It decides in memory, so that an
+// import re-reading a file it already imported costs no write and no
+// query per row. It is conservative: false means "not proven unchanged",
+// and the caller then runs UpsertAppointment, which decides for good.
+func UpsertIsNoop(cur *models.Appointment, in UpsertInput) bool {
+	if cur == nil || cur.Patient == nil || in.PatientID != 0 {
+		return false
+	}
+	if strings.TrimSpace(in.ExternalID) != cur.ExternalID || cur.ExternalID == "" {
+		return false
+	}
+	if in.Patient != nil && !patientUnchanged(cur.Patient, *in.Patient) {
+		return false
+	}
+	switch in.Status {
+	case models.Cancelled:
+		// An active appointment would be cancelled; any other stays.
+		return !cur.Status.Active()
+	case "":
+	case models.Scheduled:
+		if cur.Status == models.Cancelled {
+			return false // restored
+		}
+	case models.Confirmed:
+		if cur.Status == models.Cancelled || cur.Status == models.Scheduled {
+			return false // restored or confirmed
+		}
+	default:
+		return false // refused
+	}
+	if in.LocationID != 0 && in.LocationID != cur.LocationID {
+		return false
+	}
+	if in.ProviderSet && !sameID(in.ProviderID, cur.ProviderID) {
+		return false
+	}
+	if !in.StartsAt.IsZero() && !in.StartsAt.Equal(cur.StartsAt) {
+		return false
+	}
+	if in.DurationMinutes != 0 && in.DurationMinutes != cur.DurationMinutes {
+		return false
+	}
+	if in.Notes != nil && lf(*in.Notes) != lf(cur.Notes) {
+		return false
+	}
+	return true
+}
+
+// patientUnchanged reports whether upsertPatient would leave p, the
+// appointment's patient, as it is: every field pin gives is p's already.
+func patientUnchanged(p *models.Patient, pin PatientInput) bool {
+	ext := strings.TrimSpace(pin.ExternalID)
+	if ext != "" && ext != p.ExternalID {
+		return false // another patient's, or given to p now
+	}
+	if p.ErasedAt != nil {
+		return true
+	}
+	same := func(in, stored string) bool {
+		v := strings.TrimSpace(in)
+		return v == "" || v == stored
+	}
+	return same(pin.FirstName, p.FirstName) && same(pin.LastName, p.LastName) &&
+		same(pin.Phone, p.Phone) && same(pin.Language, p.Language)
+}

@@ -1,14 +1,17 @@
 // Package imports brings a clinic's schedule in from the CSV files its
 // practice-management or EHR system exports: each row becomes an upsert of
 // the appointment with the row's external id, through the same paths as
-// staff's own changes (clinic.UpsertAppointment), one transaction per row.
+// staff's own changes (clinic.UpsertAppointment), each row atomic.
 //
 // A file is read twice. The first pass reads it whole without touching
 // the database, so that a file that cannot be imported (too large, not
 // CSV, a missing column) is refused before any row is written. The second
-// pass imports, row by row. A preview (dry run) runs the second pass too,
-// each row in a transaction that is rolled back: what it reports is what
-// applying the file does.
+// pass imports, in batches of rows: the stored appointments a batch names
+// are read at once, and a row they show to change nothing is counted as
+// unchanged without a query of its own (clinic.UpsertIsNoop); the others
+// go through the clinic, each in a savepoint. A preview (dry run) runs the
+// second pass too, each row it imports in a savepoint that is rolled back:
+// what it reports is what applying the file does.
 package imports
 
 import (
@@ -50,6 +53,7 @@ type Clinic interface {
 // Store is what an import needs of the store.
 type Store interface {
 	Tx(ctx context.Context, fn func(ctx context.Context) error) error
+	AppointmentsByExternalID(ctx context.Context, externalIDs []string) (map[string]*models.Appointment, error)
 	ActiveExternalAppointments(ctx context.Context, from, to time.Time, locationIDs []uint) ([]models.ExternalAppointment, error)
 	Setting(ctx context.Context, key string) (string, error)
 	PutSetting(ctx context.Context, key, value string) error
@@ -128,22 +132,36 @@ func (s *Service) Import(ctx context.Context, actor models.Actor, src io.ReadSee
 		return nil, err
 	}
 	run := &run{Service: s, actor: actor, sc: sc, opts: opts, res: &Result{DryRun: opts.DryRun, Errors: []csvimport.FieldError{}},
-		seen: map[string]int{}, patients: map[string]clinic.PatientInput{}, locations: map[uint]bool{}}
+		seen: map[string]int{}, patients: map[string]clinic.PatientInput{}, locations: map[uint]bool{},
+		touched: map[uint]bool{}}
 	// Rows go in batches, each in one transaction where every row has a
 	// savepoint of its own: a refused row is rolled back alone, and the
-	// cost of a commit is shared by the batch.
+	// cost of a commit is shared by the batch. The appointments a batch
+	// names are read at once beforehand: a row that would change nothing
+	// is counted without a query of its own.
+	batch := make([]csvimport.Row, 0, Batch)
 	for eof := false; !eof; {
+		batch = batch[:0]
+		for len(batch) < Batch {
+			row, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				eof = true
+				break
+			}
+			if err != nil {
+				// The file changed between the passes.
+				return nil, fmt.Errorf("imports: %w", err)
+			}
+			batch = append(batch, row)
+		}
+		if len(batch) == 0 {
+			break
+		}
 		err := s.store.Tx(ctx, func(ctx context.Context) error {
-			for n := 0; n < Batch; n++ {
-				row, err := r.Next()
-				if errors.Is(err, io.EOF) {
-					eof = true
-					return nil
-				}
-				if err != nil {
-					// The file changed between the passes.
-					return fmt.Errorf("imports: %w", err)
-				}
+			if err := run.preload(ctx, batch); err != nil {
+				return err
+			}
+			for _, row := range batch {
 				if err := run.row(ctx, row); err != nil {
 					return err
 				}
@@ -248,6 +266,27 @@ type run struct {
 	patients map[string]clinic.PatientInput
 	// locations are those the file's rows are at.
 	locations map[uint]bool
+	// current holds the stored appointments of the batch's external ids.
+	current map[string]*models.Appointment
+	// touched holds the patients of the rows imported through the clinic:
+	// such a row may have changed its patient since the batch was read.
+	touched map[uint]bool
+}
+
+// preload reads the stored appointments the rows of a batch name.
+func (rn *run) preload(ctx context.Context, rows []csvimport.Row) error {
+	ids := make([]string, 0, len(rows))
+	for _, row := range rows {
+		if ext := strings.TrimSpace(row.ExternalID); ext != "" {
+			ids = append(ids, ext)
+		}
+	}
+	cur, err := rn.store.AppointmentsByExternalID(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("imports: %w", err)
+	}
+	rn.current = cur
+	return nil
 }
 
 // refuse records a refused row.
@@ -279,13 +318,20 @@ func (rn *run) row(ctx context.Context, row csvimport.Row) error {
 		rn.refuse(errs...)
 		return nil
 	}
+	if cur := rn.current[strings.TrimSpace(in.ExternalID)]; cur != nil && !rn.touched[cur.PatientID] && clinic.UpsertIsNoop(cur, in) {
+		rn.res.Unchanged++
+		return nil
+	}
 	var outcome clinic.UpsertOutcome
 	err := rn.store.Tx(ctx, func(ctx context.Context) error {
-		_, o, err := rn.clinic.UpsertAppointment(ctx, rn.actor, in)
+		a, o, err := rn.clinic.UpsertAppointment(ctx, rn.actor, in)
 		if err != nil {
 			return err
 		}
 		outcome = o
+		if a != nil {
+			rn.touched[a.PatientID] = true
+		}
 		if rn.opts.DryRun {
 			return errRollback
 		}

@@ -104,6 +104,42 @@ type replanning struct {
 
 	// freed is set when a change may have made room under the caps.
 	freed bool
+	// pending holds the reminders insert planned and flush writes, all
+	// in one statement (with their timeline entries in another).
+	pending []pendingReminder
+}
+
+// pendingReminder is a reminder to insert, with its timeline detail.
+type pendingReminder struct {
+	m      *models.Message
+	detail string
+}
+
+// flush inserts the pending reminders, their timeline entries and events.
+func (r *replanning) flush() error {
+	if len(r.pending) == 0 {
+		return nil
+	}
+	ms := make([]*models.Message, len(r.pending))
+	for i, p := range r.pending {
+		ms[i] = p.m
+	}
+	if err := r.o.store.CreateMessages(r.ctx, ms); err != nil {
+		return fmt.Errorf("insert reminders: %w", err)
+	}
+	var entries []models.TimelineEntry
+	events := make([]models.Event, 0, len(r.pending))
+	for _, p := range r.pending {
+		if e, ok := TimelineEntry(p.m, r.now, p.detail); ok && p.detail != "" {
+			entries = append(entries, e)
+		}
+		events = append(events, MessageEvent(p.m, r.now, p.detail))
+	}
+	r.pending = r.pending[:0]
+	if err := r.o.store.AddTimeline(r.ctx, entries...); err != nil {
+		return err
+	}
+	return r.o.store.Record(r.ctx, events...)
 }
 
 func (o *Outbox) replan(ctx context.Context, id uint, now time.Time, c cause, cascade bool) error {
@@ -225,7 +261,7 @@ func (r *replanning) plan(rows []*models.Message) error {
 			return err
 		}
 	}
-	return nil
+	return r.flush()
 }
 
 // otherReminders returns the send times of the patient's reminders for
@@ -323,7 +359,8 @@ func (r *replanning) planned(m *models.Message) string {
 	return s
 }
 
-// insert adds a reminder for rule, as plan p says, in status st.
+// insert adds a reminder for rule, as plan p says, in status st; flush
+// writes it.
 func (r *replanning) insert(rule *models.ReminderRule, p schedule.Planned, st models.MessageStatus, reason string) error {
 	ruleID := rule.ID
 	sendAt := p.SendAt
@@ -344,20 +381,21 @@ func (r *replanning) insert(rule *models.ReminderRule, p schedule.Planned, st mo
 		CreatedAt:     r.now,
 		UpdatedAt:     r.now,
 	}
-	if err := r.o.store.CreateMessage(r.ctx, m); err != nil {
-		return fmt.Errorf("insert reminder %q: %w", rule.Name, err)
-	}
 	detail := Name(m, rule) + " planned for " + r.planned(m)
 	if st == models.MsgSkipped {
 		detail = Name(m, rule) + " skipped: " + reason
 	}
-	return r.o.changed(r.ctx, m, r.now, detail)
+	r.pending = append(r.pending, pendingReminder{m: m, detail: detail})
+	return nil
 }
 
 // move updates a live planned reminder in place: its time (and quiet-hours
 // move), number and rule name follow plan p; its body is cleared so it
 // renders afresh when sent.
 func (r *replanning) move(m *models.Message, p schedule.Planned, rule *models.ReminderRule) error {
+	if err := r.flush(); err != nil {
+		return err
+	}
 	sendAt := models.DBTime(p.SendAt)
 	movedFrom, moveReason := movedBy(p)
 	moveReason = models.Clip(moveReason, 200)
@@ -384,6 +422,9 @@ func (r *replanning) move(m *models.Message, p schedule.Planned, rule *models.Re
 
 // finish ends a planned message with status st and reason.
 func (r *replanning) finish(m *models.Message, st models.MessageStatus, reason string) error {
+	if err := r.flush(); err != nil {
+		return err
+	}
 	if err := r.o.store.EndPlanned(r.ctx, m.ID, st, reason, r.now); err != nil {
 		return err
 	}
