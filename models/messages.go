@@ -373,8 +373,10 @@ func (s *Store) HoldClaim(ctx context.Context, m *Message, prev Message, until, 
 // afresh when claimed again, and a retry the text of its last try). It
 // reports false when the message is no longer held by this claim.
 func (s *Store) ReleaseClaim(ctx context.Context, m *Message, prev Message, now time.Time) (bool, error) {
-	cols := map[string]any{"status": prev.Status, "lease_until": prev.LeaseUntil, "attempts": gorm.Expr("attempts - 1"), "in_doubt": prev.InDoubt, "updated_at": DBTime(now),
-		"body": prev.Body, "language": prev.Language, "fallback_from": prev.FallbackFrom}
+	cols := map[string]any{
+		"status": prev.Status, "lease_until": prev.LeaseUntil, "attempts": gorm.Expr("attempts - 1"), "in_doubt": prev.InDoubt, "updated_at": DBTime(now),
+		"body": prev.Body, "language": prev.Language, "fallback_from": prev.FallbackFrom,
+	}
 	return s.updateMessage(ctx, m.ID, mineCond, []any{MsgSending, m.Attempts}, cols)
 }
 

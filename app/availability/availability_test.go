@@ -354,8 +354,10 @@ func TestCheckThenBookIsAtomic(t *testing.T) {
 						return err
 					}
 					time.Sleep(20 * time.Millisecond) // let the others try
-					a := &models.Appointment{PatientID: f.patient.ID, LocationID: f.loc.ID, ProviderID: &f.provider.ID,
-						StartsAt: start.UTC(), DurationMinutes: 30, Status: models.Scheduled}
+					a := &models.Appointment{
+						PatientID: f.patient.ID, LocationID: f.loc.ID, ProviderID: &f.provider.ID,
+						StartsAt: start.UTC(), DurationMinutes: 30, Status: models.Scheduled,
+					}
 					if err := s.CreateAppointment(ctx, a); err != nil {
 						return err
 					}

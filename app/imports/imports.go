@@ -131,9 +131,11 @@ func (s *Service) Import(ctx context.Context, actor models.Actor, src io.ReadSee
 	if err != nil {
 		return nil, err
 	}
-	run := &run{Service: s, actor: actor, sc: sc, opts: opts, res: &Result{DryRun: opts.DryRun, Errors: []csvimport.FieldError{}},
+	run := &run{
+		Service: s, actor: actor, sc: sc, opts: opts, res: &Result{DryRun: opts.DryRun, Errors: []csvimport.FieldError{}},
 		seen: map[string]int{}, patients: map[string]clinic.PatientInput{}, locations: map[uint]bool{},
-		touched: map[uint]bool{}}
+		touched: map[uint]bool{},
+	}
 	// Rows go in batches, each in one transaction where every row has a
 	// savepoint of its own: a refused row is rolled back alone, and the
 	// cost of a commit is shared by the batch. The appointments a batch
@@ -304,8 +306,10 @@ func (rn *run) row(ctx context.Context, row csvimport.Row) error {
 	rn.res.Rows++
 	if row.ExternalID != "" {
 		if first, dup := rn.seen[row.ExternalID]; dup {
-			rn.refuse(csvimport.FieldError{Row: row.Number, Field: csvimport.FieldExternalID,
-				Message: fmt.Sprintf("appears already in row %d", first)})
+			rn.refuse(csvimport.FieldError{
+				Row: row.Number, Field: csvimport.FieldExternalID,
+				Message: fmt.Sprintf("appears already in row %d", first),
+			})
 			return nil
 		}
 		rn.seen[row.ExternalID] = row.Number

@@ -116,10 +116,16 @@ func TestForbiddenClassifiesMappedAndSpecialAddresses(t *testing.T) {
 		host string
 		ok   bool
 	}{
-		{"https://93.184.215.14/", true}, {"https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/", true},
-		{"https://[::ffff:10.0.0.1]/", false}, {"https://100.64.1.1/", false}, {"https://0.0.0.0/", false},
-		{"https://[fd00:ec2::254]/", false}, {"https://[fe80::1]/", false}, {"https://192.168.1.1/", false},
-		{"https://172.16.0.1/", false}, {"https://224.0.0.1/", false},
+		{"https://93.184.215.14/", true},
+		{"https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/", true},
+		{"https://[::ffff:10.0.0.1]/", false},
+		{"https://100.64.1.1/", false},
+		{"https://0.0.0.0/", false},
+		{"https://[fd00:ec2::254]/", false},
+		{"https://[fe80::1]/", false},
+		{"https://192.168.1.1/", false},
+		{"https://172.16.0.1/", false},
+		{"https://224.0.0.1/", false},
 	} {
 		if err := outbound.CheckURL(c.host, false); (err == nil) != c.ok {
 			t.Errorf("%s: %v", c.host, err)

@@ -164,7 +164,9 @@ func TestEveryEventTypeOfTheIssueIsMapped(t *testing.T) {
 	for _, e := range []models.Event{
 		{Type: models.EventMessage, Status: string(models.MsgPlanned)},
 		{Type: models.EventMessage, Status: string(models.MsgSending)},
-		{Type: models.EventPatientUpdated}, {Type: models.EventAppointmentSignal}, {Type: models.EventInboxHandled},
+		{Type: models.EventPatientUpdated},
+		{Type: models.EventAppointmentSignal},
+		{Type: models.EventInboxHandled},
 	} {
 		if got := outbound.TypeOf(e); got != "" {
 			t.Errorf("%+v is delivered as %q", e, got)

@@ -89,12 +89,17 @@ func (a *App) SeedDemo(ctx context.Context) error {
 		return err
 	}
 	here := []demoSlot{
-		{days: -1, hour: 0, patient: 0}, {days: -1, hour: 1, patient: 1, provider: 1},
+		{days: -1, hour: 0, patient: 0},
+		{days: -1, hour: 1, patient: 1, provider: 1},
 		{days: 0, patient: 3, provider: 1},
-		{days: 1, hour: 9, patient: 0, confirm: true}, {days: 1, hour: 10, minutes: 30, patient: 1, provider: 1},
-		{days: 1, hour: 14, patient: 3}, {days: 2, hour: 9, minutes: 30, patient: 5, provider: 1, confirm: true},
-		{days: 2, hour: 16, patient: 6}, {days: 3, hour: 11, patient: 7, provider: 1},
-		{days: 4, hour: 15, minutes: 30, patient: 0}, {days: 6, hour: 10, patient: 1, provider: 1},
+		{days: 1, hour: 9, patient: 0, confirm: true},
+		{days: 1, hour: 10, minutes: 30, patient: 1, provider: 1},
+		{days: 1, hour: 14, patient: 3},
+		{days: 2, hour: 9, minutes: 30, patient: 5, provider: 1, confirm: true},
+		{days: 2, hour: 16, patient: 6},
+		{days: 3, hour: 11, patient: 7, provider: 1},
+		{days: 4, hour: 15, minutes: 30, patient: 0},
+		{days: 6, hour: 10, patient: 1, provider: 1},
 	}
 	there := []demoSlot{
 		{days: 1, hour: 10, patient: 2, confirm: true}, {days: 2, hour: 14, minutes: 30, patient: 4},

@@ -34,8 +34,12 @@ var hoursDays = []struct {
 	label string
 	day   time.Weekday
 }{
-	{"mon", "Monday", time.Monday}, {"tue", "Tuesday", time.Tuesday}, {"wed", "Wednesday", time.Wednesday},
-	{"thu", "Thursday", time.Thursday}, {"fri", "Friday", time.Friday}, {"sat", "Saturday", time.Saturday},
+	{"mon", "Monday", time.Monday},
+	{"tue", "Tuesday", time.Tuesday},
+	{"wed", "Wednesday", time.Wednesday},
+	{"thu", "Thursday", time.Thursday},
+	{"fri", "Friday", time.Friday},
+	{"sat", "Saturday", time.Saturday},
 	{"sun", "Sunday", time.Sunday},
 }
 

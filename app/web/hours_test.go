@@ -119,8 +119,10 @@ func TestBookingFormWarnsAboutTakenTimes(t *testing.T) {
 	b := a.loggedIn("staff@example.com", models.RoleStaff)
 	book := func(start string, extra ...string) (*http.Response, string) {
 		b.get("/appointments/new")
-		f := form(append([]string{"patient_id", fmt.Sprint(pat.ID), "location_id", fmt.Sprint(loc.ID), "provider_id", fmt.Sprint(p.ID),
-			"starts_at", start, "duration_minutes", "30"}, extra...)...)
+		f := form(append([]string{
+			"patient_id", fmt.Sprint(pat.ID), "location_id", fmt.Sprint(loc.ID), "provider_id", fmt.Sprint(p.ID),
+			"starts_at", start, "duration_minutes", "30",
+		}, extra...)...)
 		return b.post("/appointments", f)
 	}
 	if resp, body := book("2026-03-03T10:00"); resp.StatusCode != http.StatusSeeOther {

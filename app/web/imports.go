@@ -146,8 +146,10 @@ func (p *importPages) show(c *gin.Context) {
 
 // data is the page of job; fe holds the mapping form's errors.
 func (p *importPages) data(job imports.Job, fe models.FieldErrors) importData {
-	d := importData{Job: &job, DateOrder: string(job.Mapping.DateOrder), Errors: fe,
-		Running: job.State == imports.JobPreviewing || job.State == imports.JobApplying}
+	d := importData{
+		Job: &job, DateOrder: string(job.Mapping.DateOrder), Errors: fe,
+		Running: job.State == imports.JobPreviewing || job.State == imports.JobApplying,
+	}
 	for i, h := range job.Sample.Header {
 		label := h
 		if label == "" {

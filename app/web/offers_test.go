@@ -115,8 +115,10 @@ func TestOfferFromTheAppointmentPage(t *testing.T) {
 	}
 
 	// The patient's request in the inbox is labelled and links to the form.
-	in := &models.InboundMessage{ProviderID: "in-1", From: p.Phone, Text: "Can I reschedule?", ReceivedAt: a.now, CreatedAt: a.now,
-		PatientID: &p.ID, AppointmentID: &appt.ID, Intent: "reschedule", NeedsAttention: true}
+	in := &models.InboundMessage{
+		ProviderID: "in-1", From: p.Phone, Text: "Can I reschedule?", ReceivedAt: a.now, CreatedAt: a.now,
+		PatientID: &p.ID, AppointmentID: &appt.ID, Intent: "reschedule", NeedsAttention: true,
+	}
 	if err := a.store.DB(ctx).Create(in).Error; err != nil {
 		t.Fatal(err)
 	}

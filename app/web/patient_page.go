@@ -141,12 +141,15 @@ func (s *Server) patientCancelAsk(c *gin.Context) { s.patientPage(c, true) }
 func (s *Server) patientConfirm(c *gin.Context) {
 	s.patientAction(c, func(t string) (patientpage.Result, error) { return s.patient.Confirm(c.Request.Context(), t) })
 }
+
 func (s *Server) patientCancel(c *gin.Context) {
 	s.patientAction(c, func(t string) (patientpage.Result, error) { return s.patient.Cancel(c.Request.Context(), t) })
 }
+
 func (s *Server) patientAsk(c *gin.Context) {
 	s.patientAction(c, func(t string) (patientpage.Result, error) { return s.patient.Ask(c.Request.Context(), t) })
 }
+
 func (s *Server) patientPick(c *gin.Context) {
 	n, err := strconv.Atoi(c.PostForm("n"))
 	if err != nil || n < 1 || n > models.MaxOfferTimes {

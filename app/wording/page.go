@@ -130,7 +130,7 @@ var pageTexts = map[string]PageText{
 		DoneRequested: "Grazie. A breve ti invieremo per SMS alcuni orari liberi.", DoneMoved: "Fatto: il tuo appuntamento è stato spostato.",
 		DoneTaken: "Ci dispiace, quell'orario è appena stato preso. Ti abbiamo inviato altri orari per SMS.",
 		Offered:   "Gli orari che possiamo offrirti:", Pick: "Scegli",
-		Refused: "Non è più possibile modificarlo qui. Chiamaci, per favore.",
+		Refused: "Non è più possibile modificarlo qui. Chiamaci, per favore.", //nolint:misspell // Italian, not English
 		Gone:    "Questo link non è più valido. Chiama lo studio, per favore.",
 	},
 }
