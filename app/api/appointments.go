@@ -408,25 +408,7 @@ func (a *API) UpdateAppointment(c *gin.Context) {
 	fe := models.FieldErrors{}
 	// Members left out keep their value; the provider is not part of the API.
 	in := clinic.AppointmentInput{ProviderID: cur.ProviderID, Notes: cur.Notes}
-	if b.StartsAt != nil {
-		t, ok := parseInstant(*b.StartsAt)
-		if !ok {
-			fe["starts_at"] = instantMessage
-		}
-		in.StartsAt = t
-	}
-	if b.DurationMinutes != nil {
-		if *b.DurationMinutes == 0 {
-			fe["duration_minutes"] = "must be 1 to 720 minutes"
-		}
-		in.DurationMinutes = *b.DurationMinutes
-	}
-	if b.LocationID != nil {
-		if *b.LocationID == 0 {
-			fe["location_id"] = "must be a location id"
-		}
-		in.LocationID = *b.LocationID
-	}
+	in.StartsAt, in.DurationMinutes, in.LocationID = scheduleFields(fe, b.StartsAt, b.DurationMinutes, b.LocationID)
 	if b.Notes != nil {
 		in.Notes = *b.Notes
 	}
@@ -520,4 +502,30 @@ func (a *API) Timeline(c *gin.Context) {
 		out.Data = append(out.Data, TimelineItem{At: stamp(e.At, zone), Kind: e.Kind, Detail: e.Detail})
 	}
 	writeJSON(c, http.StatusOK, out)
+}
+
+// scheduleFields reads the optional start, length and location of an
+// appointment body, adding a refusal to fe for each one given but wrong;
+// one left out comes back as its zero value.
+func scheduleFields(fe models.FieldErrors, startsAt *string, duration *int, locationID *uint) (start time.Time, minutes int, location uint) {
+	if startsAt != nil {
+		t, ok := parseInstant(*startsAt)
+		if !ok {
+			fe["starts_at"] = instantMessage
+		}
+		start = t
+	}
+	if duration != nil {
+		if *duration == 0 {
+			fe["duration_minutes"] = "must be 1 to 720 minutes"
+		}
+		minutes = *duration
+	}
+	if locationID != nil {
+		if *locationID == 0 {
+			fe["location_id"] = "must be a location id"
+		}
+		location = *locationID
+	}
+	return start, minutes, location
 }

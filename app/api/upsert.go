@@ -41,25 +41,7 @@ func (a *API) UpsertAppointment(c *gin.Context) {
 	if b.ExternalID != nil && strings.TrimSpace(*b.ExternalID) != ext {
 		fe["external_id"] = "must be the external id of the path, or left out"
 	}
-	if b.StartsAt != nil {
-		t, ok := parseInstant(*b.StartsAt)
-		if !ok {
-			fe["starts_at"] = instantMessage
-		}
-		in.StartsAt = t
-	}
-	if b.DurationMinutes != nil {
-		if *b.DurationMinutes == 0 {
-			fe["duration_minutes"] = "must be 1 to 720 minutes"
-		}
-		in.DurationMinutes = *b.DurationMinutes
-	}
-	if b.LocationID != nil {
-		if *b.LocationID == 0 {
-			fe["location_id"] = "must be a location id"
-		}
-		in.LocationID = *b.LocationID
-	}
+	in.StartsAt, in.DurationMinutes, in.LocationID = scheduleFields(fe, b.StartsAt, b.DurationMinutes, b.LocationID)
 	if b.ProviderID != nil {
 		in.ProviderID, in.ProviderSet = b.ProviderID, true
 	}
