@@ -25,6 +25,7 @@ type adminLink struct {
 var adminPages = map[string]adminLink{
 	"/admin/locations":                {Title: "Locations", Description: "Places, their time zones, phone regions and quiet hours."},
 	"/admin/providers":                {Title: "Providers", Description: "Clinicians appointments can be booked with."},
+	"/admin/types":                    {Title: "Appointment types", Description: "Kinds of visit: their default length and colour in the day view."},
 	"/admin/users":                    {Title: "Users", Description: "Staff and admin accounts: roles, disabling, password resets."},
 	"/admin/audit":                    {Title: "Audit log", Description: "Who changed what, and when."},
 	"/admin/smscx":                    {Title: "SMS.CX", Description: "Mode, credentials check, balance, webhook URL, test SMS."},

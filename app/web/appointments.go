@@ -229,6 +229,7 @@ type appointmentFormData struct {
 	MorePatients bool
 	Locations    []models.Location
 	Providers    []models.Provider
+	Types        []models.AppointmentType
 	// AskPast shows the "Yes, book it in the past" box.
 	AskPast bool
 	// SlotWarning says the time is taken or outside the working hours;
@@ -244,7 +245,7 @@ func (s *Server) appointmentFormPage(c *gin.Context, status int, a *models.Appoi
 	d := appointmentFormData{
 		Appointment: a, Reschedule: reschedule, Form: f, Errors: fe,
 		AskPast:     f.AllowPast || fe["starts_at"] == clinic.PastStartMessage,
-		Other:       otherErrors(fe, "patient_id", "location_id", "provider_id", "starts_at", "duration_minutes", "notes", clinic.SlotField),
+		Other:       otherErrors(fe, "patient_id", "location_id", "provider_id", "appointment_type_id", "starts_at", "duration_minutes", "notes", clinic.SlotField),
 		SlotWarning: fe[clinic.SlotField],
 		AskBusy:     f.AllowBusy || fe[clinic.SlotField] != "",
 	}
@@ -267,6 +268,10 @@ func (s *Server) appointmentFormPage(c *gin.Context, status int, a *models.Appoi
 		return
 	}
 	if d.Providers, err = s.clinic.ListProviders(ctx, clinic.ProviderQuery{ActiveOnly: true}); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if d.Types, err = s.clinic.ListTypes(ctx); err != nil {
 		s.fail(c, err)
 		return
 	}

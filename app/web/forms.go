@@ -200,9 +200,11 @@ func patientFormOf(p *models.Patient) patientForm {
 // <input type="datetime-local"> value, in the location's zone.
 type appointmentForm struct {
 	PatientID, LocationID, ProviderID string
-	StartsAt, Duration, Notes         string
-	ExternalID                        string
-	AllowPast                         bool
+	// TypeID is the appointment type's id, "" for none.
+	TypeID                    string
+	StartsAt, Duration, Notes string
+	ExternalID                string
+	AllowPast                 bool
 	// AllowBusy keeps a time the slot check warned about.
 	AllowBusy bool
 }
@@ -212,6 +214,7 @@ func readAppointmentForm(c *gin.Context) appointmentForm {
 		PatientID:  c.PostForm("patient_id"),
 		LocationID: c.PostForm("location_id"),
 		ProviderID: c.PostForm("provider_id"),
+		TypeID:     c.PostForm("appointment_type_id"),
 		StartsAt:   c.PostForm("starts_at"),
 		Duration:   c.PostForm("duration_minutes"),
 		Notes:      c.PostForm("notes"),
@@ -238,7 +241,14 @@ func (f appointmentForm) input() (clinic.AppointmentInput, models.FieldErrors) {
 	if pid := optionalID(fe, "provider_id", f.ProviderID); pid != 0 {
 		in.ProviderID = &pid
 	}
-	in.DurationMinutes = parseDuration(fe, f.Duration)
+	in.TypeSet = true
+	if tid := optionalID(fe, "appointment_type_id", f.TypeID); tid != 0 {
+		in.TypeID = &tid
+	}
+	if strings.TrimSpace(f.Duration) != "" || in.TypeID == nil {
+		// Left empty with a type: the type's default length.
+		in.DurationMinutes = parseDuration(fe, f.Duration)
+	}
 	if in.StartsLocal == "" {
 		setError(fe, "starts_at", "required")
 	}
@@ -285,6 +295,9 @@ func appointmentFormOf(a *models.Appointment) appointmentForm {
 	}
 	if a.ProviderID != nil {
 		f.ProviderID = strconv.FormatUint(uint64(*a.ProviderID), 10)
+	}
+	if a.AppointmentTypeID != nil {
+		f.TypeID = strconv.FormatUint(uint64(*a.AppointmentTypeID), 10)
 	}
 	return f
 }
