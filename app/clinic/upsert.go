@@ -45,6 +45,10 @@ type UpsertInput struct {
 	// update.
 	ProviderID  *uint
 	ProviderSet bool
+	// TypeID is the appointment type when TypeSet (nil then clears it);
+	// without TypeSet the type is none on create, unchanged on update.
+	TypeID  *uint
+	TypeSet bool
 	// StartsAt is the start; zero means unchanged (required on create).
 	StartsAt time.Time
 	// DurationMinutes 0 means unchanged; on create, DefaultDurationMinutes
@@ -147,6 +151,7 @@ func (s *Service) upsertCreate(ctx context.Context, actor models.Actor, in Upser
 	if in.ProviderSet {
 		ap.ProviderID = in.ProviderID
 	}
+	ap.TypeSet, ap.TypeID = in.TypeSet, in.TypeID
 	if in.Notes != nil {
 		ap.Notes = *in.Notes
 	}
@@ -203,6 +208,7 @@ func (s *Service) upsertUpdate(ctx context.Context, actor models.Actor, cur *mod
 	if in.ProviderSet {
 		ap.ProviderID = in.ProviderID
 	}
+	ap.TypeSet, ap.TypeID = in.TypeSet, in.TypeID
 	// Notes typed in a browser end their lines with CRLF, which a CSV
 	// round trip turns into LF: the same text is not a change.
 	if in.Notes != nil && lf(*in.Notes) != lf(cur.Notes) {
@@ -393,6 +399,9 @@ func UpsertIsNoop(cur *models.Appointment, in UpsertInput) bool {
 		return false
 	}
 	if in.ProviderSet && !sameID(in.ProviderID, cur.ProviderID) {
+		return false
+	}
+	if in.TypeSet && !sameID(in.TypeID, cur.AppointmentTypeID) {
 		return false
 	}
 	if !in.StartsAt.IsZero() && !in.StartsAt.Equal(cur.StartsAt) {

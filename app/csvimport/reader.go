@@ -65,7 +65,7 @@ const (
 // maxChars is the longest each field may be, in characters.
 var maxChars = map[Field]int{
 	FieldExternalID: 100, FieldPatientExternalID: 100, FieldFirstName: 100, FieldLastName: 100,
-	FieldName: 201, FieldPhone: 64, FieldLanguage: 40, FieldLocation: 200, FieldProvider: 200,
+	FieldName: 201, FieldPhone: 64, FieldLanguage: 40, FieldLocation: 200, FieldProvider: 200, FieldType: 100,
 	FieldStartsAt: maxDateTimeLen, FieldDate: maxDateTimeLen, FieldTime: 32, FieldDuration: 20,
 	FieldNotes: 2000, FieldStatus: 40,
 }
@@ -109,8 +109,9 @@ type Row struct {
 	PhoneE164 string
 	// Language is en, fr, es, de, nl, pt or it (see ParseLanguage).
 	Language string
-	// Location and Provider are names, as written.
-	Location, Provider string
+	// Location, Provider and Type (the appointment type) are names, as
+	// written.
+	Location, Provider, Type string
 	// Start is when the appointment starts (see ParseStart); zero when
 	// not given.
 	Start Start
@@ -393,6 +394,7 @@ func (r *Reader) row(rec record) Row {
 	row.Phone = text(FieldPhone)
 	row.Location = text(FieldLocation)
 	row.Provider = text(FieldProvider)
+	row.Type = text(FieldType)
 	if v := text(FieldLanguage); v != "" {
 		if l, err := ParseLanguage(v); err != nil {
 			row.fail(FieldLanguage, err.Error())

@@ -48,6 +48,7 @@ type Clinic interface {
 	Cancel(ctx context.Context, actor models.Actor, id uint, reason string) (*models.Appointment, error)
 	ListLocations(ctx context.Context) ([]models.Location, error)
 	ListProviders(ctx context.Context, q clinic.ProviderQuery) ([]models.Provider, error)
+	ListTypes(ctx context.Context) ([]models.AppointmentType, error)
 }
 
 // Store is what an import needs of the store.
@@ -212,6 +213,7 @@ type scope struct {
 	locations   map[string]*models.Location
 	defaultLoc  *models.Location
 	providers   map[string][]models.Provider
+	types       map[string]uint
 	country     string
 	regionByLoc map[string]string
 }
@@ -239,6 +241,14 @@ func (s *Service) scope(ctx context.Context) (*scope, error) {
 	}
 	for _, p := range provs {
 		sc.providers[key(p.Name)] = append(sc.providers[key(p.Name)], p)
+	}
+	types, err := s.clinic.ListTypes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("imports: appointment types: %w", err)
+	}
+	sc.types = make(map[string]uint, len(types))
+	for _, t := range types {
+		sc.types[key(t.Name)] = t.ID
 	}
 	return sc, nil
 }
@@ -361,8 +371,8 @@ func (rn *run) row(ctx context.Context, row csvimport.Row) error {
 	return nil
 }
 
-// input turns a row into an upsert, resolving its location and provider
-// by name; it returns the row's location when it has one.
+// input turns a row into an upsert, resolving its location, provider and
+// type by name; it returns the row's location when it has one.
 func (rn *run) input(row csvimport.Row) (clinic.UpsertInput, *models.Location, []csvimport.FieldError) {
 	var errs []csvimport.FieldError
 	bad := func(f csvimport.Field, msg string) {
@@ -394,6 +404,17 @@ func (rn *run) input(row csvimport.Row) (clinic.UpsertInput, *models.Location, [
 				bad(csvimport.FieldProvider, fmt.Sprintf("no provider is named %q", row.Provider))
 			} else {
 				in.ProviderID = &p
+			}
+		}
+	}
+	if row.Has(csvimport.FieldType) {
+		in.TypeSet = true
+		if row.Type != "" {
+			id, ok := rn.sc.types[key(row.Type)]
+			if !ok {
+				bad(csvimport.FieldType, fmt.Sprintf("no appointment type is named %q", row.Type))
+			} else {
+				in.TypeID = &id
 			}
 		}
 	}

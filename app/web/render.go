@@ -191,9 +191,9 @@ func templateFuncs(assets *Assets, clock clockFormat) template.FuncMap {
 		"eqs": func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
 		// typeclass is the class of an appointment type's colours.
 		"typeclass": typeClass,
-		"add":      func(a, b int) int { return a + b },
-		"pct":      func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-		"money":    func(f float64) string { return fmt.Sprintf("%.3f", f) },
+		"add":       func(a, b int) int { return a + b },
+		"pct":       func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+		"money":     func(f float64) string { return fmt.Sprintf("%.3f", f) },
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
 				return nil, fmt.Errorf("dict: odd number of arguments")

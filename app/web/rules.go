@@ -35,6 +35,8 @@ type rulesData struct {
 type ruleRow struct {
 	Rule   models.ReminderRule
 	Before string
+	// Scope says which appointments the rule covers ("" for all).
+	Scope string
 	// Name is the rule's reminders' readable name; TextsURL edits its texts.
 	Name, TextsURL string
 }
@@ -136,10 +138,18 @@ func (s *Server) rulesList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	names := s.scopeNames(c)
+	if names == nil {
+		return
+	}
+	byID := map[uint]string{}
+	for _, r := range rules {
+		byID[r.ID] = r.Name
+	}
 	rows := make([]ruleRow, len(rules))
 	for i, r := range rules {
 		rows[i] = ruleRow{
-			Rule: r, Before: reminders.FormatBefore(r.Before()),
+			Rule: r, Before: timingWords(&rules[i], byID), Scope: names.words(&rules[i]),
 			Name:     outbox.Name(&models.Message{Kind: models.KindReminder, RuleName: r.Name}, &rules[i]),
 			TextsURL: textURL(outbox.RuleKey(&rules[i]).String()),
 		}
@@ -297,4 +307,79 @@ func (s *Server) ruleSetEnabled(c *gin.Context, enabled bool) {
 		s.flash(c, "Rule "+r.Name+" "+word+".")
 	}
 	c.Redirect(http.StatusSeeOther, "/admin/rules")
+}
+
+// timingWords says when a rule sends: "48h before", "1 day before at
+// 10:00", "2h after '48h' if the link was opened, not confirmed".
+func timingWords(r *models.ReminderRule, ruleNames map[uint]string) string {
+	switch r.Timing {
+	case models.RuleDayBefore:
+		switch r.DaysBefore {
+		case 0:
+			return "the same day at " + r.LocalTime
+		case 1:
+			return "the day before at " + r.LocalTime
+		}
+		return strconv.Itoa(r.DaysBefore) + " days before at " + r.LocalTime
+	case models.RuleNudge:
+		after := ""
+		if r.AfterRuleID != nil {
+			after = " '" + ruleNames[*r.AfterRuleID] + "'"
+		}
+		return outbox.FormatAfter(r.AfterSeconds) + " after" + after + ", if " + outbox.SignalWords(r.Signal)
+	}
+	return reminders.FormatBefore(r.Before()) + " before"
+}
+
+// scopeNames names the types, locations and providers by id.
+type scopeNames struct{ types, locations, providers map[uint]string }
+
+func (s *Server) scopeNames(c *gin.Context) *scopeNames {
+	ctx := c.Request.Context()
+	n := &scopeNames{types: map[uint]string{}, locations: map[uint]string{}, providers: map[uint]string{}}
+	ts, err := s.clinic.ListTypes(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return nil
+	}
+	for _, t := range ts {
+		n.types[t.ID] = t.Name
+	}
+	ls, err := s.clinic.ListLocations(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return nil
+	}
+	for _, l := range ls {
+		n.locations[l.ID] = l.Name
+	}
+	ps, err := s.clinic.ListProviders(ctx, clinic.ProviderQuery{})
+	if err != nil {
+		s.fail(c, err)
+		return nil
+	}
+	for _, p := range ps {
+		n.providers[p.ID] = p.Name
+	}
+	return n
+}
+
+// words says a rule's scope: "types Check-up; locations Paris"; "" for all.
+func (n *scopeNames) words(r *models.ReminderRule) string {
+	var parts []string
+	for _, g := range []struct {
+		label string
+		ids   models.IDList
+		names map[uint]string
+	}{{"types", r.TypeIDs, n.types}, {"locations", r.LocationIDs, n.locations}, {"providers", r.ProviderIDs, n.providers}} {
+		if len(g.ids) == 0 {
+			continue
+		}
+		var ns []string
+		for _, id := range g.ids {
+			ns = append(ns, g.names[id])
+		}
+		parts = append(parts, g.label+" "+strings.Join(ns, ", "))
+	}
+	return strings.Join(parts, "; ")
 }
