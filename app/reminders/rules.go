@@ -190,7 +190,7 @@ func validateDayBefore(in RuleInput, r *models.ReminderRule, fe models.FieldErro
 	n, err := strconv.Atoi(days)
 	switch {
 	case days == "":
-		fe["days_before"] = "required: 1 for the day before, 0 for the same day"
+		fe["days_before"] = "required (1 for the day before, 0 for the same day)"
 	case err != nil || n < 0 || n > MaxDaysBefore:
 		fe["days_before"] = fmt.Sprintf("must be a whole number from 0 to %d", MaxDaysBefore)
 	default:
@@ -212,7 +212,7 @@ func validateDayBefore(in RuleInput, r *models.ReminderRule, fe models.FieldErro
 
 func validateNudge(in RuleInput, r *models.ReminderRule, fe models.FieldErrors) {
 	if in.AfterRuleID == 0 {
-		fe["after_rule_id"] = "required: the reminder this nudge follows"
+		fe["after_rule_id"] = "required (the reminder this nudge follows)"
 	} else {
 		id := in.AfterRuleID
 		r.AfterRuleID = &id
@@ -230,7 +230,7 @@ func validateNudge(in RuleInput, r *models.ReminderRule, fe models.FieldErrors) 
 	case models.SignalClickedNotConfirmed, models.SignalNotConfirmed, models.SignalDeliveredNoReply:
 		r.Signal = in.Signal
 	case "":
-		fe["signal"] = "required: when the nudge is sent"
+		fe["signal"] = "required (when the nudge is sent)"
 	default:
 		fe["signal"] = "must be: link opened but not confirmed, not confirmed, or delivered with no reply"
 	}
@@ -246,7 +246,7 @@ func (s *Service) checkRefs(ctx context.Context, r *models.ReminderRule, self ui
 			return err
 		}
 		if len(got) != len(r.TypeIDs) {
-			fe["type_ids"] = "names an appointment type that does not exist"
+			fe["type_ids"] = "must list existing appointment types only"
 		}
 	}
 	for _, id := range r.LocationIDs {
@@ -255,13 +255,13 @@ func (s *Service) checkRefs(ctx context.Context, r *models.ReminderRule, self ui
 			return err
 		}
 		if !ok {
-			fe["location_ids"] = "names a location that does not exist"
+			fe["location_ids"] = "must list existing locations only"
 		}
 	}
 	for _, id := range r.ProviderIDs {
 		_, err := s.store.Provider(ctx, id)
 		if errors.Is(err, models.ErrNotFound) {
-			fe["provider_ids"] = "names a provider who does not exist"
+			fe["provider_ids"] = "must list existing providers only"
 		} else if err != nil {
 			return err
 		}
@@ -270,7 +270,7 @@ func (s *Service) checkRefs(ctx context.Context, r *models.ReminderRule, self ui
 		after, err := s.store.Rule(ctx, *r.AfterRuleID)
 		switch {
 		case errors.Is(err, models.ErrNotFound):
-			fe["after_rule_id"] = "names a reminder rule that does not exist"
+			fe["after_rule_id"] = "must be an existing reminder rule"
 		case err != nil:
 			return err
 		case after.ID == self:
