@@ -82,7 +82,7 @@ func (s *Store) MessageSummaries(ctx context.Context, ids []uint) (map[uint][]Me
 		return out, nil
 	}
 	var msgs []Message
-	err := s.conn(ctx).Select("id", "appointment_id", "rule_id", "rule_name", "kind", "status", "send_at", "sent_at", "provider_message_id", "reason", "language", "fallback_from").
+	err := s.conn(ctx).Select("id", "appointment_id", "rule_id", "rule_name", "kind", "status", "send_at", "sent_at", "provider_message_id", "reason", "language", "fallback_from", "planned_because").
 		Where("appointment_id IN ?", ids).Order("appointment_id, send_at, id").Find(&msgs).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: message summaries: %w", Classify(err))
