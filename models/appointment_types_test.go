@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"apptconfirm/models"
@@ -97,4 +98,44 @@ func TestRuleCovers(t *testing.T) {
 			t.Errorf("%+v covers plain = %v", c.r, got)
 		}
 	}
+}
+
+// FuzzParseIDList: a stored or typed list of ids never panics, and what
+// it accepts writes back to a list that reads the same.
+func FuzzParseIDList(f *testing.F) {
+	for _, s := range []string{"", "1", "3,7,12", " 7, 3,7 ,12", "1,,2", "x", "0", "4294967295", "4294967296"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := models.ParseIDList(s)
+		if err != nil {
+			return
+		}
+		back, err := models.ParseIDList(l.String())
+		if err != nil || back.String() != l.String() {
+			t.Fatalf("ParseIDList(%q) = %v, written %q, read back %v %v", s, l, l.String(), back, err)
+		}
+		for _, id := range l {
+			if id == 0 || !back.Has(id) {
+				t.Fatalf("ParseIDList(%q): id %d", s, id)
+			}
+		}
+	})
+}
+
+// FuzzParseLocalTime: a rule's local time never panics; what it accepts
+// is a time of day that writes back as given.
+func FuzzParseLocalTime(f *testing.F) {
+	for _, s := range []string{"10:00", "00:00", "23:59", "24:00", "9:00", "10:60", "ab:cd", "", "10:00:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, ok := models.ParseLocalTime(s)
+		if !ok {
+			return
+		}
+		if m < 0 || m >= 24*60 || fmt.Sprintf("%02d:%02d", m/60, m%60) != s {
+			t.Fatalf("ParseLocalTime(%q) = %d", s, m)
+		}
+	})
 }

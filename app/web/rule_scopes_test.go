@@ -96,7 +96,7 @@ func TestScopedRules(t *testing.T) {
 	// Dark text on the light yellow, white on the blue: both readable.
 	expectPage(t, "type colours", status, body, http.StatusOK,
 		".type-c"+idStr(checkup.ID)+"{background:#2563eb;color:#ffffff}",
-		".type-c"+idStr(cleaning.ID)+"{background:#fde047;color:#111827}")
+		".type-c"+idStr(cleaning.ID)+"{background:#fde047;color:#000000}")
 
 	main, err := a.store.DefaultLocation(ctx)
 	if err != nil {
