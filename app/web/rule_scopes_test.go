@@ -357,6 +357,9 @@ func TestNudgeOnSignal(t *testing.T) {
 	}
 	if m := messagesOf(t, a, opened)["Opened, not confirmed"]; m.Status != models.MsgAccepted && m.Status != models.MsgSent {
 		t.Fatalf("opened, not confirmed: nudge %s %q", m.Status, m.Reason)
+	} else if want := "Hi Pat1, see you tomorrow at 10:00 AM at Main St. Reply YES to confirm or NO to cancel."; m.Body != want {
+		// A new nudge starts with the shipped "shortly before" text.
+		t.Fatalf("the nudge reads %q, want %q", m.Body, want)
 	}
 	if got := len(f.fake.Messages()); got != 4 {
 		t.Fatalf("%d messages at the gateway, want 4", got)
