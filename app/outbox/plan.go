@@ -296,8 +296,8 @@ func (r *replanning) plan(rows []*models.Message) error {
 	return r.flush()
 }
 
-// nudge plans a nudge rule AfterSeconds after the reminder it follows went
-// out (or is planned to). With no such reminder, a planned nudge is
+// nudge plans a nudge rule AfterSeconds after the send time of the
+// reminder it follows (gone out or planned). With no such reminder, a planned nudge is
 // cancelled. Its signal is judged when it comes due (see decideNudge).
 func (r *replanning) nudge(rule *models.ReminderRule, in schedule.Input, plans map[uint]schedule.Planned, byRule map[uint][]*models.Message) error {
 	var base time.Time
@@ -306,12 +306,12 @@ func (r *replanning) nudge(rule *models.ReminderRule, in schedule.Input, plans m
 		for _, m := range byRule[*rule.AfterRuleID] {
 			switch m.Status {
 			case models.MsgAccepted, models.MsgSent, models.MsgDelivered:
-				t := m.SendAt
-				if m.SentAt != nil {
-					t = *m.SentAt
-				}
-				if !found || t.After(base) {
-					base, found = t, true
+				// Its send time, not when SMS.CX took it: the nudge's
+				// time must not move once either went out, or a replan
+				// would find the nudge sent "at another time" and plan
+				// it again.
+				if !found || m.SendAt.After(base) {
+					base, found = m.SendAt, true
 				}
 			}
 		}
