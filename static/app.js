@@ -23,6 +23,20 @@
       box.focus();
     }
   });
+  // Choosing an appointment type in the booking form fills in its usual
+  // length: <select data-fills-duration> with <option data-duration="30">.
+  document.addEventListener("change", function (ev) {
+    var sel = ev.target;
+    if (!sel.matches || !sel.matches("select[data-fills-duration]")) {
+      return;
+    }
+    var opt = sel.options[sel.selectedIndex];
+    var minutes = opt && opt.getAttribute("data-duration");
+    var box = document.getElementById("f-duration_minutes");
+    if (minutes && box) {
+      box.value = minutes;
+    }
+  });
   // The main menu folds behind a button on narrow screens; without script
   // it stays open.
   var toggle = document.querySelector(".nav-toggle");

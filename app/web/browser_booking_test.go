@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +115,67 @@ func TestBrowserBookAndCancel(t *testing.T) {
 	}
 	if a.Status != models.Cancelled || a.Patient.Phone != "+12025550178" || !a.StartsAt.Equal(start) {
 		t.Fatalf("stored %s for %s at %s, want cancelled for +12025550178 at %s", a.Status, a.Patient.Phone, a.StartsAt, start.UTC())
+	}
+}
+
+// Choosing a type in the booking form fills in its length, which staff
+// may still change; the appointment is booked with the type.
+func TestBrowserTypeFillsDuration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	exe := chromium(t)
+	app, base := startBrowserApp(t, "America/New_York")
+	ctx := context.Background()
+	if _, err := app.Clinic.CreateUser(ctx, models.SystemActor(), clinic.UserInput{Email: "desk@example.com", Name: "Desk", Role: "staff", Password: "correct horse battery"}); err != nil {
+		t.Fatal(err)
+	}
+	ty, err := app.Clinic.CreateType(ctx, models.SystemActor(), clinic.TypeInput{Name: "Cleaning", DefaultDurationMinutes: 45, Colour: "#fde047"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := app.Clinic.CreatePatient(ctx, models.SystemActor(), clinic.PatientInput{FirstName: "Grace", LastName: "Hopper", Phone: "+12025550178"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone, _ := time.LoadLocation("America/New_York")
+	day := time.Now().In(zone).AddDate(0, 0, 2)
+	start := time.Date(day.Year(), day.Month(), day.Day(), 10, 30, 0, 0, zone)
+	bctx := newChromium(t, exe, 1280, 1400)
+	err = chromedp.Do(bctx,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(`#email`),
+		chromedp.SendKeys(`#email`, "desk@example.com"),
+		chromedp.SendKeys(`#password`, "correct horse battery"),
+		chromedp.Submit(`#password`),
+		chromedp.WaitVisible(`header.top`),
+		chromedp.Navigate(fmt.Sprintf("%s/appointments/new?patient_id=%d", base, p.ID)),
+		chromedp.WaitVisible(`#f-appointment_type_id`),
+		chromedp.SetValue(`#f-starts_at`, start.Format("2006-01-02T15:04")),
+		chromedp.SetValue(`#f-appointment_type_id`, fmt.Sprint(ty.ID)),
+	)
+	if err != nil {
+		t.Fatalf("browser: open the booking form: %v", err)
+	}
+	// Choosing from the list fires "change", which setting the value does not.
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.getElementById("f-appointment_type_id").dispatchEvent(new Event("change", {bubbles: true}))`)); err != nil {
+		t.Fatal(err)
+	}
+	filled, err := chromedp.Run(bctx, chromedp.Value(`#f-duration_minutes`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Submit(`#f-starts_at`), chromedp.WaitVisible(`#appt-type`)); err != nil {
+		t.Fatalf("browser: book with a type: %v", err)
+	}
+	if filled != "45" {
+		t.Fatalf("choosing the type filled the length with %q, want 45", filled)
+	}
+	var a models.Appointment
+	if err := app.Store.DB(ctx).Where("patient_id = ?", p.ID).Take(&a).Error; err != nil {
+		t.Fatal(err)
+	}
+	if a.DurationMinutes != 45 || a.AppointmentTypeID == nil || *a.AppointmentTypeID != ty.ID {
+		t.Fatalf("booked %d minutes, type %v", a.DurationMinutes, a.AppointmentTypeID)
 	}
 }
