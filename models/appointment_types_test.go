@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"time"
 	"testing"
+	"time"
 
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"

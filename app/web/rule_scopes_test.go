@@ -108,16 +108,22 @@ func TestScopedRules(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rule := url.Values{"name": {"Check-up eve"}, "timing": {"before"}, "before": {"20h"}, "enabled": {"1"},
-		"type_ids": {idStr(checkup.ID)}, "location_ids": {idStr(main.ID)}, "action": {"save"}}
+	rule := url.Values{
+		"name": {"Check-up eve"}, "timing": {"before"}, "before": {"20h"}, "enabled": {"1"},
+		"type_ids": {idStr(checkup.ID)}, "location_ids": {idStr(main.ID)}, "action": {"save"},
+	}
 	resp, body = admin.post("/admin/rules", rule)
 	expectRedirect(t, "scoped rule", resp, body, "/admin/texts/*")
-	rule = url.Values{"name": {"Kim eve"}, "timing": {"before"}, "before": {"18h"}, "enabled": {"1"},
-		"provider_ids": {idStr(kim.ID)}, "action": {"save"}}
+	rule = url.Values{
+		"name": {"Kim eve"}, "timing": {"before"}, "before": {"18h"}, "enabled": {"1"},
+		"provider_ids": {idStr(kim.ID)}, "action": {"save"},
+	}
 	resp, body = admin.post("/admin/rules", rule)
 	expectRedirect(t, "provider rule", resp, body, "/admin/texts/*")
-	rule = url.Values{"name": {"Bad"}, "timing": {"before"}, "before": {"18h"}, "enabled": {"1"},
-		"provider_ids": {"999"}, "type_ids": {"998"}, "action": {"save"}}
+	rule = url.Values{
+		"name": {"Bad"}, "timing": {"before"}, "before": {"18h"}, "enabled": {"1"},
+		"provider_ids": {"999"}, "type_ids": {"998"}, "action": {"save"},
+	}
 	resp, body = admin.post("/admin/rules", rule)
 	expectPage(t, "unknown scope", resp.StatusCode, body, http.StatusUnprocessableEntity,
 		"Providers must list existing providers only", "Types must list existing appointment types only")
