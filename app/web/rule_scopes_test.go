@@ -329,6 +329,12 @@ func TestNudgeOnSignal(t *testing.T) {
 		}
 	}
 
+	// Tomorrow's sends say why each is planned.
+	a.now = time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
+	status, body = staff.get("/upcoming")
+	expectPage(t, "tomorrow's sends", status, body, http.StatusOK, "Why: Reminder 'Day before'",
+		"Why: Nudge 'Opened, not confirmed': link opened, not confirmed, 2 h after the reminder 'Day before'")
+
 	// The reminders go out through the gateway at their time.
 	a.now = time.Date(2026, 3, 4, 13, 0, 0, 0, time.UTC)
 	sendNow := func(id uint) *http.Response {
