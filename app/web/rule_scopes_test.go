@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/conversation"
 	"apptconfirm/app/delivery"
+	"apptconfirm/app/reschedule"
 	"apptconfirm/app/smscx"
 	"apptconfirm/models"
 )
@@ -389,4 +391,88 @@ func TestNudgeOnSignal(t *testing.T) {
 	expectPage(t, "ignored page", http.StatusOK, body, http.StatusOK, "the patient had not opened the link when the nudge was due")
 	_, body = staff.get("/appointments/" + idStr(confirmed))
 	expectPage(t, "confirmed page", http.StatusOK, body, http.StatusOK, "the appointment is already confirmed")
+}
+
+// A nudge on "delivered, no reply" goes out when SMS.CX reported the
+// reminder delivered and the patient said nothing since; it is skipped
+// when the patient replied, or when no delivery report came.
+func TestNudgeDeliveredNoReply(t *testing.T) {
+	f := newRemindersFixture(t)
+	a := f.a
+	ctx := context.Background()
+	admin := a.loggedIn("boss@example.com", models.RoleAdmin)
+	staff := a.loggedIn("front@example.com", models.RoleStaff)
+	for _, name := range []string{"48h", "2h"} {
+		if _, err := f.rem.SetRuleEnabled(ctx, models.SystemActor(), ruleID(t, a, name), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, body := admin.post("/admin/rules", form("name", "Day before", "timing", "before", "before", "20h", "enabled", "1"))
+	expectRedirect(t, "reminder rule", resp, body, "/admin/texts/*")
+	resp, body = admin.post("/admin/rules", form("name", "No answer", "timing", "nudge", "after_rule_id", idStr(ruleID(t, a, "Day before")),
+		"after", "3h", "signal", "delivered_no_reply", "enabled", "1"))
+	expectRedirect(t, "nudge rule", resp, body, "/admin/texts/*")
+
+	clock := func() time.Time { return a.now }
+	reports := delivery.New(a.store, a.ob, a.clinic, clock)
+	replies := conversation.New(a.store, a.clinic, a.ob, reschedule.New(a.store, a.clinic, a.ob, a.avail, reschedule.Options{Now: clock}), clock)
+	n := 0
+	book := func() (uint, *models.Patient) {
+		n++
+		p := a.addPatient("Pat"+strconv.Itoa(n), "Test", "+3361234567"+strconv.Itoa(n))
+		resp, body := staff.post("/appointments", form("patient_id", idStr(p.ID), "starts_at", "2026-03-05T10:00", "duration_minutes", "30", "allow_busy", "1"))
+		expectRedirect(t, "book", resp, body, "/appointments/*")
+		return idOf(t, resp, "/appointments/"), p
+	}
+	silent, _ := book()
+	answered, answeredPatient := book()
+	undelivered, _ := book()
+
+	a.now = time.Date(2026, 3, 4, 13, 0, 0, 0, time.UTC)
+	for _, id := range []uint{silent, answered, undelivered} {
+		resp, _ := staff.post("/upcoming/"+idStr(messagesOf(t, a, id)["Day before"].ID)+"/send", nil)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("send now: %d", resp.StatusCode)
+		}
+	}
+	a.now = a.now.Add(10 * time.Minute)
+	for _, id := range []uint{silent, answered} {
+		m := messagesOf(t, a, id)["Day before"]
+		dlr, _ := json.Marshal(smscx.DLRUpdate{MsgID: m.ProviderID, Status: smscx.StatusDelivered, Datetime: a.now.Format(time.RFC3339)})
+		if _, err := reports.Apply(ctx, smscx.EventDLRUpdate, dlr); err != nil {
+			t.Fatal(err)
+		}
+		if got := messagesOf(t, a, id)["Day before"].Status; got != models.MsgDelivered {
+			t.Fatalf("after the report: %s", got)
+		}
+	}
+	a.now = a.now.Add(30 * time.Minute)
+	in, _ := json.Marshal(smscx.ReceiveSMS{MsgID: "in-1", From: answeredPatient.Phone, To: "Clinic", Text: "Can I bring my son along?", ReceivedAt: a.now.Format(time.RFC3339)})
+	if _, err := replies.Apply(ctx, smscx.EventReceiveSMS, in); err != nil {
+		t.Fatal(err)
+	}
+
+	a.now = time.Date(2026, 3, 4, 16, 0, 0, 0, time.UTC)
+	for _, id := range []uint{silent, answered, undelivered} {
+		staff.post("/upcoming/"+idStr(messagesOf(t, a, id)["No answer"].ID)+"/send", nil)
+	}
+	for _, c := range []struct {
+		id           uint
+		what, reason string
+	}{
+		{silent, "delivered, no reply", ""},
+		{answered, "replied", "the patient replied to the reminder"},
+		{undelivered, "no delivery report", "the reminder it follows was not delivered"},
+	} {
+		m := messagesOf(t, a, c.id)["No answer"]
+		switch {
+		case c.reason == "" && m.Status != models.MsgAccepted && m.Status != models.MsgSent:
+			t.Errorf("%s: nudge %s %q, want it sent", c.what, m.Status, m.Reason)
+		case c.reason != "" && (m.Status != models.MsgSkipped || m.Reason != c.reason):
+			t.Errorf("%s: nudge %s %q, want skipped: %s", c.what, m.Status, m.Reason, c.reason)
+		}
+	}
+	_, body = staff.get("/appointments/" + idStr(answered))
+	expectPage(t, "answered page", http.StatusOK, body, http.StatusOK,
+		"Why: Nudge 'No answer': delivered, no reply, 3 h after the reminder 'Day before'", "the patient replied to the reminder")
 }
