@@ -279,6 +279,19 @@ func (s *Service) checkRefs(ctx context.Context, r *models.ReminderRule, self ui
 			fe["after_rule_id"] = "must be a reminder, not another nudge"
 		}
 	}
+	if r.IsNudge() && self != 0 {
+		// A reminder that nudges follow cannot become a nudge itself.
+		rules, err := s.store.Rules(ctx)
+		if err != nil {
+			return err
+		}
+		for _, o := range rules {
+			if o.AfterRuleID != nil && *o.AfterRuleID == self {
+				fe["timing"] = fmt.Sprintf("cannot be a nudge: the nudge %q follows this reminder", o.Name)
+				break
+			}
+		}
+	}
 	return fe.Err()
 }
 

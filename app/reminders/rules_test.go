@@ -205,6 +205,12 @@ func TestNudgeFollowsAReminder(t *testing.T) {
 	if fe, ok := models.AsFieldErrors(err); !ok || !strings.Contains(fe["after_rule_id"], "not another nudge") {
 		t.Fatalf("nudge of a nudge: %v", err)
 	}
+	in := reminders.InputOf(&first)
+	in.Timing, in.AfterRuleID, in.After, in.Signal = models.RuleNudge, nudge.ID, "1h", models.SignalNotConfirmed
+	_, err = e.rem.UpdateRule(ctx, e.staff, first.ID, in)
+	if fe, ok := models.AsFieldErrors(err); !ok || !strings.Contains(fe["timing"], `the nudge "nudge" follows this reminder`) {
+		t.Fatalf("a followed reminder turned into a nudge: %v", err)
+	}
 	fixed, err := e.rem.CreateRule(ctx, e.staff, reminders.RuleInput{
 		Name: "day before", Timing: models.RuleDayBefore, DaysBefore: "1", LocalTime: "10:00", TypeIDs: nil, Enabled: true,
 	})
