@@ -133,6 +133,11 @@ func TestScopedRules(t *testing.T) {
 	expectPage(t, "rule list", status, body, http.StatusOK, "Only types Check-up; locations Main St", "Only providers Dr Kim")
 
 	staff := a.loggedIn("front@example.com", models.RoleStaff)
+	status, body = staff.get("/admin/types")
+	expectPage(t, "staff on the types page", status, body, http.StatusForbidden)
+	if resp, _ := staff.post("/admin/types", form("name", "Staff's", "default_duration_minutes", "10")); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("staff create a type: %d", resp.StatusCode)
+	}
 	// Each visit for another patient: the caps count a patient's
 	// reminders across their appointments.
 	n := 0
