@@ -194,3 +194,62 @@ func TestMigration13KeepsRules(t *testing.T) {
 		})
 	}
 }
+
+// NudgeFacts reads the latest reminder of the followed rule that went out,
+// and the clicks and replies on the appointment since it went out (a click
+// on that reminder's own link counts whenever it is recorded), on both
+// databases.
+func TestNudgeFacts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		db := s.DB(ctx)
+		loc := models.Location{Name: "Main", TimeZone: "UTC", Country: "US"}
+		if err := db.Create(&loc).Error; err != nil {
+			t.Fatal(err)
+		}
+		p := models.Patient{FirstName: "Ada", Phone: "+12025550111", Language: "en"}
+		if err := db.Create(&p).Error; err != nil {
+			t.Fatal(err)
+		}
+		appt := models.Appointment{PatientID: p.ID, LocationID: loc.ID, StartsAt: now.Add(48 * time.Hour), DurationMinutes: 30, Status: models.Scheduled}
+		if err := db.Create(&appt).Error; err != nil {
+			t.Fatal(err)
+		}
+		rule := models.ReminderRule{Name: "24h", BeforeSeconds: 86400, Enabled: true}
+		if err := db.Create(&rule).Error; err != nil {
+			t.Fatal(err)
+		}
+		f, err := s.NudgeFacts(ctx, appt.ID, rule.ID)
+		if err != nil || f.Reminder != nil {
+			t.Fatalf("before any reminder: %+v %v", f, err)
+		}
+		// An earlier message clicked before the reminder does not count.
+		earlier := models.Message{UUID: "b", AppointmentID: &appt.ID, Kind: models.KindBookingConfirm, To: p.Phone, Status: models.MsgDelivered, SendAt: now.Add(-time.Hour)}
+		sentAt := now.Add(time.Minute)
+		reminder := models.Message{UUID: "r", AppointmentID: &appt.ID, RuleID: &rule.ID, Kind: models.KindReminder, To: p.Phone, Status: models.MsgDelivered, SendAt: now, SentAt: &sentAt}
+		cancelled := models.Message{UUID: "c", AppointmentID: &appt.ID, RuleID: &rule.ID, Kind: models.KindReminder, To: p.Phone, Status: models.MsgCancelled, SendAt: now.Add(time.Hour)}
+		for _, m := range []*models.Message{&earlier, &reminder, &cancelled} {
+			if err := db.Create(m).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.AddTimeline(ctx, models.TimelineEntry{AppointmentID: appt.ID, At: now.Add(-30 * time.Minute), Kind: models.TimelineClick, Detail: "Link opened", MessageID: &earlier.ID}); err != nil {
+			t.Fatal(err)
+		}
+		f, err = s.NudgeFacts(ctx, appt.ID, rule.ID)
+		if err != nil || f.Reminder == nil || f.Reminder.ID != reminder.ID || !f.Since.Equal(sentAt) || f.Clicked || f.Replied {
+			t.Fatalf("after the reminder: %+v %v", f, err)
+		}
+		err = s.AddTimeline(ctx,
+			models.TimelineEntry{AppointmentID: appt.ID, At: now.Add(2 * time.Minute), Kind: models.TimelineOpen, Detail: "Opened the appointment page"},
+			models.TimelineEntry{AppointmentID: appt.ID, At: now.Add(3 * time.Minute), Kind: models.TimelineReply, Detail: "Reply: see you"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err = s.NudgeFacts(ctx, appt.ID, rule.ID)
+		if err != nil || !f.Clicked || !f.Replied {
+			t.Fatalf("after a visit and a reply: %+v %v", f, err)
+		}
+	})
+}
