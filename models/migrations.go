@@ -130,6 +130,7 @@ var migrations = []migration{
 		}
 		return tx.Migrator().CreateTable(&v12RescheduleOffer{})
 	}},
+	{14, "waitlist: entries, freed times and offers of them", migrateV14},
 }
 
 // v8SuppressedNumber is SuppressedNumber as migration 8 created it.
