@@ -506,3 +506,19 @@ func (s *Store) RefilledSlots(ctx context.Context, from, to time.Time, locationI
 	}
 	return n, nil
 }
+
+// Waitlist domain events: a time freed by a cancellation or a move
+// (AppointmentID is the appointment that freed it, DueAt the time), and an
+// offer of a freed time sent, answered or expired (Status is the offer's).
+const (
+	EventSlotFreed     = "waitlist.slot_freed"
+	EventWaitlistOffer = "waitlist.offer"
+)
+
+// Waitlist message kinds (texts.KindWaitlist*): the offer of a freed time,
+// its confirmation to the first YES, and the apology to a later one.
+const (
+	KindWaitlistOffer  = "waitlist_offer"
+	KindWaitlistBooked = "waitlist_booked"
+	KindWaitlistTaken  = "waitlist_taken"
+)
