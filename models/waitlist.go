@@ -281,14 +281,17 @@ func (s *Store) SetWaitlistEntryStatus(ctx context.Context, id uint, status Wait
 // WaitlistCandidates returns the active entries that may suit slot sl, by
 // provider, location and type (an entry's nil matches any), whose patient
 // can be texted (not opted out, not erased) and who were not offered sl
-// yet, oldest first. Days and hours are for the caller to check.
-func (s *Store) WaitlistCandidates(ctx context.Context, sl *WaitlistSlot) ([]WaitlistEntry, error) {
+// yet, nor hold another offer still open at now, oldest first. Days and
+// hours are for the caller to check.
+func (s *Store) WaitlistCandidates(ctx context.Context, sl *WaitlistSlot, now time.Time) ([]WaitlistEntry, error) {
 	db := s.conn(ctx).Model(&WaitlistEntry{}).
 		Joins("JOIN patients ON patients.id = waitlist_entries.patient_id").
 		Where("waitlist_entries.status = ?", WaitlistActive).
 		Where("patients.opted_out_at IS NULL AND patients.erased_at IS NULL").
 		Where("waitlist_entries.location_id IS NULL OR waitlist_entries.location_id = ?", sl.LocationID).
-		Where("NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.slot_id = ? AND o.waitlist_entry_id = waitlist_entries.id)", sl.ID)
+		Where("NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.slot_id = ? AND o.waitlist_entry_id = waitlist_entries.id)", sl.ID).
+		Where("NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.patient_id = waitlist_entries.patient_id AND o.status = ? AND o.expires_at > ?)",
+			WaitlistOffered, now.UTC())
 	if sl.ProviderID != nil {
 		db = db.Where("waitlist_entries.provider_id IS NULL OR waitlist_entries.provider_id = ?", *sl.ProviderID)
 	} else {
@@ -336,25 +339,16 @@ func (s *Store) DueWaitlistSlots(ctx context.Context, now time.Time, limit int) 
 	return out, nil
 }
 
-// ClaimWaitlistBatch takes the turn to send slot sl's next batch: it moves
-// the slot from batch sl.Batch to sl.Batch+1, due again at next, only if
-// no other instance did so first; it returns ErrConflict otherwise.
-func (s *Store) ClaimWaitlistBatch(ctx context.Context, sl *WaitlistSlot, next, now time.Time) error {
-	var n int64
+// ScheduleWaitlistSlot records that open slot id sent batch number batch
+// and asks again at next.
+func (s *Store) ScheduleWaitlistSlot(ctx context.Context, id uint, batch int, next, now time.Time) error {
 	err := s.write(ctx, func(db *gorm.DB) error {
-		res := db.Model(&WaitlistSlot{}).Where("id = ? AND status = ? AND batch = ?", sl.ID, SlotOpen, sl.Batch).
-			Updates(map[string]any{"batch": sl.Batch + 1, "next_batch_at": DBTime(next), "updated_at": DBTime(now)})
-		n = res.RowsAffected
-		return res.Error
+		return db.Model(&WaitlistSlot{}).Where("id = ? AND status = ?", id, SlotOpen).
+			Updates(map[string]any{"batch": batch, "next_batch_at": DBTime(next), "updated_at": DBTime(now)}).Error
 	})
 	if err != nil {
-		return fmt.Errorf("store: waitlist slot %d: %w", sl.ID, err)
+		return fmt.Errorf("store: waitlist slot %d: %w", id, err)
 	}
-	if n != 1 {
-		return fmt.Errorf("waitlist slot %d batch claimed meanwhile: %w", sl.ID, ErrConflict)
-	}
-	sl.Batch++
-	sl.NextBatchAt = DBTime(next)
 	return nil
 }
 
@@ -433,17 +427,12 @@ func (s *Store) AnswerWaitlistOffer(ctx context.Context, o *WaitlistOffer, statu
 	return nil
 }
 
-// ExpireWaitlistOffers marks the offers of slot id still unanswered at now
-// and past their time expired (all of them when all is set: the slot was
-// filled or closed), and returns them.
-func (s *Store) ExpireWaitlistOffers(ctx context.Context, slotID uint, now time.Time, all bool) ([]WaitlistOffer, error) {
+// ExpireStaleWaitlistOffers marks every offer still unanswered past its
+// time expired, and returns them.
+func (s *Store) ExpireStaleWaitlistOffers(ctx context.Context, now time.Time) ([]WaitlistOffer, error) {
 	var out []WaitlistOffer
 	err := s.write(ctx, func(db *gorm.DB) error {
-		q := db.Where("slot_id = ? AND status = ?", slotID, WaitlistOffered)
-		if !all {
-			q = q.Where("expires_at <= ?", now.UTC())
-		}
-		if err := q.Find(&out).Error; err != nil || len(out) == 0 {
+		if err := db.Where("status = ? AND expires_at <= ?", WaitlistOffered, now.UTC()).Order("id").Limit(500).Find(&out).Error; err != nil || len(out) == 0 {
 			return err
 		}
 		ids := make([]uint, len(out))

@@ -43,6 +43,7 @@ import (
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/smscx/smscxtest"
 	"apptconfirm/app/stats"
+	"apptconfirm/app/waitlist"
 	"apptconfirm/app/web"
 	"apptconfirm/app/webhook"
 	"apptconfirm/app/wording"
@@ -73,7 +74,9 @@ type App struct {
 	// for another time, offers of new times and picks.
 	Availability *availability.Service
 	Reschedule   *reschedule.Service
-	Dispatcher   *dispatch.Dispatcher
+	// Waitlist offers freed times to waitlisted patients.
+	Waitlist   *waitlist.Service
+	Dispatcher *dispatch.Dispatcher
 	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
 	// ProcessPending and Prune are the webhook sweeps of the cron jobs.
 	Webhooks *webhook.Processor
@@ -235,7 +238,11 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	})
 	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
 	patients := patientpage.New(store, links, a.Clinic, a.Reschedule, patientpage.Options{ClinicName: cfg.Clinic.Name, Now: a.now})
-	replies := conversation.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
+	a.Waitlist = waitlist.New(store, a.Clinic, a.Outbox, waitlist.Options{
+		MinNotice: cfg.Waitlist.MinNotice.Duration, Batch: cfg.Waitlist.Batch, OfferTTL: cfg.Waitlist.OfferTTL.Duration,
+		Now: a.now, Logger: a.Log,
+	})
+	replies := conversation.New(store, a.Clinic, a.Outbox, a.Reschedule, a.Waitlist, a.now)
 	reports := delivery.New(store, a.Outbox, a.Clinic, a.now)
 
 	// SMS.CX in: the receiver stores each callback, the processor hands it
