@@ -309,7 +309,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.Feeds = feeds.New(store, cfg.Server.PublicURL, a.now)
 	apiSrv := api.New(api.Deps{
 		Store: store, Clinic: a.Clinic, Availability: a.Availability, Stats: stats.New(store), Texts: a.Wording, Outbound: a.Outbound, Offers: a.Reschedule, Metrics: a.Metrics, Logger: a.Log, Now: a.now,
-		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes, Exports: a.Exports, Feeds: a.Feeds,
+		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes, Exports: a.Exports, Feeds: a.Feeds, Waitlist: a.Waitlist,
 	})
 	a.importJobs = imports.NewJobs(context.WithoutCancel(ctx), a.Imports, a.now)
 	a.closers = append(a.closers, func(context.Context) error { a.importJobs.Close(); return nil })

@@ -403,3 +403,9 @@ func wrapUnlessInput(op string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
+
+// EntryDays returns the weekdays an entry asked for ("mon" ... "sun"),
+// none for any day.
+func EntryDays(e *models.WaitlistEntry) []string {
+	return strings.Fields(e.Days)
+}
