@@ -130,6 +130,7 @@ var migrations = []migration{
 		}
 		return tx.Migrator().CreateTable(&v12RescheduleOffer{})
 	}},
+	{13, "appointment types; scoped, fixed-time and nudge reminder rules", migrateV13},
 	{14, "waitlist: entries, freed times and offers of them", migrateV14},
 }
 

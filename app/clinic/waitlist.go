@@ -21,7 +21,7 @@ func (s *Service) freeSlot(ctx context.Context, cur *models.Appointment, now tim
 		return nil
 	}
 	sl := &models.WaitlistSlot{
-		FreedAppointmentID: cur.ID, LocationID: cur.LocationID, ProviderID: cur.ProviderID,
+		FreedAppointmentID: cur.ID, LocationID: cur.LocationID, ProviderID: cur.ProviderID, AppointmentTypeID: cur.AppointmentTypeID,
 		StartsAt: cur.StartsAt, DurationMinutes: cur.DurationMinutes, Status: models.SlotOpen,
 		NextBatchAt: now, CreatedAt: now, UpdatedAt: now,
 	}

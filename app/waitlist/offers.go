@@ -466,6 +466,7 @@ func (s *Service) book(ctx context.Context, sl *models.WaitlistSlot, p *models.P
 	a, err := s.clinic.CreateAppointment(ctx, models.PatientActor(), clinic.AppointmentInput{
 		PatientID: p.ID, LocationID: sl.LocationID, ProviderID: sl.ProviderID, StartsAt: sl.StartsAt,
 		DurationMinutes: sl.DurationMinutes, Notes: "Booked from the waitlist", CheckSlot: true,
+		TypeSet: sl.AppointmentTypeID != nil, TypeID: sl.AppointmentTypeID,
 	})
 	return a, false, err
 }

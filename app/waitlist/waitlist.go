@@ -248,7 +248,11 @@ func (s *Service) Add(ctx context.Context, actor models.Actor, in EntryInput) (*
 			}
 		}
 		if in.AppointmentTypeID != nil {
-			fe.Add("appointment_type_id", "appointment types are not available yet")
+			if _, err := s.store.AppointmentType(ctx, *in.AppointmentTypeID); errors.Is(err, models.ErrNotFound) {
+				fe.Add("appointment_type_id", "no such appointment type")
+			} else if err != nil {
+				return err
+			}
 		}
 		if err := fe.Err(); err != nil {
 			return err
