@@ -341,6 +341,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Texts:          a.Wording,
 		Inbox:          a.Inbox,
 		Offers:         a.Reschedule,
+		Waitlist:       a.Waitlist,
 		Outbound:       a.Outbound,
 		SMSCX:          page,
 		Live:           a.Live,

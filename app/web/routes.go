@@ -142,6 +142,12 @@ func (s *Server) routes() {
 	staff.POST("/appointments/:id/no-show", s.appointmentNoShow)
 	staff.POST("/appointments/:id/restore", s.appointmentRestore)
 	staff.POST("/appointments/:id/offers", s.appointmentOffer)
+	if s.waitlist != nil {
+		staff.GET("/waitlist", s.waitlistList)
+		staff.GET("/waitlist/new", s.waitlistNew)
+		staff.POST("/waitlist", s.waitlistCreate)
+		staff.POST("/waitlist/:id/remove", s.waitlistRemove)
+	}
 	staff.GET("/upcoming", s.upcoming)
 	staff.POST("/upcoming/:id/send", s.upcomingSend)
 	staff.POST("/upcoming/:id/skip", s.upcomingSkip)

@@ -99,6 +99,8 @@ type Server struct {
 	webhooks *webhookPages
 	// offers sends offers of new times (offers.go).
 	offers Offers
+	// waitlist manages the waitlist (waitlist.go); nil leaves it out.
+	waitlist Waitlist
 	// texts serves the editor of every text in every language (texts.go).
 	texts Texts
 	// live feeds GET /events; streams ends those at shutdown (events.go).
@@ -152,6 +154,8 @@ type Deps struct {
 	// Offers sends patients offers of new times from the appointment page;
 	// nil hides the form.
 	Offers Offers
+	// Waitlist serves the waitlist pages; nil leaves them out.
+	Waitlist Waitlist
 	// SMSCX configures the SMS.CX settings page and, in simulate mode, the
 	// "Reply as the patient" form.
 	SMSCX *SMSCX
@@ -216,7 +220,7 @@ func New(opts Options, d Deps) (*Server, error) {
 		opts: opts, sessions: d.Sessions, hasher: d.Hasher, limiter: d.Limiter,
 		render: r, clock: clock, assets: assets, log: d.Logger, now: d.Now, engine: e,
 		clinic: d.Clinic, avail: d.Availability, patient: d.Patient, stats: d.Stats, tokens: d.Tokens,
-		rules: d.Rules, sends: d.Sends, sender: d.Sender, texts: d.Texts, offers: d.Offers,
+		rules: d.Rules, sends: d.Sends, sender: d.Sender, texts: d.Texts, offers: d.Offers, waitlist: d.Waitlist,
 		live: d.Live, streams: newStreams(opts.LiveStreamsPerUser),
 		api: d.API, webhook: d.Webhook,
 		cop:        http.NewCrossOriginProtection(),
