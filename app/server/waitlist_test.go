@@ -496,3 +496,42 @@ func TestWaitlistRaceSQLite(t *testing.T) {
 func TestWaitlistRacePostgresTwoInstances(t *testing.T) {
 	raceYes(t, newWaitlistApp(t, models.DriverPostgres, 2))
 }
+
+// Quiet hours and opt-outs: a time freed at 22:00 is offered when quiet
+// hours end at 08:00, not before, and a waitlisted patient who texted
+// STOP is never asked.
+func TestWaitlistQuietHoursAndOptOut(t *testing.T) {
+	w := newWaitlistApp(t, models.DriverSQLite, 1)
+	ctx := context.Background()
+	loc, err := w.apps[0].Store.DefaultLocation(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.call(http.MethodPatch, fmt.Sprintf("/api/v1/locations/%d", loc.ID), `{"quiet_start": "21:00", "quiet_end": "08:00"}`, http.StatusOK, nil)
+	appt := w.seedWaitlist()
+	w.text(0, benPhone, "STOP")
+	w.inbox()
+	w.clock.Set(w.at(2, 22, 0))
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/appointments/%d/cancel", appt), `{}`, http.StatusOK, nil)
+	w.runJob()
+	if got := w.inbox(); len(got[cleoPhone]) != 0 || len(got[benPhone]) != 0 {
+		t.Fatalf("texted in quiet hours: %q", got)
+	}
+	if tl := w.timeline(appt); !strings.Contains(tl, "wait for the end of quiet hours") {
+		t.Fatalf("timeline:\n%s", tl)
+	}
+	w.clock.Set(w.at(3, 7, 59))
+	w.runJob()
+	if got := w.inbox(); len(got) != 0 {
+		t.Fatalf("texted at 07:59: %q", got)
+	}
+	w.clock.Set(w.at(3, 8, 0))
+	w.runJob()
+	got := w.inbox()
+	expectTexts(t, "Ben (opted out)", got[benPhone])
+	expectTexts(t, "Cleo", got[cleoPhone], "Main St Clinic: a 10:00 AM slot on Thursday, March 5 with Dr Kim has opened. Reply YES to take it.")
+	expectTexts(t, "Eve", got[evePhone], "Main St Clinic: Ein Termin am Donnerstag, 5. März um 10:00 Uhr bei Dr Kim ist frei geworden. Antworten Sie JA, um ihn zu buchen.")
+	if len(got[danPhone]) != 1 {
+		t.Fatalf("Dan got %q", got[danPhone])
+	}
+}
