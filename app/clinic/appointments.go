@@ -612,8 +612,13 @@ func (s *Service) transition(ctx context.Context, op string, actor models.Actor,
 		if err := s.endOffers(ctx, cur, &next, now); err != nil {
 			return err
 		}
-		if m.to == models.Cancelled {
+		switch {
+		case m.to == models.Cancelled:
 			if err := s.freeSlot(ctx, cur, now); err != nil {
+				return err
+			}
+		case cur.Status == models.Cancelled && next.Status.Holds():
+			if err := s.takeBackSlot(ctx, cur, now); err != nil {
 				return err
 			}
 		}

@@ -8,6 +8,19 @@ import (
 	"apptconfirm/models"
 )
 
+// takeBackSlot stops offering the times appointment cur freed when it
+// was cancelled: it is restored, and holds its time again.
+func (s *Service) takeBackSlot(ctx context.Context, cur *models.Appointment, now time.Time) error {
+	n, err := s.store.CloseWaitlistSlotsOf(ctx, cur.ID, "the cancelled appointment was restored", now)
+	if err != nil || n == 0 {
+		return err
+	}
+	return s.store.AddTimeline(ctx, models.TimelineEntry{
+		AppointmentID: cur.ID, At: now, Kind: models.TimelineSystem,
+		Detail: "Waitlist: the freed time is no longer offered (the appointment was restored)",
+	})
+}
+
 // freeSlot records that appointment cur, as it was before being cancelled
 // or moved away, no longer holds its time: a models.WaitlistSlot for the
 // waitlist to offer, and the domain event models.EventSlotFreed, both in

@@ -535,3 +535,24 @@ func TestWaitlistQuietHoursAndOptOut(t *testing.T) {
 		t.Fatalf("Dan got %q", got[danPhone])
 	}
 }
+
+// A cancelled appointment restored by staff holds its time again: the
+// offers stop, and a YES to one gets the apology, not a double booking.
+func TestWaitlistRestoredAppointmentTakesItsTimeBack(t *testing.T) {
+	w := newWaitlistApp(t, models.DriverSQLite, 1)
+	appt := w.seedWaitlist()
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/appointments/%d/cancel", appt), `{}`, http.StatusOK, nil)
+	w.runJob()
+	w.inbox()
+	if _, err := w.apps[0].Clinic.Restore(context.Background(), models.SystemActor(), appt); err != nil {
+		t.Fatal(err)
+	}
+	w.text(0, benPhone, "YES")
+	expectTexts(t, "Ben", w.inbox()[benPhone], "Sorry Ben, that slot has been taken. You stay on the Main St Clinic waitlist and we will text you when another opens.")
+	if n := len(w.appointmentsOf(w.patient[benPhone])); n != 0 {
+		t.Fatalf("Ben booked %d", n)
+	}
+	if tl := w.timeline(appt); !strings.Contains(tl, "no longer offered (the appointment was restored)") {
+		t.Fatalf("timeline:\n%s", tl)
+	}
+}
