@@ -36,7 +36,7 @@ type waitlistApp struct {
 
 // newWaitlistApp builds n instances on driver (SQLite: one file; PostgreSQL:
 // one schema).
-func newWaitlistApp(t *testing.T, driver string, n int) *waitlistApp {
+func newWaitlistApp(t *testing.T, driver string, n int, adjust ...func(*config.Config)) *waitlistApp {
 	t.Helper()
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
@@ -52,6 +52,9 @@ func newWaitlistApp(t *testing.T, driver string, n int) *waitlistApp {
 		cfg.Database.DSN = storetest.PostgresDSN(t)
 	} else {
 		cfg.Database.DSN = filepath.Join(t.TempDir(), "app.db")
+	}
+	for _, fn := range adjust {
+		fn(&cfg)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -554,5 +557,74 @@ func TestWaitlistRestoredAppointmentTakesItsTimeBack(t *testing.T) {
 	}
 	if tl := w.timeline(appt); !strings.Contains(tl, "no longer offered (the appointment was restored)") {
 		t.Fatalf("timeline:\n%s", tl)
+	}
+}
+
+// Every waitlist text in every language, through the fake gateway, read as
+// the patients read them: seven patients, one per language, are offered
+// one freed time after another; each round one of them takes it and the
+// others are told it has gone.
+func TestWaitlistTextsInEveryLanguage(t *testing.T) {
+	w := newWaitlistApp(t, models.DriverSQLite, 1, func(c *config.Config) { c.Waitlist.Batch = 7 })
+	langs := []string{"en", "fr", "es", "de", "nl", "pt", "it"}
+	names := []string{"Ann", "Bea", "Carla", "Dora", "Eva", "Flor", "Gina"}
+	anna := w.addPatient("Anna Martin", annaPhone, "en")
+	phones := make([]string, len(langs))
+	for i, l := range langs {
+		phones[i] = fmt.Sprintf("+3361234560%d", i)
+		w.wait(w.addPatient(names[i]+" Test", phones[i], l))
+		w.clock.Set(w.clock.Now().Add(time.Minute))
+	}
+	// The confirmation each patient reads, the day moving on each round.
+	booked := map[string]string{
+		"en": "Thank you Ann, the slot is yours: Main St Clinic on Tuesday, March 10 at 10:00 AM with Dr Kim. See you then!",
+		"fr": "Merci Bea, le créneau est à vous : Main St Clinic le mercredi 11 mars à 10:00 avec Dr Kim. Nous vous attendons.",
+		"es": "Gracias Carla, la hora es suya: Main St Clinic el jueves 12 de marzo a las 10:00 con Dr Kim. Le esperamos.",
+		"de": "Danke Dora, der Termin gehört Ihnen: Main St Clinic am Freitag, 13. März um 10:00 Uhr bei Dr Kim. Bis bald!",
+		"nl": "Bedankt Eva, de plek is voor u: Main St Clinic op zaterdag 14 maart om 10:00 bij Dr Kim. Tot dan!",
+		"pt": "Main St Clinic: obrigado Flor, a hora é sua: no domingo, 15 de março às 10:00 com Dr Kim. Até breve!",
+		"it": "Grazie Gina, il posto è suo: Main St Clinic lunedì 16 marzo alle 10:00 con Dr Kim. A presto!",
+	}
+	seen := map[string]bool{}
+	for round, l := range langs {
+		appt := w.book(anna, w.at(10+round, 10, 0))
+		w.inbox()
+		w.call(http.MethodPost, fmt.Sprintf("/api/v1/appointments/%d/cancel", appt), `{}`, http.StatusOK, nil)
+		w.runJob()
+		got := w.inbox()
+		for i := round; i < len(langs); i++ {
+			if len(got[phones[i]]) != 1 {
+				t.Fatalf("round %d: %s got %q", round, langs[i], got[phones[i]])
+			}
+			seen["offer/"+langs[i]+"/"+got[phones[i]][0]] = true
+		}
+		w.text(0, phones[round], map[string]string{"en": "Yes", "fr": "Oui", "es": "Sí", "de": "Ja", "nl": "Ja", "pt": "Sim", "it": "Sì"}[l])
+		got = w.inbox()
+		expectTexts(t, l, got[phones[round]], booked[l])
+		seen["booked/"+l+"/"+got[phones[round]][0]] = true
+		for i := round + 1; i < len(langs); i++ {
+			w.text(0, phones[i], "YES")
+		}
+		got = w.inbox()
+		for i := round + 1; i < len(langs); i++ {
+			if len(got[phones[i]]) != 1 {
+				t.Fatalf("round %d: %s got %q", round, langs[i], got[phones[i]])
+			}
+			seen["taken/"+langs[i]+"/"+got[phones[i]][0]] = true
+		}
+		w.clock.Set(w.clock.Now().Add(time.Hour))
+	}
+	// Each language read its offer and, but for the first winner, the
+	// apology; the keyword asked for is one the reply parser reads.
+	keyword := map[string]string{"en": "YES", "fr": "OUI", "es": "SI", "de": "JA", "nl": "JA", "pt": "SIM", "it": "SI"}
+	for _, l := range langs {
+		offer, taken := false, l == "en"
+		for k := range seen {
+			offer = offer || (strings.HasPrefix(k, "offer/"+l+"/") && (strings.Contains(k, " "+keyword[l]+" ") || strings.Contains(k, " "+keyword[l]+",")) && strings.Contains(k, "Dr Kim"))
+			taken = taken || (strings.HasPrefix(k, "taken/"+l+"/") && strings.Contains(k, "Main St Clinic"))
+		}
+		if !offer || !taken {
+			t.Errorf("%s: offer read %v, apology read %v", l, offer, taken)
+		}
 	}
 }
