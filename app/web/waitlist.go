@@ -40,7 +40,13 @@ type waitlistData struct {
 	Rows  []waitlistRow
 	Pager pager
 	Zone  string
+	// Status is the state listed; Tabs link to each.
+	Status string
+	Tabs   []option
 }
+
+// waitlistTabs are the states the page lists, the waiting ones first.
+var waitlistTabs = []option{{"active", "Waiting"}, {"booked", "Booked"}, {"removed", "Removed"}}
 
 func (s *Server) waitlistRows(ctx context.Context, es []models.WaitlistEntry) []waitlistRow {
 	types := map[uint]string{}
@@ -77,14 +83,20 @@ func (s *Server) waitlistList(c *gin.Context) {
 	if len(fe) > 0 {
 		page = 1
 	}
+	status := models.WaitlistActive
+	for _, t := range waitlistTabs {
+		if q.Get("status") == t.Value {
+			status = models.WaitlistStatus(t.Value)
+		}
+	}
 	es, total, err := s.waitlist.Entries(ctx, models.WaitlistFilter{
-		Statuses: []models.WaitlistStatus{models.WaitlistActive}, Offset: (page - 1) * waitlistPerPage, Limit: waitlistPerPage,
+		Statuses: []models.WaitlistStatus{status}, Offset: (page - 1) * waitlistPerPage, Limit: waitlistPerPage,
 	})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	d := waitlistData{Rows: s.waitlistRows(ctx, es), Zone: s.defaultZone(ctx)}
+	d := waitlistData{Rows: s.waitlistRows(ctx, es), Zone: s.defaultZone(ctx), Status: string(status), Tabs: waitlistTabs}
 	d.Pager = newPager(page, waitlistPerPage, total, func(p int) string { return withParam("/waitlist", q, "page", fmt.Sprint(p)) })
 	s.html(c, http.StatusOK, "waitlist", s.page(c, "Waitlist", "waitlist", d))
 }

@@ -76,6 +76,8 @@ func TestWaitlistPages(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("remove: %d", resp.StatusCode)
 	}
+	status, body = b.get("/waitlist?status=removed")
+	expectPage(t, "removed tab", status, body, http.StatusOK, fmt.Sprintf(`<a href="/patients/%d">Cleo Diaz</a>`, q.ID), `aria-current="page" class="active">Removed`)
 	status, body = b.get("/waitlist")
 	expectPage(t, "after removal", status, body, http.StatusOK, "Ben Roy")
 	if strings.Contains(body, fmt.Sprintf(`<a href="/patients/%d">Cleo Diaz</a>`, q.ID)) {
