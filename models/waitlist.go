@@ -373,14 +373,16 @@ func (s *Store) EndWaitlistSlot(ctx context.Context, id uint, status WaitlistSlo
 }
 
 // CloseWaitlistSlotsOf closes the open slots freed by appointment id, with
-// the reason, and reports how many there were.
+// the reason, and reports how many of them had been offered to someone.
 func (s *Store) CloseWaitlistSlotsOf(ctx context.Context, appointmentID uint, reason string, now time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(db *gorm.DB) error {
-		res := db.Model(&WaitlistSlot{}).Where("freed_appointment_id = ? AND status = ?", appointmentID, SlotOpen).
-			Updates(map[string]any{"status": SlotClosed, "reason": Clip(reason, 200), "updated_at": DBTime(now)})
-		n = res.RowsAffected
-		return res.Error
+		if err := db.Model(&WaitlistSlot{}).Where("freed_appointment_id = ? AND status = ? AND batch > 0", appointmentID, SlotOpen).
+			Count(&n).Error; err != nil {
+			return err
+		}
+		return db.Model(&WaitlistSlot{}).Where("freed_appointment_id = ? AND status = ?", appointmentID, SlotOpen).
+			Updates(map[string]any{"status": SlotClosed, "reason": Clip(reason, 200), "updated_at": DBTime(now)}).Error
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: close waitlist slots of appointment %d: %w", appointmentID, err)

@@ -9,7 +9,8 @@ import (
 )
 
 // takeBackSlot stops offering the times appointment cur freed when it
-// was cancelled: it is restored, and holds its time again.
+// was cancelled: it is restored, and holds its time again. The timeline
+// says so when the time had been offered to someone.
 func (s *Service) takeBackSlot(ctx context.Context, cur *models.Appointment, now time.Time) error {
 	n, err := s.store.CloseWaitlistSlotsOf(ctx, cur.ID, "the cancelled appointment was restored", now)
 	if err != nil || n == 0 {
