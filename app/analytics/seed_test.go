@@ -1,0 +1,282 @@
+package analytics_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"apptconfirm/models"
+)
+
+// world is what a generated clinic holds: the rows the generator wrote,
+// kept so that tests can compute the expected figures with plain loops.
+type world struct {
+	locations []models.Location
+	providers []models.Provider
+	rules     []models.ReminderRule
+	// deletedRule is the name reminders of a rule that no longer exists
+	// carry (rule_id NULL).
+	deletedRule string
+	patients    []genPatient
+	appts       []genAppt
+}
+
+type genPatient struct {
+	ID       uint
+	Language string
+}
+
+type genAppt struct {
+	ID          uint
+	PatientID   uint
+	LocationID  uint
+	ProviderID  uint // 0: none
+	StartsAt    time.Time
+	Status      models.AppointmentStatus
+	ConfirmedAt *time.Time
+	Rescheduled bool
+	Msgs        []genMsg
+}
+
+type genMsg struct {
+	ID        uint
+	RuleID    uint // 0: the deleted rule
+	RuleName  string
+	Kind      string
+	SentAt    *time.Time
+	Delivered bool
+}
+
+// genOptions shape a generated clinic.
+type genOptions struct {
+	Seed     uint64
+	Patients int
+	Appts    int
+	// From and Days: appointments start on the days from From on, 08:00
+	// to 17:45 local time.
+	From time.Time
+	Days int
+	// Now: appointments before it have their reminders sent and outcomes.
+	Now time.Time
+}
+
+// generate writes a clinic into st, fast: multi-row INSERTs inside one
+// transaction per table chunk. The same options give the same rows.
+func generate(t testing.TB, st *models.Store, o genOptions) *world {
+	t.Helper()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+	w := &world{deletedRule: "Old 24h reminder"}
+	for _, l := range []models.Location{
+		{Name: "Main Street", TimeZone: "America/Chicago", Country: "US"},
+		{Name: "Harbour", TimeZone: "Europe/Paris", Country: "FR"},
+		{Name: "Bay", TimeZone: "Asia/Kolkata", Country: "IN"},
+	} {
+		l := l
+		if err := st.CreateLocation(ctx, &l); err != nil {
+			t.Fatal(err)
+		}
+		w.locations = append(w.locations, l)
+	}
+	for _, name := range []string{"Dr Kim", "Dr Osei", "Dr Novak"} {
+		p := models.Provider{Name: name, Active: true}
+		if err := st.CreateProvider(ctx, &p); err != nil {
+			t.Fatal(err)
+		}
+		w.providers = append(w.providers, p)
+	}
+	for _, r := range []models.ReminderRule{
+		{Name: "Two days ahead", BeforeSeconds: 48 * 3600, Enabled: true},
+		{Name: "Same day", BeforeSeconds: 2 * 3600, Enabled: true},
+		{Name: "A week ahead", BeforeSeconds: 7 * 24 * 3600, Enabled: true},
+	} {
+		r := r
+		if err := st.CreateRule(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		w.rules = append(w.rules, r)
+	}
+	langs := []string{"en", "en", "en", "fr", "de", "es", "nl", "pt", "it", "xx"}
+	db := st.DB(ctx)
+	now := o.Now.UTC()
+	var pid uint
+	if err := db.Raw("SELECT COALESCE(MAX(id), 0) FROM patients").Scan(&pid).Error; err != nil {
+		t.Fatal(err)
+	}
+	pRows := make([][]any, 0, o.Patients)
+	for i := range o.Patients {
+		pid++
+		lang := langs[rng.IntN(len(langs))]
+		w.patients = append(w.patients, genPatient{ID: pid, Language: lang})
+		pRows = append(pRows, []any{pid, fmt.Sprintf("P%d", i), "Test", fmt.Sprintf("+1555%07d", i%10_000_000), lang, now, now})
+	}
+	insertRows(t, st, "patients", "id, first_name, last_name, phone, language, created_at, updated_at", pRows)
+
+	var aid, mid uint
+	_ = db.Raw("SELECT COALESCE(MAX(id), 0) FROM appointments").Scan(&aid).Error
+	_ = db.Raw("SELECT COALESCE(MAX(id), 0) FROM messages").Scan(&mid).Error
+	zones := make([]*time.Location, len(w.locations))
+	for i := range w.locations {
+		zones[i] = w.locations[i].Zone()
+	}
+	var aRows, mRows, eRows [][]any
+	flush := func(force bool) {
+		if force || len(aRows) >= 20_000 {
+			insertRows(t, st, "appointments", "id, patient_id, location_id, provider_id, starts_at, duration_minutes, status, confirmed_at, cancelled_at, created_at, updated_at", aRows)
+			insertRows(t, st, "messages", "id, uuid, appointment_id, patient_id, rule_id, rule_name, kind, \"to\", status, send_at, sent_at, delivered_at, created_at, updated_at", mRows)
+			insertRows(t, st, "events", "at, type, appointment_id", eRows)
+			aRows, mRows, eRows = aRows[:0], mRows[:0], eRows[:0]
+		}
+	}
+	for i := range o.Appts {
+		aid++
+		li := rng.IntN(len(w.locations))
+		z := zones[li]
+		day := o.From.In(z).AddDate(0, 0, i*o.Days/o.Appts)
+		start := time.Date(day.Year(), day.Month(), day.Day(), 8, 15*rng.IntN(40), 0, 0, z).UTC()
+		p := w.patients[rng.IntN(len(w.patients))]
+		a := genAppt{ID: aid, PatientID: p.ID, LocationID: w.locations[li].ID, StartsAt: start, Status: models.Scheduled}
+		if k := rng.IntN(4); k > 0 {
+			a.ProviderID = w.providers[k-1].ID
+		}
+		// The reminders: each rule's, sent when due and before now; the
+		// deleted rule's on some.
+		type plan struct {
+			id     uint
+			name   string
+			before time.Duration
+		}
+		plans := []plan{{w.rules[0].ID, w.rules[0].Name, w.rules[0].Before()}, {w.rules[1].ID, w.rules[1].Name, w.rules[1].Before()}}
+		if rng.IntN(10) == 0 {
+			plans = append(plans, plan{w.rules[2].ID, w.rules[2].Name, w.rules[2].Before()})
+		}
+		if rng.IntN(8) == 0 {
+			plans = append(plans, plan{0, w.deletedRule, 24 * time.Hour})
+		}
+		optedOut := rng.IntN(12) == 0
+		for _, pl := range plans {
+			due := start.Add(-pl.before).Add(time.Duration(rng.IntN(600)) * time.Second)
+			m := genMsg{RuleID: pl.id, RuleName: pl.name, Kind: models.KindReminder}
+			if due.Before(now) && !optedOut && rng.IntN(20) != 0 {
+				sent := due
+				m.SentAt = &sent
+				m.Delivered = rng.IntN(10) < 8
+			}
+			a.Msgs = append(a.Msgs, m)
+		}
+		// A booking confirmation, which is not a reminder.
+		bc := start.Add(-10 * 24 * time.Hour)
+		a.Msgs = append(a.Msgs, genMsg{Kind: models.KindBookingConfirm, SentAt: &bc, Delivered: true})
+		// The confirmation: after one of the sent reminders, or before any.
+		var sent []time.Time
+		for _, m := range a.Msgs {
+			if m.Kind == models.KindReminder && m.SentAt != nil {
+				sent = append(sent, *m.SentAt)
+			}
+		}
+		if rng.IntN(10) < 6 {
+			var at time.Time
+			switch {
+			case len(sent) > 0 && rng.IntN(6) != 0:
+				at = sent[rng.IntN(len(sent))].Add(time.Duration(1+rng.IntN(3600)) * time.Second)
+			default:
+				at = start.Add(-9 * 24 * time.Hour)
+			}
+			if at.Before(now) {
+				a.ConfirmedAt = &at
+				a.Status = models.Confirmed
+			}
+		}
+		switch r := rng.IntN(100); {
+		case r < 10:
+			a.Status = models.Cancelled
+		case start.Before(now) && r < 20:
+			a.Status = models.NoShow
+		case start.Before(now) && r < 85:
+			a.Status = models.Completed
+		case r < 88:
+			a.Status, a.ConfirmedAt = models.RescheduleRequested, nil
+		}
+		a.Rescheduled = rng.IntN(12) == 0
+		var cancelled any
+		if a.Status == models.Cancelled {
+			cancelled = start.Add(-24 * time.Hour)
+		}
+		var prov any
+		if a.ProviderID != 0 {
+			prov = a.ProviderID
+		}
+		var conf any
+		if a.ConfirmedAt != nil {
+			conf = *a.ConfirmedAt
+		}
+		aRows = append(aRows, []any{aid, p.ID, a.LocationID, prov, start, 30, string(a.Status), conf, cancelled, now, now})
+		for j := range a.Msgs {
+			mid++
+			m := &a.Msgs[j]
+			m.ID = mid
+			status, sentAt, delivered := models.MsgPlanned, any(nil), any(nil)
+			if m.SentAt != nil {
+				status, sentAt = models.MsgSent, *m.SentAt
+				if m.Delivered {
+					status, delivered = models.MsgDelivered, m.SentAt.Add(5*time.Second)
+				}
+			}
+			var rule any
+			if m.RuleID != 0 {
+				rule = m.RuleID
+			}
+			due := start
+			if m.SentAt != nil {
+				due = *m.SentAt
+			}
+			mRows = append(mRows, []any{mid, fmt.Sprintf("%032x", mid), aid, p.ID, rule, m.RuleName, m.Kind, "+15550000000", string(status), due, sentAt, delivered, now, now})
+		}
+		eRows = append(eRows, []any{start.Add(-20 * 24 * time.Hour), models.EventAppointmentCreated, aid})
+		if a.Rescheduled {
+			eRows = append(eRows, []any{start.Add(-5 * 24 * time.Hour), models.EventAppointmentRescheduled, aid})
+		}
+		w.appts = append(w.appts, a)
+		flush(false)
+	}
+	flush(true)
+	return w
+}
+
+// insertRows writes rows into table with multi-row INSERTs in one
+// transaction.
+func insertRows(t testing.TB, st *models.Store, table, cols string, rows [][]any) {
+	t.Helper()
+	if len(rows) == 0 {
+		return
+	}
+	per := 30_000 / len(rows[0]) // under SQLite's limit of bound parameters
+	ctx := context.Background()
+	err := st.Tx(ctx, func(ctx context.Context) error {
+		db := st.DB(ctx)
+		for lo := 0; lo < len(rows); lo += per {
+			hi := min(lo+per, len(rows))
+			var sb strings.Builder
+			args := make([]any, 0, (hi-lo)*len(rows[0]))
+			fmt.Fprintf(&sb, "INSERT INTO %s (%s) VALUES ", table, cols)
+			ph := "(" + strings.TrimSuffix(strings.Repeat("?,", len(rows[0])), ",") + ")"
+			for i, r := range rows[lo:hi] {
+				if i > 0 {
+					sb.WriteByte(',')
+				}
+				sb.WriteString(ph)
+				args = append(args, r...)
+			}
+			if err := db.Exec(sb.String(), args...).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("insert into %s: %v", table, err)
+	}
+}

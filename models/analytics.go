@@ -1,0 +1,168 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// AnalyticsRange selects the appointments the analytics count: those
+// starting in [From, To). Offsets gives, for each location, the spans of
+// its zone's offset from UTC over the times reminders may have been sent:
+// the local hour of a reminder is computed in SQL from them.
+type AnalyticsRange struct {
+	From, To time.Time
+	Offsets  []OffsetSpan
+}
+
+// OffsetSpan says that before Until (or from the previous span on, for
+// the last span of a location when Until is zero) the zone of LocationID
+// is Seconds ahead of UTC.
+type OffsetSpan struct {
+	LocationID uint
+	Until      time.Time
+	Seconds    int
+}
+
+// OutcomeGroup is one group of the range's appointments: those with the
+// same attributed reminder, local hour, patient language, provider,
+// location and appointment flags. See docs/analytics.md for the meaning of
+// each column.
+type OutcomeGroup struct {
+	// Reminded: at least one reminder of the appointment left for SMS.CX.
+	Reminded bool
+	// RuleID and RuleName are those of the attributed reminder: the last
+	// reminder sent before the confirmation (the last one sent, when the
+	// appointment holds no confirmation). Both zero when none was sent
+	// before the confirmation; RuleID 0 with a name for a deleted rule.
+	RuleID   uint
+	RuleName string
+	// Hour is the local hour (0 to 23) the attributed reminder was sent,
+	// in its appointment's location's zone; -1 without one.
+	Hour       int
+	Language   string
+	ProviderID uint
+	LocationID uint
+	// N counts the group's appointments; the others count those that hold
+	// a confirmation, are cancelled, were moved to another time, are
+	// no-shows, and have an outcome (completed or no-show).
+	N, Confirmed, Cancelled, Rescheduled, NoShow, Outcome int64
+}
+
+// ReminderSends is what the reminders of one rule did for the range's
+// appointments: how many were sent and delivered.
+type ReminderSends struct {
+	RuleID          uint
+	RuleName        string
+	Sent, Delivered int64
+}
+
+// epochExpr is SQL for the seconds since 1970 of a time column.
+func (s *Store) epochExpr(col string) string {
+	if s.driver == DriverPostgres {
+		return "CAST(FLOOR(EXTRACT(EPOCH FROM " + col + ")) AS BIGINT)"
+	}
+	return "CAST(strftime('%s', " + col + ") AS INTEGER)"
+}
+
+// offsetExpr is SQL for the zone offset, in seconds, of the location in
+// locCol at the time in timeCol, from spans.
+func offsetExpr(spans []OffsetSpan, locCol, timeCol string) (string, []any) {
+	if len(spans) == 0 {
+		return "0", nil
+	}
+	var sb strings.Builder
+	var args []any
+	sb.WriteString("CASE")
+	for _, sp := range spans {
+		if sp.Until.IsZero() {
+			fmt.Fprintf(&sb, " WHEN %s = ? THEN %d", locCol, sp.Seconds)
+			args = append(args, sp.LocationID)
+			continue
+		}
+		fmt.Fprintf(&sb, " WHEN %s = ? AND %s < ? THEN %d", locCol, timeCol, sp.Seconds)
+		args = append(args, sp.LocationID, sp.Until.UTC())
+	}
+	sb.WriteString(" ELSE 0 END")
+	return sb.String(), args
+}
+
+// CountOutcomes groups the range's appointments by their attributed
+// reminder, its local hour, language, provider and location, counting
+// their outcomes, in one statement: each appointment of the range is
+// visited once by the start index, with its patient by primary key; three
+// probes by the indexed appointment_id find whether a reminder was sent,
+// the attributed reminder, and a move. Only the groups leave the database.
+func (s *Store) CountOutcomes(ctx context.Context, r AnalyticsRange) ([]OutcomeGroup, error) {
+	off, offArgs := offsetExpr(r.Offsets, "x.location_id", "lm.sent_at")
+	hour := "CASE WHEN lm.sent_at IS NULL THEN -1 ELSE ((" + s.epochExpr("lm.sent_at") + " + " + off + ") / 3600) % 24 END"
+	inner := `SELECT a.id, a.location_id, COALESCE(a.provider_id, 0) AS provider_id, p.language AS language,
+  CASE WHEN a.confirmed_at IS NOT NULL THEN 1 ELSE 0 END AS confirmed,
+  CASE WHEN a.status = ? THEN 1 ELSE 0 END AS cancelled,
+  CASE WHEN a.status = ? THEN 1 ELSE 0 END AS no_show,
+  CASE WHEN a.status IN (?, ?) THEN 1 ELSE 0 END AS outcome,
+  CASE WHEN EXISTS (SELECT 1 FROM events e WHERE e.appointment_id = a.id AND e.type = ?) THEN 1 ELSE 0 END AS rescheduled,
+  CASE WHEN EXISTS (SELECT 1 FROM messages m WHERE m.appointment_id = a.id AND m.kind = ? AND m.sent_at IS NOT NULL) THEN 1 ELSE 0 END AS reminded,
+  (SELECT m.id FROM messages m WHERE m.appointment_id = a.id AND m.kind = ? AND m.sent_at IS NOT NULL
+     AND (a.confirmed_at IS NULL OR m.sent_at <= a.confirmed_at)
+   ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) AS last_id
+FROM appointments a JOIN patients p ON p.id = a.patient_id
+WHERE a.starts_at >= ? AND a.starts_at < ?`
+	args := []any{Cancelled, NoShow, Completed, NoShow, EventAppointmentRescheduled, KindReminder, KindReminder, r.From.UTC(), r.To.UTC()}
+	q := "SELECT x.reminded, COALESCE(lm.rule_id, 0), COALESCE(MAX(lm.rule_name), ''), " + hour + " AS hr, " +
+		"x.language, x.provider_id, x.location_id, COUNT(*), SUM(x.confirmed), SUM(x.cancelled), SUM(x.rescheduled), " +
+		"SUM(x.no_show), SUM(x.outcome) FROM (" + inner + ") x LEFT JOIN messages lm ON lm.id = x.last_id " +
+		"GROUP BY x.reminded, COALESCE(lm.rule_id, 0), hr, x.language, x.provider_id, x.location_id"
+	all := append(append([]any{}, offArgs...), args...)
+	rows, err := s.conn(ctx).Raw(q, all...).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("store: count outcomes: %w", Classify(err))
+	}
+	defer func() { _ = rows.Close() }()
+	var out []OutcomeGroup
+	for rows.Next() {
+		var g OutcomeGroup
+		var reminded int
+		var ruleID int64
+		if err := rows.Scan(&reminded, &ruleID, &g.RuleName, &g.Hour, &g.Language, &g.ProviderID, &g.LocationID,
+			&g.N, &g.Confirmed, &g.Cancelled, &g.Rescheduled, &g.NoShow, &g.Outcome); err != nil {
+			return nil, fmt.Errorf("store: count outcomes: %w", Classify(err))
+		}
+		g.Reminded, g.RuleID = reminded != 0, uint(ruleID)
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: count outcomes: %w", Classify(err))
+	}
+	return out, nil
+}
+
+// CountReminderSends counts, by rule, the reminders of the range's
+// appointments that left for SMS.CX and those delivered.
+func (s *Store) CountReminderSends(ctx context.Context, r AnalyticsRange) ([]ReminderSends, error) {
+	q := `SELECT COALESCE(m.rule_id, 0), COALESCE(MAX(m.rule_name), ''), COUNT(*),
+  SUM(CASE WHEN m.delivered_at IS NOT NULL OR m.status = ? THEN 1 ELSE 0 END)
+FROM appointments a JOIN messages m ON m.appointment_id = a.id
+WHERE a.starts_at >= ? AND a.starts_at < ? AND m.kind = ? AND m.sent_at IS NOT NULL
+GROUP BY COALESCE(m.rule_id, 0)`
+	rows, err := s.conn(ctx).Raw(q, MsgDelivered, r.From.UTC(), r.To.UTC(), KindReminder).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("store: count reminder sends: %w", Classify(err))
+	}
+	defer func() { _ = rows.Close() }()
+	var out []ReminderSends
+	for rows.Next() {
+		var rs ReminderSends
+		var id int64
+		if err := rows.Scan(&id, &rs.RuleName, &rs.Sent, &rs.Delivered); err != nil {
+			return nil, fmt.Errorf("store: count reminder sends: %w", Classify(err))
+		}
+		rs.RuleID = uint(id)
+		out = append(out, rs)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: count reminder sends: %w", Classify(err))
+	}
+	return out, nil
+}
