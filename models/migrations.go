@@ -130,6 +130,7 @@ var migrations = []migration{
 		}
 		return tx.Migrator().CreateTable(&v12RescheduleOffer{})
 	}},
+	{13, "appointment types; scoped, fixed-time and nudge reminder rules", migrateV13},
 }
 
 // v8SuppressedNumber is SuppressedNumber as migration 8 created it.
