@@ -131,6 +131,7 @@ var migrations = []migration{
 		return tx.Migrator().CreateTable(&v12RescheduleOffer{})
 	}},
 	{13, "appointment types; scoped, fixed-time and nudge reminder rules", migrateV13},
+	{14, "waitlist: entries, freed times and offers of them", migrateV14},
 }
 
 // v8SuppressedNumber is SuppressedNumber as migration 8 created it.
