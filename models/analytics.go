@@ -44,10 +44,56 @@ type OutcomeGroup struct {
 	Language   string
 	ProviderID uint
 	LocationID uint
+	// TypeID is the appointment's type (0: none).
+	TypeID uint
 	// N counts the group's appointments; the others count those that hold
 	// a confirmation, are cancelled, were moved to another time, are
 	// no-shows, and have an outcome (completed or no-show).
 	N, Confirmed, Cancelled, Rescheduled, NoShow, Outcome int64
+}
+
+// RefillGroup counts the freed appointments of one location, provider
+// and type whose freed time starts in the range and was offered to the
+// waitlist (Offered), and those of them an offer of which was taken
+// (Taken).
+type RefillGroup struct {
+	LocationID, ProviderID, TypeID uint
+	Offered, Taken                 int64
+}
+
+// refillFrom is the join and range of the refill counts.
+const refillFrom = ` FROM waitlist_offers o JOIN waitlist_slots s ON s.id = o.slot_id
+WHERE s.starts_at >= ? AND s.starts_at < ?`
+
+// refillCounts is the SQL of the two counts of freed appointments.
+const refillCounts = `COUNT(DISTINCT o.freed_appointment_id),
+  COUNT(DISTINCT CASE WHEN o.status = ? THEN o.freed_appointment_id END)`
+
+// CountRefills counts the range's freed appointments offered to the
+// waitlist and those taken, by location, provider and type (the freed
+// time's), and over the whole range (each freed appointment once).
+func (s *Store) CountRefills(ctx context.Context, r AnalyticsRange) (groups []RefillGroup, total RefillGroup, err error) {
+	args := []any{WaitlistTaken, r.From.UTC(), r.To.UTC()}
+	rows, err := s.conn(ctx).Raw("SELECT s.location_id, COALESCE(s.provider_id, 0), COALESCE(s.appointment_type_id, 0), "+
+		refillCounts+refillFrom+" GROUP BY s.location_id, COALESCE(s.provider_id, 0), COALESCE(s.appointment_type_id, 0)", args...).Rows()
+	if err != nil {
+		return nil, total, fmt.Errorf("store: count refills: %w", Classify(err))
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var g RefillGroup
+		if err := rows.Scan(&g.LocationID, &g.ProviderID, &g.TypeID, &g.Offered, &g.Taken); err != nil {
+			return nil, total, fmt.Errorf("store: count refills: %w", Classify(err))
+		}
+		groups = append(groups, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, total, fmt.Errorf("store: count refills: %w", Classify(err))
+	}
+	if err := s.conn(ctx).Raw("SELECT "+refillCounts+refillFrom, args...).Row().Scan(&total.Offered, &total.Taken); err != nil {
+		return nil, total, fmt.Errorf("store: count refills: %w", Classify(err))
+	}
+	return groups, total, nil
 }
 
 // ReminderSends is what the reminders of one rule did for the range's
@@ -98,6 +144,7 @@ func (s *Store) CountOutcomes(ctx context.Context, r AnalyticsRange) ([]OutcomeG
 	off, offArgs := offsetExpr(r.Offsets, "x.location_id", "lm.sent_at")
 	hour := "CASE WHEN lm.sent_at IS NULL THEN -1 ELSE ((" + s.epochExpr("lm.sent_at") + " + " + off + ") / 3600) % 24 END"
 	inner := `SELECT a.id, a.location_id, COALESCE(a.provider_id, 0) AS provider_id, p.language AS language,
+  COALESCE(a.appointment_type_id, 0) AS type_id,
   CASE WHEN a.confirmed_at IS NOT NULL THEN 1 ELSE 0 END AS confirmed,
   CASE WHEN a.status = ? THEN 1 ELSE 0 END AS cancelled,
   CASE WHEN a.status = ? THEN 1 ELSE 0 END AS no_show,
@@ -111,9 +158,9 @@ FROM appointments a JOIN patients p ON p.id = a.patient_id
 WHERE a.starts_at >= ? AND a.starts_at < ?`
 	args := []any{Cancelled, NoShow, Completed, NoShow, EventAppointmentRescheduled, KindReminder, KindReminder, r.From.UTC(), r.To.UTC()}
 	q := "SELECT x.reminded, COALESCE(lm.rule_id, 0), COALESCE(MAX(lm.rule_name), ''), " + hour + " AS hr, " +
-		"x.language, x.provider_id, x.location_id, COUNT(*), SUM(x.confirmed), SUM(x.cancelled), SUM(x.rescheduled), " +
+		"x.language, x.provider_id, x.location_id, x.type_id, COUNT(*), SUM(x.confirmed), SUM(x.cancelled), SUM(x.rescheduled), " +
 		"SUM(x.no_show), SUM(x.outcome) FROM (" + inner + ") x LEFT JOIN messages lm ON lm.id = x.last_id " +
-		"GROUP BY x.reminded, COALESCE(lm.rule_id, 0), hr, x.language, x.provider_id, x.location_id"
+		"GROUP BY x.reminded, COALESCE(lm.rule_id, 0), hr, x.language, x.provider_id, x.location_id, x.type_id"
 	all := append(append([]any{}, offArgs...), args...)
 	rows, err := s.conn(ctx).Raw(q, all...).Rows()
 	if err != nil {
@@ -125,7 +172,7 @@ WHERE a.starts_at >= ? AND a.starts_at < ?`
 		var g OutcomeGroup
 		var reminded int
 		var ruleID int64
-		if err := rows.Scan(&reminded, &ruleID, &g.RuleName, &g.Hour, &g.Language, &g.ProviderID, &g.LocationID,
+		if err := rows.Scan(&reminded, &ruleID, &g.RuleName, &g.Hour, &g.Language, &g.ProviderID, &g.LocationID, &g.TypeID,
 			&g.N, &g.Confirmed, &g.Cancelled, &g.Rescheduled, &g.NoShow, &g.Outcome); err != nil {
 			return nil, fmt.Errorf("store: count outcomes: %w", Classify(err))
 		}

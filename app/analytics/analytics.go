@@ -54,12 +54,13 @@ const (
 	ByLanguage = "language"
 	ByProvider = "provider"
 	ByLocation = "location"
+	ByType     = "type"
 	// ByReminder is the table of which reminder works best.
 	ByReminder = "reminders"
 )
 
 // BreakdownNames lists every breakdown a CSV may be asked for, in page order.
-var BreakdownNames = []string{ByReminder, ByRule, ByHour, ByLanguage, ByProvider, ByLocation}
+var BreakdownNames = []string{ByReminder, ByRule, ByHour, ByLanguage, ByProvider, ByLocation, ByType}
 
 // ValidBreakdown reports whether name is one of BreakdownNames.
 func ValidBreakdown(name string) bool { return slices.Contains(BreakdownNames, name) }
@@ -205,6 +206,9 @@ type Row struct {
 	// and for "none").
 	Hour int
 	Counts
+	// Refill is the refill rate of the freed times of this location,
+	// provider or type (zero in the other breakdowns).
+	Refill Rate
 }
 
 // Breakdown is the reminded appointments split one way; the rows add up
@@ -243,8 +247,11 @@ type Report struct {
 	InRange int64
 	// Total are the counts of the appointments sent at least one reminder.
 	Total Counts
-	// Breakdowns split Total by rule, hour, language, provider and
-	// location, in that order.
+	// Refill is the refill rate: freed appointments of the range offered
+	// to the waitlist and taken, over those offered.
+	Refill Rate
+	// Breakdowns split Total by rule, hour, language, provider, location
+	// and type, in that order.
 	Breakdowns []Breakdown
 	// Reminders is the table of which reminder works best, ranked rules
 	// first, by confirmation rate.
@@ -302,19 +309,31 @@ func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
-	q := models.AnalyticsRange{From: r.From, To: r.To, Offsets: offsetSpans(locs, r.From.Add(-offsetLookback), r.To)}
-	var groups []models.OutcomeGroup
-	var sends []models.ReminderSends
-	var errG, errS error
-	var wg sync.WaitGroup
-	wg.Go(func() { sends, errS = s.store.CountReminderSends(ctx, q) })
-	groups, errG = s.store.CountOutcomes(ctx, q)
-	wg.Wait()
-	if err := errors.Join(errG, errS); err != nil {
+	types, err := s.store.AppointmentTypes(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
 	rep := &Report{Range: r, ComputedAt: s.now()}
-	n := names{locations: map[uint]string{}, providers: map[uint]string{}, rules: map[uint]*models.ReminderRule{}}
+	q := models.AnalyticsRange{From: r.From, To: r.To, Offsets: offsetSpans(locs, r.From.Add(-offsetLookback), r.To)}
+	var groups []models.OutcomeGroup
+	var sends []models.ReminderSends
+	var refills []models.RefillGroup
+	var errG, errS, errR error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		sends, errS = s.store.CountReminderSends(ctx, q)
+		if errS == nil {
+			var total models.RefillGroup
+			refills, total, errR = s.store.CountRefills(ctx, q)
+			rep.Refill = Rate{total.Taken, total.Offered}
+		}
+	})
+	groups, errG = s.store.CountOutcomes(ctx, q)
+	wg.Wait()
+	if err := errors.Join(errG, errS, errR); err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
+	n := names{types: map[uint]string{}, locations: map[uint]string{}, providers: map[uint]string{}, rules: map[uint]*models.ReminderRule{}}
 	for _, l := range locs {
 		n.locations[l.ID] = l.Name
 	}
@@ -324,14 +343,35 @@ func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 	for i := range rules {
 		n.rules[rules[i].ID] = &rules[i]
 	}
-	fold(rep, groups, sends, n)
+	for _, t := range types {
+		n.types[t.ID] = t.Name
+	}
+	fold(rep, groups, sends, refills, n)
 	return rep, nil
 }
 
 // names resolves the ids of the groups.
 type names struct {
-	locations, providers map[uint]string
+	locations, providers, types map[uint]string
 	rules                map[uint]*models.ReminderRule
+}
+
+func (n names) provider(id uint) (key, label string) {
+	if id == 0 {
+		return "0", "No provider"
+	}
+	return strconv.FormatUint(uint64(id), 10), cmp.Or(n.providers[id], "Deleted provider")
+}
+
+func (n names) location(id uint) (key, label string) {
+	return strconv.FormatUint(uint64(id), 10), cmp.Or(n.locations[id], "Deleted location")
+}
+
+func (n names) typ(id uint) (key, label string) {
+	if id == 0 {
+		return "0", "No type"
+	}
+	return strconv.FormatUint(uint64(id), 10), cmp.Or(n.types[id], "Deleted type")
 }
 
 // noneKey is the key of the appointments confirmed before any reminder.
@@ -341,7 +381,7 @@ const noneKey = "none"
 const noneLabel = "Confirmed before any reminder"
 
 // fold adds the groups up into rep's breakdowns and table.
-func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSends, n names) {
+func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSends, refills []models.RefillGroup, n names) {
 	type acc struct {
 		rows  map[string]*Row
 		title string
@@ -353,6 +393,7 @@ func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSend
 		{name: ByLanguage, title: "Patient's language"},
 		{name: ByProvider, title: "Provider"},
 		{name: ByLocation, title: "Location"},
+		{name: ByType, title: "Appointment type"},
 	}
 	for _, b := range bds {
 		b.rows = map[string]*Row{}
@@ -365,7 +406,7 @@ func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSend
 	}
 	ruleLabel := func(id uint, name string) (string, time.Duration) {
 		if r, ok := n.rules[id]; ok {
-			return r.Name, r.Before()
+			return r.Name, n.ruleBefore(r)
 		}
 		if name == "" {
 			return "Deleted rule", 0
@@ -386,7 +427,7 @@ func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSend
 		rr, ok := reminders[k]
 		if !ok {
 			label, before := ruleLabel(id, name)
-			rr = &ReminderRow{RuleID: id, Name: label, Before: before, Offset: offsetWords(before)}
+			rr = &ReminderRow{RuleID: id, Name: label, Before: before, Offset: n.offset(id)}
 			reminders[k] = rr
 		}
 		return rr
@@ -399,9 +440,9 @@ func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSend
 		rep.Total.add(g)
 		attributed := g.RuleID != 0 || g.RuleName != ""
 		if attributed {
-			label, before := ruleLabel(g.RuleID, g.RuleName)
-			if before > 0 {
-				label += " (" + offsetWords(before) + ")"
+			label, _ := ruleLabel(g.RuleID, g.RuleName)
+			if off := n.offset(g.RuleID); off != "" {
+				label += " (" + off + ")"
 			}
 			get(bds[0], ruleKey(g.RuleID, g.RuleName), label, -1).add(g)
 			reminder(g.RuleID, g.RuleName).add(g)
@@ -411,13 +452,25 @@ func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSend
 			get(bds[1], noneKey, noneLabel, -1).add(g)
 		}
 		get(bds[2], g.Language, languageLabel(g.Language), -1).add(g)
-		pk, pl := "0", "No provider"
-		if g.ProviderID != 0 {
-			pk = strconv.FormatUint(uint64(g.ProviderID), 10)
-			pl = cmp.Or(n.providers[g.ProviderID], "Deleted provider")
-		}
+		pk, pl := n.provider(g.ProviderID)
 		get(bds[3], pk, pl, -1).add(g)
-		get(bds[4], strconv.FormatUint(uint64(g.LocationID), 10), cmp.Or(n.locations[g.LocationID], "Deleted location"), -1).add(g)
+		lk, ll := n.location(g.LocationID)
+		get(bds[4], lk, ll, -1).add(g)
+		tk, tl := n.typ(g.TypeID)
+		get(bds[5], tk, tl, -1).add(g)
+	}
+	for _, f := range refills {
+		pk, pl := n.provider(f.ProviderID)
+		lk, ll := n.location(f.LocationID)
+		tk, tl := n.typ(f.TypeID)
+		for _, x := range []struct {
+			b      *acc
+			k, lab string
+		}{{bds[3], pk, pl}, {bds[4], lk, ll}, {bds[5], tk, tl}} {
+			r := get(x.b, x.k, x.lab, -1)
+			r.Refill.N += f.Taken
+			r.Refill.D += f.Offered
+		}
 	}
 	for _, sd := range sends {
 		rr := reminder(sd.RuleID, sd.RuleName)
@@ -496,9 +549,53 @@ func ruleBefore(key string, n names) time.Duration {
 		return 0
 	}
 	if r, ok := n.rules[uint(id)]; ok {
-		return r.Before()
+		return n.ruleBefore(r)
 	}
 	return 0
+}
+
+// ruleBefore is about how long before the start a rule sends, to order
+// rules by: a fixed-time rule's days, a nudge's reminder less its delay.
+func (n names) ruleBefore(r *models.ReminderRule) time.Duration {
+	switch r.TimingOrBefore() {
+	case models.RuleDayBefore:
+		return time.Duration(r.DaysBefore) * 24 * time.Hour
+	case models.RuleNudge:
+		var d time.Duration
+		if r.AfterRuleID != nil {
+			if a, ok := n.rules[*r.AfterRuleID]; ok && !a.IsNudge() {
+				d = n.ruleBefore(a)
+			}
+		}
+		return d - time.Duration(r.AfterSeconds)*time.Second
+	}
+	return r.Before()
+}
+
+// offset says when rule id sends, in words: "48 hours before", "the day
+// before at 10:00", "2 hours after “Two days ahead”"; "" for a rule that
+// no longer exists.
+func (n names) offset(id uint) string {
+	r, ok := n.rules[id]
+	if !ok {
+		return ""
+	}
+	switch r.TimingOrBefore() {
+	case models.RuleDayBefore:
+		if r.DaysBefore == 1 {
+			return "the day before at " + r.LocalTime
+		}
+		return plural(int64(r.DaysBefore), "day") + " before at " + r.LocalTime
+	case models.RuleNudge:
+		after := "another reminder"
+		if r.AfterRuleID != nil {
+			if a, ok := n.rules[*r.AfterRuleID]; ok {
+				after = "“" + a.Name + "”"
+			}
+		}
+		return offsetWords(time.Duration(r.AfterSeconds)*time.Second, "after") + " " + after
+	}
+	return offsetWords(r.Before(), "before")
 }
 
 // languageLabel names a language; a code the clinic does not know is not
@@ -538,20 +635,20 @@ func HourLabel(h int, twelve bool) string {
 	return fmt.Sprintf("%d %s–%d %s", a, as, b, bs)
 }
 
-// offsetWords says how long before the start a rule sends: "48 hours
-// before", "1 day before", "90 minutes before".
-func offsetWords(d time.Duration) string {
+// offsetWords says a delay in words, followed by word: "48 hours
+// before", "7 days before", "90 minutes after".
+func offsetWords(d time.Duration, word string) string {
 	switch {
 	case d <= 0:
-		return ""
+		return "at once " + word
 	case d%(24*time.Hour) == 0 && d >= 72*time.Hour:
-		return plural(int64(d/(24*time.Hour)), "day") + " before"
+		return plural(int64(d/(24*time.Hour)), "day") + " " + word
 	case d%time.Hour == 0:
-		return plural(int64(d/time.Hour), "hour") + " before"
+		return plural(int64(d/time.Hour), "hour") + " " + word
 	case d%time.Minute == 0:
-		return plural(int64(d/time.Minute), "minute") + " before"
+		return plural(int64(d/time.Minute), "minute") + " " + word
 	}
-	return d.String() + " before"
+	return d.String() + " " + word
 }
 
 func plural(n int64, unit string) string {

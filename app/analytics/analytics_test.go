@@ -26,6 +26,8 @@ type expected struct {
 	rows map[string]map[string]analytics.Counts
 	// sends by rule key (the rule id, or "name:" and the deleted rule's name).
 	sent, delivered map[string]int64
+	// refill by breakdown name, then row key ("" in "total").
+	refill map[string]map[string]analytics.Rate
 }
 
 func ruleKey(id uint, name string) string {
@@ -36,7 +38,31 @@ func ruleKey(id uint, name string) string {
 }
 
 func expect(w *world, from, to time.Time) expected {
-	e := expected{rows: map[string]map[string]analytics.Counts{}, sent: map[string]int64{}, delivered: map[string]int64{}}
+	e := expected{
+		rows: map[string]map[string]analytics.Counts{}, sent: map[string]int64{}, delivered: map[string]int64{},
+		refill: map[string]map[string]analytics.Rate{},
+	}
+	id := func(n uint) string { return strconv.FormatUint(uint64(n), 10) }
+	for _, sl := range w.slots {
+		if sl.StartsAt.Before(from) || !sl.StartsAt.Before(to) || len(sl.Offers) == 0 {
+			continue
+		}
+		var taken int64
+		for _, o := range sl.Offers {
+			if o == models.WaitlistTaken {
+				taken = 1
+			}
+		}
+		for _, k := range [][2]string{{"total", ""}, {analytics.ByProvider, id(sl.ProviderID)}, {analytics.ByLocation, id(sl.LocationID)}, {analytics.ByType, id(sl.TypeID)}} {
+			if e.refill[k[0]] == nil {
+				e.refill[k[0]] = map[string]analytics.Rate{}
+			}
+			r := e.refill[k[0]][k[1]]
+			r.N += taken
+			r.D++
+			e.refill[k[0]][k[1]] = r
+		}
+	}
 	lang := map[uint]string{}
 	for _, p := range w.patients {
 		lang[p.ID] = p.Language
@@ -112,6 +138,7 @@ func expect(w *world, from, to time.Time) expected {
 		add(analytics.ByLanguage, lang[a.PatientID], c)
 		add(analytics.ByProvider, strconv.FormatUint(uint64(a.ProviderID), 10), c)
 		add(analytics.ByLocation, strconv.FormatUint(uint64(a.LocationID), 10), c)
+		add(analytics.ByType, strconv.FormatUint(uint64(a.TypeID), 10), c)
 	}
 	e.total = e.rows["total"][""]
 	return e
@@ -129,14 +156,35 @@ func check(t *testing.T, rep *analytics.Report, e expected) {
 	if e.total.Appointments < 100 {
 		t.Fatalf("the generator made too few reminded appointments (%d) for the test to mean much", e.total.Appointments)
 	}
-	for _, name := range []string{analytics.ByRule, analytics.ByHour, analytics.ByLanguage, analytics.ByProvider, analytics.ByLocation} {
+	if rep.Refill != e.refill["total"][""] {
+		t.Errorf("refill: got %+v, want %+v", rep.Refill, e.refill["total"][""])
+	}
+	if e.refill["total"][""].D < 20 || e.refill["total"][""].N == 0 {
+		t.Fatalf("the generator offered too few freed times (%+v)", e.refill["total"][""])
+	}
+	for _, name := range []string{analytics.ByRule, analytics.ByHour, analytics.ByLanguage, analytics.ByProvider, analytics.ByLocation, analytics.ByType} {
 		bd, ok := rep.Breakdown(name)
 		if !ok {
 			t.Fatalf("no %s breakdown", name)
 		}
+		refillRows := map[string]bool{}
+		for _, r := range bd.Rows {
+			refillRows[r.Key] = r.Refill.D > 0
+		}
+		for k := range e.refill[name] {
+			if !refillRows[k] {
+				t.Errorf("%s: no refill on row %q", name, k)
+			}
+		}
 		got := map[string]analytics.Counts{}
 		var sum analytics.Counts
 		for _, r := range bd.Rows {
+			if r.Refill != e.refill[name][r.Key] {
+				t.Errorf("%s %q: refill %+v, want %+v", name, r.Key, r.Refill, e.refill[name][r.Key])
+			}
+			if r.Counts == (analytics.Counts{}) {
+				continue // a line of freed times only
+			}
 			if _, dup := got[r.Key]; dup {
 				t.Errorf("%s: row %q twice", name, r.Key)
 			}

@@ -20,8 +20,18 @@ type world struct {
 	// deletedRule is the name reminders of a rule that no longer exists
 	// carry (rule_id NULL).
 	deletedRule string
+	types       []models.AppointmentType
 	patients    []genPatient
 	appts       []genAppt
+	slots       []genSlot
+}
+
+// genSlot is a freed time and the statuses of the offers of it.
+type genSlot struct {
+	FreedID                        uint
+	LocationID, ProviderID, TypeID uint
+	StartsAt                       time.Time
+	Offers                         []models.WaitlistOfferStatus
 }
 
 type genPatient struct {
@@ -34,6 +44,7 @@ type genAppt struct {
 	PatientID   uint
 	LocationID  uint
 	ProviderID  uint // 0: none
+	TypeID      uint // 0: none
 	StartsAt    time.Time
 	Status      models.AppointmentStatus
 	ConfirmedAt *time.Time
@@ -99,6 +110,13 @@ func generate(t testing.TB, st *models.Store, o genOptions) *world {
 		}
 		w.rules = append(w.rules, r)
 	}
+	for _, name := range []string{"Check-up", "Cleaning"} {
+		ty := models.AppointmentType{Name: name, DefaultDurationMinutes: 30}
+		if err := st.CreateAppointmentType(ctx, &ty); err != nil {
+			t.Fatal(err)
+		}
+		w.types = append(w.types, ty)
+	}
 	langs := []string{"en", "en", "en", "fr", "de", "es", "nl", "pt", "it", "xx"}
 	db := st.DB(ctx)
 	now := o.Now.UTC()
@@ -122,10 +140,14 @@ func generate(t testing.TB, st *models.Store, o genOptions) *world {
 	for i := range w.locations {
 		zones[i] = w.locations[i].Zone()
 	}
-	var aRows, mRows, eRows [][]any
+	var aRows, mRows, eRows, sRows, oRows [][]any
+	var slotID uint
 	flush := func(force bool) {
 		if force || len(aRows) >= 20_000 {
-			insertRows(t, st, "appointments", "id, patient_id, location_id, provider_id, starts_at, duration_minutes, status, confirmed_at, cancelled_at, created_at, updated_at", aRows)
+			insertRows(t, st, "waitlist_slots", "id, freed_appointment_id, location_id, provider_id, appointment_type_id, starts_at, duration_minutes, status, next_batch_at, created_at, updated_at", sRows)
+			insertRows(t, st, "waitlist_offers", "slot_id, freed_appointment_id, waitlist_entry_id, patient_id, sent_at, expires_at, status, batch, created_at, updated_at", oRows)
+			sRows, oRows = sRows[:0], oRows[:0]
+			insertRows(t, st, "appointments", "appointment_type_id, id, patient_id, location_id, provider_id, starts_at, duration_minutes, status, confirmed_at, cancelled_at, created_at, updated_at", aRows)
 			insertRows(t, st, "messages", "id, uuid, appointment_id, patient_id, rule_id, rule_name, kind, \"to\", status, send_at, sent_at, delivered_at, created_at, updated_at", mRows)
 			insertRows(t, st, "events", "at, type, appointment_id", eRows)
 			aRows, mRows, eRows = aRows[:0], mRows[:0], eRows[:0]
@@ -141,6 +163,9 @@ func generate(t testing.TB, st *models.Store, o genOptions) *world {
 		a := genAppt{ID: aid, PatientID: p.ID, LocationID: w.locations[li].ID, StartsAt: start, Status: models.Scheduled}
 		if k := rng.IntN(4); k > 0 {
 			a.ProviderID = w.providers[k-1].ID
+		}
+		if k := rng.IntN(3); k > 0 {
+			a.TypeID = w.types[k-1].ID
 		}
 		// The reminders: each rule's, sent when due and before now; the
 		// deleted rule's on some.
@@ -213,7 +238,28 @@ func generate(t testing.TB, st *models.Store, o genOptions) *world {
 		if a.ConfirmedAt != nil {
 			conf = *a.ConfirmedAt
 		}
-		aRows = append(aRows, []any{aid, p.ID, a.LocationID, prov, start, 30, string(a.Status), conf, cancelled, now, now})
+		var typ any
+		if a.TypeID != 0 {
+			typ = a.TypeID
+		}
+		if a.Status == models.Cancelled || a.Rescheduled {
+			// The freed time, offered to the waitlist (or not: no one suited).
+			slotID++
+			sl := genSlot{FreedID: aid, LocationID: a.LocationID, ProviderID: a.ProviderID, TypeID: a.TypeID, StartsAt: start}
+			taken := rng.IntN(2) == 0
+			for k := range rng.IntN(4) {
+				status := []models.WaitlistOfferStatus{models.WaitlistOffered, models.WaitlistExpired, models.WaitlistTooLate}[rng.IntN(3)]
+				if taken && k == 0 {
+					status = models.WaitlistTaken
+				}
+				sl.Offers = append(sl.Offers, status)
+				sent := start.Add(-30 * time.Hour)
+				oRows = append(oRows, []any{slotID, aid, 1, p.ID, sent, sent.Add(30 * time.Minute), string(status), 1, now, now})
+			}
+			sRows = append(sRows, []any{slotID, aid, a.LocationID, prov, typ, start, 30, string(models.SlotOpen), start, now, now})
+			w.slots = append(w.slots, sl)
+		}
+		aRows = append(aRows, []any{typ, aid, p.ID, a.LocationID, prov, start, 30, string(a.Status), conf, cancelled, now, now})
 		for j := range a.Msgs {
 			mid++
 			m := &a.Msgs[j]
