@@ -353,7 +353,7 @@ func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 // names resolves the ids of the groups.
 type names struct {
 	locations, providers, types map[uint]string
-	rules                map[uint]*models.ReminderRule
+	rules                       map[uint]*models.ReminderRule
 }
 
 func (n names) provider(id uint) (key, label string) {
