@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // AnalyticsRange selects the appointments the analytics count: those
@@ -212,4 +214,77 @@ GROUP BY COALESCE(m.rule_id, 0)`
 		return nil, fmt.Errorf("store: count reminder sends: %w", Classify(err))
 	}
 	return out, nil
+}
+
+// bulkTables are the tables InsertRows may write (an allow-list: table
+// and column names are written into the statement).
+var bulkTables = map[string]bool{
+	"patients": true, "appointments": true, "messages": true, "events": true,
+	"waitlist_slots": true, "waitlist_offers": true,
+}
+
+// InsertRows writes rows (each one value per column of cols) into table
+// with multi-row INSERTs inside one transaction: how synthetic clinics
+// for tests and benchmarks are loaded fast. Table must be one of a few
+// known tables and cols plain column names.
+func (s *Store) InsertRows(ctx context.Context, table string, cols []string, rows [][]any) error {
+	if !bulkTables[table] {
+		return fmt.Errorf("store: insert rows: table %q is not open to bulk loads", table)
+	}
+	for _, c := range cols {
+		if c == "" || strings.Trim(c, "abcdefghijklmnopqrstuvwxyz_") != "" {
+			return fmt.Errorf("store: insert rows: bad column name %q", c)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = `"` + c + `"`
+	}
+	head := "INSERT INTO " + table + " (" + strings.Join(quoted, ", ") + ") VALUES "
+	ph := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
+	per := max(1, 30_000/len(cols)) // under SQLite's limit of bound parameters
+	err := s.Tx(ctx, func(ctx context.Context) error {
+		return s.write(ctx, func(db *gorm.DB) error {
+			for lo := 0; lo < len(rows); lo += per {
+				hi := min(lo+per, len(rows))
+				var sb strings.Builder
+				args := make([]any, 0, (hi-lo)*len(cols))
+				sb.WriteString(head)
+				for i, r := range rows[lo:hi] {
+					if len(r) != len(cols) {
+						return fmt.Errorf("row %d has %d values for %d columns", lo+i, len(r), len(cols))
+					}
+					if i > 0 {
+						sb.WriteByte(',')
+					}
+					sb.WriteString(ph)
+					args = append(args, r...)
+				}
+				if err := db.Exec(sb.String(), args...).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("store: insert rows into %s: %w", table, Classify(err))
+	}
+	return nil
+}
+
+// MaxID returns the largest id of table (one of InsertRows' tables), 0
+// when it is empty.
+func (s *Store) MaxID(ctx context.Context, table string) (uint, error) {
+	if !bulkTables[table] {
+		return 0, fmt.Errorf("store: max id: table %q is not open to bulk loads", table)
+	}
+	var id uint
+	if err := s.conn(ctx).Raw("SELECT COALESCE(MAX(id), 0) FROM " + table).Scan(&id).Error; err != nil {
+		return 0, fmt.Errorf("store: max id of %s: %w", table, Classify(err))
+	}
+	return id, nil
 }

@@ -3,11 +3,11 @@ package analytics_test
 import (
 	"context"
 	"errors"
-	"strconv"
 	"testing"
 	"time"
 
 	"apptconfirm/app/analytics"
+	"apptconfirm/app/analytics/analyticstest"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
@@ -17,150 +17,23 @@ import (
 // 29 March covers both.
 var testNow = time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
 
-// expected is what a range should show, computed with plain loops over
-// the generated rows, following docs/analytics.md word for word.
-type expected struct {
-	inRange int64
-	total   analytics.Counts
-	// by breakdown name, then row key.
-	rows map[string]map[string]analytics.Counts
-	// sends by rule key (the rule id, or "name:" and the deleted rule's name).
-	sent, delivered map[string]int64
-	// refill by breakdown name, then row key ("" in "total").
-	refill map[string]map[string]analytics.Rate
-}
-
-func ruleKey(id uint, name string) string {
-	if id == 0 {
-		return "name:" + name
-	}
-	return strconv.FormatUint(uint64(id), 10)
-}
-
-func expect(w *world, from, to time.Time) expected {
-	e := expected{
-		rows: map[string]map[string]analytics.Counts{}, sent: map[string]int64{}, delivered: map[string]int64{},
-		refill: map[string]map[string]analytics.Rate{},
-	}
-	id := func(n uint) string { return strconv.FormatUint(uint64(n), 10) }
-	for _, sl := range w.slots {
-		if sl.StartsAt.Before(from) || !sl.StartsAt.Before(to) || len(sl.Offers) == 0 {
-			continue
-		}
-		var taken int64
-		for _, o := range sl.Offers {
-			if o == models.WaitlistTaken {
-				taken = 1
-			}
-		}
-		for _, k := range [][2]string{{"total", ""}, {analytics.ByProvider, id(sl.ProviderID)}, {analytics.ByLocation, id(sl.LocationID)}, {analytics.ByType, id(sl.TypeID)}} {
-			if e.refill[k[0]] == nil {
-				e.refill[k[0]] = map[string]analytics.Rate{}
-			}
-			r := e.refill[k[0]][k[1]]
-			r.N += taken
-			r.D++
-			e.refill[k[0]][k[1]] = r
-		}
-	}
-	lang := map[uint]string{}
-	for _, p := range w.patients {
-		lang[p.ID] = p.Language
-	}
-	zone := map[uint]*time.Location{}
-	for i := range w.locations {
-		zone[w.locations[i].ID] = w.locations[i].Zone()
-	}
-	add := func(bd, key string, c analytics.Counts) {
-		if e.rows[bd] == nil {
-			e.rows[bd] = map[string]analytics.Counts{}
-		}
-		x := e.rows[bd][key]
-		x.Appointments += c.Appointments
-		x.Confirmed += c.Confirmed
-		x.Cancelled += c.Cancelled
-		x.Rescheduled += c.Rescheduled
-		x.NoShow += c.NoShow
-		x.Outcome += c.Outcome
-		e.rows[bd][key] = x
-	}
-	for _, a := range w.appts {
-		if a.StartsAt.Before(from) || !a.StartsAt.Before(to) {
-			continue
-		}
-		e.inRange++
-		var last *genMsg
-		reminded := false
-		for i := range a.Msgs {
-			m := &a.Msgs[i]
-			if m.Kind != models.KindReminder || m.SentAt == nil {
-				continue
-			}
-			reminded = true
-			e.sent[ruleKey(m.RuleID, m.RuleName)]++
-			if m.Delivered {
-				e.delivered[ruleKey(m.RuleID, m.RuleName)]++
-			}
-			if a.ConfirmedAt != nil && m.SentAt.After(*a.ConfirmedAt) {
-				continue
-			}
-			if last == nil || m.SentAt.After(*last.SentAt) || (m.SentAt.Equal(*last.SentAt) && m.ID > last.ID) {
-				last = m
-			}
-		}
-		if !reminded {
-			continue
-		}
-		c := analytics.Counts{Appointments: 1}
-		if a.ConfirmedAt != nil {
-			c.Confirmed = 1
-		}
-		if a.Status == models.Cancelled {
-			c.Cancelled = 1
-		}
-		if a.Rescheduled {
-			c.Rescheduled = 1
-		}
-		if a.Status == models.NoShow {
-			c.NoShow, c.Outcome = 1, 1
-		}
-		if a.Status == models.Completed {
-			c.Outcome = 1
-		}
-		add("total", "", c)
-		if last != nil {
-			add(analytics.ByRule, ruleKey(last.RuleID, last.RuleName), c)
-			add(analytics.ByHour, strconv.Itoa(last.SentAt.In(zone[a.LocationID]).Hour()), c)
-		} else {
-			add(analytics.ByRule, "none", c)
-			add(analytics.ByHour, "none", c)
-		}
-		add(analytics.ByLanguage, lang[a.PatientID], c)
-		add(analytics.ByProvider, strconv.FormatUint(uint64(a.ProviderID), 10), c)
-		add(analytics.ByLocation, strconv.FormatUint(uint64(a.LocationID), 10), c)
-		add(analytics.ByType, strconv.FormatUint(uint64(a.TypeID), 10), c)
-	}
-	e.total = e.rows["total"][""]
-	return e
-}
-
 // check compares a report with the expected figures.
-func check(t *testing.T, rep *analytics.Report, e expected) {
+func check(t *testing.T, rep *analytics.Report, e analyticstest.Expected) {
 	t.Helper()
-	if rep.InRange != e.inRange {
-		t.Errorf("in range: got %d, want %d", rep.InRange, e.inRange)
+	if rep.InRange != e.InRange {
+		t.Errorf("in range: got %d, want %d", rep.InRange, e.InRange)
 	}
-	if rep.Total != e.total {
-		t.Errorf("total: got %+v, want %+v", rep.Total, e.total)
+	if rep.Total != e.Total {
+		t.Errorf("total: got %+v, want %+v", rep.Total, e.Total)
 	}
-	if e.total.Appointments < 100 {
-		t.Fatalf("the generator made too few reminded appointments (%d) for the test to mean much", e.total.Appointments)
+	if e.Total.Appointments < 100 {
+		t.Fatalf("the generator made too few reminded appointments (%d) for the test to mean much", e.Total.Appointments)
 	}
-	if rep.Refill != e.refill["total"][""] {
-		t.Errorf("refill: got %+v, want %+v", rep.Refill, e.refill["total"][""])
+	if rep.Refill != e.Refill["total"][""] {
+		t.Errorf("refill: got %+v, want %+v", rep.Refill, e.Refill["total"][""])
 	}
-	if e.refill["total"][""].D < 20 || e.refill["total"][""].N == 0 {
-		t.Fatalf("the generator offered too few freed times (%+v)", e.refill["total"][""])
+	if e.Refill["total"][""].D < 20 || e.Refill["total"][""].N == 0 {
+		t.Fatalf("the generator offered too few freed times (%+v)", e.Refill["total"][""])
 	}
 	for _, name := range []string{analytics.ByRule, analytics.ByHour, analytics.ByLanguage, analytics.ByProvider, analytics.ByLocation, analytics.ByType} {
 		bd, ok := rep.Breakdown(name)
@@ -171,7 +44,7 @@ func check(t *testing.T, rep *analytics.Report, e expected) {
 		for _, r := range bd.Rows {
 			refillRows[r.Key] = r.Refill.D > 0
 		}
-		for k := range e.refill[name] {
+		for k := range e.Refill[name] {
 			if !refillRows[k] {
 				t.Errorf("%s: no refill on row %q", name, k)
 			}
@@ -179,8 +52,8 @@ func check(t *testing.T, rep *analytics.Report, e expected) {
 		got := map[string]analytics.Counts{}
 		var sum analytics.Counts
 		for _, r := range bd.Rows {
-			if r.Refill != e.refill[name][r.Key] {
-				t.Errorf("%s %q: refill %+v, want %+v", name, r.Key, r.Refill, e.refill[name][r.Key])
+			if r.Refill != e.Refill[name][r.Key] {
+				t.Errorf("%s %q: refill %+v, want %+v", name, r.Key, r.Refill, e.Refill[name][r.Key])
 			}
 			if r.Counts == (analytics.Counts{}) {
 				continue // a line of freed times only
@@ -204,7 +77,7 @@ func check(t *testing.T, rep *analytics.Report, e expected) {
 			// id; the deleted one by its name.
 			return k
 		}
-		want := e.rows[name]
+		want := e.Rows[name]
 		if len(got) != len(want) {
 			t.Errorf("%s: %d rows, want %d (%v vs %v)", name, len(got), len(want), got, want)
 		}
@@ -213,24 +86,24 @@ func check(t *testing.T, rep *analytics.Report, e expected) {
 				t.Errorf("%s %q: got %+v, want %+v", name, k, got[key(k)], w)
 			}
 		}
-		if sum != e.total {
-			t.Errorf("%s: rows add up to %+v, not the total %+v", name, sum, e.total)
+		if sum != e.Total {
+			t.Errorf("%s: rows add up to %+v, not the total %+v", name, sum, e.Total)
 		}
 	}
 	for _, r := range rep.Reminders {
-		k := ruleKey(r.RuleID, "")
+		k := analyticstest.RuleKey(r.RuleID, "")
 		if r.RuleID == 0 {
 			k = "name:Old 24h reminder"
 		}
-		if r.Sent != e.sent[k] || r.Delivered != e.delivered[k] {
-			t.Errorf("reminder %s: sent %d delivered %d, want %d and %d", r.Name, r.Sent, r.Delivered, e.sent[k], e.delivered[k])
+		if r.Sent != e.Sent[k] || r.Delivered != e.Delivered[k] {
+			t.Errorf("reminder %s: sent %d delivered %d, want %d and %d", r.Name, r.Sent, r.Delivered, e.Sent[k], e.Delivered[k])
 		}
-		if r.Counts != e.rows[analytics.ByRule][k] {
-			t.Errorf("reminder %s: %+v, want %+v", r.Name, r.Counts, e.rows[analytics.ByRule][k])
+		if r.Counts != e.Rows[analytics.ByRule][k] {
+			t.Errorf("reminder %s: %+v, want %+v", r.Name, r.Counts, e.Rows[analytics.ByRule][k])
 		}
 	}
-	if len(rep.Reminders) != len(e.sent) {
-		t.Errorf("%d reminder rows, want %d", len(rep.Reminders), len(e.sent))
+	if len(rep.Reminders) != len(e.Sent) {
+		t.Errorf("%d reminder rows, want %d", len(rep.Reminders), len(e.Sent))
 	}
 	// Ranked rows first, best confirmation rate first.
 	for i := 1; i < len(rep.Reminders); i++ {
@@ -254,9 +127,9 @@ func check(t *testing.T, rep *analytics.Report, e expected) {
 func TestReportMatchesSeededData(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *models.Store) {
 		from := time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC)
-		w := generate(t, st, genOptions{Seed: 7, Patients: 300, Appts: 3000, From: from, Days: 60, Now: testNow})
+		w := analyticstest.Generate(t, st, analyticstest.Options{Seed: 7, Patients: 300, Appts: 3000, From: from, Days: 60, Now: testNow})
 		svc := analytics.New(st, func() time.Time { return testNow })
-		chicago := w.locations[0].Zone()
+		chicago := w.Locations[0].Zone()
 		for _, tc := range []struct{ from, to string }{
 			{"2026-02-20", "2026-04-20"},
 			{"2026-03-05", "2026-03-12"},
@@ -271,7 +144,7 @@ func TestReportMatchesSeededData(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				check(t, rep, expect(w, r.From, r.To))
+				check(t, rep, analyticstest.Expect(w, r.From, r.To))
 			})
 		}
 	})

@@ -1,4 +1,9 @@
-package analytics_test
+// Package analyticstest generates a clinic's history for the analytics'
+// tests and benchmarks: patients, appointments, reminders sent or not,
+// confirmations, outcomes, moves and freed times offered to the waitlist,
+// from a seeded generator, keeping every generated fact so that a test
+// can compute the expected figures by plain loops.
+package analyticstest
 
 import (
 	"context"
@@ -11,35 +16,37 @@ import (
 	"apptconfirm/models"
 )
 
-// world is what a generated clinic holds: the rows the generator wrote,
+// World is what a generated clinic holds: the rows the generator wrote,
 // kept so that tests can compute the expected figures with plain loops.
-type world struct {
-	locations []models.Location
-	providers []models.Provider
-	rules     []models.ReminderRule
-	// deletedRule is the name reminders of a rule that no longer exists
+type World struct {
+	Locations []models.Location
+	Providers []models.Provider
+	Rules     []models.ReminderRule
+	// DeletedRule is the name reminders of a rule that no longer exists
 	// carry (rule_id NULL).
-	deletedRule string
-	types       []models.AppointmentType
-	patients    []genPatient
-	appts       []genAppt
-	slots       []genSlot
+	DeletedRule string
+	Types       []models.AppointmentType
+	Patients    []Patient
+	Appts       []Appt
+	Slots       []Slot
 }
 
-// genSlot is a freed time and the statuses of the offers of it.
-type genSlot struct {
+// Slot is a freed time and the statuses of the offers of it.
+type Slot struct {
 	FreedID                        uint
 	LocationID, ProviderID, TypeID uint
 	StartsAt                       time.Time
 	Offers                         []models.WaitlistOfferStatus
 }
 
-type genPatient struct {
+// Patient is a generated patient.
+type Patient struct {
 	ID       uint
 	Language string
 }
 
-type genAppt struct {
+// Appt is a generated appointment, with its messages.
+type Appt struct {
 	ID          uint
 	PatientID   uint
 	LocationID  uint
@@ -49,10 +56,11 @@ type genAppt struct {
 	Status      models.AppointmentStatus
 	ConfirmedAt *time.Time
 	Rescheduled bool
-	Msgs        []genMsg
+	Msgs        []Msg
 }
 
-type genMsg struct {
+// Msg is a generated message.
+type Msg struct {
 	ID        uint
 	RuleID    uint // 0: the deleted rule
 	RuleName  string
@@ -61,8 +69,8 @@ type genMsg struct {
 	Delivered bool
 }
 
-// genOptions shape a generated clinic.
-type genOptions struct {
+// Options shape a generated clinic.
+type Options struct {
 	Seed     uint64
 	Patients int
 	Appts    int
@@ -74,13 +82,13 @@ type genOptions struct {
 	Now time.Time
 }
 
-// generate writes a clinic into st, fast: multi-row INSERTs inside one
+// Generate writes a clinic into st, fast: multi-row INSERTs inside one
 // transaction per table chunk. The same options give the same rows.
-func generate(t testing.TB, st *models.Store, o genOptions) *world {
+func Generate(t testing.TB, st *models.Store, o Options) *World {
 	t.Helper()
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
-	w := &world{deletedRule: "Old 24h reminder"}
+	w := &World{DeletedRule: "Old 24h reminder"}
 	for _, l := range []models.Location{
 		{Name: "Main Street", TimeZone: "America/Chicago", Country: "US"},
 		{Name: "Harbour", TimeZone: "Europe/Paris", Country: "FR"},
@@ -90,14 +98,14 @@ func generate(t testing.TB, st *models.Store, o genOptions) *world {
 		if err := st.CreateLocation(ctx, &l); err != nil {
 			t.Fatal(err)
 		}
-		w.locations = append(w.locations, l)
+		w.Locations = append(w.Locations, l)
 	}
 	for _, name := range []string{"Dr Kim", "Dr Osei", "Dr Novak"} {
 		p := models.Provider{Name: name, Active: true}
 		if err := st.CreateProvider(ctx, &p); err != nil {
 			t.Fatal(err)
 		}
-		w.providers = append(w.providers, p)
+		w.Providers = append(w.Providers, p)
 	}
 	for _, r := range []models.ReminderRule{
 		{Name: "Two days ahead", BeforeSeconds: 48 * 3600, Enabled: true},
@@ -108,40 +116,47 @@ func generate(t testing.TB, st *models.Store, o genOptions) *world {
 		if err := st.CreateRule(ctx, &r); err != nil {
 			t.Fatal(err)
 		}
-		w.rules = append(w.rules, r)
+		w.Rules = append(w.Rules, r)
 	}
 	for _, name := range []string{"Check-up", "Cleaning"} {
 		ty := models.AppointmentType{Name: name, DefaultDurationMinutes: 30}
 		if err := st.CreateAppointmentType(ctx, &ty); err != nil {
 			t.Fatal(err)
 		}
-		w.types = append(w.types, ty)
+		w.Types = append(w.Types, ty)
 	}
 	langs := []string{"en", "en", "en", "fr", "de", "es", "nl", "pt", "it", "xx"}
-	db := st.DB(ctx)
 	now := o.Now.UTC()
-	var pid uint
-	if err := db.Raw("SELECT COALESCE(MAX(id), 0) FROM patients").Scan(&pid).Error; err != nil {
+	pid, err := st.MaxID(ctx, "patients")
+	if err != nil {
 		t.Fatal(err)
 	}
 	pRows := make([][]any, 0, o.Patients)
 	for i := range o.Patients {
 		pid++
 		lang := langs[rng.IntN(len(langs))]
-		w.patients = append(w.patients, genPatient{ID: pid, Language: lang})
+		w.Patients = append(w.Patients, Patient{ID: pid, Language: lang})
 		pRows = append(pRows, []any{pid, fmt.Sprintf("P%d", i), "Test", fmt.Sprintf("+1555%07d", i%10_000_000), lang, now, now})
 	}
 	insertRows(t, st, "patients", "id, first_name, last_name, phone, language, created_at, updated_at", pRows)
 
-	var aid, mid uint
-	_ = db.Raw("SELECT COALESCE(MAX(id), 0) FROM appointments").Scan(&aid).Error
-	_ = db.Raw("SELECT COALESCE(MAX(id), 0) FROM messages").Scan(&mid).Error
-	zones := make([]*time.Location, len(w.locations))
-	for i := range w.locations {
-		zones[i] = w.locations[i].Zone()
+	aid, err := st.MaxID(ctx, "appointments")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid, err := st.MaxID(ctx, "messages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slotID, err := st.MaxID(ctx, "waitlist_slots")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones := make([]*time.Location, len(w.Locations))
+	for i := range w.Locations {
+		zones[i] = w.Locations[i].Zone()
 	}
 	var aRows, mRows, eRows, sRows, oRows [][]any
-	var slotID uint
 	flush := func(force bool) {
 		if force || len(aRows) >= 20_000 {
 			insertRows(t, st, "waitlist_slots", "id, freed_appointment_id, location_id, provider_id, appointment_type_id, starts_at, duration_minutes, status, next_batch_at, created_at, updated_at", sRows)
@@ -155,17 +170,17 @@ func generate(t testing.TB, st *models.Store, o genOptions) *world {
 	}
 	for i := range o.Appts {
 		aid++
-		li := rng.IntN(len(w.locations))
+		li := rng.IntN(len(w.Locations))
 		z := zones[li]
 		day := o.From.In(z).AddDate(0, 0, i*o.Days/o.Appts)
 		start := time.Date(day.Year(), day.Month(), day.Day(), 8, 15*rng.IntN(40), 0, 0, z).UTC()
-		p := w.patients[rng.IntN(len(w.patients))]
-		a := genAppt{ID: aid, PatientID: p.ID, LocationID: w.locations[li].ID, StartsAt: start, Status: models.Scheduled}
+		p := w.Patients[rng.IntN(len(w.Patients))]
+		a := Appt{ID: aid, PatientID: p.ID, LocationID: w.Locations[li].ID, StartsAt: start, Status: models.Scheduled}
 		if k := rng.IntN(4); k > 0 {
-			a.ProviderID = w.providers[k-1].ID
+			a.ProviderID = w.Providers[k-1].ID
 		}
 		if k := rng.IntN(3); k > 0 {
-			a.TypeID = w.types[k-1].ID
+			a.TypeID = w.Types[k-1].ID
 		}
 		// The reminders: each rule's, sent when due and before now; the
 		// deleted rule's on some.
@@ -174,17 +189,17 @@ func generate(t testing.TB, st *models.Store, o genOptions) *world {
 			name   string
 			before time.Duration
 		}
-		plans := []plan{{w.rules[0].ID, w.rules[0].Name, w.rules[0].Before()}, {w.rules[1].ID, w.rules[1].Name, w.rules[1].Before()}}
+		plans := []plan{{w.Rules[0].ID, w.Rules[0].Name, w.Rules[0].Before()}, {w.Rules[1].ID, w.Rules[1].Name, w.Rules[1].Before()}}
 		if rng.IntN(10) == 0 {
-			plans = append(plans, plan{w.rules[2].ID, w.rules[2].Name, w.rules[2].Before()})
+			plans = append(plans, plan{w.Rules[2].ID, w.Rules[2].Name, w.Rules[2].Before()})
 		}
 		if rng.IntN(8) == 0 {
-			plans = append(plans, plan{0, w.deletedRule, 24 * time.Hour})
+			plans = append(plans, plan{0, w.DeletedRule, 24 * time.Hour})
 		}
 		optedOut := rng.IntN(12) == 0
 		for _, pl := range plans {
 			due := start.Add(-pl.before).Add(time.Duration(rng.IntN(600)) * time.Second)
-			m := genMsg{RuleID: pl.id, RuleName: pl.name, Kind: models.KindReminder}
+			m := Msg{RuleID: pl.id, RuleName: pl.name, Kind: models.KindReminder}
 			if due.Before(now) && !optedOut && rng.IntN(20) != 0 {
 				sent := due
 				m.SentAt = &sent
@@ -194,7 +209,7 @@ func generate(t testing.TB, st *models.Store, o genOptions) *world {
 		}
 		// A booking confirmation, which is not a reminder.
 		bc := start.Add(-10 * 24 * time.Hour)
-		a.Msgs = append(a.Msgs, genMsg{Kind: models.KindBookingConfirm, SentAt: &bc, Delivered: true})
+		a.Msgs = append(a.Msgs, Msg{Kind: models.KindBookingConfirm, SentAt: &bc, Delivered: true})
 		// The confirmation: after one of the sent reminders, or before any.
 		var sent []time.Time
 		for _, m := range a.Msgs {
@@ -245,7 +260,7 @@ func generate(t testing.TB, st *models.Store, o genOptions) *world {
 		if a.Status == models.Cancelled || a.Rescheduled {
 			// The freed time, offered to the waitlist (or not: no one suited).
 			slotID++
-			sl := genSlot{FreedID: aid, LocationID: a.LocationID, ProviderID: a.ProviderID, TypeID: a.TypeID, StartsAt: start}
+			sl := Slot{FreedID: aid, LocationID: a.LocationID, ProviderID: a.ProviderID, TypeID: a.TypeID, StartsAt: start}
 			taken := rng.IntN(2) == 0
 			for k := range rng.IntN(4) {
 				status := []models.WaitlistOfferStatus{models.WaitlistOffered, models.WaitlistExpired, models.WaitlistTooLate}[rng.IntN(3)]
@@ -257,7 +272,7 @@ func generate(t testing.TB, st *models.Store, o genOptions) *world {
 				oRows = append(oRows, []any{slotID, aid, 1, p.ID, sent, sent.Add(30 * time.Minute), string(status), 1, now, now})
 			}
 			sRows = append(sRows, []any{slotID, aid, a.LocationID, prov, typ, start, 30, string(models.SlotOpen), start, now, now})
-			w.slots = append(w.slots, sl)
+			w.Slots = append(w.Slots, sl)
 		}
 		aRows = append(aRows, []any{typ, aid, p.ID, a.LocationID, prov, start, 30, string(a.Status), conf, cancelled, now, now})
 		for j := range a.Msgs {
@@ -285,44 +300,21 @@ func generate(t testing.TB, st *models.Store, o genOptions) *world {
 		if a.Rescheduled {
 			eRows = append(eRows, []any{start.Add(-5 * 24 * time.Hour), models.EventAppointmentRescheduled, aid})
 		}
-		w.appts = append(w.appts, a)
+		w.Appts = append(w.Appts, a)
 		flush(false)
 	}
 	flush(true)
 	return w
 }
 
-// insertRows writes rows into table with multi-row INSERTs in one
-// transaction.
+// insertRows writes rows into table, failing the test on an error.
 func insertRows(t testing.TB, st *models.Store, table, cols string, rows [][]any) {
 	t.Helper()
-	if len(rows) == 0 {
-		return
+	names := strings.Split(cols, ",")
+	for i := range names {
+		names[i] = strings.Trim(strings.TrimSpace(names[i]), `"`)
 	}
-	per := 30_000 / len(rows[0]) // under SQLite's limit of bound parameters
-	ctx := context.Background()
-	err := st.Tx(ctx, func(ctx context.Context) error {
-		db := st.DB(ctx)
-		for lo := 0; lo < len(rows); lo += per {
-			hi := min(lo+per, len(rows))
-			var sb strings.Builder
-			args := make([]any, 0, (hi-lo)*len(rows[0]))
-			fmt.Fprintf(&sb, "INSERT INTO %s (%s) VALUES ", table, cols)
-			ph := "(" + strings.TrimSuffix(strings.Repeat("?,", len(rows[0])), ",") + ")"
-			for i, r := range rows[lo:hi] {
-				if i > 0 {
-					sb.WriteByte(',')
-				}
-				sb.WriteString(ph)
-				args = append(args, r...)
-			}
-			if err := db.Exec(sb.String(), args...).Error; err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("insert into %s: %v", table, err)
+	if err := st.InsertRows(context.Background(), table, names, rows); err != nil {
+		t.Fatal(err)
 	}
 }
