@@ -272,16 +272,25 @@ func (r *Report) Breakdown(name string) (*Breakdown, bool) {
 
 // Service computes reports from the store.
 type Service struct {
-	store *models.Store
-	now   func() time.Time
+	store  *models.Store
+	now    func() time.Time
+	twelve bool
 }
 
-// New returns a Service reading store; now is the clock (nil: time.Now).
-func New(store *models.Store, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
+// Options configure a Service.
+type Options struct {
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+	// TwelveHour labels the local hours "9–10 AM" rather than "09:00–09:59".
+	TwelveHour bool
+}
+
+// New returns a Service reading store.
+func New(store *models.Store, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	return &Service{store: store, now: now}
+	return &Service{store: store, now: opts.Now, twelve: opts.TwelveHour}
 }
 
 // ErrBadRange is returned for a range that is empty, reversed or longer
@@ -346,6 +355,7 @@ func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 	for _, t := range types {
 		n.types[t.ID] = t.Name
 	}
+	n.twelve = s.twelve
 	fold(rep, groups, sends, refills, n)
 	return rep, nil
 }
@@ -354,6 +364,7 @@ func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 type names struct {
 	locations, providers, types map[uint]string
 	rules                       map[uint]*models.ReminderRule
+	twelve                      bool
 }
 
 func (n names) provider(id uint) (key, label string) {
@@ -446,7 +457,7 @@ func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSend
 			}
 			get(bds[0], ruleKey(g.RuleID, g.RuleName), label, -1).add(g)
 			reminder(g.RuleID, g.RuleName).add(g)
-			get(bds[1], strconv.Itoa(g.Hour), HourLabel(g.Hour, false), g.Hour).add(g)
+			get(bds[1], strconv.Itoa(g.Hour), HourLabel(g.Hour, n.twelve), g.Hour).add(g)
 		} else {
 			get(bds[0], noneKey, noneLabel, -1).add(g)
 			get(bds[1], noneKey, noneLabel, -1).add(g)

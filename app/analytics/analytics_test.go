@@ -128,7 +128,7 @@ func TestReportMatchesSeededData(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *models.Store) {
 		from := time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC)
 		w := analyticstest.Generate(t, st, analyticstest.Options{Seed: 7, Patients: 300, Appts: 3000, From: from, Days: 60, Now: testNow})
-		svc := analytics.New(st, func() time.Time { return testNow })
+		svc := analytics.New(st, analytics.Options{Now: func() time.Time { return testNow }})
 		chicago := w.Locations[0].Zone()
 		for _, tc := range []struct{ from, to string }{
 			{"2026-02-20", "2026-04-20"},
@@ -152,7 +152,7 @@ func TestReportMatchesSeededData(t *testing.T) {
 
 func TestEmptyRange(t *testing.T) {
 	st := storetest.SQLite(t)
-	svc := analytics.New(st, func() time.Time { return testNow })
+	svc := analytics.New(st, analytics.Options{Now: func() time.Time { return testNow }})
 	r, fe := analytics.ParseRange("", "", time.UTC, testNow)
 	if fe != nil {
 		t.Fatal(fe)
@@ -198,7 +198,7 @@ func TestParseRange(t *testing.T) {
 	if _, fe := analytics.ParseRange("2025-03-02", "2026-03-02", paris, now); fe != nil {
 		t.Errorf("366 days refused: %v", fe)
 	}
-	if _, err := analytics.New(storetest.SQLite(t), nil).Report(context.Background(), analytics.Range{}); !errors.Is(err, analytics.ErrBadRange) {
+	if _, err := analytics.New(storetest.SQLite(t), analytics.Options{}).Report(context.Background(), analytics.Range{}); !errors.Is(err, analytics.ErrBadRange) {
 		t.Errorf("zero range: %v", err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"apptconfirm/app/api"
+	"apptconfirm/app/analytics"
 	"apptconfirm/app/auth"
 	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
@@ -80,6 +81,8 @@ type Server struct {
 	avail   *availability.Service
 	patient *patientpage.Service
 	stats   *stats.Service
+	// analytics computes /analytics; nil leaves the page out.
+	analytics *analytics.Service
 	tokens  *api.Tokens
 	// rules and sends serve the rule editor and "Tomorrow's sends"
 	// (rules.go, upcoming.go); sender gives the latter its "Send now".
@@ -135,6 +138,9 @@ type Deps struct {
 	Patient *patientpage.Service
 	// Stats computes the dashboard's figures.
 	Stats *stats.Service
+	// Analytics computes the analytics page and its CSV files; nil
+	// leaves them out.
+	Analytics *analytics.Service
 	// Tokens makes and revokes REST API tokens (Admin → API tokens).
 	Tokens *api.Tokens
 	// Rules serves the reminder-rule editor; Sends lists "Tomorrow's
@@ -215,7 +221,7 @@ func New(opts Options, d Deps) (*Server, error) {
 	s := &Server{
 		opts: opts, sessions: d.Sessions, hasher: d.Hasher, limiter: d.Limiter,
 		render: r, clock: clock, assets: assets, log: d.Logger, now: d.Now, engine: e,
-		clinic: d.Clinic, avail: d.Availability, patient: d.Patient, stats: d.Stats, tokens: d.Tokens,
+		clinic: d.Clinic, avail: d.Availability, patient: d.Patient, stats: d.Stats, analytics: d.Analytics, tokens: d.Tokens,
 		rules: d.Rules, sends: d.Sends, sender: d.Sender, texts: d.Texts, offers: d.Offers,
 		live: d.Live, streams: newStreams(opts.LiveStreamsPerUser),
 		api: d.API, webhook: d.Webhook,
