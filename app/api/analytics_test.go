@@ -18,7 +18,9 @@ import (
 // changes to summer time.
 var analyticsNow = time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
 
-func rateOf(r api.AnalyticsRate) analytics.Rate { return analytics.Rate{N: r.Numerator, D: r.Denominator} }
+func rateOf(r api.AnalyticsRate) analytics.Rate {
+	return analytics.Rate{N: r.Numerator, D: r.Denominator}
+}
 
 func countsOf(r api.AnalyticsRates) analytics.Counts {
 	return analytics.Counts{

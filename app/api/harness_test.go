@@ -116,7 +116,7 @@ func newEnvPlanned(t testing.TB, planned bool) *env {
 	e.api = api.New(api.Deps{
 		Store: e.store, Clinic: e.clinic, Availability: avail, Stats: figures, Texts: words, Outbound: e.outbound, Offers: offers, Metrics: e.metrics, Now: e.clock.Now,
 		Imports: imports.New(e.store, e.clinic), MaxImportBytes: 50 << 20,
-		Exports: exports.New(e.store, outbox.Label),
+		Exports:   exports.New(e.store, outbox.Label),
 		Feeds:     feeds.New(e.store, feedBase, e.clock.Now),
 		Analytics: analytics.New(e.store, analytics.Options{Now: e.clock.Now}),
 	})

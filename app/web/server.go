@@ -19,8 +19,8 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
 
-	"apptconfirm/app/api"
 	"apptconfirm/app/analytics"
+	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
 	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
@@ -83,7 +83,7 @@ type Server struct {
 	stats   *stats.Service
 	// analytics computes /analytics; nil leaves the page out.
 	analytics *analytics.Service
-	tokens  *api.Tokens
+	tokens    *api.Tokens
 	// rules and sends serve the rule editor and "Tomorrow's sends"
 	// (rules.go, upcoming.go); sender gives the latter its "Send now".
 	rules  Rules
