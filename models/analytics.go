@@ -155,7 +155,7 @@ func (s *Store) CountOutcomes(ctx context.Context, r AnalyticsRange) ([]OutcomeG
   CASE WHEN EXISTS (SELECT 1 FROM messages m WHERE m.appointment_id = a.id AND m.kind = ? AND m.sent_at IS NOT NULL) THEN 1 ELSE 0 END AS reminded,
   (SELECT m.id FROM messages m WHERE m.appointment_id = a.id AND m.kind = ? AND m.sent_at IS NOT NULL
      AND (a.confirmed_at IS NULL OR m.sent_at <= a.confirmed_at)
-   ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) AS last_id
+   ORDER BY m.sent_at DESC, m.rule_id DESC NULLS LAST, m.delivered_at DESC NULLS LAST, m.id DESC LIMIT 1) AS last_id
 FROM appointments a JOIN patients p ON p.id = a.patient_id
 WHERE a.starts_at >= ? AND a.starts_at < ?`
 	args := []any{Cancelled, NoShow, Completed, NoShow, EventAppointmentRescheduled, KindReminder, KindReminder, r.From.UTC(), r.To.UTC()}
@@ -190,12 +190,12 @@ WHERE a.starts_at >= ? AND a.starts_at < ?`
 // CountReminderSends counts, by rule, the reminders of the range's
 // appointments that left for SMS.CX and those delivered.
 func (s *Store) CountReminderSends(ctx context.Context, r AnalyticsRange) ([]ReminderSends, error) {
-	q := `SELECT COALESCE(m.rule_id, 0), COALESCE(MAX(m.rule_name), ''), COUNT(*),
-  SUM(CASE WHEN m.delivered_at IS NOT NULL OR m.status = ? THEN 1 ELSE 0 END)
+	q := `SELECT COALESCE(m.rule_id, 0), COALESCE(MAX(CASE WHEN m.rule_id IS NULL THEN m.rule_name END), ''), COUNT(*),
+  SUM(CASE WHEN m.delivered_at IS NOT NULL THEN 1 ELSE 0 END)
 FROM appointments a JOIN messages m ON m.appointment_id = a.id
 WHERE a.starts_at >= ? AND a.starts_at < ? AND m.kind = ? AND m.sent_at IS NOT NULL
 GROUP BY COALESCE(m.rule_id, 0)`
-	rows, err := s.conn(ctx).Raw(q, MsgDelivered, r.From.UTC(), r.To.UTC(), KindReminder).Rows()
+	rows, err := s.conn(ctx).Raw(q, r.From.UTC(), r.To.UTC(), KindReminder).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("store: count reminder sends: %w", Classify(err))
 	}

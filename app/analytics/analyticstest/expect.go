@@ -97,7 +97,7 @@ func Expect(w *World, from, to time.Time) Expected {
 			if a.ConfirmedAt != nil && m.SentAt.After(*a.ConfirmedAt) {
 				continue
 			}
-			if last == nil || m.SentAt.After(*last.SentAt) || (m.SentAt.Equal(*last.SentAt) && m.ID > last.ID) {
+			if last == nil || later(m, last) {
 				last = m
 			}
 		}
@@ -135,4 +135,20 @@ func Expect(w *World, from, to time.Time) Expected {
 	}
 	e.Total = e.Rows["total"][""]
 	return e
+}
+
+// later reports whether reminder a comes after b in the order of
+// docs/analytics.md: sent later; at the same instant, the higher rule (a
+// deleted rule lowest), then the one delivered (later), then the higher id.
+func later(a, b *Msg) bool {
+	if !a.SentAt.Equal(*b.SentAt) {
+		return a.SentAt.After(*b.SentAt)
+	}
+	if a.RuleID != b.RuleID {
+		return a.RuleID > b.RuleID
+	}
+	if a.Delivered != b.Delivered {
+		return a.Delivered
+	}
+	return a.ID > b.ID
 }
