@@ -34,12 +34,11 @@ type OffsetSpan struct {
 type OutcomeGroup struct {
 	// Reminded: at least one reminder of the appointment left for SMS.CX.
 	Reminded bool
-	// RuleID and RuleName are those of the attributed reminder: the last
-	// reminder sent before the confirmation (the last one sent, when the
-	// appointment holds no confirmation). Both zero when none was sent
-	// before the confirmation; RuleID 0 with a name for a deleted rule.
-	RuleID   uint
-	RuleName string
+	// Attributed: a reminder was sent at or before the confirmation (or
+	// at all, when the appointment holds no confirmation); RuleID is the
+	// rule of the last such reminder (0: a rule that no longer exists).
+	Attributed bool
+	RuleID     uint
 	// Hour is the local hour (0 to 23) the attributed reminder was sent,
 	// in its appointment's location's zone; -1 without one.
 	Hour       int
@@ -139,12 +138,28 @@ func offsetExpr(spans []OffsetSpan, locCol, timeCol string) (string, []any) {
 // CountOutcomes groups the range's appointments by their attributed
 // reminder, its local hour, language, provider and location, counting
 // their outcomes, in one statement: each appointment of the range is
-// visited once by the start index, with its patient by primary key; three
-// probes by the indexed appointment_id find whether a reminder was sent,
-// the attributed reminder, and a move. Only the groups leave the database.
+// visited once by the start index, with its patient by primary key; probes
+// of the indexes on appointment_id find the attributed reminder (its rule
+// and its time), a move, and, for an appointment confirmed before any
+// reminder, whether one was sent after. Only the groups leave the
+// database.
 func (s *Store) CountOutcomes(ctx context.Context, r AnalyticsRange) ([]OutcomeGroup, error) {
-	off, offArgs := offsetExpr(r.Offsets, "x.location_id", "lm.sent_at")
-	hour := "CASE WHEN lm.sent_at IS NULL THEN -1 ELSE ((" + s.epochExpr("lm.sent_at") + " + " + off + ") / 3600) % 24 END"
+	off, offArgs := offsetExpr(r.Offsets, "x.location_id", "x.last_sent")
+	hour := "CASE WHEN x.last_sent IS NULL THEN -1 ELSE ((" + s.epochExpr("x.last_sent") + " + " + off + ") / 3600) % 24 END"
+	// The attributed reminder's rule and time, each read from the index
+	// (appointment_id, kind, sent_at, rule_id, delivered_at) alone.
+	last := func(col string) string {
+		return `(SELECT ` + col + ` FROM messages m WHERE m.appointment_id = a.id AND m.kind = ? AND m.sent_at IS NOT NULL
+     AND (a.confirmed_at IS NULL OR m.sent_at <= a.confirmed_at)
+   ORDER BY m.sent_at DESC, m.rule_id DESC NULLS LAST, m.delivered_at DESC NULLS LAST, m.id DESC LIMIT 1)`
+	}
+	// The inner query is kept whole (not merged into the outer one), so
+	// that each probe runs once a row however often the outer one reads
+	// its result.
+	keep := " LIMIT -1"
+	if s.driver == DriverPostgres {
+		keep = " LIMIT ALL"
+	}
 	inner := `SELECT a.id, a.location_id, COALESCE(a.provider_id, 0) AS provider_id, p.language AS language,
   COALESCE(a.appointment_type_id, 0) AS type_id,
   CASE WHEN a.confirmed_at IS NOT NULL THEN 1 ELSE 0 END AS confirmed,
@@ -152,19 +167,21 @@ func (s *Store) CountOutcomes(ctx context.Context, r AnalyticsRange) ([]OutcomeG
   CASE WHEN a.status = ? THEN 1 ELSE 0 END AS no_show,
   CASE WHEN a.status IN (?, ?) THEN 1 ELSE 0 END AS outcome,
   CASE WHEN EXISTS (SELECT 1 FROM events e WHERE e.appointment_id = a.id AND e.type = ?) THEN 1 ELSE 0 END AS rescheduled,
-  CASE WHEN EXISTS (SELECT 1 FROM messages m WHERE m.appointment_id = a.id AND m.kind = ? AND m.sent_at IS NOT NULL) THEN 1 ELSE 0 END AS reminded,
-  (SELECT m.id FROM messages m WHERE m.appointment_id = a.id AND m.kind = ? AND m.sent_at IS NOT NULL
-     AND (a.confirmed_at IS NULL OR m.sent_at <= a.confirmed_at)
-   ORDER BY m.sent_at DESC, m.rule_id DESC NULLS LAST, m.delivered_at DESC NULLS LAST, m.id DESC LIMIT 1) AS last_id
+  ` + last("COALESCE(m.rule_id, 0)") + ` AS rule_id,
+  ` + last("m.sent_at") + ` AS last_sent
 FROM appointments a JOIN patients p ON p.id = a.patient_id
-WHERE a.starts_at >= ? AND a.starts_at < ?`
+WHERE a.starts_at >= ? AND a.starts_at < ?` + keep
 	args := []any{Cancelled, NoShow, Completed, NoShow, EventAppointmentRescheduled, KindReminder, KindReminder, r.From.UTC(), r.To.UTC()}
-	q := "SELECT x.reminded, COALESCE(lm.rule_id, 0), COALESCE(MAX(lm.rule_name), ''), " + hour + " AS hr, " +
+	// Reminded: the attributed reminder says so, except for an appointment
+	// confirmed before its first reminder, which is looked up.
+	reminded := `CASE WHEN x.last_sent IS NOT NULL THEN 1 WHEN x.confirmed = 0 THEN 0
+  WHEN EXISTS (SELECT 1 FROM messages m WHERE m.appointment_id = x.id AND m.kind = ? AND m.sent_at IS NOT NULL) THEN 1 ELSE 0 END`
+	q := "SELECT " + reminded + " AS reminded, COALESCE(x.rule_id, -1) AS rid, " + hour + " AS hr, " +
 		"x.language, x.provider_id, x.location_id, x.type_id, COUNT(*), SUM(x.confirmed), SUM(x.cancelled), SUM(x.rescheduled), " +
-		"SUM(x.no_show), SUM(x.outcome) FROM (" + inner + ") x LEFT JOIN messages lm ON lm.id = x.last_id " +
-		"GROUP BY x.reminded, COALESCE(lm.rule_id, 0), hr, x.language, x.provider_id, x.location_id, x.type_id"
-	all := append(append([]any{}, offArgs...), args...)
-	rows, err := s.conn(ctx).Raw(q, all...).Rows()
+		"SUM(x.no_show), SUM(x.outcome) FROM (" + inner + ") x " +
+		"GROUP BY reminded, rid, hr, x.language, x.provider_id, x.location_id, x.type_id"
+	args = append([]any{KindReminder}, append(offArgs, args...)...)
+	rows, err := s.conn(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("store: count outcomes: %w", Classify(err))
 	}
@@ -174,11 +191,14 @@ WHERE a.starts_at >= ? AND a.starts_at < ?`
 		var g OutcomeGroup
 		var reminded int
 		var ruleID int64
-		if err := rows.Scan(&reminded, &ruleID, &g.RuleName, &g.Hour, &g.Language, &g.ProviderID, &g.LocationID, &g.TypeID,
+		if err := rows.Scan(&reminded, &ruleID, &g.Hour, &g.Language, &g.ProviderID, &g.LocationID, &g.TypeID,
 			&g.N, &g.Confirmed, &g.Cancelled, &g.Rescheduled, &g.NoShow, &g.Outcome); err != nil {
 			return nil, fmt.Errorf("store: count outcomes: %w", Classify(err))
 		}
-		g.Reminded, g.RuleID = reminded != 0, uint(ruleID)
+		g.Reminded, g.Attributed = reminded != 0, ruleID >= 0
+		if ruleID > 0 {
+			g.RuleID = uint(ruleID)
+		}
 		out = append(out, g)
 	}
 	if err := rows.Err(); err != nil {

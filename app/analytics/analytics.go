@@ -448,20 +448,30 @@ func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSend
 		}
 		return rr
 	}
+	// A rule that no longer exists is named by what its reminders carry.
+	deleted := ""
+	for _, sd := range sends {
+		if sd.RuleID == 0 && sd.RuleName > deleted {
+			deleted = sd.RuleName
+		}
+	}
 	for _, g := range groups {
 		rep.InRange += g.N
 		if !g.Reminded {
 			continue
 		}
 		rep.Total.add(g)
-		attributed := g.RuleID != 0 || g.RuleName != ""
-		if attributed {
-			label, _ := ruleLabel(g.RuleID, g.RuleName)
+		if g.Attributed {
+			name := ""
+			if g.RuleID == 0 {
+				name = deleted
+			}
+			label, _ := ruleLabel(g.RuleID, name)
 			if off := n.offset(g.RuleID); off != "" {
 				label += " (" + off + ")"
 			}
-			get(bds[0], ruleKey(g.RuleID, g.RuleName), label, -1).add(g)
-			reminder(g.RuleID, g.RuleName).add(g)
+			get(bds[0], ruleKey(g.RuleID, name), label, -1).add(g)
+			reminder(g.RuleID, name).add(g)
 			get(bds[1], strconv.Itoa(g.Hour), HourLabel(g.Hour, n.twelve), g.Hour).add(g)
 		} else {
 			get(bds[0], noneKey, noneLabel, -1).add(g)
@@ -489,7 +499,11 @@ func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSend
 		}
 	}
 	for _, sd := range sends {
-		rr := reminder(sd.RuleID, sd.RuleName)
+		name := ""
+		if sd.RuleID == 0 {
+			name = deleted
+		}
+		rr := reminder(sd.RuleID, name)
 		rr.Sent += sd.Sent
 		rr.Delivered += sd.Delivered
 	}
