@@ -98,10 +98,10 @@ func (s *Store) CountRefills(ctx context.Context, r AnalyticsRange) (groups []Re
 }
 
 // ReminderSends is what the reminders of one rule did for the range's
-// appointments: how many were sent and delivered.
+// appointments: how many were sent and delivered. RuleID 0 gathers the
+// reminders of rules that no longer exist.
 type ReminderSends struct {
 	RuleID          uint
-	RuleName        string
 	Sent, Delivered int64
 }
 
@@ -210,7 +210,7 @@ WHERE a.starts_at >= ? AND a.starts_at < ?` + keep
 // CountReminderSends counts, by rule, the reminders of the range's
 // appointments that left for SMS.CX and those delivered.
 func (s *Store) CountReminderSends(ctx context.Context, r AnalyticsRange) ([]ReminderSends, error) {
-	q := `SELECT COALESCE(m.rule_id, 0), COALESCE(MAX(CASE WHEN m.rule_id IS NULL THEN m.rule_name END), ''), COUNT(*),
+	q := `SELECT COALESCE(m.rule_id, 0), COUNT(*),
   SUM(CASE WHEN m.delivered_at IS NOT NULL THEN 1 ELSE 0 END)
 FROM appointments a JOIN messages m ON m.appointment_id = a.id
 WHERE a.starts_at >= ? AND a.starts_at < ? AND m.kind = ? AND m.sent_at IS NOT NULL
@@ -224,7 +224,7 @@ GROUP BY COALESCE(m.rule_id, 0)`
 	for rows.Next() {
 		var rs ReminderSends
 		var id int64
-		if err := rows.Scan(&id, &rs.RuleName, &rs.Sent, &rs.Delivered); err != nil {
+		if err := rows.Scan(&id, &rs.Sent, &rs.Delivered); err != nil {
 			return nil, fmt.Errorf("store: count reminder sends: %w", Classify(err))
 		}
 		rs.RuleID = uint(id)
@@ -234,6 +234,23 @@ GROUP BY COALESCE(m.rule_id, 0)`
 		return nil, fmt.Errorf("store: count reminder sends: %w", Classify(err))
 	}
 	return out, nil
+}
+
+// DeletedRuleName returns the name carried by a sent reminder of a rule
+// that no longer exists, among the range's appointments ("" when there is
+// none). It stops at the first one found.
+func (s *Store) DeletedRuleName(ctx context.Context, r AnalyticsRange) (string, error) {
+	var names []string
+	err := s.conn(ctx).Raw(`SELECT m.rule_name FROM appointments a JOIN messages m ON m.appointment_id = a.id
+WHERE a.starts_at >= ? AND a.starts_at < ? AND m.kind = ? AND m.sent_at IS NOT NULL AND m.rule_id IS NULL LIMIT 1`,
+		r.From.UTC(), r.To.UTC(), KindReminder).Scan(&names).Error
+	if err != nil {
+		return "", fmt.Errorf("store: deleted rule name: %w", Classify(err))
+	}
+	if len(names) == 0 {
+		return "", nil
+	}
+	return names[0], nil
 }
 
 // bulkTables are the tables InsertRows may write (an allow-list: table

@@ -347,6 +347,15 @@ func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
 	rep.Refill = Rate{total.Taken, total.Offered}
+	deleted := ""
+	for _, sd := range append(sends[0], sends[1]...) {
+		if sd.RuleID == 0 {
+			if deleted, err = s.store.DeletedRuleName(ctx, q); err != nil {
+				return nil, fmt.Errorf("analytics: %w", err)
+			}
+			break
+		}
+	}
 	n := names{types: map[uint]string{}, locations: map[uint]string{}, providers: map[uint]string{}, rules: map[uint]*models.ReminderRule{}}
 	for _, l := range locs {
 		n.locations[l.ID] = l.Name
@@ -361,7 +370,7 @@ func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 		n.types[t.ID] = t.Name
 	}
 	n.twelve = s.twelve
-	fold(rep, append(groups[0], groups[1]...), append(sends[0], sends[1]...), refills, n)
+	fold(rep, append(groups[0], groups[1]...), append(sends[0], sends[1]...), refills, deleted, n)
 	return rep, nil
 }
 
@@ -397,7 +406,7 @@ const noneKey = "none"
 const noneLabel = "Confirmed before any reminder"
 
 // fold adds the groups up into rep's breakdowns and table.
-func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSends, refills []models.RefillGroup, n names) {
+func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSends, refills []models.RefillGroup, deleted string, n names) {
 	type acc struct {
 		rows  map[string]*Row
 		title string
@@ -448,13 +457,8 @@ func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSend
 		}
 		return rr
 	}
-	// A rule that no longer exists is named by what its reminders carry.
-	deleted := ""
-	for _, sd := range sends {
-		if sd.RuleID == 0 && sd.RuleName > deleted {
-			deleted = sd.RuleName
-		}
-	}
+	// deleted names the rules that no longer exist, by what one of their
+	// reminders carries.
 	for _, g := range groups {
 		rep.InRange += g.N
 		if !g.Reminded {
