@@ -7,9 +7,9 @@
 // page, the API and the CSV downloads.
 //
 // The definitions are in docs/analytics.md and the code follows them
-// exactly. The counting is done in the database (two grouped statements,
-// bounded by the start index of appointments); Go only adds up the
-// groups. Nothing is cached: every report is computed when asked for, and
+// exactly. The counting is done in the database (grouped statements
+// bounded by the start index of appointments, each half of the range on
+// its own connection); Go only adds up the groups. Nothing is cached: every report is computed when asked for, and
 // says when.
 package analytics
 
@@ -297,8 +297,9 @@ func New(store *models.Store, opts Options) *Service {
 // than MaxDays days.
 var ErrBadRange = errors.New("analytics: the range must be 1 to 366 days, from before to")
 
-// Report computes the analytics of r with two grouped statements run at
-// once on two connections.
+// Report computes the analytics of r: the outcomes and the reminders sent
+// of each half of the range at once on two connections, then the freed
+// times.
 func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 	if r.Zone == nil {
 		r.Zone = time.UTC
