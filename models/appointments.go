@@ -75,7 +75,9 @@ func (s *Store) AppointmentExists(ctx context.Context, id uint) (bool, error) {
 
 // CreateAppointment inserts a (its relations are not written).
 func (s *Store) CreateAppointment(ctx context.Context, a *Appointment) error {
-	err := s.write(ctx, func(db *gorm.DB) error { return db.Omit("Patient", "Location", "Provider", "AppointmentType").Create(a).Error })
+	err := s.write(ctx, func(db *gorm.DB) error {
+		return db.Omit("Patient", "Location", "Provider", "AppointmentType").Create(a).Error
+	})
 	if err != nil {
 		return fmt.Errorf("store: create appointment: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"apptconfirm/app/analytics"
 	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/exports"
@@ -81,6 +82,8 @@ type Deps struct {
 	Feeds *feeds.Service
 	// Waitlist serves /waitlist; nil answers it with 404.
 	Waitlist Waitlist
+	// Analytics serves GET /analytics; nil answers it with 404.
+	Analytics *analytics.Service
 }
 
 // API serves the REST API and the operations endpoints. It holds no
@@ -103,6 +106,7 @@ type API struct {
 	exports   *exports.Service
 	feeds     *feeds.Service
 	waitlist  Waitlist
+	analytics *analytics.Service
 }
 
 // New builds the API.
@@ -119,6 +123,7 @@ func New(d Deps) *API {
 	return &API{
 		store: d.Store, clinic: d.Clinic, avail: d.Availability, figures: d.Stats, texts: d.Texts, outbound: d.Outbound, offers: d.Offers, metrics: d.Metrics, log: d.Logger, now: d.Now,
 		tokens: NewTokens(d.Store, d.Now), imports: d.Imports, maxImport: d.MaxImportBytes, exports: d.Exports, feeds: d.Feeds, waitlist: d.Waitlist,
+		analytics: d.Analytics,
 	}
 }
 

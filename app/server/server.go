@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"apptconfirm/app/analytics"
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
 	"apptconfirm/app/availability"
@@ -307,9 +308,11 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.Imports = imports.New(store, a.Clinic)
 	a.Exports = exports.New(store, outbox.Label)
 	a.Feeds = feeds.New(store, cfg.Server.PublicURL, a.now)
+	figures := analytics.New(store, analytics.Options{Now: a.now, TwelveHour: cfg.Clinic.TwelveHourClock()})
 	apiSrv := api.New(api.Deps{
 		Store: store, Clinic: a.Clinic, Availability: a.Availability, Stats: stats.New(store), Texts: a.Wording, Outbound: a.Outbound, Offers: a.Reschedule, Metrics: a.Metrics, Logger: a.Log, Now: a.now,
 		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes, Exports: a.Exports, Feeds: a.Feeds, Waitlist: a.Waitlist,
+		Analytics: figures,
 	})
 	a.importJobs = imports.NewJobs(context.WithoutCancel(ctx), a.Imports, a.now)
 	a.closers = append(a.closers, func(context.Context) error { a.importJobs.Close(); return nil })
@@ -334,6 +337,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Availability:   a.Availability,
 		Patient:        patients,
 		Stats:          stats.New(store),
+		Analytics:      figures,
 		Tokens:         apiSrv.Tokens(),
 		Rules:          a.Rules,
 		Sends:          a.Outbox,

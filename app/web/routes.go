@@ -60,6 +60,7 @@ func (s *Server) routes() {
 		tok.GET("/waitlist/:id", s.api.GetWaitlistEntry)
 		tok.DELETE("/waitlist/:id", s.api.DeleteWaitlistEntry)
 		tok.GET("/stats", s.api.Stats)
+		tok.GET("/analytics", s.api.Analytics)
 		tok.GET("/templates", s.api.ListTemplates)
 		tok.PUT("/templates", s.api.PutTemplates)
 		tok.GET("/webhook-endpoints", s.api.ListWebhookEndpoints)
@@ -204,6 +205,12 @@ func (s *Server) routes() {
 	admin.GET("/patients/:id/erase", s.adminPatientErase)
 	admin.POST("/patients/:id/erase", s.adminPatientEraseDo)
 	admin.GET("/audit", s.adminAudit)
+	if s.analytics != nil {
+		// The figures sit beside the dashboard, at the top level, for admins.
+		top := e.Group("/", s.capBody, s.session, s.crossOrigin, s.requireUser, s.requireAdmin, s.checkCSRF)
+		top.GET("/analytics", s.analyticsPage)
+		top.GET("/analytics.csv", s.analyticsCSV)
+	}
 	if s.exports != nil {
 		admin.GET("/exports/appointments.csv", s.exportAppointments)
 	}
