@@ -485,6 +485,11 @@ func (s *Service) updateAppointment(ctx context.Context, actor models.Actor, id 
 		if err := s.endOffers(ctx, cur, &next, now); err != nil {
 			return err
 		}
+		if moved {
+			if err := s.freeSlot(ctx, cur, now); err != nil {
+				return err
+			}
+		}
 		action, event := "appointment.update", models.EventAppointmentUpdated
 		var detail string
 		if moved {
@@ -607,6 +612,16 @@ func (s *Service) transition(ctx context.Context, op string, actor models.Actor,
 		if err := s.endOffers(ctx, cur, &next, now); err != nil {
 			return err
 		}
+		switch {
+		case m.to == models.Cancelled:
+			if err := s.freeSlot(ctx, cur, now); err != nil {
+				return err
+			}
+		case cur.Status == models.Cancelled && next.Status.Holds():
+			if err := s.takeBackSlot(ctx, cur, now); err != nil {
+				return err
+			}
+		}
 		if err := s.record(ctx, &next, actor, now, m.action, m.event, m.source, m.text(cur)); err != nil {
 			return err
 		}
@@ -700,6 +715,9 @@ func (s *Service) MoveToOffered(ctx context.Context, actor models.Actor, id uint
 		next.StartsAt, next.Status, next.UpdatedAt = models.DBTime(start), models.Confirmed, now
 		next.ConfirmedAt = &now
 		if err := s.store.SaveAppointment(ctx, &next); err != nil {
+			return err
+		}
+		if err := s.freeSlot(ctx, cur, now); err != nil {
 			return err
 		}
 		zone := cur.Location.Zone()

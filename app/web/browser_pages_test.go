@@ -20,6 +20,7 @@ import (
 	"apptconfirm/app/outbound"
 	"apptconfirm/app/reminders"
 	"apptconfirm/app/server"
+	"apptconfirm/app/waitlist"
 	"apptconfirm/models"
 )
 
@@ -166,6 +167,20 @@ func seedEveryPage(t *testing.T, app *server.App) {
 		t.Fatal(err)
 	}
 	seedTypesAndRules(t, app)
+	// Two patients on the waitlist, so its page shows rows.
+	ps, _, err := app.Clinic.ListPatients(ctx, clinic.PatientQuery{Sort: "name", PerPage: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range ps {
+		in := waitlist.EntryInput{PatientID: p.ID, Notes: "Prefers mornings; can come at short notice"}
+		if i == 0 {
+			in.Days, in.From, in.Until = []string{"mon", "wed", "fri"}, "08:30", "12:00"
+		}
+		if _, err := app.Waitlist.Add(ctx, models.SystemActor(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// An outbound webhook endpoint, so its page is linked.
 	if app.Outbound != nil {
 		hook := "https://erp.example.com/hook"

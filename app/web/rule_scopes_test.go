@@ -420,7 +420,7 @@ func TestNudgeDeliveredNoReply(t *testing.T) {
 
 	clock := func() time.Time { return a.now }
 	reports := delivery.New(a.store, a.ob, a.clinic, clock)
-	replies := conversation.New(a.store, a.clinic, a.ob, reschedule.New(a.store, a.clinic, a.ob, a.avail, reschedule.Options{Now: clock}), clock)
+	replies := conversation.New(a.store, a.clinic, a.ob, reschedule.New(a.store, a.clinic, a.ob, a.avail, reschedule.Options{Now: clock}), nil, clock)
 	n := 0
 	book := func() (uint, *models.Patient) {
 		n++
