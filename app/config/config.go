@@ -36,6 +36,8 @@ type Config struct {
 	Import    Import    `yaml:"import"`
 	// Reschedule configures patients' requests for another time.
 	Reschedule Reschedule `yaml:"reschedule"`
+	// NoShow configures what happens after appointments nobody marked.
+	NoShow NoShow `yaml:"no_show"`
 	// OutboundWebhooks configures the webhooks apptconfirm sends to the
 	// clinic's other systems.
 	OutboundWebhooks OutboundWebhooks `yaml:"outbound_webhooks"`
@@ -278,6 +280,18 @@ type Reschedule struct {
 	// OfferTTL is how long an offer of new times can be picked (10m to
 	// 168h); a later pick goes to the inbox.
 	OfferTTL Duration `yaml:"offer_ttl"`
+}
+
+// NoShow configures the end of an appointment's day: past appointments
+// staff did not mark attended or no-show, and the patients who missed one.
+type NoShow struct {
+	// AutoMark marks, once the location's local day has ended, its past
+	// appointments still unconfirmed (scheduled) as no-shows; confirmed
+	// ones stay on Today's outcomes for staff.
+	AutoMark bool `yaml:"auto_mark"`
+	// FollowUp sends a patient marked no-show, once per appointment, an
+	// SMS with their patient page's link to book again.
+	FollowUp bool `yaml:"follow_up"`
 }
 
 // Retention says how long personal texts are kept before a nightly job

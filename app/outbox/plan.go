@@ -26,6 +26,8 @@ const (
 	causeCancelled
 	// causeMoved: moved just now by staff or the API (reschedule notice).
 	causeMoved
+	// causeNoShow: marked no-show just now (the no-show follow-up).
+	causeNoShow
 )
 
 // Replan brings an appointment's messages in line with it, inside the
@@ -78,6 +80,14 @@ func (o *Outbox) Rescheduled(ctx context.Context, appointmentID uint, now time.T
 		c = causeMoved
 	}
 	return o.replanAs(ctx, appointmentID, now, c)
+}
+
+// NoShow replans an appointment marked no-show just now and, when the
+// clinic sends one (Options.NoShowFollowUp), queues the follow-up that
+// invites the patient to book again: once per appointment, never to a
+// patient who opted out, held until the end of quiet hours.
+func (o *Outbox) NoShow(ctx context.Context, appointmentID uint, now time.Time) error {
+	return o.replanAs(ctx, appointmentID, now, causeNoShow)
 }
 
 func (o *Outbox) replanAs(ctx context.Context, id uint, now time.Time, c cause) error {
@@ -158,8 +168,12 @@ func (o *Outbox) replan(ctx context.Context, id uint, now time.Time, c cause, ca
 		err = r.cancelAll(rows, ReasonErased)
 	case !a.Status.Active():
 		err = r.cancelAll(rows, notActiveReason(a.Status))
-		if err == nil && c == causeCancelled {
+		switch {
+		case err != nil:
+		case c == causeCancelled:
 			err = r.cancellationNotice(rows)
+		case c == causeNoShow:
+			err = r.noShowFollowUp()
 		}
 	case a.Patient.OptedOut():
 		err = r.cancelAll(rows, ReasonOptedOut)

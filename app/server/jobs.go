@@ -33,6 +33,9 @@ const (
 	// JobOutboundPrune deletes outbound webhook deliveries finished more
 	// than outboundRetention ago.
 	JobOutboundPrune = "outbound_webhook_prune"
+	// JobNoShowAutoMark marks the unconfirmed appointments of local days
+	// that have ended as no-shows (only when no_show.auto_mark is on).
+	JobNoShowAutoMark = "no_show_auto_mark"
 	// JobBackup copies a SQLite database into backup.dir, nightly (only
 	// when backup.dir is set).
 	JobBackup = "backup"
@@ -111,6 +114,17 @@ func (a *App) registerJobs() error {
 			}
 			return err
 		})},
+	}
+	if a.Config.NoShow.AutoMark {
+		// Every ten minutes, so a location's day is marked soon after its
+		// own midnight, whatever its zone.
+		list = append(list, every(JobNoShowAutoMark, 10*time.Minute, a.exclusive(JobNoShowAutoMark, func(ctx context.Context) error {
+			n, err := a.Clinic.AutoMarkNoShows(ctx)
+			if n > 0 {
+				a.Log.Info("unconfirmed past appointments marked no-show", slog.Int("marked", n))
+			}
+			return err
+		})))
 	}
 	nightly, err := a.nightlyBackup()
 	if err != nil {

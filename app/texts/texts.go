@@ -53,6 +53,9 @@ const (
 	// KindOfferTaken says the picked time went to someone else meanwhile,
 	// with fresh numbered times.
 	KindOfferTaken = "offer_taken"
+	// KindNoShowFollowUp invites a patient who missed an appointment to
+	// book again through their patient page ({link}).
+	KindNoShowFollowUp = "no_show_follow_up"
 	// KindQuickCallUs is an inbox quick answer: please call us.
 	KindQuickCallUs = "quick_call_us"
 	// KindQuickWillReply is an inbox quick answer: we will get back to you.
@@ -63,7 +66,7 @@ const (
 var kinds = []string{
 	KindReminder, KindReminderSoon, KindBookingConfirmation, KindAckConfirm, KindAckCancel,
 	KindCancellationNotice, KindRescheduleNotice, KindRescheduleAck, KindRescheduleOffer, KindRescheduled,
-	KindOfferTaken, KindQuestion, KindHelp, KindOptOutAck, KindOptInAck, KindQuickCallUs, KindQuickWillReply,
+	KindOfferTaken, KindNoShowFollowUp, KindQuestion, KindHelp, KindOptOutAck, KindOptInAck, KindQuickCallUs, KindQuickWillReply,
 }
 
 // Kinds returns every kind of text that has defaults, in the order an
@@ -118,6 +121,7 @@ var kindNames = map[string]string{
 	KindRescheduleOffer:     "Offer of new times",
 	KindRescheduled:         "Rescheduled confirmation",
 	KindOfferTaken:          "Time taken, new options",
+	KindNoShowFollowUp:      "Missed appointment follow-up",
 	KindQuickCallUs:         "Quick answer: please call us",
 	KindQuickWillReply:      "Quick answer: we will get back to you",
 	"manual":                "Staff message",
