@@ -39,6 +39,7 @@ func newNoShowApp(t *testing.T) *noShowApp {
 	clk := &testClock{t: time.Date(2026, 3, 2, 7, 0, 0, 0, paris)}
 	cfg := config.Default()
 	cfg.Clinic.Name, cfg.Clinic.Timezone, cfg.Clinic.Country = "Main St Clinic", "Europe/Paris", "FR"
+	cfg.Clinic.Phone = "+33 1 42 68 53 00"
 	cfg.NoShow.AutoMark, cfg.NoShow.FollowUp = true, true
 	a := serveTestAppWith(t, cfg, Options{Now: clk.Now})
 	ctx := context.Background()
@@ -278,9 +279,16 @@ func TestNoShowLoop(t *testing.T) {
 		linkRE.FindStringSubmatch(annaTexts[0]) == nil {
 		t.Fatalf("Anna reads %q", annaTexts[0])
 	}
-	if st, _, page := pageCall(t, n.Handler(), http.MethodGet, m[1], nil); st != http.StatusOK || !strings.Contains(page, "Main St Clinic") {
-		t.Fatalf("the follow-up's link: %d", st)
+	// The link opens the patient's page, which says they were missed and
+	// how to book again, still days later.
+	for _, at := range []time.Time{paris(3, 8, 6), paris(8, 9, 0)} {
+		n.clock.Set(at)
+		st, _, page := pageCall(t, n.Handler(), http.MethodGet, m[1], nil)
+		if st != http.StatusOK || !strings.Contains(page, "We missed you at this appointment. To book another time, please call us.") || !strings.Contains(page, `href="tel:&#43;33142685300"`) {
+			t.Fatalf("the follow-up's link at %s: %d\n%s", at, st, page)
+		}
 	}
+	n.clock.Set(paris(3, 8, 6))
 
 	// Undo and mark again: no second follow-up.
 	if _, err := n.Clinic.RecordOutcomes(ctx, models.SystemActor(), []clinic.OutcomeItem{{ID: eve, Outcome: clinic.OutcomeAttended}}); err != nil {
