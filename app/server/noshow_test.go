@@ -314,7 +314,8 @@ func TestNoShowLoop(t *testing.T) {
 	}
 }
 
-// Auto-mark leaves confirmed appointments to staff.
+// Auto-mark leaves confirmed appointments to staff, and a patient who
+// opted out gets no follow-up.
 func TestAutoMarkLeavesConfirmed(t *testing.T) {
 	n := newNoShowApp(t)
 	ctx := context.Background()
@@ -322,8 +323,25 @@ func TestAutoMarkLeavesConfirmed(t *testing.T) {
 	if _, err := n.Clinic.Confirm(ctx, models.SystemActor(), id, "staff"); err != nil {
 		t.Fatal(err)
 	}
-	n.clock.Set(time.Date(2026, 3, 3, 1, 0, 0, 0, n.paris))
-	if marked, err := n.Clinic.AutoMarkNoShows(ctx); err != nil || marked != 0 || n.status(id) != models.Confirmed {
-		t.Fatalf("auto-mark touched a confirmed visit: %d %v %s", marked, err, n.status(id))
+	const zoePhone = "+33612345690"
+	zoe := n.book("Zoe Roux", zoePhone, "fr", time.Date(2026, 3, 2, 12, 0, 0, 0, n.paris), 0)
+	if _, err := n.Simulator.EmitReceiveSMS(ctx, zoePhone, "+33100000000", "STOP"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Webhooks.ProcessPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n.drain()
+	n.clock.Set(time.Date(2026, 3, 3, 9, 0, 0, 0, n.paris))
+	if marked, err := n.Clinic.AutoMarkNoShows(ctx); err != nil || marked != 1 || n.status(id) != models.Confirmed || n.status(zoe) != models.NoShow {
+		t.Fatalf("auto-mark: %d %v; confirmed visit %s, Zoe %s", marked, err, n.status(id), n.status(zoe))
+	}
+	if got := n.received(zoePhone); len(got) != 0 {
+		t.Fatalf("an opted-out patient got %q", got)
+	}
+	var followUps int64
+	n.Store.DB(ctx).Model(&models.Message{}).Where("kind = ?", models.KindNoShowFollowUp).Count(&followUps)
+	if followUps != 0 {
+		t.Fatalf("%d follow-ups queued for an opted-out patient", followUps)
 	}
 }
