@@ -60,7 +60,7 @@ func TestOfferFromTheAppointmentPage(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("page: %d", code)
 	}
-	for _, want := range []string{`id="offer"`, `value="2026-03-02T10:00"`, `value="2026-03-02T10:15"`, `value="2026-03-02T10:30"`, "The first free times"} {
+	for _, want := range []string{`id="offer"`, `value="2026-03-02"`, `value="10:00"`, `value="10:15"`, `value="10:30"`, "The first free times"} {
 		if !strings.Contains(body, want) {
 			t.Fatalf("the page lacks %q", want)
 		}
@@ -128,7 +128,8 @@ func TestOfferFromTheAppointmentPage(t *testing.T) {
 	}
 	// The inbox has the form too, prefilled; sending from it replaces the
 	// open offer and takes the message out of the inbox.
-	if !strings.Contains(body, "data-offer-form") || !strings.Contains(body, `value="2026-03-02T10:00"`) {
+	if !strings.Contains(body, "data-offer-form") || !strings.Contains(body, `name="starts_at_date" type="date" value="2026-03-02"`) ||
+		!strings.Contains(body, `name="starts_at_time" type="text" value="10:00"`) {
 		t.Fatal("the inbox lacks the prefilled offer form")
 	}
 	resp, _ = b.post(fmt.Sprintf("/inbox/%d/offer", in.ID), url.Values{

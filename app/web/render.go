@@ -182,6 +182,10 @@ func templateFuncs(assets *Assets, clock clockFormat) template.FuncMap {
 			}
 			return clock.in(*t, loc, layout)
 		},
+		// clocktimes are the suggestions of a time field, clockexample a
+		// time written on the clinic's clock (timeentry.go).
+		"clocktimes":   clock.clockTimes,
+		"clockexample": clock.example,
 		"derefu": func(p *uint) uint {
 			if p == nil {
 				return 0
