@@ -36,10 +36,9 @@ type outcomesData struct {
 type outcomesDay struct {
 	Location string
 	Zone     string
-	// Over is set when the day has ended at the location; Future when it
-	// has not begun.
-	Over, Future bool
-	Rows         []outcomesRow
+	// Over is set when the day has ended at the location.
+	Over bool
+	Rows []outcomesRow
 }
 
 // outcomesRow is one appointment waiting for its outcome.
@@ -98,7 +97,7 @@ func (s *Server) outcomesPage(c *gin.Context, status int, raw string, checked ma
 	}
 	for _, od := range days {
 		lz := od.Location.Zone()
-		row := outcomesDay{Location: od.Location.Name, Zone: od.Location.TimeZone, Over: od.Over, Future: od.Start.After(s.now())}
+		row := outcomesDay{Location: od.Location.Name, Zone: od.Location.TimeZone, Over: od.Over}
 		for _, a := range od.Appointments {
 			r := outcomesRow{
 				ID: a.ID, Time: s.clock.in(a.StartsAt, lz, "15:04"), Status: a.Status, Checked: checked[a.ID],
