@@ -66,10 +66,17 @@ func TestOfferFromTheAppointmentPage(t *testing.T) {
 		}
 	}
 
+	// Each time goes as a date field and a time field, as the page sends
+	// them ("2026-03-04T14:30" is typed as 2026-03-04 and 14:30).
 	post := func(values ...string) (*http.Response, string) {
 		f := url.Values{}
 		for _, v := range values {
-			f.Add("starts_at", v)
+			date, tod, ok := strings.Cut(v, "T")
+			if !ok {
+				date, tod = "", v
+			}
+			f.Add("starts_at_date", date)
+			f.Add("starts_at_time", tod)
 		}
 		return b.post(fmt.Sprintf("/appointments/%d/offers", appt.ID), f)
 	}
@@ -83,7 +90,8 @@ func TestOfferFromTheAppointmentPage(t *testing.T) {
 		values []string
 		want   string
 	}{
-		{"not a time", []string{"tomorrow", ""}, `&#34;tomorrow&#34; is not a date and time`},
+		{"not a time", []string{"2026-03-03Ttomorrow", ""}, `Time 1: “tomorrow” is not a time of day: write it like 14:30.`},
+		{"no date", []string{"", "10:00"}, `Time 2 has a time but no date.`},
 		{"taken", []string{"2026-03-03T11:00"}, "Tue 3 Mar 11:00 is taken"},
 		{"outside hours", []string{"2026-03-03T20:00"}, "is outside working hours"},
 		{"none", []string{"", "", ""}, "give 1 to 3 times"},
