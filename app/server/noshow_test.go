@@ -345,3 +345,38 @@ func TestAutoMarkLeavesConfirmed(t *testing.T) {
 		t.Fatalf("%d follow-ups queued for an opted-out patient", followUps)
 	}
 }
+
+// Two instances' auto-mark jobs at the same moment mark each unconfirmed
+// visit once and queue one follow-up each.
+func TestAutoMarkTwiceAtOnce(t *testing.T) {
+	n := newNoShowApp(t)
+	ctx := context.Background()
+	var ids []uint
+	for i := range 4 {
+		ids = append(ids, n.book(fmt.Sprintf("Patient %c", 'A'+i), fmt.Sprintf("+3361234570%d", i), "fr", time.Date(2026, 3, 2, 9+i, 0, 0, 0, n.paris), 0))
+	}
+	n.clock.Set(time.Date(2026, 3, 3, 9, 0, 0, 0, n.paris))
+	results := make(chan int, 2)
+	for range 2 {
+		go func() {
+			marked, err := n.Clinic.AutoMarkNoShows(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			results <- marked
+		}()
+	}
+	if total := <-results + <-results; total != len(ids) {
+		t.Fatalf("%d marks for %d visits", total, len(ids))
+	}
+	var followUps int64
+	n.Store.DB(ctx).Model(&models.Message{}).Where("kind = ?", models.KindNoShowFollowUp).Count(&followUps)
+	if followUps != int64(len(ids)) {
+		t.Fatalf("%d follow-ups for %d no-shows", followUps, len(ids))
+	}
+	for _, id := range ids {
+		if n.status(id) != models.NoShow {
+			t.Fatalf("appointment %d is %s", id, n.status(id))
+		}
+	}
+}
