@@ -142,7 +142,8 @@ func testAdminLocations(t *testing.T, a *testApp, b *browser, main *models.Locat
 			{"UK is not a country code", with("country", "UK"), []string{`the United Kingdom is "GB"`, `value="UK"`}},
 			{"invalid phone", with("phone", "12"), []string{"too short for FR", `value="12"`}},
 			{"quiet hours half set", with("quiet_end", ""), []string{"required when quiet hours start is set"}},
-			{"quiet hours unreadable", with("quiet_start", "25:00"), []string{"must be a time of day as HH:MM"}},
+			{"quiet hours unreadable", with("quiet_start", "25:00"), []string{"Quiet hours start: “25:00” is not a time of day: write it like 14:30."}},
+			{"quiet hours end unreadable", with("quiet_end", "8 o'clock"), []string{"Quiet hours end: “8 o&#39;clock” is not a time of day"}},
 			{"duplicate name", with("name", "main"), []string{"already in use"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

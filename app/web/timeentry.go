@@ -296,3 +296,31 @@ func (c clockFormat) normaliseExceptions(s string) (string, string) {
 	}
 	return strings.Join(lines, "\n"), ""
 }
+
+// shownHHMM writes a stored "HH:MM" on the clinic's clock; anything else
+// is shown as it is.
+func (c clockFormat) shownHHMM(v string) string {
+	t, err := time.Parse("15:04", strings.TrimSpace(v))
+	if err != nil {
+		return v
+	}
+	return c.format(t, "15:04")
+}
+
+// readHHMM reads a time of day typed on the clinic's clock into the
+// stored "HH:MM"; empty stays empty. problem is a sentence naming the
+// field (label).
+func (c clockFormat) readHHMM(label, typed string) (string, string) {
+	typed = strings.TrimSpace(typed)
+	if typed == "" {
+		return "", ""
+	}
+	h, m, sec, problem := c.parseTimeOfDay(typed)
+	switch {
+	case problem != "":
+		return "", fmt.Sprintf("%s: “%s” %s.", label, clip(typed, 20), problem)
+	case sec != 0:
+		return "", fmt.Sprintf("%s: “%s” has seconds; write hours and minutes, like %s.", label, clip(typed, 20), c.example())
+	}
+	return fmt.Sprintf("%02d:%02d", h, m), ""
+}

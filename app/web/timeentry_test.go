@@ -221,3 +221,35 @@ func TestWorkingHoursOnTheClinicClock(t *testing.T) {
 		}
 	}
 }
+
+// A location's quiet hours are typed and shown on the clinic's clock.
+func TestQuietHoursOnTheClinicClock(t *testing.T) {
+	a := newTestApp(t, withClock12h())
+	ctx := context.Background()
+	b := a.loggedIn("boss@example.com", models.RoleAdmin)
+	_, body := b.get("/admin/locations/new")
+	if !strings.Contains(body, `name="quiet_start" type="text" value="9:00 PM"`) || !strings.Contains(body, `name="quiet_end" type="text" value="8:00 AM"`) {
+		t.Fatal("the new location's quiet hours are not on a 12-hour clock")
+	}
+	f := form("name", "Uptown", "time_zone", "America/New_York", "country", "US", "quiet_start", "10 pm", "quiet_end", "7:30 AM")
+	if resp, body := b.post("/admin/locations", f); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", resp.StatusCode, body)
+	}
+	var l models.Location
+	if err := a.store.DB(ctx).Where("name = ?", "Uptown").Take(&l).Error; err != nil || l.QuietStart != "22:00" || l.QuietEnd != "07:30" {
+		t.Fatalf("stored %q-%q %v", l.QuietStart, l.QuietEnd, err)
+	}
+	_, body = b.get(fmt.Sprintf("/admin/locations/%d/edit", l.ID))
+	if !strings.Contains(body, `value="10:00 PM"`) || !strings.Contains(body, `value="7:30 AM"`) {
+		t.Fatal("the edit form does not show the quiet hours on the clinic's clock")
+	}
+	f.Set("name", "Downtown")
+	f.Set("quiet_start", "10")
+	resp, body := b.post("/admin/locations", f)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Quiet hours start: “10” needs AM or PM, such as 2:30 PM.") {
+		t.Fatalf("ambiguous quiet hours: %d", resp.StatusCode)
+	}
+	if a.count(&models.Location{}) != 1 { // Uptown alone
+		t.Fatal("a refused location was written")
+	}
+}
