@@ -287,8 +287,9 @@ func parseDuration(fe models.FieldErrors, s string) int {
 	return n
 }
 
-// localInput formats an instant for <input type="datetime-local"> in zone
-// (with seconds only when it has any, so an unchanged form never moves it).
+// localInput formats an instant on its location's wall clock, as the
+// services read it ("2006-01-02T15:04"), with seconds only when it has
+// any, so an unchanged form never moves it.
 func localInput(a *models.Appointment) string {
 	t := a.StartsAt.In(a.Location.Zone())
 	if t.Second() != 0 {

@@ -21,7 +21,7 @@ type Offers interface {
 	Open(ctx context.Context, id uint) (*models.RescheduleOffer, error)
 }
 
-// offerInputLayout is the layout of an <input type="datetime-local"> value.
+// offerInputLayout is the services' wall-clock layout of an offered time.
 const offerInputLayout = "2006-01-02T15:04"
 
 // offerForm is the appointment page's "Offer other times" form.
