@@ -147,3 +147,63 @@ func bookAndCancel(t *testing.T, exe, clock, typed, shown, placeholder string) {
 		t.Fatalf("stored %s for %s at %s, want cancelled for +12025550178 at %s", a.Status, a.Patient.Phone, a.StartsAt, start.UTC())
 	}
 }
+
+// TestBrowserTodaysOutcomes marks a day's visits no-show in bulk in real
+// Chromium: "Select all" ticks the location's visits, one button marks
+// them, and the page then says nothing waits.
+func TestBrowserTodaysOutcomes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	exe := chromium(t)
+	app, base := startBrowserApp(t, "America/New_York")
+	ctx := context.Background()
+	if _, err := app.Clinic.CreateUser(ctx, models.SystemActor(), clinic.UserInput{Email: "desk@example.com", Name: "Desk", Role: "staff", Password: "correct horse battery"}); err != nil {
+		t.Fatal(err)
+	}
+	zone, _ := time.LoadLocation("America/New_York")
+	first := time.Now().Add(-3 * time.Hour).Truncate(15 * time.Minute).In(zone)
+	second := first.Add(30 * time.Minute)
+	if second.Day() != first.Day() {
+		second = first.Add(-30 * time.Minute)
+	}
+	var ids []uint
+	for i, start := range []time.Time{first, second} {
+		p, err := app.Clinic.CreatePatient(ctx, models.SystemActor(), clinic.PatientInput{FirstName: "Past", LastName: string(rune('A' + i)), Phone: "+1202555017" + string(rune('0'+i))}, "US")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := app.Clinic.CreateAppointment(ctx, models.SystemActor(), clinic.AppointmentInput{PatientID: p.ID, StartsAt: start.UTC(), DurationMinutes: 20, AllowPast: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	bctx := newChromium(t, exe, 390, 900)
+	err := chromedp.Do(bctx,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(`#email`),
+		chromedp.SendKeys(`#email`, "desk@example.com"),
+		chromedp.SendKeys(`#password`, "correct horse battery"),
+		chromedp.Submit(`#password`),
+		chromedp.WaitVisible(`header.top`),
+		chromedp.Navigate(base+"/outcomes?date="+first.Format("2006-01-02")),
+		chromedp.WaitVisible(`[data-select-all]`),
+		chromedp.Click(`[data-select-all]`),
+		chromedp.Click(`button[value="no_show"]`),
+		chromedp.WaitVisible(`#outcomes-empty`),
+	)
+	if err != nil {
+		t.Fatalf("browser: select all and mark no-show: %v", err)
+	}
+	flash, _ := chromedp.Run(bctx, chromedp.Text(`.flash`))
+	if !strings.Contains(flash, "2 appointments marked no-show.") {
+		t.Fatalf("flash %q", flash)
+	}
+	for _, id := range ids {
+		a, err := app.Store.Appointment(ctx, id)
+		if err != nil || a.Status != models.NoShow {
+			t.Fatalf("appointment %d: %v %v", id, a.Status, err)
+		}
+	}
+}
