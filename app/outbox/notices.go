@@ -69,16 +69,22 @@ func (r *replanning) rescheduleNotice(rows []*models.Message) error {
 
 // noShowFollowUp queues the invitation to book again of an appointment
 // marked no-show just now, when the clinic sends one: once per appointment
-// (a no-show undone and marked again gets no second one), never to a
-// patient who opted out. It goes out at once, or when quiet hours end.
+// (a no-show undone and marked again gets no second one; only a follow-up
+// cancelled before it went out is replaced), never to a patient who opted
+// out. It goes out at once, or when quiet hours end.
 func (r *replanning) noShowFollowUp() error {
 	a := r.a
 	if !r.o.opts.NoShowFollowUp || a.Status != models.NoShow || a.Patient.OptedOut() {
 		return nil
 	}
-	sent, err := r.o.store.AppointmentMessages(r.ctx, a.ID, false, models.KindNoShowFollowUp)
-	if err != nil || len(sent) > 0 {
+	earlier, err := r.o.store.AppointmentMessages(r.ctx, a.ID, false, models.KindNoShowFollowUp)
+	if err != nil {
 		return err
+	}
+	for _, m := range earlier {
+		if m.Status != models.MsgCancelled {
+			return nil
+		}
 	}
 	return r.queue(models.KindNoShowFollowUp, false)
 }

@@ -101,7 +101,7 @@ func (o *Outbox) replanAs(ctx context.Context, id uint, now time.Time, c cause) 
 }
 
 // plannedKinds are the kinds Replan manages for an appointment.
-var plannedKinds = []string{models.KindReminder, models.KindBookingConfirm, models.KindCancellation, models.KindRescheduleNotice}
+var plannedKinds = []string{models.KindReminder, models.KindBookingConfirm, models.KindCancellation, models.KindRescheduleNotice, models.KindNoShowFollowUp}
 
 // replanning is the state of one Replan.
 type replanning struct {
@@ -196,10 +196,15 @@ func (o *Outbox) replan(ctx context.Context, id uint, now time.Time, c cause, ca
 	return nil
 }
 
-// cancelAll cancels every planned reminder and booking confirmation.
+// cancelAll cancels every planned reminder and booking confirmation, and
+// the no-show follow-up unless the appointment is still a no-show (of a
+// patient who was not erased).
 func (r *replanning) cancelAll(rows []*models.Message, reason string) error {
 	for _, m := range rows {
 		if m.Status != models.MsgPlanned || m.Kind == models.KindCancellation {
+			continue
+		}
+		if m.Kind == models.KindNoShowFollowUp && r.a.Status == models.NoShow && r.a.Patient.ErasedAt == nil {
 			continue
 		}
 		if err := r.finish(m, models.MsgCancelled, reason); err != nil {

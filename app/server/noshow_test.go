@@ -380,3 +380,59 @@ func TestAutoMarkTwiceAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// A follow-up held by quiet hours is cancelled at once when the visit is
+// marked attended after all, and never goes out.
+func TestFollowUpCancelledWhenAttended(t *testing.T) {
+	n := newNoShowApp(t)
+	ctx := context.Background()
+	const gusPhone = "+33612345699"
+	id := n.book("Gus Moreau", gusPhone, "fr", time.Date(2026, 3, 2, 10, 0, 0, 0, n.paris), 0)
+	n.drain()
+	n.clock.Set(time.Date(2026, 3, 3, 0, 30, 0, 0, n.paris))
+	mark := func(outcome string) {
+		t.Helper()
+		if _, err := n.Clinic.RecordOutcomes(ctx, models.SystemActor(), []clinic.OutcomeItem{{ID: id, Outcome: outcome}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	followUp := func() models.Message {
+		t.Helper()
+		var m models.Message
+		if err := n.Store.DB(ctx).Where("appointment_id = ? AND kind = ?", id, models.KindNoShowFollowUp).Order("id DESC").Take(&m).Error; err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	mark(clinic.OutcomeNoShow)
+	if m := followUp(); m.Status != models.MsgPlanned || m.SendAt.Before(time.Date(2026, 3, 3, 8, 0, 0, 0, n.paris)) {
+		t.Fatalf("follow-up %s at %s, want planned after quiet hours", m.Status, m.SendAt)
+	}
+	mark(clinic.OutcomeAttended)
+	if m := followUp(); m.Status != models.MsgCancelled {
+		t.Fatalf("follow-up %s after the visit was marked attended", m.Status)
+	}
+	n.clock.Set(time.Date(2026, 3, 3, 8, 30, 0, 0, n.paris))
+	if got := n.received(gusPhone); len(got) != 0 {
+		t.Fatalf("Gus got %q", got)
+	}
+	// Marked no-show again: the cancelled one never went out, so one
+	// follow-up does, and only one.
+	mark(clinic.OutcomeNoShow)
+	mark(clinic.OutcomeAttended)
+	mark(clinic.OutcomeNoShow)
+	if got := n.received(gusPhone); len(got) != 1 || !strings.HasPrefix(got[0], "Bonjour Gus, nous ne vous avons pas vu") {
+		t.Fatalf("Gus got %q, want one follow-up", got)
+	}
+	n.drain()
+	mark(clinic.OutcomeAttended)
+	mark(clinic.OutcomeNoShow)
+	if got := n.received(gusPhone); len(got) != 0 {
+		t.Fatalf("Gus got a second follow-up: %q", got)
+	}
+	var planned int64
+	n.Store.DB(ctx).Model(&models.Message{}).Where("appointment_id = ? AND kind = ? AND status <> ?", id, models.KindNoShowFollowUp, models.MsgCancelled).Count(&planned)
+	if planned != 1 {
+		t.Fatalf("%d live follow-ups", planned)
+	}
+}
