@@ -353,9 +353,9 @@ func testAdminAudit(t *testing.T, a *testApp, b *browser) {
 		want      int
 		has, hasn []string
 	}{
-		{"/admin/audit", 200, []string{"patient.opt_out", "boss@example.com", "location.create", "When (America/New_York)", "Mon 2 Mar 2026 04:00:00", `href="/patients/` + itoa(p.ID) + `"`}, nil},
-		{"/admin/audit?entity=patient", 200, []string{"patient.create", "patient.opt_out"}, []string{"location.create"}},
-		{"/admin/audit?entity=patient&entity_id=" + itoa(p.ID), 200, []string{"patient.opt_out"}, nil},
+		{"/admin/audit", 200, []string{"Patient opted out", "boss@example.com", "Location created", "When (America/New_York)", "Mon 2 Mar 2026 04:00:00", `href="/patients/` + itoa(p.ID) + `"`}, nil},
+		{"/admin/audit?entity=patient", 200, []string{"Patient created", "Patient opted out"}, []string{"Location created", "patient.create"}},
+		{"/admin/audit?entity=patient&entity_id=" + itoa(p.ID), 200, []string{"Patient opted out"}, []string{"patient.opt_out"}},
 		{"/admin/audit?entity=location&page=2", 200, []string{"Nothing recorded", "Page 2 of 1"}, nil},
 		{"/admin/audit?entity=patients", 400, []string{"entity: must be one of appointment, patient"}, nil},
 		{"/admin/audit?entity=patient%27%20OR%201=1--", 400, []string{"entity: must be one of"}, nil},
