@@ -38,6 +38,8 @@ type Config struct {
 	Reschedule Reschedule `yaml:"reschedule"`
 	// NoShow configures what happens after appointments nobody marked.
 	NoShow NoShow `yaml:"no_show"`
+	// Waitlist configures the offers of freed times to waitlisted patients.
+	Waitlist Waitlist `yaml:"waitlist"`
 	// OutboundWebhooks configures the webhooks apptconfirm sends to the
 	// clinic's other systems.
 	OutboundWebhooks OutboundWebhooks `yaml:"outbound_webhooks"`
@@ -282,6 +284,18 @@ type Reschedule struct {
 	OfferTTL Duration `yaml:"offer_ttl"`
 }
 
+// Waitlist configures how a freed time is offered to the waitlist.
+type Waitlist struct {
+	// MinNotice is how far ahead a freed time must start to be offered
+	// (0 to 168h): a time freed closer to its start is left alone.
+	MinNotice Duration `yaml:"min_notice"`
+	// Batch is how many waitlisted patients are asked at a time (1 to 20).
+	Batch int `yaml:"batch"`
+	// OfferTTL is how long a batch has to answer YES before the next batch
+	// is asked (5m to 24h).
+	OfferTTL Duration `yaml:"offer_ttl"`
+}
+
 // NoShow configures the end of an appointment's day: past appointments
 // staff did not mark attended or no-show, and the patients who missed one.
 type NoShow struct {
@@ -398,6 +412,7 @@ func Default() Config {
 		Import:           Import{MaxBytes: 50 << 20},
 		OutboundWebhooks: OutboundWebhooks{Concurrency: 64},
 		Reschedule:       Reschedule{OfferTTL: Duration{24 * time.Hour}},
+		Waitlist:         Waitlist{MinNotice: Duration{3 * time.Hour}, Batch: 3, OfferTTL: Duration{30 * time.Minute}},
 	}
 }
 

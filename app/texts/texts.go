@@ -56,6 +56,15 @@ const (
 	// KindNoShowFollowUp invites a patient who missed an appointment to
 	// book again through their patient page ({link}).
 	KindNoShowFollowUp = "no_show_follow_up"
+	// KindWaitlistOffer offers a waitlisted patient a freed time: YES
+	// takes it.
+	KindWaitlistOffer = "waitlist_offer"
+	// KindWaitlistBooked confirms the freed time to the patient whose YES
+	// came first.
+	KindWaitlistBooked = "waitlist_booked"
+	// KindWaitlistTaken tells a later YES that the freed time went to
+	// someone else; the patient stays on the waitlist.
+	KindWaitlistTaken = "waitlist_taken"
 	// KindQuickCallUs is an inbox quick answer: please call us.
 	KindQuickCallUs = "quick_call_us"
 	// KindQuickWillReply is an inbox quick answer: we will get back to you.
@@ -66,7 +75,7 @@ const (
 var kinds = []string{
 	KindReminder, KindReminderSoon, KindBookingConfirmation, KindAckConfirm, KindAckCancel,
 	KindCancellationNotice, KindRescheduleNotice, KindRescheduleAck, KindRescheduleOffer, KindRescheduled,
-	KindOfferTaken, KindNoShowFollowUp, KindQuestion, KindHelp, KindOptOutAck, KindOptInAck, KindQuickCallUs, KindQuickWillReply,
+	KindOfferTaken, KindWaitlistOffer, KindWaitlistBooked, KindWaitlistTaken, KindNoShowFollowUp, KindQuestion, KindHelp, KindOptOutAck, KindOptInAck, KindQuickCallUs, KindQuickWillReply,
 }
 
 // Kinds returns every kind of text that has defaults, in the order an
@@ -122,6 +131,9 @@ var kindNames = map[string]string{
 	KindRescheduled:         "Rescheduled confirmation",
 	KindOfferTaken:          "Time taken, new options",
 	KindNoShowFollowUp:      "Missed appointment follow-up",
+	KindWaitlistOffer:       "Waitlist: freed time offered",
+	KindWaitlistBooked:      "Waitlist: freed time booked",
+	KindWaitlistTaken:       "Waitlist: freed time already taken",
 	KindQuickCallUs:         "Quick answer: please call us",
 	KindQuickWillReply:      "Quick answer: we will get back to you",
 	"manual":                "Staff message",
@@ -130,7 +142,7 @@ var kindNames = map[string]string{
 
 // KindName returns the name staff read for a kind of text or message
 // ("Confirmation acknowledgement" for "ack_confirm"). An unknown kind is
-// shown as itself with spaces ("waitlist offer" reads "Waitlist offer"). A
+// shown as itself with spaces ("loyalty offer" reads "Loyalty offer"). A
 // reminder of a given rule reads better as ReminderName.
 func KindName(kind string) string {
 	if name, ok := kindNames[kind]; ok {
