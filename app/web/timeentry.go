@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -323,4 +324,16 @@ func (c clockFormat) readHHMM(label, typed string) (string, string) {
 		return "", fmt.Sprintf("%s: “%s” has seconds; write hours and minutes, like %s.", label, clip(typed, 20), c.example())
 	}
 	return fmt.Sprintf("%02d:%02d", h, m), ""
+}
+
+// hhmm finds 24-hour times of day in a text.
+var hhmm = regexp.MustCompile(`\b([01]\d|2[0-3]):[0-5]\d\b`)
+
+// rewriteHHMM writes the 24-hour times of a service's sentence ("Mon from
+// 09:00 until 12:00") on the clinic's clock.
+func (c clockFormat) rewriteHHMM(text string) string {
+	if !c.twelve {
+		return text
+	}
+	return hhmm.ReplaceAllStringFunc(text, c.shownHHMM)
 }

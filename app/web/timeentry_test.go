@@ -253,3 +253,26 @@ func TestQuietHoursOnTheClinicClock(t *testing.T) {
 		t.Fatal("a refused location was written")
 	}
 }
+
+// A waitlist entry's hours are typed and shown on the clinic's clock.
+func TestWaitlistHoursOnTheClinicClock(t *testing.T) {
+	a := newTestApp(t, withWaitlist(), withClock12h())
+	a.addLocation("Main", "America/New_York", "US")
+	b := a.loggedIn("front@example.com", models.RoleStaff)
+	p := a.addPatient("Ben", "Roy", "+12125550149")
+	resp, body := b.post("/waitlist", url.Values{"patient_id": {itoa(p.ID)}, "from": {"9"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "From: “9” needs AM or PM, such as 2:30 PM.") {
+		t.Fatalf("ambiguous from: %d", resp.StatusCode)
+	}
+	resp, _ = b.post("/waitlist", url.Values{"patient_id": {itoa(p.ID)}, "from": {"9 am"}, "until": {"12:30 PM"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add: %d", resp.StatusCode)
+	}
+	var e models.WaitlistEntry
+	if err := a.store.DB(context.Background()).Take(&e).Error; err != nil || e.FromTime != "09:00" || e.UntilTime != "12:30" {
+		t.Fatalf("stored %q-%q %v", e.FromTime, e.UntilTime, err)
+	}
+	if _, body := b.get("/waitlist"); !strings.Contains(body, "from 9:00 AM until 12:30 PM") {
+		t.Fatal("the waitlist does not show the hours on the clinic's clock")
+	}
+}
