@@ -24,6 +24,17 @@ type Applier interface {
 	Apply(ctx context.Context, event string, raw []byte) (Result, error)
 }
 
+// BatchApplier is an Applier that also applies a run of stored events of
+// one type at a time, in order, inside the transaction ctx carries, with
+// exactly the effects of applying them one by one (app/delivery does it
+// for delivery reports). results[i] is for raws[i]; an error rolls the
+// whole run back, and the Processor then applies its events one by one so
+// that one bad event costs the others nothing.
+type BatchApplier interface {
+	Applier
+	ApplyBatch(ctx context.Context, event string, raws [][]byte) (results []Result, err error)
+}
+
 // Result says what applying an event did, for the stored event.
 type Result struct {
 	// Text is a short account ("applied: delivered", "inbox: unknown
@@ -74,6 +85,10 @@ type ProcessorOptions struct {
 	// Traffic, shared with the Receiver, makes processing give way to
 	// requests being stored; nil means processing never waits.
 	Traffic *Traffic
+	// PerEvent applies every event by itself (its own claim, Apply and
+	// result), never through a BatchApplier: the path before set-based
+	// applying, kept to compare the two.
+	PerEvent bool
 }
 
 // Processor applies stored webhook events. It is safe for concurrent use;
@@ -88,6 +103,7 @@ type Processor struct {
 	retention   time.Duration
 	maxAttempts int
 	traffic     *Traffic
+	perEvent    bool
 	wake        chan struct{}
 }
 
@@ -117,7 +133,7 @@ func NewProcessor(o ProcessorOptions) (*Processor, error) {
 	return &Processor{
 		store: o.Store, appliers: o.Appliers, log: o.Log, now: o.Now,
 		sweep: o.SweepInterval, retention: o.Retention, maxAttempts: o.MaxAttempts, traffic: o.Traffic,
-		wake: make(chan struct{}, 1),
+		perEvent: o.PerEvent, wake: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -187,7 +203,11 @@ func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 			}
 			start := time.Now()
 			mark = p.traffic.mark()
-			n, applied, err := p.processBatch(ctx, page)
+			process := p.processSet
+			if p.perEvent {
+				process = p.processBatch
+			}
+			n, applied, err := process(ctx, page)
 			took = time.Since(start)
 			switch {
 			case err == nil:

@@ -1,0 +1,58 @@
+package delivery
+
+import (
+	"context"
+
+	"apptconfirm/app/outbox"
+	"apptconfirm/app/smscx"
+	"apptconfirm/app/webhook"
+	"apptconfirm/models"
+)
+
+// ApplyBatch implements webhook.BatchApplier: a run of delivery reports is
+// applied a set at a time (outbox.ApplyReports), with exactly the states
+// applying them one by one gives; other events are applied one by one, in
+// order, in the same transaction.
+func (s *Service) ApplyBatch(ctx context.Context, event string, raws [][]byte) ([]webhook.Result, error) {
+	out := make([]webhook.Result, len(raws))
+	if event != smscx.EventDLRUpdate {
+		for i, raw := range raws {
+			res, err := s.Apply(ctx, event, raw)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = res
+		}
+		return out, nil
+	}
+	var reports []outbox.Report
+	var at []int // the index in raws of each report
+	for i, raw := range raws {
+		r, bad := decodeReport(raw)
+		if bad != nil {
+			out[i] = *bad
+			continue
+		}
+		reports = append(reports, r)
+		at = append(at, i)
+	}
+	for done := 0; done < len(reports); {
+		res, n, err := s.outbox.ApplyReports(ctx, reports[done:])
+		if err != nil {
+			return nil, err
+		}
+		for k, r := range res {
+			out[at[done+k]] = webhook.Result{Text: r.Text, Flagged: r.Flagged}
+		}
+		done += n
+		// ApplyReports stops after a report that applied REJECTED: SMS.CX
+		// refuses the number, so its patient is opted out before the
+		// reports after it are judged.
+		if last := res[n-1]; last.Applied && last.Message.Status == models.MsgRejected {
+			if err := s.rejected(ctx, last.Message); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
