@@ -120,7 +120,7 @@ func mixedStream(f mixedFixture) []string {
 			dlr(6, "REJECTED"),  // opts patient 3 out in the middle of the batch
 			dlr(7, "SENT"), dlr(3, "ACCEPTED"), dlr(3, "SENT"),
 			map[string]any{"msgId": 12, "status": "SENT"}, // malformed: stored flagged, never applied
-			dlr(0, "DELIVERED"), // a duplicate within the batch
+			dlr(0, "DELIVERED"),                           // a duplicate within the batch
 		),
 		envelope("receive_sms", smsItem(f.phones[0], "YES"), smsItem("+4915199999999", "YES")),
 		envelope("dlr_update", dlr(1, "DELIVERED"), poison, dlr(7, "DELIVERED"), dlr(6, "DELIVERED")),
