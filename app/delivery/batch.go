@@ -10,11 +10,17 @@ import (
 )
 
 // ApplyBatch implements webhook.BatchApplier: a run of delivery reports is
-// applied a set at a time (outbox.ApplyReports), with exactly the states
-// applying them one by one gives; other events are applied one by one, in
-// order, in the same transaction.
+// applied a set at a time (outbox.ApplyReports), and a run of hits has its
+// timeline lines written in one statement, with exactly the states applying
+// them one by one gives; opt-outs are applied one by one, in order, in the
+// same transaction (each goes through clinic.OptOut, which cancels the
+// patient's pending messages).
 func (s *Service) ApplyBatch(ctx context.Context, event string, raws [][]byte) ([]webhook.Result, error) {
 	out := make([]webhook.Result, len(raws))
+	switch event {
+	case smscx.EventShortlinkHit, smscx.EventAttachmentHit:
+		return s.applyHits(ctx, event, raws)
+	}
 	if event != smscx.EventDLRUpdate {
 		for i, raw := range raws {
 			res, err := s.Apply(ctx, event, raw)
@@ -53,6 +59,30 @@ func (s *Service) ApplyBatch(ctx context.Context, event string, raws [][]byte) (
 				return nil, err
 			}
 		}
+	}
+	return out, nil
+}
+
+// applyHits records a run of hits: each is matched as applyHit matches it,
+// and their timeline lines are written in one statement, in order.
+func (s *Service) applyHits(ctx context.Context, event string, raws [][]byte) ([]webhook.Result, error) {
+	out := make([]webhook.Result, len(raws))
+	var lines []models.TimelineEntry
+	for i, raw := range raws {
+		res, line, ev, err := s.decideHit(ctx, event, raw)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = res
+		if line != nil {
+			lines = append(lines, *line)
+			if err := s.store.Record(ctx, *ev); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := s.store.AddTimeline(ctx, lines...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
