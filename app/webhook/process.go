@@ -57,8 +57,10 @@ const (
 	// DefaultMaxAttempts is how often an event that fails is tried before
 	// it is set aside, flagged.
 	DefaultMaxAttempts = 5
-	// pageSize is how many pending events are read at once.
-	pageSize = 100
+	// pageSize is how many pending events are read at once; a run of
+	// delivery reports or hits in it is applied as one set, a handful of
+	// statements whatever its length.
+	pageSize = 500
 	// batchTime bounds how long one processing transaction keeps going
 	// (and, on SQLite, keeps the receiver waiting for the write lock).
 	batchTime = 20 * time.Millisecond
