@@ -174,12 +174,13 @@ func (p *Processor) Run(ctx context.Context) {
 // models.ErrUnavailable. It is the body of the cron sweep.
 //
 // Events are applied many to a transaction (as many as batchTime allows),
-// each with its own claim, effects and timeline entries, so that a commit
-// is shared by many events as the receiver's group commit shares it by many
-// requests. When such a transaction fails, its events are applied again
-// one to a transaction, so that one event that cannot be applied costs the
-// others nothing. Before each batch it gives way to the receiver (see
-// Traffic).
+// so that a commit is shared by many events as the receiver's group commit
+// shares it by many requests; consecutive events of one type whose applier
+// is a BatchApplier are applied as one set (processSet), the others each
+// with its own claim, effects and timeline entries. When such a
+// transaction fails, its events are applied again one to a transaction, so
+// that one event that cannot be applied costs the others nothing. Before
+// each batch it gives way to the receiver (see Traffic).
 func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 	done := 0
 	var after uint
