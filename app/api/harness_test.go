@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"apptconfirm/app/analytics"
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
 	"apptconfirm/app/availability"
@@ -115,8 +116,9 @@ func newEnvPlanned(t testing.TB, planned bool) *env {
 	e.api = api.New(api.Deps{
 		Store: e.store, Clinic: e.clinic, Availability: avail, Stats: figures, Texts: words, Outbound: e.outbound, Offers: offers, Metrics: e.metrics, Now: e.clock.Now,
 		Imports: imports.New(e.store, e.clinic), MaxImportBytes: 50 << 20,
-		Exports: exports.New(e.store, outbox.Label),
-		Feeds:   feeds.New(e.store, feedBase, e.clock.Now),
+		Exports:   exports.New(e.store, outbox.Label),
+		Feeds:     feeds.New(e.store, feedBase, e.clock.Now),
+		Analytics: analytics.New(e.store, analytics.Options{Now: e.clock.Now}),
 	})
 	e.web, err = web.New(web.Options{ClinicName: "Test", TrustedProxies: []string{"127.0.0.1"}}, web.Deps{
 		Sessions:  auth.NewSessions(e.store, auth.SessionOptions{Lifetime: time.Hour}),
