@@ -10,8 +10,9 @@
 // are read at once, and a row they show to change nothing is counted as
 // unchanged without a query of its own (clinic.UpsertIsNoop); the others
 // go through the clinic, each in a savepoint. A preview (dry run) runs the
-// second pass too, each row it imports in a savepoint that is rolled back:
-// what it reports is what applying the file does.
+// second pass too, the whole of it in one transaction that is rolled back
+// at the end, so that each row sees what the rows before it did: what it
+// reports is what applying the file does.
 package imports
 
 import (
@@ -57,6 +58,7 @@ type Store interface {
 	ActiveExternalAppointments(ctx context.Context, from, to time.Time, locationIDs []uint) ([]models.ExternalAppointment, error)
 	Setting(ctx context.Context, key string) (string, error)
 	PutSetting(ctx context.Context, key, value string) error
+	DropRecordedEvents(ctx context.Context)
 }
 
 // Service imports files.
@@ -72,7 +74,7 @@ func New(store Store, c Clinic) *Service {
 
 // Options says how to import a file.
 type Options struct {
-	// DryRun previews: every row is imported in a transaction that is
+	// DryRun previews: the file is imported in one transaction that is
 	// rolled back, and the result says what applying would do.
 	DryRun bool
 	// Sync also cancels the imported appointments (those with an external
@@ -102,7 +104,7 @@ type Result struct {
 	Refused int `json:"refused"`
 }
 
-// errRollback ends a dry run's row transaction.
+// errRollback ends a preview's transaction.
 var errRollback = errors.New("imports: dry run")
 
 // Import imports the CSV file in src, which is read twice (it is rewound
@@ -136,11 +138,46 @@ func (s *Service) Import(ctx context.Context, actor models.Actor, src io.ReadSee
 		seen: map[string]int{}, patients: map[string]clinic.PatientInput{}, locations: map[uint]bool{},
 		touched: map[uint]bool{},
 	}
-	// Rows go in batches, each in one transaction where every row has a
-	// savepoint of its own: a refused row is rolled back alone, and the
-	// cost of a commit is shared by the batch. The appointments a batch
-	// names are read at once beforehand: a row that would change nothing
-	// is counted without a query of its own.
+	if !opts.DryRun {
+		if err := run.batches(ctx, r, total); err != nil {
+			return nil, err
+		}
+		if opts.Sync {
+			if err := run.sync(ctx); err != nil {
+				return nil, err
+			}
+		}
+		return run.res, nil
+	}
+	// A preview imports the whole file, sync included, in one transaction
+	// that is rolled back at the end: each row sees what the rows before
+	// it did (a patient an earlier row created or changed), exactly as
+	// when the file is applied, and what the preview reports is what
+	// applying does.
+	err = s.store.Tx(ctx, func(ctx context.Context) error {
+		if err := run.batches(ctx, r, total); err != nil {
+			return err
+		}
+		if opts.Sync {
+			if err := run.sync(ctx); err != nil {
+				return err
+			}
+		}
+		return errRollback
+	})
+	if err != nil && !errors.Is(err, errRollback) {
+		return nil, err
+	}
+	return run.res, nil
+}
+
+// batches runs the rows of r. Rows go in batches, each in one transaction
+// where every row has a savepoint of its own: a refused row is rolled back
+// alone, and the cost of a commit is shared by the batch. The appointments
+// a batch names are read at once beforehand: a row that would change
+// nothing is counted without a query of its own. In a preview, ctx carries
+// the preview's transaction, which the batches share.
+func (rn *run) batches(ctx context.Context, r *csvimport.Reader, total int) error {
 	batch := make([]csvimport.Row, 0, Batch)
 	for eof := false; !eof; {
 		batch = batch[:0]
@@ -152,38 +189,41 @@ func (s *Service) Import(ctx context.Context, actor models.Actor, src io.ReadSee
 			}
 			if err != nil {
 				// The file changed between the passes.
-				return nil, fmt.Errorf("imports: %w", err)
+				return fmt.Errorf("imports: %w", err)
 			}
 			batch = append(batch, row)
 		}
 		if len(batch) == 0 {
 			break
 		}
-		err := s.store.Tx(ctx, func(ctx context.Context) error {
-			if err := run.preload(ctx, batch); err != nil {
+		do := func(ctx context.Context) error {
+			if err := rn.preload(ctx, batch); err != nil {
 				return err
 			}
 			for _, row := range batch {
-				if err := run.row(ctx, row); err != nil {
+				if err := rn.row(ctx, row); err != nil {
 					return err
 				}
-				if opts.Progress != nil {
-					opts.Progress(run.res.Rows, total)
+				if rn.opts.Progress != nil {
+					rn.opts.Progress(rn.res.Rows, total)
 				}
 			}
 			return nil
-		})
-		if err != nil {
+		}
+		if rn.opts.DryRun {
+			if err := do(ctx); err != nil {
+				return err
+			}
+			// The rollback drops them: no need to hold them until then.
+			rn.store.DropRecordedEvents(ctx)
+			continue
+		}
+		if err := rn.store.Tx(ctx, do); err != nil {
 			// The batches before this one stay imported.
-			return nil, err
+			return err
 		}
 	}
-	if opts.Sync {
-		if err := run.sync(ctx); err != nil {
-			return nil, err
-		}
-	}
-	return run.res, nil
+	return nil
 }
 
 // countRows reads the whole file as the import will, without the
@@ -336,12 +376,9 @@ func (rn *run) row(ctx context.Context, row csvimport.Row) error {
 		if a != nil {
 			rn.touched[a.PatientID] = true
 		}
-		if rn.opts.DryRun {
-			return errRollback
-		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errRollback) {
+	if err != nil {
 		if fe, ok := rowErrors(row.Number, err); ok {
 			rn.refuse(fe...)
 			return nil
@@ -537,10 +574,6 @@ func (rn *run) sync(ctx context.Context) error {
 		}
 		for _, a := range gone {
 			if _, listed := rn.seen[a.ExternalID]; listed {
-				continue
-			}
-			if rn.opts.DryRun {
-				rn.res.Cancelled++
 				continue
 			}
 			_, err := rn.clinic.Cancel(ctx, rn.actor, a.ID, "no longer in the imported schedule")
