@@ -197,6 +197,9 @@ func (rn *run) batches(ctx context.Context, r *csvimport.Reader, total int) erro
 			break
 		}
 		do := func(ctx context.Context) error {
+			// No row changes a location or a reminder rule: the batch
+			// reads each once.
+			ctx = models.WithReadCache(ctx)
 			if err := rn.preload(ctx, batch); err != nil {
 				return err
 			}
