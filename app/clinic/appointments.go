@@ -312,13 +312,17 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 		if err != nil {
 			return err
 		}
-		if s.planner != nil {
-			if err := s.planner.Booked(ctx, a.ID, now); err != nil {
-				return fmt.Errorf("replan appointment %d: %w", a.ID, err)
-			}
+		// The appointment as stored, with its patient, location and
+		// provider, without reading it back: planning its messages
+		// changes none of it.
+		stored := *a
+		stored.StartsAt = models.DBTime(a.StartsAt)
+		stored.Patient, stored.Location, stored.Provider = patient, loc, provider
+		if err := s.booked(ctx, &stored, now); err != nil {
+			return err
 		}
-		out, err = s.store.Appointment(ctx, a.ID)
-		return err
+		out = &stored
+		return nil
 	})
 	if err != nil {
 		return nil, wrapUnlessInput("clinic: create appointment", err)

@@ -80,6 +80,20 @@ func (o *Outbox) Rescheduled(ctx context.Context, appointmentID uint, now time.T
 	return o.replanAs(ctx, appointmentID, now, c)
 }
 
+// BookedNew is Booked for an appointment created just now in the
+// transaction ctx carries, given as stored, with its Patient, Location
+// and Provider: it has no messages yet, so neither it nor they are read
+// again. A batch of bookings (an import) saves those reads per booking.
+func (o *Outbox) BookedNew(ctx context.Context, a *models.Appointment, now time.Time) error {
+	err := o.store.Tx(ctx, func(ctx context.Context) error {
+		return o.replanLoaded(ctx, a, nil, models.DBTime(now), causeBooked, true)
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: replan appointment %d: %w", a.ID, err)
+	}
+	return nil
+}
+
 func (o *Outbox) replanAs(ctx context.Context, id uint, now time.Time, c cause) error {
 	err := o.store.Tx(ctx, func(ctx context.Context) error {
 		return o.replan(ctx, id, models.DBTime(now), c, true)
@@ -147,11 +161,18 @@ func (o *Outbox) replan(ctx context.Context, id uint, now time.Time, c cause, ca
 	if err != nil {
 		return err
 	}
-	r := &replanning{o: o, ctx: ctx, now: now, a: a, zone: a.Location.Zone(), quiet: Quiet(a.Location)}
 	rows, err := o.store.AppointmentMessages(ctx, id, true, plannedKinds...)
 	if err != nil {
 		return err
 	}
+	return o.replanLoaded(ctx, a, rows, now, c, cascade)
+}
+
+// replanLoaded is replan of the appointment a (locked, with its Patient,
+// Location and Provider) whose planned kinds of messages are rows.
+func (o *Outbox) replanLoaded(ctx context.Context, a *models.Appointment, rows []*models.Message, now time.Time, c cause, cascade bool) error {
+	var err error
+	r := &replanning{o: o, ctx: ctx, now: now, a: a, zone: a.Location.Zone(), quiet: Quiet(a.Location)}
 	switch {
 	case a.Patient.ErasedAt != nil:
 		// An erased patient has no number: nothing is sent to them again.
