@@ -58,6 +58,9 @@ type AppointmentInput struct {
 	// form that could not read some fields uses it to report every other
 	// field's problem at once.
 	CheckOnly bool
+	// patient is the patient PatientID names as the caller read or wrote
+	// it in the same transaction, when it has it: not read again.
+	patient *models.Patient
 }
 
 // externalID returns the input's external id, trimmed, or cur when the
@@ -232,7 +235,10 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 	var out *models.Appointment
 	err := s.store.Tx(ctx, func(ctx context.Context) error {
 		var patient *models.Patient
-		if in.PatientID != 0 {
+		switch {
+		case in.patient != nil && in.patient.ID == in.PatientID:
+			patient = in.patient
+		case in.PatientID != 0:
 			p, err := s.store.Patient(ctx, in.PatientID)
 			if err := fieldIfNotFound(err, fe, "patient_id"); err != nil {
 				return err

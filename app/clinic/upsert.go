@@ -123,6 +123,7 @@ func (s *Service) upsertCreate(ctx context.Context, actor models.Actor, in Upser
 		fe.Add("duration_minutes", "required")
 	}
 	patientID := in.PatientID
+	var patient *models.Patient
 	if patientID == 0 {
 		if in.Patient == nil {
 			fe.Add("patient_id", "required: give patient_id or the patient")
@@ -132,7 +133,7 @@ func (s *Service) upsertCreate(ctx context.Context, actor models.Actor, in Upser
 				return nil, "", err
 			}
 			if p != nil {
-				patientID = p.ID
+				patientID, patient = p.ID, p
 			}
 		}
 	}
@@ -142,7 +143,7 @@ func (s *Service) upsertCreate(ctx context.Context, actor models.Actor, in Upser
 	ext := in.ExternalID
 	ap := AppointmentInput{
 		PatientID: patientID, LocationID: in.LocationID, StartsAt: in.StartsAt,
-		DurationMinutes: in.DurationMinutes, ExternalID: &ext,
+		DurationMinutes: in.DurationMinutes, ExternalID: &ext, patient: patient,
 	}
 	if in.ProviderSet {
 		ap.ProviderID = in.ProviderID
@@ -323,6 +324,10 @@ func (s *Service) mergePatient(ctx context.Context, actor models.Actor, p *model
 	}
 	if pin.ExternalID != "" {
 		merged.ExternalID = pin.ExternalID
+	}
+	if merged == (PatientInput{FirstName: p.FirstName, LastName: p.LastName, Phone: p.Phone, Language: p.Language, ExternalID: p.ExternalID}) {
+		// Every field given is the stored one already.
+		return p, false, nil
 	}
 	out, err := s.UpdatePatient(ctx, actor, p.ID, merged, region)
 	if err != nil {
