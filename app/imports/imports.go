@@ -369,18 +369,12 @@ func (rn *run) row(ctx context.Context, row csvimport.Row) error {
 		rn.res.Unchanged++
 		return nil
 	}
-	var outcome clinic.UpsertOutcome
-	err := rn.store.Tx(ctx, func(ctx context.Context) error {
-		a, o, err := rn.clinic.UpsertAppointment(ctx, rn.actor, in)
-		if err != nil {
-			return err
-		}
-		outcome = o
-		if a != nil {
-			rn.touched[a.PatientID] = true
-		}
-		return nil
-	})
+	// UpsertAppointment works in a savepoint of the batch's transaction:
+	// a refused row leaves nothing behind.
+	a, outcome, err := rn.clinic.UpsertAppointment(ctx, rn.actor, in)
+	if a != nil {
+		rn.touched[a.PatientID] = true
+	}
 	if err != nil {
 		if fe, ok := rowErrors(row.Number, err); ok {
 			rn.refuse(fe...)
