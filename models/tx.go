@@ -65,6 +65,9 @@ func (s *Store) conn(ctx context.Context) *gorm.DB {
 // (WriterTurn).
 func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if parent := s.txOf(ctx); parent != nil {
+		if inline, _ := ctx.Value(inlineKey{}).(*txState); inline == parent {
+			return Classify(fn(ctx))
+		}
 		return s.savepoint(ctx, parent, fn)
 	}
 	release, err := s.WriterTurn(ctx)
@@ -134,6 +137,24 @@ func (s *Store) savepoint(ctx context.Context, parent *txState, fn func(ctx cont
 	}
 	parent.events = append(parent.events, st.events...)
 	return nil
+}
+
+type inlineKey struct{}
+
+// Inline returns a context under which Tx, called inside the transaction
+// or savepoint ctx carries, runs fn right in it rather than in a savepoint
+// of its own. It is for a caller that has just opened a savepoint and lets
+// every error of the calls it makes fail that savepoint: their own
+// savepoints would roll back nothing more, at two statements each. A
+// caller that catches a nested call's error and goes on must not use it.
+// A savepoint opened under the returned context (by a Tx with a context
+// not derived from it) is not affected.
+func (s *Store) Inline(ctx context.Context) context.Context {
+	st := s.txOf(ctx)
+	if st == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, inlineKey{}, st)
 }
 
 // write runs fn on the handle for ctx: inside the transaction ctx carries,

@@ -91,6 +91,10 @@ func (s *Service) UpsertAppointment(ctx context.Context, actor models.Actor, in 
 	var out *models.Appointment
 	var outcome UpsertOutcome
 	err := s.store.Tx(ctx, func(ctx context.Context) error {
+		// Every error below fails this savepoint as a whole (a refused
+		// patient fails the upsert too): the calls it makes need no
+		// savepoints of their own.
+		ctx = s.store.Inline(ctx)
 		var err error
 		cur, err := s.store.AppointmentByExternalID(ctx, in.ExternalID, true)
 		switch {
