@@ -61,6 +61,9 @@ type AppointmentInput struct {
 	// patient is the patient PatientID names as the caller read or wrote
 	// it in the same transaction, when it has it: not read again.
 	patient *models.Patient
+	// externalIDFree says the caller has checked ExternalID and found it
+	// no appointment's in the same transaction.
+	externalIDFree bool
 }
 
 // externalID returns the input's external id, trimmed, or cur when the
@@ -265,8 +268,10 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 			}
 		}
 		externalID := in.externalID("")
-		if err := s.checkAppointmentExternalID(ctx, externalID, 0, fe); err != nil {
-			return err
+		if !in.externalIDFree {
+			if err := s.checkAppointmentExternalID(ctx, externalID, 0, fe); err != nil {
+				return err
+			}
 		}
 		if err := fe.Err(); err != nil {
 			return err

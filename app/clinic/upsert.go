@@ -61,6 +61,11 @@ type UpsertInput struct {
 	// Source says where the upsert comes from ("api", "import"): the
 	// source of a confirmation it makes.
 	Source string
+	// Absent says that the caller found no appointment with ExternalID in
+	// the transaction ctx carries, and nothing since could have made one
+	// (an import reads the appointments of a batch of rows at once): it
+	// is not looked up again.
+	Absent bool
 }
 
 // UpsertAppointment creates or updates the appointment with in.ExternalID,
@@ -95,8 +100,10 @@ func (s *Service) UpsertAppointment(ctx context.Context, actor models.Actor, in 
 		// patient fails the upsert too): the calls it makes need no
 		// savepoints of their own.
 		ctx = s.store.Inline(ctx)
-		var err error
-		cur, err := s.store.AppointmentByExternalID(ctx, in.ExternalID, true)
+		cur, err := (*models.Appointment)(nil), models.ErrNotFound
+		if !in.Absent {
+			cur, err = s.store.AppointmentByExternalID(ctx, in.ExternalID, true)
+		}
 		switch {
 		case errors.Is(err, models.ErrNotFound):
 			out, outcome, err = s.upsertCreate(ctx, actor, in)
@@ -148,6 +155,7 @@ func (s *Service) upsertCreate(ctx context.Context, actor models.Actor, in Upser
 	ap := AppointmentInput{
 		PatientID: patientID, LocationID: in.LocationID, StartsAt: in.StartsAt,
 		DurationMinutes: in.DurationMinutes, ExternalID: &ext, patient: patient,
+		externalIDFree: true,
 	}
 	if in.ProviderSet {
 		ap.ProviderID = in.ProviderID

@@ -365,10 +365,14 @@ func (rn *run) row(ctx context.Context, row csvimport.Row) error {
 		rn.refuse(errs...)
 		return nil
 	}
-	if cur := rn.current[strings.TrimSpace(in.ExternalID)]; cur != nil && !rn.touched[cur.PatientID] && clinic.UpsertIsNoop(cur, in) {
+	cur := rn.current[strings.TrimSpace(in.ExternalID)]
+	if cur != nil && !rn.touched[cur.PatientID] && clinic.UpsertIsNoop(cur, in) {
 		rn.res.Unchanged++
 		return nil
 	}
+	// Read with the batch, in its transaction; no other row has this
+	// external id.
+	in.Absent = cur == nil
 	// UpsertAppointment works in a savepoint of the batch's transaction:
 	// a refused row leaves nothing behind.
 	a, outcome, err := rn.clinic.UpsertAppointment(ctx, rn.actor, in)
