@@ -16,6 +16,11 @@ type txState struct {
 	// savepoints counts the savepoints opened in the transaction so far,
 	// shared by the transaction and its savepoints, to name them apart.
 	savepoints *int
+	// deferLogs is set by DeferLogs: timeline and audit rows wait in
+	// timeline and audit to be stored at the commit, as events do.
+	deferLogs bool
+	timeline  []TimelineEntry
+	audit     []AuditEntry
 }
 
 // txKey is the context key of the open transaction.
@@ -80,10 +85,13 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) erro
 		if err := fn(context.WithValue(ctx, txKey{}, st)); err != nil {
 			return err
 		}
+		inner := context.WithValue(ctx, txKey{}, st)
+		if err := s.storeDeferredLogs(inner, st); err != nil {
+			return err
+		}
 		if len(st.events) == 0 {
 			return nil
 		}
-		inner := context.WithValue(ctx, txKey{}, st)
 		if err := s.insertEvents(inner, st.events); err != nil {
 			return err
 		}
@@ -126,7 +134,7 @@ func (s *Store) savepoint(ctx context.Context, parent *txState, fn func(ctx cont
 			db.Exec("RELEASE SAVEPOINT " + name)
 		}
 	}()
-	st := &txState{store: s, db: parent.db, savepoints: parent.savepoints}
+	st := &txState{store: s, db: parent.db, savepoints: parent.savepoints, deferLogs: parent.deferLogs}
 	err = fn(context.WithValue(ctx, txKey{}, st))
 	done = true
 	if err != nil {
@@ -136,6 +144,8 @@ func (s *Store) savepoint(ctx context.Context, parent *txState, fn func(ctx cont
 		return Classify(err)
 	}
 	parent.events = append(parent.events, st.events...)
+	parent.timeline = append(parent.timeline, st.timeline...)
+	parent.audit = append(parent.audit, st.audit...)
 	return nil
 }
 

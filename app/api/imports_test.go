@@ -211,6 +211,17 @@ func TestImportPreviewSeesEarlierRows(t *testing.T) {
 	if d6.PatientID != hana.ID {
 		t.Errorf("D-6 is patient %d's, want Hana's (%d)", d6.PatientID, hana.ID)
 	}
+	// The timeline and the audit log, which a batch stores at its commit.
+	var timeline []models.TimelineEntry
+	e.store.DB(context.Background()).Where("appointment_id = ?", d6.ID).Order("id").Find(&timeline)
+	if len(timeline) < 2 || !strings.HasPrefix(timeline[0].Detail, "Booked for ") || !strings.Contains(timeline[1].Detail, "planned for") {
+		t.Errorf("D-6's timeline %+v, want the booking, then its reminders", timeline)
+	}
+	var audits int64
+	e.store.DB(context.Background()).Model(&models.AuditEntry{}).Where("action = ? AND entity_id = ?", "patient.create", hana.ID).Count(&audits)
+	if audits != 1 {
+		t.Errorf("%d audit rows of Hana's creation, want 1", audits)
+	}
 	// Now that it is applied, the preview of the same file says nothing changes.
 	again := e.importCSV(t, http.StatusOK, "?dry_run=true", file)
 	if again.Unchanged != 254 || again.Refused != 2 || again.Created+again.Updated+again.Cancelled != 0 {

@@ -59,6 +59,7 @@ type Store interface {
 	Setting(ctx context.Context, key string) (string, error)
 	PutSetting(ctx context.Context, key, value string) error
 	DropRecordedEvents(ctx context.Context)
+	DeferLogs(ctx context.Context)
 }
 
 // Service imports files.
@@ -200,6 +201,9 @@ func (rn *run) batches(ctx context.Context, r *csvimport.Reader, total int) erro
 			// No row changes a location or a reminder rule: the batch
 			// reads each once.
 			ctx = models.WithReadCache(ctx)
+			// Nor reads the timeline or the audit log: the batch
+			// stores their entries together when it commits.
+			rn.store.DeferLogs(ctx)
 			if err := rn.preload(ctx, batch); err != nil {
 				return err
 			}
