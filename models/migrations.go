@@ -130,6 +130,7 @@ var migrations = []migration{
 		}
 		return tx.Migrator().CreateTable(&v12RescheduleOffer{})
 	}},
+	{17, "import jobs' progress, kept across restarts", migrateV17},
 }
 
 // v8SuppressedNumber is SuppressedNumber as migration 8 created it.

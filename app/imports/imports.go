@@ -88,7 +88,11 @@ type Options struct {
 	Mapping *csvimport.Mapping
 	// Progress, when set, is told how many rows are done out of how many,
 	// after each row of the second pass.
-	Progress func(done, total int)
+	Progress func(done, total int) `json:"-"`
+	// Checkpoint, when set, is called at the end of each batch of an
+	// import (not a preview), inside the batch's transaction, after its
+	// last Progress: what it writes commits with the batch's rows.
+	Checkpoint func(ctx context.Context) error `json:"-"`
 }
 
 // Result says what an import did, or, for a dry run, would do.
@@ -214,6 +218,9 @@ func (rn *run) batches(ctx context.Context, r *csvimport.Reader, total int) erro
 				if rn.opts.Progress != nil {
 					rn.opts.Progress(rn.res.Rows, total)
 				}
+			}
+			if rn.opts.Checkpoint != nil && !rn.opts.DryRun {
+				return rn.opts.Checkpoint(ctx)
 			}
 			return nil
 		}

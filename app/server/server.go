@@ -304,7 +304,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Store: store, Clinic: a.Clinic, Availability: a.Availability, Stats: stats.New(store), Texts: a.Wording, Outbound: a.Outbound, Offers: a.Reschedule, Metrics: a.Metrics, Logger: a.Log, Now: a.now,
 		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes, Exports: a.Exports, Feeds: a.Feeds,
 	})
-	a.importJobs = imports.NewJobs(context.WithoutCancel(ctx), a.Imports, a.now)
+	a.importJobs = imports.NewJobs(context.WithoutCancel(ctx), a.Imports, a.Store, a.now)
 	a.closers = append(a.closers, func(context.Context) error { a.importJobs.Close(); return nil })
 	a.Web, err = web.New(web.Options{
 		ClinicName:         cfg.Clinic.Name,
