@@ -216,3 +216,13 @@ func fieldIfNotFound(err error, fe models.FieldErrors, field string) error {
 	}
 	return err
 }
+
+// On returns a Service like s that works on store, with planner planning
+// its messages (the Service's other collaborators kept, but no slot
+// checks: slots are read from s's database). It is for work on a private
+// copy of the database, such as an import's preview (models.PrivateCopy).
+func (s *Service) On(store *models.Store, planner Planner) *Service {
+	c := *s
+	c.store, c.planner, c.slots = store, planner, nil
+	return &c
+}

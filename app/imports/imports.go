@@ -66,11 +66,33 @@ type Store interface {
 type Service struct {
 	store  Store
 	clinic Clinic
+	// sandbox, when set, opens a private copy of the database for the
+	// preview of a file larger than one batch.
+	sandbox Sandbox
 }
 
 // New returns a Service.
 func New(store Store, c Clinic) *Service {
 	return &Service{store: store, clinic: c}
+}
+
+// Sandbox opens a private copy of the database (models.Store.PrivateCopy)
+// with a clinic working on it, and returns the function that closes and
+// deletes it.
+type Sandbox func(ctx context.Context) (Store, Clinic, func() error, error)
+
+// WithSandbox makes the preview of a file larger than one batch run on a
+// private copy of the database that sandbox opens, rather than in one
+// transaction of the live database. On SQLite, whose writers take turns, a
+// preview in the live database would hold its write lock for the whole
+// file (minutes for 100,000 rows), and every other writer (webhooks, staff
+// booking, the dispatcher) would wait, then fail; on the copy, the live
+// database is only read, once, while it is copied. Leave it unset on
+// PostgreSQL, where a transaction blocks only the rows it touches.
+func (s *Service) WithSandbox(sandbox Sandbox) *Service {
+	c := *s
+	c.sandbox = sandbox
+	return &c
 }
 
 // Options says how to import a file.
@@ -158,8 +180,20 @@ func (s *Service) Import(ctx context.Context, actor models.Actor, src io.ReadSee
 	// that is rolled back at the end: each row sees what the rows before
 	// it did (a patient an earlier row created or changed), exactly as
 	// when the file is applied, and what the preview reports is what
-	// applying does.
-	err = s.store.Tx(ctx, func(ctx context.Context) error {
+	// applying does. A file larger than one batch does so on a private
+	// copy of the database (when the Service has a sandbox), so that the
+	// live database's write lock is not held while it runs.
+	store := s.store
+	if s.sandbox != nil && total > Batch {
+		st, cl, closeCopy, err := s.sandbox(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("imports: preview: %w", err)
+		}
+		defer func() { _ = closeCopy() }()
+		copied := &Service{store: st, clinic: cl}
+		run.Service, store = copied, st
+	}
+	err = store.Tx(ctx, func(ctx context.Context) error {
 		if err := run.batches(ctx, r, total); err != nil {
 			return err
 		}

@@ -298,6 +298,9 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		return fmt.Errorf("server: %w", err)
 	}
 	a.Imports = imports.New(store, a.Clinic)
+	if store.Driver() == models.DriverSQLite {
+		a.Imports = a.Imports.WithSandbox(a.importSandbox)
+	}
 	a.Exports = exports.New(store, outbox.Label)
 	a.Feeds = feeds.New(store, cfg.Server.PublicURL, a.now)
 	apiSrv := api.New(api.Deps{
@@ -461,4 +464,14 @@ func (a *App) startBackground(ctx context.Context) (stop func()) {
 			wg.Wait()
 		})
 	}
+}
+
+// importSandbox opens a private copy of the SQLite database, with the
+// clinic and the outbox working on it, for an import's preview.
+func (a *App) importSandbox(ctx context.Context) (imports.Store, imports.Clinic, func() error, error) {
+	cp, closeCopy, err := a.Store.PrivateCopy(ctx, "")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cp, a.Clinic.On(cp, a.Outbox.On(cp)), closeCopy, nil
 }
