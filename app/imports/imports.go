@@ -12,7 +12,9 @@
 // go through the clinic, each in a savepoint. A preview (dry run) runs the
 // second pass too, the whole of it in one transaction that is rolled back
 // at the end, so that each row sees what the rows before it did: what it
-// reports is what applying the file does.
+// reports is what applying the file does. On SQLite, the preview of a file
+// larger than one batch runs on a private copy of the database (see
+// WithSandbox), so that other writers are not locked out meanwhile.
 package imports
 
 import (
