@@ -202,7 +202,7 @@ func (s *Store) ReminderTimes(ctx context.Context, patientID, except uint, from,
 		SendAt time.Time
 		SentAt *time.Time
 	}
-	err := s.conn(ctx).Model(&Message{}).Select("send_at, sent_at").
+	err := s.conn(context.WithValue(ctx, heldOKKey{}, true)).Model(&Message{}).Select("send_at, sent_at").
 		Where("patient_id = ? AND kind = ? AND appointment_id <> ? AND status IN ? AND send_at >= ? AND send_at < ?",
 			patientID, KindReminder, except, countedReminderStatuses, from.UTC(), to.UTC()).
 		Find(&rows).Error
@@ -217,7 +217,8 @@ func (s *Store) ReminderTimes(ctx context.Context, patientID, except uint, from,
 			out = append(out, r.SendAt)
 		}
 	}
-	return out, nil
+	// The reminders held for a later insert count too (HoldMessages).
+	return heldReminderTimes(s.txOf(ctx), out, patientID, except, from.UTC(), to.UTC()), nil
 }
 
 // AppointmentsWithSkipped returns, by id, the patient's upcoming active

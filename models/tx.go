@@ -21,6 +21,12 @@ type txState struct {
 	deferLogs bool
 	timeline  []TimelineEntry
 	audit     []AuditEntry
+	// parent is the transaction a savepoint is in; nil for a transaction.
+	parent *txState
+	// holdMessages is set by HoldMessages: CreateMessagesThen holds its
+	// messages in held until FlushMessages or the commit.
+	holdMessages bool
+	held         []heldMessages
 }
 
 // txKey is the context key of the open transaction.
@@ -86,6 +92,9 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) erro
 			return err
 		}
 		inner := context.WithValue(ctx, txKey{}, st)
+		if err := s.FlushMessages(inner); err != nil {
+			return err
+		}
 		if err := s.storeDeferredLogs(inner, st); err != nil {
 			return err
 		}
@@ -134,7 +143,7 @@ func (s *Store) savepoint(ctx context.Context, parent *txState, fn func(ctx cont
 			db.Exec("RELEASE SAVEPOINT " + name)
 		}
 	}()
-	st := &txState{store: s, db: parent.db, savepoints: parent.savepoints, deferLogs: parent.deferLogs}
+	st := &txState{store: s, db: parent.db, savepoints: parent.savepoints, deferLogs: parent.deferLogs, parent: parent, holdMessages: parent.holdMessages}
 	err = fn(context.WithValue(ctx, txKey{}, st))
 	done = true
 	if err != nil {
@@ -146,6 +155,7 @@ func (s *Store) savepoint(ctx context.Context, parent *txState, fn func(ctx cont
 	parent.events = append(parent.events, st.events...)
 	parent.timeline = append(parent.timeline, st.timeline...)
 	parent.audit = append(parent.audit, st.audit...)
+	parent.held = append(parent.held, st.held...)
 	return nil
 }
 

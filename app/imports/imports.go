@@ -62,6 +62,8 @@ type Store interface {
 	PutSetting(ctx context.Context, key, value string) error
 	DropRecordedEvents(ctx context.Context)
 	DeferLogs(ctx context.Context)
+	HoldMessages(ctx context.Context, on bool)
+	FlushMessages(ctx context.Context) error
 }
 
 // Service imports files.
@@ -244,6 +246,12 @@ func (rn *run) batches(ctx context.Context, r *csvimport.Reader, total int) erro
 			// Nor reads the timeline or the audit log: the batch
 			// stores their entries together when it commits.
 			rn.store.DeferLogs(ctx)
+			// Nor, mostly, reads the messages of the batch's other
+			// rows: the reminders of the whole batch go in a few
+			// multi-row inserts (a row that would read them is done
+			// again after they are in; see row).
+			rn.store.HoldMessages(ctx, true)
+			defer rn.store.HoldMessages(ctx, false)
 			if err := rn.preload(ctx, batch); err != nil {
 				return err
 			}
@@ -254,6 +262,9 @@ func (rn *run) batches(ctx context.Context, r *csvimport.Reader, total int) erro
 				if rn.opts.Progress != nil {
 					rn.opts.Progress(rn.res.Rows, total)
 				}
+			}
+			if err := rn.store.FlushMessages(ctx); err != nil {
+				return fmt.Errorf("imports: %w", err)
 			}
 			if rn.opts.Checkpoint != nil && !rn.opts.DryRun {
 				return rn.opts.Checkpoint(ctx)
@@ -423,6 +434,17 @@ func (rn *run) row(ctx context.Context, row csvimport.Row) error {
 	// UpsertAppointment works in a savepoint of the batch's transaction:
 	// a refused row leaves nothing behind.
 	a, outcome, err := rn.clinic.UpsertAppointment(ctx, rn.actor, in)
+	if errors.Is(err, models.ErrMessagesHeld) {
+		// The row reads messages (it changes a patient or an
+		// appointment that has some, say): its savepoint is rolled
+		// back; it goes again once the batch's held reminders are in.
+		if err := rn.store.FlushMessages(ctx); err != nil {
+			return fmt.Errorf("imports: row %d: %w", row.Number, err)
+		}
+		rn.store.HoldMessages(ctx, false)
+		a, outcome, err = rn.clinic.UpsertAppointment(ctx, rn.actor, in)
+		rn.store.HoldMessages(ctx, true)
+	}
 	if a != nil {
 		rn.touched[a.PatientID] = true
 	}

@@ -130,30 +130,38 @@ type pendingReminder struct {
 }
 
 // flush inserts the pending reminders, their timeline entries and events.
+// In a transaction that holds messages (an import's batch), the store
+// inserts them later with those of other appointments, and records the
+// entries and events, which name the messages' ids, then.
 func (r *replanning) flush() error {
 	if len(r.pending) == 0 {
 		return nil
 	}
 	ms := make([]*models.Message, len(r.pending))
+	details := make([]string, len(r.pending))
 	for i, p := range r.pending {
-		ms[i] = p.m
-	}
-	if err := r.o.store.CreateMessages(r.ctx, ms); err != nil {
-		return fmt.Errorf("insert reminders: %w", err)
-	}
-	var entries []models.TimelineEntry
-	events := make([]models.Event, 0, len(r.pending))
-	for _, p := range r.pending {
-		if e, ok := TimelineEntry(p.m, r.now, p.detail); ok && p.detail != "" {
-			entries = append(entries, e)
-		}
-		events = append(events, MessageEvent(p.m, r.now, p.detail))
+		ms[i], details[i] = p.m, p.detail
 	}
 	r.pending = r.pending[:0]
-	if err := r.o.store.AddTimeline(r.ctx, entries...); err != nil {
-		return err
+	now, store := r.now, r.o.store
+	err := store.CreateMessagesThen(r.ctx, ms, func(ctx context.Context) error {
+		var entries []models.TimelineEntry
+		events := make([]models.Event, 0, len(ms))
+		for i, m := range ms {
+			if e, ok := TimelineEntry(m, now, details[i]); ok && details[i] != "" {
+				entries = append(entries, e)
+			}
+			events = append(events, MessageEvent(m, now, details[i]))
+		}
+		if err := store.AddTimeline(ctx, entries...); err != nil {
+			return err
+		}
+		return store.Record(ctx, events...)
+	})
+	if err != nil {
+		return fmt.Errorf("insert reminders: %w", err)
 	}
-	return r.o.store.Record(r.ctx, events...)
+	return nil
 }
 
 func (o *Outbox) replan(ctx context.Context, id uint, now time.Time, c cause, cascade bool) error {
