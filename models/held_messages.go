@@ -153,6 +153,90 @@ func guardHeldMessages(db *gorm.DB) {
 	}
 }
 
+// trackChanges notes, in the transaction's state, a change to the
+// messages table that ReminderTimes cannot follow (any but an insert).
+func trackChanges(db *gorm.DB) {
+	ctx := db.Statement.Context
+	if ctx == nil {
+		return
+	}
+	st, ok := ctx.Value(txKey{}).(*txState)
+	if !ok {
+		return
+	}
+	if db.Statement.Table == "messages" || strings.Contains(db.Statement.SQL.String(), "messages") {
+		st.root().unknown = true
+	}
+}
+
+// trackInserts notes, in the transaction's state, the patients it creates
+// and those it inserts messages for.
+func trackInserts(db *gorm.DB) {
+	ctx := db.Statement.Context
+	if ctx == nil || db.Error != nil {
+		return
+	}
+	st, ok := ctx.Value(txKey{}).(*txState)
+	if !ok {
+		return
+	}
+	root := st.root()
+	mark := func(m map[uint]bool, id *uint) map[uint]bool {
+		if m == nil {
+			m = map[uint]bool{}
+		}
+		if id != nil {
+			m[*id] = true
+		}
+		return m
+	}
+	switch db.Statement.Table {
+	case "patients":
+		if p, ok := db.Statement.Dest.(*Patient); ok && p.ID != 0 {
+			root.newPatients = mark(root.newPatients, &p.ID)
+		}
+	case "messages":
+		switch d := db.Statement.Dest.(type) {
+		case *Message:
+			root.messaged = mark(root.messaged, d.PatientID)
+		case []*Message:
+			for _, m := range d {
+				root.messaged = mark(root.messaged, m.PatientID)
+			}
+		case *[]*Message:
+			for _, m := range *d {
+				root.messaged = mark(root.messaged, m.PatientID)
+			}
+		case []Message:
+			for i := range d {
+				root.messaged = mark(root.messaged, d[i].PatientID)
+			}
+		case *[]Message:
+			for i := range *d {
+				root.messaged = mark(root.messaged, (*d)[i].PatientID)
+			}
+		default:
+			root.unknown = true
+		}
+	default:
+		if strings.Contains(db.Statement.SQL.String(), "messages") {
+			root.unknown = true
+		}
+	}
+}
+
+// noRemindersStored reports that the patient was created in the
+// transaction st is part of and no reminder of theirs was stored since:
+// patients are never deleted, so no message names the id of a patient
+// created in the transaction but those it inserted.
+func noRemindersStored(st *txState, patientID uint) bool {
+	if st == nil {
+		return false
+	}
+	root := st.root()
+	return root.newPatients[patientID] && !root.messaged[patientID] && !root.unknown
+}
+
 // registerHeldGuard installs guardHeldMessages after every kind of
 // statement but inserts.
 func registerHeldGuard(db *gorm.DB) error {
@@ -163,6 +247,10 @@ func registerHeldGuard(db *gorm.DB) error {
 		cb.Delete().After("gorm:delete").Register("apptconfirm:held_messages", guardHeldMessages),
 		cb.Row().After("gorm:row").Register("apptconfirm:held_messages", guardHeldMessages),
 		cb.Raw().After("gorm:raw").Register("apptconfirm:held_messages", guardHeldMessages),
+		cb.Create().After("gorm:create").Register("apptconfirm:track_inserts", trackInserts),
+		cb.Update().After("gorm:update").Register("apptconfirm:track_changes", trackChanges),
+		cb.Delete().After("gorm:delete").Register("apptconfirm:track_changes", trackChanges),
+		cb.Raw().After("gorm:raw").Register("apptconfirm:track_changes", trackChanges),
 	} {
 		if err != nil {
 			return err

@@ -198,6 +198,12 @@ var countedReminderStatuses = []MessageStatus{MsgPlanned, MsgSending, MsgAccepte
 // than except go (or went) out, for those planned or sent between from and
 // to: the time sent when they left, else the planned time.
 func (s *Store) ReminderTimes(ctx context.Context, patientID, except uint, from, to time.Time) ([]time.Time, error) {
+	st := s.txOf(ctx)
+	if noRemindersStored(st, patientID) {
+		// A patient created in this transaction: only the reminders
+		// it holds can be theirs.
+		return heldReminderTimes(st, nil, patientID, except, from.UTC(), to.UTC()), nil
+	}
 	var rows []struct {
 		SendAt time.Time
 		SentAt *time.Time
@@ -218,7 +224,7 @@ func (s *Store) ReminderTimes(ctx context.Context, patientID, except uint, from,
 		}
 	}
 	// The reminders held for a later insert count too (HoldMessages).
-	return heldReminderTimes(s.txOf(ctx), out, patientID, except, from.UTC(), to.UTC()), nil
+	return heldReminderTimes(st, out, patientID, except, from.UTC(), to.UTC()), nil
 }
 
 // AppointmentsWithSkipped returns, by id, the patient's upcoming active

@@ -27,6 +27,21 @@ type txState struct {
 	// messages in held until FlushMessages or the commit.
 	holdMessages bool
 	held         []heldMessages
+	// newPatients are the patients created in the transaction, and
+	// messaged those of its patients that messages were inserted for
+	// (kept in the transaction's state, not its savepoints'); unknown is
+	// set when a statement changed messages in a way not tracked. See
+	// ReminderTimes.
+	newPatients, messaged map[uint]bool
+	unknown               bool
+}
+
+// root returns the transaction st is a savepoint of, or st.
+func (st *txState) root() *txState {
+	for st.parent != nil {
+		st = st.parent
+	}
+	return st
 }
 
 // txKey is the context key of the open transaction.
