@@ -60,7 +60,7 @@ test-short: ## quick tests without the race detector
 screenshots: deps ## write docs/screenshots/*.png: every page at 390 and 1366 px, on the demo clinic
 	mkdir -p docs/screenshots
 	APPTCONFIRM_SCREENSHOTS=$(CURDIR)/docs/screenshots APPTCONFIRM_TEST_CHROMIUM=$(CHROMIUM) APPTCONFIRM_TEST_AXE=$(AXE) \
-		$(GO) test -count=1 -run '^TestBrowserEveryPage$$' ./app/web/
+		$(GO) test -count=1 -run '^TestBrowser(EveryPage|Analytics)$$' ./app/web/
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for 20 seconds

@@ -45,6 +45,11 @@ func (s *Store) appointment(ctx context.Context, id uint, lock bool) (*Appointme
 			return nil, fmt.Errorf("appointment %d: %w", id, err)
 		}
 	}
+	if a.AppointmentTypeID != nil {
+		if a.AppointmentType, err = first[AppointmentType](ctx, s, "appointment type", *a.AppointmentTypeID, false); err != nil {
+			return nil, fmt.Errorf("appointment %d: %w", id, err)
+		}
+	}
 	return a, nil
 }
 
@@ -52,7 +57,7 @@ func (s *Store) appointment(ctx context.Context, id uint, lock bool) (*Appointme
 // Patient, Location and Provider, keyed by id, in a few queries whatever
 // their number.
 func (s *Store) AppointmentsByID(ctx context.Context, ids []uint) (map[uint]*Appointment, error) {
-	out, err := byIDs(ctx, s, ids, func(a *Appointment) uint { return a.ID }, "Patient", "Location", "Provider")
+	out, err := byIDs(ctx, s, ids, func(a *Appointment) uint { return a.ID }, "Patient", "Location", "Provider", "AppointmentType")
 	if err != nil {
 		return nil, fmt.Errorf("store: appointments: %w", err)
 	}
@@ -70,21 +75,23 @@ func (s *Store) AppointmentExists(ctx context.Context, id uint) (bool, error) {
 
 // CreateAppointment inserts a (its relations are not written).
 func (s *Store) CreateAppointment(ctx context.Context, a *Appointment) error {
-	err := s.write(ctx, func(db *gorm.DB) error { return db.Omit("Patient", "Location", "Provider").Create(a).Error })
+	err := s.write(ctx, func(db *gorm.DB) error {
+		return db.Omit("Patient", "Location", "Provider", "AppointmentType").Create(a).Error
+	})
 	if err != nil {
 		return fmt.Errorf("store: create appointment: %w", err)
 	}
 	return nil
 }
 
-// SaveAppointment writes a's place, time, provider, notes, state, external
-// id and updated_at.
+// SaveAppointment writes a's place, time, provider, type, notes, state,
+// external id and updated_at.
 func (s *Store) SaveAppointment(ctx context.Context, a *Appointment) error {
 	err := update[Appointment](ctx, s, a.ID, map[string]any{
 		"location_id": a.LocationID, "provider_id": a.ProviderID, "starts_at": a.StartsAt,
 		"duration_minutes": a.DurationMinutes, "notes": a.Notes, "status": a.Status,
 		"confirmed_at": a.ConfirmedAt, "cancelled_at": a.CancelledAt, "updated_at": a.UpdatedAt,
-		"external_id": a.ExternalID,
+		"external_id": a.ExternalID, "appointment_type_id": a.AppointmentTypeID,
 	})
 	if err != nil {
 		return fmt.Errorf("store: save appointment %d: %w", a.ID, err)
@@ -226,7 +233,7 @@ func (s *Store) findAppointments(ctx context.Context, f AppointmentFilter, order
 	}
 	var items []Appointment
 	err := db.Select("appointments.*").Order(order).
-		Preload("Patient").Preload("Location").Preload("Provider").Find(&items).Error
+		Preload("Patient").Preload("Location").Preload("Provider").Preload("AppointmentType").Find(&items).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: appointments: %w", Classify(err))
 	}
@@ -273,7 +280,7 @@ func (s *Store) UpcomingFor(ctx context.Context, patientIDs, ids []uint, now tim
 		q = q.Where("id IN ?", ids)
 	}
 	var out []Appointment
-	q = q.Preload("Patient").Preload("Location").Preload("Provider").Order("starts_at, id")
+	q = q.Preload("Patient").Preload("Location").Preload("Provider").Preload("AppointmentType").Order("starts_at, id")
 	if limit > 0 {
 		q = q.Limit(limit)
 	}

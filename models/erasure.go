@@ -136,7 +136,7 @@ func (er *eraser) prepare() error {
 // is locked.
 func (er *eraser) run() error {
 	for _, step := range []func() error{
-		er.appointments, er.messages, er.inbound, er.timeline, er.audit, er.events, er.outbound, er.patient,
+		er.appointments, er.waitlist, er.messages, er.inbound, er.timeline, er.audit, er.events, er.outbound, er.patient,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -155,6 +155,17 @@ func (er *eraser) appointments() error {
 		return nil
 	}
 	return er.db().Model(&Appointment{}).Where("id IN ?", er.appts).
+		Updates(map[string]any{"notes": "", "updated_at": er.now}).Error
+}
+
+// waitlist takes the patient off the waitlist and blanks the notes of
+// their entries.
+func (er *eraser) waitlist() error {
+	if err := er.db().Model(&WaitlistEntry{}).Where("patient_id = ? AND status = ?", er.p.ID, WaitlistActive).
+		Updates(map[string]any{"status": WaitlistRemoved, "updated_at": er.now}).Error; err != nil {
+		return err
+	}
+	return er.db().Model(&WaitlistEntry{}).Where("patient_id = ?", er.p.ID).
 		Updates(map[string]any{"notes": "", "updated_at": er.now}).Error
 }
 

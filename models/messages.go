@@ -144,6 +144,7 @@ func (s *Store) ReschedulePlanned(ctx context.Context, m *Message, now time.Time
 		"send_at": DBTime(m.SendAt), "to": m.To, "patient_id": m.PatientID,
 		"rule_name": m.RuleName, "body": m.Body, "reason": m.Reason,
 		"moved_from": movedFrom, "move_reason": Clip(m.MoveReason, 200), "updated_at": DBTime(now),
+		"planned_because": Clip(m.PlannedBecause, 300),
 	})
 	if err == nil && !ok {
 		err = messageChanged(m.ID)

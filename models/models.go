@@ -153,8 +153,12 @@ type Appointment struct {
 	// unique among appointments; empty when there is none. Imports and
 	// the upsert endpoint find appointments by it.
 	ExternalID string `gorm:"size:100;not null;default:''"`
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// AppointmentTypeID is the kind of visit (appointment_types.go); nil
+	// when the appointment has none.
+	AppointmentTypeID *uint            `gorm:"index"`
+	AppointmentType   *AppointmentType `gorm:"constraint:OnDelete:SET NULL"`
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // EndsAt is the end of the appointment.
@@ -170,8 +174,18 @@ type ReminderRule struct {
 	BeforeSeconds     int64  `gorm:"not null"`
 	OnlyIfUnconfirmed bool   `gorm:"not null;default:false"`
 	Enabled           bool   `gorm:"not null;default:true"`
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// Timing, scope and signal: see rule_timing.go.
+	Timing       string `gorm:"size:16;not null;default:'before'"`
+	DaysBefore   int    `gorm:"not null;default:0"`
+	LocalTime    string `gorm:"size:5;not null;default:''"`
+	AfterRuleID  *uint
+	AfterSeconds int64  `gorm:"not null;default:0"`
+	Signal       string `gorm:"size:24;not null;default:''"`
+	TypeIDs      IDList `gorm:"size:500;not null;default:''"`
+	LocationIDs  IDList `gorm:"size:500;not null;default:''"`
+	ProviderIDs  IDList `gorm:"size:500;not null;default:''"`
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Before is how long before the start the reminder goes out.
@@ -243,18 +257,21 @@ type Message struct {
 	Status        MessageStatus `gorm:"size:16;not null;index:idx_messages_status_send,priority:1"`
 	SendAt        time.Time     `gorm:"not null;index:idx_messages_status_send,priority:2"`
 	// Reason says why a message was skipped, cancelled or failed, in words staff can read.
-	Reason        string     `gorm:"size:500;not null;default:''"`
-	Attempts      int        `gorm:"not null;default:0"`
-	LeaseUntil    *time.Time `gorm:"index"`
-	SentAt        *time.Time
-	DeliveredAt   *time.Time
-	ProviderID    string  `gorm:"column:provider_message_id;size:36;index"`
-	CampaignID    string  `gorm:"size:36;not null;default:'';index"`
-	Parts         int     `gorm:"not null;default:0"`
-	Cost          float64 `gorm:"not null;default:0"`
-	ProviderState string  `gorm:"size:16;not null;default:''"`
-	ErrorCode     *int
-	CreatedByID   *uint
+	Reason string `gorm:"size:500;not null;default:''"`
+	// PlannedBecause says why the message was planned: the rule and the
+	// condition ("Reminder '48 h before' (type Check-up, Paris)").
+	PlannedBecause string     `gorm:"size:300;not null;default:''"`
+	Attempts       int        `gorm:"not null;default:0"`
+	LeaseUntil     *time.Time `gorm:"index"`
+	SentAt         *time.Time
+	DeliveredAt    *time.Time
+	ProviderID     string  `gorm:"column:provider_message_id;size:36;index"`
+	CampaignID     string  `gorm:"size:36;not null;default:'';index"`
+	Parts          int     `gorm:"not null;default:0"`
+	Cost           float64 `gorm:"not null;default:0"`
+	ProviderState  string  `gorm:"size:16;not null;default:''"`
+	ErrorCode      *int
+	CreatedByID    *uint
 	// InDoubt marks a message that may have reached SMS.CX without its
 	// answer reaching us: it was claimed for a send whose outcome is not
 	// recorded yet, or its last try ended in a timeout, a dropped

@@ -90,6 +90,9 @@ func (s *Store) SaveRule(ctx context.Context, r *ReminderRule) error {
 	err := update[ReminderRule](ctx, s, r.ID, map[string]any{
 		"name": r.Name, "before_seconds": r.BeforeSeconds,
 		"only_if_unconfirmed": r.OnlyIfUnconfirmed, "enabled": r.Enabled, "updated_at": r.UpdatedAt,
+		"timing": r.TimingOrBefore(), "days_before": r.DaysBefore, "local_time": r.LocalTime,
+		"after_rule_id": r.AfterRuleID, "after_seconds": r.AfterSeconds, "signal": r.Signal,
+		"type_ids": r.TypeIDs.String(), "location_ids": r.LocationIDs.String(), "provider_ids": r.ProviderIDs.String(),
 	})
 	if err != nil {
 		return fmt.Errorf("store: save rule %d: %w", r.ID, err)

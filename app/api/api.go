@@ -17,6 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"apptconfirm/app/analytics"
 	"apptconfirm/app/availability"
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/exports"
@@ -79,6 +80,10 @@ type Deps struct {
 	Exports *exports.Service
 	// Feeds serves POST /calendar-feeds; nil answers it with 404.
 	Feeds *feeds.Service
+	// Waitlist serves /waitlist; nil answers it with 404.
+	Waitlist Waitlist
+	// Analytics serves GET /analytics; nil answers it with 404.
+	Analytics *analytics.Service
 }
 
 // API serves the REST API and the operations endpoints. It holds no
@@ -100,6 +105,8 @@ type API struct {
 	maxImport int64
 	exports   *exports.Service
 	feeds     *feeds.Service
+	waitlist  Waitlist
+	analytics *analytics.Service
 }
 
 // New builds the API.
@@ -115,7 +122,8 @@ func New(d Deps) *API {
 	}
 	return &API{
 		store: d.Store, clinic: d.Clinic, avail: d.Availability, figures: d.Stats, texts: d.Texts, outbound: d.Outbound, offers: d.Offers, metrics: d.Metrics, log: d.Logger, now: d.Now,
-		tokens: NewTokens(d.Store, d.Now), imports: d.Imports, maxImport: d.MaxImportBytes, exports: d.Exports, feeds: d.Feeds,
+		tokens: NewTokens(d.Store, d.Now), imports: d.Imports, maxImport: d.MaxImportBytes, exports: d.Exports, feeds: d.Feeds, waitlist: d.Waitlist,
+		analytics: d.Analytics,
 	}
 }
 

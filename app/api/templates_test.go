@@ -39,7 +39,8 @@ func TestListTemplates(t *testing.T) {
 	// Every kind the app sends, then each rule, each in every language.
 	want := []string{
 		"booking_confirmation", "ack_confirm", "ack_cancel", "cancellation_notice", "reschedule_notice",
-		"reschedule_ack", "reschedule_offer", "rescheduled", "offer_taken", "question",
+		"reschedule_ack", "reschedule_offer", "rescheduled", "offer_taken",
+		"waitlist_offer", "waitlist_booked", "waitlist_taken", "question",
 		"help", "optout_ack", "optin_ack", "quick_call_us", "quick_will_reply",
 	}
 	for _, r := range rules {

@@ -53,6 +53,12 @@ type AppointmentInput struct {
 	// most models.MaxExternalID characters, unique among appointments;
 	// "" for none). Nil means none on create and unchanged on update.
 	ExternalID *string
+	// TypeSet says TypeID is given: the appointment's type, nil for none.
+	// Without it the type is none on create and unchanged on update. On
+	// create, a DurationMinutes of 0 with a type means the type's default
+	// duration.
+	TypeSet bool
+	TypeID  *uint
 	// CheckOnly validates the input and writes nothing: the result is the
 	// FieldErrors, or nil and no appointment when the input is valid. A
 	// form that could not read some fields uses it to report every other
@@ -224,6 +230,13 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 	if in.PatientID == 0 {
 		fe.Add("patient_id", "required")
 	}
+	typ, err := s.loadType(ctx, in, fe)
+	if err != nil {
+		return nil, wrapUnlessInput("clinic: create appointment", err)
+	}
+	if in.DurationMinutes == 0 && typ != nil {
+		in.DurationMinutes = typ.DefaultDurationMinutes
+	}
 	if m := checkDuration(in.DurationMinutes); m != "" {
 		fe.Add("duration_minutes", m)
 	}
@@ -236,7 +249,7 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 	}
 	now := s.clock()
 	var out *models.Appointment
-	err := s.store.Tx(ctx, func(ctx context.Context) error {
+	err = s.store.Tx(ctx, func(ctx context.Context) error {
 		var patient *models.Patient
 		switch {
 		case in.patient != nil && in.patient.ID == in.PatientID:
@@ -286,16 +299,17 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 			}
 		}
 		a := &models.Appointment{
-			ExternalID:      externalID,
-			PatientID:       patient.ID,
-			LocationID:      loc.ID,
-			ProviderID:      in.ProviderID,
-			StartsAt:        start,
-			DurationMinutes: in.DurationMinutes,
-			Notes:           notes,
-			Status:          models.Scheduled,
-			CreatedAt:       now,
-			UpdatedAt:       now,
+			ExternalID:        externalID,
+			PatientID:         patient.ID,
+			LocationID:        loc.ID,
+			ProviderID:        in.ProviderID,
+			StartsAt:          start,
+			AppointmentTypeID: typeIDOf(typ),
+			DurationMinutes:   in.DurationMinutes,
+			Notes:             notes,
+			Status:            models.Scheduled,
+			CreatedAt:         now,
+			UpdatedAt:         now,
 		}
 		if err := s.store.CreateAppointment(ctx, a); err != nil {
 			return err
@@ -420,6 +434,18 @@ func (s *Service) updateAppointment(ctx context.Context, actor models.Actor, id 
 		if !sameID(in.ProviderID, cur.ProviderID) {
 			changes = append(changes, "provider")
 		}
+		typeID := cur.AppointmentTypeID
+		if in.TypeSet && !sameID(in.TypeID, cur.AppointmentTypeID) {
+			typ, err := s.loadType(ctx, in, fe)
+			if err != nil {
+				return err
+			}
+			if err := fe.Err(); err != nil {
+				return err
+			}
+			typeID = typeIDOf(typ)
+			changes = append(changes, "type")
+		}
 		if duration != cur.DurationMinutes {
 			changes = append(changes, "duration")
 		}
@@ -458,7 +484,7 @@ func (s *Service) updateAppointment(ctx context.Context, actor models.Actor, id 
 		next := *cur
 		next.LocationID, next.ProviderID, next.StartsAt = loc.ID, in.ProviderID, start
 		next.DurationMinutes, next.Notes, next.UpdatedAt = duration, notes, now
-		next.ExternalID = externalID
+		next.ExternalID, next.AppointmentTypeID = externalID, typeID
 		// A move resets a confirmation (the patient confirmed the old time)
 		// and answers a request for another time: staff chose the time.
 		reset := moved && (cur.Status == models.Confirmed || cur.Status == models.RescheduleRequested)
@@ -473,6 +499,11 @@ func (s *Service) updateAppointment(ctx context.Context, actor models.Actor, id 
 		}
 		if err := s.endOffers(ctx, cur, &next, now); err != nil {
 			return err
+		}
+		if moved {
+			if err := s.freeSlot(ctx, cur, now); err != nil {
+				return err
+			}
 		}
 		action, event := "appointment.update", models.EventAppointmentUpdated
 		var detail string
@@ -596,6 +627,16 @@ func (s *Service) transition(ctx context.Context, op string, actor models.Actor,
 		if err := s.endOffers(ctx, cur, &next, now); err != nil {
 			return err
 		}
+		switch {
+		case m.to == models.Cancelled:
+			if err := s.freeSlot(ctx, cur, now); err != nil {
+				return err
+			}
+		case cur.Status == models.Cancelled && next.Status.Holds():
+			if err := s.takeBackSlot(ctx, cur, now); err != nil {
+				return err
+			}
+		}
 		if err := s.record(ctx, &next, actor, now, m.action, m.event, m.source, m.text(cur)); err != nil {
 			return err
 		}
@@ -689,6 +730,9 @@ func (s *Service) MoveToOffered(ctx context.Context, actor models.Actor, id uint
 		next.StartsAt, next.Status, next.UpdatedAt = models.DBTime(start), models.Confirmed, now
 		next.ConfirmedAt = &now
 		if err := s.store.SaveAppointment(ctx, &next); err != nil {
+			return err
+		}
+		if err := s.freeSlot(ctx, cur, now); err != nil {
 			return err
 		}
 		zone := cur.Location.Zone()
@@ -923,4 +967,27 @@ func (s *Service) ReplySummaries(ctx context.Context, ids []uint) (map[uint]mode
 		return nil, fmt.Errorf("clinic: replies: %w", err)
 	}
 	return out, nil
+}
+
+// loadType returns the type in.TypeID names (nil when the input gives
+// none), or adds a field error when it does not exist.
+func (s *Service) loadType(ctx context.Context, in AppointmentInput, fe models.FieldErrors) (*models.AppointmentType, error) {
+	if !in.TypeSet || in.TypeID == nil {
+		return nil, nil
+	}
+	t, err := s.store.AppointmentType(ctx, *in.TypeID)
+	if errors.Is(err, models.ErrNotFound) {
+		fe.Add("appointment_type_id", "no such appointment type")
+		return nil, nil
+	}
+	return t, err
+}
+
+// typeIDOf is t's id, nil for no type.
+func typeIDOf(t *models.AppointmentType) *uint {
+	if t == nil {
+		return nil
+	}
+	id := t.ID
+	return &id
 }

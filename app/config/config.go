@@ -36,6 +36,8 @@ type Config struct {
 	Import    Import    `yaml:"import"`
 	// Reschedule configures patients' requests for another time.
 	Reschedule Reschedule `yaml:"reschedule"`
+	// Waitlist configures the offers of freed times to waitlisted patients.
+	Waitlist Waitlist `yaml:"waitlist"`
 	// OutboundWebhooks configures the webhooks apptconfirm sends to the
 	// clinic's other systems.
 	OutboundWebhooks OutboundWebhooks `yaml:"outbound_webhooks"`
@@ -280,6 +282,18 @@ type Reschedule struct {
 	OfferTTL Duration `yaml:"offer_ttl"`
 }
 
+// Waitlist configures how a freed time is offered to the waitlist.
+type Waitlist struct {
+	// MinNotice is how far ahead a freed time must start to be offered
+	// (0 to 168h): a time freed closer to its start is left alone.
+	MinNotice Duration `yaml:"min_notice"`
+	// Batch is how many waitlisted patients are asked at a time (1 to 20).
+	Batch int `yaml:"batch"`
+	// OfferTTL is how long a batch has to answer YES before the next batch
+	// is asked (5m to 24h).
+	OfferTTL Duration `yaml:"offer_ttl"`
+}
+
 // Retention says how long personal texts are kept before a nightly job
 // blanks them. Zero keeps them for ever.
 type Retention struct {
@@ -384,6 +398,7 @@ func Default() Config {
 		Import:           Import{MaxBytes: 50 << 20},
 		OutboundWebhooks: OutboundWebhooks{Concurrency: 64},
 		Reschedule:       Reschedule{OfferTTL: Duration{24 * time.Hour}},
+		Waitlist:         Waitlist{MinNotice: Duration{3 * time.Hour}, Batch: 3, OfferTTL: Duration{30 * time.Minute}},
 	}
 }
 

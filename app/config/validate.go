@@ -70,6 +70,7 @@ func (c *Config) Validate() error {
 	c.validateImport(&p)
 	between(&p, "outbound_webhooks.concurrency", c.OutboundWebhooks.Concurrency, 1, 512)
 	c.validateReschedule(&p)
+	c.validateWaitlist(&p)
 	return errors.Join(p...)
 }
 
@@ -283,6 +284,19 @@ func (c *Config) validateLog(p *problems) {
 func (c *Config) validateReplies(p *problems) {
 	between(p, "replies.help_answers_per_day", c.Replies.HelpAnswersPerDay, 1, maxAnswersPerDay)
 	between(p, "replies.stop_start_answers_per_day", c.Replies.StopStartAnswersPerDay, 1, maxAnswersPerDay)
+}
+
+func (c *Config) validateWaitlist(p *problems) {
+	w := c.Waitlist
+	if w.MinNotice.Duration < 0 || w.MinNotice.Duration > 7*24*time.Hour {
+		p.add("waitlist.min_notice", "must be between 0s and 168h, got %s", w.MinNotice)
+	}
+	if w.Batch < 1 || w.Batch > 20 {
+		p.add("waitlist.batch", "must be between 1 and 20, got %d", w.Batch)
+	}
+	if w.OfferTTL.Duration < 5*time.Minute || w.OfferTTL.Duration > 24*time.Hour {
+		p.add("waitlist.offer_ttl", "must be between 5m and 24h, got %s", w.OfferTTL)
+	}
 }
 
 func (c *Config) validateReschedule(p *problems) {

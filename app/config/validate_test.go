@@ -167,6 +167,11 @@ func TestValidate(t *testing.T) {
 		{"no help answers", func(c *Config) { c.Replies.HelpAnswersPerDay = 0 }, `replies.help_answers_per_day: must be between 1 and 100, got 0`},
 		{"too many stop answers", func(c *Config) { c.Replies.StopStartAnswersPerDay = 1000 }, `replies.stop_start_answers_per_day: must be between 1 and 100, got 1000`},
 
+		// waitlist
+		{"waitlist min notice negative", func(c *Config) { c.Waitlist.MinNotice = Duration{-time.Minute} }, `waitlist.min_notice: must be between 0s and 168h, got -1m`},
+		{"waitlist batch zero", func(c *Config) { c.Waitlist.Batch = 0 }, `waitlist.batch: must be between 1 and 20, got 0`},
+		{"waitlist batch too big", func(c *Config) { c.Waitlist.Batch = 21 }, `waitlist.batch: must be between 1 and 20, got 21`},
+		{"waitlist offer ttl too short", func(c *Config) { c.Waitlist.OfferTTL = Duration{time.Minute} }, `waitlist.offer_ttl: must be between 5m and 24h, got 1m`},
 		// reschedule
 		{"offer ttl too short", func(c *Config) { c.Reschedule.OfferTTL = Duration{time.Minute} }, `reschedule.offer_ttl: must be between 10m and 168h, got 1m`},
 		{"offer ttl too long", func(c *Config) { c.Reschedule.OfferTTL = Duration{8 * 24 * time.Hour} }, `reschedule.offer_ttl: must be between 10m and 168h`},

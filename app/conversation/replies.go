@@ -25,6 +25,7 @@ import (
 	"apptconfirm/app/reply"
 	"apptconfirm/app/reschedule"
 	"apptconfirm/app/smscx"
+	"apptconfirm/app/waitlist"
 	"apptconfirm/app/webhook"
 	"apptconfirm/models"
 )
@@ -58,22 +59,31 @@ type Rescheduler interface {
 	Pick(ctx context.Context, actor models.Actor, id uint, n int) (reschedule.Outcome, error)
 }
 
+// Waitlist answers offers of freed times; *waitlist.Service implements
+// it. Each method joins the transaction ctx carries.
+type Waitlist interface {
+	LiveOffer(ctx context.Context, patientIDs []uint) (*models.WaitlistOffer, error)
+	Take(ctx context.Context, o *models.WaitlistOffer) (waitlist.Outcome, error)
+}
+
 // Service answers inbound SMS. It is safe for concurrent use.
 type Service struct {
 	store      *models.Store
 	clinic     Clinic
 	outbox     *outbox.Outbox
 	reschedule Rescheduler
+	waitlist   Waitlist
 	now        func() time.Time
 }
 
-// New returns a Service on store; changes go through clinic and rs,
-// answers through ob. now is the clock (nil means time.Now).
-func New(store *models.Store, clinic Clinic, ob *outbox.Outbox, rs Rescheduler, now func() time.Time) *Service {
+// New returns a Service on store; changes go through clinic, rs and wl
+// (nil: no waitlist), answers through ob. now is the clock (nil means
+// time.Now).
+func New(store *models.Store, clinic Clinic, ob *outbox.Outbox, rs Rescheduler, wl Waitlist, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, clinic: clinic, outbox: ob, reschedule: rs, now: now}
+	return &Service{store: store, clinic: clinic, outbox: ob, reschedule: rs, waitlist: wl, now: now}
 }
 
 // WantsAnotherTime is why a request for another time is in the inbox: the
@@ -137,8 +147,11 @@ func (s *Service) Apply(ctx context.Context, _ string, raw []byte) (webhook.Resu
 		case reply.Help:
 			err = s.replyHelp(ctx, rc)
 		default:
-			var picked bool
-			if picked, err = s.replyPick(ctx, rc); err == nil && !picked {
+			var done bool
+			if done, err = s.replyWaitlist(ctx, rc, r); err == nil && !done {
+				done, err = s.replyPick(ctx, rc)
+			}
+			if err == nil && !done {
 				err = s.replyAnswer(ctx, rc, r)
 			}
 		}
@@ -512,6 +525,58 @@ func (s *Service) replyPick(ctx context.Context, rc *replyCtx) (bool, error) {
 		rc.result = fmt.Sprintf("time %d taken; fresh offer sent", n)
 	}
 	return true, s.replyTimeline(ctx, a.ID, rc, what)
+}
+
+// replyWaitlist reads a bare YES from a number whose patient holds a live
+// offer of a freed time as the answer to that offer, and reports false for
+// anything else. The offer comes first, before the confirmation of the
+// patient's own upcoming appointment: it is the newest question, and the
+// one that cannot wait (a YES meant for the reminder takes the freed time,
+// which moves a later appointment with the same provider, and the reminder
+// can still be answered). A numbered answer ("YES 2") is never read as
+// the offer's.
+func (s *Service) replyWaitlist(ctx context.Context, rc *replyCtx, r reply.Reply) (bool, error) {
+	if s.waitlist == nil || r.Intent != reply.Confirm || r.Choice != 0 {
+		return false, nil
+	}
+	ids := make([]uint, 0, len(rc.patients))
+	for i := range rc.patients {
+		if !rc.patients[i].OptedOut() {
+			ids = append(ids, rc.patients[i].ID)
+		}
+	}
+	o, err := s.waitlist.LiveOffer(ctx, ids)
+	if errors.Is(err, models.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	out, err := s.waitlist.Take(ctx, o)
+	if errors.Is(err, models.ErrConflict) {
+		// The same patient's other YES answered it a moment ago.
+		rc.in.Intent = reply.Confirm.String()
+		rc.result = "waitlist offer already answered"
+		return true, s.save(ctx, rc, "")
+	}
+	if err != nil {
+		return false, err
+	}
+	rc.in.Intent = reply.Confirm.String()
+	pid := o.PatientID
+	rc.in.PatientID = &pid
+	if out.Booked {
+		rc.in.AppointmentID = &out.Appointment.ID
+	}
+	if err := s.save(ctx, rc, ""); err != nil {
+		return true, err
+	}
+	if !out.Booked {
+		rc.result = "waitlist offer " + strconv.FormatUint(uint64(o.ID), 10) + " too late: " + out.Why
+		return true, nil
+	}
+	rc.result = "waitlist offer " + strconv.FormatUint(uint64(o.ID), 10) + " taken: appointment " + strconv.FormatUint(uint64(out.Appointment.ID), 10)
+	return true, s.replyTimeline(ctx, out.Appointment.ID, rc, "took the freed time from the waitlist")
 }
 
 func pastTense(i reply.Intent) string {

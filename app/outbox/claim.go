@@ -370,6 +370,13 @@ func (o *Outbox) decide(ctx context.Context, bc *batchContext, m *models.Message
 			return end(models.MsgCancelled, ReasonRuleDisabled), nil
 		case rule.OnlyIfUnconfirmed && a.Status == models.Confirmed:
 			return end(models.MsgSkipped, SkipReason(schedule.ReasonConfirmed)), nil
+		case !rule.Covers(a):
+			return end(models.MsgCancelled, ReasonOutOfScope), nil
+		case rule.IsNudge():
+			v, err := o.decideNudge(ctx, a, rule)
+			if err != nil || v.status != "" {
+				return v, err
+			}
 		}
 	}
 	if a.Location != nil && schedule.InQuiet(now, bc.zones.Of(a.Location), Quiet(a.Location)) {

@@ -238,6 +238,8 @@ func SkipReason(r string) string {
 		return "the rule's timing is not valid"
 	case r == schedule.ReasonNotActive:
 		return "the appointment is not active"
+	case r == schedule.ReasonAfterStart:
+		return "the rule's time falls at or after the appointment's start"
 	case strings.HasPrefix(r, schedule.ReasonCapPrefix):
 		return capReasonPrefix + " (" + strings.TrimSuffix(strings.TrimPrefix(r, schedule.ReasonCapPrefix), " reached") + ") was reached"
 	}

@@ -121,6 +121,8 @@ type replanning struct {
 	// pending holds the reminders insert planned and flush writes, all
 	// in one statement (with their timeline entries in another).
 	pending []pendingReminder
+	// rules are the reminder rules by id.
+	rules map[uint]*models.ReminderRule
 }
 
 // pendingReminder is a reminder to insert, with its timeline detail.
@@ -248,12 +250,25 @@ func (r *replanning) plan(rows []*models.Message) error {
 	}
 	known := map[uint]*models.ReminderRule{}
 	for i := range rules {
-		known[rules[i].ID] = &rules[i]
-		in.Rules = append(in.Rules, schedule.Rule{
-			ID: rules[i].ID, Name: rules[i].Name, Before: rules[i].Before(),
-			OnlyIfUnconfirmed: rules[i].OnlyIfUnconfirmed, Enabled: rules[i].Enabled,
-		})
+		rule := &rules[i]
+		known[rule.ID] = rule
+		if rule.IsNudge() || !rule.Covers(r.a) {
+			continue // nudges follow below; out of scope: cancelled below
+		}
+		sr := schedule.Rule{
+			ID: rule.ID, Name: rule.Name, Before: rule.Before(),
+			OnlyIfUnconfirmed: rule.OnlyIfUnconfirmed, Enabled: rule.Enabled,
+		}
+		if rule.Timing == models.RuleDayBefore {
+			mins, ok := models.ParseLocalTime(rule.LocalTime)
+			if !ok {
+				sr.Before = 0 // skipped: the rule's timing is not valid
+			}
+			sr.Fixed, sr.DaysBefore, sr.LocalMinutes = ok, rule.DaysBefore, mins
+		}
+		in.Rules = append(in.Rules, sr)
 	}
+	r.rules = known
 	byRule := map[uint][]*models.Message{}
 	for _, m := range rows {
 		switch {
@@ -274,23 +289,108 @@ func (r *replanning) plan(rows []*models.Message) error {
 		}
 	}
 	for _, rule := range rules {
-		if rule.Enabled {
+		reason := ""
+		switch {
+		case !rule.Enabled:
+			reason = ReasonRuleDisabled
+		case !rule.Covers(r.a):
+			reason = ReasonOutOfScope
+		default:
 			continue
 		}
 		for _, m := range byRule[rule.ID] {
 			if m.Status == models.MsgPlanned {
-				if err := r.finish(m, models.MsgCancelled, ReasonRuleDisabled); err != nil {
+				if err := r.finish(m, models.MsgCancelled, reason); err != nil {
 					return err
 				}
 			}
 		}
 	}
+	plans := map[uint]schedule.Planned{}
 	for _, p := range schedule.Plan(in) {
+		plans[p.RuleID] = p
 		if err := r.apply(p, known[p.RuleID], byRule[p.RuleID]); err != nil {
 			return err
 		}
 	}
+	for i := range rules {
+		rule := &rules[i]
+		if !rule.Enabled || !rule.IsNudge() || !rule.Covers(r.a) {
+			continue
+		}
+		if err := r.nudge(rule, in, plans, byRule); err != nil {
+			return err
+		}
+	}
 	return r.flush()
+}
+
+// nudge plans a nudge rule AfterSeconds after the reminder it follows went
+// out (or is planned to). With no such reminder, a planned nudge is
+// cancelled. Its signal is judged when it comes due (see decideNudge).
+func (r *replanning) nudge(rule *models.ReminderRule, in schedule.Input, plans map[uint]schedule.Planned, byRule map[uint][]*models.Message) error {
+	var base time.Time
+	found := false
+	if rule.AfterRuleID != nil {
+		for _, m := range byRule[*rule.AfterRuleID] {
+			switch m.Status {
+			case models.MsgAccepted, models.MsgSent, models.MsgDelivered:
+				t := m.SendAt
+				if m.SentAt != nil {
+					t = *m.SentAt
+				}
+				if !found || t.After(base) {
+					base, found = t, true
+				}
+			}
+		}
+		if p, ok := plans[*rule.AfterRuleID]; !found && ok && p.Outcome == schedule.OutcomePlanned {
+			base, found = p.SendAt, true
+		}
+	}
+	if !found {
+		for _, m := range byRule[rule.ID] {
+			if m.Status == models.MsgPlanned {
+				if err := r.finish(m, models.MsgCancelled, ReasonNoReminderToFollow); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	at := base.Add(time.Duration(rule.AfterSeconds) * time.Second)
+	return r.apply(schedule.PlanNudge(in, rule.ID, rule.Name, at), rule, byRule[rule.ID])
+}
+
+// because says why a message of rule is planned for the appointment: the
+// rule, the signal of a nudge, and the scope that took the appointment in
+// ("Reminder '48 h before' (type Check-up, Paris)").
+func (r *replanning) because(rule *models.ReminderRule) string {
+	s := "Reminder '" + rule.Name + "'"
+	if rule.IsNudge() {
+		s = "Nudge '" + rule.Name + "': " + SignalWords(rule.Signal)
+		if rule.AfterRuleID != nil {
+			after := FormatAfter(rule.AfterSeconds) + " after the reminder"
+			if f := r.rules[*rule.AfterRuleID]; f != nil {
+				after += " '" + f.Name + "'"
+			}
+			s += ", " + after
+		}
+	}
+	var scope []string
+	if len(rule.TypeIDs) > 0 && r.a.AppointmentType != nil {
+		scope = append(scope, "type "+r.a.AppointmentType.Name)
+	}
+	if len(rule.LocationIDs) > 0 && r.a.Location != nil {
+		scope = append(scope, r.a.Location.Name)
+	}
+	if len(rule.ProviderIDs) > 0 && r.a.Provider != nil {
+		scope = append(scope, r.a.Provider.Name)
+	}
+	if len(scope) > 0 {
+		s += " (" + strings.Join(scope, ", ") + ")"
+	}
+	return models.Clip(s, 300)
 }
 
 // otherReminders returns the send times of the patient's reminders for
@@ -299,7 +399,7 @@ func (r *replanning) plan(rows []*models.Message) error {
 func (r *replanning) otherReminders(rules []models.ReminderRule) ([]time.Time, error) {
 	var longest time.Duration
 	for _, rule := range rules {
-		longest = max(longest, rule.Before())
+		longest = max(longest, rule.Reach())
 	}
 	// Plans fall between StartsAt-longest (a day earlier with quiet hours)
 	// and StartsAt; caps look one week either way.
@@ -395,20 +495,21 @@ func (r *replanning) insert(rule *models.ReminderRule, p schedule.Planned, st mo
 	sendAt := p.SendAt
 	movedFrom, moveReason := movedBy(p)
 	m := &models.Message{
-		UUID:          uuid.NewString(),
-		AppointmentID: &r.a.ID,
-		PatientID:     &r.a.PatientID,
-		RuleID:        &ruleID,
-		RuleName:      rule.Name,
-		Kind:          models.KindReminder,
-		To:            r.a.Patient.Phone,
-		Status:        st,
-		SendAt:        models.DBTime(sendAt),
-		Reason:        models.Clip(reason, 500),
-		MovedFrom:     movedFrom,
-		MoveReason:    models.Clip(moveReason, 200),
-		CreatedAt:     r.now,
-		UpdatedAt:     r.now,
+		UUID:           uuid.NewString(),
+		AppointmentID:  &r.a.ID,
+		PatientID:      &r.a.PatientID,
+		RuleID:         &ruleID,
+		RuleName:       rule.Name,
+		Kind:           models.KindReminder,
+		To:             r.a.Patient.Phone,
+		Status:         st,
+		SendAt:         models.DBTime(sendAt),
+		Reason:         models.Clip(reason, 500),
+		MovedFrom:      movedFrom,
+		MoveReason:     models.Clip(moveReason, 200),
+		PlannedBecause: r.because(rule),
+		CreatedAt:      r.now,
+		UpdatedAt:      r.now,
 	}
 	detail := Name(m, rule) + " planned for " + r.planned(m)
 	if st == models.MsgSkipped {
@@ -431,12 +532,14 @@ func (r *replanning) move(m *models.Message, p schedule.Planned, rule *models.Re
 	moved := !m.SendAt.Equal(sendAt)
 	sameMove := m.MoveReason == moveReason && (m.MovedFrom == nil) == (movedFrom == nil) &&
 		(movedFrom == nil || m.MovedFrom.Equal(*movedFrom))
-	if !moved && sameMove && m.To == r.a.Patient.Phone && m.RuleName == rule.Name && m.Body == "" {
+	because := r.because(rule)
+	if !moved && sameMove && m.To == r.a.Patient.Phone && m.RuleName == rule.Name && m.Body == "" && m.PlannedBecause == because {
 		return nil
 	}
 	was := m.SendAt
 	next := *m
 	next.SendAt, next.To, next.PatientID, next.RuleName, next.Body, next.Reason = sendAt, r.a.Patient.Phone, &r.a.PatientID, rule.Name, "", ""
+	next.PlannedBecause = because
 	next.MovedFrom, next.MoveReason = movedFrom, moveReason
 	if err := r.o.store.ReschedulePlanned(r.ctx, &next, r.now); err != nil {
 		return err

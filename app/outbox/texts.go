@@ -85,6 +85,7 @@ func TemplateKinds() []string {
 		texts.KindBookingConfirmation, texts.KindAckConfirm, texts.KindAckCancel,
 		texts.KindCancellationNotice, texts.KindRescheduleNotice,
 		texts.KindRescheduleAck, texts.KindRescheduleOffer, texts.KindRescheduled, texts.KindOfferTaken,
+		texts.KindWaitlistOffer, texts.KindWaitlistBooked, texts.KindWaitlistTaken,
 		texts.KindQuestion, texts.KindHelp, texts.KindOptOutAck, texts.KindOptInAck,
 		texts.KindQuickCallUs, texts.KindQuickWillReply,
 	}

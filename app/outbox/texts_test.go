@@ -56,7 +56,7 @@ func TestPick(t *testing.T) {
 		{"no stored text at all in an enabled language: the shipped one", outbox.KindKey("ack_confirm"), "en", "", "en", "", true, false},
 		{"a rule's own text", outbox.RuleKey(rule), "de", "DE 2h", "de", "", false, false},
 		{"a rule without that language nor the default: the shipped text for its timing", outbox.RuleKey(rule), "es", shippedSoon("es"), "es", "", true, false},
-		{"a kind with no text at all", outbox.KindKey("waitlist_offer"), "en", "", "", "", false, true},
+		{"a kind with no text at all", outbox.KindKey("loyalty_offer"), "en", "", "", "", false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

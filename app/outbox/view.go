@@ -26,6 +26,12 @@ func Name(m *models.Message, rule *models.ReminderRule) string {
 		}
 		return texts.KindName(m.Kind)
 	}
+	if rule != nil && rule.IsNudge() {
+		return fmt.Sprintf("Nudge %q", rule.Name)
+	}
+	if rule != nil && rule.Timing == models.RuleDayBefore {
+		return fmt.Sprintf("Reminder %q", rule.Name)
+	}
 	if rule != nil {
 		name := texts.ReminderName(rule.Before())
 		if d, ok := parseTiming(rule.Name); !ok || d != rule.Before() {

@@ -12,14 +12,45 @@ import (
 	"time"
 )
 
-// Rule is a reminder rule: send Before the appointment starts.
+// Rule is a reminder rule: send Before the appointment starts, or, when
+// Fixed, DaysBefore days before the appointment's local day at the local
+// time LocalMinutes (minutes after midnight) in the appointment's zone.
 type Rule struct {
 	ID                uint
 	Name              string
 	Before            time.Duration
 	OnlyIfUnconfirmed bool
 	Enabled           bool
+	Fixed             bool
+	DaysBefore        int
+	LocalMinutes      int
 }
+
+// FixedAt is when a fixed-time rule falls for an appointment starting at
+// startsAt in zone loc: the wall-clock time LocalMinutes after midnight on
+// the local day DaysBefore days before the appointment's. A wall time that
+// a spring change skips is read as the clock reads it an hour later (02:30
+// becomes 03:30); one an autumn change repeats is the first of the two.
+func FixedAt(startsAt time.Time, loc *time.Location, daysBefore, localMinutes int) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	local := startsAt.In(loc)
+	y, m, d := local.Date()
+	return time.Date(y, m, d-daysBefore, localMinutes/60, localMinutes%60, 0, 0, loc)
+}
+
+// SendTime is when rule r falls for an appointment starting at startsAt
+// in zone loc, before any quiet-hours move.
+func (r Rule) SendTime(startsAt time.Time, loc *time.Location) time.Time {
+	if r.Fixed {
+		return FixedAt(startsAt, loc, r.DaysBefore, r.LocalMinutes)
+	}
+	return startsAt.Add(-r.Before)
+}
+
+// ReasonAfterStart says a fixed-time rule falls at or after the start.
+const ReasonAfterStart = "the rule's time is not before the appointment"
 
 // Caps limits how many reminders one patient receives. A value of zero or
 // less means no limit. Use DefaultCaps for the limits of the US health-care exemption.
@@ -139,6 +170,11 @@ func Plan(in Input) []Planned {
 	rules := make([]Rule, 0, len(in.Rules))
 	for _, r := range in.Rules {
 		if r.Enabled {
+			if r.Fixed {
+				// Ordered among the others by how long before the start
+				// it falls for this appointment.
+				r.Before = in.StartsAt.Sub(r.SendTime(in.StartsAt, loc))
+			}
 			rules = append(rules, r)
 		}
 	}
@@ -161,6 +197,44 @@ func Plan(in Input) []Planned {
 	return out
 }
 
+// PlanNudge decides a nudge due at (some time after the reminder it
+// follows) for the appointment of in: moved out of quiet hours as a
+// reminder is, skipped when that is not before the start or is past, or
+// when the appointment is confirmed (every signal wants it unconfirmed). A
+// nudge is a follow-up of a reminder already counted, so the caps do not
+// apply to it.
+func PlanNudge(in Input, ruleID uint, name string, at time.Time) Planned {
+	loc := in.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	p := Planned{RuleID: ruleID, RuleName: name, SendAt: at.UTC()}
+	skip := func(reason string) Planned {
+		p.Outcome, p.Reason = OutcomeSkipped, reason
+		return p
+	}
+	if !at.Before(in.StartsAt) {
+		return skip(ReasonAfterStart)
+	}
+	moved, why, ok := placeOutsideQuiet(at, in, loc)
+	p.SendAt = moved.UTC()
+	if ok && !moved.Equal(at) {
+		p.Moved, p.MovedFrom, p.MoveReason = true, at.UTC(), why
+	}
+	switch {
+	case !in.Active:
+		return skip(ReasonNotActive)
+	case in.Confirmed:
+		return skip(ReasonConfirmed)
+	case !ok:
+		return skip(ReasonNoTime)
+	case !moved.After(in.Now):
+		return skip(ReasonPast)
+	}
+	p.Outcome = OutcomePlanned
+	return p
+}
+
 // planRule decides one rule, given the reminders accepted so far.
 func planRule(r Rule, in Input, loc *time.Location, accepted []time.Time) Planned {
 	p := Planned{RuleID: r.ID, RuleName: r.Name, SendAt: in.StartsAt.UTC()}
@@ -169,6 +243,9 @@ func planRule(r Rule, in Input, loc *time.Location, accepted []time.Time) Planne
 		return p
 	}
 	if r.Before <= 0 {
+		if r.Fixed {
+			return skip(ReasonAfterStart)
+		}
 		return skip(ReasonInvalidRule)
 	}
 	at := in.StartsAt.Add(-r.Before)

@@ -33,6 +33,9 @@ const (
 	// JobOutboundPrune deletes outbound webhook deliveries finished more
 	// than outboundRetention ago.
 	JobOutboundPrune = "outbound_webhook_prune"
+	// JobWaitlist offers freed times to the waitlist: the first batch of
+	// a time just freed, the next batch when an offer's time ran out.
+	JobWaitlist = "waitlist"
 	// JobBackup copies a SQLite database into backup.dir, nightly (only
 	// when backup.dir is set).
 	JobBackup = "backup"
@@ -50,6 +53,10 @@ const (
 // eventRetention is how long domain events are kept: long enough to debug
 // what happened last week.
 const eventRetention = 7 * 24 * time.Hour
+
+// waitlistInterval is how often the waitlist job looks for freed times to
+// offer: a freed time goes out to its first batch within this delay.
+const waitlistInterval = 15 * time.Second
 
 // outboundRetention is how long finished outbound webhook deliveries stay
 // visible to the admin (pending ones stay until they finish).
@@ -80,6 +87,10 @@ func (a *App) registerJobs() error {
 			_, err := a.Dispatcher.RunOnce(ctx)
 			return err
 		}),
+		every(JobWaitlist, waitlistInterval, a.exclusive(JobWaitlist, func(ctx context.Context) error {
+			_, err := a.Waitlist.RunDue(ctx)
+			return err
+		})),
 		every(JobWebhookSweep, time.Minute, a.exclusive(JobWebhookSweep, func(ctx context.Context) error {
 			_, err := a.Webhooks.ProcessPending(ctx)
 			return err

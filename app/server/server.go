@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"apptconfirm/app/analytics"
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
 	"apptconfirm/app/availability"
@@ -43,6 +44,7 @@ import (
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/smscx/smscxtest"
 	"apptconfirm/app/stats"
+	"apptconfirm/app/waitlist"
 	"apptconfirm/app/web"
 	"apptconfirm/app/webhook"
 	"apptconfirm/app/wording"
@@ -73,7 +75,9 @@ type App struct {
 	// for another time, offers of new times and picks.
 	Availability *availability.Service
 	Reschedule   *reschedule.Service
-	Dispatcher   *dispatch.Dispatcher
+	// Waitlist offers freed times to waitlisted patients.
+	Waitlist   *waitlist.Service
+	Dispatcher *dispatch.Dispatcher
 	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
 	// ProcessPending and Prune are the webhook sweeps of the cron jobs.
 	Webhooks *webhook.Processor
@@ -235,7 +239,11 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	})
 	a.Inbox = inbox.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
 	patients := patientpage.New(store, links, a.Clinic, a.Reschedule, patientpage.Options{ClinicName: cfg.Clinic.Name, Now: a.now})
-	replies := conversation.New(store, a.Clinic, a.Outbox, a.Reschedule, a.now)
+	a.Waitlist = waitlist.New(store, a.Clinic, a.Outbox, waitlist.Options{
+		MinNotice: cfg.Waitlist.MinNotice.Duration, Batch: cfg.Waitlist.Batch, OfferTTL: cfg.Waitlist.OfferTTL.Duration,
+		Now: a.now, Logger: a.Log,
+	})
+	replies := conversation.New(store, a.Clinic, a.Outbox, a.Reschedule, a.Waitlist, a.now)
 	reports := delivery.New(store, a.Outbox, a.Clinic, a.now)
 
 	// SMS.CX in: the receiver stores each callback, the processor hands it
@@ -303,9 +311,11 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	}
 	a.Exports = exports.New(store, outbox.Label)
 	a.Feeds = feeds.New(store, cfg.Server.PublicURL, a.now)
+	figures := analytics.New(store, analytics.Options{Now: a.now, TwelveHour: cfg.Clinic.TwelveHourClock()})
 	apiSrv := api.New(api.Deps{
 		Store: store, Clinic: a.Clinic, Availability: a.Availability, Stats: stats.New(store), Texts: a.Wording, Outbound: a.Outbound, Offers: a.Reschedule, Metrics: a.Metrics, Logger: a.Log, Now: a.now,
-		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes, Exports: a.Exports, Feeds: a.Feeds,
+		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes, Exports: a.Exports, Feeds: a.Feeds, Waitlist: a.Waitlist,
+		Analytics: figures,
 	})
 	a.importJobs = imports.NewJobs(context.WithoutCancel(ctx), a.Imports, a.Store, a.now)
 	a.closers = append(a.closers, func(context.Context) error { a.importJobs.Close(); return nil })
@@ -330,6 +340,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Availability:   a.Availability,
 		Patient:        patients,
 		Stats:          stats.New(store),
+		Analytics:      figures,
 		Tokens:         apiSrv.Tokens(),
 		Rules:          a.Rules,
 		Sends:          a.Outbox,
@@ -337,6 +348,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Texts:          a.Wording,
 		Inbox:          a.Inbox,
 		Offers:         a.Reschedule,
+		Waitlist:       a.Waitlist,
 		Outbound:       a.Outbound,
 		SMSCX:          page,
 		Live:           a.Live,

@@ -53,6 +53,15 @@ const (
 	// KindOfferTaken says the picked time went to someone else meanwhile,
 	// with fresh numbered times.
 	KindOfferTaken = "offer_taken"
+	// KindWaitlistOffer offers a waitlisted patient a freed time: YES
+	// takes it.
+	KindWaitlistOffer = "waitlist_offer"
+	// KindWaitlistBooked confirms the freed time to the patient whose YES
+	// came first.
+	KindWaitlistBooked = "waitlist_booked"
+	// KindWaitlistTaken tells a later YES that the freed time went to
+	// someone else; the patient stays on the waitlist.
+	KindWaitlistTaken = "waitlist_taken"
 	// KindQuickCallUs is an inbox quick answer: please call us.
 	KindQuickCallUs = "quick_call_us"
 	// KindQuickWillReply is an inbox quick answer: we will get back to you.
@@ -63,7 +72,7 @@ const (
 var kinds = []string{
 	KindReminder, KindReminderSoon, KindBookingConfirmation, KindAckConfirm, KindAckCancel,
 	KindCancellationNotice, KindRescheduleNotice, KindRescheduleAck, KindRescheduleOffer, KindRescheduled,
-	KindOfferTaken, KindQuestion, KindHelp, KindOptOutAck, KindOptInAck, KindQuickCallUs, KindQuickWillReply,
+	KindOfferTaken, KindWaitlistOffer, KindWaitlistBooked, KindWaitlistTaken, KindQuestion, KindHelp, KindOptOutAck, KindOptInAck, KindQuickCallUs, KindQuickWillReply,
 }
 
 // Kinds returns every kind of text that has defaults, in the order an
@@ -118,6 +127,9 @@ var kindNames = map[string]string{
 	KindRescheduleOffer:     "Offer of new times",
 	KindRescheduled:         "Rescheduled confirmation",
 	KindOfferTaken:          "Time taken, new options",
+	KindWaitlistOffer:       "Waitlist: freed time offered",
+	KindWaitlistBooked:      "Waitlist: freed time booked",
+	KindWaitlistTaken:       "Waitlist: freed time already taken",
 	KindQuickCallUs:         "Quick answer: please call us",
 	KindQuickWillReply:      "Quick answer: we will get back to you",
 	"manual":                "Staff message",
@@ -126,7 +138,7 @@ var kindNames = map[string]string{
 
 // KindName returns the name staff read for a kind of text or message
 // ("Confirmation acknowledgement" for "ack_confirm"). An unknown kind is
-// shown as itself with spaces ("waitlist offer" reads "Waitlist offer"). A
+// shown as itself with spaces ("loyalty offer" reads "Loyalty offer"). A
 // reminder of a given rule reads better as ReminderName.
 func KindName(kind string) string {
 	if name, ok := kindNames[kind]; ok {

@@ -126,7 +126,7 @@ func TestDefault(t *testing.T) {
 func TestNames(t *testing.T) {
 	tests := map[string]string{
 		KindAckConfirm: "Confirmation acknowledgement", KindHelp: "Help answer (HELP)", "manual": "Staff message",
-		"waitlist_offer": "Waitlist offer", "": "Message", "_": "Message", "é_x": "É x",
+		"loyalty_offer": "Loyalty offer", "": "Message", "_": "Message", "é_x": "É x",
 	}
 	for kind, want := range tests {
 		if got := KindName(kind); got != want {

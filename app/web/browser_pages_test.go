@@ -19,6 +19,7 @@ import (
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/outbound"
 	"apptconfirm/app/server"
+	"apptconfirm/app/waitlist"
 	"apptconfirm/models"
 )
 
@@ -162,6 +163,20 @@ func seedEveryPage(t *testing.T, app *server.App) {
 	}
 	if _, err := app.Clinic.CreateUser(ctx, models.SystemActor(), clinic.UserInput{Email: "admin@example.com", Name: "Ada Admin", Role: "admin", Password: "correct horse battery"}); err != nil {
 		t.Fatal(err)
+	}
+	// Two patients on the waitlist, so its page shows rows.
+	ps, _, err := app.Clinic.ListPatients(ctx, clinic.PatientQuery{Sort: "name", PerPage: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range ps {
+		in := waitlist.EntryInput{PatientID: p.ID, Notes: "Prefers mornings; can come at short notice"}
+		if i == 0 {
+			in.Days, in.From, in.Until = []string{"mon", "wed", "fri"}, "08:30", "12:00"
+		}
+		if _, err := app.Waitlist.Add(ctx, models.SystemActor(), in); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// An outbound webhook endpoint, so its page is linked.
 	if app.Outbound != nil {

@@ -62,6 +62,10 @@ type dashboardBody struct {
 	ListURL           string
 	Zone              string
 	UpdatedAt         string
+	// Refilled counts the range's freed times filled from the waitlist;
+	// ShowRefilled is false without a waitlist.
+	Refilled     int64
+	ShowRefilled bool
 }
 
 // MoreAppointments reports whether the list shows only part of the range.
@@ -224,6 +228,12 @@ func (s *Server) dashboardData(c *gin.Context) (*dashboardData, int, error) {
 		ListURL:   "/appointments?" + list.Encode(),
 		Chart:     newChart(st.Days, s.now()),
 		UpdatedAt: s.clock.in(s.now(), zone, "15:04:05"),
+	}
+	if s.waitlist != nil {
+		body.ShowRefilled = true
+		if body.Refilled, err = s.waitlist.Refilled(ctx, query.From, query.To, query.LocationID); err != nil {
+			return nil, 0, err
+		}
 	}
 	chase, err := s.clinic.NeedingAPerson(ctx, clinic.AppointmentQuery{From: today, To: today.AddDate(0, 0, 1), LocationID: query.LocationID})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"apptconfirm/app/analytics"
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
 	"apptconfirm/app/availability"
@@ -121,6 +122,7 @@ func newTestAppWith(t testing.TB, opts ...appOption) *testApp {
 		Clinic:       a.clinic,
 		Availability: a.avail,
 		Stats:        stats.New(st),
+		Analytics:    analytics.New(st, analytics.Options{Now: now}),
 		Tokens:       api.NewTokens(st, now),
 		Live:         a.live,
 	}

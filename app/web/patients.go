@@ -167,6 +167,9 @@ type patientShowData struct {
 	MessagesShown int
 	// Thread is the SMS conversation with the patient.
 	Thread *threadData
+	// Waitlist holds the patient's waitlist entries and the freed times
+	// offered to them; nil without a waitlist.
+	Waitlist *patientWaitlist
 	// SamePhone are the other patients with this number.
 	SamePhone []models.Patient
 }
@@ -198,6 +201,10 @@ func (s *Server) patientShow(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
+	}
+	if d.Waitlist, err = s.patientWaitlist(ctx, id); err != nil {
+		s.fail(c, err)
+		return
 	}
 	if d.SamePhone, err = s.clinic.SharingPhone(ctx, p); err != nil {
 		s.fail(c, err)

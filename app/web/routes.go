@@ -55,7 +55,12 @@ func (s *Server) routes() {
 		tok.POST("/patients", s.api.CreatePatient)
 		tok.GET("/patients/:id", s.api.GetPatient)
 		tok.DELETE("/patients/:id", s.api.ErasePatient)
+		tok.GET("/waitlist", s.api.ListWaitlist)
+		tok.POST("/waitlist", s.api.CreateWaitlistEntry)
+		tok.GET("/waitlist/:id", s.api.GetWaitlistEntry)
+		tok.DELETE("/waitlist/:id", s.api.DeleteWaitlistEntry)
 		tok.GET("/stats", s.api.Stats)
+		tok.GET("/analytics", s.api.Analytics)
 		tok.GET("/templates", s.api.ListTemplates)
 		tok.PUT("/templates", s.api.PutTemplates)
 		tok.GET("/webhook-endpoints", s.api.ListWebhookEndpoints)
@@ -138,6 +143,12 @@ func (s *Server) routes() {
 	staff.POST("/appointments/:id/no-show", s.appointmentNoShow)
 	staff.POST("/appointments/:id/restore", s.appointmentRestore)
 	staff.POST("/appointments/:id/offers", s.appointmentOffer)
+	if s.waitlist != nil {
+		staff.GET("/waitlist", s.waitlistList)
+		staff.GET("/waitlist/new", s.waitlistNew)
+		staff.POST("/waitlist", s.waitlistCreate)
+		staff.POST("/waitlist/:id/remove", s.waitlistRemove)
+	}
 	staff.GET("/upcoming", s.upcoming)
 	staff.POST("/upcoming/:id/send", s.upcomingSend)
 	staff.POST("/upcoming/:id/skip", s.upcomingSkip)
@@ -194,6 +205,12 @@ func (s *Server) routes() {
 	admin.GET("/patients/:id/erase", s.adminPatientErase)
 	admin.POST("/patients/:id/erase", s.adminPatientEraseDo)
 	admin.GET("/audit", s.adminAudit)
+	if s.analytics != nil {
+		// The figures sit beside the dashboard, at the top level, for admins.
+		top := e.Group("/", s.capBody, s.session, s.crossOrigin, s.requireUser, s.requireAdmin, s.checkCSRF)
+		top.GET("/analytics", s.analyticsPage)
+		top.GET("/analytics.csv", s.analyticsCSV)
+	}
 	if s.exports != nil {
 		admin.GET("/exports/appointments.csv", s.exportAppointments)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
 
+	"apptconfirm/app/analytics"
 	"apptconfirm/app/api"
 	"apptconfirm/app/auth"
 	"apptconfirm/app/availability"
@@ -80,7 +81,9 @@ type Server struct {
 	avail   *availability.Service
 	patient *patientpage.Service
 	stats   *stats.Service
-	tokens  *api.Tokens
+	// analytics computes /analytics; nil leaves the page out.
+	analytics *analytics.Service
+	tokens    *api.Tokens
 	// rules and sends serve the rule editor and "Tomorrow's sends"
 	// (rules.go, upcoming.go); sender gives the latter its "Send now".
 	rules  Rules
@@ -99,6 +102,8 @@ type Server struct {
 	webhooks *webhookPages
 	// offers sends offers of new times (offers.go).
 	offers Offers
+	// waitlist manages the waitlist (waitlist.go); nil leaves it out.
+	waitlist Waitlist
 	// texts serves the editor of every text in every language (texts.go).
 	texts Texts
 	// live feeds GET /events; streams ends those at shutdown (events.go).
@@ -135,6 +140,9 @@ type Deps struct {
 	Patient *patientpage.Service
 	// Stats computes the dashboard's figures.
 	Stats *stats.Service
+	// Analytics computes the analytics page and its CSV files; nil
+	// leaves them out.
+	Analytics *analytics.Service
 	// Tokens makes and revokes REST API tokens (Admin → API tokens).
 	Tokens *api.Tokens
 	// Rules serves the reminder-rule editor; Sends lists "Tomorrow's
@@ -152,6 +160,8 @@ type Deps struct {
 	// Offers sends patients offers of new times from the appointment page;
 	// nil hides the form.
 	Offers Offers
+	// Waitlist serves the waitlist pages; nil leaves them out.
+	Waitlist Waitlist
 	// SMSCX configures the SMS.CX settings page and, in simulate mode, the
 	// "Reply as the patient" form.
 	SMSCX *SMSCX
@@ -215,8 +225,8 @@ func New(opts Options, d Deps) (*Server, error) {
 	s := &Server{
 		opts: opts, sessions: d.Sessions, hasher: d.Hasher, limiter: d.Limiter,
 		render: r, clock: clock, assets: assets, log: d.Logger, now: d.Now, engine: e,
-		clinic: d.Clinic, avail: d.Availability, patient: d.Patient, stats: d.Stats, tokens: d.Tokens,
-		rules: d.Rules, sends: d.Sends, sender: d.Sender, texts: d.Texts, offers: d.Offers,
+		clinic: d.Clinic, avail: d.Availability, patient: d.Patient, stats: d.Stats, analytics: d.Analytics, tokens: d.Tokens,
+		rules: d.Rules, sends: d.Sends, sender: d.Sender, texts: d.Texts, offers: d.Offers, waitlist: d.Waitlist,
 		live: d.Live, streams: newStreams(opts.LiveStreamsPerUser),
 		api: d.API, webhook: d.Webhook,
 		cop:        http.NewCrossOriginProtection(),

@@ -366,7 +366,7 @@ func eachStore(t *testing.T, fn func(t *testing.T, s *models.Store)) {
 func appliers(store *models.Store, c *clinic.Service, ob *outbox.Outbox, now func() time.Time) map[string]webhook.Applier {
 	avail := availability.New(store, availability.Options{Now: now})
 	rs := reschedule.New(store, c, ob, avail, reschedule.Options{Now: now})
-	replies := conversation.New(store, c, ob, rs, now)
+	replies := conversation.New(store, c, ob, rs, nil, now)
 	reports := delivery.New(store, ob, c, now)
 	return map[string]webhook.Applier{
 		smscx.EventReceiveSMS:          replies,
