@@ -63,7 +63,14 @@ func BenchmarkImport(b *testing.B) {
 		if err := cl.EnsureDefaults(ctx, clinic.Defaults{ClinicName: "Paris", Timezone: "Europe/Paris", Country: "FR"}); err != nil {
 			b.Fatal(err)
 		}
-		svc := imports.New(store, cl)
+		// As the server does on SQLite: the preview runs on a copy.
+		svc := imports.New(store, cl).WithSandbox(func(ctx context.Context) (imports.Store, imports.Clinic, func() error, error) {
+			cp, closeCopy, err := store.PrivateCopy(ctx, "")
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			return cp, cl.On(cp, ob.On(cp)), closeCopy, nil
+		})
 		for _, step := range []struct {
 			name string
 			dry  bool

@@ -187,17 +187,27 @@ func (s *Service) Import(ctx context.Context, actor models.Actor, src io.ReadSee
 	// applying does. A file larger than one batch does so on a private
 	// copy of the database (when the Service has a sandbox), so that the
 	// live database's write lock is not held while it runs.
-	store := s.store
 	if s.sandbox != nil && total > Batch {
 		st, cl, closeCopy, err := s.sandbox(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("imports: preview: %w", err)
 		}
 		defer func() { _ = closeCopy() }()
-		copied := &Service{store: st, clinic: cl}
-		run.Service, store = copied, st
+		// The copy is thrown away: the preview runs there as the import
+		// does, batch by batch, each committed, which keeps the copy's
+		// log small.
+		run.Service, run.private = &Service{store: st, clinic: cl}, true
+		if err := run.batches(ctx, r, total); err != nil {
+			return nil, err
+		}
+		if opts.Sync {
+			if err := run.sync(ctx); err != nil {
+				return nil, err
+			}
+		}
+		return run.res, nil
 	}
-	err = store.Tx(ctx, func(ctx context.Context) error {
+	err = s.store.Tx(ctx, func(ctx context.Context) error {
 		if err := run.batches(ctx, r, total); err != nil {
 			return err
 		}
@@ -266,17 +276,21 @@ func (rn *run) batches(ctx context.Context, r *csvimport.Reader, total int) erro
 			if err := rn.store.FlushMessages(ctx); err != nil {
 				return fmt.Errorf("imports: %w", err)
 			}
+			if rn.opts.DryRun {
+				// A preview's events, timeline and audit rows are
+				// thrown away with its transaction or its copy: they
+				// are not stored.
+				rn.store.DropRecordedEvents(ctx)
+			}
 			if rn.opts.Checkpoint != nil && !rn.opts.DryRun {
 				return rn.opts.Checkpoint(ctx)
 			}
 			return nil
 		}
-		if rn.opts.DryRun {
+		if rn.opts.DryRun && !rn.private {
 			if err := do(ctx); err != nil {
 				return err
 			}
-			// The rollback drops them: no need to hold them until then.
-			rn.store.DropRecordedEvents(ctx)
 			continue
 		}
 		if err := rn.store.Tx(ctx, do); err != nil {
@@ -371,6 +385,9 @@ type run struct {
 	locations map[uint]bool
 	// current holds the stored appointments of the batch's external ids.
 	current map[string]*models.Appointment
+	// private is set for a preview on a private copy of the database,
+	// whose batches commit there as an import's do.
+	private bool
 	// touched holds the patients of the rows imported through the clinic:
 	// such a row may have changed its patient since the batch was read.
 	touched map[uint]bool
