@@ -34,10 +34,10 @@ var heldRows = []string{
 const heldHeader = "external_id,patient_external_id,first_name,last_name,phone,starts_at,status\n"
 
 // heldEnv is a store with the outbox planning under tight caps.
-func heldEnv(t *testing.T) (*models.Store, *imports.Service) {
+func heldEnv(t *testing.T, open func(testing.TB) *models.Store) (*models.Store, *imports.Service) {
 	ctx := context.Background()
 	now := func() time.Time { return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) }
-	store := storetest.SQLite(t)
+	store := open(t)
 	ob := outbox.New(store, outbox.Options{Now: now, ClinicName: "Cabinet Dupont", Caps: schedule.Caps{PerDay: 1, PerWeek: 3}, BookingConfirmation: true})
 	cl := clinic.New(store, clinic.Options{Now: now, Planner: ob})
 	if err := cl.EnsureDefaults(ctx, clinic.Defaults{ClinicName: "Paris", Timezone: "Europe/Paris", Country: "FR"}); err != nil {
@@ -96,15 +96,21 @@ func heldState(t *testing.T, store *models.Store) []string {
 
 // Holding a batch's reminders for one multi-row insert changes nothing of
 // what is planned: the file imported at once leaves the same messages,
-// timeline and events as its rows imported one file each.
+// timeline and events as its rows imported one file each, on SQLite and
+// PostgreSQL.
 func TestHeldRemindersPlanAsRowByRow(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { heldRowByRow(t, storetest.SQLite) })
+	t.Run("postgres", func(t *testing.T) { heldRowByRow(t, storetest.Postgres) })
+}
+
+func heldRowByRow(t *testing.T, open func(testing.TB) *models.Store) {
 	ctx := context.Background()
-	whole, svc := heldEnv(t)
+	whole, svc := heldEnv(t, open)
 	res, err := svc.Import(ctx, models.SystemActor(), strings.NewReader(heldHeader+strings.Join(heldRows, "\n")+"\n"), imports.Options{})
 	if err != nil || res.Refused != 0 {
 		t.Fatalf("%+v %v", res, err)
 	}
-	one, svc1 := heldEnv(t)
+	one, svc1 := heldEnv(t, open)
 	for _, r := range heldRows {
 		if res, err := svc1.Import(ctx, models.SystemActor(), strings.NewReader(heldHeader+r+"\n"), imports.Options{}); err != nil || res.Refused != 0 {
 			t.Fatalf("%s: %+v %v", r, res, err)
