@@ -6,7 +6,27 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
+
+// copyPattern names the files of private copies (os.CreateTemp).
+const copyPattern = ".apptconfirm-copy-*.db"
+
+// staleCopyAge is how long after its last write a private copy is taken
+// for one a stopped process left behind (no preview runs that long).
+const staleCopyAge = 6 * time.Hour
+
+// removeStaleCopies deletes the private copies in dir (with their log
+// files) last written before cutoff: a process stopped during a preview
+// leaves its copy, which holds patients' data.
+func removeStaleCopies(dir string, cutoff time.Time) {
+	names, _ := filepath.Glob(filepath.Join(dir, copyPattern+"*"))
+	for _, name := range names {
+		if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() && fi.ModTime().Before(cutoff) {
+			_ = os.Remove(name)
+		}
+	}
+}
 
 // PrivateCopy opens a private copy of the live SQLite database, for work
 // whose writes are to be thrown away but that must not hold the live
@@ -17,7 +37,8 @@ import (
 // when dir is empty, beside the database (where the operator gave it room;
 // os.TempDir for an in-memory database), opened as a Store of its own
 // whose domain events go nowhere, and the returned function closes it and
-// deletes the file. Call it outside Tx; on PostgreSQL it returns
+// deletes the file. Copies a stopped process left there (unchanged for six
+// hours) are deleted first. Call it outside Tx; on PostgreSQL it returns
 // ErrUsePgDump.
 func (s *Store) PrivateCopy(ctx context.Context, dir string) (*Store, func() error, error) {
 	if s.driver != DriverSQLite {
@@ -26,7 +47,8 @@ func (s *Store) PrivateCopy(ctx context.Context, dir string) (*Store, func() err
 	if dir == "" {
 		dir = s.fileDir(ctx)
 	}
-	tmp, err := os.CreateTemp(dir, ".apptconfirm-copy-*.db")
+	removeStaleCopies(dir, time.Now().Add(-staleCopyAge))
+	tmp, err := os.CreateTemp(dir, copyPattern)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: private copy: %w", err)
 	}

@@ -146,3 +146,37 @@ func TestPrivateCopyIsDeleted(t *testing.T) {
 		t.Errorf("left in %s: %v", dir, entries)
 	}
 }
+
+// A copy a stopped process left behind is deleted by the next preview's
+// copy; a recent one (another preview's) is not.
+func TestPrivateCopyRemovesStaleCopies(t *testing.T) {
+	ctx := context.Background()
+	store := storetest.SQLite(t)
+	dir := t.TempDir()
+	stale := filepath.Join(dir, ".apptconfirm-copy-123.db")
+	recent := filepath.Join(dir, ".apptconfirm-copy-456.db")
+	for _, f := range []string{stale, stale + "-wal", recent} {
+		if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-7 * time.Hour)
+	for _, f := range []string{stale, stale + "-wal"} {
+		if err := os.Chtimes(f, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, closeCopy, err := store.PrivateCopy(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = closeCopy() }()
+	for _, f := range []string{stale, stale + "-wal"} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s: %v, want deleted", f, err)
+		}
+	}
+	if _, err := os.Stat(recent); err != nil {
+		t.Errorf("a recent copy was deleted: %v", err)
+	}
+}
