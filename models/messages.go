@@ -199,11 +199,17 @@ var countedReminderStatuses = []MessageStatus{MsgPlanned, MsgSending, MsgAccepte
 // than except go (or went) out, for those planned or sent between from and
 // to: the time sent when they left, else the planned time.
 func (s *Store) ReminderTimes(ctx context.Context, patientID, except uint, from, to time.Time) ([]time.Time, error) {
+	st := s.txOf(ctx)
+	if noRemindersStored(st, patientID) {
+		// A patient created in this transaction: only the reminders
+		// it holds can be theirs.
+		return heldReminderTimes(st, nil, patientID, except, from.UTC(), to.UTC()), nil
+	}
 	var rows []struct {
 		SendAt time.Time
 		SentAt *time.Time
 	}
-	err := s.conn(ctx).Model(&Message{}).Select("send_at, sent_at").
+	err := s.conn(context.WithValue(ctx, heldOKKey{}, true)).Model(&Message{}).Select("send_at, sent_at").
 		Where("patient_id = ? AND kind = ? AND appointment_id <> ? AND status IN ? AND send_at >= ? AND send_at < ?",
 			patientID, KindReminder, except, countedReminderStatuses, from.UTC(), to.UTC()).
 		Find(&rows).Error
@@ -218,7 +224,8 @@ func (s *Store) ReminderTimes(ctx context.Context, patientID, except uint, from,
 			out = append(out, r.SendAt)
 		}
 	}
-	return out, nil
+	// The reminders held for a later insert count too (HoldMessages).
+	return heldReminderTimes(st, out, patientID, except, from.UTC(), to.UTC()), nil
 }
 
 // AppointmentsWithSkipped returns, by id, the patient's upcoming active

@@ -64,6 +64,12 @@ type AppointmentInput struct {
 	// form that could not read some fields uses it to report every other
 	// field's problem at once.
 	CheckOnly bool
+	// patient is the patient PatientID names as the caller read or wrote
+	// it in the same transaction, when it has it: not read again.
+	patient *models.Patient
+	// externalIDFree says the caller has checked ExternalID and found it
+	// no appointment's in the same transaction.
+	externalIDFree bool
 }
 
 // externalID returns the input's external id, trimmed, or cur when the
@@ -245,7 +251,10 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 	var out *models.Appointment
 	err = s.store.Tx(ctx, func(ctx context.Context) error {
 		var patient *models.Patient
-		if in.PatientID != 0 {
+		switch {
+		case in.patient != nil && in.patient.ID == in.PatientID:
+			patient = in.patient
+		case in.PatientID != 0:
 			p, err := s.store.Patient(ctx, in.PatientID)
 			if err := fieldIfNotFound(err, fe, "patient_id"); err != nil {
 				return err
@@ -272,8 +281,10 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 			}
 		}
 		externalID := in.externalID("")
-		if err := s.checkAppointmentExternalID(ctx, externalID, 0, fe); err != nil {
-			return err
+		if !in.externalIDFree {
+			if err := s.checkAppointmentExternalID(ctx, externalID, 0, fe); err != nil {
+				return err
+			}
 		}
 		if err := fe.Err(); err != nil {
 			return err
@@ -326,13 +337,17 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 		if err != nil {
 			return err
 		}
-		if s.planner != nil {
-			if err := s.planner.Booked(ctx, a.ID, now); err != nil {
-				return fmt.Errorf("replan appointment %d: %w", a.ID, err)
-			}
+		// The appointment as stored, with its patient, location and
+		// provider, without reading it back: planning its messages
+		// changes none of it.
+		stored := *a
+		stored.StartsAt = models.DBTime(a.StartsAt)
+		stored.Patient, stored.Location, stored.Provider = patient, loc, provider
+		if err := s.booked(ctx, &stored, now); err != nil {
+			return err
 		}
-		out, err = s.store.Appointment(ctx, a.ID)
-		return err
+		out = &stored
+		return nil
 	})
 	if err != nil {
 		return nil, wrapUnlessInput("clinic: create appointment", err)

@@ -65,6 +65,11 @@ type UpsertInput struct {
 	// Source says where the upsert comes from ("api", "import"): the
 	// source of a confirmation it makes.
 	Source string
+	// Absent says that the caller found no appointment with ExternalID in
+	// the transaction ctx carries, and nothing since could have made one
+	// (an import reads the appointments of a batch of rows at once): it
+	// is not looked up again.
+	Absent bool
 }
 
 // UpsertAppointment creates or updates the appointment with in.ExternalID,
@@ -95,8 +100,14 @@ func (s *Service) UpsertAppointment(ctx context.Context, actor models.Actor, in 
 	var out *models.Appointment
 	var outcome UpsertOutcome
 	err := s.store.Tx(ctx, func(ctx context.Context) error {
-		var err error
-		cur, err := s.store.AppointmentByExternalID(ctx, in.ExternalID, true)
+		// Every error below fails this savepoint as a whole (a refused
+		// patient fails the upsert too): the calls it makes need no
+		// savepoints of their own.
+		ctx = s.store.Inline(ctx)
+		cur, err := (*models.Appointment)(nil), models.ErrNotFound
+		if !in.Absent {
+			cur, err = s.store.AppointmentByExternalID(ctx, in.ExternalID, true)
+		}
 		switch {
 		case errors.Is(err, models.ErrNotFound):
 			out, outcome, err = s.upsertCreate(ctx, actor, in)
@@ -127,6 +138,7 @@ func (s *Service) upsertCreate(ctx context.Context, actor models.Actor, in Upser
 		fe.Add("duration_minutes", "required")
 	}
 	patientID := in.PatientID
+	var patient *models.Patient
 	if patientID == 0 {
 		if in.Patient == nil {
 			fe.Add("patient_id", "required: give patient_id or the patient")
@@ -136,7 +148,7 @@ func (s *Service) upsertCreate(ctx context.Context, actor models.Actor, in Upser
 				return nil, "", err
 			}
 			if p != nil {
-				patientID = p.ID
+				patientID, patient = p.ID, p
 			}
 		}
 	}
@@ -146,7 +158,8 @@ func (s *Service) upsertCreate(ctx context.Context, actor models.Actor, in Upser
 	ext := in.ExternalID
 	ap := AppointmentInput{
 		PatientID: patientID, LocationID: in.LocationID, StartsAt: in.StartsAt,
-		DurationMinutes: in.DurationMinutes, ExternalID: &ext,
+		DurationMinutes: in.DurationMinutes, ExternalID: &ext, patient: patient,
+		externalIDFree: true,
 	}
 	if in.ProviderSet {
 		ap.ProviderID = in.ProviderID
@@ -329,6 +342,10 @@ func (s *Service) mergePatient(ctx context.Context, actor models.Actor, p *model
 	}
 	if pin.ExternalID != "" {
 		merged.ExternalID = pin.ExternalID
+	}
+	if merged == (PatientInput{FirstName: p.FirstName, LastName: p.LastName, Phone: p.Phone, Language: p.Language, ExternalID: p.ExternalID}) {
+		// Every field given is the stored one already.
+		return p, false, nil
 	}
 	out, err := s.UpdatePatient(ctx, actor, p.ID, merged, region)
 	if err != nil {

@@ -157,6 +157,33 @@ type Reader struct {
 	err      error // the error that ended reading, returned again
 	kept     []byte
 	spans    []span
+	// phones remembers the last numbers checked (a patient's number is
+	// often on many rows); it is emptied when full.
+	phones map[phoneKey]phoneResult
+}
+
+// maxPhones bounds Reader.phones.
+const maxPhones = 1024
+
+type phoneKey struct{ raw, region string }
+
+type phoneResult struct {
+	e164 string
+	err  error
+}
+
+// normalize is phone.Normalize, remembered.
+func (r *Reader) normalize(raw, region string) (string, error) {
+	k := phoneKey{raw, region}
+	if res, ok := r.phones[k]; ok {
+		return res.e164, res.err
+	}
+	e164, err := phone.Normalize(raw, region)
+	if r.phones == nil || len(r.phones) >= maxPhones {
+		r.phones = make(map[phoneKey]phoneResult, maxPhones)
+	}
+	r.phones[k] = phoneResult{e164, err}
+	return e164, err
 }
 
 type span struct{ start, end int }
@@ -403,7 +430,7 @@ func (r *Reader) row(rec record) Row {
 		}
 	}
 	if row.Phone != "" && r.region != nil {
-		if e164, err := phone.Normalize(row.Phone, r.region(row.Location)); err != nil {
+		if e164, err := r.normalize(row.Phone, r.region(row.Location)); err != nil {
 			var pe *phone.Error
 			msg := err.Error()
 			if errors.As(err, &pe) {

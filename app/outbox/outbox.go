@@ -249,3 +249,9 @@ func SkipReason(r string) string {
 	}
 	return r
 }
+
+// On returns an Outbox like o that works on store (a private copy of the
+// database, such as an import's preview works on).
+func (o *Outbox) On(store *models.Store) *Outbox {
+	return &Outbox{store: store, opts: o.opts}
+}

@@ -82,6 +82,20 @@ func (o *Outbox) Rescheduled(ctx context.Context, appointmentID uint, now time.T
 	return o.replanAs(ctx, appointmentID, now, c)
 }
 
+// BookedNew is Booked for an appointment created just now in the
+// transaction ctx carries, given as stored, with its Patient, Location
+// and Provider: it has no messages yet, so neither it nor they are read
+// again. A batch of bookings (an import) saves those reads per booking.
+func (o *Outbox) BookedNew(ctx context.Context, a *models.Appointment, now time.Time) error {
+	err := o.store.Tx(ctx, func(ctx context.Context) error {
+		return o.replanLoaded(ctx, a, nil, models.DBTime(now), causeBooked, true)
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: replan appointment %d: %w", a.ID, err)
+	}
+	return nil
+}
+
 // NoShow replans an appointment marked no-show just now and, when the
 // clinic sends one (Options.NoShowFollowUp), queues the follow-up that
 // invites the patient to book again: once per appointment, never to a
@@ -128,30 +142,38 @@ type pendingReminder struct {
 }
 
 // flush inserts the pending reminders, their timeline entries and events.
+// In a transaction that holds messages (an import's batch), the store
+// inserts them later with those of other appointments, and records the
+// entries and events, which name the messages' ids, then.
 func (r *replanning) flush() error {
 	if len(r.pending) == 0 {
 		return nil
 	}
 	ms := make([]*models.Message, len(r.pending))
+	details := make([]string, len(r.pending))
 	for i, p := range r.pending {
-		ms[i] = p.m
-	}
-	if err := r.o.store.CreateMessages(r.ctx, ms); err != nil {
-		return fmt.Errorf("insert reminders: %w", err)
-	}
-	var entries []models.TimelineEntry
-	events := make([]models.Event, 0, len(r.pending))
-	for _, p := range r.pending {
-		if e, ok := TimelineEntry(p.m, r.now, p.detail); ok && p.detail != "" {
-			entries = append(entries, e)
-		}
-		events = append(events, MessageEvent(p.m, r.now, p.detail))
+		ms[i], details[i] = p.m, p.detail
 	}
 	r.pending = r.pending[:0]
-	if err := r.o.store.AddTimeline(r.ctx, entries...); err != nil {
-		return err
+	now, store := r.now, r.o.store
+	err := store.CreateMessagesThen(r.ctx, ms, func(ctx context.Context) error {
+		var entries []models.TimelineEntry
+		events := make([]models.Event, 0, len(ms))
+		for i, m := range ms {
+			if e, ok := TimelineEntry(m, now, details[i]); ok && details[i] != "" {
+				entries = append(entries, e)
+			}
+			events = append(events, MessageEvent(m, now, details[i]))
+		}
+		if err := store.AddTimeline(ctx, entries...); err != nil {
+			return err
+		}
+		return store.Record(ctx, events...)
+	})
+	if err != nil {
+		return fmt.Errorf("insert reminders: %w", err)
 	}
-	return r.o.store.Record(r.ctx, events...)
+	return nil
 }
 
 func (o *Outbox) replan(ctx context.Context, id uint, now time.Time, c cause, cascade bool) error {
@@ -159,11 +181,18 @@ func (o *Outbox) replan(ctx context.Context, id uint, now time.Time, c cause, ca
 	if err != nil {
 		return err
 	}
-	r := &replanning{o: o, ctx: ctx, now: now, a: a, zone: a.Location.Zone(), quiet: Quiet(a.Location)}
 	rows, err := o.store.AppointmentMessages(ctx, id, true, plannedKinds...)
 	if err != nil {
 		return err
 	}
+	return o.replanLoaded(ctx, a, rows, now, c, cascade)
+}
+
+// replanLoaded is replan of the appointment a (locked, with its Patient,
+// Location and Provider) whose planned kinds of messages are rows.
+func (o *Outbox) replanLoaded(ctx context.Context, a *models.Appointment, rows []*models.Message, now time.Time, c cause, cascade bool) error {
+	var err error
+	r := &replanning{o: o, ctx: ctx, now: now, a: a, zone: a.Location.Zone(), quiet: Quiet(a.Location)}
 	switch {
 	case a.Patient.ErasedAt != nil:
 		// An erased patient has no number: nothing is sent to them again.
