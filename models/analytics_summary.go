@@ -23,9 +23,9 @@ type AnalyticsDay struct {
 // TableName is analytics_days.
 func (AnalyticsDay) TableName() string { return "analytics_days" }
 
-// AnalyticsDirty is a day whose summary is out of date: since a change
-// recorded by event EventID (at MarkedAt at the latest), or, when Initial,
-// never counted at all.
+// AnalyticsDirty is a day whose summary is out of date: it misses changes
+// made from MarkedAt (the earliest) up to the one event EventID recorded
+// (the latest), or, when Initial, it was never counted at all.
 type AnalyticsDirty struct {
 	Day      string `gorm:"primaryKey"`
 	EventID  uint
@@ -81,7 +81,7 @@ func (s *Store) ResetAnalyticsSummary(ctx context.Context, zone *time.Location, 
 			return err
 		}
 		return s.write(ctx, func(db *gorm.DB) error {
-			for _, t := range []string{"analytics_days", "analytics_members", "analytics_dirty", "analytics_state"} {
+			for _, t := range []string{"analytics_days", "analytics_members", "analytics_dirty", "analytics_state", "analytics_seen"} {
 				if err := db.Exec("DELETE FROM " + t).Error; err != nil {
 					return err
 				}
@@ -93,15 +93,19 @@ func (s *Store) ResetAnalyticsSummary(ctx context.Context, zone *time.Location, 
 			if err := db.Create(&AnalyticsState{ID: 1, Zone: zone.String(), EventID: last, ResetAt: now.UTC()}).Error; err != nil {
 				return err
 			}
-			var span struct{ Lo, Hi *time.Time }
-			if err := db.Raw("SELECT MIN(starts_at) AS lo, MAX(starts_at) AS hi FROM appointments").Scan(&span).Error; err != nil {
+			// MIN and MAX would lose the column's type on SQLite.
+			var lo, hi []time.Time
+			if err := db.Raw("SELECT starts_at FROM appointments ORDER BY starts_at LIMIT 1").Scan(&lo).Error; err != nil {
 				return err
 			}
-			if span.Lo == nil || span.Hi == nil {
+			if err := db.Raw("SELECT starts_at FROM appointments ORDER BY starts_at DESC LIMIT 1").Scan(&hi).Error; err != nil {
+				return err
+			}
+			if len(lo) == 0 || len(hi) == 0 {
 				return nil
 			}
 			var rows []AnalyticsDirty
-			for d := LocalDay(*span.Lo, zone); d <= LocalDay(*span.Hi, zone); d = nextDay(d) {
+			for d := LocalDay(lo[0], zone); d <= LocalDay(hi[0], zone); d = nextDay(d) {
 				rows = append(rows, AnalyticsDirty{Day: d, Initial: true, MarkedAt: now.UTC()})
 			}
 			return db.CreateInBatches(rows, 500).Error
@@ -123,11 +127,12 @@ func nextDay(d string) string {
 // touches both), and every day of a patient whose details changed. It
 // returns how many events it read. Events arrive in the order their ids
 // were given; on PostgreSQL, where a transaction may commit after one with
-// a later id, the events of the last two minutes are read again.
+// a later id, the latest events (the last 2,000 ids or two minutes) are
+// looked at again and those not read yet are read.
 func (s *Store) CollectAnalyticsChanges(ctx context.Context, zone *time.Location, now time.Time) (int, error) {
 	total := 0
 	for {
-		n, err := s.collectAnalytics(ctx, zone, now, total == 0)
+		n, err := s.collectAnalytics(ctx, zone, now)
 		total += n
 		if err != nil || n < collectBatch {
 			return total, err
@@ -137,7 +142,21 @@ func (s *Store) CollectAnalyticsChanges(ctx context.Context, zone *time.Location
 
 const collectBatch = 5000
 
-func (s *Store) collectAnalytics(ctx context.Context, zone *time.Location, now time.Time, overlap bool) (int, error) {
+// On PostgreSQL the events of the last seenWindow ids or seenTime are read
+// again (skipping those already read, listed in analytics_seen).
+const (
+	seenWindow = 2000
+	seenTime   = 2 * time.Minute
+)
+
+// analyticsSeen is an event read by CollectAnalyticsChanges (PostgreSQL).
+type analyticsSeen struct {
+	EventID uint `gorm:"primaryKey;autoIncrement:false"`
+}
+
+func (analyticsSeen) TableName() string { return "analytics_seen" }
+
+func (s *Store) collectAnalytics(ctx context.Context, zone *time.Location, now time.Time) (int, error) {
 	read := 0
 	err := s.Tx(ctx, func(ctx context.Context) error {
 		if err := s.LockTxExclusive(ctx, analyticsLock); err != nil {
@@ -149,9 +168,14 @@ func (s *Store) collectAnalytics(ctx context.Context, zone *time.Location, now t
 		}
 		db := s.conn(ctx)
 		var evs []Event
-		q := db.Select("id", "appointment_id", "patient_id", "type").Where("id > ?", st.EventID)
-		if overlap && s.driver == DriverPostgres {
-			q = db.Select("id", "appointment_id", "patient_id", "type").Where("id > ? OR at >= ?", st.EventID, now.Add(-2*time.Minute).UTC())
+		q := db.Select("id", "at", "appointment_id", "patient_id", "type").Where("id > ?", st.EventID)
+		if s.driver == DriverPostgres {
+			// A transaction may commit after one given a later id: the
+			// latest events are read again, those not read yet.
+			low := int64(st.EventID) - seenWindow
+			q = db.Select("id", "at", "appointment_id", "patient_id", "type").
+				Where("(id > ? OR at >= ?) AND NOT EXISTS (SELECT 1 FROM analytics_seen s WHERE s.event_id = events.id)",
+					low, now.Add(-seenTime).UTC())
 		}
 		if err := q.Order("id").Limit(collectBatch).Find(&evs).Error; err != nil {
 			return fmt.Errorf("store: analytics changes: %w", Classify(err))
@@ -160,19 +184,36 @@ func (s *Store) collectAnalytics(ctx context.Context, zone *time.Location, now t
 		if read == 0 {
 			return nil
 		}
-		days := map[string]uint{}
-		mark := func(d string, id uint) { days[d] = max(days[d], id) }
-		byAppt, byPatient := map[uint]uint{}, map[uint]uint{}
+		// A day is marked with the latest event that touched it and the
+		// time of the earliest.
+		type touch struct {
+			id uint
+			at time.Time
+		}
+		merge := func(a, b touch) touch {
+			if a.id == 0 {
+				return b
+			}
+			a.id = max(a.id, b.id)
+			if b.at.Before(a.at) {
+				a.at = b.at
+			}
+			return a
+		}
+		days := map[string]touch{}
+		mark := func(d string, t touch) { days[d] = merge(days[d], t) }
+		byAppt, byPatient := map[uint]touch{}, map[uint]touch{}
 		last := st.EventID
 		for _, e := range evs {
 			last = max(last, e.ID)
+			t := touch{e.ID, e.At}
 			if e.AppointmentID != 0 {
-				byAppt[e.AppointmentID] = max(byAppt[e.AppointmentID], e.ID)
+				byAppt[e.AppointmentID] = merge(byAppt[e.AppointmentID], t)
 			} else if e.PatientID != 0 && (e.Type == EventPatientUpdated || e.Type == EventPatientErased) {
-				byPatient[e.PatientID] = max(byPatient[e.PatientID], e.ID)
+				byPatient[e.PatientID] = merge(byPatient[e.PatientID], t)
 			}
 		}
-		ids := func(m map[uint]uint) []uint {
+		ids := func(m map[uint]touch) []uint {
 			out := make([]uint, 0, len(m))
 			for k := range m {
 				out = append(out, k)
@@ -211,14 +252,28 @@ func (s *Store) collectAnalytics(ctx context.Context, zone *time.Location, now t
 			}
 		}
 		return s.write(ctx, func(db *gorm.DB) error {
-			for d, id := range days {
+			for d, t := range days {
 				// Keep a never-counted day so, and the latest event.
 				err := db.Clauses(clause.OnConflict{
 					Columns: []clause.Column{{Name: "day"}},
 					DoUpdates: clause.Set{{Column: clause.Column{Name: "event_id"},
 						Value: gorm.Expr("CASE WHEN excluded.event_id > analytics_dirty.event_id THEN excluded.event_id ELSE analytics_dirty.event_id END")}},
-				}).Create(&AnalyticsDirty{Day: d, EventID: id, MarkedAt: now.UTC()}).Error
+				}).Create(&AnalyticsDirty{Day: d, EventID: t.id, MarkedAt: t.at.UTC()}).Error
 				if err != nil {
+					return err
+				}
+			}
+			if s.driver == DriverPostgres {
+				seen := make([]analyticsSeen, len(evs))
+				for i, e := range evs {
+					seen[i] = analyticsSeen{EventID: e.ID}
+				}
+				if err := db.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(seen, 1000).Error; err != nil {
+					return err
+				}
+				if err := db.Exec(`DELETE FROM analytics_seen WHERE event_id <= ?
+  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = analytics_seen.event_id AND e.at >= ?)`,
+					int64(last)-seenWindow, now.Add(-seenTime).UTC()).Error; err != nil {
 					return err
 				}
 			}

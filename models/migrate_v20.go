@@ -9,11 +9,12 @@ import (
 // migrateV20 adds the analytics summary: per clinic-local day, the counts
 // of each breakdown line (analytics_days), the day each appointment was
 // last counted in (analytics_members, so that a move marks its old day
-// too), the days whose counts are out of date (analytics_dirty) and how far
-// the domain events have been read (analytics_state). See
+// too), the days whose counts are out of date (analytics_dirty), how far
+// the domain events have been read (analytics_state) and, on PostgreSQL,
+// which of the latest events were read (analytics_seen). See
 // docs/analytics.md.
 func migrateV20(tx *gorm.DB) error {
-	for _, m := range []any{&v20AnalyticsDay{}, &v20AnalyticsMember{}, &v20AnalyticsDirty{}, &v20AnalyticsState{}} {
+	for _, m := range []any{&v20AnalyticsDay{}, &v20AnalyticsMember{}, &v20AnalyticsDirty{}, &v20AnalyticsState{}, &v20AnalyticsSeen{}} {
 		if tx.Migrator().HasTable(m) {
 			continue
 		}
@@ -68,3 +69,10 @@ type v20AnalyticsState struct {
 }
 
 func (v20AnalyticsState) TableName() string { return "analytics_state" }
+
+// v20AnalyticsSeen is analytics_seen as migration 20 creates it.
+type v20AnalyticsSeen struct {
+	EventID uint `gorm:"primaryKey;autoIncrement:false"`
+}
+
+func (v20AnalyticsSeen) TableName() string { return "analytics_seen" }

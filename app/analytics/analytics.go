@@ -185,7 +185,6 @@ func (c Counts) Reschedule() Rate { return Rate{c.Rescheduled, c.Appointments} }
 // NoShowRate is NoShow over Outcome.
 func (c Counts) NoShowRate() Rate { return Rate{c.NoShow, c.Outcome} }
 
-
 // Row is one line of a breakdown.
 type Row struct {
 	// Key identifies the line in its breakdown: a rule, provider or
@@ -254,6 +253,9 @@ type Report struct {
 	// account: ComputedAt when they are exact, earlier when some days of
 	// the summary were still out of date (see Report).
 	AsOf time.Time
+	// FromSummary: the figures were added up from the per-day summary
+	// rather than counted directly.
+	FromSummary bool
 }
 
 // Breakdown returns the breakdown called name.

@@ -69,7 +69,7 @@ func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
-	rep := &Report{Range: r, ComputedAt: s.now(), AsOf: asOf}
+	rep := &Report{Range: r, ComputedAt: s.now(), AsOf: asOf, FromSummary: true}
 	return rep, s.finish(ctx, rep, models.AnalyticsRange{From: r.From, To: r.To}, ls, n)
 }
 
