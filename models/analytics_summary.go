@@ -157,6 +157,21 @@ type analyticsSeen struct {
 func (analyticsSeen) TableName() string { return "analytics_seen" }
 
 func (s *Store) collectAnalytics(ctx context.Context, zone *time.Location, now time.Time) (int, error) {
+	// Nothing new, the common case, is found without waiting for the turn
+	// to write.
+	if s.txOf(ctx) == nil {
+		st, ok, err := s.AnalyticsSummaryState(ctx)
+		if err != nil || !ok {
+			return 0, err
+		}
+		var found []uint
+		if err := s.newEvents(s.conn(ctx), st, now).Limit(1).Pluck("id", &found).Error; err != nil {
+			return 0, fmt.Errorf("store: analytics changes: %w", Classify(err))
+		}
+		if len(found) == 0 {
+			return 0, nil
+		}
+	}
 	read := 0
 	err := s.Tx(ctx, func(ctx context.Context) error {
 		if err := s.LockTxExclusive(ctx, analyticsLock); err != nil {
@@ -168,15 +183,7 @@ func (s *Store) collectAnalytics(ctx context.Context, zone *time.Location, now t
 		}
 		db := s.conn(ctx)
 		var evs []Event
-		q := db.Select("id", "at", "appointment_id", "patient_id", "type").Where("id > ?", st.EventID)
-		if s.driver == DriverPostgres {
-			// A transaction may commit after one given a later id: the
-			// latest events are read again, those not read yet.
-			low := int64(st.EventID) - seenWindow
-			q = db.Select("id", "at", "appointment_id", "patient_id", "type").
-				Where("(id > ? OR at >= ?) AND NOT EXISTS (SELECT 1 FROM analytics_seen s WHERE s.event_id = events.id)",
-					low, now.Add(-seenTime).UTC())
-		}
+		q := s.newEvents(db, st, now).Select("id", "at", "appointment_id", "patient_id", "type")
 		if err := q.Order("id").Limit(collectBatch).Find(&evs).Error; err != nil {
 			return fmt.Errorf("store: analytics changes: %w", Classify(err))
 		}
@@ -284,6 +291,19 @@ func (s *Store) collectAnalytics(ctx context.Context, zone *time.Location, now t
 		return read, fmt.Errorf("store: analytics changes: %w", Classify(err))
 	}
 	return read, nil
+}
+
+// newEvents selects the events not read yet: after the watermark; on
+// PostgreSQL, where a transaction may commit after one given a later id,
+// also the latest ones (the last seenWindow ids or seenTime) not listed as
+// read.
+func (s *Store) newEvents(db *gorm.DB, st AnalyticsState, now time.Time) *gorm.DB {
+	q := db.Model(&Event{})
+	if s.driver != DriverPostgres {
+		return q.Where("id > ?", st.EventID)
+	}
+	return q.Where("(id > ? OR at >= ?) AND NOT EXISTS (SELECT 1 FROM analytics_seen s WHERE s.event_id = events.id)",
+		int64(st.EventID)-seenWindow, now.Add(-seenTime).UTC())
 }
 
 func chunks(ids []uint, n int) [][]uint {
