@@ -7,10 +7,10 @@
 // page, the API and the CSV downloads.
 //
 // The definitions are in docs/analytics.md and the code follows them
-// exactly. The counting is done in the database (grouped statements
-// bounded by the start index of appointments, each half of the range on
-// its own connection); Go only adds up the groups. Nothing is cached: every report is computed when asked for, and
-// says when.
+// exactly. Direct counts in the database (grouped statements bounded by
+// the start index of appointments, each half of the range on its own
+// connection); Report adds up the same counts kept per day in a summary
+// that the domain events keep up to date (summary.go), and says as of when.
 package analytics
 
 import (
