@@ -36,8 +36,9 @@ type AnalyticsDirty struct {
 // TableName is analytics_dirty.
 func (AnalyticsDirty) TableName() string { return "analytics_dirty" }
 
-// AnalyticsState says in which zone the summary's days are counted and up
-// to which domain event the changes have been read.
+// AnalyticsState says in which zone (and with which locations' zones) the
+// summary's days are counted, and up to which domain event the changes
+// have been read.
 type AnalyticsState struct {
 	ID      uint `gorm:"primaryKey;autoIncrement:false"`
 	Zone    string
@@ -73,9 +74,9 @@ func (s *Store) AnalyticsSummaryState(ctx context.Context) (st AnalyticsState, o
 }
 
 // ResetAnalyticsSummary forgets the summary and starts it again for the
-// days of zone: every day from the first appointment's to the last's is
+// days of zone (key, at most 64 characters, names what the days depend on): every day from the first appointment's to the last's is
 // marked never counted, and the changes are read from the latest event on.
-func (s *Store) ResetAnalyticsSummary(ctx context.Context, zone *time.Location, now time.Time) error {
+func (s *Store) ResetAnalyticsSummary(ctx context.Context, zone *time.Location, key string, now time.Time) error {
 	return s.Tx(ctx, func(ctx context.Context) error {
 		if err := s.LockTxExclusive(ctx, analyticsLock); err != nil {
 			return err
@@ -90,7 +91,7 @@ func (s *Store) ResetAnalyticsSummary(ctx context.Context, zone *time.Location, 
 			if err := db.Raw("SELECT COALESCE(MAX(id), 0) FROM events").Scan(&last).Error; err != nil {
 				return err
 			}
-			if err := db.Create(&AnalyticsState{ID: 1, Zone: zone.String(), EventID: last, ResetAt: now.UTC()}).Error; err != nil {
+			if err := db.Create(&AnalyticsState{ID: 1, Zone: key, EventID: last, ResetAt: now.UTC()}).Error; err != nil {
 				return err
 			}
 			// MIN and MAX would lose the column's type on SQLite.

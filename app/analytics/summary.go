@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"apptconfirm/models"
@@ -19,7 +20,7 @@ const InlineDays = 8
 // of the range they touched (at most InlineDays of them; the refresh job
 // does the rest), and adds up the days' lines. Before the summary has
 // counted every day of the range once, or when it was counted in another
-// zone, the report is computed directly (Direct). Both give the same
+// zone or with other locations, the report is computed directly (Direct). Both give the same
 // figures (docs/analytics.md, "Speed and freshness").
 func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 	r, err := checkRange(r)
@@ -30,7 +31,11 @@ func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
-	if !ok || st.Zone != r.Zone.String() {
+	n, locs, err := s.names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || st.Zone != summaryKey(r.Zone, locs) {
 		return s.Direct(ctx, r)
 	}
 	now := s.now()
@@ -47,10 +52,6 @@ func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 		if d.Initial {
 			return s.Direct(ctx, r)
 		}
-	}
-	n, locs, err := s.names(ctx)
-	if err != nil {
-		return nil, err
 	}
 	if len(dirty) <= InlineDays {
 		for _, d := range dirty {
@@ -93,7 +94,7 @@ func (s *Service) countDay(locs []models.Location) func(ctx context.Context, fro
 
 // Refresh brings the summary up to date for the days of zone (the
 // default location's): set up from scratch the first time or when the
-// zone changed, then the changes recorded since the last refresh are read
+// zone or the locations' zones changed, then the changes recorded since the last refresh are read
 // and every day they touched is counted again, latest first. It returns
 // how many days it counted. The refresh job runs it every minute, on one
 // instance at a time.
@@ -105,8 +106,12 @@ func (s *Service) Refresh(ctx context.Context, zone *time.Location) (int, error)
 	if err != nil {
 		return 0, fmt.Errorf("analytics: %w", err)
 	}
-	if !ok || st.Zone != zone.String() {
-		if err := s.store.ResetAnalyticsSummary(ctx, zone, s.now()); err != nil {
+	_, locs, err := s.names(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if key := summaryKey(zone, locs); !ok || st.Zone != key {
+		if err := s.store.ResetAnalyticsSummary(ctx, zone, key, s.now()); err != nil {
 			return 0, fmt.Errorf("analytics: %w", err)
 		}
 	}
@@ -116,10 +121,6 @@ func (s *Service) Refresh(ctx context.Context, zone *time.Location) (int, error)
 	dirty, err := s.store.AnalyticsDirtyDays(ctx, "", "")
 	if err != nil {
 		return 0, fmt.Errorf("analytics: %w", err)
-	}
-	_, locs, err := s.names(ctx)
-	if err != nil {
-		return 0, err
 	}
 	count := s.countDay(locs)
 	for i, d := range dirty {
@@ -131,6 +132,17 @@ func (s *Service) Refresh(ctx context.Context, zone *time.Location) (int, error)
 		}
 	}
 	return len(dirty), nil
+}
+
+// summaryKey names what the summary's days depend on besides the data:
+// the zone its days are cut in, and the locations' zones the local hours
+// are read in (a new location or a zone changed starts the summary again).
+func summaryKey(zone *time.Location, locs []models.Location) string {
+	h := fnv.New64a()
+	for _, l := range locs {
+		fmt.Fprintf(h, "%d=%s;", l.ID, l.TimeZone)
+	}
+	return fmt.Sprintf("%.46s %016x", zone.String(), h.Sum64())
 }
 
 // RefreshDefault refreshes the summary in the default location's zone.

@@ -160,5 +160,33 @@ func TestSummaryMatchesDirect(t *testing.T) {
 			t.Fatal(err)
 		}
 		compare("many changes, refreshed")
+
+		// A patient's language changed: every day of theirs.
+		p := w.Patients[0]
+		lang := "de"
+		if p.Language == lang {
+			lang = "fr"
+		}
+		change(t, st, models.Event{At: now, Type: models.EventPatientUpdated, PatientID: p.ID}, func(ctx context.Context) error {
+			return st.DB(ctx).Exec("UPDATE patients SET language = ? WHERE id = ?", lang, p.ID).Error
+		})
+		if _, err := svc.Refresh(ctx, chicago); err != nil {
+			t.Fatal(err)
+		}
+		compare("a language changed, refreshed")
+
+		// A location's zone changed: its local hours differ on every day,
+		// so the report is counted directly until the job starts the
+		// summary again.
+		if err := st.DB(ctx).Exec("UPDATE locations SET time_zone = ? WHERE id = ?", "Asia/Tokyo", w.Locations[1].ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := svc.Report(ctx, r); err != nil || rep.FromSummary {
+			t.Fatalf("after a zone change: from the summary %v (%v)", rep != nil && rep.FromSummary, err)
+		}
+		if _, err := svc.Refresh(ctx, chicago); err != nil {
+			t.Fatal(err)
+		}
+		compare("a zone changed, refreshed")
 	})
 }
