@@ -79,10 +79,21 @@ func TestSummaryMatchesDirect(t *testing.T) {
 				}
 			}
 		}
+		// Two refreshes at once (two instances, or the job and a request):
+		// the days are counted once each, whichever does it.
+		var n2 int
+		var err2 error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			n2, err2 = analytics.New(st, analytics.Options{Now: func() time.Time { return testNow }}).Refresh(ctx, chicago)
+		}()
 		n, err := svc.Refresh(ctx, chicago)
-		if err != nil {
-			t.Fatal(err)
+		<-done
+		if err != nil || err2 != nil {
+			t.Fatal(err, err2)
 		}
+		n = max(n, n2)
 		if n < 60 {
 			t.Fatalf("the first refresh counted %d days, want the 60 or so of the data", n)
 		}
