@@ -74,6 +74,33 @@ fuzz: ## run each fuzz target for 20 seconds
 bench: ## run the benchmarks (see BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# bench-http: BENCH_OLD=<git ref> also builds that commit and runs it alternately with this
+# tree; BENCH_PG=1 (or BENCH_PG_DSN=postgres://...) adds PostgreSQL; BENCH_ARGS passes more
+# flags to cmd/benchhttp (-conns 1,8,64 -duration 10s -sustained -rate 5000 -for 60s ...).
+BENCH_OLD    ?=
+BENCH_PG     ?=
+BENCH_PG_DSN ?=
+BENCH_ARGS   ?=
+
+.PHONY: bench-http
+bench-http: build ## real server vs bare gin under wrk: req/s, ratio, p99, apply lag (BENCHMARKS.md)
+	@if ! command -v wrk >/dev/null; then \
+		echo "installing wrk (Debian's) for the HTTP benchmark"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; \
+	fi
+	$(GO) build -o bin/benchhttp ./cmd/benchhttp
+	@bins="new=$(BIN)"; \
+	if [ -n "$(BENCH_OLD)" ]; then \
+		echo "building $(BENCH_OLD) into bin/bench-old"; \
+		rm -rf bin/bench-old && mkdir -p bin/bench-old/src && \
+		git archive "$(BENCH_OLD)" | tar -x -C bin/bench-old/src && \
+		(cd bin/bench-old/src && $(GO) build -o ../apptconfirm ./cmd/apptconfirm) || exit 1; \
+		bins="old=bin/bench-old/apptconfirm,$$bins"; \
+	fi; \
+	dbs=sqlite; if [ -n "$(BENCH_PG)$(BENCH_PG_DSN)" ]; then dbs=sqlite,postgres; fi; \
+	./bin/benchhttp -bin "$$bins" -db $$dbs $(if $(BENCH_PG_DSN),-pg-dsn '$(BENCH_PG_DSN)') $(BENCH_ARGS)
+
 $(TOOLS)/golangci-lint:
 	GOBIN=$(TOOLS) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,10 +16,6 @@ const webhookInsertSQL = "INSERT INTO webhook_events (event, dedup_key, raw, rec
 
 // webhookInsertOneSQL is the single-row insert prepared once on SQLite.
 const webhookInsertOneSQL = webhookInsertSQL + "(?,?,?,?,?,?,?,?) ON CONFLICT (dedup_key) DO NOTHING"
-
-// webhookInsertChunk bounds the rows of one multi-row INSERT (8 parameters
-// a row; PostgreSQL allows 65535).
-const webhookInsertChunk = 1000
 
 // preparedWebhookInsert is the single-row insert, prepared on first use.
 type preparedWebhookInsert struct {
@@ -38,8 +33,8 @@ type preparedWebhookInsert struct {
 // and reusing one compiled statement is cheaper than compiling a multi-row
 // statement of a new length for every batch; a row the conflict clause
 // skipped changes nothing, which is how a duplicate is told from a new row.
-// On PostgreSQL, across a network, rows go in multi-row INSERT … RETURNING
-// statements, one round trip per thousand rows.
+// On PostgreSQL, across a network, the whole batch goes in one INSERT …
+// SELECT FROM unnest(arrays) … RETURNING: one round trip, one statement.
 func (s *Store) InsertWebhookEvents(ctx context.Context, rows []*WebhookEvent) (map[string]bool, error) {
 	inserted := make(map[string]bool, len(rows))
 	var err error
@@ -54,30 +49,41 @@ func (s *Store) InsertWebhookEvents(ctx context.Context, rows []*WebhookEvent) (
 	return inserted, nil
 }
 
+// webhookUnnestSQL inserts a whole batch of webhook events on PostgreSQL
+// from eight arrays: one statement of one text whatever the batch's length,
+// so the driver prepares it once per connection and reuses it, where a
+// multi-row VALUES list is a new statement for every length.
+const webhookUnnestSQL = `INSERT INTO webhook_events (event, dedup_key, raw, received_at, processed_at, attempts, result, flagged)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::integer[], $7::text[], $8::boolean[])
+ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key`
+
 func (s *Store) insertWebhookMulti(ctx context.Context, rows []*WebhookEvent, inserted map[string]bool) error {
 	return s.Tx(ctx, func(ctx context.Context) error {
-		for start := 0; start < len(rows); start += webhookInsertChunk {
-			chunk := rows[start:min(start+webhookInsertChunk, len(rows))]
-			var q strings.Builder
-			q.WriteString(webhookInsertSQL)
-			args := make([]any, 0, 8*len(chunk))
-			for i, r := range chunk {
-				if i > 0 {
-					q.WriteString(",")
-				}
-				q.WriteString("(?,?,?,?,?,?,?,?)")
-				args = append(args, r.Event, r.DedupKey, r.Raw, r.ReceivedAt, r.ProcessedAt, r.Attempts, r.Result, r.Flagged)
-			}
-			q.WriteString(" ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key")
-			var keys []string
-			if err := s.conn(ctx).Raw(q.String(), args...).Scan(&keys).Error; err != nil {
+		n := len(rows)
+		events, keys, raws, results := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		received, processed := make([]time.Time, n), make([]*time.Time, n)
+		attempts, flagged := make([]int32, n), make([]bool, n)
+		for i, r := range rows {
+			events[i], keys[i], raws[i], results[i] = r.Event, r.DedupKey, r.Raw, r.Result
+			received[i], processed[i] = r.ReceivedAt, r.ProcessedAt
+			attempts[i], flagged[i] = int32(r.Attempts), r.Flagged
+		}
+		// The arrays go to the driver as they are: GORM would spread a
+		// slice argument into a list of placeholders.
+		got, err := s.conn(ctx).Statement.ConnPool.QueryContext(ctx, webhookUnnestSQL,
+			events, keys, raws, received, processed, attempts, results, flagged)
+		if err != nil {
+			return err
+		}
+		defer got.Close()
+		for got.Next() {
+			var k string
+			if err := got.Scan(&k); err != nil {
 				return err
 			}
-			for _, k := range keys {
-				inserted[k] = true
-			}
+			inserted[k] = true
 		}
-		return nil
+		return got.Err()
 	})
 }
 

@@ -23,6 +23,21 @@
       box.focus();
     }
   });
+  // A "select all" box ticks every box of its section (Today's outcomes):
+  // <label hidden><input type="checkbox" data-select-all> All</label>,
+  // shown only once this script runs.
+  document.querySelectorAll("[data-select-all]").forEach(function (all) {
+    var scope = all.closest("section") || document;
+    var label = all.closest("label");
+    if (label) {
+      label.hidden = false;
+    }
+    all.addEventListener("change", function () {
+      scope.querySelectorAll('input[type="checkbox"][name="id"]').forEach(function (box) {
+        box.checked = all.checked;
+      });
+    });
+  });
   // The main menu folds behind a button on narrow screens; without script
   // it stays open.
   var toggle = document.querySelector(".nav-toggle");

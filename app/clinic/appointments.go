@@ -826,12 +826,30 @@ func (s *Service) MarkCompleted(ctx context.Context, actor models.Actor, id uint
 }
 
 // MarkNoShow records that the patient did not come; only after the start.
+// When the planner can (NoShowPlanner), the no-show follow-up is queued.
 func (s *Service) MarkNoShow(ctx context.Context, actor models.Actor, id uint) (*models.Appointment, error) {
-	return s.transition(ctx, "mark appointment no-show", actor, id, move{
+	return s.markNoShow(ctx, actor, id, false)
+}
+
+// markNoShow marks appointment id a no-show; onlyScheduled refuses one
+// that is not scheduled (confirmed meanwhile, say) with
+// *models.ErrBadTransition.
+func (s *Service) markNoShow(ctx context.Context, actor models.Actor, id uint, onlyScheduled bool) (*models.Appointment, error) {
+	started := afterStart(s.clock(), "no-show")
+	m := move{
 		to: models.NoShow, action: "appointment.no_show", event: models.EventAppointmentNoShow,
-		check: afterStart(s.clock(), "no-show"),
-		text:  func(*models.Appointment) string { return "Marked no-show by " + actor.Label() },
-	})
+		check: func(cur *models.Appointment) error {
+			if onlyScheduled && cur.Status != models.Scheduled {
+				return &models.ErrBadTransition{From: string(cur.Status), To: string(models.NoShow)}
+			}
+			return started(cur)
+		},
+		text: func(*models.Appointment) string { return "Marked no-show by " + actor.Label() },
+	}
+	if ns, ok := s.planner.(NoShowPlanner); ok {
+		m.after = ns.NoShow
+	}
+	return s.transition(ctx, "mark appointment no-show", actor, id, m)
 }
 
 // Restore brings a cancelled appointment back to scheduled (unconfirmed);

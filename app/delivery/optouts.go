@@ -56,13 +56,31 @@ func (s *Service) applyOptOut(ctx context.Context, raw []byte) (webhook.Result, 
 // number in that campaign, else the latest message to that number about an
 // appointment.
 func (s *Service) applyHit(ctx context.Context, event string, raw []byte) (webhook.Result, error) {
+	res, line, ev, err := s.decideHit(ctx, event, raw)
+	if err != nil || line == nil {
+		return res, err
+	}
+	if err := s.store.AddTimeline(ctx, *line); err != nil {
+		return webhook.Result{}, err
+	}
+	if err := s.store.Record(ctx, *ev); err != nil {
+		return webhook.Result{}, err
+	}
+	return res, nil
+}
+
+// decideHit finds the message a hit is about and returns what to record:
+// a timeline line and a domain event (nil when the hit matched nothing).
+// It reads and writes nothing else, so hits can be recorded a set at a
+// time.
+func (s *Service) decideHit(ctx context.Context, event string, raw []byte) (webhook.Result, *models.TimelineEntry, *models.Event, error) {
 	var h smscx.Hit
 	if err := json.Unmarshal(raw, &h); err != nil {
-		return webhook.Result{Text: "undecodable: " + err.Error(), Flagged: true}, nil
+		return webhook.Result{Text: "undecodable: " + err.Error(), Flagged: true}, nil, nil, nil
 	}
 	number := phone.Loose(h.PhoneNumber, "")
 	if number == "" {
-		return webhook.Result{Text: "unmatched: the hit names no phone number"}, nil
+		return webhook.Result{Text: "unmatched: the hit names no phone number"}, nil, nil, nil
 	}
 	campaign := strings.TrimSpace(h.CampaignID)
 	if len(campaign) > 36 {
@@ -70,10 +88,10 @@ func (s *Service) applyHit(ctx context.Context, event string, raw []byte) (webho
 	}
 	m, err := s.store.LinkedMessage(ctx, number, campaign)
 	if err != nil {
-		return webhook.Result{}, err
+		return webhook.Result{}, nil, nil, err
 	}
 	if m == nil {
-		return webhook.Result{Text: "unmatched: no message about an appointment was sent to this number"}, nil
+		return webhook.Result{Text: "unmatched: no message about an appointment was sent to this number"}, nil, nil, nil
 	}
 	kind, what := models.TimelineClick, "Link"
 	if strings.HasPrefix(event, "attachment") {
@@ -88,24 +106,16 @@ func (s *Service) applyHit(ctx context.Context, event string, raw []byte) (webho
 	}
 	mid := m.ID
 	at := models.DBTime(s.now())
-	err = s.store.AddTimeline(ctx, models.TimelineEntry{
-		AppointmentID: *m.AppointmentID, At: at, Kind: kind, Detail: detail, MessageID: &mid,
-	})
-	if err != nil {
-		return webhook.Result{}, err
-	}
+	line := &models.TimelineEntry{AppointmentID: *m.AppointmentID, At: at, Kind: kind, Detail: detail, MessageID: &mid}
 	var pid uint
 	if m.PatientID != nil {
 		pid = *m.PatientID
 	}
-	err = s.store.Record(ctx, models.Event{
+	ev := &models.Event{
 		At: at, Type: models.EventAppointmentSignal, AppointmentID: *m.AppointmentID, MessageID: m.ID, PatientID: pid,
 		Source: kind, Detail: detail,
-	})
-	if err != nil {
-		return webhook.Result{}, err
 	}
-	return webhook.Result{Text: fmt.Sprintf("recorded on appointment %d", *m.AppointmentID)}, nil
+	return webhook.Result{Text: fmt.Sprintf("recorded on appointment %d", *m.AppointmentID)}, line, ev, nil
 }
 
 // describeVisitor summarises the device of a hit for the timeline.

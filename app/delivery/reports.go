@@ -94,9 +94,36 @@ func failureReason(d *smscx.DLRUpdate) string {
 // one also opts the patient out, since SMS.CX refuses numbers on its
 // opt-out list.
 func (s *Service) applyReport(ctx context.Context, raw []byte) (webhook.Result, error) {
+	r, bad := decodeReport(raw)
+	if bad != nil {
+		return *bad, nil
+	}
+	res, err := s.outbox.ApplyReport(ctx, r)
+	if err != nil {
+		return webhook.Result{}, err
+	}
+	if res.Applied && res.Message.Status == models.MsgRejected {
+		if err := s.rejected(ctx, res.Message); err != nil {
+			return webhook.Result{}, err
+		}
+	}
+	return webhook.Result{Text: res.Text, Flagged: res.Flagged}, nil
+}
+
+// rejected opts out the patient of a message SMS.CX rejected.
+func (s *Service) rejected(ctx context.Context, m *models.Message) error {
+	if m.PatientID == nil || s.optOut == nil {
+		return nil
+	}
+	return s.optOut.OptOut(ctx, models.SystemActor(), *m.PatientID, "rejected")
+}
+
+// decodeReport reads a stored dlr_update item as a report in our terms;
+// an item that does not decode is a flagged result instead.
+func decodeReport(raw []byte) (outbox.Report, *webhook.Result) {
 	var d smscx.DLRUpdate
 	if err := json.Unmarshal(raw, &d); err != nil {
-		return webhook.Result{Text: "undecodable: " + err.Error(), Flagged: true}, nil
+		return outbox.Report{}, &webhook.Result{Text: "undecodable: " + err.Error(), Flagged: true}
 	}
 	r := outbox.Report{
 		MsgID: strings.TrimSpace(d.MsgID), TrackData: strings.TrimSpace(d.TrackData), CampaignID: d.CampaignID,
@@ -110,14 +137,5 @@ func (s *Service) applyReport(ctx context.Context, raw []byte) (webhook.Result, 
 	if r.Status == models.MsgFailed || r.Status == models.MsgRejected {
 		r.Reason = failureReason(&d)
 	}
-	res, err := s.outbox.ApplyReport(ctx, r)
-	if err != nil {
-		return webhook.Result{}, err
-	}
-	if res.Applied && res.Message.Status == models.MsgRejected && res.Message.PatientID != nil && s.optOut != nil {
-		if err := s.optOut.OptOut(ctx, models.SystemActor(), *res.Message.PatientID, "rejected"); err != nil {
-			return webhook.Result{}, err
-		}
-	}
-	return webhook.Result{Text: res.Text, Flagged: res.Flagged}, nil
+	return r, nil
 }

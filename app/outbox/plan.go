@@ -26,6 +26,8 @@ const (
 	causeCancelled
 	// causeMoved: moved just now by staff or the API (reschedule notice).
 	causeMoved
+	// causeNoShow: marked no-show just now (the no-show follow-up).
+	causeNoShow
 )
 
 // Replan brings an appointment's messages in line with it, inside the
@@ -80,6 +82,14 @@ func (o *Outbox) Rescheduled(ctx context.Context, appointmentID uint, now time.T
 	return o.replanAs(ctx, appointmentID, now, c)
 }
 
+// NoShow replans an appointment marked no-show just now and, when the
+// clinic sends one (Options.NoShowFollowUp), queues the follow-up that
+// invites the patient to book again: once per appointment, never to a
+// patient who opted out, held until the end of quiet hours.
+func (o *Outbox) NoShow(ctx context.Context, appointmentID uint, now time.Time) error {
+	return o.replanAs(ctx, appointmentID, now, causeNoShow)
+}
+
 func (o *Outbox) replanAs(ctx context.Context, id uint, now time.Time, c cause) error {
 	err := o.store.Tx(ctx, func(ctx context.Context) error {
 		return o.replan(ctx, id, models.DBTime(now), c, true)
@@ -91,7 +101,7 @@ func (o *Outbox) replanAs(ctx context.Context, id uint, now time.Time, c cause) 
 }
 
 // plannedKinds are the kinds Replan manages for an appointment.
-var plannedKinds = []string{models.KindReminder, models.KindBookingConfirm, models.KindCancellation, models.KindRescheduleNotice}
+var plannedKinds = []string{models.KindReminder, models.KindBookingConfirm, models.KindCancellation, models.KindRescheduleNotice, models.KindNoShowFollowUp}
 
 // replanning is the state of one Replan.
 type replanning struct {
@@ -160,8 +170,12 @@ func (o *Outbox) replan(ctx context.Context, id uint, now time.Time, c cause, ca
 		err = r.cancelAll(rows, ReasonErased)
 	case !a.Status.Active():
 		err = r.cancelAll(rows, notActiveReason(a.Status))
-		if err == nil && c == causeCancelled {
+		switch {
+		case err != nil:
+		case c == causeCancelled:
 			err = r.cancellationNotice(rows)
+		case c == causeNoShow:
+			err = r.noShowFollowUp()
 		}
 	case a.Patient.OptedOut():
 		err = r.cancelAll(rows, ReasonOptedOut)
@@ -184,10 +198,15 @@ func (o *Outbox) replan(ctx context.Context, id uint, now time.Time, c cause, ca
 	return nil
 }
 
-// cancelAll cancels every planned reminder and booking confirmation.
+// cancelAll cancels every planned reminder and booking confirmation, and
+// the no-show follow-up unless the appointment is still a no-show (of a
+// patient who was not erased).
 func (r *replanning) cancelAll(rows []*models.Message, reason string) error {
 	for _, m := range rows {
 		if m.Status != models.MsgPlanned || m.Kind == models.KindCancellation {
+			continue
+		}
+		if m.Kind == models.KindNoShowFollowUp && r.a.Status == models.NoShow && r.a.Patient.ErasedAt == nil {
 			continue
 		}
 		if err := r.finish(m, models.MsgCancelled, reason); err != nil {

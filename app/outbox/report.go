@@ -65,22 +65,60 @@ func (o *Outbox) applyReport(ctx context.Context, r Report, now time.Time) (Repo
 	if err != nil {
 		return ReportResult{}, err
 	}
+	var from models.MessageStatus
+	if m != nil {
+		from = m.Status
+	}
+	res, w := decideReport(m, via, r, now)
+	if w.update != nil {
+		if err := o.store.UpdateDelivery(ctx, m.ID, from, *w.update, now); err != nil {
+			return ReportResult{}, err
+		}
+	}
+	if w.timeline != nil {
+		if err := o.store.AddTimeline(ctx, *w.timeline); err != nil {
+			return ReportResult{}, err
+		}
+	}
+	if w.event != nil {
+		if err := o.store.Record(ctx, *w.event); err != nil {
+			return ReportResult{}, err
+		}
+	}
+	return res, nil
+}
+
+// reportWrites is what applying one report writes: the message's update,
+// a timeline line and a domain event (each nil when there is none).
+type reportWrites struct {
+	update   *models.DeliveryUpdate
+	timeline *models.TimelineEntry
+	event    *models.Event
+}
+
+// decideReport is the rule of a delivery report about m (nil: none
+// matched), found via "msgId" or "trackData": what it answers and what it
+// writes. It moves m, in memory, to the state the writes leave it in, so
+// that the next report about the same message is judged on it; the
+// per-report and the set-based paths share it.
+func decideReport(m *models.Message, via string, r Report, now time.Time) (ReportResult, reportWrites) {
+	var w reportWrites
 	if m == nil {
 		// A report for a message we never sent: recorded, not applied.
-		return ReportResult{Text: "unmatched: no message with this msgId or trackData", Flagged: true}, nil
+		return ReportResult{Text: "unmatched: no message with this msgId or trackData", Flagged: true}, w
 	}
 	res := ReportResult{Message: m}
 	if via == "msgId" && r.TrackData != "" && r.TrackData != m.UUID {
 		res.Text, res.Flagged = fmt.Sprintf("mismatch: msgId belongs to message %d but trackData does not", m.ID), true
-		return res, nil
+		return res, w
 	}
 	if via == "trackData" && m.ProviderID != "" && m.ProviderID != r.MsgID {
 		res.Text, res.Flagged = fmt.Sprintf("mismatch: trackData is message %d, which has another msgId", m.ID), true
-		return res, nil
+		return res, w
 	}
 	if r.Status == "" {
 		res.Text, res.Flagged = "unknown status "+models.ClipBytes(r.RawStatus, 40), true
-		return res, nil
+		return res, w
 	}
 	var u models.DeliveryUpdate
 	if m.ProviderID == "" {
@@ -93,9 +131,10 @@ func (o *Outbox) applyReport(ctx context.Context, r Report, now time.Time) (Repo
 		// Out of order or repeated: a final state never goes back.
 		res.Text = fmt.Sprintf("stale: message %d is already %s", m.ID, m.Status)
 		if u.ProviderID != "" || u.CampaignID != "" {
-			return res, o.store.UpdateDelivery(ctx, m.ID, m.Status, u, now)
+			w.update = &u
+			applyDelivery(m, u, now)
 		}
-		return res, nil
+		return res, w
 	}
 	at := r.At
 	if at.IsZero() {
@@ -118,39 +157,50 @@ func (o *Outbox) applyReport(ctx context.Context, r Report, now time.Time) (Repo
 	default:
 		detail += " accepted by SMS.CX"
 	}
-	if err := o.store.UpdateDelivery(ctx, m.ID, m.Status, u, now); err != nil {
-		return ReportResult{}, err
+	w.update = &u
+	applyDelivery(m, u, now)
+	if m.AppointmentID != nil {
+		mid := m.ID
+		w.timeline = &models.TimelineEntry{
+			AppointmentID: *m.AppointmentID, At: now, Kind: models.TimelineDelivery, Detail: detail, MessageID: &mid,
+		}
 	}
-	m.Status, m.ProviderState = r.Status, r.ProviderState
+	ev := MessageEvent(m, now, detail)
+	w.event = &ev
+	res.Text, res.Applied = "applied: "+string(r.Status), true
+	return res, w
+}
+
+// applyDelivery moves m, in memory, as models.Store.UpdateDelivery moves
+// its row.
+func applyDelivery(m *models.Message, u models.DeliveryUpdate, now time.Time) {
+	m.UpdatedAt = models.DBTime(now)
 	if u.ProviderID != "" {
 		m.ProviderID = u.ProviderID
 	}
 	if u.CampaignID != "" {
 		m.CampaignID = u.CampaignID
 	}
-	if u.SentAt != nil {
-		m.SentAt = u.SentAt
-	}
-	if u.DeliveredAt != nil {
-		m.DeliveredAt = u.DeliveredAt
-	}
-	if u.Reason != "" {
-		m.Reason, m.ErrorCode = models.Clip(u.Reason, 500), u.ErrorCode
-	}
-	if m.AppointmentID != nil {
-		mid := m.ID
-		err := o.store.AddTimeline(ctx, models.TimelineEntry{
-			AppointmentID: *m.AppointmentID, At: now, Kind: models.TimelineDelivery, Detail: detail, MessageID: &mid,
-		})
-		if err != nil {
-			return ReportResult{}, err
+	if u.Status != "" {
+		if m.Status == models.MsgSending {
+			m.LeaseUntil, m.InDoubt = nil, false
+		}
+		m.Status, m.ProviderState = u.Status, u.ProviderState
+		if u.Reason != "" {
+			m.Reason = models.Clip(u.Reason, 500)
+		}
+		if u.Status == models.MsgFailed || u.Status == models.MsgRejected {
+			m.ErrorCode = u.ErrorCode
 		}
 	}
-	if err := o.store.Record(ctx, MessageEvent(m, now, detail)); err != nil {
-		return ReportResult{}, err
+	if u.SentAt != nil {
+		t := models.DBTime(*u.SentAt)
+		m.SentAt = &t
 	}
-	res.Text, res.Applied = "applied: "+string(r.Status), true
-	return res, nil
+	if u.DeliveredAt != nil {
+		t := models.DBTime(*u.DeliveredAt)
+		m.DeliveredAt = &t
+	}
 }
 
 // reportedMessage finds the message a report is about: by msgId, else by

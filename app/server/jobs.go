@@ -33,6 +33,9 @@ const (
 	// JobOutboundPrune deletes outbound webhook deliveries finished more
 	// than outboundRetention ago.
 	JobOutboundPrune = "outbound_webhook_prune"
+	// JobNoShowAutoMark marks the unconfirmed appointments of local days
+	// that have ended as no-shows (only when no_show.auto_mark is on).
+	JobNoShowAutoMark = "no_show_auto_mark"
 	// JobWaitlist offers freed times to the waitlist: the first batch of
 	// a time just freed, the next batch when an offer's time ran out.
 	JobWaitlist = "waitlist"
@@ -133,6 +136,17 @@ func (a *App) registerJobs() error {
 			}
 			return err
 		})},
+	}
+	if a.Config.NoShow.AutoMark {
+		// Every ten minutes, so a location's day is marked soon after its
+		// own midnight, whatever its zone.
+		list = append(list, every(JobNoShowAutoMark, 10*time.Minute, a.exclusive(JobNoShowAutoMark, func(ctx context.Context) error {
+			n, err := a.Clinic.AutoMarkNoShows(ctx)
+			if n > 0 {
+				a.Log.Info("unconfirmed past appointments marked no-show", slog.Int("marked", n))
+			}
+			return err
+		})))
 	}
 	nightly, err := a.nightlyBackup()
 	if err != nil {

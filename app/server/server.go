@@ -201,6 +201,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		BookingConfirmation: cfg.Reminders.BookingConfirmation,
 		CancellationNotice:  cfg.Reminders.CancellationNotice,
 		RescheduleNotice:    cfg.Reminders.RescheduleNotice,
+		NoShowFollowUp:      cfg.NoShow.FollowUp,
 		MinLead:             cfg.Reminders.MinLead.Duration,
 		DefaultLanguage:     cfg.Clinic.Language,
 		ClinicName:          cfg.Clinic.Name,

@@ -182,6 +182,10 @@ func templateFuncs(assets *Assets, clock clockFormat) template.FuncMap {
 			}
 			return clock.in(*t, loc, layout)
 		},
+		// clocktimes are the suggestions of a time field, clockexample a
+		// time written on the clinic's clock (timeentry.go).
+		"clocktimes":   clock.clockTimes,
+		"clockexample": clock.example,
 		"derefu": func(p *uint) uint {
 			if p == nil {
 				return 0
@@ -212,6 +216,9 @@ func templateFuncs(assets *Assets, clock clockFormat) template.FuncMap {
 		"sentence": sentence,
 		// statusword writes a state for people: "no_show" is "no-show".
 		"statusword": statusLabel,
+		// auditaction and auditentity write audit keys in words.
+		"auditaction": auditAction,
+		"auditentity": auditEntity,
 		// statuswords is the same table for live.js (written as JSON).
 		"statuswords": statusWordsTable,
 		// msgname names a message from its kind and rule name as staff

@@ -46,6 +46,7 @@ func (s *Server) routes() {
 		tok := v1.Group("", s.api.Authenticate)
 		tok.GET("/appointments", s.api.ListAppointments)
 		tok.POST("/appointments", s.api.CreateAppointment)
+		tok.POST("/appointments/outcomes", s.api.RecordOutcomes)
 		tok.GET("/appointments/:id", s.api.GetAppointment)
 		tok.PATCH("/appointments/:id", s.api.UpdateAppointment)
 		tok.POST("/appointments/:id/cancel", s.api.CancelAppointment)
@@ -143,6 +144,8 @@ func (s *Server) routes() {
 	staff.POST("/appointments/:id/no-show", s.appointmentNoShow)
 	staff.POST("/appointments/:id/restore", s.appointmentRestore)
 	staff.POST("/appointments/:id/offers", s.appointmentOffer)
+	staff.GET("/outcomes", s.outcomes)
+	staff.POST("/outcomes", s.outcomesSave)
 	if s.waitlist != nil {
 		staff.GET("/waitlist", s.waitlistList)
 		staff.GET("/waitlist/new", s.waitlistNew)

@@ -208,32 +208,45 @@ func appendItem(dst []byte, msgID string) []byte {
 
 // BenchmarkProcess measures how many stored delivery reports per second the
 // webhook.Processor applies on SQLite: each one matched to a sent reminder, moved
-// to delivered, with its timeline entry, one after another as Run does.
-// Receiving is not timed.
+// to delivered, with its timeline entry, one after another as Run does,
+// through the per-event path and the set-based one. Receiving is not timed.
 func BenchmarkProcess(b *testing.B) {
-	e := newEnv(b, storetest.SQLite(b))
-	p := e.patient("Ada", "+4915100000009")
-	a := e.appointment(p, 48*time.Hour)
-	for start := 0; start < b.N; start += 200 {
-		items := make([]any, 0, 200)
-		for range min(200, b.N-start) {
-			items = append(items, dlrItem(e.sentReminder(a, p.Phone), "DELIVERED", nil))
-		}
-		e.mustPost(envelope("dlr_update", items...))
+	for _, path := range []struct {
+		name     string
+		perEvent bool
+	}{{"per-event", true}, {"set-based", false}} {
+		b.Run(path.name, func(b *testing.B) {
+			e := newEnv(b, storetest.SQLite(b))
+			p := e.patient("Ada", "+4915100000009")
+			a := e.appointment(p, 48*time.Hour)
+			for start := 0; start < b.N; start += 200 {
+				items := make([]any, 0, 200)
+				for range min(200, b.N-start) {
+					items = append(items, dlrItem(e.sentReminder(a, p.Phone), "DELIVERED", nil))
+				}
+				e.mustPost(envelope("dlr_update", items...))
+			}
+			proc, err := webhook.NewProcessor(webhook.ProcessorOptions{
+				Store: e.store, Appliers: appliers(e.store, e.clinic, e.ob, e.clock.Now), Now: e.clock.Now, PerEvent: path.perEvent,
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			n, err := proc.ProcessPending(b.Context())
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n != b.N {
+				b.Fatalf("applied %d of %d", n, b.N)
+			}
+			if got := e.count(&models.Message{}, "status = ?", models.MsgDelivered); got != int64(b.N) {
+				b.Fatalf("%d messages delivered, want %d", got, b.N)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
 	}
-	b.ResetTimer()
-	n, err := e.proc.ProcessPending(b.Context())
-	b.StopTimer()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if n != b.N {
-		b.Fatalf("applied %d of %d", n, b.N)
-	}
-	if got := e.count(&models.Message{}, "status = ?", models.MsgDelivered); got != int64(b.N) {
-		b.Fatalf("%d messages delivered, want %d", got, b.N)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
 // BenchmarkDecodeBatch measures decoding alone: a 200-item dlr_update

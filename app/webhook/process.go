@@ -24,6 +24,17 @@ type Applier interface {
 	Apply(ctx context.Context, event string, raw []byte) (Result, error)
 }
 
+// BatchApplier is an Applier that also applies a run of stored events of
+// one type at a time, in order, inside the transaction ctx carries, with
+// exactly the effects of applying them one by one (app/delivery does it
+// for delivery reports). results[i] is for raws[i]; an error rolls the
+// whole run back, and the Processor then applies its events one by one so
+// that one bad event costs the others nothing.
+type BatchApplier interface {
+	Applier
+	ApplyBatch(ctx context.Context, event string, raws [][]byte) (results []Result, err error)
+}
+
 // Result says what applying an event did, for the stored event.
 type Result struct {
 	// Text is a short account ("applied: delivered", "inbox: unknown
@@ -46,8 +57,10 @@ const (
 	// DefaultMaxAttempts is how often an event that fails is tried before
 	// it is set aside, flagged.
 	DefaultMaxAttempts = 5
-	// pageSize is how many pending events are read at once.
-	pageSize = 100
+	// pageSize is how many pending events are read at once; a run of
+	// delivery reports or hits in it is applied as one set, a handful of
+	// statements whatever its length.
+	pageSize = 500
 	// batchTime bounds how long one processing transaction keeps going
 	// (and, on SQLite, keeps the receiver waiting for the write lock).
 	batchTime = 20 * time.Millisecond
@@ -74,6 +87,10 @@ type ProcessorOptions struct {
 	// Traffic, shared with the Receiver, makes processing give way to
 	// requests being stored; nil means processing never waits.
 	Traffic *Traffic
+	// PerEvent applies every event by itself (its own claim, Apply and
+	// result), never through a BatchApplier: the path before set-based
+	// applying, kept to compare the two.
+	PerEvent bool
 }
 
 // Processor applies stored webhook events. It is safe for concurrent use;
@@ -88,6 +105,7 @@ type Processor struct {
 	retention   time.Duration
 	maxAttempts int
 	traffic     *Traffic
+	perEvent    bool
 	wake        chan struct{}
 }
 
@@ -117,7 +135,7 @@ func NewProcessor(o ProcessorOptions) (*Processor, error) {
 	return &Processor{
 		store: o.Store, appliers: o.Appliers, log: o.Log, now: o.Now,
 		sweep: o.SweepInterval, retention: o.Retention, maxAttempts: o.MaxAttempts, traffic: o.Traffic,
-		wake: make(chan struct{}, 1),
+		perEvent: o.PerEvent, wake: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -156,12 +174,13 @@ func (p *Processor) Run(ctx context.Context) {
 // models.ErrUnavailable. It is the body of the cron sweep.
 //
 // Events are applied many to a transaction (as many as batchTime allows),
-// each with its own claim, effects and timeline entries, so that a commit
-// is shared by many events as the receiver's group commit shares it by many
-// requests. When such a transaction fails, its events are applied again
-// one to a transaction, so that one event that cannot be applied costs the
-// others nothing. Before each batch it gives way to the receiver (see
-// Traffic).
+// so that a commit is shared by many events as the receiver's group commit
+// shares it by many requests; consecutive events of one type whose applier
+// is a BatchApplier are applied as one set (processSet), the others each
+// with its own claim, effects and timeline entries. When such a
+// transaction fails, its events are applied again one to a transaction, so
+// that one event that cannot be applied costs the others nothing. Before
+// each batch it gives way to the receiver (see Traffic).
 func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 	done := 0
 	var after uint
@@ -187,7 +206,11 @@ func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 			}
 			start := time.Now()
 			mark = p.traffic.mark()
-			n, applied, err := p.processBatch(ctx, page)
+			process := p.processSet
+			if p.perEvent {
+				process = p.processBatch
+			}
+			n, applied, err := process(ctx, page)
 			took = time.Since(start)
 			switch {
 			case err == nil:

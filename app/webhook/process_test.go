@@ -473,7 +473,7 @@ func TestProcessingGivesWayToReceiving(t *testing.T) {
 	// Through the processor: more events than one page, with a request
 	// held in flight the whole time, are all applied.
 	e := newEnv(t, storetest.SQLite(t))
-	items := make([]any, 250)
+	items := make([]any, 600)
 	for i := range items {
 		items[i] = smsItem("+4915100000009", fmt.Sprintf("hello %d", i))
 	}

@@ -15,8 +15,9 @@ const (
 	// maxLag is how far behind processing may fall by giving way: once the
 	// oldest waiting event is older than this, it stops giving way, so that
 	// under a flood that does not end the lag stays bounded (and the
-	// receiver slows down instead).
-	maxLag = 30 * time.Second
+	// receiver slows down instead). A clinic watches a dashboard: a
+	// delivery tick or a confirmation should show within a second or two.
+	maxLag = time.Second
 	// maxGiveWay bounds one wait.
 	maxGiveWay = 250 * time.Millisecond
 	// giveWayStep is how often a waiting processor looks again.

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// wrkOutput is what wrk 4.1 prints with --latency.
+const wrkOutput = `Running 10s test @ http://127.0.0.1:40000/webhooks/smscx/x
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    15.91ms   12.38ms 236.66ms   88.38%
+    Req/Sec     2.00k   345.21     2.71k    71.50%
+  Latency Distribution
+     50%   12.37ms
+     75%   18.52ms
+     90%   27.20ms
+     99%  236.66ms
+  39700 requests in 10.00s, 6.93MB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:   3970.12
+Transfer/sec:    709.85KB
+`
+
+func TestParseWrk(t *testing.T) {
+	r, err := parseWrk(wrkOutput)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.reqs != 39700 || r.rps != 3970.12 || r.non2xx != 3 {
+		t.Fatalf("got %+v", r)
+	}
+	if r.p50 != 12370*time.Microsecond || r.p99 != 236660*time.Microsecond {
+		t.Fatalf("p50 %s p99 %s", r.p50, r.p99)
+	}
+	if _, err := parseWrk("unable to connect to 127.0.0.1:1 Connection refused"); err == nil {
+		t.Fatal("output without a rate was accepted")
+	}
+}
+
+func TestParseFlagsNamesTheFlag(t *testing.T) {
+	for _, tc := range []struct{ args, want string }{
+		{"-bin old", "-bin"},
+		{"-bin new=/does/not/exist", "-bin new"},
+		{"-db mysql", "-db"},
+		{"-conns 1,x", "-conns"},
+		{"-duration 1s", "-duration"},
+	} {
+		args := strings.Fields(tc.args)
+		if !strings.HasPrefix(tc.args, "-bin") {
+			args = append([]string{"-bin", "x=" + os.Args[0]}, args...)
+		}
+		_, err := parseFlags(args)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one naming %s", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestSummarise(t *testing.T) {
+	var lags []time.Duration
+	for i := 100; i >= 1; i-- {
+		lags = append(lags, time.Duration(i)*time.Millisecond)
+	}
+	l := summarise(lags, 2)
+	if l.p50 != 51*time.Millisecond || l.p99 != 100*time.Millisecond || l.max != 100*time.Millisecond {
+		t.Fatalf("got %+v", l)
+	}
+	if s := l.String(); s != "51ms / 100ms / 100ms (2 unseen)" {
+		t.Fatalf("String() = %q", s)
+	}
+}
