@@ -39,6 +39,10 @@ const (
 	// JobWaitlist offers freed times to the waitlist: the first batch of
 	// a time just freed, the next batch when an offer's time ran out.
 	JobWaitlist = "waitlist"
+	// JobAnalytics brings the analytics' per-day summary up to date: the
+	// days touched by the changes recorded since its last run are counted
+	// again (all of them on its first run).
+	JobAnalytics = "analytics"
 	// JobBackup copies a SQLite database into backup.dir, nightly (only
 	// when backup.dir is set).
 	JobBackup = "backup"
@@ -92,6 +96,13 @@ func (a *App) registerJobs() error {
 		}),
 		every(JobWaitlist, waitlistInterval, a.exclusive(JobWaitlist, func(ctx context.Context) error {
 			_, err := a.Waitlist.RunDue(ctx)
+			return err
+		})),
+		every(JobAnalytics, time.Minute, a.exclusive(JobAnalytics, func(ctx context.Context) error {
+			n, err := a.Analytics.RefreshDefault(ctx)
+			if n > 0 {
+				a.Log.Debug("analytics days counted again", slog.Int("days", n))
+			}
 			return err
 		})),
 		every(JobWebhookSweep, time.Minute, a.exclusive(JobWebhookSweep, func(ctx context.Context) error {

@@ -76,7 +76,9 @@ type App struct {
 	Availability *availability.Service
 	Reschedule   *reschedule.Service
 	// Waitlist offers freed times to waitlisted patients.
-	Waitlist   *waitlist.Service
+	Waitlist *waitlist.Service
+	// Analytics computes the analytics; its Refresh is the analytics job.
+	Analytics  *analytics.Service
 	Dispatcher *dispatch.Dispatcher
 	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
 	// ProcessPending and Prune are the webhook sweeps of the cron jobs.
@@ -313,6 +315,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.Exports = exports.New(store, outbox.Label)
 	a.Feeds = feeds.New(store, cfg.Server.PublicURL, a.now)
 	figures := analytics.New(store, analytics.Options{Now: a.now, TwelveHour: cfg.Clinic.TwelveHourClock()})
+	a.Analytics = figures
 	apiSrv := api.New(api.Deps{
 		Store: store, Clinic: a.Clinic, Availability: a.Availability, Stats: stats.New(store), Texts: a.Wording, Outbound: a.Outbound, Offers: a.Reschedule, Metrics: a.Metrics, Logger: a.Log, Now: a.now,
 		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes, Exports: a.Exports, Feeds: a.Feeds, Waitlist: a.Waitlist,
