@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -89,65 +88,34 @@ func (b locationBody) apply(in *clinic.LocationInput) {
 	}
 }
 
+// locations is how the API creates and changes locations.
+func (a *API) locations() record[models.Location, clinic.LocationInput, locationBody, Location] {
+	return record[models.Location, clinic.LocationInput, locationBody, Location]{
+		noun: "location", path: "/locations",
+		id:    func(l *models.Location) uint { return l.ID },
+		json:  locationJSON,
+		fresh: func() clinic.LocationInput { return clinic.LocationInput{} },
+		stored: func(l *models.Location) clinic.LocationInput {
+			return clinic.LocationInput{
+				Name: l.Name, TimeZone: l.TimeZone, Country: l.Country, Address: l.Address, Phone: l.Phone,
+				QuietStart: l.QuietStart, QuietEnd: l.QuietEnd, IsDefault: l.IsDefault,
+			}
+		},
+		get: a.clinic.GetLocation, create: a.clinic.CreateLocation, update: a.clinic.UpdateLocation,
+	}
+}
+
 // ListLocations answers GET /locations.
 func (a *API) ListLocations(c *gin.Context) {
 	ls, err := a.clinic.ListLocations(c.Request.Context())
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	out := List[Location]{Data: make([]Location, 0, len(ls))}
-	for i := range ls {
-		out.Data = append(out.Data, locationJSON(&ls[i]))
-	}
-	writeJSON(c, http.StatusOK, out)
+	listJSON(a, c, ls, err, locationJSON)
 }
 
 // CreateLocation answers POST /locations: 201 with the location.
-func (a *API) CreateLocation(c *gin.Context) {
-	var b locationBody
-	if !decodeBody(c, &b, decodeOpts{}) {
-		return
-	}
-	var in clinic.LocationInput
-	b.apply(&in)
-	l, err := a.clinic.CreateLocation(c.Request.Context(), actor(c), in)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	c.Header("Location", BasePath+"/locations/"+strconv.FormatUint(uint64(l.ID), 10))
-	writeJSON(c, http.StatusCreated, locationJSON(l))
-}
+func (a *API) CreateLocation(c *gin.Context) { createRecord(a, c, a.locations()) }
 
 // UpdateLocation answers PATCH /locations/{id}.
-func (a *API) UpdateLocation(c *gin.Context) {
-	ctx := c.Request.Context()
-	id, ok := parseID(c, "location")
-	if !ok {
-		return
-	}
-	var b locationBody
-	if !decodeBody(c, &b, decodeOpts{}) {
-		return
-	}
-	cur, err := a.clinic.GetLocation(ctx, id)
-	if err != nil {
-		a.failID(c, err, "location", id)
-		return
-	}
-	in := clinic.LocationInput{
-		Name: cur.Name, TimeZone: cur.TimeZone, Country: cur.Country, Address: cur.Address, Phone: cur.Phone,
-		QuietStart: cur.QuietStart, QuietEnd: cur.QuietEnd, IsDefault: cur.IsDefault,
-	}
-	b.apply(&in)
-	l, err := a.clinic.UpdateLocation(ctx, actor(c), id, in)
-	if err != nil {
-		a.failID(c, err, "location", id)
-		return
-	}
-	writeJSON(c, http.StatusOK, locationJSON(l))
-}
+func (a *API) UpdateLocation(c *gin.Context) { updateRecord(a, c, a.locations()) }
 
 // providerBody is the body of POST /providers and PATCH /providers/{id}:
 // on PATCH, members left out keep their value; "location_id": null (or 0)
@@ -170,60 +138,30 @@ func (a *API) ListProviders(c *gin.Context) {
 		q.LocationID = uint(id)
 	}
 	ps, err := a.clinic.ListProviders(c.Request.Context(), q)
-	if err != nil {
-		a.fail(c, err)
-		return
+	listJSON(a, c, ps, err, providerJSON)
+}
+
+// providers is how the API creates and changes providers; a new one is
+// active unless the body says "active": false.
+func (a *API) providers() record[models.Provider, clinic.ProviderInput, providerBody, Provider] {
+	return record[models.Provider, clinic.ProviderInput, providerBody, Provider]{
+		noun: "provider", path: "/providers",
+		id:    func(p *models.Provider) uint { return p.ID },
+		json:  providerJSON,
+		fresh: func() clinic.ProviderInput { return clinic.ProviderInput{Active: true} },
+		stored: func(p *models.Provider) clinic.ProviderInput {
+			return clinic.ProviderInput{Name: p.Name, LocationID: p.LocationID, Active: p.Active}
+		},
+		get: a.clinic.GetProvider, create: a.clinic.CreateProvider, update: a.clinic.UpdateProvider,
 	}
-	out := List[Provider]{Data: make([]Provider, 0, len(ps))}
-	for i := range ps {
-		out.Data = append(out.Data, providerJSON(&ps[i]))
-	}
-	writeJSON(c, http.StatusOK, out)
 }
 
 // CreateProvider answers POST /providers: 201 with the provider, active
 // unless "active": false.
-func (a *API) CreateProvider(c *gin.Context) {
-	var b providerBody
-	if !decodeBody(c, &b, decodeOpts{}) {
-		return
-	}
-	in := clinic.ProviderInput{Active: true}
-	b.apply(&in)
-	p, err := a.clinic.CreateProvider(c.Request.Context(), actor(c), in)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	c.Header("Location", BasePath+"/providers/"+strconv.FormatUint(uint64(p.ID), 10))
-	writeJSON(c, http.StatusCreated, providerJSON(p))
-}
+func (a *API) CreateProvider(c *gin.Context) { createRecord(a, c, a.providers()) }
 
 // UpdateProvider answers PATCH /providers/{id}.
-func (a *API) UpdateProvider(c *gin.Context) {
-	ctx := c.Request.Context()
-	id, ok := parseID(c, "provider")
-	if !ok {
-		return
-	}
-	var b providerBody
-	if !decodeBody(c, &b, decodeOpts{}) {
-		return
-	}
-	cur, err := a.clinic.GetProvider(ctx, id)
-	if err != nil {
-		a.failID(c, err, "provider", id)
-		return
-	}
-	in := clinic.ProviderInput{Name: cur.Name, LocationID: cur.LocationID, Active: cur.Active}
-	b.apply(&in)
-	p, err := a.clinic.UpdateProvider(ctx, actor(c), id, in)
-	if err != nil {
-		a.failID(c, err, "provider", id)
-		return
-	}
-	writeJSON(c, http.StatusOK, providerJSON(p))
-}
+func (a *API) UpdateProvider(c *gin.Context) { updateRecord(a, c, a.providers()) }
 
 // apply sets the members given onto in.
 func (b providerBody) apply(in *clinic.ProviderInput) {

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -50,59 +48,28 @@ func (b typeBody) apply(in *clinic.TypeInput) {
 	}
 }
 
+// types is how the API creates and changes appointment types.
+func (a *API) types() record[models.AppointmentType, clinic.TypeInput, typeBody, AppointmentType] {
+	return record[models.AppointmentType, clinic.TypeInput, typeBody, AppointmentType]{
+		noun: "appointment type", path: "/appointment-types",
+		id:    func(t *models.AppointmentType) uint { return t.ID },
+		json:  typeJSON,
+		fresh: func() clinic.TypeInput { return clinic.TypeInput{} },
+		stored: func(t *models.AppointmentType) clinic.TypeInput {
+			return clinic.TypeInput{Name: t.Name, DefaultDurationMinutes: t.DefaultDurationMinutes, Colour: t.Colour}
+		},
+		get: a.clinic.GetType, create: a.clinic.CreateType, update: a.clinic.UpdateType,
+	}
+}
+
 // ListAppointmentTypes answers GET /appointment-types.
 func (a *API) ListAppointmentTypes(c *gin.Context) {
 	ts, err := a.clinic.ListTypes(c.Request.Context())
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	out := List[AppointmentType]{Data: make([]AppointmentType, 0, len(ts))}
-	for i := range ts {
-		out.Data = append(out.Data, typeJSON(&ts[i]))
-	}
-	writeJSON(c, http.StatusOK, out)
+	listJSON(a, c, ts, err, typeJSON)
 }
 
 // CreateAppointmentType answers POST /appointment-types: 201 with the type.
-func (a *API) CreateAppointmentType(c *gin.Context) {
-	var b typeBody
-	if !decodeBody(c, &b, decodeOpts{}) {
-		return
-	}
-	var in clinic.TypeInput
-	b.apply(&in)
-	t, err := a.clinic.CreateType(c.Request.Context(), actor(c), in)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	c.Header("Location", BasePath+"/appointment-types/"+strconv.FormatUint(uint64(t.ID), 10))
-	writeJSON(c, http.StatusCreated, typeJSON(t))
-}
+func (a *API) CreateAppointmentType(c *gin.Context) { createRecord(a, c, a.types()) }
 
 // UpdateAppointmentType answers PATCH /appointment-types/{id}.
-func (a *API) UpdateAppointmentType(c *gin.Context) {
-	ctx := c.Request.Context()
-	id, ok := parseID(c, "appointment type")
-	if !ok {
-		return
-	}
-	var b typeBody
-	if !decodeBody(c, &b, decodeOpts{}) {
-		return
-	}
-	cur, err := a.clinic.GetType(ctx, id)
-	if err != nil {
-		a.failID(c, err, "appointment type", id)
-		return
-	}
-	in := clinic.TypeInput{Name: cur.Name, DefaultDurationMinutes: cur.DefaultDurationMinutes, Colour: cur.Colour}
-	b.apply(&in)
-	t, err := a.clinic.UpdateType(ctx, actor(c), id, in)
-	if err != nil {
-		a.failID(c, err, "appointment type", id)
-		return
-	}
-	writeJSON(c, http.StatusOK, typeJSON(t))
-}
+func (a *API) UpdateAppointmentType(c *gin.Context) { updateRecord(a, c, a.types()) }
