@@ -481,3 +481,80 @@ func TestNudgeDeliveredNoReply(t *testing.T) {
 	expectPage(t, "answered page", http.StatusOK, body, http.StatusOK,
 		"Why: Nudge 'No answer': delivered, no reply, 3 h after the reminder 'Day before'", "the patient replied to the reminder")
 }
+
+// A nudge "12 h after the reminder" counts elapsed hours, so across a
+// clock change its local time moves with the clock: a reminder at 20:00
+// the evening before New York's spring change is nudged at 09:00 EDT (13 h
+// later on the wall clock), one before Paris's autumn change at 07:00 CET
+// (11 h later). When it comes due the signal is judged as on any day.
+func TestNudgeAcrossDaylightSaving(t *testing.T) {
+	f := newRemindersFixture(t)
+	a := f.a
+	ctx := context.Background()
+	admin := a.loggedIn("boss@example.com", models.RoleAdmin)
+	staff := a.loggedIn("front@example.com", models.RoleStaff)
+	for _, name := range []string{"48h", "2h"} {
+		if _, err := f.rem.SetRuleEnabled(ctx, models.SystemActor(), ruleID(t, a, name), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, body := admin.post("/admin/rules", form("name", "Evening before", "timing", "day_before", "days_before", "1", "local_time", "20:00", "enabled", "1"))
+	expectRedirect(t, "reminder rule", resp, body, "/admin/texts/*")
+	resp, body = admin.post("/admin/rules", form("name", "Opened overnight", "timing", "nudge", "after_rule_id", idStr(ruleID(t, a, "Evening before")),
+		"after", "12h", "signal", "clicked_not_confirmed", "enabled", "1"))
+	expectRedirect(t, "nudge rule", resp, body, "/admin/texts/*")
+	reports := delivery.New(a.store, a.ob, a.clinic, func() time.Time { return a.now })
+
+	for i, c := range []struct {
+		what, zone, country, phone, start string
+		reminder, nudge                   time.Time
+		nudgeLocal                        string
+	}{
+		{"New York, spring forward", "America/New_York", "US", "+12125550147", "2026-03-08T11:00",
+			time.Date(2026, 3, 8, 1, 0, 0, 0, time.UTC), time.Date(2026, 3, 8, 13, 0, 0, 0, time.UTC), "09:00"},
+		{"Paris, fall back", "Europe/Paris", "FR", "+33612345670", "2026-10-25T12:00",
+			time.Date(2026, 10, 24, 18, 0, 0, 0, time.UTC), time.Date(2026, 10, 25, 6, 0, 0, 0, time.UTC), "07:00"},
+	} {
+		t.Run(c.what, func(t *testing.T) {
+			loc := a.addLocation("Site "+strconv.Itoa(i), c.zone, c.country)
+			p := a.addPatient("Dana", "Lee", c.phone)
+			a.now = c.reminder.Add(-72 * time.Hour)
+			resp, body := staff.post("/appointments", form("patient_id", idStr(p.ID), "location_id", idStr(loc.ID),
+				"starts_at", c.start, "duration_minutes", "30", "allow_busy", "1"))
+			expectRedirect(t, "book", resp, body, "/appointments/*")
+			id := idOf(t, resp, "/appointments/")
+			ms := messagesOf(t, a, id)
+			r, n := ms["Evening before"], ms["Opened overnight"]
+			if r.Status != models.MsgPlanned || !r.SendAt.Equal(c.reminder) {
+				t.Fatalf("reminder %s at %s, want planned at %s", r.Status, r.SendAt, c.reminder)
+			}
+			if n.Status != models.MsgPlanned || !n.SendAt.Equal(c.nudge) {
+				t.Fatalf("nudge %s at %s, want planned at %s (12 h after the reminder)", n.Status, n.SendAt, c.nudge)
+			}
+			if got := n.SendAt.In(loc.Zone()).Format("15:04"); got != c.nudgeLocal {
+				t.Fatalf("nudge at %s local, want %s", got, c.nudgeLocal)
+			}
+
+			a.now = c.reminder
+			resp, _ = staff.post("/upcoming/"+idStr(r.ID)+"/send", nil)
+			resp.Body.Close()
+			if st := messagesOf(t, a, id)["Evening before"].Status; st != models.MsgAccepted && st != models.MsgSent {
+				t.Fatalf("reminder %s", st)
+			}
+			a.now = c.reminder.Add(time.Hour)
+			hit, _ := json.Marshal(smscx.Hit{HitID: int64(i + 1), ShortlinkID: "sl-" + strconv.Itoa(i), PhoneNumber: p.Phone, Datetime: a.now.Format(time.RFC3339)})
+			if res, err := reports.Apply(ctx, smscx.EventShortlinkHit, hit); err != nil || !strings.Contains(res.Text, "recorded on appointment "+idStr(id)) {
+				t.Fatalf("hit: %+v %v", res, err)
+			}
+			if got := messagesOf(t, a, id)["Opened overnight"].SendAt; !got.Equal(c.nudge) {
+				t.Fatalf("after the reminder went out the nudge moved to %s", got)
+			}
+			a.now = c.nudge
+			resp, _ = staff.post("/upcoming/"+idStr(n.ID)+"/send", nil)
+			resp.Body.Close()
+			if m := messagesOf(t, a, id)["Opened overnight"]; m.Status != models.MsgAccepted && m.Status != models.MsgSent {
+				t.Fatalf("nudge %s %q", m.Status, m.Reason)
+			}
+		})
+	}
+}
