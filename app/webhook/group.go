@@ -5,7 +5,6 @@ import (
 	"errors"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"apptconfirm/models"
@@ -13,14 +12,8 @@ import (
 
 // Group commit limits.
 const (
-	// maxGroupRows bounds the rows one group transaction writes; a request
-	// with more rows than this is written alone, whole.
-	maxGroupRows = 256
-	// maxLinger bounds how long the writer waits for requests still being
-	// decoded before it commits a group smaller than maxGroupRows. It
-	// waits only while such requests exist, so a lone request is written
-	// at once.
-	maxLinger = 1500 * time.Microsecond
+	// maxGroupRows bounds the rows one group transaction writes.
+	maxGroupRows = 20000
 	// groupTimeout bounds one group transaction; it does not depend on
 	// any one request, whose client may go away while others wait.
 	groupTimeout = 15 * time.Second
@@ -28,34 +21,19 @@ const (
 
 // groupCommit writes the batches of concurrent requests in one transaction
 // (a group commit), so that a commit, the expensive part of a durable write,
-// is shared by every request waiting at that moment. Requests hand their
-// rows to one writer goroutine and wait for its commit; a request's batch
-// is all in or all out, and each learns its own count of new rows. The
-// writer runs only while there is work: the first request to find none
-// starts it, and it ends when nothing waits, so whatever was queued is
-// written before it stops (a server shutting down waits for its handlers,
-// and so for their commits).
+// is shared by every request waiting at that moment. Each request still
+// gets its own insert statement, and so its own count of new rows; a
+// request's batch is all in or all out. There is no goroutine when there is
+// no work: the first request to find no writer becomes it, and hands over
+// to a background goroutine only when more work arrived meanwhile.
 type groupCommit struct {
 	store *models.Store
 	// timeout bounds one group transaction (groupTimeout).
 	timeout time.Duration
-	// linger is maxLinger; tests may change it.
-	linger time.Duration
-
-	// arriving counts requests being decoded, which will soon queue rows:
-	// the writer lingers for them.
-	arriving atomic.Int64
-	// wake tells a lingering writer that a request queued or gave up.
-	wake chan struct{}
 
 	mu      sync.Mutex
 	pending []*insertReq
-	rows    int // rows in pending
 	writing bool
-}
-
-func newGroupCommit(store *models.Store) *groupCommit {
-	return &groupCommit{store: store, timeout: groupTimeout, linger: maxLinger, wake: make(chan struct{}, 1)}
 }
 
 // insertReq is one request's batch waiting for its commit.
@@ -66,40 +44,17 @@ type insertReq struct {
 	done   chan struct{}
 }
 
-// arrive says a request has begun decoding; the returned func, called once
-// whether or not the request queues rows, says it no longer will.
-func (g *groupCommit) arrive() (leave func()) {
-	g.arriving.Add(1)
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			g.arriving.Add(-1)
-			g.poke()
-		})
-	}
-}
-
-func (g *groupCommit) poke() {
-	select {
-	case g.wake <- struct{}{}:
-	default:
-	}
-}
-
 // insert stores rows (ON CONFLICT DO NOTHING on the de-duplication key)
-// and returns how many were new, once they are committed. leave is arrive's
-// func; insert calls it once the rows are queued.
-func (g *groupCommit) insert(ctx context.Context, leave func(), rows []models.WebhookEvent) (int, error) {
+// and returns how many were new, once they are committed.
+func (g *groupCommit) insert(ctx context.Context, rows []models.WebhookEvent) (int, error) {
 	req := &insertReq{rows: rows, done: make(chan struct{})}
 	g.mu.Lock()
 	g.pending = append(g.pending, req)
-	g.rows += len(rows)
-	start := !g.writing
+	lead := !g.writing
 	g.writing = true
 	g.mu.Unlock()
-	leave()
-	if start {
-		go g.run()
+	if lead {
+		g.write()
 	}
 	select {
 	case <-req.done:
@@ -111,53 +66,27 @@ func (g *groupCommit) insert(ctx context.Context, leave func(), rows []models.We
 	}
 }
 
-// run is the writer: it commits one group after another until nothing
-// waits.
-func (g *groupCommit) run() {
-	for {
-		g.waitForMore()
-		g.mu.Lock()
-		if len(g.pending) == 0 {
-			g.writing = false
-			g.mu.Unlock()
-			return
-		}
-		n, rows := 0, 0
-		for n < len(g.pending) && (n == 0 || rows+len(g.pending[n].rows) <= maxGroupRows) {
-			rows += len(g.pending[n].rows)
-			n++
-		}
-		group := g.pending[:n:n]
-		g.pending = g.pending[n:]
-		g.rows -= rows
-		g.mu.Unlock()
-		g.commit(group)
+// write commits one group, then hands the writer's role to a background
+// goroutine if more requests are waiting.
+func (g *groupCommit) write() {
+	g.mu.Lock()
+	n, rows := 0, 0
+	for n < len(g.pending) && (n == 0 || rows+len(g.pending[n].rows) <= maxGroupRows) {
+		rows += len(g.pending[n].rows)
+		n++
 	}
-}
+	group := g.pending[:n:n]
+	g.pending = g.pending[n:]
+	g.mu.Unlock()
 
-// waitForMore lingers, at most g.linger, while the queued rows do not fill
-// a group and requests still being decoded will add to them.
-func (g *groupCommit) waitForMore() {
-	var deadline *time.Timer
-	for {
-		g.mu.Lock()
-		full := g.rows >= maxGroupRows
-		g.mu.Unlock()
-		if full || g.arriving.Load() == 0 {
-			break
-		}
-		if deadline == nil {
-			deadline = time.NewTimer(g.linger)
-		}
-		select {
-		case <-g.wake:
-			continue
-		case <-deadline.C:
-		}
-		break
-	}
-	if deadline != nil {
-		deadline.Stop()
+	g.commit(group)
+
+	g.mu.Lock()
+	more := len(g.pending) > 0
+	g.writing = more
+	g.mu.Unlock()
+	if more {
+		go g.write()
 	}
 }
 

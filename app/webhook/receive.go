@@ -91,7 +91,7 @@ func NewReceiver(o ReceiverOptions) (*Receiver, error) {
 		o.Now = time.Now
 	}
 	return &Receiver{
-		store: o.Store, group: newGroupCommit(o.Store),
+		store: o.Store, group: &groupCommit{store: o.Store, timeout: groupTimeout},
 		secretHash: sha256.Sum256([]byte(o.Secret)), maxBody: o.MaxBodyBytes,
 		notifier: o.Notifier, traffic: o.Traffic, metrics: o.Metrics, log: o.Log, now: o.Now,
 	}, nil
@@ -214,8 +214,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (r *Receiver) Ingest(ctx context.Context, body []byte) (Receipt, error) {
 	r.traffic.begin()
 	defer r.traffic.end()
-	leave := r.group.arrive()
-	defer leave()
 	b, err := decodeBatch(body)
 	if err != nil {
 		return Receipt{}, err
@@ -239,7 +237,7 @@ func (r *Receiver) Ingest(ctx context.Context, body []byte) (Receipt, error) {
 			rows[i].Result = "ignored: event type not handled"
 		}
 	}
-	receipt.Stored, err = r.group.insert(ctx, leave, rows)
+	receipt.Stored, err = r.group.insert(ctx, rows)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("webhook: store %s batch: %w", b.event, err)
 	}
