@@ -3,7 +3,10 @@ package models_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
@@ -97,4 +100,156 @@ func TestRuleCovers(t *testing.T) {
 			t.Errorf("%+v covers plain = %v", c.r, got)
 		}
 	}
+}
+
+// FuzzParseIDList: a stored or typed list of ids never panics, and what
+// it accepts writes back to a list that reads the same.
+func FuzzParseIDList(f *testing.F) {
+	for _, s := range []string{"", "1", "3,7,12", " 7, 3,7 ,12", "1,,2", "x", "0", "4294967295", "4294967296"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := models.ParseIDList(s)
+		if err != nil {
+			return
+		}
+		back, err := models.ParseIDList(l.String())
+		if err != nil || back.String() != l.String() {
+			t.Fatalf("ParseIDList(%q) = %v, written %q, read back %v %v", s, l, l.String(), back, err)
+		}
+		for _, id := range l {
+			if id == 0 || !back.Has(id) {
+				t.Fatalf("ParseIDList(%q): id %d", s, id)
+			}
+		}
+	})
+}
+
+// FuzzParseLocalTime: a rule's local time never panics; what it accepts
+// is a time of day that writes back as given.
+func FuzzParseLocalTime(f *testing.F) {
+	for _, s := range []string{"10:00", "00:00", "23:59", "24:00", "9:00", "10:60", "ab:cd", "", "10:00:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, ok := models.ParseLocalTime(s)
+		if !ok {
+			return
+		}
+		if m < 0 || m >= 24*60 || fmt.Sprintf("%02d:%02d", m/60, m%60) != s {
+			t.Fatalf("ParseLocalTime(%q) = %d", s, m)
+		}
+	})
+}
+
+// A database at version 12 with rules and messages moves to 13 with every
+// rule an offset before the start for every appointment, as it was, and
+// every message without a stated reason; on both databases.
+func TestMigration13KeepsRules(t *testing.T) {
+	for _, db := range []struct{ name, driver string }{{"sqlite", models.DriverSQLite}, {"postgres", models.DriverPostgres}} {
+		t.Run(db.name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := filepath.Join(t.TempDir(), "v12.db")
+			if db.driver == models.DriverPostgres {
+				dsn = storetest.PostgresDSN(t)
+			}
+			s, err := models.Open(models.Options{Driver: db.driver, DSN: dsn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.MigrateTo(ctx, 12); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now().UTC()
+			if err := s.DB(ctx).Exec(`INSERT INTO reminder_rules (name, before_seconds, only_if_unconfirmed, enabled, created_at, updated_at)
+				VALUES ('48h', 172800, ?, ?, ?, ?)`, false, true, now, now).Error; err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			rules, err := s.Rules(ctx)
+			if err != nil || len(rules) != 1 {
+				t.Fatalf("rules %+v %v", rules, err)
+			}
+			r := rules[0]
+			if r.TimingOrBefore() != models.RuleBefore || r.Timing != models.RuleBefore || r.Before() != 48*time.Hour || r.Scoped() || r.IsNudge() ||
+				!r.Covers(&models.Appointment{LocationID: 7}) {
+				t.Fatalf("rule after migration 13: %+v", r)
+			}
+			// The new columns are written and read back.
+			typ := &models.AppointmentType{Name: "Check-up", DefaultDurationMinutes: 30, Colour: "#2563eb"}
+			if err := s.CreateAppointmentType(ctx, typ); err != nil {
+				t.Fatal(err)
+			}
+			r.Timing, r.DaysBefore, r.LocalTime, r.TypeIDs, r.LocationIDs = models.RuleDayBefore, 1, "10:00", models.IDList{typ.ID}, models.IDList{3, 1}
+			if err := s.SaveRule(ctx, &r); err != nil {
+				t.Fatal(err)
+			}
+			back, err := s.Rule(ctx, r.ID)
+			if err != nil || back.Timing != models.RuleDayBefore || back.LocalTime != "10:00" || back.TypeIDs.String() != "1" || back.LocationIDs.String() != "1,3" {
+				t.Fatalf("saved %+v %v", back, err)
+			}
+		})
+	}
+}
+
+// NudgeFacts reads the latest reminder of the followed rule that went out,
+// and the clicks and replies on the appointment since it went out (a click
+// on that reminder's own link counts whenever it is recorded), on both
+// databases.
+func TestNudgeFacts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		db := s.DB(ctx)
+		loc := models.Location{Name: "Main", TimeZone: "UTC", Country: "US"}
+		if err := db.Create(&loc).Error; err != nil {
+			t.Fatal(err)
+		}
+		p := models.Patient{FirstName: "Ada", Phone: "+12025550111", Language: "en"}
+		if err := db.Create(&p).Error; err != nil {
+			t.Fatal(err)
+		}
+		appt := models.Appointment{PatientID: p.ID, LocationID: loc.ID, StartsAt: now.Add(48 * time.Hour), DurationMinutes: 30, Status: models.Scheduled}
+		if err := db.Create(&appt).Error; err != nil {
+			t.Fatal(err)
+		}
+		rule := models.ReminderRule{Name: "24h", BeforeSeconds: 86400, Enabled: true}
+		if err := db.Create(&rule).Error; err != nil {
+			t.Fatal(err)
+		}
+		f, err := s.NudgeFacts(ctx, appt.ID, rule.ID)
+		if err != nil || f.Reminder != nil {
+			t.Fatalf("before any reminder: %+v %v", f, err)
+		}
+		// An earlier message clicked before the reminder does not count.
+		earlier := models.Message{UUID: "b", AppointmentID: &appt.ID, Kind: models.KindBookingConfirm, To: p.Phone, Status: models.MsgDelivered, SendAt: now.Add(-time.Hour)}
+		sentAt := now.Add(time.Minute)
+		reminder := models.Message{UUID: "r", AppointmentID: &appt.ID, RuleID: &rule.ID, Kind: models.KindReminder, To: p.Phone, Status: models.MsgDelivered, SendAt: now, SentAt: &sentAt}
+		cancelled := models.Message{UUID: "c", AppointmentID: &appt.ID, RuleID: &rule.ID, Kind: models.KindReminder, To: p.Phone, Status: models.MsgCancelled, SendAt: now.Add(time.Hour)}
+		for _, m := range []*models.Message{&earlier, &reminder, &cancelled} {
+			if err := db.Create(m).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.AddTimeline(ctx, models.TimelineEntry{AppointmentID: appt.ID, At: now.Add(-30 * time.Minute), Kind: models.TimelineClick, Detail: "Link opened", MessageID: &earlier.ID}); err != nil {
+			t.Fatal(err)
+		}
+		f, err = s.NudgeFacts(ctx, appt.ID, rule.ID)
+		if err != nil || f.Reminder == nil || f.Reminder.ID != reminder.ID || !f.Since.Equal(sentAt) || f.Clicked || f.Replied {
+			t.Fatalf("after the reminder: %+v %v", f, err)
+		}
+		err = s.AddTimeline(ctx,
+			models.TimelineEntry{AppointmentID: appt.ID, At: now.Add(2 * time.Minute), Kind: models.TimelineOpen, Detail: "Opened the appointment page"},
+			models.TimelineEntry{AppointmentID: appt.ID, At: now.Add(3 * time.Minute), Kind: models.TimelineReply, Detail: "Reply: see you"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err = s.NudgeFacts(ctx, appt.ID, rule.ID)
+		if err != nil || !f.Clicked || !f.Replied {
+			t.Fatalf("after a visit and a reply: %+v %v", f, err)
+		}
+	})
 }

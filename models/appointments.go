@@ -37,7 +37,7 @@ func (s *Store) appointment(ctx context.Context, id uint, lock bool) (*Appointme
 	if a.Patient, err = first[Patient](ctx, s, "patient", a.PatientID, false); err != nil {
 		return nil, fmt.Errorf("appointment %d: %w", id, err)
 	}
-	if a.Location, err = first[Location](ctx, s, "location", a.LocationID, false); err != nil {
+	if a.Location, err = s.cachedLocation(ctx, a.LocationID); err != nil {
 		return nil, fmt.Errorf("appointment %d: %w", id, err)
 	}
 	if a.ProviderID != nil {

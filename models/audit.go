@@ -21,6 +21,10 @@ func (s *Store) Audit(ctx context.Context, at time.Time, actor Actor, action, en
 		EntityID: entityID,
 		Detail:   Clip(detail, 1000),
 	}
+	if st := s.txOf(ctx); st != nil && st.deferLogs {
+		st.audit = append(st.audit, e)
+		return nil
+	}
 	if err := s.write(ctx, func(db *gorm.DB) error { return db.Create(&e).Error }); err != nil {
 		return fmt.Errorf("store: write audit: %w", err)
 	}

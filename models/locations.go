@@ -9,7 +9,7 @@ import (
 
 // Location returns one location, or ErrNotFound.
 func (s *Store) Location(ctx context.Context, id uint) (*Location, error) {
-	return first[Location](ctx, s, "location", id, false)
+	return s.cachedLocation(ctx, id)
 }
 
 // LockLocation returns one location, locked for update on PostgreSQL.
@@ -28,10 +28,15 @@ func (s *Store) Locations(ctx context.Context) ([]Location, error) {
 
 // DefaultLocation returns the default location, or ErrNotFound.
 func (s *Store) DefaultLocation(ctx context.Context) (*Location, error) {
+	c := readCacheOf(ctx)
+	if l, ok := c.cachedDefault(); ok {
+		return l, nil
+	}
 	var l Location
 	if err := s.conn(ctx).Where("is_default = ?", true).Order("id").Take(&l).Error; err != nil {
 		return nil, fmt.Errorf("default location: %w", Classify(err))
 	}
+	c.putDefault(&l)
 	return &l, nil
 }
 

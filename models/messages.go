@@ -82,7 +82,7 @@ func (s *Store) MessageSummaries(ctx context.Context, ids []uint) (map[uint][]Me
 		return out, nil
 	}
 	var msgs []Message
-	err := s.conn(ctx).Select("id", "appointment_id", "rule_id", "rule_name", "kind", "status", "send_at", "sent_at", "provider_message_id", "reason", "language", "fallback_from").
+	err := s.conn(ctx).Select("id", "appointment_id", "rule_id", "rule_name", "kind", "status", "send_at", "sent_at", "provider_message_id", "reason", "language", "fallback_from", "planned_because").
 		Where("appointment_id IN ?", ids).Order("appointment_id, send_at, id").Find(&msgs).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: message summaries: %w", Classify(err))
@@ -199,11 +199,17 @@ var countedReminderStatuses = []MessageStatus{MsgPlanned, MsgSending, MsgAccepte
 // than except go (or went) out, for those planned or sent between from and
 // to: the time sent when they left, else the planned time.
 func (s *Store) ReminderTimes(ctx context.Context, patientID, except uint, from, to time.Time) ([]time.Time, error) {
+	st := s.txOf(ctx)
+	if noRemindersStored(st, patientID) {
+		// A patient created in this transaction: only the reminders
+		// it holds can be theirs.
+		return heldReminderTimes(st, nil, patientID, except, from.UTC(), to.UTC()), nil
+	}
 	var rows []struct {
 		SendAt time.Time
 		SentAt *time.Time
 	}
-	err := s.conn(ctx).Model(&Message{}).Select("send_at, sent_at").
+	err := s.conn(context.WithValue(ctx, heldOKKey{}, true)).Model(&Message{}).Select("send_at, sent_at").
 		Where("patient_id = ? AND kind = ? AND appointment_id <> ? AND status IN ? AND send_at >= ? AND send_at < ?",
 			patientID, KindReminder, except, countedReminderStatuses, from.UTC(), to.UTC()).
 		Find(&rows).Error
@@ -218,7 +224,8 @@ func (s *Store) ReminderTimes(ctx context.Context, patientID, except uint, from,
 			out = append(out, r.SendAt)
 		}
 	}
-	return out, nil
+	// The reminders held for a later insert count too (HoldMessages).
+	return heldReminderTimes(st, out, patientID, except, from.UTC(), to.UTC()), nil
 }
 
 // AppointmentsWithSkipped returns, by id, the patient's upcoming active

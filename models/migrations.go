@@ -133,6 +133,8 @@ var migrations = []migration{
 	{13, "appointment types; scoped, fixed-time and nudge reminder rules", migrateV13},
 	{14, "waitlist: entries, freed times and offers of them", migrateV14},
 	{16, "analytics: indexes for the attributed reminder and moves", migrateV16},
+	{17, "import jobs' progress, kept across restarts", migrateV17},
+	{20, "analytics: per-day summary, its members, dirty days and watermark", migrateV20},
 }
 
 // v8SuppressedNumber is SuppressedNumber as migration 8 created it.

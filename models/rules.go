@@ -19,10 +19,15 @@ func (s *Store) LockRule(ctx context.Context, id uint) (*ReminderRule, error) {
 
 // Rules returns every reminder rule, enabled or not, by id.
 func (s *Store) Rules(ctx context.Context) ([]ReminderRule, error) {
+	c := readCacheOf(ctx)
+	if rules, ok := c.cachedRules(); ok {
+		return rules, nil
+	}
 	var rules []ReminderRule
 	if err := s.conn(ctx).Order("id").Find(&rules).Error; err != nil {
 		return nil, fmt.Errorf("store: rules: %w", Classify(err))
 	}
+	c.putRules(rules)
 	return rules, nil
 }
 

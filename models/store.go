@@ -136,6 +136,9 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
+	if err := registerHeldGuard(db); err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)

@@ -17,6 +17,10 @@ func (s *Store) AddTimeline(ctx context.Context, entries ...TimelineEntry) error
 		entries[i].At = DBTime(entries[i].At)
 		entries[i].Detail = Clip(entries[i].Detail, 1000)
 	}
+	if st := s.txOf(ctx); st != nil && st.deferLogs {
+		st.timeline = append(st.timeline, entries...)
+		return nil
+	}
 	err := s.write(ctx, func(db *gorm.DB) error {
 		if len(entries) == 1 {
 			return db.Create(&entries[0]).Error

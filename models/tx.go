@@ -16,6 +16,32 @@ type txState struct {
 	// savepoints counts the savepoints opened in the transaction so far,
 	// shared by the transaction and its savepoints, to name them apart.
 	savepoints *int
+	// deferLogs is set by DeferLogs: timeline and audit rows wait in
+	// timeline and audit to be stored at the commit, as events do.
+	deferLogs bool
+	timeline  []TimelineEntry
+	audit     []AuditEntry
+	// parent is the transaction a savepoint is in; nil for a transaction.
+	parent *txState
+	// holdMessages is set by HoldMessages: CreateMessagesThen holds its
+	// messages in held until FlushMessages or the commit.
+	holdMessages bool
+	held         []heldMessages
+	// newPatients are the patients created in the transaction, and
+	// messaged those of its patients that messages were inserted for
+	// (kept in the transaction's state, not its savepoints'); unknown is
+	// set when a statement changed messages in a way not tracked. See
+	// ReminderTimes.
+	newPatients, messaged map[uint]bool
+	unknown               bool
+}
+
+// root returns the transaction st is a savepoint of, or st.
+func (st *txState) root() *txState {
+	for st.parent != nil {
+		st = st.parent
+	}
+	return st
 }
 
 // txKey is the context key of the open transaction.
@@ -65,6 +91,9 @@ func (s *Store) conn(ctx context.Context) *gorm.DB {
 // (WriterTurn).
 func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if parent := s.txOf(ctx); parent != nil {
+		if inline, _ := ctx.Value(inlineKey{}).(*txState); inline == parent {
+			return Classify(fn(ctx))
+		}
 		return s.savepoint(ctx, parent, fn)
 	}
 	release, err := s.WriterTurn(ctx)
@@ -77,10 +106,16 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) erro
 		if err := fn(context.WithValue(ctx, txKey{}, st)); err != nil {
 			return err
 		}
+		inner := context.WithValue(ctx, txKey{}, st)
+		if err := s.FlushMessages(inner); err != nil {
+			return err
+		}
+		if err := s.storeDeferredLogs(inner, st); err != nil {
+			return err
+		}
 		if len(st.events) == 0 {
 			return nil
 		}
-		inner := context.WithValue(ctx, txKey{}, st)
 		if err := s.insertEvents(inner, st.events); err != nil {
 			return err
 		}
@@ -123,7 +158,7 @@ func (s *Store) savepoint(ctx context.Context, parent *txState, fn func(ctx cont
 			db.Exec("RELEASE SAVEPOINT " + name)
 		}
 	}()
-	st := &txState{store: s, db: parent.db, savepoints: parent.savepoints}
+	st := &txState{store: s, db: parent.db, savepoints: parent.savepoints, deferLogs: parent.deferLogs, parent: parent, holdMessages: parent.holdMessages}
 	err = fn(context.WithValue(ctx, txKey{}, st))
 	done = true
 	if err != nil {
@@ -133,7 +168,28 @@ func (s *Store) savepoint(ctx context.Context, parent *txState, fn func(ctx cont
 		return Classify(err)
 	}
 	parent.events = append(parent.events, st.events...)
+	parent.timeline = append(parent.timeline, st.timeline...)
+	parent.audit = append(parent.audit, st.audit...)
+	parent.held = append(parent.held, st.held...)
 	return nil
+}
+
+type inlineKey struct{}
+
+// Inline returns a context under which Tx, called inside the transaction
+// or savepoint ctx carries, runs fn right in it rather than in a savepoint
+// of its own. It is for a caller that has just opened a savepoint and lets
+// every error of the calls it makes fail that savepoint: their own
+// savepoints would roll back nothing more, at two statements each. A
+// caller that catches a nested call's error and goes on must not use it.
+// A savepoint opened under the returned context (by a Tx with a context
+// not derived from it) is not affected.
+func (s *Store) Inline(ctx context.Context) context.Context {
+	st := s.txOf(ctx)
+	if st == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, inlineKey{}, st)
 }
 
 // write runs fn on the handle for ctx: inside the transaction ctx carries,

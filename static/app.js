@@ -23,6 +23,35 @@
       box.focus();
     }
   });
+  // Choosing an appointment type in the booking form fills in its usual
+  // length: <select data-fills-duration> with <option data-duration="30">.
+  document.addEventListener("change", function (ev) {
+    var sel = ev.target;
+    if (!sel.matches || !sel.matches("select[data-fills-duration]")) {
+      return;
+    }
+    var opt = sel.options[sel.selectedIndex];
+    var minutes = opt && opt.getAttribute("data-duration");
+    var box = document.getElementById("f-duration_minutes");
+    if (minutes && box) {
+      box.value = minutes;
+    }
+  });
+  // A "select all" box ticks every box of its section (Today's outcomes):
+  // <label hidden><input type="checkbox" data-select-all> All</label>,
+  // shown only once this script runs.
+  document.querySelectorAll("[data-select-all]").forEach(function (all) {
+    var scope = all.closest("section") || document;
+    var label = all.closest("label");
+    if (label) {
+      label.hidden = false;
+    }
+    all.addEventListener("change", function () {
+      scope.querySelectorAll('input[type="checkbox"][name="id"]').forEach(function (box) {
+        box.checked = all.checked;
+      });
+    });
+  });
   // The main menu folds behind a button on narrow screens; without script
   // it stays open.
   var toggle = document.querySelector(".nav-toggle");

@@ -7,10 +7,10 @@
 // page, the API and the CSV downloads.
 //
 // The definitions are in docs/analytics.md and the code follows them
-// exactly. The counting is done in the database (grouped statements
-// bounded by the start index of appointments, each half of the range on
-// its own connection); Go only adds up the groups. Nothing is cached: every report is computed when asked for, and
-// says when.
+// exactly. Direct counts in the database (grouped statements bounded by
+// the start index of appointments, each half of the range on its own
+// connection); Report adds up the same counts kept per day in a summary
+// that the domain events keep up to date (summary.go), and says as of when.
 package analytics
 
 import (
@@ -185,15 +185,6 @@ func (c Counts) Reschedule() Rate { return Rate{c.Rescheduled, c.Appointments} }
 // NoShowRate is NoShow over Outcome.
 func (c Counts) NoShowRate() Rate { return Rate{c.NoShow, c.Outcome} }
 
-func (c *Counts) add(g models.OutcomeGroup) {
-	c.Appointments += g.N
-	c.Confirmed += g.Confirmed
-	c.Cancelled += g.Cancelled
-	c.Rescheduled += g.Rescheduled
-	c.NoShow += g.NoShow
-	c.Outcome += g.Outcome
-}
-
 // Row is one line of a breakdown.
 type Row struct {
 	// Key identifies the line in its breakdown: a rule, provider or
@@ -256,8 +247,15 @@ type Report struct {
 	// Reminders is the table of which reminder works best, ranked rules
 	// first, by confirmation rate.
 	Reminders []ReminderRow
-	// ComputedAt is when the figures were read (they are never cached).
+	// ComputedAt is when the report was made.
 	ComputedAt time.Time
+	// AsOf is the time up to which the figures take every change into
+	// account: ComputedAt when they are exact, earlier when some days of
+	// the summary were still out of date (see Report).
+	AsOf time.Time
+	// FromSummary: the figures were added up from the per-day summary
+	// rather than counted directly.
+	FromSummary bool
 }
 
 // Breakdown returns the breakdown called name.
@@ -297,33 +295,21 @@ func New(store *models.Store, opts Options) *Service {
 // than MaxDays days.
 var ErrBadRange = errors.New("analytics: the range must be 1 to 366 days, from before to")
 
-// Report computes the analytics of r: the outcomes and the reminders sent
-// of each half of the range at once on two connections, then the freed
-// times.
-func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
-	if r.Zone == nil {
-		r.Zone = time.UTC
-	}
-	if r.From.IsZero() || !r.To.After(r.From) || r.Days() > MaxDays {
-		return nil, ErrBadRange
-	}
-	locs, err := s.store.Locations(ctx)
+// Direct computes the analytics of r from the appointments, messages and
+// events themselves: the outcomes and the reminders sent of each half of
+// the range at once on two connections, then the freed times. It is the
+// reference the summary (Report) is checked against.
+func (s *Service) Direct(ctx context.Context, r Range) (*Report, error) {
+	r, err := checkRange(r)
 	if err != nil {
-		return nil, fmt.Errorf("analytics: %w", err)
+		return nil, err
 	}
-	provs, err := s.store.Providers(ctx, models.ProviderFilter{})
+	n, locs, err := s.names(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("analytics: %w", err)
-	}
-	rules, err := s.store.Rules(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("analytics: %w", err)
-	}
-	types, err := s.store.AppointmentTypes(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("analytics: %w", err)
+		return nil, err
 	}
 	rep := &Report{Range: r, ComputedAt: s.now()}
+	rep.AsOf = rep.ComputedAt
 	q := models.AnalyticsRange{From: r.From, To: r.To, Offsets: offsetSpans(locs, r.From.Add(-offsetLookback), r.To)}
 	// The range in two halves, counted at once on two connections (SQLite
 	// in WAL mode reads in parallel); the groups of both are added up.
@@ -332,7 +318,7 @@ func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 	halves[0].To, halves[1].From = mid, mid
 	var groups [2][]models.OutcomeGroup
 	var sends [2][]models.ReminderSends
-	var errs [3]error
+	var errs [2]error
 	count := func(i int) {
 		if groups[i], errs[i] = s.store.CountOutcomes(ctx, halves[i]); errs[i] == nil {
 			sends[i], errs[i] = s.store.CountReminderSends(ctx, halves[i])
@@ -341,23 +327,43 @@ func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 	var wg sync.WaitGroup
 	wg.Go(func() { count(0) })
 	count(1)
-	refills, total, errR := s.store.CountRefills(ctx, q)
-	errs[2] = errR
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
-	rep.Refill = Rate{total.Taken, total.Offered}
-	deleted := ""
-	for _, sd := range append(sends[0], sends[1]...) {
-		if sd.RuleID == 0 {
-			if deleted, err = s.store.DeletedRuleName(ctx, q); err != nil {
-				return nil, fmt.Errorf("analytics: %w", err)
-			}
-			break
-		}
+	ls := lines(append(groups[0], groups[1]...), append(sends[0], sends[1]...))
+	return rep, s.finish(ctx, rep, q, ls, n)
+}
+
+func checkRange(r Range) (Range, error) {
+	if r.Zone == nil {
+		r.Zone = time.UTC
 	}
+	if r.From.IsZero() || !r.To.After(r.From) || r.Days() > MaxDays {
+		return r, ErrBadRange
+	}
+	return r, nil
+}
+
+// names reads what the ids of the lines are called, and the locations.
+func (s *Service) names(ctx context.Context) (names, []models.Location, error) {
 	n := names{types: map[uint]string{}, locations: map[uint]string{}, providers: map[uint]string{}, rules: map[uint]*models.ReminderRule{}}
+	locs, err := s.store.Locations(ctx)
+	if err != nil {
+		return n, nil, fmt.Errorf("analytics: %w", err)
+	}
+	provs, err := s.store.Providers(ctx, models.ProviderFilter{})
+	if err != nil {
+		return n, nil, fmt.Errorf("analytics: %w", err)
+	}
+	rules, err := s.store.Rules(ctx)
+	if err != nil {
+		return n, nil, fmt.Errorf("analytics: %w", err)
+	}
+	types, err := s.store.AppointmentTypes(ctx)
+	if err != nil {
+		return n, nil, fmt.Errorf("analytics: %w", err)
+	}
 	for _, l := range locs {
 		n.locations[l.ID] = l.Name
 	}
@@ -371,8 +377,31 @@ func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 		n.types[t.ID] = t.Name
 	}
 	n.twelve = s.twelve
-	fold(rep, append(groups[0], groups[1]...), append(sends[0], sends[1]...), refills, deleted, n)
-	return rep, nil
+	return n, locs, nil
+}
+
+// finish counts the freed times of the range, names the deleted rules
+// when a line needs it, and folds the lines into rep.
+func (s *Service) finish(ctx context.Context, rep *Report, q models.AnalyticsRange, ls []models.AnalyticsDay, n names) error {
+	refills, total, err := s.store.CountRefills(ctx, q)
+	if err != nil {
+		return fmt.Errorf("analytics: %w", err)
+	}
+	rep.Refill = Rate{total.Taken, total.Offered}
+	deleted := ""
+	for _, l := range ls {
+		if l.Dim != dimSends && l.Dim != dimRule || l.Line == noneKey {
+			continue
+		}
+		if v, _ := strconv.ParseUint(l.Line, 10, 64); n.rules[uint(v)] == nil {
+			if deleted, err = s.store.DeletedRuleName(ctx, q); err != nil {
+				return fmt.Errorf("analytics: %w", err)
+			}
+			break
+		}
+	}
+	fold(rep, ls, refills, deleted, n)
+	return nil
 }
 
 // names resolves the ids of the groups.
@@ -406,8 +435,90 @@ const noneKey = "none"
 // noneLabel names them.
 const noneLabel = "Confirmed before any reminder"
 
-// fold adds the groups up into rep's breakdowns and table.
-func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSends, refills []models.RefillGroup, deleted string, n names) {
+// Dimensions of the summary's lines (models.AnalyticsDay.Dim).
+const (
+	dimIn    = "in"    // every appointment of the range (N only)
+	dimTotal = "total" // the reminded appointments
+	dimRule  = "rule"  // by attributed rule id ("0" a deleted rule, "none")
+	dimHour  = "hour"  // by local hour of the attributed reminder ("none")
+	dimLang  = "lang"
+	dimProv  = "prov"
+	dimLoc   = "loc"
+	dimType  = "type"
+	dimSends = "sends" // reminders sent and delivered, by rule id
+)
+
+// lines turns the groups of the outcomes and the sends per rule into the
+// lines of each breakdown, the form the summary keeps per day.
+func lines(groups []models.OutcomeGroup, sends []models.ReminderSends) []models.AnalyticsDay {
+	idx := map[[2]string]*models.AnalyticsDay{}
+	var order [][2]string
+	get := func(dim, line string) *models.AnalyticsDay {
+		k := [2]string{dim, line}
+		l, ok := idx[k]
+		if !ok {
+			l = &models.AnalyticsDay{Dim: dim, Line: line}
+			idx[k] = l
+			order = append(order, k)
+		}
+		return l
+	}
+	add := func(l *models.AnalyticsDay, g models.OutcomeGroup) {
+		l.N += g.N
+		l.Confirmed += g.Confirmed
+		l.Cancelled += g.Cancelled
+		l.Rescheduled += g.Rescheduled
+		l.NoShow += g.NoShow
+		l.Outcome += g.Outcome
+	}
+	id := func(v uint) string { return strconv.FormatUint(uint64(v), 10) }
+	for _, g := range groups {
+		get(dimIn, "").N += g.N
+		if !g.Reminded {
+			continue
+		}
+		add(get(dimTotal, ""), g)
+		if g.Attributed {
+			add(get(dimRule, id(g.RuleID)), g)
+			add(get(dimHour, strconv.Itoa(g.Hour)), g)
+		} else {
+			add(get(dimRule, noneKey), g)
+			add(get(dimHour, noneKey), g)
+		}
+		add(get(dimLang, g.Language), g)
+		add(get(dimProv, id(g.ProviderID)), g)
+		add(get(dimLoc, id(g.LocationID)), g)
+		add(get(dimType, id(g.TypeID)), g)
+	}
+	for _, sd := range sends {
+		l := get(dimSends, id(sd.RuleID))
+		l.Sent += sd.Sent
+		l.Delivered += sd.Delivered
+	}
+	out := make([]models.AnalyticsDay, 0, len(order))
+	for _, k := range order {
+		out = append(out, *idx[k])
+	}
+	return out
+}
+
+// counts are a line's counts.
+func counts(l models.AnalyticsDay) Counts {
+	return Counts{Appointments: l.N, Confirmed: l.Confirmed, Cancelled: l.Cancelled, Rescheduled: l.Rescheduled, NoShow: l.NoShow, Outcome: l.Outcome}
+}
+
+func (c *Counts) plus(o Counts) {
+	c.Appointments += o.Appointments
+	c.Confirmed += o.Confirmed
+	c.Cancelled += o.Cancelled
+	c.Rescheduled += o.Rescheduled
+	c.NoShow += o.NoShow
+	c.Outcome += o.Outcome
+}
+
+// fold adds the breakdown lines up into rep's breakdowns and table. A rule
+// id the clinic no longer has counts with the deleted rules.
+func fold(rep *Report, ls []models.AnalyticsDay, refills []models.RefillGroup, deleted string, n names) {
 	type acc struct {
 		rows  map[string]*Row
 		title string
@@ -458,37 +569,61 @@ func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSend
 		}
 		return rr
 	}
-	// deleted names the rules that no longer exist, by what one of their
-	// reminders carries.
-	for _, g := range groups {
-		rep.InRange += g.N
-		if !g.Reminded {
-			continue
+	// rule reads a rule id line: a rule that no longer exists is 0, named
+	// by what one of the deleted rules' reminders carries.
+	rule := func(line string) (uint, string) {
+		v, _ := strconv.ParseUint(line, 10, 64)
+		if _, ok := n.rules[uint(v)]; !ok || v == 0 {
+			return 0, deleted
 		}
-		rep.Total.add(g)
-		if g.Attributed {
-			name := ""
-			if g.RuleID == 0 {
-				name = deleted
+		return uint(v), ""
+	}
+	id := func(line string) uint {
+		v, _ := strconv.ParseUint(line, 10, 64)
+		return uint(v)
+	}
+	for _, l := range ls {
+		c := counts(l)
+		switch l.Dim {
+		case dimIn:
+			rep.InRange += l.N
+		case dimTotal:
+			rep.Total.plus(c)
+		case dimRule:
+			if l.Line == noneKey {
+				get(bds[0], noneKey, noneLabel, -1).plus(c)
+				continue
 			}
-			label, _ := ruleLabel(g.RuleID, name)
-			if off := n.offset(g.RuleID); off != "" {
+			rid, name := rule(l.Line)
+			label, _ := ruleLabel(rid, name)
+			if off := n.offset(rid); off != "" {
 				label += " (" + off + ")"
 			}
-			get(bds[0], ruleKey(g.RuleID, name), label, -1).add(g)
-			reminder(g.RuleID, name).add(g)
-			get(bds[1], strconv.Itoa(g.Hour), HourLabel(g.Hour, n.twelve), g.Hour).add(g)
-		} else {
-			get(bds[0], noneKey, noneLabel, -1).add(g)
-			get(bds[1], noneKey, noneLabel, -1).add(g)
+			get(bds[0], ruleKey(rid, name), label, -1).plus(c)
+			reminder(rid, name).plus(c)
+		case dimHour:
+			if l.Line == noneKey {
+				get(bds[1], noneKey, noneLabel, -1).plus(c)
+				continue
+			}
+			h, _ := strconv.Atoi(l.Line)
+			get(bds[1], l.Line, HourLabel(h, n.twelve), h).plus(c)
+		case dimLang:
+			get(bds[2], l.Line, languageLabel(l.Line), -1).plus(c)
+		case dimProv:
+			pk, pl := n.provider(id(l.Line))
+			get(bds[3], pk, pl, -1).plus(c)
+		case dimLoc:
+			lk, ll := n.location(id(l.Line))
+			get(bds[4], lk, ll, -1).plus(c)
+		case dimType:
+			tk, tl := n.typ(id(l.Line))
+			get(bds[5], tk, tl, -1).plus(c)
+		case dimSends:
+			rr := reminder(rule(l.Line))
+			rr.Sent += l.Sent
+			rr.Delivered += l.Delivered
 		}
-		get(bds[2], g.Language, languageLabel(g.Language), -1).add(g)
-		pk, pl := n.provider(g.ProviderID)
-		get(bds[3], pk, pl, -1).add(g)
-		lk, ll := n.location(g.LocationID)
-		get(bds[4], lk, ll, -1).add(g)
-		tk, tl := n.typ(g.TypeID)
-		get(bds[5], tk, tl, -1).add(g)
 	}
 	for _, f := range refills {
 		pk, pl := n.provider(f.ProviderID)
@@ -502,15 +637,6 @@ func fold(rep *Report, groups []models.OutcomeGroup, sends []models.ReminderSend
 			r.Refill.N += f.Taken
 			r.Refill.D += f.Offered
 		}
-	}
-	for _, sd := range sends {
-		name := ""
-		if sd.RuleID == 0 {
-			name = deleted
-		}
-		rr := reminder(sd.RuleID, name)
-		rr.Sent += sd.Sent
-		rr.Delivered += sd.Delivered
 	}
 	for _, b := range bds {
 		bd := Breakdown{Name: b.name, Title: b.title}

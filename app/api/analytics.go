@@ -20,8 +20,12 @@ type AnalyticsAnswer struct {
 	From string `json:"from"`
 	To   string `json:"to"`
 	Zone string `json:"zone"`
-	// ComputedAt is when the figures were read: they are never cached.
+	// ComputedAt is when the answer was made; AsOf the time up to which
+	// the figures take every change into account: equal to ComputedAt
+	// when they are exact, earlier when some days of the per-day summary
+	// were still waiting for the minute's refresh.
 	ComputedAt string `json:"computed_at"`
+	AsOf       string `json:"as_of"`
 	// AppointmentsInRange counts every appointment starting in the range.
 	AppointmentsInRange int64          `json:"appointments_in_range"`
 	Totals              AnalyticsRates `json:"totals"`
@@ -145,6 +149,7 @@ func newAnalyticsAnswer(rep *analytics.Report) AnalyticsAnswer {
 	out := AnalyticsAnswer{
 		From: rep.Range.FirstDay(), To: rep.Range.LastDay(), Zone: rep.Range.Zone.String(),
 		ComputedAt:          rep.ComputedAt.UTC().Format(time.RFC3339),
+		AsOf:                rep.AsOf.UTC().Format(time.RFC3339),
 		AppointmentsInRange: rep.InRange, Totals: analyticsRates(rep.Total), Refill: analyticsRate(rep.Refill),
 		Reminders: []AnalyticsReminder{}, Breakdowns: map[string]AnalyticsBreakdown{},
 	}

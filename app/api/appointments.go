@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,6 +35,9 @@ type createAppointmentBody struct {
 	DurationMinutes *int         `json:"duration_minutes"`
 	Notes           *string      `json:"notes"`
 	ExternalID      *string      `json:"external_id"`
+	// AppointmentTypeID is the type; duration_minutes may then be left
+	// out for the type's default.
+	AppointmentTypeID *uint `json:"appointment_type_id"`
 }
 
 // updateAppointmentBody is the body of PATCH /appointments/{id}: members
@@ -44,6 +48,8 @@ type updateAppointmentBody struct {
 	DurationMinutes *int    `json:"duration_minutes"`
 	Notes           *string `json:"notes"`
 	Status          *string `json:"status"`
+	// AppointmentTypeID changes the type (null: none).
+	AppointmentTypeID optional[uint64] `json:"appointment_type_id"`
 }
 
 // cancelBody is the optional body of POST /appointments/{id}/cancel.
@@ -197,9 +203,15 @@ func (a *API) CreateAppointment(c *gin.Context) {
 		}
 		in.StartsAt = t
 	}
-	if b.DurationMinutes == nil {
-		fe["duration_minutes"] = "required"
-	} else {
+	if b.AppointmentTypeID != nil {
+		if *b.AppointmentTypeID == 0 {
+			fe["appointment_type_id"] = "must be an appointment type id"
+		}
+		in.TypeSet, in.TypeID = true, b.AppointmentTypeID
+	}
+	if b.DurationMinutes == nil && b.AppointmentTypeID == nil {
+		fe["duration_minutes"] = "required (or give appointment_type_id for its default)"
+	} else if b.DurationMinutes != nil {
 		in.DurationMinutes = *b.DurationMinutes
 	}
 	if b.Notes != nil {
@@ -388,7 +400,7 @@ func (a *API) UpdateAppointment(c *gin.Context) {
 	if !decodeBody(c, &b, decodeOpts{}) {
 		return
 	}
-	edits := b.LocationID != nil || b.StartsAt != nil || b.DurationMinutes != nil || b.Notes != nil
+	edits := b.LocationID != nil || b.StartsAt != nil || b.DurationMinutes != nil || b.Notes != nil || b.AppointmentTypeID.Set
 	switch {
 	case b.Status != nil && edits:
 		invalid(c, models.FieldErrors{"status": "change the status in a request of its own"})
@@ -397,7 +409,7 @@ func (a *API) UpdateAppointment(c *gin.Context) {
 		a.changeStatus(c, id, *b.Status)
 		return
 	case !edits:
-		invalid(c, models.FieldErrors{"body": "give at least one of starts_at, duration_minutes, location_id, notes, status"})
+		invalid(c, models.FieldErrors{"body": "give at least one of starts_at, duration_minutes, location_id, notes, appointment_type_id, status"})
 		return
 	}
 	cur, err := a.clinic.GetAppointment(ctx, id)
@@ -411,6 +423,16 @@ func (a *API) UpdateAppointment(c *gin.Context) {
 	in.StartsAt, in.DurationMinutes, in.LocationID = scheduleFields(fe, b.StartsAt, b.DurationMinutes, b.LocationID)
 	if b.Notes != nil {
 		in.Notes = *b.Notes
+	}
+	if b.AppointmentTypeID.Set {
+		in.TypeSet = true
+		if v := b.AppointmentTypeID.Value; v != nil {
+			if *v == 0 || *v > math.MaxUint32 {
+				fe["appointment_type_id"] = "must be an appointment type id"
+			}
+			id := uint(*v)
+			in.TypeID = &id
+		}
 	}
 	if len(fe) > 0 {
 		invalid(c, fe)

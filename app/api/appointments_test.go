@@ -39,7 +39,7 @@ func TestCreateAppointmentWithPatientID(t *testing.T) {
 	}
 	v := r.json(t)
 	// The public shape of an appointment, exactly.
-	if got, want := keys(v), sorted("id", "status", "starts_at", "duration_minutes", "location_id", "provider_id", "external_id", "patient", "messages", "created_at", "updated_at"); !reflect.DeepEqual(got, want) {
+	if got, want := keys(v), sorted("id", "status", "starts_at", "duration_minutes", "location_id", "provider_id", "appointment_type_id", "external_id", "patient", "messages", "created_at", "updated_at"); !reflect.DeepEqual(got, want) {
 		t.Fatalf("appointment members %v, want %v", got, want)
 	}
 	pv := v["patient"].(map[string]any)
@@ -244,7 +244,7 @@ func TestGetAppointment(t *testing.T) {
 		t.Fatalf("messages %v", ms)
 	}
 	first := ms[0].(map[string]any)
-	if got, want := keys(first), sorted("id", "rule", "name", "language", "fallback", "status", "send_at", "sent_at", "provider_message_id", "error"); !reflect.DeepEqual(got, want) {
+	if got, want := keys(first), sorted("id", "rule", "name", "language", "fallback", "status", "send_at", "sent_at", "provider_message_id", "error", "planned_because"); !reflect.DeepEqual(got, want) {
 		t.Fatalf("message members %v, want %v", got, want)
 	}
 	// Ordered by send time; times in the location's zone with its offset.

@@ -52,7 +52,7 @@ func TestExportRoundTrip(t *testing.T) {
 	if len(recs) != 1+res.Created {
 		t.Fatalf("%d records for %d appointments", len(recs)-1, res.Created)
 	}
-	if recs[1][0] != "E-1" || recs[1][13] != "confirmed" || recs[1][14] == "" || !strings.Contains(recs[1][16], "Reminder") {
+	if recs[1][0] != "E-1" || recs[1][14] != "confirmed" || recs[1][15] == "" || !strings.Contains(recs[1][17], "Reminder") {
 		t.Errorf("first record %q", recs[1])
 	}
 

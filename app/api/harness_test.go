@@ -115,7 +115,18 @@ func newEnvPlanned(t testing.TB, planned bool) *env {
 	offers := reschedule.New(e.store, e.clinic, ob, avail, reschedule.Options{Now: e.clock.Now})
 	e.api = api.New(api.Deps{
 		Store: e.store, Clinic: e.clinic, Availability: avail, Stats: figures, Texts: words, Outbound: e.outbound, Offers: offers, Metrics: e.metrics, Now: e.clock.Now,
-		Imports: imports.New(e.store, e.clinic), MaxImportBytes: 50 << 20,
+		Imports: imports.New(e.store, e.clinic).WithSandbox(func(ctx context.Context) (imports.Store, imports.Clinic, func() error, error) {
+			// As the server does on SQLite: a large preview on a copy.
+			cp, closeCopy, err := e.store.PrivateCopy(ctx, "")
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			var planner clinic.Planner
+			if planned {
+				planner = ob.On(cp)
+			}
+			return cp, e.clinic.On(cp, planner), closeCopy, nil
+		}), MaxImportBytes: 50 << 20,
 		Exports:   exports.New(e.store, outbox.Label),
 		Feeds:     feeds.New(e.store, feedBase, e.clock.Now),
 		Analytics: analytics.New(e.store, analytics.Options{Now: e.clock.Now}),

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"apptconfirm/app/csvimport"
 	"apptconfirm/app/imports"
 	"apptconfirm/models"
 )
@@ -143,6 +144,88 @@ func TestImportUnchangedRowsAfterAPatientChange(t *testing.T) {
 		if res := e.importCSV(t, http.StatusOK, "", changed); res.Unchanged != 3 {
 			t.Errorf("%s -> %s again: %+v, want all unchanged", c.from, c.to, res)
 		}
+	}
+}
+
+// The preview runs the rows of the file one after the other, as applying
+// does: a row sees the patient an earlier row created or changed, also
+// across batches, and the preview's counts and refused rows are the
+// import's exactly.
+func TestImportPreviewSeesEarlierRows(t *testing.T) {
+	e := newEnvPlanned(t, true)
+	head := "external_id,patient_external_id,first_name,last_name,phone,location,starts_at\n"
+	// D-1's patient has no external id; D-2 and D-4 are Gus's.
+	setup := head +
+		"D-1,,Fay,Roux,+33612345673,Paris,2026-03-10 09:00\n" +
+		"D-2,Q-2,Gus,Blanc,+33612345674,Paris,2026-03-10 10:00\n" +
+		"D-4,Q-2,,,,Paris,2026-03-10 11:00\n"
+	if res := e.importCSV(t, http.StatusOK, "", setup); res.Created != 3 {
+		t.Fatalf("setup %+v", res)
+	}
+	var filler strings.Builder
+	for i := range imports.Batch + 50 {
+		fmt.Fprintf(&filler, "F-%d,,Ivo%d,Lenoir,+336200%05d,Lyon,2026-03-12 09:00\n", i, i, i)
+	}
+	file := head +
+		// Row 2 creates Hana, row 3 gives Gus a new number.
+		"D-5,Q-9,Hana,Vidal,+33612345675,Paris,2026-03-11 09:00\n" +
+		"D-2,Q-2,Gus,Blanc,+33699999999,Paris,2026-03-10 10:00\n" +
+		// Rows 4 to 253: the rows below are in the next batch.
+		filler.String() +
+		// Hana again, by her external id alone: the patient row 2 made.
+		"D-6,Q-9,,,,Paris,2026-03-11 10:00\n" +
+		// Fay's appointment given Hana's external id: another patient's.
+		"D-1,Q-9,,,,Paris,2026-03-10 09:00\n" +
+		// Gus's new number, which row 3 already gave him: nothing to change.
+		"D-4,Q-2,Gus,Blanc,+33699999999,Paris,2026-03-10 11:00\n" +
+		// A row repeated.
+		"D-5,Q-9,Hana,Vidal,+33612345675,Paris,2026-03-11 09:00\n"
+	before := e.footprint(t)
+	preview := e.importCSV(t, http.StatusOK, "?dry_run=true", file)
+	if after := e.footprint(t); after != before {
+		t.Fatalf("the preview wrote:\n before %+v\n after  %+v", before, after)
+	}
+	applied := e.importCSV(t, http.StatusOK, "", file)
+	want := imports.Result{
+		Rows: 256, Created: 2 + imports.Batch + 50, Updated: 1, Unchanged: 1, Refused: 2,
+		Errors: []csvimport.FieldError{
+			{Row: 255, Field: csvimport.FieldPatientExternalID, Message: "is another patient's; the patient of an appointment cannot be changed"},
+			{Row: 257, Field: csvimport.FieldExternalID, Message: "appears already in row 2"},
+		},
+	}
+	if !reflect.DeepEqual(applied, want) {
+		t.Errorf("the import did\n %+v\nwant\n %+v", applied, want)
+	}
+	preview.DryRun = false
+	if !reflect.DeepEqual(preview, applied) {
+		t.Errorf("the preview said\n %+v\nthe import did\n %+v", preview, applied)
+	}
+	var hana models.Patient
+	if err := e.store.DB(context.Background()).Where("external_id = ?", "Q-9").Take(&hana).Error; err != nil {
+		t.Fatal(err)
+	}
+	var d6 models.Appointment
+	if err := e.store.DB(context.Background()).Where("external_id = ?", "D-6").Take(&d6).Error; err != nil {
+		t.Fatal(err)
+	}
+	if d6.PatientID != hana.ID {
+		t.Errorf("D-6 is patient %d's, want Hana's (%d)", d6.PatientID, hana.ID)
+	}
+	// The timeline and the audit log, which a batch stores at its commit.
+	var timeline []models.TimelineEntry
+	e.store.DB(context.Background()).Where("appointment_id = ?", d6.ID).Order("id").Find(&timeline)
+	if len(timeline) < 2 || !strings.HasPrefix(timeline[0].Detail, "Booked for ") || !strings.Contains(timeline[1].Detail, "planned for") {
+		t.Errorf("D-6's timeline %+v, want the booking, then its reminders", timeline)
+	}
+	var audits int64
+	e.store.DB(context.Background()).Model(&models.AuditEntry{}).Where("action = ? AND entity_id = ?", "patient.create", hana.ID).Count(&audits)
+	if audits != 1 {
+		t.Errorf("%d audit rows of Hana's creation, want 1", audits)
+	}
+	// Now that it is applied, the preview of the same file says nothing changes.
+	again := e.importCSV(t, http.StatusOK, "?dry_run=true", file)
+	if again.Unchanged != 254 || again.Refused != 2 || again.Created+again.Updated+again.Cancelled != 0 {
+		t.Errorf("preview after the import %+v", again)
 	}
 }
 

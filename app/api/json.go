@@ -15,17 +15,19 @@ import (
 // Appointment is an appointment as the API shows it. Times are RFC 3339 in
 // the location's zone (with its offset).
 type Appointment struct {
-	ID              uint         `json:"id"`
-	Status          string       `json:"status"`
-	StartsAt        string       `json:"starts_at"`
-	DurationMinutes int          `json:"duration_minutes"`
-	LocationID      uint         `json:"location_id"`
-	ProviderID      *uint        `json:"provider_id"`
-	ExternalID      *string      `json:"external_id"`
-	Patient         PatientRef   `json:"patient"`
-	Messages        []MessageRef `json:"messages"`
-	CreatedAt       string       `json:"created_at"`
-	UpdatedAt       string       `json:"updated_at"`
+	ID              uint   `json:"id"`
+	Status          string `json:"status"`
+	StartsAt        string `json:"starts_at"`
+	DurationMinutes int    `json:"duration_minutes"`
+	LocationID      uint   `json:"location_id"`
+	ProviderID      *uint  `json:"provider_id"`
+	// AppointmentTypeID is the appointment's type, null for none.
+	AppointmentTypeID *uint        `json:"appointment_type_id"`
+	ExternalID        *string      `json:"external_id"`
+	Patient           PatientRef   `json:"patient"`
+	Messages          []MessageRef `json:"messages"`
+	CreatedAt         string       `json:"created_at"`
+	UpdatedAt         string       `json:"updated_at"`
 }
 
 // PatientRef is the patient inside an appointment.
@@ -55,6 +57,10 @@ type MessageRef struct {
 	SentAt            *string `json:"sent_at"`
 	ProviderMessageID *string `json:"provider_message_id"`
 	Error             *string `json:"error"`
+	// PlannedBecause says why a reminder was planned: its rule and the
+	// condition ("Reminder '48h' (type Check-up, Paris)"); null for other
+	// messages.
+	PlannedBecause *string `json:"planned_because"`
 }
 
 // Patient is a patient as the patient endpoints show them (times in UTC).
@@ -167,7 +173,7 @@ func appointmentJSON(ap *models.Appointment, msgs []models.Message, zs zones) Ap
 	out := Appointment{
 		ID: ap.ID, Status: string(ap.Status), StartsAt: stamp(ap.StartsAt, zone),
 		DurationMinutes: ap.DurationMinutes, LocationID: ap.LocationID,
-		ProviderID: ap.ProviderID, ExternalID: strp(ap.ExternalID),
+		ProviderID: ap.ProviderID, AppointmentTypeID: ap.AppointmentTypeID, ExternalID: strp(ap.ExternalID),
 		Messages:  make([]MessageRef, 0, len(msgs)),
 		CreatedAt: stamp(ap.CreatedAt, zone), UpdatedAt: stamp(ap.UpdatedAt, zone),
 	}
@@ -191,6 +197,7 @@ func messageJSON(m models.Message, zone *time.Location) MessageRef {
 		ID: m.ID, Rule: rule, Name: outbox.Label(&m), Language: strp(m.Language), Fallback: m.FallbackFrom != "",
 		Status: string(m.Status), SendAt: stamp(m.SendAt, zone),
 		SentAt: stampp(m.SentAt, zone), ProviderMessageID: strp(m.ProviderID),
+		PlannedBecause: strp(m.PlannedBecause),
 	}
 	if m.Status == models.MsgFailed || m.Status == models.MsgRejected {
 		reason := m.Reason

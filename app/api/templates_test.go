@@ -40,7 +40,7 @@ func TestListTemplates(t *testing.T) {
 	want := []string{
 		"booking_confirmation", "ack_confirm", "ack_cancel", "cancellation_notice", "reschedule_notice",
 		"reschedule_ack", "reschedule_offer", "rescheduled", "offer_taken",
-		"waitlist_offer", "waitlist_booked", "waitlist_taken", "question",
+		"waitlist_offer", "waitlist_booked", "waitlist_taken", "no_show_follow_up", "question",
 		"help", "optout_ack", "optin_ack", "quick_call_us", "quick_will_reply",
 	}
 	for _, r := range rules {

@@ -24,6 +24,8 @@ type upsertAppointmentBody struct {
 	Notes           *string      `json:"notes"`
 	ExternalID      *string      `json:"external_id"`
 	Status          *string      `json:"status"`
+	// AppointmentTypeID sets the type (null clears it).
+	AppointmentTypeID optional[uint64] `json:"appointment_type_id"`
 }
 
 // UpsertAppointment answers PUT /appointments/by-external-id/{external_id}:
@@ -44,6 +46,16 @@ func (a *API) UpsertAppointment(c *gin.Context) {
 	in.StartsAt, in.DurationMinutes, in.LocationID = scheduleFields(fe, b.StartsAt, b.DurationMinutes, b.LocationID)
 	if b.ProviderID != nil {
 		in.ProviderID, in.ProviderSet = b.ProviderID, true
+	}
+	if b.AppointmentTypeID.Set {
+		in.TypeSet = true
+		if v := b.AppointmentTypeID.Value; v != nil {
+			if *v == 0 || *v > 1<<32-1 {
+				fe["appointment_type_id"] = "must be an appointment type id"
+			}
+			id := uint(*v)
+			in.TypeID = &id
+		}
 	}
 	if b.Status != nil {
 		in.Status = models.AppointmentStatus(strings.TrimSpace(*b.Status))

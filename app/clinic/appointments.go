@@ -64,6 +64,12 @@ type AppointmentInput struct {
 	// form that could not read some fields uses it to report every other
 	// field's problem at once.
 	CheckOnly bool
+	// patient is the patient PatientID names as the caller read or wrote
+	// it in the same transaction, when it has it: not read again.
+	patient *models.Patient
+	// externalIDFree says the caller has checked ExternalID and found it
+	// no appointment's in the same transaction.
+	externalIDFree bool
 }
 
 // externalID returns the input's external id, trimmed, or cur when the
@@ -245,7 +251,10 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 	var out *models.Appointment
 	err = s.store.Tx(ctx, func(ctx context.Context) error {
 		var patient *models.Patient
-		if in.PatientID != 0 {
+		switch {
+		case in.patient != nil && in.patient.ID == in.PatientID:
+			patient = in.patient
+		case in.PatientID != 0:
 			p, err := s.store.Patient(ctx, in.PatientID)
 			if err := fieldIfNotFound(err, fe, "patient_id"); err != nil {
 				return err
@@ -272,8 +281,10 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 			}
 		}
 		externalID := in.externalID("")
-		if err := s.checkAppointmentExternalID(ctx, externalID, 0, fe); err != nil {
-			return err
+		if !in.externalIDFree {
+			if err := s.checkAppointmentExternalID(ctx, externalID, 0, fe); err != nil {
+				return err
+			}
 		}
 		if err := fe.Err(); err != nil {
 			return err
@@ -326,13 +337,17 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 		if err != nil {
 			return err
 		}
-		if s.planner != nil {
-			if err := s.planner.Booked(ctx, a.ID, now); err != nil {
-				return fmt.Errorf("replan appointment %d: %w", a.ID, err)
-			}
+		// The appointment as stored, with its patient, location and
+		// provider, without reading it back: planning its messages
+		// changes none of it.
+		stored := *a
+		stored.StartsAt = models.DBTime(a.StartsAt)
+		stored.Patient, stored.Location, stored.Provider = patient, loc, provider
+		if err := s.booked(ctx, &stored, now); err != nil {
+			return err
 		}
-		out, err = s.store.Appointment(ctx, a.ID)
-		return err
+		out = &stored
+		return nil
 	})
 	if err != nil {
 		return nil, wrapUnlessInput("clinic: create appointment", err)
@@ -826,12 +841,30 @@ func (s *Service) MarkCompleted(ctx context.Context, actor models.Actor, id uint
 }
 
 // MarkNoShow records that the patient did not come; only after the start.
+// When the planner can (NoShowPlanner), the no-show follow-up is queued.
 func (s *Service) MarkNoShow(ctx context.Context, actor models.Actor, id uint) (*models.Appointment, error) {
-	return s.transition(ctx, "mark appointment no-show", actor, id, move{
+	return s.markNoShow(ctx, actor, id, false)
+}
+
+// markNoShow marks appointment id a no-show; onlyScheduled refuses one
+// that is not scheduled (confirmed meanwhile, say) with
+// *models.ErrBadTransition.
+func (s *Service) markNoShow(ctx context.Context, actor models.Actor, id uint, onlyScheduled bool) (*models.Appointment, error) {
+	started := afterStart(s.clock(), "no-show")
+	m := move{
 		to: models.NoShow, action: "appointment.no_show", event: models.EventAppointmentNoShow,
-		check: afterStart(s.clock(), "no-show"),
-		text:  func(*models.Appointment) string { return "Marked no-show by " + actor.Label() },
-	})
+		check: func(cur *models.Appointment) error {
+			if onlyScheduled && cur.Status != models.Scheduled {
+				return &models.ErrBadTransition{From: string(cur.Status), To: string(models.NoShow)}
+			}
+			return started(cur)
+		},
+		text: func(*models.Appointment) string { return "Marked no-show by " + actor.Label() },
+	}
+	if ns, ok := s.planner.(NoShowPlanner); ok {
+		m.after = ns.NoShow
+	}
+	return s.transition(ctx, "mark appointment no-show", actor, id, m)
 }
 
 // Restore brings a cancelled appointment back to scheduled (unconfirmed);

@@ -98,6 +98,32 @@ func New(store *models.Store, o Options) *Service {
 // clock returns the current time in UTC at the database's precision.
 func (s *Service) clock() time.Time { return models.DBTime(s.now()) }
 
+// newBookingPlanner is a Planner that plans an appointment created just
+// now from the appointment as written, without reading it back.
+type newBookingPlanner interface {
+	BookedNew(ctx context.Context, a *models.Appointment, now time.Time) error
+}
+
+// booked plans the appointment a, created just now in the transaction ctx
+// carries, as stored, with its Patient, Location and Provider.
+func (s *Service) booked(ctx context.Context, a *models.Appointment, now time.Time) error {
+	if s.planner == nil {
+		return nil
+	}
+	var err error
+	if bp, ok := s.planner.(newBookingPlanner); ok {
+		// A copy: the planner's reads must not change what is returned.
+		cp := *a
+		err = bp.BookedNew(ctx, &cp, now)
+	} else {
+		err = s.planner.Booked(ctx, a.ID, now)
+	}
+	if err != nil {
+		return fmt.Errorf("replan appointment %d: %w", a.ID, err)
+	}
+	return nil
+}
+
 // replan replans appointment id inside the transaction ctx carries.
 func (s *Service) replan(ctx context.Context, id uint, now time.Time) error {
 	if s.planner == nil {
@@ -189,4 +215,14 @@ func fieldIfNotFound(err error, fe models.FieldErrors, field string) error {
 		return nil
 	}
 	return err
+}
+
+// On returns a Service like s that works on store, with planner planning
+// its messages (the Service's other collaborators kept, but no slot
+// checks: slots are read from s's database). It is for work on a private
+// copy of the database, such as an import's preview (models.PrivateCopy).
+func (s *Service) On(store *models.Store, planner Planner) *Service {
+	c := *s
+	c.store, c.planner, c.slots = store, planner, nil
+	return &c
 }

@@ -75,7 +75,7 @@ func Contrast(a, b string) float64 {
 
 // Text colours TypeTextColour chooses between.
 const (
-	darkText  = "#111827"
+	darkText  = "#000000"
 	lightText = "#ffffff"
 )
 

@@ -45,6 +45,10 @@ type UpsertInput struct {
 	// update.
 	ProviderID  *uint
 	ProviderSet bool
+	// TypeID is the appointment type when TypeSet (nil then clears it);
+	// without TypeSet the type is none on create, unchanged on update.
+	TypeID  *uint
+	TypeSet bool
 	// StartsAt is the start; zero means unchanged (required on create).
 	StartsAt time.Time
 	// DurationMinutes 0 means unchanged; on create, DefaultDurationMinutes
@@ -61,6 +65,11 @@ type UpsertInput struct {
 	// Source says where the upsert comes from ("api", "import"): the
 	// source of a confirmation it makes.
 	Source string
+	// Absent says that the caller found no appointment with ExternalID in
+	// the transaction ctx carries, and nothing since could have made one
+	// (an import reads the appointments of a batch of rows at once): it
+	// is not looked up again.
+	Absent bool
 }
 
 // UpsertAppointment creates or updates the appointment with in.ExternalID,
@@ -91,8 +100,14 @@ func (s *Service) UpsertAppointment(ctx context.Context, actor models.Actor, in 
 	var out *models.Appointment
 	var outcome UpsertOutcome
 	err := s.store.Tx(ctx, func(ctx context.Context) error {
-		var err error
-		cur, err := s.store.AppointmentByExternalID(ctx, in.ExternalID, true)
+		// Every error below fails this savepoint as a whole (a refused
+		// patient fails the upsert too): the calls it makes need no
+		// savepoints of their own.
+		ctx = s.store.Inline(ctx)
+		cur, err := (*models.Appointment)(nil), models.ErrNotFound
+		if !in.Absent {
+			cur, err = s.store.AppointmentByExternalID(ctx, in.ExternalID, true)
+		}
 		switch {
 		case errors.Is(err, models.ErrNotFound):
 			out, outcome, err = s.upsertCreate(ctx, actor, in)
@@ -123,6 +138,7 @@ func (s *Service) upsertCreate(ctx context.Context, actor models.Actor, in Upser
 		fe.Add("duration_minutes", "required")
 	}
 	patientID := in.PatientID
+	var patient *models.Patient
 	if patientID == 0 {
 		if in.Patient == nil {
 			fe.Add("patient_id", "required: give patient_id or the patient")
@@ -132,7 +148,7 @@ func (s *Service) upsertCreate(ctx context.Context, actor models.Actor, in Upser
 				return nil, "", err
 			}
 			if p != nil {
-				patientID = p.ID
+				patientID, patient = p.ID, p
 			}
 		}
 	}
@@ -142,11 +158,13 @@ func (s *Service) upsertCreate(ctx context.Context, actor models.Actor, in Upser
 	ext := in.ExternalID
 	ap := AppointmentInput{
 		PatientID: patientID, LocationID: in.LocationID, StartsAt: in.StartsAt,
-		DurationMinutes: in.DurationMinutes, ExternalID: &ext,
+		DurationMinutes: in.DurationMinutes, ExternalID: &ext, patient: patient,
+		externalIDFree: true,
 	}
 	if in.ProviderSet {
 		ap.ProviderID = in.ProviderID
 	}
+	ap.TypeSet, ap.TypeID = in.TypeSet, in.TypeID
 	if in.Notes != nil {
 		ap.Notes = *in.Notes
 	}
@@ -203,6 +221,7 @@ func (s *Service) upsertUpdate(ctx context.Context, actor models.Actor, cur *mod
 	if in.ProviderSet {
 		ap.ProviderID = in.ProviderID
 	}
+	ap.TypeSet, ap.TypeID = in.TypeSet, in.TypeID
 	// Notes typed in a browser end their lines with CRLF, which a CSV
 	// round trip turns into LF: the same text is not a change.
 	if in.Notes != nil && lf(*in.Notes) != lf(cur.Notes) {
@@ -324,6 +343,10 @@ func (s *Service) mergePatient(ctx context.Context, actor models.Actor, p *model
 	if pin.ExternalID != "" {
 		merged.ExternalID = pin.ExternalID
 	}
+	if merged == (PatientInput{FirstName: p.FirstName, LastName: p.LastName, Phone: p.Phone, Language: p.Language, ExternalID: p.ExternalID}) {
+		// Every field given is the stored one already.
+		return p, false, nil
+	}
 	out, err := s.UpdatePatient(ctx, actor, p.ID, merged, region)
 	if err != nil {
 		if pfe, ok := models.AsFieldErrors(err); ok {
@@ -393,6 +416,9 @@ func UpsertIsNoop(cur *models.Appointment, in UpsertInput) bool {
 		return false
 	}
 	if in.ProviderSet && !sameID(in.ProviderID, cur.ProviderID) {
+		return false
+	}
+	if in.TypeSet && !sameID(in.TypeID, cur.AppointmentTypeID) {
 		return false
 	}
 	if !in.StartsAt.IsZero() && !in.StartsAt.Equal(cur.StartsAt) {

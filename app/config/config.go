@@ -36,6 +36,8 @@ type Config struct {
 	Import    Import    `yaml:"import"`
 	// Reschedule configures patients' requests for another time.
 	Reschedule Reschedule `yaml:"reschedule"`
+	// NoShow configures what happens after appointments nobody marked.
+	NoShow NoShow `yaml:"no_show"`
 	// Waitlist configures the offers of freed times to waitlisted patients.
 	Waitlist Waitlist `yaml:"waitlist"`
 	// OutboundWebhooks configures the webhooks apptconfirm sends to the
@@ -292,6 +294,18 @@ type Waitlist struct {
 	// OfferTTL is how long a batch has to answer YES before the next batch
 	// is asked (5m to 24h).
 	OfferTTL Duration `yaml:"offer_ttl"`
+}
+
+// NoShow configures the end of an appointment's day: past appointments
+// staff did not mark attended or no-show, and the patients who missed one.
+type NoShow struct {
+	// AutoMark marks, once the location's local day has ended, its past
+	// appointments still unconfirmed (scheduled) as no-shows; confirmed
+	// ones stay on Today's outcomes for staff.
+	AutoMark bool `yaml:"auto_mark"`
+	// FollowUp sends a patient marked no-show, once per appointment, an
+	// SMS with their patient page's link to book again.
+	FollowUp bool `yaml:"follow_up"`
 }
 
 // Retention says how long personal texts are kept before a nightly job

@@ -87,6 +87,7 @@ func custom() Config {
 		Import:           Import{MaxBytes: 10 << 20},
 		OutboundWebhooks: OutboundWebhooks{AllowPrivate: true, Concurrency: 9},
 		Reschedule:       Reschedule{AutoOffer: true, OfferTTL: Duration{6 * time.Hour}},
+		NoShow:           NoShow{AutoMark: true, FollowUp: true},
 		Waitlist:         Waitlist{MinNotice: Duration{90 * time.Minute}, Batch: 5, OfferTTL: Duration{45 * time.Minute}},
 	}
 }

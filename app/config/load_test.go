@@ -264,6 +264,11 @@ reminders:
 			wantErr: []string{"database.auto_migrate: want true or false, got \"maybe\""},
 		},
 		{
+			name:    "no_show.auto_mark not a bool",
+			yaml:    "no_show:\n  auto_mark: sometimes\n",
+			wantErr: []string{"config.yaml:2: no_show.auto_mark: want true or false, got \"sometimes\""},
+		},
+		{
 			name:    "a scalar for a list",
 			yaml:    "server:\n  trusted_proxies: 10.0.0.1\n",
 			wantErr: []string{"server.trusted_proxies: want a list, got a single value"},
@@ -339,6 +344,11 @@ reminders:
 			name:    "bad bool in the environment",
 			env:     []string{"APPTCONFIRM_DATABASE_AUTO_MIGRATE=yes please"},
 			wantErr: []string{"env APPTCONFIRM_DATABASE_AUTO_MIGRATE: database.auto_migrate: want true or false"},
+		},
+		{
+			name:    "bad no_show.follow_up in the environment",
+			env:     []string{"APPTCONFIRM_NO_SHOW_FOLLOW_UP=often"},
+			wantErr: []string{"env APPTCONFIRM_NO_SHOW_FOLLOW_UP: no_show.follow_up: want true or false"},
 		},
 		{
 			name:    "empty int in the environment",

@@ -27,6 +27,7 @@ const (
 	FieldLanguage          Field = "language"
 	FieldLocation          Field = "location"
 	FieldProvider          Field = "provider"
+	FieldType              Field = "type"
 	FieldStartsAt          Field = "starts_at"
 	FieldDate              Field = "date"
 	FieldTime              Field = "time"
@@ -38,7 +39,7 @@ const (
 // allFields is every field in the order a mapping screen lists them.
 var allFields = []Field{
 	FieldExternalID, FieldPatientExternalID, FieldFirstName, FieldLastName, FieldName,
-	FieldPhone, FieldLanguage, FieldLocation, FieldProvider, FieldStartsAt, FieldDate,
+	FieldPhone, FieldLanguage, FieldLocation, FieldProvider, FieldType, FieldStartsAt, FieldDate,
 	FieldTime, FieldDuration, FieldNotes, FieldStatus,
 }
 
@@ -264,6 +265,9 @@ var synonyms = func() map[string]synonym {
 		"staff", "staff name", "resource", "dr", "seen by", "appointment with", "praticien",
 		"medecin", "arzt", "arztin", "behandler", "arts", "behandelaar", "medico", "doctora",
 		"profesional")
+	add(FieldType, 0, 90, "appointment type", "appt type", "visit type", "type of visit",
+		"type of appointment", "service", "treatment", "type de rendez vous", "terminart",
+		"afspraaktype", "tipo de cita", "tipo di appuntamento", "tipo de consulta")
 	add(FieldDuration, 0, 90, "duration", "duration mins", "duration min", "length",
 		"length minutes", "length mins", "appt length", "appointment length", "appointment duration",
 		"minutes", "mins", "duree", "dauer", "duur", "duracion", "durata", "duracao")

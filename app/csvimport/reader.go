@@ -65,7 +65,7 @@ const (
 // maxChars is the longest each field may be, in characters.
 var maxChars = map[Field]int{
 	FieldExternalID: 100, FieldPatientExternalID: 100, FieldFirstName: 100, FieldLastName: 100,
-	FieldName: 201, FieldPhone: 64, FieldLanguage: 40, FieldLocation: 200, FieldProvider: 200,
+	FieldName: 201, FieldPhone: 64, FieldLanguage: 40, FieldLocation: 200, FieldProvider: 200, FieldType: 100,
 	FieldStartsAt: maxDateTimeLen, FieldDate: maxDateTimeLen, FieldTime: 32, FieldDuration: 20,
 	FieldNotes: 2000, FieldStatus: 40,
 }
@@ -109,8 +109,9 @@ type Row struct {
 	PhoneE164 string
 	// Language is en, fr, es, de, nl, pt or it (see ParseLanguage).
 	Language string
-	// Location and Provider are names, as written.
-	Location, Provider string
+	// Location, Provider and Type (the appointment type) are names, as
+	// written.
+	Location, Provider, Type string
 	// Start is when the appointment starts (see ParseStart); zero when
 	// not given.
 	Start Start
@@ -156,6 +157,33 @@ type Reader struct {
 	err      error // the error that ended reading, returned again
 	kept     []byte
 	spans    []span
+	// phones remembers the last numbers checked (a patient's number is
+	// often on many rows); it is emptied when full.
+	phones map[phoneKey]phoneResult
+}
+
+// maxPhones bounds Reader.phones.
+const maxPhones = 1024
+
+type phoneKey struct{ raw, region string }
+
+type phoneResult struct {
+	e164 string
+	err  error
+}
+
+// normalize is phone.Normalize, remembered.
+func (r *Reader) normalize(raw, region string) (string, error) {
+	k := phoneKey{raw, region}
+	if res, ok := r.phones[k]; ok {
+		return res.e164, res.err
+	}
+	e164, err := phone.Normalize(raw, region)
+	if r.phones == nil || len(r.phones) >= maxPhones {
+		r.phones = make(map[phoneKey]phoneResult, maxPhones)
+	}
+	r.phones[k] = phoneResult{e164, err}
+	return e164, err
 }
 
 type span struct{ start, end int }
@@ -393,6 +421,7 @@ func (r *Reader) row(rec record) Row {
 	row.Phone = text(FieldPhone)
 	row.Location = text(FieldLocation)
 	row.Provider = text(FieldProvider)
+	row.Type = text(FieldType)
 	if v := text(FieldLanguage); v != "" {
 		if l, err := ParseLanguage(v); err != nil {
 			row.fail(FieldLanguage, err.Error())
@@ -401,7 +430,7 @@ func (r *Reader) row(rec record) Row {
 		}
 	}
 	if row.Phone != "" && r.region != nil {
-		if e164, err := phone.Normalize(row.Phone, r.region(row.Location)); err != nil {
+		if e164, err := r.normalize(row.Phone, r.region(row.Location)); err != nil {
 			var pe *phone.Error
 			msg := err.Error()
 			if errors.As(err, &pe) {

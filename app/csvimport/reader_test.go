@@ -18,6 +18,9 @@ import (
 
 const ourHeader = "external_id,patient_external_id,first_name,last_name,phone,language,location,provider,starts_at,duration_minutes,notes,status\n"
 
+// exportHeader is the import columns of an export, the type included.
+const exportHeader = "external_id,patient_external_id,first_name,last_name,phone,language,location,provider,type,starts_at,duration_minutes,notes,status\n"
+
 // readRows reads every row of input; it fails the test on a file error.
 func readRows(t *testing.T, input string, opts Options) (*Reader, []Row) {
 	t.Helper()
@@ -39,11 +42,11 @@ func readRows(t *testing.T, input string, opts Options) (*Reader, []Row) {
 }
 
 func TestReadOurFormat(t *testing.T) {
-	input := ourHeader +
-		"A-1,P-1,Ada,Lovelace,+44 20 7946 0958,EN,Main St,Dr Who,2026-12-07 14:30,30,\"Bring the letter,\nplease\",Booked\n" +
-		"A-2,,Blaise,Pascal,06 12 34 56 78,français,Paris,,2026-12-07T14:30:00+01:00,45,,cancelled\n" +
-		",,,,,,,,,,,\n" + // a blank row is skipped
-		"A-3,P-3,,,,,,,,,,\n"
+	input := exportHeader +
+		"A-1,P-1,Ada,Lovelace,+44 20 7946 0958,EN,Main St,Dr Who,Check-up,2026-12-07 14:30,30,\"Bring the letter,\nplease\",Booked\n" +
+		"A-2,,Blaise,Pascal,06 12 34 56 78,français,Paris,,,2026-12-07T14:30:00+01:00,45,,cancelled\n" +
+		",,,,,,,,,,,,\n" + // a blank row is skipped
+		"A-3,P-3,,,,,,,,,,,\n"
 	r, rows := readRows(t, input, Options{Country: "GB"})
 	if r.Delimiter() != ',' || r.Encoding() != EncodingUTF8 {
 		t.Errorf("delimiter %q, encoding %q", r.Delimiter(), r.Encoding())
@@ -51,7 +54,7 @@ func TestReadOurFormat(t *testing.T) {
 	want := []Row{
 		{
 			Number: 2, ExternalID: "A-1", PatientExternalID: "P-1", FirstName: "Ada", LastName: "Lovelace",
-			Phone: "+44 20 7946 0958", Language: "en", Location: "Main St", Provider: "Dr Who",
+			Phone: "+44 20 7946 0958", Language: "en", Location: "Main St", Provider: "Dr Who", Type: "Check-up",
 			Start:           Start{Local: LocalDateTime{2026, 12, 7, 14, 30}},
 			DurationMinutes: 30, Notes: "Bring the letter,\nplease", Status: StatusScheduled,
 		},

@@ -235,9 +235,9 @@ func TestClaimTimeChecks(t *testing.T) {
 		{
 			name: "a kind with no text at all fails with the reason",
 			prepare: func(t *testing.T, s setup) *models.Message {
-				return s.e.message(t, models.Message{AppointmentID: &s.a.ID, PatientID: &s.p.ID, To: s.p.Phone, Kind: "waitlist_offer"})
+				return s.e.message(t, models.Message{AppointmentID: &s.a.ID, PatientID: &s.p.ID, To: s.p.Phone, Kind: "loyalty_offer"})
 			},
-			status: models.MsgFailed, reason: `no text of kind "waitlist_offer"`,
+			status: models.MsgFailed, reason: `no text of kind "loyalty_offer"`,
 		},
 		{
 			name: "a booking confirmation with an empty body uses its template",

@@ -24,7 +24,7 @@ const batch = 500
 // apptconfirm's own.
 var Columns = []string{
 	"external_id", "patient_external_id", "first_name", "last_name", "phone", "language",
-	"location", "provider", "starts_at", "duration_minutes", "notes", "status",
+	"location", "provider", "type", "starts_at", "duration_minutes", "notes", "status",
 	"apptconfirm_id", "apptconfirm_state", "confirmed_at", "cancelled_at", "messages",
 }
 
@@ -105,6 +105,10 @@ func (s *Service) record(a *models.Appointment, msgs []models.Message) []string 
 	if a.Provider != nil {
 		provider = a.Provider.Name
 	}
+	typ := ""
+	if a.AppointmentType != nil {
+		typ = a.AppointmentType.Name
+	}
 	status := ""
 	switch a.Status {
 	case models.Scheduled, models.Confirmed, models.Cancelled:
@@ -116,7 +120,7 @@ func (s *Service) record(a *models.Appointment, msgs []models.Message) []string 
 	}
 	return []string{
 		a.ExternalID, p.ExternalID, p.FirstName, p.LastName, p.Phone, p.Language,
-		loc, provider, a.StartsAt.In(zone).Format(time.RFC3339), strconv.Itoa(a.DurationMinutes), a.Notes, status,
+		loc, provider, typ, a.StartsAt.In(zone).Format(time.RFC3339), strconv.Itoa(a.DurationMinutes), a.Notes, status,
 		strconv.FormatUint(uint64(a.ID), 10), string(a.Status), stamp(a.ConfirmedAt, zone), stamp(a.CancelledAt, zone),
 		strings.Join(parts, "; "),
 	}

@@ -10,8 +10,11 @@
 // are read at once, and a row they show to change nothing is counted as
 // unchanged without a query of its own (clinic.UpsertIsNoop); the others
 // go through the clinic, each in a savepoint. A preview (dry run) runs the
-// second pass too, each row it imports in a savepoint that is rolled back:
-// what it reports is what applying the file does.
+// second pass too, the whole of it in one transaction that is rolled back
+// at the end, so that each row sees what the rows before it did: what it
+// reports is what applying the file does. On SQLite, the preview of a file
+// larger than one batch runs on a private copy of the database (see
+// WithSandbox), so that other writers are not locked out meanwhile.
 package imports
 
 import (
@@ -48,6 +51,7 @@ type Clinic interface {
 	Cancel(ctx context.Context, actor models.Actor, id uint, reason string) (*models.Appointment, error)
 	ListLocations(ctx context.Context) ([]models.Location, error)
 	ListProviders(ctx context.Context, q clinic.ProviderQuery) ([]models.Provider, error)
+	ListTypes(ctx context.Context) ([]models.AppointmentType, error)
 }
 
 // Store is what an import needs of the store.
@@ -57,12 +61,19 @@ type Store interface {
 	ActiveExternalAppointments(ctx context.Context, from, to time.Time, locationIDs []uint) ([]models.ExternalAppointment, error)
 	Setting(ctx context.Context, key string) (string, error)
 	PutSetting(ctx context.Context, key, value string) error
+	DropRecordedEvents(ctx context.Context)
+	DeferLogs(ctx context.Context)
+	HoldMessages(ctx context.Context, on bool)
+	FlushMessages(ctx context.Context) error
 }
 
 // Service imports files.
 type Service struct {
 	store  Store
 	clinic Clinic
+	// sandbox, when set, opens a private copy of the database for the
+	// preview of a file larger than one batch.
+	sandbox Sandbox
 }
 
 // New returns a Service.
@@ -70,9 +81,28 @@ func New(store Store, c Clinic) *Service {
 	return &Service{store: store, clinic: c}
 }
 
+// Sandbox opens a private copy of the database (models.Store.PrivateCopy)
+// with a clinic working on it, and returns the function that closes and
+// deletes it.
+type Sandbox func(ctx context.Context) (Store, Clinic, func() error, error)
+
+// WithSandbox makes the preview of a file larger than one batch run on a
+// private copy of the database that sandbox opens, rather than in one
+// transaction of the live database. On SQLite, whose writers take turns, a
+// preview in the live database would hold its write lock for the whole
+// file (minutes for 100,000 rows), and every other writer (webhooks, staff
+// booking, the dispatcher) would wait, then fail; on the copy, the live
+// database is only read, once, while it is copied. Leave it unset on
+// PostgreSQL, where a transaction blocks only the rows it touches.
+func (s *Service) WithSandbox(sandbox Sandbox) *Service {
+	c := *s
+	c.sandbox = sandbox
+	return &c
+}
+
 // Options says how to import a file.
 type Options struct {
-	// DryRun previews: every row is imported in a transaction that is
+	// DryRun previews: the file is imported in one transaction that is
 	// rolled back, and the result says what applying would do.
 	DryRun bool
 	// Sync also cancels the imported appointments (those with an external
@@ -85,7 +115,11 @@ type Options struct {
 	Mapping *csvimport.Mapping
 	// Progress, when set, is told how many rows are done out of how many,
 	// after each row of the second pass.
-	Progress func(done, total int)
+	Progress func(done, total int) `json:"-"`
+	// Checkpoint, when set, is called at the end of each batch of an
+	// import (not a preview), inside the batch's transaction, after its
+	// last Progress: what it writes commits with the batch's rows.
+	Checkpoint func(ctx context.Context) error `json:"-"`
 }
 
 // Result says what an import did, or, for a dry run, would do.
@@ -102,7 +136,7 @@ type Result struct {
 	Refused int `json:"refused"`
 }
 
-// errRollback ends a dry run's row transaction.
+// errRollback ends a preview's transaction.
 var errRollback = errors.New("imports: dry run")
 
 // Import imports the CSV file in src, which is read twice (it is rewound
@@ -136,11 +170,68 @@ func (s *Service) Import(ctx context.Context, actor models.Actor, src io.ReadSee
 		seen: map[string]int{}, patients: map[string]clinic.PatientInput{}, locations: map[uint]bool{},
 		touched: map[uint]bool{},
 	}
-	// Rows go in batches, each in one transaction where every row has a
-	// savepoint of its own: a refused row is rolled back alone, and the
-	// cost of a commit is shared by the batch. The appointments a batch
-	// names are read at once beforehand: a row that would change nothing
-	// is counted without a query of its own.
+	if !opts.DryRun {
+		if err := run.batches(ctx, r, total); err != nil {
+			return nil, err
+		}
+		if opts.Sync {
+			if err := run.sync(ctx); err != nil {
+				return nil, err
+			}
+		}
+		return run.res, nil
+	}
+	// A preview imports the whole file, sync included, in one transaction
+	// that is rolled back at the end: each row sees what the rows before
+	// it did (a patient an earlier row created or changed), exactly as
+	// when the file is applied, and what the preview reports is what
+	// applying does. A file larger than one batch does so on a private
+	// copy of the database (when the Service has a sandbox), so that the
+	// live database's write lock is not held while it runs.
+	if s.sandbox != nil && total > Batch {
+		st, cl, closeCopy, err := s.sandbox(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("imports: preview: %w", err)
+		}
+		defer func() { _ = closeCopy() }()
+		// The copy is thrown away: the preview runs there as the import
+		// does, batch by batch, each committed, which keeps the copy's
+		// log small.
+		run.Service, run.private = &Service{store: st, clinic: cl}, true
+		if err := run.batches(ctx, r, total); err != nil {
+			return nil, err
+		}
+		if opts.Sync {
+			if err := run.sync(ctx); err != nil {
+				return nil, err
+			}
+		}
+		return run.res, nil
+	}
+	err = s.store.Tx(ctx, func(ctx context.Context) error {
+		if err := run.batches(ctx, r, total); err != nil {
+			return err
+		}
+		if opts.Sync {
+			if err := run.sync(ctx); err != nil {
+				return err
+			}
+		}
+		return errRollback
+	})
+	if err != nil && !errors.Is(err, errRollback) {
+		return nil, err
+	}
+	return run.res, nil
+}
+
+// batches runs the rows of r. Rows go in batches, each in one transaction
+// where every row has a savepoint of its own: a refused row is rolled back
+// alone, and the cost of a commit is shared by the batch. The appointments
+// a batch names are read at once beforehand: a row that would change
+// nothing is counted without a query of its own. In a preview, ctx carries
+// the preview's transaction, which the batches share.
+func (rn *run) batches(ctx context.Context, r *csvimport.Reader, total int) error {
 	batch := make([]csvimport.Row, 0, Batch)
 	for eof := false; !eof; {
 		batch = batch[:0]
@@ -152,38 +243,63 @@ func (s *Service) Import(ctx context.Context, actor models.Actor, src io.ReadSee
 			}
 			if err != nil {
 				// The file changed between the passes.
-				return nil, fmt.Errorf("imports: %w", err)
+				return fmt.Errorf("imports: %w", err)
 			}
 			batch = append(batch, row)
 		}
 		if len(batch) == 0 {
 			break
 		}
-		err := s.store.Tx(ctx, func(ctx context.Context) error {
-			if err := run.preload(ctx, batch); err != nil {
+		do := func(ctx context.Context) error {
+			// No row changes a location or a reminder rule: the batch
+			// reads each once.
+			ctx = models.WithReadCache(ctx)
+			// Nor reads the timeline or the audit log: the batch
+			// stores their entries together when it commits.
+			rn.store.DeferLogs(ctx)
+			// Nor, mostly, reads the messages of the batch's other
+			// rows: the reminders of the whole batch go in a few
+			// multi-row inserts (a row that would read them is done
+			// again after they are in; see row).
+			rn.store.HoldMessages(ctx, true)
+			defer rn.store.HoldMessages(ctx, false)
+			if err := rn.preload(ctx, batch); err != nil {
 				return err
 			}
 			for _, row := range batch {
-				if err := run.row(ctx, row); err != nil {
+				if err := rn.row(ctx, row); err != nil {
 					return err
 				}
-				if opts.Progress != nil {
-					opts.Progress(run.res.Rows, total)
+				if rn.opts.Progress != nil {
+					rn.opts.Progress(rn.res.Rows, total)
 				}
 			}
+			if err := rn.store.FlushMessages(ctx); err != nil {
+				return fmt.Errorf("imports: %w", err)
+			}
+			if rn.opts.DryRun {
+				// A preview's events, timeline and audit rows are
+				// thrown away with its transaction or its copy: they
+				// are not stored.
+				rn.store.DropRecordedEvents(ctx)
+			}
+			if rn.opts.Checkpoint != nil && !rn.opts.DryRun {
+				return rn.opts.Checkpoint(ctx)
+			}
 			return nil
-		})
-		if err != nil {
+		}
+		if rn.opts.DryRun && !rn.private {
+			if err := do(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := rn.store.Tx(ctx, do); err != nil {
 			// The batches before this one stay imported.
-			return nil, err
+			return err
 		}
 	}
-	if opts.Sync {
-		if err := run.sync(ctx); err != nil {
-			return nil, err
-		}
-	}
-	return run.res, nil
+	return nil
 }
 
 // countRows reads the whole file as the import will, without the
@@ -212,6 +328,7 @@ type scope struct {
 	locations   map[string]*models.Location
 	defaultLoc  *models.Location
 	providers   map[string][]models.Provider
+	types       map[string]uint
 	country     string
 	regionByLoc map[string]string
 }
@@ -239,6 +356,14 @@ func (s *Service) scope(ctx context.Context) (*scope, error) {
 	}
 	for _, p := range provs {
 		sc.providers[key(p.Name)] = append(sc.providers[key(p.Name)], p)
+	}
+	types, err := s.clinic.ListTypes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("imports: appointment types: %w", err)
+	}
+	sc.types = make(map[string]uint, len(types))
+	for _, t := range types {
+		sc.types[key(t.Name)] = t.ID
 	}
 	return sc, nil
 }
@@ -270,6 +395,9 @@ type run struct {
 	locations map[uint]bool
 	// current holds the stored appointments of the batch's external ids.
 	current map[string]*models.Appointment
+	// private is set for a preview on a private copy of the database,
+	// whose batches commit there as an import's do.
+	private bool
 	// touched holds the patients of the rows imported through the clinic:
 	// such a row may have changed its patient since the batch was read.
 	touched map[uint]bool
@@ -322,26 +450,32 @@ func (rn *run) row(ctx context.Context, row csvimport.Row) error {
 		rn.refuse(errs...)
 		return nil
 	}
-	if cur := rn.current[strings.TrimSpace(in.ExternalID)]; cur != nil && !rn.touched[cur.PatientID] && clinic.UpsertIsNoop(cur, in) {
+	cur := rn.current[strings.TrimSpace(in.ExternalID)]
+	if cur != nil && !rn.touched[cur.PatientID] && clinic.UpsertIsNoop(cur, in) {
 		rn.res.Unchanged++
 		return nil
 	}
-	var outcome clinic.UpsertOutcome
-	err := rn.store.Tx(ctx, func(ctx context.Context) error {
-		a, o, err := rn.clinic.UpsertAppointment(ctx, rn.actor, in)
-		if err != nil {
-			return err
+	// Read with the batch, in its transaction; no other row has this
+	// external id.
+	in.Absent = cur == nil
+	// UpsertAppointment works in a savepoint of the batch's transaction:
+	// a refused row leaves nothing behind.
+	a, outcome, err := rn.clinic.UpsertAppointment(ctx, rn.actor, in)
+	if errors.Is(err, models.ErrMessagesHeld) {
+		// The row reads messages (it changes a patient or an
+		// appointment that has some, say): its savepoint is rolled
+		// back; it goes again once the batch's held reminders are in.
+		if err := rn.store.FlushMessages(ctx); err != nil {
+			return fmt.Errorf("imports: row %d: %w", row.Number, err)
 		}
-		outcome = o
-		if a != nil {
-			rn.touched[a.PatientID] = true
-		}
-		if rn.opts.DryRun {
-			return errRollback
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errRollback) {
+		rn.store.HoldMessages(ctx, false)
+		a, outcome, err = rn.clinic.UpsertAppointment(ctx, rn.actor, in)
+		rn.store.HoldMessages(ctx, true)
+	}
+	if a != nil {
+		rn.touched[a.PatientID] = true
+	}
+	if err != nil {
 		if fe, ok := rowErrors(row.Number, err); ok {
 			rn.refuse(fe...)
 			return nil
@@ -361,8 +495,8 @@ func (rn *run) row(ctx context.Context, row csvimport.Row) error {
 	return nil
 }
 
-// input turns a row into an upsert, resolving its location and provider
-// by name; it returns the row's location when it has one.
+// input turns a row into an upsert, resolving its location, provider and
+// type by name; it returns the row's location when it has one.
 func (rn *run) input(row csvimport.Row) (clinic.UpsertInput, *models.Location, []csvimport.FieldError) {
 	var errs []csvimport.FieldError
 	bad := func(f csvimport.Field, msg string) {
@@ -394,6 +528,17 @@ func (rn *run) input(row csvimport.Row) (clinic.UpsertInput, *models.Location, [
 				bad(csvimport.FieldProvider, fmt.Sprintf("no provider is named %q", row.Provider))
 			} else {
 				in.ProviderID = &p
+			}
+		}
+	}
+	if row.Has(csvimport.FieldType) {
+		in.TypeSet = true
+		if row.Type != "" {
+			id, ok := rn.sc.types[key(row.Type)]
+			if !ok {
+				bad(csvimport.FieldType, fmt.Sprintf("no appointment type is named %q", row.Type))
+			} else {
+				in.TypeID = &id
 			}
 		}
 	}
@@ -537,10 +682,6 @@ func (rn *run) sync(ctx context.Context) error {
 		}
 		for _, a := range gone {
 			if _, listed := rn.seen[a.ExternalID]; listed {
-				continue
-			}
-			if rn.opts.DryRun {
-				rn.res.Cancelled++
 				continue
 			}
 			_, err := rn.clinic.Cancel(ctx, rn.actor, a.ID, "no longer in the imported schedule")

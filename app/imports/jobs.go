@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,13 +29,23 @@ const (
 	JobFailed     = "failed"
 )
 
+// JobStore keeps what survives a restart of the jobs (models.Store).
+type JobStore interface {
+	SaveImportJob(ctx context.Context, j *models.ImportJob) error
+	ImportJob(ctx context.Context, id string) (*models.ImportJob, error)
+	DeleteImportJobsBefore(ctx context.Context, cutoff time.Time) error
+}
+
 // Jobs runs the imports staff start from the web UI in the background, so
 // that a large file's progress can be followed, and a page reload finds
-// the job where it is. Jobs live in this process's memory: a restart
-// forgets them (rows already imported stay imported, each in its own
-// transaction).
+// the job where it is. Jobs live in this process's memory, and their
+// state, progress and counts also in the store (import_jobs): after a
+// restart, a job shows how far it got (an import's progress is saved with
+// each batch it commits) and its counts, but its file, first rows and
+// refused rows are gone, and it cannot run again.
 type Jobs struct {
-	svc *Service
+	svc   *Service
+	store JobStore
 	// ctx is the background work's context; Close cancels it and waits
 	// for the work (wg) to stop.
 	ctx    context.Context
@@ -45,13 +56,77 @@ type Jobs struct {
 	jobs   map[string]*job
 }
 
-// NewJobs returns a job registry running imports with svc; ctx ends them.
-func NewJobs(ctx context.Context, svc *Service, now func() time.Time) *Jobs {
+// NewJobs returns a job registry running imports with svc and keeping
+// their progress in store; ctx ends them.
+func NewJobs(ctx context.Context, svc *Service, store JobStore, now func() time.Time) *Jobs {
 	if now == nil {
 		now = time.Now
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	return &Jobs{svc: svc, ctx: ctx, cancel: cancel, now: now, jobs: map[string]*job{}}
+	return &Jobs{svc: svc, store: store, ctx: ctx, cancel: cancel, now: now, jobs: map[string]*job{}}
+}
+
+// record is what the store keeps of the job view v.
+func (j *Jobs) record(v Job) *models.ImportJob {
+	rec := &models.ImportJob{
+		ID: v.ID, OwnerID: v.Owner, Name: v.Name, State: v.State, Done: v.Done, Total: v.Total,
+		Error: v.Error, UpdatedAt: j.now(),
+	}
+	res := v.Result
+	if res == nil && v.State != JobApplying {
+		res = v.Preview
+	}
+	if res != nil {
+		counts := *res
+		counts.Errors = nil // rows of the file: kept in memory only
+		if b, err := json.Marshal(counts); err == nil {
+			rec.Summary = string(b)
+		}
+	}
+	return rec
+}
+
+// save keeps the job view v in the store.
+func (j *Jobs) save(ctx context.Context, v Job) error {
+	if err := j.store.SaveImportJob(ctx, j.record(v)); err != nil {
+		return fmt.Errorf("imports: save job: %w", err)
+	}
+	return nil
+}
+
+// RestartedMessage is the error of a job that was running when the server
+// stopped.
+const RestartedMessage = "the server restarted during this run; the rows imported before stay imported. Upload the file again to go on: rows already imported come out unchanged."
+
+// GoneMessage is the error of a job whose file went with a restart.
+const GoneMessage = "the server restarted since this file was uploaded; upload it again to import it."
+
+// restored is the view of a job the store kept from before a restart.
+func restored(rec *models.ImportJob) Job {
+	v := Job{
+		ID: rec.ID, Owner: rec.OwnerID, Name: rec.Name, State: rec.State, Done: rec.Done, Total: rec.Total,
+		Error: rec.Error, Sample: &csvimport.Sample{},
+	}
+	var res *Result
+	if rec.Summary != "" {
+		var r Result
+		if json.Unmarshal([]byte(rec.Summary), &r) == nil {
+			r.Errors = []csvimport.FieldError{}
+			res = &r
+		}
+	}
+	switch rec.State {
+	case JobApplied:
+		v.Result = res
+	case JobPreviewing, JobApplying:
+		v.State, v.Error = JobFailed, RestartedMessage
+	default:
+		v.State, v.Error = JobFailed, GoneMessage
+		if res != nil && res.DryRun {
+			v.Preview = res
+		}
+	}
+	return v
 }
 
 // job is one file on its way in.
@@ -112,6 +187,14 @@ func (j *Jobs) Upload(ctx context.Context, owner uint, name string, r io.Reader,
 		return Job{}, err
 	}
 	jb := &job{file: f, touched: j.now(), view: Job{ID: id, Owner: owner, Name: name, State: JobUploaded, Sample: sample, Mapping: mapping}}
+	if err := j.save(ctx, jb.view); err != nil {
+		_ = f.Close()
+		return Job{}, err
+	}
+	if err := j.store.DeleteImportJobsBefore(ctx, j.now().Add(-JobLifetime)); err != nil {
+		_ = f.Close()
+		return Job{}, fmt.Errorf("imports: %w", err)
+	}
 	j.mu.Lock()
 	j.expire()
 	j.jobs[id] = jb
@@ -185,7 +268,17 @@ func (j *Jobs) Get(owner uint, id string) (Job, error) {
 	jb, ok := j.jobs[id]
 	j.mu.Unlock()
 	if !ok {
-		return Job{}, ErrNoJob
+		// From before a restart, perhaps.
+		rec, err := j.store.ImportJob(j.ctx, id)
+		switch {
+		case errors.Is(err, models.ErrNotFound):
+			return Job{}, ErrNoJob
+		case err != nil:
+			return Job{}, fmt.Errorf("imports: %w", err)
+		case rec.OwnerID != owner || rec.UpdatedAt.Before(j.now().Add(-JobLifetime)):
+			return Job{}, ErrNoJob
+		}
+		return restored(rec), nil
 	}
 	v := jb.snapshot()
 	if v.Owner != owner {
@@ -233,11 +326,21 @@ func (j *Jobs) Start(ctx context.Context, owner uint, actor models.Actor, id str
 		jb.view.Result = nil
 	}
 	jb.touched = j.now()
+	if err := j.save(ctx, jb.view); err != nil {
+		jb.view.State = JobFailed
+		jb.view.Error = err.Error()
+		return err
+	}
 	file := jb.file
 	opts.Progress = func(done, total int) {
 		jb.mu.Lock()
 		jb.view.Done, jb.view.Total = done, total
 		jb.mu.Unlock()
+	}
+	if !opts.DryRun {
+		// Saved with each batch, in its transaction: what a restart
+		// finds is what was committed.
+		opts.Checkpoint = func(ctx context.Context) error { return j.save(ctx, jb.snapshot()) }
 	}
 	j.wg.Go(func() { j.run(jb, actor, file, opts) })
 	return nil
@@ -273,6 +376,8 @@ func (j *Jobs) run(jb *job, actor models.Actor, file *File, opts Options) {
 	if jb.view.State == JobFailed && opts.DryRun {
 		jb.view.Preview = nil
 	}
+	// Best effort: the job's outcome is in memory whatever happens here.
+	_ = j.save(j.ctx, jb.view)
 }
 
 // Close stops the running imports between two rows, waits for them, then

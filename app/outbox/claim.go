@@ -21,6 +21,9 @@ const (
 	ReasonStarted        = "the appointment had already started"
 	ReasonQuietHours     = "it could not go out before the location's quiet hours began"
 	ReasonRestored       = "the appointment is no longer cancelled"
+	// ReasonNoLongerNoShow ends a no-show follow-up whose appointment was
+	// marked attended meanwhile.
+	ReasonNoLongerNoShow = "the patient was marked as having come after all"
 	ReasonErased         = "the patient was erased"
 	// ReasonStartsInQuiet ends a retry (SMS.CX cannot have taken it) whose
 	// appointment starts before the quiet hours it fell in end.
@@ -261,7 +264,8 @@ func (bc *batchContext) quietUntil(m *models.Message, now time.Time) (time.Time,
 // do not.
 func automated(kind string) bool {
 	switch kind {
-	case models.KindReminder, models.KindBookingConfirm, models.KindCancellation, models.KindRescheduleNotice:
+	case models.KindReminder, models.KindBookingConfirm, models.KindCancellation, models.KindRescheduleNotice,
+		models.KindNoShowFollowUp:
 		return true
 	}
 	return false
@@ -301,7 +305,7 @@ func (o *Outbox) decide(ctx context.Context, bc *batchContext, m *models.Message
 		// for their end, whatever its attempt count (a wait is no
 		// attempt), unless the appointment starts before then.
 		if until, ok := bc.quietUntil(m, now); ok {
-			if a := bc.appointmentOf(m); a == nil || a.StartsAt.After(until) {
+			if a := bc.appointmentOf(m); a == nil || a.StartsAt.After(until) || m.Kind == models.KindNoShowFollowUp {
 				return hold(until), nil
 			}
 			if prev.InDoubt {
@@ -350,6 +354,15 @@ func (o *Outbox) decide(ctx context.Context, bc *batchContext, m *models.Message
 		if a.Status != models.Cancelled {
 			return end(models.MsgCancelled, ReasonRestored), nil
 		}
+	case models.KindNoShowFollowUp:
+		// About a visit already missed: its start is past by design.
+		if a.Status != models.NoShow {
+			return end(models.MsgCancelled, ReasonNoLongerNoShow), nil
+		}
+		if until, ok := bc.quietUntil(m, now); ok {
+			return hold(until), nil
+		}
+		return send(), nil
 	default:
 		if !a.Status.Active() {
 			return end(models.MsgCancelled, "the appointment is "+statusWord(a.Status)), nil

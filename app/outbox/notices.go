@@ -67,12 +67,41 @@ func (r *replanning) rescheduleNotice(rows []*models.Message) error {
 	return r.notice(models.KindRescheduleNotice)
 }
 
+// noShowFollowUp queues the invitation to book again of an appointment
+// marked no-show just now, when the clinic sends one: once per appointment
+// (a no-show undone and marked again gets no second one; only a follow-up
+// cancelled before it went out is replaced), never to a patient who opted
+// out. It goes out at once, or when quiet hours end.
+func (r *replanning) noShowFollowUp() error {
+	a := r.a
+	if !r.o.opts.NoShowFollowUp || a.Status != models.NoShow || a.Patient.OptedOut() {
+		return nil
+	}
+	earlier, err := r.o.store.AppointmentMessages(r.ctx, a.ID, false, models.KindNoShowFollowUp)
+	if err != nil {
+		return err
+	}
+	for _, m := range earlier {
+		if m.Status != models.MsgCancelled {
+			return nil
+		}
+	}
+	return r.queue(models.KindNoShowFollowUp, false)
+}
+
 // notice queues a message of kind to go out at once, or at the end of
 // quiet hours when now is inside them (recorded as a move). Its text is
 // written when it goes out, so that it says the appointment's latest time
 // and the right day. When quiet hours last until after the appointment
 // starts the message is recorded as skipped.
 func (r *replanning) notice(kind string) error {
+	return r.queue(kind, true)
+}
+
+// queue queues a message of kind to go out at once or after quiet hours;
+// beforeStart skips it when it could only go out after the appointment
+// started.
+func (r *replanning) queue(kind string, beforeStart bool) error {
 	a := r.a
 	m := &models.Message{
 		UUID:          uuid.NewString(),
@@ -87,7 +116,9 @@ func (r *replanning) notice(kind string) error {
 	}
 	at, ok := AfterQuiet(r.now, r.zone, r.quiet)
 	switch {
-	case !ok || !at.Before(a.StartsAt):
+	case !ok:
+		m.Status, m.Reason = models.MsgSkipped, "the location's quiet hours never end"
+	case beforeStart && !at.Before(a.StartsAt):
 		m.Status, m.Reason = models.MsgSkipped, "quiet hours last until after the appointment starts"
 	case !at.Equal(r.now):
 		from := r.now

@@ -42,6 +42,10 @@ type Options struct {
 	// an appointment to another time or place (config
 	// reminders.reschedule_notice).
 	RescheduleNotice bool
+	// NoShowFollowUp sends a patient marked no-show, once per
+	// appointment, an invitation to book again with their patient page's
+	// link (config no_show.follow_up).
+	NoShowFollowUp bool
 	// MinLead is the least time a reminder moved to the end of quiet hours
 	// must leave before the appointment (config reminders.min_lead); zero
 	// means schedule.DefaultMinLead.
@@ -244,4 +248,10 @@ func SkipReason(r string) string {
 		return capReasonPrefix + " (" + strings.TrimSuffix(strings.TrimPrefix(r, schedule.ReasonCapPrefix), " reached") + ") was reached"
 	}
 	return r
+}
+
+// On returns an Outbox like o that works on store (a private copy of the
+// database, such as an import's preview works on).
+func (o *Outbox) On(store *models.Store) *Outbox {
+	return &Outbox{store: store, opts: o.opts}
 }

@@ -26,6 +26,8 @@ const (
 	causeCancelled
 	// causeMoved: moved just now by staff or the API (reschedule notice).
 	causeMoved
+	// causeNoShow: marked no-show just now (the no-show follow-up).
+	causeNoShow
 )
 
 // Replan brings an appointment's messages in line with it, inside the
@@ -80,6 +82,28 @@ func (o *Outbox) Rescheduled(ctx context.Context, appointmentID uint, now time.T
 	return o.replanAs(ctx, appointmentID, now, c)
 }
 
+// BookedNew is Booked for an appointment created just now in the
+// transaction ctx carries, given as stored, with its Patient, Location
+// and Provider: it has no messages yet, so neither it nor they are read
+// again. A batch of bookings (an import) saves those reads per booking.
+func (o *Outbox) BookedNew(ctx context.Context, a *models.Appointment, now time.Time) error {
+	err := o.store.Tx(ctx, func(ctx context.Context) error {
+		return o.replanLoaded(ctx, a, nil, models.DBTime(now), causeBooked, true)
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: replan appointment %d: %w", a.ID, err)
+	}
+	return nil
+}
+
+// NoShow replans an appointment marked no-show just now and, when the
+// clinic sends one (Options.NoShowFollowUp), queues the follow-up that
+// invites the patient to book again: once per appointment, never to a
+// patient who opted out, held until the end of quiet hours.
+func (o *Outbox) NoShow(ctx context.Context, appointmentID uint, now time.Time) error {
+	return o.replanAs(ctx, appointmentID, now, causeNoShow)
+}
+
 func (o *Outbox) replanAs(ctx context.Context, id uint, now time.Time, c cause) error {
 	err := o.store.Tx(ctx, func(ctx context.Context) error {
 		return o.replan(ctx, id, models.DBTime(now), c, true)
@@ -91,7 +115,7 @@ func (o *Outbox) replanAs(ctx context.Context, id uint, now time.Time, c cause) 
 }
 
 // plannedKinds are the kinds Replan manages for an appointment.
-var plannedKinds = []string{models.KindReminder, models.KindBookingConfirm, models.KindCancellation, models.KindRescheduleNotice}
+var plannedKinds = []string{models.KindReminder, models.KindBookingConfirm, models.KindCancellation, models.KindRescheduleNotice, models.KindNoShowFollowUp}
 
 // replanning is the state of one Replan.
 type replanning struct {
@@ -118,30 +142,38 @@ type pendingReminder struct {
 }
 
 // flush inserts the pending reminders, their timeline entries and events.
+// In a transaction that holds messages (an import's batch), the store
+// inserts them later with those of other appointments, and records the
+// entries and events, which name the messages' ids, then.
 func (r *replanning) flush() error {
 	if len(r.pending) == 0 {
 		return nil
 	}
 	ms := make([]*models.Message, len(r.pending))
+	details := make([]string, len(r.pending))
 	for i, p := range r.pending {
-		ms[i] = p.m
-	}
-	if err := r.o.store.CreateMessages(r.ctx, ms); err != nil {
-		return fmt.Errorf("insert reminders: %w", err)
-	}
-	var entries []models.TimelineEntry
-	events := make([]models.Event, 0, len(r.pending))
-	for _, p := range r.pending {
-		if e, ok := TimelineEntry(p.m, r.now, p.detail); ok && p.detail != "" {
-			entries = append(entries, e)
-		}
-		events = append(events, MessageEvent(p.m, r.now, p.detail))
+		ms[i], details[i] = p.m, p.detail
 	}
 	r.pending = r.pending[:0]
-	if err := r.o.store.AddTimeline(r.ctx, entries...); err != nil {
-		return err
+	now, store := r.now, r.o.store
+	err := store.CreateMessagesThen(r.ctx, ms, func(ctx context.Context) error {
+		var entries []models.TimelineEntry
+		events := make([]models.Event, 0, len(ms))
+		for i, m := range ms {
+			if e, ok := TimelineEntry(m, now, details[i]); ok && details[i] != "" {
+				entries = append(entries, e)
+			}
+			events = append(events, MessageEvent(m, now, details[i]))
+		}
+		if err := store.AddTimeline(ctx, entries...); err != nil {
+			return err
+		}
+		return store.Record(ctx, events...)
+	})
+	if err != nil {
+		return fmt.Errorf("insert reminders: %w", err)
 	}
-	return r.o.store.Record(r.ctx, events...)
+	return nil
 }
 
 func (o *Outbox) replan(ctx context.Context, id uint, now time.Time, c cause, cascade bool) error {
@@ -149,19 +181,30 @@ func (o *Outbox) replan(ctx context.Context, id uint, now time.Time, c cause, ca
 	if err != nil {
 		return err
 	}
-	r := &replanning{o: o, ctx: ctx, now: now, a: a, zone: a.Location.Zone(), quiet: Quiet(a.Location)}
 	rows, err := o.store.AppointmentMessages(ctx, id, true, plannedKinds...)
 	if err != nil {
 		return err
 	}
+	return o.replanLoaded(ctx, a, rows, now, c, cascade)
+}
+
+// replanLoaded is replan of the appointment a (locked, with its Patient,
+// Location and Provider) whose planned kinds of messages are rows.
+func (o *Outbox) replanLoaded(ctx context.Context, a *models.Appointment, rows []*models.Message, now time.Time, c cause, cascade bool) error {
+	var err error
+	r := &replanning{o: o, ctx: ctx, now: now, a: a, zone: a.Location.Zone(), quiet: Quiet(a.Location)}
 	switch {
 	case a.Patient.ErasedAt != nil:
 		// An erased patient has no number: nothing is sent to them again.
 		err = r.cancelAll(rows, ReasonErased)
 	case !a.Status.Active():
 		err = r.cancelAll(rows, notActiveReason(a.Status))
-		if err == nil && c == causeCancelled {
+		switch {
+		case err != nil:
+		case c == causeCancelled:
 			err = r.cancellationNotice(rows)
+		case c == causeNoShow:
+			err = r.noShowFollowUp()
 		}
 	case a.Patient.OptedOut():
 		err = r.cancelAll(rows, ReasonOptedOut)
@@ -184,10 +227,15 @@ func (o *Outbox) replan(ctx context.Context, id uint, now time.Time, c cause, ca
 	return nil
 }
 
-// cancelAll cancels every planned reminder and booking confirmation.
+// cancelAll cancels every planned reminder and booking confirmation, and
+// the no-show follow-up unless the appointment is still a no-show (of a
+// patient who was not erased).
 func (r *replanning) cancelAll(rows []*models.Message, reason string) error {
 	for _, m := range rows {
 		if m.Status != models.MsgPlanned || m.Kind == models.KindCancellation {
+			continue
+		}
+		if m.Kind == models.KindNoShowFollowUp && r.a.Status == models.NoShow && r.a.Patient.ErasedAt == nil {
 			continue
 		}
 		if err := r.finish(m, models.MsgCancelled, reason); err != nil {
@@ -296,8 +344,8 @@ func (r *replanning) plan(rows []*models.Message) error {
 	return r.flush()
 }
 
-// nudge plans a nudge rule AfterSeconds after the reminder it follows went
-// out (or is planned to). With no such reminder, a planned nudge is
+// nudge plans a nudge rule AfterSeconds after the send time of the
+// reminder it follows (gone out or planned). With no such reminder, a planned nudge is
 // cancelled. Its signal is judged when it comes due (see decideNudge).
 func (r *replanning) nudge(rule *models.ReminderRule, in schedule.Input, plans map[uint]schedule.Planned, byRule map[uint][]*models.Message) error {
 	var base time.Time
@@ -306,12 +354,12 @@ func (r *replanning) nudge(rule *models.ReminderRule, in schedule.Input, plans m
 		for _, m := range byRule[*rule.AfterRuleID] {
 			switch m.Status {
 			case models.MsgAccepted, models.MsgSent, models.MsgDelivered:
-				t := m.SendAt
-				if m.SentAt != nil {
-					t = *m.SentAt
-				}
-				if !found || t.After(base) {
-					base, found = t, true
+				// Its send time, not when SMS.CX took it: the nudge's
+				// time must not move once either went out, or a replan
+				// would find the nudge sent "at another time" and plan
+				// it again.
+				if !found || m.SendAt.After(base) {
+					base, found = m.SendAt, true
 				}
 			}
 		}

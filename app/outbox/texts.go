@@ -86,7 +86,7 @@ func TemplateKinds() []string {
 		texts.KindCancellationNotice, texts.KindRescheduleNotice,
 		texts.KindRescheduleAck, texts.KindRescheduleOffer, texts.KindRescheduled, texts.KindOfferTaken,
 		texts.KindWaitlistOffer, texts.KindWaitlistBooked, texts.KindWaitlistTaken,
-		texts.KindQuestion, texts.KindHelp, texts.KindOptOutAck, texts.KindOptInAck,
+		texts.KindNoShowFollowUp, texts.KindQuestion, texts.KindHelp, texts.KindOptOutAck, texts.KindOptInAck,
 		texts.KindQuickCallUs, texts.KindQuickWillReply,
 	}
 }

@@ -26,6 +26,11 @@ import (
 // Grace is how long after its end an appointment's link keeps working.
 const Grace = 24 * time.Hour
 
+// NoShowGrace is how long after its end the link of a missed appointment
+// keeps working: the no-show follow-up carries it, and staff may mark the
+// visit a few days late.
+const NoShowGrace = 7 * 24 * time.Hour
+
 // openEvery is how often an opening of the page is recorded at most.
 const openEvery = 30 * time.Minute
 
@@ -113,7 +118,11 @@ func (s *Service) appointment(ctx context.Context, token string) (*models.Appoin
 	if err != nil {
 		return nil, fmt.Errorf("patientpage: %w", err)
 	}
-	if a.Patient == nil || a.Patient.ErasedAt != nil || s.opts.Now().After(a.EndsAt().Add(Grace)) {
+	grace := Grace
+	if a.Status == models.NoShow {
+		grace = NoShowGrace
+	}
+	if a.Patient == nil || a.Patient.ErasedAt != nil || s.opts.Now().After(a.EndsAt().Add(grace)) {
 		return nil, ErrGone
 	}
 	return a, nil

@@ -30,6 +30,33 @@ func TestRuleValidation(t *testing.T) {
 		{"zero before", func(in *reminders.RuleInput) { in.Before = "0m" }, "before", "from 1m to 30d"},
 		{"too long before", func(in *reminders.RuleInput) { in.Before = "31d" }, "before", "from 1m to 30d"},
 		{"fractional seconds", func(in *reminders.RuleInput) { in.Before = "90.5s" }, "before", "whole number"},
+		{"unknown timing", func(in *reminders.RuleInput) { in.Timing = "sometimes" }, "timing", "must be"},
+		{"missing days", func(in *reminders.RuleInput) { in.Timing, in.LocalTime = models.RuleDayBefore, "10:00" }, "days_before", "required"},
+		{"too many days", func(in *reminders.RuleInput) {
+			in.Timing, in.DaysBefore, in.LocalTime = models.RuleDayBefore, "31", "10:00"
+		}, "days_before", "from 0 to 30"},
+		{"missing local time", func(in *reminders.RuleInput) { in.Timing, in.DaysBefore = models.RuleDayBefore, "1" }, "local_time", "required"},
+		{"bad local time", func(in *reminders.RuleInput) {
+			in.Timing, in.DaysBefore, in.LocalTime = models.RuleDayBefore, "1", "24:00"
+		}, "local_time", "such as 10:00"},
+		{"nudge without a reminder", func(in *reminders.RuleInput) {
+			in.Timing, in.After, in.Signal = models.RuleNudge, "2h", models.SignalNotConfirmed
+		}, "after_rule_id", "required"},
+		{"nudge after an unknown rule", func(in *reminders.RuleInput) {
+			in.Timing, in.AfterRuleID, in.After, in.Signal = models.RuleNudge, 999, "2h", models.SignalNotConfirmed
+		}, "after_rule_id", "existing reminder rule"},
+		{"nudge too late", func(in *reminders.RuleInput) {
+			in.Timing, in.AfterRuleID, in.After, in.Signal = models.RuleNudge, 1, "8d", models.SignalNotConfirmed
+		}, "after", "from 1m to 7d"},
+		{"nudge without a signal", func(in *reminders.RuleInput) {
+			in.Timing, in.AfterRuleID, in.After = models.RuleNudge, 1, "2h"
+		}, "signal", "required"},
+		{"unknown signal", func(in *reminders.RuleInput) {
+			in.Timing, in.AfterRuleID, in.After, in.Signal = models.RuleNudge, 1, "2h", "opened"
+		}, "signal", "must be"},
+		{"unknown type", func(in *reminders.RuleInput) { in.TypeIDs = []uint{42} }, "type_ids", "existing appointment types"},
+		{"unknown location", func(in *reminders.RuleInput) { in.LocationIDs = []uint{42} }, "location_ids", "existing locations"},
+		{"unknown provider", func(in *reminders.RuleInput) { in.ProviderIDs = []uint{42} }, "provider_ids", "existing providers"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,6 +182,53 @@ func TestBeforeRoundTrip(t *testing.T) {
 		got, err := reminders.ParseBefore(s)
 		if err != nil || got != d {
 			t.Errorf("FormatBefore(%s) = %q, parsed back as %s, %v", d, s, got, err)
+		}
+	}
+}
+
+// A nudge follows a reminder, never another nudge; saving a rule
+// unchanged through InputOf changes nothing, whatever its timing.
+func TestNudgeFollowsAReminder(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, defaultOptions())
+	var first models.ReminderRule
+	e.store.DB(ctx).Order("id").Take(&first)
+	nudge, err := e.rem.CreateRule(ctx, e.staff, reminders.RuleInput{
+		Name: "nudge", Timing: models.RuleNudge, AfterRuleID: first.ID, After: "2h", Signal: models.SignalClickedNotConfirmed, Enabled: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.rem.CreateRule(ctx, e.staff, reminders.RuleInput{
+		Name: "nudge of a nudge", Timing: models.RuleNudge, AfterRuleID: nudge.ID, After: "2h", Signal: models.SignalNotConfirmed, Enabled: true,
+	})
+	if fe, ok := models.AsFieldErrors(err); !ok || !strings.Contains(fe["after_rule_id"], "not another nudge") {
+		t.Fatalf("nudge of a nudge: %v", err)
+	}
+	in := reminders.InputOf(&first)
+	in.Timing, in.AfterRuleID, in.After, in.Signal = models.RuleNudge, nudge.ID, "1h", models.SignalNotConfirmed
+	_, err = e.rem.UpdateRule(ctx, e.staff, first.ID, in)
+	if fe, ok := models.AsFieldErrors(err); !ok || !strings.Contains(fe["timing"], `the nudge "nudge" follows this reminder`) {
+		t.Fatalf("a followed reminder turned into a nudge: %v", err)
+	}
+	fixed, err := e.rem.CreateRule(ctx, e.staff, reminders.RuleInput{
+		Name: "day before", Timing: models.RuleDayBefore, DaysBefore: "1", LocalTime: "10:00", TypeIDs: nil, Enabled: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []uint{nudge.ID, fixed.ID, first.ID} {
+		r, err := e.rem.GetRule(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var audits int64
+		e.store.DB(ctx).Model(&models.AuditEntry{}).Count(&audits)
+		again, err := e.rem.UpdateRule(ctx, e.staff, r.ID, reminders.InputOf(r))
+		var after int64
+		e.store.DB(ctx).Model(&models.AuditEntry{}).Count(&after)
+		if err != nil || !again.UpdatedAt.Equal(r.UpdatedAt) || after != audits {
+			t.Fatalf("%s saved unchanged: %+v %v (%d audit rows added)", r.Name, again, err, after-audits)
 		}
 	}
 }

@@ -37,7 +37,16 @@ func FixedAt(startsAt time.Time, loc *time.Location, daysBefore, localMinutes in
 	}
 	local := startsAt.In(loc)
 	y, m, d := local.Date()
-	return time.Date(y, m, d-daysBefore, localMinutes/60, localMinutes%60, 0, 0, loc)
+	t := time.Date(y, m, d-daysBefore, localMinutes/60, localMinutes%60, 0, 0, loc)
+	// In a gap time.Date may use the offset after the change, giving a
+	// wall time an hour early: move on by what the clock is short.
+	want := time.Date(y, m, d-daysBefore, localMinutes/60, localMinutes%60, 0, 0, time.UTC)
+	lt := t.In(loc)
+	got := time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), lt.Minute(), 0, 0, time.UTC)
+	if short := want.Sub(got); short > 0 {
+		t = t.Add(short)
+	}
+	return t
 }
 
 // SendTime is when rule r falls for an appointment starting at startsAt

@@ -603,3 +603,33 @@ func TestPlanMovedAndSkipped(t *testing.T) {
 		t.Fatalf("got %+v", p)
 	}
 }
+
+// FixedAt keeps the wall-clock time in the zone across the clock
+// changes, reads a skipped wall time as the clock reads it an hour later
+// and a repeated one as the first of the two.
+func TestFixedAtAcrossClockChanges(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		start      time.Time
+		days, mins int
+		want       time.Time
+	}{
+		// Mon 9 March 09:00 EDT; the day before at 10:00 is EDT too.
+		{time.Date(2026, 3, 9, 13, 0, 0, 0, time.UTC), 1, 600, time.Date(2026, 3, 8, 14, 0, 0, 0, time.UTC)},
+		// Two days before is Saturday, still EST.
+		{time.Date(2026, 3, 9, 13, 0, 0, 0, time.UTC), 2, 600, time.Date(2026, 3, 7, 15, 0, 0, 0, time.UTC)},
+		// 02:30 on Sun 8 March does not exist: 03:30 EDT.
+		{time.Date(2026, 3, 9, 13, 0, 0, 0, time.UTC), 1, 150, time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC)},
+		// 01:30 on Sun 1 November happens twice: the first, EDT.
+		{time.Date(2026, 11, 2, 14, 0, 0, 0, time.UTC), 1, 90, time.Date(2026, 11, 1, 5, 30, 0, 0, time.UTC)},
+		// An appointment at 00:30 local: its day is the local one, not UTC's.
+		{time.Date(2026, 6, 10, 4, 30, 0, 0, time.UTC), 1, 600, time.Date(2026, 6, 9, 14, 0, 0, 0, time.UTC)},
+	} {
+		if got := FixedAt(c.start, ny, c.days, c.mins); !got.Equal(c.want) {
+			t.Errorf("FixedAt(%s, %d days, %d min) = %s, want %s", c.start, c.days, c.mins, got.UTC(), c.want)
+		}
+	}
+}

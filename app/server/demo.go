@@ -144,12 +144,42 @@ func (a *App) SeedDemo(ctx context.Context) error {
 			}
 		}
 	}
+	// Two visits of this morning (before 10:30, of yesterday afternoon)
+	// that nobody has marked attended or no-show yet, for Today's outcomes.
+	local := a.now().In(loc.Zone())
+	past := [2]time.Time{
+		time.Date(local.Year(), local.Month(), local.Day(), 9, 0, 0, 0, loc.Zone()),
+		time.Date(local.Year(), local.Month(), local.Day(), 9, 30, 0, 0, loc.Zone()),
+	}
+	if local.Hour()*60+local.Minute() < 10*60+30 {
+		y := local.AddDate(0, 0, -1)
+		past[0] = time.Date(y.Year(), y.Month(), y.Day(), 15, 0, 0, 0, loc.Zone())
+		past[1] = time.Date(y.Year(), y.Month(), y.Day(), 16, 0, 0, 0, loc.Zone())
+	}
+	for i, start := range past {
+		patient, err := a.ensureDemoPatient(ctx, actor, demoPatients[5+i], loc.Country)
+		if err != nil {
+			return err
+		}
+		appt, err := a.Clinic.CreateAppointment(ctx, actor, clinic.AppointmentInput{
+			PatientID: patient.ID, LocationID: loc.ID, ProviderID: &providers[loc.ID][i].ID,
+			StartsAt: start.UTC(), DurationMinutes: 30, Notes: "Demo appointment", AllowPast: true,
+		})
+		if err != nil {
+			return fmt.Errorf("demo: past appointment: %w", err)
+		}
+		if i == 1 {
+			if _, err := a.Clinic.Confirm(ctx, actor, appt.ID, "staff"); err != nil {
+				return fmt.Errorf("demo: confirm: %w", err)
+			}
+		}
+	}
 	if waiting != nil {
 		if err := a.demoReply(ctx, waiting, demoPatients[3].Phone, "Could I come half an hour later? My train is late."); err != nil {
 			return err
 		}
 	}
-	a.Log.Info("demo clinic seeded", "patients", len(demoPatients), "appointments", len(here)+len(there))
+	a.Log.Info("demo clinic seeded", "patients", len(demoPatients), "appointments", len(here)+len(there)+2)
 	return nil
 }
 

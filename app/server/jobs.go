@@ -33,9 +33,16 @@ const (
 	// JobOutboundPrune deletes outbound webhook deliveries finished more
 	// than outboundRetention ago.
 	JobOutboundPrune = "outbound_webhook_prune"
+	// JobNoShowAutoMark marks the unconfirmed appointments of local days
+	// that have ended as no-shows (only when no_show.auto_mark is on).
+	JobNoShowAutoMark = "no_show_auto_mark"
 	// JobWaitlist offers freed times to the waitlist: the first batch of
 	// a time just freed, the next batch when an offer's time ran out.
 	JobWaitlist = "waitlist"
+	// JobAnalytics brings the analytics' per-day summary up to date: the
+	// days touched by the changes recorded since its last run are counted
+	// again (all of them on its first run).
+	JobAnalytics = "analytics"
 	// JobBackup copies a SQLite database into backup.dir, nightly (only
 	// when backup.dir is set).
 	JobBackup = "backup"
@@ -91,6 +98,13 @@ func (a *App) registerJobs() error {
 			_, err := a.Waitlist.RunDue(ctx)
 			return err
 		})),
+		every(JobAnalytics, time.Minute, a.exclusive(JobAnalytics, func(ctx context.Context) error {
+			n, err := a.Analytics.RefreshDefault(ctx)
+			if n > 0 {
+				a.Log.Debug("analytics days counted again", slog.Int("days", n))
+			}
+			return err
+		})),
 		every(JobWebhookSweep, time.Minute, a.exclusive(JobWebhookSweep, func(ctx context.Context) error {
 			_, err := a.Webhooks.ProcessPending(ctx)
 			return err
@@ -122,6 +136,17 @@ func (a *App) registerJobs() error {
 			}
 			return err
 		})},
+	}
+	if a.Config.NoShow.AutoMark {
+		// Every ten minutes, so a location's day is marked soon after its
+		// own midnight, whatever its zone.
+		list = append(list, every(JobNoShowAutoMark, 10*time.Minute, a.exclusive(JobNoShowAutoMark, func(ctx context.Context) error {
+			n, err := a.Clinic.AutoMarkNoShows(ctx)
+			if n > 0 {
+				a.Log.Info("unconfirmed past appointments marked no-show", slog.Int("marked", n))
+			}
+			return err
+		})))
 	}
 	nightly, err := a.nightlyBackup()
 	if err != nil {

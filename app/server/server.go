@@ -76,7 +76,9 @@ type App struct {
 	Availability *availability.Service
 	Reschedule   *reschedule.Service
 	// Waitlist offers freed times to waitlisted patients.
-	Waitlist   *waitlist.Service
+	Waitlist *waitlist.Service
+	// Analytics computes the analytics; its Refresh is the analytics job.
+	Analytics  *analytics.Service
 	Dispatcher *dispatch.Dispatcher
 	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
 	// ProcessPending and Prune are the webhook sweeps of the cron jobs.
@@ -199,6 +201,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		BookingConfirmation: cfg.Reminders.BookingConfirmation,
 		CancellationNotice:  cfg.Reminders.CancellationNotice,
 		RescheduleNotice:    cfg.Reminders.RescheduleNotice,
+		NoShowFollowUp:      cfg.NoShow.FollowUp,
 		MinLead:             cfg.Reminders.MinLead.Duration,
 		DefaultLanguage:     cfg.Clinic.Language,
 		ClinicName:          cfg.Clinic.Name,
@@ -306,15 +309,19 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		return fmt.Errorf("server: %w", err)
 	}
 	a.Imports = imports.New(store, a.Clinic)
+	if store.Driver() == models.DriverSQLite {
+		a.Imports = a.Imports.WithSandbox(a.importSandbox)
+	}
 	a.Exports = exports.New(store, outbox.Label)
 	a.Feeds = feeds.New(store, cfg.Server.PublicURL, a.now)
 	figures := analytics.New(store, analytics.Options{Now: a.now, TwelveHour: cfg.Clinic.TwelveHourClock()})
+	a.Analytics = figures
 	apiSrv := api.New(api.Deps{
 		Store: store, Clinic: a.Clinic, Availability: a.Availability, Stats: stats.New(store), Texts: a.Wording, Outbound: a.Outbound, Offers: a.Reschedule, Metrics: a.Metrics, Logger: a.Log, Now: a.now,
 		Imports: a.Imports, MaxImportBytes: cfg.Import.MaxBytes, Exports: a.Exports, Feeds: a.Feeds, Waitlist: a.Waitlist,
 		Analytics: figures,
 	})
-	a.importJobs = imports.NewJobs(context.WithoutCancel(ctx), a.Imports, a.now)
+	a.importJobs = imports.NewJobs(context.WithoutCancel(ctx), a.Imports, a.Store, a.now)
 	a.closers = append(a.closers, func(context.Context) error { a.importJobs.Close(); return nil })
 	a.Web, err = web.New(web.Options{
 		ClinicName:         cfg.Clinic.Name,
@@ -473,4 +480,14 @@ func (a *App) startBackground(ctx context.Context) (stop func()) {
 			wg.Wait()
 		})
 	}
+}
+
+// importSandbox opens a private copy of the SQLite database, with the
+// clinic and the outbox working on it, for an import's preview.
+func (a *App) importSandbox(ctx context.Context) (imports.Store, imports.Clinic, func() error, error) {
+	cp, closeCopy, err := a.Store.PrivateCopy(ctx, "")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cp, a.Clinic.On(cp, a.Outbox.On(cp)), closeCopy, nil
 }

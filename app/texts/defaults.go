@@ -82,6 +82,15 @@ var defaults = map[string]map[string]string{
 		"pt": "{location}: {first_name}, a sua consulta mudou e passa a ser {day} às {time}. Responda SIM para confirmar ou CANCELAR.",
 		"it": "Gentile {first_name}, l'appuntamento presso {location} è spostato a {day} alle {time}. Risponda SI per confermare o NO per annullare.",
 	},
+	KindNoShowFollowUp: {
+		"en": "Hi {first_name}, we missed you at {location} {day}. To book another time: {link}",
+		"fr": "Bonjour {first_name}, nous ne vous avons pas vu chez {location} {day}. Pour reprendre rendez-vous : {link}",
+		"es": "Hola {first_name}, no pudo venir a su cita en {location} {day}. Para pedir otra: {link}",
+		"de": "Hallo {first_name}, wir haben Sie {day} bei {location} vermisst. Neuen Termin buchen: {link}",
+		"nl": "Beste {first_name}, we hebben u {day} gemist bij {location}. Nieuwe afspraak maken: {link}",
+		"pt": "{location}: {first_name}, sentimos a sua falta {day}. Para marcar nova consulta: {link}",
+		"it": "Gentile {first_name}, non l'abbiamo vista {day} presso {location}. Per un nuovo appuntamento: {link}",
+	},
 	KindRescheduleAck: {
 		"en": "Thanks {first_name}, we got your request for another time. {clinic} will text you some options soon.",
 		"fr": "Merci {first_name}, votre demande de changement d'horaire est notée. {clinic} vous proposera d'autres créneaux par SMS.",

@@ -53,6 +53,9 @@ const (
 	// KindOfferTaken says the picked time went to someone else meanwhile,
 	// with fresh numbered times.
 	KindOfferTaken = "offer_taken"
+	// KindNoShowFollowUp invites a patient who missed an appointment to
+	// book again through their patient page ({link}).
+	KindNoShowFollowUp = "no_show_follow_up"
 	// KindWaitlistOffer offers a waitlisted patient a freed time: YES
 	// takes it.
 	KindWaitlistOffer = "waitlist_offer"
@@ -72,7 +75,7 @@ const (
 var kinds = []string{
 	KindReminder, KindReminderSoon, KindBookingConfirmation, KindAckConfirm, KindAckCancel,
 	KindCancellationNotice, KindRescheduleNotice, KindRescheduleAck, KindRescheduleOffer, KindRescheduled,
-	KindOfferTaken, KindWaitlistOffer, KindWaitlistBooked, KindWaitlistTaken, KindQuestion, KindHelp, KindOptOutAck, KindOptInAck, KindQuickCallUs, KindQuickWillReply,
+	KindOfferTaken, KindWaitlistOffer, KindWaitlistBooked, KindWaitlistTaken, KindNoShowFollowUp, KindQuestion, KindHelp, KindOptOutAck, KindOptInAck, KindQuickCallUs, KindQuickWillReply,
 }
 
 // Kinds returns every kind of text that has defaults, in the order an
@@ -127,6 +130,7 @@ var kindNames = map[string]string{
 	KindRescheduleOffer:     "Offer of new times",
 	KindRescheduled:         "Rescheduled confirmation",
 	KindOfferTaken:          "Time taken, new options",
+	KindNoShowFollowUp:      "Missed appointment follow-up",
 	KindWaitlistOffer:       "Waitlist: freed time offered",
 	KindWaitlistBooked:      "Waitlist: freed time booked",
 	KindWaitlistTaken:       "Waitlist: freed time already taken",

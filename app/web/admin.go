@@ -25,6 +25,7 @@ type adminLink struct {
 var adminPages = map[string]adminLink{
 	"/admin/locations":                {Title: "Locations", Description: "Places, their time zones, phone regions and quiet hours."},
 	"/admin/providers":                {Title: "Providers", Description: "Clinicians appointments can be booked with."},
+	"/admin/types":                    {Title: "Appointment types", Description: "Kinds of visit: their default length and colour in the day view."},
 	"/admin/users":                    {Title: "Users", Description: "Staff and admin accounts: roles, disabling, password resets."},
 	"/admin/audit":                    {Title: "Audit log", Description: "Who changed what, and when."},
 	"/admin/smscx":                    {Title: "SMS.CX", Description: "Mode, credentials check, balance, webhook URL, test SMS."},
@@ -103,12 +104,39 @@ func (s *Server) adminLocationFormPage(c *gin.Context, status int, id uint, f lo
 }
 
 func (s *Server) adminLocationNew(c *gin.Context) {
-	s.adminLocationFormPage(c, http.StatusOK, 0, locationForm{TimeZone: s.defaultZone(c.Request.Context()), QuietStart: "21:00", QuietEnd: "08:00"}.normalized(), nil)
+	f := locationForm{TimeZone: s.defaultZone(c.Request.Context()), QuietStart: "21:00", QuietEnd: "08:00"}.normalized()
+	s.adminLocationFormPage(c, http.StatusOK, 0, s.quietShown(f), nil)
+}
+
+// quietShown writes a stored form's quiet hours on the clinic's clock.
+func (s *Server) quietShown(f locationForm) locationForm {
+	f.QuietStart, f.QuietEnd = s.clock.shownHHMM(f.QuietStart), s.clock.shownHHMM(f.QuietEnd)
+	return f
+}
+
+// locationInput reads the form, its quiet hours typed on the clinic's
+// clock; a time it cannot read is a problem of its field.
+func (s *Server) locationInput(f locationForm) (clinic.LocationInput, models.FieldErrors) {
+	in := f.input()
+	fe := models.FieldErrors{}
+	var problem string
+	if in.QuietStart, problem = s.clock.readHHMM("Quiet hours start", in.QuietStart); problem != "" {
+		fe["quiet_start"] = problem
+	}
+	if in.QuietEnd, problem = s.clock.readHHMM("Quiet hours end", in.QuietEnd); problem != "" {
+		fe["quiet_end"] = problem
+	}
+	return in, fe
 }
 
 func (s *Server) adminLocationCreate(c *gin.Context) {
 	f := readLocationForm(c)
-	l, err := s.clinic.CreateLocation(c.Request.Context(), actorOf(c), f.input())
+	in, fe := s.locationInput(f)
+	if len(fe) > 0 {
+		s.adminLocationFormPage(c, http.StatusUnprocessableEntity, 0, f.normalized(), fe)
+		return
+	}
+	l, err := s.clinic.CreateLocation(c.Request.Context(), actorOf(c), in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		s.adminLocationFormPage(c, http.StatusUnprocessableEntity, 0, f.normalized(), fe)
 		return
@@ -131,7 +159,7 @@ func (s *Server) adminLocationEdit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.adminLocationFormPage(c, http.StatusOK, id, locationFormOf(l), nil)
+	s.adminLocationFormPage(c, http.StatusOK, id, s.quietShown(locationFormOf(l)), nil)
 }
 
 func (s *Server) adminLocationUpdate(c *gin.Context) {
@@ -140,7 +168,12 @@ func (s *Server) adminLocationUpdate(c *gin.Context) {
 		return
 	}
 	f := readLocationForm(c)
-	l, err := s.clinic.UpdateLocation(c.Request.Context(), actorOf(c), id, f.input())
+	in, fe := s.locationInput(f)
+	if len(fe) > 0 {
+		s.adminLocationFormPage(c, http.StatusUnprocessableEntity, id, f.normalized(), fe)
+		return
+	}
+	l, err := s.clinic.UpdateLocation(c.Request.Context(), actorOf(c), id, in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		s.adminLocationFormPage(c, http.StatusUnprocessableEntity, id, f.normalized(), fe)
 		return

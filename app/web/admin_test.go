@@ -142,7 +142,8 @@ func testAdminLocations(t *testing.T, a *testApp, b *browser, main *models.Locat
 			{"UK is not a country code", with("country", "UK"), []string{`the United Kingdom is "GB"`, `value="UK"`}},
 			{"invalid phone", with("phone", "12"), []string{"too short for FR", `value="12"`}},
 			{"quiet hours half set", with("quiet_end", ""), []string{"required when quiet hours start is set"}},
-			{"quiet hours unreadable", with("quiet_start", "25:00"), []string{"must be a time of day as HH:MM"}},
+			{"quiet hours unreadable", with("quiet_start", "25:00"), []string{"Quiet hours start: “25:00” is not a time of day: write it like 14:30."}},
+			{"quiet hours end unreadable", with("quiet_end", "8 o'clock"), []string{"Quiet hours end: “8 o&#39;clock” is not a time of day"}},
 			{"duplicate name", with("name", "main"), []string{"already in use"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -352,9 +353,9 @@ func testAdminAudit(t *testing.T, a *testApp, b *browser) {
 		want      int
 		has, hasn []string
 	}{
-		{"/admin/audit", 200, []string{"patient.opt_out", "boss@example.com", "location.create", "When (America/New_York)", "Mon 2 Mar 2026 04:00:00", `href="/patients/` + itoa(p.ID) + `"`}, nil},
-		{"/admin/audit?entity=patient", 200, []string{"patient.create", "patient.opt_out"}, []string{"location.create"}},
-		{"/admin/audit?entity=patient&entity_id=" + itoa(p.ID), 200, []string{"patient.opt_out"}, nil},
+		{"/admin/audit", 200, []string{"Patient opted out", "boss@example.com", "Location created", "When (America/New_York)", "Mon 2 Mar 2026 04:00:00", `href="/patients/` + itoa(p.ID) + `"`}, nil},
+		{"/admin/audit?entity=patient", 200, []string{"Patient created", "Patient opted out"}, []string{"Location created", "patient.create"}},
+		{"/admin/audit?entity=patient&entity_id=" + itoa(p.ID), 200, []string{"Patient opted out"}, []string{"patient.opt_out"}},
 		{"/admin/audit?entity=location&page=2", 200, []string{"Nothing recorded", "Page 2 of 1"}, nil},
 		{"/admin/audit?entity=patients", 400, []string{"entity: must be one of appointment, patient"}, nil},
 		{"/admin/audit?entity=patient%27%20OR%201=1--", 400, []string{"entity: must be one of"}, nil},

@@ -32,6 +32,9 @@ type analyticsData struct {
 	Breakdowns []breakdownView
 	MinRanked  int
 	ComputedAt string
+	// AsOf is set when the figures miss the changes made since then (the
+	// summary's refresh is under way).
+	AsOf string
 	// Query is the range as a query string, for the CSV links.
 	Query string
 }
@@ -148,6 +151,9 @@ func (s *Server) analyticsPage(c *gin.Context) {
 	d.Presets = analyticsPresets(today, d.From, d.To)
 	d.Query = url.Values{"from": {d.From}, "to": {d.To}}.Encode()
 	d.ComputedAt = s.clock.in(rep.ComputedAt, zone, "Mon 2 Jan 2006 15:04:05")
+	if rep.AsOf.Before(rep.ComputedAt) {
+		d.AsOf = s.clock.in(rep.AsOf, zone, "Mon 2 Jan 2006 15:04:05")
+	}
 	t := rep.Total
 	tile := func(id, label string, r analytics.Rate, of string) rateTile {
 		return rateTile{ID: id, Label: label, Percent: r.Percent(), Of: fmt.Sprintf("%d of %d %s", r.N, r.D, of)}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"apptconfirm/app/analytics"
 	"apptconfirm/app/analytics/analyticstest"
 	"apptconfirm/models"
 )
@@ -96,6 +98,33 @@ func TestAnalyticsPage(t *testing.T) {
 		}
 		if _, body := s.get("/"); strings.Contains(body, `href="/analytics"`) {
 			t.Error("staff see the analytics link")
+		}
+	})
+	t.Run("from the summary, and as of when", func(t *testing.T) {
+		svc := analytics.New(a.store, analytics.Options{Now: func() time.Time { return a.now }})
+		if _, err := svc.Refresh(t.Context(), zone); err != nil {
+			t.Fatal(err)
+		}
+		_, body := b.get("/analytics?from=2026-01-05&to=2026-02-23")
+		if !strings.Contains(body, itoa64(conf.N)+" of "+itoa64(conf.D)+" reminded appointments") || strings.Contains(body, "still being counted") {
+			t.Fatalf("the page from the summary: %s", body)
+		}
+		// Cancellations on more days than a request counts itself.
+		for i := range 3 * analytics.InlineDays {
+			ap := w.Appts[i*len(w.Appts)/(3*analytics.InlineDays)]
+			err := a.store.Tx(t.Context(), func(ctx context.Context) error {
+				if err := a.store.DB(ctx).Exec("UPDATE appointments SET status = ? WHERE id = ?", models.Cancelled, ap.ID).Error; err != nil {
+					return err
+				}
+				return a.store.Record(ctx, models.Event{At: a.now.Add(-time.Minute), Type: models.EventAppointmentCancelled, AppointmentID: ap.ID})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, body = b.get("/analytics?from=2026-01-05&to=2026-02-23")
+		if !strings.Contains(body, "still being counted") {
+			t.Fatalf("the page does not say its figures miss changes: %s", body)
 		}
 	})
 }

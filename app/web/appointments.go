@@ -229,6 +229,7 @@ type appointmentFormData struct {
 	MorePatients bool
 	Locations    []models.Location
 	Providers    []models.Provider
+	Types        []models.AppointmentType
 	// AskPast shows the "Yes, book it in the past" box.
 	AskPast bool
 	// SlotWarning says the time is taken or outside the working hours;
@@ -241,10 +242,13 @@ type appointmentFormData struct {
 // or rescheduled (nil when booking).
 func (s *Server) appointmentFormPage(c *gin.Context, status int, a *models.Appointment, reschedule bool, f appointmentForm, fe models.FieldErrors) {
 	ctx := c.Request.Context()
+	if f.Starts == (whenInput{}) {
+		f.Starts = s.clock.splitLocal(f.StartsAt)
+	}
 	d := appointmentFormData{
 		Appointment: a, Reschedule: reschedule, Form: f, Errors: fe,
 		AskPast:     f.AllowPast || fe["starts_at"] == clinic.PastStartMessage,
-		Other:       otherErrors(fe, "patient_id", "location_id", "provider_id", "starts_at", "duration_minutes", "notes", clinic.SlotField),
+		Other:       otherErrors(fe, "patient_id", "location_id", "provider_id", "appointment_type_id", "starts_at", "duration_minutes", "notes", clinic.SlotField),
 		SlotWarning: fe[clinic.SlotField],
 		AskBusy:     f.AllowBusy || fe[clinic.SlotField] != "",
 	}
@@ -267,6 +271,10 @@ func (s *Server) appointmentFormPage(c *gin.Context, status int, a *models.Appoi
 		return
 	}
 	if d.Providers, err = s.clinic.ListProviders(ctx, clinic.ProviderQuery{ActiveOnly: true}); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if d.Types, err = s.clinic.ListTypes(ctx); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -351,7 +359,7 @@ func (s *Server) appointmentNew(c *gin.Context) {
 }
 
 func (s *Server) appointmentCreate(c *gin.Context) {
-	f := readAppointmentForm(c)
+	f := s.readAppointmentForm(c)
 	in, fe := f.input()
 	if len(fe) > 0 {
 		in.CheckOnly = true
@@ -412,7 +420,7 @@ func (s *Server) appointmentUpdate(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := readAppointmentForm(c)
+	f := s.readAppointmentForm(c)
 	f.PatientID = "" // the patient never changes; the form does not send it
 	in, fe := f.input()
 	if in.LocationID == 0 {
@@ -467,12 +475,17 @@ func (s *Server) appointmentReschedule(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := appointmentForm{StartsAt: c.PostForm("starts_at"), AllowPast: checked(c, "allow_past"), AllowBusy: checked(c, "allow_busy")}
+	f := appointmentForm{AllowPast: checked(c, "allow_past"), AllowBusy: checked(c, "allow_busy")}
+	s.readStart(c, &f)
 	in := clinic.AppointmentInput{
 		StartsLocal: strings.TrimSpace(f.StartsAt), ProviderID: a.ProviderID, Notes: a.Notes, AllowPast: f.AllowPast,
 		CheckSlot: !f.AllowBusy,
 	}
-	if in.StartsLocal == "" {
+	switch {
+	case f.StartsProblem != "":
+		s.appointmentFormPage(c, http.StatusUnprocessableEntity, a, true, f, models.FieldErrors{"starts_at": f.StartsProblem})
+		return
+	case in.StartsLocal == "":
 		s.appointmentFormPage(c, http.StatusUnprocessableEntity, a, true, f, models.FieldErrors{"starts_at": "required"})
 		return
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ func TestAppointmentBooking(t *testing.T) {
 	t.Run("form", func(t *testing.T) {
 		status, body := b.get("/appointments/new")
 		expectPage(t, "new", status, body, http.StatusOK, `name="patient_id"`, "Alice Martin",
-			`type="datetime-local"`, `name="duration_minutes"`, `value="30"`, "Manhattan (America/New_York)", "Paris (Europe/Paris)")
+			`name="starts_at_date" type="date"`, `name="starts_at_time" type="text"`, `placeholder="14:30"`, `name="duration_minutes"`, `value="30"`, "Manhattan (America/New_York)", "Paris (Europe/Paris)")
 		if strings.Contains(body, "allow_past") {
 			t.Fatal("the past-booking box shows before it is needed")
 		}
@@ -62,7 +63,7 @@ func TestAppointmentBooking(t *testing.T) {
 			form map[string]string
 			has  []string
 		}{
-			{"duration zero", valid("duration_minutes", "0"), []string{"must be 1 to 720 minutes", `value="0"`, `value="2026-03-04T09:00"`, "Bring X-rays"}},
+			{"duration zero", valid("duration_minutes", "0"), []string{"must be 1 to 720 minutes", `value="0"`, `value="2026-03-04"`, `value="09:00"`, "Bring X-rays"}},
 			{"duration negative", valid("duration_minutes", "-15"), []string{"must be 1 to 720 minutes", `value="-15"`}},
 			{"duration words", valid("duration_minutes", "an hour"), []string{"must be a whole number of minutes", `value="an hour"`}},
 			{"no start", valid("starts_at", ""), []string{"required"}},
@@ -73,7 +74,7 @@ func TestAppointmentBooking(t *testing.T) {
 			{"unknown location", valid("location_id", "999"), []string{"The chosen location no longer exists."}},
 			{"unknown provider", valid("provider_id", "999"), []string{"The chosen provider no longer exists."}},
 			{"notes with control characters", valid("notes", "a\x00b"), []string{"must not contain control characters"}},
-			{"start in the past", valid("starts_at", "2026-03-01T10:00"), []string{clinic.PastStartMessage, "Yes, book it in the past", `name="allow_past"`, `value="2026-03-01T10:00"`}},
+			{"start in the past", valid("starts_at", "2026-03-01T10:00"), []string{clinic.PastStartMessage, "Yes, book it in the past", `name="allow_past"`, `value="2026-03-01"`, `value="10:00"`}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				resp, body := post("/appointments", tc.form)
@@ -162,7 +163,7 @@ func TestAppointmentBooking(t *testing.T) {
 
 	t.Run("edit", func(t *testing.T) {
 		status, body := b.get(show + "/edit")
-		expectPage(t, "edit form", status, body, http.StatusOK, `value="2026-03-04T09:00"`, "Bring X-rays", `name="duration_minutes" type="number" value="30"`)
+		expectPage(t, "edit form", status, body, http.StatusOK, `value="2026-03-04"`, `value="09:00"`, "Bring X-rays", `name="duration_minutes" type="number" value="30"`)
 		if strings.Contains(body, `name="patient_id"`) {
 			t.Fatal("the edit form offers to change the patient")
 		}
@@ -186,9 +187,9 @@ func TestAppointmentBooking(t *testing.T) {
 
 	t.Run("reschedule", func(t *testing.T) {
 		status, body := b.get(show + "/reschedule")
-		expectPage(t, "reschedule form", status, body, http.StatusOK, `value="2026-03-04T09:00"`, "Reschedule")
+		expectPage(t, "reschedule form", status, body, http.StatusOK, `value="2026-03-04"`, `value="09:00"`, "Reschedule")
 		resp, body := post(show+"/reschedule", map[string]string{"starts_at": "2026-03-02T03:00"})
-		expectPage(t, "reschedule to the past", resp.StatusCode, body, http.StatusUnprocessableEntity, clinic.PastStartMessage, "Yes, book it in the past", `value="2026-03-02T03:00"`)
+		expectPage(t, "reschedule to the past", resp.StatusCode, body, http.StatusUnprocessableEntity, clinic.PastStartMessage, "Yes, book it in the past", `value="2026-03-02"`, `value="03:00"`)
 		resp, body = post(show+"/reschedule", map[string]string{"starts_at": ""})
 		expectPage(t, "reschedule without a start", resp.StatusCode, body, http.StatusUnprocessableEntity, "required")
 		resp, body = post(show+"/reschedule", map[string]string{"starts_at": "2026-03-05T10:30"})
@@ -334,7 +335,7 @@ func TestAppointmentBooking(t *testing.T) {
 			has []string
 		}{
 			{"/appointments/" + itoa(ap.ID), []string{"Thursday 10 December 2026, 09:00 to 09:20", "America/New_York"}},
-			{"/appointments/" + itoa(ap.ID) + "/edit", []string{`value="2026-12-10T09:00"`}},
+			{"/appointments/" + itoa(ap.ID) + "/edit", []string{`value="2026-12-10"`, `value="09:00"`}},
 			{"/appointments?view=list&date=2026-12-10", []string{">09:00<", "days in America/New_York"}},
 			{"/appointments?view=list&date=2026-12-10&location_id=" + itoa(ny.ID), []string{">09:00<", "days in America/New_York"}},
 			// Counted in Paris the day holds nothing from New York's list.
@@ -345,10 +346,14 @@ func TestAppointmentBooking(t *testing.T) {
 			t.Run(tc.url, func(t *testing.T) {
 				status, body := b.get(tc.url)
 				expectPage(t, tc.url, status, body, http.StatusOK, tc.has...)
-				if strings.Contains(body, "14:00") {
+				// The time fields' suggestions list every quarter hour.
+				if strings.Contains(datalists.ReplaceAllString(body, ""), "14:00") {
 					t.Fatalf("%s shows the UTC time", tc.url)
 				}
 			})
 		}
 	})
 }
+
+// datalists matches the suggestion lists of time fields.
+var datalists = regexp.MustCompile(`(?s)<datalist.*?</datalist>`)

@@ -119,17 +119,18 @@ func TestBrowserDayView(t *testing.T) {
 
 	// A free time, clicked, opens the booking form there.
 	free := fmt.Sprintf(`#calendar td[data-column="p%d"][data-time="11:00 AM"] a.free`, provs[0].ID)
-	if err := chromedp.Do(bctx, chromedp.Click(free), chromedp.WaitVisible(`#f-starts_at`)); err != nil {
+	if err := chromedp.Do(bctx, chromedp.Click(free), chromedp.WaitVisible(`#f-starts_at-time`)); err != nil {
 		t.Fatalf("click the free time: %v", err)
 	}
-	startsAt, _ := chromedp.Run(bctx, chromedp.Value(`#f-starts_at`))
+	startsOn, _ := chromedp.Run(bctx, chromedp.Value(`#f-starts_at-date`))
+	startsAt, _ := chromedp.Run(bctx, chromedp.Value(`#f-starts_at-time`))
 	provider, _ := chromedp.Run(bctx, chromedp.Value(`#f-provider_id`))
-	if startsAt != d.Format("2006-01-02")+"T11:00" || provider != strconv.Itoa(int(provs[0].ID)) {
-		t.Fatalf("booking form prefilled with %q and provider %q", startsAt, provider)
+	if startsOn != d.Format("2006-01-02") || startsAt != "11:00 AM" || provider != strconv.Itoa(int(provs[0].ID)) {
+		t.Fatalf("booking form prefilled with %q %q and provider %q", startsOn, startsAt, provider)
 	}
 	if err := chromedp.Do(bctx,
 		chromedp.SetValue(`#f-patient_id`, strconv.Itoa(int(firstPatient))),
-		chromedp.Submit(`#f-starts_at`),
+		chromedp.Submit(`#f-starts_at-time`),
 		chromedp.WaitVisible(`[id^="appt-status-"]`),
 	); err != nil {
 		t.Fatalf("book from the free time: %v", err)

@@ -18,6 +18,7 @@ import (
 
 	"apptconfirm/app/clinic"
 	"apptconfirm/app/outbound"
+	"apptconfirm/app/reminders"
 	"apptconfirm/app/server"
 	"apptconfirm/app/waitlist"
 	"apptconfirm/models"
@@ -37,20 +38,21 @@ var screenWidths = []struct {
 // pagesReachedOtherwise are GET routes the crawl does not follow, each with
 // why: they are not pages, or need no browser check of their own.
 var pagesReachedOtherwise = map[string]string{
-	"/login":              "visited before logging in",
-	"/events":             "the live stream, not a page",
-	"/dashboard/body":     "a fragment of the dashboard, checked with it",
-	"/inbox/count":        "a number for the menu's live inbox count",
-	"/a/:token":           "the patient's own page, reached from an SMS link (browser_patient_test.go)",
-	"/a/:token/cancel":    "the patient's own page, reached from an SMS link (browser_patient_test.go)",
-	"/favicon.ico":        "a redirect to an asset",
-	"/healthz":            "operations endpoint",
-	"/readyz":             "operations endpoint",
-	"/metrics":            "operations endpoint",
-	"/static/*file":       "assets",
-	"/feeds/:file":        "a calendar feed (text/calendar) for calendar apps, not a page",
-	"/imports/:id":        "an import's page, reached by uploading a file (imports_browser_test.go)",
-	"/imports/:id/status": "the progress the import page polls, not a page",
+	"/login":                 "visited before logging in",
+	"/events":                "the live stream, not a page",
+	"/dashboard/body":        "a fragment of the dashboard, checked with it",
+	"/inbox/count":           "a number for the menu's live inbox count",
+	"/a/:token":              "the patient's own page, reached from an SMS link (browser_patient_test.go)",
+	"/a/:token/cancel":       "the patient's own page, reached from an SMS link (browser_patient_test.go)",
+	"/favicon.ico":           "a redirect to an asset",
+	"/healthz":               "operations endpoint",
+	"/readyz":                "operations endpoint",
+	"/metrics":               "operations endpoint",
+	"/static/*file":          "assets",
+	"/feeds/:file":           "a calendar feed (text/calendar) for calendar apps, not a page",
+	"/imports/:id":           "an import's page, reached by uploading a file (imports_browser_test.go)",
+	"/imports/:id/status":    "the progress the import page polls, not a page",
+	"/appointment-types.css": "the stylesheet of the appointment types' colours, loaded by every page",
 }
 
 // axePath finds axe-core's browser bundle, which `make deps` installs from
@@ -164,6 +166,7 @@ func seedEveryPage(t *testing.T, app *server.App) {
 	if _, err := app.Clinic.CreateUser(ctx, models.SystemActor(), clinic.UserInput{Email: "admin@example.com", Name: "Ada Admin", Role: "admin", Password: "correct horse battery"}); err != nil {
 		t.Fatal(err)
 	}
+	seedTypesAndRules(t, app)
 	// Two patients on the waitlist, so its page shows rows.
 	ps, _, err := app.Clinic.ListPatients(ctx, clinic.PatientQuery{Sort: "name", PerPage: 2})
 	if err != nil {
@@ -184,6 +187,52 @@ func seedEveryPage(t *testing.T, app *server.App) {
 		if _, err := app.Outbound.Create(ctx, models.SystemActor(), outbound.EndpointInput{URL: &hook, Events: []string{"appointment.created"}}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// seedTypesAndRules adds appointment types (given to some upcoming
+// appointments, so the day view shows them), a rule limited to a type and
+// a nudge, so their pages show each kind.
+func seedTypesAndRules(t *testing.T, app *server.App) {
+	t.Helper()
+	ctx := context.Background()
+	var types []*models.AppointmentType
+	for _, in := range []clinic.TypeInput{
+		{Name: "Check-up", DefaultDurationMinutes: 30, Colour: "#2563eb"},
+		{Name: "Cleaning", DefaultDurationMinutes: 45, Colour: "#fde047"},
+		{Name: "Emergency", DefaultDurationMinutes: 20, Colour: "#b91c1c"},
+	} {
+		ty, err := app.Clinic.CreateType(ctx, models.SystemActor(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		types = append(types, ty)
+	}
+	upcoming, _, err := app.Clinic.ListAppointments(ctx, clinic.AppointmentQuery{From: time.Now(), PerPage: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range upcoming {
+		id := types[i%len(types)].ID
+		if _, err := app.Clinic.UpdateAppointment(ctx, models.SystemActor(), a.ID, clinic.AppointmentInput{
+			ProviderID: a.ProviderID, Notes: a.Notes, TypeSet: true, TypeID: &id,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rules := reminders.New(app.Store, reminders.Options{Planner: app.Outbox})
+	day, err := rules.CreateRule(ctx, models.SystemActor(), reminders.RuleInput{
+		Name: "Check-up, day before at 10", Timing: models.RuleDayBefore, DaysBefore: "1", LocalTime: "10:00",
+		TypeIDs: []uint{types[0].ID}, Enabled: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rules.CreateRule(ctx, models.SystemActor(), reminders.RuleInput{
+		Name: "Opened, not confirmed", Timing: models.RuleNudge, AfterRuleID: day.ID, After: "2h",
+		Signal: models.SignalClickedNotConfirmed, Enabled: true,
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -51,6 +51,13 @@ func chromium(t *testing.T) string {
 // location in zone; it stops when the test ends.
 func startBrowserApp(t *testing.T, zone string) (*server.App, string) {
 	t.Helper()
+	return startBrowserAppWith(t, zone, nil)
+}
+
+// startBrowserAppWith is startBrowserApp with a change to the
+// configuration (clinic.clock, say) before it is validated.
+func startBrowserAppWith(t *testing.T, zone string, change func(*config.Config)) (*server.App, string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +68,9 @@ func startBrowserApp(t *testing.T, zone string) (*server.App, string) {
 	cfg.Database.DSN = filepath.Join(t.TempDir(), "app.db")
 	cfg.Database.AutoMigrate = true
 	cfg.Clinic.Timezone = zone
+	if change != nil {
+		change(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,9 @@ type calendarBlock struct {
 	Status                       models.AppointmentStatus
 	StatusLabel                  string
 	Reminder, Reply              chip
+	// Type is the appointment type's name ("" for none) and TypeClass the
+	// class of its colours.
+	Type, TypeClass string
 }
 
 // chip is a small label with a class that colours it; empty when unset.
@@ -346,6 +349,9 @@ func (s *Server) calendarBlock(a models.Appointment, zone *time.Location, week b
 	}
 	if r, ok := replies[a.ID]; ok {
 		b.Reply = replyChip(r)
+	}
+	if t := a.AppointmentType; t != nil {
+		b.Type, b.TypeClass = t.Name, typeClass(t.ID)
 	}
 	return b
 }

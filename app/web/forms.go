@@ -196,29 +196,52 @@ func patientFormOf(p *models.Patient) patientForm {
 
 // --- appointments -----------------------------------------------------------
 
-// appointmentForm is the appointment form as typed. StartsAt is the
-// <input type="datetime-local"> value, in the location's zone.
+// appointmentForm is the appointment form as typed. Starts is the start's
+// date and time fields as typed (the time on the clinic's clock); StartsAt
+// is the same on the location's wall clock as the services read it
+// ("2006-01-02T15:04"), or empty with StartsProblem saying why.
 type appointmentForm struct {
 	PatientID, LocationID, ProviderID string
-	StartsAt, Duration, Notes         string
-	ExternalID                        string
-	AllowPast                         bool
+	// TypeID is the appointment type's id, "" for none.
+	TypeID                    string
+	StartsAt, Duration, Notes string
+	Starts                    whenInput
+	StartsProblem             string
+	ExternalID                string
+	AllowPast                 bool
 	// AllowBusy keeps a time the slot check warned about.
 	AllowBusy bool
 }
 
-func readAppointmentForm(c *gin.Context) appointmentForm {
-	return appointmentForm{
+func (s *Server) readAppointmentForm(c *gin.Context) appointmentForm {
+	f := appointmentForm{
 		PatientID:  c.PostForm("patient_id"),
 		LocationID: c.PostForm("location_id"),
 		ProviderID: c.PostForm("provider_id"),
-		StartsAt:   c.PostForm("starts_at"),
+		TypeID:     c.PostForm("appointment_type_id"),
 		Duration:   c.PostForm("duration_minutes"),
 		Notes:      c.PostForm("notes"),
 		ExternalID: c.PostForm("external_id"),
 		AllowPast:  checked(c, "allow_past"),
 		AllowBusy:  checked(c, "allow_busy"),
 	}
+	s.readStart(c, &f)
+	return f
+}
+
+// readStart reads the start: the fields starts_at_date and starts_at_time
+// (the time on the clinic's clock), or, from a client that sends it so,
+// one starts_at field in the services' "2006-01-02T15:04".
+func (s *Server) readStart(c *gin.Context, f *appointmentForm) {
+	_, hasDate := c.GetPostForm("starts_at_date")
+	_, hasTime := c.GetPostForm("starts_at_time")
+	if !hasDate && !hasTime {
+		f.StartsAt = c.PostForm("starts_at")
+		f.Starts = s.clock.splitLocal(f.StartsAt)
+		return
+	}
+	f.Starts = whenInput{Date: c.PostForm("starts_at_date"), Time: c.PostForm("starts_at_time")}
+	f.StartsAt, f.StartsProblem = s.clock.joinLocal("Start", f.Starts)
 }
 
 // input converts the form. Problems only the form can see (a number that is
@@ -238,8 +261,18 @@ func (f appointmentForm) input() (clinic.AppointmentInput, models.FieldErrors) {
 	if pid := optionalID(fe, "provider_id", f.ProviderID); pid != 0 {
 		in.ProviderID = &pid
 	}
-	in.DurationMinutes = parseDuration(fe, f.Duration)
-	if in.StartsLocal == "" {
+	in.TypeSet = true
+	if tid := optionalID(fe, "appointment_type_id", f.TypeID); tid != 0 {
+		in.TypeID = &tid
+	}
+	if strings.TrimSpace(f.Duration) != "" || in.TypeID == nil {
+		// Left empty with a type: the type's default length.
+		in.DurationMinutes = parseDuration(fe, f.Duration)
+	}
+	switch {
+	case f.StartsProblem != "":
+		setError(fe, "starts_at", f.StartsProblem)
+	case in.StartsLocal == "":
 		setError(fe, "starts_at", "required")
 	}
 	return in, fe
@@ -264,8 +297,9 @@ func parseDuration(fe models.FieldErrors, s string) int {
 	return n
 }
 
-// localInput formats an instant for <input type="datetime-local"> in zone
-// (with seconds only when it has any, so an unchanged form never moves it).
+// localInput formats an instant on its location's wall clock, as the
+// services read it ("2006-01-02T15:04"), with seconds only when it has
+// any, so an unchanged form never moves it.
 func localInput(a *models.Appointment) string {
 	t := a.StartsAt.In(a.Location.Zone())
 	if t.Second() != 0 {
@@ -285,6 +319,9 @@ func appointmentFormOf(a *models.Appointment) appointmentForm {
 	}
 	if a.ProviderID != nil {
 		f.ProviderID = strconv.FormatUint(uint64(*a.ProviderID), 10)
+	}
+	if a.AppointmentTypeID != nil {
+		f.TypeID = strconv.FormatUint(uint64(*a.AppointmentTypeID), 10)
 	}
 	return f
 }

@@ -43,17 +43,18 @@ var hoursDays = []struct {
 	{"sun", "Sunday", time.Sunday},
 }
 
-// hoursFormOf fills the form from a stored schedule.
-func hoursFormOf(sc *availability.Schedule) hoursForm {
+// hoursFormOf fills the form from a stored schedule, times on the
+// clinic's clock.
+func (c clockFormat) hoursFormOf(sc *availability.Schedule) hoursForm {
 	f := hoursForm{
-		Exceptions:   slots.FormatExceptions(sc.Hours.Exceptions),
+		Exceptions:   c.exceptionsText(sc.Hours.Exceptions),
 		BufferBefore: strconv.Itoa(int(sc.Buffer.Before / time.Minute)),
 		BufferAfter:  strconv.Itoa(int(sc.Buffer.After / time.Minute)),
 	}
 	for _, d := range hoursDays {
 		v := ""
 		if ivs := sc.Hours.Weekly[d.day]; len(ivs) > 0 {
-			v = strings.ReplaceAll(ivs.String(), ",", ", ")
+			v = c.spansText(ivs)
 		}
 		f.Days = append(f.Days, hoursDay{Key: d.key, Label: d.label, Value: v})
 	}
@@ -75,18 +76,30 @@ func readHoursForm(c *gin.Context) hoursForm {
 // input reads the form: each day's intervals ("09:00-12:00, 13:00-17:00",
 // empty for closed), the exceptions one per line, the buffers in minutes.
 // Errors are keyed by the form's fields ("weekly.tue", "exceptions").
-func (f hoursForm) input() (availability.ScheduleInput, models.FieldErrors) {
+func (f hoursForm) input(c clockFormat) (availability.ScheduleInput, models.FieldErrors) {
 	fe := models.FieldErrors{}
 	var in availability.ScheduleInput
 	for i, d := range hoursDays {
-		ivs, err := slots.ParseIntervals(f.Days[i].Value)
+		spans, problem := c.normaliseSpans(f.Days[i].Value)
+		if problem != "" {
+			fe.Add("weekly."+d.key, problem)
+			continue
+		}
+		ivs, err := slots.ParseIntervals(spans)
 		if err != nil {
 			fe.Add("weekly."+d.key, err.Error())
 			continue
 		}
 		in.Hours.Weekly[d.day] = ivs
 	}
-	ex, err := slots.ParseExceptions(f.Exceptions)
+	exceptions, problem := c.normaliseExceptions(f.Exceptions)
+	if problem != "" {
+		fe.Add("exceptions", problem)
+	}
+	ex, err := slots.ParseExceptions(exceptions)
+	if problem != "" {
+		err = nil
+	}
 	if err != nil {
 		msg := err.Error()
 		if sfe, ok := err.(*slots.FieldError); ok {
@@ -146,6 +159,9 @@ type hoursPageData struct {
 	Form     hoursForm
 	Errors   models.FieldErrors
 	Other    []string
+	// SpansExample and MorningExample are hours written on the clinic's
+	// clock, for the hints.
+	SpansExample, MorningExample string
 }
 
 // hoursOwner reads the page's owner from the path and names it, or renders
@@ -192,6 +208,8 @@ func (s *Server) hoursPage(c *gin.Context, status int, d hoursPageData) {
 		shown = append(shown, "weekly."+day.key)
 	}
 	d.Other = otherErrors(d.Errors, append(shown, "exceptions", "buffer_before_minutes", "buffer_after_minutes")...)
+	d.SpansExample = s.clock.spansText(slots.Intervals{{Start: 9 * 60, End: 12 * 60}, {Start: 13 * 60, End: 17 * 60}})
+	d.MorningExample = s.clock.spansText(slots.Intervals{{Start: 9 * 60, End: 12 * 60}})
 	s.html(c, status, "admin_hours", s.page(c, "Working hours: "+d.Name, "admin", d))
 }
 
@@ -205,7 +223,7 @@ func (s *Server) hoursShow(c *gin.Context, kind string) {
 		s.fail(c, err)
 		return
 	}
-	d.Set, d.Form = sc.Set, hoursFormOf(sc)
+	d.Set, d.Form = sc.Set, s.clock.hoursFormOf(sc)
 	s.hoursPage(c, http.StatusOK, d)
 }
 
@@ -215,7 +233,7 @@ func (s *Server) hoursSave(c *gin.Context, kind string) {
 		return
 	}
 	d.Form = readHoursForm(c)
-	in, fe := d.Form.input()
+	in, fe := d.Form.input(s.clock)
 	if len(fe) == 0 {
 		_, err := s.avail.SaveSchedule(c.Request.Context(), actorOf(c), o, in)
 		if f, isInput := models.AsFieldErrors(err); isInput {

@@ -61,7 +61,7 @@ func TestHoursPage(t *testing.T) {
 		msg   string
 	}{
 		"overlap":      {form("weekly.tue", "09:00-12:00, 11:00-13:00"), "weekly.tue", "overlaps"},
-		"not a time":   {form("weekly.wed", "nine to five"), "weekly.wed", "want HH:MM-HH:MM"},
+		"not a time":   {form("weekly.wed", "nine to five"), "weekly.wed", "“nine” is not a time of day"},
 		"bad line":     {form("exceptions", "2026-12-25 closed\n2026-13-01 closed"), "exceptions", "Line 2"},
 		"buffer":       {form("buffer_before_minutes", "ten"), "buffer_before_minutes", "whole number"},
 		"buffer range": {form("buffer_before_minutes", "999"), "buffer_before_minutes", "0 to 240"},

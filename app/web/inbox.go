@@ -116,7 +116,7 @@ func (h *inboxPages) offer(c *gin.Context) {
 		var zone *time.Location
 		if zone, err = h.s.appointmentZone(c.Request.Context(), appt); err == nil {
 			var starts []time.Time
-			if starts, err = parseOfferTimes(c.PostFormArray("starts_at"), zone, nil); err == nil {
+			if starts, err = h.s.readOfferTimes(c, zone, nil); err == nil {
 				err = h.svc.Offer(c.Request.Context(), actorOf(c), id, appt, starts)
 			}
 		}

@@ -21,14 +21,14 @@ type Offers interface {
 	Open(ctx context.Context, id uint) (*models.RescheduleOffer, error)
 }
 
-// offerInputLayout is the layout of an <input type="datetime-local"> value.
+// offerInputLayout is the services' wall-clock layout of an offered time.
 const offerInputLayout = "2006-01-02T15:04"
 
 // offerForm is the appointment page's "Offer other times" form.
 type offerForm struct {
 	// Starts are the values of the three time fields: what staff typed,
 	// or the free-slot finder's first times.
-	Starts [models.MaxOfferTimes]string
+	Starts [models.MaxOfferTimes]whenInput
 	// Suggested is set when Starts come from the finder; None when it
 	// found nothing (no working hours set, or a full calendar).
 	Suggested, None bool
@@ -55,7 +55,7 @@ func (s *Server) offerForm(ctx context.Context, a *models.Appointment, typed *of
 		}
 		zone := a.Location.Zone()
 		for i, t := range found {
-			f.Starts[i] = t.In(zone).Format(offerInputLayout)
+			f.Starts[i] = s.clock.splitLocal(t.In(zone).Format(offerInputLayout))
 		}
 		f.Suggested, f.None = len(found) > 0, len(found) == 0
 	}
@@ -81,14 +81,14 @@ func (s *Server) appointmentOffer(c *gin.Context) {
 		return
 	}
 	f := &offerForm{}
-	starts, err := parseOfferTimes(c.PostFormArray("starts_at"), a.Location.Zone(), &f.Starts)
+	starts, err := s.readOfferTimes(c, a.Location.Zone(), &f.Starts)
 	if err == nil {
 		_, err = s.offers.Offer(c.Request.Context(), actorOf(c), a.ID, starts)
 	}
 	if fe, ok := models.AsFieldErrors(err); ok {
 		f.Error = "Not sent: " + strings.Join(otherErrors(fe), "; ") + "."
 		if m, ok := fe["starts_at"]; ok {
-			f.Error = "Not sent: " + m + "."
+			f.Error = "Not sent: " + strings.TrimSuffix(m, ".") + "."
 		}
 		s.appointmentShowPage(c, http.StatusUnprocessableEntity, a, appointmentShowData{Offer: f})
 		return
@@ -104,6 +104,49 @@ func (s *Server) appointmentOffer(c *gin.Context) {
 	}
 	s.flash(c, fmt.Sprintf("Offer of %d time(s) sent to the patient.", len(starts)))
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/appointments/%d", a.ID))
+}
+
+// readOfferTimes reads an offer form's times: the fields starts_at_date
+// and starts_at_time, once per time (the time on the clinic's clock), or,
+// from a client that sends them so, starts_at values in
+// "2006-01-02T15:04". Empty times are left out; typed, when set, keeps
+// what was typed for the form. A time that cannot be read is named
+// ("Time 2: “25:00” is not a time of day ...").
+func (s *Server) readOfferTimes(c *gin.Context, zone *time.Location, typed *[models.MaxOfferTimes]whenInput) ([]time.Time, error) {
+	dates, times := c.PostFormArray("starts_at_date"), c.PostFormArray("starts_at_time")
+	if len(dates) == 0 && len(times) == 0 {
+		values := c.PostFormArray("starts_at")
+		if typed != nil {
+			for i, v := range values {
+				if i < len(typed) {
+					typed[i] = s.clock.splitLocal(v)
+				}
+			}
+		}
+		return parseOfferTimes(values, zone, nil)
+	}
+	var locals, problems []string
+	for i := range max(len(dates), len(times)) {
+		var w whenInput
+		if i < len(dates) {
+			w.Date = dates[i]
+		}
+		if i < len(times) {
+			w.Time = times[i]
+		}
+		if typed != nil && i < len(typed) {
+			typed[i] = w
+		}
+		local, problem := s.clock.joinLocal(fmt.Sprintf("Time %d", i+1), w)
+		if problem != "" {
+			problems = append(problems, problem)
+		}
+		locals = append(locals, local)
+	}
+	if len(problems) > 0 {
+		return nil, models.FieldErrors{"starts_at": strings.Join(problems, " ")}
+	}
+	return parseOfferTimes(locals, zone, nil)
 }
 
 // parseOfferTimes reads the form's time fields (empty ones left out) on

@@ -60,16 +60,23 @@ func TestOfferFromTheAppointmentPage(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("page: %d", code)
 	}
-	for _, want := range []string{`id="offer"`, `value="2026-03-02T10:00"`, `value="2026-03-02T10:15"`, `value="2026-03-02T10:30"`, "The first free times"} {
+	for _, want := range []string{`id="offer"`, `value="2026-03-02"`, `value="10:00"`, `value="10:15"`, `value="10:30"`, "The first free times"} {
 		if !strings.Contains(body, want) {
 			t.Fatalf("the page lacks %q", want)
 		}
 	}
 
+	// Each time goes as a date field and a time field, as the page sends
+	// them ("2026-03-04T14:30" is typed as 2026-03-04 and 14:30).
 	post := func(values ...string) (*http.Response, string) {
 		f := url.Values{}
 		for _, v := range values {
-			f.Add("starts_at", v)
+			date, tod, ok := strings.Cut(v, "T")
+			if !ok {
+				date, tod = "", v
+			}
+			f.Add("starts_at_date", date)
+			f.Add("starts_at_time", tod)
 		}
 		return b.post(fmt.Sprintf("/appointments/%d/offers", appt.ID), f)
 	}
@@ -83,7 +90,8 @@ func TestOfferFromTheAppointmentPage(t *testing.T) {
 		values []string
 		want   string
 	}{
-		{"not a time", []string{"tomorrow", ""}, `&#34;tomorrow&#34; is not a date and time`},
+		{"not a time", []string{"2026-03-03Ttomorrow", ""}, `Time 1: “tomorrow” is not a time of day: write it like 14:30.`},
+		{"no date", []string{"", "10:00"}, `Time 2 has a time but no date.`},
 		{"taken", []string{"2026-03-03T11:00"}, "Tue 3 Mar 11:00 is taken"},
 		{"outside hours", []string{"2026-03-03T20:00"}, "is outside working hours"},
 		{"none", []string{"", "", ""}, "give 1 to 3 times"},
@@ -128,7 +136,8 @@ func TestOfferFromTheAppointmentPage(t *testing.T) {
 	}
 	// The inbox has the form too, prefilled; sending from it replaces the
 	// open offer and takes the message out of the inbox.
-	if !strings.Contains(body, "data-offer-form") || !strings.Contains(body, `value="2026-03-02T10:00"`) {
+	if !strings.Contains(body, "data-offer-form") || !strings.Contains(body, `name="starts_at_date" type="date" value="2026-03-02"`) ||
+		!strings.Contains(body, `name="starts_at_time" type="text" value="10:00"`) {
 		t.Fatal("the inbox lacks the prefilled offer form")
 	}
 	resp, _ = b.post(fmt.Sprintf("/inbox/%d/offer", in.ID), url.Values{

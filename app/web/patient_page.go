@@ -87,6 +87,8 @@ func (s *Server) patientPage(c *gin.Context, askCancel bool) {
 		d.Status = d.T.Requested
 	case models.Cancelled:
 		d.Status, d.Finished = d.T.Cancelled, true
+	case models.NoShow:
+		d.Status, d.Finished = d.T.Missed, true
 	default:
 		d.Status, d.Finished = d.T.Over, true
 	}

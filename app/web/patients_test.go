@@ -109,7 +109,7 @@ func TestPatientPages(t *testing.T) {
 			want      int
 			has, hasn []string
 		}{
-			{"/patients?q=ali", 200, []string{"Alice Martin"}, []string{"Bob Zed"}},
+			{"/patients?q=ali", 200, []string{"Alice Martin", "<td>French</td>", "receiving"}, []string{"Bob Zed", "<td>fr</td>"}},
 			{"/patients?q=5550147", 200, []string{"Alice Martin"}, []string{"Bob Zed"}},
 			{"/patients?q=%25", 200, []string{"No patient matches"}, nil},
 			{"/patients?q=nobody", 200, []string{"No patient matches"}, nil},

@@ -182,16 +182,22 @@ func templateFuncs(assets *Assets, clock clockFormat) template.FuncMap {
 			}
 			return clock.in(*t, loc, layout)
 		},
+		// clocktimes are the suggestions of a time field, clockexample a
+		// time written on the clinic's clock (timeentry.go).
+		"clocktimes":   clock.clockTimes,
+		"clockexample": clock.example,
 		"derefu": func(p *uint) uint {
 			if p == nil {
 				return 0
 			}
 			return *p
 		},
-		"eqs":   func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
-		"add":   func(a, b int) int { return a + b },
-		"pct":   func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-		"money": func(f float64) string { return fmt.Sprintf("%.3f", f) },
+		"eqs": func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+		// typeclass is the class of an appointment type's colours.
+		"typeclass": typeClass,
+		"add":       func(a, b int) int { return a + b },
+		"pct":       func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+		"money":     func(f float64) string { return fmt.Sprintf("%.3f", f) },
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
 				return nil, fmt.Errorf("dict: odd number of arguments")
@@ -212,6 +218,9 @@ func templateFuncs(assets *Assets, clock clockFormat) template.FuncMap {
 		"sentence": sentence,
 		// statusword writes a state for people: "no_show" is "no-show".
 		"statusword": statusLabel,
+		// auditaction and auditentity write audit keys in words.
+		"auditaction": auditAction,
+		"auditentity": auditEntity,
 		// statuswords is the same table for live.js (written as JSON).
 		"statuswords": statusWordsTable,
 		// msgname names a message from its kind and rule name as staff

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -178,9 +179,17 @@ func (s *Server) textFormPage(c *gin.Context, status int, e *wording.Entry, bodi
 	if e.Rule != nil {
 		d.RuleURL = "/admin/rules/" + strconv.FormatUint(uint64(e.Rule.ID), 10) + "/edit"
 	}
+	// Times on the clinic's clock, in each appointment's zone.
+	when := func(t time.Time, zone *time.Location) string { return s.clock.in(t, zone, "Mon 2 Jan 15:04 MST") }
 	for i := range appts {
 		a := &appts[i]
-		d.Choices = append(d.Choices, option{Value: strconv.FormatUint(uint64(a.ID), 10), Label: wording.AppointmentLabel(a)})
+		label := wording.AppointmentLabelWith(a, when)
+		d.Choices = append(d.Choices, option{Value: strconv.FormatUint(uint64(a.ID), 10), Label: label})
+		if a.ID == pv.AppointmentID && a.Location != nil {
+			shownPv := *pv
+			shownPv.For, shownPv.When = label, when(pv.SendAt, a.Location.Zone())
+			d.Preview = &shownPv
+		}
 	}
 	shown := map[string]bool{}
 	for i := range pv.Languages {

@@ -185,7 +185,7 @@ func TestBrowserTextEditor(t *testing.T) {
 	if f := text(`[data-lang="nl"] [data-fallback]`); !strings.Contains(f, "No Dutch text") {
 		t.Fatalf("Dutch fallback %q", f)
 	}
-	if w := text(`#preview-when`); !strings.Contains(w, "Mon 2 Mar 20:59 CET") {
+	if w := text(`#preview-when`); !strings.Contains(w, "Mon 2 Mar 8:59 PM CET") {
 		t.Fatalf("preview when %q", w)
 	}
 

@@ -46,7 +46,7 @@ func TestTextEditor(t *testing.T) {
 		before, _ := a.store.RuleTexts(ctx, rule.ID)
 		resp, body := admin.post(ruleURL, form("text_en", "Hi {first_name}, {day} at {time}.", "text_fr", "Salut {prenom}", "preview_appointment", apptID, "action", "preview"))
 		expectPage(t, "preview", resp.StatusCode, body, http.StatusOK,
-			"Hi Ada, on Tuesday, March 3 at 10:00 AM.", "unknown placeholder {prenom}", "Ada Lovelace (en)", "Sun 1 Mar 10:00 CET", "already past")
+			"Hi Ada, on Tuesday, March 3 at 10:00 AM.", "unknown placeholder {prenom}", "Ada Lovelace (English)", "Sun 1 Mar 10:00 CET", "already past")
 		if after, _ := a.store.RuleTexts(ctx, rule.ID); after["en"] != before["en"] {
 			t.Fatal("a preview saved")
 		}

@@ -51,8 +51,10 @@ type upcomingData struct {
 }
 
 type upcomingItem struct {
-	ID            uint
-	Label         string
+	ID    uint
+	Label string
+	// Why says why the message was planned (its rule and condition).
+	Why           string
 	When          string
 	Overdue       bool
 	Patient       string
@@ -99,7 +101,7 @@ func (s *Server) upcoming(c *gin.Context) {
 			zone = zones.Of(u.Appointment.Location)
 		}
 		it := upcomingItem{
-			ID: m.ID, Label: u.Name, When: s.clock.in(m.SendAt, zone, "Mon 2 Jan 15:04 MST"), Overdue: !m.SendAt.After(now),
+			ID: m.ID, Label: u.Name, Why: m.PlannedBecause, When: s.clock.in(m.SendAt, zone, "Mon 2 Jan 15:04 MST"), Overdue: !m.SendAt.After(now),
 			To: m.To, Text: u.Preview.Text, Length: u.Preview.Length, Parts: u.Preview.Parts,
 			Unicode: u.Preview.Unicode, Warning: u.Preview.Warning, Problem: u.Problem,
 			Language: u.LanguageNote(), Fallback: u.FallbackFrom != "", DayWarning: u.DayWarning, Moved: u.Moved,

@@ -65,7 +65,7 @@ func (s *Server) waitlistRows(ctx context.Context, es []models.WaitlistEntry) []
 		if e.Location != nil {
 			where = e.Location.Name
 		}
-		rows[i] = waitlistRow{Entry: *e, Wants: who + ", " + where, Suits: waitlist.Suits(e)}
+		rows[i] = waitlistRow{Entry: *e, Wants: who + ", " + where, Suits: s.clock.rewriteHHMM(waitlist.Suits(e))}
 		if e.AppointmentTypeID != nil {
 			rows[i].Type = types[*e.AppointmentTypeID]
 		}
@@ -167,8 +167,17 @@ func (s *Server) waitlistCreate(c *gin.Context) {
 		From: c.PostForm("from"), Until: c.PostForm("until"), Notes: c.PostForm("notes"),
 	}
 	fe := models.FieldErrors{}
+	// The hours are typed on the clinic's clock; the service keeps "HH:MM".
+	from, problem := s.clock.readHHMM("From", f.From)
+	if problem != "" {
+		fe["from"] = problem
+	}
+	until, problem := s.clock.readHHMM("Until", f.Until)
+	if problem != "" {
+		fe["until"] = problem
+	}
 	in := waitlist.EntryInput{
-		PatientID: optionalID(fe, "patient_id", f.PatientID), Days: f.Days, From: f.From, Until: f.Until, Notes: f.Notes,
+		PatientID: optionalID(fe, "patient_id", f.PatientID), Days: f.Days, From: from, Until: until, Notes: f.Notes,
 		ProviderID: idOrNil(optionalID(fe, "provider_id", f.ProviderID)), LocationID: idOrNil(optionalID(fe, "location_id", f.LocationID)),
 		AppointmentTypeID: idOrNil(optionalID(fe, "appointment_type_id", f.TypeID)),
 	}

@@ -57,6 +57,7 @@ var about = map[string]string{
 	texts.KindAckCancel:           "Answers a patient who replied NO.",
 	texts.KindCancellationNotice:  "Sent when staff or the API cancel an appointment (reminders.cancellation_notice).",
 	texts.KindRescheduleNotice:    "Sent when staff or the API move an appointment to another time or place (reminders.reschedule_notice).",
+	texts.KindNoShowFollowUp:      "Sent once to a patient marked no-show, with their page's link to book again (no_show.follow_up).",
 	texts.KindRescheduleAck:       "Answers a patient who asked by SMS for another time (unless reschedule.auto_offer sends the times at once).",
 	texts.KindRescheduleOffer:     "Offers a patient who asked for another time up to three new times, from the inbox, the appointment page or the API. It must list them with {choices}.",
 	texts.KindRescheduled:         "Confirms the new time a patient picked from an offer.",

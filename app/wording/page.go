@@ -12,6 +12,8 @@ type PageText struct {
 	When, Where, With string
 	// The state of the appointment, one line.
 	Scheduled, Confirmed, Requested, Cancelled, Over string
+	// Missed is the status line of a visit the patient did not come to.
+	Missed string
 	// The buttons.
 	Confirm, Cancel, Another, Calendar, Directions, Call string
 	// CancelAsk, CancelYes and CancelNo are the second step of Cancel.
@@ -32,7 +34,7 @@ var pageTexts = map[string]PageText{
 		Lang: "en", Title: "Your appointment", When: "When", Where: "Where", With: "With",
 		Scheduled: "Please let us know if you are coming.", Confirmed: "Confirmed. See you then!",
 		Requested: "You asked for another time. We will text you some free times.",
-		Cancelled: "This appointment is cancelled.", Over: "This appointment is over.",
+		Cancelled: "This appointment is cancelled.", Over: "This appointment is over.", Missed: "We missed you at this appointment. To book another time, please call us.",
 		Confirm: "Confirm", Cancel: "Cancel appointment", Another: "Ask for another time",
 		Calendar: "Add to calendar", Directions: "Directions", Call: "Call us",
 		CancelAsk: "Cancel this appointment?", CancelYes: "Yes, cancel it", CancelNo: "No, keep it",
@@ -47,7 +49,7 @@ var pageTexts = map[string]PageText{
 		Lang: "fr", Title: "Votre rendez-vous", When: "Quand", Where: "Où", With: "Avec",
 		Scheduled: "Merci de nous dire si vous venez.", Confirmed: "Confirmé. À bientôt !",
 		Requested: "Vous avez demandé un autre horaire. Nous vous enverrons des créneaux libres par SMS.",
-		Cancelled: "Ce rendez-vous est annulé.", Over: "Ce rendez-vous est passé.",
+		Cancelled: "Ce rendez-vous est annulé.", Over: "Ce rendez-vous est passé.", Missed: "Nous ne vous avons pas vu à ce rendez-vous. Pour en prendre un autre, appelez-nous.",
 		Confirm: "Confirmer", Cancel: "Annuler le rendez-vous", Another: "Demander un autre horaire",
 		Calendar: "Ajouter à l'agenda", Directions: "Itinéraire", Call: "Nous appeler",
 		CancelAsk: "Annuler ce rendez-vous ?", CancelYes: "Oui, annuler", CancelNo: "Non, le garder",
@@ -62,7 +64,7 @@ var pageTexts = map[string]PageText{
 		Lang: "es", Title: "Su cita", When: "Cuándo", Where: "Dónde", With: "Con",
 		Scheduled: "Por favor, díganos si vendrá.", Confirmed: "Confirmada. ¡Hasta pronto!",
 		Requested: "Ha pedido otro horario. Le enviaremos por SMS algunas horas libres.",
-		Cancelled: "Esta cita está cancelada.", Over: "Esta cita ya ha pasado.",
+		Cancelled: "Esta cita está cancelada.", Over: "Esta cita ya ha pasado.", Missed: "No pudo venir a esta cita. Para pedir otra, llámenos.",
 		Confirm: "Confirmar", Cancel: "Cancelar la cita", Another: "Pedir otro horario",
 		Calendar: "Añadir al calendario", Directions: "Cómo llegar", Call: "Llámenos",
 		CancelAsk: "¿Cancelar esta cita?", CancelYes: "Sí, cancelarla", CancelNo: "No, mantenerla",
@@ -77,7 +79,7 @@ var pageTexts = map[string]PageText{
 		Lang: "de", Title: "Ihr Termin", When: "Wann", Where: "Wo", With: "Bei",
 		Scheduled: "Bitte sagen Sie uns, ob Sie kommen.", Confirmed: "Bestätigt. Bis bald!",
 		Requested: "Sie haben um einen anderen Termin gebeten. Wir schicken Ihnen freie Zeiten per SMS.",
-		Cancelled: "Dieser Termin ist abgesagt.", Over: "Dieser Termin ist vorbei.",
+		Cancelled: "Dieser Termin ist abgesagt.", Over: "Dieser Termin ist vorbei.", Missed: "Wir haben Sie bei diesem Termin vermisst. Für einen neuen Termin rufen Sie uns bitte an.",
 		Confirm: "Bestätigen", Cancel: "Termin absagen", Another: "Anderen Termin anfragen",
 		Calendar: "Zum Kalender hinzufügen", Directions: "Wegbeschreibung", Call: "Anrufen",
 		CancelAsk: "Diesen Termin absagen?", CancelYes: "Ja, absagen", CancelNo: "Nein, behalten",
@@ -92,7 +94,7 @@ var pageTexts = map[string]PageText{
 		Lang: "nl", Title: "Uw afspraak", When: "Wanneer", Where: "Waar", With: "Bij",
 		Scheduled: "Laat u ons weten of u komt?", Confirmed: "Bevestigd. Tot dan!",
 		Requested: "U hebt om een ander tijdstip gevraagd. We sturen u per sms een paar vrije tijden.",
-		Cancelled: "Deze afspraak is geannuleerd.", Over: "Deze afspraak is voorbij.",
+		Cancelled: "Deze afspraak is geannuleerd.", Over: "Deze afspraak is voorbij.", Missed: "We hebben u bij deze afspraak gemist. Bel ons voor een nieuwe afspraak.",
 		Confirm: "Bevestigen", Cancel: "Afspraak annuleren", Another: "Ander tijdstip vragen",
 		Calendar: "Aan agenda toevoegen", Directions: "Routebeschrijving", Call: "Bel ons",
 		CancelAsk: "Deze afspraak annuleren?", CancelYes: "Ja, annuleren", CancelNo: "Nee, behouden",
@@ -107,7 +109,7 @@ var pageTexts = map[string]PageText{
 		Lang: "pt", Title: "A sua consulta", When: "Quando", Where: "Onde", With: "Com",
 		Scheduled: "Diga-nos, por favor, se vem.", Confirmed: "Confirmada. Até breve!",
 		Requested: "Pediu outro horário. Vamos enviar-lhe por SMS alguns horários livres.",
-		Cancelled: "Esta consulta foi cancelada.", Over: "Esta consulta já passou.",
+		Cancelled: "Esta consulta foi cancelada.", Over: "Esta consulta já passou.", Missed: "Sentimos a sua falta nesta consulta. Para marcar outra, ligue-nos.",
 		Confirm: "Confirmar", Cancel: "Cancelar a consulta", Another: "Pedir outro horário",
 		Calendar: "Adicionar ao calendário", Directions: "Como chegar", Call: "Ligue-nos",
 		CancelAsk: "Cancelar esta consulta?", CancelYes: "Sim, cancelar", CancelNo: "Não, manter",
@@ -122,7 +124,7 @@ var pageTexts = map[string]PageText{
 		Lang: "it", Title: "Il tuo appuntamento", When: "Quando", Where: "Dove", With: "Con",
 		Scheduled: "Per favore, facci sapere se vieni.", Confirmed: "Confermato. A presto!",
 		Requested: "Hai chiesto un altro orario. Ti invieremo per SMS alcuni orari liberi.",
-		Cancelled: "Questo appuntamento è annullato.", Over: "Questo appuntamento è passato.",
+		Cancelled: "Questo appuntamento è annullato.", Over: "Questo appuntamento è passato.", Missed: "Non l'abbiamo vista a questo appuntamento. Per fissarne un altro, ci chiami.",
 		Confirm: "Conferma", Cancel: "Annulla l'appuntamento", Another: "Chiedi un altro orario",
 		Calendar: "Aggiungi al calendario", Directions: "Indicazioni", Call: "Chiamaci",
 		CancelAsk: "Annullare questo appuntamento?", CancelYes: "Sì, annulla", CancelNo: "No, mantienilo",

@@ -182,17 +182,23 @@ func (s *Service) PreviewAppointments(ctx context.Context, limit int) ([]models.
 }
 
 // AppointmentLabel names an appointment in the preview's choice: "Marie
-// Dupont (fr) · Tue 3 Mar 10:00 CET · Main St".
+// Dupont (French) · Tue 3 Mar 10:00 CET · Main St".
 func AppointmentLabel(a *models.Appointment) string {
+	return AppointmentLabelWith(a, outbox.When)
+}
+
+// AppointmentLabelWith is AppointmentLabel with the start written by when
+// (a page writes it on the clinic's clock).
+func AppointmentLabelWith(a *models.Appointment, when func(time.Time, *time.Location) string) string {
 	label := ""
 	if a.Patient != nil {
-		label = a.Patient.Name() + " (" + a.Patient.Language + ") · "
+		label = a.Patient.Name() + " (" + texts.LanguageName(a.Patient.Language) + ") · "
 	}
 	var zone *time.Location
 	if a.Location != nil {
 		zone = a.Location.Zone()
 	}
-	label += outbox.When(a.StartsAt, zone)
+	label += when(a.StartsAt, zone)
 	if a.Location != nil {
 		label += " · " + a.Location.Name
 	}

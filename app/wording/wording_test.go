@@ -346,7 +346,7 @@ func TestPreview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pv.AppointmentID != a.ID || !strings.Contains(pv.For, "Marie Dupont (fr)") || pv.When != "Wed 4 Mar 20:59 CET" {
+	if pv.AppointmentID != a.ID || !strings.Contains(pv.For, "Marie Dupont (French)") || pv.When != "Wed 4 Mar 20:59 CET" {
 		t.Fatalf("preview for %q (%d) at %q", pv.For, pv.AppointmentID, pv.When)
 	}
 	by := map[string]wording.LanguagePreview{}
