@@ -337,12 +337,12 @@ func (s *Service) CreateAppointment(ctx context.Context, actor models.Actor, in 
 		if err != nil {
 			return err
 		}
-		// The appointment as stored, with its patient, location and
-		// provider, without reading it back: planning its messages
-		// changes none of it.
+		// The appointment as stored, with its patient, location, provider
+		// and type, without reading it back: planning its messages changes
+		// none of it.
 		stored := *a
 		stored.StartsAt = models.DBTime(a.StartsAt)
-		stored.Patient, stored.Location, stored.Provider = patient, loc, provider
+		stored.Patient, stored.Location, stored.Provider, stored.AppointmentType = patient, loc, provider, typ
 		if err := s.booked(ctx, &stored, now); err != nil {
 			return err
 		}

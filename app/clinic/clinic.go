@@ -105,7 +105,7 @@ type newBookingPlanner interface {
 }
 
 // booked plans the appointment a, created just now in the transaction ctx
-// carries, as stored, with its Patient, Location and Provider.
+// carries, as stored, with its Patient, Location, Provider and type.
 func (s *Service) booked(ctx context.Context, a *models.Appointment, now time.Time) error {
 	if s.planner == nil {
 		return nil
