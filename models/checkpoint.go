@@ -35,7 +35,7 @@ const (
 )
 
 func init() {
-	sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{
+	sql.Register(sqliteDriver, cachingDriver{&sqlite3.SQLiteDriver{
 		ConnectHook: func(c *sqlite3.SQLiteConn) error {
 			if _, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil); err != nil {
 				return err
@@ -43,7 +43,7 @@ func init() {
 			_, err := c.Exec(fmt.Sprintf("PRAGMA journal_size_limit = %d", walSizeLimit), nil)
 			return err
 		},
-	})
+	}})
 }
 
 // checkpoints runs background checkpoints until stop is closed, then a last

@@ -1,0 +1,123 @@
+package models
+
+import (
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"testing"
+)
+
+// openCachingDB opens one connection of the driver, so that every statement
+// runs on the same connection and its cache.
+func openCachingDB(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open(sqliteDriver, SQLiteDSN(filepath.Join(t.TempDir(), "c.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { _ = db.Close() })
+	if _, err := db.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)"); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func cachedCount(t *testing.T, db *sql.DB) int {
+	t.Helper()
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	n := -1
+	if err := conn.Raw(func(dc any) error { n = len(dc.(*cachingConn).stmts); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A kept statement runs again with new arguments, after a failed run too,
+// and inside and after transactions.
+func TestStmtCacheReuse(t *testing.T) {
+	db := openCachingDB(t)
+	const ins = "INSERT INTO t (v) VALUES (?)"
+	for i := range 3 {
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ins, fmt.Sprint("v", i)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ins, fmt.Sprint("v", i)); err == nil {
+			t.Fatal("duplicate value inserted")
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM t WHERE v <> ?", "x").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("count = %d, %v; want 3", n, err)
+	}
+	if err := db.QueryRow("SELECT count(*) FROM t WHERE v <> ?", "v0").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("count = %d, %v; want 2", n, err)
+	}
+	if got := cachedCount(t, db); got != 2 {
+		t.Fatalf("kept statements = %d, want 2 (the insert and the select)", got)
+	}
+}
+
+// The same text run while rows of it are open gets a statement of its own.
+func TestStmtCacheNestedSameQuery(t *testing.T) {
+	db := openCachingDB(t)
+	for _, v := range []string{"a", "b", "c"} {
+		if _, err := db.Exec("INSERT INTO t (v) VALUES (?)", v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	const q = "SELECT v FROM t WHERE id >= ? ORDER BY id"
+	rows, err := tx.Query(q, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outer []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		var inner string
+		if err := tx.QueryRow(q, 3).Scan(&inner); err != nil || inner != "c" {
+			t.Fatalf("inner = %q, %v", inner, err)
+		}
+		outer = append(outer, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	if fmt.Sprint(outer) != "[a b c]" {
+		t.Fatalf("outer rows = %v", outer)
+	}
+}
+
+// The cache is bounded: texts that vary do not pile up.
+func TestStmtCacheBounded(t *testing.T) {
+	db := openCachingDB(t)
+	for i := range stmtCacheSize * 3 {
+		var n int
+		if err := db.QueryRow(fmt.Sprintf("SELECT count(*) FROM t WHERE id <> %d", i)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := cachedCount(t, db); got > stmtCacheSize {
+		t.Fatalf("kept statements = %d, more than %d", got, stmtCacheSize)
+	}
+}
