@@ -264,8 +264,10 @@ func (s *Store) collectAnalytics(ctx context.Context, zone *time.Location, now t
 				// Keep a never-counted day so, and the latest event.
 				err := db.Clauses(clause.OnConflict{
 					Columns: []clause.Column{{Name: "day"}},
-					DoUpdates: clause.Set{{Column: clause.Column{Name: "event_id"},
-						Value: gorm.Expr("CASE WHEN excluded.event_id > analytics_dirty.event_id THEN excluded.event_id ELSE analytics_dirty.event_id END")}},
+					DoUpdates: clause.Set{{
+						Column: clause.Column{Name: "event_id"},
+						Value:  gorm.Expr("CASE WHEN excluded.event_id > analytics_dirty.event_id THEN excluded.event_id ELSE analytics_dirty.event_id END"),
+					}},
 				}).Create(&AnalyticsDirty{Day: d, EventID: t.id, MarkedAt: t.at.UTC()}).Error
 				if err != nil {
 					return err
@@ -381,8 +383,10 @@ func (s *Store) RebuildAnalyticsDay(ctx context.Context, day string, zone *time.
 			for i, id := range ids {
 				members[i] = analyticsMember{AppointmentID: id, Day: day}
 			}
-			if err := db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "appointment_id"}},
-				DoUpdates: clause.AssignmentColumns([]string{"day"})}).CreateInBatches(members, 2000).Error; err != nil {
+			if err := db.Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "appointment_id"}},
+				DoUpdates: clause.AssignmentColumns([]string{"day"}),
+			}).CreateInBatches(members, 2000).Error; err != nil {
 				return err
 			}
 			return db.Exec("DELETE FROM analytics_dirty WHERE day = ? AND event_id <= ?", day, dirty[0].EventID).Error

@@ -299,8 +299,10 @@ func TestWaitlistOfferFirstYesWinsLaterYesStays(t *testing.T) {
 		t.Fatalf("Ben's entry %s", st)
 	}
 	tl := w.timeline(appt)
-	for _, want := range []string{"Freed time offered to Ben Roy", "Freed time offered to Cleo Diaz", "Freed time offered to Dan Petit",
-		"Cleo Diaz took the freed time", "Ben Roy answered YES to the waitlist offer too late"} {
+	for _, want := range []string{
+		"Freed time offered to Ben Roy", "Freed time offered to Cleo Diaz", "Freed time offered to Dan Petit",
+		"Cleo Diaz took the freed time", "Ben Roy answered YES to the waitlist offer too late",
+	} {
 		if !strings.Contains(tl, want) {
 			t.Errorf("timeline lacks %q:\n%s", want, tl)
 		}

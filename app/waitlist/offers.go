@@ -406,8 +406,10 @@ func (s *Service) Take(ctx context.Context, o *models.WaitlistOffer) (Outcome, e
 		detail := fmt.Sprintf("%s took the freed time from the waitlist by SMS: %s %d", p.Name(), how, a.ID)
 		if err := s.store.AddTimeline(ctx,
 			models.TimelineEntry{AppointmentID: sl.FreedAppointmentID, At: now, Kind: models.TimelineSystem, Detail: detail},
-			models.TimelineEntry{AppointmentID: a.ID, At: now, Kind: models.TimelineSystem,
-				Detail: fmt.Sprintf("Booked from the waitlist: the time freed by appointment %d", sl.FreedAppointmentID)},
+			models.TimelineEntry{
+				AppointmentID: a.ID, At: now, Kind: models.TimelineSystem,
+				Detail: fmt.Sprintf("Booked from the waitlist: the time freed by appointment %d", sl.FreedAppointmentID),
+			},
 		); err != nil {
 			return err
 		}

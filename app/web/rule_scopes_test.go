@@ -510,10 +510,14 @@ func TestNudgeAcrossDaylightSaving(t *testing.T) {
 		reminder, nudge                   time.Time
 		nudgeLocal                        string
 	}{
-		{"New York, spring forward", "America/New_York", "US", "+12125550147", "2026-03-08T11:00",
-			time.Date(2026, 3, 8, 1, 0, 0, 0, time.UTC), time.Date(2026, 3, 8, 13, 0, 0, 0, time.UTC), "09:00"},
-		{"Paris, fall back", "Europe/Paris", "FR", "+33612345670", "2026-10-25T12:00",
-			time.Date(2026, 10, 24, 18, 0, 0, 0, time.UTC), time.Date(2026, 10, 25, 6, 0, 0, 0, time.UTC), "07:00"},
+		{
+			"New York, spring forward", "America/New_York", "US", "+12125550147", "2026-03-08T11:00",
+			time.Date(2026, 3, 8, 1, 0, 0, 0, time.UTC), time.Date(2026, 3, 8, 13, 0, 0, 0, time.UTC), "09:00",
+		},
+		{
+			"Paris, fall back", "Europe/Paris", "FR", "+33612345670", "2026-10-25T12:00",
+			time.Date(2026, 10, 24, 18, 0, 0, 0, time.UTC), time.Date(2026, 10, 25, 6, 0, 0, 0, time.UTC), "07:00",
+		},
 	} {
 		t.Run(c.what, func(t *testing.T) {
 			loc := a.addLocation("Site "+strconv.Itoa(i), c.zone, c.country)

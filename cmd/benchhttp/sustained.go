@@ -126,8 +126,10 @@ func offer(ctx context.Context, url string, targets []models.LoadTarget, rate in
 	slices.Sort(lats)
 	// Events the sender could not hand to a connection on time (all of
 	// them waiting for answers) were never offered: counted apart.
-	r := offerResult{offered: float64(sent-late.Load()) / d.Seconds(), acked: float64(acked.Load()) / elapsed.Seconds(),
-		non200: non200.Load(), late: late.Load()}
+	r := offerResult{
+		offered: float64(sent-late.Load()) / d.Seconds(), acked: float64(acked.Load()) / elapsed.Seconds(),
+		non200: non200.Load(), late: late.Load(),
+	}
 	if len(lats) > 0 {
 		r.p50, r.p99 = lats[len(lats)/2], lats[min(len(lats)-1, len(lats)*99/100)]
 	}
