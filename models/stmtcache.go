@@ -77,7 +77,7 @@ func (c *cachingConn) get(ctx context.Context, query string, nargs int) (*cached
 		}
 		return cs, nil
 	}
-	s, err := c.SQLiteConn.PrepareContext(ctx, query)
+	s, err := c.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}

@@ -102,7 +102,7 @@ func TestStmtCacheNestedSameQuery(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	rows.Close()
+	_ = rows.Close() //nolint:sqlclosecheck // closed before the check of what was read
 	if fmt.Sprint(outer) != "[a b c]" {
 		t.Fatalf("outer rows = %v", outer)
 	}

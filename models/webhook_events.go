@@ -75,7 +75,7 @@ func (s *Store) insertWebhookMulti(ctx context.Context, rows []*WebhookEvent, in
 		if err != nil {
 			return err
 		}
-		defer got.Close()
+		defer func() { _ = got.Close() }()
 		for got.Next() {
 			var k string
 			if err := got.Scan(&k); err != nil {

@@ -134,7 +134,7 @@ var defaults = map[string]map[string]string{
 		"de": "{clinic}: Ein Termin {day} um {time} Uhr bei {provider} ist frei geworden. Antworten Sie JA, um ihn zu buchen.",
 		"nl": "{clinic}: er is een plek vrijgekomen {day} om {time} bij {provider}. Antwoord JA om die te nemen.",
 		"pt": "{clinic}: vagou uma hora {day} às {time} com {provider}. Responda SIM para a marcar.",
-		"it": "{clinic}: si è liberato un posto {day} alle {time} con {provider}. Risponda SI per prenotarlo.",
+		"it": "{clinic}: si è liberato un posto {day} alle {time} con {provider}. Risponda SI per prenotarlo.", //nolint:misspell // Italian
 	},
 	KindWaitlistBooked: {
 		"en": "Thank you {first_name}, the slot is yours: {location} {day} at {time} with {provider}. See you then!",

@@ -116,7 +116,7 @@ func oneLag(ctx context.Context, client *http.Client, s *server, providerID, uui
 		return 0, false
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return 0, false
 	}
@@ -142,7 +142,7 @@ func delivered(ctx context.Context, client *http.Client, s *server, apptID, msgI
 	if err != nil {
 		return false
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return false
 	}

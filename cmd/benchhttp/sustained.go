@@ -89,7 +89,7 @@ func offer(ctx context.Context, url string, targets []models.LoadTarget, rate in
 					continue
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+				_ = resp.Body.Close()
 				if resp.StatusCode != http.StatusOK {
 					non200.Add(1)
 					continue

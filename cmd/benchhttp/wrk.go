@@ -117,7 +117,7 @@ func runWrk(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	script := filepath.Join(dir, "dlr.lua")
 	if err := os.WriteFile(script, []byte(dlrScript), 0o600); err != nil {
 		return err
