@@ -529,3 +529,30 @@ const (
 	KindWaitlistBooked = "waitlist_booked"
 	KindWaitlistTaken  = "waitlist_taken"
 )
+
+// AskedAfter reports whether a message of one of kinds about one of the
+// appointments ids left us for number after t: a question newer than t.
+func (s *Store) AskedAfter(ctx context.Context, number string, ids []uint, kinds []string, t time.Time) (bool, error) {
+	if number == "" || len(ids) == 0 {
+		return false, nil
+	}
+	db := s.conn(ctx)
+	var msgs []Message
+	err := db.Where(toNumber(number)).
+		Where("appointment_id IN ? AND kind IN ?", ids, kinds).
+		Where(db.Where("sent_at IS NOT NULL").Or("status IN ?", sentStatuses)).
+		Find(&msgs).Error
+	if err != nil {
+		return false, fmt.Errorf("store: questions asked after: %w", Classify(err))
+	}
+	for _, m := range msgs {
+		at := m.SendAt
+		if m.SentAt != nil {
+			at = *m.SentAt
+		}
+		if at.After(t) {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -529,12 +529,11 @@ func (s *Service) replyPick(ctx context.Context, rc *replyCtx) (bool, error) {
 
 // replyWaitlist reads a bare YES from a number whose patient holds a live
 // offer of a freed time as the answer to that offer, and reports false for
-// anything else. The offer comes first, before the confirmation of the
-// patient's own upcoming appointment: it is the newest question, and the
-// one that cannot wait (a YES meant for the reminder takes the freed time,
-// which moves a later appointment with the same provider, and the reminder
-// can still be answered). A numbered answer ("YES 2") is never read as
-// the offer's.
+// anything else. A YES answers the newest question: when a question about
+// an appointment awaiting an answer left after the offer, or another
+// patient on the number has an appointment awaiting an answer, the YES is
+// left to the normal confirmation. A numbered answer ("YES 2") is never
+// read as the offer's.
 func (s *Service) replyWaitlist(ctx context.Context, rc *replyCtx, r reply.Reply) (bool, error) {
 	if s.waitlist == nil || r.Intent != reply.Confirm || r.Choice != 0 {
 		return false, nil
@@ -550,6 +549,9 @@ func (s *Service) replyWaitlist(ctx context.Context, rc *replyCtx, r reply.Reply
 		return false, nil
 	}
 	if err != nil {
+		return false, err
+	}
+	if newer, err := s.askedSinceOffer(ctx, rc, o); err != nil || newer {
 		return false, err
 	}
 	out, err := s.waitlist.Take(ctx, o)
@@ -577,6 +579,25 @@ func (s *Service) replyWaitlist(ctx context.Context, rc *replyCtx, r reply.Reply
 	}
 	rc.result = "waitlist offer " + strconv.FormatUint(uint64(o.ID), 10) + " taken: appointment " + strconv.FormatUint(uint64(out.Appointment.ID), 10)
 	return true, s.replyTimeline(ctx, out.Appointment.ID, rc, "took the freed time from the waitlist")
+}
+
+// askedSinceOffer reports whether a bare YES on this number may be meant
+// for something other than the offer o: an appointment awaiting an answer
+// belongs to another patient on the number, or a question about one left
+// after the offer did. Then the YES goes to the normal confirmation.
+func (s *Service) askedSinceOffer(ctx context.Context, rc *replyCtx, o *models.WaitlistOffer) (bool, error) {
+	all, err := s.store.AwaitingAnswer(ctx, rc.from, rc.now, awaitingKinds)
+	if err != nil {
+		return false, err
+	}
+	ids := make([]uint, 0, len(all))
+	for _, a := range filterStatus(all, models.Scheduled) {
+		if a.PatientID != o.PatientID {
+			return true, nil
+		}
+		ids = append(ids, a.ID)
+	}
+	return s.store.AskedAfter(ctx, rc.from, ids, awaitingKinds, o.SentAt)
 }
 
 func pastTense(i reply.Intent) string {

@@ -630,3 +630,33 @@ func TestWaitlistTextsInEveryLanguage(t *testing.T) {
 		}
 	}
 }
+
+// A bare YES answers the newest question: Ben holds a live offer sent at
+// 09:00, then at 14:00 his reminder for Thursday 14:00 asks him to
+// confirm; his YES confirms Thursday and leaves the offer alone.
+func TestWaitlistYesAfterNewerReminderConfirms(t *testing.T) {
+	w := newWaitlistApp(t, models.DriverSQLite, 1, func(c *config.Config) { c.Waitlist.OfferTTL = config.Duration{Duration: 12 * time.Hour} })
+	anna := w.addPatient("Anna Martin", annaPhone, "en")
+	ben := w.addPatient("Ben Roy", benPhone, "en")
+	freed := w.book(anna, w.at(5, 10, 0))
+	thu := w.book(ben, w.at(5, 14, 0))
+	w.wait(ben)
+	w.inbox()
+	w.clock.Set(w.at(3, 9, 0))
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/appointments/%d/cancel", freed), `{}`, http.StatusOK, nil)
+	w.runJob()
+	expectTexts(t, "Ben", w.inbox()[benPhone], "Main St Clinic: a 10:00 AM slot on Thursday, March 5 with Dr Kim has opened. Reply YES to take it.")
+	w.clock.Set(w.at(3, 14, 5))
+	if got := w.inbox()[benPhone]; len(got) != 1 || !strings.Contains(got[0], "YES") {
+		t.Fatalf("Ben's reminder %q", got)
+	}
+	w.text(0, benPhone, "YES")
+	w.inbox()
+	as := w.appointmentsOf(ben)
+	if len(as) != 1 || as[0].ID != thu || !as[0].StartsAt.Equal(w.at(5, 14, 0)) || as[0].Status != string(models.Confirmed) {
+		t.Fatalf("Ben's appointments %+v, want %d confirmed at Thursday 14:00", as, thu)
+	}
+	if st := w.waitlistStatus(ben); st != "active" {
+		t.Fatalf("Ben's entry %s", st)
+	}
+}
