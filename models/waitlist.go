@@ -556,3 +556,14 @@ func (s *Store) AskedAfter(ctx context.Context, number string, ids []uint, kinds
 	}
 	return false, nil
 }
+
+// WaitlistSlotsOf returns the slots freed by appointment id, oldest first,
+// locking their rows on PostgreSQL.
+func (s *Store) WaitlistSlotsOf(ctx context.Context, appointmentID uint) ([]WaitlistSlot, error) {
+	var out []WaitlistSlot
+	err := s.conn(ctx).Scopes(s.forUpdate).Where("freed_appointment_id = ?", appointmentID).Order("id").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: waitlist slots of appointment %d: %w", appointmentID, Classify(err))
+	}
+	return out, nil
+}

@@ -10,8 +10,24 @@ import (
 
 // takeBackSlot stops offering the times appointment cur freed when it
 // was cancelled: it is restored, and holds its time again. The timeline
-// says so when the time had been offered to someone.
+// says so when the time had been offered to someone. When a time it freed
+// was already booked from the waitlist, the restore is refused: it would
+// book that time twice.
 func (s *Service) takeBackSlot(ctx context.Context, cur *models.Appointment, now time.Time) error {
+	slots, err := s.store.WaitlistSlotsOf(ctx, cur.ID)
+	if err != nil {
+		return err
+	}
+	for _, sl := range slots {
+		if sl.Status != models.SlotFilled || !sl.StartsAt.Equal(cur.StartsAt) {
+			continue
+		}
+		msg := "its time was given to another patient from the waitlist"
+		if sl.BookedAppointmentID != nil {
+			msg = fmt.Sprintf("its time was given to appointment %d from the waitlist", *sl.BookedAppointmentID)
+		}
+		return models.FieldErrors{"status": msg}
+	}
 	n, err := s.store.CloseWaitlistSlotsOf(ctx, cur.ID, "the cancelled appointment was restored", now)
 	if err != nil || n == 0 {
 		return err

@@ -660,3 +660,29 @@ func TestWaitlistYesAfterNewerReminderConfirms(t *testing.T) {
 		t.Fatalf("Ben's entry %s", st)
 	}
 }
+
+// A cancelled appointment whose time was already booked from the waitlist
+// cannot be restored: the error names status and the booking, and nothing
+// changes.
+func TestWaitlistRestoreRefusedWhenTimeTaken(t *testing.T) {
+	w := newWaitlistApp(t, models.DriverSQLite, 1)
+	appt := w.seedWaitlist()
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/appointments/%d/cancel", appt), `{}`, http.StatusOK, nil)
+	w.runJob()
+	w.inbox()
+	w.text(0, cleoPhone, "YES")
+	w.inbox()
+	cleo := w.appointmentsOf(w.patient[cleoPhone])
+	if len(cleo) != 1 {
+		t.Fatalf("Cleo's appointments %+v", cleo)
+	}
+	_, err := w.apps[0].Clinic.Restore(context.Background(), models.SystemActor(), appt)
+	fe, ok := models.AsFieldErrors(err)
+	want := fmt.Sprintf("its time was given to appointment %d from the waitlist", cleo[0].ID)
+	if !ok || fe["status"] != want {
+		t.Fatalf("restore: %v, want status %q", err, want)
+	}
+	if n := len(w.appointmentsOf(w.patient[annaPhone])); n != 0 {
+		t.Fatalf("Anna has %d active appointments after a refused restore", n)
+	}
+}
