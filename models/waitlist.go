@@ -567,3 +567,19 @@ func (s *Store) WaitlistSlotsOf(ctx context.Context, appointmentID uint) ([]Wait
 	}
 	return out, nil
 }
+
+// ExpireWaitlistOffersOfEntry marks the unanswered offers made to entry id
+// expired, so that no YES can book them, and reports how many there were.
+func (s *Store) ExpireWaitlistOffersOfEntry(ctx context.Context, id uint, now time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(db *gorm.DB) error {
+		res := db.Model(&WaitlistOffer{}).Where("waitlist_entry_id = ? AND status = ?", id, WaitlistOffered).
+			Updates(map[string]any{"status": WaitlistExpired, "updated_at": DBTime(now)})
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: expire offers of waitlist entry %d: %w", id, err)
+	}
+	return n, nil
+}

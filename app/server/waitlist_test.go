@@ -686,3 +686,42 @@ func TestWaitlistRestoreRefusedWhenTimeTaken(t *testing.T) {
 		t.Fatalf("Anna has %d active appointments after a refused restore", n)
 	}
 }
+
+// A removed entry's offers cannot book: the removal expires them, so Ben's
+// YES books nothing, and an offer read just before the removal (a YES
+// racing it) is answered too late.
+func TestWaitlistRemovedEntryCannotTakeOffer(t *testing.T) {
+	w := newWaitlistApp(t, models.DriverSQLite, 1)
+	appt := w.seedWaitlist()
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/appointments/%d/cancel", appt), `{}`, http.StatusOK, nil)
+	w.runJob()
+	w.inbox()
+	ctx := context.Background()
+	ben, cleo := w.patient[benPhone], w.patient[cleoPhone]
+	stale, err := w.apps[0].Waitlist.LiveOffer(ctx, []uint{cleo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []uint{ben, cleo} {
+		offers, err := w.apps[0].Store.WaitlistOffers(ctx, models.WaitlistOfferFilter{PatientID: p})
+		if err != nil || len(offers) != 1 {
+			t.Fatalf("offers of %d: %v, %v", p, offers, err)
+		}
+		w.call(http.MethodDelete, fmt.Sprintf("/api/v1/waitlist/%d", offers[0].WaitlistEntryID), "", http.StatusOK, nil)
+	}
+	w.text(0, benPhone, "YES")
+	w.inbox()
+	out, err := w.apps[0].Waitlist.Take(ctx, stale)
+	if err != nil || out.Booked || !strings.Contains(out.Why, "no longer on the waitlist") {
+		t.Fatalf("stale take: %+v, %v", out, err)
+	}
+	for _, p := range []uint{ben, cleo} {
+		if n := len(w.appointmentsOf(p)); n != 0 {
+			t.Fatalf("patient %d booked %d after removal", p, n)
+		}
+		offers, _ := w.apps[0].Store.WaitlistOffers(ctx, models.WaitlistOfferFilter{PatientID: p})
+		if offers[0].Status == models.WaitlistOffered || offers[0].Status == models.WaitlistTaken {
+			t.Fatalf("offer of removed entry is %s", offers[0].Status)
+		}
+	}
+}

@@ -361,6 +361,15 @@ func (s *Service) Take(ctx context.Context, o *models.WaitlistOffer) (Outcome, e
 		if !cur.LiveAt(now) {
 			return fmt.Errorf("offer %d answered or expired: %w", o.ID, models.ErrConflict)
 		}
+		e, err := s.store.WaitlistEntry(ctx, o.WaitlistEntryID)
+		if err != nil {
+			return err
+		}
+		if e.Status != models.WaitlistActive {
+			// Removed (or booked) since the offer went out: nothing to take.
+			out.Why = "no longer on the waitlist (" + string(e.Status) + ")"
+			return s.offerVoid(ctx, &cur, sl, now, out.Why)
+		}
 		p, err := s.store.Patient(ctx, o.PatientID)
 		if err != nil {
 			return err
@@ -396,7 +405,7 @@ func (s *Service) Take(ctx context.Context, o *models.WaitlistOffer) (Outcome, e
 		if err := s.store.EndWaitlistSlot(ctx, sl.ID, models.SlotFilled, &a.ID, "", now); err != nil {
 			return err
 		}
-		if err := s.store.SetWaitlistEntryStatus(ctx, o.WaitlistEntryID, models.WaitlistBooked, &a.ID, now); err != nil && !errors.Is(err, models.ErrConflict) {
+		if err := s.store.SetWaitlistEntryStatus(ctx, o.WaitlistEntryID, models.WaitlistBooked, &a.ID, now); err != nil {
 			return err
 		}
 		how := "booked as appointment"
@@ -471,6 +480,19 @@ func (s *Service) book(ctx context.Context, sl *models.WaitlistSlot, p *models.P
 		TypeSet: sl.AppointmentTypeID != nil, TypeID: sl.AppointmentTypeID,
 	})
 	return a, false, err
+}
+
+// offerVoid answers offer o too_late without a text to the patient: its
+// entry is no longer on the waitlist, so the apology ("you stay on the
+// list") would not be true. An offer already expired stays expired.
+func (s *Service) offerVoid(ctx context.Context, o *models.WaitlistOffer, sl *models.WaitlistSlot, now time.Time, why string) error {
+	if err := s.store.AnswerWaitlistOffer(ctx, o, models.WaitlistTooLate, nil, now); err != nil && !errors.Is(err, models.ErrConflict) {
+		return err
+	}
+	return s.store.AddTimeline(ctx, models.TimelineEntry{
+		AppointmentID: sl.FreedAppointmentID, At: now, Kind: models.TimelineSystem,
+		Detail: fmt.Sprintf("A YES to the waitlist offer %d booked nothing: %s", o.ID, why),
+	})
 }
 
 // tooLate answers offer o for a time the patient cannot have: too_late,

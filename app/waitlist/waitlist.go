@@ -326,8 +326,9 @@ func Suits(e *models.WaitlistEntry) string {
 	return days + ", any time"
 }
 
-// Remove takes entry id off the waitlist, as actor. An entry no longer
-// active is a models.FieldErrors on "status".
+// Remove takes entry id off the waitlist, as actor, and expires its
+// unanswered offers. An entry no longer active is a models.FieldErrors on
+// "status".
 func (s *Service) Remove(ctx context.Context, actor models.Actor, id uint) (*models.WaitlistEntry, error) {
 	now := s.clock()
 	var out *models.WaitlistEntry
@@ -339,6 +340,10 @@ func (s *Service) Remove(ctx context.Context, actor models.Actor, id uint) (*mod
 		if err := s.store.SetWaitlistEntryStatus(ctx, id, models.WaitlistRemoved, nil, now); errors.Is(err, models.ErrConflict) {
 			return models.FieldErrors{"status": "is " + string(e.Status) + ", no longer on the waitlist"}
 		} else if err != nil {
+			return err
+		}
+		// An offer sent before the removal can no longer be taken.
+		if _, err := s.store.ExpireWaitlistOffersOfEntry(ctx, id, now); err != nil {
 			return err
 		}
 		if err := s.store.Audit(ctx, now, actor, "waitlist.remove", clinic.EntityPatient, e.PatientID,
