@@ -725,3 +725,28 @@ func TestWaitlistRemovedEntryCannotTakeOffer(t *testing.T) {
 		}
 	}
 }
+
+// A patient booked elsewhere at the freed time since the offer went out
+// gets the apology for a YES, not a second appointment at the same time.
+func TestWaitlistTakeChecksPatientOverlap(t *testing.T) {
+	w := newWaitlistApp(t, models.DriverSQLite, 1)
+	appt := w.seedWaitlist()
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/appointments/%d/cancel", appt), `{}`, http.StatusOK, nil)
+	w.runJob()
+	w.inbox()
+	var lee struct{ ID uint }
+	w.call(http.MethodPost, "/api/v1/providers", `{"name": "Dr Lee"}`, http.StatusCreated, &lee)
+	ben := w.patient[benPhone]
+	body := fmt.Sprintf(`{"patient_id": %d, "provider_id": %d, "starts_at": %q, "duration_minutes": 30}`, ben, lee.ID, w.at(5, 10, 15).Format(time.RFC3339))
+	w.call(http.MethodPost, "/api/v1/appointments", body, http.StatusCreated, nil)
+	w.inbox()
+	w.text(0, benPhone, "YES")
+	expectTexts(t, "Ben", w.inbox()[benPhone], "Sorry Ben, that slot has been taken. You stay on the Main St Clinic waitlist and we will text you when another opens.")
+	as := w.appointmentsOf(ben)
+	if len(as) != 1 || !as[0].StartsAt.Equal(w.at(5, 10, 15)) {
+		t.Fatalf("Ben's appointments %+v", as)
+	}
+	if tl := w.timeline(appt); !strings.Contains(tl, "busy at that time") {
+		t.Fatalf("timeline:\n%s", tl)
+	}
+}

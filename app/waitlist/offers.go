@@ -179,7 +179,7 @@ func (s *Service) pick(ctx context.Context, sl *models.WaitlistSlot, zone *time.
 		if e.PatientID == freed.PatientID || seen[e.PatientID] || !SuitsAt(&e, sl.StartsAt, zone) {
 			continue
 		}
-		busy, err := s.overlaps(ctx, e.PatientID, sl)
+		busy, err := s.overlaps(ctx, e.PatientID, sl, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -192,9 +192,9 @@ func (s *Service) pick(ctx context.Context, sl *models.WaitlistSlot, zone *time.
 	return out, nil
 }
 
-// overlaps reports whether the patient holds an appointment overlapping
-// the freed time.
-func (s *Service) overlaps(ctx context.Context, patientID uint, sl *models.WaitlistSlot) (bool, error) {
+// overlaps reports whether the patient holds an appointment other than
+// except overlapping the freed time.
+func (s *Service) overlaps(ctx context.Context, patientID uint, sl *models.WaitlistSlot, except uint) (bool, error) {
 	end := sl.StartsAt.Add(time.Duration(sl.DurationMinutes) * time.Minute)
 	as, err := s.store.FindAppointments(ctx, models.AppointmentFilter{
 		PatientID: patientID, Statuses: models.HoldingStatuses,
@@ -204,7 +204,7 @@ func (s *Service) overlaps(ctx context.Context, patientID uint, sl *models.Waitl
 		return false, err
 	}
 	for _, a := range as {
-		if a.StartsAt.Before(end) && a.EndsAt().After(sl.StartsAt) {
+		if a.ID != except && a.StartsAt.Before(end) && a.EndsAt().After(sl.StartsAt) {
 			return true, nil
 		}
 	}
@@ -385,7 +385,24 @@ func (s *Service) Take(ctx context.Context, o *models.WaitlistOffer) (Outcome, e
 			}
 			return s.tooLate(ctx, &cur, sl, p, loc, now, out.Why)
 		}
-		a, moved, err := s.book(ctx, sl, p)
+		later, err := s.laterToMove(ctx, sl, p)
+		if err != nil {
+			return err
+		}
+		var except uint
+		if later != nil {
+			except = later.ID
+		}
+		busy, err := s.overlaps(ctx, p.ID, sl, except)
+		if err != nil {
+			return err
+		}
+		if busy {
+			// Booked elsewhere at that time since the offer went out.
+			out.Why = "the patient is busy at that time"
+			return s.tooLate(ctx, &cur, sl, p, loc, now, out.Why)
+		}
+		a, moved, err := s.book(ctx, sl, p, later)
 		var fe models.FieldErrors
 		if errors.As(err, &fe) {
 			// The time was booked another way meanwhile (or its hours
@@ -455,22 +472,11 @@ func (s *Service) Take(ctx context.Context, o *models.WaitlistOffer) (Outcome, e
 // with the same provider at the same location moves to it, else a new
 // appointment is booked. Either is refused (models.FieldErrors) when the
 // time is no longer free.
-func (s *Service) book(ctx context.Context, sl *models.WaitlistSlot, p *models.Patient) (*models.Appointment, bool, error) {
-	later, err := s.store.FindAppointments(ctx, models.AppointmentFilter{
-		PatientID: p.ID, LocationID: sl.LocationID, Statuses: models.HoldingStatuses,
-		From: sl.StartsAt.Add(time.Second), Order: models.AppointmentsByStart, Limit: 50,
-	})
-	if err != nil {
-		return nil, false, err
-	}
-	sort.SliceStable(later, func(i, j int) bool { return later[i].StartsAt.Before(later[j].StartsAt) })
-	for _, a := range later {
-		if !sameID(a.ProviderID, sl.ProviderID) {
-			continue
-		}
-		moved, err := s.clinic.UpdateAppointment(ctx, models.PatientActor(), a.ID, clinic.AppointmentInput{
-			LocationID: sl.LocationID, ProviderID: a.ProviderID, StartsAt: sl.StartsAt,
-			Notes: a.Notes, CheckSlot: true,
+func (s *Service) book(ctx context.Context, sl *models.WaitlistSlot, p *models.Patient, later *models.Appointment) (*models.Appointment, bool, error) {
+	if later != nil {
+		moved, err := s.clinic.UpdateAppointment(ctx, models.PatientActor(), later.ID, clinic.AppointmentInput{
+			LocationID: sl.LocationID, ProviderID: later.ProviderID, StartsAt: sl.StartsAt,
+			Notes: later.Notes, CheckSlot: true,
 		})
 		return moved, true, err
 	}
@@ -480,6 +486,26 @@ func (s *Service) book(ctx context.Context, sl *models.WaitlistSlot, p *models.P
 		TypeSet: sl.AppointmentTypeID != nil, TypeID: sl.AppointmentTypeID,
 	})
 	return a, false, err
+}
+
+// laterToMove returns the appointment taking freed time sl would move:
+// patient p's soonest later one with the same provider at the same
+// location, or nil.
+func (s *Service) laterToMove(ctx context.Context, sl *models.WaitlistSlot, p *models.Patient) (*models.Appointment, error) {
+	later, err := s.store.FindAppointments(ctx, models.AppointmentFilter{
+		PatientID: p.ID, LocationID: sl.LocationID, Statuses: models.HoldingStatuses,
+		From: sl.StartsAt.Add(time.Second), Order: models.AppointmentsByStart, Limit: 50,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(later, func(i, j int) bool { return later[i].StartsAt.Before(later[j].StartsAt) })
+	for i := range later {
+		if sameID(later[i].ProviderID, sl.ProviderID) {
+			return &later[i], nil
+		}
+	}
+	return nil, nil
 }
 
 // offerVoid answers offer o too_late without a text to the patient: its
