@@ -583,3 +583,8 @@ func (s *Store) ExpireWaitlistOffersOfEntry(ctx context.Context, id uint, now ti
 	}
 	return n, nil
 }
+
+// WaitlistOffer returns offer id, or ErrNotFound.
+func (s *Store) WaitlistOffer(ctx context.Context, id uint) (*WaitlistOffer, error) {
+	return first[WaitlistOffer](ctx, s, "waitlist offer", id, false)
+}

@@ -556,7 +556,16 @@ func (s *Service) replyWaitlist(ctx context.Context, rc *replyCtx, r reply.Reply
 	}
 	out, err := s.waitlist.Take(ctx, o)
 	if errors.Is(err, models.ErrConflict) {
-		// The same patient's other YES answered it a moment ago.
+		// Only an offer answered meanwhile (the same patient's other YES
+		// a moment ago) swallows this YES; one that expired or was
+		// withdrawn leaves it to the normal reply handling.
+		cur, rerr := s.store.WaitlistOffer(ctx, o.ID)
+		if rerr != nil {
+			return false, rerr
+		}
+		if cur.Status != models.WaitlistTaken && cur.Status != models.WaitlistTooLate {
+			return false, nil
+		}
 		rc.in.Intent = reply.Confirm.String()
 		rc.result = "waitlist offer already answered"
 		return true, s.save(ctx, rc, "")

@@ -15,7 +15,10 @@ import (
 	"apptconfirm/app/api"
 	"apptconfirm/app/availability"
 	"apptconfirm/app/config"
+	"apptconfirm/app/conversation"
 	"apptconfirm/app/slots"
+	"apptconfirm/app/waitlist"
+	"apptconfirm/app/webhook"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
@@ -748,5 +751,55 @@ func TestWaitlistTakeChecksPatientOverlap(t *testing.T) {
 	}
 	if tl := w.timeline(appt); !strings.Contains(tl, "busy at that time") {
 		t.Fatalf("timeline:\n%s", tl)
+	}
+}
+
+// expiringWaitlist expires the offer just before the real Take runs, as
+// the waitlist job would in the instant between reading it and answering
+// it.
+type expiringWaitlist struct {
+	*waitlist.Service
+	store *models.Store
+	now   func() time.Time
+}
+
+func (e expiringWaitlist) Take(ctx context.Context, o *models.WaitlistOffer) (waitlist.Outcome, error) {
+	if _, err := e.store.ExpireWaitlistOffersOfEntry(ctx, o.WaitlistEntryID, e.now()); err != nil {
+		return waitlist.Outcome{}, err
+	}
+	return e.Service.Take(ctx, o)
+}
+
+// A YES whose offer expired under it is not dropped as "already
+// answered": it goes the usual way and confirms Ben's own appointment.
+func TestWaitlistYesOnOfferExpiredMeanwhileConfirms(t *testing.T) {
+	w := newWaitlistApp(t, models.DriverSQLite, 1)
+	anna := w.addPatient("Anna Martin", annaPhone, "en")
+	ben := w.addPatient("Ben Roy", benPhone, "en")
+	freed := w.book(anna, w.at(5, 10, 0))
+	thu := w.book(ben, w.at(5, 14, 0))
+	w.wait(ben)
+	w.clock.Set(w.at(3, 14, 5))
+	w.inbox() // Ben's reminder
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/appointments/%d/cancel", freed), `{}`, http.StatusOK, nil)
+	w.runJob()
+	if got := w.inbox()[benPhone]; len(got) != 1 {
+		t.Fatalf("Ben's offer %q", got)
+	}
+	a := w.apps[0]
+	conv := conversation.New(a.Store, a.Clinic, a.Outbox, a.Reschedule, expiringWaitlist{a.Waitlist, a.Store, w.clock.Now}, w.clock.Now)
+	raw := fmt.Sprintf(`{"msgId": "in-1", "from": %q, "to": "+33100000000", "text": "YES"}`, benPhone)
+	var res webhook.Result
+	err := a.Store.Tx(context.Background(), func(ctx context.Context) error {
+		var err error
+		res, err = conv.Apply(ctx, "", []byte(raw))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := w.appointmentsOf(ben)
+	if len(as) != 1 || as[0].ID != thu || as[0].Status != string(models.Confirmed) {
+		t.Fatalf("result %q; Ben's appointments %+v, want %d confirmed", res.Text, as, thu)
 	}
 }
