@@ -446,20 +446,29 @@ func (s *Store) AnswerWaitlistOffer(ctx context.Context, o *WaitlistOffer, statu
 }
 
 // ExpireStaleWaitlistOffers marks every offer still unanswered past its
-// time expired, and returns them.
+// time expired, and returns those it marked. Each row is moved with its own
+// guarded update, so an offer answered by a concurrent YES between the read
+// and the update (possible on PostgreSQL) is left out, not reported expired.
 func (s *Store) ExpireStaleWaitlistOffers(ctx context.Context, now time.Time) ([]WaitlistOffer, error) {
 	var out []WaitlistOffer
 	err := s.write(ctx, func(db *gorm.DB) error {
-		if err := db.Where("status = ? AND expires_at <= ?", WaitlistOffered, now.UTC()).Order("id").Limit(500).Find(&out).Error; err != nil || len(out) == 0 {
+		var stale []WaitlistOffer
+		if err := db.Where("status = ? AND expires_at <= ?", WaitlistOffered, now.UTC()).Order("id").Limit(500).Find(&stale).Error; err != nil {
 			return err
 		}
-		ids := make([]uint, len(out))
-		for i := range out {
-			ids[i] = out[i].ID
-			out[i].Status = WaitlistExpired
+		out = out[:0]
+		for _, o := range stale {
+			res := db.Model(&WaitlistOffer{}).Where("id = ? AND status = ?", o.ID, WaitlistOffered).
+				Updates(map[string]any{"status": WaitlistExpired, "updated_at": DBTime(now)})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 1 {
+				o.Status = WaitlistExpired
+				out = append(out, o)
+			}
 		}
-		return db.Model(&WaitlistOffer{}).Where("id IN ? AND status = ?", ids, WaitlistOffered).
-			Updates(map[string]any{"status": WaitlistExpired, "updated_at": DBTime(now)}).Error
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: expire waitlist offers: %w", err)
