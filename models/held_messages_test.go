@@ -18,8 +18,10 @@ func TestHeldMessagesNotFoundIsNoAnswer(t *testing.T) {
 		// The transaction is rolled back: nothing of it is kept.
 		_ = s.Tx(context.Background(), func(ctx context.Context) error {
 			s.HoldMessages(ctx, true)
-			m := &models.Message{UUID: "00000000-0000-4000-8000-000000000001", Kind: models.KindReminder, To: "+15550000001",
-				Status: models.MsgPlanned, SendAt: time.Now().UTC()}
+			m := &models.Message{
+				UUID: "00000000-0000-4000-8000-000000000001", Kind: models.KindReminder, To: "+15550000001",
+				Status: models.MsgPlanned, SendAt: time.Now().UTC(),
+			}
 			if err := s.CreateMessagesThen(ctx, []*models.Message{m}, nil); err != nil {
 				return err
 			}
