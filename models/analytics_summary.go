@@ -337,12 +337,17 @@ func (s *Store) AnalyticsDirtyDays(ctx context.Context, first, last string) ([]A
 // transaction, after the summary's lock is taken, with the range of the
 // day's appointments) and replaces its lines and members; the day stays
 // marked out of date only if a change came after the one it was marked
-// for.
-func (s *Store) RebuildAnalyticsDay(ctx context.Context, day string, zone *time.Location,
+// for. key is the summary's key (zone and locations) count was made for:
+// when the summary was started again under another key meanwhile, nothing
+// is written.
+func (s *Store) RebuildAnalyticsDay(ctx context.Context, day, key string, zone *time.Location,
 	count func(ctx context.Context, from, to time.Time) ([]AnalyticsDay, error),
 ) error {
 	err := s.Tx(ctx, func(ctx context.Context) error {
 		if err := s.LockTxExclusive(ctx, analyticsLock); err != nil {
+			return err
+		}
+		if st, ok, err := s.AnalyticsSummaryState(ctx); err != nil || !ok || st.Zone != key {
 			return err
 		}
 		var dirty []AnalyticsDirty

@@ -138,7 +138,8 @@ type heldOKKey struct{}
 // transaction that holds messages, but those that know of them.
 func guardHeldMessages(db *gorm.DB) {
 	ctx := db.Statement.Context
-	if ctx == nil || db.Error != nil {
+	// "Not found" is no answer while the message may be among those held.
+	if ctx == nil || (db.Error != nil && !errors.Is(db.Error, gorm.ErrRecordNotFound)) {
 		return
 	}
 	st, ok := ctx.Value(txKey{}).(*txState)

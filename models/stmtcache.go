@@ -87,12 +87,7 @@ func (c *cachingConn) get(ctx context.Context, query string, nargs int) (*cached
 		return nil, nil
 	}
 	if len(c.stmts) >= stmtCacheSize {
-		for q, old := range c.stmts {
-			if !old.busy {
-				_ = old.stmt.Close()
-				delete(c.stmts, q)
-			}
-		}
+		c.forgetIdle()
 	}
 	cs := &cachedStmt{stmt: st}
 	c.stmts[query] = cs
@@ -101,6 +96,11 @@ func (c *cachingConn) get(ctx context.Context, query string, nargs int) (*cached
 
 // ExecContext runs query on its kept statement.
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	// A kept statement keeps the column names it was compiled with: a
+	// change of schema drops the idle ones.
+	if changesSchema(query) {
+		c.forgetIdle()
+	}
 	// A statement that yields rows is left mid-way by an exec; it is
 	// finalized rather than kept active.
 	if yieldsRows(query) {
@@ -114,6 +114,22 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 		return c.SQLiteConn.ExecContext(ctx, query, args)
 	}
 	return cs.stmt.ExecContext(ctx, args)
+}
+
+// changesSchema reports whether query creates, alters or drops something.
+func changesSchema(query string) bool {
+	q := strings.ToUpper(strings.TrimSpace(query[:min(12, len(query))]))
+	return strings.HasPrefix(q, "CREATE") || strings.HasPrefix(q, "ALTER") || strings.HasPrefix(q, "DROP")
+}
+
+// forgetIdle finalizes the kept statements not in use.
+func (c *cachingConn) forgetIdle() {
+	for q, cs := range c.stmts {
+		if !cs.busy {
+			_ = cs.stmt.Close()
+			delete(c.stmts, q)
+		}
+	}
 }
 
 // QueryContext runs query on its kept statement; the statement is busy

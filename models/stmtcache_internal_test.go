@@ -121,3 +121,39 @@ func TestStmtCacheBounded(t *testing.T) {
 		t.Fatalf("kept statements = %d, more than %d", got, stmtCacheSize)
 	}
 }
+
+// A change of schema drops the kept statements, which would otherwise
+// name the columns the table had when they were compiled.
+func TestStmtCacheForgetsOnSchemaChange(t *testing.T) {
+	db := openCachingDB(t)
+	for _, q := range []string{"ALTER TABLE t ADD COLUMN w TEXT NOT NULL DEFAULT 'w'", "ALTER TABLE t ADD COLUMN x TEXT NOT NULL DEFAULT 'x'"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec("INSERT INTO t (v) VALUES (?)", "a"); err != nil {
+		t.Fatal(err)
+	}
+	columns := func() []string {
+		t.Helper()
+		rows, err := db.Query("SELECT * FROM t WHERE id > ?", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = rows.Close() }()
+		cols, err := rows.Columns()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cols
+	}
+	if got := fmt.Sprint(columns()); got != "[id v w x]" {
+		t.Fatalf("columns %s", got)
+	}
+	if _, err := db.Exec("ALTER TABLE t DROP COLUMN w"); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(columns()); got != "[id v x]" {
+		t.Fatalf("after the column was dropped: columns %s, want [id v x]", got)
+	}
+}

@@ -35,7 +35,8 @@ func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !ok || st.Zone != summaryKey(r.Zone, locs) {
+	key := summaryKey(r.Zone, locs)
+	if !ok || st.Zone != key {
 		return s.Direct(ctx, r)
 	}
 	now := s.now()
@@ -55,7 +56,7 @@ func (s *Service) Report(ctx context.Context, r Range) (*Report, error) {
 	}
 	if len(dirty) <= InlineDays {
 		for _, d := range dirty {
-			if err := s.store.RebuildAnalyticsDay(ctx, d.Day, r.Zone, s.countDay(locs)); err != nil {
+			if err := s.store.RebuildAnalyticsDay(ctx, d.Day, key, r.Zone, s.countDay(locs)); err != nil {
 				return nil, fmt.Errorf("analytics: %w", err)
 			}
 		}
@@ -110,7 +111,8 @@ func (s *Service) Refresh(ctx context.Context, zone *time.Location) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	if key := summaryKey(zone, locs); !ok || st.Zone != key {
+	key := summaryKey(zone, locs)
+	if !ok || st.Zone != key {
 		if err := s.store.ResetAnalyticsSummary(ctx, zone, key, s.now()); err != nil {
 			return 0, fmt.Errorf("analytics: %w", err)
 		}
@@ -127,7 +129,7 @@ func (s *Service) Refresh(ctx context.Context, zone *time.Location) (int, error)
 		if err := ctx.Err(); err != nil {
 			return i, err
 		}
-		if err := s.store.RebuildAnalyticsDay(ctx, d.Day, zone, count); err != nil {
+		if err := s.store.RebuildAnalyticsDay(ctx, d.Day, key, zone, count); err != nil {
 			return i, fmt.Errorf("analytics: %w", err)
 		}
 	}

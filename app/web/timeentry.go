@@ -96,16 +96,17 @@ func (c clockFormat) joinLocal(label string, w whenInput) (local, problem string
 // follow the typed value in a sentence.
 func (c clockFormat) parseTimeOfDay(s string) (h, m, sec int, problem string) {
 	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.NewReplacer(".", "", " ", "").Replace(strings.ReplaceAll(s, "\u00a0", " "))
-	// The replacer took out the dots of "p.m." and of "14.30" alike:
-	// restore the separator of "14.30" by reading digits positionally below.
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\u00a0", ""), " ", "")
 	suffix := ""
-	for _, sfx := range []string{"am", "pm", "a", "p"} {
+	for _, sfx := range []string{"a.m.", "p.m.", "a.m", "p.m", "am", "pm", "a", "p"} {
 		if strings.HasSuffix(s, sfx) {
 			suffix, s = sfx[:1], strings.TrimSuffix(s, sfx)
 			break
 		}
 	}
+	// A dot left after AM/PM is gone separates like a colon ("14.30"), so
+	// that "10.5" is refused rather than read as 01:05.
+	s = strings.ReplaceAll(s, ".", ":")
 	bad := func() (int, int, int, string) {
 		return 0, 0, 0, "is not a time of day: write it like " + c.example()
 	}
@@ -124,7 +125,7 @@ func (c clockFormat) parseTimeOfDay(s string) (h, m, sec int, problem string) {
 	case len(s) <= 2:
 		parts = []string{s}
 	case len(s) == 3 || len(s) == 4:
-		parts = []string{s[:len(s)-2], s[len(s)-2:]} // "230", "1430", "14.30"
+		parts = []string{s[:len(s)-2], s[len(s)-2:]} // "230", "1430"
 	default:
 		return bad()
 	}

@@ -49,6 +49,11 @@ func TestParseTimeOfDay(t *testing.T) {
 		{in: "1:2", c: h24, problem: "is not a time of day"},
 		{in: "-1:00", c: h24, problem: "is not a time of day"},
 		{in: "12345", c: h24, problem: "is not a time of day"},
+		// A dot separates like a colon: "10.5" is not 01:05.
+		{in: "2.30 p.m.", c: h12, h: 14, m: 30},
+		{in: "10.5", c: h24, problem: "is not a time of day"},
+		{in: "14.3", c: h24, problem: "is not a time of day"},
+		{in: "10.5pm", c: h12, problem: "is not a time of day"},
 	} {
 		h, m, s, problem := tc.c.parseTimeOfDay(tc.in)
 		switch {

@@ -1,0 +1,35 @@
+package models_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"apptconfirm/models"
+	"apptconfirm/models/storetest"
+)
+
+// While messages are held for a later insert, a lookup on the messages
+// table that finds nothing says so as ErrMessagesHeld, not as "not found":
+// the message looked for may be among those held.
+func TestHeldMessagesNotFoundIsNoAnswer(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		// The transaction is rolled back: nothing of it is kept.
+		_ = s.Tx(context.Background(), func(ctx context.Context) error {
+			s.HoldMessages(ctx, true)
+			m := &models.Message{
+				UUID: "00000000-0000-4000-8000-000000000001", Kind: models.KindReminder, To: "+15550000001",
+				Status: models.MsgPlanned, SendAt: time.Now().UTC(),
+			}
+			if err := s.CreateMessagesThen(ctx, []*models.Message{m}, nil); err != nil {
+				return err
+			}
+			_, err := s.MessageByUUID(ctx, m.UUID)
+			if !errors.Is(err, models.ErrMessagesHeld) {
+				t.Errorf("lookup of a held message: %v, want ErrMessagesHeld", err)
+			}
+			return errors.New("roll back")
+		})
+	})
+}
