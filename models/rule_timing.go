@@ -63,25 +63,6 @@ func (r *ReminderRule) Scoped() bool {
 	return len(r.TypeIDs) > 0 || len(r.LocationIDs) > 0 || len(r.ProviderIDs) > 0
 }
 
-// ParseLocalTime reads a wall-clock time "HH:MM" (24 h, "09:30") and
-// returns the minutes after midnight.
-func ParseLocalTime(s string) (int, bool) {
-	if len(s) != 5 || s[2] != ':' {
-		return 0, false
-	}
-	for _, i := range []int{0, 1, 3, 4} {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-	}
-	h := int(s[0]-'0')*10 + int(s[1]-'0')
-	m := int(s[3]-'0')*10 + int(s[4]-'0')
-	if h > 23 || m > 59 {
-		return 0, false
-	}
-	return h*60 + m, true
-}
-
 // Reach is the longest a rule can fall before the start of an
 // appointment (a fixed-time rule: its days and one more; a nudge: none of
 // its own).

@@ -279,11 +279,11 @@ func (r *replanning) plan(rows []*models.Message) error {
 			OnlyIfUnconfirmed: rule.OnlyIfUnconfirmed, Enabled: rule.Enabled,
 		}
 		if rule.Timing == models.RuleDayBefore {
-			mins, ok := models.ParseLocalTime(rule.LocalTime)
-			if !ok {
+			at, err := schedule.ParseClock(rule.LocalTime)
+			if err != nil {
 				sr.Before = 0 // skipped: the rule's timing is not valid
 			}
-			sr.Fixed, sr.DaysBefore, sr.LocalMinutes = ok, rule.DaysBefore, mins
+			sr.Fixed, sr.DaysBefore, sr.LocalMinutes = err == nil, rule.DaysBefore, int(at)
 		}
 		in.Rules = append(in.Rules, sr)
 	}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"apptconfirm/app/clinic"
+	"apptconfirm/app/schedule"
 	"apptconfirm/models"
 )
 
@@ -199,14 +200,14 @@ func validateDayBefore(in RuleInput, r *models.ReminderRule, fe models.FieldErro
 		r.BeforeSeconds = int64(n) * 24 * 3600
 	}
 	t := strings.TrimSpace(in.LocalTime)
-	if _, ok := models.ParseLocalTime(t); !ok {
+	if c, err := schedule.ParseClock(t); err != nil {
 		if t == "" {
 			fe["local_time"] = "required, such as 10:00"
 		} else {
 			fe["local_time"] = "must be a time such as 10:00 (24 h)"
 		}
 	} else {
-		r.LocalTime = t
+		r.LocalTime = c.String()
 	}
 }
 
