@@ -222,11 +222,7 @@ func TestFixedTimeRuleAcrossDaylightSaving(t *testing.T) {
 	admin := a.loggedIn("boss@example.com", models.RoleAdmin)
 	// The shipped rules would share the reminder's day (a cap of one a
 	// day): leave the new rule alone.
-	for _, name := range []string{"48h", "2h"} {
-		if _, err := f.rem.SetRuleEnabled(ctx, models.SystemActor(), ruleID(t, a, name), false); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f.disableShippedRules(t)
 	resp, body := admin.post("/admin/rules", form("name", "Two days before at 10", "timing", "day_before", "days_before", "2", "local_time", "10:00", "enabled", "1"))
 	expectRedirect(t, "fixed rule", resp, body, "/admin/texts/*")
 	resp, body = admin.post("/admin/rules", form("name", "Bad time", "timing", "day_before", "days_before", "31", "local_time", "25:00", "enabled", "1"))
@@ -292,11 +288,7 @@ func TestNudgeOnSignal(t *testing.T) {
 	ctx := context.Background()
 	admin := a.loggedIn("boss@example.com", models.RoleAdmin)
 	staff := a.loggedIn("front@example.com", models.RoleStaff)
-	for _, name := range []string{"48h", "2h"} {
-		if _, err := f.rem.SetRuleEnabled(ctx, models.SystemActor(), ruleID(t, a, name), false); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f.disableShippedRules(t)
 	resp, body := admin.post("/admin/rules", form("name", "Day before", "timing", "before", "before", "20h", "enabled", "1"))
 	expectRedirect(t, "reminder rule", resp, body, "/admin/texts/*")
 	reminder := ruleID(t, a, "Day before")
@@ -407,11 +399,7 @@ func TestNudgeDeliveredNoReply(t *testing.T) {
 	ctx := context.Background()
 	admin := a.loggedIn("boss@example.com", models.RoleAdmin)
 	staff := a.loggedIn("front@example.com", models.RoleStaff)
-	for _, name := range []string{"48h", "2h"} {
-		if _, err := f.rem.SetRuleEnabled(ctx, models.SystemActor(), ruleID(t, a, name), false); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f.disableShippedRules(t)
 	resp, body := admin.post("/admin/rules", form("name", "Day before", "timing", "before", "before", "20h", "enabled", "1"))
 	expectRedirect(t, "reminder rule", resp, body, "/admin/texts/*")
 	resp, body = admin.post("/admin/rules", form("name", "No answer", "timing", "nudge", "after_rule_id", idStr(ruleID(t, a, "Day before")),
@@ -493,11 +481,7 @@ func TestNudgeAcrossDaylightSaving(t *testing.T) {
 	ctx := context.Background()
 	admin := a.loggedIn("boss@example.com", models.RoleAdmin)
 	staff := a.loggedIn("front@example.com", models.RoleStaff)
-	for _, name := range []string{"48h", "2h"} {
-		if _, err := f.rem.SetRuleEnabled(ctx, models.SystemActor(), ruleID(t, a, name), false); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f.disableShippedRules(t)
 	resp, body := admin.post("/admin/rules", form("name", "Evening before", "timing", "day_before", "days_before", "1", "local_time", "20:00", "enabled", "1"))
 	expectRedirect(t, "reminder rule", resp, body, "/admin/texts/*")
 	resp, body = admin.post("/admin/rules", form("name", "Opened overnight", "timing", "nudge", "after_rule_id", idStr(ruleID(t, a, "Evening before")),
@@ -560,5 +544,16 @@ func TestNudgeAcrossDaylightSaving(t *testing.T) {
 				t.Fatalf("nudge %s %q", m.Status, m.Reason)
 			}
 		})
+	}
+}
+
+// disableShippedRules turns off the shipped "48h" and "2h" rules, which
+// would share the tested rule's day (a cap of one reminder a day).
+func (f *remindersFixture) disableShippedRules(t *testing.T) {
+	t.Helper()
+	for _, name := range []string{"48h", "2h"} {
+		if _, err := f.rem.SetRuleEnabled(context.Background(), models.SystemActor(), ruleID(t, f.a, name), false); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
