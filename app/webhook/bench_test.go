@@ -211,12 +211,21 @@ func appendItem(dst []byte, msgID string) []byte {
 // to delivered, with its timeline entry, one after another as Run does,
 // through the per-event path and the set-based one. Receiving is not timed.
 func BenchmarkProcess(b *testing.B) {
+	benchProcess(b, func(b *testing.B) *models.Store { return storetest.SQLite(b) })
+}
+
+// BenchmarkProcessPostgres is BenchmarkProcess on PostgreSQL.
+func BenchmarkProcessPostgres(b *testing.B) {
+	benchProcess(b, func(b *testing.B) *models.Store { return storetest.Postgres(b) })
+}
+
+func benchProcess(b *testing.B, open func(b *testing.B) *models.Store) {
 	for _, path := range []struct {
 		name     string
 		perEvent bool
 	}{{"per-event", true}, {"set-based", false}} {
 		b.Run(path.name, func(b *testing.B) {
-			e := newEnv(b, storetest.SQLite(b))
+			e := newEnv(b, open(b))
 			p := e.patient("Ada", "+4915100000009")
 			a := e.appointment(p, 48*time.Hour)
 			for start := 0; start < b.N; start += 200 {
