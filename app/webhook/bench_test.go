@@ -242,7 +242,9 @@ func benchProcess(b *testing.B, open func(b *testing.B) *models.Store) {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
+			cpu := cpuTime(b)
 			n, err := proc.ProcessPending(b.Context())
+			cpu = cpuTime(b) - cpu
 			b.StopTimer()
 			if err != nil {
 				b.Fatal(err)
@@ -254,6 +256,7 @@ func benchProcess(b *testing.B, open func(b *testing.B) *models.Store) {
 				b.Fatalf("%d messages delivered, want %d", got, b.N)
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/event")
 		})
 	}
 }
