@@ -77,6 +77,51 @@ func (s *Store) SetWebhookResults(ctx context.Context, rs []WebhookResult) error
 	return nil
 }
 
+// FinishWebhookEvents claims the events of rs and records their results
+// in one statement: each is marked processed at now, its attempt counted,
+// its result and flag written. It is for a caller that has applied the
+// events inside the transaction ctx carries (in a savepoint of it) before
+// claiming them: when another worker processed one of them first, it is
+// ErrConflict, and the caller rolls back what it applied. One statement
+// instead of a claim before and a result after.
+func (s *Store) FinishWebhookEvents(ctx context.Context, rs []WebhookResult, now time.Time) error {
+	err := s.write(ctx, func(db *gorm.DB) error {
+		at := DBTime(now)
+		for start := 0; start < len(rs); start += setChunk {
+			part := rs[start:min(start+setChunk, len(rs))]
+			var q strings.Builder
+			args := make([]any, 0, 1+3*len(part))
+			args = append(args, at)
+			q.WriteString("UPDATE webhook_events SET processed_at = ?, attempts = attempts + 1, result = v.column2, flagged = v.column3 FROM (VALUES ")
+			row := "(" + s.cast("bigint") + "," + s.cast("text") + "," + s.cast("boolean") + ")"
+			for i, r := range part {
+				if i > 0 {
+					q.WriteByte(',')
+				}
+				q.WriteString(row)
+				args = append(args, r.ID, clipBytes(r.Result, 300), r.Flagged)
+			}
+			q.WriteString(") AS v WHERE webhook_events.id = v.column1 AND webhook_events.processed_at IS NULL")
+			res, err := s.execRaw(db, q.String(), args...)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n != int64(len(part)) {
+				return fmt.Errorf("%d of %d webhook events processed meanwhile: %w", int64(len(part))-n, len(part), ErrConflict)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: finish webhook events: %w", err)
+	}
+	return nil
+}
+
 // cast is a placeholder of type typ: PostgreSQL needs the type of a VALUES
 // column spelled out; SQLite must not have it (a CAST to TIMESTAMP there
 // would turn a time into a number), and takes the column's type on write.

@@ -13,10 +13,11 @@ import (
 
 // processSet claims and applies the first events of page in one
 // transaction, a run at a time: consecutive events of one type whose
-// applier is a BatchApplier go to it together, claimed in one statement,
-// in a savepoint; any other event is claimed and applied alone, as
-// processBatch does. The results of the runs are written in one statement
-// at the end. Runs are taken while batchTime allows (at least one).
+// applier is a BatchApplier go to it together, in a savepoint (see
+// applySet for how they are claimed); any other event is claimed and
+// applied alone, as processBatch does. Results not written with their
+// claim are written in one statement at the end. Runs are taken while
+// batchTime allows (at least one).
 //
 // A run that fails for a reason other than the database (a bug, an event
 // that cannot be applied) is rolled back to its savepoint and its events
@@ -77,18 +78,19 @@ func hitUpdate(event string) bool {
 // one by one instead (their results stored as they go).
 func (p *Processor) applyRun(ctx context.Context, ba BatchApplier, run []models.WebhookEvent) ([]models.WebhookResult, int, error) {
 	var out []models.WebhookResult
+	applied := 0
 	err := p.store.Tx(ctx, func(ctx context.Context) error {
 		var err error
-		out, err = p.applySet(ctx, ba, run)
+		out, applied, err = p.applySet(ctx, ba, run)
 		return err
 	})
 	if err == nil {
-		return out, len(out), nil
+		return out, applied, nil
 	}
 	if p.fatal(ctx, err) {
 		return nil, 0, err
 	}
-	applied := 0
+	applied = 0
 	for i := range run {
 		ev := &run[i]
 		claimed := false
@@ -120,36 +122,55 @@ func (p *Processor) fatal(ctx context.Context, err error) bool {
 	return errors.Is(models.Classify(err), models.ErrUnavailable) || ctx.Err() != nil
 }
 
-// applySet claims the events of run in one statement and hands those
-// claimed to ba, and returns their results.
-func (p *Processor) applySet(ctx context.Context, ba BatchApplier, run []models.WebhookEvent) ([]models.WebhookResult, error) {
-	ids := make([]uint, len(run))
-	for i := range run {
-		ids[i] = run[i].ID
-	}
-	claimed, err := p.store.ClaimWebhookEvents(ctx, ids, p.now())
-	if err != nil || len(claimed) == 0 {
-		return nil, err
-	}
-	mine := make([]*models.WebhookEvent, 0, len(claimed))
-	raws := make([][]byte, 0, len(claimed))
-	for i := range run {
-		if claimed[run[i].ID] {
-			mine = append(mine, &run[i])
-			raws = append(raws, []byte(run[i].Raw))
+// applySet applies the events of run through ba and claims them, and
+// returns the results still to be written and how many events it applied.
+//
+// On SQLite it applies them first and then claims them together with
+// their results, in one statement: the transaction holds the database's
+// write lock, so no other worker runs meanwhile, and should one have
+// processed an event before the transaction began, the claim fails with
+// models.ErrConflict and the savepoint applyRun opened rolls back what was
+// applied. On PostgreSQL, where workers run side by side and lock rows one
+// by one, it claims first (as the per-event path does, so that both take
+// their locks in the same order) and hands only the events it claimed to
+// ba; their results are left to processSet.
+func (p *Processor) applySet(ctx context.Context, ba BatchApplier, run []models.WebhookEvent) ([]models.WebhookResult, int, error) {
+	claimFirst := p.store.Driver() != models.DriverSQLite
+	mine := run
+	if claimFirst {
+		ids := make([]uint, len(run))
+		for i := range run {
+			ids[i] = run[i].ID
 		}
+		claimed, err := p.store.ClaimWebhookEvents(ctx, ids, p.now())
+		if err != nil || len(claimed) == 0 {
+			return nil, 0, err
+		}
+		mine = make([]models.WebhookEvent, 0, len(claimed))
+		for i := range run {
+			if claimed[run[i].ID] {
+				mine = append(mine, run[i])
+			}
+		}
+	}
+	raws := make([][]byte, len(mine))
+	for i := range mine {
+		raws[i] = []byte(mine[i].Raw)
 	}
 	res, err := ba.ApplyBatch(ctx, run[0].Event, raws)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	out := make([]models.WebhookResult, len(mine))
-	for i, ev := range mine {
+	for i := range mine {
 		text := res[i].Text
 		if text == "" {
 			text = "applied"
 		}
-		out[i] = models.WebhookResult{ID: ev.ID, Result: text, Flagged: res[i].Flagged}
+		out[i] = models.WebhookResult{ID: mine[i].ID, Result: text, Flagged: res[i].Flagged}
 	}
-	return out, nil
+	if claimFirst {
+		return out, len(out), nil
+	}
+	return nil, len(out), p.store.FinishWebhookEvents(ctx, out, p.now())
 }
