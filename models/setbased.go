@@ -134,22 +134,55 @@ func (s *Store) cast(typ string) string {
 
 // MessagesForReports returns, in one query, the messages SMS.CX knows by
 // one of providerIDs or we know by one of uuids, by id, locked for update
-// on PostgreSQL.
+// on PostgreSQL. The rows are read past GORM (see execRaw): reading them
+// through its reflection cost more than the query.
 func (s *Store) MessagesForReports(ctx context.Context, providerIDs, uuids []string) ([]Message, error) {
 	var out []Message
 	if len(providerIDs) == 0 && len(uuids) == 0 {
 		return out, nil
 	}
-	db := s.conn(ctx).Scopes(s.forUpdate)
-	switch {
-	case len(uuids) == 0:
-		db = db.Where("provider_message_id IN ?", providerIDs)
-	case len(providerIDs) == 0:
-		db = db.Where("uuid IN ?", uuids)
-	default:
-		db = db.Where("provider_message_id IN ? OR uuid IN ?", providerIDs, uuids)
+	if err := s.messagesVisible(ctx); err != nil {
+		return nil, fmt.Errorf("store: messages for delivery reports: %w", err)
 	}
-	if err := db.Order("id").Find(&out).Error; err != nil {
+	var q strings.Builder
+	args := make([]any, 0, len(providerIDs)+len(uuids))
+	q.WriteString("SELECT " + messageColumns + " FROM messages WHERE ")
+	in := func(col string, vals []string) {
+		q.WriteString(col + " IN (")
+		for i, v := range vals {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteByte('?')
+			args = append(args, v)
+		}
+		q.WriteByte(')')
+	}
+	if len(providerIDs) > 0 {
+		in("provider_message_id", providerIDs)
+	}
+	if len(uuids) > 0 {
+		if len(providerIDs) > 0 {
+			q.WriteString(" OR ")
+		}
+		in("uuid", uuids)
+	}
+	q.WriteString(" ORDER BY id")
+	if s.driver == DriverPostgres {
+		q.WriteString(" FOR UPDATE")
+	}
+	rows, err := s.queryRaw(s.conn(ctx), q.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: messages for delivery reports: %w", Classify(err))
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		out = append(out, Message{})
+		if err := scanMessage(rows, &out[len(out)-1]); err != nil {
+			return nil, fmt.Errorf("store: messages for delivery reports: %w", Classify(err))
+		}
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: messages for delivery reports: %w", Classify(err))
 	}
 	return out, nil
@@ -163,40 +196,91 @@ type DeliveryRow struct {
 	// provider_message_id, campaign_id, sent_at, delivered_at, reason,
 	// error_code, lease_until, in_doubt and updated_at.
 	Message *Message
+	// Was, when set, is the row as it was read (and locked): only the
+	// columns that differ from it in some row of a statement are written,
+	// so that indexes on columns no report changed are left alone.
+	Was *Message
+}
+
+// deliveryColumn is one column UpdateDeliveries may write: its name, its
+// type for PostgreSQL, its new value in a row, and whether a row changes it.
+type deliveryColumn struct {
+	name, typ string
+	value     func(m *Message) any
+	changed   func(m, was *Message) bool
+}
+
+// deliveryColumns are the delivery columns of a message but updated_at,
+// which is always written.
+var deliveryColumns = []deliveryColumn{
+	{"status", "text", func(m *Message) any { return string(m.Status) }, func(m, w *Message) bool { return m.Status != w.Status }},
+	{"provider_state", "text", func(m *Message) any { return m.ProviderState }, func(m, w *Message) bool { return m.ProviderState != w.ProviderState }},
+	{"provider_message_id", "text", func(m *Message) any { return m.ProviderID }, func(m, w *Message) bool { return m.ProviderID != w.ProviderID }},
+	{"campaign_id", "text", func(m *Message) any { return m.CampaignID }, func(m, w *Message) bool { return m.CampaignID != w.CampaignID }},
+	{"sent_at", "timestamptz", func(m *Message) any { return dbTimePtr(m.SentAt) }, func(m, w *Message) bool { return !sameTime(m.SentAt, w.SentAt) }},
+	{"delivered_at", "timestamptz", func(m *Message) any { return dbTimePtr(m.DeliveredAt) }, func(m, w *Message) bool { return !sameTime(m.DeliveredAt, w.DeliveredAt) }},
+	{"reason", "text", func(m *Message) any { return Clip(m.Reason, 500) }, func(m, w *Message) bool { return m.Reason != w.Reason }},
+	{"error_code", "integer", func(m *Message) any { return m.ErrorCode }, func(m, w *Message) bool { return !sameInt(m.ErrorCode, w.ErrorCode) }},
+	{"lease_until", "timestamptz", func(m *Message) any { return dbTimePtr(m.LeaseUntil) }, func(m, w *Message) bool { return !sameTime(m.LeaseUntil, w.LeaseUntil) }},
+	{"in_doubt", "boolean", func(m *Message) any { return m.InDoubt }, func(m, w *Message) bool { return m.InDoubt != w.InDoubt }},
 }
 
 // UpdateDeliveries writes the delivery columns of many messages, one
 // statement per 500. It is ErrConflict when one of them is no longer in
 // its From status (the caller then applies its reports one by one).
 func (s *Store) UpdateDeliveries(ctx context.Context, rows []DeliveryRow) error {
+	if len(rows) > 0 {
+		if st := s.txOf(ctx); st != nil {
+			st.root().unknown = true
+		}
+	}
 	err := s.write(ctx, func(db *gorm.DB) error {
+		if err := s.messagesVisible(db.Statement.Context); err != nil {
+			return err
+		}
 		for start := 0; start < len(rows); start += setChunk {
 			part := rows[start:min(start+setChunk, len(rows))]
+			var cols []deliveryColumn
+			for _, c := range deliveryColumns {
+				for _, r := range part {
+					if r.Was == nil || c.changed(r.Message, r.Was) {
+						cols = append(cols, c)
+						break
+					}
+				}
+			}
 			var q strings.Builder
-			args := make([]any, 0, 13*len(part))
-			q.WriteString(`UPDATE messages SET status = v.column3, provider_state = v.column4, provider_message_id = v.column5,
-campaign_id = v.column6, sent_at = v.column7, delivered_at = v.column8, reason = v.column9, error_code = v.column10,
-lease_until = v.column11, in_doubt = v.column12, updated_at = v.column13 FROM (VALUES `)
-			ts, text := s.cast("timestamptz"), s.cast("text")
-			row := "(" + s.cast("bigint") + "," + text + "," + text + "," + text + "," + text + "," + text + "," +
-				ts + "," + ts + "," + text + "," + s.cast("integer") + "," + ts + "," + s.cast("boolean") + "," + ts + ")"
+			args := make([]any, 0, (3+len(cols))*len(part))
+			q.WriteString("UPDATE messages SET updated_at = v.column3")
+			row := "(" + s.cast("bigint") + "," + s.cast("text") + "," + s.cast("timestamptz")
+			for i, c := range cols {
+				fmt.Fprintf(&q, ", %s = v.column%d", c.name, i+4)
+				row += "," + s.cast(c.typ)
+			}
+			row += ")"
+			q.WriteString(" FROM (VALUES ")
 			for i, r := range part {
 				if i > 0 {
 					q.WriteByte(',')
 				}
 				q.WriteString(row)
 				m := r.Message
-				args = append(args, m.ID, string(r.From), string(m.Status), m.ProviderState, m.ProviderID, m.CampaignID,
-					dbTimePtr(m.SentAt), dbTimePtr(m.DeliveredAt), Clip(m.Reason, 500), m.ErrorCode,
-					dbTimePtr(m.LeaseUntil), m.InDoubt, DBTime(m.UpdatedAt))
+				args = append(args, m.ID, string(r.From), DBTime(m.UpdatedAt))
+				for _, c := range cols {
+					args = append(args, c.value(m))
+				}
 			}
 			q.WriteString(") AS v WHERE messages.id = v.column1 AND messages.status = v.column2")
-			res := db.Exec(q.String(), args...)
-			if res.Error != nil {
-				return res.Error
+			res, err := s.execRaw(db, q.String(), args...)
+			if err != nil {
+				return err
 			}
-			if res.RowsAffected != int64(len(part)) {
-				return fmt.Errorf("%d of %d messages changed meanwhile: %w", int64(len(part))-res.RowsAffected, len(part), ErrConflict)
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n != int64(len(part)) {
+				return fmt.Errorf("%d of %d messages changed meanwhile: %w", int64(len(part))-n, len(part), ErrConflict)
 			}
 		}
 		return nil
@@ -205,6 +289,22 @@ lease_until = v.column11, in_doubt = v.column12, updated_at = v.column13 FROM (V
 		return fmt.Errorf("store: update deliveries: %w", err)
 	}
 	return nil
+}
+
+// sameTime reports whether a and b are both nil or the same instant.
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+// sameInt reports whether a and b are both nil or the same number.
+func sameInt(a, b *int) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 // dbTimePtr is t in the database's precision, or nil.

@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,6 +66,9 @@ func (o *Outbox) applyReports(ctx context.Context, rs []Report, now time.Time) (
 	// byProvider holds the lowest id with each msgId, as
 	// MessageByProviderID finds it; a report that fills in a msgId adds
 	// its message for the reports after it.
+	// read keeps each message as it was read, so that only the columns
+	// the reports changed are written.
+	read := make(map[uint]*models.Message, len(loaded))
 	byID := make(map[uint]*models.Message, len(loaded))
 	byProvider := make(map[string]*models.Message, len(loaded))
 	byUUID := make(map[string]*models.Message, len(loaded))
@@ -76,9 +80,11 @@ func (o *Outbox) applyReports(ctx context.Context, rs []Report, now time.Time) (
 		}
 		byUUID[m.UUID] = m
 	}
+	was := slices.Clone(loaded)
 	for i := range loaded {
 		m := &loaded[i]
 		byID[m.ID] = m
+		read[m.ID] = &was[i]
 		index(m)
 	}
 	from := map[uint]models.MessageStatus{}
@@ -126,7 +132,7 @@ func (o *Outbox) applyReports(ctx context.Context, rs []Report, now time.Time) (
 	}
 	rows := make([]models.DeliveryRow, len(changed))
 	for i, id := range changed {
-		rows[i] = models.DeliveryRow{From: from[id], Message: byID[id]}
+		rows[i] = models.DeliveryRow{From: from[id], Message: byID[id], Was: read[id]}
 	}
 	if len(rows) > 0 {
 		if err := o.store.UpdateDeliveries(ctx, rows); err != nil {

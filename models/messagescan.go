@@ -1,0 +1,34 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+)
+
+// messageColumns are the columns of messages in the order scanMessage reads
+// them.
+const messageColumns = `id, uuid, appointment_id, patient_id, rule_id, rule_name, kind, "to", body, status, send_at,
+reason, planned_because, attempts, lease_until, sent_at, delivered_at, provider_message_id, campaign_id, parts, cost,
+provider_state, error_code, created_by_id, in_doubt, created_at, updated_at, language, fallback_from, moved_from, move_reason`
+
+// scanMessage reads a row of messageColumns into m.
+func scanMessage(rows *sql.Rows, m *Message) error {
+	return rows.Scan(&m.ID, &m.UUID, &m.AppointmentID, &m.PatientID, &m.RuleID, &m.RuleName, &m.Kind, &m.To, &m.Body,
+		&m.Status, &m.SendAt, &m.Reason, &m.PlannedBecause, &m.Attempts, &m.LeaseUntil, &m.SentAt, &m.DeliveredAt,
+		&m.ProviderID, &m.CampaignID, &m.Parts, &m.Cost, &m.ProviderState, &m.ErrorCode, &m.CreatedByID, &m.InDoubt,
+		&m.CreatedAt, &m.UpdatedAt, &m.Language, &m.FallbackFrom, &m.MovedFrom, &m.MoveReason)
+}
+
+// messagesVisible is, for a statement on messages run past GORM, the check
+// GORM's callbacks make (guardHeldMessages): inside a transaction that
+// holds messages for a later insert, such a statement would not see them.
+func (s *Store) messagesVisible(ctx context.Context) error {
+	st := s.txOf(ctx)
+	if st == nil || !st.holding() {
+		return nil
+	}
+	if known, _ := ctx.Value(heldOKKey{}).(bool); known {
+		return nil
+	}
+	return ErrMessagesHeld
+}
