@@ -146,16 +146,18 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) erro
 func (s *Store) savepoint(ctx context.Context, parent *txState, fn func(ctx context.Context) error) (err error) {
 	*parent.savepoints++
 	name := fmt.Sprintf("apptconfirm_sp%d", *parent.savepoints)
+	// The savepoint's statements run past GORM (see execRaw): they are
+	// two of every run of webhook events applied.
 	db := s.conn(ctx)
-	if err := db.Exec("SAVEPOINT " + name).Error; err != nil {
+	if _, err := s.execRaw(db, "SAVEPOINT "+name); err != nil {
 		return Classify(err)
 	}
 	done := false
 	defer func() {
 		if !done || err != nil {
 			// Errors here surface when the outer transaction goes on.
-			db.Exec("ROLLBACK TO SAVEPOINT " + name)
-			db.Exec("RELEASE SAVEPOINT " + name)
+			_, _ = s.execRaw(db, "ROLLBACK TO SAVEPOINT "+name)
+			_, _ = s.execRaw(db, "RELEASE SAVEPOINT "+name)
 		}
 	}()
 	st := &txState{store: s, db: parent.db, savepoints: parent.savepoints, deferLogs: parent.deferLogs, parent: parent, holdMessages: parent.holdMessages}
@@ -164,7 +166,7 @@ func (s *Store) savepoint(ctx context.Context, parent *txState, fn func(ctx cont
 	if err != nil {
 		return Classify(err)
 	}
-	if err = db.Exec("RELEASE SAVEPOINT " + name).Error; err != nil {
+	if _, err = s.execRaw(db, "RELEASE SAVEPOINT "+name); err != nil {
 		return Classify(err)
 	}
 	parent.events = append(parent.events, st.events...)

@@ -165,10 +165,12 @@ func (s *Store) WebhookEvent(ctx context.Context, id uint) (*WebhookEvent, error
 func (s *Store) ClaimWebhookEvent(ctx context.Context, id uint, now time.Time) (bool, error) {
 	var n int64
 	err := s.write(ctx, func(db *gorm.DB) error {
-		res := db.Model(&WebhookEvent{}).Where("id = ? AND processed_at IS NULL", id).
-			Updates(map[string]any{"processed_at": DBTime(now), "attempts": gorm.Expr("attempts + 1")})
-		n = res.RowsAffected
-		return res.Error
+		res, err := s.execRaw(db, "UPDATE webhook_events SET processed_at = ?, attempts = attempts + 1 WHERE id = ? AND processed_at IS NULL", DBTime(now), id)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: claim webhook event %d: %w", id, err)
@@ -178,7 +180,10 @@ func (s *Store) ClaimWebhookEvent(ctx context.Context, id uint, now time.Time) (
 
 // SetWebhookResult records what processing event id did.
 func (s *Store) SetWebhookResult(ctx context.Context, id uint, result string, flagged bool) error {
-	err := update[WebhookEvent](ctx, s, id, map[string]any{"result": clipBytes(result, 300), "flagged": flagged})
+	err := s.write(ctx, func(db *gorm.DB) error {
+		_, err := s.execRaw(db, "UPDATE webhook_events SET result = ?, flagged = ? WHERE id = ?", clipBytes(result, 300), flagged, id)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: webhook event %d result: %w", id, err)
 	}

@@ -15,7 +15,13 @@ import (
 // them one by one gives; opt-outs are applied one by one, in order, in the
 // same transaction (each goes through clinic.OptOut, which cancels the
 // patient's pending messages).
+//
+// Every error ends the batch, and the processor rolls the whole run back
+// (it applies a run in a savepoint of its own), so the transactions of the
+// calls it makes (ApplyReports, OptOut) run inline, without a savepoint
+// each.
 func (s *Service) ApplyBatch(ctx context.Context, event string, raws [][]byte) ([]webhook.Result, error) {
+	ctx = s.store.Inline(ctx)
 	out := make([]webhook.Result, len(raws))
 	switch event {
 	case smscx.EventShortlinkHit, smscx.EventAttachmentHit:
