@@ -114,7 +114,7 @@ func (s *Store) Record(ctx context.Context, events ...Event) error {
 // insertEvents stores a transaction's events in as few statements as the
 // database allows, and gives each its id.
 func (s *Store) insertEvents(ctx context.Context, events []Event) error {
-	if err := s.conn(ctx).CreateInBatches(events, 500).Error; err != nil {
+	if err := s.insertEventRows(s.conn(ctx), events); err != nil {
 		return fmt.Errorf("store: record events: %w", err)
 	}
 	return nil

@@ -21,7 +21,7 @@ func (s *Store) DeferLogs(ctx context.Context) {
 // storeDeferredLogs stores the timeline entries and audit rows st kept.
 func (s *Store) storeDeferredLogs(ctx context.Context, st *txState) error {
 	if len(st.timeline) > 0 {
-		if err := s.conn(ctx).CreateInBatches(&st.timeline, 200).Error; err != nil {
+		if err := s.insertTimeline(s.conn(ctx), st.timeline); err != nil {
 			return fmt.Errorf("store: write timeline: %w", Classify(err))
 		}
 		st.timeline = nil

@@ -21,12 +21,7 @@ func (s *Store) AddTimeline(ctx context.Context, entries ...TimelineEntry) error
 		st.timeline = append(st.timeline, entries...)
 		return nil
 	}
-	err := s.write(ctx, func(db *gorm.DB) error {
-		if len(entries) == 1 {
-			return db.Create(&entries[0]).Error
-		}
-		return db.CreateInBatches(&entries, 200).Error
-	})
+	err := s.write(ctx, func(db *gorm.DB) error { return s.insertTimeline(db, entries) })
 	if err != nil {
 		return fmt.Errorf("store: write timeline: %w", err)
 	}
