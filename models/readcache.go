@@ -36,7 +36,29 @@ type readCacheKey struct{}
 // of replies sharing a transaction; nothing invalidates it, so it must not
 // outlive that batch.
 func WithReadCache(ctx context.Context) context.Context {
-	return context.WithValue(ctx, readCacheKey{}, &readCache{locations: map[uint]Location{}, settings: map[string]cachedSetting{}})
+	return context.WithValue(ctx, readCacheKey{}, newReadCache())
+}
+
+// WithTxReadCache is WithReadCache shared by the whole transaction ctx
+// carries: every context it returns in one transaction (its savepoints
+// included) answers from one cache, which ends with the transaction. It is
+// for a transaction whose writes change no location, rule, text or
+// setting, such as the webhook processor's, which applies many runs of
+// events one after another. Outside a transaction it is WithReadCache.
+func (s *Store) WithTxReadCache(ctx context.Context) context.Context {
+	st := s.txOf(ctx)
+	if st == nil {
+		return WithReadCache(ctx)
+	}
+	root := st.root()
+	if root.readCache == nil {
+		root.readCache = newReadCache()
+	}
+	return context.WithValue(ctx, readCacheKey{}, root.readCache)
+}
+
+func newReadCache() *readCache {
+	return &readCache{locations: map[uint]Location{}, settings: map[string]cachedSetting{}}
 }
 
 func readCacheOf(ctx context.Context) *readCache {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // The reads and writes of a run of replies applied together (see
@@ -35,60 +34,50 @@ func (s *Store) LockPatientsByPhones(ctx context.Context, phones []string) (map[
 	return out, nil
 }
 
-// AwaitingAnswers is AwaitingAnswer for each of numbers at once, keyed by
-// number, in four statements whatever their count: the asking messages,
-// then the appointments with their Patient, Location and Provider.
-func (s *Store) AwaitingAnswers(ctx context.Context, numbers []string, now time.Time, askingKinds []string) (map[string][]Appointment, error) {
+// AwaitingAnswers is AwaitingAnswer for each number of patients (the
+// patients with that number, as LockPatientsByPhones returns them) at
+// once, keyed by number: one statement reads the appointments and one
+// their providers, whatever the count; Patient is taken from patients and
+// Location from the read cache ctx may carry.
+func (s *Store) AwaitingAnswers(ctx context.Context, patients map[string][]Patient, now time.Time, askingKinds []string) (map[string][]Appointment, error) {
 	out := map[string][]Appointment{}
-	want := nonEmpty(numbers)
-	if len(want) == 0 {
-		return out, nil
-	}
-	db := s.conn(ctx)
-	var asked []struct {
-		AppointmentID uint
-		To            string
-	}
-	err := db.Model(&Message{}).Select(`DISTINCT appointment_id, "to"`).
-		Where(clause.IN{Column: clause.Column{Name: "to"}, Values: anys(want)}).
-		Where("appointment_id IS NOT NULL AND kind IN ?", askingKinds).
-		Where(db.Where("sent_at IS NOT NULL").Or("status IN ?", sentStatuses)).
-		Scan(&asked).Error
-	if err != nil {
-		return nil, fmt.Errorf("store: appointments awaiting an answer: %w", Classify(err))
-	}
-	if len(asked) == 0 {
-		return out, nil
-	}
-	// An appointment counts for a number only when a message asked it at
-	// that very number.
-	askedAt := make(map[uint][]string, len(asked))
-	ids := make([]uint, 0, len(asked))
-	for _, m := range asked {
-		if askedAt[m.AppointmentID] == nil {
-			ids = append(ids, m.AppointmentID)
+	byID := map[uint]*Patient{}
+	for number, ps := range patients {
+		if number == "" {
+			continue
 		}
-		askedAt[m.AppointmentID] = append(askedAt[m.AppointmentID], m.To)
+		for i := range ps {
+			byID[ps[i].ID] = &ps[i]
+		}
 	}
+	if len(byID) == 0 {
+		return out, nil
+	}
+	ids := make([]uint, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	// A message of an asking kind must have left us for the number of the
+	// appointment's patient.
+	const asked = `EXISTS (SELECT 1 FROM messages JOIN patients ON patients.id = appointments.patient_id
+		WHERE messages.appointment_id = appointments.id AND messages."to" = patients.phone
+		AND messages.kind IN ? AND (messages.sent_at IS NOT NULL OR messages.status IN ?))`
 	var as []Appointment
-	err = db.Where("status IN ? AND starts_at > ?", ActiveStatuses, now.UTC()).
-		Where("patient_id IN (?)", db.Model(&Patient{}).Select("id").Where("phone IN ?", want)).
-		Where("id IN ?", ids).
-		Preload("Patient").Preload("Location").Preload("Provider").
+	err := s.conn(ctx).Where("status IN ? AND starts_at > ?", ActiveStatuses, now.UTC()).
+		Where("patient_id IN ?", ids).
+		Where(asked, askingKinds, sentStatuses).
+		Preload("Provider").
 		Order("starts_at, id").Find(&as).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: appointments awaiting an answer: %w", Classify(err))
 	}
 	for _, a := range as {
-		if a.Patient == nil {
-			continue
+		p := *byID[a.PatientID]
+		a.Patient = &p
+		if a.Location, err = s.cachedLocation(ctx, a.LocationID); err != nil {
+			return nil, fmt.Errorf("store: appointments awaiting an answer: %w", err)
 		}
-		for _, to := range askedAt[a.ID] {
-			if to == a.Patient.Phone {
-				out[to] = append(out[to], a)
-				break
-			}
-		}
+		out[p.Phone] = append(out[p.Phone], a)
 	}
 	return out, nil
 }
@@ -167,10 +156,3 @@ func nonEmpty(ss []string) []string {
 	return out
 }
 
-func anys[T any](xs []T) []any {
-	out := make([]any, len(xs))
-	for i, x := range xs {
-		out[i] = x
-	}
-	return out
-}

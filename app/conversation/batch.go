@@ -15,14 +15,15 @@ import (
 // reads and writes shared. The run is cut into sets in which no number
 // (and no message id) appears twice, so that a reply sees what the
 // earlier replies from its number did; for each set one statement locks
-// the senders' patients, one stores the inbound messages, and a few read
+// the senders' patients, one stores the inbound messages, and two read
 // the appointments awaiting an answer from each number. The stored texts,
-// settings, locations and reminder rules are read once for the run (none
-// of them is changed by a reply), numbers are parsed once, and the
-// timeline and audit lines are written together at the end.
+// settings, locations and reminder rules are read once for the
+// transaction (the processor's, which changes none of them), numbers are
+// parsed once, and the timeline and audit lines are written together at
+// the end.
 func (s *Service) ApplyBatch(ctx context.Context, _ string, raws [][]byte) ([]webhook.Result, error) {
 	out := make([]webhook.Result, len(raws))
-	ctx = models.WithReadCache(ctx)
+	ctx = s.store.WithTxReadCache(ctx)
 	now := models.DBTime(s.now())
 	ins := make([]*models.InboundMessage, len(raws))
 	loose := memoLoose()
@@ -105,11 +106,7 @@ func (s *Service) applySet(ctx context.Context, ins []*models.InboundMessage, ou
 	if err != nil {
 		return err
 	}
-	known := make([]string, 0, len(patients))
-	for number := range patients {
-		known = append(known, number)
-	}
-	awaiting, err := s.store.AwaitingAnswers(ctx, known, now, awaitingKinds)
+	awaiting, err := s.store.AwaitingAnswers(ctx, patients, now, awaitingKinds)
 	if err != nil {
 		return err
 	}
