@@ -155,4 +155,3 @@ func nonEmpty(ss []string) []string {
 	}
 	return out
 }
-
