@@ -168,7 +168,9 @@ func (p *Processor) Run(ctx context.Context) {
 }
 
 // ProcessPending applies every stored event not yet processed, oldest
-// first, and returns how many it applied. An event that fails is left for
+// first (within a page, delivery reports, replies and hits received in
+// one stretch are grouped by type: see applyOrder), and returns how many
+// it applied. An event that fails is left for
 // a later pass (and set aside, flagged, after MaxAttempts); a database that
 // is unavailable stops the pass with an error wrapping
 // models.ErrUnavailable. It is the body of the cron sweep.
@@ -197,6 +199,7 @@ func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 			return done, nil
 		}
 		after = page[len(page)-1].ID
+		page = applyOrder(page)
 		for len(page) > 0 {
 			if took > 0 && !p.lagging(page[0].ReceivedAt) {
 				p.traffic.giveWay(ctx, mark, took)
