@@ -59,26 +59,27 @@ func (s *Store) insertEventRows(db *gorm.DB, events []Event) error {
 			args = append(args, e.At, e.Type, e.AppointmentID, e.PatientID, e.MessageID, e.InboundID, e.Status, e.Source, e.Detail, e.DueAt)
 		}
 		q.WriteString(" RETURNING id")
-		rows, err := s.queryRaw(db, q.String(), args...)
-		if err != nil {
-			return err
-		}
-		i := 0
-		for rows.Next() {
-			if i < len(part) {
-				if err := rows.Scan(&part[i].ID); err != nil {
-					_ = rows.Close()
-					return err
-				}
-			}
-			i++
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if err := rows.Err(); err != nil {
+		if err := s.readIDs(db, q.String(), args, part); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// readIDs runs the insert q with args and gives the events of part the ids
+// it returns, in order.
+func (s *Store) readIDs(db *gorm.DB, q string, args []any, part []Event) error {
+	rows, err := s.queryRaw(db, q, args...)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rows.Close() }()
+	for i := 0; rows.Next(); i++ {
+		if i < len(part) {
+			if err := rows.Scan(&part[i].ID); err != nil {
+				return err
+			}
+		}
+	}
+	return rows.Err()
 }
