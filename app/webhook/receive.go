@@ -91,7 +91,7 @@ func NewReceiver(o ReceiverOptions) (*Receiver, error) {
 		o.Now = time.Now
 	}
 	return &Receiver{
-		store: o.Store, group: &groupCommit{store: o.Store, timeout: groupTimeout},
+		store: o.Store, group: &groupCommit{store: o.Store, traffic: o.Traffic, timeout: groupTimeout},
 		secretHash: sha256.Sum256([]byte(o.Secret)), maxBody: o.MaxBodyBytes,
 		notifier: o.Notifier, traffic: o.Traffic, metrics: o.Metrics, log: o.Log, now: o.Now,
 	}, nil
