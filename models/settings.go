@@ -8,8 +8,21 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// Setting returns the value stored under key, or ErrNotFound.
+// Setting returns the value stored under key, or ErrNotFound (read once
+// under WithReadCache).
 func (s *Store) Setting(ctx context.Context, key string) (string, error) {
+	c := readCacheOf(ctx)
+	if v, ok := c.cachedSetting(key); ok {
+		return v.value, v.err
+	}
+	v, err := s.readSetting(ctx, key)
+	if err == nil || isNotFound(err) {
+		c.putSetting(key, cachedSetting{value: v, err: err})
+	}
+	return v, err
+}
+
+func (s *Store) readSetting(ctx context.Context, key string) (string, error) {
 	var st Setting
 	if err := s.conn(ctx).Where(&Setting{Key: key}).Take(&st).Error; err != nil {
 		return "", fmt.Errorf("setting %q: %w", key, Classify(err))

@@ -18,8 +18,21 @@ type Texts struct {
 	Rules map[uint]map[string]string
 }
 
-// Texts returns every stored text, of message kinds and of rules.
+// Texts returns every stored text, of message kinds and of rules (read
+// once under WithReadCache).
 func (s *Store) Texts(ctx context.Context) (Texts, error) {
+	c := readCacheOf(ctx)
+	if t, ok := c.cachedTexts(); ok {
+		return t, nil
+	}
+	t, err := s.readTexts(ctx)
+	if err == nil {
+		c.putTexts(t)
+	}
+	return t, err
+}
+
+func (s *Store) readTexts(ctx context.Context) (Texts, error) {
 	db := s.conn(ctx)
 	out := Texts{Kinds: map[string]map[string]string{}, Rules: map[uint]map[string]string{}}
 	var kinds []MessageTemplate

@@ -34,6 +34,8 @@ type txState struct {
 	// ReminderTimes.
 	newPatients, messaged map[uint]bool
 	unknown               bool
+	// readCache is the transaction's cache of WithTxReadCache.
+	readCache *readCache
 }
 
 // root returns the transaction st is a savepoint of, or st.

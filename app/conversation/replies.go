@@ -97,30 +97,23 @@ type replyCtx struct {
 	patients []models.Patient
 	now      time.Time
 	result   string
+	// awaiting, when known, holds the appointments awaiting an answer
+	// from the number, read ahead for a run of replies (ApplyBatch).
+	awaiting      []models.Appointment
+	knowsAwaiting bool
 }
 
 // Apply implements webhook.Applier for receive_sms: it stores the inbound
 // SMS and acts on it, inside the transaction ctx carries.
 func (s *Service) Apply(ctx context.Context, _ string, raw []byte) (webhook.Result, error) {
-	var sms smscx.ReceiveSMS
-	if err := json.Unmarshal(raw, &sms); err != nil {
-		return webhook.Result{Text: "undecodable: " + err.Error(), Flagged: true}, nil
-	}
-	now := models.DBTime(s.now())
-	from := phone.Loose(sms.From, sms.CountryISO)
-	received := now
-	if t, err := smscx.ParseTime(sms.ReceivedAt); err == nil {
-		received = t
-	}
-	in := &models.InboundMessage{
-		ProviderID: models.InboundRef(sms.MsgID), From: from,
-		To:   models.ClipBytes(models.CleanText(strings.TrimSpace(sms.To), 2000), 32),
-		Text: models.CleanText(sms.Text, 2000), ReceivedAt: received, CreatedAt: now,
+	in, bad := s.decode(raw, models.DBTime(s.now()), phone.Loose)
+	if bad != nil {
+		return *bad, nil
 	}
 	// The number's patients are locked before anything is written, so a
 	// patient's erasure and this reply never interleave (see
 	// models.Store.ErasePatient).
-	patients, err := s.store.LockPatientsByPhone(ctx, from)
+	patients, err := s.store.LockPatientsByPhone(ctx, in.From)
 	if err != nil {
 		return webhook.Result{}, err
 	}
@@ -129,9 +122,38 @@ func (s *Service) Apply(ctx context.Context, _ string, raw []byte) (webhook.Resu
 		return webhook.Result{}, err
 	}
 	if !added {
-		return webhook.Result{Text: "duplicate: inbound message already stored"}, nil
+		return duplicate, nil
 	}
-	rc := &replyCtx{in: in, from: from, now: now, patients: patients}
+	return s.act(ctx, &replyCtx{in: in, from: in.From, now: in.CreatedAt, patients: patients})
+}
+
+// duplicate is the result of a reply whose inbound message is stored
+// already.
+var duplicate = webhook.Result{Text: "duplicate: inbound message already stored"}
+
+// decode reads one receive_sms item into the inbound message to store,
+// received at now (when SMS.CX's time is unreadable) and with its sender's
+// number read by loose; bad is the result of an item that cannot be.
+func (s *Service) decode(raw []byte, now time.Time, loose func(raw, region string) string) (*models.InboundMessage, *webhook.Result) {
+	var sms smscx.ReceiveSMS
+	if err := json.Unmarshal(raw, &sms); err != nil {
+		return nil, &webhook.Result{Text: "undecodable: " + err.Error(), Flagged: true}
+	}
+	received := now
+	if t, err := smscx.ParseTime(sms.ReceivedAt); err == nil {
+		received = t
+	}
+	return &models.InboundMessage{
+		ProviderID: models.InboundRef(sms.MsgID), From: loose(sms.From, sms.CountryISO),
+		To:   models.ClipBytes(models.CleanText(strings.TrimSpace(sms.To), 2000), 32),
+		Text: models.CleanText(sms.Text, 2000), ReceivedAt: received, CreatedAt: now,
+	}, nil
+}
+
+// act decides what the stored inbound message of rc says and does it.
+func (s *Service) act(ctx context.Context, rc *replyCtx) (webhook.Result, error) {
+	in := rc.in
+	var err error
 	if len(rc.patients) == 0 {
 		// A stranger's text is for a human; nothing else changes.
 		err = s.toInbox(ctx, rc, nil, "unknown number")
@@ -160,6 +182,15 @@ func (s *Service) Apply(ctx context.Context, _ string, raw []byte) (webhook.Resu
 		return webhook.Result{}, err
 	}
 	return webhook.Result{Text: rc.result}, nil
+}
+
+// awaitingAnswer returns the appointments awaiting an answer from the
+// number of rc, soonest first: those read ahead, else from the store.
+func (s *Service) awaitingAnswer(ctx context.Context, rc *replyCtx) ([]models.Appointment, error) {
+	if rc.knowsAwaiting {
+		return rc.awaiting, nil
+	}
+	return s.store.AwaitingAnswer(ctx, rc.from, rc.now, awaitingKinds)
 }
 
 // save writes the decisions taken about the inbound message and its domain
@@ -323,7 +354,7 @@ func (s *Service) replyAnswer(ctx context.Context, rc *replyCtx, r reply.Reply) 
 		}
 	}
 	if pending == reply.Unknown {
-		all, err := s.store.AwaitingAnswer(ctx, rc.from, rc.now, awaitingKinds)
+		all, err := s.awaitingAnswer(ctx, rc)
 		if err != nil {
 			return err
 		}
@@ -595,7 +626,7 @@ func (s *Service) replyWaitlist(ctx context.Context, rc *replyCtx, r reply.Reply
 // belongs to another patient on the number, or a question about one left
 // after the offer did. Then the YES goes to the normal confirmation.
 func (s *Service) askedSinceOffer(ctx context.Context, rc *replyCtx, o *models.WaitlistOffer) (bool, error) {
-	all, err := s.store.AwaitingAnswer(ctx, rc.from, rc.now, awaitingKinds)
+	all, err := s.awaitingAnswer(ctx, rc)
 	if err != nil {
 		return false, err
 	}

@@ -1,0 +1,157 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// The reads and writes of a run of replies applied together (see
+// app/conversation's ApplyBatch): each does for a set of numbers or
+// messages, in one or a few statements, what its single counterpart does
+// for one.
+
+// LockPatientsByPhones is LockPatientsByPhone for each of phones at once:
+// their patients (not erased), oldest first, locked for the rest of the
+// transaction, keyed by number.
+func (s *Store) LockPatientsByPhones(ctx context.Context, phones []string) (map[string][]Patient, error) {
+	out := map[string][]Patient{}
+	want := nonEmpty(phones)
+	if len(want) == 0 {
+		return out, nil
+	}
+	var ps []Patient
+	err := s.conn(ctx).Scopes(s.forUpdate).Where("phone IN ?", want).Where(notErased).Order("id").Find(&ps).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: patients by phone: %w", Classify(err))
+	}
+	for _, p := range ps {
+		out[p.Phone] = append(out[p.Phone], p)
+	}
+	return out, nil
+}
+
+// AwaitingAnswers is AwaitingAnswer for each number of patients (the
+// patients with that number, as LockPatientsByPhones returns them) at
+// once, keyed by number: one statement reads the appointments and one
+// their providers, whatever the count; Patient is taken from patients and
+// Location from the read cache ctx may carry.
+func (s *Store) AwaitingAnswers(ctx context.Context, patients map[string][]Patient, now time.Time, askingKinds []string) (map[string][]Appointment, error) {
+	out := map[string][]Appointment{}
+	byID := map[uint]*Patient{}
+	for number, ps := range patients {
+		if number == "" {
+			continue
+		}
+		for i := range ps {
+			byID[ps[i].ID] = &ps[i]
+		}
+	}
+	if len(byID) == 0 {
+		return out, nil
+	}
+	ids := make([]uint, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	// A message of an asking kind must have left us for the number of the
+	// appointment's patient.
+	const asked = `EXISTS (SELECT 1 FROM messages JOIN patients ON patients.id = appointments.patient_id
+		WHERE messages.appointment_id = appointments.id AND messages."to" = patients.phone
+		AND messages.kind IN ? AND (messages.sent_at IS NOT NULL OR messages.status IN ?))`
+	var as []Appointment
+	err := s.conn(ctx).Where("status IN ? AND starts_at > ?", ActiveStatuses, now.UTC()).
+		Where("patient_id IN ?", ids).
+		Where(asked, askingKinds, sentStatuses).
+		Preload("Provider").
+		Order("starts_at, id").Find(&as).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: appointments awaiting an answer: %w", Classify(err))
+	}
+	for _, a := range as {
+		p := *byID[a.PatientID]
+		a.Patient = &p
+		if a.Location, err = s.cachedLocation(ctx, a.LocationID); err != nil {
+			return nil, fmt.Errorf("store: appointments awaiting an answer: %w", err)
+		}
+		out[p.Phone] = append(out[p.Phone], a)
+	}
+	return out, nil
+}
+
+// inboundColumns are the columns AddInbounds writes, in order.
+const inboundColumns = `provider_message_id, "from", "to", text, received_at, patient_id, appointment_id, intent, candidates, needs_attention, handled_by_id, handled_at, handled_note, created_at`
+
+// AddInbounds is AddInbound for several messages at once, in one
+// statement: each is stored unless one with the same provider id is
+// stored already, and added[i] reports whether ins[i] was (its ID then
+// set). The messages' provider ids must differ; they are stored in order.
+func (s *Store) AddInbounds(ctx context.Context, ins []*InboundMessage) ([]bool, error) {
+	added := make([]bool, len(ins))
+	if len(ins) == 0 {
+		return added, nil
+	}
+	var sql strings.Builder
+	sql.WriteString("INSERT INTO inbound_messages (" + inboundColumns + ") VALUES ")
+	args := make([]any, 0, 14*len(ins))
+	at := make(map[string]int, len(ins))
+	for i, in := range ins {
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		sql.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+		args = append(args, in.ProviderID, in.From, in.To, in.Text, in.ReceivedAt, in.PatientID, in.AppointmentID,
+			in.Intent, in.Candidates, in.NeedsAttention, in.HandledByID, in.HandledAt, in.HandledNote, in.CreatedAt)
+		at[in.ProviderID] = i
+	}
+	sql.WriteString(" ON CONFLICT (provider_message_id) DO NOTHING RETURNING id, provider_message_id")
+	var rows []struct {
+		ID                uint
+		ProviderMessageID string
+	}
+	err := s.write(ctx, func(db *gorm.DB) error { return db.Raw(sql.String(), args...).Scan(&rows).Error })
+	if err != nil {
+		return nil, fmt.Errorf("store: add inbound messages: %w", err)
+	}
+	for _, r := range rows {
+		if i, ok := at[r.ProviderMessageID]; ok {
+			ins[i].ID, added[i] = r.ID, true
+		}
+	}
+	return added, nil
+}
+
+// DeferringLogs runs fn in the transaction ctx carries with the timeline
+// entries and audit rows it writes kept (as DeferLogs keeps them) and
+// stored together, in order, when fn returns without an error: a run of
+// writes saves a statement per entry, and the entries still come before
+// those written after fn. Nothing in fn may read the timeline or the audit
+// log. Outside a transaction, or when the transaction defers them already,
+// it only runs fn.
+func (s *Store) DeferringLogs(ctx context.Context, fn func(ctx context.Context) error) error {
+	st := s.txOf(ctx)
+	if st == nil || st.deferLogs {
+		return fn(ctx)
+	}
+	st.deferLogs = true
+	err := fn(ctx)
+	st.deferLogs = false
+	if err != nil {
+		st.timeline, st.audit = nil, nil
+		return err
+	}
+	return s.storeDeferredLogs(ctx, st)
+}
+
+func nonEmpty(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
