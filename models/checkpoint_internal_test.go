@@ -2,15 +2,18 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 )
 
-// A background checkpoint that must empty an oversized log gives up soon
+// A background checkpoint that must restart an oversized log gives up soon
 // when a reader holds old frames, instead of keeping the writers' turn for
-// SQLite's whole busy timeout; once the reader is gone, it empties the log.
+// SQLite's whole busy timeout; once the reader is gone, it restarts the log:
+// the next commit writes at the start of the same file, which keeps its
+// size. A full checkpoint empties the file.
 func TestOversizedLogCheckpoint(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "big.db")
@@ -57,11 +60,36 @@ func TestOversizedLogCheckpoint(t *testing.T) {
 	if _, err := reader.ExecContext(ctx, "COMMIT"); err != nil {
 		t.Fatal(err)
 	}
+	for i := range 50 {
+		if err := s.DB(ctx).Create(&Setting{Key: fmt.Sprint("grow", i), Value: "v"}).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.checkpoint(ctx, false, 1); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.DB(ctx).Create(&Setting{Key: "after", Value: "v"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	var busy, logPages, done int
+	if err := s.db.Raw("PRAGMA wal_checkpoint(PASSIVE)").Row().Scan(&busy, &logPages, &done); err != nil {
+		t.Fatal(err)
+	}
+	if logPages > 5 {
+		t.Fatalf("the log was not restarted: %d pages after one write", logPages)
+	}
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != before.Size() {
+		t.Fatalf("log file after the restart: %v, %v (was %d bytes)", fi, err, before.Size())
+	}
+	if err := s.Checkpoint(ctx, true); err != nil {
+		t.Fatal(err)
+	}
 	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {
-		t.Fatalf("log after the reader left: %v, %v", fi, err)
+		t.Fatalf("log after a full checkpoint: %v, %v", fi, err)
 	}
 	// Every connection of the pool waits for locks as long as before.
 	for range 4 {

@@ -135,6 +135,7 @@ var migrations = []migration{
 	{16, "analytics: indexes for the attributed reminder and moves", migrateV16},
 	{17, "import jobs' progress, kept across restarts", migrateV17},
 	{20, "analytics: per-day summary, its members, dirty days and watermark", migrateV20},
+	{21, "webhook events without the event and received_at indexes", migrateV21},
 }
 
 // v8SuppressedNumber is SuppressedNumber as migration 8 created it.

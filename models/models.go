@@ -316,11 +316,11 @@ type InboundMessage struct {
 // WebhookEvent is one item of an SMS.CX callback, stored before it is processed.
 type WebhookEvent struct {
 	ID    uint   `gorm:"primaryKey"`
-	Event string `gorm:"size:40;not null;index"`
+	Event string `gorm:"size:40;not null"`
 	// DedupKey is DedupKey of the item's de-duplication name.
 	DedupKey    string     `gorm:"size:200;not null;uniqueIndex"`
 	Raw         string     `gorm:"type:text;not null"`
-	ReceivedAt  time.Time  `gorm:"not null;index"`
+	ReceivedAt  time.Time  `gorm:"not null"`
 	ProcessedAt *time.Time `gorm:"index"`
 	Attempts    int        `gorm:"not null;default:0"`
 	// Result is what processing did or why it could not ("applied", "unmatched", ...).

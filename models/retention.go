@@ -28,8 +28,8 @@ func (r TextRetention) Total() int64 { return r.Messages + r.Replies + r.Timelin
 // of messages created before it that are past sending (a planned or sending
 // message still needs its text), the texts and staff notes of replies
 // received before it, the timeline lines that quote a reply or a staff
-// answer, and the payloads of webhook events received before it and
-// already processed. Rows are changed in small batches, each a short write
+// answer, and the payloads of webhook events received and processed before
+// it (found by processed_at, the indexed one of the two). Rows are changed in small batches, each a short write
 // of its own, so that the job never holds the database for long; running it
 // again changes nothing.
 func (s *Store) BlankTextsBefore(ctx context.Context, cutoff, now time.Time) (TextRetention, error) {
@@ -52,7 +52,7 @@ func (s *Store) BlankTextsBefore(ctx context.Context, cutoff, now time.Time) (Te
 		return r, fmt.Errorf("store: retention of timeline texts: %w", err)
 	}
 	if r.Webhooks, err = s.blankInBatches(ctx, &WebhookEvent{},
-		"received_at < ? AND processed_at IS NOT NULL AND raw <> '{}'", []any{cutoff},
+		"processed_at < ? AND received_at < ? AND raw <> '{}'", []any{cutoff, cutoff},
 		map[string]any{"raw": "{}"}); err != nil {
 		return r, fmt.Errorf("store: retention of webhook payloads: %w", err)
 	}

@@ -241,11 +241,12 @@ func (s *Store) Ping(ctx context.Context) error {
 // transaction that finds the database locked polls for it with sleeps that
 // grow to 100 ms, leaving the CPU idle long after the lock is free; taking
 // turns in the process first hands the lock straight from one transaction
-// to the next. Tx takes the turn itself. On PostgreSQL, and inside a Tx, it
-// returns at once. It fails with ErrUnavailable when the turn does not come
-// within 10 s (as SQLite's busy timeout would) or ctx ends first.
+// to the next. Tx takes the turn itself. On PostgreSQL, inside a Tx and
+// under HoldWriterTurn, it returns at once. It fails with ErrUnavailable
+// when the turn does not come within 10 s (as SQLite's busy timeout would)
+// or ctx ends first.
 func (s *Store) WriterTurn(ctx context.Context) (release func(), err error) {
-	if s.writer == nil || s.txOf(ctx) != nil {
+	if s.writer == nil || s.txOf(ctx) != nil || s.holdsTurn(ctx) {
 		return func() {}, nil
 	}
 	select {

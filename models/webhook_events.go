@@ -225,12 +225,15 @@ func (s *Store) WebhookEventStored(ctx context.Context, key string) (bool, error
 	return n > 0, nil
 }
 
-// PruneWebhookEvents deletes processed events received before cutoff and
-// returns how many. Unprocessed events are never deleted.
+// PruneWebhookEvents deletes events received and processed before cutoff
+// and returns how many. Unprocessed events are never deleted. The rows are
+// found by processed_at, which is indexed (received_at is not: every
+// stored webhook would pay for that index); an event processed long after
+// it arrived is kept until its processing is as old as the cutoff too.
 func (s *Store) PruneWebhookEvents(ctx context.Context, cutoff time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(db *gorm.DB) error {
-		res := db.Where("processed_at IS NOT NULL AND received_at < ?", cutoff.UTC()).Delete(&WebhookEvent{})
+		res := db.Where("processed_at < ? AND received_at < ?", DBTime(cutoff), cutoff.UTC()).Delete(&WebhookEvent{})
 		n = res.RowsAffected
 		return res.Error
 	})

@@ -2,6 +2,8 @@ package webhook
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -52,5 +54,31 @@ func TestDedupKeys(t *testing.T) {
 	b := decodeItem("otp_update", json.RawMessage(`{ "otpId":"x" }`))
 	if a.key != b.key {
 		t.Fatalf("keys differ by whitespace: %q %q", a.key, b.key)
+	}
+}
+
+// The hand-written 200 answer is exactly what encoding/json writes, for
+// every event name decodeBatch accepts.
+func TestReceiptJSON(t *testing.T) {
+	for _, rc := range []Receipt{
+		{Event: "dlr_update", Items: 1, Stored: 1},
+		{Event: "a.b:c-d_E9", Items: 1000, Stored: 0, Malformed: 3},
+		{Event: "x"},
+	} {
+		if !eventName.MatchString(rc.Event) {
+			t.Fatalf("%q is not an accepted event name", rc.Event)
+		}
+		rec := httptest.NewRecorder()
+		writeReceipt(rec, rc)
+		want, err := json.Marshal(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Code != http.StatusOK || rec.Body.String() != string(want) {
+			t.Fatalf("writeReceipt(%+v) = %d %s, want 200 %s", rc, rec.Code, rec.Body, want)
+		}
+		if ct := rec.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
+			t.Fatalf("Content-Type %q", ct)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -17,6 +18,12 @@ const (
 	// groupTimeout bounds one group transaction; it does not depend on
 	// any one request, whose client may go away while others wait.
 	groupTimeout = 15 * time.Second
+	// gatherRequests and gatherYields bound the gathering of a group: the
+	// writer yields the processor to the requests still being decoded up to
+	// gatherYields times, until gatherRequests requests (or all those in
+	// flight) wait.
+	gatherRequests = 32
+	gatherYields   = 8
 )
 
 // groupCommit writes the batches of concurrent requests in one transaction
@@ -28,6 +35,8 @@ const (
 // to a background goroutine only when more work arrived meanwhile.
 type groupCommit struct {
 	store *models.Store
+	// traffic counts the requests in flight (nil: unknown, no gathering).
+	traffic *Traffic
 	// timeout bounds one group transaction (groupTimeout).
 	timeout time.Duration
 
@@ -67,8 +76,17 @@ func (g *groupCommit) insert(ctx context.Context, rows []models.WebhookEvent) (i
 }
 
 // write commits one group, then hands the writer's role to a background
-// goroutine if more requests are waiting.
+// goroutine if more requests are waiting. It takes the database's writer
+// turn before it takes the group, and then gathers, so that the requests
+// that arrived while it waited (behind the processor, say) and those being
+// decoded share this commit: a commit's fixed cost (begin, commit, the
+// pages every commit rewrites) is spread over all of them. On a busy
+// machine a commit otherwise found three requests waiting, on average.
 func (g *groupCommit) write() {
+	held, release, err := g.store.HoldWriterTurn(context.Background())
+	if err == nil {
+		g.gather()
+	}
 	g.mu.Lock()
 	n, rows := 0, 0
 	for n < len(g.pending) && (n == 0 || rows+len(g.pending[n].rows) <= maxGroupRows) {
@@ -79,7 +97,16 @@ func (g *groupCommit) write() {
 	g.pending = g.pending[n:]
 	g.mu.Unlock()
 
-	g.commit(group)
+	if err != nil {
+		// No turn within the store's wait: the database is busy.
+		for _, r := range group {
+			r.stored, r.err = 0, err
+			close(r.done)
+		}
+	} else {
+		g.commit(held, group)
+		release()
+	}
 
 	g.mu.Lock()
 	more := len(g.pending) > 0
@@ -90,17 +117,34 @@ func (g *groupCommit) write() {
 	}
 }
 
+// gather lets the requests in flight reach the queue before a group is
+// taken: while fewer than gatherRequests wait and others are in flight, it
+// yields the processor (runtime.Gosched), at most gatherYields times. It
+// never sleeps: a lone request is written at once, and on an idle machine
+// a yield returns at once.
+func (g *groupCommit) gather() {
+	for range gatherYields {
+		g.mu.Lock()
+		waiting := len(g.pending)
+		g.mu.Unlock()
+		if waiting >= gatherRequests || int64(waiting) >= g.traffic.inFlight() {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
 // commit writes a group in one transaction. When the group fails for a
 // reason other than an unavailable or overloaded database (a deadlock
 // between instances, a row the database refuses), each request is written
 // alone, so that one request cannot fail the others.
-func (g *groupCommit) commit(group []*insertReq) {
+func (g *groupCommit) commit(ctx context.Context, group []*insertReq) {
 	defer func() {
 		for _, r := range group {
 			close(r.done)
 		}
 	}()
-	err := g.tx(group)
+	err := g.tx(ctx, group)
 	if err == nil {
 		return
 	}
@@ -111,7 +155,7 @@ func (g *groupCommit) commit(group []*insertReq) {
 		return
 	}
 	for _, r := range group {
-		if err := g.tx([]*insertReq{r}); err != nil {
+		if err := g.tx(ctx, []*insertReq{r}); err != nil {
 			r.stored, r.err = 0, err
 		}
 	}
@@ -119,9 +163,10 @@ func (g *groupCommit) commit(group []*insertReq) {
 
 // tx inserts the rows of every request of group in one transaction, sorted
 // by key (so instances writing overlapping batches lock in the same order),
-// and credits each new key to the first request that carried it.
-func (g *groupCommit) tx(group []*insertReq) error {
-	ctx, cancel := context.WithTimeout(context.Background(), g.timeout)
+// and credits each new key to the first request that carried it. parent
+// carries the writer's turn.
+func (g *groupCommit) tx(parent context.Context, group []*insertReq) error {
+	ctx, cancel := context.WithTimeout(parent, g.timeout)
 	defer cancel()
 	seen := map[string]bool{}
 	var rows []*models.WebhookEvent

@@ -59,6 +59,14 @@ func (t *Traffic) end() {
 // Busy reports whether a webhook request is being stored right now.
 func (t *Traffic) Busy() bool { return t != nil && t.inflight.Load() > 0 }
 
+// inFlight is how many webhook requests are being stored; 0 for nil.
+func (t *Traffic) inFlight() int64 {
+	if t == nil {
+		return 0
+	}
+	return t.inflight.Load()
+}
+
 // mark is what the receiver has begun so far; pause compares against it.
 func (t *Traffic) mark() int64 {
 	if t == nil {

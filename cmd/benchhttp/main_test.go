@@ -72,3 +72,14 @@ func TestSummarise(t *testing.T) {
 		t.Fatalf("String() = %q", s)
 	}
 }
+
+func TestParseCPUTime(t *testing.T) {
+	// A command name with a space and a parenthesis; utime 250, stime 50.
+	stat := "4242 (apptconfirm (x) serve) S 1 4242 4242 0 -1 4194560 5000 0 0 0 250 50 0 0 20 0 12 0 100 1000000 2000"
+	if got := parseCPUTime(stat); got != 3*time.Second {
+		t.Fatalf("parseCPUTime = %s, want 3s", got)
+	}
+	if got := parseCPUTime("garbage"); got != 0 {
+		t.Fatalf("parseCPUTime(garbage) = %s, want 0", got)
+	}
+}

@@ -239,6 +239,39 @@ func (s *server) stop() {
 	}
 }
 
+// cpuTime is the CPU time (user and system) the process has used so far,
+// read from /proc/<pid>/stat; 0 when it cannot be read.
+func (s *server) cpuTime() time.Duration {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	return parseCPUTime(string(b))
+}
+
+// parseCPUTime reads utime and stime (fields 14 and 15, in clock ticks of
+// 1/100 s) from a /proc/<pid>/stat line. The command name, field 2, is in
+// parentheses and may hold spaces, so fields are counted after its ')'.
+func parseCPUTime(stat string) time.Duration {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
 // loadAvg is the machine's 1-minute load average, as uptime shows it.
 func loadAvg() string {
 	b, err := os.ReadFile("/proc/loadavg")

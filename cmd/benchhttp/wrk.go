@@ -60,6 +60,7 @@ type wrkResult struct {
 	p50, p99 time.Duration
 	non2xx   int64
 	errors   string
+	cpu      time.Duration // the server's CPU time during the run
 }
 
 var (
@@ -125,9 +126,10 @@ func runWrk(ctx context.Context, o options) error {
 	fmt.Printf("wrk runs of %s each; single-event dlr_update bodies with random msgIds; %d lag samples per server run\n",
 		o.duration, o.samples)
 	fmt.Printf("ratio = requests/s of the build / requests/s of the bare gin handler just before it\n")
-	fmt.Printf("lag = from the 200 of a delivery report about a real message to GET /api/v1/appointments/{id} showing it delivered\n\n")
-	fmt.Printf("%-9s %5s %-10s %10s %7s %9s %9s %8s %22s %8s  %s\n",
-		"database", "conns", "build", "req/s", "ratio", "p50", "p99", "non-200", "lag p50 / p99 / max", "peak RSS", "load (1/5/15 min)")
+	fmt.Printf("lag = from the 200 of a delivery report about a real message to GET /api/v1/appointments/{id} showing it delivered\n")
+	fmt.Printf("cpu/req = the server process's CPU time (user + system) during the wrk run / requests answered\n\n")
+	fmt.Printf("%-9s %5s %-10s %10s %7s %9s %9s %8s %22s %8s %8s  %s\n",
+		"database", "conns", "build", "req/s", "ratio", "p50", "p99", "non-200", "lag p50 / p99 / max", "peak RSS", "cpu/req", "load (1/5/15 min)")
 	for _, db := range o.dbs {
 		for _, conns := range o.conns {
 			bare, err := startBare(ctx)
@@ -135,7 +137,9 @@ func runWrk(ctx context.Context, o options) error {
 				return err
 			}
 			load := loadAvg()
+			cpu0 := bare.cpuTime()
 			br, err := runWrkOnce(ctx, script, bare.url+"/webhooks/smscx/"+secret, conns, o.duration)
+			br.cpu = bare.cpuTime() - cpu0
 			bare.stop()
 			if err != nil {
 				return err
@@ -153,7 +157,9 @@ func runWrk(ctx context.Context, o options) error {
 				lagCtx, stopLag := context.WithCancel(ctx)
 				lagDone := make(chan lagStats, 1)
 				go func() { lagDone <- measureLag(lagCtx, s, o.duration) }()
+				cpu0 := s.cpuTime()
 				r, err := runWrkOnce(ctx, script, s.url+"/webhooks/smscx/"+secret, conns, o.duration)
+				r.cpu = s.cpuTime() - cpu0
 				// Let the samples sent near the end be applied.
 				lag := waitLag(lagDone, stopLag, 30*time.Second)
 				s.stop()
@@ -188,8 +194,12 @@ func printLine(db string, conns int, name string, r wrkResult, ratio float64, la
 	if r.errors != "" {
 		non += " (" + strings.TrimSpace(r.errors) + ")"
 	}
-	fmt.Printf("%-9s %5d %-10s %10.0f %7s %9s %9s %8s %22s %6.0fMB  %s\n",
-		db, conns, name, r.rps, ratioS, ms(r.p50), ms(r.p99), non, lagS, float64(rss)/(1<<20), load)
+	cpu := "?"
+	if r.reqs > 0 && r.cpu > 0 {
+		cpu = fmt.Sprintf("%.0fµs", float64(r.cpu)/float64(time.Microsecond)/float64(r.reqs))
+	}
+	fmt.Printf("%-9s %5d %-10s %10.0f %7s %9s %9s %8s %22s %6.0fMB %8s  %s\n",
+		db, conns, name, r.rps, ratioS, ms(r.p50), ms(r.p99), non, lagS, float64(rss)/(1<<20), cpu, load)
 }
 
 func ms(d time.Duration) string {
