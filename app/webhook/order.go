@@ -1,38 +1,43 @@
 package webhook
 
 import (
+	"strings"
+
 	"apptconfirm/app/smscx"
 	"apptconfirm/models"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
-// unordered are the event types SMS.CX sends with no order between them:
-// delivery reports, replies and link hits come from separate pipelines, so
-// a reply may arrive before the report of the reminder it answers. Between
-// two events of other types (opt-outs, hit updates, types with no applier)
-// the page keeps its order: an opt-out and a later START from the same
-// number must apply in the order received.
-var unordered = map[string]bool{
-	smscx.EventDLRUpdate: true, smscx.EventReceiveSMS: true,
-	smscx.EventShortlinkHit: true, smscx.EventAttachmentHit: true,
-}
+// unordered lists the event types SMS.CX sends with no order between
+// them, in the order applyOrder applies them within a stretch: delivery
+// reports, hits and replies come from separate pipelines, so a reply may
+// arrive before the report of the reminder it answers. Reports go first
+// because a report only moves a message forward, which the hits and the
+// replies after it read (a reply is judged against the messages that left
+// us). Between events of other types (opt-outs, hit updates, types with no
+// applier) the page keeps its order.
+var unordered = []string{smscx.EventDLRUpdate, smscx.EventShortlinkHit, smscx.EventAttachmentHit, smscx.EventReceiveSMS}
 
 // applyOrder returns page in the order its events are applied: each
 // stretch of consecutive events of unordered types is regrouped a type at
-// a time, the types in the order they first appear in it and each type's
-// events in their order of arrival, so that a stretch of mixed reports,
-// replies and hits is applied as a few sets instead of many short ones.
-// Every other event keeps its place. Both the set-based and the per-event
+// a time, in the order of unordered, each type's events in their order of
+// arrival; so a stretch of mixed reports, replies and hits is applied as a
+// few sets instead of many short ones. Every other event keeps its place
+// and ends a stretch, and so does a REJECTED report, which opts its
+// patient out: an opt-out and a later START or STOP from the same number
+// must apply in the order received. Both the set-based and the per-event
 // paths apply pages in this order, so they give the same states.
 func applyOrder(page []models.WebhookEvent) []models.WebhookEvent {
 	out := make([]models.WebhookEvent, 0, len(page))
 	for i := 0; i < len(page); {
-		if !unordered[page[i].Event] {
+		if !regroupable(&page[i]) {
 			out = append(out, page[i])
 			i++
 			continue
 		}
 		end := i + 1
-		for end < len(page) && unordered[page[end].Event] {
+		for end < len(page) && regroupable(&page[end]) {
 			end++
 		}
 		out = appendByType(out, page[i:end])
@@ -41,18 +46,34 @@ func applyOrder(page []models.WebhookEvent) []models.WebhookEvent {
 	return out
 }
 
-// appendByType appends stretch to out a type at a time, in the order the
-// types first appear, each type's events in their order.
-func appendByType(out, stretch []models.WebhookEvent) []models.WebhookEvent {
-	var types []string
-	seen := map[string]bool{}
-	for _, ev := range stretch {
-		if !seen[ev.Event] {
-			seen[ev.Event] = true
-			types = append(types, ev.Event)
-		}
+// regroupable reports whether ev may be applied before or after the
+// events of other types around it (see applyOrder).
+func regroupable(ev *models.WebhookEvent) bool {
+	switch ev.Event {
+	case smscx.EventDLRUpdate:
+		return !rejectedReport(ev.Raw)
+	case smscx.EventShortlinkHit, smscx.EventAttachmentHit, smscx.EventReceiveSMS:
+		return true
 	}
-	for _, t := range types {
+	return false
+}
+
+// rejectedReport reports whether raw is a delivery report whose status is
+// REJECTED, or one whose status cannot be read (it then keeps its place).
+func rejectedReport(raw string) bool {
+	var d struct {
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(raw), &d); err != nil {
+		return true
+	}
+	return strings.EqualFold(strings.TrimSpace(d.Status), smscx.StatusRejected)
+}
+
+// appendByType appends stretch to out a type at a time, in the order of
+// unordered, each type's events in their order.
+func appendByType(out, stretch []models.WebhookEvent) []models.WebhookEvent {
+	for _, t := range unordered {
 		for _, ev := range stretch {
 			if ev.Event == t {
 				out = append(out, ev)

@@ -560,3 +560,32 @@ func TestCancelledProcessingLeavesNoHalfWork(t *testing.T) {
 		t.Fatalf("the next run applied %d, after %d: want %d in all", rest, processed, n)
 	}
 }
+
+// A START sent after SMS.CX rejected a reminder to the same number opts
+// the patient back in, as it would one event at a time, even with replies
+// from other numbers before them in the same page (the processor applies a
+// page's reports before its replies, but a REJECTED report keeps its
+// place).
+func TestStartAfterRejectedKeepsArrivalOrder(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		other := e.patient("Ben", "+4915123450001")
+		e.sentReminder(e.appointment(other, 72*time.Hour), other.Phone)
+		p := e.patient("Anna", "+4915123456789")
+		m := e.sentReminder(e.appointment(p, 72*time.Hour), p.Phone)
+		e.mustPost(envelope("receive_sms", smsItem(other.Phone, "YES")))
+		e.mustPost(envelope("dlr_update", dlrItem(m, "REJECTED", nil)))
+		e.mustPost(envelope("receive_sms", smsItem(p.Phone, "START")))
+		e.process()
+		var got models.Patient
+		if err := e.store.DB(e.ctx).First(&got, p.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got.OptedOut() {
+			t.Fatalf("patient opted out (source %q) after REJECTED then START", got.OptOutSource)
+		}
+		if st := e.message(m.ID).Status; st != models.MsgRejected {
+			t.Fatalf("reminder %s, want rejected", st)
+		}
+	})
+}
