@@ -25,8 +25,8 @@ type preparedWebhookInsert struct {
 
 // InsertWebhookEvents stores rows in one transaction of their own, skipping
 // those whose DedupKey is already stored, and returns the keys it stored.
-// Rows are written in the order given (callers sort them by key, so that
-// instances writing overlapping batches lock in the same order).
+// Rows get their ids in the order given, the order the processor applies
+// them in.
 //
 // On SQLite each row is one statement, all through one prepared single-row
 // statement: SQLite runs in process, so a statement costs no round trip,
@@ -52,9 +52,20 @@ func (s *Store) InsertWebhookEvents(ctx context.Context, rows []*WebhookEvent) (
 // webhookUnnestSQL inserts a whole batch of webhook events on PostgreSQL
 // from eight arrays: one statement of one text whatever the batch's length,
 // so the driver prepares it once per connection and reuses it, where a
-// multi-row VALUES list is a new statement for every length.
-const webhookUnnestSQL = `INSERT INTO webhook_events (event, dedup_key, raw, received_at, processed_at, attempts, result, flagged)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::integer[], $7::text[], $8::boolean[])
+// multi-row VALUES list is a new statement for every length. The ids are
+// drawn in the order of the arrays (the order the events are applied in),
+// and the rows are inserted in the order of their keys, so that instances
+// writing overlapping batches take the key's locks in the same order and
+// cannot deadlock.
+const webhookUnnestSQL = `WITH ids AS MATERIALIZED (
+	SELECT nextval(pg_get_serial_sequence('webhook_events', 'id')) AS id, n FROM generate_series(1, cardinality($2::text[])) AS n
+)
+INSERT INTO webhook_events (id, event, dedup_key, raw, received_at, processed_at, attempts, result, flagged)
+SELECT ids.id, u.event, u.dedup_key, u.raw, u.received_at, u.processed_at, u.attempts, u.result, u.flagged
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::integer[], $7::text[], $8::boolean[])
+	WITH ORDINALITY AS u(event, dedup_key, raw, received_at, processed_at, attempts, result, flagged, n)
+JOIN ids ON ids.n = u.n
+ORDER BY u.dedup_key
 ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key`
 
 func (s *Store) insertWebhookMulti(ctx context.Context, rows []*WebhookEvent, inserted map[string]bool) error {

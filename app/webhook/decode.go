@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -91,9 +90,8 @@ func handled(event string) bool {
 
 // decodeBatch parses a webhook body. A body that is not an envelope is an
 // *EnvelopeError; items are judged one by one (see the package doc, W3).
-// The items come back de-duplicated and sorted by key, so that two
-// transactions inserting overlapping batches take their locks in the same
-// order.
+// The items come back de-duplicated, in their order in the batch (the
+// order they are applied in).
 func decodeBatch(body []byte) (*batch, error) {
 	if !utf8.Valid(body) {
 		return nil, badEnvelope("body is not valid UTF-8")
@@ -150,7 +148,6 @@ func decodeBatch(body []byte) (*batch, error) {
 		seen[it.key] = true
 		b.items = append(b.items, it)
 	}
-	sort.Slice(b.items, func(i, j int) bool { return b.items[i].key < b.items[j].key })
 	return b, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"sort"
 	"sync"
 	"time"
 
@@ -161,10 +160,11 @@ func (g *groupCommit) commit(ctx context.Context, group []*insertReq) {
 	}
 }
 
-// tx inserts the rows of every request of group in one transaction, sorted
-// by key (so instances writing overlapping batches lock in the same order),
-// and credits each new key to the first request that carried it. parent
-// carries the writer's turn.
+// tx inserts the rows of every request of group in one transaction, in the
+// order they arrived (a batch's items in their order: the processor applies
+// events in the order of their ids, and a patient's HELP, STOP and START in
+// one batch must apply in the order sent), and credits each new key to the
+// first request that carried it. parent carries the writer's turn.
 func (g *groupCommit) tx(parent context.Context, group []*insertReq) error {
 	ctx, cancel := context.WithTimeout(parent, g.timeout)
 	defer cancel()
@@ -179,7 +179,6 @@ func (g *groupCommit) tx(parent context.Context, group []*insertReq) error {
 			}
 		}
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].DedupKey < rows[j].DedupKey })
 	inserted, err := g.store.InsertWebhookEvents(ctx, rows)
 	if err != nil {
 		if ctx.Err() != nil {

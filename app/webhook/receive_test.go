@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -593,4 +594,38 @@ func TestBatchOverItemLimit(t *testing.T) {
 	if n := e.count(&models.WebhookEvent{}); n != webhook.MaxBatchItems {
 		t.Fatalf("%d events stored, want %d", n, webhook.MaxBatchItems)
 	}
+}
+
+// The items of a batch are stored, and so applied, in their order in the
+// batch, whatever their de-duplication keys: a patient's STOP and START
+// in one batch must apply in the order sent.
+func TestBatchItemsKeepTheirOrder(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		var items []any
+		var want []string
+		for i := range 40 {
+			it := smsItem("+4915123456789", fmt.Sprintf("text %d", i))
+			items = append(items, it)
+			want = append(want, it["msgId"].(string))
+		}
+		e.mustPost(envelope("receive_sms", items...))
+		var rows []models.WebhookEvent
+		if err := e.store.DB(e.ctx).Order("id").Find(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows {
+			var it struct {
+				MsgID string `json:"msgId"`
+			}
+			if err := json.Unmarshal([]byte(r.Raw), &it); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, it.MsgID)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("stored in the order\n%v\nwant\n%v", got, want)
+		}
+	})
 }
