@@ -180,3 +180,12 @@ func (t Texts) clone() Texts {
 	}
 	return out
 }
+
+func (c *readCache) forgetSetting(key string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.settings, key)
+}

@@ -70,3 +70,26 @@ func TestTxReadCache(t *testing.T) {
 		}
 	})
 }
+
+// A setting written through a context with a read cache is read back as
+// written, not as the cache last saw it (a key read as missing, then added).
+func TestReadCacheForgetsWrittenSetting(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := models.WithReadCache(context.Background())
+		if _, err := s.Setting(ctx, "k"); !errors.Is(err, models.ErrNotFound) {
+			t.Fatalf("before: %v, want ErrNotFound", err)
+		}
+		if _, err := s.AddSetting(ctx, "k", "one"); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := s.Setting(ctx, "k"); err != nil || v != "one" {
+			t.Fatalf("after AddSetting: %q, %v", v, err)
+		}
+		if err := s.PutSetting(ctx, "k", "two"); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := s.Setting(ctx, "k"); err != nil || v != "two" {
+			t.Fatalf("after PutSetting: %q, %v", v, err)
+		}
+	})
+}

@@ -31,10 +31,12 @@ func (s *Store) readSetting(ctx context.Context, key string) (string, error) {
 }
 
 // AddSetting stores value under key unless the key already has a value,
-// and reports whether it stored it. Instances starting together that each
+// and reports whether it stored it; a read cache ctx carries forgets the
+// key. Instances starting together that each
 // add a value agree on the first one stored.
 func (s *Store) AddSetting(ctx context.Context, key, value string) (bool, error) {
 	var added bool
+	readCacheOf(ctx).forgetSetting(key)
 	err := s.write(ctx, func(db *gorm.DB) error {
 		res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&Setting{Key: key, Value: value})
 		added = res.RowsAffected == 1
@@ -46,8 +48,10 @@ func (s *Store) AddSetting(ctx context.Context, key, value string) (bool, error)
 	return added, nil
 }
 
-// PutSetting stores value under key, replacing what it held.
+// PutSetting stores value under key, replacing what it held; a read cache
+// ctx carries forgets the key.
 func (s *Store) PutSetting(ctx context.Context, key, value string) error {
+	readCacheOf(ctx).forgetSetting(key)
 	err := s.write(ctx, func(db *gorm.DB) error {
 		return db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "key"}}, DoUpdates: clause.AssignmentColumns([]string{"value"})}).
 			Create(&Setting{Key: key, Value: value}).Error
