@@ -81,11 +81,31 @@ func (g *groupCommit) insert(ctx context.Context, rows []models.WebhookEvent) (i
 // decoded share this commit: a commit's fixed cost (begin, commit, the
 // pages every commit rewrites) is spread over all of them. On a busy
 // machine a commit otherwise found three requests waiting, on average.
+//
+// The role passes on, and the turn is released, even if the commit panics.
 func (g *groupCommit) write() {
+	defer func() {
+		g.mu.Lock()
+		more := len(g.pending) > 0
+		g.writing = more
+		g.mu.Unlock()
+		if more {
+			go g.write()
+		}
+	}()
 	held, release, err := g.store.HoldWriterTurn(context.Background())
-	if err == nil {
-		g.gather()
+	if err != nil {
+		g.take(err)
+		return
 	}
+	defer release()
+	g.gather()
+	g.commit(held, g.take(nil))
+}
+
+// take removes the next group from the queue and returns it; with a
+// non-nil err it fails the group's requests with err instead.
+func (g *groupCommit) take(err error) []*insertReq {
 	g.mu.Lock()
 	n, rows := 0, 0
 	for n < len(g.pending) && (n == 0 || rows+len(g.pending[n].rows) <= maxGroupRows) {
@@ -95,25 +115,15 @@ func (g *groupCommit) write() {
 	group := g.pending[:n:n]
 	g.pending = g.pending[n:]
 	g.mu.Unlock()
-
 	if err != nil {
 		// No turn within the store's wait: the database is busy.
 		for _, r := range group {
 			r.stored, r.err = 0, err
 			close(r.done)
 		}
-	} else {
-		g.commit(held, group)
-		release()
+		return nil
 	}
-
-	g.mu.Lock()
-	more := len(g.pending) > 0
-	g.writing = more
-	g.mu.Unlock()
-	if more {
-		go g.write()
-	}
+	return group
 }
 
 // gather lets the requests in flight reach the queue before a group is
