@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"time"
 )
 
 // messageColumns are the columns of messages in the order scanMessage reads
@@ -13,10 +14,16 @@ provider_state, error_code, created_by_id, in_doubt, created_at, updated_at, lan
 
 // scanMessage reads a row of messageColumns into m.
 func scanMessage(rows *sql.Rows, m *Message) error {
-	return rows.Scan(&m.ID, &m.UUID, &m.AppointmentID, &m.PatientID, &m.RuleID, &m.RuleName, &m.Kind, &m.To, &m.Body,
+	// The three columns the schema lets be NULL read as GORM reads them:
+	// a NULL leaves the zero value.
+	var providerID sql.Null[string]
+	var created, updated sql.Null[time.Time]
+	err := rows.Scan(&m.ID, &m.UUID, &m.AppointmentID, &m.PatientID, &m.RuleID, &m.RuleName, &m.Kind, &m.To, &m.Body,
 		&m.Status, &m.SendAt, &m.Reason, &m.PlannedBecause, &m.Attempts, &m.LeaseUntil, &m.SentAt, &m.DeliveredAt,
-		&m.ProviderID, &m.CampaignID, &m.Parts, &m.Cost, &m.ProviderState, &m.ErrorCode, &m.CreatedByID, &m.InDoubt,
-		&m.CreatedAt, &m.UpdatedAt, &m.Language, &m.FallbackFrom, &m.MovedFrom, &m.MoveReason)
+		&providerID, &m.CampaignID, &m.Parts, &m.Cost, &m.ProviderState, &m.ErrorCode, &m.CreatedByID, &m.InDoubt,
+		&created, &updated, &m.Language, &m.FallbackFrom, &m.MovedFrom, &m.MoveReason)
+	m.ProviderID, m.CreatedAt, m.UpdatedAt = providerID.V, created.V, updated.V
+	return err
 }
 
 // messagesVisible is, for a statement on messages run past GORM, the check
