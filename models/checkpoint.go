@@ -100,7 +100,8 @@ func (s *Store) checkpoint(ctx context.Context, full bool, restartPages int) err
 		if err := db.Raw("PRAGMA wal_checkpoint(PASSIVE)").Row().Scan(&busy, &logPages, &done); err != nil {
 			return Classify(err)
 		}
-		if logPages < restartPages {
+		// A log copied whole is started over by the next writer itself.
+		if logPages < restartPages || done == logPages {
 			return nil
 		}
 	}

@@ -11,7 +11,7 @@ import (
 // Create reads each row by reflection and builds each value's placeholder
 // one at a time, which cost more than SQLite took to store the row.
 
-// timelineChunk bounds the rows of one timeline insert (7 values each).
+// timelineChunk bounds the rows of one timeline insert (6 values each).
 const timelineChunk = 200
 
 // insertTimeline inserts entries, their times and details already

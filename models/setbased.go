@@ -15,7 +15,7 @@ import (
 // are column1, column2, … on both.
 
 // setChunk bounds the rows of one statement (SQLite allows 32,766
-// parameters; a message row takes 12).
+// parameters; a message row takes at most 13).
 const setChunk = 500
 
 // WebhookResult is what processing one stored webhook event did.
