@@ -309,18 +309,7 @@ func BenchmarkProcessReplies(b *testing.B) {
 				}
 				e.mustPost(envelope("receive_sms", items...))
 			}
-			proc, err := webhook.NewProcessor(webhook.ProcessorOptions{
-				Store: e.store, Appliers: appliers(e.store, e.clinic, e.ob, e.clock.Now), Now: e.clock.Now, PerEvent: path.perEvent,
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			n, err := proc.ProcessPending(b.Context())
-			b.StopTimer()
-			if err != nil {
-				b.Fatal(err)
-			}
+			n := timeProcessing(b, e, path.perEvent)
 			if n != b.N {
 				b.Fatalf("applied %d of %d", n, b.N)
 			}
@@ -374,18 +363,7 @@ func BenchmarkProcessMixed(b *testing.B) {
 					}))
 				}
 			}
-			proc, err := webhook.NewProcessor(webhook.ProcessorOptions{
-				Store: e.store, Appliers: appliers(e.store, e.clinic, e.ob, e.clock.Now), Now: e.clock.Now, PerEvent: path.perEvent,
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			n, err := proc.ProcessPending(b.Context())
-			b.StopTimer()
-			if err != nil {
-				b.Fatal(err)
-			}
+			n := timeProcessing(b, e, path.perEvent)
 			// A repeated delivery report is stored once.
 			if stored := e.count(&models.WebhookEvent{}); int64(n) != stored {
 				b.Fatalf("applied %d of %d", n, stored)
@@ -393,4 +371,23 @@ func BenchmarkProcessMixed(b *testing.B) {
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
+}
+
+// timeProcessing applies every event stored in e with a processor of the
+// given path, timing only that, and returns how many it applied.
+func timeProcessing(b *testing.B, e *env, perEvent bool) int {
+	b.Helper()
+	proc, err := webhook.NewProcessor(webhook.ProcessorOptions{
+		Store: e.store, Appliers: appliers(e.store, e.clinic, e.ob, e.clock.Now), Now: e.clock.Now, PerEvent: perEvent,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	n, err := proc.ProcessPending(b.Context())
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
