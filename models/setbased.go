@@ -102,22 +102,32 @@ func (s *Store) FinishWebhookEvents(ctx context.Context, rs []WebhookResult, now
 				args = append(args, r.ID, clipBytes(r.Result, 300), r.Flagged)
 			}
 			q.WriteString(") AS v WHERE webhook_events.id = v.column1 AND webhook_events.processed_at IS NULL")
-			res, err := s.execRaw(db, q.String(), args...)
-			if err != nil {
+			if err := s.execEach(db, q.String(), args, len(part), "webhook events processed meanwhile"); err != nil {
 				return err
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			if n != int64(len(part)) {
-				return fmt.Errorf("%d of %d webhook events processed meanwhile: %w", int64(len(part))-n, len(part), ErrConflict)
 			}
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("store: finish webhook events: %w", err)
+	}
+	return nil
+}
+
+// execEach runs the statement q and fails with ErrConflict unless it
+// changed exactly want rows: the others were changed by someone else
+// since they were read (what says how).
+func (s *Store) execEach(db *gorm.DB, q string, args []any, want int, what string) error {
+	res, err := s.execRaw(db, q, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != int64(want) {
+		return fmt.Errorf("%d of %d %s: %w", int64(want)-n, want, what, ErrConflict)
 	}
 	return nil
 }
@@ -271,16 +281,8 @@ func (s *Store) UpdateDeliveries(ctx context.Context, rows []DeliveryRow) error 
 				}
 			}
 			q.WriteString(") AS v WHERE messages.id = v.column1 AND messages.status = v.column2")
-			res, err := s.execRaw(db, q.String(), args...)
-			if err != nil {
+			if err := s.execEach(db, q.String(), args, len(part), "messages changed meanwhile"); err != nil {
 				return err
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			if n != int64(len(part)) {
-				return fmt.Errorf("%d of %d messages changed meanwhile: %w", int64(len(part))-n, len(part), ErrConflict)
 			}
 		}
 		return nil
