@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"apptconfirm/app/webhook"
 	"apptconfirm/models"
-	"apptconfirm/models/storetest"
 )
 
 // repliesFixture is what the recorded stream of replies is about: the same
@@ -108,61 +106,8 @@ func repliesStream(f repliesFixture) []string {
 // domain events and stored results.
 func TestSetBasedRepliesMatchPerEvent(t *testing.T) {
 	eachStore(t, func(t *testing.T, _ *models.Store) {
-		var dumps []map[string][]string
-		var stream []string // recorded once: smsItem numbers its msgIds
-		for _, perEvent := range []bool{true, false} {
-			var store *models.Store
-			if strings.HasSuffix(t.Name(), "postgres") {
-				store = storetest.Postgres(t)
-			} else {
-				store = storetest.SQLite(t)
-			}
-			e := newEnv(t, store)
-			f := buildRepliesFixture(e)
-			as := appliers(store, e.clinic, e.ob, e.clock.Now)
-			for k, a := range as {
-				if ba, ok := a.(webhook.BatchApplier); ok {
-					as[k] = poisoner{ba}
-				}
-			}
-			proc, err := webhook.NewProcessor(webhook.ProcessorOptions{Store: store, Appliers: as, Now: e.clock.Now, PerEvent: perEvent})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if stream == nil {
-				stream = repliesStream(f)
-			}
-			for _, body := range stream {
-				e.mustPost(body)
-			}
-			for range 2 { // the second pass retries the poisoned event
-				if _, err := proc.ProcessPending(e.ctx); err != nil {
-					t.Fatal(err)
-				}
-			}
-			d := dump(t, e)
-			d["inbound"] = dumpInbound(t, e)
-			dumps = append(dumps, d)
-		}
-		old, set := dumps[0], dumps[1]
-		for _, table := range []string{"messages", "appointments", "patients", "timeline", "events", "webhook_events", "inbound"} {
-			a, b := old[table], set[table]
-			if len(a) == 0 {
-				t.Errorf("%s: nothing to compare", table)
-			}
-			for i := range max(len(a), len(b)) {
-				var x, y string
-				if i < len(a) {
-					x = a[i]
-				}
-				if i < len(b) {
-					y = b[i]
-				}
-				if x != y {
-					t.Errorf("%s row %d:\nper-event %s\nset-based %s", table, i, x, y)
-				}
-			}
-		}
+		_, set := bothPaths(t, func(e *env) []string { return repliesStream(buildRepliesFixture(e)) },
+			func(e *env, d map[string][]string) { d["inbound"] = dumpInbound(t, e) })
 		// The stream did what it says.
 		results := strings.Join(set["webhook_events"], "\n")
 		for _, want := range []string{

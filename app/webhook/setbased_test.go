@@ -233,61 +233,7 @@ func tm(p *time.Time) string {
 // messages and stored results.
 func TestSetBasedApplyMatchesPerEvent(t *testing.T) {
 	eachStore(t, func(t *testing.T, _ *models.Store) {
-		var dumps []map[string][]string
-		var stream []string // recorded once: smsItem numbers its msgIds
-		for _, perEvent := range []bool{true, false} {
-			var store *models.Store
-			if strings.HasSuffix(t.Name(), "postgres") {
-				store = storetest.Postgres(t)
-			} else {
-				store = storetest.SQLite(t)
-			}
-			e := newEnv(t, store)
-			f := buildMixedFixture(e)
-			as := appliers(store, e.clinic, e.ob, e.clock.Now)
-			for k, a := range as {
-				if ba, ok := a.(webhook.BatchApplier); ok {
-					as[k] = poisoner{ba}
-				}
-			}
-			proc, err := webhook.NewProcessor(webhook.ProcessorOptions{Store: store, Appliers: as, Now: e.clock.Now, PerEvent: perEvent})
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Everything is stored before anything is applied, so that
-			// both paths see the whole stream in their batches.
-			if stream == nil {
-				stream = mixedStream(f)
-			}
-			for _, body := range stream {
-				e.mustPost(body)
-			}
-			for range 2 { // the second pass retries the poisoned event
-				if _, err := proc.ProcessPending(e.ctx); err != nil {
-					t.Fatal(err)
-				}
-			}
-			dumps = append(dumps, dump(t, e))
-		}
-		old, set := dumps[0], dumps[1]
-		for _, table := range []string{"messages", "appointments", "patients", "timeline", "events", "webhook_events", "inbound"} {
-			a, b := old[table], set[table]
-			if len(a) == 0 {
-				t.Errorf("%s: nothing to compare", table)
-			}
-			for i := range max(len(a), len(b)) {
-				var x, y string
-				if i < len(a) {
-					x = a[i]
-				}
-				if i < len(b) {
-					y = b[i]
-				}
-				if x != y {
-					t.Errorf("%s row %d:\nper-event %s\nset-based %s", table, i, x, y)
-				}
-			}
-		}
+		_, set := bothPaths(t, func(e *env) []string { return mixedStream(buildMixedFixture(e)) }, nil)
 		// The stream did what it says.
 		for _, want := range []string{"applied: delivered", "stale: message", "unmatched: no message", "mismatch: msgId", "unknown status WEIRD", "malformed:", "error: "} {
 			if !strings.Contains(strings.Join(set["webhook_events"], "\n"), want) {
@@ -295,4 +241,73 @@ func TestSetBasedApplyMatchesPerEvent(t *testing.T) {
 			}
 		}
 	})
+}
+
+// bothPaths prepares two fresh databases of the kind t runs on with
+// record, which builds a fixture and returns a stream about it (the first
+// recording is posted to both), stores the whole stream in each before
+// anything is applied, so that both paths see it in their batches, applies
+// it by the per-event path in one and the set-based path in the other,
+// with a poisoned event among it, and fails t unless every table agrees.
+// extra, when not nil, adds tables to each dump.
+func bothPaths(t *testing.T, record func(e *env) []string, extra func(e *env, d map[string][]string)) (perEvent, set map[string][]string) {
+	t.Helper()
+	var dumps []map[string][]string
+	var stream []string // recorded once: smsItem numbers its msgIds
+	for _, one := range []bool{true, false} {
+		var store *models.Store
+		if strings.HasSuffix(t.Name(), "postgres") {
+			store = storetest.Postgres(t)
+		} else {
+			store = storetest.SQLite(t)
+		}
+		e := newEnv(t, store)
+		recorded := record(e)
+		as := appliers(store, e.clinic, e.ob, e.clock.Now)
+		for k, a := range as {
+			if ba, ok := a.(webhook.BatchApplier); ok {
+				as[k] = poisoner{ba}
+			}
+		}
+		proc, err := webhook.NewProcessor(webhook.ProcessorOptions{Store: store, Appliers: as, Now: e.clock.Now, PerEvent: one})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stream == nil {
+			stream = recorded
+		}
+		for _, body := range stream {
+			e.mustPost(body)
+		}
+		for range 2 { // the second pass retries the poisoned event
+			if _, err := proc.ProcessPending(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d := dump(t, e)
+		if extra != nil {
+			extra(e, d)
+		}
+		dumps = append(dumps, d)
+	}
+	perEvent, set = dumps[0], dumps[1]
+	for _, table := range []string{"messages", "appointments", "patients", "timeline", "events", "webhook_events", "inbound"} {
+		a, b := perEvent[table], set[table]
+		if len(a) == 0 {
+			t.Errorf("%s: nothing to compare", table)
+		}
+		for i := range max(len(a), len(b)) {
+			var x, y string
+			if i < len(a) {
+				x = a[i]
+			}
+			if i < len(b) {
+				y = b[i]
+			}
+			if x != y {
+				t.Errorf("%s row %d:\nper-event %s\nset-based %s", table, i, x, y)
+			}
+		}
+	}
+	return perEvent, set
 }
