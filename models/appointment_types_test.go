@@ -3,7 +3,6 @@ package models_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -128,53 +127,38 @@ func FuzzParseIDList(f *testing.F) {
 // rule an offset before the start for every appointment, as it was, and
 // every message without a stated reason; on both databases.
 func TestMigration13KeepsRules(t *testing.T) {
-	for _, db := range []struct{ name, driver string }{{"sqlite", models.DriverSQLite}, {"postgres", models.DriverPostgres}} {
-		t.Run(db.name, func(t *testing.T) {
-			ctx := context.Background()
-			dsn := filepath.Join(t.TempDir(), "v12.db")
-			if db.driver == models.DriverPostgres {
-				dsn = storetest.PostgresDSN(t)
-			}
-			s, err := models.Open(models.Options{Driver: db.driver, DSN: dsn})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if _, err := s.MigrateTo(ctx, 12); err != nil {
-				t.Fatal(err)
-			}
-			now := time.Now().UTC()
-			if err := s.DB(ctx).Exec(`INSERT INTO reminder_rules (name, before_seconds, only_if_unconfirmed, enabled, created_at, updated_at)
-				VALUES ('48h', 172800, ?, ?, ?, ?)`, false, true, now, now).Error; err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			rules, err := s.Rules(ctx)
-			if err != nil || len(rules) != 1 {
-				t.Fatalf("rules %+v %v", rules, err)
-			}
-			r := rules[0]
-			if r.TimingOrBefore() != models.RuleBefore || r.Timing != models.RuleBefore || r.Before() != 48*time.Hour || r.Scoped() || r.IsNudge() ||
-				!r.Covers(&models.Appointment{LocationID: 7}) {
-				t.Fatalf("rule after migration 13: %+v", r)
-			}
-			// The new columns are written and read back.
-			typ := &models.AppointmentType{Name: "Check-up", DefaultDurationMinutes: 30, Colour: "#2563eb"}
-			if err := s.CreateAppointmentType(ctx, typ); err != nil {
-				t.Fatal(err)
-			}
-			r.Timing, r.DaysBefore, r.LocalTime, r.TypeIDs, r.LocationIDs = models.RuleDayBefore, 1, "10:00", models.IDList{typ.ID}, models.IDList{3, 1}
-			if err := s.SaveRule(ctx, &r); err != nil {
-				t.Fatal(err)
-			}
-			back, err := s.Rule(ctx, r.ID)
-			if err != nil || back.Timing != models.RuleDayBefore || back.LocalTime != "10:00" || back.TypeIDs.String() != "1" || back.LocationIDs.String() != "1,3" {
-				t.Fatalf("saved %+v %v", back, err)
-			}
-		})
-	}
+	atVersion(t, 12, func(t *testing.T, ctx context.Context, s *models.Store) {
+		now := time.Now().UTC()
+		if err := s.DB(ctx).Exec(`INSERT INTO reminder_rules (name, before_seconds, only_if_unconfirmed, enabled, created_at, updated_at)
+			VALUES ('48h', 172800, ?, ?, ?, ?)`, false, true, now, now).Error; err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rules, err := s.Rules(ctx)
+		if err != nil || len(rules) != 1 {
+			t.Fatalf("rules %+v %v", rules, err)
+		}
+		r := rules[0]
+		if r.TimingOrBefore() != models.RuleBefore || r.Timing != models.RuleBefore || r.Before() != 48*time.Hour || r.Scoped() || r.IsNudge() ||
+			!r.Covers(&models.Appointment{LocationID: 7}) {
+			t.Fatalf("rule after migration 13: %+v", r)
+		}
+		// The new columns are written and read back.
+		typ := &models.AppointmentType{Name: "Check-up", DefaultDurationMinutes: 30, Colour: "#2563eb"}
+		if err := s.CreateAppointmentType(ctx, typ); err != nil {
+			t.Fatal(err)
+		}
+		r.Timing, r.DaysBefore, r.LocalTime, r.TypeIDs, r.LocationIDs = models.RuleDayBefore, 1, "10:00", models.IDList{typ.ID}, models.IDList{3, 1}
+		if err := s.SaveRule(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		back, err := s.Rule(ctx, r.ID)
+		if err != nil || back.Timing != models.RuleDayBefore || back.LocalTime != "10:00" || back.TypeIDs.String() != "1" || back.LocationIDs.String() != "1,3" {
+			t.Fatalf("saved %+v %v", back, err)
+		}
+	})
 }
 
 // NudgeFacts reads the latest reminder of the followed rule that went out,
