@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"slices"
 	"strings"
 
 	"apptconfirm/app/smscx"
@@ -49,13 +50,10 @@ func applyOrder(page []models.WebhookEvent) []models.WebhookEvent {
 // regroupable reports whether ev may be applied before or after the
 // events of other types around it (see applyOrder).
 func regroupable(ev *models.WebhookEvent) bool {
-	switch ev.Event {
-	case smscx.EventDLRUpdate:
+	if ev.Event == smscx.EventDLRUpdate {
 		return !rejectedReport(ev.Raw)
-	case smscx.EventShortlinkHit, smscx.EventAttachmentHit, smscx.EventReceiveSMS:
-		return true
 	}
-	return false
+	return slices.Contains(unordered, ev.Event)
 }
 
 // rejectedReport reports whether raw is a delivery report whose status is
