@@ -10,11 +10,11 @@ import (
 )
 
 // ApplyBatch implements webhook.BatchApplier: a run of delivery reports is
-// applied a set at a time (outbox.ApplyReports), and a run of hits has its
-// timeline lines written in one statement, with exactly the states applying
-// them one by one gives; opt-outs are applied one by one, in order, in the
-// same transaction (each goes through clinic.OptOut, which cancels the
-// patient's pending messages).
+// applied a set at a time (outbox.ApplyReports), a run of hits has its
+// timeline lines written in one statement, and a run of opt-outs opts its
+// patients out together (applyOptOuts), with exactly the states applying
+// them one by one gives. The opt-out a REJECTED report makes goes through
+// clinic.OptOut, one at a time.
 //
 // Every error ends the batch, and the processor rolls the whole run back
 // (it applies a run in a savepoint of its own), so the transactions of the
@@ -26,16 +26,11 @@ func (s *Service) ApplyBatch(ctx context.Context, event string, raws [][]byte) (
 	switch event {
 	case smscx.EventShortlinkHit, smscx.EventAttachmentHit:
 		return s.applyHits(ctx, event, raws)
-	}
-	if event != smscx.EventDLRUpdate {
-		for i, raw := range raws {
-			res, err := s.Apply(ctx, event, raw)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = res
-		}
-		return out, nil
+	case smscx.EventNewOptout:
+		return s.applyOptOuts(ctx, raws)
+	case smscx.EventDLRUpdate:
+	default:
+		return s.applyEach(ctx, event, raws)
 	}
 	var reports []outbox.Report
 	var at []int // the index in raws of each report
@@ -65,6 +60,19 @@ func (s *Service) ApplyBatch(ctx context.Context, event string, raws [][]byte) (
 				return nil, err
 			}
 		}
+	}
+	return out, nil
+}
+
+// applyEach applies raws one by one, in order.
+func (s *Service) applyEach(ctx context.Context, event string, raws [][]byte) ([]webhook.Result, error) {
+	out := make([]webhook.Result, len(raws))
+	for i, raw := range raws {
+		res, err := s.Apply(ctx, event, raw)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = res
 	}
 	return out, nil
 }

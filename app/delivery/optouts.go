@@ -6,34 +6,123 @@ import (
 	"fmt"
 	"strings"
 
+	"apptconfirm/app/clinic"
 	"apptconfirm/app/phone"
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/webhook"
 	"apptconfirm/models"
 )
 
+// optOutRequest is a new_optout as read: the number it names (empty
+// when none), how it was made, or the result of an item that names no
+// number.
+type optOutRequest struct {
+	number string
+	source string
+	actor  models.Actor
+	bad    *webhook.Result
+}
+
+// decodeOptOut reads a stored new_optout item.
+func decodeOptOut(raw []byte) optOutRequest {
+	var o smscx.NewOptout
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return optOutRequest{bad: &webhook.Result{Text: "undecodable: " + err.Error(), Flagged: true}}
+	}
+	number := phone.Loose(o.PhoneNumber, o.CountryISO)
+	if number == "" {
+		return optOutRequest{bad: &webhook.Result{Text: "unmatched: the opt-out names no phone number", Flagged: true}}
+	}
+	r := optOutRequest{number: number, source: "smscx_link", actor: models.PatientActor()}
+	if strings.EqualFold(strings.TrimSpace(o.OptoutType), smscx.OptoutTypeAdmin) {
+		r.source, r.actor = "smscx_admin", models.SystemActor()
+	}
+	return r
+}
+
+// unmatchedOptOut is the result of an opt-out whose number no patient has.
+var unmatchedOptOut = webhook.Result{Text: "unmatched: no patient has this number", Flagged: true}
+
+// optOutResult is the result of an opt-out that opted out changed patients.
+func optOutResult(changed int, source string) webhook.Result {
+	if changed == 0 {
+		return webhook.Result{Text: "already opted out"}
+	}
+	return webhook.Result{Text: fmt.Sprintf("opted out %d patient(s) (%s)", changed, source)}
+}
+
+// SetOptOuter is an OptOuter that also opts out several patients at once
+// (*clinic.Service implements it).
+type SetOptOuter interface {
+	OptOutPatients(ctx context.Context, outs []clinic.OptOutOf) error
+}
+
+// applyOptOuts applies a run of new_optout items as applyOptOut applies
+// them one after another, with the same rows: the patients of all their
+// numbers are read (and locked) in one statement, and opted out together
+// by the OptOuter. A patient opted out by an earlier item of the run (or
+// before) is "already opted out" for the later ones.
+func (s *Service) applyOptOuts(ctx context.Context, raws [][]byte) ([]webhook.Result, error) {
+	set, ok := s.optOut.(SetOptOuter)
+	if !ok {
+		return s.applyEach(ctx, smscx.EventNewOptout, raws)
+	}
+	out := make([]webhook.Result, len(raws))
+	reqs := make([]optOutRequest, len(raws))
+	numbers := make([]string, 0, len(raws))
+	for i, raw := range raws {
+		reqs[i] = decodeOptOut(raw)
+		numbers = append(numbers, reqs[i].number)
+	}
+	patients, err := s.store.LockPatientsByPhones(ctx, numbers)
+	if err != nil {
+		return nil, err
+	}
+	done := map[uint]bool{}
+	var outs []clinic.OptOutOf
+	for i, r := range reqs {
+		if r.bad != nil {
+			out[i] = *r.bad
+			continue
+		}
+		ps := patients[r.number]
+		if len(ps) == 0 {
+			out[i] = unmatchedOptOut
+			continue
+		}
+		changed := 0
+		for k := range ps {
+			pt := &ps[k]
+			if pt.OptedOut() || done[pt.ID] {
+				continue
+			}
+			done[pt.ID] = true
+			outs = append(outs, clinic.OptOutOf{Patient: pt, Actor: r.actor, Source: r.source})
+			changed++
+		}
+		out[i] = optOutResult(changed, r.source)
+	}
+	if err := set.OptOutPatients(ctx, outs); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // applyOptOut opts out the patients with the number a new_optout names;
 // their pending messages are cancelled with the opt-out. No SMS is sent:
 // SMS.CX's opt-out page already told the patient.
 func (s *Service) applyOptOut(ctx context.Context, raw []byte) (webhook.Result, error) {
-	var o smscx.NewOptout
-	if err := json.Unmarshal(raw, &o); err != nil {
-		return webhook.Result{Text: "undecodable: " + err.Error(), Flagged: true}, nil
+	r := decodeOptOut(raw)
+	if r.bad != nil {
+		return *r.bad, nil
 	}
-	number := phone.Loose(o.PhoneNumber, o.CountryISO)
-	if number == "" {
-		return webhook.Result{Text: "unmatched: the opt-out names no phone number", Flagged: true}, nil
-	}
+	number, source, actor := r.number, r.source, r.actor
 	patients, err := s.store.PatientsByPhone(ctx, number)
 	if err != nil {
 		return webhook.Result{}, err
 	}
 	if len(patients) == 0 {
-		return webhook.Result{Text: "unmatched: no patient has this number", Flagged: true}, nil
-	}
-	source, actor := "smscx_link", models.PatientActor()
-	if strings.EqualFold(strings.TrimSpace(o.OptoutType), smscx.OptoutTypeAdmin) {
-		source, actor = "smscx_admin", models.SystemActor()
+		return unmatchedOptOut, nil
 	}
 	changed := 0
 	for _, pt := range patients {
@@ -45,10 +134,7 @@ func (s *Service) applyOptOut(ctx context.Context, raw []byte) (webhook.Result, 
 		}
 		changed++
 	}
-	if changed == 0 {
-		return webhook.Result{Text: "already opted out"}, nil
-	}
-	return webhook.Result{Text: fmt.Sprintf("opted out %d patient(s) (%s)", changed, source)}, nil
+	return optOutResult(changed, source), nil
 }
 
 // applyHit records a short-link click or attachment open on the timeline of

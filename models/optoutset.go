@@ -1,0 +1,172 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// A run of opt-outs is applied a set at a time: the statements below each
+// cover every patient of the run, where opting out one patient at a time
+// took a handful of statements per patient.
+
+// PlannedRef is a planned message as a set of opt-outs cancels it: enough
+// to record its domain event and to know whose it is.
+type PlannedRef struct {
+	ID            uint
+	Kind          string
+	AppointmentID *uint
+	PatientID     *uint
+	// OwnerID is the patient of its appointment (nil without one).
+	OwnerID *uint
+}
+
+// PlannedForPatients is PlannedForPatient for several patients in one
+// statement: the planned messages to any of patientIDs (by patient or
+// through their appointments), except those of kind except, by id.
+func (s *Store) PlannedForPatients(ctx context.Context, patientIDs []uint, except string) ([]PlannedRef, error) {
+	if len(patientIDs) == 0 {
+		return nil, nil
+	}
+	in := placeholders(len(patientIDs))
+	args := make([]any, 0, 2+2*len(patientIDs))
+	args = append(args, MsgPlanned, except)
+	for range 2 {
+		for _, id := range patientIDs {
+			args = append(args, id)
+		}
+	}
+	q := "SELECT m.id, m.kind, m.appointment_id, m.patient_id, a.patient_id FROM messages m" +
+		" LEFT JOIN appointments a ON a.id = m.appointment_id" +
+		" WHERE m.status = ? AND m.kind <> ? AND (m.patient_id IN (" + in + ") OR a.patient_id IN (" + in + "))" +
+		" ORDER BY m.id"
+	var out []PlannedRef
+	err := func() error {
+		rows, err := s.queryRaw(s.conn(ctx), q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r PlannedRef
+			if err := rows.Scan(&r.ID, &r.Kind, &r.AppointmentID, &r.PatientID, &r.OwnerID); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return rows.Err()
+	}()
+	if err != nil {
+		return nil, fmt.Errorf("store: planned messages of patients: %w", Classify(err))
+	}
+	return out, nil
+}
+
+// EndPlannedSet is EndPlanned for several messages in one statement: each
+// still planned gets status and reason; it returns the ids it changed (the
+// others were claimed or ended meanwhile).
+func (s *Store) EndPlannedSet(ctx context.Context, ids []uint, status MessageStatus, reason string, now time.Time) (map[uint]bool, error) {
+	done := make(map[uint]bool, len(ids))
+	if len(ids) == 0 {
+		return done, nil
+	}
+	args := make([]any, 0, 4+len(ids))
+	args = append(args, status, Clip(reason, 500), DBTime(now), MsgPlanned)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	q := "UPDATE messages SET status = ?, reason = ?, lease_until = NULL, updated_at = ? WHERE status = ? AND id IN (" +
+		placeholders(len(ids)) + ") RETURNING id"
+	err := s.write(ctx, func(db *gorm.DB) error {
+		rows, err := s.queryRaw(db, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id uint
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			done[id] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: end planned messages: %w", err)
+	}
+	return done, nil
+}
+
+// SetOptOuts is SetOptOut (opting out) for several patients with one
+// source, in one statement.
+func (s *Store) SetOptOuts(ctx context.Context, ids []uint, at time.Time, source string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	at = DBTime(at)
+	args := make([]any, 0, 3+len(ids))
+	args = append(args, at, source, at)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	err := s.write(ctx, func(db *gorm.DB) error {
+		_, err := s.execRaw(db, "UPDATE patients SET opted_out_at = ?, opt_out_source = ?, updated_at = ? WHERE id IN ("+
+			placeholders(len(ids))+")", args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: opt-out of patients: %w", err)
+	}
+	return nil
+}
+
+// UpcomingAppointmentIDs returns, for each of patientIDs, the ids of its
+// appointments in one of statuses starting at or after from, by start
+// (then id), as AppointmentIDs lists them for one patient; one statement.
+func (s *Store) UpcomingAppointmentIDs(ctx context.Context, patientIDs []uint, from time.Time, statuses []AppointmentStatus) (map[uint][]uint, error) {
+	out := make(map[uint][]uint, len(patientIDs))
+	if len(patientIDs) == 0 || len(statuses) == 0 {
+		return out, nil
+	}
+	args := make([]any, 0, 1+len(statuses)+len(patientIDs))
+	args = append(args, from.UTC())
+	for _, st := range statuses {
+		args = append(args, st)
+	}
+	for _, id := range patientIDs {
+		args = append(args, id)
+	}
+	q := "SELECT patient_id, id FROM appointments WHERE starts_at >= ? AND status IN (" + placeholders(len(statuses)) +
+		") AND patient_id IN (" + placeholders(len(patientIDs)) + ") ORDER BY starts_at, id"
+	err := func() error {
+		rows, err := s.queryRaw(s.conn(ctx), q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var pid, id uint
+			if err := rows.Scan(&pid, &id); err != nil {
+				return err
+			}
+			out[pid] = append(out[pid], id)
+		}
+		return rows.Err()
+	}()
+	if err != nil {
+		return nil, fmt.Errorf("store: upcoming appointments of patients: %w", Classify(err))
+	}
+	return out, nil
+}
+
+// placeholders is n '?' separated by commas.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?,", n-1) + "?"
+}
