@@ -29,6 +29,10 @@ import (
 func (p *Processor) processSet(ctx context.Context, page []models.WebhookEvent) (taken, applied int, err error) {
 	start := time.Now()
 	err = p.store.Tx(ctx, func(ctx context.Context) error {
+		// Nothing applying an event reads the timeline or the audit log,
+		// so their rows wait for the commit and go in one statement each
+		// instead of one per run.
+		p.store.DeferLogs(ctx)
 		taken, applied = 0, 0
 		var results []models.WebhookResult
 		for taken < len(page) && (taken == 0 || time.Since(start) < batchTime) {
