@@ -197,7 +197,8 @@ func TestTxRollsBackEverything(t *testing.T) {
 // A nested Tx is a savepoint: when it fails, what it wrote is undone and
 // the outer transaction goes on (on PostgreSQL even after a statement of
 // it failed); when it succeeds, its writes join the outer transaction and
-// the savepoint is released at once rather than left open to the commit.
+// the savepoint is released rather than left open to the commit: at once
+// on SQLite, with the next savepoint on PostgreSQL.
 func TestNestedTxIsAReleasedSavepoint(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
@@ -241,6 +242,9 @@ func TestNestedTxIsAReleasedSavepoint(t *testing.T) {
 
 		err = s.Tx(ctx, func(ctx context.Context) error {
 			if err := s.Tx(ctx, func(ctx context.Context) error { return set(ctx, "released") }); err != nil {
+				return err
+			}
+			if err := s.Tx(ctx, func(ctx context.Context) error { return set(ctx, "released too") }); err != nil {
 				return err
 			}
 			return s.DB(ctx).Exec("ROLLBACK TO SAVEPOINT apptconfirm_sp1").Error

@@ -23,6 +23,10 @@ type txState struct {
 	audit     []AuditEntry
 	// parent is the transaction a savepoint is in; nil for a transaction.
 	parent *txState
+	// release names a savepoint of st that succeeded and whose RELEASE is
+	// still to be sent (PostgreSQL): it goes with the next SAVEPOINT in st,
+	// or with st's own end.
+	release string
 	// holdMessages is set by HoldMessages: CreateMessagesThen holds its
 	// messages in held until FlushMessages or the commit.
 	holdMessages bool
@@ -140,24 +144,41 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) erro
 }
 
 // savepoint runs fn in a savepoint of parent; the events fn records join
-// parent's only when fn succeeds. The savepoint is released as soon as fn
+// parent's only when fn succeeds. The savepoint is released when fn
 // returns, whatever the outcome: savepoints left open pile up for the rest
 // of the transaction, and every write under them costs more (SQLite copies
 // each page it changes once per open savepoint; PostgreSQL keeps a
 // subtransaction for each).
+//
+// On PostgreSQL, where each statement is a round trip, the RELEASE of a
+// savepoint that succeeded is sent with the next SAVEPOINT of parent, in
+// one statement (a run of webhook events applied opens one each), or is
+// left to parent's own end; so at most one released savepoint per level
+// stays open meanwhile, and what it wrote is parent's either way. A
+// rollback and its release go in one statement too.
 func (s *Store) savepoint(ctx context.Context, parent *txState, fn func(ctx context.Context) error) (err error) {
 	*parent.savepoints++
 	name := fmt.Sprintf("apptconfirm_sp%d", *parent.savepoints)
+	pg := s.driver == DriverPostgres
 	// The savepoint's statements run past GORM (see execRaw): they are
 	// two of every run of webhook events applied.
 	db := s.conn(ctx)
-	if _, err := s.execRaw(db, "SAVEPOINT "+name); err != nil {
+	open := "SAVEPOINT " + name
+	if parent.release != "" {
+		open = "RELEASE SAVEPOINT " + parent.release + "; " + open
+		parent.release = ""
+	}
+	if _, err := s.execRaw(db, open); err != nil {
 		return Classify(err)
 	}
 	done := false
 	defer func() {
 		if !done || err != nil {
 			// Errors here surface when the outer transaction goes on.
+			if pg {
+				_, _ = s.execRaw(db, "ROLLBACK TO SAVEPOINT "+name+"; RELEASE SAVEPOINT "+name)
+				return
+			}
 			_, _ = s.execRaw(db, "ROLLBACK TO SAVEPOINT "+name)
 			_, _ = s.execRaw(db, "RELEASE SAVEPOINT "+name)
 		}
@@ -168,7 +189,9 @@ func (s *Store) savepoint(ctx context.Context, parent *txState, fn func(ctx cont
 	if err != nil {
 		return Classify(err)
 	}
-	if _, err = s.execRaw(db, "RELEASE SAVEPOINT "+name); err != nil {
+	if pg {
+		parent.release = name
+	} else if _, err = s.execRaw(db, "RELEASE SAVEPOINT "+name); err != nil {
 		return Classify(err)
 	}
 	parent.events = append(parent.events, st.events...)
