@@ -48,6 +48,48 @@ func (s *Store) ClaimWebhookEvents(ctx context.Context, ids []uint, now time.Tim
 	return claimed, nil
 }
 
+// LockPendingWebhookEvents returns those of the events ids not yet
+// processed, and on PostgreSQL locks them (FOR UPDATE, by id) until the
+// transaction ctx carries ends, waiting for another worker that holds one:
+// a worker that locks the events before applying them may then claim them
+// with their results in one statement (FinishWebhookEvents) and still
+// takes its locks in the order of the per-event path (the event first,
+// then what applying it changes). An event processed meanwhile by another
+// worker is not returned.
+func (s *Store) LockPendingWebhookEvents(ctx context.Context, ids []uint) (map[uint]bool, error) {
+	pending := make(map[uint]bool, len(ids))
+	if len(ids) == 0 {
+		return pending, nil
+	}
+	q := "SELECT id FROM webhook_events WHERE processed_at IS NULL AND id IN (" + placeholders(len(ids)) + ") ORDER BY id"
+	if s.driver == DriverPostgres {
+		q += " FOR UPDATE"
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	err := s.write(ctx, func(db *gorm.DB) error {
+		rows, err := s.queryRaw(db, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id uint
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			pending[id] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: lock webhook events: %w", err)
+	}
+	return pending, nil
+}
+
 // SetWebhookResults records what processing each event did, in one
 // statement per 500 events.
 func (s *Store) SetWebhookResults(ctx context.Context, rs []WebhookResult) error {

@@ -33,8 +33,8 @@ func optOutStream(e *env, f mixedFixture) []string {
 		envelope("new_optout",
 			optout(1, f.phones[0], "link"), optout(2, f.phones[0], "link"), // a repeat: already opted out
 			optout(3, "+4915199999999", "link"), // nobody's
-			optout(4, "", "link"),                // no number
-			optout(5, f.phones[1], "admin"),      // two patients share it
+			optout(4, "", "link"),               // no number
+			optout(5, f.phones[1], "admin"),     // two patients share it
 			optout(6, f.phones[3], "link"),
 		),
 		envelope("receive_sms", smsItem(f.phones[0], "START")),

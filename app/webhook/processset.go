@@ -15,9 +15,10 @@ import (
 // transaction, a run at a time: consecutive events of one type whose
 // applier is a BatchApplier go to it together, in a savepoint (see
 // applySet for how they are claimed); any other event is claimed and
-// applied alone, as processBatch does. Results not written with their
-// claim are written in one statement at the end. Runs are taken while
-// batchTime allows (at least one).
+// applied alone, as processBatch does. On PostgreSQL the events of the
+// runs are locked before they are applied (a page's next lockAhead at a
+// time) and claimed with their results in one statement at the end. Runs
+// are taken while batchTime allows (at least one).
 //
 // A run that fails for a reason other than the database (a bug, an event
 // that cannot be applied) is rolled back to its savepoint and its events
@@ -28,6 +29,7 @@ import (
 // covers the run that failed.
 func (p *Processor) processSet(ctx context.Context, page []models.WebhookEvent) (taken, applied int, err error) {
 	start := time.Now()
+	lockFirst := p.store.Driver() != models.DriverSQLite
 	err = p.store.Tx(ctx, func(ctx context.Context) error {
 		// Nothing applying an event reads the timeline or the audit log,
 		// so their rows wait for the commit and go in one statement each
@@ -35,6 +37,10 @@ func (p *Processor) processSet(ctx context.Context, page []models.WebhookEvent) 
 		p.store.DeferLogs(ctx)
 		taken, applied = 0, 0
 		var results []models.WebhookResult
+		// On PostgreSQL, locked holds the events of page[:lockedTo] still
+		// pending, locked by this transaction (see applySet).
+		var locked map[uint]bool
+		lockedTo := 0
 		for taken < len(page) && (taken == 0 || time.Since(start) < batchTime) {
 			ev := &page[taken]
 			ba, ok := p.appliers[ev.Event].(BatchApplier)
@@ -54,13 +60,24 @@ func (p *Processor) processSet(ctx context.Context, page []models.WebhookEvent) 
 				end++
 			}
 			run := page[taken:end]
+			if lockFirst && end > lockedTo {
+				to := max(end, min(len(page), taken+lockAhead))
+				got, err := p.lockPending(ctx, page[max(taken, lockedTo):to], locked)
+				if err != nil {
+					return err
+				}
+				locked, lockedTo = got, to
+			}
 			taken = end
-			res, n, err := p.applyRun(ctx, ba, run)
+			res, n, err := p.applyRun(ctx, ba, run, locked)
 			if err != nil {
 				return err
 			}
 			applied += n
 			results = append(results, res...)
+		}
+		if lockFirst {
+			return p.store.FinishWebhookEvents(ctx, results, p.now())
 		}
 		return p.store.SetWebhookResults(ctx, results)
 	})
@@ -68,6 +85,31 @@ func (p *Processor) processSet(ctx context.Context, page []models.WebhookEvent) 
 		return taken, 0, models.Classify(err)
 	}
 	return taken, applied, nil
+}
+
+// lockAhead is how many events of a page processSet locks at a time on
+// PostgreSQL (more when a run is longer): the runs after the first of a
+// transaction usually find their events locked already.
+const lockAhead = 128
+
+// lockPending locks those of evs still pending (LockPendingWebhookEvents)
+// and adds them to locked, which it returns.
+func (p *Processor) lockPending(ctx context.Context, evs []models.WebhookEvent, locked map[uint]bool) (map[uint]bool, error) {
+	ids := make([]uint, len(evs))
+	for i := range evs {
+		ids[i] = evs[i].ID
+	}
+	got, err := p.store.LockPendingWebhookEvents(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	if locked == nil {
+		return got, nil
+	}
+	for id := range got {
+		locked[id] = true
+	}
+	return locked, nil
 }
 
 // hitUpdate reports whether event re-reports a link hit, which apply
@@ -80,12 +122,12 @@ func hitUpdate(event string) bool {
 // returns the results to store and how many events it applied. When the
 // run fails for a reason other than the database, its events are applied
 // one by one instead (their results stored as they go).
-func (p *Processor) applyRun(ctx context.Context, ba BatchApplier, run []models.WebhookEvent) ([]models.WebhookResult, int, error) {
+func (p *Processor) applyRun(ctx context.Context, ba BatchApplier, run []models.WebhookEvent, locked map[uint]bool) ([]models.WebhookResult, int, error) {
 	var out []models.WebhookResult
 	applied := 0
 	err := p.store.Tx(ctx, func(ctx context.Context) error {
 		var err error
-		out, applied, err = p.applySet(ctx, ba, run)
+		out, applied, err = p.applySet(ctx, ba, run, locked)
 		return err
 	})
 	if err == nil {
@@ -135,26 +177,23 @@ func (p *Processor) fatal(ctx context.Context, err error) bool {
 // processed an event before the transaction began, the claim fails with
 // models.ErrConflict and the savepoint applyRun opened rolls back what was
 // applied. On PostgreSQL, where workers run side by side and lock rows one
-// by one, it claims first (as the per-event path does, so that both take
-// their locks in the same order) and hands only the events it claimed to
-// ba; their results are left to processSet.
-func (p *Processor) applySet(ctx context.Context, ba BatchApplier, run []models.WebhookEvent) ([]models.WebhookResult, int, error) {
-	claimFirst := p.store.Driver() != models.DriverSQLite
+// by one, processSet has locked the run's events first (locked holds those
+// still pending), as the per-event path claims first, so that both take
+// their locks in the same order; only those are handed to ba, and they
+// are claimed with their results by processSet, in one statement for the
+// whole transaction.
+func (p *Processor) applySet(ctx context.Context, ba BatchApplier, run []models.WebhookEvent, locked map[uint]bool) ([]models.WebhookResult, int, error) {
+	lockFirst := locked != nil
 	mine := run
-	if claimFirst {
-		ids := make([]uint, len(run))
+	if lockFirst {
+		mine = make([]models.WebhookEvent, 0, len(run))
 		for i := range run {
-			ids[i] = run[i].ID
-		}
-		claimed, err := p.store.ClaimWebhookEvents(ctx, ids, p.now())
-		if err != nil || len(claimed) == 0 {
-			return nil, 0, err
-		}
-		mine = make([]models.WebhookEvent, 0, len(claimed))
-		for i := range run {
-			if claimed[run[i].ID] {
+			if locked[run[i].ID] {
 				mine = append(mine, run[i])
 			}
+		}
+		if len(mine) == 0 {
+			return nil, 0, nil
 		}
 	}
 	raws := make([][]byte, len(mine))
@@ -173,7 +212,7 @@ func (p *Processor) applySet(ctx context.Context, ba BatchApplier, run []models.
 		}
 		out[i] = models.WebhookResult{ID: mine[i].ID, Result: text, Flagged: res[i].Flagged}
 	}
-	if claimFirst {
+	if lockFirst {
 		return out, len(out), nil
 	}
 	return nil, len(out), p.store.FinishWebhookEvents(ctx, out, p.now())
