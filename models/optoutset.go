@@ -49,7 +49,7 @@ func (s *Store) PlannedForPatients(ctx context.Context, patientIDs []uint, excep
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		defer func() { _ = rows.Close() }()
 		for rows.Next() {
 			var r PlannedRef
 			if err := rows.Scan(&r.ID, &r.Kind, &r.AppointmentID, &r.PatientID, &r.OwnerID); err != nil {
@@ -85,7 +85,7 @@ func (s *Store) EndPlannedSet(ctx context.Context, ids []uint, status MessageSta
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		defer func() { _ = rows.Close() }()
 		for rows.Next() {
 			var id uint
 			if err := rows.Scan(&id); err != nil {
@@ -147,7 +147,7 @@ func (s *Store) UpcomingAppointmentIDs(ctx context.Context, patientIDs []uint, f
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		defer func() { _ = rows.Close() }()
 		for rows.Next() {
 			var pid, id uint
 			if err := rows.Scan(&pid, &id); err != nil {

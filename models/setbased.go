@@ -74,7 +74,7 @@ func (s *Store) LockPendingWebhookEvents(ctx context.Context, ids []uint) (map[u
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		defer func() { _ = rows.Close() }()
 		for rows.Next() {
 			var id uint
 			if err := rows.Scan(&id); err != nil {
