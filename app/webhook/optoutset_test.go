@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"apptconfirm/app/smscx"
+	"apptconfirm/app/webhook"
 	"apptconfirm/models"
 )
 
@@ -73,6 +75,33 @@ func TestSetBasedOptOutsMatchPerEvent(t *testing.T) {
 		}
 		if a, b := strings.Join(perEvent["audit"], "\n"), strings.Join(set["audit"], "\n"); a != b {
 			t.Errorf("audit:\nper-event\n%s\nset-based\n%s", a, b)
+		}
+	})
+}
+
+// Events of a type no applier handles are marked ignored, a run at a time
+// among the sets, with one attempt each.
+func TestUnhandledEventsAreIgnoredAsASet(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		f := buildMixedFixture(e)
+		e.mustPost(envelope("receive_sms", smsItem(f.phones[0], "YES"), smsItem(f.phones[1], "NO"), smsItem(f.phones[2], "hello")))
+		e.mustPost(envelope("dlr_update", dlrItem(f.msgs[0], "DELIVERED", nil)))
+		as := appliers(s, e.clinic, e.ob, e.clock.Now)
+		delete(as, smscx.EventReceiveSMS)
+		proc, err := webhook.NewProcessor(webhook.ProcessorOptions{Store: s, Appliers: as, Now: e.clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := proc.ProcessPending(e.ctx); err != nil || n != 4 {
+			t.Fatalf("processed %d, %v; want 4", n, err)
+		}
+		if n := e.count(&models.WebhookEvent{}, "event = ? AND processed_at IS NOT NULL AND attempts = 1 AND result = ?",
+			smscx.EventReceiveSMS, "ignored: event type not handled"); n != 3 {
+			t.Errorf("%d replies ignored, want 3", n)
+		}
+		if got := e.message(f.msgs[0].ID).Status; got != models.MsgDelivered {
+			t.Errorf("report left the message %s", got)
 		}
 	})
 }

@@ -44,6 +44,9 @@ type Result struct {
 	Flagged bool
 }
 
+// ignoredText is the result of an event of a type no applier handles.
+const ignoredText = "ignored: event type not handled"
+
 // Processing defaults.
 const (
 	// DefaultSweepInterval is how often Run looks for events left behind.
@@ -361,7 +364,7 @@ func (p *Processor) apply(ctx context.Context, ev *models.WebhookEvent) (Result,
 	}
 	a, ok := p.appliers[ev.Event]
 	if !ok {
-		return Result{Text: "ignored: event type not handled"}, nil
+		return Result{Text: ignoredText}, nil
 	}
 	return a.Apply(ctx, ev.Event, []byte(ev.Raw))
 }

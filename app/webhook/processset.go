@@ -43,7 +43,11 @@ func (p *Processor) processSet(ctx context.Context, page []models.WebhookEvent) 
 		lockedTo := 0
 		for taken < len(page) && (taken == 0 || time.Since(start) < batchTime) {
 			ev := &page[taken]
-			ba, ok := p.appliers[ev.Event].(BatchApplier)
+			a, handled := p.appliers[ev.Event]
+			ba, ok := a.(BatchApplier)
+			if !handled && !hitUpdate(ev.Event) {
+				ba, ok = ignorer{}, true
+			}
 			if !ok || hitUpdate(ev.Event) {
 				claimed, err := p.claimAndApply(ctx, ev)
 				taken++
@@ -85,6 +89,22 @@ func (p *Processor) processSet(ctx context.Context, page []models.WebhookEvent) 
 		return taken, 0, models.Classify(err)
 	}
 	return taken, applied, nil
+}
+
+// ignorer applies a run of events of a type no applier handles: each is
+// marked "ignored", as apply marks one, but a run at a time.
+type ignorer struct{}
+
+func (ignorer) Apply(context.Context, string, []byte) (Result, error) {
+	return Result{Text: ignoredText}, nil
+}
+
+func (ignorer) ApplyBatch(_ context.Context, _ string, raws [][]byte) ([]Result, error) {
+	out := make([]Result, len(raws))
+	for i := range out {
+		out[i].Text = ignoredText
+	}
+	return out, nil
 }
 
 // lockAhead is how many events of a page processSet locks at a time on
