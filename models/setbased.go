@@ -61,7 +61,10 @@ func (s *Store) LockPendingWebhookEvents(ctx context.Context, ids []uint) (map[u
 	if len(ids) == 0 {
 		return pending, nil
 	}
-	q := "SELECT id FROM webhook_events WHERE processed_at IS NULL AND id IN (" + placeholders(len(ids)) + ") ORDER BY id"
+	// The rows are found by id alone: with processed_at IS NULL in the
+	// WHERE clause PostgreSQL may scan every pending event through the
+	// processed_at index instead, which a backlog makes slow.
+	q := "SELECT id, processed_at IS NULL FROM webhook_events WHERE id IN (" + placeholders(len(ids)) + ") ORDER BY id"
 	if s.driver == DriverPostgres {
 		q += " FOR UPDATE"
 	}
@@ -77,10 +80,13 @@ func (s *Store) LockPendingWebhookEvents(ctx context.Context, ids []uint) (map[u
 		defer func() { _ = rows.Close() }()
 		for rows.Next() {
 			var id uint
-			if err := rows.Scan(&id); err != nil {
+			var open bool
+			if err := rows.Scan(&id, &open); err != nil {
 				return err
 			}
-			pending[id] = true
+			if open {
+				pending[id] = true
+			}
 		}
 		return rows.Err()
 	})
