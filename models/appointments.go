@@ -30,12 +30,9 @@ func (s *Store) LockAppointment(ctx context.Context, id uint) (*Appointment, err
 }
 
 func (s *Store) appointment(ctx context.Context, id uint, lock bool) (*Appointment, error) {
-	a, err := first[Appointment](ctx, s, "appointment", id, lock)
+	a, err := s.appointmentWithPatient(ctx, id, lock)
 	if err != nil {
 		return nil, err
-	}
-	if a.Patient, err = first[Patient](ctx, s, "patient", a.PatientID, false); err != nil {
-		return nil, fmt.Errorf("appointment %d: %w", id, err)
 	}
 	if a.Location, err = s.cachedLocation(ctx, a.LocationID); err != nil {
 		return nil, fmt.Errorf("appointment %d: %w", id, err)
