@@ -64,9 +64,12 @@ func buildRepliesFixture(e *env) repliesFixture {
 // repliesStream is a recorded stream about f: YES, NO, HELP, STOP, START,
 // a numbered question and its answer, a request for another time, text
 // for the inbox, unknown numbers, a reply stored already, the same number
-// several times in a batch and a poisoned reply, in runs split by
-// delivery reports.
-func repliesStream(f repliesFixture) []string {
+// several times in a batch and, when poisoned is set, a poisoned reply, in
+// runs split by delivery reports. The processor applies replies and
+// reports in runs of one type, so a poisoned reply sends every reply of
+// the stream through the per-event path: only the stream without one
+// runs the set-based path.
+func repliesStream(f repliesFixture, poisoned bool) []string {
 	p := f.phones
 	stranger := "+4915199999999"
 	stored := smsItem(p[2], "YES")
@@ -76,6 +79,10 @@ func repliesStream(f repliesFixture) []string {
 			"campaignId": nil, "msgId": f.msgs[i].ProviderID, "statusCode": 0, "status": "DELIVERED",
 			"errorCode": nil, "datetime": "2026-03-02 09:00:05", "trackData": f.msgs[i].UUID,
 		}
+	}
+	bad := smsItem(p[0], "maybe")
+	if poisoned {
+		bad = smsItem(p[0], "poison")
 	}
 	return []string{
 		envelope("receive_sms",
@@ -90,7 +97,7 @@ func repliesStream(f repliesFixture) []string {
 		),
 		envelope("dlr_update", dlr(0), dlr(1)),
 		envelope("receive_sms",
-			smsItem(p[1], "NO"), smsItem(p[0], "poison"), smsItem(p[5], "YES"), smsItem(p[4], "can we move it?"),
+			smsItem(p[1], "NO"), bad, smsItem(p[5], "YES"), smsItem(p[4], "can we move it?"),
 		),
 		envelope("dlr_update", dlr(2)),
 		envelope("receive_sms",
@@ -105,21 +112,29 @@ func repliesStream(f repliesFixture) []string {
 // appointments, patients, messages queued, inbound messages, timeline,
 // domain events and stored results.
 func TestSetBasedRepliesMatchPerEvent(t *testing.T) {
-	eachStore(t, func(t *testing.T, _ *models.Store) {
-		_, set := bothPaths(t, func(e *env) []string { return repliesStream(buildRepliesFixture(e)) },
-			func(e *env, d map[string][]string) { d["inbound"] = dumpInbound(t, e) })
-		// The stream did what it says.
-		results := strings.Join(set["webhook_events"], "\n")
-		for _, want := range []string{
-			"confirmed appointment", "cancelled appointment", "asked which of 2", "already confirmed",
-			"help sent", "inbox: help asked by an opted-out number", "inbox: unknown number", "duplicate: inbound",
-			"opted out", "opted in", "inbox: wants another time", "reschedule requested for appointment", "inbox: reply not understood", "error: ",
-		} {
-			if !strings.Contains(results, want) {
-				t.Errorf("no stored result says %q:\n%s", want, results)
-			}
-		}
-	})
+	for _, poisoned := range []bool{false, true} {
+		t.Run(fmt.Sprintf("poisoned=%v", poisoned), func(t *testing.T) {
+			eachStore(t, func(t *testing.T, _ *models.Store) {
+				_, set := bothPaths(t, func(e *env) []string { return repliesStream(buildRepliesFixture(e), poisoned) },
+					func(e *env, d map[string][]string) { d["inbound"] = dumpInbound(t, e) })
+				// The stream did what it says.
+				results := strings.Join(set["webhook_events"], "\n")
+				want := []string{
+					"confirmed appointment", "cancelled appointment", "asked which of 2", "already confirmed",
+					"help sent", "inbox: help asked by an opted-out number", "inbox: unknown number", "duplicate: inbound",
+					"opted out", "opted in", "inbox: wants another time", "reschedule requested for appointment", "inbox: reply not understood",
+				}
+				if poisoned {
+					want = append(want, "error: ")
+				}
+				for _, w := range want {
+					if !strings.Contains(results, w) {
+						t.Errorf("no stored result says %q:\n%s", w, results)
+					}
+				}
+			})
+		})
+	}
 }
 
 // dumpInbound is every inbound message, with what was decided about it.
