@@ -124,6 +124,41 @@ func (s *Store) AddInbounds(ctx context.Context, ins []*InboundMessage) ([]bool,
 	return added, nil
 }
 
+// SaveInboundDecisions is SaveInboundDecision for several stored messages
+// at once, in one statement per 500: each gets the patient, appointment,
+// intent, candidates and attention flag it carries. The messages' ids
+// must differ.
+func (s *Store) SaveInboundDecisions(ctx context.Context, ins []InboundMessage) error {
+	err := s.write(ctx, func(db *gorm.DB) error {
+		row := "(" + s.cast("bigint") + "," + s.cast("bigint") + "," + s.cast("bigint") + "," +
+			s.cast("text") + "," + s.cast("text") + "," + s.cast("boolean") + ")"
+		for start := 0; start < len(ins); start += setChunk {
+			part := ins[start:min(start+setChunk, len(ins))]
+			var q strings.Builder
+			args := make([]any, 0, 6*len(part))
+			q.WriteString("UPDATE inbound_messages SET patient_id = v.column2, appointment_id = v.column3, intent = v.column4, " +
+				"candidates = v.column5, needs_attention = v.column6 FROM (VALUES ")
+			for i := range part {
+				in := &part[i]
+				if i > 0 {
+					q.WriteByte(',')
+				}
+				q.WriteString(row)
+				args = append(args, in.ID, in.PatientID, in.AppointmentID, in.Intent, in.Candidates, in.NeedsAttention)
+			}
+			q.WriteString(") AS v WHERE inbound_messages.id = v.column1")
+			if err := s.execEach(db, q.String(), args, len(part), "inbound messages gone meanwhile"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: inbound decisions: %w", err)
+	}
+	return nil
+}
+
 // DeferringLogs runs fn in the transaction ctx carries with the timeline
 // entries and audit rows it writes kept (as DeferLogs keeps them) and
 // stored together, in order, when fn returns without an error: a run of

@@ -19,8 +19,9 @@ import (
 // the appointments awaiting an answer from each number. The stored texts,
 // settings, locations and reminder rules are read once for the
 // transaction (the processor's, which changes none of them), numbers are
-// parsed once, and the timeline and audit lines are written together at
-// the end.
+// parsed once, the decisions about the stored messages are written in one
+// statement per set, and the timeline and audit lines together at the
+// end.
 func (s *Service) ApplyBatch(ctx context.Context, _ string, raws [][]byte) ([]webhook.Result, error) {
 	out := make([]webhook.Result, len(raws))
 	ctx = s.store.WithTxReadCache(ctx)
@@ -110,6 +111,7 @@ func (s *Service) applySet(ctx context.Context, ins []*models.InboundMessage, ou
 	if err != nil {
 		return err
 	}
+	dec := &decisions{at: make(map[uint]int, len(stored))}
 	k := 0
 	for i, in := range ins {
 		if in == nil {
@@ -122,7 +124,7 @@ func (s *Service) applySet(ctx context.Context, ins []*models.InboundMessage, ou
 		}
 		rc := &replyCtx{
 			in: in, from: in.From, now: now, patients: patients[in.From],
-			awaiting: awaiting[in.From], knowsAwaiting: true,
+			awaiting: awaiting[in.From], knowsAwaiting: true, decisions: dec,
 		}
 		res, err := s.act(ctx, rc)
 		if err != nil {
@@ -130,5 +132,5 @@ func (s *Service) applySet(ctx context.Context, ins []*models.InboundMessage, ou
 		}
 		out[i] = res
 	}
-	return nil
+	return s.store.SaveInboundDecisions(ctx, dec.rows)
 }

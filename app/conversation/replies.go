@@ -101,6 +101,29 @@ type replyCtx struct {
 	// from the number, read ahead for a run of replies (ApplyBatch).
 	awaiting      []models.Appointment
 	knowsAwaiting bool
+	// decisions, when set, keeps the decision saved about the message
+	// for one statement at the end of its set (ApplyBatch) instead of one
+	// now.
+	decisions *decisions
+}
+
+// decisions are the latest decisions saved about the inbound messages of
+// a set of replies, in the order they were first saved, written together
+// when the set is done: nothing in a set reads another number's inbound
+// messages, and each number appears once in a set.
+type decisions struct {
+	rows []models.InboundMessage
+	at   map[uint]int
+}
+
+// keep notes the decision in as it stands now.
+func (d *decisions) keep(in *models.InboundMessage) {
+	if i, ok := d.at[in.ID]; ok {
+		d.rows[i] = *in
+		return
+	}
+	d.at[in.ID] = len(d.rows)
+	d.rows = append(d.rows, *in)
 }
 
 // Apply implements webhook.Applier for receive_sms: it stores the inbound
@@ -196,7 +219,9 @@ func (s *Service) awaitingAnswer(ctx context.Context, rc *replyCtx) ([]models.Ap
 // save writes the decisions taken about the inbound message and its domain
 // event: a reply the app acted on, or one that needs a person (why).
 func (s *Service) save(ctx context.Context, rc *replyCtx, why string) error {
-	if err := s.store.SaveInboundDecision(ctx, rc.in); err != nil {
+	if rc.decisions != nil {
+		rc.decisions.keep(rc.in)
+	} else if err := s.store.SaveInboundDecision(ctx, rc.in); err != nil {
 		return err
 	}
 	e := models.Event{
