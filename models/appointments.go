@@ -101,12 +101,15 @@ func (s *Store) SaveAppointment(ctx context.Context, a *Appointment) error {
 // ErrConflict when it is not (another change got there first).
 func (s *Store) SetAppointmentStatus(ctx context.Context, a *Appointment, from AppointmentStatus) error {
 	var n int64
+	// Past GORM (see execRaw): every reply that confirms or cancels runs it.
 	err := s.write(ctx, func(db *gorm.DB) error {
-		res := db.Model(&Appointment{}).Where("id = ? AND status = ?", a.ID, from).Updates(map[string]any{
-			"status": a.Status, "confirmed_at": a.ConfirmedAt, "cancelled_at": a.CancelledAt, "updated_at": a.UpdatedAt,
-		})
-		n = res.RowsAffected
-		return res.Error
+		res, err := s.execRaw(db, "UPDATE appointments SET cancelled_at = ?, confirmed_at = ?, status = ?, updated_at = ? WHERE id = ? AND status = ?",
+			a.CancelledAt, a.ConfirmedAt, string(a.Status), a.UpdatedAt, a.ID, string(from))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store: appointment %d status: %w", a.ID, err)

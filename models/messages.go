@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -49,19 +50,55 @@ func (s *Store) CreateMessages(ctx context.Context, ms []*Message) error {
 // (all kinds when none is given) by id, locked for update on PostgreSQL
 // when lock is set.
 func (s *Store) AppointmentMessages(ctx context.Context, appointmentID uint, lock bool, kinds ...string) ([]*Message, error) {
-	db := s.conn(ctx)
-	if lock {
-		db = db.Scopes(s.forUpdate)
-	}
-	db = db.Where("appointment_id = ?", appointmentID)
-	if len(kinds) > 0 {
-		db = db.Where("kind IN ?", kinds)
-	}
-	var rows []*Message
-	if err := db.Order("id").Find(&rows).Error; err != nil {
+	rows, err := s.appointmentMessages(ctx, appointmentID, lock, kinds)
+	if err != nil {
 		return nil, fmt.Errorf("store: messages of appointment %d: %w", appointmentID, Classify(err))
 	}
 	return rows, nil
+}
+
+// appointmentMessages is AppointmentMessages run past GORM (see execRaw):
+// every replan reads them.
+func (s *Store) appointmentMessages(ctx context.Context, appointmentID uint, lock bool, kinds []string) ([]*Message, error) {
+	if err := s.messagesVisible(ctx); err != nil {
+		return nil, err
+	}
+	var q strings.Builder
+	args := make([]any, 0, 1+len(kinds))
+	q.WriteString("SELECT " + messageColumns + " FROM messages WHERE appointment_id = ?")
+	args = append(args, appointmentID)
+	if len(kinds) > 0 {
+		q.WriteString(" AND kind IN (")
+		for i, k := range kinds {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteByte('?')
+			args = append(args, k)
+		}
+		q.WriteByte(')')
+	}
+	q.WriteString(" ORDER BY id")
+	if lock && s.driver == DriverPostgres {
+		q.WriteString(" FOR UPDATE")
+	}
+	rs, err := s.queryRaw(s.conn(ctx), q.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rs.Close() }()
+	var rows []*Message
+	for rs.Next() {
+		m := new(Message)
+		if err := scanMessage(rs, m); err != nil {
+			return nil, err
+		}
+		rows = append(rows, m)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	return rows, rs.Close()
 }
 
 // MessagesBySendTime returns an appointment's messages in the order they
