@@ -22,8 +22,68 @@ func (s *Store) LockMessage(ctx context.Context, id uint) (*Message, error) {
 
 // CreateMessage inserts m.
 func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
-	if err := create(ctx, s, m); err != nil {
+	err := s.write(ctx, func(db *gorm.DB) error {
+		if m.ID != 0 {
+			return db.Create(m).Error // an id of its own: as GORM writes it
+		}
+		return s.insertMessage(ctx, db, m)
+	})
+	if err != nil {
 		return fmt.Errorf("store: create %s message: %w", m.Kind, err)
+	}
+	return nil
+}
+
+// insertMessageSQL inserts every column of a message but its id, in the
+// order insertMessage gives them.
+const insertMessageSQL = `INSERT INTO messages (uuid, appointment_id, patient_id, rule_id, rule_name, kind, "to", body, status, send_at,
+reason, planned_because, attempts, lease_until, sent_at, delivered_at, provider_message_id, campaign_id, parts, cost,
+provider_state, error_code, created_by_id, in_doubt, created_at, updated_at, language, fallback_from, moved_from, move_reason)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`
+
+// insertMessage inserts m and sets its id, past GORM (see execRaw): every
+// answer to a reply is one. It writes what GORM's Create writes (a zero
+// creation or update time becomes the store's now; every column with a
+// default defaults to its zero value), and notes the patient messaged in
+// the transaction, as GORM's callbacks do (see trackInserts).
+func (s *Store) insertMessage(ctx context.Context, db *gorm.DB, m *Message) error {
+	if m.CreatedAt.IsZero() || m.UpdatedAt.IsZero() {
+		now := db.NowFunc()
+		if m.CreatedAt.IsZero() {
+			m.CreatedAt = now
+		}
+		if m.UpdatedAt.IsZero() {
+			m.UpdatedAt = now
+		}
+	}
+	rows, err := s.queryRaw(db, insertMessageSQL, m.UUID, m.AppointmentID, m.PatientID, m.RuleID, m.RuleName, m.Kind,
+		m.To, m.Body, string(m.Status), m.SendAt, m.Reason, m.PlannedBecause, m.Attempts, m.LeaseUntil, m.SentAt,
+		m.DeliveredAt, m.ProviderID, m.CampaignID, m.Parts, m.Cost, m.ProviderState, m.ErrorCode, m.CreatedByID,
+		m.InDoubt, m.CreatedAt, m.UpdatedAt, m.Language, m.FallbackFrom, m.MovedFrom, m.MoveReason)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rows.Close() }()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return fmt.Errorf("insert message: no id returned")
+	}
+	var id uint
+	if err := rows.Scan(&id); err != nil {
+		return err
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	m.ID = id
+	if st := s.txOf(ctx); st != nil && m.PatientID != nil {
+		root := st.root()
+		if root.messaged == nil {
+			root.messaged = map[uint]bool{}
+		}
+		root.messaged[*m.PatientID] = true
 	}
 	return nil
 }
