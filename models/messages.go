@@ -252,13 +252,29 @@ func (s *Store) ReschedulePlanned(ctx context.Context, m *Message, now time.Time
 // EndPlanned ends a planned message with status and reason; it is
 // ErrConflict when the message is no longer planned.
 func (s *Store) EndPlanned(ctx context.Context, id uint, status MessageStatus, reason string, now time.Time) error {
-	ok, err := s.updateMessage(ctx, id, "status = ?", []any{MsgPlanned}, map[string]any{
-		"status": status, "reason": Clip(reason, 500), "lease_until": nil, "updated_at": DBTime(now),
+	// Past GORM (see execRaw): a replan that cancels reminders runs it
+	// for each.
+	var n int64
+	err := s.write(ctx, func(db *gorm.DB) error {
+		if err := s.messagesVisible(ctx); err != nil {
+			return err
+		}
+		res, err := s.execRaw(db, "UPDATE messages SET lease_until = NULL, reason = ?, status = ?, updated_at = ? WHERE id = ? AND status = ?",
+			Clip(reason, 500), string(status), DBTime(now), id, string(MsgPlanned))
+		s.messagesChanged(ctx)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
 	})
-	if err == nil && !ok {
-		err = messageChanged(id)
+	if err != nil {
+		return fmt.Errorf("store: update message %d: %w", id, err)
 	}
-	return err
+	if n != 1 {
+		return messageChanged(id)
+	}
+	return nil
 }
 
 // RenamePlannedReminders carries a rule's new name to its planned messages.
@@ -302,41 +318,69 @@ func (s *Store) ReminderTimes(ctx context.Context, patientID, except uint, from,
 		// it holds can be theirs.
 		return heldReminderTimes(st, nil, patientID, except, from.UTC(), to.UTC()), nil
 	}
-	var rows []struct {
-		SendAt time.Time
-		SentAt *time.Time
-	}
-	err := s.conn(context.WithValue(ctx, heldOKKey{}, true)).Model(&Message{}).Select("send_at, sent_at").
-		Where("patient_id = ? AND kind = ? AND appointment_id <> ? AND status IN ? AND send_at >= ? AND send_at < ?",
-			patientID, KindReminder, except, countedReminderStatuses, from.UTC(), to.UTC()).
-		Find(&rows).Error
+	// Past GORM (see execRaw): every replan of an active appointment
+	// runs it. The held reminders are added below.
+	out, err := s.reminderTimes(ctx, patientID, except, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("store: reminder times: %w", Classify(err))
-	}
-	out := make([]time.Time, 0, len(rows))
-	for _, r := range rows {
-		if r.SentAt != nil {
-			out = append(out, *r.SentAt)
-		} else {
-			out = append(out, r.SendAt)
-		}
 	}
 	// The reminders held for a later insert count too (HoldMessages).
 	return heldReminderTimes(st, out, patientID, except, from.UTC(), to.UTC()), nil
 }
 
+// reminderTimesSQL reads the send and sent times of reminderTimes.
+var reminderTimesSQL = `SELECT send_at, sent_at FROM messages WHERE patient_id = ? AND kind = ? AND appointment_id <> ?
+AND status IN ` + marks(len(countedReminderStatuses)) + ` AND send_at >= ? AND send_at < ?`
+
+// reminderTimes is the part of ReminderTimes read from the database.
+func (s *Store) reminderTimes(ctx context.Context, patientID, except uint, from, to time.Time) ([]time.Time, error) {
+	args := make([]any, 0, 5+len(countedReminderStatuses))
+	args = append(args, patientID, KindReminder, except)
+	for _, st := range countedReminderStatuses {
+		args = append(args, string(st))
+	}
+	args = append(args, from.UTC(), to.UTC())
+	rows, err := s.queryRaw(s.conn(ctx), reminderTimesSQL, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	out := []time.Time{}
+	for rows.Next() {
+		var sendAt time.Time
+		var sentAt *time.Time
+		if err := rows.Scan(&sendAt, &sentAt); err != nil {
+			return nil, err
+		}
+		if sentAt != nil {
+			out = append(out, *sentAt)
+		} else {
+			out = append(out, sendAt)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, rows.Close()
+}
+
+// appointmentsWithSkippedSQL reads the ids of AppointmentsWithSkipped.
+var appointmentsWithSkippedSQL = `SELECT DISTINCT appointment_id FROM messages
+WHERE patient_id = ? AND kind = ? AND status = ? AND appointment_id <> ? AND reason LIKE ?
+AND appointment_id IN (SELECT id FROM appointments WHERE patient_id = ? AND starts_at > ? AND status IN ` +
+	marks(len(ActiveStatuses)) + `) ORDER BY appointment_id`
+
 // AppointmentsWithSkipped returns, by id, the patient's upcoming active
 // appointments other than except that have a reminder skipped with a
 // reason starting with reasonPrefix (which must hold no LIKE wildcard).
 func (s *Store) AppointmentsWithSkipped(ctx context.Context, patientID, except uint, now time.Time, reasonPrefix string) ([]uint, error) {
-	db := s.conn(ctx)
-	var ids []uint
-	err := db.Model(&Message{}).Distinct("appointment_id").
-		Where("patient_id = ? AND kind = ? AND status = ? AND appointment_id <> ? AND reason LIKE ?",
-			patientID, KindReminder, MsgSkipped, except, reasonPrefix+"%").
-		Where("appointment_id IN (?)", db.Model(&Appointment{}).Select("id").
-			Where("patient_id = ? AND starts_at > ? AND status IN ?", patientID, now.UTC(), ActiveStatuses)).
-		Order("appointment_id").Pluck("appointment_id", &ids).Error
+	// Past GORM (see execRaw): every replan that cancels or moves a
+	// reminder runs it.
+	args := []any{patientID, KindReminder, string(MsgSkipped), except, reasonPrefix + "%", patientID, now.UTC()}
+	for _, st := range ActiveStatuses {
+		args = append(args, string(st))
+	}
+	ids, err := s.uintColumn(ctx, appointmentsWithSkippedSQL, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: appointments with skipped reminders: %w", Classify(err))
 	}
@@ -704,9 +748,9 @@ func (s *Store) AwaitingAnswer(ctx context.Context, number string, now time.Time
 // LastMessagedAppointment returns the appointment of the latest message
 // sent to number, 0 if none.
 func (s *Store) LastMessagedAppointment(ctx context.Context, number string) (uint, error) {
-	var ids []uint
-	err := s.conn(ctx).Model(&Message{}).Where(toNumber(number)).
-		Where("appointment_id IS NOT NULL").Order("id DESC").Limit(1).Pluck("appointment_id", &ids).Error
+	// Past GORM (see execRaw): every reply that goes to the inbox runs it.
+	ids, err := s.uintColumn(ctx, `SELECT appointment_id FROM messages WHERE "to" = ? AND appointment_id IS NOT NULL
+ORDER BY id DESC LIMIT 1`, number)
 	if err != nil {
 		return 0, fmt.Errorf("store: last messaged appointment: %w", Classify(err))
 	}
