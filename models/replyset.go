@@ -82,6 +82,36 @@ func (s *Store) AwaitingAnswers(ctx context.Context, patients map[string][]Patie
 	return out, nil
 }
 
+// PatientsWithOffers returns which of patientIDs have an offer of new
+// times, in any state, in one statement: for those without one,
+// LatestOffer is ErrNotFound until one is made.
+func (s *Store) PatientsWithOffers(ctx context.Context, patientIDs []uint) (map[uint]bool, error) {
+	out := map[uint]bool{}
+	if len(patientIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(patientIDs))
+	for i, id := range patientIDs {
+		args[i] = id
+	}
+	rows, err := s.queryRaw(s.conn(ctx), "SELECT DISTINCT patient_id FROM reschedule_offers WHERE patient_id IN "+marks(len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: patients with offers: %w", Classify(err))
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var id uint
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: patients with offers: %w", Classify(err))
+		}
+		out[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: patients with offers: %w", Classify(err))
+	}
+	return out, nil
+}
+
 // inboundColumns are the columns AddInbounds writes, in order.
 const inboundColumns = `provider_message_id, "from", "to", text, received_at, patient_id, appointment_id, intent, candidates, needs_attention, handled_by_id, handled_at, handled_note, created_at`
 

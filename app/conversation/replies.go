@@ -105,6 +105,38 @@ type replyCtx struct {
 	// for one statement at the end of its set (ApplyBatch) instead of one
 	// now.
 	decisions *decisions
+	// offers, when set, knows which patients of the set had an offer of
+	// new times when the set began (ApplyBatch).
+	offers *offersAhead
+}
+
+// offersAhead is which patients of a set of replies had an offer of new
+// times when the set began: a reply from a number none of whose patients
+// had one needs no look for the latest, until a reply of the set may have
+// made one (asked for another time, or picked one).
+type offersAhead struct {
+	had   map[uint]bool
+	stale bool
+}
+
+// none reports whether none of ids can have an offer.
+func (o *offersAhead) none(ids []uint) bool {
+	if o == nil || o.stale {
+		return false
+	}
+	for _, id := range ids {
+		if o.had[id] {
+			return false
+		}
+	}
+	return true
+}
+
+// mayOffer notes that an offer may be made from here on.
+func (o *offersAhead) mayOffer() {
+	if o != nil {
+		o.stale = true
+	}
 }
 
 // decisions are the latest decisions saved about the inbound messages of
@@ -498,6 +530,7 @@ func (s *Service) applyIntent(ctx context.Context, rc *replyCtx, intent reply.In
 // appointment a (acknowledged by SMS, or answered with offers at once) and
 // leaves the message in the inbox, labelled, so staff offer new times.
 func (s *Service) requestAnotherTime(ctx context.Context, rc *replyCtx, a models.Appointment) error {
+	rc.offers.mayOffer()
 	_, err := s.reschedule.Request(ctx, models.PatientActor(), a.ID, reschedule.SourceSMS)
 	var bt *models.ErrBadTransition
 	if errors.As(err, &bt) {
@@ -524,6 +557,9 @@ func (s *Service) replyPick(ctx context.Context, rc *replyCtx) (bool, error) {
 	ids := make([]uint, len(rc.patients))
 	for i := range rc.patients {
 		ids[i] = rc.patients[i].ID
+	}
+	if rc.offers.none(ids) {
+		return false, nil
 	}
 	o, err := s.reschedule.Latest(ctx, ids)
 	if errors.Is(err, models.ErrNotFound) {
@@ -561,6 +597,7 @@ func (s *Service) replyPick(ctx context.Context, rc *replyCtx) (bool, error) {
 	if a.Status != models.RescheduleRequested || !o.OpenAt(rc.now) {
 		return true, s.toInbox(ctx, rc, []models.Appointment{*a}, "picked a time from an offer that has expired")
 	}
+	rc.offers.mayOffer()
 	out, err := s.reschedule.Pick(ctx, models.PatientActor(), a.ID, n)
 	var bt *models.ErrBadTransition
 	switch {
