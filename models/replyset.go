@@ -138,18 +138,36 @@ func (s *Store) AddInbounds(ctx context.Context, ins []*InboundMessage) ([]bool,
 		at[in.ProviderID] = i
 	}
 	sql.WriteString(" ON CONFLICT (provider_message_id) DO NOTHING RETURNING id, provider_message_id")
-	var rows []struct {
-		ID                uint
-		ProviderMessageID string
-	}
-	err := s.write(ctx, func(db *gorm.DB) error { return db.Raw(sql.String(), args...).Scan(&rows).Error })
+	// Past GORM (see execRaw): GORM walked all 14 arguments of every row
+	// to build the statement. Its callbacks took the statement for one on
+	// messages (the table's name holds the word), and so does this.
+	err := s.write(ctx, func(db *gorm.DB) error {
+		if err := s.messagesVisible(ctx); err != nil {
+			return err
+		}
+		s.messagesChanged(ctx)
+		rows, err := s.queryRaw(db, sql.String(), args...)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = rows.Close() }()
+		for rows.Next() {
+			var id uint
+			var ref string
+			if err := rows.Scan(&id, &ref); err != nil {
+				return err
+			}
+			if i, ok := at[ref]; ok {
+				ins[i].ID, added[i] = id, true
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return rows.Close()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: add inbound messages: %w", err)
-	}
-	for _, r := range rows {
-		if i, ok := at[r.ProviderMessageID]; ok {
-			ins[i].ID, added[i] = r.ID, true
-		}
 	}
 	return added, nil
 }
@@ -160,6 +178,12 @@ func (s *Store) AddInbounds(ctx context.Context, ins []*InboundMessage) ([]bool,
 // must differ.
 func (s *Store) SaveInboundDecisions(ctx context.Context, ins []InboundMessage) error {
 	err := s.write(ctx, func(db *gorm.DB) error {
+		// As for AddInbounds, GORM's callbacks took this for a statement
+		// on messages.
+		if err := s.messagesVisible(ctx); err != nil {
+			return err
+		}
+		s.messagesChanged(ctx)
 		row := "(" + s.cast("bigint") + "," + s.cast("bigint") + "," + s.cast("bigint") + "," +
 			s.cast("text") + "," + s.cast("text") + "," + s.cast("boolean") + ")"
 		for start := 0; start < len(ins); start += setChunk {
