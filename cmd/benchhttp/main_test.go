@@ -83,3 +83,16 @@ func TestParseCPUTime(t *testing.T) {
 		t.Fatalf("parseCPUTime(garbage) = %s, want 0", got)
 	}
 }
+
+func TestPollWaitGrowsWithTheWaitAndIsCapped(t *testing.T) {
+	for _, c := range []struct{ elapsed, want time.Duration }{
+		{0, 20 * time.Millisecond},
+		{time.Second, 120 * time.Millisecond},
+		{5 * time.Second, 520 * time.Millisecond},
+		{time.Minute, time.Second},
+	} {
+		if got := pollWait(c.elapsed); got != c.want {
+			t.Errorf("pollWait(%v) = %v, want %v", c.elapsed, got, c.want)
+		}
+	}
+}
