@@ -26,7 +26,25 @@ func (s *Store) Appointment(ctx context.Context, id uint) (*Appointment, error) 
 // update on PostgreSQL (its patient, location and provider are read
 // without a lock).
 func (s *Store) LockAppointment(ctx context.Context, id uint) (*Appointment, error) {
+	if a, ok := ctx.Value(currentAppointmentKey{}).(*Appointment); ok && a.ID == id && s.txOf(ctx) != nil {
+		c := *a
+		return &c, nil
+	}
 	return s.appointment(ctx, id, true)
+}
+
+type currentAppointmentKey struct{}
+
+// WithCurrentAppointment returns ctx carrying a (with its Patient,
+// Location, Provider and type) as it stands, locked, in the transaction
+// ctx carries: LockAppointment of a.ID in that transaction returns a copy
+// of it instead of reading the row again. It is for a caller that has just
+// written the change it made to a and hands ctx to work that changes
+// neither a nor what it carries (a replan after a change of status: the
+// reply that confirms used to read the appointment it had locked a
+// moment before).
+func WithCurrentAppointment(ctx context.Context, a *Appointment) context.Context {
+	return context.WithValue(ctx, currentAppointmentKey{}, a)
 }
 
 func (s *Store) appointment(ctx context.Context, id uint, lock bool) (*Appointment, error) {

@@ -84,3 +84,57 @@ func TestAppointmentReadsAsGORMDoes(t *testing.T) {
 		}
 	})
 }
+
+// LockAppointment inside a transaction whose context carries the
+// appointment as it stands returns a copy of it, without reading; for
+// another id, or outside a transaction, it reads the row.
+func TestLockAppointmentTakesTheCurrentOne(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		loc := &models.Location{Name: "Main", TimeZone: "Europe/Berlin"}
+		if err := s.CreateLocation(ctx, loc); err != nil {
+			t.Fatal(err)
+		}
+		p := &models.Patient{FirstName: "Ann", Phone: "+491510000001"}
+		if err := s.CreatePatient(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
+		var as []*models.Appointment
+		for i := range 2 {
+			a := &models.Appointment{PatientID: p.ID, LocationID: loc.ID, StartsAt: start.Add(time.Duration(i) * time.Hour), DurationMinutes: 15, Status: models.Scheduled}
+			if err := s.CreateAppointment(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			as = append(as, a)
+		}
+		// What the caller says stands, told apart from the row by its notes.
+		cur := *as[0]
+		cur.Notes, cur.Patient = "as written", p
+		err := s.Tx(ctx, func(ctx context.Context) error {
+			ctx = models.WithCurrentAppointment(ctx, &cur)
+			got, err := s.LockAppointment(ctx, as[0].ID)
+			if err != nil {
+				return err
+			}
+			if got == &cur || got.Notes != "as written" {
+				t.Errorf("locked %+v: want a copy of the current one", got)
+			}
+			other, err := s.LockAppointment(ctx, as[1].ID)
+			if err != nil {
+				return err
+			}
+			if other.ID != as[1].ID || other.Patient == nil || other.Patient.ID != p.ID {
+				t.Errorf("other appointment %+v: want it read", other)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.LockAppointment(models.WithCurrentAppointment(ctx, &cur), as[0].ID)
+		if err != nil || got.Notes != "" {
+			t.Errorf("outside a transaction: %+v, %v; want the row", got, err)
+		}
+	})
+}
