@@ -74,3 +74,35 @@ func scanAppointmentWithPatient(rows *sql.Rows) (*Appointment, sql.Null[uint], e
 	p.OptOutSource, p.ExternalID, p.CreatedAt, p.UpdatedAt = source.V, pExternal.V, pCreated.V, pUpdated.V
 	return a, patientID, nil
 }
+
+// appointmentColumns are the columns of appointments in the order
+// scanAppointment reads them.
+const appointmentColumns = `id, patient_id, location_id, provider_id, starts_at, duration_minutes, notes, status,
+confirmed_at, cancelled_at, external_id, appointment_type_id, created_at, updated_at`
+
+// queryAppointments runs q, which selects appointmentColumns, past GORM
+// and returns its rows, without relations.
+func (s *Store) queryAppointments(ctx context.Context, q string, args ...any) ([]Appointment, error) {
+	rows, err := s.queryRaw(s.conn(ctx), q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var out []Appointment
+	for rows.Next() {
+		var a Appointment
+		var notes, externalID sql.Null[string]
+		var created, updated sql.Null[time.Time]
+		err := rows.Scan(&a.ID, &a.PatientID, &a.LocationID, &a.ProviderID, &a.StartsAt, &a.DurationMinutes,
+			&notes, &a.Status, &a.ConfirmedAt, &a.CancelledAt, &externalID, &a.AppointmentTypeID, &created, &updated)
+		if err != nil {
+			return nil, err
+		}
+		a.Notes, a.ExternalID, a.CreatedAt, a.UpdatedAt = notes.V, externalID.V, created.V, updated.V
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, rows.Close()
+}
