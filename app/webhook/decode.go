@@ -108,16 +108,16 @@ func handled(event string) bool {
 // *EnvelopeError; items are judged one by one (see the package doc, W3).
 // The items come back de-duplicated, in their order in the batch (the
 // order they are applied in).
-func decodeBatch(body []byte) (*batch, error) {
+func decodeBatch(body []byte) (batch, error) {
 	if !utf8.Valid(body) {
-		return nil, badEnvelope("body is not valid UTF-8")
+		return batch{}, badEnvelope("body is not valid UTF-8")
 	}
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
-		return nil, badEnvelope("body is empty")
+		return batch{}, badEnvelope("body is empty")
 	}
 	if trimmed[0] != '{' {
-		return nil, badEnvelope("body is not a JSON object")
+		return batch{}, badEnvelope("body is not a JSON object")
 	}
 	// One pass splits the envelope and its items; the items are decoded
 	// one by one below.
@@ -129,34 +129,34 @@ func decodeBatch(body []byte) (*batch, error) {
 	if err := json.Unmarshal(trimmed, &env); err != nil {
 		var te *json.UnmarshalTypeError
 		if !errors.As(err, &te) || te.Field != "data" {
-			return nil, badEnvelope("body is not valid JSON: %s", jsonReason(err))
+			return batch{}, badEnvelope("body is not valid JSON: %s", jsonReason(err))
 		}
 		dataNotArray = true
 	}
 	if isNull(env.Event) {
-		return nil, badEnvelope(`"event" is missing`)
+		return batch{}, badEnvelope(`"event" is missing`)
 	}
 	event, ok := plainString(env.Event)
 	if !ok {
 		if err := json.Unmarshal(env.Event, &event); err != nil {
-			return nil, badEnvelope(`"event" is not a string`)
+			return batch{}, badEnvelope(`"event" is not a string`)
 		}
 	}
 	event = strings.TrimSpace(event)
 	if !isEventName(event) {
-		return nil, badEnvelope(`"event" is not an event name`)
+		return batch{}, badEnvelope(`"event" is not an event name`)
 	}
 	if dataNotArray {
-		return nil, badEnvelope(`"data" is not an array`)
+		return batch{}, badEnvelope(`"data" is not an array`)
 	}
 	if env.Data == nil {
-		return nil, badEnvelope(`"data" is missing`)
+		return batch{}, badEnvelope(`"data" is missing`)
 	}
 	raws := env.Data
 	if len(raws) > MaxBatchItems {
-		return nil, &TooManyItemsError{Items: len(raws)}
+		return batch{}, &TooManyItemsError{Items: len(raws)}
 	}
-	b := &batch{event: event, items: make([]item, 0, len(raws))}
+	b := batch{event: event, items: make([]item, 0, len(raws))}
 	if len(raws) == 1 {
 		// Most batches hold one item: nothing to de-duplicate.
 		b.items = append(b.items, decodeItem(event, raws[0]))
@@ -187,6 +187,15 @@ func plainString(raw json.RawMessage) (s string, ok bool) {
 		if c == '\\' || c == '"' || c < 0x20 {
 			return "", false
 		}
+	}
+	// The names of the events applied come without a copy.
+	switch string(inner) {
+	case smscx.EventDLRUpdate:
+		return smscx.EventDLRUpdate, true
+	case smscx.EventReceiveSMS:
+		return smscx.EventReceiveSMS, true
+	case smscx.EventNewOptout:
+		return smscx.EventNewOptout, true
 	}
 	return string(inner), true
 }
