@@ -3,14 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"apptconfirm/models"
@@ -22,9 +21,10 @@ import (
 func runSustained(ctx context.Context, o options) error {
 	fmt.Printf("sustained: %d events/s offered for %s, single-event bodies: 70%% delivery reports, 25%% replies, 5%% opt-outs and clicks, about real seeded messages and patients (%d appointments)\n",
 		o.rate, o.sustainFor, o.seedCount)
-	fmt.Printf("lag = from the 200 of a delivery report about a real message to GET /api/v1/appointments/{id} showing it delivered (%d samples)\n\n", o.samples)
-	fmt.Printf("%-9s %-10s %9s %9s %9s %9s %8s %26s %8s  %s\n",
-		"database", "build", "offered/s", "acked/s", "p50", "p99", "non-200", "lag p50 / p99 / max", "peak RSS", "load (1/5/15 min)")
+	fmt.Printf("lag = from the 200 of a delivery report about a real message to GET /api/v1/appointments/{id} showing it delivered (%d samples)\n", o.samples)
+	fmt.Printf("cpu/event = CPU time (user + system) during the offer / events answered, of the server and of this sender\n\n")
+	fmt.Printf("%-9s %-10s %9s %9s %9s %9s %8s %26s %8s %16s %s\n",
+		"database", "build", "offered/s", "acked/s", "p50", "p99", "non-200", "lag p50 / p99 / max", "peak RSS", "cpu/event srv/snd", "load (1/5/15 min)")
 	for _, db := range o.dbs {
 		for _, bin := range o.bins {
 			s, err := startServe(ctx, bin, db, o.pgDSN, o.seedCount, 1_000_000, o.keep)
@@ -41,12 +41,15 @@ func runSustained(ctx context.Context, o options) error {
 			lagCtx, stopLag := context.WithCancel(ctx)
 			lagDone := make(chan lagStats, 1)
 			go func() { lagDone <- measureLag(lagCtx, s, o.sustainFor) }()
+			serverCPU, senderCPU := s.cpuTime(), selfCPUTime()
 			res := offer(ctx, s.url+"/webhooks/smscx/"+secret, flood, o.rate, o.sustainFor)
+			serverCPU, senderCPU = s.cpuTime()-serverCPU, selfCPUTime()-senderCPU
 			lag := waitLag(lagDone, stopLag, 30*time.Second)
 			s.stop()
-			fmt.Printf("%-9s %-10s %9.0f %9.0f %9s %9s %8d %26s %6.0fMB  %s\n",
+			events := time.Duration(max(1, res.total))
+			fmt.Printf("%-9s %-10s %9.0f %9.0f %9s %9s %8d %26s %6.0fMB %8s / %-5s %s\n",
 				db, bin.name, res.offered, res.acked, ms(res.p50), ms(res.p99), res.non200, lag.String(),
-				float64(s.peakRSS.Load())/(1<<20), load)
+				float64(s.peakRSS.Load())/(1<<20), us(serverCPU/events), us(senderCPU/events), load)
 			if res.late > 0 {
 				fmt.Printf("  (%d events due were not offered: all %d connections were waiting for answers, so the server took less than the rate)\n", res.late, workers)
 			}
@@ -59,9 +62,9 @@ func runSustained(ctx context.Context, o options) error {
 const workers = 256
 
 type offerResult struct {
-	offered, acked float64
-	p50, p99       time.Duration
-	non200, late   int64
+	offered, acked      float64
+	p50, p99            time.Duration
+	non200, late, total int64
 }
 
 // offer sends rate events per second for d from an open-loop sender: events
@@ -69,9 +72,6 @@ type offerResult struct {
 // connections sends them.
 func offer(ctx context.Context, url string, targets []models.LoadTarget, rate int, d time.Duration) offerResult {
 	jobs := make(chan string, rate)
-	tr := &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	defer tr.CloseIdleConnections()
 	var acked, non200, late atomic.Int64
 	var mu sync.Mutex
 	var lats []time.Duration
@@ -81,16 +81,15 @@ func offer(ctx context.Context, url string, targets []models.LoadTarget, rate in
 		go func() {
 			defer wg.Done()
 			var mine []time.Duration
+			poster, err := newRawPoster(url, 30*time.Second)
+			if err != nil {
+				panic(err) // url is built by runSustained
+			}
+			defer poster.close()
 			for body := range jobs {
 				t0 := time.Now()
-				resp, err := client.Post(url, "application/json", strings.NewReader(body))
-				if err != nil {
-					non200.Add(1)
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				_ = resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
+				status, err := poster.post(body)
+				if err != nil || status != http.StatusOK {
 					non200.Add(1)
 					continue
 				}
@@ -128,7 +127,7 @@ func offer(ctx context.Context, url string, targets []models.LoadTarget, rate in
 	// them waiting for answers) were never offered: counted apart.
 	r := offerResult{
 		offered: float64(sent-late.Load()) / d.Seconds(), acked: float64(acked.Load()) / elapsed.Seconds(),
-		non200: non200.Load(), late: late.Load(),
+		non200: non200.Load(), late: late.Load(), total: acked.Load() + non200.Load(),
 	}
 	if len(lats) > 0 {
 		r.p50, r.p99 = lats[len(lats)/2], lats[min(len(lats)-1, len(lats)*99/100)]
@@ -161,4 +160,13 @@ func mixedEvent(rng *rand.Rand, targets []models.LoadTarget, n int64) string {
 		return `{"event":"shortlink_hit","data":[{"hitId":` + strconv.FormatInt(n, 10) + `,"shortlinkId":"bVc","url":"https://en.ax/bVc/r2N","device":"mobile","browser":"Chrome","browserVersion":"110.0","os":"Android","osVersion":"13","brand":"Samsung","model":"S8","screenResolution":"1080x2220","acceptLanguage":"en-US","referrer":null,"ipAddress":"204.79.200.0","countryIso":"US","city":"Boston","datetime":"` +
 			now + `","phoneNumber":"` + t.To + `","campaignId":null,"groupId":null}]}`
 	}
+}
+
+// selfCPUTime is the CPU time (user and system) this process has used so far.
+func selfCPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

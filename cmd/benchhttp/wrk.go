@@ -196,7 +196,7 @@ func printLine(db string, conns int, name string, r wrkResult, ratio float64, la
 	}
 	cpu := "?"
 	if r.reqs > 0 && r.cpu > 0 {
-		cpu = fmt.Sprintf("%.0fµs", float64(r.cpu)/float64(time.Microsecond)/float64(r.reqs))
+		cpu = us(r.cpu / time.Duration(r.reqs))
 	}
 	fmt.Printf("%-9s %5d %-10s %10.0f %7s %9s %9s %8s %22s %6.0fMB %8s  %s\n",
 		db, conns, name, r.rps, ratioS, ms(r.p50), ms(r.p99), non, lagS, float64(rss)/(1<<20), cpu, load)
@@ -204,4 +204,9 @@ func printLine(db string, conns int, name string, r wrkResult, ratio float64, la
 
 func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + "ms"
+}
+
+// us formats d in whole microseconds.
+func us(d time.Duration) string {
+	return strconv.FormatInt(d.Microseconds(), 10) + "µs"
 }
