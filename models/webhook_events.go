@@ -151,17 +151,37 @@ func (p *preparedWebhookInsert) prepare(ctx context.Context, db *sql.DB) (*sql.S
 	return p.stmt, nil
 }
 
+// pendingWebhookSQL lists unprocessed webhook events past an id, oldest
+// first.
+const pendingWebhookSQL = "SELECT id, event, raw, received_at FROM webhook_events WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?"
+
 // PendingWebhookEvents returns up to limit stored events not yet processed
 // with an id above after, oldest first (id, event, raw and received_at).
+// The four columns are scanned by hand: the processor reads every stored
+// event through here, and GORM's reflection took half the time of a page.
 func (s *Store) PendingWebhookEvents(ctx context.Context, after uint, limit int) ([]WebhookEvent, error) {
-	var page []WebhookEvent
-	err := s.conn(ctx).Select("id", "event", "raw", "received_at").
-		Where("processed_at IS NULL AND id > ?", after).
-		Order("id").Limit(limit).Find(&page).Error
+	page, err := s.pendingWebhookEvents(ctx, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending webhook events: %w", Classify(err))
 	}
 	return page, nil
+}
+
+func (s *Store) pendingWebhookEvents(ctx context.Context, after uint, limit int) ([]WebhookEvent, error) {
+	rows, err := s.conn(ctx).Raw(pendingWebhookSQL, after, limit).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var page []WebhookEvent
+	for rows.Next() {
+		var e WebhookEvent
+		if err := rows.Scan(&e.ID, &e.Event, &e.Raw, &e.ReceivedAt); err != nil {
+			return nil, err
+		}
+		page = append(page, e)
+	}
+	return page, rows.Err()
 }
 
 // WebhookEvent returns one stored webhook event, or ErrNotFound.

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"apptconfirm/models"
 )
@@ -65,7 +67,7 @@ func TestReceiptJSON(t *testing.T) {
 		{Event: "a.b:c-d_E9", Items: 1000, Stored: 0, Malformed: 3},
 		{Event: "x"},
 	} {
-		if !eventName.MatchString(rc.Event) {
+		if !isEventName(rc.Event) {
 			t.Fatalf("%q is not an accepted event name", rc.Event)
 		}
 		rec := httptest.NewRecorder()
@@ -81,4 +83,30 @@ func TestReceiptJSON(t *testing.T) {
 			t.Fatalf("Content-Type %q", ct)
 		}
 	}
+}
+
+// eventPattern is the event-name rule isEventName implements by hand.
+var eventPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,40}$`)
+
+// FuzzEventName: the envelope's event is read as the decoder reads it and
+// judged as the pattern judges it, whatever the string.
+func FuzzEventName(f *testing.F) {
+	for _, s := range []string{
+		`"dlr_update"`, `"a.b:c-d_E9"`, `""`, `" dlr_update "`, `"dlr\u005fupdate"`, `"a\"b"`,
+		`"` + strings.Repeat("x", 40) + `"`, `"` + strings.Repeat("x", 41) + `"`, `"é"`, `"a\nb"`, `"a/b"`, `5`, `null`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if got, want := isEventName(raw), eventPattern.MatchString(raw); got != want {
+			t.Fatalf("isEventName(%q) = %v, the pattern says %v", raw, got, want)
+		}
+		var want string
+		if !utf8.ValidString(raw) || json.Unmarshal([]byte(raw), &want) != nil {
+			return // decodeBatch reads only valid UTF-8 and valid JSON
+		}
+		if got, ok := plainString([]byte(raw)); ok && got != want {
+			t.Fatalf("plainString(%s) = %q, want %q", raw, got, want)
+		}
+	})
 }

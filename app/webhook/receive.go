@@ -121,7 +121,10 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	// Both sides are hashed first, so the comparison takes the same time
 	// whatever the length of the guess.
 	secret, _ := strings.CutPrefix(req.URL.Path, PathPrefix)
-	got := sha256.Sum256([]byte(secret))
+	// Copied into an array on the stack: a conversion would allocate for
+	// every request once the secret is longer than 32 bytes.
+	var buf [128]byte
+	got := sha256.Sum256(append(buf[:0], secret...))
 	if subtle.ConstantTimeCompare(got[:], r.secretHash[:]) != 1 || req.Method != http.MethodPost {
 		http.NotFound(w, req)
 		return
@@ -130,7 +133,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.tooLarge(w)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.maxBody))
+	body, err := r.readBody(w, req)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -142,6 +145,15 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	receipt, err := r.Ingest(ctx, body)
+	if err != nil {
+		r.refuse(ctx, w, err)
+		return
+	}
+	writeReceipt(w, receipt)
+}
+
+// refuse answers a request whose batch was not stored because of err.
+func (r *Receiver) refuse(ctx context.Context, w http.ResponseWriter, err error) {
 	var envErr *EnvelopeError
 	var many *TooManyItemsError
 	switch {
@@ -161,12 +173,24 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.log.WarnContext(ctx, "webhook not stored: database unavailable", slog.Any("err", err))
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "the event store is busy; retry later")
-	case err != nil:
+	default:
 		r.log.ErrorContext(ctx, "webhook not stored", slog.Any("err", err))
 		writeError(w, http.StatusInternalServerError, "internal", "the events could not be stored; retry later")
-	default:
-		writeReceipt(w, receipt)
 	}
+}
+
+// readBody reads a body of at most r.maxBody bytes. One of a declared
+// length (checked against the cap already) is read into a buffer of that
+// length: net/http never reads past the length it declared.
+func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, error) {
+	if n := req.ContentLength; n >= 0 && n <= r.maxBody {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(req.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(http.MaxBytesReader(w, req.Body, r.maxBody))
 }
 
 // writeReceipt answers 200 with receipt as JSON, written by hand: it is
@@ -184,7 +208,8 @@ func writeReceipt(w http.ResponseWriter, rc Receipt) {
 	b = append(b, `,"malformed":`...)
 	b = strconv.AppendInt(b, int64(rc.Malformed), 10)
 	b = append(b, '}')
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	// A canonical name: Set would check it again.
+	w.Header()["Content-Type"] = []string{"application/json; charset=utf-8"}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
 }
@@ -244,17 +269,26 @@ func (r *Receiver) Ingest(ctx context.Context, body []byte) (Receipt, error) {
 		return receipt, nil
 	}
 	now := r.now().UTC().Truncate(time.Microsecond)
+	// processed is now on the heap, made only for a batch that needs it:
+	// most batches have nothing to set aside.
+	var processed *time.Time
+	processedAt := func() *time.Time {
+		if processed == nil {
+			processed = new(now)
+		}
+		return processed
+	}
 	rows := make([]models.WebhookEvent, len(b.items))
 	for i, it := range b.items {
 		rows[i] = models.WebhookEvent{Event: b.event, DedupKey: it.key, Raw: it.raw, ReceivedAt: now}
 		switch {
 		case it.malformed != "":
 			receipt.Malformed++
-			rows[i].ProcessedAt = &now
+			rows[i].ProcessedAt = processedAt()
 			rows[i].Flagged = true
 			rows[i].Result = clip("malformed: "+it.malformed, 300)
 		case it.ignored:
-			rows[i].ProcessedAt = &now
+			rows[i].ProcessedAt = processedAt()
 			rows[i].Result = "ignored: event type not handled"
 		}
 	}

@@ -284,6 +284,33 @@ func TestBodyOverLimit(t *testing.T) {
 	e.mustPost(envelope("receive_sms", smsItem("+4915100000009", "small")))
 }
 
+// A body cut short of its Content-Length is unreadable (400) and stores
+// nothing; a chunked body within the cap is read whole.
+func TestBodyReadByItsLength(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	good := envelope("receive_sms", smsItem("+4915100000009", "yes"))
+	req := httptest.NewRequest(http.MethodPost, webhook.PathPrefix+testSecret, strings.NewReader(good[:len(good)-5]))
+	req.ContentLength = int64(len(good))
+	rec := httptest.NewRecorder()
+	e.recv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "unreadable_body") {
+		t.Fatalf("short body: %d %s", rec.Code, rec.Body)
+	}
+	if n := e.count(&models.WebhookEvent{}); n != 0 {
+		t.Fatalf("%d events stored from a short body", n)
+	}
+	req = httptest.NewRequest(http.MethodPost, webhook.PathPrefix+testSecret, strings.NewReader(good))
+	req.ContentLength = -1
+	rec = httptest.NewRecorder()
+	e.recv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("chunked body: %d %s", rec.Code, rec.Body)
+	}
+	if n := e.count(&models.WebhookEvent{}); n != 1 {
+		t.Fatalf("chunked body: %d events stored, want 1", n)
+	}
+}
+
 // The handler answers after the durable write and before the
 // processing: with the processor stuck, batches are still acknowledged.
 func TestAnswerDoesNotWaitForProcessing(t *testing.T) {
