@@ -26,16 +26,31 @@ func (s *Store) Appointment(ctx context.Context, id uint) (*Appointment, error) 
 // update on PostgreSQL (its patient, location and provider are read
 // without a lock).
 func (s *Store) LockAppointment(ctx context.Context, id uint) (*Appointment, error) {
+	if a, ok := ctx.Value(currentAppointmentKey{}).(*Appointment); ok && a.ID == id && s.txOf(ctx) != nil {
+		c := *a
+		return &c, nil
+	}
 	return s.appointment(ctx, id, true)
 }
 
+type currentAppointmentKey struct{}
+
+// WithCurrentAppointment returns ctx carrying a (with its Patient,
+// Location, Provider and type) as it stands, locked, in the transaction
+// ctx carries: LockAppointment of a.ID in that transaction returns a copy
+// of it instead of reading the row again. It is for a caller that has just
+// written the change it made to a and hands ctx to work that changes
+// neither a nor what it carries (a replan after a change of status: the
+// reply that confirms used to read the appointment it had locked a
+// moment before).
+func WithCurrentAppointment(ctx context.Context, a *Appointment) context.Context {
+	return context.WithValue(ctx, currentAppointmentKey{}, a)
+}
+
 func (s *Store) appointment(ctx context.Context, id uint, lock bool) (*Appointment, error) {
-	a, err := first[Appointment](ctx, s, "appointment", id, lock)
+	a, err := s.appointmentWithPatient(ctx, id, lock)
 	if err != nil {
 		return nil, err
-	}
-	if a.Patient, err = first[Patient](ctx, s, "patient", a.PatientID, false); err != nil {
-		return nil, fmt.Errorf("appointment %d: %w", id, err)
 	}
 	if a.Location, err = s.cachedLocation(ctx, a.LocationID); err != nil {
 		return nil, fmt.Errorf("appointment %d: %w", id, err)
@@ -104,12 +119,15 @@ func (s *Store) SaveAppointment(ctx context.Context, a *Appointment) error {
 // ErrConflict when it is not (another change got there first).
 func (s *Store) SetAppointmentStatus(ctx context.Context, a *Appointment, from AppointmentStatus) error {
 	var n int64
+	// Past GORM (see execRaw): every reply that confirms or cancels runs it.
 	err := s.write(ctx, func(db *gorm.DB) error {
-		res := db.Model(&Appointment{}).Where("id = ? AND status = ?", a.ID, from).Updates(map[string]any{
-			"status": a.Status, "confirmed_at": a.ConfirmedAt, "cancelled_at": a.CancelledAt, "updated_at": a.UpdatedAt,
-		})
-		n = res.RowsAffected
-		return res.Error
+		res, err := s.execRaw(db, "UPDATE appointments SET cancelled_at = ?, confirmed_at = ?, status = ?, updated_at = ? WHERE id = ? AND status = ?",
+			a.CancelledAt, a.ConfirmedAt, string(a.Status), a.UpdatedAt, a.ID, string(from))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store: appointment %d status: %w", a.ID, err)

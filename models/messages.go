@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -21,8 +22,68 @@ func (s *Store) LockMessage(ctx context.Context, id uint) (*Message, error) {
 
 // CreateMessage inserts m.
 func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
-	if err := create(ctx, s, m); err != nil {
+	err := s.write(ctx, func(db *gorm.DB) error {
+		if m.ID != 0 {
+			return db.Create(m).Error // an id of its own: as GORM writes it
+		}
+		return s.insertMessage(ctx, db, m)
+	})
+	if err != nil {
 		return fmt.Errorf("store: create %s message: %w", m.Kind, err)
+	}
+	return nil
+}
+
+// insertMessageSQL inserts every column of a message but its id, in the
+// order insertMessage gives them.
+const insertMessageSQL = `INSERT INTO messages (uuid, appointment_id, patient_id, rule_id, rule_name, kind, "to", body, status, send_at,
+reason, planned_because, attempts, lease_until, sent_at, delivered_at, provider_message_id, campaign_id, parts, cost,
+provider_state, error_code, created_by_id, in_doubt, created_at, updated_at, language, fallback_from, moved_from, move_reason)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`
+
+// insertMessage inserts m and sets its id, past GORM (see execRaw): every
+// answer to a reply is one. It writes what GORM's Create writes (a zero
+// creation or update time becomes the store's now; every column with a
+// default defaults to its zero value), and notes the patient messaged in
+// the transaction, as GORM's callbacks do (see trackInserts).
+func (s *Store) insertMessage(ctx context.Context, db *gorm.DB, m *Message) error {
+	if m.CreatedAt.IsZero() || m.UpdatedAt.IsZero() {
+		now := db.NowFunc()
+		if m.CreatedAt.IsZero() {
+			m.CreatedAt = now
+		}
+		if m.UpdatedAt.IsZero() {
+			m.UpdatedAt = now
+		}
+	}
+	rows, err := s.queryRaw(db, insertMessageSQL, m.UUID, m.AppointmentID, m.PatientID, m.RuleID, m.RuleName, m.Kind,
+		m.To, m.Body, string(m.Status), m.SendAt, m.Reason, m.PlannedBecause, m.Attempts, m.LeaseUntil, m.SentAt,
+		m.DeliveredAt, m.ProviderID, m.CampaignID, m.Parts, m.Cost, m.ProviderState, m.ErrorCode, m.CreatedByID,
+		m.InDoubt, m.CreatedAt, m.UpdatedAt, m.Language, m.FallbackFrom, m.MovedFrom, m.MoveReason)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rows.Close() }()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return fmt.Errorf("insert message: no id returned")
+	}
+	var id uint
+	if err := rows.Scan(&id); err != nil {
+		return err
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	m.ID = id
+	if st := s.txOf(ctx); st != nil && m.PatientID != nil {
+		root := st.root()
+		if root.messaged == nil {
+			root.messaged = map[uint]bool{}
+		}
+		root.messaged[*m.PatientID] = true
 	}
 	return nil
 }
@@ -49,19 +110,55 @@ func (s *Store) CreateMessages(ctx context.Context, ms []*Message) error {
 // (all kinds when none is given) by id, locked for update on PostgreSQL
 // when lock is set.
 func (s *Store) AppointmentMessages(ctx context.Context, appointmentID uint, lock bool, kinds ...string) ([]*Message, error) {
-	db := s.conn(ctx)
-	if lock {
-		db = db.Scopes(s.forUpdate)
-	}
-	db = db.Where("appointment_id = ?", appointmentID)
-	if len(kinds) > 0 {
-		db = db.Where("kind IN ?", kinds)
-	}
-	var rows []*Message
-	if err := db.Order("id").Find(&rows).Error; err != nil {
+	rows, err := s.appointmentMessages(ctx, appointmentID, lock, kinds)
+	if err != nil {
 		return nil, fmt.Errorf("store: messages of appointment %d: %w", appointmentID, Classify(err))
 	}
 	return rows, nil
+}
+
+// appointmentMessages is AppointmentMessages run past GORM (see execRaw):
+// every replan reads them.
+func (s *Store) appointmentMessages(ctx context.Context, appointmentID uint, lock bool, kinds []string) ([]*Message, error) {
+	if err := s.messagesVisible(ctx); err != nil {
+		return nil, err
+	}
+	var q strings.Builder
+	args := make([]any, 0, 1+len(kinds))
+	q.WriteString("SELECT " + messageColumns + " FROM messages WHERE appointment_id = ?")
+	args = append(args, appointmentID)
+	if len(kinds) > 0 {
+		q.WriteString(" AND kind IN (")
+		for i, k := range kinds {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteByte('?')
+			args = append(args, k)
+		}
+		q.WriteByte(')')
+	}
+	q.WriteString(" ORDER BY id")
+	if lock && s.driver == DriverPostgres {
+		q.WriteString(" FOR UPDATE")
+	}
+	rs, err := s.queryRaw(s.conn(ctx), q.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rs.Close() }()
+	var rows []*Message
+	for rs.Next() {
+		m := new(Message)
+		if err := scanMessage(rs, m); err != nil {
+			return nil, err
+		}
+		rows = append(rows, m)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	return rows, rs.Close()
 }
 
 // MessagesBySendTime returns an appointment's messages in the order they
@@ -155,13 +252,29 @@ func (s *Store) ReschedulePlanned(ctx context.Context, m *Message, now time.Time
 // EndPlanned ends a planned message with status and reason; it is
 // ErrConflict when the message is no longer planned.
 func (s *Store) EndPlanned(ctx context.Context, id uint, status MessageStatus, reason string, now time.Time) error {
-	ok, err := s.updateMessage(ctx, id, "status = ?", []any{MsgPlanned}, map[string]any{
-		"status": status, "reason": Clip(reason, 500), "lease_until": nil, "updated_at": DBTime(now),
+	// Past GORM (see execRaw): a replan that cancels reminders runs it
+	// for each.
+	var n int64
+	err := s.write(ctx, func(db *gorm.DB) error {
+		if err := s.messagesVisible(ctx); err != nil {
+			return err
+		}
+		res, err := s.execRaw(db, "UPDATE messages SET lease_until = NULL, reason = ?, status = ?, updated_at = ? WHERE id = ? AND status = ?",
+			Clip(reason, 500), string(status), DBTime(now), id, string(MsgPlanned))
+		s.messagesChanged(ctx)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
 	})
-	if err == nil && !ok {
-		err = messageChanged(id)
+	if err != nil {
+		return fmt.Errorf("store: update message %d: %w", id, err)
 	}
-	return err
+	if n != 1 {
+		return messageChanged(id)
+	}
+	return nil
 }
 
 // RenamePlannedReminders carries a rule's new name to its planned messages.
@@ -205,41 +318,69 @@ func (s *Store) ReminderTimes(ctx context.Context, patientID, except uint, from,
 		// it holds can be theirs.
 		return heldReminderTimes(st, nil, patientID, except, from.UTC(), to.UTC()), nil
 	}
-	var rows []struct {
-		SendAt time.Time
-		SentAt *time.Time
-	}
-	err := s.conn(context.WithValue(ctx, heldOKKey{}, true)).Model(&Message{}).Select("send_at, sent_at").
-		Where("patient_id = ? AND kind = ? AND appointment_id <> ? AND status IN ? AND send_at >= ? AND send_at < ?",
-			patientID, KindReminder, except, countedReminderStatuses, from.UTC(), to.UTC()).
-		Find(&rows).Error
+	// Past GORM (see execRaw): every replan of an active appointment
+	// runs it. The held reminders are added below.
+	out, err := s.reminderTimes(ctx, patientID, except, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("store: reminder times: %w", Classify(err))
-	}
-	out := make([]time.Time, 0, len(rows))
-	for _, r := range rows {
-		if r.SentAt != nil {
-			out = append(out, *r.SentAt)
-		} else {
-			out = append(out, r.SendAt)
-		}
 	}
 	// The reminders held for a later insert count too (HoldMessages).
 	return heldReminderTimes(st, out, patientID, except, from.UTC(), to.UTC()), nil
 }
 
+// reminderTimesSQL reads the send and sent times of reminderTimes.
+var reminderTimesSQL = `SELECT send_at, sent_at FROM messages WHERE patient_id = ? AND kind = ? AND appointment_id <> ?
+AND status IN ` + marks(len(countedReminderStatuses)) + ` AND send_at >= ? AND send_at < ?`
+
+// reminderTimes is the part of ReminderTimes read from the database.
+func (s *Store) reminderTimes(ctx context.Context, patientID, except uint, from, to time.Time) ([]time.Time, error) {
+	args := make([]any, 0, 5+len(countedReminderStatuses))
+	args = append(args, patientID, KindReminder, except)
+	for _, st := range countedReminderStatuses {
+		args = append(args, string(st))
+	}
+	args = append(args, from.UTC(), to.UTC())
+	rows, err := s.queryRaw(s.conn(ctx), reminderTimesSQL, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	out := []time.Time{}
+	for rows.Next() {
+		var sendAt time.Time
+		var sentAt *time.Time
+		if err := rows.Scan(&sendAt, &sentAt); err != nil {
+			return nil, err
+		}
+		if sentAt != nil {
+			out = append(out, *sentAt)
+		} else {
+			out = append(out, sendAt)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, rows.Close()
+}
+
+// appointmentsWithSkippedSQL reads the ids of AppointmentsWithSkipped.
+var appointmentsWithSkippedSQL = `SELECT DISTINCT appointment_id FROM messages
+WHERE patient_id = ? AND kind = ? AND status = ? AND appointment_id <> ? AND reason LIKE ?
+AND appointment_id IN (SELECT id FROM appointments WHERE patient_id = ? AND starts_at > ? AND status IN ` +
+	marks(len(ActiveStatuses)) + `) ORDER BY appointment_id`
+
 // AppointmentsWithSkipped returns, by id, the patient's upcoming active
 // appointments other than except that have a reminder skipped with a
 // reason starting with reasonPrefix (which must hold no LIKE wildcard).
 func (s *Store) AppointmentsWithSkipped(ctx context.Context, patientID, except uint, now time.Time, reasonPrefix string) ([]uint, error) {
-	db := s.conn(ctx)
-	var ids []uint
-	err := db.Model(&Message{}).Distinct("appointment_id").
-		Where("patient_id = ? AND kind = ? AND status = ? AND appointment_id <> ? AND reason LIKE ?",
-			patientID, KindReminder, MsgSkipped, except, reasonPrefix+"%").
-		Where("appointment_id IN (?)", db.Model(&Appointment{}).Select("id").
-			Where("patient_id = ? AND starts_at > ? AND status IN ?", patientID, now.UTC(), ActiveStatuses)).
-		Order("appointment_id").Pluck("appointment_id", &ids).Error
+	// Past GORM (see execRaw): every replan that cancels or moves a
+	// reminder runs it.
+	args := []any{patientID, KindReminder, string(MsgSkipped), except, reasonPrefix + "%", patientID, now.UTC()}
+	for _, st := range ActiveStatuses {
+		args = append(args, string(st))
+	}
+	ids, err := s.uintColumn(ctx, appointmentsWithSkippedSQL, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: appointments with skipped reminders: %w", Classify(err))
 	}
@@ -607,9 +748,9 @@ func (s *Store) AwaitingAnswer(ctx context.Context, number string, now time.Time
 // LastMessagedAppointment returns the appointment of the latest message
 // sent to number, 0 if none.
 func (s *Store) LastMessagedAppointment(ctx context.Context, number string) (uint, error) {
-	var ids []uint
-	err := s.conn(ctx).Model(&Message{}).Where(toNumber(number)).
-		Where("appointment_id IS NOT NULL").Order("id DESC").Limit(1).Pluck("appointment_id", &ids).Error
+	// Past GORM (see execRaw): every reply that goes to the inbox runs it.
+	ids, err := s.uintColumn(ctx, `SELECT appointment_id FROM messages WHERE "to" = ? AND appointment_id IS NOT NULL
+ORDER BY id DESC LIMIT 1`, number)
 	if err != nil {
 		return 0, fmt.Errorf("store: last messaged appointment: %w", Classify(err))
 	}

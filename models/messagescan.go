@@ -39,3 +39,39 @@ func (s *Store) messagesVisible(ctx context.Context) error {
 	}
 	return ErrMessagesHeld
 }
+
+// messagesChanged is, for a change to messages run past GORM, what GORM's
+// callbacks note (trackChanges): ReminderTimes can no longer follow the
+// transaction's messages from what it inserted.
+func (s *Store) messagesChanged(ctx context.Context) {
+	if st := s.txOf(ctx); st != nil {
+		st.root().unknown = true
+	}
+}
+
+// uintColumn runs q, a query on messages past GORM, and returns the
+// first column of its rows; NULLs are left out.
+func (s *Store) uintColumn(ctx context.Context, q string, args ...any) ([]uint, error) {
+	if err := s.messagesVisible(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.queryRaw(s.conn(ctx), q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var out []uint
+	for rows.Next() {
+		var v sql.Null[uint]
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		if v.Valid {
+			out = append(out, v.V)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, rows.Close()
+}

@@ -48,3 +48,11 @@ func (s *Store) rebind(q string) string {
 	}
 	return b.String()
 }
+
+// marks is a parenthesised list of n placeholders, for an IN.
+func marks(n int) string {
+	if n <= 0 {
+		return "(NULL)"
+	}
+	return "(" + strings.Repeat("?,", n-1) + "?)"
+}

@@ -58,18 +58,50 @@ func (s *Store) AwaitingAnswers(ctx context.Context, patients map[string][]Patie
 		ids = append(ids, id)
 	}
 	// A message of an asking kind must have left us for the number of the
-	// appointment's patient.
-	const asked = `EXISTS (SELECT 1 FROM messages JOIN patients ON patients.id = appointments.patient_id
+	// appointment's patient. Run past GORM (see execRaw): with the short
+	// sets of a mixed stream, it runs for a few replies each time.
+	if err := s.messagesVisible(ctx); err != nil {
+		return nil, fmt.Errorf("store: appointments awaiting an answer: %w", err)
+	}
+	var q strings.Builder
+	args := make([]any, 0, len(ActiveStatuses)+1+len(ids)+len(askingKinds)+len(sentStatuses))
+	q.WriteString("SELECT " + appointmentColumns + " FROM appointments WHERE status IN " + marks(len(ActiveStatuses)) +
+		" AND starts_at > ? AND patient_id IN " + marks(len(ids)) +
+		` AND EXISTS (SELECT 1 FROM messages JOIN patients ON patients.id = appointments.patient_id
 		WHERE messages.appointment_id = appointments.id AND messages."to" = patients.phone
-		AND messages.kind IN ? AND (messages.sent_at IS NOT NULL OR messages.status IN ?))`
-	var as []Appointment
-	err := s.conn(ctx).Where("status IN ? AND starts_at > ?", ActiveStatuses, now.UTC()).
-		Where("patient_id IN ?", ids).
-		Where(asked, askingKinds, sentStatuses).
-		Preload("Provider").
-		Order("starts_at, id").Find(&as).Error
+		AND messages.kind IN ` + marks(len(askingKinds)) + " AND (messages.sent_at IS NOT NULL OR messages.status IN " +
+		marks(len(sentStatuses)) + ")) ORDER BY starts_at, id")
+	for _, st := range ActiveStatuses {
+		args = append(args, string(st))
+	}
+	args = append(args, now.UTC())
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	for _, k := range askingKinds {
+		args = append(args, k)
+	}
+	for _, st := range sentStatuses {
+		args = append(args, string(st))
+	}
+	as, err := s.queryAppointments(ctx, q.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: appointments awaiting an answer: %w", Classify(err))
+	}
+	var providerIDs []uint
+	for _, a := range as {
+		if a.ProviderID != nil {
+			providerIDs = append(providerIDs, *a.ProviderID)
+		}
+	}
+	providers, err := byIDs(ctx, s, providerIDs, func(p *Provider) uint { return p.ID })
+	if err != nil {
+		return nil, fmt.Errorf("store: appointments awaiting an answer: %w", err)
+	}
+	for i := range as {
+		if as[i].ProviderID != nil {
+			as[i].Provider = providers[*as[i].ProviderID]
+		}
 	}
 	for _, a := range as {
 		p := *byID[a.PatientID]
@@ -78,6 +110,36 @@ func (s *Store) AwaitingAnswers(ctx context.Context, patients map[string][]Patie
 			return nil, fmt.Errorf("store: appointments awaiting an answer: %w", err)
 		}
 		out[p.Phone] = append(out[p.Phone], a)
+	}
+	return out, nil
+}
+
+// PatientsWithOffers returns which of patientIDs have an offer of new
+// times, in any state, in one statement: for those without one,
+// LatestOffer is ErrNotFound until one is made.
+func (s *Store) PatientsWithOffers(ctx context.Context, patientIDs []uint) (map[uint]bool, error) {
+	out := map[uint]bool{}
+	if len(patientIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(patientIDs))
+	for i, id := range patientIDs {
+		args[i] = id
+	}
+	rows, err := s.queryRaw(s.conn(ctx), "SELECT DISTINCT patient_id FROM reschedule_offers WHERE patient_id IN "+marks(len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: patients with offers: %w", Classify(err))
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var id uint
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: patients with offers: %w", Classify(err))
+		}
+		out[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: patients with offers: %w", Classify(err))
 	}
 	return out, nil
 }
@@ -108,20 +170,79 @@ func (s *Store) AddInbounds(ctx context.Context, ins []*InboundMessage) ([]bool,
 		at[in.ProviderID] = i
 	}
 	sql.WriteString(" ON CONFLICT (provider_message_id) DO NOTHING RETURNING id, provider_message_id")
-	var rows []struct {
-		ID                uint
-		ProviderMessageID string
-	}
-	err := s.write(ctx, func(db *gorm.DB) error { return db.Raw(sql.String(), args...).Scan(&rows).Error })
+	// Past GORM (see execRaw): GORM walked all 14 arguments of every row
+	// to build the statement. Its callbacks took the statement for one on
+	// messages (the table's name holds the word), and so does this.
+	err := s.write(ctx, func(db *gorm.DB) error {
+		if err := s.messagesVisible(ctx); err != nil {
+			return err
+		}
+		s.messagesChanged(ctx)
+		rows, err := s.queryRaw(db, sql.String(), args...)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = rows.Close() }()
+		for rows.Next() {
+			var id uint
+			var ref string
+			if err := rows.Scan(&id, &ref); err != nil {
+				return err
+			}
+			if i, ok := at[ref]; ok {
+				ins[i].ID, added[i] = id, true
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return rows.Close()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: add inbound messages: %w", err)
 	}
-	for _, r := range rows {
-		if i, ok := at[r.ProviderMessageID]; ok {
-			ins[i].ID, added[i] = r.ID, true
-		}
-	}
 	return added, nil
+}
+
+// SaveInboundDecisions is SaveInboundDecision for several stored messages
+// at once, in one statement per 500: each gets the patient, appointment,
+// intent, candidates and attention flag it carries. The messages' ids
+// must differ.
+func (s *Store) SaveInboundDecisions(ctx context.Context, ins []InboundMessage) error {
+	err := s.write(ctx, func(db *gorm.DB) error {
+		// As for AddInbounds, GORM's callbacks took this for a statement
+		// on messages.
+		if err := s.messagesVisible(ctx); err != nil {
+			return err
+		}
+		s.messagesChanged(ctx)
+		row := "(" + s.cast("bigint") + "," + s.cast("bigint") + "," + s.cast("bigint") + "," +
+			s.cast("text") + "," + s.cast("text") + "," + s.cast("boolean") + ")"
+		for start := 0; start < len(ins); start += setChunk {
+			part := ins[start:min(start+setChunk, len(ins))]
+			var q strings.Builder
+			args := make([]any, 0, 6*len(part))
+			q.WriteString("UPDATE inbound_messages SET patient_id = v.column2, appointment_id = v.column3, intent = v.column4, " +
+				"candidates = v.column5, needs_attention = v.column6 FROM (VALUES ")
+			for i := range part {
+				in := &part[i]
+				if i > 0 {
+					q.WriteByte(',')
+				}
+				q.WriteString(row)
+				args = append(args, in.ID, in.PatientID, in.AppointmentID, in.Intent, in.Candidates, in.NeedsAttention)
+			}
+			q.WriteString(") AS v WHERE inbound_messages.id = v.column1")
+			if err := s.execEach(db, q.String(), args, len(part), "inbound messages gone meanwhile"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: inbound decisions: %w", err)
+	}
+	return nil
 }
 
 // DeferringLogs runs fn in the transaction ctx carries with the timeline

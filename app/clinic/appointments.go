@@ -640,14 +640,16 @@ func (s *Service) transition(ctx context.Context, op string, actor models.Actor,
 		if err := s.record(ctx, &next, actor, now, m.action, m.event, m.source, m.text(cur)); err != nil {
 			return err
 		}
+		// The replan reads the appointment as just written, not again.
+		rctx := models.WithCurrentAppointment(ctx, &next)
 		switch {
 		case s.planner == nil:
 		case m.after != nil:
-			if err := m.after(ctx, id, now); err != nil {
+			if err := m.after(rctx, id, now); err != nil {
 				return fmt.Errorf("replan appointment %d: %w", id, err)
 			}
 		default:
-			if err := s.replan(ctx, id, now); err != nil {
+			if err := s.replan(rctx, id, now); err != nil {
 				return err
 			}
 		}

@@ -19,8 +19,10 @@ import (
 // the appointments awaiting an answer from each number. The stored texts,
 // settings, locations and reminder rules are read once for the
 // transaction (the processor's, which changes none of them), numbers are
-// parsed once, and the timeline and audit lines are written together at
-// the end.
+// parsed once, one statement tells which patients have offers of new
+// times to pick from, the decisions about the stored messages are written in one
+// statement per set, and the timeline and audit lines together at the
+// end.
 func (s *Service) ApplyBatch(ctx context.Context, _ string, raws [][]byte) ([]webhook.Result, error) {
 	out := make([]webhook.Result, len(raws))
 	ctx = s.store.WithTxReadCache(ctx)
@@ -110,6 +112,18 @@ func (s *Service) applySet(ctx context.Context, ins []*models.InboundMessage, ou
 	if err != nil {
 		return err
 	}
+	var ids []uint
+	for _, ps := range patients {
+		for i := range ps {
+			ids = append(ids, ps[i].ID)
+		}
+	}
+	had, err := s.store.PatientsWithOffers(ctx, ids)
+	if err != nil {
+		return err
+	}
+	offers := &offersAhead{had: had}
+	dec := &decisions{at: make(map[uint]int, len(stored))}
 	k := 0
 	for i, in := range ins {
 		if in == nil {
@@ -122,7 +136,7 @@ func (s *Service) applySet(ctx context.Context, ins []*models.InboundMessage, ou
 		}
 		rc := &replyCtx{
 			in: in, from: in.From, now: now, patients: patients[in.From],
-			awaiting: awaiting[in.From], knowsAwaiting: true,
+			awaiting: awaiting[in.From], knowsAwaiting: true, decisions: dec, offers: offers,
 		}
 		res, err := s.act(ctx, rc)
 		if err != nil {
@@ -130,5 +144,5 @@ func (s *Service) applySet(ctx context.Context, ins []*models.InboundMessage, ou
 		}
 		out[i] = res
 	}
-	return nil
+	return s.store.SaveInboundDecisions(ctx, dec.rows)
 }

@@ -101,6 +101,61 @@ type replyCtx struct {
 	// from the number, read ahead for a run of replies (ApplyBatch).
 	awaiting      []models.Appointment
 	knowsAwaiting bool
+	// decisions, when set, keeps the decision saved about the message
+	// for one statement at the end of its set (ApplyBatch) instead of one
+	// now.
+	decisions *decisions
+	// offers, when set, knows which patients of the set had an offer of
+	// new times when the set began (ApplyBatch).
+	offers *offersAhead
+}
+
+// offersAhead is which patients of a set of replies had an offer of new
+// times when the set began: a reply from a number none of whose patients
+// had one needs no look for the latest, until a reply of the set may have
+// made one (asked for another time, or picked one).
+type offersAhead struct {
+	had   map[uint]bool
+	stale bool
+}
+
+// none reports whether none of ids can have an offer.
+func (o *offersAhead) none(ids []uint) bool {
+	if o == nil || o.stale {
+		return false
+	}
+	for _, id := range ids {
+		if o.had[id] {
+			return false
+		}
+	}
+	return true
+}
+
+// mayOffer notes that an offer may be made from here on.
+func (o *offersAhead) mayOffer() {
+	if o != nil {
+		o.stale = true
+	}
+}
+
+// decisions are the latest decisions saved about the inbound messages of
+// a set of replies, in the order they were first saved, written together
+// when the set is done: nothing in a set reads another number's inbound
+// messages, and each number appears once in a set.
+type decisions struct {
+	rows []models.InboundMessage
+	at   map[uint]int
+}
+
+// keep notes the decision in as it stands now.
+func (d *decisions) keep(in *models.InboundMessage) {
+	if i, ok := d.at[in.ID]; ok {
+		d.rows[i] = *in
+		return
+	}
+	d.at[in.ID] = len(d.rows)
+	d.rows = append(d.rows, *in)
 }
 
 // Apply implements webhook.Applier for receive_sms: it stores the inbound
@@ -196,7 +251,9 @@ func (s *Service) awaitingAnswer(ctx context.Context, rc *replyCtx) ([]models.Ap
 // save writes the decisions taken about the inbound message and its domain
 // event: a reply the app acted on, or one that needs a person (why).
 func (s *Service) save(ctx context.Context, rc *replyCtx, why string) error {
-	if err := s.store.SaveInboundDecision(ctx, rc.in); err != nil {
+	if rc.decisions != nil {
+		rc.decisions.keep(rc.in)
+	} else if err := s.store.SaveInboundDecision(ctx, rc.in); err != nil {
 		return err
 	}
 	e := models.Event{
@@ -473,6 +530,7 @@ func (s *Service) applyIntent(ctx context.Context, rc *replyCtx, intent reply.In
 // appointment a (acknowledged by SMS, or answered with offers at once) and
 // leaves the message in the inbox, labelled, so staff offer new times.
 func (s *Service) requestAnotherTime(ctx context.Context, rc *replyCtx, a models.Appointment) error {
+	rc.offers.mayOffer()
 	_, err := s.reschedule.Request(ctx, models.PatientActor(), a.ID, reschedule.SourceSMS)
 	var bt *models.ErrBadTransition
 	if errors.As(err, &bt) {
@@ -499,6 +557,9 @@ func (s *Service) replyPick(ctx context.Context, rc *replyCtx) (bool, error) {
 	ids := make([]uint, len(rc.patients))
 	for i := range rc.patients {
 		ids[i] = rc.patients[i].ID
+	}
+	if rc.offers.none(ids) {
+		return false, nil
 	}
 	o, err := s.reschedule.Latest(ctx, ids)
 	if errors.Is(err, models.ErrNotFound) {
@@ -536,6 +597,7 @@ func (s *Service) replyPick(ctx context.Context, rc *replyCtx) (bool, error) {
 	if a.Status != models.RescheduleRequested || !o.OpenAt(rc.now) {
 		return true, s.toInbox(ctx, rc, []models.Appointment{*a}, "picked a time from an offer that has expired")
 	}
+	rc.offers.mayOffer()
 	out, err := s.reschedule.Pick(ctx, models.PatientActor(), a.ID, n)
 	var bt *models.ErrBadTransition
 	switch {

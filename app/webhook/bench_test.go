@@ -291,12 +291,23 @@ var benchReplyTexts = []string{"YES", "Yes", "C", "NO", "ok thanks", "Can I come
 // the sustained load draws them (a fixed seed, so both paths get the same
 // stream). Receiving is not timed.
 func BenchmarkProcessReplies(b *testing.B) {
+	benchProcessReplies(b, func(b *testing.B) *models.Store { return storetest.SQLite(b) })
+}
+
+// BenchmarkProcessRepliesPostgres is BenchmarkProcessReplies on
+// PostgreSQL, where each statement is a round trip and the server shares
+// the machine's cores; it also reports the CPU time per reply.
+func BenchmarkProcessRepliesPostgres(b *testing.B) {
+	benchProcessReplies(b, func(b *testing.B) *models.Store { return storetest.Postgres(b) })
+}
+
+func benchProcessReplies(b *testing.B, open func(b *testing.B) *models.Store) {
 	for _, path := range []struct {
 		name     string
 		perEvent bool
 	}{{"per-event", true}, {"set-based", false}} {
 		b.Run(path.name, func(b *testing.B) {
-			e := newEnv(b, storetest.SQLite(b))
+			e := newEnv(b, open(b))
 			const patients = 300
 			phones := make([]string, patients)
 			for i := range phones {
@@ -313,7 +324,9 @@ func BenchmarkProcessReplies(b *testing.B) {
 				}
 				e.mustPost(envelope("receive_sms", items...))
 			}
+			cpu := cpuTime(b)
 			n := timeProcessing(b, e, path.perEvent)
+			cpu = cpuTime(b) - cpu
 			if n != b.N {
 				b.Fatalf("applied %d of %d", n, b.N)
 			}
@@ -321,6 +334,7 @@ func BenchmarkProcessReplies(b *testing.B) {
 				b.Fatalf("%d inbound messages, want %d", got, b.N)
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "replies/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/reply")
 		})
 	}
 }

@@ -13,7 +13,8 @@ import (
 // rows, with the same ids, in every database it is built in.
 type repliesFixture struct {
 	// phones: 0 one appointment; 1 two appointments awaiting an answer;
-	// 2 and 4 one each; 3 opted out; 5 two patients sharing the number.
+	// 2 and 4 one each; 3 opted out; 5 two patients sharing the number;
+	// 6 an appointment waiting for another time, with an offer of two.
 	phones []string
 	msgs   []*models.Message
 }
@@ -49,6 +50,21 @@ func buildRepliesFixture(e *env) repliesFixture {
 			remind(e.patient("Sibling", ph), 96*time.Hour)
 		}
 	}
+	picker := e.patient("Picker", "+4915123460006")
+	f.phones = append(f.phones, picker.Phone)
+	a := e.appointment(picker, 120*time.Hour)
+	if _, _, err := e.clinic.RequestReschedule(e.ctx, e.staff(), a.ID, "staff"); err != nil {
+		e.t.Fatal(err)
+	}
+	now := e.clock.Now().UTC().Truncate(time.Hour)
+	o := &models.RescheduleOffer{
+		AppointmentID: a.ID, PatientID: picker.ID, Status: models.OfferOpen,
+		ExpiresAt: now.Add(48 * time.Hour), CreatedAt: now, UpdatedAt: now,
+	}
+	o.SetTimes([]time.Time{now.Add(50 * time.Hour), now.Add(52 * time.Hour)})
+	if err := e.store.CreateOffer(e.ctx, o); err != nil {
+		e.t.Fatal(err)
+	}
 	// A reply stored already (say, by an earlier instance, under a key
 	// long since pruned): applying it again finds it and changes nothing.
 	in := &models.InboundMessage{
@@ -62,11 +78,16 @@ func buildRepliesFixture(e *env) repliesFixture {
 }
 
 // repliesStream is a recorded stream about f: YES, NO, HELP, STOP, START,
-// a numbered question and its answer, a request for another time, text
+// a numbered question and its answer, a request for another time, picks
+// from an offer of new times (the second from an offer closed by the
+// first), text
 // for the inbox, unknown numbers, a reply stored already, the same number
-// several times in a batch and a poisoned reply, in runs split by
-// delivery reports.
-func repliesStream(f repliesFixture) []string {
+// several times in a batch and, when poisoned is set, a poisoned reply, in
+// runs split by delivery reports. The processor applies replies and
+// reports in runs of one type, so a poisoned reply sends every reply of
+// the stream through the per-event path: only the stream without one
+// runs the set-based path.
+func repliesStream(f repliesFixture, poisoned bool) []string {
 	p := f.phones
 	stranger := "+4915199999999"
 	stored := smsItem(p[2], "YES")
@@ -77,6 +98,10 @@ func repliesStream(f repliesFixture) []string {
 			"errorCode": nil, "datetime": "2026-03-02 09:00:05", "trackData": f.msgs[i].UUID,
 		}
 	}
+	bad := smsItem(p[0], "maybe")
+	if poisoned {
+		bad = smsItem(p[0], "poison")
+	}
 	return []string{
 		envelope("receive_sms",
 			smsItem(p[0], "YES"), smsItem(stranger, "YES"),
@@ -86,16 +111,16 @@ func repliesStream(f repliesFixture) []string {
 			smsItem(p[5], "C"), stored, smsItem(stranger, "no"),
 			smsItem(p[5], "no, another day please"), smsItem(p[4], "ok thanks"),
 			smsItem(p[4], " STOP "), smsItem(p[4], "HELP"), smsItem(p[4], "START"),
-			smsItem("", "YES"), smsItem(p[3], "YES"),
+			smsItem("", "YES"), smsItem(p[3], "YES"), smsItem(p[6], "1"),
 		),
 		envelope("dlr_update", dlr(0), dlr(1)),
 		envelope("receive_sms",
-			smsItem(p[1], "NO"), smsItem(p[0], "poison"), smsItem(p[5], "YES"), smsItem(p[4], "can we move it?"),
+			smsItem(p[1], "NO"), bad, smsItem(p[5], "YES"), smsItem(p[4], "can we move it?"),
 		),
 		envelope("dlr_update", dlr(2)),
 		envelope("receive_sms",
 			smsItem(p[1], "1"), smsItem(p[5], "2"), smsItem(p[5], "Stop."), smsItem(p[0], "NO"),
-			smsItem("004915123460002", "YES"), smsItem(p[3], "UNSTOP"), smsItem(p[3], "YES"),
+			smsItem("004915123460002", "YES"), smsItem(p[3], "UNSTOP"), smsItem(p[3], "YES"), smsItem(p[6], "2"),
 		),
 	}
 }
@@ -105,21 +130,29 @@ func repliesStream(f repliesFixture) []string {
 // appointments, patients, messages queued, inbound messages, timeline,
 // domain events and stored results.
 func TestSetBasedRepliesMatchPerEvent(t *testing.T) {
-	eachStore(t, func(t *testing.T, _ *models.Store) {
-		_, set := bothPaths(t, func(e *env) []string { return repliesStream(buildRepliesFixture(e)) },
-			func(e *env, d map[string][]string) { d["inbound"] = dumpInbound(t, e) })
-		// The stream did what it says.
-		results := strings.Join(set["webhook_events"], "\n")
-		for _, want := range []string{
-			"confirmed appointment", "cancelled appointment", "asked which of 2", "already confirmed",
-			"help sent", "inbox: help asked by an opted-out number", "inbox: unknown number", "duplicate: inbound",
-			"opted out", "opted in", "inbox: wants another time", "reschedule requested for appointment", "inbox: reply not understood", "error: ",
-		} {
-			if !strings.Contains(results, want) {
-				t.Errorf("no stored result says %q:\n%s", want, results)
-			}
-		}
-	})
+	for _, poisoned := range []bool{false, true} {
+		t.Run(fmt.Sprintf("poisoned=%v", poisoned), func(t *testing.T) {
+			eachStore(t, func(t *testing.T, _ *models.Store) {
+				_, set := bothPaths(t, func(e *env) []string { return repliesStream(buildRepliesFixture(e), poisoned) },
+					func(e *env, d map[string][]string) { d["inbound"] = dumpInbound(t, e) })
+				// The stream did what it says.
+				results := strings.Join(set["webhook_events"], "\n")
+				want := []string{
+					"confirmed appointment", "cancelled appointment", "asked which of 2", "already confirmed",
+					"help sent", "inbox: help asked by an opted-out number", "inbox: unknown number", "duplicate: inbound",
+					"opted out", "opted in", "inbox: wants another time", "reschedule requested for appointment", "inbox: reply not understood", "moved to time 1",
+				}
+				if poisoned {
+					want = append(want, "error: ")
+				}
+				for _, w := range want {
+					if !strings.Contains(results, w) {
+						t.Errorf("no stored result says %q:\n%s", w, results)
+					}
+				}
+			})
+		})
+	}
 }
 
 // dumpInbound is every inbound message, with what was decided about it.
