@@ -370,13 +370,20 @@ func (s *Store) migrateTo(ctx context.Context, upTo int) (int, error) {
 	return applied, nil
 }
 
-// forgetSchema closes the pool's idle connections after a schema change.
+// forgetSchema closes the idle connections (the pool's and the SQLite
+// writer's) after a schema change.
 // A connection that read the schema before the change would otherwise
 // describe a "SELECT *" by the old columns: SQLite prepares it against its
 // cached schema and re-prepares it only when it runs, after the driver has
 // read the column names; PostgreSQL refuses a cached plan whose result
 // changed. New connections read the schema afresh.
 func (s *Store) forgetSchema() {
+	if s.wdb != s.db {
+		if w, err := s.wdb.DB(); err == nil {
+			w.SetMaxIdleConns(0)
+			w.SetMaxIdleConns(1)
+		}
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -59,7 +60,14 @@ type Options struct {
 // called with a context inside Tx joins that transaction, and one called
 // outside runs on its own.
 type Store struct {
-	db     *gorm.DB
+	db *gorm.DB
+	// wdb is where SQLite writes go (Tx, write, the webhook insert): one
+	// connection of its own, used only by the holder of the writer's turn.
+	// In WAL mode a connection drops its whole page cache whenever another
+	// connection has committed, so with writes spread over the pool every
+	// transaction read its pages again from the file; on one connection
+	// the writers keep each other's pages. The same as db on PostgreSQL.
+	wdb    *gorm.DB
 	driver string
 	// writer is the turn to write on SQLite (a semaphore of one); nil on
 	// PostgreSQL.
@@ -101,10 +109,11 @@ const writerWait = busyTimeout
 // busy timeout and immediate write transactions.
 func Open(opts Options) (*Store, error) {
 	var dialector gorm.Dialector
+	var synchronous string
 	maxOpen := opts.MaxOpenConns
 	switch opts.Driver {
 	case DriverSQLite, "":
-		synchronous := opts.SQLiteSynchronous
+		synchronous = opts.SQLiteSynchronous
 		switch synchronous {
 		case "":
 			synchronous = SyncNormal
@@ -156,8 +165,12 @@ func Open(opts Options) (*Store, error) {
 	if driver == "" {
 		driver = DriverSQLite
 	}
-	st := &Store{db: db, driver: driver, events: opts.Events, webhookInsert: &preparedWebhookInsert{}, maxIdle: maxOpen}
+	st := &Store{db: db, wdb: db, driver: driver, events: opts.Events, webhookInsert: &preparedWebhookInsert{}, maxIdle: maxOpen}
 	if driver == DriverSQLite {
+		if st.wdb, err = writerDB(db, sqliteDSN(opts.DSN, synchronous)); err != nil {
+			_ = sqlDB.Close()
+			return nil, fmt.Errorf("store: open: %w", err)
+		}
 		st.writer = make(chan struct{}, 1)
 		st.stopCheckpoints, st.checkpointsDone = make(chan struct{}), make(chan struct{})
 		st.stopOnce = new(sync.Once)
@@ -217,11 +230,46 @@ func (s *Store) Close() error {
 		s.stopOnce.Do(func() { close(s.stopCheckpoints) })
 		<-s.checkpointsDone
 	}
+	if s.wdb != s.db {
+		if w, err := s.wdb.DB(); err == nil {
+			_ = w.Close()
+		}
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
 	}
 	return sqlDB.Close()
+}
+
+// writerCacheKiB is the page cache of SQLite's writer connection (KiB): it
+// holds the pages writers come back to (the tails of the tables, the
+// inner pages of their indexes, the appointments and messages being
+// answered about) and, being one connection's, bounds the memory it takes.
+const writerCacheKiB = 16 << 10
+
+// writerDB returns a GORM handle sharing db's configuration and callbacks
+// whose statements run on a pool of one connection of their own to the
+// SQLite database dsn names, with a larger page cache.
+func writerDB(db *gorm.DB, dsn string) (*gorm.DB, error) {
+	w, err := sql.Open(sqliteDriver, dsn+"&_cache_size="+strconv.Itoa(-writerCacheKiB))
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.PingContext(ctx); err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	// A session with a context has a statement of its own, whose pool can
+	// be swapped without touching db's.
+	wdb := db.Session(&gorm.Session{NewDB: true, Context: context.Background()})
+	wdb.Statement.ConnPool = w
+	return wdb, nil
 }
 
 // Ping checks that the database answers.

@@ -107,7 +107,7 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) erro
 		return err
 	}
 	var committed []Event
-	err = s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+	err = s.wdb.WithContext(ctx).Transaction(func(db *gorm.DB) error {
 		st := &txState{store: s, db: db, savepoints: new(int)}
 		if err := fn(context.WithValue(ctx, txKey{}, st)); err != nil {
 			return err
@@ -231,5 +231,5 @@ func (s *Store) write(ctx context.Context, fn func(db *gorm.DB) error) error {
 		return err
 	}
 	defer release()
-	return Classify(fn(s.conn(ctx)))
+	return Classify(fn(s.wdb.WithContext(ctx)))
 }

@@ -99,7 +99,7 @@ func (s *Store) insertWebhookMulti(ctx context.Context, rows []*WebhookEvent, in
 }
 
 func (s *Store) insertWebhookEach(ctx context.Context, rows []*WebhookEvent, inserted map[string]bool) error {
-	db, err := s.db.DB()
+	db, err := s.wdb.DB()
 	if err != nil {
 		return err
 	}
