@@ -179,11 +179,13 @@ func (r *Receiver) refuse(ctx context.Context, w http.ResponseWriter, err error)
 	}
 }
 
-// readBody reads a body of at most r.maxBody bytes. One of a declared
-// length (checked against the cap already) is read into a buffer of that
-// length: net/http never reads past the length it declared.
+// readBody reads a body of at most r.maxBody bytes. A small one of a
+// declared length (checked against the cap already) is read into a buffer
+// of that length: net/http never reads past the length it declared. A
+// larger one grows as its bytes arrive, so that a sender declaring the cap
+// and sending nothing holds no memory for it.
 func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, error) {
-	if n := req.ContentLength; n >= 0 && n <= r.maxBody {
+	if n := req.ContentLength; n >= 0 && n <= min(r.maxBody, preallocBody) {
 		body := make([]byte, n)
 		if _, err := io.ReadFull(req.Body, body); err != nil {
 			return nil, err
@@ -192,6 +194,10 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, e
 	}
 	return io.ReadAll(http.MaxBytesReader(w, req.Body, r.maxBody))
 }
+
+// preallocBody is the largest declared body readBody reads into a buffer
+// made before its bytes arrive (bytes): far more than any one event.
+const preallocBody = 64 << 10
 
 // writeReceipt answers 200 with receipt as JSON, written by hand: it is
 // every stored webhook's answer, and encoding/json's reflection cost a few

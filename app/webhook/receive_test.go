@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -308,6 +309,31 @@ func TestBodyReadByItsLength(t *testing.T) {
 	}
 	if n := e.count(&models.WebhookEvent{}); n != 1 {
 		t.Fatalf("chunked body: %d events stored, want 1", n)
+	}
+}
+
+// A large declared length is not taken on trust: a sender that declares
+// the cap and sends two bytes costs about two bytes, not the cap.
+func TestLargeDeclaredBodyIsNotAllocatedUpFront(t *testing.T) {
+	const declared = 16 << 20
+	e := newEnv(t, storetest.SQLite(t), withMaxBody(declared))
+	serve := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, webhook.PathPrefix+testSecret, strings.NewReader("{}"))
+		req.ContentLength = declared
+		rec := httptest.NewRecorder()
+		e.recv.ServeHTTP(rec, req)
+		return rec
+	}
+	serve() // warm up: the first request sets up what later ones reuse
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	rec := serve()
+	runtime.ReadMemStats(&after)
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("short body: %d %s", rec.Code, rec.Body)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > declared/4 {
+		t.Fatalf("a 2-byte body declaring %d bytes allocated %d bytes", declared, got)
 	}
 }
 
