@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -60,6 +61,26 @@ func TestCreateMessageWritesAsGORMDoes(t *testing.T) {
 		}
 		if m.CreatedAt.IsZero() || !m.UpdatedAt.Equal(m.CreatedAt) {
 			t.Errorf("times %v, %v: want the store's now", m.CreatedAt, m.UpdatedAt)
+		}
+	})
+}
+
+// A second message with the same UUID is a conflict on both databases,
+// as it is through GORM.
+func TestCreateMessageDuplicateIsAConflict(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		m := models.Message{
+			UUID: "00000000-0000-4000-8000-0000000000aa", Kind: models.KindHelp, To: "+491510000002",
+			Status: models.MsgPlanned, SendAt: now,
+		}
+		first, again := m, m
+		if err := s.CreateMessage(ctx, &first); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateMessage(ctx, &again); !errors.Is(err, models.ErrConflict) {
+			t.Fatalf("second insert of one UUID: %v, want ErrConflict", err)
 		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
@@ -314,6 +315,9 @@ func (s *Store) WriterTurn(ctx context.Context) (release func(), err error) {
 	}
 }
 
+// pgUniqueViolation is PostgreSQL's SQLSTATE for a unique violation.
+const pgUniqueViolation = "23505"
+
 // Classify maps driver errors onto the store's sentinels, keeping the
 // original in the chain.
 func Classify(err error) error {
@@ -339,6 +343,12 @@ func Classify(err error) error {
 				return fmt.Errorf("%w: %w", ErrConflict, err)
 			}
 		}
+	}
+	// Statements run past GORM get no translation from it: a PostgreSQL
+	// unique violation is a conflict as GORM's would be.
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == pgUniqueViolation {
+		return fmt.Errorf("%w: %w", ErrConflict, err)
 	}
 	msg := err.Error()
 	if strings.Contains(msg, "database is locked") || strings.Contains(msg, "connection refused") ||
