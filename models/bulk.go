@@ -32,7 +32,7 @@ func InsertMany[T bulkRow](ctx context.Context, s *Store, rows []T, chunk int) e
 
 // PrepareBulkLoad readies the connection of the transaction ctx carries for
 // a bulk load: on SQLite a bigger page cache (256 MiB at most) keeps the
-// index updates in memory.
+// index updates in memory, until the transaction ends.
 func (s *Store) PrepareBulkLoad(ctx context.Context) error {
 	if s.driver != DriverSQLite {
 		return nil
@@ -40,7 +40,18 @@ func (s *Store) PrepareBulkLoad(ctx context.Context) error {
 	if err := s.conn(ctx).Exec("PRAGMA cache_size = -262144").Error; err != nil {
 		return fmt.Errorf("store: prepare bulk load: %w", Classify(err))
 	}
+	if st := s.txOf(ctx); st != nil {
+		st.root().bigCache = true
+	}
 	return nil
+}
+
+// restoreWriterCache sets the page cache of the writer connection wdb
+// holds back to writerCacheKiB after a bulk load.
+func (s *Store) restoreWriterCache(wdb *gorm.DB) {
+	if s.wdb != s.db {
+		_ = wdb.Exec(fmt.Sprintf("PRAGMA cache_size = %d", -writerCacheKiB)).Error
+	}
 }
 
 // Analyze refreshes the query planner's statistics, as a DBA would after a

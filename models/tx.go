@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -23,6 +24,9 @@ type txState struct {
 	audit     []AuditEntry
 	// parent is the transaction a savepoint is in; nil for a transaction.
 	parent *txState
+	// bigCache is set by PrepareBulkLoad on SQLite: the connection's page
+	// cache is set back to its usual size when the transaction ends.
+	bigCache bool
 	// release names a savepoint of st that succeeded and whose RELEASE is
 	// still to be sent (PostgreSQL): it goes with the next SAVEPOINT in st,
 	// or with st's own end.
@@ -106,9 +110,15 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) erro
 	if err != nil {
 		return err
 	}
+	wdb, done, err := s.writeHandle(ctx)
+	if err != nil {
+		release()
+		return err
+	}
 	var committed []Event
-	err = s.wdb.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-		st := &txState{store: s, db: db, savepoints: new(int)}
+	var st *txState
+	err = wdb.Transaction(func(db *gorm.DB) error {
+		st = &txState{store: s, db: db, savepoints: new(int)}
 		if err := fn(context.WithValue(ctx, txKey{}, st)); err != nil {
 			return err
 		}
@@ -133,6 +143,10 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) erro
 		committed = st.events
 		return nil
 	})
+	if st != nil && st.bigCache {
+		s.restoreWriterCache(wdb)
+	}
+	done()
 	release()
 	if err != nil {
 		return Classify(err)
@@ -231,5 +245,49 @@ func (s *Store) write(ctx context.Context, fn func(db *gorm.DB) error) error {
 		return err
 	}
 	defer release()
-	return Classify(fn(s.wdb.WithContext(ctx)))
+	wdb, done, err := s.writeHandle(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return Classify(fn(wdb))
+}
+
+// writeHandle returns the handle a write outside a transaction, or a new
+// transaction, goes through, and the function that gives its connection
+// back; the caller holds the writer's turn. On SQLite that is the writer
+// connection (see Store.wdb), waited for at most writerWait: its only user
+// is the holder of the turn, so a longer wait means that holder is waiting
+// for itself (a second transaction opened with a context that lacks its
+// first one), which must fail as SQLite's busy timeout would, not hang.
+func (s *Store) writeHandle(ctx context.Context) (*gorm.DB, func(), error) {
+	if s.wdb == s.db {
+		return s.db.WithContext(ctx), func() {}, nil
+	}
+	c, err := s.writerConn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	db := s.wdb.WithContext(ctx)
+	db.Statement.ConnPool = c
+	return db, func() { _ = c.Close() }, nil
+}
+
+// writerConn takes SQLite's writer connection, waiting at most writerWait
+// (see writeHandle).
+func (s *Store) writerConn(ctx context.Context) (*sql.Conn, error) {
+	w, err := s.wdb.DB()
+	if err != nil {
+		return nil, err
+	}
+	wait, cancel := context.WithTimeout(ctx, writerWait)
+	defer cancel()
+	c, err := w.Conn(wait)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w: waiting for the writer connection: %w", ErrUnavailable, ctx.Err())
+		}
+		return nil, fmt.Errorf("%w: the writer connection was not free within %s: %w", ErrUnavailable, writerWait, err)
+	}
+	return c, nil
 }

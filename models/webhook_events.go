@@ -112,7 +112,12 @@ func (s *Store) insertWebhookEach(ctx context.Context, rows []*WebhookEvent, ins
 		return err
 	}
 	defer release()
-	tx, err := db.BeginTx(ctx, nil)
+	c, err := s.writerConn(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = c.Close() }()
+	tx, err := c.BeginTx(ctx, nil)
 	if err != nil {
 		return Classify(err)
 	}
