@@ -26,14 +26,23 @@ func (s *Store) Appointment(ctx context.Context, id uint) (*Appointment, error) 
 // update on PostgreSQL (its patient, location and provider are read
 // without a lock).
 func (s *Store) LockAppointment(ctx context.Context, id uint) (*Appointment, error) {
-	if a, ok := ctx.Value(currentAppointmentKey{}).(*Appointment); ok && a.ID == id && s.txOf(ctx) != nil {
-		c := *a
-		return &c, nil
+	if h, ok := ctx.Value(currentAppointmentKey{}).(currentAppointment); ok && h.a.ID == id {
+		if st := s.txOf(ctx); st != nil && st.root() == h.tx {
+			c := *h.a
+			return &c, nil
+		}
 	}
 	return s.appointment(ctx, id, true)
 }
 
 type currentAppointmentKey struct{}
+
+// currentAppointment is what WithCurrentAppointment puts in a context: the
+// appointment and the transaction it stands for.
+type currentAppointment struct {
+	a  *Appointment
+	tx *txState
+}
 
 // WithCurrentAppointment returns ctx carrying a (with its Patient,
 // Location, Provider and type) as it stands, locked, in the transaction
@@ -43,8 +52,15 @@ type currentAppointmentKey struct{}
 // neither a nor what it carries (a replan after a change of status: the
 // reply that confirms used to read the appointment it had locked a
 // moment before).
+//
+// The hint holds only in that transaction: a context without one is
+// returned as it is.
 func WithCurrentAppointment(ctx context.Context, a *Appointment) context.Context {
-	return context.WithValue(ctx, currentAppointmentKey{}, a)
+	st, _ := ctx.Value(txKey{}).(*txState)
+	if st == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, currentAppointmentKey{}, currentAppointment{a: a, tx: st.root()})
 }
 
 func (s *Store) appointment(ctx context.Context, id uint, lock bool) (*Appointment, error) {
