@@ -15,10 +15,10 @@ import (
 // transaction, a run at a time: consecutive events of one type whose
 // applier is a BatchApplier go to it together, in a savepoint (see
 // applySet for how they are claimed); any other event is claimed and
-// applied alone, as processBatch does. On PostgreSQL the events of the
-// runs are locked before they are applied (a page's next lockAhead at a
-// time) and claimed with their results in one statement at the end. Runs
-// are taken while batchTime allows (at least one).
+// applied alone, as processBatch does. On PostgreSQL each run's events are
+// locked before they are applied, in the run's savepoint, and claimed with
+// their results in one statement at the end. Runs are taken while
+// batchTime allows (at least one).
 //
 // A run that fails for a reason other than the database (a bug, an event
 // that cannot be applied) is rolled back to its savepoint and its events
@@ -37,10 +37,6 @@ func (p *Processor) processSet(ctx context.Context, page []models.WebhookEvent) 
 		p.store.DeferLogs(ctx)
 		taken, applied = 0, 0
 		var results []models.WebhookResult
-		// On PostgreSQL, locked holds the events of page[:lockedTo] still
-		// pending, locked by this transaction (see applySet).
-		var locked map[uint]bool
-		lockedTo := 0
 		for taken < len(page) && (taken == 0 || time.Since(start) < batchTime) {
 			ev := &page[taken]
 			a, handled := p.appliers[ev.Event]
@@ -64,16 +60,8 @@ func (p *Processor) processSet(ctx context.Context, page []models.WebhookEvent) 
 				end++
 			}
 			run := page[taken:end]
-			if lockFirst && end > lockedTo {
-				to := max(end, min(len(page), taken+lockAhead))
-				got, err := p.lockPending(ctx, page[max(taken, lockedTo):to], locked)
-				if err != nil {
-					return err
-				}
-				locked, lockedTo = got, to
-			}
 			taken = end
-			res, n, err := p.applyRun(ctx, ba, run, locked)
+			res, n, err := p.applyRun(ctx, ba, run, lockFirst)
 			if err != nil {
 				return err
 			}
@@ -107,31 +95,6 @@ func (ignorer) ApplyBatch(_ context.Context, _ string, raws [][]byte) ([]Result,
 	return out, nil
 }
 
-// lockAhead is how many events of a page processSet locks at a time on
-// PostgreSQL (more when a run is longer): the runs after the first of a
-// transaction usually find their events locked already.
-const lockAhead = 128
-
-// lockPending locks those of evs still pending (LockPendingWebhookEvents)
-// and adds them to locked, which it returns.
-func (p *Processor) lockPending(ctx context.Context, evs []models.WebhookEvent, locked map[uint]bool) (map[uint]bool, error) {
-	ids := make([]uint, len(evs))
-	for i := range evs {
-		ids[i] = evs[i].ID
-	}
-	got, err := p.store.LockPendingWebhookEvents(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	if locked == nil {
-		return got, nil
-	}
-	for id := range got {
-		locked[id] = true
-	}
-	return locked, nil
-}
-
 // hitUpdate reports whether event re-reports a link hit, which apply
 // checks against the hit itself first: such events are applied alone.
 func hitUpdate(event string) bool {
@@ -142,12 +105,12 @@ func hitUpdate(event string) bool {
 // returns the results to store and how many events it applied. When the
 // run fails for a reason other than the database, its events are applied
 // one by one instead (their results stored as they go).
-func (p *Processor) applyRun(ctx context.Context, ba BatchApplier, run []models.WebhookEvent, locked map[uint]bool) ([]models.WebhookResult, int, error) {
+func (p *Processor) applyRun(ctx context.Context, ba BatchApplier, run []models.WebhookEvent, lockFirst bool) ([]models.WebhookResult, int, error) {
 	var out []models.WebhookResult
 	applied := 0
 	err := p.store.Tx(ctx, func(ctx context.Context) error {
 		var err error
-		out, applied, err = p.applySet(ctx, ba, run, locked)
+		out, applied, err = p.applySet(ctx, ba, run, lockFirst)
 		return err
 	})
 	if err == nil {
@@ -196,16 +159,24 @@ func (p *Processor) fatal(ctx context.Context, err error) bool {
 // write lock, so no other worker runs meanwhile, and should one have
 // processed an event before the transaction began, the claim fails with
 // models.ErrConflict and the savepoint applyRun opened rolls back what was
-// applied. On PostgreSQL, where workers run side by side and lock rows one
-// by one, processSet has locked the run's events first (locked holds those
-// still pending), as the per-event path claims first, so that both take
-// their locks in the same order; only those are handed to ba, and they
-// are claimed with their results by processSet, in one statement for the
-// whole transaction.
-func (p *Processor) applySet(ctx context.Context, ba BatchApplier, run []models.WebhookEvent, locked map[uint]bool) ([]models.WebhookResult, int, error) {
-	lockFirst := locked != nil
+// applied. On PostgreSQL (lockFirst), where workers run side by side and
+// lock rows one by one, it first locks those of the run's events still
+// pending, as the per-event path claims first, so that both take their
+// locks in the same order; only those are handed to ba, and they are
+// claimed with their results by processSet, in one statement for the whole
+// transaction. The lock is taken in applyRun's savepoint, so a lock that
+// fails sends the run one by one like any other failure.
+func (p *Processor) applySet(ctx context.Context, ba BatchApplier, run []models.WebhookEvent, lockFirst bool) ([]models.WebhookResult, int, error) {
 	mine := run
 	if lockFirst {
+		ids := make([]uint, len(run))
+		for i := range run {
+			ids[i] = run[i].ID
+		}
+		locked, err := p.store.LockPendingWebhookEvents(ctx, ids)
+		if err != nil {
+			return nil, 0, err
+		}
 		mine = make([]models.WebhookEvent, 0, len(run))
 		for i := range run {
 			if locked[run[i].ID] {
