@@ -33,3 +33,27 @@ func TestHeldMessagesNotFoundIsNoAnswer(t *testing.T) {
 		})
 	})
 }
+
+// The opt-out set statements do not read or end planned messages past
+// those held: they say so, as the one-patient statements do.
+func TestOptOutSetStatementsSeeHeldMessages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		_ = s.Tx(context.Background(), func(ctx context.Context) error {
+			s.HoldMessages(ctx, true)
+			m := &models.Message{
+				UUID: "00000000-0000-4000-8000-000000000002", Kind: models.KindReminder, To: "+15550000002",
+				Status: models.MsgPlanned, SendAt: time.Now().UTC(),
+			}
+			if err := s.CreateMessagesThen(ctx, []*models.Message{m}, nil); err != nil {
+				return err
+			}
+			if _, err := s.PlannedForPatients(ctx, []uint{1}, ""); !errors.Is(err, models.ErrMessagesHeld) {
+				t.Errorf("PlannedForPatients with messages held: %v, want ErrMessagesHeld", err)
+			}
+			if _, err := s.EndPlannedSet(ctx, []uint{1}, models.MsgCancelled, "opted out", time.Now()); !errors.Is(err, models.ErrMessagesHeld) {
+				t.Errorf("EndPlannedSet with messages held: %v, want ErrMessagesHeld", err)
+			}
+			return errors.New("roll back")
+		})
+	})
+}

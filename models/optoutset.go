@@ -45,6 +45,9 @@ func (s *Store) PlannedForPatients(ctx context.Context, patientIDs []uint, excep
 		" ORDER BY m.id"
 	var out []PlannedRef
 	err := func() error {
+		if err := s.messagesVisible(ctx); err != nil {
+			return err
+		}
 		rows, err := s.queryRaw(s.conn(ctx), q, args...)
 		if err != nil {
 			return err
@@ -65,22 +68,22 @@ func (s *Store) PlannedForPatients(ctx context.Context, patientIDs []uint, excep
 	return out, nil
 }
 
-// EndPlannedSet is EndPlanned for several messages in one statement: each
-// still planned gets status and reason; it returns the ids it changed (the
-// others were claimed or ended meanwhile).
+// EndPlannedSet is EndPlanned for several messages, in one statement per
+// setChunk of them: each still planned gets status and reason; it returns
+// the ids it changed (the others were claimed or ended meanwhile).
 func (s *Store) EndPlannedSet(ctx context.Context, ids []uint, status MessageStatus, reason string, now time.Time) (map[uint]bool, error) {
 	done := make(map[uint]bool, len(ids))
 	if len(ids) == 0 {
 		return done, nil
 	}
-	args := make([]any, 0, 4+len(ids))
-	args = append(args, status, Clip(reason, 500), DBTime(now), MsgPlanned)
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	q := "UPDATE messages SET status = ?, reason = ?, lease_until = NULL, updated_at = ? WHERE status = ? AND id IN (" +
-		placeholders(len(ids)) + ") RETURNING id"
-	err := s.write(ctx, func(db *gorm.DB) error {
+	end := func(db *gorm.DB, ids []uint) error {
+		args := make([]any, 0, 4+len(ids))
+		args = append(args, status, Clip(reason, 500), DBTime(now), MsgPlanned)
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		q := "UPDATE messages SET status = ?, reason = ?, lease_until = NULL, updated_at = ? WHERE status = ? AND id IN (" +
+			placeholders(len(ids)) + ") RETURNING id"
 		rows, err := s.queryRaw(db, q, args...)
 		if err != nil {
 			return err
@@ -94,6 +97,18 @@ func (s *Store) EndPlannedSet(ctx context.Context, ids []uint, status MessageSta
 			done[id] = true
 		}
 		return rows.Err()
+	}
+	err := s.write(ctx, func(db *gorm.DB) error {
+		if err := s.messagesVisible(ctx); err != nil {
+			return err
+		}
+		defer s.messagesChanged(ctx)
+		for start := 0; start < len(ids); start += setChunk {
+			if err := end(db, ids[start:min(start+setChunk, len(ids))]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: end planned messages: %w", err)
