@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -31,7 +30,7 @@ func (s *Store) PlannedForPatients(ctx context.Context, patientIDs []uint, excep
 	if len(patientIDs) == 0 {
 		return nil, nil
 	}
-	in := placeholders(len(patientIDs))
+	in := marks(len(patientIDs))
 	args := make([]any, 0, 2+2*len(patientIDs))
 	args = append(args, MsgPlanned, except)
 	for range 2 {
@@ -41,7 +40,7 @@ func (s *Store) PlannedForPatients(ctx context.Context, patientIDs []uint, excep
 	}
 	q := "SELECT m.id, m.kind, m.appointment_id, m.patient_id, a.patient_id FROM messages m" +
 		" LEFT JOIN appointments a ON a.id = m.appointment_id" +
-		" WHERE m.status = ? AND m.kind <> ? AND (m.patient_id IN (" + in + ") OR a.patient_id IN (" + in + "))" +
+		" WHERE m.status = ? AND m.kind <> ? AND (m.patient_id IN " + in + " OR a.patient_id IN " + in + ")" +
 		" ORDER BY m.id"
 	var out []PlannedRef
 	err := func() error {
@@ -82,8 +81,8 @@ func (s *Store) EndPlannedSet(ctx context.Context, ids []uint, status MessageSta
 		for _, id := range ids {
 			args = append(args, id)
 		}
-		q := "UPDATE messages SET status = ?, reason = ?, lease_until = NULL, updated_at = ? WHERE status = ? AND id IN (" +
-			placeholders(len(ids)) + ") RETURNING id"
+		q := "UPDATE messages SET status = ?, reason = ?, lease_until = NULL, updated_at = ? WHERE status = ? AND id IN " +
+			marks(len(ids)) + " RETURNING id"
 		rows, err := s.queryRaw(db, q, args...)
 		if err != nil {
 			return err
@@ -129,8 +128,8 @@ func (s *Store) SetOptOuts(ctx context.Context, ids []uint, at time.Time, source
 		args = append(args, id)
 	}
 	err := s.write(ctx, func(db *gorm.DB) error {
-		_, err := s.execRaw(db, "UPDATE patients SET opted_out_at = ?, opt_out_source = ?, updated_at = ? WHERE id IN ("+
-			placeholders(len(ids))+")", args...)
+		_, err := s.execRaw(db, "UPDATE patients SET opted_out_at = ?, opt_out_source = ?, updated_at = ? WHERE id IN "+
+			marks(len(ids)), args...)
 		return err
 	})
 	if err != nil {
@@ -155,8 +154,8 @@ func (s *Store) UpcomingAppointmentIDs(ctx context.Context, patientIDs []uint, f
 	for _, id := range patientIDs {
 		args = append(args, id)
 	}
-	q := "SELECT patient_id, id FROM appointments WHERE starts_at >= ? AND status IN (" + placeholders(len(statuses)) +
-		") AND patient_id IN (" + placeholders(len(patientIDs)) + ") ORDER BY starts_at, id"
+	q := "SELECT patient_id, id FROM appointments WHERE starts_at >= ? AND status IN " + marks(len(statuses)) +
+		" AND patient_id IN " + marks(len(patientIDs)) + " ORDER BY starts_at, id"
 	err := func() error {
 		rows, err := s.queryRaw(s.conn(ctx), q, args...)
 		if err != nil {
@@ -176,12 +175,4 @@ func (s *Store) UpcomingAppointmentIDs(ctx context.Context, patientIDs []uint, f
 		return nil, fmt.Errorf("store: upcoming appointments of patients: %w", Classify(err))
 	}
 	return out, nil
-}
-
-// placeholders is n '?' separated by commas.
-func placeholders(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return strings.Repeat("?,", n-1) + "?"
 }

@@ -64,7 +64,7 @@ func (s *Store) LockPendingWebhookEvents(ctx context.Context, ids []uint) (map[u
 	// The rows are found by id alone: with processed_at IS NULL in the
 	// WHERE clause PostgreSQL may scan every pending event through the
 	// processed_at index instead, which a backlog makes slow.
-	q := "SELECT id, processed_at IS NULL FROM webhook_events WHERE id IN (" + placeholders(len(ids)) + ") ORDER BY id"
+	q := "SELECT id, processed_at IS NULL FROM webhook_events WHERE id IN " + marks(len(ids)) + " ORDER BY id"
 	if s.driver == DriverPostgres {
 		q += " FOR UPDATE"
 	}
