@@ -152,8 +152,9 @@ func (h *webhookStandIn) replies(t *testing.T) []smscx.ReceiveSMS {
 }
 
 func TestSMSCXSettingsCheck(t *testing.T) {
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close()
+	// Nothing listens on port 1 (a closed test server's port could be
+	// taken by another server of the suite by the time the page checks).
+	const closedURL = "http://127.0.0.1:1"
 	tests := []struct {
 		name   string
 		setup  smscxSetup
@@ -188,7 +189,7 @@ func TestSMSCXSettingsCheck(t *testing.T) {
 		},
 		{
 			name:  "unreachable",
-			setup: smscxSetup{baseURL: closed.URL},
+			setup: smscxSetup{baseURL: closedURL},
 			has:   []string{"Unreachable", "Could not connect to SMS.CX"},
 			hasnt: []string{"working"},
 		},
