@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"apptconfirm/app/smscx"
-	"apptconfirm/app/webhook"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
@@ -78,18 +77,7 @@ func benchProcessMix(b *testing.B, open func(b *testing.B) *models.Store) {
 	flush()
 	as := appliers(e.store, e.clinic, e.ob, e.clock.Now)
 	delete(as, smscx.EventReceiveSMS)
-	proc, err := webhook.NewProcessor(webhook.ProcessorOptions{Store: e.store, Appliers: as, Now: e.clock.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	cpu := cpuTime(b)
-	n, err := proc.ProcessPending(b.Context())
-	cpu = cpuTime(b) - cpu
-	b.StopTimer()
-	if err != nil {
-		b.Fatal(err)
-	}
+	n, cpu := timeProcessing(b, e, false, as)
 	// Reports repeated by chance (same message, same status) were stored
 	// once.
 	if stored := e.count(&models.WebhookEvent{}); int64(n) != stored {

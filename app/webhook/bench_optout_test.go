@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"apptconfirm/app/smscx"
-	"apptconfirm/app/webhook"
 	"apptconfirm/models"
 	"apptconfirm/models/storetest"
 )
@@ -52,20 +51,7 @@ func benchProcessOptOuts(b *testing.B, open func(b *testing.B) *models.Store) {
 				}
 			}
 			flush()
-			proc, err := webhook.NewProcessor(webhook.ProcessorOptions{
-				Store: e.store, Appliers: appliers(e.store, e.clinic, e.ob, e.clock.Now), Now: e.clock.Now, PerEvent: path.perEvent,
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			cpu := cpuTime(b)
-			n, err := proc.ProcessPending(b.Context())
-			cpu = cpuTime(b) - cpu
-			b.StopTimer()
-			if err != nil {
-				b.Fatal(err)
-			}
+			n, cpu := timeProcessing(b, e, path.perEvent, nil)
 			if n != b.N {
 				b.Fatalf("applied %d of %d", n, b.N)
 			}
