@@ -74,6 +74,10 @@ type Metrics struct {
 	log           *slog.Logger
 	messagesSent  *prometheus.CounterVec
 	webhookEvents *prometheus.CounterVec
+	// eventCounters are webhookEvents' series of WebhookEvents, resolved
+	// once: WebhookEvents runs for every stored webhook, and a
+	// label look-up hashes the value and takes the vector's lock.
+	eventCounters map[string]prometheus.Counter
 	dispatch      prometheus.Histogram
 	webhook       prometheus.Histogram
 	httpRequests  *prometheus.CounterVec
@@ -132,8 +136,9 @@ func New(opts Options) *Metrics {
 	for _, s := range models.MessageStatuses {
 		m.messagesSent.WithLabelValues(string(s))
 	}
+	m.eventCounters = make(map[string]prometheus.Counter, len(WebhookEvents))
 	for _, e := range WebhookEvents {
-		m.webhookEvents.WithLabelValues(e)
+		m.eventCounters[e] = m.webhookEvents.WithLabelValues(e)
 	}
 	m.reg.MustRegister(
 		m.messagesSent, m.webhookEvents, m.dispatch, m.webhook, m.httpRequests, m.outbound, m.outboundTime,
@@ -200,10 +205,11 @@ func (m *Metrics) WebhookEvents(event string, n int) {
 	if m == nil || n <= 0 {
 		return
 	}
-	if !knownEvent(event) {
-		event = Other
+	c, ok := m.eventCounters[event]
+	if !ok {
+		c = m.webhookEvents.WithLabelValues(Other)
 	}
-	m.webhookEvents.WithLabelValues(event).Add(float64(n))
+	c.Add(float64(n))
 }
 
 // ObserveDispatch records how long dispatching one message took.
@@ -250,15 +256,6 @@ func (m *Metrics) OutboundDelivery(outcome string, latency time.Duration) {
 	}
 	m.outbound.WithLabelValues(outcome).Inc()
 	m.outboundTime.Observe(latency.Seconds())
-}
-
-func knownEvent(e string) bool {
-	for _, v := range WebhookEvents {
-		if e == v {
-			return true
-		}
-	}
-	return false
 }
 
 // inboxCollector reads the inbox size from the database on each scrape.
