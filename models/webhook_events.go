@@ -17,10 +17,23 @@ const webhookInsertSQL = "INSERT INTO webhook_events (event, dedup_key, raw, rec
 // webhookInsertOneSQL is the single-row insert prepared once on SQLite.
 const webhookInsertOneSQL = webhookInsertSQL + "(?,?,?,?,?,?,?,?) ON CONFLICT (dedup_key) DO NOTHING"
 
-// preparedWebhookInsert is the single-row insert, prepared on first use.
+// webhookInsertPendingSQL is webhookInsertOneSQL for an event waiting to
+// be processed (no processed_at, attempts, result or flag), which is what
+// nearly every stored event is: four values bound instead of eight, each
+// bind a call into SQLite and a conversion in database/sql.
+const webhookInsertPendingSQL = webhookInsertSQL + "(?,?,?,?,NULL,0,'',0) ON CONFLICT (dedup_key) DO NOTHING"
+
+// preparedWebhookInsert holds the single-row inserts, prepared on first use.
 type preparedWebhookInsert struct {
-	mu   sync.Mutex
-	stmt *sql.Stmt
+	mu      sync.Mutex
+	stmt    *sql.Stmt // webhookInsertOneSQL
+	pending *sql.Stmt // webhookInsertPendingSQL
+}
+
+// isPending reports whether r is an event waiting to be processed, with
+// the defaults of the columns webhookInsertPendingSQL does not bind.
+func (r *WebhookEvent) isPending() bool {
+	return r.ProcessedAt == nil && r.Attempts == 0 && r.Result == "" && !r.Flagged
 }
 
 // InsertWebhookEvents stores rows in one transaction of their own, skipping
@@ -103,7 +116,7 @@ func (s *Store) insertWebhookEach(ctx context.Context, rows []*WebhookEvent, ins
 	if err != nil {
 		return err
 	}
-	stmt, err := s.webhookInsert.prepare(ctx, db)
+	stmt, pending, err := s.webhookInsert.prepare(ctx, db)
 	if err != nil {
 		return Classify(err)
 	}
@@ -122,13 +135,31 @@ func (s *Store) insertWebhookEach(ctx context.Context, rows []*WebhookEvent, ins
 		return Classify(err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	st := tx.StmtContext(ctx, stmt)
-	defer func() { _ = st.Close() }()
+	// The transaction's copies of the statements, made when first used.
+	var st, pt *sql.Stmt
+	defer func() {
+		for _, t := range []*sql.Stmt{st, pt} {
+			if t != nil {
+				_ = t.Close()
+			}
+		}
+	}()
 	// The transaction still ends with ctx; see conn for why the statements
 	// run without its cancellation.
 	execCtx := context.WithoutCancel(ctx)
 	for _, r := range rows {
-		res, err := st.ExecContext(execCtx, r.Event, r.DedupKey, r.Raw, r.ReceivedAt, r.ProcessedAt, r.Attempts, r.Result, r.Flagged)
+		var res sql.Result
+		if r.isPending() {
+			if pt == nil {
+				pt = tx.StmtContext(ctx, pending)
+			}
+			res, err = pt.ExecContext(execCtx, r.Event, r.DedupKey, r.Raw, r.ReceivedAt)
+		} else {
+			if st == nil {
+				st = tx.StmtContext(ctx, stmt)
+			}
+			res, err = st.ExecContext(execCtx, r.Event, r.DedupKey, r.Raw, r.ReceivedAt, r.ProcessedAt, r.Attempts, r.Result, r.Flagged)
+		}
 		if err != nil {
 			return Classify(err)
 		}
@@ -141,19 +172,25 @@ func (s *Store) insertWebhookEach(ctx context.Context, rows []*WebhookEvent, ins
 	return Classify(tx.Commit())
 }
 
-// prepare returns the prepared statement, preparing it on first use; a
-// failed prepare is tried again next time.
-func (p *preparedWebhookInsert) prepare(ctx context.Context, db *sql.DB) (*sql.Stmt, error) {
+// prepare returns the prepared statements (webhookInsertOneSQL, then
+// webhookInsertPendingSQL), preparing them on first use; a failed prepare
+// is tried again next time.
+func (p *preparedWebhookInsert) prepare(ctx context.Context, db *sql.DB) (one, pending *sql.Stmt, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.stmt == nil {
-		stmt, err := db.PrepareContext(ctx, webhookInsertOneSQL)
-		if err != nil {
-			return nil, err
+	for _, s := range []struct {
+		stmt **sql.Stmt
+		q    string
+	}{{&p.stmt, webhookInsertOneSQL}, {&p.pending, webhookInsertPendingSQL}} {
+		if *s.stmt == nil {
+			stmt, err := db.PrepareContext(ctx, s.q)
+			if err != nil {
+				return nil, nil, err
+			}
+			*s.stmt = stmt
 		}
-		p.stmt = stmt
 	}
-	return p.stmt, nil
+	return p.stmt, p.pending, nil
 }
 
 // pendingWebhookSQL lists unprocessed webhook events past an id, oldest
