@@ -254,7 +254,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	traffic := webhook.NewTraffic()
 	a.Webhooks, err = webhook.NewProcessor(webhook.ProcessorOptions{
 		Store: store, Log: a.Log, Now: a.now, Traffic: traffic,
-		Retention: cfg.Webhook.DedupRetention.Duration,
+		Retention: cfg.Webhook.DedupRetention.Duration, Workers: cfg.Webhook.ApplyWorkers,
 		Appliers: map[string]webhook.Applier{
 			smscx.EventReceiveSMS:          replies,
 			smscx.EventDLRUpdate:           reports,
