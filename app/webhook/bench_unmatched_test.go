@@ -21,15 +21,19 @@ func BenchmarkProcessUnmatched(b *testing.B) {
 	// Messages to look past, as a clinic's database holds them: sent ones
 	// with their msgId, planned ones without one yet; and the planner's
 	// statistics, as a seeded (or long-running) database has them.
-	var planned []models.Message
-	for range 1500 {
-		e.sentReminder(a, p.Phone)
-		planned = append(planned, models.Message{
-			UUID: uuid.NewString(), AppointmentID: &a.ID, PatientID: &a.PatientID, RuleName: "24h",
-			Kind: models.KindReminder, To: p.Phone, Body: "Reminder", Status: models.MsgPlanned, SendAt: e.clock.Now(),
-		})
+	now := e.clock.Now().UTC()
+	var msgs []models.Message
+	for i := range 20000 {
+		m := models.Message{
+			UUID: uuid.NewString(), AppointmentID: &a.ID, PatientID: &a.PatientID, RuleName: "48h",
+			Kind: models.KindReminder, To: p.Phone, Body: "Reminder", Status: models.MsgPlanned, SendAt: now,
+		}
+		if i%2 == 0 {
+			m.Status, m.SentAt, m.ProviderID, m.CampaignID = models.MsgAccepted, &now, uuid.NewString(), uuid.NewString()
+		}
+		msgs = append(msgs, m)
 	}
-	if err := e.store.DB(e.ctx).CreateInBatches(planned, 200).Error; err != nil {
+	if err := e.store.DB(e.ctx).CreateInBatches(msgs, 500).Error; err != nil {
 		b.Fatal(err)
 	}
 	if err := e.store.Analyze(e.ctx); err != nil {
