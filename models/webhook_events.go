@@ -178,17 +178,19 @@ func (s *Store) insertWebhookEach(ctx context.Context, rows []*WebhookEvent, ins
 func (p *preparedWebhookInsert) prepare(ctx context.Context, db *sql.DB) (one, pending *sql.Stmt, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, s := range []struct {
-		stmt **sql.Stmt
-		q    string
-	}{{&p.stmt, webhookInsertOneSQL}, {&p.pending, webhookInsertPendingSQL}} {
-		if *s.stmt == nil {
-			stmt, err := db.PrepareContext(ctx, s.q)
-			if err != nil {
-				return nil, nil, err
-			}
-			*s.stmt = stmt
+	if p.stmt == nil {
+		stmt, err := db.PrepareContext(ctx, webhookInsertOneSQL)
+		if err != nil {
+			return nil, nil, err
 		}
+		p.stmt = stmt
+	}
+	if p.pending == nil {
+		stmt, err := db.PrepareContext(ctx, webhookInsertPendingSQL)
+		if err != nil {
+			return nil, nil, err
+		}
+		p.pending = stmt
 	}
 	return p.stmt, p.pending, nil
 }
