@@ -30,6 +30,7 @@ func (s *Store) PlannedForPatients(ctx context.Context, patientIDs []uint, excep
 	if len(patientIDs) == 0 {
 		return nil, nil
 	}
+	patientIDs = padIn(patientIDs)
 	in := marks(len(patientIDs))
 	args := make([]any, 0, 4+2*len(patientIDs))
 	for range 2 {
@@ -81,6 +82,7 @@ func (s *Store) EndPlannedSet(ctx context.Context, ids []uint, status MessageSta
 		return done, nil
 	}
 	end := func(db *gorm.DB, ids []uint) error {
+		ids = padIn(ids)
 		args := make([]any, 0, 4+len(ids))
 		args = append(args, status, Clip(reason, 500), DBTime(now), MsgPlanned)
 		for _, id := range ids {
@@ -127,6 +129,7 @@ func (s *Store) SetOptOuts(ctx context.Context, ids []uint, at time.Time, source
 		return nil
 	}
 	at = DBTime(at)
+	ids = padIn(ids)
 	args := make([]any, 0, 3+len(ids))
 	args = append(args, at, source, at)
 	for _, id := range ids {
@@ -151,6 +154,7 @@ func (s *Store) UpcomingAppointmentIDs(ctx context.Context, patientIDs []uint, f
 	if len(patientIDs) == 0 || len(statuses) == 0 {
 		return out, nil
 	}
+	patientIDs = padIn(patientIDs)
 	args := make([]any, 0, 1+len(statuses)+len(patientIDs))
 	args = append(args, from.UTC())
 	for _, st := range statuses {
