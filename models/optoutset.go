@@ -30,18 +30,24 @@ func (s *Store) PlannedForPatients(ctx context.Context, patientIDs []uint, excep
 	if len(patientIDs) == 0 {
 		return nil, nil
 	}
+	patientIDs = padIn(patientIDs)
 	in := marks(len(patientIDs))
-	args := make([]any, 0, 2+2*len(patientIDs))
-	args = append(args, MsgPlanned, except)
+	args := make([]any, 0, 4+2*len(patientIDs))
 	for range 2 {
+		args = append(args, MsgPlanned, except)
 		for _, id := range patientIDs {
 			args = append(args, id)
 		}
 	}
-	q := "SELECT m.id, m.kind, m.appointment_id, m.patient_id, a.patient_id FROM messages m" +
-		" LEFT JOIN appointments a ON a.id = m.appointment_id" +
-		" WHERE m.status = ? AND m.kind <> ? AND (m.patient_id IN " + in + " OR a.patient_id IN " + in + ")" +
-		" ORDER BY m.id"
+	// Two selects, each reading through an index (messages by patient,
+	// appointments by patient): one select with the two conditions ORed
+	// reads every planned message instead.
+	const cols = "SELECT m.id, m.kind, m.appointment_id, m.patient_id, a.patient_id FROM messages m"
+	q := cols + " LEFT JOIN appointments a ON a.id = m.appointment_id" +
+		" WHERE m.status = ? AND m.kind <> ? AND m.patient_id IN " + in +
+		" UNION " + cols + " JOIN appointments a ON a.id = m.appointment_id" +
+		" WHERE m.status = ? AND m.kind <> ? AND a.patient_id IN " + in +
+		" ORDER BY 1"
 	var out []PlannedRef
 	err := func() error {
 		if err := s.messagesVisible(ctx); err != nil {
@@ -76,6 +82,7 @@ func (s *Store) EndPlannedSet(ctx context.Context, ids []uint, status MessageSta
 		return done, nil
 	}
 	end := func(db *gorm.DB, ids []uint) error {
+		ids = padIn(ids)
 		args := make([]any, 0, 4+len(ids))
 		args = append(args, status, Clip(reason, 500), DBTime(now), MsgPlanned)
 		for _, id := range ids {
@@ -122,6 +129,7 @@ func (s *Store) SetOptOuts(ctx context.Context, ids []uint, at time.Time, source
 		return nil
 	}
 	at = DBTime(at)
+	ids = padIn(ids)
 	args := make([]any, 0, 3+len(ids))
 	args = append(args, at, source, at)
 	for _, id := range ids {
@@ -146,6 +154,7 @@ func (s *Store) UpcomingAppointmentIDs(ctx context.Context, patientIDs []uint, f
 	if len(patientIDs) == 0 || len(statuses) == 0 {
 		return out, nil
 	}
+	patientIDs = padIn(patientIDs)
 	args := make([]any, 0, 1+len(statuses)+len(patientIDs))
 	args = append(args, from.UTC())
 	for _, st := range statuses {

@@ -49,6 +49,41 @@ func (s *Store) rebind(q string) string {
 	return b.String()
 }
 
+// inLen is the length an IN list of n values is padded to: n up to 4, then
+// 6, 8, 12, 16, 24, 32, … (at most half again as long).
+func inLen(n int) int {
+	if n <= 4 {
+		return n
+	}
+	b := 4
+	for b < n {
+		if b&(b-1) == 0 {
+			b += b / 2
+		} else {
+			b = b / 3 * 4
+		}
+	}
+	return b
+}
+
+// padIn returns vals padded to inLen(len(vals)) by repeating its last value,
+// which changes nothing an IN list matches: statements whose text differs
+// only by the length of their lists then share a few texts, which the
+// SQLite and PostgreSQL drivers keep prepared, instead of compiling a new
+// one for nearly every set of events.
+func padIn[T any](vals []T) []T {
+	n := inLen(len(vals))
+	if n == len(vals) {
+		return vals
+	}
+	out := make([]T, n)
+	copy(out, vals)
+	for i := len(vals); i < n; i++ {
+		out[i] = vals[len(vals)-1]
+	}
+	return out
+}
+
 // marks is a parenthesised list of n placeholders, for an IN.
 func marks(n int) string {
 	if n <= 0 {

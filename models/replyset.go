@@ -24,7 +24,7 @@ func (s *Store) LockPatientsByPhones(ctx context.Context, phones []string) (map[
 		return out, nil
 	}
 	var ps []Patient
-	err := s.conn(ctx).Scopes(s.forUpdate).Where("phone IN ?", want).Where(notErased).Order("id").Find(&ps).Error
+	err := s.conn(ctx).Scopes(s.forUpdate).Where("phone IN ?", padIn(want)).Where(notErased).Order("id").Find(&ps).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: patients by phone: %w", Classify(err))
 	}
@@ -57,6 +57,7 @@ func (s *Store) AwaitingAnswers(ctx context.Context, patients map[string][]Patie
 	for id := range byID {
 		ids = append(ids, id)
 	}
+	ids = padIn(ids)
 	// A message of an asking kind must have left us for the number of the
 	// appointment's patient. Run past GORM (see execRaw): with the short
 	// sets of a mixed stream, it runs for a few replies each time.
@@ -122,6 +123,7 @@ func (s *Store) PatientsWithOffers(ctx context.Context, patientIDs []uint) (map[
 	if len(patientIDs) == 0 {
 		return out, nil
 	}
+	patientIDs = padIn(patientIDs)
 	args := make([]any, len(patientIDs))
 	for i, id := range patientIDs {
 		args[i] = id

@@ -65,6 +65,7 @@ func (s *Store) LockPendingWebhookEvents(ctx context.Context, ids []uint) (map[u
 	// The rows are found by id alone: with processed_at IS NULL in the
 	// WHERE clause PostgreSQL may scan every pending event through the
 	// processed_at index instead, which a backlog makes slow.
+	ids = padIn(ids)
 	q := "SELECT id, processed_at IS NULL FROM webhook_events WHERE id IN " + marks(len(ids)) + " ORDER BY id"
 	if s.driver == DriverPostgres {
 		q += " FOR UPDATE"
@@ -203,6 +204,7 @@ func (s *Store) MessagesForReports(ctx context.Context, providerIDs, uuids []str
 	if err := s.messagesVisible(ctx); err != nil {
 		return nil, fmt.Errorf("store: messages for delivery reports: %w", err)
 	}
+	providerIDs, uuids = padIn(providerIDs), padIn(uuids)
 	q, args := s.messagesForReportsSQL(providerIDs, uuids)
 	rows, err := s.queryRaw(s.conn(ctx), q, args...)
 	if err != nil {
@@ -285,6 +287,7 @@ func (s *Store) MessageNumbers(ctx context.Context, providerIDs, uuids []string)
 	if len(providerIDs) == 0 && len(uuids) == 0 {
 		return out, nil
 	}
+	providerIDs, uuids = padIn(providerIDs), padIn(uuids)
 	args := make([]any, 0, len(providerIDs)+len(uuids))
 	for _, v := range providerIDs {
 		args = append(args, v)

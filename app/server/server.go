@@ -81,7 +81,7 @@ type App struct {
 	Analytics  *analytics.Service
 	Dispatcher *dispatch.Dispatcher
 	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
-	// ProcessPending and Prune are the webhook sweeps of the cron jobs.
+	// Sweep and Prune are the webhook sweeps of the cron jobs.
 	Webhooks *webhook.Processor
 	// Outbound manages the endpoints of outbound webhooks; OutboundWorker
 	// delivers them (Serve runs it).

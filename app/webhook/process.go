@@ -121,6 +121,9 @@ type Processor struct {
 	perEvent    bool
 	workers     int
 	wake        chan struct{}
+	// pass is held by the pass under way: two passes in one process would
+	// apply the same pages twice over, the second only to roll back.
+	pass sync.Mutex
 }
 
 // NewProcessor returns a Processor for o.
@@ -193,7 +196,8 @@ func (p *Processor) Run(ctx context.Context) {
 // it applied. An event that fails is left for
 // a later pass (and set aside, flagged, after MaxAttempts); a database that
 // is unavailable stops the pass with an error wrapping
-// models.ErrUnavailable. It is the body of the cron sweep.
+// models.ErrUnavailable. Passes of one Processor take turns; a cron job
+// calls Sweep instead.
 //
 // Events are applied many to a transaction (as many as batchTime allows),
 // so that a commit is shared by many events as the receiver's group commit
@@ -208,6 +212,23 @@ func (p *Processor) Run(ctx context.Context) {
 // (partition) and the shares are applied side by side, the next page
 // waiting for all of them: events about one number keep their order.
 func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
+	p.pass.Lock()
+	defer p.pass.Unlock()
+	return p.processPending(ctx)
+}
+
+// Sweep is ProcessPending for a cron job: it does nothing while a pass is
+// under way in this process (Run's, say), since that pass reads pages until
+// none is left.
+func (p *Processor) Sweep(ctx context.Context) (int, error) {
+	if !p.pass.TryLock() {
+		return 0, nil
+	}
+	defer p.pass.Unlock()
+	return p.processPending(ctx)
+}
+
+func (p *Processor) processPending(ctx context.Context) (int, error) {
 	done := 0
 	var after uint
 	paces := make([]pace, p.workers)
