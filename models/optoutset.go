@@ -74,7 +74,7 @@ func (s *Store) PlannedForPatients(ctx context.Context, patientIDs []uint, excep
 }
 
 // EndPlannedSet is EndPlanned for several messages, in one statement per
-// setChunk of them: each still planned gets status and reason; it returns
+// setChunk of them (see chunks): each still planned gets status and reason; it returns
 // the ids it changed (the others were claimed or ended meanwhile).
 func (s *Store) EndPlannedSet(ctx context.Context, ids []uint, status MessageStatus, reason string, now time.Time) (map[uint]bool, error) {
 	done := make(map[uint]bool, len(ids))
@@ -109,8 +109,8 @@ func (s *Store) EndPlannedSet(ctx context.Context, ids []uint, status MessageSta
 			return err
 		}
 		defer s.messagesChanged(ctx)
-		for start := 0; start < len(ids); start += setChunk {
-			if err := end(db, ids[start:min(start+setChunk, len(ids))]); err != nil {
+		for lo, hi := range s.chunks(len(ids), setChunk) {
+			if err := end(db, ids[lo:hi]); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,8 @@ package models
 
 import (
 	"database/sql"
+	"iter"
+	"math/bits"
 	"strconv"
 	"strings"
 
@@ -82,6 +84,31 @@ func padIn[T any](vals []T) []T {
 		out[i] = vals[len(vals)-1]
 	}
 	return out
+}
+
+// sqliteChunk is the most rows chunks puts in one statement on SQLite.
+const sqliteChunk = 64
+
+// chunks yields the bounds [lo, hi) of the statements that write n rows, at
+// most limit to a statement. On SQLite statements take a few sizes only,
+// powers of two up to sqliteChunk rows, so that their texts repeat and stay
+// prepared: compiling a statement of a few hundred rows cost more than
+// running it, and a set of events seldom has the row count of the last.
+// On PostgreSQL, where each statement is a round trip, it yields as few as
+// limit allows.
+func (s *Store) chunks(n, limit int) iter.Seq2[int, int] {
+	return func(yield func(int, int) bool) {
+		for lo := 0; lo < n; {
+			size := min(n-lo, limit)
+			if s.driver == DriverSQLite {
+				size = 1 << (bits.Len(uint(min(size, sqliteChunk))) - 1)
+			}
+			if !yield(lo, lo+size) {
+				return
+			}
+			lo += size
+		}
+	}
 }
 
 // marks is a parenthesised list of n placeholders, for an IN.

@@ -32,3 +32,39 @@ func TestPadIn(t *testing.T) {
 		t.Errorf("lists of 1 to 600 values take %d lengths", len(lengths))
 	}
 }
+
+// chunks covers every row once, in order; on SQLite with a few statement
+// sizes (powers of two up to sqliteChunk), on PostgreSQL with as few
+// statements as the limit allows.
+func TestChunks(t *testing.T) {
+	for _, driver := range []string{DriverSQLite, DriverPostgres} {
+		s := &Store{driver: driver}
+		sizes := map[int]bool{}
+		for _, limit := range []int{1, 3, 64, 500} {
+			for n := 0; n <= 700; n++ {
+				next, count := 0, 0
+				for lo, hi := range s.chunks(n, limit) {
+					if lo != next || hi <= lo || hi-lo > limit {
+						t.Fatalf("%s: chunks(%d, %d) gave [%d, %d) after %d", driver, n, limit, lo, hi, next)
+					}
+					sizes[hi-lo] = true
+					next = hi
+					count++
+				}
+				if next != n {
+					t.Fatalf("%s: chunks(%d, %d) covered %d rows", driver, n, limit, next)
+				}
+				if want := (n + limit - 1) / limit; driver == DriverPostgres && count != want {
+					t.Fatalf("postgres: chunks(%d, %d) gave %d statements, want %d", n, limit, count, want)
+				}
+			}
+		}
+		if driver == DriverSQLite {
+			for size := range sizes {
+				if size > sqliteChunk || size&(size-1) != 0 {
+					t.Errorf("sqlite: a statement of %d rows", size)
+				}
+			}
+		}
+	}
+}

@@ -207,7 +207,7 @@ func (s *Store) AddInbounds(ctx context.Context, ins []*InboundMessage) ([]bool,
 }
 
 // SaveInboundDecisions is SaveInboundDecision for several stored messages
-// at once, in one statement per 500: each gets the patient, appointment,
+// at once, in one statement per 500 (see chunks): each gets the patient, appointment,
 // intent, candidates and attention flag it carries. The messages' ids
 // must differ.
 func (s *Store) SaveInboundDecisions(ctx context.Context, ins []InboundMessage) error {
@@ -220,8 +220,8 @@ func (s *Store) SaveInboundDecisions(ctx context.Context, ins []InboundMessage) 
 		s.messagesChanged(ctx)
 		row := "(" + s.cast("bigint") + "," + s.cast("bigint") + "," + s.cast("bigint") + "," +
 			s.cast("text") + "," + s.cast("text") + "," + s.cast("boolean") + ")"
-		for start := 0; start < len(ins); start += setChunk {
-			part := ins[start:min(start+setChunk, len(ins))]
+		for lo, hi := range s.chunks(len(ins), setChunk) {
+			part := ins[lo:hi]
 			var q strings.Builder
 			args := make([]any, 0, 6*len(part))
 			q.WriteString("UPDATE inbound_messages SET patient_id = v.column2, appointment_id = v.column3, intent = v.column4, " +

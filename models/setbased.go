@@ -99,11 +99,11 @@ func (s *Store) LockPendingWebhookEvents(ctx context.Context, ids []uint) (map[u
 }
 
 // SetWebhookResults records what processing each event did, in one
-// statement per 500 events.
+// statement per 500 events (see chunks).
 func (s *Store) SetWebhookResults(ctx context.Context, rs []WebhookResult) error {
 	err := s.write(ctx, func(db *gorm.DB) error {
-		for start := 0; start < len(rs); start += setChunk {
-			part := rs[start:min(start+setChunk, len(rs))]
+		for lo, hi := range s.chunks(len(rs), setChunk) {
+			part := rs[lo:hi]
 			var q strings.Builder
 			args := make([]any, 0, 3*len(part))
 			q.WriteString("UPDATE webhook_events SET result = v.column2, flagged = v.column3 FROM (VALUES ")
@@ -137,8 +137,8 @@ func (s *Store) SetWebhookResults(ctx context.Context, rs []WebhookResult) error
 func (s *Store) FinishWebhookEvents(ctx context.Context, rs []WebhookResult, now time.Time) error {
 	err := s.write(ctx, func(db *gorm.DB) error {
 		at := DBTime(now)
-		for start := 0; start < len(rs); start += setChunk {
-			part := rs[start:min(start+setChunk, len(rs))]
+		for lo, hi := range s.chunks(len(rs), setChunk) {
+			part := rs[lo:hi]
 			var q strings.Builder
 			args := make([]any, 0, 1+3*len(part))
 			args = append(args, at)
@@ -357,7 +357,7 @@ var deliveryColumns = []deliveryColumn{
 }
 
 // UpdateDeliveries writes the delivery columns of many messages, one
-// statement per 500. It is ErrConflict when one of them is no longer in
+// statement per 500 (see chunks). It is ErrConflict when one of them is no longer in
 // its From status (the caller then applies its reports one by one).
 func (s *Store) UpdateDeliveries(ctx context.Context, rows []DeliveryRow) error {
 	if len(rows) > 0 {
@@ -369,8 +369,8 @@ func (s *Store) UpdateDeliveries(ctx context.Context, rows []DeliveryRow) error 
 		if err := s.messagesVisible(db.Statement.Context); err != nil {
 			return err
 		}
-		for start := 0; start < len(rows); start += setChunk {
-			part := rows[start:min(start+setChunk, len(rows))]
+		for lo, hi := range s.chunks(len(rows), setChunk) {
+			part := rows[lo:hi]
 			var cols []deliveryColumn
 			for _, c := range deliveryColumns {
 				for _, r := range part {
