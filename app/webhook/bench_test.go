@@ -366,12 +366,13 @@ func BenchmarkProcessMixed(b *testing.B) {
 					}))
 				}
 			}
-			n, _ := timeProcessing(b, e, path.perEvent, nil)
+			n, cpu := timeProcessing(b, e, path.perEvent, nil)
 			// A repeated delivery report is stored once.
 			if stored := e.count(&models.WebhookEvent{}); int64(n) != stored {
 				b.Fatalf("applied %d of %d", n, stored)
 			}
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/event")
 		})
 	}
 }
