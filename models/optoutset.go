@@ -38,9 +38,13 @@ func (s *Store) PlannedForPatients(ctx context.Context, patientIDs []uint, excep
 			args = append(args, id)
 		}
 	}
+	// Both sides of the OR are on messages, each found by an index (the
+	// patient's, the appointment's); an OR across the join was a walk of
+	// every planned message.
 	q := "SELECT m.id, m.kind, m.appointment_id, m.patient_id, a.patient_id FROM messages m" +
 		" LEFT JOIN appointments a ON a.id = m.appointment_id" +
-		" WHERE m.status = ? AND m.kind <> ? AND (m.patient_id IN " + in + " OR a.patient_id IN " + in + ")" +
+		" WHERE " + s.filterOnly("m.status") + " = ? AND m.kind <> ? AND (m.patient_id IN " + in +
+		" OR m.appointment_id IN (SELECT id FROM appointments WHERE patient_id IN " + in + "))" +
 		" ORDER BY m.id"
 	var out []PlannedRef
 	err := func() error {

@@ -65,8 +65,8 @@ func (s *Store) AwaitingAnswers(ctx context.Context, patients map[string][]Patie
 	}
 	var q strings.Builder
 	args := make([]any, 0, len(ActiveStatuses)+1+len(ids)+len(askingKinds)+len(sentStatuses))
-	q.WriteString("SELECT " + appointmentColumns + " FROM appointments WHERE status IN " + marks(len(ActiveStatuses)) +
-		" AND starts_at > ? AND patient_id IN " + marks(len(ids)) +
+	q.WriteString("SELECT " + appointmentColumns + " FROM appointments WHERE " + s.filterOnly("status") + " IN " +
+		marks(len(ActiveStatuses)) + " AND " + s.filterOnly("starts_at") + " > ? AND patient_id IN " + marks(len(ids)) +
 		` AND EXISTS (SELECT 1 FROM messages JOIN patients ON patients.id = appointments.patient_id
 		WHERE messages.appointment_id = appointments.id AND messages."to" = patients.phone
 		AND messages.kind IN ` + marks(len(askingKinds)) + " AND (messages.sent_at IS NOT NULL OR messages.status IN " +
