@@ -74,6 +74,8 @@ type Service struct {
 	reschedule Rescheduler
 	waitlist   Waitlist
 	now        func() time.Time
+	// numbers reads the senders' numbers.
+	numbers *phone.Memo
 }
 
 // New returns a Service on store; changes go through clinic, rs and wl
@@ -83,7 +85,7 @@ func New(store *models.Store, clinic Clinic, ob *outbox.Outbox, rs Rescheduler, 
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, clinic: clinic, outbox: ob, reschedule: rs, waitlist: wl, now: now}
+	return &Service{store: store, clinic: clinic, outbox: ob, reschedule: rs, waitlist: wl, now: now, numbers: &phone.Memo{}}
 }
 
 // WantsAnotherTime is why a request for another time is in the inbox: the
@@ -161,7 +163,7 @@ func (d *decisions) keep(in *models.InboundMessage) {
 // Apply implements webhook.Applier for receive_sms: it stores the inbound
 // SMS and acts on it, inside the transaction ctx carries.
 func (s *Service) Apply(ctx context.Context, _ string, raw []byte) (webhook.Result, error) {
-	in, bad := s.decode(raw, models.DBTime(s.now()), phone.Loose)
+	in, bad := s.decode(raw, models.DBTime(s.now()), s.numbers.Loose)
 	if bad != nil {
 		return *bad, nil
 	}
