@@ -241,6 +241,14 @@ func (s *Service) act(ctx context.Context, rc *replyCtx) (webhook.Result, error)
 	return webhook.Result{Text: rc.result}, nil
 }
 
+// sending returns ctx for queueing the answer to a reply: the queueing
+// joins the transaction or savepoint ctx carries instead of opening a
+// savepoint of its own (two statements), since every error it returns
+// fails the reply as a whole.
+func (s *Service) sending(ctx context.Context) context.Context {
+	return s.store.Inline(ctx)
+}
+
 // awaitingAnswer returns the appointments awaiting an answer from the
 // number of rc, soonest first: those read ahead, else from the store.
 func (s *Service) awaitingAnswer(ctx context.Context, rc *replyCtx) ([]models.Appointment, error) {
@@ -334,7 +342,7 @@ func (s *Service) replyStop(ctx context.Context, rc *replyCtx) error {
 		rc.result = "already opted out"
 		return nil
 	}
-	if _, err := s.outbox.QueueTo(ctx, models.KindOptOutAck, first, rc.from); err != nil {
+	if _, err := s.outbox.QueueTo(s.sending(ctx), models.KindOptOutAck, first, rc.from); err != nil {
 		return err
 	}
 	rc.result = "opted out"
@@ -364,7 +372,7 @@ func (s *Service) replyStart(ctx context.Context, rc *replyCtx) error {
 		rc.result = "already opted in"
 		return nil
 	}
-	if _, err := s.outbox.QueueTo(ctx, models.KindOptInAck, first, rc.from); err != nil {
+	if _, err := s.outbox.QueueTo(s.sending(ctx), models.KindOptInAck, first, rc.from); err != nil {
 		return err
 	}
 	rc.result = "opted in"
@@ -388,7 +396,7 @@ func (s *Service) replyHelp(ctx context.Context, rc *replyCtx) error {
 	if err := s.save(ctx, rc, ""); err != nil {
 		return err
 	}
-	if _, err := s.outbox.QueueTo(ctx, models.KindHelp, to, rc.from); err != nil {
+	if _, err := s.outbox.QueueTo(s.sending(ctx), models.KindHelp, to, rc.from); err != nil {
 		return err
 	}
 	rc.result = "help sent"
@@ -524,7 +532,7 @@ func (s *Service) applyIntent(ctx context.Context, rc *replyCtx, intent reply.In
 		// Nothing follows an opt-out acknowledgement.
 		return nil
 	}
-	_, err = s.outbox.QueueAbout(ctx, kind, updated, rc.from)
+	_, err = s.outbox.QueueAbout(s.sending(ctx), kind, updated, rc.from)
 	return err
 }
 
@@ -729,7 +737,7 @@ func (s *Service) askWhich(ctx context.Context, rc *replyCtx, intent reply.Inten
 	if first.Patient != nil && first.Patient.OptedOut() {
 		return nil
 	}
-	_, err := s.outbox.QueueQuestion(ctx, rc.from, candidates)
+	_, err := s.outbox.QueueQuestion(s.sending(ctx), rc.from, candidates)
 	return err
 }
 
