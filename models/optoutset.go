@@ -31,21 +31,22 @@ func (s *Store) PlannedForPatients(ctx context.Context, patientIDs []uint, excep
 		return nil, nil
 	}
 	in := marks(len(patientIDs))
-	args := make([]any, 0, 2+2*len(patientIDs))
-	args = append(args, MsgPlanned, except)
+	args := make([]any, 0, 4+2*len(patientIDs))
 	for range 2 {
+		args = append(args, MsgPlanned, except)
 		for _, id := range patientIDs {
 			args = append(args, id)
 		}
 	}
-	// Both sides of the OR are on messages, each found by an index (the
-	// patient's, the appointment's); an OR across the join was a walk of
-	// every planned message.
-	q := "SELECT m.id, m.kind, m.appointment_id, m.patient_id, a.patient_id FROM messages m" +
-		" LEFT JOIN appointments a ON a.id = m.appointment_id" +
-		" WHERE " + s.filterOnly("m.status") + " = ? AND m.kind <> ? AND (m.patient_id IN " + in +
-		" OR m.appointment_id IN (SELECT id FROM appointments WHERE patient_id IN " + in + "))" +
-		" ORDER BY m.id"
+	// Two selects, each reading through an index (messages by patient,
+	// appointments by patient): one select with the two conditions ORed
+	// reads every planned message instead.
+	const cols = "SELECT m.id, m.kind, m.appointment_id, m.patient_id, a.patient_id FROM messages m"
+	q := cols + " LEFT JOIN appointments a ON a.id = m.appointment_id" +
+		" WHERE m.status = ? AND m.kind <> ? AND m.patient_id IN " + in +
+		" UNION " + cols + " JOIN appointments a ON a.id = m.appointment_id" +
+		" WHERE m.status = ? AND m.kind <> ? AND a.patient_id IN " + in +
+		" ORDER BY 1"
 	var out []PlannedRef
 	err := func() error {
 		if err := s.messagesVisible(ctx); err != nil {

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -242,6 +243,52 @@ func (s *Store) MessagesForReports(ctx context.Context, providerIDs, uuids []str
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: messages for delivery reports: %w", Classify(err))
+	}
+	return out, nil
+}
+
+// MessageNumbers says to which number messages were sent, by SMS.CX's id
+// (ByProviderID) and by ours (ByUUID).
+type MessageNumbers struct {
+	ByProviderID, ByUUID map[string]string
+}
+
+// MessageNumbers returns the numbers of the messages whose SMS.CX id is
+// one of providerIDs or whose UUID is one of uuids; ids that match no
+// message are left out. It reads without locking: it is for routing
+// delivery reports, not for applying them.
+func (s *Store) MessageNumbers(ctx context.Context, providerIDs, uuids []string) (MessageNumbers, error) {
+	out := MessageNumbers{ByProviderID: map[string]string{}, ByUUID: map[string]string{}}
+	if len(providerIDs) == 0 && len(uuids) == 0 {
+		return out, nil
+	}
+	args := make([]any, 0, len(providerIDs)+len(uuids))
+	for _, v := range providerIDs {
+		args = append(args, v)
+	}
+	for _, v := range uuids {
+		args = append(args, v)
+	}
+	q := `SELECT provider_message_id, uuid, "to" FROM messages WHERE provider_message_id IN ` +
+		marks(len(providerIDs)) + ` OR uuid IN ` + marks(len(uuids))
+	rows, err := s.queryRaw(s.conn(ctx), q, args...)
+	if err != nil {
+		return out, fmt.Errorf("store: message numbers: %w", Classify(err))
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var provider sql.NullString
+		var uuid, to string
+		if err := rows.Scan(&provider, &uuid, &to); err != nil {
+			return out, fmt.Errorf("store: message numbers: %w", Classify(err))
+		}
+		if provider.String != "" {
+			out.ByProviderID[provider.String] = to
+		}
+		out.ByUUID[uuid] = to
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("store: message numbers: %w", Classify(err))
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql/driver"
+	"slices"
 	"strings"
 
 	"github.com/mattn/go-sqlite3"
@@ -10,8 +11,9 @@ import (
 
 // stmtCacheSize bounds the statements a SQLite connection keeps prepared.
 // Statements whose text varies (a multi-row insert's row count, an IN
-// list's length) come and go; when the cache is full the statements not in
-// use are finalized and it starts over.
+// list's length) come and go; when the cache is full the half of the idle
+// statements used longest ago are finalized, so that the statements run all
+// the time stay prepared while the rare lengths make room.
 const stmtCacheSize = 256
 
 // cachingDriver is mattn/go-sqlite3 whose connections keep the statements
@@ -34,6 +36,8 @@ func (d cachingDriver) Open(dsn string) (driver.Conn, error) {
 type cachingConn struct {
 	*sqlite3.SQLiteConn
 	stmts map[string]*cachedStmt
+	// uses counts the statements run, to date each one's last use.
+	uses uint64
 }
 
 // cachedStmt is a prepared statement; busy while rows read from it are
@@ -41,6 +45,8 @@ type cachingConn struct {
 type cachedStmt struct {
 	stmt *sqlite3.SQLiteStmt
 	busy bool
+	// used is the connection's count of statements run at its last use.
+	used uint64
 }
 
 // cacheable reports whether query is one statement worth keeping: a read or
@@ -81,10 +87,12 @@ func (c *cachingConn) get(ctx context.Context, query string, nargs int) (*cached
 	if !cacheable(query) {
 		return nil, nil
 	}
+	c.uses++
 	if cs, ok := c.stmts[query]; ok {
 		if cs.busy || cs.stmt.NumInput() != nargs {
 			return nil, nil
 		}
+		cs.used = c.uses
 		return cs, nil
 	}
 	s, err := c.PrepareContext(ctx, query)
@@ -97,9 +105,9 @@ func (c *cachingConn) get(ctx context.Context, query string, nargs int) (*cached
 		return nil, nil
 	}
 	if len(c.stmts) >= stmtCacheSize {
-		c.forgetIdle()
+		c.forgetOldest()
 	}
-	cs := &cachedStmt{stmt: st}
+	cs := &cachedStmt{stmt: st, used: c.uses}
 	c.stmts[query] = cs
 	return cs, nil
 }
@@ -136,6 +144,28 @@ func changesSchema(query string) bool {
 func (c *cachingConn) forgetIdle() {
 	for q, cs := range c.stmts {
 		if !cs.busy {
+			_ = cs.stmt.Close()
+			delete(c.stmts, q)
+		}
+	}
+}
+
+// forgetOldest finalizes the older half of the idle kept statements (by
+// their last use).
+func (c *cachingConn) forgetOldest() {
+	idle := make([]uint64, 0, len(c.stmts))
+	for _, cs := range c.stmts {
+		if !cs.busy {
+			idle = append(idle, cs.used)
+		}
+	}
+	if len(idle) == 0 {
+		return
+	}
+	slices.Sort(idle)
+	cutoff := idle[(len(idle)-1)/2]
+	for q, cs := range c.stmts {
+		if !cs.busy && cs.used <= cutoff {
 			_ = cs.stmt.Close()
 			delete(c.stmts, q)
 		}

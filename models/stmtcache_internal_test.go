@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 // openCachingDB opens one connection of the driver, so that every statement
@@ -119,6 +121,43 @@ func TestStmtCacheBounded(t *testing.T) {
 	}
 	if got := cachedCount(t, db); got > stmtCacheSize {
 		t.Fatalf("kept statements = %d, more than %d", got, stmtCacheSize)
+	}
+}
+
+// A statement run all the time stays prepared while texts that vary churn
+// through the cache around it.
+func TestStmtCacheKeepsHotStatements(t *testing.T) {
+	db := openCachingDB(t)
+	const hot = "SELECT count(*) FROM t WHERE v <> ?"
+	var first *sqlite3.SQLiteStmt
+	for i := range stmtCacheSize * 3 {
+		var n int
+		if err := db.QueryRow(hot, "x").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(fmt.Sprintf("SELECT count(*) FROM t WHERE id <> %d", i)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := db.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = conn.Raw(func(dc any) error {
+			cs := dc.(*cachingConn).stmts[hot]
+			switch {
+			case cs == nil:
+				return fmt.Errorf("after %d varying statements the hot one is no longer kept", i+1)
+			case first == nil:
+				first = cs.stmt
+			case cs.stmt != first:
+				return fmt.Errorf("after %d varying statements the hot one was prepared again", i+1)
+			}
+			return nil
+		})
+		_ = conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -315,8 +315,14 @@ func (s *Store) WriterTurn(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// pgUniqueViolation is PostgreSQL's SQLSTATE for a unique violation.
-const pgUniqueViolation = "23505"
+// PostgreSQL's SQLSTATEs for a unique violation, and for a transaction
+// chosen to end so that others can go on (a deadlock, a serialization
+// failure): such a transaction can simply be tried again.
+const (
+	pgUniqueViolation     = "23505"
+	pgDeadlock            = "40P01"
+	pgSerializationFailed = "40001"
+)
 
 // Classify maps driver errors onto the store's sentinels, keeping the
 // original in the chain.
@@ -345,9 +351,11 @@ func Classify(err error) error {
 		}
 	}
 	// Statements run past GORM get no translation from it: a PostgreSQL
-	// unique violation is a conflict as GORM's would be.
+	// unique violation is a conflict as GORM's would be, and so is a
+	// transaction PostgreSQL ended for a deadlock or a serialization
+	// failure: the work is to be tried again, nothing is wrong with it.
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == pgUniqueViolation {
+	if errors.As(err, &pe) && (pe.Code == pgUniqueViolation || pe.Code == pgDeadlock || pe.Code == pgSerializationFailed) {
 		return fmt.Errorf("%w: %w", ErrConflict, err)
 	}
 	msg := err.Error()

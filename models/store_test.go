@@ -473,3 +473,45 @@ func TestSQLitePathWithURICharacters(t *testing.T) {
 		t.Fatalf("URI rewritten: %q", dsn)
 	}
 }
+
+// Two PostgreSQL transactions that lock two rows in opposite orders
+// deadlock; the one PostgreSQL ends is a conflict (try again), not a
+// failure of the work itself.
+func TestClassifyDeadlockIsConflict(t *testing.T) {
+	s := storetest.Postgres(t)
+	ctx := t.Context()
+	users := []models.User{
+		{Email: "a@example.com", Name: "A", PasswordHash: "x", Role: models.RoleStaff},
+		{Email: "b@example.com", Name: "B", PasswordHash: "x", Role: models.RoleStaff},
+	}
+	if err := s.DB(ctx).Create(&users).Error; err != nil {
+		t.Fatal(err)
+	}
+	bothLocked := make(chan struct{}, 2)
+	lockBoth := func(first, second uint) error {
+		return s.Tx(ctx, func(ctx context.Context) error {
+			if err := s.DB(ctx).Exec("UPDATE users SET name = name WHERE id = ?", first).Error; err != nil {
+				return err
+			}
+			bothLocked <- struct{}{}
+			for len(bothLocked) < 2 && ctx.Err() == nil {
+				time.Sleep(time.Millisecond)
+			}
+			return s.DB(ctx).Exec("UPDATE users SET name = name WHERE id = ?", second).Error
+		})
+	}
+	errs := make(chan error, 2)
+	go func() { errs <- lockBoth(users[0].ID, users[1].ID) }()
+	go func() { errs <- lockBoth(users[1].ID, users[0].ID) }()
+	var conflicts int
+	for range 2 {
+		if err := models.Classify(<-errs); errors.Is(err, models.ErrConflict) {
+			conflicts++
+		} else if err != nil {
+			t.Errorf("deadlocked transaction: %v, want ErrConflict", err)
+		}
+	}
+	if conflicts != 1 {
+		t.Errorf("%d transactions ended as conflicts, want 1", conflicts)
+	}
+}

@@ -250,6 +250,10 @@ type Webhook struct {
 	// DedupRetention is how long delivered event keys are kept to drop
 	// duplicates (at least 72h; providers retry for up to 3 days).
 	DedupRetention Duration `yaml:"dedup_retention"`
+	// ApplyWorkers is how many goroutines apply stored events side by side
+	// on PostgreSQL (1 to 32), each taking the events of its own share of
+	// phone numbers; SQLite, with its one writer, always applies them with one.
+	ApplyWorkers int `yaml:"apply_workers"`
 }
 
 // Log configures structured logging.
@@ -404,6 +408,7 @@ func Default() Config {
 		Webhook: Webhook{
 			MaxBodyBytes:   1 << 20,
 			DedupRetention: Duration{7 * 24 * time.Hour},
+			ApplyWorkers:   4,
 		},
 		Log:              Log{Level: "info", Format: "text"},
 		Replies:          Replies{HelpAnswersPerDay: 3, StopStartAnswersPerDay: 3},

@@ -22,6 +22,7 @@ import (
 const (
 	maxRuleBefore      = 30 * 24 * time.Hour
 	minDedupRetention  = 72 * time.Hour
+	maxApplyWorkers    = 32
 	minWebhookBody     = 1 << 10
 	maxWebhookBody     = 64 << 20
 	minWebhookSecret   = 16
@@ -274,6 +275,7 @@ func (c *Config) validateWebhook(p *problems) {
 	if w.DedupRetention.Duration < minDedupRetention {
 		p.add("webhook.dedup_retention", "must be at least %s (SMS.CX retries for up to 3 days), got %s", Duration{minDedupRetention}, w.DedupRetention)
 	}
+	between(p, "webhook.apply_workers", w.ApplyWorkers, 1, maxApplyWorkers)
 }
 
 func (c *Config) validateLog(p *problems) {

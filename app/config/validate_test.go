@@ -153,6 +153,9 @@ func TestValidate(t *testing.T) {
 		{"body limit bounds", func(c *Config) { c.Webhook.MaxBodyBytes = 1 << 10 }, ""},
 		{"dedup retention under 3 days", func(c *Config) { c.Webhook.DedupRetention = Duration{71 * time.Hour} }, `webhook.dedup_retention: must be at least 72h (SMS.CX retries for up to 3 days), got 71h`},
 		{"dedup retention 3 days", func(c *Config) { c.Webhook.DedupRetention = Duration{72 * time.Hour} }, ""},
+		{"no apply workers", func(c *Config) { c.Webhook.ApplyWorkers = 0 }, `webhook.apply_workers: must be between 1 and 32, got 0`},
+		{"too many apply workers", func(c *Config) { c.Webhook.ApplyWorkers = 33 }, `webhook.apply_workers: must be between 1 and 32, got 33`},
+		{"32 apply workers", func(c *Config) { c.Webhook.ApplyWorkers = 32 }, ""},
 
 		// log
 		{"log level verbose", func(c *Config) { c.Log.Level = "verbose" }, `log.level: want one of "debug", "info", "warn", "error", got "verbose"`},

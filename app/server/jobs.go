@@ -106,7 +106,7 @@ func (a *App) registerJobs() error {
 			return err
 		})),
 		every(JobWebhookSweep, time.Minute, a.exclusive(JobWebhookSweep, func(ctx context.Context) error {
-			_, err := a.Webhooks.ProcessPending(ctx)
+			_, err := a.Webhooks.Sweep(ctx)
 			return err
 		})),
 		every(JobWebhookPrune, time.Hour, a.exclusive(JobWebhookPrune, func(ctx context.Context) error {

@@ -81,7 +81,7 @@ type App struct {
 	Analytics  *analytics.Service
 	Dispatcher *dispatch.Dispatcher
 	// Webhooks applies stored SMS.CX callbacks (Serve runs it); its
-	// ProcessPending and Prune are the webhook sweeps of the cron jobs.
+	// Sweep and Prune are the webhook sweeps of the cron jobs.
 	Webhooks *webhook.Processor
 	// Outbound manages the endpoints of outbound webhooks; OutboundWorker
 	// delivers them (Serve runs it).
@@ -254,7 +254,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	traffic := webhook.NewTraffic()
 	a.Webhooks, err = webhook.NewProcessor(webhook.ProcessorOptions{
 		Store: store, Log: a.Log, Now: a.now, Traffic: traffic,
-		Retention: cfg.Webhook.DedupRetention.Duration,
+		Retention: cfg.Webhook.DedupRetention.Duration, Workers: cfg.Webhook.ApplyWorkers,
 		Appliers: map[string]webhook.Applier{
 			smscx.EventReceiveSMS:          replies,
 			smscx.EventDLRUpdate:           reports,

@@ -337,44 +337,60 @@ func BenchmarkProcessMixed(b *testing.B) {
 		perEvent bool
 	}{{"per-event", true}, {"set-based", false}} {
 		b.Run(path.name, func(b *testing.B) {
-			e := newEnv(b, storetest.SQLite(b))
-			const patients = 300
-			phones := make([]string, patients)
-			sent := make([]*models.Message, patients)
-			for i := range phones {
-				phones[i] = fmt.Sprintf("+4915100%06d", i)
-				p := e.patient(fmt.Sprintf("P%d", i), phones[i])
-				sent[i] = e.sentReminder(e.appointment(p, time.Duration(48+i%24)*time.Hour), p.Phone)
-			}
-			rng := rand.New(rand.NewPCG(5000, 2))
-			for n := range b.N {
-				k := rng.IntN(patients)
-				switch r := rng.IntN(1000); {
-				case r < 700:
-					status := []string{"SENT", "DELIVERED", "DELIVERED", "DELIVERED", "FAILED"}[rng.IntN(5)]
-					e.mustPost(envelope("dlr_update", dlrItem(sent[k], status, nil)))
-				case r < 950:
-					e.mustPost(envelope("receive_sms", smsItem(phones[k], benchReplyTexts[rng.IntN(len(benchReplyTexts))])))
-				case r < 975:
-					e.mustPost(envelope("new_optout", map[string]any{
-						"hitId": n, "optoutId": "aB3", "optoutUrl": "https://x", "optoutType": "link",
-						"countryIso": "DE", "datetime": "2026-03-02 09:00:00", "phoneNumber": phones[k], "campaignId": nil, "groupId": nil,
-					}))
-				default:
-					e.mustPost(envelope("shortlink_hit", map[string]any{
-						"hitId": n, "shortlinkId": "bVc", "device": "mobile", "city": "Berlin", "phoneNumber": phones[k],
-					}))
-				}
-			}
-			n, cpu := timeProcessing(b, e, path.perEvent, nil)
-			// A repeated delivery report is stored once.
-			if stored := e.count(&models.WebhookEvent{}); int64(n) != stored {
-				b.Fatalf("applied %d of %d", n, stored)
-			}
-			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
-			b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/event")
+			benchProcessMixed(b, storetest.SQLite(b), webhook.ProcessorOptions{PerEvent: path.perEvent})
 		})
 	}
+}
+
+// BenchmarkProcessMixedPostgres is BenchmarkProcessMixed's set-based path
+// on PostgreSQL, with one worker and with the default number, which apply
+// shares of the patients side by side.
+func BenchmarkProcessMixedPostgres(b *testing.B) {
+	for _, workers := range []int{1, webhook.DefaultWorkers} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			benchProcessMixed(b, storetest.Postgres(b), webhook.ProcessorOptions{Workers: workers})
+		})
+	}
+}
+
+func benchProcessMixed(b *testing.B, store *models.Store, o webhook.ProcessorOptions) {
+	e := newEnv(b, store)
+	const patients = 300
+	phones := make([]string, patients)
+	sent := make([]*models.Message, patients)
+	for i := range phones {
+		phones[i] = fmt.Sprintf("+4915100%06d", i)
+		p := e.patient(fmt.Sprintf("P%d", i), phones[i])
+		sent[i] = e.sentReminder(e.appointment(p, time.Duration(48+i%24)*time.Hour), p.Phone)
+	}
+	rng := rand.New(rand.NewPCG(5000, 2))
+	for n := range b.N {
+		k := rng.IntN(patients)
+		switch r := rng.IntN(1000); {
+		case r < 700:
+			status := []string{"SENT", "DELIVERED", "DELIVERED", "DELIVERED", "FAILED"}[rng.IntN(5)]
+			e.mustPost(envelope("dlr_update", dlrItem(sent[k], status, nil)))
+		case r < 950:
+			e.mustPost(envelope("receive_sms", smsItem(phones[k], benchReplyTexts[rng.IntN(len(benchReplyTexts))])))
+		case r < 975:
+			e.mustPost(envelope("new_optout", map[string]any{
+				"hitId": n, "optoutId": "aB3", "optoutUrl": "https://x", "optoutType": "link",
+				"countryIso": "DE", "datetime": "2026-03-02 09:00:00", "phoneNumber": phones[k], "campaignId": nil, "groupId": nil,
+			}))
+		default:
+			e.mustPost(envelope("shortlink_hit", map[string]any{
+				"hitId": n, "shortlinkId": "bVc", "device": "mobile", "city": "Berlin", "phoneNumber": phones[k],
+			}))
+		}
+	}
+	o.Appliers = appliers(e.store, e.clinic, e.ob, e.clock.Now)
+	n, cpu := timeProcessingWith(b, e, o)
+	// A repeated delivery report is stored once.
+	if stored := e.count(&models.WebhookEvent{}); int64(n) != stored {
+		b.Fatalf("applied %d of %d", n, stored)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/event")
 }
 
 // timeProcessing applies every event stored in e with a processor of the
@@ -385,7 +401,15 @@ func timeProcessing(b *testing.B, e *env, perEvent bool, as map[string]webhook.A
 	if as == nil {
 		as = appliers(e.store, e.clinic, e.ob, e.clock.Now)
 	}
-	proc, err := webhook.NewProcessor(webhook.ProcessorOptions{Store: e.store, Appliers: as, Now: e.clock.Now, PerEvent: perEvent})
+	return timeProcessingWith(b, e, webhook.ProcessorOptions{Appliers: as, PerEvent: perEvent})
+}
+
+// timeProcessingWith is timeProcessing with a processor of options o (its
+// Store and clock are e's).
+func timeProcessingWith(b *testing.B, e *env, o webhook.ProcessorOptions) (int, time.Duration) {
+	b.Helper()
+	o.Store, o.Now = e.store, e.clock.Now
+	proc, err := webhook.NewProcessor(o)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -21,7 +21,8 @@
 //     transaction, so the live dashboards and the dispatcher hear of it once
 //     it commits. Events are applied many to a transaction, one by one again
 //     when such a transaction fails. Its Run loop is woken by the Receiver and also
-//     sweeps on a timer; ProcessPending is the same sweep for a cron job.
+//     sweeps on a timer; Sweep is the same sweep for a cron job
+//     (skipped while a pass is under way in the process).
 //     While the Receiver is storing requests, processing gives way to it
 //     (Traffic), within a bounded lag.
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"apptconfirm/app/smscx"
@@ -60,6 +61,10 @@ const (
 	// DefaultMaxAttempts is how often an event that fails is tried before
 	// it is set aside, flagged.
 	DefaultMaxAttempts = 5
+	// DefaultWorkers is how many goroutines apply events side by side on
+	// PostgreSQL, where each statement waits for a round trip: one worker
+	// spends most of its time waiting, and several keep the database busy.
+	DefaultWorkers = 4
 	// pageSize is how many pending events are read at once; a run of
 	// delivery reports or hits in it is applied as one set, a handful of
 	// statements whatever its length.
@@ -94,6 +99,11 @@ type ProcessorOptions struct {
 	// result), never through a BatchApplier: the path before set-based
 	// applying, kept to compare the two.
 	PerEvent bool
+	// Workers is how many goroutines apply a page of events side by side,
+	// each the events of its share of phone numbers (see partition); 0
+	// means DefaultWorkers. On SQLite, whose writes take turns on one
+	// connection, it is always 1.
+	Workers int
 }
 
 // Processor applies stored webhook events. It is safe for concurrent use;
@@ -109,7 +119,11 @@ type Processor struct {
 	maxAttempts int
 	traffic     *Traffic
 	perEvent    bool
+	workers     int
 	wake        chan struct{}
+	// pass is held by the pass under way: two passes in one process would
+	// apply the same pages twice over, the second only to roll back.
+	pass sync.Mutex
 }
 
 // NewProcessor returns a Processor for o.
@@ -135,10 +149,16 @@ func NewProcessor(o ProcessorOptions) (*Processor, error) {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = DefaultMaxAttempts
 	}
+	if o.Workers <= 0 {
+		o.Workers = DefaultWorkers
+	}
+	if o.Store.Driver() == models.DriverSQLite {
+		o.Workers = 1
+	}
 	return &Processor{
 		store: o.Store, appliers: o.Appliers, log: o.Log, now: o.Now,
 		sweep: o.SweepInterval, retention: o.Retention, maxAttempts: o.MaxAttempts, traffic: o.Traffic,
-		perEvent: o.PerEvent, wake: make(chan struct{}, 1),
+		perEvent: o.PerEvent, workers: o.Workers, wake: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -176,7 +196,8 @@ func (p *Processor) Run(ctx context.Context) {
 // it applied. An event that fails is left for
 // a later pass (and set aside, flagged, after MaxAttempts); a database that
 // is unavailable stops the pass with an error wrapping
-// models.ErrUnavailable. It is the body of the cron sweep.
+// models.ErrUnavailable. Passes of one Processor take turns; a cron job
+// calls Sweep instead.
 //
 // Events are applied many to a transaction (as many as batchTime allows),
 // so that a commit is shared by many events as the receiver's group commit
@@ -186,13 +207,31 @@ func (p *Processor) Run(ctx context.Context) {
 // transaction fails, its events are applied again one to a transaction, so
 // that one event that cannot be applied costs the others nothing. Before
 // each batch it gives way to the receiver (see Traffic).
+//
+// With several workers (on PostgreSQL) each page is split by phone number
+// (partition) and the shares are applied side by side, the next page
+// waiting for all of them: events about one number keep their order.
 func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
+	p.pass.Lock()
+	defer p.pass.Unlock()
+	return p.processPending(ctx)
+}
+
+// Sweep is ProcessPending for a cron job: it does nothing while a pass is
+// under way in this process (Run's, say), since that pass reads pages until
+// none is left.
+func (p *Processor) Sweep(ctx context.Context) (int, error) {
+	if !p.pass.TryLock() {
+		return 0, nil
+	}
+	defer p.pass.Unlock()
+	return p.processPending(ctx)
+}
+
+func (p *Processor) processPending(ctx context.Context) (int, error) {
 	done := 0
 	var after uint
-	var (
-		mark int64         // the receiver's count when the last batch began
-		took time.Duration // how long the last batch took; 0 before the first
-	)
+	paces := make([]pace, p.workers)
 	for {
 		page, err := p.store.PendingWebhookEvents(ctx, after, pageSize)
 		if err != nil {
@@ -203,46 +242,93 @@ func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 		}
 		after = page[len(page)-1].ID
 		page = applyOrder(page)
-		for len(page) > 0 {
-			if took > 0 && !p.lagging(page[0].ReceivedAt) {
-				p.traffic.giveWay(ctx, mark, took)
-			}
-			if err := ctx.Err(); err != nil {
+		if p.workers == 1 {
+			n, err := p.processPage(ctx, page, &paces[0])
+			done += n
+			if err != nil {
 				return done, err
 			}
-			start := time.Now()
-			mark = p.traffic.mark()
-			process := p.processSet
-			if p.perEvent {
-				process = p.processBatch
-			}
-			n, applied, err := process(ctx, page)
-			took = time.Since(start)
-			switch {
-			case err == nil:
-				done += applied
-				page = page[n:]
+			continue
+		}
+		shares, err := p.partition(ctx, page, p.workers)
+		if err != nil {
+			return done, err
+		}
+		var (
+			wg     sync.WaitGroup
+			counts = make([]int, len(shares))
+			errs   = make([]error, len(shares))
+		)
+		for i, share := range shares {
+			if len(share) == 0 {
 				continue
-			case errors.Is(err, models.ErrUnavailable), ctx.Err() != nil:
-				return done, fmt.Errorf("webhook: process events from %d: %w", page[0].ID, err)
 			}
-			// Some event of the batch failed: apply them one by one.
-			for _, ev := range page[:n] {
-				applied, err := p.processOne(ctx, ev.ID)
-				switch {
-				case err == nil:
-					if applied {
-						done++
-					}
-				case errors.Is(err, models.ErrUnavailable), ctx.Err() != nil:
-					return done, fmt.Errorf("webhook: process event %d: %w", ev.ID, err)
-				default:
-					p.log.WarnContext(ctx, "webhook event failed", slog.Uint64("event_id", uint64(ev.ID)), slog.Any("err", err))
-				}
-			}
-			page = page[n:]
+			wg.Go(func() { counts[i], errs[i] = p.processPage(ctx, share, &paces[i]) })
+		}
+		wg.Wait()
+		for _, n := range counts {
+			done += n
+		}
+		if err := errors.Join(errs...); err != nil {
+			return done, err
 		}
 	}
+}
+
+// pace is what one worker remembers of its last batch, to give way to the
+// receiver before the next.
+type pace struct {
+	mark int64         // the receiver's count when the last batch began
+	took time.Duration // how long the last batch took; 0 before the first
+}
+
+// processPage applies the events of page, in order, a batch (a
+// transaction) at a time, and returns how many it applied. A batch that
+// fails is applied again one event to a transaction; an event that still
+// fails is left for a later pass. It stops with an error only when the
+// database is unavailable or ctx ends.
+func (p *Processor) processPage(ctx context.Context, page []models.WebhookEvent, pc *pace) (int, error) {
+	done := 0
+	for len(page) > 0 {
+		if pc.took > 0 && !p.lagging(page[0].ReceivedAt) {
+			p.traffic.giveWay(ctx, pc.mark, pc.took)
+		}
+		if err := ctx.Err(); err != nil {
+			return done, err
+		}
+		start := time.Now()
+		pc.mark = p.traffic.mark()
+		process := p.processSet
+		if p.perEvent {
+			process = p.processBatch
+		}
+		n, applied, err := process(ctx, page)
+		pc.took = time.Since(start)
+		switch {
+		case err == nil:
+			done += applied
+			page = page[n:]
+			continue
+		case errors.Is(err, models.ErrUnavailable), ctx.Err() != nil:
+			return done, fmt.Errorf("webhook: process events from %d: %w", page[0].ID, err)
+		}
+		// Some event of the batch failed: apply them one by one.
+		for _, ev := range page[:n] {
+			applied, err := p.processOne(ctx, ev.ID)
+			switch {
+			case err == nil:
+				if applied {
+					done++
+				}
+			case errors.Is(err, models.ErrUnavailable), ctx.Err() != nil:
+				return done, fmt.Errorf("webhook: process event %d: %w", ev.ID, err)
+			default:
+				p.log.WarnContext(ctx, "webhook event failed", slog.Uint64("event_id", uint64(ev.ID)), slog.Any("err", err))
+			}
+		}
+		page = page[n:]
+	}
+	return done, nil
 }
 
 // lagging reports whether an event received at oldest has waited so long

@@ -589,3 +589,60 @@ func TestStartAfterRejectedKeepsArrivalOrder(t *testing.T) {
 		}
 	})
 }
+
+// blockingApplier applies nothing until release is closed, and says on
+// entered when it started.
+type blockingApplier struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b blockingApplier) Apply(ctx context.Context, _ string, _ []byte) (webhook.Result, error) {
+	select {
+	case b.entered <- struct{}{}:
+	default:
+	}
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+		return webhook.Result{}, ctx.Err()
+	}
+	return webhook.Result{Text: "applied"}, nil
+}
+
+// The cron sweep does nothing while a pass is under way in the process (it
+// would apply the same events, only to roll back), and sweeps once the
+// pass is over.
+func TestSweepSkipsWhileAPassRuns(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		ba := blockingApplier{entered: make(chan struct{}, 1), release: make(chan struct{})}
+		proc, err := webhook.NewProcessor(webhook.ProcessorOptions{
+			Store: s, Now: e.clock.Now, Appliers: map[string]webhook.Applier{"receive_sms": ba},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.mustPost(envelope("receive_sms", smsItem("+4915100000009", "hello")))
+		passed := make(chan int, 1)
+		go func() {
+			n, err := proc.ProcessPending(e.ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			passed <- n
+		}()
+		<-ba.entered
+		if n, err := proc.Sweep(e.ctx); n != 0 || err != nil {
+			t.Errorf("sweep during a pass = %d, %v; want 0, nil", n, err)
+		}
+		close(ba.release)
+		if n := <-passed; n != 1 {
+			t.Errorf("the pass applied %d events, want 1", n)
+		}
+		e.mustPost(envelope("receive_sms", smsItem("+4915100000009", "again")))
+		if n, err := proc.Sweep(e.ctx); n != 1 || err != nil {
+			t.Errorf("sweep after the pass = %d, %v; want 1, nil", n, err)
+		}
+	})
+}

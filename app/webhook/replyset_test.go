@@ -61,7 +61,10 @@ func buildRepliesFixture(e *env) repliesFixture {
 		AppointmentID: a.ID, PatientID: picker.ID, Status: models.OfferOpen,
 		ExpiresAt: now.Add(48 * time.Hour), CreatedAt: now, UpdatedAt: now,
 	}
-	o.SetTimes([]time.Time{now.Add(50 * time.Hour), now.Add(52 * time.Hour)})
+	// Times no other patient of the fixture holds: a pick must not
+	// depend on another number's reply (several workers apply those in
+	// any order).
+	o.SetTimes([]time.Time{now.Add(60 * time.Hour), now.Add(62 * time.Hour)})
 	if err := e.store.CreateOffer(e.ctx, o); err != nil {
 		e.t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,19 +135,41 @@ func mixedStream(f mixedFixture) []string {
 }
 
 // dump is every row a processed stream can have changed, in order, without what differs between two databases built alike (random UUIDs of
-// planned messages, creation times from the wall clock).
-func dump(t *testing.T, e *env) map[string][]string {
+// planned messages, creation times from the wall clock). Messages are
+// named by their rank in id order, or with byContent by their rank among
+// the messages' contents, which does not depend on the order in which
+// the processing created them (see canonical).
+func dump(t *testing.T, e *env, byContent bool) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	var ms []models.Message
 	if err := e.store.DB(e.ctx).Order("id").Find(&ms).Error; err != nil {
 		t.Fatal(err)
 	}
+	lines := make([]string, len(ms))
+	for i, m := range ms {
+		upd := ""
+		if !m.UpdatedAt.Before(t0.Add(-time.Minute)) && m.UpdatedAt.Before(t0.Add(time.Minute)) {
+			upd = m.UpdatedAt.UTC().String()
+		}
+		lines[i] = fmt.Sprintf("appt=%v pt=%v kind=%s to=%s status=%s state=%s reason=%q code=%v pid=%s camp=%s sent=%v delivered=%v lease=%v doubt=%v upd=%s body=%q",
+			deref(m.AppointmentID), deref(m.PatientID), m.Kind, m.To, m.Status, m.ProviderState, m.Reason, deref(m.ErrorCode),
+			m.ProviderID, m.CampaignID, tm(m.SentAt), tm(m.DeliveredAt), tm(m.LeaseUntil), m.InDoubt, upd, m.Body)
+	}
 	// Rows the processing creates are named by their rank: a transaction
 	// rolled back still uses up PostgreSQL sequence numbers.
 	rank := map[uint]int{}
-	for i, m := range ms {
-		rank[m.ID] = i + 1
+	if byContent {
+		sorted := slices.Clone(lines)
+		slices.Sort(sorted)
+		for i, m := range ms {
+			rank[m.ID], _ = slices.BinarySearch(sorted, lines[i])
+			rank[m.ID]++
+		}
+	} else {
+		for i, m := range ms {
+			rank[m.ID] = i + 1
+		}
 	}
 	msgRef := func(id *uint) any {
 		if id == nil {
@@ -154,14 +177,8 @@ func dump(t *testing.T, e *env) map[string][]string {
 		}
 		return rank[*id]
 	}
-	for _, m := range ms {
-		upd := ""
-		if !m.UpdatedAt.Before(t0.Add(-time.Minute)) && m.UpdatedAt.Before(t0.Add(time.Minute)) {
-			upd = m.UpdatedAt.UTC().String()
-		}
-		out["messages"] = append(out["messages"], fmt.Sprintf("#%d appt=%v pt=%v kind=%s to=%s status=%s state=%s reason=%q code=%v pid=%s camp=%s sent=%v delivered=%v lease=%v doubt=%v upd=%s body=%q",
-			rank[m.ID], deref(m.AppointmentID), deref(m.PatientID), m.Kind, m.To, m.Status, m.ProviderState, m.Reason, deref(m.ErrorCode),
-			m.ProviderID, m.CampaignID, tm(m.SentAt), tm(m.DeliveredAt), tm(m.LeaseUntil), m.InDoubt, upd, m.Body))
+	for i, m := range ms {
+		out["messages"] = append(out["messages"], fmt.Sprintf("#%d %s", rank[m.ID], lines[i]))
 	}
 	var as []models.Appointment
 	if err := e.store.DB(e.ctx).Order("id").Find(&as).Error; err != nil {
@@ -213,6 +230,27 @@ func dump(t *testing.T, e *env) map[string][]string {
 	return out
 }
 
+// canonical is d with every table's rows sorted and their leading "#n "
+// (an insertion rank) dropped: the rows two databases must both hold,
+// whatever order the processing wrote them in.
+func canonical(d map[string][]string) map[string][]string {
+	out := make(map[string][]string, len(d))
+	for table, rows := range d {
+		c := make([]string, len(rows))
+		for i, r := range rows {
+			if rest, ok := strings.CutPrefix(r, "#"); ok {
+				if _, after, found := strings.Cut(rest, " "); found {
+					r = after
+				}
+			}
+			c[i] = r
+		}
+		slices.Sort(c)
+		out[table] = c
+	}
+	return out
+}
+
 func deref[T any](p *T) any {
 	if p == nil {
 		return nil
@@ -243,20 +281,32 @@ func TestSetBasedApplyMatchesPerEvent(t *testing.T) {
 	})
 }
 
-// bothPaths prepares two fresh databases of the kind t runs on with
-// record, which builds a fixture and returns a stream about it (the first
-// recording is posted to both), stores the whole stream in each before
-// anything is applied, so that both paths see it in their batches, applies
-// it by the per-event path in one and the set-based path in the other,
-// with a poisoned event among it, and fails t unless every table agrees.
-// extra, when not nil, adds tables to each dump.
+// bothPaths prepares fresh databases of the kind t runs on with record,
+// which builds a fixture and returns a stream about it (the first
+// recording is posted to all), stores the whole stream in each before
+// anything is applied, so that every path sees it in its batches, applies
+// it by the per-event path in one and the set-based path in another, with
+// a poisoned event among it, and fails t unless every table agrees. On
+// PostgreSQL a third database has it applied set-based by several workers
+// side by side, and must hold the same rows, in whatever order they were
+// written. extra, when not nil, adds tables to each dump.
 func bothPaths(t *testing.T, record func(e *env) []string, extra func(e *env, d map[string][]string)) (perEvent, set map[string][]string) {
 	t.Helper()
-	var dumps []map[string][]string
+	type path struct {
+		name     string
+		perEvent bool
+		workers  int
+	}
+	paths := []path{{"per-event", true, 1}, {"set-based", false, 1}}
+	pg := strings.HasSuffix(t.Name(), "postgres")
+	if pg {
+		paths = append(paths, path{"4 workers", false, 4})
+	}
+	var dumps, byContent []map[string][]string
 	var stream []string // recorded once: smsItem numbers its msgIds
-	for _, one := range []bool{true, false} {
+	for _, pt := range paths {
 		var store *models.Store
-		if strings.HasSuffix(t.Name(), "postgres") {
+		if pg {
 			store = storetest.Postgres(t)
 		} else {
 			store = storetest.SQLite(t)
@@ -269,7 +319,9 @@ func bothPaths(t *testing.T, record func(e *env) []string, extra func(e *env, d 
 				as[k] = poisoner{ba}
 			}
 		}
-		proc, err := webhook.NewProcessor(webhook.ProcessorOptions{Store: store, Appliers: as, Now: e.clock.Now, PerEvent: one})
+		proc, err := webhook.NewProcessor(webhook.ProcessorOptions{
+			Store: store, Appliers: as, Now: e.clock.Now, PerEvent: pt.perEvent, Workers: pt.workers,
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,30 +336,51 @@ func bothPaths(t *testing.T, record func(e *env) []string, extra func(e *env, d 
 				t.Fatal(err)
 			}
 		}
-		d := dump(t, e)
-		if extra != nil {
-			extra(e, d)
+		for _, bc := range []bool{false, true} {
+			d := dump(t, e, bc)
+			if extra != nil {
+				extra(e, d)
+			}
+			if bc {
+				byContent = append(byContent, canonical(d))
+			} else {
+				dumps = append(dumps, d)
+			}
 		}
-		dumps = append(dumps, d)
 	}
 	perEvent, set = dumps[0], dumps[1]
-	for _, table := range []string{"messages", "appointments", "patients", "timeline", "events", "webhook_events", "inbound"} {
-		a, b := perEvent[table], set[table]
-		if len(a) == 0 {
+	compareDumps(t, paths[0].name, perEvent, paths[1].name, set)
+	if pg {
+		compareDumps(t, paths[0].name, byContent[0], paths[2].name, byContent[2])
+	}
+	return perEvent, set
+}
+
+// compareDumps fails t for every row in which dumps a and b differ.
+func compareDumps(t *testing.T, aName string, a map[string][]string, bName string, b map[string][]string) {
+	t.Helper()
+	tables := []string{"messages", "appointments", "patients", "timeline", "events", "webhook_events", "inbound"}
+	for table := range a { // tables extra added
+		if !slices.Contains(tables, table) {
+			tables = append(tables, table)
+		}
+	}
+	for _, table := range tables {
+		x, y := a[table], b[table]
+		if len(x) == 0 && len(y) == 0 {
 			t.Errorf("%s: nothing to compare", table)
 		}
-		for i := range max(len(a), len(b)) {
-			var x, y string
-			if i < len(a) {
-				x = a[i]
+		for i := range max(len(x), len(y)) {
+			var u, v string
+			if i < len(x) {
+				u = x[i]
 			}
-			if i < len(b) {
-				y = b[i]
+			if i < len(y) {
+				v = y[i]
 			}
-			if x != y {
-				t.Errorf("%s row %d:\nper-event %s\nset-based %s", table, i, x, y)
+			if u != v {
+				t.Errorf("%s row %d:\n%-9s %s\n%-9s %s", table, i, aName, u, bName, v)
 			}
 		}
 	}
-	return perEvent, set
 }
