@@ -30,6 +30,7 @@ func (s *Store) PlannedForPatients(ctx context.Context, patientIDs []uint, excep
 	if len(patientIDs) == 0 {
 		return nil, nil
 	}
+	patientIDs = padIn(patientIDs)
 	in := marks(len(patientIDs))
 	args := make([]any, 0, 4+2*len(patientIDs))
 	for range 2 {
@@ -75,7 +76,7 @@ func (s *Store) PlannedForPatients(ctx context.Context, patientIDs []uint, excep
 }
 
 // EndPlannedSet is EndPlanned for several messages, in one statement per
-// setChunk of them: each still planned gets status and reason; it returns
+// setChunk of them (see chunks): each still planned gets status and reason; it returns
 // the ids it changed (the others were claimed or ended meanwhile).
 func (s *Store) EndPlannedSet(ctx context.Context, ids []uint, status MessageStatus, reason string, now time.Time) (map[uint]bool, error) {
 	done := make(map[uint]bool, len(ids))
@@ -83,6 +84,7 @@ func (s *Store) EndPlannedSet(ctx context.Context, ids []uint, status MessageSta
 		return done, nil
 	}
 	end := func(db *gorm.DB, ids []uint) error {
+		ids = padIn(ids)
 		args := make([]any, 0, 4+len(ids))
 		args = append(args, status, Clip(reason, 500), DBTime(now), MsgPlanned)
 		for _, id := range ids {
@@ -109,8 +111,8 @@ func (s *Store) EndPlannedSet(ctx context.Context, ids []uint, status MessageSta
 			return err
 		}
 		defer s.messagesChanged(ctx)
-		for start := 0; start < len(ids); start += setChunk {
-			if err := end(db, ids[start:min(start+setChunk, len(ids))]); err != nil {
+		for lo, hi := range s.chunks(len(ids), setChunk) {
+			if err := end(db, ids[lo:hi]); err != nil {
 				return err
 			}
 		}
@@ -129,6 +131,7 @@ func (s *Store) SetOptOuts(ctx context.Context, ids []uint, at time.Time, source
 		return nil
 	}
 	at = DBTime(at)
+	ids = padIn(ids)
 	args := make([]any, 0, 3+len(ids))
 	args = append(args, at, source, at)
 	for _, id := range ids {
@@ -153,6 +156,7 @@ func (s *Store) UpcomingAppointmentIDs(ctx context.Context, patientIDs []uint, f
 	if len(patientIDs) == 0 || len(statuses) == 0 {
 		return out, nil
 	}
+	patientIDs = padIn(patientIDs)
 	args := make([]any, 0, 1+len(statuses)+len(patientIDs))
 	args = append(args, from.UTC())
 	for _, st := range statuses {

@@ -15,10 +15,11 @@ import (
 const timelineChunk = 200
 
 // insertTimeline inserts entries, their times and details already
-// brought to the database's form, in one statement per timelineChunk.
+// brought to the database's form, in one statement per timelineChunk
+// (see chunks).
 func (s *Store) insertTimeline(db *gorm.DB, entries []TimelineEntry) error {
-	for start := 0; start < len(entries); start += timelineChunk {
-		part := entries[start:min(start+timelineChunk, len(entries))]
+	for lo, hi := range s.chunks(len(entries), timelineChunk) {
+		part := entries[lo:hi]
 		var q strings.Builder
 		q.WriteString("INSERT INTO timeline_entries (appointment_id, at, kind, detail, message_id, user_id) VALUES ")
 		args := make([]any, 0, 6*len(part))
@@ -41,12 +42,12 @@ func (s *Store) insertTimeline(db *gorm.DB, entries []TimelineEntry) error {
 // each).
 const eventChunk = 500
 
-// insertEventRows inserts events in one statement per eventChunk and
-// gives each its id, read back in the order the rows were written (as
-// GORM's Create reads them).
+// insertEventRows inserts events in one statement per eventChunk (see
+// chunks) and gives each its id, read back in the order the rows were
+// written (as GORM's Create reads them).
 func (s *Store) insertEventRows(db *gorm.DB, events []Event) error {
-	for start := 0; start < len(events); start += eventChunk {
-		part := events[start:min(start+eventChunk, len(events))]
+	for lo, hi := range s.chunks(len(events), eventChunk) {
+		part := events[lo:hi]
 		var q strings.Builder
 		q.WriteString("INSERT INTO events (at, type, appointment_id, patient_id, message_id, inbound_id, status, source, detail, due_at) VALUES ")
 		args := make([]any, 0, 10*len(part))

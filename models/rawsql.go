@@ -2,6 +2,8 @@ package models
 
 import (
 	"database/sql"
+	"iter"
+	"math/bits"
 	"strconv"
 	"strings"
 
@@ -47,6 +49,66 @@ func (s *Store) rebind(q string) string {
 		b.WriteByte(q[i])
 	}
 	return b.String()
+}
+
+// inLen is the length an IN list of n values is padded to: n up to 4, then
+// 6, 8, 12, 16, 24, 32, … (at most half again as long).
+func inLen(n int) int {
+	if n <= 4 {
+		return n
+	}
+	b := 4
+	for b < n {
+		if b&(b-1) == 0 {
+			b += b / 2
+		} else {
+			b = b / 3 * 4
+		}
+	}
+	return b
+}
+
+// padIn returns vals padded to inLen(len(vals)) by repeating its last value,
+// which changes nothing an IN list matches: statements whose text differs
+// only by the length of their lists then share a few texts, which the
+// SQLite and PostgreSQL drivers keep prepared, instead of compiling a new
+// one for nearly every set of events.
+func padIn[T any](vals []T) []T {
+	n := inLen(len(vals))
+	if n == len(vals) {
+		return vals
+	}
+	out := make([]T, n)
+	copy(out, vals)
+	for i := len(vals); i < n; i++ {
+		out[i] = vals[len(vals)-1]
+	}
+	return out
+}
+
+// sqliteChunk is the most rows chunks puts in one statement on SQLite.
+const sqliteChunk = 64
+
+// chunks yields the bounds [lo, hi) of the statements that write n rows, at
+// most limit to a statement. On SQLite statements take a few sizes only,
+// powers of two up to sqliteChunk rows, so that their texts repeat and stay
+// prepared: compiling a statement of a few hundred rows cost more than
+// running it, and a set of events seldom has the row count of the last.
+// On PostgreSQL, where each statement is a round trip, it yields as few as
+// limit allows.
+func (s *Store) chunks(n, limit int) iter.Seq2[int, int] {
+	return func(yield func(int, int) bool) {
+		for lo := 0; lo < n; {
+			size := min(n-lo, limit)
+			if s.driver == DriverSQLite {
+				size = 1 << (bits.Len(uint(min(size, sqliteChunk))) - 1)
+			}
+			if !yield(lo, lo+size) {
+				return
+			}
+			lo += size
+		}
+	}
 }
 
 // marks is a parenthesised list of n placeholders, for an IN.

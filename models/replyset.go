@@ -25,6 +25,7 @@ func (s *Store) LockPatientsByPhones(ctx context.Context, phones []string) (map[
 	}
 	// Past GORM (see execRaw): every set of replies and of opt-outs runs
 	// it.
+	want = padIn(want)
 	q := "SELECT " + patientColumns + " FROM patients WHERE phone IN " + marks(len(want)) + " AND " + notErased + " ORDER BY id"
 	if s.driver == DriverPostgres {
 		q += " FOR UPDATE"
@@ -80,6 +81,7 @@ func (s *Store) AwaitingAnswers(ctx context.Context, patients map[string][]Patie
 	for id := range byID {
 		ids = append(ids, id)
 	}
+	ids = padIn(ids)
 	// A message of an asking kind must have left us for the number of the
 	// appointment's patient. Run past GORM (see execRaw): with the short
 	// sets of a mixed stream, it runs for a few replies each time.
@@ -145,6 +147,7 @@ func (s *Store) PatientsWithOffers(ctx context.Context, patientIDs []uint) (map[
 	if len(patientIDs) == 0 {
 		return out, nil
 	}
+	patientIDs = padIn(patientIDs)
 	args := make([]any, len(patientIDs))
 	for i, id := range patientIDs {
 		args[i] = id
@@ -228,7 +231,7 @@ func (s *Store) AddInbounds(ctx context.Context, ins []*InboundMessage) ([]bool,
 }
 
 // SaveInboundDecisions is SaveInboundDecision for several stored messages
-// at once, in one statement per 500: each gets the patient, appointment,
+// at once, in one statement per 500 (see chunks): each gets the patient, appointment,
 // intent, candidates and attention flag it carries. The messages' ids
 // must differ.
 func (s *Store) SaveInboundDecisions(ctx context.Context, ins []InboundMessage) error {
@@ -241,8 +244,8 @@ func (s *Store) SaveInboundDecisions(ctx context.Context, ins []InboundMessage) 
 		s.messagesChanged(ctx)
 		row := "(" + s.cast("bigint") + "," + s.cast("bigint") + "," + s.cast("bigint") + "," +
 			s.cast("text") + "," + s.cast("text") + "," + s.cast("boolean") + ")"
-		for start := 0; start < len(ins); start += setChunk {
-			part := ins[start:min(start+setChunk, len(ins))]
+		for lo, hi := range s.chunks(len(ins), setChunk) {
+			part := ins[lo:hi]
 			var q strings.Builder
 			args := make([]any, 0, 6*len(part))
 			q.WriteString("UPDATE inbound_messages SET patient_id = v.column2, appointment_id = v.column3, intent = v.column4, " +

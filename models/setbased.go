@@ -65,6 +65,7 @@ func (s *Store) LockPendingWebhookEvents(ctx context.Context, ids []uint) (map[u
 	// The rows are found by id alone: with processed_at IS NULL in the
 	// WHERE clause PostgreSQL may scan every pending event through the
 	// processed_at index instead, which a backlog makes slow.
+	ids = padIn(ids)
 	q := "SELECT id, processed_at IS NULL FROM webhook_events WHERE id IN " + marks(len(ids)) + " ORDER BY id"
 	if s.driver == DriverPostgres {
 		q += " FOR UPDATE"
@@ -98,11 +99,11 @@ func (s *Store) LockPendingWebhookEvents(ctx context.Context, ids []uint) (map[u
 }
 
 // SetWebhookResults records what processing each event did, in one
-// statement per 500 events.
+// statement per 500 events (see chunks).
 func (s *Store) SetWebhookResults(ctx context.Context, rs []WebhookResult) error {
 	err := s.write(ctx, func(db *gorm.DB) error {
-		for start := 0; start < len(rs); start += setChunk {
-			part := rs[start:min(start+setChunk, len(rs))]
+		for lo, hi := range s.chunks(len(rs), setChunk) {
+			part := rs[lo:hi]
 			var q strings.Builder
 			args := make([]any, 0, 3*len(part))
 			q.WriteString("UPDATE webhook_events SET result = v.column2, flagged = v.column3 FROM (VALUES ")
@@ -136,8 +137,8 @@ func (s *Store) SetWebhookResults(ctx context.Context, rs []WebhookResult) error
 func (s *Store) FinishWebhookEvents(ctx context.Context, rs []WebhookResult, now time.Time) error {
 	err := s.write(ctx, func(db *gorm.DB) error {
 		at := DBTime(now)
-		for start := 0; start < len(rs); start += setChunk {
-			part := rs[start:min(start+setChunk, len(rs))]
+		for lo, hi := range s.chunks(len(rs), setChunk) {
+			part := rs[lo:hi]
 			var q strings.Builder
 			args := make([]any, 0, 1+3*len(part))
 			args = append(args, at)
@@ -203,6 +204,7 @@ func (s *Store) MessagesForReports(ctx context.Context, providerIDs, uuids []str
 	if err := s.messagesVisible(ctx); err != nil {
 		return nil, fmt.Errorf("store: messages for delivery reports: %w", err)
 	}
+	providerIDs, uuids = padIn(providerIDs), padIn(uuids)
 	var q strings.Builder
 	args := make([]any, 0, len(providerIDs)+len(uuids))
 	q.WriteString("SELECT " + messageColumns + " FROM messages WHERE ")
@@ -262,6 +264,7 @@ func (s *Store) MessageNumbers(ctx context.Context, providerIDs, uuids []string)
 	if len(providerIDs) == 0 && len(uuids) == 0 {
 		return out, nil
 	}
+	providerIDs, uuids = padIn(providerIDs), padIn(uuids)
 	args := make([]any, 0, len(providerIDs)+len(uuids))
 	for _, v := range providerIDs {
 		args = append(args, v)
@@ -331,7 +334,7 @@ var deliveryColumns = []deliveryColumn{
 }
 
 // UpdateDeliveries writes the delivery columns of many messages, one
-// statement per 500. It is ErrConflict when one of them is no longer in
+// statement per 500 (see chunks). It is ErrConflict when one of them is no longer in
 // its From status (the caller then applies its reports one by one).
 func (s *Store) UpdateDeliveries(ctx context.Context, rows []DeliveryRow) error {
 	if len(rows) > 0 {
@@ -343,8 +346,8 @@ func (s *Store) UpdateDeliveries(ctx context.Context, rows []DeliveryRow) error 
 		if err := s.messagesVisible(db.Statement.Context); err != nil {
 			return err
 		}
-		for start := 0; start < len(rows); start += setChunk {
-			part := rows[start:min(start+setChunk, len(rows))]
+		for lo, hi := range s.chunks(len(rows), setChunk) {
+			part := rows[lo:hi]
 			var cols []deliveryColumn
 			for _, c := range deliveryColumns {
 				for _, r := range part {
