@@ -75,6 +75,27 @@ func scanAppointmentWithPatient(rows *sql.Rows) (*Appointment, sql.Null[uint], e
 	return a, patientID, nil
 }
 
+// patientColumns are the columns of patients in the order scanPatient
+// reads them.
+const patientColumns = `id, first_name, last_name, phone, language, opted_out_at, opt_out_source, erased_at, external_id,
+created_at, updated_at`
+
+// scanPatient reads a row of patientColumns into p; a NULL leaves the
+// zero value, as GORM reads it.
+func scanPatient(rows *sql.Rows, p *Patient) error {
+	var (
+		first, last, phone, lang, source, external sql.Null[string]
+		created, updated                           sql.Null[time.Time]
+	)
+	if err := rows.Scan(&p.ID, &first, &last, &phone, &lang, &p.OptedOutAt, &source, &p.ErasedAt, &external,
+		&created, &updated); err != nil {
+		return err
+	}
+	p.FirstName, p.LastName, p.Phone, p.Language = first.V, last.V, phone.V, lang.V
+	p.OptOutSource, p.ExternalID, p.CreatedAt, p.UpdatedAt = source.V, external.V, created.V, updated.V
+	return nil
+}
+
 // appointmentColumns are the columns of appointments in the order
 // scanAppointment reads them.
 const appointmentColumns = `id, patient_id, location_id, provider_id, starts_at, duration_minutes, notes, status,

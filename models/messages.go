@@ -364,11 +364,14 @@ func (s *Store) reminderTimes(ctx context.Context, patientID, except uint, from,
 	return out, rows.Close()
 }
 
-// appointmentsWithSkippedSQL reads the ids of AppointmentsWithSkipped.
-var appointmentsWithSkippedSQL = `SELECT DISTINCT appointment_id FROM messages
+// appointmentsWithSkippedSQL reads the ids of AppointmentsWithSkipped;
+// the appointments are found by their patient (see filterOnly).
+func (s *Store) appointmentsWithSkippedSQL() string {
+	return `SELECT DISTINCT appointment_id FROM messages
 WHERE patient_id = ? AND kind = ? AND status = ? AND appointment_id <> ? AND reason LIKE ?
-AND appointment_id IN (SELECT id FROM appointments WHERE patient_id = ? AND starts_at > ? AND status IN ` +
-	marks(len(ActiveStatuses)) + `) ORDER BY appointment_id`
+AND appointment_id IN (SELECT id FROM appointments WHERE patient_id = ? AND ` + s.filterOnly("starts_at") +
+		` > ? AND ` + s.filterOnly("status") + ` IN ` + marks(len(ActiveStatuses)) + `) ORDER BY appointment_id`
+}
 
 // AppointmentsWithSkipped returns, by id, the patient's upcoming active
 // appointments other than except that have a reminder skipped with a
@@ -380,7 +383,7 @@ func (s *Store) AppointmentsWithSkipped(ctx context.Context, patientID, except u
 	for _, st := range ActiveStatuses {
 		args = append(args, string(st))
 	}
-	ids, err := s.uintColumn(ctx, appointmentsWithSkippedSQL, args...)
+	ids, err := s.uintColumn(ctx, s.appointmentsWithSkippedSQL(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: appointments with skipped reminders: %w", Classify(err))
 	}

@@ -41,12 +41,14 @@ func (s *Store) PlannedForPatients(ctx context.Context, patientIDs []uint, excep
 	}
 	// Two selects, each reading through an index (messages by patient,
 	// appointments by patient): one select with the two conditions ORed
-	// reads every planned message instead.
+	// reads every planned message instead, and so does SQLite without
+	// statistics unless the status is only a filter (see filterOnly).
 	const cols = "SELECT m.id, m.kind, m.appointment_id, m.patient_id, a.patient_id FROM messages m"
+	status := s.filterOnly("m.status")
 	q := cols + " LEFT JOIN appointments a ON a.id = m.appointment_id" +
-		" WHERE m.status = ? AND m.kind <> ? AND m.patient_id IN " + in +
+		" WHERE " + status + " = ? AND m.kind <> ? AND m.patient_id IN " + in +
 		" UNION " + cols + " JOIN appointments a ON a.id = m.appointment_id" +
-		" WHERE m.status = ? AND m.kind <> ? AND a.patient_id IN " + in +
+		" WHERE " + status + " = ? AND m.kind <> ? AND a.patient_id IN " + in +
 		" ORDER BY 1"
 	var out []PlannedRef
 	err := func() error {

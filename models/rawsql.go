@@ -118,3 +118,16 @@ func marks(n int) string {
 	}
 	return "(" + strings.Repeat("?,", n-1) + "?)"
 }
+
+// filterOnly returns col as a term that SQLite does not look up by an
+// index (a unary +), leaving it a filter on the rows another index found;
+// PostgreSQL gets col as it is. SQLite without statistics (no ANALYZE)
+// otherwise walks an index on status, which holds most of a table's rows
+// (every planned message, every upcoming appointment), instead of the one
+// on the patient, which holds a handful.
+func (s *Store) filterOnly(col string) string {
+	if s.driver == DriverSQLite {
+		return "+" + col
+	}
+	return col
+}

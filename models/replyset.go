@@ -23,13 +23,37 @@ func (s *Store) LockPatientsByPhones(ctx context.Context, phones []string) (map[
 	if len(want) == 0 {
 		return out, nil
 	}
-	var ps []Patient
-	err := s.conn(ctx).Scopes(s.forUpdate).Where("phone IN ?", padIn(want)).Where(notErased).Order("id").Find(&ps).Error
+	// Past GORM (see execRaw): every set of replies and of opt-outs runs
+	// it.
+	want = padIn(want)
+	q := "SELECT " + patientColumns + " FROM patients WHERE phone IN " + marks(len(want)) + " AND " + notErased + " ORDER BY id"
+	if s.driver == DriverPostgres {
+		q += " FOR UPDATE"
+	}
+	args := make([]any, len(want))
+	for i, p := range want {
+		args[i] = p
+	}
+	err := func() error {
+		rows, err := s.queryRaw(s.conn(ctx), q, args...)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = rows.Close() }()
+		for rows.Next() {
+			var p Patient
+			if err := scanPatient(rows, &p); err != nil {
+				return err
+			}
+			out[p.Phone] = append(out[p.Phone], p)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return rows.Close()
+	}()
 	if err != nil {
 		return nil, fmt.Errorf("store: patients by phone: %w", Classify(err))
-	}
-	for _, p := range ps {
-		out[p.Phone] = append(out[p.Phone], p)
 	}
 	return out, nil
 }
@@ -66,8 +90,8 @@ func (s *Store) AwaitingAnswers(ctx context.Context, patients map[string][]Patie
 	}
 	var q strings.Builder
 	args := make([]any, 0, len(ActiveStatuses)+1+len(ids)+len(askingKinds)+len(sentStatuses))
-	q.WriteString("SELECT " + appointmentColumns + " FROM appointments WHERE status IN " + marks(len(ActiveStatuses)) +
-		" AND starts_at > ? AND patient_id IN " + marks(len(ids)) +
+	q.WriteString("SELECT " + appointmentColumns + " FROM appointments WHERE " + s.filterOnly("status") + " IN " +
+		marks(len(ActiveStatuses)) + " AND " + s.filterOnly("starts_at") + " > ? AND patient_id IN " + marks(len(ids)) +
 		` AND EXISTS (SELECT 1 FROM messages JOIN patients ON patients.id = appointments.patient_id
 		WHERE messages.appointment_id = appointments.id AND messages."to" = patients.phone
 		AND messages.kind IN ` + marks(len(askingKinds)) + " AND (messages.sent_at IS NOT NULL OR messages.status IN " +

@@ -66,8 +66,18 @@ func cacheable(query string) bool {
 // yieldsRows reports whether query may return rows: a SELECT, or a write
 // with RETURNING.
 func yieldsRows(query string) bool {
-	return strings.EqualFold(query[:min(6, len(query))], "SELECT") ||
-		strings.Contains(strings.ToUpper(query), "RETURNING")
+	return strings.EqualFold(query[:min(6, len(query))], "SELECT") || containsFold(query, "RETURNING")
+}
+
+// containsFold reports whether s contains the upper-case ASCII word up,
+// in any case, without copying s (every write passes here).
+func containsFold(s, up string) bool {
+	for i := 0; i+len(up) <= len(s); i++ {
+		if s[i]|0x20 == up[0]|0x20 && strings.EqualFold(s[i:i+len(up)], up) {
+			return true
+		}
+	}
+	return false
 }
 
 // get returns the idle prepared statement for query, preparing it if

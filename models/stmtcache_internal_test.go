@@ -196,3 +196,21 @@ func TestStmtCacheForgetsOnSchemaChange(t *testing.T) {
 		t.Fatalf("after the column was dropped: columns %s, want [id v x]", got)
 	}
 }
+
+func TestYieldsRows(t *testing.T) {
+	for q, want := range map[string]bool{
+		"SELECT 1":         true,
+		"select id FROM t": true,
+		"INSERT INTO t (a) VALUES (?) RETURNING id":    true,
+		"insert into t (a) values (?) returning id":    true,
+		"UPDATE t SET a = ? WHERE id = ? ReTuRnInG id": true,
+		"INSERT INTO t (a) VALUES (?)":                 false,
+		"UPDATE t SET returnin = ?":                    false,
+		"DELETE FROM t":                                false,
+		"":                                             false,
+	} {
+		if got := yieldsRows(q); got != want {
+			t.Errorf("yieldsRows(%q) = %v, want %v", q, got, want)
+		}
+	}
+}

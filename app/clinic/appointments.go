@@ -604,6 +604,10 @@ func (s *Service) transition(ctx context.Context, op string, actor models.Actor,
 	now := s.clock()
 	var out *models.Appointment
 	err := s.store.Tx(ctx, func(ctx context.Context) error {
+		// Every error below fails this savepoint as a whole: the calls it
+		// makes (the replan, the slot freed) need no savepoints of their
+		// own.
+		ctx = s.store.Inline(ctx)
 		cur, err := s.store.LockAppointment(ctx, id)
 		if err != nil {
 			return err
@@ -653,8 +657,12 @@ func (s *Service) transition(ctx context.Context, op string, actor models.Actor,
 				return err
 			}
 		}
-		out, err = s.store.Appointment(ctx, id)
-		return err
+		// The appointment as written, with its Patient, Location and
+		// Provider: the replan changed none of them, so it is not read
+		// again.
+		done := next
+		out = &done
+		return nil
 	})
 	if err != nil {
 		return nil, wrapUnlessInput("clinic: "+op, err)

@@ -698,3 +698,49 @@ func TestAppointmentCheckOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestMoveReturnsAppointmentAsStored checks that what a move returns (it
+// is not read back) is what a later read finds.
+func TestMoveReturnsAppointmentAsStored(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		ctx := context.Background()
+		p := e.patient(t, "Ann", "Lee", "0612345678")
+		for _, m := range []struct {
+			name string
+			do   func(id uint) (*models.Appointment, error)
+		}{
+			{"confirm", func(id uint) (*models.Appointment, error) {
+				return e.svc.Confirm(ctx, models.PatientActor(), id, "sms")
+			}},
+			{"cancel", func(id uint) (*models.Appointment, error) {
+				return e.svc.Cancel(ctx, models.PatientActor(), id, "patient replied by SMS")
+			}},
+		} {
+			t.Run(m.name, func(t *testing.T) {
+				a := e.appointment(t, p.ID, "2026-03-03T10:00")
+				got, err := m.do(a.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := e.svc.GetAppointment(ctx, a.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameTime := func(a, b *time.Time) bool { return (a == nil) == (b == nil) && (a == nil || a.Equal(*b)) }
+				if got.Status != want.Status || !got.UpdatedAt.Equal(want.UpdatedAt) || !got.StartsAt.Equal(want.StartsAt) ||
+					!sameTime(got.ConfirmedAt, want.ConfirmedAt) || !sameTime(got.CancelledAt, want.CancelledAt) {
+					t.Errorf("returned %s updated %v confirmed %v cancelled %v; stored %s updated %v confirmed %v cancelled %v",
+						got.Status, got.UpdatedAt, got.ConfirmedAt, got.CancelledAt, want.Status, want.UpdatedAt, want.ConfirmedAt, want.CancelledAt)
+				}
+				if got.Patient == nil || got.Patient.ID != want.Patient.ID || got.Patient.Name() != want.Patient.Name() {
+					t.Errorf("returned patient %+v, stored %+v", got.Patient, want.Patient)
+				}
+				if got.Location == nil || got.Location.ID != want.Location.ID {
+					t.Errorf("returned location %+v, stored %+v", got.Location, want.Location)
+				}
+			})
+		}
+	})
+}

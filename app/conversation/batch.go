@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"apptconfirm/app/phone"
 	"apptconfirm/app/webhook"
 	"apptconfirm/models"
 )
@@ -28,9 +27,8 @@ func (s *Service) ApplyBatch(ctx context.Context, _ string, raws [][]byte) ([]we
 	ctx = s.store.WithTxReadCache(ctx)
 	now := models.DBTime(s.now())
 	ins := make([]*models.InboundMessage, len(raws))
-	loose := memoLoose()
 	for i, raw := range raws {
-		in, bad := s.decode(raw, now, loose)
+		in, bad := s.decode(raw, now, s.numbers.Loose)
 		if bad != nil {
 			out[i] = *bad
 			continue
@@ -51,20 +49,6 @@ func (s *Service) ApplyBatch(ctx context.Context, _ string, raws [][]byte) ([]we
 		return nil, err
 	}
 	return out, nil
-}
-
-// memoLoose returns phone.Loose remembering the numbers it read.
-func memoLoose() func(raw, region string) string {
-	seen := map[[2]string]string{}
-	return func(raw, region string) string {
-		k := [2]string{raw, region}
-		if n, ok := seen[k]; ok {
-			return n
-		}
-		n := phone.Loose(raw, region)
-		seen[k] = n
-		return n
-	}
 }
 
 // setEnd returns where the set starting at ins[start] ends: before the

@@ -74,6 +74,8 @@ type Service struct {
 	reschedule Rescheduler
 	waitlist   Waitlist
 	now        func() time.Time
+	// numbers reads the senders' numbers.
+	numbers *phone.Memo
 }
 
 // New returns a Service on store; changes go through clinic, rs and wl
@@ -83,7 +85,7 @@ func New(store *models.Store, clinic Clinic, ob *outbox.Outbox, rs Rescheduler, 
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, clinic: clinic, outbox: ob, reschedule: rs, waitlist: wl, now: now}
+	return &Service{store: store, clinic: clinic, outbox: ob, reschedule: rs, waitlist: wl, now: now, numbers: &phone.Memo{}}
 }
 
 // WantsAnotherTime is why a request for another time is in the inbox: the
@@ -161,7 +163,7 @@ func (d *decisions) keep(in *models.InboundMessage) {
 // Apply implements webhook.Applier for receive_sms: it stores the inbound
 // SMS and acts on it, inside the transaction ctx carries.
 func (s *Service) Apply(ctx context.Context, _ string, raw []byte) (webhook.Result, error) {
-	in, bad := s.decode(raw, models.DBTime(s.now()), phone.Loose)
+	in, bad := s.decode(raw, models.DBTime(s.now()), s.numbers.Loose)
 	if bad != nil {
 		return *bad, nil
 	}
@@ -237,6 +239,14 @@ func (s *Service) act(ctx context.Context, rc *replyCtx) (webhook.Result, error)
 		return webhook.Result{}, err
 	}
 	return webhook.Result{Text: rc.result}, nil
+}
+
+// sending returns ctx for queueing the answer to a reply: the queueing
+// joins the transaction or savepoint ctx carries instead of opening a
+// savepoint of its own (two statements), since every error it returns
+// fails the reply as a whole.
+func (s *Service) sending(ctx context.Context) context.Context {
+	return s.store.Inline(ctx)
 }
 
 // awaitingAnswer returns the appointments awaiting an answer from the
@@ -332,7 +342,7 @@ func (s *Service) replyStop(ctx context.Context, rc *replyCtx) error {
 		rc.result = "already opted out"
 		return nil
 	}
-	if _, err := s.outbox.QueueTo(ctx, models.KindOptOutAck, first, rc.from); err != nil {
+	if _, err := s.outbox.QueueTo(s.sending(ctx), models.KindOptOutAck, first, rc.from); err != nil {
 		return err
 	}
 	rc.result = "opted out"
@@ -362,7 +372,7 @@ func (s *Service) replyStart(ctx context.Context, rc *replyCtx) error {
 		rc.result = "already opted in"
 		return nil
 	}
-	if _, err := s.outbox.QueueTo(ctx, models.KindOptInAck, first, rc.from); err != nil {
+	if _, err := s.outbox.QueueTo(s.sending(ctx), models.KindOptInAck, first, rc.from); err != nil {
 		return err
 	}
 	rc.result = "opted in"
@@ -386,7 +396,7 @@ func (s *Service) replyHelp(ctx context.Context, rc *replyCtx) error {
 	if err := s.save(ctx, rc, ""); err != nil {
 		return err
 	}
-	if _, err := s.outbox.QueueTo(ctx, models.KindHelp, to, rc.from); err != nil {
+	if _, err := s.outbox.QueueTo(s.sending(ctx), models.KindHelp, to, rc.from); err != nil {
 		return err
 	}
 	rc.result = "help sent"
@@ -522,7 +532,7 @@ func (s *Service) applyIntent(ctx context.Context, rc *replyCtx, intent reply.In
 		// Nothing follows an opt-out acknowledgement.
 		return nil
 	}
-	_, err = s.outbox.QueueAbout(ctx, kind, updated, rc.from)
+	_, err = s.outbox.QueueAbout(s.sending(ctx), kind, updated, rc.from)
 	return err
 }
 
@@ -727,7 +737,7 @@ func (s *Service) askWhich(ctx context.Context, rc *replyCtx, intent reply.Inten
 	if first.Patient != nil && first.Patient.OptedOut() {
 		return nil
 	}
-	_, err := s.outbox.QueueQuestion(ctx, rc.from, candidates)
+	_, err := s.outbox.QueueQuestion(s.sending(ctx), rc.from, candidates)
 	return err
 }
 

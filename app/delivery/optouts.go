@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"apptconfirm/app/clinic"
-	"apptconfirm/app/phone"
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/webhook"
 	"apptconfirm/models"
@@ -24,12 +23,12 @@ type optOutRequest struct {
 }
 
 // decodeOptOut reads a stored new_optout item.
-func decodeOptOut(raw []byte) optOutRequest {
+func (s *Service) decodeOptOut(raw []byte) optOutRequest {
 	var o smscx.NewOptout
 	if err := json.Unmarshal(raw, &o); err != nil {
 		return optOutRequest{bad: &webhook.Result{Text: "undecodable: " + err.Error(), Flagged: true}}
 	}
-	number := phone.Loose(o.PhoneNumber, o.CountryISO)
+	number := s.numbers.Loose(o.PhoneNumber, o.CountryISO)
 	if number == "" {
 		return optOutRequest{bad: &webhook.Result{Text: "unmatched: the opt-out names no phone number", Flagged: true}}
 	}
@@ -71,7 +70,7 @@ func (s *Service) applyOptOuts(ctx context.Context, raws [][]byte) ([]webhook.Re
 	reqs := make([]optOutRequest, len(raws))
 	numbers := make([]string, 0, len(raws))
 	for i, raw := range raws {
-		reqs[i] = decodeOptOut(raw)
+		reqs[i] = s.decodeOptOut(raw)
 		numbers = append(numbers, reqs[i].number)
 	}
 	patients, err := s.store.LockPatientsByPhones(ctx, numbers)
@@ -112,7 +111,7 @@ func (s *Service) applyOptOuts(ctx context.Context, raws [][]byte) ([]webhook.Re
 // their pending messages are cancelled with the opt-out. No SMS is sent:
 // SMS.CX's opt-out page already told the patient.
 func (s *Service) applyOptOut(ctx context.Context, raw []byte) (webhook.Result, error) {
-	r := decodeOptOut(raw)
+	r := s.decodeOptOut(raw)
 	if r.bad != nil {
 		return *r.bad, nil
 	}
@@ -164,7 +163,7 @@ func (s *Service) decideHit(ctx context.Context, event string, raw []byte) (webh
 	if err := json.Unmarshal(raw, &h); err != nil {
 		return webhook.Result{Text: "undecodable: " + err.Error(), Flagged: true}, nil, nil, nil
 	}
-	number := phone.Loose(h.PhoneNumber, "")
+	number := s.numbers.Loose(h.PhoneNumber, "")
 	if number == "" {
 		return webhook.Result{Text: "unmatched: the hit names no phone number"}, nil, nil, nil
 	}

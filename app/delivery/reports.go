@@ -18,6 +18,7 @@ import (
 	json "github.com/go-json-experiment/json/v1"
 
 	"apptconfirm/app/outbox"
+	"apptconfirm/app/phone"
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/webhook"
 	"apptconfirm/models"
@@ -36,6 +37,8 @@ type Service struct {
 	outbox *outbox.Outbox
 	optOut OptOuter
 	now    func() time.Time
+	// numbers reads the numbers of opt-outs and hits.
+	numbers *phone.Memo
 }
 
 // New returns a Service on store; reports move messages through ob, and
@@ -44,7 +47,7 @@ func New(store *models.Store, ob *outbox.Outbox, optOut OptOuter, now func() tim
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, outbox: ob, optOut: optOut, now: now}
+	return &Service{store: store, outbox: ob, optOut: optOut, now: now, numbers: &phone.Memo{}}
 }
 
 // Apply implements webhook.Applier for dlr_update, new_optout and the four
