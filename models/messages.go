@@ -56,26 +56,12 @@ func (s *Store) insertMessage(ctx context.Context, db *gorm.DB, m *Message) erro
 			m.UpdatedAt = now
 		}
 	}
-	rows, err := s.queryRaw(db, insertMessageSQL, m.UUID, m.AppointmentID, m.PatientID, m.RuleID, m.RuleName, m.Kind,
+	id, err := s.insertID(db, insertMessageSQL, m.UUID, m.AppointmentID, m.PatientID, m.RuleID, m.RuleName, m.Kind,
 		m.To, m.Body, string(m.Status), m.SendAt, m.Reason, m.PlannedBecause, m.Attempts, m.LeaseUntil, m.SentAt,
 		m.DeliveredAt, m.ProviderID, m.CampaignID, m.Parts, m.Cost, m.ProviderState, m.ErrorCode, m.CreatedByID,
 		m.InDoubt, m.CreatedAt, m.UpdatedAt, m.Language, m.FallbackFrom, m.MovedFrom, m.MoveReason)
 	if err != nil {
-		return err
-	}
-	defer func() { _ = rows.Close() }()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		return fmt.Errorf("insert message: no id returned")
-	}
-	var id uint
-	if err := rows.Scan(&id); err != nil {
-		return err
-	}
-	if err := rows.Close(); err != nil {
-		return err
+		return fmt.Errorf("insert message: %w", err)
 	}
 	m.ID = id
 	if st := s.txOf(ctx); st != nil && m.PatientID != nil {

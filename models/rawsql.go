@@ -2,6 +2,7 @@ package models
 
 import (
 	"database/sql"
+	"errors"
 	"iter"
 	"math/bits"
 	"strconv"
@@ -84,6 +85,27 @@ func padIn[T any](vals []T) []T {
 		out[i] = vals[len(vals)-1]
 	}
 	return out
+}
+
+// insertID runs q, an insert of one row ending in RETURNING id, and
+// returns the new row's id.
+func (s *Store) insertID(db *gorm.DB, q string, args ...any) (uint, error) {
+	rows, err := s.queryRaw(db, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = rows.Close() }()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+		return 0, errors.New("no id returned")
+	}
+	var id uint
+	if err := rows.Scan(&id); err != nil {
+		return 0, err
+	}
+	return id, rows.Close()
 }
 
 // sqliteChunk is the most rows chunks puts in one statement on SQLite.

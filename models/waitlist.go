@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -318,25 +317,13 @@ func (s *Store) CreateWaitlistSlot(ctx context.Context, sl *WaitlistSlot) error 
 	sl.CreatedAt, sl.UpdatedAt = DBTime(sl.CreatedAt), DBTime(sl.UpdatedAt)
 	// Past GORM (see execRaw): every cancellation by reply frees a time.
 	err := s.write(ctx, func(db *gorm.DB) error {
-		rows, err := s.queryRaw(db, `INSERT INTO waitlist_slots (freed_appointment_id, location_id, provider_id,
+		var err error
+		sl.ID, err = s.insertID(db, `INSERT INTO waitlist_slots (freed_appointment_id, location_id, provider_id,
 appointment_type_id, starts_at, duration_minutes, status, batch, next_batch_at, booked_appointment_id, reason, created_at,
 updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 			sl.FreedAppointmentID, sl.LocationID, sl.ProviderID, sl.AppointmentTypeID, sl.StartsAt, sl.DurationMinutes,
 			string(sl.Status), sl.Batch, sl.NextBatchAt, sl.BookedAppointmentID, sl.Reason, sl.CreatedAt, sl.UpdatedAt)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = rows.Close() }()
-		if !rows.Next() {
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			return errors.New("no id returned")
-		}
-		if err := rows.Scan(&sl.ID); err != nil {
-			return err
-		}
-		return rows.Close()
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store: create waitlist slot: %w", err)
