@@ -317,12 +317,22 @@ func (s *Store) WriterTurn(ctx context.Context) (release func(), err error) {
 
 // PostgreSQL's SQLSTATEs for a unique violation, and for a transaction
 // chosen to end so that others can go on (a deadlock, a serialization
-// failure): such a transaction can simply be tried again.
+// failure: see Retryable).
 const (
 	pgUniqueViolation     = "23505"
 	pgDeadlock            = "40P01"
 	pgSerializationFailed = "40001"
 )
+
+// Retryable reports whether err ended a transaction (or a savepoint's
+// work) that PostgreSQL chose to abort so that others could go on, a
+// deadlock or a serialization failure: nothing is wrong with the work,
+// and trying it again in a new transaction normally succeeds. It is kept
+// apart from ErrConflict, which callers read as "the row changed".
+func Retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == pgDeadlock || pe.Code == pgSerializationFailed)
+}
 
 // Classify maps driver errors onto the store's sentinels, keeping the
 // original in the chain.
@@ -351,11 +361,9 @@ func Classify(err error) error {
 		}
 	}
 	// Statements run past GORM get no translation from it: a PostgreSQL
-	// unique violation is a conflict as GORM's would be, and so is a
-	// transaction PostgreSQL ended for a deadlock or a serialization
-	// failure: the work is to be tried again, nothing is wrong with it.
+	// unique violation is a conflict as GORM's would be.
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && (pe.Code == pgUniqueViolation || pe.Code == pgDeadlock || pe.Code == pgSerializationFailed) {
+	if errors.As(err, &pe) && pe.Code == pgUniqueViolation {
 		return fmt.Errorf("%w: %w", ErrConflict, err)
 	}
 	msg := err.Error()

@@ -475,9 +475,9 @@ func TestSQLitePathWithURICharacters(t *testing.T) {
 }
 
 // Two PostgreSQL transactions that lock two rows in opposite orders
-// deadlock; the one PostgreSQL ends is a conflict (try again), not a
-// failure of the work itself.
-func TestClassifyDeadlockIsConflict(t *testing.T) {
+// deadlock; the one PostgreSQL ends is retryable, and not a conflict
+// (which callers read as "the row changed").
+func TestDeadlockIsRetryable(t *testing.T) {
 	s := storetest.Postgres(t)
 	ctx := t.Context()
 	users := []models.User{
@@ -503,15 +503,18 @@ func TestClassifyDeadlockIsConflict(t *testing.T) {
 	errs := make(chan error, 2)
 	go func() { errs <- lockBoth(users[0].ID, users[1].ID) }()
 	go func() { errs <- lockBoth(users[1].ID, users[0].ID) }()
-	var conflicts int
+	var retryable int
 	for range 2 {
-		if err := models.Classify(<-errs); errors.Is(err, models.ErrConflict) {
-			conflicts++
-		} else if err != nil {
-			t.Errorf("deadlocked transaction: %v, want ErrConflict", err)
+		err := <-errs
+		switch {
+		case err == nil:
+		case models.Retryable(err) && !errors.Is(err, models.ErrConflict):
+			retryable++
+		default:
+			t.Errorf("deadlocked transaction: %v, want a retryable error", err)
 		}
 	}
-	if conflicts != 1 {
-		t.Errorf("%d transactions ended as conflicts, want 1", conflicts)
+	if retryable != 1 {
+		t.Errorf("%d transactions ended retryable, want 1", retryable)
 	}
 }
