@@ -20,7 +20,9 @@
 //     it). What the Applier changes records its domain events in that
 //     transaction, so the live dashboards and the dispatcher hear of it once
 //     it commits. Events are applied many to a transaction, one by one again
-//     when such a transaction fails. Its Run loop is woken by the Receiver and also
+//     when such a transaction fails; on PostgreSQL several workers apply a
+//     page side by side, each the events of its share of phone numbers.
+//     Its Run loop is woken by the Receiver and also
 //     sweeps on a timer; Sweep is the same sweep for a cron job
 //     (skipped while a pass is under way in the process).
 //     While the Receiver is storing requests, processing gives way to it

@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"apptconfirm/app/smscx"
 	"apptconfirm/models"
@@ -30,7 +31,7 @@ func (p *Processor) partition(ctx context.Context, page []models.WebhookEvent, n
 	keys := make([]partitionKey, len(page))
 	var providerIDs, uuids []string
 	for i := range page {
-		keys[i] = eventKey(&page[i])
+		keys[i] = eventKey(&page[i], p.numbers.Loose)
 		if keys[i].msgID != "" {
 			providerIDs = append(providerIDs, keys[i].msgID)
 		}
@@ -85,43 +86,72 @@ type partitionKey struct {
 	number, msgID, trackData, fallback string
 }
 
-// eventKey reads ev's partition key from its raw item. An item that cannot
+// eventKey reads ev's partition key from its raw item, decoded as its
+// applier decodes it, the number read as the applier reads it (loose), so
+// that a number written two ways still gives one key. An item that cannot
 // be decoded has none (its applier will say why).
-func eventKey(ev *models.WebhookEvent) partitionKey {
-	var item struct {
-		MsgID       string `json:"msgId"`
-		TrackData   string `json:"trackData"`
-		From        string `json:"from"`
-		PhoneNumber string `json:"phoneNumber"`
-		HitID       *int64 `json:"hitId"`
-	}
-	if err := json.Unmarshal([]byte(ev.Raw), &item); err != nil {
-		return partitionKey{}
-	}
+func eventKey(ev *models.WebhookEvent, loose func(raw, region string) string) partitionKey {
+	number := func(raw, region string) string { return digits(loose(raw, region)) }
+	raw := []byte(ev.Raw)
 	switch ev.Event {
 	case smscx.EventDLRUpdate:
-		return partitionKey{
-			msgID: strings.TrimSpace(item.MsgID), trackData: strings.TrimSpace(item.TrackData),
-			fallback: strings.TrimSpace(item.MsgID),
+		var d struct {
+			MsgID     string `json:"msgId"`
+			TrackData string `json:"trackData"`
 		}
+		if json.Unmarshal(raw, &d) != nil {
+			return partitionKey{}
+		}
+		return partitionKey{msgID: lookupID(d.MsgID), trackData: lookupID(d.TrackData), fallback: strings.TrimSpace(d.MsgID)}
 	case smscx.EventReceiveSMS:
-		return partitionKey{number: digits(item.From), fallback: item.MsgID}
+		var r struct {
+			MsgID      string `json:"msgId"`
+			From       string `json:"from"`
+			CountryISO string `json:"countryIso"`
+		}
+		if json.Unmarshal(raw, &r) != nil {
+			return partitionKey{}
+		}
+		return partitionKey{number: number(r.From, r.CountryISO), fallback: r.MsgID}
 	case smscx.EventNewOptout:
-		return partitionKey{number: digits(item.PhoneNumber)}
+		var o struct {
+			PhoneNumber string `json:"phoneNumber"`
+			CountryISO  string `json:"countryIso"`
+		}
+		if json.Unmarshal(raw, &o) != nil {
+			return partitionKey{}
+		}
+		return partitionKey{number: number(o.PhoneNumber, o.CountryISO)}
 	case smscx.EventShortlinkHit, smscx.EventShortlinkHitUpdate, smscx.EventAttachmentHit, smscx.EventAttachmentHitUpdate:
-		k := partitionKey{number: digits(item.PhoneNumber)}
-		if item.HitID != nil {
-			k.fallback = strconv.FormatInt(*item.HitID, 10)
+		var h struct {
+			PhoneNumber string `json:"phoneNumber"`
+			HitID       *int64 `json:"hitId"`
+		}
+		if json.Unmarshal(raw, &h) != nil {
+			return partitionKey{}
+		}
+		k := partitionKey{number: number(h.PhoneNumber, "")}
+		if h.HitID != nil {
+			k.fallback = strconv.FormatInt(*h.HitID, 10)
 		}
 		return k
 	}
 	return partitionKey{}
 }
 
-// digits keeps the digits of an international phone number, without the
-// "00" that may stand for its "+", so that "+49 151 …", "+49151…" and
-// "0049151…" share a key. SMS.CX writes numbers in E.164; one written in
-// a national form ("0151…") gets a key of its own.
+// lookupID is id as a message can be looked up by (at most 36 bytes of
+// text, as the applier takes it), or "" when no message can have it.
+func lookupID(id string) string {
+	id = strings.TrimSpace(id)
+	if len(id) > 36 || !utf8.ValidString(id) || strings.IndexByte(id, 0) >= 0 {
+		return ""
+	}
+	return id
+}
+
+// digits keeps the digits of a phone number, so that "+49 151 …" and
+// "+49151…" share a key; a number the appliers could not read keeps its
+// digits too, without the "00" that may stand for its "+".
 func digits(number string) string {
 	var b strings.Builder
 	b.Grow(len(number))

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
 
+	"apptconfirm/app/phone"
 	"apptconfirm/app/smscx"
 	"apptconfirm/models"
 
@@ -121,9 +123,12 @@ type Processor struct {
 	perEvent    bool
 	workers     int
 	wake        chan struct{}
-	// pass is held by the pass under way: two passes in one process would
-	// apply the same pages twice over, the second only to roll back.
-	pass sync.Mutex
+	// pass holds a token while a pass is under way: two passes in one
+	// process would apply the same pages twice over, the second only to
+	// roll back.
+	pass chan struct{}
+	// numbers reads the numbers events carry, for partition.
+	numbers *phone.Memo
 }
 
 // NewProcessor returns a Processor for o.
@@ -159,6 +164,7 @@ func NewProcessor(o ProcessorOptions) (*Processor, error) {
 		store: o.Store, appliers: o.Appliers, log: o.Log, now: o.Now,
 		sweep: o.SweepInterval, retention: o.Retention, maxAttempts: o.MaxAttempts, traffic: o.Traffic,
 		perEvent: o.PerEvent, workers: o.Workers, wake: make(chan struct{}, 1),
+		pass: make(chan struct{}, 1), numbers: &phone.Memo{},
 	}, nil
 }
 
@@ -212,8 +218,12 @@ func (p *Processor) Run(ctx context.Context) {
 // (partition) and the shares are applied side by side, the next page
 // waiting for all of them: events about one number keep their order.
 func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
-	p.pass.Lock()
-	defer p.pass.Unlock()
+	select {
+	case p.pass <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	defer func() { <-p.pass }()
 	return p.processPending(ctx)
 }
 
@@ -221,10 +231,13 @@ func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 // under way in this process (Run's, say), since that pass reads pages until
 // none is left.
 func (p *Processor) Sweep(ctx context.Context) (int, error) {
-	if !p.pass.TryLock() {
+	select {
+	case p.pass <- struct{}{}:
+	default:
+		p.log.DebugContext(ctx, "webhook sweep skipped: a pass is under way")
 		return 0, nil
 	}
-	defer p.pass.Unlock()
+	defer func() { <-p.pass }()
 	return p.processPending(ctx)
 }
 
@@ -251,8 +264,15 @@ func (p *Processor) processPending(ctx context.Context) (int, error) {
 			continue
 		}
 		shares, err := p.partition(ctx, page, p.workers)
-		if err != nil {
+		switch {
+		case err == nil:
+		case p.fatal(ctx, err):
 			return done, err
+		default:
+			// The look-up failed on something in the page: the page goes
+			// to one worker, which sets aside what cannot be applied.
+			p.log.WarnContext(ctx, "webhook events not shared among workers", slog.Any("err", err))
+			shares = [][]models.WebhookEvent{page}
 		}
 		var (
 			wg     sync.WaitGroup
@@ -263,7 +283,16 @@ func (p *Processor) processPending(ctx context.Context) (int, error) {
 			if len(share) == 0 {
 				continue
 			}
-			wg.Go(func() { counts[i], errs[i] = p.processPage(ctx, share, &paces[i]) })
+			wg.Go(func() {
+				defer func() {
+					// A worker's panic fails the pass, as it would with
+					// one worker, instead of the process.
+					if r := recover(); r != nil {
+						errs[i] = fmt.Errorf("webhook: worker panicked: %v\n%s", r, debug.Stack())
+					}
+				}()
+				counts[i], errs[i] = p.processPage(ctx, share, &paces[i])
+			})
 		}
 		wg.Wait()
 		for _, n := range counts {
@@ -370,19 +399,39 @@ func (p *Processor) processBatch(ctx context.Context, page []models.WebhookEvent
 // false when the event was already processed (by another worker).
 func (p *Processor) processOne(ctx context.Context, id uint) (bool, error) {
 	claimed := false
-	err := p.store.Tx(ctx, func(ctx context.Context) error {
-		var err error
-		claimed, err = p.claimAndApply(ctx, &models.WebhookEvent{ID: id})
-		return err
+	err := p.retrying(func() error {
+		return p.store.Tx(ctx, func(ctx context.Context) error {
+			var err error
+			claimed, err = p.claimAndApply(ctx, &models.WebhookEvent{ID: id})
+			return err
+		})
 	})
 	if err != nil {
 		err = models.Classify(err)
-		if !errors.Is(err, models.ErrUnavailable) && !errors.Is(err, models.ErrConflict) && ctx.Err() == nil {
+		if !errors.Is(err, models.ErrUnavailable) && !errors.Is(err, models.ErrConflict) && !models.Retryable(err) && ctx.Err() == nil {
 			p.recordFailure(ctx, id, err)
 		}
 		return false, err
 	}
 	return claimed, nil
+}
+
+// retryTries bounds how often retrying runs an event's work that
+// PostgreSQL ended for a deadlock or a serialization failure.
+const retryTries = 3
+
+// retrying runs fn, again while it fails with an error that only asks for
+// another try (models.Retryable: workers side by side may deadlock on a
+// row they share), at most retryTries times; the event then waits for
+// the next pass, its attempts not counted.
+func (p *Processor) retrying(fn func() error) error {
+	var err error
+	for range retryTries {
+		if err = fn(); !models.Retryable(err) {
+			return err
+		}
+	}
+	return err
 }
 
 // claimAndApply claims the event ev (its ID, and its Event and Raw unless

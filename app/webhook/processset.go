@@ -123,10 +123,12 @@ func (p *Processor) applyRun(ctx context.Context, ba BatchApplier, run []models.
 	for i := range run {
 		ev := &run[i]
 		claimed := false
-		err := p.store.Tx(ctx, func(ctx context.Context) error {
-			var err error
-			claimed, err = p.claimAndApply(ctx, ev)
-			return err
+		err := p.retrying(func() error {
+			return p.store.Tx(ctx, func(ctx context.Context) error {
+				var err error
+				claimed, err = p.claimAndApply(ctx, ev)
+				return err
+			})
 		})
 		switch {
 		case err == nil:
@@ -135,8 +137,9 @@ func (p *Processor) applyRun(ctx context.Context, ba BatchApplier, run []models.
 			}
 		case p.fatal(ctx, err):
 			return nil, 0, err
-		case errors.Is(err, models.ErrConflict):
-			// Changed meanwhile by another worker: left for the next pass.
+		case errors.Is(err, models.ErrConflict), models.Retryable(err):
+			// Changed meanwhile by another worker, or still deadlocked
+			// with one: left for the next pass.
 		default:
 			p.log.WarnContext(ctx, "webhook event failed", slog.Uint64("event_id", uint64(ev.ID)), slog.Any("err", err))
 			p.recordFailure(ctx, ev.ID, err)

@@ -10,7 +10,8 @@ import (
 const (
 	// giveWayShare is how many times as long as its last batch took the
 	// processor waits before the next batch while the receiver is busy: it
-	// keeps at most an eighth of the time, and the receiver the rest.
+	// keeps at most an eighth of the time, and the receiver the rest (each
+	// worker of a Processor gives way on its own).
 	giveWayShare = 7
 	// maxLag is how far behind processing may fall by giving way: once the
 	// oldest waiting event is older than this, it stops giving way, so that
