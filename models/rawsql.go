@@ -119,6 +119,7 @@ const sqliteChunk = 64
 // On PostgreSQL, where each statement is a round trip, it yields as few as
 // limit allows.
 func (s *Store) chunks(n, limit int) iter.Seq2[int, int] {
+	limit = max(limit, 1)
 	return func(yield func(int, int) bool) {
 		for lo := 0; lo < n; {
 			size := min(n-lo, limit)

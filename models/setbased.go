@@ -295,8 +295,10 @@ func (s *Store) MessageNumbers(ctx context.Context, providerIDs, uuids []string)
 	for _, v := range uuids {
 		args = append(args, v)
 	}
+	// Highest id first, so that of several messages with one SMS.CX id
+	// the lowest is kept, as applying a report picks it.
 	q := `SELECT provider_message_id, uuid, "to" FROM messages WHERE provider_message_id IN ` +
-		marks(len(providerIDs)) + ` OR uuid IN ` + marks(len(uuids))
+		marks(len(providerIDs)) + ` OR uuid IN ` + marks(len(uuids)) + ` ORDER BY id DESC`
 	rows, err := s.queryRaw(s.conn(ctx), q, args...)
 	if err != nil {
 		return out, fmt.Errorf("store: message numbers: %w", Classify(err))

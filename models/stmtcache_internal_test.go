@@ -124,16 +124,22 @@ func TestStmtCacheBounded(t *testing.T) {
 	}
 }
 
-// A statement run all the time stays prepared while texts that vary churn
-// through the cache around it.
+// Statements run all the time stay prepared while texts that vary churn
+// through the cache around them, and a full cache keeps half its
+// statements.
 func TestStmtCacheKeepsHotStatements(t *testing.T) {
 	db := openCachingDB(t)
-	const hot = "SELECT count(*) FROM t WHERE v <> ?"
-	var first *sqlite3.SQLiteStmt
+	hot := make([]string, 10)
+	for i := range hot {
+		hot[i] = fmt.Sprintf("SELECT count(*) FROM t WHERE v <> ? AND %d = %d", i, i)
+	}
+	first := map[string]*sqlite3.SQLiteStmt{}
 	for i := range stmtCacheSize * 3 {
 		var n int
-		if err := db.QueryRow(hot, "x").Scan(&n); err != nil {
-			t.Fatal(err)
+		for _, q := range hot {
+			if err := db.QueryRow(q, "x").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err := db.QueryRow(fmt.Sprintf("SELECT count(*) FROM t WHERE id <> %d", i)).Scan(&n); err != nil {
 			t.Fatal(err)
@@ -143,14 +149,20 @@ func TestStmtCacheKeepsHotStatements(t *testing.T) {
 			t.Fatal(err)
 		}
 		err = conn.Raw(func(dc any) error {
-			cs := dc.(*cachingConn).stmts[hot]
-			switch {
-			case cs == nil:
-				return fmt.Errorf("after %d varying statements the hot one is no longer kept", i+1)
-			case first == nil:
-				first = cs.stmt
-			case cs.stmt != first:
-				return fmt.Errorf("after %d varying statements the hot one was prepared again", i+1)
+			cc := dc.(*cachingConn)
+			if i >= stmtCacheSize && len(cc.stmts) < stmtCacheSize/2 {
+				return fmt.Errorf("after %d varying statements %d are kept, fewer than half the cache", i+1, len(cc.stmts))
+			}
+			for _, q := range hot {
+				cs := cc.stmts[q]
+				switch {
+				case cs == nil:
+					return fmt.Errorf("after %d varying statements a hot one is no longer kept", i+1)
+				case first[q] == nil:
+					first[q] = cs.stmt
+				case cs.stmt != first[q]:
+					return fmt.Errorf("after %d varying statements a hot one was prepared again", i+1)
+				}
 			}
 			return nil
 		})
