@@ -251,8 +251,9 @@ type Webhook struct {
 	// duplicates (at least 72h; providers retry for up to 3 days).
 	DedupRetention Duration `yaml:"dedup_retention"`
 	// ApplyWorkers is how many goroutines apply stored events side by side
-	// on PostgreSQL (1 to 32), each taking the events of its own share of
-	// phone numbers; SQLite, with its one writer, always applies them with one.
+	// on PostgreSQL (1 to 32, at most half of MaxOpenConns), each taking the
+	// events of its own share of phone numbers; SQLite, with its one
+	// writer, always applies them with one.
 	ApplyWorkers int `yaml:"apply_workers"`
 }
 

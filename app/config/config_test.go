@@ -79,7 +79,7 @@ func custom() Config {
 			Language: "fr",
 			Clock:    "12h",
 		},
-		Webhook:          Webhook{MaxBodyBytes: 2 << 20, DedupRetention: Duration{240 * time.Hour}, ApplyWorkers: 8},
+		Webhook:          Webhook{MaxBodyBytes: 2 << 20, DedupRetention: Duration{240 * time.Hour}, ApplyWorkers: 6},
 		Log:              Log{Level: "debug", Format: "json"},
 		Replies:          Replies{HelpAnswersPerDay: 1, StopStartAnswersPerDay: 5},
 		Retention:        Retention{MessageText: Duration{90 * 24 * time.Hour}, Audit: Duration{0}},

@@ -276,6 +276,9 @@ func (c *Config) validateWebhook(p *problems) {
 		p.add("webhook.dedup_retention", "must be at least %s (SMS.CX retries for up to 3 days), got %s", Duration{minDedupRetention}, w.DedupRetention)
 	}
 	between(p, "webhook.apply_workers", w.ApplyWorkers, 1, maxApplyWorkers)
+	if conns := c.DatabaseMaxOpenConns(); c.Database.Driver == "postgres" && w.ApplyWorkers > conns/2 {
+		p.add("webhook.apply_workers", "must be at most half of database.max_open_conns (%d), so that the receiver keeps connections, got %d", conns, w.ApplyWorkers)
+	}
 }
 
 func (c *Config) validateLog(p *problems) {

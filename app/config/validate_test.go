@@ -156,6 +156,9 @@ func TestValidate(t *testing.T) {
 		{"no apply workers", func(c *Config) { c.Webhook.ApplyWorkers = 0 }, `webhook.apply_workers: must be between 1 and 32, got 0`},
 		{"too many apply workers", func(c *Config) { c.Webhook.ApplyWorkers = 33 }, `webhook.apply_workers: must be between 1 and 32, got 33`},
 		{"32 apply workers", func(c *Config) { c.Webhook.ApplyWorkers = 32 }, ""},
+		{"apply workers beyond the PostgreSQL pool", func(c *Config) {
+			c.Database.Driver, c.Database.DSN, c.Database.MaxOpenConns, c.Webhook.ApplyWorkers = "postgres", "postgres://db/x", 10, 6
+		}, `webhook.apply_workers: must be at most half of database.max_open_conns (10), so that the receiver keeps connections, got 6`},
 
 		// log
 		{"log level verbose", func(c *Config) { c.Log.Level = "verbose" }, `log.level: want one of "debug", "info", "warn", "error", got "verbose"`},
