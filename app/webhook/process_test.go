@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -612,7 +613,7 @@ func (b blockingApplier) Apply(ctx context.Context, _ string, _ []byte) (webhook
 
 // The cron sweep does nothing while a pass is under way in the process (it
 // would apply the same events, only to roll back), and sweeps once the
-// pass is over.
+// pass is over; a pass waiting for its turn gives up when its context ends.
 func TestSweepSkipsWhileAPassRuns(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *models.Store) {
 		e := newEnv(t, s)
@@ -648,6 +649,23 @@ func TestSweepSkipsWhileAPassRuns(t *testing.T) {
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatal("the sweep waited for the pass instead of skipping it")
+		}
+		// Another pass waits for its turn, but not past its context (a
+		// server shutting down stops its loop at once).
+		ctx, cancel := context.WithCancel(e.ctx)
+		waited := make(chan error, 1)
+		go func() {
+			_, err := proc.ProcessPending(ctx)
+			waited <- err
+		}()
+		cancel()
+		select {
+		case err := <-waited:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("a pass cancelled while waiting for its turn = %v, want context.Canceled", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a cancelled pass kept waiting for the one under way")
 		}
 		close(ba.release)
 		if n := <-passed; n != 1 {
