@@ -17,3 +17,6 @@ func MigrationCount() int { return len(migrations) }
 func (s *Store) ForgetMigration(ctx context.Context, version int) error {
 	return s.db.WithContext(ctx).Where("version = ?", version).Delete(&schemaMigration{}).Error
 }
+
+// PendingWebhookSQL is the processor's page query, for plan tests.
+const PendingWebhookSQL = pendingWebhookSQL

@@ -1,0 +1,165 @@
+package models_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"apptconfirm/models"
+	"apptconfirm/models/storetest"
+)
+
+// The processor's page of pending events reads those events in id order
+// through an index, whatever the number of processed events kept beside
+// them and whichever plan the database caches: on PostgreSQL a page used
+// to walk the primary key past every processed event, or read every
+// pending one and sort them, so under a backlog each page cost as much as
+// the backlog was long.
+func TestPendingWebhookEventsPlanReadsOnlyPending(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		var rows []*models.WebhookEvent
+		for i := range 3000 {
+			r := &models.WebhookEvent{Event: "dlr_update", DedupKey: models.DedupKey(fmt.Sprintf("plan:%d", i)), Raw: "{}", ReceivedAt: now}
+			if i < 2990 {
+				r.ProcessedAt = &now
+			}
+			rows = append(rows, r)
+		}
+		if _, err := s.InsertWebhookEvents(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+		db := s.DB(ctx)
+		if err := db.Exec("ANALYZE webhook_events").Error; err != nil {
+			t.Fatal(err)
+		}
+		page, err := s.PendingWebhookEvents(ctx, 0, 500)
+		if err != nil || len(page) != 10 {
+			t.Fatalf("pending page: %d events, %v; want 10", len(page), err)
+		}
+
+		plans := map[string]string{}
+		if s.Driver() == models.DriverSQLite {
+			plans["sqlite"] = explainSQLite(t, s, "EXPLAIN QUERY PLAN "+models.PendingWebhookSQL, 0, 500)
+			prune := explainSQLite(t, s, "EXPLAIN QUERY PLAN SELECT id FROM webhook_events WHERE processed_at < ? AND received_at < ?", now, now)
+			if !strings.Contains(prune, "idx_webhook_events_processed_at") {
+				t.Errorf("pruning does not find processed events through their index:\n%s", prune)
+			}
+			for mode, plan := range plans {
+				if !strings.Contains(plan, "idx_webhook_events_pending") || strings.Contains(plan, "TEMP B-TREE") {
+					t.Errorf("%s plan does not read pending events in id order through the index:\n%s", mode, plan)
+				}
+			}
+			return
+		}
+		numbered := models.PendingWebhookSQL
+		for i := 1; strings.Contains(numbered, "?"); i++ {
+			numbered = strings.Replace(numbered, "?", fmt.Sprintf("$%d", i), 1)
+		}
+		err = s.Tx(ctx, func(ctx context.Context) error {
+			tx := s.DB(ctx)
+			for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+				for _, q := range []string{
+					"SET LOCAL plan_cache_mode = " + mode,
+					"PREPARE pending_plan(bigint, int) AS " + numbered,
+				} {
+					if err := tx.Exec(q).Error; err != nil {
+						return err
+					}
+				}
+				var lines []string
+				if err := tx.Raw("EXPLAIN EXECUTE pending_plan(0, 500)").Scan(&lines).Error; err != nil {
+					return err
+				}
+				plans[mode] = strings.Join(lines, "\n")
+				if err := tx.Exec("DEALLOCATE pending_plan").Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prune []string
+		old := now.Add(-10 * 24 * time.Hour)
+		if err := db.Raw("EXPLAIN SELECT id FROM webhook_events WHERE processed_at < ? AND received_at < ?", old, old).Scan(&prune).Error; err != nil {
+			t.Fatal(err)
+		}
+		if p := strings.Join(prune, "\n"); !strings.Contains(p, "idx_webhook_events_processed_at") {
+			t.Errorf("pruning does not find processed events through their index:\n%s", p)
+		}
+		for mode, plan := range plans {
+			if !strings.Contains(plan, "idx_webhook_events_pending") {
+				t.Errorf("%s plan does not read pending events through their index:\n%s", mode, plan)
+			}
+		}
+	})
+}
+
+func explainSQLite(t *testing.T, s *models.Store, q string, args ...any) string {
+	t.Helper()
+	rows, err := s.DB(context.Background()).Raw(q, args...).Rows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "\n")
+}
+
+// Migration 22 moves the pending events into an index of their own; the
+// events stored before it are read, claimed and pruned as before.
+func TestMigration22PendingIndex(t *testing.T) {
+	atVersion(t, 21, func(t *testing.T, ctx context.Context, s *models.Store) {
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		old := now.Add(-10 * 24 * time.Hour)
+		var rows []*models.WebhookEvent
+		for i := range 40 {
+			r := &models.WebhookEvent{Event: "dlr_update", DedupKey: models.DedupKey(fmt.Sprintf("v22:%d", i)), Raw: "{}", ReceivedAt: old}
+			if i%2 == 0 {
+				r.ProcessedAt = &old
+			}
+			rows = append(rows, r)
+		}
+		if _, err := s.InsertWebhookEvents(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.MigrateTo(ctx, 22); err != nil || n != 1 {
+			t.Fatalf("MigrateTo(22) = %d, %v; want 1, nil", n, err)
+		}
+		m := s.DB(ctx).Migrator()
+		for _, idx := range []string{"idx_webhook_events_pending", "idx_webhook_events_processed_at"} {
+			if !m.HasIndex("webhook_events", idx) {
+				t.Fatalf("%s missing after the migration", idx)
+			}
+		}
+		page, err := s.PendingWebhookEvents(ctx, 0, 500)
+		if err != nil || len(page) != 20 {
+			t.Fatalf("pending after the migration: %d, %v; want 20", len(page), err)
+		}
+		if ok, err := s.ClaimWebhookEvent(ctx, page[0].ID, now); err != nil || !ok {
+			t.Fatalf("claim: %v, %v", ok, err)
+		}
+		if page, err = s.PendingWebhookEvents(ctx, 0, 500); err != nil || len(page) != 19 {
+			t.Fatalf("pending after a claim: %d, %v; want 19", len(page), err)
+		}
+		if n, err := s.PruneWebhookEvents(ctx, now.Add(-24*time.Hour)); err != nil || n != 20 {
+			t.Fatalf("pruned %d, %v; want the 20 processed long ago", n, err)
+		}
+	})
+}
