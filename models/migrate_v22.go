@@ -14,8 +14,8 @@ import "gorm.io/gorm"
 // sits in one of the two indexes, as before in one place of one.
 func migrateV22(tx *gorm.DB) error {
 	for _, q := range []string{
-		`CREATE INDEX idx_webhook_events_pending ON webhook_events (id) WHERE processed_at IS NULL`,
-		`DROP INDEX idx_webhook_events_processed_at`,
+		`CREATE INDEX IF NOT EXISTS idx_webhook_events_pending ON webhook_events (id) WHERE processed_at IS NULL`,
+		`DROP INDEX IF EXISTS idx_webhook_events_processed_at`,
 		`CREATE INDEX idx_webhook_events_processed_at ON webhook_events (processed_at) WHERE processed_at IS NOT NULL`,
 	} {
 		if err := tx.Exec(q).Error; err != nil {
