@@ -137,6 +137,7 @@ var migrations = []migration{
 	{20, "analytics: per-day summary, its members, dirty days and watermark", migrateV20},
 	{21, "webhook events without the event and received_at indexes", migrateV21},
 	{22, "webhook events: pending ones indexed by id, processed_at only for processed", migrateV22},
+	{23, "messages by number, then id, on PostgreSQL", migrateV23},
 }
 
 // v8SuppressedNumber is SuppressedNumber as migration 8 created it.
