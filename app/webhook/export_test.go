@@ -34,3 +34,6 @@ func (r *Receiver) SetGroupTimeout(d time.Duration) { r.group.timeout = d }
 
 // FuzzSeeds are the bodies the fuzz tests start from.
 var FuzzSeeds = fuzzSeeds
+
+// SetPageSize makes p read n pending events at a time.
+func (p *Processor) SetPageSize(n int) { p.pageSize = n }

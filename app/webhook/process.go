@@ -129,6 +129,8 @@ type Processor struct {
 	pass chan struct{}
 	// numbers reads the numbers events carry, for partition.
 	numbers *phone.Memo
+	// pageSize is pageSize; tests make it smaller.
+	pageSize int
 }
 
 // NewProcessor returns a Processor for o.
@@ -164,7 +166,7 @@ func NewProcessor(o ProcessorOptions) (*Processor, error) {
 		store: o.Store, appliers: o.Appliers, log: o.Log, now: o.Now,
 		sweep: o.SweepInterval, retention: o.Retention, maxAttempts: o.MaxAttempts, traffic: o.Traffic,
 		perEvent: o.PerEvent, workers: o.Workers, wake: make(chan struct{}, 1),
-		pass: make(chan struct{}, 1), numbers: &phone.Memo{},
+		pass: make(chan struct{}, 1), numbers: &phone.Memo{}, pageSize: pageSize,
 	}, nil
 }
 
@@ -245,8 +247,17 @@ func (p *Processor) processPending(ctx context.Context) (int, error) {
 	done := 0
 	var after uint
 	paces := make([]pace, p.workers)
+	rewind := p.now().Add(p.sweep)
 	for {
-		page, err := p.store.PendingWebhookEvents(ctx, after, pageSize)
+		if now := p.now(); !now.Before(rewind) {
+			// Under a backlog that never empties the pass never ends, and
+			// its cursor never comes back to an event left behind (one
+			// that failed, or that another instance held): it starts
+			// again from the oldest pending event once per sweep
+			// interval, as a new pass would.
+			after, rewind = 0, now.Add(p.sweep)
+		}
+		page, err := p.store.PendingWebhookEvents(ctx, after, p.pageSize)
 		if err != nil {
 			return done, fmt.Errorf("webhook: process: list pending: %w", err)
 		}

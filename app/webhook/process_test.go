@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -674,6 +675,65 @@ func TestSweepSkipsWhileAPassRuns(t *testing.T) {
 		e.mustPost(envelope("receive_sms", smsItem("+4915100000009", "again")))
 		if n, err := proc.Sweep(e.ctx); n != 1 || err != nil {
 			t.Errorf("sweep after the pass = %d, %v; want 1, nil", n, err)
+		}
+	})
+}
+
+// rewindApplier fails the event "first" twice (in its batch, then alone),
+// and moves clock on by a sweep interval when it applies "later", as a
+// long backlog would.
+type rewindApplier struct {
+	mu      sync.Mutex
+	failed  int
+	applied []string
+	clock   *clock
+	sweep   time.Duration
+}
+
+func (r *rewindApplier) Apply(_ context.Context, _ string, raw []byte) (webhook.Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var item struct{ Text string }
+	if err := json.Unmarshal(raw, &item); err != nil {
+		return webhook.Result{}, err
+	}
+	if item.Text == "first" && r.failed < 2 {
+		r.failed++
+		return webhook.Result{}, errors.New("not yet")
+	}
+	if item.Text == "later" {
+		r.clock.Set(r.clock.Now().Add(r.sweep))
+	}
+	r.applied = append(r.applied, item.Text)
+	return webhook.Result{Text: "applied"}, nil
+}
+
+// A pass that keeps finding new events comes back, once a sweep interval
+// has gone by, to an event it left behind, instead of leaving it until the
+// backlog ends.
+func TestLongPassComesBackForWhatItLeft(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		const sweep = time.Minute
+		ra := &rewindApplier{clock: e.clock, sweep: sweep}
+		proc, err := webhook.NewProcessor(webhook.ProcessorOptions{
+			Store: s, Now: e.clock.Now, SweepInterval: sweep, PerEvent: true,
+			Appliers: map[string]webhook.Applier{"receive_sms": ra},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		proc.SetPageSize(1)
+		for _, text := range []string{"first", "next", "later", "last", "very last"} {
+			e.mustPost(envelope("receive_sms", smsItem("+4915100000009", text)))
+		}
+		n, err := proc.ProcessPending(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"next", "later", "first", "last", "very last"}
+		if n != len(want) || !slices.Equal(ra.applied, want) {
+			t.Errorf("the pass applied %d events, in order %q; want %q", n, ra.applied, want)
 		}
 	})
 }
