@@ -1,6 +1,9 @@
 package models
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // MigrateTo exposes migrateTo to the tests of package models_test, which
 // start from an older schema.
@@ -20,3 +23,8 @@ func (s *Store) ForgetMigration(ctx context.Context, version int) error {
 
 // PendingWebhookSQL is the processor's page query, for plan tests.
 const PendingWebhookSQL = pendingWebhookSQL
+
+// AwaitingSQL is awaitingSQL, for plan tests.
+func (s *Store) AwaitingSQL(ids []uint, now time.Time, askingKinds []string) (string, []any) {
+	return s.awaitingSQL(ids, now, askingKinds)
+}

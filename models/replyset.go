@@ -88,28 +88,8 @@ func (s *Store) AwaitingAnswers(ctx context.Context, patients map[string][]Patie
 	if err := s.messagesVisible(ctx); err != nil {
 		return nil, fmt.Errorf("store: appointments awaiting an answer: %w", err)
 	}
-	var q strings.Builder
-	args := make([]any, 0, len(ActiveStatuses)+1+len(ids)+len(askingKinds)+len(sentStatuses))
-	q.WriteString("SELECT " + appointmentColumns + " FROM appointments WHERE " + s.filterOnly("status") + " IN " +
-		marks(len(ActiveStatuses)) + " AND " + s.filterOnly("starts_at") + " > ? AND patient_id IN " + marks(len(ids)) +
-		` AND EXISTS (SELECT 1 FROM messages JOIN patients ON patients.id = appointments.patient_id
-		WHERE messages.appointment_id = appointments.id AND messages."to" = patients.phone
-		AND messages.kind IN ` + marks(len(askingKinds)) + " AND (messages.sent_at IS NOT NULL OR messages.status IN " +
-		marks(len(sentStatuses)) + ")) ORDER BY starts_at, id")
-	for _, st := range ActiveStatuses {
-		args = append(args, string(st))
-	}
-	args = append(args, now.UTC())
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	for _, k := range askingKinds {
-		args = append(args, k)
-	}
-	for _, st := range sentStatuses {
-		args = append(args, string(st))
-	}
-	as, err := s.queryAppointments(ctx, q.String(), args...)
+	q, args := s.awaitingSQL(ids, now, askingKinds)
+	as, err := s.queryAppointments(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: appointments awaiting an answer: %w", Classify(err))
 	}
@@ -301,4 +281,46 @@ func nonEmpty(ss []string) []string {
 		}
 	}
 	return out
+}
+
+// awaitingSQL is AwaitingAnswers' query for the appointments of the
+// patients ids. The patients have a few appointments each, so they are
+// read through the patient index only: SQLite is kept off the state and
+// time indexes by filterOnly, and PostgreSQL, which would combine all
+// three (reading an entry for every upcoming appointment), reads the
+// patients' appointments first, MATERIALIZED, and filters them after.
+func (s *Store) awaitingSQL(ids []uint, now time.Time, askingKinds []string) (string, []any) {
+	var q strings.Builder
+	args := make([]any, 0, len(ActiveStatuses)+1+len(ids)+len(askingKinds)+len(sentStatuses))
+	from := "appointments"
+	if s.driver != DriverSQLite {
+		from = "mine"
+		q.WriteString("WITH mine AS MATERIALIZED (SELECT * FROM appointments WHERE patient_id IN " + marks(len(ids)) + ") ")
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	q.WriteString("SELECT " + appointmentColumns + " FROM " + from + " WHERE " + s.filterOnly("status") + " IN " +
+		marks(len(ActiveStatuses)) + " AND " + s.filterOnly("starts_at") + " > ?")
+	for _, st := range ActiveStatuses {
+		args = append(args, string(st))
+	}
+	args = append(args, now.UTC())
+	if s.driver == DriverSQLite {
+		q.WriteString(" AND patient_id IN " + marks(len(ids)))
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	q.WriteString(` AND EXISTS (SELECT 1 FROM messages JOIN patients ON patients.id = ` + from + `.patient_id
+		WHERE messages.appointment_id = ` + from + `.id AND messages."to" = patients.phone
+		AND messages.kind IN ` + marks(len(askingKinds)) + " AND (messages.sent_at IS NOT NULL OR messages.status IN " +
+		marks(len(sentStatuses)) + ")) ORDER BY starts_at, id")
+	for _, k := range askingKinds {
+		args = append(args, k)
+	}
+	for _, st := range sentStatuses {
+		args = append(args, string(st))
+	}
+	return q.String(), args
 }
