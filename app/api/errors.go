@@ -84,8 +84,9 @@ func invalid(c *gin.Context, fe models.FieldErrors) {
 
 // fail maps a service error onto an answer, once: field errors 422, a
 // missing row 404, an impossible state change or a concurrent edit 409, a
-// busy or closed database 503, anything else 500 with one log line. The text
-// of a 500 never reaches the client.
+// busy or closed database or a change it rolled back (a deadlock) 503,
+// anything else 500 with one log line. The text of a 500 never reaches the
+// client.
 func (a *API) fail(c *gin.Context, err error) {
 	var bt *models.ErrBadTransition
 	if fe, ok := models.AsFieldErrors(err); ok {
@@ -103,6 +104,12 @@ func (a *API) fail(c *gin.Context, err error) {
 		a.log.WarnContext(c.Request.Context(), "api: database unavailable", slog.String("route", c.FullPath()), slog.Any("err", err))
 		c.Header("Retry-After", "5")
 		writeError(c, http.StatusServiceUnavailable, CodeUnavailable, "the database is unavailable; try again shortly", "")
+	case models.Retryable(err):
+		// A deadlock or serialization failure rolled the request back
+		// whole; the same request succeeds when sent again.
+		a.log.WarnContext(c.Request.Context(), "api: transaction rolled back by the database; retry", slog.String("route", c.FullPath()), slog.Any("err", err))
+		c.Header("Retry-After", "1")
+		writeError(c, http.StatusServiceUnavailable, CodeUnavailable, "the database rolled the change back to let a concurrent one through; send it again", "")
 	default:
 		a.log.ErrorContext(c.Request.Context(), "api: request failed", slog.String("route", c.FullPath()), slog.Any("err", err))
 		writeError(c, http.StatusInternalServerError, CodeInternal, "internal error; it was logged", "")

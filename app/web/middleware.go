@@ -232,7 +232,8 @@ func (s *Server) notFound(c *gin.Context) {
 }
 
 // fail maps a service error onto a page once: not found is 404, a bad state
-// change 409, a busy database 503, anything else 500 and one log line.
+// change 409, a busy database or a change it rolled back (a deadlock) 503,
+// anything else 500 and one log line.
 func (s *Server) fail(c *gin.Context, err error) {
 	var bt *models.ErrBadTransition
 	switch {
@@ -242,8 +243,10 @@ func (s *Server) fail(c *gin.Context, err error) {
 		s.errorPage(c, http.StatusConflict, "That change is not possible", capitalize(bt.Error())+".")
 	case errors.Is(err, models.ErrConflict):
 		s.errorPage(c, http.StatusConflict, "Changed by someone else", "Reload the page and try again.")
-	case errors.Is(err, models.ErrUnavailable):
-		s.log.WarnContext(c.Request.Context(), "database unavailable", slog.Any("err", err))
+	case errors.Is(err, models.ErrUnavailable), models.Retryable(err):
+		// Retryable: a deadlock or serialization failure rolled the
+		// change back whole, and sending it again succeeds.
+		s.log.WarnContext(c.Request.Context(), "database unavailable or change rolled back", slog.Any("err", err))
 		s.errorPage(c, http.StatusServiceUnavailable, "Busy", "The database is busy. Try again in a moment.")
 	default:
 		s.log.ErrorContext(c.Request.Context(), "request failed", slog.String("route", c.FullPath()), slog.Any("err", err))
