@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +28,10 @@ const DefaultChannel = "apptconfirm_live"
 // delivery reports a second publishes as many events, and a round trip (and
 // a transaction) each would cost more than applying them. The sender takes
 // everything queued at once, packs the events into as few notifications as
-// their size allows (a JSON array each) and sends them in one statement.
+// their size allows and sends them in one statement. Live events are a
+// courtesy to the browsers (they reload their view on reconnect), so when
+// the database falls behind, events beyond maxQueue reach this instance's
+// browsers only instead of holding up the publisher.
 type PG struct {
 	hub     *Hub
 	db      *sql.DB
@@ -39,20 +43,25 @@ type PG struct {
 	mu      sync.Mutex
 	queue   []Event
 	closed  bool
-	roomy   *sync.Cond // signalled when the queue shrinks below maxQueue
+	dropped int // events kept local since the last warning
+	warned  time.Time
 	wake    chan struct{}
 	stopped chan struct{}
+	// timeout is sendTimeout; tests shorten it.
+	timeout time.Duration
+	// sendCtx ends when Close gives up on the last statements.
+	sendCtx    context.Context
+	cancelSend context.CancelFunc
+	closeOnce  sync.Once
 }
 
-// maxQueue bounds the events waiting for the sender; Publish waits for
-// room beyond it, so a database that cannot keep up slows publishers down
-// instead of growing memory.
+// maxQueue bounds the events waiting for the sender.
 const maxQueue = 20000
 
-// NewPG returns a PostgreSQL broadcaster on the database dsn names: a small
-// pool of its own sends the notifications, and Run holds the listening
-// connection. Run must be running for subscribers to receive anything;
-// Close sends what is still queued and releases the pool.
+// NewPG returns a PostgreSQL broadcaster on the database dsn names: a
+// connection of its own sends the notifications, and Run holds the
+// listening connection. Run must be running for subscribers to receive
+// anything; Close sends what is still queued and releases the connection.
 func NewPG(dsn, channel string, log *slog.Logger) (*PG, error) {
 	if channel == "" {
 		channel = DefaultChannel
@@ -64,47 +73,69 @@ func NewPG(dsn, channel string, log *slog.Logger) (*PG, error) {
 	if err != nil {
 		return nil, fmt.Errorf("live: open: %w", err)
 	}
-	db.SetMaxOpenConns(2)
+	db.SetMaxOpenConns(1) // the sender's
 	p := &PG{
 		hub: NewHub(), db: db, dsn: dsn, channel: channel, log: log, ready: make(chan struct{}),
-		wake: make(chan struct{}, 1), stopped: make(chan struct{}),
+		wake: make(chan struct{}, 1), stopped: make(chan struct{}), timeout: sendTimeout,
 	}
-	p.roomy = sync.NewCond(&p.mu)
+	p.sendCtx, p.cancelSend = context.WithCancel(context.Background())
 	go p.send()
 	return p, nil
 }
 
-// Close sends what is still queued (for at most sendTimeout) and releases
-// the notifying pool. Events published after Close reach this instance's
-// subscribers only.
+// Close sends what is still queued, giving it sendTimeout in all, and
+// releases the connection. What is not sent by then reaches this
+// instance's subscribers only, as do events published after Close.
 func (p *PG) Close() error {
-	p.mu.Lock()
-	p.closed = true
-	p.roomy.Broadcast()
-	p.mu.Unlock()
-	p.poke()
-	<-p.stopped
-	return p.db.Close()
+	var err error
+	p.closeOnce.Do(func() {
+		p.mu.Lock()
+		p.closed = true
+		p.mu.Unlock()
+		p.poke()
+		t := time.NewTimer(p.timeout)
+		defer t.Stop()
+		select {
+		case <-p.stopped:
+		case <-t.C:
+			p.cancelSend()
+			<-p.stopped
+		}
+		p.cancelSend()
+		err = p.db.Close()
+	})
+	return err
 }
 
 // maxPayload keeps a notification under PostgreSQL's 8000-byte limit.
 const maxPayload = 7900
 
-// sendTimeout bounds one statement of notifications.
+// sendTimeout bounds one statement of notifications, and Close's wait.
 const sendTimeout = 5 * time.Second
 
-// Publish implements Publisher: it queues e for the sender, waiting only
-// while maxQueue events are already queued.
+// dropWarnEvery spaces the warnings about events kept local.
+const dropWarnEvery = time.Minute
+
+// Publish implements Publisher: it queues e for the sender, or, while
+// maxQueue events are queued already or after Close, hands it to this
+// instance's subscribers alone.
 func (p *PG) Publish(e Event) {
 	if e.At.IsZero() {
 		e.At = time.Now().UTC()
 	}
 	p.mu.Lock()
-	for len(p.queue) >= maxQueue && !p.closed {
-		p.roomy.Wait()
-	}
-	if p.closed {
+	if p.closed || len(p.queue) >= maxQueue {
+		warn := 0
+		if !p.closed {
+			p.dropped++
+			if now := time.Now(); now.Sub(p.warned) >= dropWarnEvery {
+				warn, p.dropped, p.warned = p.dropped, 0, now
+			}
+		}
 		p.mu.Unlock()
+		if warn > 0 {
+			p.log.Warn("live: notifications behind; events shown on this instance only", slog.Int("events", warn))
+		}
 		p.hub.Publish(e)
 		return
 	}
@@ -133,7 +164,6 @@ func (p *PG) send() {
 			p.mu.Lock()
 			batch, p.queue = p.queue, batch[:0]
 			closed := p.closed
-			p.roomy.Broadcast()
 			p.mu.Unlock()
 			if len(batch) == 0 {
 				if closed {
@@ -142,33 +172,58 @@ func (p *PG) send() {
 				break
 			}
 			p.notify(batch)
+			clear(batch) // let go of the events' strings
 		}
 	}
 }
 
 // notify sends events as notifications in one statement. When that fails
-// they still reach this instance's subscribers.
+// they still reach this instance's subscribers, as does an event that
+// cannot be encoded. PostgreSQL delivers identical payloads sent in one
+// transaction once; two packed notifications are identical only when they
+// repeat the same events, times included.
 func (p *PG) notify(events []Event) {
-	payloads := pack(events, maxPayload)
-	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	payloads, unsent := pack(events, maxPayload)
+	for _, e := range unsent {
+		p.hub.Publish(e)
+	}
+	if len(payloads) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(p.sendCtx, p.timeout)
 	defer cancel()
 	_, err := p.db.ExecContext(ctx, "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload", p.channel, payloads)
 	if err != nil {
-		p.log.Warn("live: notify failed; delivering locally only", slog.Int("events", len(events)), slog.Any("err", err))
+		p.log.Warn("live: notify failed; delivering locally only", slog.Int("events", len(events)-len(unsent)), slog.Any("err", err))
 		for _, e := range events {
-			p.hub.Publish(e)
+			if !slices.Contains(unsent, e) {
+				p.hub.Publish(e)
+			}
 		}
 	}
 }
 
-// pack encodes events as JSON arrays of at most limit bytes each, in
-// order. An event too large alone loses its Detail; one that cannot be
-// encoded at all is left out.
-func pack(events []Event, limit int) []string {
+// pack encodes events as notifications of at most limit bytes each, in
+// order: a JSON array of events, or the event alone where a notification
+// holds one (as instances before arrays sent them, so that those still read
+// it). An event too large alone loses its Detail; one that cannot be
+// encoded at all is returned in unsent.
+func pack(events []Event, limit int) (payloads []string, unsent []Event) {
 	var (
-		out []string
 		buf = []byte{'['}
+		n   int // events in buf
 	)
+	flush := func() {
+		switch n {
+		case 0:
+			return
+		case 1:
+			payloads = append(payloads, string(buf[1:]))
+		default:
+			payloads = append(payloads, string(append(buf, ']')))
+		}
+		buf, n = append(buf[:0], '['), 0
+	}
 	for _, e := range events {
 		b, err := json.Marshal(e)
 		if err == nil && len(b)+2 > limit {
@@ -176,21 +231,20 @@ func pack(events []Event, limit int) []string {
 			b, err = json.Marshal(e)
 		}
 		if err != nil || len(b)+2 > limit {
+			unsent = append(unsent, e)
 			continue
 		}
-		if len(buf) > 1 && len(buf)+1+len(b)+1 > limit {
-			out = append(out, string(append(buf, ']')))
-			buf = append(buf[:0], '[')
+		if n > 0 && len(buf)+1+len(b)+1 > limit {
+			flush()
 		}
-		if len(buf) > 1 {
+		if n > 0 {
 			buf = append(buf, ',')
 		}
 		buf = append(buf, b...)
+		n++
 	}
-	if len(buf) > 1 {
-		out = append(out, string(append(buf, ']')))
-	}
-	return out
+	flush()
+	return payloads, unsent
 }
 
 // Subscribe implements Broadcaster.
@@ -249,20 +303,20 @@ func (p *PG) listen(ctx context.Context, first *bool) error {
 	}
 }
 
-// unpack reads a notification: a JSON array of events, or one event (as
-// instances before arrays sent them, so that both kinds can share a
-// channel while instances are upgraded one by one).
+// unpack reads a notification: a JSON array of events, or one event.
+// Events without a kind are left out: nothing shows them.
 func unpack(payload string) ([]Event, error) {
+	var events []Event
 	if strings.HasPrefix(strings.TrimLeft(payload, " \t\r\n"), "[") {
-		var events []Event
 		if err := json.Unmarshal([]byte(payload), &events); err != nil {
 			return nil, err
 		}
-		return events, nil
+	} else {
+		var e Event
+		if err := json.Unmarshal([]byte(payload), &e); err != nil {
+			return nil, err
+		}
+		events = []Event{e}
 	}
-	var e Event
-	if err := json.Unmarshal([]byte(payload), &e); err != nil {
-		return nil, err
-	}
-	return []Event{e}, nil
+	return slices.DeleteFunc(events, func(e Event) bool { return e.Kind == "" }), nil
 }

@@ -4,7 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"net"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,6 +71,7 @@ func pgPair(t *testing.T, ctx context.Context) (a, b *PG) {
 	if b, err = NewPG(dsn, channel, nil); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = b.Close() })
 	a.hub.buffer = 100000
 	go a.Run(ctx)
 	go b.Run(ctx)
@@ -141,9 +146,9 @@ func TestPackKeepsOrderAndLimit(t *testing.T) {
 		events = append(events, Event{Kind: "message", MessageID: uint(i + 1), Detail: strings.Repeat("d", i%50*20)})
 	}
 	events = append(events, Event{Kind: "inbox", MessageID: 501, Detail: strings.Repeat("y", 9000)})
-	payloads := pack(events, maxPayload)
-	if len(payloads) < 2 {
-		t.Fatalf("%d payloads for %d events", len(payloads), len(events))
+	payloads, unsent := pack(events, maxPayload)
+	if len(payloads) < 2 || len(unsent) != 0 {
+		t.Fatalf("%d payloads and %d unsent for %d events", len(payloads), len(unsent), len(events))
 	}
 	var got []Event
 	for _, p := range payloads {
@@ -164,10 +169,35 @@ func TestPackKeepsOrderAndLimit(t *testing.T) {
 		if i == 500 {
 			want.Detail = "" // too long for a notification
 		}
-		if got[i] != want {
+		if !sameEvent(got[i], want) {
 			t.Fatalf("event %d: got %+v, want %+v", i, got[i], want)
 		}
 	}
+}
+
+// A notification of one event carries it alone, as instances before
+// arrays sent it, so that those still read it while others are upgraded.
+func TestPackOneEventAlone(t *testing.T) {
+	e := Event{Kind: "appointment", AppointmentID: 3, Status: "confirmed", At: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
+	payloads, _ := pack([]Event{e}, maxPayload)
+	if len(payloads) != 1 || !strings.HasPrefix(payloads[0], "{") {
+		t.Fatalf("payloads %q; want one object", payloads)
+	}
+	var old Event // how an older instance reads it
+	if err := json.Unmarshal([]byte(payloads[0]), &old); err != nil || !sameEvent(old, e) {
+		t.Fatalf("an older instance reads %+v, %v", old, err)
+	}
+	// An event whose time cannot be written is kept for local delivery.
+	bad := Event{Kind: "message", At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	payloads, unsent := pack([]Event{e, bad}, maxPayload)
+	if len(payloads) != 1 || len(unsent) != 1 || unsent[0] != bad {
+		t.Fatalf("payloads %q, unsent %+v", payloads, unsent)
+	}
+}
+
+func sameEvent(a, b Event) bool {
+	return a.Kind == b.Kind && a.AppointmentID == b.AppointmentID && a.MessageID == b.MessageID &&
+		a.PatientID == b.PatientID && a.Status == b.Status && a.Detail == b.Detail && a.At.Equal(b.At)
 }
 
 func TestUnpackReadsOneEventToo(t *testing.T) {
@@ -180,10 +210,16 @@ func TestUnpackReadsOneEventToo(t *testing.T) {
 			t.Errorf("unpack(%q) took it", bad)
 		}
 	}
+	for _, empty := range []string{"null", "[null]", `[{"kind":""}]`, "[]"} {
+		if evs, err := unpack(empty); err != nil || len(evs) != 0 {
+			t.Errorf("unpack(%q) = %+v, %v; want nothing", empty, evs, err)
+		}
+	}
 }
 
 // A notification comes from whoever can write to the channel: unpack must
-// never panic, and what it returns packs back into equivalent events.
+// never panic, and the events it returns pack into notifications that
+// unpack into the same events (a Detail too long to send dropped).
 func FuzzUnpack(f *testing.F) {
 	f.Add(`[{"kind":"message","message_id":1,"at":"2026-12-06T08:00:00Z"}]`)
 	f.Add(`{"kind":"inbox","detail":"x","at":"2026-12-06T08:00:00Z"}`)
@@ -193,13 +229,114 @@ func FuzzUnpack(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, p := range pack(evs, maxPayload) {
+		payloads, unsent := pack(evs, maxPayload)
+		var back []Event
+		for _, p := range payloads {
 			if len(p) > maxPayload {
 				t.Fatalf("packed %d bytes", len(p))
 			}
-			if _, err := unpack(p); err != nil {
+			got, err := unpack(p)
+			if err != nil {
 				t.Fatalf("repacked %q: %v", p, err)
+			}
+			back = append(back, got...)
+		}
+		if len(back)+len(unsent) != len(evs) {
+			t.Fatalf("%d events back and %d unsent of %d", len(back), len(unsent), len(evs))
+		}
+		i := 0
+		for _, want := range evs {
+			if slices.Contains(unsent, want) {
+				continue
+			}
+			got := back[i]
+			i++
+			if !sameEvent(got, want) && (got.Detail != "" || !sameEvent(got, Event{
+				Kind: want.Kind, AppointmentID: want.AppointmentID, MessageID: want.MessageID,
+				PatientID: want.PatientID, Status: want.Status, At: want.At,
+			})) {
+				t.Fatalf("got %+v back, want %+v", got, want)
 			}
 		}
 	})
+}
+
+// With the database not answering, Publish never waits: events beyond the
+// queue reach this instance's subscribers at once, and Close gives up on
+// the rest after its timeout, delivering them locally; each event arrives
+// once.
+func TestPGStalledDatabaseNeverBlocksPublish(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // accepted, never answered
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			_ = c.Close()
+		}
+	}()
+	p, err := NewPG("postgres://nobody@"+ln.Addr().String()+"/none?sslmode=disable&connect_timeout=60", "test_live_stalled", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.timeout = 2 * time.Second
+	p.hub.buffer = 4 * maxQueue
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sub := p.Subscribe(ctx)
+	// The sender takes at most a queue's worth before it stalls, and the
+	// queue holds another: a third goes local at once.
+	const n = 3 * maxQueue
+	published := make(chan struct{})
+	go func() {
+		defer close(published)
+		for i := range n {
+			p.Publish(Event{Kind: "message", MessageID: uint(i + 1)})
+		}
+	}()
+	select {
+	case <-published:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Publish waited for a database that does not answer")
+	}
+	// Those beyond the queue are already here.
+	seen := map[uint]bool{}
+	select {
+	case e := <-sub:
+		seen[e.MessageID] = true
+	case <-time.After(time.Second):
+		t.Fatal("no event reached the local subscriber while the queue was full")
+	}
+	got := 1
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for got < n {
+		select {
+		case e := <-sub:
+			if seen[e.MessageID] {
+				t.Fatalf("message %d delivered twice", e.MessageID)
+			}
+			seen[e.MessageID] = true
+			got++
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d events delivered after Close", got, n)
+		}
+	}
 }
