@@ -24,6 +24,9 @@ func (s *Store) ForgetMigration(ctx context.Context, version int) error {
 // PendingWebhookSQL is the processor's page query, for plan tests.
 const PendingWebhookSQL = pendingWebhookSQL
 
+// LastMessagedSQL is LastMessagedAppointment's query, for plan tests.
+const LastMessagedSQL = lastMessagedSQL
+
 // AwaitingSQL is awaitingSQL, for plan tests.
 func (s *Store) AwaitingSQL(ids []uint, now time.Time, askingKinds []string) (string, []any) {
 	return s.awaitingSQL(ids, now, askingKinds)

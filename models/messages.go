@@ -734,12 +734,15 @@ func (s *Store) AwaitingAnswer(ctx context.Context, number string, now time.Time
 	return out, nil
 }
 
+// lastMessagedSQL reads the appointment of the latest message to a number.
+const lastMessagedSQL = `SELECT appointment_id FROM messages WHERE "to" = ? AND appointment_id IS NOT NULL
+ORDER BY id DESC LIMIT 1`
+
 // LastMessagedAppointment returns the appointment of the latest message
 // sent to number, 0 if none.
 func (s *Store) LastMessagedAppointment(ctx context.Context, number string) (uint, error) {
 	// Past GORM (see execRaw): every reply that goes to the inbox runs it.
-	ids, err := s.uintColumn(ctx, `SELECT appointment_id FROM messages WHERE "to" = ? AND appointment_id IS NOT NULL
-ORDER BY id DESC LIMIT 1`, number)
+	ids, err := s.uintColumn(ctx, lastMessagedSQL, number)
 	if err != nil {
 		return 0, fmt.Errorf("store: last messaged appointment: %w", Classify(err))
 	}

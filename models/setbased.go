@@ -62,9 +62,8 @@ func (s *Store) LockPendingWebhookEvents(ctx context.Context, ids []uint) (map[u
 	if len(ids) == 0 {
 		return pending, nil
 	}
-	// The rows are found by id alone: with processed_at IS NULL in the
-	// WHERE clause PostgreSQL may scan every pending event through the
-	// processed_at index instead, which a backlog makes slow.
+	// The rows are found by id alone, through the primary key; whether
+	// each is still pending comes back with it.
 	ids = padIn(ids)
 	q := "SELECT id, processed_at IS NULL FROM webhook_events WHERE id IN " + marks(len(ids)) + " ORDER BY id"
 	if s.driver == DriverPostgres {
