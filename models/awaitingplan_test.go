@@ -48,9 +48,9 @@ func TestAwaitingAnswersPlanReadsByPatient(t *testing.T) {
 			q, args := s.AwaitingSQL(ids, now, []string{models.KindReminder})
 			var plan string
 			if s.Driver() == models.DriverSQLite {
-				plan = explainSQLite(t, s, "EXPLAIN QUERY PLAN "+q, args...)
+				plan = explainSQLite(t, s, q, args...)
 			} else {
-				plan = explainGenericPG(t, s, q, args...)
+				plan = explainPG(t, s, "force_generic_plan", q, args...)
 			}
 			if !strings.Contains(plan, "idx_appointments_patient_id") ||
 				strings.Contains(plan, "idx_appointments_status_start") || strings.Contains(plan, "idx_appointments_starts_at") {
@@ -58,45 +58,4 @@ func TestAwaitingAnswersPlanReadsByPatient(t *testing.T) {
 			}
 		}
 	})
-}
-
-// explainGenericPG is PostgreSQL's generic plan for q (the plan a
-// statement the driver keeps prepared ends up with), with args given.
-func explainGenericPG(t *testing.T, s *models.Store, q string, args ...any) string {
-	t.Helper()
-	ctx := context.Background()
-	numbered := q
-	for i := 1; strings.Contains(numbered, "?"); i++ {
-		numbered = strings.Replace(numbered, "?", fmt.Sprintf("$%d", i), 1)
-	}
-	var plan []string
-	err := s.Tx(ctx, func(ctx context.Context) error {
-		tx := s.DB(ctx)
-		if err := tx.Exec("SET LOCAL plan_cache_mode = force_generic_plan").Error; err != nil {
-			return err
-		}
-		if err := tx.Exec("PREPARE generic_plan AS " + numbered).Error; err != nil {
-			return err
-		}
-		// EXECUTE takes its arguments as literals, not bound values.
-		lits := make([]string, len(args))
-		for i, a := range args {
-			switch v := a.(type) {
-			case time.Time:
-				lits[i] = "'" + v.UTC().Format(time.RFC3339Nano) + "'"
-			case string:
-				lits[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
-			default:
-				lits[i] = fmt.Sprint(v)
-			}
-		}
-		if err := tx.Raw("EXPLAIN EXECUTE generic_plan(" + strings.Join(lits, ", ") + ")").Scan(&plan).Error; err != nil {
-			return err
-		}
-		return tx.Exec("DEALLOCATE generic_plan").Error
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Join(plan, "\n")
 }
