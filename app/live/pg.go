@@ -227,11 +227,12 @@ func pack(events []Event, limit int) (payloads []string, unsent []Event) {
 	for _, e := range events {
 		b, err := json.Marshal(e)
 		if err == nil && len(b)+2 > limit {
-			e.Detail = ""
-			b, err = json.Marshal(e)
+			short := e
+			short.Detail = ""
+			b, err = json.Marshal(short)
 		}
 		if err != nil || len(b)+2 > limit {
-			unsent = append(unsent, e)
+			unsent = append(unsent, e) // as given, so that notify can tell it apart
 			continue
 		}
 		if n > 0 && len(buf)+1+len(b)+1 > limit {

@@ -130,13 +130,25 @@ func TestPGUnreachableDeliversLocally(t *testing.T) {
 	defer cancel()
 	sub := p.Subscribe(ctx)
 	p.Publish(Event{Kind: "appointment", AppointmentID: 9, Status: "confirmed"})
+	// Too large for a notification even without its detail: local only.
+	p.Publish(Event{Kind: "inbox", MessageID: 10, Status: strings.Repeat("s", maxPayload), Detail: "d"})
+	got := map[uint]bool{}
+	for range 2 {
+		select {
+		case e := <-sub:
+			id := e.AppointmentID + e.MessageID
+			if got[id] || (id == 10 && e.Detail != "d") {
+				t.Fatalf("event %d arrived twice or changed: %s %q", id, e.Kind, e.Detail)
+			}
+			got[id] = true
+		case <-time.After(10 * time.Second):
+			t.Fatalf("events lost when the database was unreachable: got %v", got)
+		}
+	}
 	select {
 	case e := <-sub:
-		if e.AppointmentID != 9 {
-			t.Fatalf("got %+v", e)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("event lost when the database was unreachable")
+		t.Fatalf("event %d delivered twice", e.AppointmentID+e.MessageID)
+	case <-time.After(200 * time.Millisecond):
 	}
 }
 
@@ -224,6 +236,7 @@ func FuzzUnpack(f *testing.F) {
 	f.Add(`[{"kind":"message","message_id":1,"at":"2026-12-06T08:00:00Z"}]`)
 	f.Add(`{"kind":"inbox","detail":"x","at":"2026-12-06T08:00:00Z"}`)
 	f.Add(` [ ] `)
+	f.Add(`{"kind":"` + strings.Repeat("k", 7895) + `","detail":"d","at":"2026-12-06T08:00:00Z"}`)
 	f.Fuzz(func(t *testing.T, payload string) {
 		evs, err := unpack(payload)
 		if err != nil {
