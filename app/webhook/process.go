@@ -248,14 +248,18 @@ func (p *Processor) processPending(ctx context.Context) (int, error) {
 	var after uint
 	paces := make([]pace, p.workers)
 	rewind := p.now().Add(p.sweep)
+	var resume uint // where the cursor was when it last went back
 	for {
-		if now := p.now(); !now.Before(rewind) {
+		if now := p.now(); !now.Before(rewind) && after > resume {
 			// Under a backlog that never empties the pass never ends, and
 			// its cursor never comes back to an event left behind (one
-			// that failed, or that another instance held): it starts
+			// that failed, or, on PostgreSQL, one whose id was drawn
+			// before the cursor passed it but committed after): it starts
 			// again from the oldest pending event once per sweep
-			// interval, as a new pass would.
-			after, rewind = 0, now.Add(p.sweep)
+			// interval, as a new pass would, but only once it is past
+			// where it went back from last time, so that events left
+			// behind again cannot keep it from newer ones.
+			resume, after, rewind = after, 0, now.Add(p.sweep)
 		}
 		page, err := p.store.PendingWebhookEvents(ctx, after, p.pageSize)
 		if err != nil {

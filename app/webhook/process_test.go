@@ -680,11 +680,13 @@ func TestSweepSkipsWhileAPassRuns(t *testing.T) {
 }
 
 // rewindApplier fails the event "first" twice (in its batch, then alone),
-// and moves clock on by a sweep interval when it applies "later", as a
-// long backlog would.
+// and those starting "stuck" always, moving clock on by a sweep interval
+// each time, as a long pile of failing events would; it moves clock on by
+// a sweep interval too when it applies "later", as a long backlog would.
 type rewindApplier struct {
 	mu      sync.Mutex
 	failed  int
+	stuck   int // tries of the "stuck" events
 	applied []string
 	clock   *clock
 	sweep   time.Duration
@@ -700,6 +702,11 @@ func (r *rewindApplier) Apply(_ context.Context, _ string, raw []byte) (webhook.
 	if item.Text == "first" && r.failed < 2 {
 		r.failed++
 		return webhook.Result{}, errors.New("not yet")
+	}
+	if strings.HasPrefix(item.Text, "stuck") {
+		r.stuck++
+		r.clock.Set(r.clock.Now().Add(r.sweep))
+		return webhook.Result{}, errors.New("never")
 	}
 	if item.Text == "later" {
 		r.clock.Set(r.clock.Now().Add(r.sweep))
@@ -734,6 +741,44 @@ func TestLongPassComesBackForWhatItLeft(t *testing.T) {
 		want := []string{"next", "later", "first", "last", "very last"}
 		if n != len(want) || !slices.Equal(ra.applied, want) {
 			t.Errorf("the pass applied %d events, in order %q; want %q", n, ra.applied, want)
+		}
+	})
+}
+
+// Going back for what it left does not hold a pass there: when retrying
+// the events left behind takes longer than a sweep interval, the pass still
+// moves on to newer events between one going back and the next.
+func TestLongPassMovesOnPastWhatKeepsFailing(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		const sweep = time.Minute
+		ra := &rewindApplier{clock: e.clock, sweep: sweep}
+		proc, err := webhook.NewProcessor(webhook.ProcessorOptions{
+			Store: s, Now: e.clock.Now, SweepInterval: sweep, PerEvent: true, MaxAttempts: 1000,
+			Appliers: map[string]webhook.Applier{"receive_sms": ra},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		proc.SetPageSize(1)
+		for _, text := range []string{"stuck 1", "stuck 2", "new 1", "new 2", "new 3"} {
+			e.mustPost(envelope("receive_sms", smsItem("+4915100000009", text)))
+		}
+		n, err := proc.ProcessPending(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"new 1", "new 2", "new 3"}
+		if n != len(want) || !slices.Equal(ra.applied, want) {
+			t.Errorf("the pass applied %d events, %q; want %q", n, ra.applied, want)
+		}
+		// Each visit to a stuck event tries it twice (in its batch, then
+		// alone), and every try moves the clock a sweep interval on: the
+		// pass goes back each time it has moved past where it went back
+		// from, eleven visits in all (without that rule it stays on the
+		// stuck events until MaxAttempts sets them aside: 4,000 tries).
+		if ra.stuck > 30 {
+			t.Errorf("the stuck events were tried %d times in one pass", ra.stuck)
 		}
 	})
 }
