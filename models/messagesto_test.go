@@ -8,21 +8,23 @@ import (
 	"apptconfirm/models"
 )
 
-// After migration 23 the latest message to a number is found through the
+// After migrations 24 and 25 the latest message to a number is found through the
 // index of numbers, latest id first, without a sort and without walking
 // the primary key, on both databases and in PostgreSQL's cached plans too.
 func TestLatestMessageToNumberPlan(t *testing.T) {
-	atVersion(t, 22, func(t *testing.T, ctx context.Context, s *models.Store) {
+	atVersion(t, 23, func(t *testing.T, ctx context.Context, s *models.Store) {
 		for range 2 { // the second time as on a schema version put back by hand
-			if n, err := s.MigrateTo(ctx, 23); err != nil || n != 1 {
-				t.Fatalf("MigrateTo(23) = %d, %v; want 1, nil", n, err)
+			if n, err := s.MigrateTo(ctx, 25); err != nil || n != 2 {
+				t.Fatalf("MigrateTo(25) = %d, %v; want 2, nil", n, err)
 			}
-			if err := s.ForgetMigration(ctx, 23); err != nil {
-				t.Fatal(err)
+			for _, v := range []int{24, 25} {
+				if err := s.ForgetMigration(ctx, v); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
-		if n, err := s.MigrateTo(ctx, 23); err != nil || n != 1 {
-			t.Fatalf("MigrateTo(23) = %d, %v; want 1, nil", n, err)
+		if n, err := s.MigrateTo(ctx, 25); err != nil || n != 2 {
+			t.Fatalf("MigrateTo(25) = %d, %v; want 2, nil", n, err)
 		}
 		if s.Driver() == models.DriverSQLite {
 			plan := explainSQLite(t, s, models.LastMessagedSQL, "+15550001")

@@ -136,8 +136,10 @@ var migrations = []migration{
 	{17, "import jobs' progress, kept across restarts", migrateV17},
 	{20, "analytics: per-day summary, its members, dirty days and watermark", migrateV20},
 	{21, "webhook events without the event and received_at indexes", migrateV21},
-	{22, "webhook events: pending ones indexed by id, processed_at only for processed", migrateV22},
-	{23, "messages by number, then id, on PostgreSQL", migrateV23},
+	{22, "webhook events: pending ones indexed by id; processed_at for processed ones built", migrateV22},
+	{23, "webhook events: the processed-only processed_at index swapped in (PostgreSQL)", migrateV23},
+	{24, "messages by number, then id: built (PostgreSQL)", migrateV24},
+	{25, "messages by number, then id: swapped in (PostgreSQL)", migrateV25},
 }
 
 // v8SuppressedNumber is SuppressedNumber as migration 8 created it.

@@ -252,7 +252,7 @@ type Message struct {
 	RuleID        *uint         `gorm:"index"`
 	RuleName      string        `gorm:"size:100;not null;default:''"`
 	Kind          string        `gorm:"size:32;not null"`
-	To            string        `gorm:"size:20;not null;index"` // ("to", id) on PostgreSQL (migration 23)
+	To            string        `gorm:"size:20;not null;index"` // ("to", id) on PostgreSQL (migrations 24-25)
 	Body          string        `gorm:"size:1600;not null;default:''"`
 	Status        MessageStatus `gorm:"size:16;not null;index:idx_messages_status_send,priority:1"`
 	SendAt        time.Time     `gorm:"not null;index:idx_messages_status_send,priority:2"`
@@ -321,7 +321,7 @@ type WebhookEvent struct {
 	DedupKey    string     `gorm:"size:200;not null;uniqueIndex"`
 	Raw         string     `gorm:"type:text;not null"`
 	ReceivedAt  time.Time  `gorm:"not null"`
-	ProcessedAt *time.Time `gorm:"index"` // pending by id, processed by processed_at (migration 22)
+	ProcessedAt *time.Time `gorm:"index"` // pending by id, processed by processed_at (migrations 22-23)
 	Attempts    int        `gorm:"not null;default:0"`
 	// Result is what processing did or why it could not ("applied", "unmatched", ...).
 	Result  string `gorm:"size:300;not null;default:''"`

@@ -79,8 +79,8 @@ func TestPendingWebhookEventsPlanReadsOnlyPending(t *testing.T) {
 	})
 }
 
-// Migration 22 moves the pending events into an index of their own; the
-// events stored before it are read, claimed and pruned as before.
+// Migrations 22 and 23 move the pending events into an index of their own;
+// the events stored before them are read, claimed and pruned as before.
 func TestMigration22PendingIndex(t *testing.T) {
 	atVersion(t, 21, func(t *testing.T, ctx context.Context, s *models.Store) {
 		now := time.Now().UTC().Truncate(time.Microsecond)
@@ -96,15 +96,17 @@ func TestMigration22PendingIndex(t *testing.T) {
 		if _, err := s.InsertWebhookEvents(ctx, rows); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := s.MigrateTo(ctx, 22); err != nil || n != 1 {
-			t.Fatalf("MigrateTo(22) = %d, %v; want 1, nil", n, err)
+		if n, err := s.MigrateTo(ctx, 23); err != nil || n != 2 {
+			t.Fatalf("MigrateTo(23) = %d, %v; want 2, nil", n, err)
 		}
 		// Run again, as on a schema version put back by hand.
-		if err := s.ForgetMigration(ctx, 22); err != nil {
-			t.Fatal(err)
+		for _, v := range []int{22, 23} {
+			if err := s.ForgetMigration(ctx, v); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if n, err := s.MigrateTo(ctx, 22); err != nil || n != 1 {
-			t.Fatalf("MigrateTo(22) again = %d, %v; want 1, nil", n, err)
+		if n, err := s.MigrateTo(ctx, 23); err != nil || n != 2 {
+			t.Fatalf("MigrateTo(23) again = %d, %v; want 2, nil", n, err)
 		}
 		// Each index holds what its condition says (a processed_at index
 		// without one would hold the pending events too).
@@ -150,6 +152,79 @@ func TestMigration22PendingIndex(t *testing.T) {
 		}
 		if n, err := s.PruneWebhookEvents(ctx, now.Add(-24*time.Hour)); err != nil || n != 20 {
 			t.Fatalf("pruned %d, %v; want the 20 processed long ago", n, err)
+		}
+	})
+}
+
+// Migrating beside a running processor does not deadlock on PostgreSQL: a
+// transaction that locked pending events (SELECT ... FOR UPDATE) while the
+// indexes were built, and then writes them, goes through, and so do the
+// migrations once it has committed. Had one migration built an index and
+// then asked for the table's exclusive lock, each would wait for the other.
+func TestMigrations22To25BesideAProcessor(t *testing.T) {
+	atVersion(t, 21, func(t *testing.T, ctx context.Context, s *models.Store) {
+		if s.Driver() != models.DriverPostgres {
+			t.Skip("SQLite migrates with the database locked")
+		}
+		rows := []*models.WebhookEvent{{Event: "dlr_update", DedupKey: models.DedupKey("beside"), Raw: "{}", ReceivedAt: time.Now().UTC()}}
+		if _, err := s.InsertWebhookEvents(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+		sqlDB, err := s.DB(ctx).DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		proc, err := sqlDB.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = proc.Rollback() }()
+		var id uint
+		if err := proc.QueryRowContext(ctx, "SELECT id FROM webhook_events WHERE processed_at IS NULL FOR UPDATE").Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		migrated := make(chan error, 1)
+		go func() {
+			_, err := s.MigrateTo(ctx, 25)
+			migrated <- err
+		}()
+		// Wait until the migrations wait for the processor's transaction.
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			var waiting int
+			if err := sqlDB.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+				WHERE NOT l.granted AND c.relname = 'webhook_events' AND c.relnamespace = current_schema()::regnamespace`).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+			if waiting > 0 {
+				break
+			}
+			select {
+			case err := <-migrated:
+				t.Fatalf("the migrations finished (%v) while a transaction held a pending event", err)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the migrations never waited for the processor's transaction")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if _, err := proc.ExecContext(ctx, "UPDATE webhook_events SET processed_at = now(), result = 'applied' WHERE id = $1", id); err != nil {
+			t.Fatalf("the processor's write beside the migrations: %v", err)
+		}
+		if err := proc.Commit(); err != nil {
+			t.Fatalf("the processor's commit: %v", err)
+		}
+		select {
+		case err := <-migrated:
+			if err != nil {
+				t.Fatalf("migrations beside a processor: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the migrations did not finish once the processor committed")
+		}
+		if v, err := s.SchemaVersion(ctx); err != nil || v < 25 {
+			t.Fatalf("schema version %d, %v", v, err)
 		}
 	})
 }
