@@ -27,7 +27,7 @@ func TestFailRetryableIs503(t *testing.T) {
 		{fmt.Errorf("clinic: confirm: %w", &pgconn.PgError{Code: "40P01", Message: "deadlock detected"}), http.StatusServiceUnavailable, "1"},
 		{fmt.Errorf("clinic: move: %w", &pgconn.PgError{Code: "40001"}), http.StatusServiceUnavailable, "1"},
 		{fmt.Errorf("store: %w", models.ErrUnavailable), http.StatusServiceUnavailable, "5"},
-		{&pgconn.PgError{Code: "23505"}, http.StatusInternalServerError, ""},
+		{&pgconn.PgError{Code: "XX000", Message: "internal error"}, http.StatusInternalServerError, ""},
 	} {
 		rec := httptest.NewRecorder()
 		ctx, _ := gin.CreateTestContext(rec)
