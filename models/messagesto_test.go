@@ -26,6 +26,12 @@ func TestLatestMessageToNumberPlan(t *testing.T) {
 		if n, err := s.MigrateTo(ctx, 25); err != nil || n != 2 {
 			t.Fatalf("MigrateTo(25) = %d, %v; want 2, nil", n, err)
 		}
+		if s.Driver() == models.DriverPostgres {
+			defs := indexDefs(t, s, "messages")
+			if _, ok := defs["idx_messages_to_id"]; ok || !strings.HasSuffix(defs["idx_messages_to"], `"to", id`) {
+				t.Errorf("after the swap: idx_messages_to is %q, idx_messages_to_id %q", defs["idx_messages_to"], defs["idx_messages_to_id"])
+			}
+		}
 		if s.Driver() == models.DriverSQLite {
 			plan := explainSQLite(t, s, models.LastMessagedSQL, "+15550001")
 			if !strings.Contains(plan, "idx_messages_to") || strings.Contains(plan, "TEMP B-TREE") {

@@ -110,25 +110,7 @@ func TestMigration22PendingIndex(t *testing.T) {
 		}
 		// Each index holds what its condition says (a processed_at index
 		// without one would hold the pending events too).
-		defs := map[string]string{}
-		q := "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'webhook_events' AND schemaname = current_schema() AND indexname <> 'webhook_events_pkey'"
-		if s.Driver() == models.DriverSQLite {
-			q = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'webhook_events' AND sql IS NOT NULL"
-		}
-		rs, err := s.DB(ctx).Raw(q).Rows()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rs.Next() {
-			var name, def string
-			if err := rs.Scan(&name, &def); err != nil {
-				t.Fatal(err)
-			}
-			defs[name] = strings.Join(strings.Fields(strings.NewReplacer("(", " ", ")", " ").Replace(def)), " ")
-		}
-		if err := rs.Close(); err != nil {
-			t.Fatal(err)
-		}
+		defs := indexDefs(t, s, "webhook_events")
 		for name, cond := range map[string]string{
 			"idx_webhook_events_pending":      "WHERE processed_at IS NULL",
 			"idx_webhook_events_processed_at": "WHERE processed_at IS NOT NULL",
@@ -227,4 +209,33 @@ func TestMigrations22To25BesideAProcessor(t *testing.T) {
 			t.Fatalf("schema version %d, %v", v, err)
 		}
 	})
+}
+
+// indexDefs returns the secondary indexes of table by name, each as its
+// definition with parentheses and runs of blanks made single spaces.
+func indexDefs(t *testing.T, s *models.Store, table string) map[string]string {
+	t.Helper()
+	q := "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ? AND schemaname = current_schema() AND indexname <> ?"
+	args := []any{table, table + "_pkey"}
+	if s.Driver() == models.DriverSQLite {
+		q = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
+		args = args[:1]
+	}
+	rs, err := s.DB(context.Background()).Raw(q, args...).Rows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	defs := map[string]string{}
+	for rs.Next() {
+		var name, def string
+		if err := rs.Scan(&name, &def); err != nil {
+			t.Fatal(err)
+		}
+		defs[name] = strings.Join(strings.Fields(strings.NewReplacer("(", " ", ")", " ").Replace(def)), " ")
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return defs
 }
