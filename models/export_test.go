@@ -31,3 +31,8 @@ const LastMessagedSQL = lastMessagedSQL
 func (s *Store) AwaitingSQL(ids []uint, now time.Time, askingKinds []string) (string, []any) {
 	return s.awaitingSQL(ids, now, askingKinds)
 }
+
+// MessagesForReportsSQL is messagesForReportsSQL, for plan tests.
+func (s *Store) MessagesForReportsSQL(providerIDs, uuids []string) (string, []any) {
+	return s.messagesForReportsSQL(providerIDs, uuids)
+}

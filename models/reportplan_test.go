@@ -1,4 +1,4 @@
-package models
+package models_test
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"apptconfirm/models"
 )
 
 // MessagesForReports looks its messages up through the msgId and uuid
@@ -14,7 +16,7 @@ import (
 // list: a batch's cost then grew with the number of messages stored.
 func TestMessagesForReportsPlanUsesIndexes(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(Options{Driver: DriverSQLite, DSN: filepath.Join(t.TempDir(), "plan.db")})
+	s, err := models.Open(models.Options{Driver: models.DriverSQLite, DSN: filepath.Join(t.TempDir(), "plan.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +27,7 @@ func TestMessagesForReportsPlanUsesIndexes(t *testing.T) {
 	// The statistics of an analyzed database of 6,781 messages, 2,700 of
 	// them not sent yet (an empty msgId), as ANALYZE wrote them after a
 	// seed; SQLite reads them again on ANALYZE sqlite_schema.
-	db := s.db.WithContext(ctx)
+	db := s.DB(ctx)
 	for _, q := range []string{
 		"ANALYZE sqlite_schema",
 		"DELETE FROM sqlite_stat1",
@@ -53,24 +55,8 @@ func TestMessagesForReportsPlanUsesIndexes(t *testing.T) {
 		{"one each", ids("p", 1), ids("u", 1)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			q, args := s.messagesForReportsSQL(c.pids, c.uids)
-			rows, err := db.Raw("EXPLAIN QUERY PLAN "+q, args...).Rows()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
+			q, args := s.MessagesForReportsSQL(c.pids, c.uids)
+			plan := strings.Split(explainSQLite(t, s, q, args...), "\n")
 			for _, step := range plan {
 				if strings.HasPrefix(step, "SCAN messages") {
 					t.Errorf("the plan reads the whole table:\n%s", strings.Join(plan, "\n"))
