@@ -73,3 +73,29 @@ func explainPG(t *testing.T, s *models.Store, mode, q string, args ...any) strin
 	}
 	return strings.Join(plan, "\n")
 }
+
+// rerunBuildAndSwap migrates to swap (a build migration, then its swap),
+// runs both again as on a schema version put back by hand, then the build
+// alone, which must find its index built already.
+func rerunBuildAndSwap(t *testing.T, ctx context.Context, s *models.Store, build, swap int) {
+	t.Helper()
+	migrate := func(want int) {
+		t.Helper()
+		if n, err := s.MigrateTo(ctx, swap); err != nil || n != want {
+			t.Fatalf("MigrateTo(%d) = %d, %v; want %d, nil", swap, n, err, want)
+		}
+	}
+	forget := func(versions ...int) {
+		t.Helper()
+		for _, v := range versions {
+			if err := s.ForgetMigration(ctx, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	migrate(2)
+	forget(build, swap)
+	migrate(2)
+	forget(build)
+	migrate(1)
+}

@@ -720,24 +720,7 @@ func (r *rewindApplier) Apply(_ context.Context, _ string, raw []byte) (webhook.
 // backlog ends.
 func TestLongPassComesBackForWhatItLeft(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *models.Store) {
-		e := newEnv(t, s)
-		const sweep = time.Minute
-		ra := &rewindApplier{clock: e.clock, sweep: sweep}
-		proc, err := webhook.NewProcessor(webhook.ProcessorOptions{
-			Store: s, Now: e.clock.Now, SweepInterval: sweep, PerEvent: true,
-			Appliers: map[string]webhook.Applier{"receive_sms": ra},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		proc.SetPageSize(1)
-		for _, text := range []string{"first", "next", "later", "last", "very last"} {
-			e.mustPost(envelope("receive_sms", smsItem("+4915100000009", text)))
-		}
-		n, err := proc.ProcessPending(e.ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ra, n := rewindPass(t, s, 5, "first", "next", "later", "last", "very last")
 		want := []string{"next", "later", "first", "last", "very last"}
 		if n != len(want) || !slices.Equal(ra.applied, want) {
 			t.Errorf("the pass applied %d events, in order %q; want %q", n, ra.applied, want)
@@ -750,24 +733,7 @@ func TestLongPassComesBackForWhatItLeft(t *testing.T) {
 // moves on to newer events between one going back and the next.
 func TestLongPassMovesOnPastWhatKeepsFailing(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *models.Store) {
-		e := newEnv(t, s)
-		const sweep = time.Minute
-		ra := &rewindApplier{clock: e.clock, sweep: sweep}
-		proc, err := webhook.NewProcessor(webhook.ProcessorOptions{
-			Store: s, Now: e.clock.Now, SweepInterval: sweep, PerEvent: true, MaxAttempts: 1000,
-			Appliers: map[string]webhook.Applier{"receive_sms": ra},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		proc.SetPageSize(1)
-		for _, text := range []string{"stuck 1", "stuck 2", "new 1", "new 2", "new 3"} {
-			e.mustPost(envelope("receive_sms", smsItem("+4915100000009", text)))
-		}
-		n, err := proc.ProcessPending(e.ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ra, n := rewindPass(t, s, 1000, "stuck 1", "stuck 2", "new 1", "new 2", "new 3")
 		want := []string{"new 1", "new 2", "new 3"}
 		if n != len(want) || !slices.Equal(ra.applied, want) {
 			t.Errorf("the pass applied %d events, %q; want %q", n, ra.applied, want)
@@ -781,4 +747,30 @@ func TestLongPassMovesOnPastWhatKeepsFailing(t *testing.T) {
 			t.Errorf("the stuck events were tried %d times in one pass", ra.stuck)
 		}
 	})
+}
+
+// rewindPass posts replies with texts, then runs one pass of a Processor
+// that reads a page of one event at a time, applies them through a
+// rewindApplier, sweeps every minute and sets an event aside after
+// maxAttempts; it returns the applier and how many events the pass applied.
+func rewindPass(t *testing.T, s *models.Store, maxAttempts int, texts ...string) (*rewindApplier, int) {
+	t.Helper()
+	e := newEnv(t, s)
+	ra := &rewindApplier{clock: e.clock, sweep: time.Minute}
+	proc, err := webhook.NewProcessor(webhook.ProcessorOptions{
+		Store: s, Now: e.clock.Now, SweepInterval: ra.sweep, PerEvent: true, MaxAttempts: maxAttempts,
+		Appliers: map[string]webhook.Applier{"receive_sms": ra},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc.SetPageSize(1)
+	for _, text := range texts {
+		e.mustPost(envelope("receive_sms", smsItem("+4915100000009", text)))
+	}
+	n, err := proc.ProcessPending(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ra, n
 }
