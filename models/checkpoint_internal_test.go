@@ -82,7 +82,12 @@ func TestOversizedLogCheckpoint(t *testing.T) {
 	if logPages > 5 {
 		t.Fatalf("the log was not restarted: %d pages after one write", logPages)
 	}
-	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != before.Size() {
+	// Restarted, not emptied: the file keeps its size, and the write went
+	// over its first pages. (The store's own background checkpoint may
+	// still hold the log for a moment when that write comes, so that it
+	// lands after the old frames and the restart follows: a frame or two
+	// more, never fewer.)
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() < before.Size() || fi.Size() > before.Size()+4*(4096+24) {
 		t.Fatalf("log file after the restart: %v, %v (was %d bytes)", fi, err, before.Size())
 	}
 	if err := s.Checkpoint(ctx, true); err != nil {
