@@ -80,3 +80,44 @@ func appendByType(out, stretch []models.WebhookEvent) []models.WebhookEvent {
 	}
 	return out
 }
+
+// regroupByKey reorders one worker's share of a page (in applyOrder's
+// order) into longer runs of one type, keys[i] being the partition key of
+// share[i] (see partition). applyOrder's stretches end at every event that
+// keeps its place, an opt-out say, whoever it is about; in a share, only
+// the order among the events of one key matters (shares of other keys run
+// side by side anyway). So an event that keeps its place holds back only
+// the later events of its own key: each event gets a level, the count of
+// such events of its key before it (an even level for a regroupable event,
+// the odd one between for an event that keeps its place), and the share is
+// applied a level at a time, a level's regroupable events a type at a time
+// as applyOrder orders them, each type's events in their order.
+func regroupByKey(share []models.WebhookEvent, keys []string) []models.WebhookEvent {
+	type placed struct {
+		level, rank int
+		ev          *models.WebhookEvent
+	}
+	held := map[string]int{}
+	order := make([]placed, len(share))
+	for i := range share {
+		ev := &share[i]
+		k := keys[i]
+		if regroupable(ev) {
+			order[i] = placed{level: 2 * held[k], rank: slices.Index(unordered, ev.Event), ev: ev}
+		} else {
+			order[i] = placed{level: 2*held[k] + 1, ev: ev}
+			held[k]++
+		}
+	}
+	slices.SortStableFunc(order, func(a, b placed) int {
+		if a.level != b.level {
+			return a.level - b.level
+		}
+		return a.rank - b.rank
+	})
+	out := make([]models.WebhookEvent, len(share))
+	for i, o := range order {
+		out[i] = *o.ev
+	}
+	return out
+}

@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -66,5 +68,114 @@ func TestApplyOrder(t *testing.T) {
 				t.Fatalf("applyOrder(%v) = %v, want %v", c.in, got, c.want)
 			}
 		})
+	}
+}
+
+// TestRegroupByKey checks that in a worker's share an event that keeps
+// its place (an opt-out, a REJECTED report, a hit update) holds back only
+// the later events of its own key, so that the events of other keys join
+// the runs before it.
+func TestRegroupByKey(t *testing.T) {
+	type in struct {
+		event, key string
+	}
+	const (
+		dlr   = smscx.EventDLRUpdate
+		reply = smscx.EventReceiveSMS
+		hit   = smscx.EventShortlinkHit
+		out   = smscx.EventNewOptout
+		upd   = smscx.EventShortlinkHitUpdate
+		rej   = "rejected"
+	)
+	cases := []struct {
+		name string
+		in   []in
+		want []uint
+	}{
+		{"empty", nil, nil},
+		{"one key keeps applyOrder's order", []in{{dlr, "a"}, {reply, "a"}, {out, "a"}, {dlr, "a"}}, []uint{1, 2, 3, 4}},
+		{
+			"other keys pass an opt-out",
+			[]in{{reply, "a"}, {dlr, "a"}, {out, "b"}, {dlr, "c"}, {reply, "b"}, {out, "a"}, {reply, "a"}, {hit, "c"}, {dlr, "b"}},
+			[]uint{2, 4, 8, 1, 3, 6, 9, 5, 7},
+		},
+		{"a rejected report holds back its own key", []in{{rej, "a"}, {dlr, "b"}, {reply, "a"}, {reply, "b"}}, []uint{2, 4, 1, 3}},
+		{"a hit update holds back its own key", []in{{upd, "a"}, {hit, "a"}, {hit, "b"}}, []uint{3, 1, 2}},
+		{"two barriers of one key stay in order", []in{{out, "a"}, {out, "b"}, {out, "a"}, {dlr, "a"}, {dlr, "b"}}, []uint{1, 2, 5, 3, 4}},
+		{"no key is a key of its own", []in{{out, ""}, {dlr, "a"}, {dlr, ""}}, []uint{2, 1, 3}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			share, keys := make([]models.WebhookEvent, len(c.in)), make([]string, len(c.in))
+			for i, e := range c.in {
+				share[i] = models.WebhookEvent{ID: uint(i + 1), Event: e.event, Raw: `{"msgId":"m","status":"DELIVERED"}`}
+				if e.event == rej {
+					share[i].Event, share[i].Raw = dlr, `{"msgId":"m","status":"REJECTED"}`
+				}
+				keys[i] = e.key
+			}
+			var got []uint
+			for _, ev := range regroupByKey(share, keys) {
+				got = append(got, ev.ID)
+			}
+			if !slices.Equal(got, c.want) {
+				t.Fatalf("regroupByKey = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestRegroupByKeyKeepsEachKeysBarriers checks on random shares that the
+// result is a permutation of the share in which, for every key, each event
+// that keeps its place still has every other event of its key on the same
+// side, and that it never makes more runs of one type than the share had.
+func TestRegroupByKeyKeepsEachKeysBarriers(t *testing.T) {
+	types := []string{smscx.EventDLRUpdate, smscx.EventDLRUpdate, smscx.EventDLRUpdate, smscx.EventReceiveSMS, smscx.EventShortlinkHit, smscx.EventNewOptout}
+	rng := rand.New(rand.NewPCG(20, 6))
+	runs := func(evs []models.WebhookEvent) int {
+		n := 0
+		for i := range evs {
+			if i == 0 || evs[i].Event != evs[i-1].Event {
+				n++
+			}
+		}
+		return n
+	}
+	for round := range 200 {
+		n := rng.IntN(120)
+		share, keys := make([]models.WebhookEvent, n), make([]string, n)
+		keyOf := map[uint]string{}
+		for i := range share {
+			share[i] = models.WebhookEvent{ID: uint(i + 1), Event: types[rng.IntN(len(types))], Raw: `{"status":"DELIVERED"}`}
+			keys[i] = fmt.Sprint(rng.IntN(8))
+			keyOf[share[i].ID] = keys[i]
+		}
+		ordered := applyOrder(share)
+		orderedKeys := make([]string, n)
+		for i, ev := range ordered {
+			orderedKeys[i] = keyOf[ev.ID]
+		}
+		got := regroupByKey(ordered, orderedKeys)
+		pos := map[uint]int{}
+		for i, ev := range got {
+			pos[ev.ID] = i
+		}
+		if len(got) != n || len(pos) != n {
+			t.Fatalf("round %d: %d events in, %d out (%d distinct)", round, n, len(got), len(pos))
+		}
+		for i := range ordered {
+			for j := i + 1; j < n; j++ {
+				a, b := &ordered[i], &ordered[j]
+				if orderedKeys[i] != orderedKeys[j] || (regroupable(a) && regroupable(b)) {
+					continue
+				}
+				if pos[a.ID] > pos[b.ID] {
+					t.Fatalf("round %d: key %s: event %d (%s) now after event %d (%s)", round, orderedKeys[i], a.ID, a.Event, b.ID, b.Event)
+				}
+			}
+		}
+		if runs(got) > runs(ordered) {
+			t.Errorf("round %d: %d runs, applyOrder's share had %d", round, runs(got), runs(ordered))
+		}
 	}
 }

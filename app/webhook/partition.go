@@ -26,30 +26,31 @@ var partitionSeed = maphash.MakeSeed()
 // message's number is looked up (one statement for the page); events whose
 // number cannot be told (an unmatched report, a click without a number, a
 // type no applier reads a number from) are spread by their own ids, or go
-// to the first share when they have none.
-func (p *Processor) partition(ctx context.Context, page []models.WebhookEvent, n int) ([][]models.WebhookEvent, error) {
-	keys := make([]partitionKey, len(page))
+// to the first share when they have none. keys[i][j] is the key of
+// shares[i][j]: its number's digits, "#" and its fallback, or "".
+func (p *Processor) partition(ctx context.Context, page []models.WebhookEvent, n int) (shares [][]models.WebhookEvent, keys [][]string, err error) {
+	pk := make([]partitionKey, len(page))
 	var providerIDs, uuids []string
 	for i := range page {
-		keys[i] = eventKey(&page[i], p.numbers.Loose)
-		if keys[i].msgID != "" {
-			providerIDs = append(providerIDs, keys[i].msgID)
+		pk[i] = eventKey(&page[i], p.numbers.Loose)
+		if pk[i].msgID != "" {
+			providerIDs = append(providerIDs, pk[i].msgID)
 		}
-		if keys[i].trackData != "" {
-			uuids = append(uuids, keys[i].trackData)
+		if pk[i].trackData != "" {
+			uuids = append(uuids, pk[i].trackData)
 		}
 	}
 	if len(providerIDs)+len(uuids) > 0 {
 		numbers, err := p.store.MessageNumbers(ctx, providerIDs, uuids)
 		if err != nil {
-			return nil, fmt.Errorf("webhook: partition: %w", err)
+			return nil, nil, fmt.Errorf("webhook: partition: %w", err)
 		}
 		// A report is matched by SMS.CX's id first, then by ours; one
 		// matched by ours may fill in SMS.CX's id, by which later reports
 		// of the page then match: those go with it.
 		learned := map[string]string{}
-		for i := range keys {
-			k := &keys[i]
+		for i := range pk {
+			k := &pk[i]
 			if to, ok := numbers.ByProviderID[k.msgID]; ok && k.msgID != "" {
 				k.number = digits(to)
 			} else if to, ok := numbers.ByUUID[k.trackData]; ok && k.trackData != "" {
@@ -59,24 +60,27 @@ func (p *Processor) partition(ctx context.Context, page []models.WebhookEvent, n
 				}
 			}
 		}
-		for i := range keys {
-			if k := &keys[i]; k.number == "" && k.msgID != "" {
+		for i := range pk {
+			if k := &pk[i]; k.number == "" && k.msgID != "" {
 				k.number = learned[k.msgID]
 			}
 		}
 	}
-	shares := make([][]models.WebhookEvent, n)
+	shares, keys = make([][]models.WebhookEvent, n), make([][]string, n)
 	for i := range page {
-		share := 0
-		switch k := &keys[i]; {
+		share, key := 0, ""
+		switch k := &pk[i]; {
 		case k.number != "":
-			share = int(maphash.String(partitionSeed, k.number) % uint64(n))
+			key = k.number
+			share = int(maphash.String(partitionSeed, key) % uint64(n))
 		case k.fallback != "":
-			share = int(maphash.String(partitionSeed, "#"+k.fallback) % uint64(n))
+			key = "#" + k.fallback
+			share = int(maphash.String(partitionSeed, key) % uint64(n))
 		}
 		shares[share] = append(shares[share], page[i])
+		keys[share] = append(keys[share], key)
 	}
-	return shares, nil
+	return shares, keys, nil
 }
 
 // partitionKey is what an event says about whom it concerns: a phone

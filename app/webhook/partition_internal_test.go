@@ -63,7 +63,7 @@ func TestPartition(t *testing.T) {
 		// the look-up leaves it out rather than failing the page.
 		add(-1, smscx.EventDLRUpdate, `{"msgId":"a\u0000b","status":"DELIVERED"}`)
 		add(-1, smscx.EventReceiveSMS, `{"msgId":`)
-		shares, err := p.partition(ctx, page, 4)
+		shares, _, err := p.partition(ctx, page, 4)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -278,9 +278,12 @@ func (p *Processor) processPending(ctx context.Context) (int, error) {
 			}
 			continue
 		}
-		shares, err := p.partition(ctx, page, p.workers)
+		shares, keys, err := p.partition(ctx, page, p.workers)
 		switch {
 		case err == nil:
+			for i := range shares {
+				shares[i] = regroupByKey(shares[i], keys[i])
+			}
 		case p.fatal(ctx, err):
 			return done, err
 		default:
