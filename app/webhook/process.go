@@ -71,6 +71,12 @@ const (
 	// delivery reports or hits in it is applied as one set, a handful of
 	// statements whatever its length.
 	pageSize = 500
+	// sharedPageSize is pageSize when workers share each page (on
+	// PostgreSQL): a worker regroups its share into runs by number
+	// (regroupByKey), which grow with the page, and the next page waits
+	// for every worker, so a larger page means fewer, longer runs and
+	// fewer waits.
+	sharedPageSize = 4000
 	// batchTime bounds how long one processing transaction keeps going
 	// (and, on SQLite, keeps the receiver waiting for the write lock).
 	batchTime = 20 * time.Millisecond
@@ -129,7 +135,8 @@ type Processor struct {
 	pass chan struct{}
 	// numbers reads the numbers events carry, for partition.
 	numbers *phone.Memo
-	// pageSize is pageSize; tests make it smaller.
+	// pageSize is pageSize, or sharedPageSize with several workers;
+	// tests make it smaller.
 	pageSize int
 }
 
@@ -162,11 +169,15 @@ func NewProcessor(o ProcessorOptions) (*Processor, error) {
 	if o.Store.Driver() == models.DriverSQLite {
 		o.Workers = 1
 	}
+	size := pageSize
+	if o.Workers > 1 {
+		size = sharedPageSize
+	}
 	return &Processor{
 		store: o.Store, appliers: o.Appliers, log: o.Log, now: o.Now,
 		sweep: o.SweepInterval, retention: o.Retention, maxAttempts: o.MaxAttempts, traffic: o.Traffic,
 		perEvent: o.PerEvent, workers: o.Workers, wake: make(chan struct{}, 1),
-		pass: make(chan struct{}, 1), numbers: &phone.Memo{}, pageSize: pageSize,
+		pass: make(chan struct{}, 1), numbers: &phone.Memo{}, pageSize: size,
 	}, nil
 }
 
