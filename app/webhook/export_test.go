@@ -37,3 +37,13 @@ var FuzzSeeds = fuzzSeeds
 
 // SetPageSize makes p read n pending events at a time.
 func (p *Processor) SetPageSize(n int) { p.pageSize = n }
+
+// SetPartitionSalt changes which numbers share a worker, until restore.
+func SetPartitionSalt(salt uint64) (restore func()) {
+	old := partitionSalt
+	partitionSalt = salt
+	return func() { partitionSalt = old }
+}
+
+// ShareOf is shareOf.
+func ShareOf(key string, n int) int { return shareOf(key, n) }

@@ -3,7 +3,6 @@ package webhook
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -14,14 +13,33 @@ import (
 	json "github.com/go-json-experiment/json/v1"
 )
 
-// partitionSeed hashes partition keys; any seed does, as long as one pass
-// uses one.
-var partitionSeed = maphash.MakeSeed()
+// partitionSalt is hashed with each partition key (shareOf); any value
+// does, as long as one pass uses one. Tests change it to vary which
+// numbers share a worker.
+var partitionSalt uint64
+
+// shareOf is the share of n that key goes to: the same key always goes to
+// the same share, in every process. The hash is FNV-1a, its offset basis
+// mixed with the salt, then its bits mixed (MurmurHash3's finalizer):
+// FNV-1a's low bits follow the last byte, so numbers that differ only in
+// their last digit would always go to different shares.
+func shareOf(key string, n int) int {
+	h := uint64(14695981039346656037) ^ partitionSalt
+	for i := 0; i < len(key); i++ {
+		h ^= uint64(key[i])
+		h *= 1099511628211
+	}
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	return int(h % uint64(n))
+}
 
 // partition splits page (already in applyOrder's order) into n shares, each
 // in the page's order, so that every event about one phone number lands in
 // the same share: a patient's delivery reports, replies, opt-outs and
-// clicks then keep the order one processor would give them, while the
+// clicks then keep the order one processor would give them (but see
+// regroupByKey), while the
 // shares run side by side. A delivery report names no number, so its
 // message's number is looked up (one statement for the page); events whose
 // number cannot be told (an unmatched report, a click without a number, a
@@ -72,10 +90,10 @@ func (p *Processor) partition(ctx context.Context, page []models.WebhookEvent, n
 		switch k := &pk[i]; {
 		case k.number != "":
 			key = k.number
-			share = int(maphash.String(partitionSeed, key) % uint64(n))
+			share = shareOf(key, n)
 		case k.fallback != "":
 			key = "#" + k.fallback
-			share = int(maphash.String(partitionSeed, key) % uint64(n))
+			share = shareOf(key, n)
 		}
 		shares[share] = append(shares[share], page[i])
 		keys[share] = append(keys[share], key)
