@@ -72,11 +72,15 @@ const (
 	// statements whatever its length.
 	pageSize = 500
 	// sharedPageSize is pageSize when workers share each page (on
-	// PostgreSQL): a worker regroups its share into runs by number
+	// PostgreSQL): a worker regroups its share into runs of one type
 	// (regroupByKey), which grow with the page, and the next page waits
 	// for every worker, so a larger page means fewer, longer runs and
 	// fewer waits.
 	sharedPageSize = 4000
+	// maxRun bounds the events of one run (one set): a run that fails is
+	// applied again one event at a time in the same transaction, which
+	// then holds its locks for as many round trips.
+	maxRun = 500
 	// batchTime bounds how long one processing transaction keeps going
 	// (and, on SQLite, keeps the receiver waiting for the write lock).
 	batchTime = 20 * time.Millisecond
@@ -229,7 +233,8 @@ func (p *Processor) Run(ctx context.Context) {
 //
 // With several workers (on PostgreSQL) each page is split by phone number
 // (partition) and the shares are applied side by side, the next page
-// waiting for all of them: events about one number keep their order.
+// waiting for all of them; each share is regrouped so that only the events
+// of one number keep their order around an opt-out (regroupByKey).
 func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 	select {
 	case p.pass <- struct{}{}:

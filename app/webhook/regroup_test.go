@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"apptconfirm/app/webhook"
 	"apptconfirm/models"
 )
 
@@ -46,17 +47,40 @@ func floodStream(f mixedFixture) []string {
 	return out
 }
 
-// A flood of mixed events, applied set-based by several workers that
-// regroup each share around its opt-outs by number (on PostgreSQL), leaves
-// the rows applying it one event at a time, with one worker, leaves.
+// A flood of mixed events leaves the same rows applied one event at a
+// time with one worker and set-based with one; on PostgreSQL also with
+// four workers, which regroup each share around its opt-outs by number,
+// under several partition salts (so that different numbers share a
+// worker), compared by bothPaths.
 func TestFloodAppliedByWorkersMatchesPerEvent(t *testing.T) {
 	eachStore(t, func(t *testing.T, _ *models.Store) {
-		_, set := bothPaths(t, func(e *env) []string { return floodStream(buildMixedFixture(e)) }, nil)
-		results := strings.Join(set["webhook_events"], "\n")
-		for _, want := range []string{"applied: delivered", "opted out", "already opted out", "inbox"} {
-			if !strings.Contains(results, want) {
-				t.Errorf("no stored result says %q:\n%s", want, results)
+		salts := []uint64{0}
+		if strings.HasSuffix(t.Name(), "postgres") {
+			salts = []uint64{0, 1, 2}
+		}
+		shared := false
+		for _, salt := range salts {
+			restore := webhook.SetPartitionSalt(salt)
+			_, set := bothPaths(t, func(e *env) []string {
+				f := buildMixedFixture(e)
+				seen := map[int]bool{}
+				for _, ph := range f.phones {
+					share := webhook.ShareOf(strings.TrimPrefix(ph, "+"), 4)
+					shared = shared || seen[share]
+					seen[share] = true
+				}
+				return floodStream(f)
+			}, nil)
+			restore()
+			results := strings.Join(set["webhook_events"], "\n")
+			for _, want := range []string{"applied: delivered", "opted out", "already opted out", "inbox"} {
+				if !strings.Contains(results, want) {
+					t.Errorf("salt %d: no stored result says %q:\n%s", salt, want, results)
+				}
 			}
+		}
+		if len(salts) > 1 && !shared {
+			t.Error("no salt put two numbers in one share: the regrouping across numbers went untested")
 		}
 	})
 }
