@@ -36,3 +36,7 @@ func (s *Store) AwaitingSQL(ids []uint, now time.Time, askingKinds []string) (st
 func (s *Store) MessagesForReportsSQL(providerIDs, uuids []string) (string, []any) {
 	return s.messagesForReportsSQL(providerIDs, uuids)
 }
+
+// LastMessagedManySQL is LastMessagedAppointments' query for n numbers,
+// for plan tests.
+func LastMessagedManySQL(n int) string { return lastMessagedManySQL(n) }

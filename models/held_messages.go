@@ -167,6 +167,7 @@ func trackChanges(db *gorm.DB) {
 	}
 	if db.Statement.Table == "messages" || strings.Contains(db.Statement.SQL.String(), "messages") {
 		st.root().unknown = true
+		st.root().messageWrites++
 	}
 }
 
@@ -197,6 +198,7 @@ func trackInserts(db *gorm.DB) {
 			root.newPatients = mark(root.newPatients, &p.ID)
 		}
 	case "messages":
+		root.messageWrites++
 		switch d := db.Statement.Dest.(type) {
 		case *Message:
 			root.messaged = mark(root.messaged, d.PatientID)
@@ -222,6 +224,7 @@ func trackInserts(db *gorm.DB) {
 	default:
 		if strings.Contains(db.Statement.SQL.String(), "messages") {
 			root.unknown = true
+			root.messageWrites++
 		}
 	}
 }

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -64,12 +65,15 @@ func (s *Store) insertMessage(ctx context.Context, db *gorm.DB, m *Message) erro
 		return fmt.Errorf("insert message: %w", err)
 	}
 	m.ID = id
-	if st := s.txOf(ctx); st != nil && m.PatientID != nil {
+	if st := s.txOf(ctx); st != nil {
 		root := st.root()
-		if root.messaged == nil {
-			root.messaged = map[uint]bool{}
+		root.messageWrites++
+		if m.PatientID != nil {
+			if root.messaged == nil {
+				root.messaged = map[uint]bool{}
+			}
+			root.messaged[*m.PatientID] = true
 		}
-		root.messaged[*m.PatientID] = true
 	}
 	return nil
 }
@@ -750,6 +754,51 @@ func (s *Store) LastMessagedAppointment(ctx context.Context, number string) (uin
 		return 0, nil
 	}
 	return ids[0], nil
+}
+
+// lastMessagedManySQL is lastMessagedSQL for n numbers at once, each
+// looked up by itself as lastMessagedSQL looks up one.
+func lastMessagedManySQL(n int) string {
+	return `WITH n(num) AS (VALUES ` + strings.Repeat("(CAST(? AS TEXT)),", n-1) + `(CAST(? AS TEXT)))
+SELECT n.num, (SELECT appointment_id FROM messages WHERE "to" = n.num AND appointment_id IS NOT NULL
+ORDER BY id DESC LIMIT 1) FROM n`
+}
+
+// LastMessagedAppointments is LastMessagedAppointment for several numbers
+// in one statement: the appointment of the latest message to each, by
+// number; a number with none is left out.
+func (s *Store) LastMessagedAppointments(ctx context.Context, numbers []string) (map[string]uint, error) {
+	out := make(map[string]uint, len(numbers))
+	if len(numbers) == 0 {
+		return out, nil
+	}
+	if err := s.messagesVisible(ctx); err != nil {
+		return nil, fmt.Errorf("store: last messaged appointments: %w", err)
+	}
+	numbers = padIn(numbers)
+	args := make([]any, len(numbers))
+	for i, n := range numbers {
+		args[i] = n
+	}
+	rows, err := s.queryRaw(s.conn(ctx), lastMessagedManySQL(len(numbers)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: last messaged appointments: %w", Classify(err))
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var number string
+		var id sql.Null[uint]
+		if err := rows.Scan(&number, &id); err != nil {
+			return nil, fmt.Errorf("store: last messaged appointments: %w", Classify(err))
+		}
+		if id.Valid {
+			out[number] = id.V
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: last messaged appointments: %w", Classify(err))
+	}
+	return out, nil
 }
 
 // LinkedMessage finds the message a link click or open came from: the

@@ -46,7 +46,20 @@ func (s *Store) messagesVisible(ctx context.Context) error {
 func (s *Store) messagesChanged(ctx context.Context) {
 	if st := s.txOf(ctx); st != nil {
 		st.root().unknown = true
+		st.root().messageWrites++
 	}
+}
+
+// MessageWrites counts the statements that wrote to messages so far in
+// the transaction ctx carries (inserts, and changes through GORM or noted
+// past it); -1 outside a transaction. What was read of messages in the
+// transaction still stands while the count has not moved.
+func (s *Store) MessageWrites(ctx context.Context) int {
+	st := s.txOf(ctx)
+	if st == nil {
+		return -1
+	}
+	return st.root().messageWrites
 }
 
 // uintColumn runs q, a query on messages past GORM, and returns the

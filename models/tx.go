@@ -42,6 +42,9 @@ type txState struct {
 	// ReminderTimes.
 	newPatients, messaged map[uint]bool
 	unknown               bool
+	// messageWrites counts the statements of the transaction that wrote
+	// to messages (see MessageWrites); kept in the root's state.
+	messageWrites int
 	// readCache is the transaction's cache of WithTxReadCache.
 	readCache *readCache
 }
