@@ -21,7 +21,8 @@ import (
 // parsed once, one statement tells which patients have offers of new
 // times to pick from, the decisions about the stored messages are written in one
 // statement per set, and the timeline and audit lines together at the
-// end.
+// end. The latest message to each sender, which a reply going to the
+// inbox notes, is read for the set at once (lastAhead).
 func (s *Service) ApplyBatch(ctx context.Context, _ string, raws [][]byte) ([]webhook.Result, error) {
 	out := make([]webhook.Result, len(raws))
 	ctx = s.store.WithTxReadCache(ctx)
@@ -107,6 +108,12 @@ func (s *Service) applySet(ctx context.Context, ins []*models.InboundMessage, ou
 		return err
 	}
 	offers := &offersAhead{had: had}
+	last := &lastAhead{}
+	for _, in := range stored {
+		if len(patients[in.From]) > 0 {
+			last.numbers = append(last.numbers, in.From)
+		}
+	}
 	dec := &decisions{at: make(map[uint]int, len(stored))}
 	k := 0
 	for i, in := range ins {
@@ -120,7 +127,7 @@ func (s *Service) applySet(ctx context.Context, ins []*models.InboundMessage, ou
 		}
 		rc := &replyCtx{
 			in: in, from: in.From, now: now, patients: patients[in.From],
-			awaiting: awaiting[in.From], knowsAwaiting: true, decisions: dec, offers: offers,
+			awaiting: awaiting[in.From], knowsAwaiting: true, decisions: dec, offers: offers, last: last,
 		}
 		res, err := s.act(ctx, rc)
 		if err != nil {

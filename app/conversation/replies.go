@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -110,6 +111,20 @@ type replyCtx struct {
 	// offers, when set, knows which patients of the set had an offer of
 	// new times when the set began (ApplyBatch).
 	offers *offersAhead
+	// last, when set, reads the appointment of the latest message to the
+	// set's senders ahead (ApplyBatch).
+	last *lastAhead
+}
+
+// lastAhead is, for a set of replies, the appointment of the latest
+// message to each sender (what a reply going to the inbox notes for
+// context), read for the whole set when the first reply needs it, and
+// read again, for the senders from that reply on, once the transaction
+// has written to messages since (an answer sent, reminders replanned).
+type lastAhead struct {
+	numbers []string
+	ids     map[string]uint
+	writes  int // the transaction's MessageWrites when ids was read
 }
 
 // offersAhead is which patients of a set of replies had an offer of new
@@ -287,7 +302,7 @@ func (s *Service) toInbox(ctx context.Context, rc *replyCtx, candidates []models
 		rc.in.AppointmentID = &id
 	} else if rc.in.AppointmentID == nil && len(rc.patients) > 0 {
 		// For context only: the appointment of the last message we sent this number.
-		if id, err := s.store.LastMessagedAppointment(ctx, rc.from); err != nil {
+		if id, err := s.lastMessaged(ctx, rc); err != nil {
 			return err
 		} else if id != 0 {
 			rc.in.AppointmentID = &id
@@ -303,6 +318,27 @@ func (s *Service) toInbox(ctx context.Context, rc *replyCtx, candidates []models
 	}
 	rc.result = "inbox: " + why
 	return nil
+}
+
+// lastMessaged returns the appointment of the latest message to the
+// sender of rc, 0 if none: read ahead for its set when there is one.
+func (s *Service) lastMessaged(ctx context.Context, rc *replyCtx) (uint, error) {
+	la := rc.last
+	if la == nil {
+		return s.store.LastMessagedAppointment(ctx, rc.from)
+	}
+	if w := s.store.MessageWrites(ctx); la.ids == nil || w < 0 || w != la.writes {
+		rest := []string{rc.from}
+		if i := slices.Index(la.numbers, rc.from); i >= 0 {
+			rest = la.numbers[i:]
+		}
+		ids, err := s.store.LastMessagedAppointments(ctx, rest)
+		if err != nil {
+			return 0, err
+		}
+		la.ids, la.writes = ids, w
+	}
+	return la.ids[rc.from], nil
 }
 
 // replyTimeline notes the reply on an appointment's timeline.

@@ -224,8 +224,8 @@ func dump(t *testing.T, e *env, byContent bool) map[string][]string {
 		t.Fatal(err)
 	}
 	for i, x := range in {
-		out["inbound"] = append(out["inbound"], fmt.Sprintf("#%d from=%s text=%q intent=%s attention=%v",
-			i+1, x.From, x.Text, x.Intent, x.NeedsAttention))
+		out["inbound"] = append(out["inbound"], fmt.Sprintf("#%d from=%s text=%q intent=%s attention=%v appt=%v",
+			i+1, x.From, x.Text, x.Intent, x.NeedsAttention, deref(x.AppointmentID)))
 	}
 	return out
 }
