@@ -52,8 +52,9 @@ func (s *Store) messagesChanged(ctx context.Context) {
 
 // MessageWrites counts the statements that wrote to messages so far in
 // the transaction ctx carries (inserts, and changes through GORM or noted
-// past it); -1 outside a transaction. What was read of messages in the
-// transaction still stands while the count has not moved.
+// past it); -1 outside a transaction. While it has not moved, nothing
+// this transaction wrote has changed what it read of messages (others'
+// commits aside, which PostgreSQL shows a statement at a time).
 func (s *Store) MessageWrites(ctx context.Context) int {
 	st := s.txOf(ctx)
 	if st == nil {

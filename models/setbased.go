@@ -362,9 +362,7 @@ var deliveryColumns = []deliveryColumn{
 // its From status (the caller then applies its reports one by one).
 func (s *Store) UpdateDeliveries(ctx context.Context, rows []DeliveryRow) error {
 	if len(rows) > 0 {
-		if st := s.txOf(ctx); st != nil {
-			st.root().unknown = true
-		}
+		s.messagesChanged(ctx)
 	}
 	err := s.write(ctx, func(db *gorm.DB) error {
 		if err := s.messagesVisible(db.Statement.Context); err != nil {

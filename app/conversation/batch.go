@@ -21,8 +21,8 @@ import (
 // parsed once, one statement tells which patients have offers of new
 // times to pick from, the decisions about the stored messages are written in one
 // statement per set, and the timeline and audit lines together at the
-// end. The latest message to each sender, which a reply going to the
-// inbox notes, is read for the set at once (lastAhead).
+// end. The appointment of the latest message to each sender, which a
+// reply going to the inbox notes, is read for the set at once (lastAhead).
 func (s *Service) ApplyBatch(ctx context.Context, _ string, raws [][]byte) ([]webhook.Result, error) {
 	out := make([]webhook.Result, len(raws))
 	ctx = s.store.WithTxReadCache(ctx)

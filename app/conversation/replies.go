@@ -117,10 +117,10 @@ type replyCtx struct {
 }
 
 // lastAhead is, for a set of replies, the appointment of the latest
-// message to each sender (what a reply going to the inbox notes for
-// context), read for the whole set when the first reply needs it, and
-// read again, for the senders from that reply on, once the transaction
-// has written to messages since (an answer sent, reminders replanned).
+// message naming one to each sender (what a reply going to the inbox
+// notes for context), read for the senders from the first reply that
+// needs it on, and read again from a later one once the transaction has
+// written to messages since (an answer sent, reminders replanned).
 type lastAhead struct {
 	numbers []string
 	ids     map[string]uint
@@ -324,15 +324,18 @@ func (s *Service) toInbox(ctx context.Context, rc *replyCtx, candidates []models
 // sender of rc, 0 if none: read ahead for its set when there is one.
 func (s *Service) lastMessaged(ctx context.Context, rc *replyCtx) (uint, error) {
 	la := rc.last
-	if la == nil {
+	w := s.store.MessageWrites(ctx)
+	i := -1
+	if la != nil {
+		i = slices.Index(la.numbers, rc.from)
+	}
+	if i < 0 || w < 0 {
+		// Not one of the set's senders, or outside a transaction, where
+		// nothing tells whether a read still stands.
 		return s.store.LastMessagedAppointment(ctx, rc.from)
 	}
-	if w := s.store.MessageWrites(ctx); la.ids == nil || w < 0 || w != la.writes {
-		rest := []string{rc.from}
-		if i := slices.Index(la.numbers, rc.from); i >= 0 {
-			rest = la.numbers[i:]
-		}
-		ids, err := s.store.LastMessagedAppointments(ctx, rest)
+	if la.ids == nil || w != la.writes {
+		ids, err := s.store.LastMessagedAppointments(ctx, la.numbers[i:])
 		if err != nil {
 			return 0, err
 		}
