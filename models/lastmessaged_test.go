@@ -33,8 +33,10 @@ func TestLastMessagedAppointmentsMatchOneByOne(t *testing.T) {
 				if err := s.DB(ctx).Create(a).Error; err != nil {
 					t.Fatal(err)
 				}
-				m := &models.Message{UUID: fmt.Sprintf("00000000-0000-4000-8000-%06d%06d", i, k), AppointmentID: &a.ID,
-					PatientID: &p.ID, Kind: models.KindReminder, To: to, Status: models.MsgDelivered, SendAt: time.Now()}
+				m := &models.Message{
+					UUID: fmt.Sprintf("00000000-0000-4000-8000-%06d%06d", i, k), AppointmentID: &a.ID,
+					PatientID: &p.ID, Kind: models.KindReminder, To: to, Status: models.MsgDelivered, SendAt: time.Now(),
+				}
 				if i == 2 && k == 2 {
 					m.AppointmentID = nil // the latest to this number names no appointment
 				}
@@ -74,8 +76,10 @@ func TestMessageWritesCountsWrites(t *testing.T) {
 		}
 		err := s.Tx(ctx, func(ctx context.Context) error {
 			start := s.MessageWrites(ctx)
-			m := &models.Message{UUID: "00000000-0000-4000-8000-000000000001", Kind: models.KindReminder, To: "+15550001",
-				Status: models.MsgPlanned, SendAt: time.Now()}
+			m := &models.Message{
+				UUID: "00000000-0000-4000-8000-000000000001", Kind: models.KindReminder, To: "+15550001",
+				Status: models.MsgPlanned, SendAt: time.Now(),
+			}
 			if err := s.CreateMessage(ctx, m); err != nil {
 				return err
 			}

@@ -26,8 +26,10 @@ func TestLastAheadRereadsAfterAWrite(t *testing.T) {
 		message := func(ctx context.Context, to string, appt uint) {
 			t.Helper()
 			sent++
-			m := &models.Message{UUID: fmt.Sprintf("00000000-0000-4000-8000-%012d", sent),
-				AppointmentID: &appt, Kind: models.KindReminder, To: to, Status: models.MsgDelivered, SendAt: time.Now()}
+			m := &models.Message{
+				UUID:          fmt.Sprintf("00000000-0000-4000-8000-%012d", sent),
+				AppointmentID: &appt, Kind: models.KindReminder, To: to, Status: models.MsgDelivered, SendAt: time.Now(),
+			}
 			if err := store.CreateMessage(ctx, m); err != nil {
 				t.Fatal(err)
 			}
