@@ -81,20 +81,14 @@ func appendByType(out, stretch []models.WebhookEvent) []models.WebhookEvent {
 	return out
 }
 
-// regroupByKey reorders one worker's share of a page (in applyOrder's
-// order) into longer runs of one type, keys[i] being the partition key of
-// share[i] (see partition). applyOrder's stretches end at every event that
-// keeps its place, an opt-out say, whoever it is about; but events about
-// different numbers carry no order between them (SMS.CX sends them from
-// separate pipelines, and partition may put them in different shares). So
-// an event that keeps its place holds back only the later events of its
-// own key: each event gets a level, the count of such events of its key
-// before it (an even level for a regroupable event, the odd one between
-// for an event that keeps its place), and the share is applied a level at
-// a time, a level's regroupable events a type at a time as applyOrder
-// orders them, each type's events in their order. What one worker would
-// have applied across another number's opt-out may so change places, as
-// applyOrder changes places within a stretch.
+// regroupByKey reorders one worker's share (in applyOrder's order) into
+// longer runs of one type; keys[i] is share[i]'s partition key. Events
+// about different numbers carry no order between them, so an event that
+// keeps its place (an opt-out, say) holds back only the later events of
+// its own key, where applyOrder ends the stretch for all. Each event's
+// level is the count of such events of its key before it (odd for such an
+// event itself); the share is applied a level at a time, a level's other
+// events a type at a time as applyOrder orders them, each type in order.
 func regroupByKey(share []models.WebhookEvent, keys []string) []models.WebhookEvent {
 	type placed struct {
 		level, rank int
