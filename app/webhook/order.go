@@ -85,9 +85,9 @@ func appendByType(out, stretch []models.WebhookEvent) []models.WebhookEvent {
 // longer runs of one type; keys[i] is share[i]'s partition key. Events
 // about different numbers carry no order between them, so an event that
 // keeps its place (an opt-out, say) holds back only the later events of
-// its own key, where applyOrder ends the stretch for all. Each event's
-// level is the count of such events of its key before it (odd for such an
-// event itself); the share is applied a level at a time, a level's other
+// its own key, where applyOrder ends the stretch for all. With c such
+// events of its key before it, an event's level is 2c, or 2c+1 for such an
+// event itself; the share is applied a level at a time, a level's other
 // events a type at a time as applyOrder orders them, each type in order.
 func regroupByKey(share []models.WebhookEvent, keys []string) []models.WebhookEvent {
 	type placed struct {
