@@ -61,6 +61,7 @@ func TestFloodAppliedByWorkersMatchesPerEvent(t *testing.T) {
 		shared := false
 		for _, salt := range salts {
 			restore := webhook.SetPartitionSalt(salt)
+			t.Cleanup(restore) // should bothPaths stop the test
 			_, set := bothPaths(t, func(e *env) []string {
 				f := buildMixedFixture(e)
 				seen := map[int]bool{}
