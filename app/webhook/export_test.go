@@ -47,3 +47,6 @@ func SetPartitionSalt(salt uint64) (restore func()) {
 
 // ShareOf is shareOf.
 func ShareOf(key string, n int) int { return shareOf(key, n) }
+
+// RunCap is how many events one set of p holds at most.
+func (p *Processor) RunCap() int { return p.runCap }

@@ -81,6 +81,10 @@ const (
 	// applied again one event at a time in the same transaction, which
 	// then holds its locks for as many round trips.
 	maxRun = 500
+	// soloMaxRun is maxRun on SQLite, where a run holds the one writer
+	// the receiver waits for: a page regrouped by number makes runs as long
+	// as the page, and a run of replies takes about 0.2 ms an event.
+	soloMaxRun = 100
 	// batchTime bounds how long one processing transaction keeps going
 	// (and, on SQLite, keeps the receiver waiting for the write lock).
 	batchTime = 20 * time.Millisecond
@@ -142,6 +146,8 @@ type Processor struct {
 	// pageSize is pageSize, or sharedPageSize with several workers;
 	// tests make it smaller.
 	pageSize int
+	// runCap bounds the events of one run: maxRun, or soloMaxRun on SQLite.
+	runCap int
 }
 
 // NewProcessor returns a Processor for o.
@@ -173,15 +179,18 @@ func NewProcessor(o ProcessorOptions) (*Processor, error) {
 	if o.Store.Driver() == models.DriverSQLite {
 		o.Workers = 1
 	}
-	size := pageSize
+	size, runCap := pageSize, maxRun
 	if o.Workers > 1 {
 		size = sharedPageSize
+	}
+	if o.Store.Driver() == models.DriverSQLite {
+		runCap = soloMaxRun
 	}
 	return &Processor{
 		store: o.Store, appliers: o.Appliers, log: o.Log, now: o.Now,
 		sweep: o.SweepInterval, retention: o.Retention, maxAttempts: o.MaxAttempts, traffic: o.Traffic,
 		perEvent: o.PerEvent, workers: o.Workers, wake: make(chan struct{}, 1),
-		pass: make(chan struct{}, 1), numbers: &phone.Memo{}, pageSize: size,
+		pass: make(chan struct{}, 1), numbers: &phone.Memo{}, pageSize: size, runCap: runCap,
 	}, nil
 }
 
@@ -231,10 +240,14 @@ func (p *Processor) Run(ctx context.Context) {
 // that one event that cannot be applied costs the others nothing. Before
 // each batch it gives way to the receiver (see Traffic).
 //
-// With several workers (on PostgreSQL) each page is split by phone number
-// (partition) and the shares are applied side by side, the next page
-// waiting for all of them; each share is regrouped so that only the events
-// of one number keep their order around an opt-out (regroupByKey).
+// Each page's events are keyed by phone number (partition) and regrouped so
+// that only the events of one number keep their order around an opt-out
+// (regroupByKey): a page then makes a few long sets instead of a short
+// one per stretch between opt-outs. With several workers (on PostgreSQL)
+// each takes the share of some numbers, side by side, the next page
+// waiting for all of them. The per-event path with one worker keeps the
+// page in applyOrder's order: it is the reference the sets are tested
+// against.
 func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 	select {
 	case p.pass <- struct{}{}:
@@ -286,7 +299,7 @@ func (p *Processor) processPending(ctx context.Context) (int, error) {
 		}
 		after = page[len(page)-1].ID
 		page = applyOrder(page)
-		if p.workers == 1 {
+		if p.workers == 1 && p.perEvent {
 			n, err := p.processPage(ctx, page, &paces[0])
 			done += n
 			if err != nil {

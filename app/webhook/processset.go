@@ -56,7 +56,7 @@ func (p *Processor) processSet(ctx context.Context, page []models.WebhookEvent) 
 				continue
 			}
 			end := taken + 1
-			for end < len(page) && page[end].Event == ev.Event && end-taken < maxRun {
+			for end < len(page) && page[end].Event == ev.Event && end-taken < p.runCap {
 				end++
 			}
 			run := page[taken:end]

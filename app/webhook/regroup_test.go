@@ -1,10 +1,13 @@
 package webhook_test
 
 import (
+	"context"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"apptconfirm/app/smscx"
 	"apptconfirm/app/webhook"
 	"apptconfirm/models"
 )
@@ -82,6 +85,61 @@ func TestFloodAppliedByWorkersMatchesPerEvent(t *testing.T) {
 		}
 		if len(salts) > 1 && !shared {
 			t.Error("no salt put two numbers in one share: the regrouping across numbers went untested")
+		}
+	})
+}
+
+// sizer records the length of every set its applier is given.
+type sizer struct {
+	webhook.BatchApplier
+	sizes *[]int
+}
+
+func (s sizer) ApplyBatch(ctx context.Context, event string, raws [][]byte) ([]webhook.Result, error) {
+	*s.sizes = append(*s.sizes, len(raws))
+	return s.BatchApplier.ApplyBatch(ctx, event, raws)
+}
+
+// Replies from many numbers, with opt-outs among them, are regrouped into
+// sets longer than the stretches between the opt-outs, but no set is
+// longer than the processor's cap on a run (shorter on SQLite, where a
+// set holds the one writer).
+func TestSetsAreRegroupedAndCapped(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		f := buildMixedFixture(e)
+		var items []any
+		for i := range 250 {
+			items = append(items, smsItem(fmt.Sprintf("+49151770%05d", i), "hello"))
+			if i%10 == 9 {
+				e.mustPost(envelope("receive_sms", items...))
+				e.mustPost(envelope("new_optout", map[string]any{
+					"hitId": i, "optoutId": "aB3", "optoutUrl": "https://x", "optoutType": "link",
+					"countryIso": "DE", "datetime": "2026-03-02 09:00:00", "phoneNumber": f.phones[i%len(f.phones)], "campaignId": nil, "groupId": nil,
+				}))
+				items = nil
+			}
+		}
+		as := appliers(s, e.clinic, e.ob, e.clock.Now)
+		var sizes []int
+		as[smscx.EventReceiveSMS] = sizer{as[smscx.EventReceiveSMS].(webhook.BatchApplier), &sizes}
+		proc, err := webhook.NewProcessor(webhook.ProcessorOptions{Store: s, Appliers: as, Now: e.clock.Now, Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := proc.ProcessPending(e.ctx); err != nil || n != 275 {
+			t.Fatalf("processed %d, %v; want 275", n, err)
+		}
+		total, longest := 0, 0
+		for _, n := range sizes {
+			total += n
+			longest = max(longest, n)
+		}
+		if want := min(250, proc.RunCap()); total != 250 || longest != want {
+			t.Errorf("replies applied in sets of %v (%d in all), want 250 in sets of at most %d, one that long", sizes, total, want)
+		}
+		if want := 100; s.Driver() == models.DriverSQLite && proc.RunCap() != want {
+			t.Errorf("a run on SQLite is capped at %d events, want %d", proc.RunCap(), want)
 		}
 	})
 }
