@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,21 @@ import (
 type lagStats struct {
 	n, unseen     int
 	p50, p99, max time.Duration
+	// trace is every sample seen, in the order posted: when in the run
+	// its report was posted, and its lag.
+	trace []lagSample
+}
+
+// lagSample is one measured lag and when in the run its report was posted.
+type lagSample struct{ at, lag time.Duration }
+
+// traceString is l's samples on one line each, for -lag-trace.
+func (l lagStats) traceString() string {
+	var b strings.Builder
+	for _, x := range l.trace {
+		fmt.Fprintf(&b, "  at %5.1fs lag %s\n", x.at.Seconds(), short(x.lag))
+	}
+	return b.String()
 }
 
 func (l lagStats) String() string {
@@ -40,9 +56,14 @@ func short(d time.Duration) string {
 	return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
 }
 
-func summarise(lags []time.Duration, unseen int) lagStats {
+func summarise(trace []lagSample, unseen int) lagStats {
+	slices.SortFunc(trace, func(a, b lagSample) int { return cmp.Compare(a.at, b.at) })
+	lags := make([]time.Duration, len(trace))
+	for i, x := range trace {
+		lags[i] = x.lag
+	}
 	slices.Sort(lags)
-	l := lagStats{n: len(lags), unseen: unseen}
+	l := lagStats{n: len(lags), unseen: unseen, trace: trace}
 	if len(lags) > 0 {
 		l.p50 = lags[len(lags)*50/100]
 		l.p99 = lags[min(len(lags)-1, len(lags)*99/100)]
@@ -72,8 +93,9 @@ func measureLag(ctx context.Context, s *server, d time.Duration) lagStats {
 	span := d - 2*time.Second
 	step := span / time.Duration(len(targets))
 	var mu sync.Mutex
-	var lags []time.Duration
+	var lags []lagSample
 	unseen := 0
+	start := time.Now()
 	var wg sync.WaitGroup
 	timer := time.NewTimer(time.Second)
 	defer timer.Stop()
@@ -89,6 +111,7 @@ func measureLag(ctx context.Context, s *server, d time.Duration) lagStats {
 		}
 		timer.Reset(step)
 		t := targets[i]
+		at := time.Since(start)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -96,7 +119,7 @@ func measureLag(ctx context.Context, s *server, d time.Duration) lagStats {
 			mu.Lock()
 			defer mu.Unlock()
 			if ok {
-				lags = append(lags, lag)
+				lags = append(lags, lagSample{at, lag})
 			} else {
 				unseen++
 			}

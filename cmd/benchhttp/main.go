@@ -47,6 +47,7 @@ type options struct {
 	rate       int
 	sustainFor time.Duration
 	keep       bool
+	lagTrace   bool
 }
 
 // binary is one build under test: a name for the report and its path.
@@ -89,10 +90,11 @@ func parseFlags(args []string) (options, error) {
 	rate := fs.Int("rate", 5000, "events per second offered in -sustained mode")
 	sfor := fs.Duration("for", 60*time.Second, "length of the -sustained run")
 	keep := fs.Bool("keep", false, "keep the temporary directories (server logs)")
+	trace := fs.Bool("lag-trace", false, "print every lag sample with when in the run its report was posted")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	o := options{duration: *dur, seedCount: *seedN, samples: *samples, sustained: *sus, rate: *rate, sustainFor: *sfor, keep: *keep}
+	o := options{duration: *dur, seedCount: *seedN, samples: *samples, sustained: *sus, rate: *rate, sustainFor: *sfor, keep: *keep, lagTrace: *trace}
 	for _, b := range strings.Split(*bins, ",") {
 		name, path, ok := strings.Cut(strings.TrimSpace(b), "=")
 		if !ok || name == "" || path == "" {

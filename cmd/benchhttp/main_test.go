@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,13 +61,19 @@ func TestParseFlagsNamesTheFlag(t *testing.T) {
 }
 
 func TestSummarise(t *testing.T) {
-	var lags []time.Duration
+	var lags []lagSample
 	for i := 100; i >= 1; i-- {
-		lags = append(lags, time.Duration(i)*time.Millisecond)
+		lags = append(lags, lagSample{at: time.Duration(i*37%101) * 100 * time.Millisecond, lag: time.Duration(i) * time.Millisecond})
 	}
 	l := summarise(lags, 2)
 	if l.p50 != 51*time.Millisecond || l.p99 != 100*time.Millisecond || l.max != 100*time.Millisecond {
 		t.Fatalf("got %+v", l)
+	}
+	if len(l.trace) != 100 || !slices.IsSortedFunc(l.trace, func(a, b lagSample) int { return int(a.at - b.at) }) {
+		t.Fatalf("trace not every sample in the order posted: %v", l.trace)
+	}
+	if s := strings.SplitN(l.traceString(), "\n", 2)[0]; s != "  at   0.1s lag 71ms" {
+		t.Fatalf("first trace line %q", s)
 	}
 	if s := l.String(); s != "51ms / 100ms / 100ms (2 unseen)" {
 		t.Fatalf("String() = %q", s)

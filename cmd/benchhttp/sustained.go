@@ -50,6 +50,9 @@ func runSustained(ctx context.Context, o options) error {
 			fmt.Printf("%-9s %-10s %9.0f %9.0f %9s %9s %8d %26s %6.0fMB %8s / %-5s %s\n",
 				db, bin.name, res.offered, res.acked, ms(res.p50), ms(res.p99), res.non200, lag.String(),
 				float64(s.peakRSS.Load())/(1<<20), us(serverCPU/events), us(senderCPU/events), load)
+			if o.lagTrace {
+				fmt.Print(lag.traceString())
+			}
 			if res.late > 0 {
 				fmt.Printf("  (%d events due were not offered: all %d connections were waiting for answers, so the server took less than the rate)\n", res.late, workers)
 			}
