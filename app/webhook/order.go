@@ -30,10 +30,20 @@ var unordered = []string{smscx.EventDLRUpdate, smscx.EventShortlinkHit, smscx.Ev
 // must apply in the order received. Both the set-based and the per-event
 // paths apply pages in this order, so they give the same states.
 func applyOrder(page []models.WebhookEvent) []models.WebhookEvent {
-	out := make([]models.WebhookEvent, 0, len(page))
+	out, _ := orderPage(page)
+	return out
+}
+
+// orderPage is applyOrder, and also reports whether the page made a
+// single stretch (no event kept its place): regroupByKey then gives the
+// same order, and the page need not be keyed to be regrouped.
+func orderPage(page []models.WebhookEvent) (out []models.WebhookEvent, oneStretch bool) {
+	out = make([]models.WebhookEvent, 0, len(page))
+	oneStretch = true
 	for i := 0; i < len(page); {
 		if !regroupable(&page[i]) {
 			out = append(out, page[i])
+			oneStretch = false
 			i++
 			continue
 		}
@@ -44,7 +54,7 @@ func applyOrder(page []models.WebhookEvent) []models.WebhookEvent {
 		out = appendByType(out, page[i:end])
 		i = end
 	}
-	return out
+	return out, oneStretch
 }
 
 // regroupable reports whether ev may be applied before or after the

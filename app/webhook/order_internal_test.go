@@ -202,3 +202,47 @@ func ids(evs []models.WebhookEvent) []uint {
 	}
 	return out
 }
+
+// TestOneStretchNeedsNoRegrouping checks on random pages that when
+// orderPage reports a single stretch, regroupByKey leaves its order as it
+// is whatever the keys, so one worker may skip keying such a page; and
+// that a page with an event that keeps its place is not reported as one.
+func TestOneStretchNeedsNoRegrouping(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 7))
+	barrier := []string{smscx.EventNewOptout, smscx.EventShortlinkHitUpdate, "some_new_type"}
+	single := 0
+	for round := range 300 {
+		n := 1 + rng.IntN(60)
+		page, keys := make([]models.WebhookEvent, n), make([]string, n)
+		for i := range page {
+			page[i] = models.WebhookEvent{ID: uint(i + 1), Event: unordered[rng.IntN(len(unordered))], Raw: `{"status":"DELIVERED"}`}
+			keys[i] = fmt.Sprint(rng.IntN(5))
+		}
+		kept := round%3 == 0
+		if kept {
+			i := rng.IntN(n)
+			if rng.IntN(2) == 0 {
+				page[i].Event = barrier[rng.IntN(len(barrier))]
+			} else {
+				page[i].Event, page[i].Raw = smscx.EventDLRUpdate, `{"status":"REJECTED"}`
+			}
+		}
+		ordered, oneStretch := orderPage(page)
+		if !slices.Equal(ids(ordered), ids(applyOrder(page))) {
+			t.Fatalf("round %d: orderPage and applyOrder disagree", round)
+		}
+		if oneStretch == kept {
+			t.Fatalf("round %d: one stretch = %v with an event that keeps its place = %v", round, oneStretch, kept)
+		}
+		if !oneStretch {
+			continue
+		}
+		single++
+		if got := regroupByKey(ordered, keys); !slices.Equal(ids(got), ids(ordered)) {
+			t.Fatalf("round %d: regroupByKey changed a single stretch: %v, was %v", round, ids(got), ids(ordered))
+		}
+	}
+	if single == 0 {
+		t.Fatal("no page made a single stretch")
+	}
+}

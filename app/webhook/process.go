@@ -247,7 +247,9 @@ func (p *Processor) Run(ctx context.Context) {
 // each takes the share of some numbers, side by side, the next page
 // waiting for all of them. The per-event path with one worker keeps the
 // page in applyOrder's order: it is the reference the sets are tested
-// against.
+// against. One worker skips the keying when no event of the page keeps
+// its place (a flood of delivery reports, say): the order would be the
+// same.
 func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 	select {
 	case p.pass <- struct{}{}:
@@ -298,8 +300,8 @@ func (p *Processor) processPending(ctx context.Context) (int, error) {
 			return done, nil
 		}
 		after = page[len(page)-1].ID
-		page = applyOrder(page)
-		if p.workers == 1 && p.perEvent {
+		page, oneStretch := orderPage(page)
+		if p.workers == 1 && (p.perEvent || oneStretch) {
 			n, err := p.processPage(ctx, page, &paces[0])
 			done += n
 			if err != nil {
