@@ -138,7 +138,7 @@ func TestSetsAreRegroupedAndCapped(t *testing.T) {
 		if want := min(250, proc.RunCap()); total != 250 || longest != want {
 			t.Errorf("replies applied in sets of %v (%d in all), want 250 in sets of at most %d, one that long", sizes, total, want)
 		}
-		if want := 100; s.Driver() == models.DriverSQLite && proc.RunCap() != want {
+		if want := 32; s.Driver() == models.DriverSQLite && proc.RunCap() != want {
 			t.Errorf("a run on SQLite is capped at %d events, want %d", proc.RunCap(), want)
 		}
 	})
