@@ -120,6 +120,22 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) erro
 	}
 	var committed []Event
 	var st *txState
+	cleaned := false
+	cleanup := func() {
+		if cleaned {
+			return
+		}
+		cleaned = true
+		if st != nil && st.bigCache {
+			s.restoreWriterCache(wdb)
+		}
+		done()
+		release()
+	}
+	// Should fn panic (GORM rolls the transaction back), the writer's turn
+	// and SQLite's one writer connection still come back: a caller that
+	// recovers would otherwise leave every later write waiting for them.
+	defer cleanup()
 	err = wdb.Transaction(func(db *gorm.DB) error {
 		st = &txState{store: s, db: db, savepoints: new(int)}
 		if err := fn(context.WithValue(ctx, txKey{}, st)); err != nil {
@@ -146,11 +162,7 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) erro
 		committed = st.events
 		return nil
 	})
-	if st != nil && st.bigCache {
-		s.restoreWriterCache(wdb)
-	}
-	done()
-	release()
+	cleanup()
 	if err != nil {
 		return Classify(err)
 	}

@@ -40,3 +40,36 @@ func TestHoldWriterTurn(t *testing.T) {
 		t.Fatalf("the other writer after the release: %v", err)
 	}
 }
+
+// A transaction whose work panics is rolled back and gives back the
+// writer's turn and the writer connection, so that a caller that recovers
+// can write again at once.
+func TestTxGivesTheWriterBackWhenItsWorkPanics(t *testing.T) {
+	s := storetest.SQLite(t)
+	ctx := context.Background()
+	row := func(key string) []*models.WebhookEvent {
+		return []*models.WebhookEvent{{Event: "dlr_update", DedupKey: models.DedupKey(key), Raw: "{}", ReceivedAt: time.Now().UTC()}}
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != "bug" {
+				t.Fatalf("recovered %v, want the work's panic", r)
+			}
+		}()
+		_ = s.Tx(ctx, func(ctx context.Context) error {
+			if err := s.DB(ctx).Create(row("dlr_update:panicked")[0]).Error; err != nil {
+				t.Fatal(err)
+			}
+			panic("bug")
+		})
+	}()
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if got, err := s.InsertWebhookEvents(short, row("dlr_update:after")); err != nil || len(got) != 1 {
+		t.Fatalf("a write after the panic: %v, %v", got, err)
+	}
+	var n int64
+	if err := s.DB(ctx).Model(&models.WebhookEvent{}).Count(&n).Error; err != nil || n != 1 {
+		t.Fatalf("%d webhook events stored (%v), want only the one written after the panic", n, err)
+	}
+}
