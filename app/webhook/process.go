@@ -304,7 +304,7 @@ func (p *Processor) processPending(ctx context.Context) (int, error) {
 		after = page[len(page)-1].ID
 		page, oneStretch := orderPage(page)
 		if p.workers == 1 && (p.perEvent || oneStretch) {
-			n, err := p.processPage(ctx, page, &paces[0])
+			n, err := p.processShare(ctx, page, &paces[0])
 			done += n
 			if err != nil {
 				return done, err
@@ -334,16 +334,7 @@ func (p *Processor) processPending(ctx context.Context) (int, error) {
 			if len(share) == 0 {
 				continue
 			}
-			wg.Go(func() {
-				defer func() {
-					// A worker's panic fails the pass, as it would with
-					// one worker, instead of the process.
-					if r := recover(); r != nil {
-						errs[i] = fmt.Errorf("webhook: worker panicked: %v\n%s", r, debug.Stack())
-					}
-				}()
-				counts[i], errs[i] = p.processPage(ctx, share, &paces[i])
-			})
+			wg.Go(func() { counts[i], errs[i] = p.processShare(ctx, share, &paces[i]) })
 		}
 		wg.Wait()
 		for _, n := range counts {
@@ -353,6 +344,19 @@ func (p *Processor) processPending(ctx context.Context) (int, error) {
 			return done, err
 		}
 	}
+}
+
+// processShare is processPage for one worker's share of a page (or the
+// whole page): a panic while applying fails the pass with an error, which
+// Run logs before trying again, instead of ending the process; with
+// workers it would end it from a goroutine no caller can recover.
+func (p *Processor) processShare(ctx context.Context, share []models.WebhookEvent, pc *pace) (n int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("webhook: worker panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return p.processPage(ctx, share, pc)
 }
 
 // pace is what one worker remembers of its last batch, to give way to the

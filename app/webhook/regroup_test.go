@@ -10,6 +10,7 @@ import (
 	"apptconfirm/app/smscx"
 	"apptconfirm/app/webhook"
 	"apptconfirm/models"
+	"apptconfirm/models/storetest"
 )
 
 // floodStream is a recorded stream about f shaped like a flood: single
@@ -140,6 +141,68 @@ func TestSetsAreRegroupedAndCapped(t *testing.T) {
 		}
 		if want := 32; s.Driver() == models.DriverSQLite && proc.RunCap() != want {
 			t.Errorf("a run on SQLite is capped at %d events, want %d", proc.RunCap(), want)
+		}
+	})
+}
+
+// panicker panics applying a set that holds an item with "boom" in it.
+type panicker struct{ webhook.BatchApplier }
+
+func (p panicker) ApplyBatch(ctx context.Context, event string, raws [][]byte) ([]webhook.Result, error) {
+	for _, raw := range raws {
+		if strings.Contains(string(raw), "boom") {
+			panic("applier bug")
+		}
+	}
+	return p.BatchApplier.ApplyBatch(ctx, event, raws)
+}
+
+// A panic while applying fails the pass with an error instead of ending the
+// process, whether the page is keyed or not and with one worker or four; the
+// transaction it was in is rolled back and the writer released, so a later
+// pass applies every event.
+func TestApplyingPanicFailsThePass(t *testing.T) {
+	eachStore(t, func(t *testing.T, first *models.Store) {
+		for _, workers := range []int{1, 4} {
+			for _, keyed := range []bool{false, true} {
+				s := storetest.SQLite(t)
+				if first.Driver() == models.DriverPostgres {
+					s = storetest.Postgres(t)
+				}
+				e := newEnv(t, s)
+				f := buildMixedFixture(e)
+				e.mustPost(envelope("receive_sms", smsItem(f.phones[0], "YES"), smsItem(f.phones[1], "boom")))
+				if keyed {
+					e.mustPost(envelope("new_optout", map[string]any{
+						"hitId": 1, "optoutId": "aB3", "optoutUrl": "https://x", "optoutType": "link",
+						"countryIso": "DE", "datetime": "2026-03-02 09:00:00", "phoneNumber": f.phones[2], "campaignId": nil, "groupId": nil,
+					}))
+				}
+				as := appliers(s, e.clinic, e.ob, e.clock.Now)
+				good := as[smscx.EventReceiveSMS]
+				as[smscx.EventReceiveSMS] = panicker{good.(webhook.BatchApplier)}
+				proc, err := webhook.NewProcessor(webhook.ProcessorOptions{Store: s, Appliers: as, Now: e.clock.Now, Workers: workers})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := proc.ProcessPending(e.ctx); err == nil || !strings.Contains(err.Error(), "panicked: applier bug") {
+					t.Fatalf("workers %d, keyed %v: pass ended with %v, want the panic as an error", workers, keyed, err)
+				}
+				if n := e.count(&models.WebhookEvent{}, "event = ? AND processed_at IS NOT NULL", smscx.EventReceiveSMS); n != 0 {
+					t.Errorf("workers %d, keyed %v: %d replies marked processed by the pass that panicked", workers, keyed, n)
+				}
+				as[smscx.EventReceiveSMS] = good
+				proc, err = webhook.NewProcessor(webhook.ProcessorOptions{Store: s, Appliers: as, Now: e.clock.Now, Workers: workers})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := proc.ProcessPending(e.ctx); err != nil {
+					t.Fatalf("workers %d, keyed %v: the pass after the panic: %v", workers, keyed, err)
+				}
+				if n := e.count(&models.WebhookEvent{}, "processed_at IS NULL"); n != 0 {
+					t.Errorf("workers %d, keyed %v: %d events left pending after the panic", workers, keyed, n)
+				}
+			}
 		}
 	})
 }
