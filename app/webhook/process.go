@@ -347,9 +347,10 @@ func (p *Processor) processPending(ctx context.Context) (int, error) {
 }
 
 // processShare is processPage for one worker's share of a page (or the
-// whole page): a panic while applying fails the pass with an error, which
-// Run logs before trying again, instead of ending the process; with
-// workers it would end it from a goroutine no caller can recover.
+// whole page). An applier's panic is already an error of its event
+// (recovered); one anywhere else in the processing fails the pass with an
+// error, which Run logs before trying again, instead of ending the process
+// (with workers, from a goroutine no caller could recover).
 func (p *Processor) processShare(ctx context.Context, share []models.WebhookEvent, pc *pace) (n int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -556,5 +557,20 @@ func (p *Processor) apply(ctx context.Context, ev *models.WebhookEvent) (Result,
 	if !ok {
 		return Result{Text: ignoredText}, nil
 	}
-	return a.Apply(ctx, ev.Event, []byte(ev.Raw))
+	return recovered(ctx, p.log, ev.Event, func() (Result, error) { return a.Apply(ctx, ev.Event, []byte(ev.Raw)) })
+}
+
+// recovered runs an applier's fn and turns its panic into an error (the
+// stack goes to log): a bug that one event sets off then fails that event
+// as an error would (its set is applied again one by one, and the event is
+// set aside after MaxAttempts), instead of failing every pass that reaches
+// it or ending the process.
+func recovered[T any](ctx context.Context, log *slog.Logger, event string, fn func() (T, error)) (out T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.ErrorContext(ctx, "webhook applier panicked", slog.String("event", event), slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+			err = fmt.Errorf("the %s applier panicked: %v", event, r)
+		}
+	}()
+	return fn()
 }

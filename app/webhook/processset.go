@@ -194,7 +194,7 @@ func (p *Processor) applySet(ctx context.Context, ba BatchApplier, run []models.
 	for i := range mine {
 		raws[i] = []byte(mine[i].Raw)
 	}
-	res, err := ba.ApplyBatch(ctx, run[0].Event, raws)
+	res, err := recovered(ctx, p.log, run[0].Event, func() ([]Result, error) { return ba.ApplyBatch(ctx, run[0].Event, raws) })
 	if err != nil {
 		return nil, 0, err
 	}
