@@ -95,26 +95,44 @@ func appendByType(out, stretch []models.WebhookEvent) []models.WebhookEvent {
 // longer runs of one type; keys[i] is share[i]'s partition key. Events
 // about different numbers carry no order between them, so an event that
 // keeps its place (an opt-out, say) holds back only the later events of
-// its own key, where applyOrder ends the stretch for all. With c such
-// events of its key before it, an event's level is 2c, or 2c+1 for such an
-// event itself; the share is applied a level at a time, a level's other
-// events a type at a time as applyOrder orders them, each type in order.
+// its own key, where applyOrder ends the stretch for all. A REJECTED
+// report (or one that cannot be read) holds back every later event: it
+// opts out its message's patient, whose number may have changed since the
+// message, so its key may not be the number a later START comes from.
+// Each event gets a level: the others an even one, at least that of the
+// last barrier of their key and of the last REJECTED report, plus one; a
+// barrier the odd level above. The share is applied a level at a time, a
+// level's events a type at a time as applyOrder orders them, each type in
+// order.
 func regroupByKey(share []models.WebhookEvent, keys []string) []models.WebhookEvent {
 	type placed struct {
 		level, rank int
 		ev          *models.WebhookEvent
 	}
-	held := map[string]int{}
+	// next[k] is the (even) level key k's next events start at, floor the
+	// one every key's do, top the highest level given so far.
+	next := map[string]int{}
+	floor, top := 0, 0
 	order := make([]placed, len(share))
 	for i := range share {
 		ev := &share[i]
 		k := keys[i]
-		if regroupable(ev) {
-			order[i] = placed{level: 2 * held[k], rank: slices.Index(unordered, ev.Event), ev: ev}
-		} else {
-			order[i] = placed{level: 2*held[k] + 1, ev: ev}
-			held[k]++
+		base := max(next[k], floor)
+		switch {
+		case regroupable(ev):
+			order[i] = placed{level: base, rank: slices.Index(unordered, ev.Event), ev: ev}
+		case ev.Event == smscx.EventDLRUpdate:
+			level := top + 1
+			if level%2 == 0 {
+				level++
+			}
+			order[i] = placed{level: level, ev: ev}
+			floor = level + 1
+		default:
+			order[i] = placed{level: base + 1, ev: ev}
+			next[k] = base + 2
 		}
+		top = max(top, order[i].level)
 	}
 	slices.SortStableFunc(order, func(a, b placed) int {
 		if a.level != b.level {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"apptconfirm/app/smscx"
@@ -72,9 +73,9 @@ func TestApplyOrder(t *testing.T) {
 }
 
 // TestRegroupByKey checks that in a worker's share an event that keeps
-// its place (an opt-out, a REJECTED report, a hit update) holds back only
-// the later events of its own key, so that the events of other keys join
-// the runs before it.
+// its place (an opt-out, a hit update) holds back only the later events of
+// its own key, so that the events of other keys join the runs before it,
+// and that a REJECTED report holds back every later event.
 func TestRegroupByKey(t *testing.T) {
 	type in struct {
 		event, key string
@@ -99,7 +100,8 @@ func TestRegroupByKey(t *testing.T) {
 			[]in{{reply, "a"}, {dlr, "a"}, {out, "b"}, {dlr, "c"}, {reply, "b"}, {out, "a"}, {reply, "a"}, {hit, "c"}, {dlr, "b"}},
 			[]uint{2, 4, 8, 1, 3, 6, 9, 5, 7},
 		},
-		{"a rejected report holds back its own key", []in{{rej, "a"}, {dlr, "b"}, {reply, "a"}, {reply, "b"}}, []uint{2, 4, 1, 3}},
+		{"a rejected report holds back every key", []in{{dlr, "c"}, {rej, "a"}, {dlr, "b"}, {reply, "a"}, {reply, "b"}, {out, "c"}}, []uint{1, 2, 3, 4, 5, 6}},
+		{"other keys pass an opt-out, not a rejected report", []in{{out, "a"}, {dlr, "b"}, {rej, "c"}, {dlr, "a"}, {reply, "b"}}, []uint{2, 1, 3, 4, 5}},
 		{"a hit update holds back its own key", []in{{upd, "a"}, {hit, "a"}, {hit, "b"}}, []uint{3, 1, 2}},
 		{"two barriers of one key stay in order", []in{{out, "a"}, {out, "b"}, {out, "a"}, {dlr, "a"}, {dlr, "b"}}, []uint{1, 2, 5, 3, 4}},
 		{"no key is a key of its own", []in{{out, ""}, {dlr, "a"}, {dlr, ""}}, []uint{2, 1, 3}},
@@ -170,19 +172,39 @@ func TestRegroupByKeyKeepsEachKeysBarriers(t *testing.T) {
 		if len(got) != n || len(pos) != n {
 			t.Fatalf("round %d: %d events in, %d out (%d distinct)", round, n, len(got), len(pos))
 		}
-		for key := range 8 {
-			var mine, regrouped []models.WebhookEvent
-			for i, ev := range ordered {
-				if orderedKeys[i] == fmt.Sprint(key) {
-					mine = append(mine, ev)
+		rejected := func(ev models.WebhookEvent) bool { return strings.Contains(ev.Raw, "REJECTED") }
+		for i, ev := range ordered {
+			if !rejected(ev) {
+				continue
+			}
+			for j, other := range ordered {
+				if (j < i) != (pos[other.ID] < pos[ev.ID]) && j != i {
+					t.Fatalf("round %d: event %d is on the other side of REJECTED report %d", round, other.ID, ev.ID)
 				}
 			}
+		}
+		for key := range 8 {
+			// A key's events in applyOrder's order between REJECTED
+			// reports, which hold back every key.
+			var want, seg, regrouped []models.WebhookEvent
+			for i, ev := range ordered {
+				switch {
+				case rejected(ev):
+					want = append(want, applyOrder(seg)...)
+					seg = nil
+					if orderedKeys[i] == fmt.Sprint(key) {
+						want = append(want, ev)
+					}
+				case orderedKeys[i] == fmt.Sprint(key):
+					seg = append(seg, ev)
+				}
+			}
+			want = append(want, applyOrder(seg)...)
 			for _, ev := range got {
 				if keyOf[ev.ID] == fmt.Sprint(key) {
 					regrouped = append(regrouped, ev)
 				}
 			}
-			want := applyOrder(mine)
 			if !slices.EqualFunc(regrouped, want, func(a, b models.WebhookEvent) bool { return a.ID == b.ID }) {
 				t.Fatalf("round %d: key %d: events %v, want %v", round, key, ids(regrouped), ids(want))
 			}
