@@ -27,8 +27,9 @@ var unordered = []string{smscx.EventDLRUpdate, smscx.EventShortlinkHit, smscx.Ev
 // few sets instead of many short ones. Every other event keeps its place
 // and ends a stretch, and so does a REJECTED report, which opts its
 // patient out: an opt-out and a later START or STOP from the same number
-// must apply in the order received. Both the set-based and the per-event
-// paths apply pages in this order, so they give the same states.
+// must apply in the order received. The per-event path applies pages in
+// this order; the sets regroup it further by number (regroupByKey), which
+// keeps each number's events in this order between its opt-outs.
 func applyOrder(page []models.WebhookEvent) []models.WebhookEvent {
 	out, _ := orderPage(page)
 	return out

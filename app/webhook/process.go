@@ -84,8 +84,8 @@ const (
 	// soloMaxRun is maxRun on SQLite, where a run holds the one writer
 	// the receiver waits for: a page regrouped by number makes runs as long
 	// as the page, and a reply takes about 0.2 ms to apply, so a run of 32
-	// keeps the receiver's waits within batchTime's order (100 or 50 put
-	// the answers' p99 under a flood 10-15 ms higher).
+	// keeps the receiver's waits within batchTime's order (runs of 50 and
+	// 100 put the answers' p99 under a flood 7 and 10-20 ms higher).
 	soloMaxRun = 32
 	// batchTime bounds how long one processing transaction keeps going
 	// (and, on SQLite, keeps the receiver waiting for the write lock).
@@ -225,8 +225,9 @@ func (p *Processor) Run(ctx context.Context) {
 }
 
 // ProcessPending applies every stored event not yet processed, oldest
-// first (within a page, delivery reports, replies and hits received in
-// one stretch are grouped by type: see applyOrder), and returns how many
+// first (within a page, delivery reports, replies and hits are grouped by
+// type, each number's events kept in order around its opt-outs: see
+// applyOrder and regroupByKey), and returns how many
 // it applied. An event that fails is left for
 // a later pass (and set aside, flagged, after MaxAttempts); a database that
 // is unavailable stops the pass with an error wrapping

@@ -53,8 +53,9 @@ func floodStream(f mixedFixture) []string {
 }
 
 // A flood of mixed events leaves the same rows applied one event at a
-// time with one worker and set-based with one; on PostgreSQL also with
-// four workers, which regroup each share around its opt-outs by number,
+// time with one worker and set-based with one, which regroups its page
+// around its opt-outs by number; on PostgreSQL also with four workers,
+// which regroup each share so,
 // under several partition salts (so that different numbers share a
 // worker), compared by bothPaths.
 func TestFloodAppliedByWorkersMatchesPerEvent(t *testing.T) {

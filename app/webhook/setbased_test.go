@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -253,6 +254,37 @@ func canonical(d map[string][]string) map[string][]string {
 	return out
 }
 
+// optOutOrder is, for each appointment, its timeline's opt-out and opt-in
+// lines, and for each patient its opted-out and opted-in events, in the
+// order d (dumped in id order) has them: the order that must stay whatever
+// order the paths apply different numbers' events in.
+func optOutOrder(d map[string][]string) string {
+	field := func(row, name string) string {
+		if _, v, ok := strings.Cut(" "+row, " "+name); ok {
+			v, _, _ = strings.Cut(v, " ")
+			return v
+		}
+		return ""
+	}
+	groups := map[string][]string{}
+	add := func(k, row string) { groups[k] = append(groups[k], row) }
+	for _, r := range d["timeline"] {
+		if strings.Contains(r, " kind=opt_out ") {
+			add("timeline appt="+field(r, "appt="), r)
+		}
+	}
+	for _, r := range d["events"] {
+		if strings.HasPrefix(r, "patient.opted_") {
+			add("events pt="+field(r, "pt="), r)
+		}
+	}
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(groups)) {
+		b.WriteString(k + ":\n  " + strings.Join(groups[k], "\n  ") + "\n")
+	}
+	return b.String()
+}
+
 func deref[T any](p *T) any {
 	if p == nil {
 		return nil
@@ -355,6 +387,9 @@ func bothPaths(t *testing.T, record func(e *env) []string, extra func(e *env, d 
 	}
 	for i := 1; i < len(paths); i++ {
 		compareDumps(t, paths[0].name, byContent[0], paths[i].name, byContent[i])
+		if a, b := optOutOrder(dumps[0]), optOutOrder(dumps[i]); a != b {
+			t.Errorf("opt-outs and opt-ins in another order:\n%s:\n%s%s:\n%s", paths[0].name, a, paths[i].name, b)
+		}
 	}
 	return dumps[0], dumps[1]
 }
