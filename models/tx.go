@@ -126,11 +126,11 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) erro
 			return
 		}
 		cleaned = true
+		defer release()
+		defer done()
 		if st != nil && st.bigCache {
 			s.restoreWriterCache(wdb)
 		}
-		done()
-		release()
 	}
 	// Should fn panic (GORM rolls the transaction back), the writer's turn
 	// and SQLite's one writer connection still come back: a caller that
