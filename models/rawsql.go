@@ -87,6 +87,25 @@ func padIn[T any](vals []T) []T {
 	return out
 }
 
+// padValues ends the VALUES list of an UPDATE … FROM (VALUES …) joined on
+// an id, which holds n rows built as row (its placeholders CAST), with rows
+// of NULL arguments up to inLen(n) on PostgreSQL, and returns args with
+// those NULLs: such rows match nothing, and the statements share a few
+// texts that pgx keeps prepared, where every new length was parsed and
+// planned anew (a few hundred a second under a flood). SQLite's
+// statements take few lengths already (see chunks).
+func (s *Store) padValues(q *strings.Builder, args []any, n int, row string) []any {
+	if s.driver != DriverPostgres {
+		return args
+	}
+	per := strings.Count(row, "?")
+	for range inLen(n) - n {
+		q.WriteString("," + row)
+		args = append(args, make([]any, per)...)
+	}
+	return args
+}
+
 // insertID runs q, an insert of one row ending in RETURNING id, and
 // returns the new row's id.
 func (s *Store) insertID(db *gorm.DB, q string, args ...any) (uint, error) {

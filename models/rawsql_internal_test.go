@@ -2,6 +2,7 @@ package models
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -66,5 +67,37 @@ func TestChunks(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// On PostgreSQL a VALUES list of n rows is ended with rows of NULL
+// arguments up to inLen(n), so lists of 1 to 500 rows take a few statement
+// texts; SQLite's lists are left as they are.
+func TestPadValues(t *testing.T) {
+	row := "(CAST(? AS bigint),CAST(? AS text))"
+	texts := map[string]bool{}
+	for n := 1; n <= 500; n++ {
+		var q strings.Builder
+		q.WriteString(strings.Repeat(row+",", n-1) + row)
+		args := make([]any, 0, 2*n)
+		for i := range n {
+			args = append(args, i+1, "x")
+		}
+		args = (&Store{driver: DriverPostgres}).padValues(&q, args, n, row)
+		got := q.String()
+		texts[got] = true
+		if rows := strings.Count(got, "(CAST("); rows != inLen(n) || len(args) != 2*inLen(n) || strings.Count(got, "?") != len(args) {
+			t.Fatalf("%d rows padded to %d with %d arguments; want %d rows", n, rows, len(args), inLen(n))
+		}
+		if slices.ContainsFunc(args[:2*n], func(a any) bool { return a == nil }) || slices.ContainsFunc(args[2*n:], func(a any) bool { return a != nil }) {
+			t.Fatalf("%d rows: arguments %v, want the rows' then NULLs", n, args)
+		}
+		var lite strings.Builder
+		if got := (&Store{driver: DriverSQLite}).padValues(&lite, args[:2*n], n, row); lite.Len() != 0 || len(got) != 2*n {
+			t.Fatalf("SQLite list padded with %q, %d arguments", lite.String(), len(got))
+		}
+	}
+	if len(texts) > 20 {
+		t.Errorf("lists of 1 to 500 rows take %d texts", len(texts))
 	}
 }

@@ -238,6 +238,7 @@ func (s *Store) SaveInboundDecisions(ctx context.Context, ins []InboundMessage) 
 				q.WriteString(row)
 				args = append(args, in.ID, in.PatientID, in.AppointmentID, in.Intent, in.Candidates, in.NeedsAttention)
 			}
+			args = s.padValues(&q, args, len(part), row)
 			q.WriteString(") AS v WHERE inbound_messages.id = v.column1")
 			if err := s.execEach(db, q.String(), args, len(part), "inbound messages gone meanwhile"); err != nil {
 				return err

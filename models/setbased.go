@@ -150,6 +150,7 @@ func (s *Store) FinishWebhookEvents(ctx context.Context, rs []WebhookResult, now
 				q.WriteString(row)
 				args = append(args, r.ID, clipBytes(r.Result, 300), r.Flagged)
 			}
+			args = s.padValues(&q, args, len(part), row)
 			q.WriteString(") AS v WHERE webhook_events.id = v.column1 AND webhook_events.processed_at IS NULL")
 			if err := s.execEach(db, q.String(), args, len(part), "webhook events processed meanwhile"); err != nil {
 				return err
@@ -400,6 +401,7 @@ func (s *Store) UpdateDeliveries(ctx context.Context, rows []DeliveryRow) error 
 					args = append(args, c.value(m))
 				}
 			}
+			args = s.padValues(&q, args, len(part), row)
 			q.WriteString(") AS v WHERE messages.id = v.column1 AND messages.status = v.column2")
 			if err := s.execEach(db, q.String(), args, len(part), "messages changed meanwhile"); err != nil {
 				return err
