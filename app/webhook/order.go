@@ -100,9 +100,10 @@ func appendByType(out, stretch []models.WebhookEvent) []models.WebhookEvent {
 // report (or one that cannot be read) holds back every later event: it
 // opts out its message's patient, whose number may have changed since the
 // message, so its key may not be the number a later START comes from.
-// Each event gets a level: the others an even one, at least that of the
-// last barrier of their key and of the last REJECTED report, plus one; a
-// barrier the odd level above. The share is applied a level at a time, a
+// Each event gets a level: a REJECTED report an odd one above every level
+// given before it; another event that keeps its place the odd level above
+// its key's last such event and the last REJECTED report; the others the
+// even level above those. The share is applied a level at a time, a
 // level's events a type at a time as applyOrder orders them, each type in
 // order.
 func regroupByKey(share []models.WebhookEvent, keys []string) []models.WebhookEvent {

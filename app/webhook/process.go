@@ -570,7 +570,11 @@ func recovered[T any](ctx context.Context, log *slog.Logger, event string, fn fu
 	defer func() {
 		if r := recover(); r != nil {
 			log.ErrorContext(ctx, "webhook applier panicked", slog.String("event", event), slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
-			err = fmt.Errorf("the %s applier panicked: %v", event, r)
+			if e, ok := r.(error); ok {
+				err = fmt.Errorf("the %s applier panicked: %w", event, e)
+			} else {
+				err = fmt.Errorf("the %s applier panicked: %v", event, r)
+			}
 		}
 	}()
 	return fn()

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -197,6 +198,10 @@ func (p *Processor) applySet(ctx context.Context, ba BatchApplier, run []models.
 	res, err := recovered(ctx, p.log, run[0].Event, func() ([]Result, error) { return ba.ApplyBatch(ctx, run[0].Event, raws) })
 	if err != nil {
 		return nil, 0, err
+	}
+	if len(res) != len(mine) {
+		// The run goes one by one instead, each event with its own result.
+		return nil, 0, fmt.Errorf("the %s applier gave %d results for %d events", run[0].Event, len(res), len(mine))
 	}
 	out := make([]models.WebhookResult, len(mine))
 	for i := range mine {

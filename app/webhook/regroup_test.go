@@ -220,3 +220,36 @@ func TestApplierPanicFailsItsEvent(t *testing.T) {
 		}
 	})
 }
+
+// shorter loses the last result of every set it applies.
+type shorter struct{ webhook.BatchApplier }
+
+func (s shorter) ApplyBatch(ctx context.Context, event string, raws [][]byte) ([]webhook.Result, error) {
+	res, err := s.BatchApplier.ApplyBatch(ctx, event, raws)
+	return res[:len(res)-1], err
+}
+
+// A set applier that gives fewer results than events fails its set, whose
+// events are then applied one by one, each with its own result.
+func TestSetWithTooFewResultsGoesOneByOne(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		f := buildMixedFixture(e)
+		e.mustPost(envelope("receive_sms", smsItem(f.phones[0], "YES"), smsItem(f.phones[1], "hello"), smsItem(f.phones[2], "NO")))
+		as := appliers(s, e.clinic, e.ob, e.clock.Now)
+		as[smscx.EventReceiveSMS] = shorter{as[smscx.EventReceiveSMS].(webhook.BatchApplier)}
+		proc, err := webhook.NewProcessor(webhook.ProcessorOptions{Store: s, Appliers: as, Now: e.clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := proc.ProcessPending(e.ctx); err != nil || n != 3 {
+			t.Fatalf("processed %d, %v; want 3", n, err)
+		}
+		if n := e.count(&models.WebhookEvent{}, "processed_at IS NOT NULL AND attempts = 1 AND flagged = ? AND result NOT LIKE ?", false, "error%"); n != 3 {
+			t.Errorf("%d replies applied once each, want 3", n)
+		}
+		if n := e.count(&models.InboundMessage{}, "1 = 1"); n != 3 {
+			t.Errorf("%d inbound messages stored, want 3 (the set's were rolled back)", n)
+		}
+	})
+}
