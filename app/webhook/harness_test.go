@@ -337,6 +337,15 @@ func smsItem(from, text string) map[string]any {
 	}
 }
 
+// optoutItem is a new_optout item: the patient with phone followed an
+// opt-out link (hit id).
+func optoutItem(id int, phone string) map[string]any {
+	return map[string]any{
+		"hitId": id, "optoutId": "aB3", "optoutUrl": "https://x", "optoutType": "link",
+		"countryIso": "DE", "datetime": "2026-03-02 09:00:00", "phoneNumber": phone, "campaignId": nil, "groupId": nil,
+	}
+}
+
 // reply posts one inbound SMS and applies it.
 func (e *env) reply(from, text string) {
 	e.t.Helper()

@@ -30,15 +30,10 @@ var unordered = []string{smscx.EventDLRUpdate, smscx.EventShortlinkHit, smscx.Ev
 // must apply in the order received. The per-event path applies pages in
 // this order; the sets regroup it further by number (regroupByKey), which
 // keeps each number's events in this order between its opt-outs.
-func applyOrder(page []models.WebhookEvent) []models.WebhookEvent {
-	out, _ := orderPage(page)
-	return out
-}
-
-// orderPage is applyOrder, and also reports whether the page made a
-// single stretch (no event kept its place): regroupByKey then gives the
-// same order, and the page need not be keyed to be regrouped.
-func orderPage(page []models.WebhookEvent) (out []models.WebhookEvent, oneStretch bool) {
+// oneStretch reports that the page made a single stretch (no event kept
+// its place): regroupByKey then gives the same order, and the page need
+// not be keyed to be regrouped.
+func applyOrder(page []models.WebhookEvent) (out []models.WebhookEvent, oneStretch bool) {
 	out = make([]models.WebhookEvent, 0, len(page))
 	oneStretch = true
 	for i := 0; i < len(page); {

@@ -178,15 +178,13 @@ func NewProcessor(o ProcessorOptions) (*Processor, error) {
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
 	}
+	runCap := maxRun
 	if o.Store.Driver() == models.DriverSQLite {
-		o.Workers = 1
+		o.Workers, runCap = 1, soloMaxRun
 	}
-	size, runCap := pageSize, maxRun
+	size := pageSize
 	if o.Workers > 1 {
 		size = sharedPageSize
-	}
-	if o.Store.Driver() == models.DriverSQLite {
-		runCap = soloMaxRun
 	}
 	return &Processor{
 		store: o.Store, appliers: o.Appliers, log: o.Log, now: o.Now,
@@ -303,7 +301,7 @@ func (p *Processor) processPending(ctx context.Context) (int, error) {
 			return done, nil
 		}
 		after = page[len(page)-1].ID
-		page, oneStretch := orderPage(page)
+		page, oneStretch := applyOrder(page)
 		if p.workers == 1 && (p.perEvent || oneStretch) {
 			n, err := p.processShare(ctx, page, &paces[0])
 			done += n

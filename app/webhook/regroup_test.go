@@ -31,10 +31,7 @@ func floodStream(f mixedFixture) []string {
 		case "receive_sms":
 			return smsItem(phone(), texts[rng.IntN(len(texts))])
 		case "new_optout":
-			return map[string]any{
-				"hitId": rng.IntN(1 << 20), "optoutId": "aB3", "optoutUrl": "https://x", "optoutType": "link",
-				"countryIso": "DE", "datetime": "2026-03-02 09:00:00", "phoneNumber": phone(), "campaignId": nil, "groupId": nil,
-			}
+			return optoutItem(rng.IntN(1<<20), phone())
 		default:
 			return map[string]any{"hitId": rng.IntN(1 << 20), "shortlinkId": "bVc", "device": "mobile", "city": "Berlin", "phoneNumber": phone()}
 		}
@@ -116,10 +113,7 @@ func TestSetsAreRegroupedAndCapped(t *testing.T) {
 			items = append(items, smsItem(fmt.Sprintf("+49151770%05d", i), "hello"))
 			if i%10 == 9 {
 				e.mustPost(envelope("receive_sms", items...))
-				e.mustPost(envelope("new_optout", map[string]any{
-					"hitId": i, "optoutId": "aB3", "optoutUrl": "https://x", "optoutType": "link",
-					"countryIso": "DE", "datetime": "2026-03-02 09:00:00", "phoneNumber": f.phones[i%len(f.phones)], "campaignId": nil, "groupId": nil,
-				}))
+				e.mustPost(envelope("new_optout", optoutItem(i, f.phones[i%len(f.phones)])))
 				items = nil
 			}
 		}
@@ -186,10 +180,7 @@ func TestApplierPanicFailsItsEvent(t *testing.T) {
 				f := buildMixedFixture(e)
 				e.mustPost(envelope("receive_sms", smsItem(f.phones[0], "YES"), smsItem(f.phones[1], "boom")))
 				if keyed {
-					e.mustPost(envelope("new_optout", map[string]any{
-						"hitId": 1, "optoutId": "aB3", "optoutUrl": "https://x", "optoutType": "link",
-						"countryIso": "DE", "datetime": "2026-03-02 09:00:00", "phoneNumber": f.phones[2], "campaignId": nil, "groupId": nil,
-					}))
+					e.mustPost(envelope("new_optout", optoutItem(1, f.phones[2])))
 				}
 				as := appliers(s, e.clinic, e.ob, e.clock.Now)
 				as[smscx.EventReceiveSMS] = panicker{as[smscx.EventReceiveSMS].(webhook.BatchApplier)}

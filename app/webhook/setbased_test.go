@@ -106,12 +106,6 @@ func mixedStream(f mixedFixture) []string {
 	hit := func(event string, id int, phone string) map[string]any {
 		return map[string]any{"hitId": id, "shortlinkId": "bVc", "device": "mobile", "city": "Berlin", "phoneNumber": phone}
 	}
-	optout := func(id int, phone string) map[string]any {
-		return map[string]any{
-			"hitId": id, "optoutId": "aB3", "optoutUrl": "https://x", "optoutType": "link",
-			"countryIso": "DE", "datetime": "2026-03-02 09:00:00", "phoneNumber": phone, "campaignId": nil, "groupId": nil,
-		}
-	}
 	return []string{
 		envelope("dlr_update",
 			dlr(0, "DELIVERED"), dlr(0, "SENT"), // late SENT after DELIVERED
@@ -129,7 +123,7 @@ func mixedStream(f mixedFixture) []string {
 		envelope("receive_sms", smsItem(f.phones[1], "NO"), smsItem(f.phones[2], "STOP")),
 		envelope("shortlink_hit", hit("shortlink_hit", 1, f.phones[0]), hit("shortlink_hit", 2, "+4915199999999"), hit("shortlink_hit", 4, f.phones[1])),
 		envelope("shortlink_hit_update", hit("shortlink_hit_update", 1, f.phones[0])),
-		envelope("new_optout", optout(7, f.phones[3])),
+		envelope("new_optout", optoutItem(7, f.phones[3])),
 		envelope("dlr_update", dlr(2, "DELIVERED"), dlr(3, "DELIVERED"), dlr(0, "FAILED")),
 		envelope("attachment_hit", hit("attachment_hit", 3, f.phones[1])),
 	}
