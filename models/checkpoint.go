@@ -130,10 +130,31 @@ func (s *Store) checkpoint(ctx context.Context, full bool, restartPages int) err
 				fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds()))
 		}()
 	}
-	mode := "RESTART"
-	if full {
-		mode = "TRUNCATE"
+	if !full {
+		_, err = conn.ExecContext(ctx, "PRAGMA wal_checkpoint(RESTART)")
+		return Classify(err)
 	}
-	_, err = conn.ExecContext(ctx, "PRAGMA wal_checkpoint("+mode+")")
-	return Classify(err)
+	// SQLite answers busy, without waiting, while another connection
+	// checkpoints (the background passive one takes no writer's turn), and
+	// after the busy timeout while a reader still needs the old frames: a
+	// full checkpoint tries again, for as long as that timeout, until the
+	// log is emptied.
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		var busy, logPages, done int
+		if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logPages, &done); err != nil {
+			return Classify(err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: the log stayed in use for %s", ErrUnavailable, busyTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
