@@ -18,7 +18,10 @@ const (
 	// under a flood that does not end the lag stays bounded (and the
 	// receiver slows down instead). A clinic watches a dashboard: a
 	// delivery tick or a confirmation should show within a second or two.
-	maxLag = time.Second
+	// Under a flood the lag sits at this bound, so it is kept small: the
+	// rest of that time is for surges of real work (the first report about
+	// each message, a wave of YES replies), which add to it.
+	maxLag = 250 * time.Millisecond
 	// maxGiveWay bounds one wait.
 	maxGiveWay = 250 * time.Millisecond
 	// giveWayStep is how often a waiting processor looks again.
