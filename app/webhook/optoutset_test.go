@@ -62,6 +62,11 @@ func TestSetBasedOptOutsMatchPerEvent(t *testing.T) {
 				d["audit"] = append(d["audit"], fmt.Sprintf("patient %d: %s %s %q", a.EntityID, a.Action, a.Actor, a.Detail))
 			}
 		})
+		// The comparison of their order had opt-outs and an opt-in to
+		// compare.
+		if o := optOutOrder(set); !strings.Contains(o, models.EventPatientOptedOut) || !strings.Contains(o, models.EventPatientOptedIn) {
+			t.Errorf("the stream left no opt-out and opt-in whose order could be compared:\n%s", o)
+		}
 		// Each patient's opt-outs and opt-ins were audited in the order
 		// sent; different patients' may come in another order.
 		byPatient := func(rows []string) string {

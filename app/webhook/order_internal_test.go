@@ -87,6 +87,7 @@ func TestRegroupByKey(t *testing.T) {
 		out   = smscx.EventNewOptout
 		upd   = smscx.EventShortlinkHitUpdate
 		rej   = "rejected"
+		bad   = "unreadable"
 	)
 	cases := []struct {
 		name string
@@ -102,6 +103,7 @@ func TestRegroupByKey(t *testing.T) {
 		},
 		{"a rejected report holds back every key", []in{{dlr, "c"}, {rej, "a"}, {dlr, "b"}, {reply, "a"}, {reply, "b"}, {out, "c"}}, []uint{1, 2, 3, 4, 5, 6}},
 		{"other keys pass an opt-out, not a rejected report", []in{{out, "a"}, {dlr, "b"}, {rej, "c"}, {dlr, "a"}, {reply, "b"}}, []uint{2, 1, 3, 4, 5}},
+		{"nor a report whose status cannot be read", []in{{out, "a"}, {dlr, "b"}, {bad, "c"}, {dlr, "a"}, {reply, "b"}}, []uint{2, 1, 3, 4, 5}},
 		{"a hit update holds back its own key", []in{{upd, "a"}, {hit, "a"}, {hit, "b"}}, []uint{3, 1, 2}},
 		{"two barriers of one key stay in order", []in{{out, "a"}, {out, "b"}, {out, "a"}, {dlr, "a"}, {dlr, "b"}}, []uint{1, 2, 5, 3, 4}},
 		{"no key is a key of its own", []in{{out, ""}, {dlr, "a"}, {dlr, ""}}, []uint{2, 1, 3}},
@@ -111,8 +113,11 @@ func TestRegroupByKey(t *testing.T) {
 			share, keys := make([]models.WebhookEvent, len(c.in)), make([]string, len(c.in))
 			for i, e := range c.in {
 				share[i] = models.WebhookEvent{ID: uint(i + 1), Event: e.event, Raw: `{"msgId":"m","status":"DELIVERED"}`}
-				if e.event == rej {
+				switch e.event {
+				case rej:
 					share[i].Event, share[i].Raw = dlr, `{"msgId":"m","status":"REJECTED"}`
+				case bad:
+					share[i].Event, share[i].Raw = dlr, `{"msgId":"m","status":`
 				}
 				keys[i] = e.key
 			}
