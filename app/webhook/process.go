@@ -373,9 +373,12 @@ type pace struct {
 // database is unavailable or ctx ends.
 func (p *Processor) processPage(ctx context.Context, page []models.WebhookEvent, pc *pace) (int, error) {
 	done := 0
+	oldest := oldestFrom(page)
 	for len(page) > 0 {
-		if pc.took > 0 && !p.lagging(page[0].ReceivedAt) {
-			p.traffic.giveWay(ctx, pc.mark, pc.took)
+		if pc.took > 0 {
+			if left := p.lagLeft(oldest[0]); left > 0 {
+				p.traffic.giveWay(ctx, pc.mark, pc.took, left)
+			}
 		}
 		if err := ctx.Err(); err != nil {
 			return done, err
@@ -391,7 +394,7 @@ func (p *Processor) processPage(ctx context.Context, page []models.WebhookEvent,
 		switch {
 		case err == nil:
 			done += applied
-			page = page[n:]
+			page, oldest = page[n:], oldest[n:]
 			continue
 		case errors.Is(err, models.ErrUnavailable), ctx.Err() != nil:
 			return done, fmt.Errorf("webhook: process events from %d: %w", page[0].ID, err)
@@ -410,15 +413,36 @@ func (p *Processor) processPage(ctx context.Context, page []models.WebhookEvent,
 				p.log.WarnContext(ctx, "webhook event failed", slog.Uint64("event_id", uint64(ev.ID)), slog.Any("err", err))
 			}
 		}
-		page = page[n:]
+		page, oldest = page[n:], oldest[n:]
 	}
 	return done, nil
+}
+
+// oldestFrom returns, for each place i of page, when the oldest event of
+// page[i:] was received: a page is reordered (by type, by number), so its
+// first event need not be its oldest.
+func oldestFrom(page []models.WebhookEvent) []time.Time {
+	oldest := make([]time.Time, len(page))
+	for i := len(page) - 1; i >= 0; i-- {
+		oldest[i] = page[i].ReceivedAt
+		if i+1 < len(page) && oldest[i+1].Before(oldest[i]) {
+			oldest[i] = oldest[i+1]
+		}
+	}
+	return oldest
+}
+
+// lagLeft is how much longer processing may give way to the receiver
+// while an event received at oldest waits (maxLag less its wait); zero or
+// less once it no longer gives way.
+func (p *Processor) lagLeft(oldest time.Time) time.Duration {
+	return maxLag - p.now().Sub(oldest)
 }
 
 // lagging reports whether an event received at oldest has waited so long
 // that processing no longer gives way to the receiver (maxLag).
 func (p *Processor) lagging(oldest time.Time) bool {
-	return p.now().Sub(oldest) >= maxLag
+	return p.lagLeft(oldest) <= 0
 }
 
 // processBatch claims and applies the first events of page in one

@@ -80,18 +80,20 @@ func (t *Traffic) mark() int64 {
 }
 
 // pause is how long processing should wait after a batch that took took
-// and started at mark: nothing if the receiver stayed quiet meanwhile.
-func (t *Traffic) pause(mark int64, took time.Duration) time.Duration {
+// and started at mark, at most left (what the lag bound leaves): nothing if
+// the receiver stayed quiet meanwhile.
+func (t *Traffic) pause(mark int64, took, left time.Duration) time.Duration {
 	if t == nil || (!t.Busy() && t.begun.Load() == mark) {
 		return 0
 	}
-	return min(giveWayShare*took, maxGiveWay)
+	return max(0, min(giveWayShare*took, maxGiveWay, left))
 }
 
-// giveWay waits pause(mark, took), ending early when ctx ends or when the
-// receiver has nothing in flight and nothing new arrived for a giveWayStep.
-func (t *Traffic) giveWay(ctx context.Context, mark int64, took time.Duration) {
-	wait := t.pause(mark, took)
+// giveWay waits pause(mark, took, left), ending early when ctx ends or when
+// the receiver has nothing in flight and nothing new arrived for a
+// giveWayStep.
+func (t *Traffic) giveWay(ctx context.Context, mark int64, took, left time.Duration) {
+	wait := t.pause(mark, took, left)
 	if wait <= 0 {
 		return
 	}
