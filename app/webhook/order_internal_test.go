@@ -75,7 +75,8 @@ func TestApplyOrder(t *testing.T) {
 // TestRegroupByKey checks that in a worker's share an event that keeps
 // its place (an opt-out, a hit update) holds back only the later events of
 // its own key, so that the events of other keys join the runs before it,
-// and that a REJECTED report holds back every later event.
+// and that a REJECTED report, or one whose status cannot be read, holds
+// back every later event.
 func TestRegroupByKey(t *testing.T) {
 	type in struct {
 		event, key string
@@ -103,7 +104,7 @@ func TestRegroupByKey(t *testing.T) {
 		},
 		{"a rejected report holds back every key", []in{{dlr, "c"}, {rej, "a"}, {dlr, "b"}, {reply, "a"}, {reply, "b"}, {out, "c"}}, []uint{1, 2, 3, 4, 5, 6}},
 		{"other keys pass an opt-out, not a rejected report", []in{{out, "a"}, {dlr, "b"}, {rej, "c"}, {dlr, "a"}, {reply, "b"}}, []uint{2, 1, 3, 4, 5}},
-		{"nor a report whose status cannot be read", []in{{out, "a"}, {dlr, "b"}, {bad, "c"}, {dlr, "a"}, {reply, "b"}}, []uint{2, 1, 3, 4, 5}},
+		{"other keys pass an opt-out, not an undecodable report", []in{{out, "a"}, {dlr, "b"}, {bad, "c"}, {dlr, "a"}, {reply, "b"}}, []uint{2, 1, 3, 4, 5}},
 		{"a hit update holds back its own key", []in{{upd, "a"}, {hit, "a"}, {hit, "b"}}, []uint{3, 1, 2}},
 		{"two barriers of one key stay in order", []in{{out, "a"}, {out, "b"}, {out, "a"}, {dlr, "a"}, {dlr, "b"}}, []uint{1, 2, 5, 3, 4}},
 		{"no key is a key of its own", []in{{out, ""}, {dlr, "a"}, {dlr, ""}}, []uint{2, 1, 3}},
