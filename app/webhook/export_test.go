@@ -1,6 +1,11 @@
 package webhook
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"apptconfirm/models"
+)
 
 // What the external tests of this package (package webhook_test, which may
 // import the services that apply events) need of its internals.
@@ -26,8 +31,17 @@ func (t *Traffic) Begin() { t.begin() }
 // End is the end of what Begin began.
 func (t *Traffic) End() { t.end() }
 
-// Lagging is lagging.
-func (p *Processor) Lagging(oldest time.Time) bool { return p.lagging(oldest) }
+// LagLeft is lagLeft.
+func (p *Processor) LagLeft(oldest time.Time) time.Duration { return p.lagLeft(oldest) }
+
+// ProcessPageAfter is processPage after a batch that took took, begun when
+// the receiver had begun what it has now; it also returns how many times
+// it gave way.
+func (p *Processor) ProcessPageAfter(ctx context.Context, page []models.WebhookEvent, took time.Duration) (applied, pauses int, err error) {
+	pc := &pace{mark: p.traffic.mark(), took: took}
+	applied, err = p.processPage(ctx, page, pc)
+	return applied, pc.pauses, err
+}
 
 // SetGroupTimeout changes the group commit's timeout.
 func (r *Receiver) SetGroupTimeout(d time.Duration) { r.group.timeout = d }

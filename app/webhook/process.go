@@ -362,8 +362,9 @@ func (p *Processor) processShare(ctx context.Context, share []models.WebhookEven
 // pace is what one worker remembers of its last batch, to give way to the
 // receiver before the next.
 type pace struct {
-	mark int64         // the receiver's count when the last batch began
-	took time.Duration // how long the last batch took; 0 before the first
+	mark   int64         // the receiver's count when the last batch began
+	took   time.Duration // how long the last batch took; 0 before the first
+	pauses int           // how many times it gave way
 }
 
 // processPage applies the events of page, in order, a batch (a
@@ -376,8 +377,8 @@ func (p *Processor) processPage(ctx context.Context, page []models.WebhookEvent,
 	oldest := oldestFrom(page)
 	for len(page) > 0 {
 		if pc.took > 0 {
-			if left := p.lagLeft(oldest[0]); left > 0 {
-				p.traffic.giveWay(ctx, pc.mark, pc.took, left)
+			if left := p.lagLeft(oldest[0]); left > 0 && p.traffic.giveWay(ctx, pc.mark, pc.took, left) {
+				pc.pauses++
 			}
 		}
 		if err := ctx.Err(); err != nil {
@@ -437,12 +438,6 @@ func oldestFrom(page []models.WebhookEvent) []time.Time {
 // less once it no longer gives way.
 func (p *Processor) lagLeft(oldest time.Time) time.Duration {
 	return maxLag - p.now().Sub(oldest)
-}
-
-// lagging reports whether an event received at oldest has waited so long
-// that processing no longer gives way to the receiver (maxLag).
-func (p *Processor) lagging(oldest time.Time) bool {
-	return p.lagLeft(oldest) <= 0
 }
 
 // processBatch claims and applies the first events of page in one

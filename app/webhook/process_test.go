@@ -488,12 +488,45 @@ func TestProcessingGivesWayToReceiving(t *testing.T) {
 
 	// Processing stops giving way once the oldest event waited webhook.MaxLag.
 	received := e.clock.Now()
-	if e.proc.Lagging(received) {
-		t.Fatal("an event received now is lagging")
+	if left := e.proc.LagLeft(received); left != webhook.MaxLag {
+		t.Fatalf("an event received now leaves %s to give way, want %s", left, webhook.MaxLag)
 	}
 	e.clock.Set(received.Add(webhook.MaxLag))
-	if !e.proc.Lagging(received) {
-		t.Fatalf("an event received %s ago is not lagging", webhook.MaxLag)
+	if left := e.proc.LagLeft(received); left > 0 {
+		t.Fatalf("an event received %s ago leaves %s to give way", webhook.MaxLag, left)
+	}
+}
+
+// A page is reordered (by type, by number), so its first event need not be
+// its oldest: processing gives way only while the oldest event left has
+// waited less than MaxLag, wherever that event stands.
+func TestGivingWayWatchesTheOldestEventLeft(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	e.mustPost(envelope("receive_sms", smsItem("+4915100000009", "first")))
+	e.clock.Set(e.clock.Now().Add(webhook.MaxLag))
+	e.mustPost(envelope("receive_sms", smsItem("+4915100000008", "second")))
+	page, err := e.store.PendingWebhookEvents(e.ctx, 0, 10)
+	if err != nil || len(page) != 2 {
+		t.Fatalf("pending: %d events, %v", len(page), err)
+	}
+	e.traffic.Begin()
+	defer e.traffic.End()
+	applied, pauses, err := e.proc.ProcessPageAfter(e.ctx, []models.WebhookEvent{page[1], page[0]}, time.Millisecond)
+	if err != nil || applied != 2 {
+		t.Fatalf("applied %d of 2: %v", applied, err)
+	}
+	if pauses != 0 {
+		t.Fatalf("gave way %d times while an event %s old waited behind a fresh one", pauses, webhook.MaxLag)
+	}
+
+	// A fresh page alone, with the receiver as busy, gives way.
+	e.mustPost(envelope("receive_sms", smsItem("+4915100000007", "third")))
+	page, err = e.store.PendingWebhookEvents(e.ctx, 0, 10)
+	if err != nil || len(page) != 1 {
+		t.Fatalf("pending: %d events, %v", len(page), err)
+	}
+	if _, pauses, err := e.proc.ProcessPageAfter(e.ctx, page, time.Millisecond); err != nil || pauses != 1 {
+		t.Fatalf("a fresh page gave way %d times, want 1: %v", pauses, err)
 	}
 }
 

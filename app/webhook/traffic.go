@@ -36,7 +36,8 @@ const (
 // unless the receiver goes quiet first; so under a flood it keeps an eighth
 // of the time and catches up at full speed once the flood is over, and a
 // steady stream, which leaves short backlogs and so short batches, waits
-// little. It stops giving way when the oldest waiting event is maxLag old.
+// little. It stops giving way when the oldest waiting event is maxLag old,
+// and no wait runs past that.
 // A lone event is applied at once. The Receiver and the Processor share one
 // Traffic; a nil *Traffic never asks processing to wait.
 type Traffic struct {
@@ -91,11 +92,11 @@ func (t *Traffic) pause(mark int64, took, left time.Duration) time.Duration {
 
 // giveWay waits pause(mark, took, left), ending early when ctx ends or when
 // the receiver has nothing in flight and nothing new arrived for a
-// giveWayStep.
-func (t *Traffic) giveWay(ctx context.Context, mark int64, took, left time.Duration) {
+// giveWayStep. It reports whether it waited at all.
+func (t *Traffic) giveWay(ctx context.Context, mark int64, took, left time.Duration) bool {
 	wait := t.pause(mark, took, left)
 	if wait <= 0 {
-		return
+		return false
 	}
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
@@ -105,13 +106,13 @@ func (t *Traffic) giveWay(ctx context.Context, mark int64, took, left time.Durat
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return true
 		case <-deadline.C:
-			return
+			return true
 		case <-tick.C:
 			now := t.mark()
 			if !t.Busy() && now == last {
-				return
+				return true
 			}
 			last = now
 		}
