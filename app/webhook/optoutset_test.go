@@ -63,9 +63,9 @@ func TestSetBasedOptOutsMatchPerEvent(t *testing.T) {
 				d["audit"] = append(d["audit"], fmt.Sprintf("patient %d: %s %s %q", a.EntityID, a.Action, a.Actor, a.Detail))
 			}
 		})
-		// The paths' opt-outs and opt-ins were compared in order (bothPaths)
-		// on a patient who opted out, in and out again.
-		outInOut := regexp.MustCompile(`(?m)^events pt=\d+:\n  patient\.opted_out .*\n  patient\.opted_in .*\n  patient\.opted_out `)
+		// bothPaths compared the opt-outs and opt-ins in order; the stream
+		// must have had a patient who opted out, in and out again.
+		outInOut := regexp.MustCompile(`(?m)^  patient\.opted_out .*\n  patient\.opted_in .*\n  patient\.opted_out `)
 		if o := optOutOrder(set); !outInOut.MatchString(o) {
 			t.Errorf("no patient opted out, in and out again; the order compared:\n%s", o)
 		}

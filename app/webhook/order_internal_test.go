@@ -82,13 +82,13 @@ func TestRegroupByKey(t *testing.T) {
 		event, key string
 	}
 	const (
-		dlr   = smscx.EventDLRUpdate
-		reply = smscx.EventReceiveSMS
-		hit   = smscx.EventShortlinkHit
-		out   = smscx.EventNewOptout
-		upd   = smscx.EventShortlinkHitUpdate
-		rej   = "rejected"
-		bad   = "unreadable"
+		dlr    = smscx.EventDLRUpdate
+		reply  = smscx.EventReceiveSMS
+		hit    = smscx.EventShortlinkHit
+		out    = smscx.EventNewOptout
+		upd    = smscx.EventShortlinkHitUpdate
+		rej    = "rejected"
+		badRep = "undecodable report"
 	)
 	cases := []struct {
 		name string
@@ -104,7 +104,7 @@ func TestRegroupByKey(t *testing.T) {
 		},
 		{"a rejected report holds back every key", []in{{dlr, "c"}, {rej, "a"}, {dlr, "b"}, {reply, "a"}, {reply, "b"}, {out, "c"}}, []uint{1, 2, 3, 4, 5, 6}},
 		{"other keys pass an opt-out, not a rejected report", []in{{out, "a"}, {dlr, "b"}, {rej, "c"}, {dlr, "a"}, {reply, "b"}}, []uint{2, 1, 3, 4, 5}},
-		{"other keys pass an opt-out, not an undecodable report", []in{{out, "a"}, {dlr, "b"}, {bad, "c"}, {dlr, "a"}, {reply, "b"}}, []uint{2, 1, 3, 4, 5}},
+		{"other keys pass an opt-out, not an undecodable report", []in{{out, "a"}, {dlr, "b"}, {badRep, "c"}, {dlr, "a"}, {reply, "b"}}, []uint{2, 1, 3, 4, 5}},
 		{"a hit update holds back its own key", []in{{upd, "a"}, {hit, "a"}, {hit, "b"}}, []uint{3, 1, 2}},
 		{"two barriers of one key stay in order", []in{{out, "a"}, {out, "b"}, {out, "a"}, {dlr, "a"}, {dlr, "b"}}, []uint{1, 2, 5, 3, 4}},
 		{"no key is a key of its own", []in{{out, ""}, {dlr, "a"}, {dlr, ""}}, []uint{2, 1, 3}},
@@ -117,7 +117,7 @@ func TestRegroupByKey(t *testing.T) {
 				switch e.event {
 				case rej:
 					share[i].Event, share[i].Raw = dlr, `{"msgId":"m","status":"REJECTED"}`
-				case bad:
+				case badRep:
 					share[i].Event, share[i].Raw = dlr, `{"msgId":"m","status":`
 				}
 				keys[i] = e.key

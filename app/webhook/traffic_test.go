@@ -48,7 +48,8 @@ func TestTrafficPauses(t *testing.T) {
 	tr.end()
 }
 
-// The lag is that of the oldest event left, wherever the reordering put it.
+// oldestFrom gives, at each place of a page, when the oldest event from
+// there on was received, wherever the reordering put it.
 func TestOldestFrom(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
 	var page []models.WebhookEvent
