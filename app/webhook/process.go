@@ -360,7 +360,7 @@ func (p *Processor) processShare(ctx context.Context, share []models.WebhookEven
 }
 
 // pace is what one worker remembers of its last batch, to give way to the
-// receiver before the next.
+// receiver before the next, and how often it has given way so far.
 type pace struct {
 	mark   int64         // the receiver's count when the last batch began
 	took   time.Duration // how long the last batch took; 0 before the first
