@@ -52,9 +52,8 @@ func floodStream(f mixedFixture) []string {
 // A flood of mixed events leaves the same rows applied one event at a
 // time with one worker and set-based with one, which regroups its page
 // around its opt-outs by number; on PostgreSQL also with four workers,
-// which regroup each share so,
-// under several partition salts (so that different numbers share a
-// worker), compared by bothPaths.
+// each regrouping its share the same way, under several partition salts
+// (so that different numbers share a worker). bothPaths compares them.
 func TestFloodAppliedByWorkersMatchesPerEvent(t *testing.T) {
 	eachStore(t, func(t *testing.T, _ *models.Store) {
 		salts := []uint64{0}
