@@ -48,6 +48,7 @@ type options struct {
 	sustainFor time.Duration
 	keep       bool
 	lagTrace   bool
+	insert     bool
 }
 
 // binary is one build under test: a name for the report and its path.
@@ -59,6 +60,13 @@ func main() {
 		srv := &http.Server{Addr: os.Args[2], Handler: web.BareWebhookHandler(), ReadHeaderTimeout: 5 * time.Second}
 		if err := srv.ListenAndServe(); err != nil {
 			fmt.Fprintln(os.Stderr, "benchhttp: bare handler:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) == 5 && os.Args[1] == "-insert" {
+		if err := serveInsert(os.Args[2], os.Args[3], os.Args[4]); err != nil {
+			fmt.Fprintln(os.Stderr, "benchhttp: plain insert handler:", err)
 			os.Exit(1)
 		}
 		return
@@ -91,10 +99,11 @@ func parseFlags(args []string) (options, error) {
 	sfor := fs.Duration("for", 60*time.Second, "length of the -sustained run")
 	keep := fs.Bool("keep", false, "keep the temporary directories (server logs)")
 	trace := fs.Bool("lag-trace", false, "print every lag sample with when in the run its report was posted")
+	insert := fs.Bool("plain-insert", true, "also run the second yardstick in wrk mode: gin storing each request with one plain insert")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	o := options{duration: *dur, seedCount: *seedN, samples: *samples, sustained: *sus, rate: *rate, sustainFor: *sfor, keep: *keep, lagTrace: *trace}
+	o := options{duration: *dur, seedCount: *seedN, samples: *samples, sustained: *sus, rate: *rate, sustainFor: *sfor, keep: *keep, lagTrace: *trace, insert: *insert}
 	for _, b := range strings.Split(*bins, ",") {
 		name, path, ok := strings.Cut(strings.TrimSpace(b), "=")
 		if !ok || name == "" || path == "" {

@@ -126,6 +126,9 @@ func runWrk(ctx context.Context, o options) error {
 	fmt.Printf("wrk runs of %s each; single-event dlr_update bodies with random msgIds; %d lag samples per server run\n",
 		o.duration, o.samples)
 	fmt.Printf("ratio = requests/s of the build / requests/s of the bare gin handler just before it\n")
+	if o.insert {
+		fmt.Printf("plain insert = gin storing each request with one insert, committed on its own, into a table with a unique key (no decoding, no applying)\n")
+	}
 	fmt.Printf("lag = from the 200 of a delivery report about a real message to GET /api/v1/appointments/{id} showing it delivered\n")
 	fmt.Printf("cpu/req = the server process's CPU time (user + system) during the wrk run / requests answered\n\n")
 	fmt.Printf("%-9s %5s %-10s %10s %7s %9s %9s %8s %22s %8s %8s  %s\n",
@@ -145,6 +148,21 @@ func runWrk(ctx context.Context, o options) error {
 				return err
 			}
 			printLine(db, conns, "bare gin", br, 0, lagStats{}, bare.peakRSS.Load(), load)
+			if o.insert {
+				ins, err := startInsert(ctx, db, o.pgDSN)
+				if err != nil {
+					return err
+				}
+				load := loadAvg()
+				cpu0 := ins.cpuTime()
+				r, err := runWrkOnce(ctx, script, ins.url+"/webhooks/smscx/"+secret, conns, o.duration)
+				r.cpu = ins.cpuTime() - cpu0
+				ins.stop()
+				if err != nil {
+					return err
+				}
+				printLine(db, conns, ins.name, r, r.rps/br.rps, lagStats{}, ins.peakRSS.Load(), load)
+			}
 			for _, bin := range o.bins {
 				if err := ctx.Err(); err != nil {
 					return err

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	_ "github.com/mattn/go-sqlite3"    // the "sqlite3" database/sql driver
+
+	"apptconfirm/models"
+)
+
+// The second yardstick: a gin handler that stores each request with one
+// plain insert, in a transaction of its own, into a table keyed like
+// webhook_events (a unique de-duplication key, the raw body, the time),
+// and answers 200 once it is committed. It is what a durable,
+// de-duplicated acknowledgement costs on the machine with nothing else:
+// no decoding, no batching of commits, no applying.
+const (
+	insertTableSQLite = `CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY,
+	dedup_key TEXT NOT NULL UNIQUE, raw TEXT NOT NULL, received_at DATETIME NOT NULL)`
+	insertTablePostgres = `CREATE TABLE IF NOT EXISTS events (id BIGSERIAL PRIMARY KEY,
+	dedup_key TEXT NOT NULL UNIQUE, raw TEXT NOT NULL, received_at TIMESTAMPTZ NOT NULL)`
+	insertSQLite   = `INSERT INTO events (dedup_key, raw, received_at) VALUES (?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`
+	insertPostgres = `INSERT INTO events (dedup_key, raw, received_at) VALUES ($1, $2, $3) ON CONFLICT (dedup_key) DO NOTHING`
+)
+
+// openInsertDB opens the yardstick's database and creates its table.
+// SQLite gets the settings apptconfirm runs with (a write-ahead log,
+// synchronous NORMAL) and one connection, as a plain handler would: the
+// requests queue for it rather than spin on SQLite's busy lock.
+func openInsertDB(driver, dsn string) (db *sql.DB, insert string, err error) {
+	switch driver {
+	case models.DriverSQLite:
+		db, err = sql.Open("sqlite3", "file:"+dsn+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000")
+		if err != nil {
+			return nil, "", err
+		}
+		db.SetMaxOpenConns(1)
+		_, err = db.Exec(insertTableSQLite)
+		insert = insertSQLite
+	case models.DriverPostgres:
+		db, err = sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, "", err
+		}
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(32)
+		_, err = db.Exec(insertTablePostgres)
+		insert = insertPostgres
+	default:
+		return nil, "", fmt.Errorf("plain insert: unknown driver %q", driver)
+	}
+	if err != nil {
+		_ = db.Close()
+		return nil, "", fmt.Errorf("plain insert: create table: %w", err)
+	}
+	return db, insert, nil
+}
+
+// insertHandler is the yardstick's gin engine: the webhook route reads the
+// body, inserts it under a key made from its hash and answers 200, or 503
+// when the insert fails.
+func insertHandler(db *sql.DB, insert string) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	g := gin.New()
+	g.POST("/webhooks/smscx/:secret", func(c *gin.Context) {
+		body, err := io.ReadAll(io.LimitReader(c.Request.Body, 1<<20))
+		if err != nil {
+			c.Status(http.StatusBadRequest)
+			return
+		}
+		sum := sha256.Sum256(body)
+		key := base64.RawURLEncoding.EncodeToString(sum[:16])
+		if _, err := db.ExecContext(c.Request.Context(), insert, key, string(body), time.Now().UTC()); err != nil {
+			c.Status(http.StatusServiceUnavailable)
+			return
+		}
+		c.Status(http.StatusOK)
+	})
+	return g
+}
+
+// serveInsert is the yardstick's process: benchhttp -insert addr driver dsn.
+func serveInsert(addr, driver, dsn string) error {
+	db, insert, err := openInsertDB(driver, dsn)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = db.Close() }()
+	srv := &http.Server{Addr: addr, Handler: insertHandler(db, insert), ReadHeaderTimeout: 5 * time.Second}
+	return srv.ListenAndServe()
+}
+
+// startInsert starts the plain insert yardstick as a child process of this
+// binary, on a fresh SQLite file or PostgreSQL schema.
+func startInsert(ctx context.Context, db, pgDSN string) (*server, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "benchhttp-insert-")
+	if err != nil {
+		return nil, err
+	}
+	s := &server{name: "plain insert", url: "http://" + addr, dir: dir, stopRSS: make(chan struct{})}
+	s.cleanup = append(s.cleanup, func() { _ = os.RemoveAll(dir) })
+	driver, dsn := models.DriverSQLite, filepath.Join(dir, "insert.db")
+	if db == "postgres" {
+		var drop func()
+		dsn, drop, err = models.CreatePostgresSchema(ctx, pgDSN, "bench_insert_")
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		s.cleanup = append(s.cleanup, drop)
+		driver = models.DriverPostgres
+	}
+	s.cmd = exec.CommandContext(ctx, self, "-insert", addr, driver, dsn)
+	s.cmd.Stderr = os.Stderr
+	if err := s.cmd.Start(); err != nil {
+		s.stop()
+		return nil, err
+	}
+	if err := s.waitUp(ctx, "/webhooks/smscx/"+secret, http.MethodPost); err != nil {
+		s.stop()
+		return nil, err
+	}
+	go s.sampleRSS()
+	return s, nil
+}
