@@ -275,8 +275,16 @@ func (p *Processor) Sweep(ctx context.Context) (int, error) {
 	return p.processPending(ctx)
 }
 
-func (p *Processor) processPending(ctx context.Context) (int, error) {
-	done := 0
+// processPending is ProcessPending's pass. A panic in the pass itself
+// (ordering or sharing a page, say) ends the pass with an error, which Run
+// logs before trying again, instead of ending the process: an applier's
+// panic is its event's error (recovered) and a worker's is processShare's.
+func (p *Processor) processPending(ctx context.Context) (done int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("webhook: processing panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
 	var after uint
 	paces := make([]pace, p.workers)
 	rewind := p.now().Add(p.sweep)

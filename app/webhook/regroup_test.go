@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -209,6 +210,42 @@ func TestApplierPanicFailsItsEvent(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A panic in the pass itself, outside any applier (here from the clock,
+// which the pass reads before its first page), fails that pass with an
+// error instead of ending the process; nothing is lost, and the next pass
+// applies what is pending.
+func TestPassPanicFailsThePass(t *testing.T) {
+	s := storetest.SQLite(t)
+	e := newEnv(t, s)
+	f := buildMixedFixture(e)
+	e.mustPost(envelope("receive_sms", smsItem(f.phones[0], "YES")))
+	var armed atomic.Bool
+	now := func() time.Time {
+		if armed.CompareAndSwap(true, false) {
+			panic("clock bug")
+		}
+		return e.clock.Now()
+	}
+	proc, err := webhook.NewProcessor(webhook.ProcessorOptions{Store: s, Appliers: appliers(s, e.clinic, e.ob, now), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	armed.Store(true)
+	if _, err := proc.ProcessPending(e.ctx); err == nil || !strings.Contains(err.Error(), "panicked: clock bug") {
+		t.Fatalf("pass with a panic: err %v, want one naming the panic", err)
+	}
+	if n := e.count(&models.WebhookEvent{}, "processed_at IS NULL"); n != 1 {
+		t.Fatalf("%d events pending after the failed pass, want the reply", n)
+	}
+	n, err := proc.ProcessPending(e.ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("next pass: applied %d, err %v; want the reply", n, err)
+	}
+	if n := e.count(&models.WebhookEvent{}, "processed_at IS NULL"); n != 0 {
+		t.Fatalf("%d events still pending", n)
+	}
 }
 
 // shorter loses the last result of every set it applies.
