@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -26,6 +27,14 @@ import (
 // new file space, which on ext4 costs a block reservation and a zeroed page
 // cache page per log page: about a quarter of the CPU time of storing a
 // webhook.
+//
+// Under a flood the background copy falls behind, and the log file grows
+// to hundreds of megabytes between restarts. The connections set no
+// journal_size_limit, because SQLite applies one in the commit that starts
+// the log over: cutting the file back there stalled every writer for tens
+// of milliseconds, and the file then grew again into new space. The
+// background checkpoint empties an oversized file instead, once the writes
+// are light (see shrinkPages).
 const (
 	// sqliteDriver is mattn/go-sqlite3 with the connection settings the DSN
 	// cannot carry.
@@ -40,18 +49,20 @@ const (
 	// truncateWait bounds how long a background checkpoint that restarts the
 	// log waits for readers, holding the writers' turn.
 	truncateWait = 200 * time.Millisecond
-	// walSizeLimit is what the log file is cut back to when SQLite starts it
-	// over, so that a burst does not leave a large file behind (bytes).
+	// walSizeLimit is the log file's size (bytes) past which a background
+	// checkpoint empties it once the writes are light, so that a burst does
+	// not leave a large file behind.
 	walSizeLimit = 128 << 20
+	// shrinkPages is how few pages a fully copied log holds for the writes
+	// to count as light: under a flood a log gains thousands of pages
+	// between two background checkpoints.
+	shrinkPages = 256
 )
 
 func init() {
 	sql.Register(sqliteDriver, cachingDriver{&sqlite3.SQLiteDriver{
 		ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			if _, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil); err != nil {
-				return err
-			}
-			_, err := c.Exec(fmt.Sprintf("PRAGMA journal_size_limit = %d", walSizeLimit), nil)
+			_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
 			return err
 		},
 	}})
@@ -77,31 +88,40 @@ func (s *Store) checkpoints(stop <-chan struct{}, done chan<- struct{}) {
 // Checkpoint copies SQLite's write-ahead log into the database file. A
 // passive checkpoint copies what it can without waiting for anyone; when
 // the log has grown past walRestartPages it takes the writers' turn and
-// restarts the log, and when full is true it empties the log file. On
-// PostgreSQL it does nothing.
+// restarts the log, and when full is true, or the log is fully copied and
+// short while its file has grown past walSizeLimit, it empties the log
+// file. On PostgreSQL it does nothing.
 //
 // Restarting or emptying the log must also wait for readers of its older
 // frames. In the background (full false) that wait is cut to truncateWait,
 // so that a long read cannot keep the writers' turn held for SQLite's whole
 // busy timeout; the next round tries again.
 func (s *Store) Checkpoint(ctx context.Context, full bool) error {
-	return s.checkpoint(ctx, full, walRestartPages)
+	return s.checkpoint(ctx, full, walRestartPages, walSizeLimit)
 }
 
-// checkpoint is Checkpoint with the log size past which a passive
-// checkpoint empties the log.
-func (s *Store) checkpoint(ctx context.Context, full bool, restartPages int) error {
+// checkpoint is Checkpoint with the log size (pages) past which a passive
+// checkpoint restarts the log, and the log file's size (bytes) past which
+// one empties it when the writes are light.
+func (s *Store) checkpoint(ctx context.Context, full bool, restartPages int, sizeLimit int64) error {
 	if s.driver != DriverSQLite {
 		return nil
 	}
 	db := s.db.WithContext(ctx)
+	mode := "RESTART" // what a background checkpoint goes on with
 	if !full {
 		var busy, logPages, done int
 		if err := db.Raw("PRAGMA wal_checkpoint(PASSIVE)").Row().Scan(&busy, &logPages, &done); err != nil {
 			return Classify(err)
 		}
-		// A log copied whole is started over by the next writer itself.
-		if logPages < restartPages || done == logPages {
+		switch {
+		case done == logPages && logPages <= shrinkPages:
+			if !s.walOversized(ctx, sizeLimit) {
+				return nil
+			}
+			mode = "TRUNCATE"
+		case logPages < restartPages || done == logPages:
+			// A log copied whole is started over by the next writer itself.
 			return nil
 		}
 	}
@@ -131,7 +151,7 @@ func (s *Store) checkpoint(ctx context.Context, full bool, restartPages int) err
 		}()
 	}
 	if !full {
-		_, err = conn.ExecContext(ctx, "PRAGMA wal_checkpoint(RESTART)")
+		_, err = conn.ExecContext(ctx, "PRAGMA wal_checkpoint("+mode+")")
 		return Classify(err)
 	}
 	// SQLite answers busy, without waiting, while another connection
@@ -157,4 +177,16 @@ func (s *Store) checkpoint(ctx context.Context, full bool, restartPages int) err
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// walOversized reports whether the log file has grown past limit bytes;
+// false when its size cannot be read (an in-memory database, say).
+func (s *Store) walOversized(ctx context.Context, limit int64) bool {
+	var seq int
+	var name, file string
+	if err := s.db.WithContext(ctx).Raw("PRAGMA database_list").Row().Scan(&seq, &name, &file); err != nil || file == "" {
+		return false
+	}
+	fi, err := os.Stat(file + "-wal")
+	return err == nil && fi.Size() > limit
 }

@@ -48,7 +48,7 @@ func TestOversizedLogCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_ = s.checkpoint(ctx, false, 1) // as if the log were oversized
+	_ = s.checkpoint(ctx, false, 1, walSizeLimit) // as if the log were oversized
 	if took := time.Since(start); took >= busyTimeout/2 {
 		t.Fatalf("the checkpoint held the writers' turn for %s behind a reader", took)
 	}
@@ -69,7 +69,7 @@ func TestOversizedLogCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.checkpoint(ctx, false, 1); err != nil {
+	if err := s.checkpoint(ctx, false, 1, walSizeLimit); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DB(ctx).Create(&Setting{Key: "after", Value: "v"}).Error; err != nil {
@@ -110,5 +110,77 @@ func TestOversizedLogCheckpoint(t *testing.T) {
 		if ms != busyTimeout.Milliseconds() {
 			t.Fatalf("a pooled connection has busy_timeout %d ms", ms)
 		}
+	}
+}
+
+// After a burst the log file keeps the size the burst gave it while the
+// writes go on: no connection cuts it back in the commit that starts the
+// log over. Once the log is fully copied and short, a background
+// checkpoint empties the file.
+func TestLogFileEmptiedWhenWritesAreLight(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shrink.db")
+	s, err := Open(Options{Driver: DriverSQLite, DSN: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The store's own background checkpoints would race with the ones
+	// below (SQLite answers busy to a second checkpointer).
+	s.stopOnce.Do(func() { close(s.stopCheckpoints) })
+	<-s.checkpointsDone
+
+	var sizeLimit int64
+	if err := s.db.Raw("PRAGMA journal_size_limit").Row().Scan(&sizeLimit); err != nil || sizeLimit != -1 {
+		t.Fatalf("journal_size_limit %d (%v): a writer would cut the log file back mid-commit", sizeLimit, err)
+	}
+	walSize := func() int64 {
+		t.Helper()
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	const limit = 64 << 10
+	value := string(make([]byte, 1000))
+	for i := range shrinkPages + 50 {
+		if err := s.DB(ctx).Create(&Setting{Key: fmt.Sprint("burst", i), Value: value}).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	burst := walSize()
+	if burst <= limit {
+		t.Fatalf("the burst left a log of %d bytes, want more than %d", burst, limit)
+	}
+	// Fully copied but long: the writes are not light yet.
+	if err := s.checkpoint(ctx, false, walRestartPages, limit); err != nil {
+		t.Fatal(err)
+	}
+	if got := walSize(); got != burst {
+		t.Fatalf("log file %d bytes after a checkpoint of a long log, want it kept at %d", got, burst)
+	}
+	// The next writer starts the log over in the same file.
+	if err := s.DB(ctx).Create(&Setting{Key: "light", Value: "v"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if got := walSize(); got != burst {
+		t.Fatalf("log file %d bytes after the log was started over, want it kept at %d", got, burst)
+	}
+	if err := s.checkpoint(ctx, false, walRestartPages, limit); err != nil {
+		t.Fatal(err)
+	}
+	if got := walSize(); got != 0 {
+		t.Fatalf("log file %d bytes after a light write, want it emptied", got)
+	}
+	if err := s.DB(ctx).Create(&Setting{Key: "after", Value: "v"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	var v string
+	if err := s.db.Raw("SELECT value FROM settings WHERE key = ?", "light").Row().Scan(&v); err != nil || v != "v" {
+		t.Fatalf("a write before the log was emptied: %q, %v", v, err)
 	}
 }
