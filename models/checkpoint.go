@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mattn/go-sqlite3"
+	"gorm.io/gorm"
 )
 
 // SQLite's write-ahead log is copied back into the database file by a
@@ -34,7 +35,8 @@ import (
 // the log over: cutting the file back there stalled every writer for tens
 // of milliseconds, and the file then grew again into new space. The
 // background checkpoint empties an oversized file instead, once the writes
-// are light (see shrinkPages).
+// are light or have stopped (see shrinkPages); that costs the writers one
+// such stall per burst, at a quiet moment.
 const (
 	// sqliteDriver is mattn/go-sqlite3 with the connection settings the DSN
 	// cannot carry.
@@ -43,8 +45,7 @@ const (
 	checkpointEvery = 250 * time.Millisecond
 	// walRestartPages is the log's size (in pages, 4 KiB each) past which the
 	// background checkpoint also waits for the writers and restarts the log,
-	// should passive checkpoints never catch up. It is below walSizeLimit,
-	// so that a restarted log keeps its file and is written over.
+	// should passive checkpoints never catch up.
 	walRestartPages = 16384
 	// truncateWait bounds how long a background checkpoint that restarts the
 	// log waits for readers, holding the writers' turn.
@@ -54,8 +55,9 @@ const (
 	// not leave a large file behind.
 	walSizeLimit = 128 << 20
 	// shrinkPages is how few pages a fully copied log holds for the writes
-	// to count as light: under a flood a log gains thousands of pages
-	// between two background checkpoints.
+	// to count as light (under a flood a log gains thousands of pages
+	// between two background checkpoints); a fully copied log that has not
+	// changed since the last one counts too: the writes have stopped.
 	shrinkPages = 256
 )
 
@@ -114,9 +116,15 @@ func (s *Store) checkpoint(ctx context.Context, full bool, restartPages int, siz
 		if err := db.Raw("PRAGMA wal_checkpoint(PASSIVE)").Row().Scan(&busy, &logPages, &done); err != nil {
 			return Classify(err)
 		}
+		// Another connection is checkpointing (SQLite answers at once, with
+		// -1 pages), or the database is not in WAL mode.
+		if busy != 0 || logPages < 0 {
+			return nil
+		}
+		last := s.lastLogPages.Swap(int64(logPages))
 		switch {
-		case done == logPages && logPages <= shrinkPages:
-			if !s.walOversized(ctx, sizeLimit) {
+		case done == logPages && (logPages <= shrinkPages || int64(logPages) == last):
+			if !s.walOversized(sizeLimit) {
 				return nil
 			}
 			mode = "TRUNCATE"
@@ -141,8 +149,14 @@ func (s *Store) checkpoint(ctx context.Context, full bool, restartPages int, siz
 	defer func() { _ = conn.Close() }()
 	if !full {
 		// The connection goes back to the pool: its usual busy timeout is
-		// restored whatever happens to the checkpoint.
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", truncateWait.Milliseconds())); err != nil {
+		// restored whatever happens to the checkpoint. Emptying the file
+		// does not wait for readers at all: it is only tidying, and the
+		// next round tries again.
+		wait := truncateWait
+		if mode == "TRUNCATE" {
+			wait = 0
+		}
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", wait.Milliseconds())); err != nil {
 			return Classify(err)
 		}
 		defer func() {
@@ -181,12 +195,21 @@ func (s *Store) checkpoint(ctx context.Context, full bool, restartPages int, siz
 
 // walOversized reports whether the log file has grown past limit bytes;
 // false when its size cannot be read (an in-memory database, say).
-func (s *Store) walOversized(ctx context.Context, limit int64) bool {
-	var seq int
-	var name, file string
-	if err := s.db.WithContext(ctx).Raw("PRAGMA database_list").Row().Scan(&seq, &name, &file); err != nil || file == "" {
+func (s *Store) walOversized(limit int64) bool {
+	if s.walPath == "" {
 		return false
 	}
-	fi, err := os.Stat(file + "-wal")
+	fi, err := os.Stat(s.walPath)
 	return err == nil && fi.Size() > limit
+}
+
+// logPath returns the path of db's write-ahead log file, or "" for a
+// database without a file.
+func logPath(db *gorm.DB) string {
+	var seq int
+	var name, file string
+	if err := db.Raw("PRAGMA database_list").Row().Scan(&seq, &name, &file); err != nil || file == "" {
+		return ""
+	}
+	return file + "-wal"
 }

@@ -115,8 +115,9 @@ func TestOversizedLogCheckpoint(t *testing.T) {
 
 // After a burst the log file keeps the size the burst gave it while the
 // writes go on: no connection cuts it back in the commit that starts the
-// log over. Once the log is fully copied and short, a background
-// checkpoint empties the file.
+// log over. Once the log is fully copied and short, or has not changed
+// since the last checkpoint, a background checkpoint empties the file,
+// without waiting for a reader that still uses it.
 func TestLogFileEmptiedWhenWritesAreLight(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "shrink.db")
@@ -132,6 +133,7 @@ func TestLogFileEmptiedWhenWritesAreLight(t *testing.T) {
 	// below (SQLite answers busy to a second checkpointer).
 	s.stopOnce.Do(func() { close(s.stopCheckpoints) })
 	<-s.checkpointsDone
+	s.lastLogPages.Store(-1)
 
 	var sizeLimit int64
 	if err := s.db.Raw("PRAGMA journal_size_limit").Row().Scan(&sizeLimit); err != nil || sizeLimit != -1 {
@@ -147,11 +149,15 @@ func TestLogFileEmptiedWhenWritesAreLight(t *testing.T) {
 	}
 	const limit = 64 << 10
 	value := string(make([]byte, 1000))
-	for i := range shrinkPages + 50 {
-		if err := s.DB(ctx).Create(&Setting{Key: fmt.Sprint("burst", i), Value: value}).Error; err != nil {
-			t.Fatal(err)
+	writeBurst := func(name string) {
+		t.Helper()
+		for i := range shrinkPages + 50 {
+			if err := s.DB(ctx).Create(&Setting{Key: fmt.Sprint(name, i), Value: value}).Error; err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
+	writeBurst("burst")
 	burst := walSize()
 	if burst <= limit {
 		t.Fatalf("the burst left a log of %d bytes, want more than %d", burst, limit)
@@ -182,5 +188,53 @@ func TestLogFileEmptiedWhenWritesAreLight(t *testing.T) {
 	var v string
 	if err := s.db.Raw("SELECT value FROM settings WHERE key = ?", "light").Row().Scan(&v); err != nil || v != "v" {
 		t.Fatalf("a write before the log was emptied: %q, %v", v, err)
+	}
+
+	// A second burst, then no writes at all: the first checkpoint after it
+	// sees a long log, the next one the same log again. A reader whose
+	// snapshot is in the log (it began before the log was copied) keeps
+	// it, and is not waited for.
+	writeBurst("again")
+	burst = walSize()
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := sqlDB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	if _, err := reader.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM settings").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.checkpoint(ctx, false, walRestartPages, limit); err != nil {
+		t.Fatal(err)
+	}
+	if got := walSize(); got != burst {
+		t.Fatalf("log file %d bytes right after the second burst, want it kept at %d", got, burst)
+	}
+	start := time.Now()
+	if err := s.checkpoint(ctx, false, walRestartPages, limit); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took >= truncateWait {
+		t.Fatalf("emptying the log waited %s for a reader", took)
+	}
+	if got := walSize(); got != burst {
+		t.Fatalf("log file %d bytes while a reader used it, want it kept at %d", got, burst)
+	}
+	if _, err := reader.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.checkpoint(ctx, false, walRestartPages, limit); err != nil {
+		t.Fatal(err)
+	}
+	if got := walSize(); got != 0 {
+		t.Fatalf("log file %d bytes once the writes stopped, want it emptied", got)
 	}
 }

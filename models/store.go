@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -85,6 +86,10 @@ type Store struct {
 	stopOnce        *sync.Once
 	// maxIdle is the pool's idle-connection limit (see forgetSchema).
 	maxIdle int
+	// walPath is SQLite's write-ahead log file, and lastLogPages the log's
+	// length at the last background checkpoint (see checkpoint).
+	walPath      string
+	lastLogPages atomic.Int64
 }
 
 // SQLite synchronous settings (Options.SQLiteSynchronous). In WAL mode,
@@ -173,6 +178,7 @@ func Open(opts Options) (*Store, error) {
 			return nil, fmt.Errorf("store: open: %w", err)
 		}
 		st.writer = make(chan struct{}, 1)
+		st.walPath = logPath(db)
 		st.stopCheckpoints, st.checkpointsDone = make(chan struct{}), make(chan struct{})
 		st.stopOnce = new(sync.Once)
 		go st.checkpoints(st.stopCheckpoints, st.checkpointsDone)
