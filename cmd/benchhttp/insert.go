@@ -36,13 +36,15 @@ const (
 )
 
 // openInsertDB opens the yardstick's database and creates its table.
-// SQLite gets the settings apptconfirm runs with (a write-ahead log,
-// synchronous NORMAL) and one connection, as a plain handler would: the
+// SQLite gets apptconfirm's connection settings (a write-ahead log,
+// synchronous NORMAL), though with SQLite's own checkpoints inside the
+// commits as a plain handler would have them, and one connection: the
 // requests queue for it rather than spin on SQLite's busy lock.
+// PostgreSQL gets apptconfirm's default pool of 20 connections.
 func openInsertDB(driver, dsn string) (db *sql.DB, insert string, err error) {
 	switch driver {
 	case models.DriverSQLite:
-		db, err = sql.Open("sqlite3", "file:"+dsn+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000")
+		db, err = sql.Open("sqlite3", models.SQLiteDSN(dsn))
 		if err != nil {
 			return nil, "", err
 		}
@@ -54,8 +56,8 @@ func openInsertDB(driver, dsn string) (db *sql.DB, insert string, err error) {
 		if err != nil {
 			return nil, "", err
 		}
-		db.SetMaxOpenConns(32)
-		db.SetMaxIdleConns(32)
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(20)
 		_, err = db.Exec(insertTablePostgres)
 		insert = insertPostgres
 	default:

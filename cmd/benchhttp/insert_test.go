@@ -12,8 +12,8 @@ import (
 )
 
 // The plain insert yardstick stores each distinct body once and answers
-// 200 to a repeat, on both databases, so that wrk's repeated bodies cost it
-// what a retried webhook costs the server.
+// 200 to a repeat, as the server does with a retried webhook, on both
+// databases, and 503 when the database cannot take the write.
 func TestInsertYardstickStoresEachBodyOnce(t *testing.T) {
 	for _, tc := range []struct {
 		driver string
