@@ -2,12 +2,36 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 )
+
+// beginReader opens a connection of s's pool holding a read transaction
+// whose snapshot is the database as it is now; the caller commits it.
+func beginReader(ctx context.Context, t *testing.T, s *Store) *sql.Conn {
+	t.Helper()
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := sqlDB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = reader.Close() })
+	if _, err := reader.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM settings").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return reader
+}
 
 // A background checkpoint that must restart an oversized log gives up soon
 // when a reader holds old frames, instead of keeping the writers' turn for
@@ -30,18 +54,7 @@ func TestOversizedLogCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reader, err := sqlDB.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reader.Close()
-	if _, err := reader.ExecContext(ctx, "BEGIN"); err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM settings").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	reader := beginReader(ctx, t, s)
 	// A write after the reader's snapshot: the log now has frames the
 	// reader may still need.
 	if err := s.DB(ctx).Create(&Setting{Key: "k", Value: "v"}).Error; err != nil {
@@ -196,22 +209,7 @@ func TestLogFileEmptiedWhenWritesAreLight(t *testing.T) {
 	// it, and is not waited for.
 	writeBurst("again")
 	burst = walSize()
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reader, err := sqlDB.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reader.Close()
-	if _, err := reader.ExecContext(ctx, "BEGIN"); err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM settings").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	reader := beginReader(ctx, t, s)
 	if err := s.checkpoint(ctx, false, walRestartPages, limit); err != nil {
 		t.Fatal(err)
 	}

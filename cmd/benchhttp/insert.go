@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -111,10 +110,6 @@ func startInsert(ctx context.Context, db, pgDSN string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
 	dir, err := os.MkdirTemp("", "benchhttp-insert-")
 	if err != nil {
 		return nil, err
@@ -132,16 +127,9 @@ func startInsert(ctx context.Context, db, pgDSN string) (*server, error) {
 		s.cleanup = append(s.cleanup, drop)
 		driver = models.DriverPostgres
 	}
-	s.cmd = exec.CommandContext(ctx, self, "-insert", addr, driver, dsn)
-	s.cmd.Stderr = os.Stderr
-	if err := s.cmd.Start(); err != nil {
+	if err := s.startChild(ctx, "-insert", addr, driver, dsn); err != nil {
 		s.stop()
 		return nil, err
 	}
-	if err := s.waitUp(ctx, "/webhooks/smscx/"+secret, http.MethodPost); err != nil {
-		s.stop()
-		return nil, err
-	}
-	go s.sampleRSS()
 	return s, nil
 }

@@ -55,22 +55,31 @@ func startBare(ctx context.Context) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
 	s := &server{name: "bare gin", url: "http://" + addr, stopRSS: make(chan struct{})}
-	s.cmd = exec.CommandContext(ctx, self, "-bare", addr)
-	s.cmd.Stderr = os.Stderr
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	if err := s.waitUp(ctx, "/webhooks/smscx/"+secret, http.MethodPost); err != nil {
+	if err := s.startChild(ctx, "-bare", addr); err != nil {
 		s.stop()
 		return nil, err
 	}
-	go s.sampleRSS()
 	return s, nil
+}
+
+// startChild starts this binary again, with args, as the yardstick s, and
+// waits until it answers on the webhook route.
+func (s *server) startChild(ctx context.Context, args ...string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	s.cmd = exec.CommandContext(ctx, self, args...)
+	s.cmd.Stderr = os.Stderr
+	if err := s.cmd.Start(); err != nil {
+		return err
+	}
+	if err := s.waitUp(ctx, "/webhooks/smscx/"+secret, http.MethodPost); err != nil {
+		return err
+	}
+	go s.sampleRSS()
+	return nil
 }
 
 // startServe seeds a fresh database (SQLite file or PostgreSQL schema),

@@ -139,25 +139,17 @@ func runWrk(ctx context.Context, o options) error {
 			if err != nil {
 				return err
 			}
-			load := loadAvg()
-			cpu0 := bare.cpuTime()
-			br, err := runWrkOnce(ctx, script, bare.url+"/webhooks/smscx/"+secret, conns, o.duration)
-			br.cpu = bare.cpuTime() - cpu0
-			bare.stop()
+			br, load, err := wrkYardstick(ctx, bare, script, conns, o.duration)
 			if err != nil {
 				return err
 			}
-			printLine(db, conns, "bare gin", br, 0, lagStats{}, bare.peakRSS.Load(), load)
+			printLine(db, conns, bare.name, br, 0, lagStats{}, bare.peakRSS.Load(), load)
 			if o.insert {
 				ins, err := startInsert(ctx, db, o.pgDSN)
 				if err != nil {
 					return err
 				}
-				load := loadAvg()
-				cpu0 := ins.cpuTime()
-				r, err := runWrkOnce(ctx, script, ins.url+"/webhooks/smscx/"+secret, conns, o.duration)
-				r.cpu = ins.cpuTime() - cpu0
-				ins.stop()
+				r, load, err := wrkYardstick(ctx, ins, script, conns, o.duration)
 				if err != nil {
 					return err
 				}
@@ -189,6 +181,18 @@ func runWrk(ctx context.Context, o options) error {
 		}
 	}
 	return nil
+}
+
+// wrkYardstick drives the yardstick s with wrk for d, then stops it; it
+// returns wrk's result with the process's CPU time, and the load average
+// when the run began.
+func wrkYardstick(ctx context.Context, s *server, script string, conns int, d time.Duration) (wrkResult, string, error) {
+	load := loadAvg()
+	cpu0 := s.cpuTime()
+	r, err := runWrkOnce(ctx, script, s.url+"/webhooks/smscx/"+secret, conns, d)
+	r.cpu = s.cpuTime() - cpu0
+	s.stop()
+	return r, load, err
 }
 
 func waitLag(done chan lagStats, stop context.CancelFunc, max time.Duration) lagStats {
