@@ -10,6 +10,22 @@ import (
 	"time"
 )
 
+// openMigrated opens a migrated SQLite store in the file name of the
+// test's own directory, closed when the test ends, and returns its path.
+func openMigrated(ctx context.Context, t *testing.T, name string) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	s, err := Open(Options{Driver: DriverSQLite, DSN: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s, path
+}
+
 // beginReader opens a connection of s's pool holding a read transaction
 // whose snapshot is the database as it is now; the caller commits it.
 func beginReader(ctx context.Context, t *testing.T, s *Store) *sql.Conn {
@@ -40,15 +56,7 @@ func beginReader(ctx context.Context, t *testing.T, s *Store) *sql.Conn {
 // size. A full checkpoint empties the file.
 func TestOversizedLogCheckpoint(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "big.db")
-	s, err := Open(Options{Driver: DriverSQLite, DSN: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s, path := openMigrated(ctx, t, "big.db")
 
 	sqlDB, err := s.db.DB()
 	if err != nil {
@@ -133,15 +141,7 @@ func TestOversizedLogCheckpoint(t *testing.T) {
 // without waiting for a reader that still uses it.
 func TestLogFileEmptiedWhenWritesAreLight(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "shrink.db")
-	s, err := Open(Options{Driver: DriverSQLite, DSN: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s, path := openMigrated(ctx, t, "shrink.db")
 	// The store's own background checkpoints would race with the ones
 	// below (SQLite answers busy to a second checkpointer).
 	s.stopOnce.Do(func() { close(s.stopCheckpoints) })
