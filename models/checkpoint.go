@@ -91,13 +91,14 @@ func (s *Store) checkpoints(stop <-chan struct{}, done chan<- struct{}) {
 // passive checkpoint copies what it can without waiting for anyone; when
 // the log has grown past walRestartPages it takes the writers' turn and
 // restarts the log, and when full is true, or the log is fully copied and
-// short while its file has grown past walSizeLimit, it empties the log
-// file. On PostgreSQL it does nothing.
+// short (or unchanged since the last round) while its file has grown past
+// walSizeLimit, it empties the log file. On PostgreSQL it does nothing.
 //
 // Restarting or emptying the log must also wait for readers of its older
-// frames. In the background (full false) that wait is cut to truncateWait,
-// so that a long read cannot keep the writers' turn held for SQLite's whole
-// busy timeout; the next round tries again.
+// frames. In the background (full false) that wait is cut to truncateWait
+// for a restart, and to nothing for emptying the file, so that a long read
+// cannot keep the writers' turn held for SQLite's whole busy timeout; the
+// next round tries again.
 func (s *Store) Checkpoint(ctx context.Context, full bool) error {
 	return s.checkpoint(ctx, full, walRestartPages, walSizeLimit)
 }
