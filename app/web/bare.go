@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"io"
 	"net/http"
 
@@ -16,6 +17,27 @@ func BareWebhookHandler() http.Handler {
 	g := gin.New()
 	g.POST("/webhooks/smscx/:secret", func(c *gin.Context) {
 		_, _ = io.Copy(io.Discard, c.Request.Body)
+		c.Status(http.StatusOK)
+	})
+	return g
+}
+
+// BareInsertHandler is the benchmarks' second yardstick: a gin engine whose
+// webhook route reads the body and answers 200 once store has kept it, 503
+// when store fails. cmd/benchhttp gives it one plain insert per request.
+func BareInsertHandler(store func(ctx context.Context, body []byte) error) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	g := gin.New()
+	g.POST("/webhooks/smscx/:secret", func(c *gin.Context) {
+		body, err := io.ReadAll(io.LimitReader(c.Request.Body, 1<<20))
+		if err != nil {
+			c.Status(http.StatusBadRequest)
+			return
+		}
+		if err := store(c.Request.Context(), body); err != nil {
+			c.Status(http.StatusServiceUnavailable)
+			return
+		}
 		c.Status(http.StatusOK)
 	})
 	return g

@@ -6,16 +6,15 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	_ "github.com/mattn/go-sqlite3"    // the "sqlite3" database/sql driver
 
+	"apptconfirm/app/web"
 	"apptconfirm/models"
 )
 
@@ -69,27 +68,15 @@ func openInsertDB(driver, dsn string) (db *sql.DB, insert string, err error) {
 	return db, insert, nil
 }
 
-// insertHandler is the yardstick's gin engine: the webhook route reads the
-// body, inserts it under a key made from its hash and answers 200, or 503
-// when the insert fails.
+// insertHandler is the yardstick's gin engine: each body is inserted under
+// a key made from its hash, and answered 200, or 503 when the insert fails.
 func insertHandler(db *sql.DB, insert string) http.Handler {
-	gin.SetMode(gin.ReleaseMode)
-	g := gin.New()
-	g.POST("/webhooks/smscx/:secret", func(c *gin.Context) {
-		body, err := io.ReadAll(io.LimitReader(c.Request.Body, 1<<20))
-		if err != nil {
-			c.Status(http.StatusBadRequest)
-			return
-		}
+	return web.BareInsertHandler(func(ctx context.Context, body []byte) error {
 		sum := sha256.Sum256(body)
 		key := base64.RawURLEncoding.EncodeToString(sum[:16])
-		if _, err := db.ExecContext(c.Request.Context(), insert, key, string(body), time.Now().UTC()); err != nil {
-			c.Status(http.StatusServiceUnavailable)
-			return
-		}
-		c.Status(http.StatusOK)
+		_, err := db.ExecContext(ctx, insert, key, string(body), time.Now().UTC())
+		return err
 	})
-	return g
 }
 
 // serveInsert is the yardstick's process: benchhttp -insert addr driver dsn.
