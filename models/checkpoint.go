@@ -164,8 +164,6 @@ func (s *Store) checkpoint(ctx context.Context, full bool, restartPages int, siz
 			_, _ = conn.ExecContext(context.WithoutCancel(ctx),
 				fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds()))
 		}()
-	}
-	if !full {
 		_, err = conn.ExecContext(ctx, "PRAGMA wal_checkpoint("+mode+")")
 		return Classify(err)
 	}

@@ -385,7 +385,7 @@ func (p *Processor) processPage(ctx context.Context, page []models.WebhookEvent,
 	oldest := oldestFrom(page)
 	for len(page) > 0 {
 		if pc.took > 0 {
-			if left := p.lagLeft(oldest[0]); left > 0 && p.traffic.giveWay(ctx, pc.mark, pc.took, left) {
+			if p.traffic.giveWay(ctx, pc.mark, pc.took, p.lagLeft(oldest[0])) {
 				pc.pauses++
 			}
 		}
